@@ -1,0 +1,70 @@
+// The shape of a CLI command, and the shared parsing helpers that turn bad flags into named problems.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../../shared/problems.js';
+import { resolveDataDir } from '../core/data-dir.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Command {
+  /** One or two words: "explain", "audit verify". */
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The option every command that touches the data dir accepts. */
+export const DATA_OPTION: Options = { data: { type: 'string' } };
+
+/** parseArgs, with unknown options and missing values reported as InputError naming the flag. */
+export function parseFlags<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1] ?? 'arguments';
+    throw new InputError([
+      { field: flag, code: 'invalid', message: msg.replace(/\. To specify a positional.*$/s, '') },
+    ]);
+  }
+}
+
+export function dataDirFrom(
+  values: { data?: string | boolean | (string | boolean)[] | undefined },
+  io: CliIo,
+): string {
+  return resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
+}
+
+/** A whole number from a flag, or an InputError naming the flag. */
+export function intFlag(flag: string, raw: string | undefined, fallback: number, min = 0): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    throw new InputError([
+      { field: `--${flag}`, code: 'invalid', message: `must be a whole number ≥ ${min}, got "${raw}"` },
+    ]);
+  }
+  return Number(raw);
+}
+
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,64 @@
+// `branchlens`: the command-line transport. Each command lives in commands/; errors become exit codes.
+import { formatProblems, isInputError } from '../../shared/problems.js';
+import type { CliIo, Command } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: branchlens <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Common options: --data DIR (or $BRANCHLENS_DATA; default: the per-user data dir), -h/--help',
+    '',
+  ].join('\n');
+}
+
+function find(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const two = `${argv[0]} ${argv[1]}`;
+  const byTwo = COMMANDS.find((c) => c.name === two);
+  if (byTwo) return { command: byTwo, rest: argv.slice(2) };
+  const byOne = COMMANDS.find((c) => c.name === argv[0]);
+  return byOne ? { command: byOne, rest: argv.slice(1) } : undefined;
+}
+
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(help());
+    return 0;
+  }
+  const found = find(argv);
+  if (!found) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    io.stderr.write(
+      group.length
+        ? `branchlens ${argv[0]}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n`
+        : `branchlens: unknown command "${argv[0]}"\n\n${help()}`,
+    );
+    return 2;
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (isInputError(e)) {
+      io.stderr.write(
+        `branchlens ${command.name}: the input has ${e.problems.length} problem(s):\n${formatProblems(e.problems)}\n`,
+      );
+      return 2;
+    }
+    const err = e as Error;
+    io.stderr.write(`branchlens ${command.name}: ${err.message}\n`);
+    if (io.env.BRANCHLENS_DEBUG) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,13 @@
+// Migrations, one file each, applied in order. The schema version lives in PRAGMA user_version.
+import type Database from 'better-sqlite3';
+import { migration001 } from './001-audit.js';
+import { migration002 } from './002-cache.js';
+import { migration003 } from './003-models.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];

@@ -1,0 +1,95 @@
+// Opens the one BranchLens database in the data dir: WAL, busy_timeout, quick_check, migrations.
+// Readable and writable handles are distinct types, so a read path cannot write by accident.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+
+declare const writable: unique symbol;
+declare const readable: unique symbol;
+/** A handle that may write. */
+export type WritableDb = Database.Database & { readonly [writable]: true };
+/** A handle for reads only (opened readonly). */
+export type ReadableDb = Database.Database & { readonly [readable]: true };
+
+export const DB_FILE = 'branchlens.db';
+
+export class DatabaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseError';
+  }
+}
+
+export function dbPath(dataDir: string): string {
+  return join(dataDir, DB_FILE);
+}
+
+function configure(db: Database.Database): void {
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+}
+
+function quickCheck(db: Database.Database, path: string): void {
+  const rows = db.pragma('quick_check') as { quick_check: string }[];
+  if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
+    throw new DatabaseError(
+      `${path} failed its integrity check (${rows.map((r) => r.quick_check).join('; ')}); restore it from a backup`,
+    );
+  }
+}
+
+/** Applies pending migrations, each in its own transaction; refuses a database from a newer BranchLens. */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  path = 'database',
+): number {
+  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) {
+    throw new DatabaseError(
+      `${path} has schema version ${current}, newer than this BranchLens understands (${latest}); upgrade BranchLens to open it`,
+    );
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return latest;
+}
+
+/** Opens (creating if needed) the database for writing: WAL, synchronous=FULL, checked and migrated. */
+export function openWritable(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): WritableDb {
+  const path = dbPath(dataDir);
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    configure(db);
+    db.pragma('journal_mode = WAL');
+    // An acknowledged audit entry must survive power loss.
+    db.pragma('synchronous = FULL');
+    quickCheck(db, path);
+    migrate(db, migrations, path);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db as WritableDb;
+}
+
+/** Opens an existing database for reading only. */
+export function openReadable(dataDir: string): ReadableDb {
+  const path = dbPath(dataDir);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    throw new DatabaseError(`no BranchLens database at ${path}`);
+  }
+  configure(db);
+  return db as ReadableDb;
+}

@@ -1,0 +1,251 @@
+// The explain engine: a loaded bundle, its preprocessor and Integrated Gradients, answering for raw applicants.
+import * as tf from '@tensorflow/tfjs-core';
+import { defaultTargetName, type BundleSchema, type RawApplicant } from '../../shared/bundle.js';
+import { InputError } from '../../shared/problems.js';
+import { initBackend, type BackendName } from './tf/backend.js';
+import { loadBundle, type LoadedBundle } from './bundle/load.js';
+import { Preprocessor, type CleanValue } from './preprocess.js';
+import { IntegratedGradients, type TargetSpec } from './ig/integrated-gradients.js';
+import { aggregateByFeature } from './ig/aggregate.js';
+import { IG_METHODS, type IgMethod } from './ig/quadrature.js';
+
+export const EXPLAINER_VERSION = '1.0.0';
+
+export type BaselineChoice =
+  { kind: 'schema' } | { kind: 'zeros' } | { kind: 'applicant'; applicant: RawApplicant };
+
+export interface ExplainOptions {
+  method: IgMethod;
+  nSteps: number;
+  internalBatchSize: number;
+  /** Class name or output index; the schema's class by default. */
+  target?: string | number;
+  baseline: BaselineChoice;
+  layer?: { layer: string | number; toInputs?: boolean };
+}
+
+export const DEFAULT_EXPLAIN_OPTIONS: ExplainOptions = {
+  method: 'gausslegendre',
+  nSteps: 50,
+  internalBatchSize: 1000,
+  baseline: { kind: 'schema' },
+};
+
+export interface FeatureAttribution {
+  feature: string;
+  value: CleanValue | number | null;
+  attribution: number;
+}
+
+export interface EngineExplanation {
+  values: Record<string, CleanValue>;
+  imputed: string[];
+  predictions: number[];
+  target: { index: number | null; name: string | null };
+  /** F(x): the explained output, e.g. the approval probability. */
+  score: number;
+  /** F(baseline). */
+  baseline_score: number;
+  /** Per raw feature (or per unit of the attributed layer), in schema order. */
+  attributions: FeatureAttribution[];
+  completeness: { sum: number; expected: number; delta: number };
+  detail: {
+    names: string[];
+    inputs: number[];
+    baseline: number[];
+    attributions_raw: number[];
+    predictions: number[];
+  };
+}
+
+export interface ResolvedTarget {
+  index: number | null;
+  name: string | null;
+  /** F = Σ mask·output + offset. */
+  mask: number[];
+  offset: number;
+}
+
+/** Resolves a class name or index against the output spec, as Alibi does (multi-output needs a target). */
+export function resolveTarget(schema: BundleSchema, target: string | number | undefined): ResolvedTarget {
+  const out = schema.output;
+  const wanted = target ?? defaultTargetName(out) ?? undefined;
+  const bad = (message: string) => new InputError([{ field: 'target', code: 'invalid', message }]);
+  switch (out.kind) {
+    case 'regression':
+      if (wanted !== undefined && wanted !== 0 && wanted !== '0')
+        throw bad('a regression model has a single output: leave target out');
+      return { index: null, name: null, mask: [1], offset: 0 };
+    case 'sigmoid':
+    case 'softmax': {
+      if (wanted === undefined) {
+        throw bad(
+          `target is required: this model has ${out.classes.length} outputs (one of ${out.classes.join(', ')})`,
+        );
+      }
+      const index =
+        typeof wanted === 'number' || /^\d+$/.test(wanted) ? Number(wanted) : out.classes.indexOf(wanted);
+      if (!Number.isInteger(index) || index < 0 || index >= out.classes.length) {
+        throw bad(
+          `must be one of ${out.classes.join(', ')} (or an index 0–${out.classes.length - 1}), got ${JSON.stringify(wanted)}`,
+        );
+      }
+      const name = out.classes[index]!;
+      if (out.kind === 'sigmoid') {
+        // The single unit is P(classes[1]); explaining classes[0] explains 1 − P.
+        return index === 1 ? { index, name, mask: [1], offset: 0 } : { index, name, mask: [-1], offset: 1 };
+      }
+      return { index, name, mask: out.classes.map((_, c) => (c === index ? 1 : 0)), offset: 0 };
+    }
+  }
+}
+
+export function validateExplainOptions(o: ExplainOptions): void {
+  const problems = [];
+  if (!IG_METHODS.includes(o.method)) {
+    problems.push({
+      field: 'method',
+      code: 'invalid' as const,
+      message: `must be one of ${IG_METHODS.join(', ')}, got ${JSON.stringify(o.method)}`,
+    });
+  }
+  const minSteps = o.method === 'gausslegendre' ? 1 : 2;
+  if (!Number.isInteger(o.nSteps) || o.nSteps < minSteps || o.nSteps > 10_000) {
+    problems.push({
+      field: 'n_steps',
+      code: 'out_of_range' as const,
+      message: `must be a whole number from ${minSteps} to 10000, got ${o.nSteps}`,
+    });
+  }
+  if (!Number.isInteger(o.internalBatchSize) || o.internalBatchSize < 1 || o.internalBatchSize > 1_000_000) {
+    problems.push({
+      field: 'internal_batch_size',
+      code: 'out_of_range' as const,
+      message: `must be a whole number from 1 to 1000000, got ${o.internalBatchSize}`,
+    });
+  }
+  if (problems.length) throw new InputError(problems);
+}
+
+export class Engine {
+  readonly preprocessor: Preprocessor;
+  private readonly ig: IntegratedGradients;
+  private readonly schemaBaseline: number[];
+
+  private constructor(
+    readonly bundle: LoadedBundle,
+    readonly backend: BackendName,
+  ) {
+    this.preprocessor = new Preprocessor(bundle.schema);
+    this.ig = new IntegratedGradients(bundle.model);
+    this.schemaBaseline = this.preprocessor.encode(bundle.schema.baseline, 'baseline.').vector;
+  }
+
+  /** Loads a bundle on the chosen backend and warms it up with one explanation of the baseline. */
+  static async load(bundleDir: string, opts: { backend?: BackendName } = {}): Promise<Engine> {
+    const backend = await initBackend(opts.backend);
+    const engine = new Engine(await loadBundle(bundleDir), backend);
+    engine.explain([engine.bundle.schema.baseline], DEFAULT_EXPLAIN_OPTIONS);
+    return engine;
+  }
+
+  get schema(): BundleSchema {
+    return this.bundle.schema;
+  }
+
+  /** Validates and encodes every applicant; problems of all rows are reported together, prefixed by row. */
+  encodeAll(applicants: readonly unknown[]): ReturnType<Preprocessor['encode']>[] {
+    if (applicants.length === 1) return [this.preprocessor.encode(applicants[0])];
+    const problems = [];
+    const out = [];
+    for (let i = 0; i < applicants.length; i++) {
+      try {
+        out.push(this.preprocessor.encode(applicants[i], `[${i}].`));
+      } catch (e) {
+        if (e instanceof InputError) problems.push(...e.problems);
+        else throw e;
+      }
+    }
+    if (problems.length) throw new InputError(problems);
+    return out;
+  }
+
+  baselineVector(choice: BaselineChoice): number[] {
+    switch (choice.kind) {
+      case 'schema':
+        return this.schemaBaseline;
+      case 'zeros':
+        return new Array<number>(this.preprocessor.width).fill(0);
+      case 'applicant':
+        return this.preprocessor.encode(choice.applicant, 'baseline.').vector;
+    }
+  }
+
+  explain(applicants: readonly unknown[], options: ExplainOptions): EngineExplanation[] {
+    validateExplainOptions(options);
+    const target = resolveTarget(this.schema, options.target);
+    const encoded = this.encodeAll(applicants);
+    const baseline = this.baselineVector(options.baseline);
+    const x = encoded.map((e) => e.vector);
+    const spec: TargetSpec = { mask: x.map(() => target.mask), offset: x.map(() => target.offset) };
+    const ig = this.ig.explain(
+      x,
+      x.map(() => baseline),
+      spec,
+      {
+        method: options.method,
+        nSteps: options.nSteps,
+        internalBatchSize: options.internalBatchSize,
+        ...(options.layer ? { layer: options.layer } : {}),
+      },
+    );
+    const columns = this.preprocessor.columns;
+    const layerNames = options.layer
+      ? Array.from({ length: ig.width }, (_, k) => `${String(options.layer!.layer)}[${k}]`)
+      : undefined;
+    return encoded.map((enc, j) => {
+      const raw = ig.attributions[j]!;
+      const attributions: FeatureAttribution[] = layerNames
+        ? layerNames.map((feature, k) => ({ feature, value: ig.inputs[j]![k]!, attribution: raw[k]! }))
+        : [...aggregateByFeature(columns, raw)].map(([feature, attribution]) => ({
+            feature,
+            value: enc.values[feature] ?? null,
+            attribution,
+          }));
+      const sum = attributions.reduce((a, f) => a + f.attribution, 0);
+      const expected = ig.fx[j]! - ig.fb[j]!;
+      return {
+        values: enc.values,
+        imputed: enc.imputed,
+        predictions: ig.predictions[j]!,
+        target: { index: target.index, name: target.name },
+        score: ig.fx[j]!,
+        baseline_score: ig.fb[j]!,
+        attributions,
+        completeness: { sum, expected, delta: sum - expected },
+        detail: {
+          names: layerNames ?? columns.map((c) => c.name),
+          inputs: Array.from(ig.inputs[j]!),
+          baseline: Array.from(ig.baselines[j]!),
+          attributions_raw: Array.from(raw),
+          predictions: ig.predictions[j]!,
+        },
+      };
+    });
+  }
+
+  /** Model outputs only, no explanation. */
+  predict(applicants: readonly unknown[]): number[][] {
+    const x = this.encodeAll(applicants).map((e) => e.vector);
+    return tf.tidy(() => {
+      const out = this.bundle.model.apply(tf.tensor2d(x, [x.length, this.preprocessor.width], 'float32'), {
+        training: false,
+      });
+      return (out as tf.Tensor).arraySync() as number[][];
+    });
+  }
+
+  dispose(): void {
+    this.bundle.model.dispose();
+  }
+}

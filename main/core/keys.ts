@@ -1,0 +1,84 @@
+// Per-installation secrets, generated on first run and kept in the data dir with mode 0600:
+// the HMAC key (watermarks, sensitive-feature pseudonyms, audit input hashes) and the Ed25519 audit signing key.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where a secret's bytes are kept. Electron supplies a safeStorage-backed store; elsewhere it is a 0600 file. */
+export interface SecretStore {
+  read(name: string): Buffer | undefined;
+  write(name: string, bytes: Buffer): void;
+}
+
+export function fileSecretStore(dataDir: string): SecretStore {
+  const dir = join(dataDir, 'keys');
+  return {
+    read(name) {
+      const p = join(dir, name);
+      return existsSync(p) ? readFileSync(p) : undefined;
+    },
+    write(name, bytes) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const p = join(dir, name);
+      // wx: never overwrite a key another process created meanwhile.
+      try {
+        writeFileSync(p, bytes, { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      chmodSync(p, 0o600);
+    },
+  };
+}
+
+export interface HmacKey {
+  key: Buffer;
+  /** A public identifier of the key (not derived reversibly from it): carried in `_meta.key_id`. */
+  id: string;
+}
+
+export function keyId(key: Buffer): string {
+  return 'k' + createHash('sha256').update('branchlens/key-id\0').update(key).digest('hex').slice(0, 15);
+}
+
+export function loadOrCreateHmacKey(store: SecretStore): HmacKey {
+  let key = store.read('hmac.key');
+  if (!key) {
+    store.write('hmac.key', Buffer.from(randomBytes(32).toString('hex')));
+    key = store.read('hmac.key')!;
+  }
+  const bytes = Buffer.from(key.toString('utf8').trim(), 'hex');
+  if (bytes.length !== 32) throw new Error('the HMAC key file is damaged (expected 32 bytes in hex)');
+  return { key: bytes, id: keyId(bytes) };
+}
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** SPKI PEM of the public key, for head office. */
+  publicPem: string;
+  id: string;
+}
+
+export function loadOrCreateSigningKey(store: SecretStore): SigningKey {
+  let pem = store.read('audit-ed25519.pem');
+  if (!pem) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    store.write(
+      'audit-ed25519.pem',
+      Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+    );
+    pem = store.read('audit-ed25519.pem')!;
+  }
+  const privateKey = createPrivateKey(pem);
+  const publicKey = createPublicKey(privateKey);
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  return { privateKey, publicKey, publicPem, id: keyId(Buffer.from(publicPem)) };
+}

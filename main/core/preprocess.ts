@@ -1,0 +1,181 @@
+// Raw applicant (feature name → value, as a branch form or a CSV row sends it) → the model's input vector.
+import { inputColumns, type BundleSchema, type Feature, type InputColumn } from '../../shared/bundle.js';
+import { InputError, type Problem } from '../../shared/problems.js';
+
+/** A raw feature value after validation and imputation. */
+export type CleanValue = number | string | boolean;
+
+export interface Preprocessed {
+  /** Model-input vector, in the order of `inputColumns(schema)`. */
+  vector: number[];
+  /** Raw values by feature, with imputed values filled in. */
+  values: Record<string, CleanValue>;
+  /** Features whose value was missing and imputed. */
+  imputed: string[];
+}
+
+export class Preprocessor {
+  readonly columns: InputColumn[];
+  private readonly byName: Map<string, Feature>;
+
+  constructor(readonly schema: BundleSchema) {
+    this.columns = inputColumns(schema);
+    this.byName = new Map(schema.features.map((f) => [f.name, f]));
+  }
+
+  get width(): number {
+    return this.columns.length;
+  }
+
+  /** Validates and encodes one applicant; every problem is collected and thrown together. */
+  encode(raw: unknown, fieldPrefix = ''): Preprocessed {
+    const problems: Problem[] = [];
+    const at = (name: string) => `${fieldPrefix}${name}`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new InputError([
+        {
+          field: fieldPrefix.replace(/\.$/, '') || 'input',
+          code: 'wrong_type',
+          message: 'must be an object of feature name → value',
+        },
+      ]);
+    }
+    const record = raw as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (!this.byName.has(key)) {
+        problems.push({
+          field: at(key),
+          code: 'unknown_feature',
+          message: `is not a feature of this model (expected one of: ${[...this.byName.keys()].join(', ')})`,
+        });
+      }
+    }
+    const vector: number[] = [];
+    const values: Record<string, CleanValue> = {};
+    const imputed: string[] = [];
+    for (const f of this.schema.features) {
+      const given = Object.prototype.hasOwnProperty.call(record, f.name) ? record[f.name] : undefined;
+      const missing =
+        given === undefined || given === null || (typeof given === 'string' && given.trim() === '');
+      let value: CleanValue | undefined;
+      if (missing) {
+        if (f.required) {
+          problems.push({ field: at(f.name), code: 'missing', message: 'is required' });
+        } else {
+          value = f.impute;
+          imputed.push(f.name);
+        }
+      } else {
+        value = parseValue(f, given, at(f.name), problems);
+      }
+      if (value === undefined) {
+        for (let i = 0; i < widthOf(f); i++) vector.push(0);
+        continue;
+      }
+      values[f.name] = value;
+      encodeInto(f, value, vector);
+    }
+    if (problems.length > 0) throw new InputError(problems);
+    return { vector, values, imputed };
+  }
+}
+
+function widthOf(f: Feature): number {
+  return f.type === 'categorical' ? f.categories.length : 1;
+}
+
+function encodeInto(f: Feature, value: CleanValue, out: number[]): void {
+  switch (f.type) {
+    case 'numeric':
+      out.push(((value as number) - f.scaler.mean) / f.scaler.std);
+      return;
+    case 'boolean':
+      out.push(value ? 1 : 0);
+      return;
+    case 'categorical':
+      for (const c of f.categories) out.push(c === value ? 1 : 0);
+      return;
+  }
+}
+
+function parseValue(f: Feature, given: unknown, field: string, problems: Problem[]): CleanValue | undefined {
+  switch (f.type) {
+    case 'numeric': {
+      let n: number;
+      if (typeof given === 'number') n = given;
+      else if (typeof given === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(given))
+        n = Number(given);
+      else if (typeof given === 'string' && /^\s*[-+]?(nan|inf|infinity)\s*$/i.test(given)) n = NaN;
+      else {
+        problems.push({ field, code: 'wrong_type', message: `must be a number, got ${describe(given)}` });
+        return undefined;
+      }
+      if (!Number.isFinite(n)) {
+        problems.push({
+          field,
+          code: 'not_finite',
+          message: 'must be a finite number (NaN and Infinity are not allowed)',
+        });
+        return undefined;
+      }
+      if (f.integer && !Number.isInteger(n)) {
+        problems.push({ field, code: 'not_integer', message: `must be a whole number, got ${n}` });
+        return undefined;
+      }
+      const { min, max } = f.range ?? {};
+      if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
+        problems.push({
+          field,
+          code: 'out_of_range',
+          message: `must be between ${min ?? '-∞'} and ${max ?? '∞'}, got ${n}`,
+        });
+        return undefined;
+      }
+      return n;
+    }
+    case 'categorical': {
+      if (typeof given !== 'string') {
+        problems.push({
+          field,
+          code: 'wrong_type',
+          message: `must be one of ${f.categories.join(', ')}, got ${describe(given)}`,
+        });
+        return undefined;
+      }
+      const v = given.trim();
+      if (!f.categories.includes(v)) {
+        problems.push({
+          field,
+          code: 'unknown_category',
+          message: `must be one of ${f.categories.join(', ')}, got "${v}"`,
+        });
+        return undefined;
+      }
+      return v;
+    }
+    case 'boolean': {
+      if (typeof given === 'boolean') return given;
+      const s =
+        typeof given === 'string'
+          ? given.trim().toLowerCase()
+          : typeof given === 'number'
+            ? String(given)
+            : undefined;
+      if (s !== undefined && f.true_values.includes(s)) return true;
+      if (s !== undefined && f.false_values.includes(s)) return false;
+      problems.push({
+        field,
+        code: 'wrong_type',
+        message: `must be true/false (or ${[...f.true_values, ...f.false_values].join(', ')}), got ${describe(given)}`,
+      });
+      return undefined;
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}

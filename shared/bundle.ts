@@ -1,0 +1,214 @@
+// The model bundle's declarative parts: schema.json and manifest.json.
+// Shared because the renderer builds its applicant form from the same schema the engine validates with.
+import { z } from 'zod';
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'zh-CN';
+
+const localized = z.object({ 'zh-CN': z.string().min(1), en: z.string().min(1) }).strict();
+export type Localized = z.infer<typeof localized>;
+
+/** Direction templates. `{label}` and `{value}` are filled in; `neutral` is used for a zero attribution. */
+const templates = z
+  .object({
+    positive: localized,
+    negative: localized,
+    neutral: localized.optional(),
+  })
+  .strict();
+
+const featureCommon = {
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be an identifier (letters, digits, _ . -)'),
+  label: localized,
+  unit: localized.optional(),
+  templates,
+  sensitive: z.boolean().default(false),
+  required: z.boolean().default(false),
+  description: localized.optional(),
+};
+
+const numericFeature = z
+  .object({
+    ...featureCommon,
+    type: z.literal('numeric'),
+    scaler: z.object({ mean: z.number(), std: z.number().positive() }).strict(),
+    impute: z.number(),
+    range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
+    integer: z.boolean().default(false),
+  })
+  .strict();
+
+const categoricalFeature = z
+  .object({
+    ...featureCommon,
+    type: z.literal('categorical'),
+    categories: z
+      .array(z.string().min(1))
+      .min(2)
+      .refine((c) => new Set(c).size === c.length, 'categories must be unique'),
+    category_labels: z.record(z.string(), localized).optional(),
+    impute: z.string(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (!f.categories.includes(f.impute)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['impute'],
+        message: `"${f.impute}" is not one of the categories`,
+      });
+    }
+  });
+
+const booleanFeature = z
+  .object({
+    ...featureCommon,
+    type: z.literal('boolean'),
+    /** Raw strings accepted for true and false, besides JSON booleans (e.g. "yes"/"no"). */
+    true_values: z.array(z.string()).default(['true', 'yes', '1']),
+    false_values: z.array(z.string()).default(['false', 'no', '0']),
+    impute: z.boolean(),
+  })
+  .strict();
+
+export const featureSchema = z.discriminatedUnion('type', [
+  numericFeature,
+  categoricalFeature,
+  booleanFeature,
+]);
+export type Feature = z.infer<typeof featureSchema>;
+export type NumericFeature = z.infer<typeof numericFeature>;
+export type CategoricalFeature = z.infer<typeof categoricalFeature>;
+export type BooleanFeature = z.infer<typeof booleanFeature>;
+
+export const outputSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('sigmoid'),
+      /** [negative, positive]: the single unit is P(classes[1]). */
+      classes: z.tuple([z.string().min(1), z.string().min(1)]),
+      explain_class: z.string().min(1),
+      threshold: z.number().min(0).max(1).default(0.5),
+      label: localized.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('softmax'),
+      classes: z.array(z.string().min(1)).min(2),
+      explain_class: z.string().min(1).optional(),
+      label: localized.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('regression'),
+      label: localized.optional(),
+    })
+    .strict(),
+]);
+export type OutputSpec = z.infer<typeof outputSchema>;
+
+export const RAW_VALUE = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+export type RawValue = z.infer<typeof RAW_VALUE>;
+export type RawApplicant = Record<string, unknown>;
+
+export const bundleSchemaSchema = z
+  .object({
+    schema_version: z.literal(1),
+    features: z
+      .array(featureSchema)
+      .min(1)
+      .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'feature names must be unique'),
+    output: outputSchema,
+    /** The reference applicant, as raw values: the default IG baseline. */
+    baseline: z.record(z.string(), RAW_VALUE),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const names = new Set(s.features.map((f) => f.name));
+    for (const key of Object.keys(s.baseline)) {
+      if (!names.has(key))
+        ctx.addIssue({ code: 'custom', path: ['baseline', key], message: 'not a feature' });
+    }
+    if (s.output.kind === 'sigmoid' && !s.output.classes.includes(s.output.explain_class)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['output', 'explain_class'],
+        message: 'not one of output.classes',
+      });
+    }
+    if (
+      s.output.kind === 'softmax' &&
+      s.output.explain_class &&
+      !s.output.classes.includes(s.output.explain_class)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['output', 'explain_class'],
+        message: 'not one of output.classes',
+      });
+    }
+  });
+export type BundleSchema = z.infer<typeof bundleSchemaSchema>;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+
+export const manifestSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and -'),
+    version: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version'),
+    created_at: z.iso.datetime({ offset: true }),
+    description: localized.optional(),
+    training_data: z
+      .object({
+        description: z.string().min(1),
+        source: z.string().optional(),
+        license: z.string().optional(),
+        rows: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
+    metrics: z.record(z.string(), z.number()),
+    /** sha256 of every other file of the bundle, keyed by its path relative to the bundle. */
+    files: z
+      .record(z.string(), sha256Hex)
+      .refine((f) => Object.keys(f).length > 0, 'must list the bundle files'),
+  })
+  .strict();
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** One column of the model's input vector, derived from the schema. */
+export interface InputColumn {
+  name: string;
+  feature: string;
+  category?: string;
+}
+
+/** The model-input columns in order: numeric and boolean give one column, categorical one per category. */
+export function inputColumns(schema: Pick<BundleSchema, 'features'>): InputColumn[] {
+  const cols: InputColumn[] = [];
+  for (const f of schema.features) {
+    if (f.type === 'categorical') {
+      for (const c of f.categories) cols.push({ name: `${f.name}=${c}`, feature: f.name, category: c });
+    } else {
+      cols.push({ name: f.name, feature: f.name });
+    }
+  }
+  return cols;
+}
+
+/** The class index explained by default, or null for regression. */
+export function defaultTargetName(output: OutputSpec): string | null {
+  switch (output.kind) {
+    case 'sigmoid':
+      return output.explain_class;
+    case 'softmax':
+      return output.explain_class ?? null;
+    case 'regression':
+      return null;
+  }
+}

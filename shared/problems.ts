@@ -1,0 +1,36 @@
+// Problems with a user's input, collected and reported together. Each names the field and says what is wrong.
+export type ProblemCode =
+  | 'unknown_feature'
+  | 'missing'
+  | 'wrong_type'
+  | 'not_finite'
+  | 'unknown_category'
+  | 'out_of_range'
+  | 'not_integer'
+  | 'invalid';
+
+export interface Problem {
+  /** The field, as the user named it: a feature name, a CLI option, a CSV row/column, a JSON path. */
+  field: string;
+  code: ProblemCode;
+  message: string;
+}
+
+/** Thrown at the edges (CLI args, HTTP bodies, IPC payloads, bundle files) when input is unusable. */
+export class InputError extends Error {
+  readonly problems: Problem[];
+  constructor(problems: Problem[], summary?: string) {
+    super(summary ?? problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    this.name = 'InputError';
+    this.problems = problems;
+  }
+}
+
+export function isInputError(e: unknown): e is InputError {
+  return e instanceof Error && e.name === 'InputError' && Array.isArray((e as InputError).problems);
+}
+
+/** Formats problems as plain lines for a terminal or a log, one per problem. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n');
+}
