@@ -84,8 +84,9 @@ export const explanationDocumentSchema = z
     detail: z
       .object({
         names: z.array(z.string()),
-        inputs: z.array(z.number()),
-        baseline: z.array(z.number()),
+        /** Preprocessed inputs; null where a sensitive feature's value was dropped. */
+        inputs: z.array(z.number().nullable()),
+        baseline: z.array(z.number().nullable()),
         attributions_raw: z.array(z.number()),
         predictions: z.array(z.number()),
       })

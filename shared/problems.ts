@@ -34,3 +34,22 @@ export function isInputError(e: unknown): e is InputError {
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n');
 }
+
+/** A zod error as problems, each naming its field by path (prefixed by `prefix`). */
+export function problemsFromZod(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  prefix = '',
+): Problem[] {
+  return error.issues.map((i) => ({
+    field:
+      prefix +
+        i.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '') ||
+      prefix.replace(/[.:]\s*$/, '') ||
+      'body',
+    code: 'invalid' as const,
+    message: i.message,
+  }));
+}

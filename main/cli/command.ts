@@ -21,7 +21,7 @@ export interface Command {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** The option every command that touches the data dir accepts. */
-export const DATA_OPTION: Options = { data: { type: 'string' } };
+export const DATA_OPTION = { data: { type: 'string' } } as const;
 
 /** parseArgs, with unknown options and missing values reported as InputError naming the flag. */
 export function parseFlags<O extends Options>(argv: string[], options: O, allowPositionals = false) {

@@ -66,13 +66,14 @@ export class IntegratedGradients {
 
     // Forward pass on inputs and baselines together: predictions, F values, and layer activations.
     const both = tf.tensor2d([...x, ...baselines] as number[][], [2 * b, d], 'float32');
-    const outRows = tf
-      .tidy(() => this.model.apply(both, { training: false }) as tf.Tensor)
-      .arraySync() as number[][];
+    // arraySync inside tidy, so that the output tensor is disposed too.
+    const outRows = tf.tidy(
+      () => (this.model.apply(both, { training: false }) as tf.Tensor).arraySync() as number[][],
+    );
     let inputs: Float64Array[];
     let bases: Float64Array[];
     if (split) {
-      const acts = tf.tidy(() => tf.reshape(split.before(both), [2 * b, -1])).arraySync() as number[][];
+      const acts = tf.tidy(() => tf.reshape(split.before(both), [2 * b, -1]).arraySync() as number[][]);
       inputs = acts.slice(0, b).map((r) => Float64Array.from(r));
       bases = acts.slice(b).map((r) => Float64Array.from(r));
     } else {

@@ -48,7 +48,8 @@ export function quadrature(method: IgMethod, n: number): Quadrature {
 
 /** numpy.linspace(start, stop, n) with endpoint=True: start + i·step, the last point set to stop exactly. */
 export function linspace(start: number, stop: number, n: number): number[] {
-  const step = (stop - start) / (n - 1);
+  // numpy.linspace(start, stop, 1) is [start]: without the guard, 0 · (1 / 0) would give NaN.
+  const step = n > 1 ? (stop - start) / (n - 1) : 0;
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(i * step + start);
   if (n > 1) out[n - 1] = stop;

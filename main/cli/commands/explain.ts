@@ -1,0 +1,144 @@
+// `branchlens explain`: explains one applicant, a JSON array or a CSV batch; documents go to stdout as JSON.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../../shared/problems.js';
+import { LOCALES } from '../../../shared/bundle.js';
+import { parseApplicants } from '../../core/applicants.js';
+import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
+import { samplesDir } from '../../core/paths.js';
+import { openService } from '../service.js';
+import {
+  DATA_OPTION,
+  dataDirFrom,
+  intFlag,
+  parseFlags,
+  readAll,
+  writeJson,
+  type CliIo,
+  type Command,
+} from '../command.js';
+
+const OPTIONS = {
+  ...DATA_OPTION,
+  model: { type: 'string' },
+  input: { type: 'string' },
+  method: { type: 'string' },
+  steps: { type: 'string' },
+  'internal-batch-size': { type: 'string' },
+  target: { type: 'string' },
+  baseline: { type: 'string' },
+  layer: { type: 'string' },
+  'layer-inputs': { type: 'boolean' },
+  backend: { type: 'string' },
+  detail: { type: 'boolean' },
+  locale: { type: 'string' },
+  'top-k': { type: 'string' },
+} as const;
+
+export const USAGE =
+  'branchlens explain [--model DIR] [--input FILE|-] [--method M] [--steps N] [--internal-batch-size N] [--target T] ' +
+  '[--baseline FILE|schema|zeros] [--layer NAME|INDEX [--layer-inputs]] [--backend tensorflow|wasm|cpu] [--detail] ' +
+  '[--locale zh-CN|en] [--top-k K] [--data DIR]';
+
+export function parseBackend(raw: string | undefined): BackendName | undefined {
+  if (raw === undefined) return undefined;
+  if (!(BACKENDS as readonly string[]).includes(raw)) {
+    throw new InputError([
+      { field: '--backend', code: 'invalid', message: `must be one of ${BACKENDS.join(', ')}, got "${raw}"` },
+    ]);
+  }
+  return raw as BackendName;
+}
+
+async function readSource(path: string, io: CliIo): Promise<string> {
+  if (path === '-') return readAll(io.stdin);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError([
+      {
+        field: '--input',
+        code: 'missing',
+        message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
+  }
+}
+
+function baselineFrom(raw: string | undefined): unknown {
+  if (raw === undefined || raw === 'schema' || raw === 'zeros') return raw ?? 'schema';
+  let text: string;
+  try {
+    text = readFileSync(raw, 'utf8');
+  } catch {
+    throw new InputError([
+      {
+        field: '--baseline',
+        code: 'missing',
+        message: `must be "schema", "zeros" or a JSON file; cannot read ${raw}`,
+      },
+    ]);
+  }
+  const parsed = parseApplicants(text, '--baseline');
+  if (!parsed.single)
+    throw new InputError([
+      { field: '--baseline', code: 'invalid', message: 'must hold one applicant object' },
+    ]);
+  return parsed.applicants[0];
+}
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'Explain applicants with Integrated Gradients (default: the demo model and its first sample).',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, OPTIONS);
+    const locale = values.locale ?? 'zh-CN';
+    if (!(LOCALES as readonly string[]).includes(locale)) {
+      throw new InputError([
+        {
+          field: '--locale',
+          code: 'invalid',
+          message: `must be one of ${LOCALES.join(', ')}, got "${locale}"`,
+        },
+      ]);
+    }
+    const layer =
+      values.layer === undefined
+        ? undefined
+        : /^\d+$/.test(values.layer)
+          ? Number(values.layer)
+          : values.layer;
+    const options = {
+      ...(values.method !== undefined ? { method: values.method } : {}),
+      n_steps: intFlag('steps', values.steps, 50, 1),
+      internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 1000, 1),
+      ...(values.target !== undefined
+        ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
+        : {}),
+      baseline: baselineFrom(values.baseline),
+      ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
+      top_k: intFlag('top-k', values['top-k'], 5, 0),
+      locale,
+      detail: values.detail ?? false,
+    };
+    const source = values.input ?? join(samplesDir(), 'sample-1.json');
+    const { applicants, single } = parseApplicants(
+      await readSource(source, io),
+      values.input === undefined ? source : '--input',
+    );
+    const backend = parseBackend(values.backend);
+    const service = await openService({
+      dataDir: dataDirFrom(values, io),
+      ...(values.model !== undefined ? { modelDir: values.model } : {}),
+      ...(backend ? { backend } : {}),
+    });
+    try {
+      const docs = await service.explain(applicants, options);
+      writeJson(io, single ? docs[0] : docs);
+      return 0;
+    } finally {
+      await service.close();
+    }
+  },
+};

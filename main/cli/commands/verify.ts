@@ -1,0 +1,51 @@
+// `branchlens verify FILE|-`: checks the watermark of explanation documents; exit 0 valid, 1 not.
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../../shared/problems.js';
+import { ensureDataDir } from '../../core/data-dir.js';
+import { fileSecretStore, loadOrCreateHmacKey } from '../../core/keys.js';
+import { verifyDocument } from '../../core/records/watermark.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, readAll, type Command } from '../command.js';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary:
+    "Verify the watermark of an explanation document (or an array of them) with this installation's key.",
+  usage: 'branchlens verify FILE|- [--data DIR]',
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, DATA_OPTION, true);
+    if (positionals.length !== 1) {
+      throw new InputError([
+        { field: 'FILE', code: 'missing', message: 'give one file, or - for standard input' },
+      ]);
+    }
+    const file = positionals[0]!;
+    let text: string;
+    try {
+      text = file === '-' ? await readAll(io.stdin) : readFileSync(file, 'utf8');
+    } catch {
+      throw new InputError([{ field: 'FILE', code: 'missing', message: `cannot read ${file}` }]);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new InputError([
+        { field: 'FILE', code: 'invalid', message: `is not valid JSON: ${(e as Error).message}` },
+      ]);
+    }
+    const key = loadOrCreateHmacKey(fileSecretStore(ensureDataDir(dataDirFrom(values, io))));
+    const docs = Array.isArray(parsed) ? parsed : [parsed];
+    let bad = 0;
+    docs.forEach((doc, i) => {
+      const r = verifyDocument(doc, key);
+      const name = Array.isArray(parsed) ? `[${i}]` : file;
+      const id = (doc as { id?: unknown } | null)?.id;
+      if (r.ok) io.stdout.write(`valid: ${name}${typeof id === 'string' ? ` (${id})` : ''}\n`);
+      else {
+        bad++;
+        io.stdout.write(`INVALID: ${name}: ${r.reason}\n`);
+      }
+    });
+    return bad === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,135 @@
+// EngineExplanation → the explanation document: top-K compression, business wording, principal reasons,
+// sensitive features masked. Signing is separate (watermark.ts) so that cache hits can be re-stamped.
+import { randomUUID } from 'node:crypto';
+import type { BundleSchema, Feature, Locale } from '../../../shared/bundle.js';
+import type {
+  Attribution,
+  CacheLevel,
+  ExplanationParams,
+  Reason,
+  UnsignedDocument,
+} from '../../../shared/explanation.js';
+import type { EngineExplanation } from '../engine.js';
+import { EXPLAINER_VERSION } from '../engine.js';
+import { compressTopK, principalReasons } from './compress.js';
+import { MASKED_DESCRIPTION, describe, directionOf } from './wording.js';
+import { pseudonym } from './mask.js';
+
+export interface DocumentContext {
+  schema: BundleSchema;
+  model: { id: string; version: string; sha256: string };
+  params: ExplanationParams;
+  locale: Locale;
+  backend: string;
+  latencyMs: number;
+  cache: CacheLevel;
+  /** The installation's HMAC key, for the pseudonyms of sensitive features. */
+  maskKey: Buffer;
+  detail: boolean;
+  now?: Date;
+}
+
+function attributionOf(
+  feature: Feature | undefined,
+  ex: EngineExplanation,
+  name: string,
+  value: unknown,
+  attribution: number,
+  ctx: DocumentContext,
+): Attribution {
+  const direction = directionOf(attribution);
+  if (!feature) {
+    // Layer attribution: units of a hidden layer have no business meaning of their own.
+    return { feature: name, value: value as number, attribution, direction, description: name };
+  }
+  if (feature.sensitive) {
+    return {
+      feature: pseudonym(ctx.maskKey, feature.name),
+      value: null,
+      attribution,
+      direction,
+      description: MASKED_DESCRIPTION[ctx.locale],
+      masked: true,
+    };
+  }
+  const imputed = ex.imputed.includes(feature.name);
+  return {
+    feature: feature.name,
+    label: feature.label[ctx.locale],
+    value: value as Attribution['value'],
+    attribution,
+    direction,
+    description: describe(feature, value, attribution, ctx.locale, imputed),
+    ...(imputed ? { imputed: true } : {}),
+  };
+}
+
+export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): UnsignedDocument {
+  const features = new Map(ctx.schema.features.map((f) => [f.name, f]));
+  const all = ex.attributions.map((a) =>
+    attributionOf(features.get(a.feature), ex, a.feature, a.value, a.attribution, ctx),
+  );
+  const { top, rest_sum, rest_count } = compressTopK(all, ctx.params.top_k);
+  const reasons: Reason[] = principalReasons(all).map(({ feature, label, attribution, description }) => ({
+    feature,
+    ...(label !== undefined ? { label } : {}),
+    attribution,
+    description,
+  }));
+  const out = ctx.schema.output;
+  const decision =
+    out.kind === 'sigmoid'
+      ? (() => {
+          const p = ex.predictions[0]!;
+          const label = out.classes[p >= out.threshold ? 1 : 0];
+          return { label, approved: label === out.explain_class, threshold: out.threshold };
+        })()
+      : undefined;
+  return {
+    id: randomUUID(),
+    created_at: (ctx.now ?? new Date()).toISOString(),
+    model: ctx.model,
+    predictions: ex.predictions,
+    target: ex.target,
+    score: ex.score,
+    baseline_score: ex.baseline_score,
+    ...(decision ? { decision } : {}),
+    attributions: top,
+    rest_sum,
+    rest_count,
+    reasons,
+    completeness: ex.completeness,
+    ...(ctx.detail ? { detail: maskedDetail(ex, ctx, features) } : {}),
+    meta: {
+      explanation: { method: 'integrated_gradients', params: ctx.params },
+      explainer_version: EXPLAINER_VERSION,
+      backend: ctx.backend,
+      locale: ctx.locale,
+      cache: ctx.cache,
+      latency_ms: ctx.latencyMs,
+    },
+  };
+}
+
+/** The model-input detail, with a sensitive feature's columns renamed and their values dropped. */
+function maskedDetail(
+  ex: EngineExplanation,
+  ctx: DocumentContext,
+  features: Map<string, Feature>,
+): NonNullable<UnsignedDocument['detail']> {
+  const d = ex.detail;
+  const sensitiveAt = d.names.map((name) => {
+    const feature = features.get(name.split('=')[0]!);
+    return feature?.sensitive ? feature : undefined;
+  });
+  return {
+    names: d.names.map((name, i) => {
+      const f = sensitiveAt[i];
+      return f ? pseudonym(ctx.maskKey, f.name) + name.slice(f.name.length).replace(/=.*/, '=' + '*') : name;
+    }),
+    inputs: d.inputs.map((v, i) => (sensitiveAt[i] ? null : v)),
+    baseline: d.baseline.map((v, i) => (sensitiveAt[i] ? null : v)),
+    attributions_raw: d.attributions_raw,
+    predictions: d.predictions,
+  };
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { fixPrecision, signDocument, verifyDocument } from '../../../../main/core/records/watermark.js';
+import { keyId, type HmacKey } from '../../../../main/core/keys.js';
+import type { UnsignedDocument } from '../../../../shared/explanation.js';
+
+function key(): HmacKey {
+  const k = randomBytes(32);
+  return { key: k, id: keyId(k) };
+}
+
+const unsigned: UnsignedDocument = {
+  id: 'doc-1',
+  created_at: '2026-11-26T00:00:00.000Z',
+  model: { id: 'credit-demo', version: '1.0.0', sha256: 'ab'.repeat(32) },
+  predictions: [0.8123456789012345],
+  target: { index: 1, name: 'good' },
+  score: 0.8123456789012345,
+  baseline_score: 0.7,
+  decision: { label: 'good', approved: true, threshold: 0.5 },
+  attributions: [
+    {
+      feature: 'Seniority',
+      label: '工龄',
+      value: 9,
+      attribution: 0.0712345678901234,
+      direction: 'positive',
+      description: '工龄较长',
+    },
+    {
+      feature: 'Home',
+      label: '住房',
+      value: 'rent',
+      attribution: -0.03,
+      direction: 'negative',
+      description: '租房',
+    },
+  ],
+  rest_sum: 0.0111,
+  rest_count: 3,
+  reasons: [{ feature: 'Home', label: '住房', attribution: -0.03, description: '租房' }],
+  completeness: { sum: 0.1123456789, expected: 0.1123456788, delta: 1e-10 },
+  meta: {
+    explanation: {
+      method: 'integrated_gradients',
+      params: {
+        method: 'gausslegendre',
+        n_steps: 50,
+        internal_batch_size: 1000,
+        target: 'good',
+        baseline: 'schema',
+        top_k: 5,
+      },
+    },
+    explainer_version: '1.0.0',
+    backend: 'wasm',
+    locale: 'zh-CN',
+    cache: 'miss',
+    latency_ms: 0.734512,
+  },
+};
+
+describe('watermark', () => {
+  it('verifies a signed document, also after a JSON round trip', () => {
+    const k = key();
+    const doc = signDocument(unsigned, k);
+    expect(doc._meta.key_id).toBe(k.id);
+    expect(verifyDocument(doc, k)).toEqual({ ok: true });
+    expect(verifyDocument(JSON.parse(JSON.stringify(doc)), k)).toEqual({ ok: true });
+  });
+
+  it('signs the same content identically regardless of key order', () => {
+    const k = key();
+    const reordered = Object.fromEntries(Object.entries(unsigned).reverse()) as UnsignedDocument;
+    expect(signDocument(reordered, k)._meta.watermark).toBe(signDocument(unsigned, k)._meta.watermark);
+  });
+
+  it('fixes float precision before signing', () => {
+    expect(fixPrecision(0.8123456789012345)).toBe(0.812345678901);
+    expect(fixPrecision({ a: [1, 2.00000000000001], b: 'x' })).toEqual({ a: [1, 2], b: 'x' });
+    expect(signDocument(unsigned, key()).score).toBe(0.812345678901);
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits poke at arbitrary JSON on purpose
+  const edits: [string, (d: Record<string, any>) => void][] = [
+    [
+      'a float’s last digit',
+      (d) =>
+        (d.attributions[0].attribution = Number(
+          String(d.attributions[0].attribution).replace(/\d$/, (x) => String((Number(x) + 1) % 10)),
+        )),
+    ],
+    ['the score', (d) => (d.score = 0.9)],
+    ['a description', (d) => (d.attributions[1].description += '!')],
+    ['a removed attribution', (d) => d.attributions.pop()],
+    ['an added field', (d) => (d.extra = true)],
+    ['meta.cache', (d) => (d.meta.cache = 'disk')],
+    ['the decision', (d) => (d.decision.approved = false)],
+    [
+      'the watermark itself',
+      (d) => (d._meta.watermark = d._meta.watermark.replace(/^./, (c: string) => (c === '0' ? '1' : '0'))),
+    ],
+    ['the key id', (d) => (d._meta.key_id = 'kother')],
+    ['a missing _meta', (d) => delete d._meta],
+  ];
+  for (const [what, edit] of edits) {
+    it(`fails after editing ${what}`, () => {
+      const k = key();
+      const doc = JSON.parse(JSON.stringify(signDocument(unsigned, k)));
+      edit(doc);
+      expect(verifyDocument(doc, k).ok).toBe(false);
+    });
+  }
+
+  it('fails under another installation’s key', () => {
+    const doc = signDocument(unsigned, key());
+    const other = key();
+    expect(verifyDocument({ ...doc, _meta: { ...doc._meta, key_id: other.id } }, other).ok).toBe(false);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { bundleSchemaSchema, type Feature } from '../../../../shared/bundle.js';
+import {
+  describe as describeFeature,
+  directionOf,
+  formatValue,
+} from '../../../../main/core/records/wording.js';
+import { pseudonym } from '../../../../main/core/records/mask.js';
+
+const schema = bundleSchemaSchema.parse({
+  schema_version: 1,
+  features: [
+    {
+      name: 'Income',
+      type: 'numeric',
+      label: { 'zh-CN': '月收入', en: 'Monthly income' },
+      unit: { 'zh-CN': '千元', en: 'thousand' },
+      scaler: { mean: 100, std: 50 },
+      impute: 120,
+      templates: {
+        positive: {
+          'zh-CN': '{label}较高（{value}），对通过率有正向影响',
+          en: 'Higher {label} ({value}) raises approval',
+        },
+        negative: {
+          'zh-CN': '{label}较低（{value}），对通过率有负向影响',
+          en: 'Lower {label} ({value}) lowers approval',
+        },
+        neutral: { 'zh-CN': '{label}（{value}）影响不大', en: '{label} ({value}) has little effect' },
+      },
+    },
+    {
+      name: 'Home',
+      type: 'categorical',
+      label: { 'zh-CN': '住房', en: 'Housing' },
+      categories: ['owner', 'rent'],
+      category_labels: {
+        owner: { 'zh-CN': '自有住房', en: 'owner' },
+        rent: { 'zh-CN': '租房', en: 'renting' },
+      },
+      impute: 'owner',
+      templates: {
+        positive: { 'zh-CN': '住房情况（{value}）有利', en: 'Housing ({value}) helps' },
+        negative: { 'zh-CN': '住房情况（{value}）不利', en: 'Housing ({value}) hurts' },
+      },
+    },
+    {
+      name: 'Records',
+      type: 'boolean',
+      label: { 'zh-CN': '逾期记录', en: 'Arrears records' },
+      impute: false,
+      templates: {
+        positive: { 'zh-CN': '{label}：{value}，有利', en: '{label}: {value}, helps' },
+        negative: { 'zh-CN': '{label}：{value}，不利', en: '{label}: {value}, hurts' },
+      },
+    },
+  ],
+  output: { kind: 'sigmoid', classes: ['bad', 'good'], explain_class: 'good' },
+  baseline: {},
+});
+const [income, home, records] = schema.features as [Feature, Feature, Feature];
+
+describe('business wording', () => {
+  it('picks the template by direction and locale and fills label and value with its unit', () => {
+    expect(describeFeature(income, 130, 0.2, 'zh-CN')).toBe('月收入较高（130 千元），对通过率有正向影响');
+    expect(describeFeature(income, 40, -0.2, 'zh-CN')).toBe('月收入较低（40 千元），对通过率有负向影响');
+    expect(describeFeature(income, 130, 0.2, 'en')).toBe(
+      'Higher Monthly income (130 thousand) raises approval',
+    );
+    expect(describeFeature(income, 40, -0.2, 'en')).toBe(
+      'Lower Monthly income (40 thousand) lowers approval',
+    );
+    expect(describeFeature(income, 100, 0, 'en')).toBe('Monthly income (100 thousand) has little effect');
+  });
+
+  it('words categories and booleans by their labels, and says when a value was imputed', () => {
+    expect(describeFeature(home, 'rent', -0.1, 'zh-CN')).toBe('住房情况（租房）不利');
+    expect(describeFeature(home, 'rent', -0.1, 'en')).toBe('Housing (renting) hurts');
+    expect(describeFeature(records, true, -0.3, 'zh-CN')).toBe('逾期记录：是，不利');
+    expect(describeFeature(records, false, 0.3, 'en')).toBe('Arrears records: no, helps');
+    expect(describeFeature(income, 120, 0.1, 'en', true)).toContain('missing; default used');
+    expect(formatValue(income, 12.3456, 'en')).toBe('12.35 thousand');
+  });
+
+  it('classifies direction by sign', () => {
+    expect([directionOf(0.1), directionOf(-0.1), directionOf(0)]).toEqual([
+      'positive',
+      'negative',
+      'neutral',
+    ]);
+  });
+});
+
+describe('sensitive pseudonyms', () => {
+  it('are stable for one key, differ across keys and features, and do not contain the name', () => {
+    const k1 = Buffer.alloc(32, 1);
+    const k2 = Buffer.alloc(32, 2);
+    expect(pseudonym(k1, 'Income')).toBe(pseudonym(k1, 'Income'));
+    expect(pseudonym(k1, 'Income')).not.toBe(pseudonym(k2, 'Income'));
+    expect(pseudonym(k1, 'Income')).not.toBe(pseudonym(k1, 'Assets'));
+    expect(pseudonym(k1, 'Income')).toMatch(/^sensitive_[0-9a-f]{12}$/);
+  });
+});
