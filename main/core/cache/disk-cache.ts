@@ -1,0 +1,176 @@
+// The disk level of the explanation cache: a SQLite table (migration 002) bounded in entries and bytes.
+// A hit only reads: its recency is remembered and written with the next write, so a hit never waits on an fsync.
+import type { Statement, Transaction } from 'better-sqlite3';
+import type { WritableDb } from '../db/open.js';
+
+export interface DiskCacheOptions {
+  /** Lifetime of an ordinary entry. */
+  ttlMs: number;
+  /** Bound on the stored documents' total UTF-8 size. */
+  maxBytes: number;
+  maxEntries: number;
+  /** Milliseconds since the Unix epoch. */
+  now: () => number;
+}
+
+export interface DiskEntry {
+  /** The document as stored (JSON text). */
+  json: string;
+  /** null: a long-term entry. */
+  expiresAt: number | null;
+}
+
+export interface DiskTotals {
+  entries: number;
+  bytes: number;
+}
+
+export interface PruneResult {
+  expired: number;
+  evicted: number;
+}
+
+interface UpsertParams {
+  key: string;
+  model: string;
+  json: string;
+  now: number;
+  expiresAt: number | null;
+  bytes: number;
+}
+
+export class DiskCache {
+  readonly #db: WritableDb;
+  readonly #opts: DiskCacheOptions;
+  /** key → last hit time, not yet written. */
+  readonly #touched = new Map<string, number>();
+  readonly #select: Statement<[string, number], DiskEntry>;
+  readonly #upsert: Statement<[UpsertParams]>;
+  readonly #touch: Statement<[number, string]>;
+  readonly #deleteExpired: Statement<[number]>;
+  readonly #deleteKey: Statement<[string]>;
+  readonly #deleteOtherModels: Statement<[string]>;
+  readonly #deleteAll: Statement<[]>;
+  readonly #totals: Statement<[], DiskTotals>;
+  readonly #evictionOrder: Statement<[], { key: string; bytes: number }>;
+  readonly #transaction: Transaction<(fn: () => unknown) => unknown>;
+
+  constructor(db: WritableDb, opts: DiskCacheOptions) {
+    this.#db = db;
+    this.#opts = opts;
+    this.#transaction = db.transaction((fn: () => unknown) => {
+      for (const [key, at] of this.#touched) this.#touch.run(at, key);
+      this.#touched.clear();
+      return fn();
+    });
+    this.#select = db.prepare<[string, number], DiskEntry>(
+      `SELECT document AS json, expires_at AS expiresAt FROM explanation_cache
+       WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    );
+    this.#upsert = db.prepare<[UpsertParams]>(
+      `INSERT INTO explanation_cache (key, model_sha256, document, created_at, expires_at, last_used_at, bytes)
+       VALUES (@key, @model, @json, @now, @expiresAt, @now, @bytes)
+       ON CONFLICT (key) DO UPDATE SET
+         model_sha256 = excluded.model_sha256, document = excluded.document, created_at = excluded.created_at,
+         expires_at = excluded.expires_at, last_used_at = excluded.last_used_at, bytes = excluded.bytes`,
+    );
+    this.#touch = db.prepare<[number, string]>(
+      'UPDATE explanation_cache SET last_used_at = max(last_used_at, ?) WHERE key = ?',
+    );
+    this.#deleteExpired = db.prepare<[number]>(
+      'DELETE FROM explanation_cache WHERE expires_at IS NOT NULL AND expires_at <= ?',
+    );
+    this.#deleteKey = db.prepare<[string]>('DELETE FROM explanation_cache WHERE key = ?');
+    this.#deleteOtherModels = db.prepare<[string]>('DELETE FROM explanation_cache WHERE model_sha256 <> ?');
+    this.#deleteAll = db.prepare<[]>('DELETE FROM explanation_cache');
+    this.#totals = db.prepare<[], DiskTotals>('SELECT entries, bytes FROM cache_totals WHERE id = 1');
+    // Matches the explanation_cache_eviction index: entries with a TTL first, then least recently used.
+    this.#evictionOrder = db.prepare<[], { key: string; bytes: number }>(
+      'SELECT key, bytes FROM explanation_cache ORDER BY (expires_at IS NULL), last_used_at',
+    );
+  }
+
+  get(key: string): DiskEntry | undefined {
+    const now = this.#opts.now();
+    const row = this.#select.get(key, now);
+    if (row) this.#touched.set(key, now);
+    return row;
+  }
+
+  /** Stores `json` for `key`; a long-term entry has no expiry. Returns false when the document alone exceeds maxBytes. */
+  set(key: string, json: string, modelSha256: string, longTerm = false): boolean {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    const now = this.#opts.now();
+    if (bytes > this.#opts.maxBytes) return false;
+    this.#write(() => {
+      this.#deleteExpired.run(now);
+      this.#upsert.run({
+        key,
+        model: modelSha256,
+        json,
+        now,
+        expiresAt: longTerm ? null : now + this.#opts.ttlMs,
+        bytes,
+      });
+      this.#touched.delete(key);
+      this.#evict();
+    });
+    return true;
+  }
+
+  delete(key: string): void {
+    this.#touched.delete(key);
+    this.#write(() => this.#deleteKey.run(key));
+  }
+
+  /** Deletes the entries of every model but `keepModelSha256` (all entries when it is absent). */
+  invalidate(keepModelSha256?: string): number {
+    this.#touched.clear();
+    return this.#write(() =>
+      keepModelSha256 === undefined
+        ? this.#deleteAll.run().changes
+        : this.#deleteOtherModels.run(keepModelSha256).changes,
+    );
+  }
+
+  /** Deletes expired entries and evicts down to the bounds. */
+  prune(): PruneResult {
+    const now = this.#opts.now();
+    return this.#write(() => ({ expired: this.#deleteExpired.run(now).changes, evicted: this.#evict() }));
+  }
+
+  totals(): DiskTotals {
+    return this.#totals.get() ?? { entries: 0, bytes: 0 };
+  }
+
+  /** Runs `fn` in a write transaction, first writing the recency of hits since the last write. */
+  #write<T>(fn: () => T): T {
+    // Cache entries can be recomputed, so their commits skip the fsync the audit log's commits need
+    // (WAL with synchronous=NORMAL: still atomic, only the newest entries may be lost on power loss).
+    // better-sqlite3 is synchronous, so no other write on this connection can run while it is relaxed.
+    if (this.#db.inTransaction) return this.#transaction.immediate(fn) as T;
+    const synchronous = this.#db.pragma('synchronous', { simple: true }) as number;
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return this.#transaction.immediate(fn) as T;
+    } finally {
+      this.#db.pragma(`synchronous = ${synchronous}`);
+    }
+  }
+
+  #evict(): number {
+    const { entries, bytes } = this.totals();
+    let excessEntries = entries - this.#opts.maxEntries;
+    let excessBytes = bytes - this.#opts.maxBytes;
+    if (excessEntries <= 0 && excessBytes <= 0) return 0;
+    const victims: string[] = [];
+    for (const row of this.#evictionOrder.iterate()) {
+      if (excessEntries <= 0 && excessBytes <= 0) break;
+      victims.push(row.key);
+      excessEntries -= 1;
+      excessBytes -= row.bytes;
+    }
+    for (const key of victims) this.#deleteKey.run(key);
+    return victims.length;
+  }
+}

@@ -1,0 +1,130 @@
+// Choosing the active model, and stepping back to the one active before it.
+import { InputError } from '../../../shared/problems.js';
+import type { WritableDb } from '../db/open.js';
+import type { ModelIdentity } from './events.js';
+import {
+  activationHistory,
+  activeModel,
+  identity,
+  listModels,
+  modelRef,
+  recordActivation,
+  type Activation,
+  type InstalledModel,
+  type RegistryContext,
+} from './installed-models.js';
+
+export interface ActivationResult {
+  /** false when the model was already active. */
+  changed: boolean;
+  model: InstalledModel;
+  previous?: ModelIdentity;
+  message: string;
+}
+
+function modelProblem(message: string): InputError {
+  return new InputError([{ field: 'model', code: 'invalid', message }]);
+}
+
+function installedList(db: WritableDb): string {
+  const refs = listModels(db).map((m) => m.ref);
+  return refs.length ? `installed: ${refs.join(', ')}` : 'no model is installed';
+}
+
+/** Resolves "id@version" (or a bare id with a single installed version) to an installed model. */
+export function resolveModel(db: WritableDb, ref: string): InstalledModel {
+  const at = ref.lastIndexOf('@');
+  const id = at < 0 ? ref : ref.slice(0, at);
+  const version = at < 0 ? undefined : ref.slice(at + 1);
+  const candidates = listModels(db).filter(
+    (m) => m.id === id && (version === undefined || m.version === version),
+  );
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length > 1) {
+    throw modelProblem(
+      `${id} has several versions installed (${candidates.map((m) => m.version).join(', ')}); name one as ${id}@<version>`,
+    );
+  }
+  throw modelProblem(`${ref} is not installed (${installedList(db)}); import its bundle first`);
+}
+
+/**
+ * The versions rollback can return to, most recent last: each activation pushes, each rollback pops.
+ * Re-activating the model already on top pushes nothing.
+ */
+export function activationStack(history: readonly Activation[]): Activation[] {
+  const stack: Activation[] = [];
+  const same = (a: Activation | undefined, b: Activation) => a?.id === b.id && a.version === b.version;
+  for (const a of history) {
+    if (a.reason === 'rollback') {
+      stack.pop();
+      if (!same(stack.at(-1), a)) stack.push(a);
+    } else if (!same(stack.at(-1), a)) {
+      stack.push(a);
+    }
+  }
+  return stack;
+}
+
+/** Makes `ref` ("id@version") the active model. */
+export async function activateModel(
+  db: WritableDb,
+  ref: string,
+  { sink, now = () => new Date() }: RegistryContext,
+): Promise<ActivationResult> {
+  const outcome = db
+    .transaction(() => {
+      const model = resolveModel(db, ref);
+      const current = activeModel(db);
+      if (current && current.id === model.id && current.version === model.version) {
+        return { changed: false, model, message: `${model.ref} is already the active model` };
+      }
+      recordActivation(db, model, 'activate', now());
+      return {
+        changed: true,
+        model,
+        previous: current && identity(current),
+        message: `${model.ref} is now the active model${current ? ` (was ${current.ref})` : ''}`,
+      };
+    })
+    .immediate();
+  if (outcome.changed) {
+    await sink.record({
+      kind: 'model_activate',
+      model: identity(outcome.model),
+      previous: outcome.previous,
+      reason: 'activate',
+    });
+  }
+  return outcome;
+}
+
+/** Returns to the model that was active before the current one. */
+export async function rollbackModel(
+  db: WritableDb,
+  { sink, now = () => new Date() }: RegistryContext,
+): Promise<ActivationResult & { previous: ModelIdentity }> {
+  const outcome = db
+    .transaction(() => {
+      const current = activeModel(db);
+      if (!current)
+        throw modelProblem('no model is active, so there is nothing to roll back; activate one first');
+      const target = activationStack(activationHistory(db)).at(-2);
+      if (!target) {
+        throw modelProblem(
+          `${current.ref} is the only version activated so far, so there is no previous one to roll back to`,
+        );
+      }
+      const model = resolveModel(db, modelRef(target));
+      recordActivation(db, model, 'rollback', now());
+      return {
+        changed: true,
+        model,
+        previous: identity(current),
+        message: `rolled back from ${current.ref} to ${model.ref}`,
+      };
+    })
+    .immediate();
+  await sink.record({ kind: 'model_rollback', model: identity(outcome.model), previous: outcome.previous });
+  return outcome;
+}

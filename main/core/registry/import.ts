@@ -1,0 +1,219 @@
+// Installing a model bundle into the data dir: verify, copy, verify the copy, then record it.
+// The copy is made beside its destination and renamed into place under the write lock, so a crash never
+// leaves a half-copied bundle registered.
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InputError } from '../../../shared/problems.js';
+import { BundleError, readBundle, type BundleFiles } from '../bundle/load.js';
+import type { WritableDb } from '../db/open.js';
+import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
+import {
+  activeModel,
+  findModel,
+  identity,
+  insertModel,
+  modelDir,
+  modelPath,
+  modelRef,
+  recordActivation,
+  type InstalledModel,
+  type RegistryContext,
+} from './installed-models.js';
+
+export interface ImportOptions extends RegistryContext {
+  /** true: make the model active; false: never; absent: only when no model is active yet. */
+  activate?: boolean;
+}
+
+export type ImportStatus =
+  /** Copied and registered. */
+  | 'installed'
+  /** Already installed with the same sha256: nothing was done. */
+  | 'already_installed'
+  /** Already registered, but the installed copy no longer verified: it was copied again. */
+  | 'repaired';
+
+export interface ImportResult {
+  status: ImportStatus;
+  model: InstalledModel;
+  /** Whether this import made the model active. */
+  activated: boolean;
+  previous?: ModelIdentity;
+  message: string;
+}
+
+function copyBundle(src: BundleFiles, dest: string): void {
+  for (const file of [...Object.keys(src.manifest.files), 'manifest.json']) {
+    const to = join(dest, file);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(join(src.dir, file), to);
+  }
+}
+
+function installedCopyIsIntact(dir: string, sha256: string): boolean {
+  try {
+    return readBundle(dir).sha256 === sha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the verified bundle to a fresh folder beside `finalDir` and verifies the copy. */
+function stageCopy(src: BundleFiles, finalDir: string): string {
+  const staging = join(dirname(finalDir), `.importing-${randomUUID()}`);
+  try {
+    copyBundle(src, staging);
+    const copy = readBundle(staging);
+    if (copy.sha256 !== src.sha256) {
+      throw new BundleError([
+        {
+          field: 'manifest.json',
+          code: 'invalid',
+          message: 'changed while the bundle was being imported; import it again',
+        },
+      ]);
+    }
+    return staging;
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function moveIntoPlace(staging: string, finalDir: string): void {
+  // A folder without a row is left over from an interrupted import.
+  rmSync(finalDir, { recursive: true, force: true });
+  renameSync(staging, finalDir);
+}
+
+async function install(
+  db: WritableDb,
+  dataDir: string,
+  srcDir: string,
+  activation: { when: 'always' | 'never' | 'if-none-active'; reason: Exclude<ActivationReason, 'rollback'> },
+  { sink, now = () => new Date() }: RegistryContext,
+): Promise<ImportResult> {
+  const src = readBundle(srcDir);
+  const { id, version } = src.manifest;
+  const ref = modelRef(src.manifest);
+  const path = modelPath(id, version);
+  const finalDir = modelDir(dataDir, { path });
+
+  const existing = findModel(db, id, version);
+  if (existing && existing.sha256 !== src.sha256) {
+    throw new InputError([
+      {
+        field: 'manifest.json: version',
+        code: 'invalid',
+        message: `${ref} is already installed with a different sha256 (${existing.sha256.slice(0, 12)}…, this bundle ${src.sha256.slice(0, 12)}…); give the changed bundle a new version`,
+      },
+    ]);
+  }
+  const needsCopy = !existing || !installedCopyIsIntact(finalDir, existing.sha256);
+  const staging = needsCopy ? stageCopy(src, finalDir) : undefined;
+
+  let outcome: Omit<ImportResult, 'message'>;
+  try {
+    outcome = db
+      .transaction(() => {
+        // Checked again under the write lock: another process may have installed it meanwhile.
+        const registered = findModel(db, id, version);
+        if (registered && registered.sha256 !== src.sha256) {
+          throw new InputError([
+            {
+              field: 'manifest.json: version',
+              code: 'invalid',
+              message: `${ref} was just installed by another process with a different sha256; give this bundle a new version`,
+            },
+          ]);
+        }
+        let status: ImportStatus = 'already_installed';
+        if (staging && !(registered && installedCopyIsIntact(finalDir, registered.sha256))) {
+          moveIntoPlace(staging, finalDir);
+          status = registered ? 'repaired' : 'installed';
+        }
+        if (!registered) {
+          insertModel(db, {
+            id,
+            version,
+            sha256: src.sha256,
+            path,
+            installedAt: now().toISOString(),
+            manifest: src.manifest,
+          });
+        }
+        const model = findModel(db, id, version)!;
+        const current = activeModel(db);
+        const isActive = current?.id === id && current.version === version;
+        const activate =
+          !isActive && (activation.when === 'always' || (activation.when === 'if-none-active' && !current));
+        if (activate) recordActivation(db, model, activation.reason, now());
+        return {
+          status,
+          model,
+          activated: activate,
+          previous: activate && current ? identity(current) : undefined,
+        };
+      })
+      .immediate();
+  } finally {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+  }
+
+  const events: RegistryEvent[] = [];
+  if (outcome.status !== 'already_installed')
+    events.push({ kind: 'model_import', model: identity(outcome.model) });
+  if (outcome.activated) {
+    events.push({
+      kind: 'model_activate',
+      model: identity(outcome.model),
+      previous: outcome.previous,
+      reason: activation.reason,
+    });
+  }
+  for (const event of events) await sink.record(event);
+  return { ...outcome, message: describe(outcome) };
+}
+
+function describe({ status, model, activated, previous }: Omit<ImportResult, 'message'>): string {
+  const what = {
+    installed: `installed ${model.ref} (sha256 ${model.sha256.slice(0, 12)}…)`,
+    already_installed: `${model.ref} is already installed with the same sha256; nothing to import`,
+    repaired: `${model.ref} was already installed but its files no longer verified; copied them again`,
+  }[status];
+  if (!activated) return what;
+  return `${what}; it is now the active model${previous ? ` (was ${modelRef(previous)})` : ''}`;
+}
+
+/**
+ * Verifies the bundle in `srcDir` and installs it as `<dataDir>/models/<id>/<version>/`.
+ * A bundle that fails verification is refused with its BundleError; the same id@version with another sha256
+ * is refused; the same id@version with the same sha256 changes nothing.
+ */
+export function importBundle(
+  db: WritableDb,
+  dataDir: string,
+  srcDir: string,
+  { activate, ...context }: ImportOptions,
+): Promise<ImportResult> {
+  return install(
+    db,
+    dataDir,
+    srcDir,
+    { when: activate === undefined ? 'if-none-active' : activate ? 'always' : 'never', reason: 'import' },
+    context,
+  );
+}
+
+/** First run: installs and activates the demo bundle when no model is installed. Returns undefined otherwise. */
+export async function ensureDemoModel(
+  db: WritableDb,
+  dataDir: string,
+  demoDir: string,
+  context: RegistryContext,
+): Promise<ImportResult | undefined> {
+  const any = db.prepare('SELECT 1 FROM models LIMIT 1').get();
+  if (any) return undefined;
+  return install(db, dataDir, demoDir, { when: 'if-none-active', reason: 'preinstall' }, context);
+}

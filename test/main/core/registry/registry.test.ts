@@ -1,0 +1,226 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BundleError, readBundle } from '../../../../main/core/bundle/load.js';
+import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
+import { activateModel, rollbackModel } from '../../../../main/core/registry/activation.js';
+import type { RegistryEvent } from '../../../../main/core/registry/events.js';
+import { ensureDemoModel, importBundle } from '../../../../main/core/registry/import.js';
+import {
+  activationHistory,
+  activeModel,
+  listModels,
+  modelDir,
+  type RegistryContext,
+} from '../../../../main/core/registry/installed-models.js';
+import { InputError } from '../../../../shared/problems.js';
+import { writeTinyBundle } from './tiny-bundle.js';
+
+const SHARD = 'group1-shard1of1.bin';
+
+let bundles: string;
+const bundle = (name: string) => join(bundles, name);
+let dataDir: string;
+let db: WritableDb;
+let events: RegistryEvent[];
+let ctx: RegistryContext;
+
+beforeAll(async () => {
+  bundles = mkdtempSync(join(tmpdir(), 'branchlens-bundles-'));
+  await writeTinyBundle(bundle('v1'), '1.0.0');
+  await writeTinyBundle(bundle('v2'), '2.0.0');
+  await writeTinyBundle(bundle('v3'), '3.0.0');
+  await writeTinyBundle(bundle('v1-changed'), '1.0.0', { auc: 0.9 });
+});
+
+afterAll(() => rmSync(bundles, { recursive: true, force: true }));
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'branchlens-registry-'));
+  db = openWritable(dataDir);
+  events = [];
+  ctx = { sink: { record: (e) => void events.push(e) } };
+});
+
+afterEach(() => {
+  db.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function refs(): string[] {
+  return listModels(db).map((m) => `${m.ref}${m.active ? '*' : ''}`);
+}
+
+async function caught(p: Promise<unknown>): Promise<InputError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('importBundle', () => {
+  it('copies a verified bundle into models/<id>/<version>, registers it and activates the first one', async () => {
+    const result = await importBundle(db, dataDir, bundle('v1'), ctx);
+    expect(result).toMatchObject({ status: 'installed', activated: true });
+    expect(result.model).toMatchObject({ id: 'tiny', version: '1.0.0', path: 'models/tiny/1.0.0' });
+    const installed = modelDir(dataDir, result.model);
+    expect(installed).toBe(join(dataDir, 'models', 'tiny', '1.0.0'));
+    expect(readBundle(installed).sha256).toBe(readBundle(bundle('v1')).sha256);
+    expect(result.model.sha256).toBe(readBundle(bundle('v1')).sha256);
+    expect(refs()).toEqual(['tiny@1.0.0*']);
+    expect(activationHistory(db).map((a) => a.reason)).toEqual(['import']);
+  });
+
+  it('installs later versions without activating them unless asked', async () => {
+    await importBundle(db, dataDir, bundle('v1'), ctx);
+    expect((await importBundle(db, dataDir, bundle('v2'), ctx)).activated).toBe(false);
+    expect(refs()).toEqual(['tiny@1.0.0*', 'tiny@2.0.0']);
+    const third = await importBundle(db, dataDir, bundle('v3'), { ...ctx, activate: true });
+    expect(third.activated).toBe(true);
+    expect(third.previous?.version).toBe('1.0.0');
+    expect(refs()).toEqual(['tiny@1.0.0', 'tiny@2.0.0', 'tiny@3.0.0*']);
+  });
+
+  it('refuses a bundle with a changed weight byte, naming the shard, and installs nothing', async () => {
+    const tampered = join(bundles, 'tampered');
+    cpSync(bundle('v1'), tampered, { recursive: true });
+    const shard = join(tampered, SHARD);
+    const bytes = readFileSync(shard);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(shard, bytes);
+
+    const error = await caught(importBundle(db, dataDir, tampered, ctx));
+    expect(error).toBeInstanceOf(BundleError);
+    expect(error.problems.map((p) => p.field)).toEqual([SHARD]);
+    expect(error.problems[0]!.message).toMatch(/sha256/);
+    expect(listModels(db)).toEqual([]);
+    expect(existsSync(join(dataDir, 'models', 'tiny', '1.0.0'))).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  it('importing the same id@version with the same sha256 again changes nothing and says so', async () => {
+    await importBundle(db, dataDir, bundle('v1'), ctx);
+    events = [];
+    const again = await importBundle(db, dataDir, bundle('v1'), ctx);
+    expect(again.status).toBe('already_installed');
+    expect(again.activated).toBe(false);
+    expect(again.message).toMatch(/already installed.*nothing to import/);
+    expect(events).toEqual([]);
+    expect(activationHistory(db)).toHaveLength(1);
+  });
+
+  it('refuses the same id@version with a different sha256', async () => {
+    await importBundle(db, dataDir, bundle('v1'), ctx);
+    const error = await caught(importBundle(db, dataDir, bundle('v1-changed'), ctx));
+    expect(error.problems[0]!.field).toBe('manifest.json: version');
+    expect(error.message).toMatch(/tiny@1\.0\.0 is already installed with a different sha256.*new version/);
+    expect(listModels(db)[0]!.sha256).toBe(readBundle(bundle('v1')).sha256);
+  });
+
+  it('copies the files again when the installed copy no longer verifies', async () => {
+    const { model } = await importBundle(db, dataDir, bundle('v1'), ctx);
+    rmSync(join(modelDir(dataDir, model), SHARD));
+    const again = await importBundle(db, dataDir, bundle('v1'), ctx);
+    expect(again.status).toBe('repaired');
+    expect(readBundle(modelDir(dataDir, model)).sha256).toBe(model.sha256);
+  });
+});
+
+describe('activation and rollback', () => {
+  beforeEach(async () => {
+    for (const v of ['v1', 'v2', 'v3']) await importBundle(db, dataDir, bundle(v), ctx);
+    events = [];
+  });
+
+  it('activates, and rolls back to the versions active before, one step at a time', async () => {
+    expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
+    expect((await activateModel(db, 'tiny@2.0.0', ctx)).changed).toBe(true);
+    expect((await activateModel(db, 'tiny@3.0.0', ctx)).previous?.version).toBe('2.0.0');
+    expect(refs()).toEqual(['tiny@1.0.0', 'tiny@2.0.0', 'tiny@3.0.0*']);
+
+    const back = await rollbackModel(db, ctx);
+    expect(back.model.ref).toBe('tiny@2.0.0');
+    expect(back.previous.version).toBe('3.0.0');
+    expect(activeModel(db)).toMatchObject({ ref: 'tiny@2.0.0', reason: 'rollback' });
+
+    expect((await rollbackModel(db, ctx)).model.ref).toBe('tiny@1.0.0');
+    const error = await caught(rollbackModel(db, ctx));
+    expect(error.problems[0]!.field).toBe('model');
+    expect(error.message).toMatch(/tiny@1\.0\.0 is the only version activated so far/);
+    expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
+  });
+
+  it('re-activating the active model is a no-op', async () => {
+    const result = await activateModel(db, 'tiny@1.0.0', ctx);
+    expect(result.changed).toBe(false);
+    expect(result.message).toMatch(/already the active model/);
+    expect(events).toEqual([]);
+  });
+
+  it('refuses an unknown model, naming what is installed', async () => {
+    const error = await caught(activateModel(db, 'tiny@9.9.9', ctx));
+    expect(error.problems[0]!.field).toBe('model');
+    expect(error.message).toMatch(/tiny@9\.9\.9 is not installed.*tiny@1\.0\.0, tiny@2\.0\.0, tiny@3\.0\.0/);
+    const ambiguous = await caught(activateModel(db, 'tiny', ctx));
+    expect(ambiguous.message).toMatch(/several versions.*tiny@<version>/);
+  });
+
+  it('refuses a rollback when nothing was active before', async () => {
+    const error = await caught(rollbackModel(db, ctx));
+    expect(error.message).toMatch(/no previous one to roll back to/);
+  });
+
+  it('tells the sink about every committed change, with the model active before', async () => {
+    await activateModel(db, 'tiny@2.0.0', ctx);
+    await rollbackModel(db, ctx);
+    const sha = (v: string) => readBundle(bundle(v)).sha256;
+    const v1 = { id: 'tiny', version: '1.0.0', sha256: sha('v1') };
+    const v2 = { id: 'tiny', version: '2.0.0', sha256: sha('v2') };
+    expect(events).toEqual([
+      { kind: 'model_activate', model: v2, previous: v1, reason: 'activate' },
+      { kind: 'model_rollback', model: v1, previous: v2 },
+    ]);
+  });
+});
+
+describe('sink on import', () => {
+  it('records the import and the activation it caused', async () => {
+    await importBundle(db, dataDir, bundle('v1'), ctx);
+    await importBundle(db, dataDir, bundle('v2'), ctx);
+    expect(events.map((e) => `${e.kind} ${e.model.version}`)).toEqual([
+      'model_import 1.0.0',
+      'model_activate 1.0.0',
+      'model_import 2.0.0',
+    ]);
+  });
+
+  it('waits for an asynchronous sink', async () => {
+    const slow: RegistryContext = {
+      sink: { record: (e) => new Promise((r) => setTimeout(() => r(void events.push(e)), 10)) },
+    };
+    await importBundle(db, dataDir, bundle('v1'), slow);
+    expect(events).toHaveLength(2);
+  });
+});
+
+describe('ensureDemoModel', () => {
+  it('installs and activates the demo bundle on first run only', async () => {
+    const first = await ensureDemoModel(db, dataDir, bundle('v1'), ctx);
+    expect(first).toMatchObject({ status: 'installed', activated: true });
+    expect(activeModel(db)).toMatchObject({ ref: 'tiny@1.0.0', reason: 'preinstall' });
+    expect(events.map((e) => e.kind)).toEqual(['model_import', 'model_activate']);
+    expect(await ensureDemoModel(db, dataDir, bundle('v2'), ctx)).toBeUndefined();
+    expect(refs()).toEqual(['tiny@1.0.0*']);
+  });
+
+  const demo = join(import.meta.dirname, '../../../../assets/models/credit-demo');
+  it.skipIf(!existsSync(demo))('installs the shipped demo bundle', async () => {
+    const result = await ensureDemoModel(db, dataDir, demo, ctx);
+    expect(result?.model.id).toBe('credit-demo');
+    expect(activeModel(db)?.sha256).toBe(readBundle(demo).sha256);
+  });
+});
