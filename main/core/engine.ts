@@ -8,6 +8,7 @@ import { Preprocessor, type CleanValue } from './preprocess.js';
 import { IntegratedGradients, type TargetSpec } from './ig/integrated-gradients.js';
 import { aggregateByFeature } from './ig/aggregate.js';
 import { IG_METHODS, type IgMethod } from './ig/quadrature.js';
+import { resolveLayerSplit } from './ig/layers.js';
 
 export const EXPLAINER_VERSION = '1.0.0';
 
@@ -145,7 +146,9 @@ export class Engine {
   static async load(bundleDir: string, opts: { backend?: BackendName } = {}): Promise<Engine> {
     const backend = await initBackend(opts.backend);
     const engine = new Engine(await loadBundle(bundleDir), backend);
-    engine.explain([engine.bundle.schema.baseline], DEFAULT_EXPLAIN_OPTIONS);
+    // Any class will do for the warm-up; a softmax schema need not name a default class.
+    const target = engine.schema.output.kind === 'softmax' ? 0 : undefined;
+    engine.explain([engine.bundle.schema.baseline], { ...DEFAULT_EXPLAIN_OPTIONS, target });
     return engine;
   }
 
@@ -184,6 +187,14 @@ export class Engine {
   explain(applicants: readonly unknown[], options: ExplainOptions): EngineExplanation[] {
     validateExplainOptions(options);
     const target = resolveTarget(this.schema, options.target);
+    if (options.layer) {
+      // A layer the model does not have is the caller's mistake: report it like the other options.
+      try {
+        resolveLayerSplit(this.bundle.model, options.layer);
+      } catch (e) {
+        throw new InputError([{ field: 'layer', code: 'invalid', message: (e as Error).message }]);
+      }
+    }
     const encoded = this.encodeAll(applicants);
     const baseline = this.baselineVector(options.baseline);
     const x = encoded.map((e) => e.vector);

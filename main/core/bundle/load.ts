@@ -189,7 +189,7 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     problems.push({
       field: 'schema.json: features',
       code: 'invalid',
-      message: `encode to ${width} model inputs, but model.json expects input shape [${inputShape.join(', ')}]`,
+      message: `encode to ${width} model inputs, but model.json expects input shape [${inputShape.map(String).join(', ')}]`,
     });
   }
   const out = files.schema.output;

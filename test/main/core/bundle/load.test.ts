@@ -1,0 +1,333 @@
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Problem } from '../../../../shared/problems.js';
+import { BundleError, loadBundle, readBundle, sha256 } from '../../../../main/core/bundle/load.js';
+import { sealBundle, type ManifestFields } from '../../../../main/core/bundle/write.js';
+import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
+import { initBackend } from '../../../../main/core/tf/backend.js';
+import {
+  LINEAR,
+  OUTPUTS,
+  TEST_MANIFEST,
+  identityFeatures,
+  linearBundle,
+  linearModel,
+  makeSchema,
+  removeDir,
+  tempDir,
+  writeTestBundle,
+} from '../../../helpers/bundles.js';
+import {
+  KERAS_BIAS,
+  KERAS_FIXTURE_DIR,
+  KERAS_KERNEL,
+  KERAS_SHARD,
+  kerasShardBytes,
+} from '../../../helpers/keras-fixture.js';
+
+const SHARD = 'group1-shard1of1.bin';
+const dirs: string[] = [];
+let valid: string;
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  valid = await linearBundle(tempDir(), 'sigmoid');
+  dirs.push(valid);
+});
+afterAll(() => dirs.forEach(removeDir));
+
+/** A copy of the valid bundle, changed by `mutate`, resealed afterwards when `reseal`. */
+function broken(mutate: (dir: string) => void, reseal = false): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  cpSync(valid, dir, { recursive: true });
+  mutate(dir);
+  if (reseal) sealBundle(dir, manifestFields(dir));
+  return dir;
+}
+
+function manifestFields(dir: string): ManifestFields {
+  const { files: _files, ...fields } = JSON.parse(
+    readFileSync(join(dir, 'manifest.json'), 'utf8'),
+  ) as ManifestFields & {
+    files: unknown;
+  };
+  return fields;
+}
+
+function editJson(dir: string, file: string, edit: (json: Record<string, unknown>) => void): void {
+  const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+  edit(json);
+  writeFileSync(join(dir, file), JSON.stringify(json));
+}
+
+async function problemsOf(dir: string): Promise<{ problems: Problem[]; message: string }> {
+  try {
+    const loaded = await loadBundle(dir);
+    loaded.model.dispose();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BundleError);
+    return { problems: (e as BundleError).problems, message: (e as Error).message };
+  }
+  throw new Error(`expected ${dir} to be refused`);
+}
+
+describe('a valid bundle', () => {
+  it('loads, with its manifest, schema and model', async () => {
+    const loaded = await loadBundle(valid);
+    try {
+      expect(loaded.manifest.id).toBe(TEST_MANIFEST.id);
+      expect(Object.keys(loaded.manifest.files).sort()).toEqual([
+        'group1-shard1of1.bin',
+        'model.json',
+        'schema.json',
+      ]);
+      expect(loaded.schema.output.kind).toBe('sigmoid');
+      expect(loaded.sha256).toBe(sha256(readFileSync(join(valid, 'manifest.json'))));
+      const y = tf.tidy(
+        () => (loaded.model.predict(tf.tensor2d([[1, 0, 0, 0]])) as tf.Tensor).dataSync()[0]!,
+      );
+      expect(y).toBeCloseTo(1 / (1 + Math.exp(-(LINEAR.w[0] + LINEAR.b))), 6);
+    } finally {
+      loaded.model.dispose();
+    }
+  });
+});
+
+describe('a broken bundle is refused naming the file and the field', () => {
+  it('when the folder does not exist', async () => {
+    const { problems } = await problemsOf(join(valid, 'nope'));
+    expect(problems[0]!.message).toMatch(/is not a folder/);
+  });
+
+  it('when manifest.json is missing', async () => {
+    const dir = broken((d) => rmSync(join(d, 'manifest.json')));
+    const { problems, message } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json', code: 'missing' })]);
+    expect(message).toContain('manifest.json');
+  });
+
+  it('when manifest.json is not JSON', async () => {
+    const dir = broken((d) => writeFileSync(join(d, 'manifest.json'), '{"id": "test-model",'));
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json', code: 'invalid' })]);
+    expect(problems[0]!.message).toMatch(/is not valid JSON/);
+  });
+
+  it('when schema.json is not JSON', async () => {
+    const dir = broken((d) => writeFileSync(join(d, 'schema.json'), 'schema_version: 1\n'), true);
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'schema.json', code: 'invalid' })]);
+    expect(problems[0]!.message).toMatch(/is not valid JSON/);
+  });
+
+  it('when a field of manifest.json is wrong', async () => {
+    const dir = broken((d) => editJson(d, 'manifest.json', (m) => (m.version = 'one')));
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json: version' })]);
+    expect(problems[0]!.message).toMatch(/semantic version/);
+  });
+
+  it('when a weight byte changed: the sha256 mismatch names the shard', async () => {
+    const dir = broken((d) => {
+      const bytes = readFileSync(join(d, SHARD));
+      bytes[5] = bytes[5]! ^ 0x01;
+      writeFileSync(join(d, SHARD), bytes);
+    });
+    const { problems, message } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: SHARD, code: 'invalid' })]);
+    expect(problems[0]!.message).toMatch(/sha256 [0-9a-f]{64} does not match manifest.json/);
+    expect(message).toContain(SHARD);
+  });
+
+  it('when a listed file is missing', async () => {
+    const dir = broken((d) => rmSync(join(d, SHARD)));
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: SHARD, code: 'missing' })]);
+  });
+
+  it('when a file is not listed in the manifest', async () => {
+    const dir = broken((d) => {
+      writeFileSync(join(d, 'notes.txt'), 'hello');
+      mkdirSync(join(d, 'extra'));
+      writeFileSync(join(d, 'extra', 'weights.bin'), 'x');
+    });
+    const { problems } = await problemsOf(dir);
+    expect(problems.map((p) => p.field)).toEqual(['extra/weights.bin', 'notes.txt']);
+    problems.forEach((p) => expect(p.message).toMatch(/not listed in manifest.json/));
+  });
+
+  it('when the manifest does not list model.json', async () => {
+    const dir = broken((d) => {
+      rmSync(join(d, 'model.json'));
+      editJson(d, 'manifest.json', (m) => delete (m.files as Record<string, string>)['model.json']);
+    });
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({ field: 'manifest.json: files.model.json', code: 'missing' }),
+    ]);
+  });
+
+  it('when schema.json has a bad field: std = 0 names schema.json: features[0].scaler.std', async () => {
+    const dir = broken(
+      (d) =>
+        editJson(d, 'schema.json', (s) => ((s.features as { scaler: { std: number } }[])[0]!.scaler.std = 0)),
+      true,
+    );
+    const { problems, message } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'schema.json: features[0].scaler.std' })]);
+    expect(message).toContain('schema.json: features[0].scaler.std');
+  });
+
+  it('when schema.json has several bad fields, all of them', async () => {
+    const dir = broken(
+      (d) =>
+        editJson(d, 'schema.json', (s) => {
+          const features = s.features as Record<string, unknown>[];
+          features[0]!.scaler = { mean: 0, std: -1 };
+          features[1]!.type = 'text';
+          features[2]!.impute = 'x';
+        }),
+      true,
+    );
+    const fields = (await problemsOf(dir)).problems.map((p) => p.field);
+    expect(fields).toEqual([
+      'schema.json: features[0].scaler.std',
+      'schema.json: features[1].type',
+      'schema.json: features[2].impute',
+    ]);
+  });
+
+  it('when the schema encodes to a width the model does not take', async () => {
+    const dir = broken(
+      (d) =>
+        editJson(d, 'schema.json', (s) => {
+          (s.features as unknown[]).push(makeSchema(identityFeatures(5), OUTPUTS.sigmoid).features[4]);
+        }),
+      true,
+    );
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'schema.json: features', code: 'invalid' })]);
+    expect(problems[0]!.message).toMatch(
+      /encode to 5 model inputs, but model.json expects input shape \[null, 4\]/,
+    );
+  });
+
+  it("when the schema's output does not fit the model's", async () => {
+    const dir = broken(
+      (d) => editJson(d, 'schema.json', (s) => (s.output = { kind: 'softmax', classes: ['a', 'b', 'c'] })),
+      true,
+    );
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'schema.json: output' })]);
+    expect(problems[0]!.message).toMatch(/softmax needs 3 output unit\(s\), but the model has 1/);
+  });
+
+  it('when model.json is not a layers model', async () => {
+    const dir = broken((d) => editJson(d, 'model.json', (m) => (m.format = 'graph-model')), true);
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'model.json: format' })]);
+  });
+
+  it('when TensorFlow.js cannot build the model', async () => {
+    const dir = broken(
+      (d) =>
+        editJson(d, 'model.json', (m) => {
+          const spec = (m.weightsManifest as { weights: { shape: number[] }[] }[])[0]!.weights[0]!;
+          spec.shape = [5, 1];
+        }),
+      true,
+    );
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([expect.objectContaining({ field: 'model.json' })]);
+    expect(problems[0]!.message).toMatch(/TensorFlow.js could not load the model/);
+  });
+});
+
+describe('a model written by the Keras converter', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    // The fixture is the converter's output plus schema.json; sealing adds manifest.json and changes nothing else.
+    dir = tempDir();
+    dirs.push(dir);
+    cpSync(KERAS_FIXTURE_DIR, dir, { recursive: true });
+    sealBundle(dir, { ...TEST_MANIFEST, id: 'keras-converted' });
+  });
+
+  it('is the converter layout of a Keras 2 Sequential model with the known weights', () => {
+    expect(readdirSync(KERAS_FIXTURE_DIR).sort()).toEqual([KERAS_SHARD, 'model.json', 'schema.json']);
+    const modelJson = JSON.parse(readFileSync(join(KERAS_FIXTURE_DIR, 'model.json'), 'utf8'));
+    expect(modelJson.format).toBe('layers-model');
+    expect(modelJson.generatedBy).toMatch(/^keras v2\./);
+    expect(modelJson.convertedBy).toMatch(/^TensorFlow\.js Converter v4\./);
+    expect(modelJson.modelTopology.model_config.class_name).toBe('Sequential');
+    expect(modelJson.weightsManifest).toEqual([
+      {
+        paths: [KERAS_SHARD],
+        weights: [
+          { name: 'dense/kernel', shape: [3, 1], dtype: 'float32' },
+          { name: 'dense/bias', shape: [1], dtype: 'float32' },
+        ],
+      },
+    ]);
+    expect(readFileSync(join(KERAS_FIXTURE_DIR, KERAS_SHARD))).toEqual(kerasShardBytes());
+  });
+
+  it('loads unchanged, with its weights', async () => {
+    const files = readBundle(dir);
+    expect(files.modelJson).toEqual(JSON.parse(readFileSync(join(KERAS_FIXTURE_DIR, 'model.json'), 'utf8')));
+    const loaded = await loadBundle(dir);
+    try {
+      const [kernel, bias] = loaded.model.getWeights();
+      expect(Array.from(kernel!.dataSync())).toEqual([...KERAS_KERNEL]);
+      expect(Array.from(bias!.dataSync())).toEqual([KERAS_BIAS]);
+    } finally {
+      loaded.model.dispose();
+    }
+  });
+
+  it('explains with the hand-computed linear attributions', async () => {
+    const engine = await Engine.load(dir, { backend: 'cpu' });
+    try {
+      const applicant = { income: 9000, age: 25, debt_ratio: 0.5 };
+      const baseline = { income: 5000, age: 40, debt_ratio: 0.25 };
+      const std = { income: 2000, age: 10, debt_ratio: 0.125 };
+      for (const method of ['gausslegendre', 'riemann_middle'] as const) {
+        const [e] = engine.explain([applicant], { ...DEFAULT_EXPLAIN_OPTIONS, method, nSteps: 8 });
+        const expected = (['income', 'age', 'debt_ratio'] as const).map(
+          (f, i) => ((applicant[f] - baseline[f]) / std[f]) * KERAS_KERNEL[i]!,
+        );
+        expect(expected).toEqual([1, 2.25, 4.5]);
+        e!.attributions.forEach((a, i) => {
+          expect(a.feature).toBe(['income', 'age', 'debt_ratio'][i]);
+          expect(Math.abs(a.attribution - expected[i]!)).toBeLessThan(1e-6);
+        });
+        expect(e!.score).toBeCloseTo(2 * 0.5 - 1.5 * -1.5 + 2.25 * 2 + KERAS_BIAS, 6);
+        expect(Math.abs(e!.completeness.delta)).toBeLessThan(1e-5);
+      }
+    } finally {
+      engine.dispose();
+    }
+  });
+});
+
+describe('a bundle written by writeBundle', () => {
+  it('round-trips the weights', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    await writeTestBundle(
+      dir,
+      linearModel('regression'),
+      makeSchema(identityFeatures(4), OUTPUTS.regression),
+    );
+    const loaded = await loadBundle(dir);
+    try {
+      expect(Array.from(loaded.model.getWeights()[0]!.dataSync())).toEqual([...LINEAR.w]);
+    } finally {
+      loaded.model.dispose();
+    }
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { InputError, type Problem } from '../../../shared/problems.js';
+import { Preprocessor } from '../../../main/core/preprocess.js';
+import { CREDIT_BASELINE, CREDIT_FEATURES, OUTPUTS, makeSchema } from '../../helpers/bundles.js';
+
+// income (numeric, ≥ 0, mean 5000, std 2000, imputes 5000), age (integer 18–100, required, mean 40, std 12),
+// purpose (car | home | education, imputes car), owns_home (boolean, imputes false).
+const pre = new Preprocessor(makeSchema(CREDIT_FEATURES, OUTPUTS.sigmoid, CREDIT_BASELINE));
+
+function problemsOf(raw: unknown, prefix?: string): Problem[] {
+  try {
+    pre.encode(raw, prefix);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as InputError).problems;
+  }
+  throw new Error('expected an InputError, but the applicant was accepted');
+}
+
+/** The single problem of an applicant that is valid but for `override`. */
+function problemOf(override: Record<string, unknown>): Problem {
+  const problems = problemsOf({ age: 30, ...override });
+  expect(problems).toHaveLength(1);
+  return problems[0]!;
+}
+
+describe('a valid applicant', () => {
+  it('encodes to scaled numbers, a one-hot group and 0/1', () => {
+    const out = pre.encode({ income: 8200, age: 31, purpose: 'home', owns_home: true });
+    expect(out.vector).toEqual([(8200 - 5000) / 2000, (31 - 40) / 12, 0, 1, 0, 1]);
+    expect(out.values).toEqual({ income: 8200, age: 31, purpose: 'home', owns_home: true });
+    expect(out.imputed).toEqual([]);
+    expect(pre.width).toBe(6);
+  });
+
+  it('accepts CSV-style strings', () => {
+    const out = pre.encode({ income: '12', age: ' 52 ', purpose: ' education ', owns_home: ' yes ' });
+    expect(out.values).toEqual({ income: 12, age: 52, purpose: 'education', owns_home: true });
+    expect(pre.encode({ age: 30, income: '1.5e3', owns_home: 'NO' }).values).toMatchObject({
+      income: 1500,
+      owns_home: false,
+    });
+    expect(pre.encode({ age: 30, owns_home: '1' }).values.owns_home).toBe(true);
+    expect(pre.encode({ age: 30, owns_home: 0 }).values.owns_home).toBe(false);
+  });
+
+  it('imputes an empty string, null or an absent value, and says so', () => {
+    const out = pre.encode({ income: '', age: 30, purpose: null, owns_home: '   ' });
+    expect(out.values).toEqual({ income: 5000, age: 30, purpose: 'car', owns_home: false });
+    expect(out.imputed).toEqual(['income', 'purpose', 'owns_home']);
+    expect(out.vector).toEqual([0, (30 - 40) / 12, 1, 0, 0, 0]);
+    expect(pre.encode({ age: 30 }).imputed).toEqual(['income', 'purpose', 'owns_home']);
+  });
+});
+
+describe('a bad applicant is refused naming the field', () => {
+  it('for an unknown feature', () => {
+    const p = problemOf({ salary: 1000 });
+    expect(p).toMatchObject({ field: 'salary', code: 'unknown_feature' });
+    expect(p.message).toMatch(/expected one of: income, age, purpose, owns_home/);
+  });
+
+  it.each([[{}], [{ age: '' }], [{ age: null }], [{ age: undefined }]])(
+    'for a missing required feature: %j',
+    (raw) => {
+      expect(problemsOf(raw)).toEqual([{ field: 'age', code: 'missing', message: 'is required' }]);
+    },
+  );
+
+  it.each([
+    ['a string for a number', { income: 'abc' }, 'income', /must be a number, got "abc"/],
+    ['a boolean for a number', { income: true }, 'income', /must be a number, got true/],
+    ['an object for a number', { income: { value: 1 } }, 'income', /must be a number, got an object/],
+    ['a list for a number', { income: [1] }, 'income', /must be a number, got a list/],
+    ['a number for a categorical', { purpose: 3 }, 'purpose', /must be one of car, home, education, got 3/],
+    ['an object for a categorical', { purpose: {} }, 'purpose', /got an object/],
+    ['a word for a boolean', { owns_home: 'maybe' }, 'owns_home', /must be true\/false .*got "maybe"/],
+    ['an object for a boolean', { owns_home: { yes: true } }, 'owns_home', /got an object/],
+  ])('for the wrong type: %s', (_, override, field, message) => {
+    const p = problemOf(override);
+    expect(p).toMatchObject({ field, code: 'wrong_type' });
+    expect(p.message).toMatch(message);
+  });
+
+  it.each([NaN, Infinity, -Infinity, 'NaN', 'nan', 'Infinity', '-inf', ' +INF '])(
+    'for a value that is not finite: %s',
+    (income) => {
+      const p = problemOf({ income });
+      expect(p).toMatchObject({ field: 'income', code: 'not_finite' });
+      expect(p.message).toMatch(/finite/);
+    },
+  );
+
+  it('for an unknown category', () => {
+    const p = problemOf({ purpose: 'boat' });
+    expect(p).toMatchObject({ field: 'purpose', code: 'unknown_category' });
+    expect(p.message).toMatch(/must be one of car, home, education, got "boat"/);
+  });
+
+  it.each([
+    [{ age: 17 }, 'age', /between 18 and 100, got 17/],
+    [{ age: '101' }, 'age', /between 18 and 100, got 101/],
+    [{ income: -1 }, 'income', /between 0 and ∞, got -1/],
+  ])('for a value out of range: %j', (override, field, message) => {
+    const p = problemOf(override);
+    expect(p).toMatchObject({ field, code: 'out_of_range' });
+    expect(p.message).toMatch(message);
+  });
+
+  it.each([30.5, '30.5'])('for a fraction where a whole number is needed: %j', (age) => {
+    const p = problemOf({ age });
+    expect(p).toMatchObject({ field: 'age', code: 'not_integer' });
+    expect(p.message).toMatch(/whole number, got 30.5/);
+  });
+
+  it.each([null, [1, 2], 'age=30', 42])('for an applicant that is not an object: %j', (raw) => {
+    expect(problemsOf(raw)).toEqual([expect.objectContaining({ field: 'input', code: 'wrong_type' })]);
+    expect(problemsOf(raw, '[2].')[0]!.field).toBe('[2]');
+  });
+});
+
+describe('several problems', () => {
+  it('are reported together in one InputError, each naming its field', () => {
+    const raw = { income: NaN, purpose: 'boat', owns_home: 'maybe', salary: 1 };
+    let error: InputError | undefined;
+    try {
+      pre.encode(raw);
+    } catch (e) {
+      error = e as InputError;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect(error!.problems.map((p) => [p.field, p.code])).toEqual([
+      ['salary', 'unknown_feature'],
+      ['income', 'not_finite'],
+      ['age', 'missing'],
+      ['purpose', 'unknown_category'],
+      ['owns_home', 'wrong_type'],
+    ]);
+    for (const field of ['salary', 'income', 'age', 'purpose', 'owns_home'])
+      expect(error!.message).toContain(`${field}:`);
+  });
+
+  it('carry the field prefix', () => {
+    expect(problemsOf({ age: 5, income: 'x' }, 'baseline.').map((p) => p.field)).toEqual([
+      'baseline.income',
+      'baseline.age',
+    ]);
+  });
+});
