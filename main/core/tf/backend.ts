@@ -10,6 +10,9 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const require = createRequire(import.meta.url);
 
+// Production mode: no debug checks, and no console banner suggesting tfjs-node on every run.
+tf.env().set('PROD', true);
+
 /** The folder of the wasm binaries inside node_modules (or app.asar.unpacked in a packaged app). */
 export function wasmDir(): string {
   const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
