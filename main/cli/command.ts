@@ -41,10 +41,7 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
   }
 }
 
-export function dataDirFrom(
-  values: { data?: string | boolean | (string | boolean)[] | undefined },
-  io: CliIo,
-): string {
+export function dataDirFrom(values: { data?: unknown }, io: CliIo): string {
   return resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
 }
 

@@ -13,12 +13,17 @@ interface Slot {
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
 }
 
-/** The worker script: compiled .js next to this file, or the .ts source through tsx under test and tsx runs. */
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * Starts the worker script: the compiled .js next to this file, or, when running from TypeScript sources
+ * (tests, benchmarks), the .ts source through tsx's loader registered inside the worker.
+ */
+function spawnWorker(workerData: unknown): Worker {
   const here = import.meta.url;
-  return here.endsWith('.ts')
-    ? { url: new URL('./engine-worker.ts', here), execArgv: ['--import', 'tsx'] }
-    : { url: new URL('./engine-worker.js', here), execArgv: [] };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', here), { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./engine-worker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 export class EnginePool {
@@ -32,13 +37,9 @@ export class EnginePool {
 
   static async start(opts: { bundleDir: string; size?: number; backend?: BackendName }): Promise<EnginePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
-    const { url, execArgv } = workerEntry();
     const started = await Promise.allSettled(
       Array.from({ length: size }, () => {
-        const worker = new Worker(url, {
-          workerData: { bundleDir: opts.bundleDir, backend: opts.backend },
-          execArgv,
-        });
+        const worker = spawnWorker({ bundleDir: opts.bundleDir, backend: opts.backend });
         return new Promise<{ slot: Slot; backend: BackendName }>((resolve, reject) => {
           worker.once('error', reject);
           worker.once('message', (m: { ready: boolean; backend?: BackendName; message?: string }) => {

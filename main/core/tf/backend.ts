@@ -43,10 +43,23 @@ async function activate(name: BackendName): Promise<boolean> {
     case 'cpu':
       break;
   }
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
   try {
     return await tf.setBackend(name);
   } catch {
     return false;
+  } finally {
+    // Emscripten's Node glue installs handlers that rethrow from inside the minified wasm loader, which turns
+    // any later crash report into a page of generated code. Node's own handling is clearer: remove them.
+    for (const l of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+    }
+    for (const l of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
+    }
   }
 }
 
