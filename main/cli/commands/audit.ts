@@ -1,0 +1,207 @@
+// `branchlens audit verify | export | public-key`: checks the audit log (or an export of it), exports it for
+// head office, and prints the public key head office verifies exports with.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InputError } from '../../../shared/problems.js';
+import {
+  EXPORT_FORMATS,
+  exportAudit,
+  verifyAudit,
+  verifyExport,
+  type AuditExportFormat,
+  type AuditVerification,
+  type ExportVerification,
+} from '../../core/audit/index.js';
+import { openReadable, openWritable } from '../../core/db/open.js';
+import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
+
+const SIGNING_KEY_FILE = 'audit-ed25519.pem';
+
+function problem(field: string, message: string, code: 'invalid' | 'missing' = 'invalid'): InputError {
+  return new InputError([{ field, code, message }]);
+}
+
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw problem(flag, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function publicKeyFromFile(path: string): KeyObject {
+  const bytes = readFlagFile('--public-key', path);
+  try {
+    return createPublicKey(bytes);
+  } catch {
+    throw problem(
+      '--public-key',
+      `${path} is not a PEM public key (get one with \`branchlens audit public-key\`)`,
+    );
+  }
+}
+
+/** The installation's own public key, without creating a key when there is none. */
+function localPublicKey(dataDir: string): KeyObject | null {
+  const pem = fileSecretStore(dataDir).read(SIGNING_KEY_FILE);
+  return pem ? createPublicKey(pem) : null;
+}
+
+const short = (hash: string) => hash.slice(0, 16);
+
+function reportLog(io: CliIo, v: AuditVerification): number {
+  if (v.break) {
+    io.stdout.write(`audit log BROKEN at entry ${v.break.seq} (${v.break.kind}): ${v.break.message}\n`);
+    return 1;
+  }
+  if (!v.head) {
+    io.stdout.write('audit log intact: no entries yet\n');
+    return 0;
+  }
+  const last = v.lastCheckpoint;
+  io.stdout.write(
+    `audit log intact: ${v.entries} entries, head #${v.head.seq} ${short(v.head.entryHash)}…; ` +
+      (last
+        ? `${v.checkpoints} signed checkpoint(s), the last at #${last.seq} (${last.createdAt})`
+        : 'no signed checkpoint yet') +
+      (v.unsigned > 0 ? `; ${v.unsigned} entries after it are not signed yet` : '') +
+      '\n',
+  );
+  return 0;
+}
+
+function reportExport(io: CliIo, file: string, v: ExportVerification): number {
+  if (v.break) {
+    const at = v.break.seq === null ? '' : ` at entry ${v.break.seq}`;
+    io.stdout.write(`export ${file} BROKEN${at} (${v.break.kind}): ${v.break.message}\n`);
+    return 1;
+  }
+  const c = v.checkpoint!;
+  const range = v.head ? `entries #${v.firstSeq}–#${v.head.seq}` : 'no entries';
+  io.stdout.write(
+    `export ${file} intact: ${v.format}, ${range}, head #${c.seq} ${short(c.entryHash)}… signed by ${c.keyId} at ${c.createdAt}\n`,
+  );
+  return 0;
+}
+
+export const auditVerifyCommand: Command = {
+  name: 'audit verify',
+  summary: 'Check the audit log’s hash chain and signed checkpoints, or an export of it',
+  usage:
+    'branchlens audit verify [--data DIR] [--public-key KEY] [--json] | --export FILE --public-key KEY [--json]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, {
+      ...DATA_OPTION,
+      export: { type: 'string' },
+      'public-key': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const keyPath = values['public-key'];
+    if (values.export !== undefined) {
+      if (keyPath === undefined) {
+        throw problem(
+          '--public-key',
+          'an export is verified with the branch’s public key: pass --public-key KEY',
+          'missing',
+        );
+      }
+      const publicKey = publicKeyFromFile(keyPath);
+      const result = verifyExport(readFlagFile('--export', values.export), publicKey);
+      if (values.json) writeJson(io, result);
+      return values.json ? (result.ok ? 0 : 1) : reportExport(io, values.export, result);
+    }
+    const dataDir = dataDirFrom(values, io);
+    const publicKey = keyPath === undefined ? localPublicKey(dataDir) : publicKeyFromFile(keyPath);
+    const db = openReadable(dataDir);
+    try {
+      const result = verifyAudit(db, publicKey);
+      if (values.json) writeJson(io, result);
+      return values.json ? (result.ok ? 0 : 1) : reportLog(io, result);
+    } finally {
+      db.close();
+    }
+  },
+};
+
+function parseSince(raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const at = new Date(raw);
+  if (Number.isNaN(at.getTime())) {
+    throw problem(
+      '--since',
+      `must be a date or time such as 2025-03-01 or 2025-03-01T09:00:00Z, got "${raw}"`,
+    );
+  }
+  return at;
+}
+
+export const auditExportCommand: Command = {
+  name: 'audit export',
+  summary: 'Export the audit log (JSONL, CSV or Elasticsearch bulk) with a signed head, for head office',
+  usage: 'branchlens audit export --format jsonl|csv|es-bulk [--since T] [--gzip] [--out FILE] [--data DIR]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, {
+      ...DATA_OPTION,
+      format: { type: 'string' },
+      since: { type: 'string' },
+      gzip: { type: 'boolean' },
+      out: { type: 'string' },
+    });
+    if (values.format === undefined) {
+      throw problem('--format', `is required: one of ${EXPORT_FORMATS.join(', ')}`, 'missing');
+    }
+    if (!(EXPORT_FORMATS as readonly string[]).includes(values.format)) {
+      throw problem('--format', `must be one of ${EXPORT_FORMATS.join(', ')}, got "${values.format}"`);
+    }
+    const format = values.format as AuditExportFormat;
+    const since = parseSince(values.since);
+    const dataDir = dataDirFrom(values, io);
+    const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
+    const db = openWritable(dataDir);
+    try {
+      const summary = await exportAudit(db, {
+        format,
+        gzip: values.gzip === true,
+        out: values.out ?? io.stdout,
+        signingKey,
+        ...(since ? { since } : {}),
+      });
+      const range =
+        summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
+      // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
+      (values.out === undefined ? io.stderr : io.stdout).write(
+        `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, head #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
+      );
+      return 0;
+    } finally {
+      db.close();
+    }
+  },
+};
+
+export const auditPublicKeyCommand: Command = {
+  name: 'audit public-key',
+  summary: 'Print the public key that verifies this branch’s audit checkpoints and exports',
+  usage: 'branchlens audit public-key [--data DIR] [--out FILE]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, { ...DATA_OPTION, out: { type: 'string' } });
+    const key = loadOrCreateSigningKey(fileSecretStore(dataDirFrom(values, io)));
+    if (values.out === undefined) {
+      io.stdout.write(key.publicPem);
+      return 0;
+    }
+    try {
+      writeFileSync(values.out, key.publicPem, { mode: 0o644 });
+    } catch (e) {
+      throw problem(
+        '--out',
+        `cannot write ${values.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    io.stdout.write(`wrote the audit public key ${key.id} to ${values.out}\n`);
+    return 0;
+  },
+};
+
+export const AUDIT_COMMANDS: Command[] = [auditVerifyCommand, auditExportCommand, auditPublicKeyCommand];

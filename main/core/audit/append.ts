@@ -1,0 +1,87 @@
+// Appending to the chain: one BEGIN IMMEDIATE transaction reads the head, links and inserts the entries, and
+// signs a checkpoint when one is due. The head is read under the write lock, so concurrent writers
+// (other connections, other processes) queue up instead of forking the chain.
+import type { WritableDb } from '../db/open.js';
+import type { SigningKey } from '../keys.js';
+import {
+  checkpointIfDueInTransaction,
+  DEFAULT_CHECKPOINT_POLICY,
+  type AuditCheckpoint,
+  type CheckpointPolicy,
+} from './checkpoint.js';
+import {
+  canonicalStored,
+  chainHash,
+  GENESIS_HASH,
+  prepareEntry,
+  type AuditEntryInput,
+  type PreparedEntry,
+} from './entry.js';
+import { readHead, writeStatements } from './store.js';
+
+export interface AuditReceipt {
+  seq: number;
+  /** Hex SHA-256 of the entry: its link in the chain. */
+  entryHash: string;
+  timestamp: string;
+}
+
+export interface AppendContext {
+  /** Signs checkpoints per `policy`; without it no checkpoint is written. */
+  signingKey?: SigningKey;
+  policy?: CheckpointPolicy;
+  now?: Date;
+}
+
+export interface AppendResult {
+  receipts: AuditReceipt[];
+  checkpoint?: AuditCheckpoint;
+}
+
+/** Appends prepared entries, in order, in one immediate transaction. */
+export function appendPrepared(
+  db: WritableDb,
+  entries: readonly PreparedEntry[],
+  context: AppendContext = {},
+): AppendResult {
+  const { insertEntry } = writeStatements(db);
+  return db
+    .transaction((): AppendResult => {
+      const head = readHead(db);
+      let seq = head?.seq ?? 0;
+      let prev = head?.entryHash ?? GENESIS_HASH;
+      const receipts: AuditReceipt[] = [];
+      for (const entry of entries) {
+        seq += 1;
+        const row = [seq, ...entry.stored];
+        const hash = chainHash(prev, canonicalStored(row));
+        insertEntry.run(...row, prev, hash);
+        prev = hash;
+        receipts.push({ seq, entryHash: prev, timestamp: entry.record.timestamp });
+      }
+      const checkpoint = context.signingKey
+        ? checkpointIfDueInTransaction(
+            db,
+            context.signingKey,
+            context.policy ?? DEFAULT_CHECKPOINT_POLICY,
+            context.now ?? new Date(),
+          )
+        : undefined;
+      return checkpoint ? { receipts, checkpoint } : { receipts };
+    })
+    .immediate();
+}
+
+/** Checks and appends entries stamped now; for one-off writers such as a CLI command. */
+export function appendEntries(
+  db: WritableDb,
+  entries: readonly AuditEntryInput[],
+  context: AppendContext = {},
+): AuditReceipt[] {
+  const at = context.now ?? new Date();
+  return appendPrepared(
+    db,
+    entries.map((e) => prepareEntry(e, at)),
+    context,
+  ).receipts;
+}

@@ -1,0 +1,124 @@
+// Exports the log as JSONL, CSV or Elasticsearch bulk NDJSON, optionally gzipped. The current head is signed
+// first (a checkpoint stored like any other), and the export runs up to that checkpoint and ends with it, so
+// verifyExport can check the exported chain and the signature over its head on another machine.
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { WritableDb } from '../db/open.js';
+import type { SigningKey } from '../keys.js';
+import { signExportCheckpoint, writeCheckpoint, type ExportCheckpoint } from './checkpoint.js';
+import { GENESIS_HASH } from './entry.js';
+import {
+  checkpointCsv,
+  checkpointObject,
+  CSV_COLUMNS,
+  entryCsv,
+  entryJson,
+  esCheckpointLines,
+  esEntryAction,
+  type AuditExportFormat,
+} from './export-format.js';
+import { hasAuditTables, readStatements } from './store.js';
+
+export interface AuditExportOptions {
+  format: AuditExportFormat;
+  /** Start at the first entry stamped at or after this time (and run on to the head, without gaps). */
+  since?: Date;
+  gzip?: boolean;
+  /** A file path, or a stream left open afterwards (stdout). */
+  out: string | NodeJS.WritableStream;
+  /** Signs the head the export ends with. */
+  signingKey: SigningKey;
+}
+
+export interface AuditExportSummary {
+  format: AuditExportFormat;
+  entries: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  /** The signed seal the export ends with. */
+  checkpoint: ExportCheckpoint;
+}
+
+const PAGE = 2000;
+
+function* lines(
+  db: WritableDb,
+  format: AuditExportFormat,
+  first: number,
+  checkpoint: ExportCheckpoint,
+): Generator<string> {
+  if (format === 'csv') yield CSV_COLUMNS.join(',') + '\n';
+  const { entriesBetween } = readStatements(db);
+  // Pages rather than one long iterator: the connection stays free between them and no read transaction
+  // is held open while a slow consumer drains the stream. Entries never change, so pages are consistent.
+  for (let from = first; from <= checkpoint.seq; from += PAGE) {
+    let chunk = '';
+    for (const row of entriesBetween.all(from, checkpoint.seq, PAGE)) {
+      switch (format) {
+        case 'jsonl':
+          chunk += entryJson(row) + '\n';
+          break;
+        case 'csv':
+          chunk += entryCsv(row) + '\n';
+          break;
+        case 'es-bulk':
+          chunk += `${esEntryAction(checkpoint.keyId, row[0] as number)}\n${entryJson(row, `,"key_id":${JSON.stringify(checkpoint.keyId)}`)}\n`;
+          break;
+      }
+    }
+    yield chunk;
+  }
+  switch (format) {
+    case 'jsonl':
+      yield JSON.stringify(checkpointObject(checkpoint)) + '\n';
+      break;
+    case 'csv':
+      yield checkpointCsv(checkpoint) + '\n';
+      break;
+    case 'es-bulk':
+      yield esCheckpointLines(checkpoint);
+      break;
+  }
+}
+
+/** Writes an export of the audit log; see AuditExportOptions. */
+export async function exportAudit(db: WritableDb, options: AuditExportOptions): Promise<AuditExportSummary> {
+  const now = new Date();
+  // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
+  const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
+  const head = stored ?? { seq: 0, entryHash: GENESIS_HASH };
+  let first = 1;
+  if (options.since && head.seq > 0) {
+    const found = readStatements(db).firstSeqSince.get(options.since.toISOString())?.seq ?? null;
+    // Entries appended since the head was signed are after it, and not in this export.
+    first = found === null || found > head.seq ? head.seq + 1 : found;
+  }
+  const firstPrevHash =
+    first === 1
+      ? GENESIS_HASH
+      : first > head.seq
+        ? head.entryHash
+        : readStatements(db).prevHashOf.get(first)!.prev_hash;
+  // The seal also signs where the range starts, so entries cut from the front are caught too.
+  const checkpoint = signExportCheckpoint(
+    options.signingKey,
+    head,
+    { seq: first, prevHash: firstPrevHash },
+    now,
+  );
+  const source = Readable.from(lines(db, options.format, first, checkpoint));
+  const sink = typeof options.out === 'string' ? createWriteStream(options.out) : options.out;
+  const end = typeof options.out === 'string';
+  if (options.gzip) await pipeline(source, createGzip(), sink, { end });
+  else await pipeline(source, sink, { end });
+  const entries = Math.max(0, checkpoint.seq - first + 1);
+  return {
+    format: options.format,
+    entries,
+    firstSeq: entries > 0 ? first : null,
+    lastSeq: entries > 0 ? checkpoint.seq : null,
+    checkpoint,
+  };
+}

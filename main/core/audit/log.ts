@@ -1,0 +1,153 @@
+// Group commit: appends queue up until the next turn of the event loop (or a set delay, or a full group) and
+// go to disk in one transaction, so one fsync covers many entries. A caller's promise settles only after its
+// transaction committed (WAL, synchronous=FULL), so an acknowledged entry survives a crash.
+import type { WritableDb } from '../db/open.js';
+import type { SigningKey } from '../keys.js';
+import { appendPrepared, type AuditReceipt } from './append.js';
+import {
+  checkpointIfDue,
+  DEFAULT_CHECKPOINT_POLICY,
+  writeCheckpoint,
+  type AuditCheckpoint,
+  type CheckpointPolicy,
+} from './checkpoint.js';
+import { prepareEntry, type AuditEntryInput, type PreparedEntry } from './entry.js';
+
+export interface AuditLogOptions {
+  /**
+   * How long an append waits for companions before its group is written. Default 0: the next turn of the
+   * event loop. The write blocks the loop for its fsync, so whatever arrives meanwhile forms the next group.
+   */
+  maxDelayMs?: number;
+  /** A group this large is written at once. Default 256. */
+  maxGroupSize?: number;
+  /** Checkpoint every N entries. Default 1000. */
+  checkpointEvery?: number;
+  /** Checkpoint once the oldest unsigned entry is this old. Default 10 minutes. */
+  checkpointIntervalMs?: number;
+  /** The clock (tests). */
+  now?: () => Date;
+  /** Where a failed background checkpoint is reported. Default: a process warning. */
+  onError?: (error: Error) => void;
+}
+
+interface Pending {
+  entry: PreparedEntry;
+  resolve(receipt: AuditReceipt): void;
+  reject(error: Error): void;
+}
+
+export class AuditLog {
+  private readonly db: WritableDb;
+  private readonly signingKey: SigningKey;
+  private readonly policy: CheckpointPolicy;
+  private readonly maxDelayMs: number;
+  private readonly maxGroupSize: number;
+  private readonly now: () => Date;
+  private readonly onError: (error: Error) => void;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(db: WritableDb, signingKey: SigningKey, options: AuditLogOptions = {}) {
+    this.db = db;
+    this.signingKey = signingKey;
+    this.policy = {
+      every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_POLICY.every,
+      intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_POLICY.intervalMs,
+    };
+    this.maxDelayMs = options.maxDelayMs ?? 0;
+    this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 256);
+    this.now = options.now ?? (() => new Date());
+    this.onError = options.onError ?? ((e) => process.emitWarning(`audit checkpoint failed: ${e.message}`));
+    // A quiet log still gets its tail signed within the interval.
+    this.checkpointTimer = setInterval(
+      () => this.checkpointIfDue(),
+      Math.min(this.policy.intervalMs, 60_000),
+    );
+    this.checkpointTimer.unref();
+  }
+
+  /** Queues an entry; resolves once the transaction holding it has committed. */
+  append(entry: AuditEntryInput): Promise<AuditReceipt> {
+    if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    let prepared: PreparedEntry;
+    try {
+      prepared = prepareEntry(entry, this.now());
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const receipt = new Promise<AuditReceipt>((resolve, reject) => {
+      this.queue.push({ entry: prepared, resolve, reject });
+    });
+    if (this.queue.length >= this.maxGroupSize) this.writeGroup();
+    else if (!this.timer && !this.immediate) {
+      if (this.maxDelayMs > 0) this.timer = setTimeout(() => this.writeGroup(), this.maxDelayMs);
+      else this.immediate = setImmediate(() => this.writeGroup());
+    }
+    return receipt;
+  }
+
+  /** Appends one entry now (after anything queued), in its own transaction. */
+  appendSync(entry: AuditEntryInput): AuditReceipt {
+    if (this.closed) throw new Error('the audit log is closed');
+    const prepared = prepareEntry(entry, this.now());
+    this.writeGroup();
+    return appendPrepared(this.db, [prepared], this.context()).receipts[0]!;
+  }
+
+  /** Writes whatever is queued; resolves when it has committed. */
+  async flush(): Promise<void> {
+    this.writeGroup();
+  }
+
+  /** Signs the current head now (unless it already is). */
+  checkpoint(): AuditCheckpoint | undefined {
+    this.writeGroup();
+    return writeCheckpoint(this.db, this.signingKey, this.now());
+  }
+
+  /** Writes what is queued and stops the timers. The database handle stays open: its owner closes it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.writeGroup();
+    this.closed = true;
+    clearInterval(this.checkpointTimer);
+  }
+
+  private context() {
+    return { signingKey: this.signingKey, policy: this.policy, now: this.now() };
+  }
+
+  private checkpointIfDue(): void {
+    try {
+      checkpointIfDue(this.db, this.signingKey, this.policy, this.now());
+    } catch (e) {
+      this.onError(e as Error);
+    }
+  }
+
+  private writeGroup(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxGroupSize);
+      let receipts: AuditReceipt[];
+      try {
+        receipts = appendPrepared(
+          this.db,
+          group.map((p) => p.entry),
+          this.context(),
+        ).receipts;
+      } catch (e) {
+        for (const p of group) p.reject(e as Error);
+        continue;
+      }
+      group.forEach((p, i) => p.resolve(receipts[i]!));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// The audit tables' SQL, prepared once per connection. Rows come back raw (arrays in RECORD_FIELDS order).
+import type Database from 'better-sqlite3';
+import type { ReadableDb, WritableDb } from '../db/open.js';
+import { RECORD_FIELDS } from './entry.js';
+
+export type AnyDb = ReadableDb | WritableDb;
+
+const COLUMNS = [...RECORD_FIELDS.map(([f]) => f), 'prev_hash', 'entry_hash'].join(', ');
+
+/** A stored entry row: RECORD_FIELDS values, then prev_hash and entry_hash (hex). */
+export type EntryRow = (string | number | null)[];
+export const PREV_HASH = RECORD_FIELDS.length;
+export const ENTRY_HASH = RECORD_FIELDS.length + 1;
+
+export interface CheckpointRow {
+  seq: number;
+  entry_hash: string;
+  count: number;
+  created_at: string;
+  signature: Buffer;
+  key_id: string;
+}
+
+export interface Head {
+  seq: number;
+  entryHash: string;
+}
+
+interface ReadStatements {
+  head: Database.Statement<[], [number, string]>;
+  entriesFrom: Database.Statement<[number], EntryRow>;
+  entriesBetween: Database.Statement<[number, number, number], EntryRow>;
+  entryTimestamp: Database.Statement<[number], { timestamp: string }>;
+  seqOfHash: Database.Statement<[string], { seq: number }>;
+  firstSeqSince: Database.Statement<[string], { seq: number | null }>;
+  prevHashOf: Database.Statement<[number], { prev_hash: string }>;
+  latestCheckpoint: Database.Statement<[], CheckpointRow>;
+  checkpoints: Database.Statement<[], CheckpointRow>;
+}
+
+interface WriteStatements {
+  insertEntry: Database.Statement<unknown[]>;
+  insertCheckpoint: Database.Statement<[number, string, number, string, Buffer, string]>;
+}
+
+const reads = new WeakMap<Database.Database, ReadStatements>();
+const writes = new WeakMap<Database.Database, WriteStatements>();
+
+export function hasAuditTables(db: AnyDb): boolean {
+  return (
+    (
+      db
+        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'audit_entries'")
+        .get() as {
+        n: number;
+      }
+    ).n === 1
+  );
+}
+
+export function readStatements(db: AnyDb): ReadStatements {
+  let s = reads.get(db);
+  if (!s) {
+    s = {
+      head: db
+        .prepare<[], [number, string]>('SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
+        .raw(),
+      entriesFrom: db
+        .prepare<[number], EntryRow>(`SELECT ${COLUMNS} FROM audit_entries WHERE seq >= ? ORDER BY seq`)
+        .raw(),
+      entriesBetween: db
+        .prepare<[number, number, number], EntryRow>(
+          `SELECT ${COLUMNS} FROM audit_entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+        )
+        .raw(),
+      entryTimestamp: db.prepare('SELECT timestamp FROM audit_entries WHERE seq = ?'),
+      seqOfHash: db.prepare('SELECT seq FROM audit_entries WHERE entry_hash = ? ORDER BY seq LIMIT 1'),
+      firstSeqSince: db.prepare('SELECT min(seq) AS seq FROM audit_entries WHERE timestamp >= ?'),
+      prevHashOf: db.prepare('SELECT prev_hash FROM audit_entries WHERE seq = ?'),
+      latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+      checkpoints: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq'),
+    };
+    reads.set(db, s);
+  }
+  return s;
+}
+
+export function writeStatements(db: WritableDb): WriteStatements {
+  let s = writes.get(db);
+  if (!s) {
+    s = {
+      insertEntry: db.prepare(
+        `INSERT INTO audit_entries (${COLUMNS}) VALUES (${[...RECORD_FIELDS, 0, 0].map(() => '?').join(', ')})`,
+      ),
+      insertCheckpoint: db.prepare(
+        'INSERT INTO audit_checkpoints (seq, entry_hash, count, created_at, signature, key_id) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+    writes.set(db, s);
+  }
+  return s;
+}
+
+export function readHead(db: AnyDb): Head | undefined {
+  const row = readStatements(db).head.get();
+  return row ? { seq: row[0], entryHash: row[1] } : undefined;
+}

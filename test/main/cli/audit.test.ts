@@ -1,0 +1,170 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../../main/cli/index.js';
+import { appendEntries, verifyExport } from '../../../main/core/audit/index.js';
+import { explainInput, modelInput, tamper, tempLog, type TempLog } from '../core/audit/helpers.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+}
+
+async function run(argv: string[]): Promise<Run> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        into.push(Buffer.from(chunk));
+        done();
+      },
+    });
+  const code = await main(argv, {
+    stdout: sink(out),
+    stderr: sink(err),
+    stdin: new PassThrough(),
+    env: {},
+  });
+  const stdoutBytes = Buffer.concat(out);
+  return {
+    code,
+    stdout: stdoutBytes.toString('utf8'),
+    stdoutBytes,
+    stderr: Buffer.concat(err).toString('utf8'),
+  };
+}
+
+describe('branchlens audit', () => {
+  let t: TempLog;
+  beforeEach(() => {
+    t = tempLog();
+    for (let i = 0; i < 30; i++) {
+      appendEntries(t.db, [i % 5 === 2 ? modelInput(i) : explainInput(i)], {
+        now: new Date(Date.parse('2025-04-01T00:00:00Z') + i * 3_600_000),
+        signingKey: t.key,
+        policy: { every: 10, intervalMs: 1e12 },
+      });
+    }
+    t.db.close();
+  });
+  afterEach(() => t.cleanup());
+
+  it('verify exits 0 on an intact log', async () => {
+    const r = await run(['audit', 'verify', '--data', t.dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/audit log intact: 30 entries/);
+  });
+
+  it('verify exits 1 naming the first broken entry', async () => {
+    tamper(t.dir, (raw) => raw.exec('UPDATE audit_entries SET prediction = 1 WHERE seq = 7'));
+    const r = await run(['audit', 'verify', '--data', t.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/BROKEN at entry 7 \(edited\)/);
+  });
+
+  it('verify exits 1 on a truncated tail, and reports JSON with --json', async () => {
+    tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_entries WHERE seq > 25'));
+    const r = await run(['audit', 'verify', '--data', t.dir, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, break: { seq: 26, kind: 'truncated' } });
+  });
+
+  it('verify exits 1 when the checkpoints do not match the given public key', async () => {
+    const other = tempLog();
+    try {
+      writeFileSync(join(t.dir, 'other.pem'), other.key.publicPem);
+      const r = await run(['audit', 'verify', '--data', t.dir, '--public-key', join(t.dir, 'other.pem')]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/bad_signature/);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('export, public-key and verify --export round-trip; a tampered export exits 1', async () => {
+    const file = join(t.dir, 'audit.jsonl.gz');
+    const pem = join(t.dir, 'branch.pem');
+    const exported = await run([
+      'audit',
+      'export',
+      '--format',
+      'jsonl',
+      '--gzip',
+      '--out',
+      file,
+      '--data',
+      t.dir,
+    ]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toMatch(/exported entries #1–#30 as jsonl/);
+    expect((await run(['audit', 'public-key', '--data', t.dir, '--out', pem])).code).toBe(0);
+    expect(readFileSync(pem, 'utf8')).toBe(t.key.publicPem);
+
+    const ok = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/intact: jsonl, entries #1–#30/);
+
+    const tampered = gunzipSync(readFileSync(file)).toString('utf8').replace('"doc-3"', '"doc-4"');
+    writeFileSync(file, tampered);
+    const broken = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/BROKEN at entry 4 \(edited\)/);
+  });
+
+  it('export writes to stdout without --out, and --since cuts the front', async () => {
+    const r = await run([
+      'audit',
+      'export',
+      '--format',
+      'es-bulk',
+      '--since',
+      '2025-04-01T20:00:00Z',
+      '--data',
+      t.dir,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/exported entries #21–#30 as es-bulk/);
+    expect(verifyExport(r.stdoutBytes, t.key.publicPem)).toMatchObject({
+      ok: true,
+      entries: 10,
+      firstSeq: 21,
+    });
+  });
+
+  it('public-key prints the PEM', async () => {
+    const r = await run(['audit', 'public-key', '--data', t.dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(t.key.publicPem);
+  });
+
+  it.each([
+    [['audit', 'verify', '--bogus'], '--bogus'],
+    [['audit', 'verify', '--export', 'x.jsonl'], '--public-key'],
+    [
+      ['audit', 'verify', '--export', '/nonexistent/x.jsonl', '--public-key', '/nonexistent/k.pem'],
+      '--public-key',
+    ],
+    [['audit', 'export'], '--format'],
+    [['audit', 'export', '--format', 'xml'], '--format'],
+    [['audit', 'export', '--format', 'csv', '--since', 'last tuesday'], '--since'],
+    [['audit', 'export', '--format'], '--format'],
+    [['audit', 'public-key', '--out'], '--out'],
+  ])('bad flags exit 2 naming the flag: %j', async (argv, flag) => {
+    const r = await run([...argv, '--data', t.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(flag);
+  });
+
+  it('verify --export exits 2 naming --export when the file cannot be read', async () => {
+    const pem = join(t.dir, 'branch.pem');
+    writeFileSync(pem, t.key.publicPem);
+    const r = await run(['audit', 'verify', '--export', join(t.dir, 'missing.jsonl'), '--public-key', pem]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--export');
+  });
+});

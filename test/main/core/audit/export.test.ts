@@ -1,0 +1,256 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appendEntries,
+  ES_CHECKPOINT_INDEX,
+  ES_ENTRY_INDEX,
+  EXPORT_FORMATS,
+  exportAudit,
+  latestCheckpoint,
+  verifyAudit,
+  verifyExport,
+  type AuditExportFormat,
+} from '../../../../main/core/audit/index.js';
+import { explainInput, modelInput, tempLog, type TempLog } from './helpers.js';
+
+const START = Date.parse('2025-03-01T00:00:00Z');
+const MINUTE = 60_000;
+const ENTRIES = 120;
+
+let t: TempLog;
+beforeAll(() => {
+  t = tempLog();
+  // One entry a minute, so that --since has something to cut.
+  for (let i = 0; i < ENTRIES; i++) {
+    appendEntries(t.db, [i % 9 === 4 ? modelInput(i) : explainInput(i)], {
+      now: new Date(START + i * MINUTE),
+      signingKey: t.key,
+      policy: { every: 50, intervalMs: 1e12 },
+    });
+  }
+});
+afterAll(() => t.cleanup());
+
+let fileNo = 0;
+async function exportTo(format: AuditExportFormat, gzip = false, since?: Date): Promise<Buffer> {
+  const out = join(t.dir, `export-${fileNo++}`);
+  await exportAudit(t.db, { format, gzip, out, signingKey: t.key, ...(since ? { since } : {}) });
+  return readFileSync(out);
+}
+
+const text = (bytes: Buffer) => (bytes[0] === 0x1f ? gunzipSync(bytes) : bytes).toString('utf8');
+
+describe.each(EXPORT_FORMATS)('export as %s', (format) => {
+  it.each([false, true])('round-trips through verifyExport (gzip: %s)', async (gzip) => {
+    const bytes = await exportTo(format, gzip);
+    expect(bytes[0] === 0x1f && bytes[1] === 0x8b).toBe(gzip);
+    const v = verifyExport(bytes, t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, format, entries: ENTRIES, firstSeq: 1, head: { seq: ENTRIES } });
+    expect(v.checkpoint?.keyId).toBe(t.key.id);
+  });
+
+  it.each([false, true])('with --since starts mid-chain and still verifies (gzip: %s)', async (gzip) => {
+    const bytes = await exportTo(format, gzip, new Date(START + 100 * MINUTE - 1));
+    const v = verifyExport(bytes, t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, entries: 20, firstSeq: 101, head: { seq: ENTRIES } });
+    expect(v.checkpoint?.firstSeq).toBe(101);
+  });
+
+  it('fails when an exported entry is edited', async () => {
+    const lines = text(await exportTo(format)).split('\n');
+    const i = lines.findIndex((l) => l.includes('doc-30'));
+    lines[i] = lines[i]!.replace('doc-30', 'doc-31');
+    expect(verifyExport(Buffer.from(lines.join('\n')), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { seq: 31, kind: 'edited' },
+    });
+  });
+
+  it('fails when an exported entry is dropped', async () => {
+    const lines = text(await exportTo(format)).split('\n');
+    const i = lines.findIndex((l) => l.includes('doc-30'));
+    lines.splice(format === 'es-bulk' ? i - 1 : i, format === 'es-bulk' ? 2 : 1);
+    expect(verifyExport(Buffer.from(lines.join('\n')), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { seq: 31, kind: 'missing' },
+    });
+  });
+
+  it('fails when the front of a --since export is dropped', async () => {
+    const lines = text(await exportTo(format, false, new Date(START + 100 * MINUTE - 1))).split('\n');
+    const i = lines.findIndex((l) => l.includes('doc-100'));
+    lines.splice(format === 'es-bulk' ? i - 1 : i, format === 'es-bulk' ? 2 : 1);
+    expect(verifyExport(Buffer.from(lines.join('\n')), t.key.publicPem)).toMatchObject({ ok: false });
+  });
+
+  it('fails when the tail and the signed head are cut off', async () => {
+    const lines = text(await exportTo(format))
+      .trimEnd()
+      .split('\n');
+    const cut = lines.slice(0, format === 'es-bulk' ? -4 : -2).join('\n') + '\n';
+    expect(verifyExport(Buffer.from(cut), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { kind: 'unsigned' },
+    });
+  });
+
+  it('fails when the checkpoint signature is forged, or another key is given', async () => {
+    const bytes = await exportTo(format, true);
+    const raw = text(bytes);
+    const sig = /"signature":"([^"]+)"|,([A-Za-z0-9+/]{86}==)/.exec(raw)!;
+    const value = sig[1] ?? sig[2]!;
+    const forged = raw.replace(value, (value[0] === 'A' ? 'B' : 'A') + value.slice(1));
+    expect(verifyExport(gzipSync(forged), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { kind: 'bad_signature' },
+    });
+    const other = generateKeyPairSync('ed25519').publicKey;
+    expect(verifyExport(bytes, other)).toMatchObject({ ok: false, break: { kind: 'bad_signature' } });
+  });
+});
+
+describe('exports', () => {
+  it('sign the head in the database as well, so that local truncation below it is caught', async () => {
+    appendEntries(t.db, [explainInput(999)], { now: new Date(START + ENTRIES * MINUTE) });
+    await exportTo('jsonl');
+    expect(latestCheckpoint(t.db)?.seq).toBe(ENTRIES + 1);
+    expect(verifyAudit(t.db, t.key.publicKey)).toMatchObject({ ok: true, unsigned: 0 });
+  });
+
+  it('write to a stream and leave it open', async () => {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const summary = await exportAudit(t.db, { format: 'jsonl', gzip: true, out, signingKey: t.key });
+    expect(out.writableEnded).toBe(false);
+    expect(verifyExport(Buffer.concat(chunks), t.key.publicPem)).toMatchObject({
+      ok: true,
+      entries: summary.entries,
+    });
+  });
+
+  it('of an empty log carry a signed empty head', async () => {
+    const empty = tempLog();
+    try {
+      const out = join(empty.dir, 'empty.jsonl');
+      await exportAudit(empty.db, { format: 'jsonl', out, signingKey: empty.key });
+      expect(verifyExport(readFileSync(out), empty.key.publicPem)).toMatchObject({ ok: true, entries: 0 });
+    } finally {
+      empty.cleanup();
+    }
+  });
+
+  it('with --since after the last entry hold no entries and still verify', async () => {
+    const v = verifyExport(await exportTo('csv', false, new Date('2030-01-01')), t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, entries: 0 });
+  });
+
+  it('in JSONL hold each entry as one JSON object with its links', async () => {
+    const lines = text(await exportTo('jsonl'))
+      .trimEnd()
+      .split('\n');
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({
+      record: 'entry',
+      seq: 1,
+      timestamp: '2025-03-01T00:00:00.000Z',
+      kind: 'explain',
+      model_id: 'credit-demo',
+      prev_hash: '0'.repeat(64),
+      document_id: 'doc-0',
+      top_attributions: explainInput(0).topAttributions,
+    });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+      record: 'checkpoint',
+      alg: 'Ed25519',
+      key_id: t.key.id,
+    });
+  });
+
+  it('in CSV survive a spreadsheet-style round trip of quoted JSON cells', async () => {
+    const csv = text(await exportTo('csv'));
+    expect(csv.split('\n')[0]).toMatch(/^record,seq,timestamp,kind,/);
+    expect(csv).toContain('"{""by"":""opérateur \\""A\\"", agence 12""');
+    const crlf = csv.replace(/\n/g, '\r\n');
+    expect(verifyExport(Buffer.from(crlf), t.key.publicPem)).toMatchObject({ ok: true });
+  });
+
+  it('for Elasticsearch match the shipped index template', async () => {
+    const template = JSON.parse(
+      readFileSync(
+        new URL('../../../../docs/elasticsearch/audit-index-template.json', import.meta.url),
+        'utf8',
+      ),
+    ) as {
+      index_patterns: string[];
+      template: {
+        mappings: { dynamic: string; properties: Record<string, { type: string; properties?: object }> };
+      };
+    };
+    const props = template.template.mappings.properties;
+    expect(props).toMatchObject({
+      timestamp: { type: 'date' },
+      model_version: { type: 'keyword' },
+      explainer_params: { type: 'flattened' },
+      input_hash: { type: 'keyword' },
+      top_attributions: { type: 'nested' },
+    });
+    const patterns = template.index_patterns.map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    const lines = text(await exportTo('es-bulk'))
+      .trimEnd()
+      .split('\n');
+    expect(lines.length % 2).toBe(0);
+    for (let i = 0; i < lines.length; i += 2) {
+      const action = JSON.parse(lines[i]!) as { create: { _index: string; _id: string } };
+      const doc = JSON.parse(lines[i + 1]!) as Record<string, unknown>;
+      expect([ES_ENTRY_INDEX, ES_CHECKPOINT_INDEX]).toContain(action.create._index);
+      expect(patterns.some((p) => p.test(action.create._index))).toBe(true);
+      expect(action.create._id).toBe(
+        doc.record === 'entry' ? `${t.key.id}-${doc.seq}` : `${t.key.id}-checkpoint-${doc.seq}`,
+      );
+      for (const [field, value] of Object.entries(doc)) {
+        const mapping = props[field];
+        expect(mapping, `field ${field} is mapped`).toBeDefined();
+        if (value === null) continue;
+        switch (mapping!.type) {
+          case 'date':
+            expect(Number.isNaN(Date.parse(value as string))).toBe(false);
+            break;
+          case 'long':
+          case 'double':
+            expect(typeof value).toBe('number');
+            break;
+          case 'keyword':
+            expect(typeof value).toBe('string');
+            break;
+          case 'flattened':
+            expect(typeof value === 'object' && !Array.isArray(value)).toBe(true);
+            break;
+          case 'nested':
+            for (const item of value as Record<string, unknown>[]) {
+              for (const key of Object.keys(item)) expect(mapping!.properties).toHaveProperty(key);
+            }
+            break;
+          default:
+            throw new Error(`unexpected mapping type ${mapping!.type}`);
+        }
+      }
+    }
+  });
+
+  it('refuse a file that is not an export', () => {
+    writeFileSync(join(t.dir, 'junk'), 'hello');
+    expect(verifyExport(readFileSync(join(t.dir, 'junk')), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { kind: 'malformed' },
+    });
+    expect(verifyExport(Buffer.alloc(0), t.key.publicPem)).toMatchObject({
+      ok: false,
+      break: { kind: 'malformed' },
+    });
+  });
+});
