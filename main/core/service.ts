@@ -3,12 +3,32 @@
 import { performance } from 'node:perf_hooks';
 import { readBundle, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
-import { resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
+import { openWritable, type WritableDb } from './db/open.js';
+import { ExplanationCache, withCacheLevel, type ExplanationCacheOptions } from './cache/explanation-cache.js';
+import { cacheKey } from './cache/key.js';
+import { AuditLog, explainEntry, inputHash, type AuditLogOptions } from './audit/index.js';
+import {
+  activeModel,
+  listModels,
+  modelDir as installedModelDir,
+  type ListedModel,
+} from './registry/installed-models.js';
+import { ensureDemoModel, importBundle, type ImportResult } from './registry/import.js';
+import { activateModel, rollbackModel, type ActivationResult } from './registry/activation.js';
+import type { RegistryEvent } from './registry/events.js';
+import { EXPLAINER_VERSION, resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
 import { startRunner, type ExplainRunner } from './runner.js';
 import type { BackendName } from './tf/backend.js';
 import { ensureDataDir } from './data-dir.js';
 import { demoModelDir } from './paths.js';
-import { fileSecretStore, loadOrCreateHmacKey, type HmacKey, type SecretStore } from './keys.js';
+import {
+  fileSecretStore,
+  loadOrCreateHmacKey,
+  loadOrCreateSigningKey,
+  type HmacKey,
+  type SecretStore,
+  type SigningKey,
+} from './keys.js';
 import { buildDocument } from './records/document.js';
 import { signDocument, verifyDocument, type VerifyResult } from './records/watermark.js';
 import {
@@ -16,7 +36,7 @@ import {
   type ExplainOptionsInput,
   type ExplainRequestOptions,
 } from '../../shared/explain-options.js';
-import type { ExplanationDocument, ExplanationParams } from '../../shared/explanation.js';
+import type { CacheLevel, ExplanationDocument, ExplanationParams } from '../../shared/explanation.js';
 import { InputError, problemsFromZod } from '../../shared/problems.js';
 
 export interface ServiceOptions {
@@ -27,6 +47,8 @@ export interface ServiceOptions {
   /** 0: one engine in this thread; N: N worker engines. */
   workers?: number;
   secrets?: SecretStore;
+  cache?: ExplanationCacheOptions;
+  audit?: AuditLogOptions;
 }
 
 export function parseExplainOptions(input: unknown): ExplainRequestOptions {
@@ -72,23 +94,58 @@ export function documentParams(
 export class BranchLensService {
   private constructor(
     readonly dataDir: string,
+    private readonly db: WritableDb,
+    readonly hmacKey: HmacKey,
+    readonly signingKey: SigningKey,
+    private readonly cache: ExplanationCache,
+    readonly audit: AuditLog,
+    private readonly opts: ServiceOptions,
     private bundle: BundleFiles,
     private runner: ExplainRunner,
     private preprocessor: Preprocessor,
-    readonly hmacKey: HmacKey,
   ) {}
 
   static async open(opts: ServiceOptions): Promise<BranchLensService> {
     const dataDir = ensureDataDir(opts.dataDir);
     const secrets = opts.secrets ?? fileSecretStore(dataDir);
     const hmacKey = loadOrCreateHmacKey(secrets);
-    const modelDir = opts.modelDir ?? demoModelDir();
-    const bundle = readBundle(modelDir);
-    const runner = await startRunner(modelDir, {
-      workers: opts.workers ?? 0,
-      ...(opts.backend ? { backend: opts.backend } : {}),
-    });
-    return new BranchLensService(dataDir, bundle, runner, new Preprocessor(bundle.schema), hmacKey);
+    const signingKey = loadOrCreateSigningKey(secrets);
+    const db = openWritable(dataDir);
+    try {
+      const audit = new AuditLog(db, signingKey, opts.audit);
+      // The demo model is pre-installed on first run, and that installation is audited like any other.
+      await ensureDemoModel(db, dataDir, demoModelDir(), {
+        sink: { record: (e) => auditRegistry(audit, e) },
+      });
+      const dir = opts.modelDir ?? BranchLensService.activeDir(db, dataDir);
+      const bundle = readBundle(dir);
+      const runner = await startRunner(dir, {
+        workers: opts.workers ?? 0,
+        ...(opts.backend ? { backend: opts.backend } : {}),
+      });
+      const cache = new ExplanationCache(db, opts.cache);
+      return new BranchLensService(
+        dataDir,
+        db,
+        hmacKey,
+        signingKey,
+        cache,
+        audit,
+        opts,
+        bundle,
+        runner,
+        new Preprocessor(bundle.schema),
+      );
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private static activeDir(db: WritableDb, dataDir: string): string {
+    const active = activeModel(db);
+    if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
+    return installedModelDir(dataDir, active);
   }
 
   get backend(): BackendName {
@@ -103,39 +160,105 @@ export class BranchLensService {
     return this.bundle.schema;
   }
 
-  /** Explains each applicant; every input problem of every applicant is reported together. */
+  get manifest(): BundleFiles['manifest'] {
+    return this.bundle.manifest;
+  }
+
+  /**
+   * Explains each applicant: cache hits come back as the identical document with meta.cache set, misses are
+   * computed in one batch. Every answer, hit or miss, gets its own audit entry before it is returned.
+   */
   async explain(
     applicants: unknown[],
     optionsInput?: ExplainOptionsInput | unknown,
   ): Promise<ExplanationDocument[]> {
     const started = performance.now();
     const options = parseExplainOptions(optionsInput);
-    if (applicants.length === 0)
+    if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
+    }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const results = await this.runner.explain(applicants, engineOptions(options));
-    const latencyMs = (performance.now() - started) / applicants.length;
-    return results.map((ex) =>
-      signDocument(
-        buildDocument(ex, {
-          schema: this.schema,
-          model: this.model,
-          params,
-          locale: options.locale,
-          backend: this.backend,
-          latencyMs,
-          cache: 'miss',
-          maskKey: this.hmacKey.key,
-          detail: options.detail,
-        }),
-        this.hmacKey,
-      ),
+    const encoded =
+      applicants.length === 1 ? [this.preprocessor.encode(applicants[0])] : this.encodeAll(applicants);
+    const baseline = options.baseline;
+    const keyParams = {
+      explainer: EXPLAINER_VERSION,
+      params,
+      locale: options.locale,
+      detail: options.detail,
+      baseline,
+    };
+    const keys = encoded.map((e) =>
+      cacheKey({ modelSha256: this.bundle.sha256, params: keyParams, input: e.vector }),
     );
+
+    const answers: ({ doc: ExplanationDocument; level: CacheLevel } | undefined)[] = keys.map((k) => {
+      const hit = this.cache.get(k);
+      return hit && { doc: hit.document, level: hit.level };
+    });
+    const missing = answers.flatMap((a, i) => (a ? [] : [i]));
+    if (missing.length) {
+      const results = await this.runner.explain(
+        missing.map((i) => applicants[i]),
+        engineOptions(options),
+      );
+      const latencyMs = (performance.now() - started) / missing.length;
+      results.forEach((ex, j) => {
+        const doc = signDocument(
+          buildDocument(ex, {
+            schema: this.schema,
+            model: this.model,
+            params,
+            locale: options.locale,
+            backend: this.backend,
+            latencyMs,
+            cache: 'miss',
+            maskKey: this.hmacKey.key,
+            detail: options.detail,
+          }),
+          this.hmacKey,
+        );
+        const i = missing[j]!;
+        this.cache.set(keys[i]!, doc, { modelSha256: this.bundle.sha256 });
+        answers[i] = { doc, level: 'miss' };
+      });
+    }
+    const hitLatency = (performance.now() - started) / applicants.length;
+    const out = answers.map((a) => {
+      const { doc, level } = a!;
+      if (level === 'miss') return doc;
+      // The identical document, stamped with where it came from and this answer's latency, signed again.
+      const { _meta: _stale, ...stamped } = withCacheLevel(doc, level);
+      return signDocument({ ...stamped, meta: { ...stamped.meta, latency_ms: hitLatency } }, this.hmacKey);
+    });
+    await Promise.all(
+      out.map((doc, i) => this.audit.append(explainEntry(doc, inputHash(this.hmacKey.key, applicants[i])))),
+    );
+    return out;
+  }
+
+  private encodeAll(applicants: unknown[]) {
+    const problems = [];
+    const out = [];
+    for (let i = 0; i < applicants.length; i++) {
+      try {
+        out.push(this.preprocessor.encode(applicants[i], `[${i}].`));
+      } catch (e) {
+        if (e instanceof InputError) problems.push(...e.problems);
+        else throw e;
+      }
+    }
+    if (problems.length) throw new InputError(problems);
+    return out;
   }
 
   async predict(applicants: unknown[]): Promise<number[][]> {
-    this.preprocessor.encode(applicants[0]);
+    if (applicants.length === 0) {
+      throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
+    }
+    if (applicants.length === 1) this.preprocessor.encode(applicants[0]);
+    else this.encodeAll(applicants);
     return this.runner.predict(applicants);
   }
 
@@ -143,7 +266,73 @@ export class BranchLensService {
     return verifyDocument(doc, this.hmacKey);
   }
 
-  async close(): Promise<void> {
-    await this.runner.close();
+  // ---- models -------------------------------------------------------------------------------------------
+
+  listModels(): ListedModel[] {
+    return listModels(this.db);
   }
+
+  private registryContext() {
+    return { sink: { record: (e: RegistryEvent) => auditRegistry(this.audit, e) } };
+  }
+
+  async importModel(srcDir: string, activate?: boolean): Promise<ImportResult> {
+    const result = await importBundle(this.db, this.dataDir, srcDir, {
+      ...this.registryContext(),
+      ...(activate !== undefined ? { activate } : {}),
+    });
+    if (result.activated) await this.reloadActive();
+    return result;
+  }
+
+  async activateModel(ref: string): Promise<ActivationResult> {
+    const result = await activateModel(this.db, ref, this.registryContext());
+    if (result.changed) await this.reloadActive();
+    return result;
+  }
+
+  async rollbackModel(): Promise<ActivationResult> {
+    const result = await rollbackModel(this.db, this.registryContext());
+    if (result.changed) await this.reloadActive();
+    return result;
+  }
+
+  /** Loads the registry's active model in place of the current one and invalidates the cache. */
+  private async reloadActive(): Promise<void> {
+    if (this.opts.modelDir) return;
+    const dir = BranchLensService.activeDir(this.db, this.dataDir);
+    const bundle = readBundle(dir);
+    if (bundle.sha256 === this.bundle.sha256) return;
+    const runner = await startRunner(dir, {
+      workers: this.opts.workers ?? 0,
+      ...(this.opts.backend ? { backend: this.opts.backend } : {}),
+    });
+    const old = this.runner;
+    this.bundle = bundle;
+    this.runner = runner;
+    this.preprocessor = new Preprocessor(bundle.schema);
+    this.cache.invalidate(bundle.sha256);
+    await old.close();
+  }
+
+  cacheStats() {
+    return this.cache.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.audit.close();
+    await this.runner.close();
+    this.db.close();
+  }
+}
+
+async function auditRegistry(audit: AuditLog, e: RegistryEvent): Promise<void> {
+  await audit.append({
+    kind: e.kind,
+    model: e.model,
+    details: {
+      ...(e.previous ? { previous: { ...e.previous } } : {}),
+      ...('reason' in e ? { reason: e.reason } : {}),
+    },
+  });
 }

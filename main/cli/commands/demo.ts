@@ -1,0 +1,88 @@
+// `branchlens demo`: explains the demo model's sample applicants and prints them for a person to read.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../../shared/problems.js';
+import { LOCALES, type Locale } from '../../../shared/bundle.js';
+import type { ExplanationDocument } from '../../../shared/explanation.js';
+import { samplesDir } from '../../core/paths.js';
+import { openService } from '../service.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, type Command } from '../command.js';
+
+const WORDS = {
+  'zh-CN': {
+    applicant: '申请人',
+    approval: '通过率',
+    decision: '决定',
+    approved: '通过',
+    declined: '拒绝',
+    reasons: '主要拒绝理由',
+    rest: '其余',
+    items: '项',
+    check: '完整性',
+    watermark: '水印',
+    latency: '耗时',
+  },
+  en: {
+    applicant: 'Applicant',
+    approval: 'Approval probability',
+    decision: 'Decision',
+    approved: 'approved',
+    declined: 'declined',
+    reasons: 'Principal reasons against approval',
+    rest: 'others',
+    items: 'features',
+    check: 'Completeness',
+    watermark: 'Watermark',
+    latency: 'Latency',
+  },
+} as const;
+
+export function renderDocument(doc: ExplanationDocument, n: number, locale: Locale): string {
+  const w = WORDS[locale];
+  const bar = (a: number) => {
+    const len = Math.min(20, Math.round(Math.abs(a) * 100));
+    return (a < 0 ? '-' : '+').repeat(Math.max(1, len));
+  };
+  const lines = [
+    `${w.applicant} ${n}: ${w.approval} ${(doc.score * 100).toFixed(1)}%` +
+      (doc.decision ? ` · ${w.decision}: ${doc.decision.approved ? w.approved : w.declined}` : ''),
+    ...doc.attributions.map(
+      (a) =>
+        `  ${a.attribution >= 0 ? ' ' : ''}${a.attribution.toFixed(4)}  ${bar(a.attribution).padEnd(20)}  ${a.description}`,
+    ),
+    `  ${doc.rest_sum >= 0 ? ' ' : ''}${doc.rest_sum.toFixed(4)}  ${''.padEnd(20)}  ${w.rest} ${doc.rest_count} ${w.items}`,
+  ];
+  if (doc.reasons.length)
+    lines.push(`  ${w.reasons}: ${doc.reasons.map((r) => r.label ?? r.feature).join('、')}`);
+  lines.push(
+    `  ${w.check}: Σ=${doc.completeness.sum.toFixed(6)} f(x)−f(b)=${doc.completeness.expected.toFixed(6)} Δ=${doc.completeness.delta.toExponential(1)}` +
+      ` · ${w.watermark}: ${doc._meta.watermark.slice(0, 16)}… · ${w.latency}: ${doc.meta.latency_ms.toFixed(2)} ms · ${doc.meta.backend}`,
+  );
+  return lines.join('\n');
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary:
+    "Explain the demo model's sample applicants and print them readably (what `npm start` runs on a machine without Electron).",
+  usage: 'branchlens demo [--locale zh-CN|en] [--data DIR]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, { ...DATA_OPTION, locale: { type: 'string' } });
+    const locale = (values.locale ?? 'zh-CN') as Locale;
+    if (!LOCALES.includes(locale)) {
+      throw new InputError([
+        { field: '--locale', code: 'invalid', message: `must be one of ${LOCALES.join(', ')}` },
+      ]);
+    }
+    const applicants = JSON.parse(readFileSync(join(samplesDir(), 'applicants.json'), 'utf8')) as unknown[];
+    const service = await openService({ dataDir: dataDirFrom(values, io) });
+    try {
+      const docs = await service.explain(applicants, { locale });
+      io.stdout.write(`BranchLens · ${service.model.id}@${service.model.version} · ${service.backend}\n\n`);
+      io.stdout.write(docs.map((d, i) => renderDocument(d, i + 1, locale)).join('\n\n') + '\n');
+      return 0;
+    } finally {
+      await service.close();
+    }
+  },
+};

@@ -1,0 +1,91 @@
+// `branchlens models …`: the installed model bundles — list, import, activate, rollback.
+import { InputError } from '../../../shared/problems.js';
+import { openService } from '../service.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
+
+async function withService<T>(
+  values: { data?: unknown },
+  io: CliIo,
+  fn: (s: Awaited<ReturnType<typeof openService>>) => Promise<T>,
+): Promise<T> {
+  const service = await openService({ dataDir: dataDirFrom(values, io) });
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+function onePositional(positionals: string[], name: string, hint: string): string {
+  if (positionals.length !== 1) throw new InputError([{ field: name, code: 'missing', message: hint }]);
+  return positionals[0]!;
+}
+
+export const modelsListCommand: Command = {
+  name: 'models list',
+  summary: 'List installed model bundles; the active one is marked with *.',
+  usage: 'branchlens models list [--json] [--data DIR]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, { ...DATA_OPTION, json: { type: 'boolean' } });
+    const models = await withService(values, io, async (s) => s.listModels());
+    if (values.json) writeJson(io, models);
+    else {
+      for (const m of models) {
+        io.stdout.write(
+          `${m.active ? '*' : ' '} ${m.ref.padEnd(28)} ${m.sha256.slice(0, 12)}  installed ${m.installedAt}\n`,
+        );
+      }
+    }
+    return 0;
+  },
+};
+
+export const modelsImportCommand: Command = {
+  name: 'models import',
+  summary: 'Verify a bundle folder (every sha256, the schema, the model) and install it into the data dir.',
+  usage: 'branchlens models import DIR [--activate] [--data DIR]',
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, { ...DATA_OPTION, activate: { type: 'boolean' } }, true);
+    const dir = onePositional(positionals, 'DIR', 'give the bundle folder to import');
+    const result = await withService(values, io, (s) => s.importModel(dir, values.activate));
+    io.stdout.write(`${result.message}\n`);
+    return 0;
+  },
+};
+
+export const modelsActivateCommand: Command = {
+  name: 'models activate',
+  summary:
+    'Make an installed model the one that explains (ID@VERSION, or ID when only one version is installed).',
+  usage: 'branchlens models activate ID@VERSION [--data DIR]',
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, DATA_OPTION, true);
+    const ref = onePositional(
+      positionals,
+      'ID@VERSION',
+      'give the model to activate, e.g. credit-demo@1.0.0',
+    );
+    const result = await withService(values, io, (s) => s.activateModel(ref));
+    io.stdout.write(`${result.message}\n`);
+    return 0;
+  },
+};
+
+export const modelsRollbackCommand: Command = {
+  name: 'models rollback',
+  summary: 'Return to the previously active model version.',
+  usage: 'branchlens models rollback [--data DIR]',
+  async run(argv, io) {
+    const { values } = parseFlags(argv, DATA_OPTION);
+    const result = await withService(values, io, (s) => s.rollbackModel());
+    io.stdout.write(`${result.message}\n`);
+    return 0;
+  },
+};
+
+export const MODEL_COMMANDS = [
+  modelsListCommand,
+  modelsImportCommand,
+  modelsActivateCommand,
+  modelsRollbackCommand,
+];
