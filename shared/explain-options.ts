@@ -14,7 +14,7 @@ export const explainOptionsSchema = z
   .object({
     method: z.enum(IG_METHOD_NAMES).default('gausslegendre'),
     n_steps: z.number().int().min(1).max(10_000).default(50),
-    internal_batch_size: z.number().int().min(1).max(1_000_000).default(1000),
+    internal_batch_size: z.number().int().min(1).max(1_000_000).default(8192),
     /** Class name or output index; the schema's class when absent. */
     target: z.union([z.string().min(1), z.number().int().min(0)]).optional(),
     /** 'schema' (the reference applicant), 'zeros' (model-input zeros) or a raw applicant. */

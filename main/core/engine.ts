@@ -28,7 +28,7 @@ export interface ExplainOptions {
 export const DEFAULT_EXPLAIN_OPTIONS: ExplainOptions = {
   method: 'gausslegendre',
   nSteps: 50,
-  internalBatchSize: 1000,
+  internalBatchSize: 8192,
   baseline: { kind: 'schema' },
 };
 

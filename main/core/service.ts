@@ -18,6 +18,7 @@ import { activateModel, rollbackModel, type ActivationResult } from './registry/
 import type { RegistryEvent } from './registry/events.js';
 import { EXPLAINER_VERSION, resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
 import { startRunner, type ExplainRunner } from './runner.js';
+import { MicroBatcher, type MicroBatchOptions } from './microbatch.js';
 import type { BackendName } from './tf/backend.js';
 import { ensureDataDir } from './data-dir.js';
 import { demoModelDir } from './paths.js';
@@ -49,6 +50,7 @@ export interface ServiceOptions {
   secrets?: SecretStore;
   cache?: ExplanationCacheOptions;
   audit?: AuditLogOptions;
+  batching?: MicroBatchOptions;
 }
 
 export function parseExplainOptions(input: unknown): ExplainRequestOptions {
@@ -92,6 +94,8 @@ export function documentParams(
 }
 
 export class BranchLensService {
+  private readonly batcher: MicroBatcher;
+
   private constructor(
     readonly dataDir: string,
     private readonly db: WritableDb,
@@ -103,7 +107,12 @@ export class BranchLensService {
     private bundle: BundleFiles,
     private runner: ExplainRunner,
     private preprocessor: Preprocessor,
-  ) {}
+  ) {
+    this.batcher = new MicroBatcher(() => this.runner, {
+      concurrency: Math.max(1, opts.workers ?? 0),
+      ...opts.batching,
+    });
+  }
 
   static async open(opts: ServiceOptions): Promise<BranchLensService> {
     const dataDir = ensureDataDir(opts.dataDir);
@@ -123,7 +132,7 @@ export class BranchLensService {
         workers: opts.workers ?? 0,
         ...(opts.backend ? { backend: opts.backend } : {}),
       });
-      const cache = new ExplanationCache(db, opts.cache);
+      const cache = new ExplanationCache(db, { writeBehind: true, ...opts.cache });
       return new BranchLensService(
         dataDir,
         db,
@@ -199,7 +208,7 @@ export class BranchLensService {
     });
     const missing = answers.flatMap((a, i) => (a ? [] : [i]));
     if (missing.length) {
-      const results = await this.runner.explain(
+      const results = await this.batcher.explain(
         missing.map((i) => applicants[i]),
         engineOptions(options),
       );
@@ -320,6 +329,7 @@ export class BranchLensService {
   }
 
   async close(): Promise<void> {
+    this.cache.flush();
     await this.audit.close();
     await this.runner.close();
     this.db.close();

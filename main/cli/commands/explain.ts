@@ -111,14 +111,16 @@ export const explainCommand: Command = {
           : values.layer;
     const options = {
       ...(values.method !== undefined ? { method: values.method } : {}),
-      n_steps: intFlag('steps', values.steps, 50, 1),
-      internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 1000, 1),
+      ...(values.steps !== undefined ? { n_steps: intFlag('steps', values.steps, 0, 1) } : {}),
+      ...(values['internal-batch-size'] !== undefined
+        ? { internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 0, 1) }
+        : {}),
       ...(values.target !== undefined
         ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
         : {}),
       baseline: baselineFrom(values.baseline),
       ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
-      top_k: intFlag('top-k', values['top-k'], 5, 0),
+      ...(values['top-k'] !== undefined ? { top_k: intFlag('top-k', values['top-k'], 0, 0) } : {}),
       locale,
       detail: values.detail ?? false,
     };

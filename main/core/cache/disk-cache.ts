@@ -20,6 +20,13 @@ export interface DiskEntry {
   expiresAt: number | null;
 }
 
+export interface DiskWrite {
+  key: string;
+  json: string;
+  modelSha256: string;
+  longTerm?: boolean;
+}
+
 export interface DiskTotals {
   entries: number;
   bytes: number;
@@ -99,23 +106,31 @@ export class DiskCache {
 
   /** Stores `json` for `key`; a long-term entry has no expiry. Returns false when the document alone exceeds maxBytes. */
   set(key: string, json: string, modelSha256: string, longTerm = false): boolean {
-    const bytes = Buffer.byteLength(json, 'utf8');
+    return this.setMany([{ key, json, modelSha256, longTerm }])[0]!;
+  }
+
+  /** Stores several entries in one transaction (one commit for a whole burst of answers). */
+  setMany(entries: readonly DiskWrite[]): boolean[] {
     const now = this.#opts.now();
-    if (bytes > this.#opts.maxBytes) return false;
+    const stored = entries.map((e) => Buffer.byteLength(e.json, 'utf8') <= this.#opts.maxBytes);
+    if (!stored.some(Boolean)) return stored;
     this.#write(() => {
       this.#deleteExpired.run(now);
-      this.#upsert.run({
-        key,
-        model: modelSha256,
-        json,
-        now,
-        expiresAt: longTerm ? null : now + this.#opts.ttlMs,
-        bytes,
+      entries.forEach((e, i) => {
+        if (!stored[i]) return;
+        this.#upsert.run({
+          key: e.key,
+          model: e.modelSha256,
+          json: e.json,
+          now,
+          expiresAt: e.longTerm ? null : now + this.#opts.ttlMs,
+          bytes: Buffer.byteLength(e.json, 'utf8'),
+        });
+        this.#touched.delete(e.key);
       });
-      this.#touched.delete(key);
       this.#evict();
     });
-    return true;
+    return stored;
   }
 
   delete(key: string): void {

@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheLevel, ExplanationDocument } from '../../../shared/explanation.js';
 import type { WritableDb } from '../db/open.js';
-import { DiskCache, type PruneResult } from './disk-cache.js';
+import { DiskCache, type DiskWrite, type PruneResult } from './disk-cache.js';
 
 export interface ExplanationCacheOptions {
   /** Milliseconds since the Unix epoch; injected so tests can move time. */
@@ -14,9 +14,14 @@ export interface ExplanationCacheOptions {
   diskTtlMs?: number;
   diskMaxBytes?: number;
   diskMaxEntries?: number;
+  /**
+   * Defer disk writes to the end of the current turn of the event loop and write them in one transaction,
+   * so a burst of answers costs one commit. Memory is still written at once. Default false.
+   */
+  writeBehind?: boolean;
 }
 
-export const DEFAULT_CACHE_OPTIONS: Required<Omit<ExplanationCacheOptions, 'now'>> = {
+export const DEFAULT_CACHE_OPTIONS: Required<Omit<ExplanationCacheOptions, 'now' | 'writeBehind'>> = {
   memoryTtlMs: 5 * 60_000,
   memoryMaxEntries: 10_000,
   diskTtlMs: 60 * 60_000,
@@ -71,6 +76,9 @@ export class ExplanationCache {
   readonly #diskTtlMs: number;
   readonly #memory: LRUCache<string, ExplanationDocument>;
   readonly #disk: DiskCache;
+  readonly #writeBehind: boolean;
+  readonly #pending = new Map<string, DiskWrite>();
+  #flushScheduled = false;
   #memoryHits = 0;
   #diskHits = 0;
   #misses = 0;
@@ -81,6 +89,7 @@ export class ExplanationCache {
     this.#now = now;
     this.#memoryTtlMs = opts.memoryTtlMs;
     this.#diskTtlMs = opts.diskTtlMs;
+    this.#writeBehind = options.writeBehind ?? false;
     this.#memory = new LRUCache<string, ExplanationDocument>({
       max: opts.memoryMaxEntries,
       ttl: opts.memoryTtlMs,
@@ -102,6 +111,7 @@ export class ExplanationCache {
       this.#memoryHits++;
       return { level: 'memory', document: inMemory };
     }
+    this.flush();
     const onDisk = this.#disk.get(key);
     if (onDisk) {
       this.#diskHits++;
@@ -113,26 +123,46 @@ export class ExplanationCache {
     return undefined;
   }
 
-  /** Stores `doc` in both levels. The cache keeps its own copy; later changes to `doc` do not reach it. */
+  /**
+   * Stores `doc` in both levels. The cache keeps its own copy; later changes to `doc` do not reach it.
+   * With writeBehind, the disk write joins the others of this turn of the event loop; flush() writes it now.
+   */
   set(key: string, doc: ExplanationDocument, { modelSha256, longTerm = false }: CacheSetOptions): void {
     const json = JSON.stringify(doc);
-    this.#disk.set(key, json, modelSha256, longTerm);
+    this.#pending.set(key, { key, json, modelSha256, longTerm });
     this.#remember(key, fromJson(json), longTerm ? null : this.#now() + this.#diskTtlMs);
+    if (!this.#writeBehind) this.flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes pending disk entries now. */
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.size === 0) return;
+    const writes = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#disk.setMany(writes);
   }
 
   /** The active model changed: empties memory and deletes the disk entries of every other model (all without one). */
   invalidate(modelSha256?: string): void {
+    this.flush();
     this.#memory.clear();
     this.#disk.invalidate(modelSha256);
   }
 
   /** Drops expired entries from both levels and evicts the disk level down to its bounds. */
   prune(): PruneResult {
+    this.flush();
     this.#memory.purgeStale();
     return this.#disk.prune();
   }
 
   stats(): CacheStats {
+    this.flush();
     const disk = this.#disk.totals();
     return {
       memoryHits: this.#memoryHits,

@@ -1,0 +1,149 @@
+// Micro-batching: concurrent explain requests that arrive within a short window are explained in one batched
+// call on the engines. The wait is bounded (at most maxWaitMs), and so is the queue: beyond it, "busy".
+import type { EngineExplanation, ExplainOptions } from './engine.js';
+import type { ExplainRunner } from './runner.js';
+
+export class BusyError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('BranchLens is busy: too many explanations are queued; retry shortly');
+    this.name = 'BusyError';
+  }
+}
+
+export interface MicroBatchOptions {
+  /** The longest a request waits for companions. Default 2 ms. */
+  maxWaitMs?: number;
+  /** Applicants per engine call. Default 128 (the engine benchmark's best batch). */
+  maxBatch?: number;
+  /** Applicants queued or in flight before callers are told "busy". Default 4096. */
+  maxQueue?: number;
+  /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
+  concurrency?: number;
+}
+
+interface Waiter {
+  applicants: unknown[];
+  resolve(v: EngineExplanation[]): void;
+  reject(e: Error): void;
+}
+
+interface Group {
+  options: ExplainOptions;
+  waiters: Waiter[];
+  size: number;
+  timer?: NodeJS.Timeout;
+  immediate?: NodeJS.Immediate;
+}
+
+export interface BatchStats {
+  /** Applicants per engine call, in order (bounded history for metrics). */
+  onBatch?: (size: number) => void;
+}
+
+export class MicroBatcher {
+  private readonly maxWaitMs: number;
+  private readonly maxBatch: number;
+  private readonly maxQueue: number;
+  private readonly concurrency: number;
+  private readonly groups = new Map<string, Group>();
+  private queued = 0;
+  private inFlight = 0;
+
+  constructor(
+    private readonly runner: () => ExplainRunner,
+    opts: MicroBatchOptions = {},
+    private readonly hooks: BatchStats = {},
+  ) {
+    this.maxWaitMs = opts.maxWaitMs ?? 2;
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 128);
+    this.maxQueue = Math.max(1, opts.maxQueue ?? 4096);
+    this.concurrency = Math.max(1, opts.concurrency ?? 2);
+  }
+
+  /** Applicants waiting or being explained. */
+  get depth(): number {
+    return this.queued;
+  }
+
+  explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]> {
+    if (this.queued + applicants.length > this.maxQueue) {
+      return Promise.reject(new BusyError(Math.max(1, Math.ceil((this.queued / this.maxBatch) * 0.02))));
+    }
+    this.queued += applicants.length;
+    const key = JSON.stringify(options);
+    return new Promise<EngineExplanation[]>((resolve, reject) => {
+      let group = this.groups.get(key);
+      if (!group) {
+        group = { options, waiters: [], size: 0 };
+        this.groups.set(key, group);
+      }
+      group.waiters.push({ applicants, resolve, reject });
+      group.size += applicants.length;
+      if (group.size >= this.maxBatch || this.inFlight < this.concurrency) {
+        // A free engine or a full batch: go now (next turn, so requests arriving together still join).
+        this.schedule(key, group, 0);
+      } else {
+        this.schedule(key, group, this.maxWaitMs);
+      }
+    });
+  }
+
+  private schedule(key: string, group: Group, delayMs: number): void {
+    if (group.immediate) return;
+    if (delayMs === 0) {
+      if (group.timer) clearTimeout(group.timer);
+      group.immediate = setImmediate(() => this.flush(key));
+    } else if (!group.timer) {
+      group.timer = setTimeout(() => this.flush(key), delayMs);
+    }
+  }
+
+  private flush(key: string): void {
+    const group = this.groups.get(key);
+    if (!group) return;
+    this.groups.delete(key);
+    if (group.timer) clearTimeout(group.timer);
+    if (group.immediate) clearImmediate(group.immediate);
+    // Split into engine calls of at most maxBatch applicants, spread over the free engines so that every core
+    // works, never splitting one request.
+    const free = Math.max(1, this.concurrency - this.inFlight);
+    const target = Math.min(this.maxBatch, Math.ceil(group.size / free));
+    let batch: Waiter[] = [];
+    let size = 0;
+    for (const w of group.waiters) {
+      if (size > 0 && size + w.applicants.length > target) {
+        void this.run(batch, group.options);
+        batch = [];
+        size = 0;
+      }
+      batch.push(w);
+      size += w.applicants.length;
+    }
+    if (batch.length) void this.run(batch, group.options);
+  }
+
+  private async run(waiters: Waiter[], options: ExplainOptions): Promise<void> {
+    const applicants = waiters.flatMap((w) => w.applicants);
+    this.inFlight++;
+    this.hooks.onBatch?.(applicants.length);
+    try {
+      const results = await this.runner().explain(applicants, options);
+      let at = 0;
+      for (const w of waiters) {
+        w.resolve(results.slice(at, at + w.applicants.length));
+        at += w.applicants.length;
+      }
+    } catch (e) {
+      if (waiters.length === 1) waiters[0]!.reject(e as Error);
+      else {
+        // One request's problem must not fail its companions: explain each alone.
+        await Promise.all(
+          waiters.map((w) => this.runner().explain(w.applicants, options).then(w.resolve, w.reject)),
+        );
+      }
+    } finally {
+      this.inFlight--;
+      this.queued -= applicants.length;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
+import type { ExplainRunner } from '../../../main/core/runner.js';
+import type { EngineExplanation, ExplainOptions } from '../../../main/core/engine.js';
+import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
+import { InputError } from '../../../shared/problems.js';
+
+/** A runner that records its calls and answers each applicant with its own id, after `delayMs`. */
+function fakeRunner(delayMs = 5) {
+  const calls: unknown[][] = [];
+  const runner: ExplainRunner = {
+    backend: 'cpu',
+    async explain(applicants) {
+      calls.push(applicants);
+      await new Promise((r) => setTimeout(r, delayMs));
+      for (const a of applicants) {
+        if ((a as { bad?: boolean }).bad)
+          throw new InputError([{ field: 'bad', code: 'invalid', message: 'bad applicant' }]);
+      }
+      return applicants.map((a) => ({ score: (a as { id: number }).id }) as unknown as EngineExplanation);
+    },
+    predict: async () => [],
+    close: async () => {},
+  };
+  return { runner, calls };
+}
+
+const opts: ExplainOptions = DEFAULT_EXPLAIN_OPTIONS;
+
+describe('micro-batching', () => {
+  it('joins concurrent requests into one engine call and returns each caller its own results', async () => {
+    const { runner, calls } = fakeRunner();
+    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    const results = await Promise.all([1, 2, 3, 4].map((id) => batcher.explain([{ id }], opts)));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toHaveLength(4);
+    expect(results.map((r) => r.map((x) => x.score))).toEqual([[1], [2], [3], [4]]);
+  });
+
+  it('keeps requests with different options apart', async () => {
+    const { runner, calls } = fakeRunner();
+    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    await Promise.all([
+      batcher.explain([{ id: 1 }], opts),
+      batcher.explain([{ id: 2 }], { ...opts, nSteps: 20 }),
+      batcher.explain([{ id: 3 }], opts),
+    ]);
+    expect(calls.map((c) => c.length).sort()).toEqual([1, 2]);
+  });
+
+  it('spreads a burst over the free engines and caps a batch at maxBatch without splitting a request', async () => {
+    const { runner, calls } = fakeRunner();
+    const batcher = new MicroBatcher(() => runner, { concurrency: 2, maxBatch: 5 });
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => batcher.explain([{ id: i }], opts)),
+      batcher.explain([{ id: 100 }, { id: 101 }, { id: 102 }], opts),
+    ]);
+    expect(calls.every((c) => c.length <= 5)).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.some((c) => c.map((a) => (a as { id: number }).id).join() === '100,101,102')).toBe(true);
+  });
+
+  it('waits at most maxWaitMs for companions while the engines are busy', async () => {
+    const { runner, calls } = fakeRunner(500);
+    const batcher = new MicroBatcher(() => runner, { concurrency: 1, maxWaitMs: 2 });
+    const first = batcher.explain([{ id: 1 }], opts);
+    await new Promise((r) => setImmediate(r));
+    const second = batcher.explain([{ id: 2 }], opts);
+    await new Promise((r) => setTimeout(r, 30));
+    // The only engine is still busy with the first call, yet the second was dispatched after its short wait
+    // rather than held until an engine freed up.
+    expect(calls).toHaveLength(2);
+    await Promise.all([first, second]);
+  });
+
+  it('answers "busy" beyond its queue bound instead of queueing without limit', async () => {
+    const { runner } = fakeRunner(20);
+    const batcher = new MicroBatcher(() => runner, { concurrency: 1, maxQueue: 3 });
+    const accepted = [batcher.explain([{ id: 1 }, { id: 2 }], opts), batcher.explain([{ id: 3 }], opts)];
+    await expect(batcher.explain([{ id: 4 }], opts)).rejects.toBeInstanceOf(BusyError);
+    expect(batcher.depth).toBe(3);
+    await Promise.all(accepted);
+    expect(batcher.depth).toBe(0);
+    await expect(batcher.explain([{ id: 5 }], opts)).resolves.toHaveLength(1);
+  });
+
+  it("does not fail a request for a companion's bad input", async () => {
+    const { runner } = fakeRunner();
+    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    const [good, bad] = await Promise.allSettled([
+      batcher.explain([{ id: 1 }], opts),
+      batcher.explain([{ id: 2, bad: true }], opts),
+    ]);
+    expect(good.status).toBe('fulfilled');
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(InputError);
+  });
+});
