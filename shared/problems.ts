@@ -26,8 +26,11 @@ export class InputError extends Error {
   }
 }
 
+/** An InputError or a subclass (BundleError, …), also across module copies (e.g. a worker's). */
 export function isInputError(e: unknown): e is InputError {
-  return e instanceof Error && e.name === 'InputError' && Array.isArray((e as InputError).problems);
+  return (
+    e instanceof InputError || (e instanceof Error && Array.isArray((e as Partial<InputError>).problems))
+  );
 }
 
 /** Formats problems as plain lines for a terminal or a log, one per problem. */

@@ -6,7 +6,17 @@ import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
 import { ExplanationCache, withCacheLevel, type ExplanationCacheOptions } from './cache/explanation-cache.js';
 import { cacheKey } from './cache/key.js';
-import { AuditLog, explainEntry, inputHash, type AuditLogOptions } from './audit/index.js';
+import {
+  AuditLog,
+  exportAudit,
+  explainEntry,
+  inputHash,
+  verifyAudit,
+  type AuditExportFormat,
+  type AuditLogOptions,
+} from './audit/index.js';
+import { auditEntry, auditPage } from './audit/query.js';
+import { readSettings, writeSettings } from './settings.js';
 import {
   activeModel,
   listModels,
@@ -39,6 +49,14 @@ import {
 } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument, ExplanationParams } from '../../shared/explanation.js';
 import { InputError, problemsFromZod } from '../../shared/problems.js';
+import {
+  settingsSchema,
+  type AuditEntryView,
+  type AuditQuery,
+  type AuditVerifyView,
+  type HealthView,
+  type Settings,
+} from '../../shared/contract.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -93,8 +111,16 @@ export function documentParams(
   };
 }
 
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
 export class BranchLensService {
   private readonly batcher: MicroBatcher;
+  private readonly openedAt = performance.now();
 
   private constructor(
     readonly dataDir: string,
@@ -182,7 +208,10 @@ export class BranchLensService {
     optionsInput?: ExplainOptionsInput | unknown,
   ): Promise<ExplanationDocument[]> {
     const started = performance.now();
-    const options = parseExplainOptions(optionsInput);
+    const options = parseExplainOptions({
+      ...this.settingsDefaults(),
+      ...(optionsInput as object | undefined),
+    });
     if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
@@ -326,6 +355,98 @@ export class BranchLensService {
 
   cacheStats() {
     return this.cache.stats();
+  }
+
+  // ---- settings -----------------------------------------------------------------------------------------
+
+  getSettings(): Settings {
+    return readSettings(this.db);
+  }
+
+  updateSettings(patch: unknown): Settings {
+    const parsed = settingsSchema
+      .partial()
+      .strict()
+      .safeParse(patch ?? {});
+    if (!parsed.success) throw new InputError(problemsFromZod(parsed.error));
+    return writeSettings(this.db, parsed.data);
+  }
+
+  /** The explain options the settings supply when a request leaves them out. */
+  private settingsDefaults(): Partial<ExplainOptionsInput> {
+    const { locale, top_k, method, n_steps } = readSettings(this.db);
+    return { locale, top_k, method, n_steps };
+  }
+
+  // ---- audit --------------------------------------------------------------------------------------------
+
+  async auditVerify(): Promise<AuditVerifyView> {
+    await this.audit.flush();
+    const v = verifyAudit(this.db, this.signingKey.publicKey);
+    return {
+      ok: v.ok,
+      entries: v.entries,
+      checkpoints: v.checkpoints,
+      head: v.head ? { seq: v.head.seq, hash: v.head.entryHash } : null,
+      ...(v.break ? { break: { seq: v.break.seq, kind: v.break.kind, message: v.break.message } } : {}),
+    };
+  }
+
+  async auditPage(query: AuditQuery): Promise<{ entries: AuditEntryView[]; next_before_seq: number | null }> {
+    await this.audit.flush();
+    return auditPage(this.db, { ...query, limit: query.limit ?? 50 });
+  }
+
+  async auditEntry(seq: number): Promise<AuditEntryView> {
+    await this.audit.flush();
+    const entry = auditEntry(this.db, seq);
+    if (!entry) throw new NotFoundError(`audit entry ${seq} does not exist`);
+    return entry;
+  }
+
+  /** Exports the audit log (ending with a signed checkpoint) to a file or stream. */
+  async auditExport(options: {
+    format: AuditExportFormat;
+    since?: Date;
+    gzip?: boolean;
+    out: string | NodeJS.WritableStream;
+  }) {
+    await this.audit.flush();
+    return exportAudit(this.db, { ...options, signingKey: this.signingKey });
+  }
+
+  auditPublicKey(): { pem: string; key_id: string } {
+    return { pem: this.signingKey.publicPem, key_id: this.signingKey.id };
+  }
+
+  // ---- monitoring (filled in by the monitoring module) ----------------------------------------------------
+
+  monitoringSnapshot(): unknown {
+    return { cache: this.cache.stats(), queue_depth: this.batcher.depth };
+  }
+
+  monitoringSeries(_range: { from?: Date; to?: Date }): unknown[] {
+    return [];
+  }
+
+  // ---- health -------------------------------------------------------------------------------------------
+
+  health(): HealthView {
+    let database: 'ok' | 'error' = 'ok';
+    try {
+      this.db.prepare('SELECT 1').get();
+    } catch {
+      database = 'error';
+    }
+    return {
+      status: database === 'ok' ? 'ok' : 'degraded',
+      model: this.model,
+      backend: this.backend,
+      database,
+      queue_depth: this.batcher.depth,
+      workers: Math.max(1, this.opts.workers ?? 0),
+      uptime_s: Math.round((performance.now() - this.openedAt) / 1000),
+    };
   }
 
   async close(): Promise<void> {

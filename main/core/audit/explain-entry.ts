@@ -18,5 +18,6 @@ export function explainEntry(doc: ExplanationDocument, inputHashHex: string): Au
     latencyMs: doc.meta.latency_ms,
     watermark: doc._meta.watermark,
     documentId: doc.id,
+    details: doc.decision ? { decision: { ...doc.decision } } : null,
   };
 }

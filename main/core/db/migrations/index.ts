@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { migration001 } from './001-audit.js';
 import { migration002 } from './002-cache.js';
 import { migration003 } from './003-models.js';
+import { migration004 } from './004-settings.js';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];

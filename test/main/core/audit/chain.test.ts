@@ -211,6 +211,10 @@ describe('explainEntry', () => {
       latencyMs: 3.5,
       watermark: 'cd'.repeat(32),
       documentId: 'doc-1',
+      details: null,
     });
+    // The decision, when the document has one, is kept so the audit page can filter on it.
+    const decided = { ...doc, decision: { label: 'good', approved: true, threshold: 0.5 } };
+    expect(explainEntry(decided, 'ef'.repeat(32)).details).toEqual({ decision: decided.decision });
   });
 });

@@ -1,0 +1,166 @@
+// The contract's methods on top of the service: one dispatch table for HTTP and IPC alike. Requests are
+// validated here (the edge), failures become ApiErrorBody with the status a transport should use.
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { API_REQUESTS, type ApiErrorBody, type ApiMethod, type ApiResponses } from '../../shared/contract.js';
+import { InputError, isInputError, problemsFromZod } from '../../shared/problems.js';
+import { BusyError } from './microbatch.js';
+import { NotFoundError, type BranchLensService } from './service.js';
+import { AuditEntryError } from './audit/index.js';
+
+type Handlers = { [M in ApiMethod]: (req: z.output<(typeof API_REQUESTS)[M]>) => Promise<ApiResponses[M]> };
+
+function collect(stream: PassThrough): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+const EXPORT_TYPES = {
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv',
+  'es-bulk': 'application/x-ndjson',
+} as const;
+const EXPORT_EXT = { jsonl: 'jsonl', csv: 'csv', 'es-bulk': 'ndjson' } as const;
+
+export function apiHandlers(service: BranchLensService): Handlers {
+  return {
+    health: async () => service.health(),
+    getModel: async () => ({
+      model: service.model,
+      schema: service.schema,
+      manifest: service.manifest,
+      backend: service.backend,
+    }),
+    explain: async ({ applicants, options }) => ({
+      documents: await service.explain(applicants, options ?? {}),
+    }),
+    predict: async ({ applicants }) => ({
+      model: service.model,
+      predictions: await service.predict(applicants),
+    }),
+    verifyDocument: async ({ document }) => {
+      const r = service.verify(document);
+      return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+    },
+    listModels: async () => ({
+      models: service.listModels().map((m) => ({
+        id: m.id,
+        version: m.version,
+        sha256: m.sha256,
+        ref: m.ref,
+        installedAt: m.installedAt,
+        active: m.active,
+        manifest: m.manifest,
+      })),
+    }),
+    importModel: async ({ path }) => {
+      const r = await service.importModel(path);
+      return { status: r.status, message: r.message, model: { ...r.model }, activated: r.activated };
+    },
+    activateModel: async ({ ref }) => {
+      const r = await service.activateModel(ref);
+      return { changed: r.changed, message: r.message, model: { ...r.model } };
+    },
+    rollbackModel: async () => {
+      const r = await service.rollbackModel();
+      return { changed: r.changed, message: r.message, model: { ...r.model } };
+    },
+    auditPage: async (q) => service.auditPage(q),
+    auditEntry: async ({ seq }) => ({ entry: await service.auditEntry(seq) }),
+    auditVerify: async () => service.auditVerify(),
+    auditExport: async ({ format, since, gzip }) => {
+      const out = new PassThrough();
+      const bytes = collect(out);
+      const summary = await service.auditExport({
+        format,
+        out,
+        ...(since ? { since: new Date(since) } : {}),
+      });
+      out.end();
+      const raw = await bytes;
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const name = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}`;
+      return gzip
+        ? {
+            filename: `${name}.gz`,
+            content_type: 'application/gzip',
+            encoding: 'base64',
+            content: gzipSync(raw).toString('base64'),
+            entries: summary.entries,
+          }
+        : {
+            filename: name,
+            content_type: EXPORT_TYPES[format],
+            encoding: 'utf8',
+            content: raw.toString('utf8'),
+            entries: summary.entries,
+          };
+    },
+    auditPublicKey: async () => service.auditPublicKey(),
+    monitoring: async () => ({ snapshot: service.monitoringSnapshot() }),
+    monitoringSeries: async ({ from, to }) => ({
+      series: service.monitoringSeries({
+        ...(from ? { from: new Date(from) } : {}),
+        ...(to ? { to: new Date(to) } : {}),
+      }),
+    }),
+    getSettings: async () => service.getSettings(),
+    updateSettings: async (patch) => service.updateSettings(patch),
+  };
+}
+
+export type ApiResult =
+  | { ok: true; status: 200; body: unknown }
+  | { ok: false; status: number; body: ApiErrorBody; retryAfter?: number };
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return Object.prototype.hasOwnProperty.call(API_REQUESTS, name);
+}
+
+/** Maps any failure to the body and HTTP status a transport answers with. Never leaks a stack trace. */
+export function errorResult(e: unknown): Extract<ApiResult, { ok: false }> {
+  if (isInputError(e)) {
+    return {
+      ok: false,
+      status: 400,
+      body: { error: 'invalid_request', message: e.message, problems: e.problems },
+    };
+  }
+  if (e instanceof AuditEntryError) {
+    return { ok: false, status: 400, body: { error: 'invalid_request', message: e.message, problems: [] } };
+  }
+  if (e instanceof BusyError) {
+    return {
+      ok: false,
+      status: 503,
+      body: { error: 'busy', message: e.message, retry_after_s: e.retryAfterSeconds },
+      retryAfter: e.retryAfterSeconds,
+    };
+  }
+  if (e instanceof NotFoundError)
+    return { ok: false, status: 404, body: { error: 'not_found', message: e.message } };
+  return {
+    ok: false,
+    status: 500,
+    body: { error: 'internal', message: 'internal error; see the server log' },
+  };
+}
+
+/** Validates `body` for `method` and runs it. */
+export async function dispatch(handlers: Handlers, method: string, body: unknown): Promise<ApiResult> {
+  if (!isApiMethod(method))
+    return { ok: false, status: 404, body: { error: 'not_found', message: `no API method "${method}"` } };
+  const parsed = API_REQUESTS[method].safeParse(body ?? {});
+  if (!parsed.success) return errorResult(new InputError(problemsFromZod(parsed.error)));
+  try {
+    const run = handlers[method] as (req: unknown) => Promise<unknown>;
+    return { ok: true, status: 200, body: await run(parsed.data) };
+  } catch (e) {
+    return errorResult(e);
+  }
+}

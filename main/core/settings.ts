@@ -1,0 +1,27 @@
+// The user's settings, kept in the database so the desktop app and the branch server remember them.
+import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../shared/contract.js';
+import type { ReadableDb, WritableDb } from './db/open.js';
+
+export function readSettings(db: ReadableDb | WritableDb): Settings {
+  const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+  const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
+  // A value that no longer validates (an older version's) falls back to its default, key by key.
+  const merged: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const [key, value] of Object.entries(stored)) {
+    const candidate = { ...merged, [key]: value };
+    if (settingsSchema.safeParse(candidate).success) merged[key] = value;
+  }
+  return settingsSchema.parse(merged);
+}
+
+export function writeSettings(db: WritableDb, patch: Partial<Settings>): Settings {
+  const next = settingsSchema.parse({ ...readSettings(db), ...patch });
+  const upsert = db.prepare(
+    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
+  db.transaction(() => {
+    for (const [key, value] of Object.entries(patch))
+      if (value !== undefined) upsert.run(key, JSON.stringify(value));
+  })();
+  return next;
+}

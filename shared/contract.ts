@@ -1,0 +1,188 @@
+// The app's API contract: every method the UI can call, with its request schema. One table serves the HTTP
+// transport (POST /api/app/<method>), Electron's IPC (channel "branchlens:<method>") and the renderer's Api.
+import { z } from 'zod';
+import { LOCALES, type BundleSchema, type Manifest } from './bundle.js';
+import { explainOptionsSchema, IG_METHOD_NAMES } from './explain-options.js';
+import type { ExplanationDocument } from './explanation.js';
+import type { Problem } from './problems.js';
+
+/** The largest batch one explain call accepts (the batch page streams larger files in chunks). */
+export const MAX_APPLICANTS_PER_CALL = 1000;
+
+const applicant = z.record(z.string(), z.unknown());
+const empty = z.object({}).strict();
+
+export const THEMES = ['light', 'dark'] as const;
+export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv', 'es-bulk'] as const;
+
+export const settingsSchema = z
+  .object({
+    locale: z.enum(LOCALES),
+    top_k: z.number().int().min(0).max(100),
+    method: z.enum(IG_METHOD_NAMES),
+    n_steps: z.number().int().min(1).max(1000),
+    theme: z.enum(THEMES),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+export const DEFAULT_SETTINGS: Settings = {
+  locale: 'zh-CN',
+  top_k: 5,
+  method: 'gausslegendre',
+  n_steps: 50,
+  theme: 'light',
+};
+
+export const auditQuerySchema = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    model_version: z.string().min(1).max(100).optional(),
+    decision: z.enum(['approved', 'declined']).optional(),
+    kind: z.enum(['explain', 'model_import', 'model_activate', 'model_rollback']).optional(),
+    /** Entries with seq below this (newest first paging). */
+    before_seq: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+export type AuditQuery = z.input<typeof auditQuerySchema>;
+
+/** Request schemas by method. The response types are in ApiResponses below. */
+export const API_REQUESTS = {
+  health: empty,
+  getModel: empty,
+  explain: z
+    .object({
+      applicants: z.array(applicant).min(1).max(MAX_APPLICANTS_PER_CALL),
+      options: explainOptionsSchema.partial().optional(),
+    })
+    .strict(),
+  predict: z.object({ applicants: z.array(applicant).min(1).max(MAX_APPLICANTS_PER_CALL) }).strict(),
+  verifyDocument: z.object({ document: z.unknown() }).strict(),
+  listModels: empty,
+  importModel: z.object({ path: z.string().min(1).max(4096) }).strict(),
+  activateModel: z.object({ ref: z.string().min(1).max(200) }).strict(),
+  rollbackModel: empty,
+  auditPage: auditQuerySchema,
+  auditEntry: z.object({ seq: z.number().int().positive() }).strict(),
+  auditVerify: empty,
+  auditExport: z
+    .object({
+      format: z.enum(AUDIT_EXPORT_FORMATS),
+      since: z.iso.datetime({ offset: true }).optional(),
+      gzip: z.boolean().default(false),
+    })
+    .strict(),
+  auditPublicKey: empty,
+  monitoring: empty,
+  monitoringSeries: z
+    .object({
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+    })
+    .strict(),
+  getSettings: empty,
+  updateSettings: settingsSchema.partial().strict(),
+} as const;
+
+export type ApiMethod = keyof typeof API_REQUESTS;
+export const API_METHODS = Object.keys(API_REQUESTS) as ApiMethod[];
+export type ApiRequest<M extends ApiMethod> = z.input<(typeof API_REQUESTS)[M]>;
+
+export interface ModelRef {
+  id: string;
+  version: string;
+  sha256: string;
+}
+
+export interface InstalledModelView extends ModelRef {
+  ref: string;
+  installedAt: string;
+  active: boolean;
+  manifest: Manifest;
+}
+
+export interface AuditEntryView {
+  seq: number;
+  timestamp: string;
+  kind: string;
+  model_id: string | null;
+  model_version: string | null;
+  model_sha256: string | null;
+  explainer_version: string | null;
+  explainer_params: Record<string, unknown> | null;
+  input_hash: string | null;
+  prediction: number | null;
+  top_attributions: { feature: string; attribution: number }[] | null;
+  cache_level: string | null;
+  latency_ms: number | null;
+  watermark: string | null;
+  document_id: string | null;
+  details: Record<string, unknown> | null;
+  entry_hash: string;
+  prev_hash: string;
+}
+
+export interface AuditVerifyView {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  head: { seq: number; hash: string } | null;
+  break?: { seq: number; kind: string; message: string };
+}
+
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  model: ModelRef;
+  backend: string;
+  database: 'ok' | 'error';
+  queue_depth: number;
+  workers: number;
+  uptime_s: number;
+}
+
+/** What each method answers. */
+export interface ApiResponses {
+  health: HealthView;
+  getModel: { model: ModelRef; schema: BundleSchema; manifest: Manifest; backend: string };
+  explain: { documents: ExplanationDocument[] };
+  predict: { model: ModelRef; predictions: number[][] };
+  verifyDocument: { ok: boolean; reason?: string };
+  listModels: { models: InstalledModelView[] };
+  importModel: { status: string; message: string; model: ModelRef; activated: boolean };
+  activateModel: { changed: boolean; message: string; model: ModelRef };
+  rollbackModel: { changed: boolean; message: string; model: ModelRef };
+  auditPage: { entries: AuditEntryView[]; next_before_seq: number | null };
+  auditEntry: { entry: AuditEntryView };
+  auditVerify: AuditVerifyView;
+  auditExport: {
+    filename: string;
+    content_type: string;
+    encoding: 'utf8' | 'base64';
+    content: string;
+    entries: number;
+  };
+  auditPublicKey: { pem: string; key_id: string };
+  monitoring: { snapshot: unknown };
+  monitoringSeries: { series: unknown[] };
+  getSettings: Settings;
+  updateSettings: Settings;
+}
+
+/** The one interface the renderer codes against; HTTP and IPC both implement it. */
+export type Api = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResponses[M]> };
+
+/** How a transport reports a failed call: problems for bad input (4xx), busy (503), or an error. */
+export type ApiErrorBody =
+  | { error: 'invalid_request'; message: string; problems: Problem[] }
+  | { error: 'busy'; message: string; retry_after_s: number }
+  | { error: 'not_found'; message: string }
+  | { error: 'unauthorized'; message: string }
+  | { error: 'internal'; message: string };
+
+export class ApiError extends Error {
+  constructor(readonly body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+  }
+}

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSuccess, readSample, removeDir, runCli, tempDir } from './helpers.js';
+
+let data: string;
+
+beforeAll(() => {
+  data = tempDir('branchlens-demo-data-');
+});
+afterAll(() => removeDir(data));
+
+describe('branchlens demo', () => {
+  it('--locale en prints every sample’s approval probability and completeness check', async () => {
+    const run = await runCli(['demo', '--locale', 'en', '--data', data]);
+    expectSuccess(run);
+    const samples = readSample<unknown[]>('applicants.json');
+    expect(run.stdout).toMatch(/^BranchLens · credit-demo@1\.0\.0 · \w+\n/);
+    const probabilities = [...run.stdout.matchAll(/^Applicant (\d+): Approval probability (\d+\.\d)%/gm)];
+    expect(probabilities.map((m) => Number(m[1]))).toEqual(samples.map((_, i) => i + 1));
+    for (const [, , p] of probabilities) expect(Number(p)).toBeGreaterThanOrEqual(0);
+    for (const [, , p] of probabilities) expect(Number(p)).toBeLessThanOrEqual(100);
+    expect(run.stdout.match(/^ {2}Completeness: Σ=-?\d\.\d{6} f\(x\)−f\(b\)=-?\d\.\d{6}/gm)).toHaveLength(
+      samples.length,
+    );
+    expect(run.stdout).toMatch(/Sensitive feature masked/);
+    expect(run.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it('refuses another locale with exit 2', async () => {
+    const run = await runCli(['demo', '--locale', 'fr', '--data', data]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/- --locale: must be one of zh-CN, en/);
+  });
+});

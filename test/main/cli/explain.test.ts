@@ -1,0 +1,283 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleSchemaSchema, type Feature, type Locale } from '../../../shared/bundle.js';
+import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
+import {
+  DEMO_BUNDLE,
+  demoFeatureCount,
+  expectInputError,
+  expectSuccess,
+  holdoutApplicants,
+  readSample,
+  removeDir,
+  runCli,
+  samplePath,
+  tempDir,
+} from './helpers.js';
+
+let data: string;
+let work: string;
+
+beforeAll(() => {
+  data = tempDir('branchlens-explain-data-');
+  work = tempDir('branchlens-explain-files-');
+});
+afterAll(() => {
+  removeDir(data);
+  removeDir(work);
+});
+
+const schema = bundleSchemaSchema.parse(JSON.parse(readFileSync(join(DEMO_BUNDLE, 'schema.json'), 'utf8')));
+const FEATURES = demoFeatureCount();
+const SAMPLE_1 = readSample<Record<string, unknown>>('sample-1.json');
+
+/** Runs `explain --data DATA ARGS` and parses stdout as JSON, expecting success. */
+async function explain(args: string[], stdin?: string): Promise<unknown> {
+  const run = await runCli(['explain', '--data', data, ...args], stdin);
+  expectSuccess(run);
+  return JSON.parse(run.stdout) as unknown;
+}
+
+async function explainOne(args: string[], stdin?: string): Promise<ExplanationDocument> {
+  const out = await explain(args, stdin);
+  expect(Array.isArray(out)).toBe(false);
+  return explanationDocumentSchema.parse(out);
+}
+
+async function explainMany(args: string[], stdin?: string): Promise<ExplanationDocument[]> {
+  const out = await explain(args, stdin);
+  expect(Array.isArray(out)).toBe(true);
+  return (out as unknown[]).map((d) => explanationDocumentSchema.parse(d));
+}
+
+const sumOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+
+function byFeature(doc: ExplanationDocument): Map<string, number> {
+  return new Map(doc.attributions.map((a) => [a.feature, a.attribution]));
+}
+
+/** The bundle's sentence for `feature`, filled in by hand from the schema (independently of the code). */
+function expectedDescription(feature: Feature, value: unknown, attribution: number, locale: Locale): string {
+  const direction = attribution > 0 ? 'positive' : attribution < 0 ? 'negative' : 'neutral';
+  const template =
+    direction === 'neutral'
+      ? (feature.templates.neutral ?? feature.templates.positive)[locale]
+      : feature.templates[direction][locale];
+  let shown: string;
+  if (feature.type === 'numeric') shown = `${String(value)}${feature.unit ? ` ${feature.unit[locale]}` : ''}`;
+  else if (feature.type === 'categorical') shown = feature.category_labels![String(value)]![locale];
+  else shown = { en: ['no', 'yes'], 'zh-CN': ['否', '是'] }[locale][value ? 1 : 0]!;
+  return template.replaceAll('{label}', feature.label[locale]).replaceAll('{value}', shown);
+}
+
+describe('branchlens explain', () => {
+  it('with no --input explains the first sample as one valid document', async () => {
+    const doc = await explainOne([]);
+    expect(doc.model).toMatchObject({ id: 'credit-demo', version: '1.0.0' });
+    expect(doc.attributions).toHaveLength(5);
+    expect(doc.rest_count).toBe(FEATURES - 5);
+    expect(doc.meta.locale).toBe('zh-CN');
+    expect(doc.meta.explanation.params).toMatchObject({
+      method: 'gausslegendre',
+      n_steps: 50,
+      baseline: 'schema',
+      target: 'good',
+      top_k: 5,
+    });
+    for (const a of doc.attributions.filter((x) => !x.masked)) expect(a.value).toBe(SAMPLE_1[a.feature]);
+    expect(doc.detail).toBeUndefined();
+  });
+
+  it('answers a JSON array and a CSV file with one document per applicant, in order', async () => {
+    const applicants = readSample<Record<string, unknown>[]>('applicants.json');
+    const fromJson = await explainMany(['--input', samplePath('applicants.json')]);
+    const fromCsv = await explainMany(['--input', samplePath('applicants.csv')]);
+    const csvRows = readFileSync(samplePath('applicants.csv'), 'utf8').trim().split('\n').length - 1;
+    expect(fromJson).toHaveLength(applicants.length);
+    expect(fromCsv).toHaveLength(csvRows);
+    expect(fromCsv.map((d) => d.score)).toEqual(fromJson.map((d) => d.score));
+    expect(new Set(fromJson.map((d) => d.score)).size).toBe(applicants.length);
+  });
+
+  it('reads the applicant from standard input with --input -', async () => {
+    const [applicant] = holdoutApplicants(1);
+    const doc = await explainOne(['--input', '-', '--top-k', '0'], JSON.stringify(applicant));
+    for (const a of doc.attributions.filter((x) => !x.masked)) expect(a.value).toBe(applicant![a.feature]);
+    const batch = await explainMany(['--input', '-'], JSON.stringify(holdoutApplicants(3)));
+    expect(batch).toHaveLength(3);
+  });
+
+  it('--top-k 3 keeps the three largest attributions and sums the rest into rest_sum', async () => {
+    const doc = await explainOne(['--top-k', '3']);
+    expect(doc.attributions).toHaveLength(3);
+    expect(doc.rest_count).toBe(FEATURES - 3);
+    const all = await explainOne(['--top-k', '0']);
+    const magnitudes = all.attributions.map((a) => Math.abs(a.attribution)).sort((x, y) => y - x);
+    expect(doc.attributions.map((a) => Math.abs(a.attribution))).toEqual(magnitudes.slice(0, 3));
+    const top = new Set(doc.attributions.map((a) => a.feature));
+    const rest = all.attributions.filter((a) => !top.has(a.feature)).map((a) => a.attribution);
+    expect(Math.abs(doc.rest_sum - sumOf(rest))).toBeLessThan(1e-9);
+    const kept = sumOf(doc.attributions.map((a) => a.attribution));
+    expect(Math.abs(kept + doc.rest_sum - doc.completeness.sum)).toBeLessThan(1e-9);
+    expect(Math.abs(doc.rest_sum)).toBeGreaterThan(0);
+  });
+
+  it('--top-k 0 keeps every feature', async () => {
+    const doc = await explainOne(['--top-k', '0']);
+    expect(doc.attributions).toHaveLength(FEATURES);
+    expect(new Set(doc.attributions.map((a) => a.feature)).size).toBe(FEATURES);
+    expect(doc.rest_count).toBe(0);
+    expect(doc.rest_sum).toBe(0);
+    expect(Math.abs(sumOf(doc.attributions.map((a) => a.attribution)) - doc.completeness.sum)).toBeLessThan(
+      1e-9,
+    );
+  });
+
+  it('--locale en and zh-CN word every attribution with the bundle’s templates', async () => {
+    const en = await explainOne(['--top-k', '0', '--locale', 'en']);
+    const zh = await explainOne(['--top-k', '0', '--locale', 'zh-CN']);
+    expect(en.meta.locale).toBe('en');
+    expect(zh.meta.locale).toBe('zh-CN');
+    const features = new Map(schema.features.map((f) => [f.name, f]));
+    const zhByFeature = new Map(zh.attributions.map((a) => [a.feature, a]));
+    let worded = 0;
+    for (const a of en.attributions) {
+      const other = zhByFeature.get(a.feature)!;
+      expect(other.description).not.toBe(a.description);
+      if (a.masked) {
+        expect(a.description).toBe('Sensitive feature masked');
+        expect(other.description).toBe('敏感特征已脱敏');
+        continue;
+      }
+      const f = features.get(a.feature)!;
+      expect(a.label).toBe(f.label.en);
+      expect(other.label).toBe(f.label['zh-CN']);
+      expect(a.description).toBe(expectedDescription(f, SAMPLE_1[f.name], a.attribution, 'en'));
+      expect(other.description).toBe(expectedDescription(f, SAMPLE_1[f.name], a.attribution, 'zh-CN'));
+      worded++;
+    }
+    expect(worded).toBe(schema.features.filter((f) => !f.sensitive).length);
+  });
+
+  it('--detail adds the model-input vectors, whose raw attributions sum to completeness.sum', async () => {
+    const doc = await explainOne(['--detail']);
+    const d = doc.detail!;
+    expect(d).toBeDefined();
+    const width = d.names.length;
+    expect(width).toBeGreaterThan(FEATURES);
+    expect(d.inputs).toHaveLength(width);
+    expect(d.baseline).toHaveLength(width);
+    expect(d.attributions_raw).toHaveLength(width);
+    expect(d.predictions).toEqual(doc.predictions);
+    expect(d.names).toContain('Home=rent');
+    expect(d.inputs[d.names.indexOf('Home=rent')]).toBe(1);
+    expect(Math.abs(sumOf(d.attributions_raw) - doc.completeness.sum)).toBeLessThan(1e-9);
+  });
+
+  it('--method riemann_trapezoid --steps 20 uses that rule, and the sum still nearly completes', async () => {
+    const gl = await explainOne(['--top-k', '0']);
+    const doc = await explainOne(['--top-k', '0', '--method', 'riemann_trapezoid', '--steps', '20']);
+    expect(doc.meta.explanation.params).toMatchObject({ method: 'riemann_trapezoid', n_steps: 20 });
+    expect(doc.meta.cache).toBe('miss');
+    expect(byFeature(doc)).not.toEqual(byFeature(gl));
+    expect(doc.score).toBe(gl.score);
+    // Gauss-Legendre converges faster than a 20-step Riemann sum, which still lands within a few percent.
+    expect(Math.abs(doc.completeness.delta)).toBeGreaterThan(Math.abs(gl.completeness.delta));
+    expect(Math.abs(doc.completeness.delta)).toBeLessThan(0.1 * Math.abs(doc.completeness.expected));
+  });
+
+  it('--baseline zeros integrates from the all-zero model input', async () => {
+    const schemaBaseline = await explainOne(['--detail']);
+    const doc = await explainOne(['--baseline', 'zeros', '--detail']);
+    expect(doc.meta.explanation.params.baseline).toBe('zeros');
+    expect(doc.detail!.baseline.every((v) => v === 0 || v === null)).toBe(true);
+    expect(schemaBaseline.detail!.baseline.some((v) => v !== 0 && v !== null)).toBe(true);
+    expect(doc.baseline_score).not.toBe(schemaBaseline.baseline_score);
+    expect(doc.score).toBe(schemaBaseline.score);
+  });
+
+  it('--target bad explains 1 − p: its attributions are the negation of target good’s', async () => {
+    const good = await explainOne(['--top-k', '0', '--target', 'good']);
+    const bad = await explainOne(['--top-k', '0', '--target', 'bad']);
+    expect(good.target).toEqual({ index: 1, name: 'good' });
+    expect(bad.target).toEqual({ index: 0, name: 'bad' });
+    expect(bad.meta.explanation.params.target).toBe('bad');
+    expect(Math.abs(bad.score - (1 - good.score))).toBeLessThan(1e-9);
+    expect(bad.predictions).toEqual(good.predictions);
+    const goodBy = byFeature(good);
+    expect(bad.attributions).toHaveLength(FEATURES);
+    for (const a of bad.attributions) {
+      expect(Math.abs(a.attribution + goodBy.get(a.feature)!)).toBeLessThan(1e-12);
+    }
+    expect(bad.attributions.filter((a) => Math.abs(a.attribution) > 1e-3).length).toBeGreaterThan(3);
+    expect(Math.abs(bad.completeness.sum + good.completeness.sum)).toBeLessThan(1e-9);
+  });
+
+  it('--backend cpu computes on the cpu backend and says so', async () => {
+    // A fresh data dir: a cached document would say which backend computed it the first time.
+    const fresh = tempDir('branchlens-explain-cpu-');
+    try {
+      const run = await runCli(['explain', '--data', fresh, '--backend', 'cpu']);
+      expectSuccess(run);
+      const doc = explanationDocumentSchema.parse(JSON.parse(run.stdout));
+      expect(doc.meta.cache).toBe('miss');
+      expect(doc.meta.backend).toBe('cpu');
+    } finally {
+      removeDir(fresh);
+    }
+  });
+});
+
+describe('branchlens explain refuses bad input with exit 2, naming every problem', () => {
+  const file = (name: string, text: string) => {
+    const path = join(work, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('lists an unknown feature and a wrongly typed value of the same applicant together', async () => {
+    const input = file(
+      'two-problems.json',
+      JSON.stringify({ ...SAMPLE_1, Colour: 'red', Seniority: 'many' }),
+    );
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    expect(stderr).toMatch(/2 problem/);
+    expect(stderr).toMatch(/- Colour: is not a feature of this model/);
+    expect(stderr).toMatch(/- Seniority: must be a number, got "many"/);
+  });
+
+  it('names the row and column of an unknown category in a CSV batch', async () => {
+    const input = file(
+      'bad-category.csv',
+      'Seniority,Home,Time,Job\n2,rent,60,fixed\n3,castle,36,fixed\n4,owner,48,fixed\n',
+    );
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    expect(stderr).toMatch(/1 problem/);
+    expect(stderr).toMatch(/- \[1\]\.Home: must be one of .*got "castle"/);
+  });
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['--steps abc', () => ['--steps', 'abc'], /- --steps: .*"abc"/],
+    ['--method nope', () => ['--method', 'nope'], /- method: .*riemann_trapezoid/],
+    ['--locale fr', () => ['--locale', 'fr'], /- --locale: .*zh-CN.*"fr"/],
+    ['--backend gpu', () => ['--backend', 'gpu'], /- --backend: .*wasm.*"gpu"/],
+    ['--target nobody', () => ['--target', 'nobody'], /- target: must be one of bad, good.*"nobody"/],
+    ['an unknown flag', () => ['--bogus'], /- --bogus: Unknown option/],
+    [
+      'a missing input file',
+      () => ['--input', join(work, 'no-such-file.json')],
+      /- --input: cannot read .*no-such-file\.json/,
+    ],
+    [
+      'invalid JSON',
+      () => ['--input', file('broken.json', '{"Seniority": 2,')],
+      /- --input: is not valid JSON/,
+    ],
+    ['an empty array', () => ['--input', file('empty.json', '[]')], /- --input: holds no applicants/],
+  ];
+  it.each(cases)('%s', async (_name, args, problem) => {
+    const stderr = expectInputError(await runCli(['explain', '--data', data, ...args()]));
+    expect(stderr).toMatch(problem);
+  });
+});

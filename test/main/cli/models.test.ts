@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { explanationDocumentSchema } from '../../../shared/explanation.js';
+import {
+  demoBundleVersion,
+  expectInputError,
+  expectSuccess,
+  removeDir,
+  runCli,
+  tamperedDemoBundle,
+  tempDir,
+} from './helpers.js';
+
+let data: string;
+let work: string;
+
+beforeEach(() => {
+  data = tempDir('branchlens-models-data-');
+  work = tempDir('branchlens-models-files-');
+});
+afterEach(() => {
+  removeDir(data);
+  removeDir(work);
+});
+
+const models = (...args: string[]) => runCli(['models', ...args, '--data', data]);
+
+/** The lines of `models list`, as "* ref" or "  ref". */
+async function listed(): Promise<string[]> {
+  const run = await models('list');
+  expectSuccess(run);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.slice(0, 2) + line.slice(2).split(/\s+/)[0]);
+}
+
+async function explainedVersion(): Promise<string> {
+  const run = await runCli(['explain', '--data', data]);
+  expectSuccess(run);
+  return explanationDocumentSchema.parse(JSON.parse(run.stdout)).model.version;
+}
+
+describe('branchlens models', () => {
+  it('list shows the pre-installed demo model as the active one', async () => {
+    expect(await listed()).toEqual(['* credit-demo@1.0.0']);
+    const json = await models('list', '--json');
+    expectSuccess(json);
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      { id: 'credit-demo', version: '1.0.0', ref: 'credit-demo@1.0.0', active: true },
+    ]);
+  });
+
+  it('import refuses a bundle with a changed weight shard, exit 2 naming the shard', async () => {
+    const bundle = tamperedDemoBundle(join(work, 'tampered'), 'group1-shard1of1.bin');
+    const stderr = expectInputError(await models('import', bundle, '--activate'));
+    expect(stderr).toMatch(/- group1-shard1of1\.bin: sha256 [0-9a-f]{64} does not match manifest\.json/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0']);
+  });
+
+  it('import, activate and rollback round-trip, and explain follows the active model', async () => {
+    const bundle = demoBundleVersion(join(work, 'v1.0.1'), '1.0.1');
+    const imported = await models('import', bundle);
+    expectSuccess(imported);
+    expect(imported.stdout).toMatch(/^installed credit-demo@1\.0\.1 \(sha256 [0-9a-f]{12}…\)\n$/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0', '  credit-demo@1.0.1']);
+    expect(await explainedVersion()).toBe('1.0.0');
+
+    const activated = await models('activate', 'credit-demo@1.0.1');
+    expectSuccess(activated);
+    expect(activated.stdout).toMatch(
+      /credit-demo@1\.0\.1 is now the active model \(was credit-demo@1\.0\.0\)/,
+    );
+    expect(await listed()).toEqual(['  credit-demo@1.0.0', '* credit-demo@1.0.1']);
+    expect(await explainedVersion()).toBe('1.0.1');
+
+    const rolledBack = await models('rollback');
+    expectSuccess(rolledBack);
+    expect(rolledBack.stdout).toMatch(/rolled back from credit-demo@1\.0\.1 to credit-demo@1\.0\.0/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0', '  credit-demo@1.0.1']);
+    expect(await explainedVersion()).toBe('1.0.0');
+  });
+
+  it('activate of a model that is not installed exits 2 naming what is installed', async () => {
+    const stderr = expectInputError(await models('activate', 'credit-demo@9.9.9'));
+    expect(stderr).toMatch(/credit-demo@9\.9\.9 is not installed \(installed: credit-demo@1\.0\.0\)/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0']);
+  });
+
+  it('rollback with no earlier version exits 2 and changes nothing', async () => {
+    const stderr = expectInputError(await models('rollback'));
+    expect(stderr).toMatch(/no previous one to roll back to/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0']);
+  });
+});

@@ -1,0 +1,135 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExplanationDocument } from '../../../shared/explanation.js';
+import { expectInputError, expectSuccess, removeDir, runCli, samplePath, tempDir } from './helpers.js';
+
+let data: string;
+let other: string;
+let work: string;
+/** What `explain` printed: one document, and an array of four. */
+let single: string;
+let batch: string;
+
+async function explainText(dataDir: string, args: string[] = []): Promise<string> {
+  const run = await runCli(['explain', '--data', dataDir, ...args]);
+  expectSuccess(run);
+  return run.stdout;
+}
+
+beforeAll(async () => {
+  data = tempDir('branchlens-verify-data-');
+  other = tempDir('branchlens-verify-other-');
+  work = tempDir('branchlens-verify-files-');
+  single = await explainText(data);
+  batch = await explainText(data, ['--input', samplePath('applicants.json')]);
+});
+afterAll(() => {
+  for (const dir of [data, other, work]) removeDir(dir);
+});
+
+function file(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const verify = (target: string, stdin?: string, dataDir = data) =>
+  runCli(['verify', target, '--data', dataDir], stdin);
+
+/** `value` with its last decimal digit changed. */
+function lastDigitChanged(value: number): number {
+  const text = String(value);
+  expect(text).toMatch(/\d$/);
+  const changed = Number(text.slice(0, -1) + String((Number(text.at(-1)) + 1) % 10));
+  expect(changed).not.toBe(value);
+  return changed;
+}
+
+describe('branchlens verify', () => {
+  it('a document as explain printed it verifies: exit 0', async () => {
+    const run = await verify(file('single.json', single));
+    expectSuccess(run);
+    const id = (JSON.parse(single) as ExplanationDocument).id;
+    expect(run.stdout).toBe(`valid: ${join(work, 'single.json')} (${id})\n`);
+  });
+
+  it('key order and whitespace do not matter: the parsed and re-serialised document verifies', async () => {
+    const doc = JSON.parse(single) as Record<string, unknown>;
+    const reordered = Object.fromEntries(Object.entries(doc).reverse());
+    expectSuccess(await verify(file('reordered.json', JSON.stringify(reordered))));
+  });
+
+  const edits: [string, (doc: ExplanationDocument) => void][] = [
+    ['a float’s last digit', (d) => void (d.score = lastDigitChanged(d.score))],
+    [
+      'an attribution’s last digit',
+      (d) => void (d.attributions[0]!.attribution = lastDigitChanged(d.attributions[0]!.attribution)),
+    ],
+    ['a description', (d) => void (d.attributions[0]!.description += '。')],
+    ['meta.cache', (d) => void (d.meta.cache = d.meta.cache === 'miss' ? 'disk' : 'miss')],
+    ['a removed attribution', (d) => void d.attributions.pop()],
+    ['an added field', (d) => void Object.assign(d, { note: 'approved by hand' })],
+  ];
+  it.each(edits)('after editing %s: exit 1', async (_name, edit) => {
+    const doc = JSON.parse(single) as ExplanationDocument;
+    edit(doc);
+    const run = await verify(file('edited.json', JSON.stringify(doc, null, 2)));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^INVALID: .*edited\.json: watermark does not match the content/);
+  });
+
+  it('an array of documents: one line each; one edited document makes the exit 1', async () => {
+    const docs = JSON.parse(batch) as ExplanationDocument[];
+    expect(docs).toHaveLength(4);
+    const ok = await verify(file('batch.json', batch));
+    expectSuccess(ok);
+    expect(ok.stdout.split('\n').filter(Boolean)).toEqual(docs.map((d, i) => `valid: [${i}] (${d.id})`));
+
+    docs[2]!.rest_sum = lastDigitChanged(docs[2]!.rest_sum);
+    const bad = await verify(file('batch-edited.json', JSON.stringify(docs)));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^valid: \[0\]/m);
+    expect(bad.stdout).toMatch(/^INVALID: \[2\]: watermark does not match/m);
+    expect(bad.stdout.match(/^valid:/gm)).toHaveLength(3);
+  });
+
+  it('reads the document from standard input with -', async () => {
+    const ok = await verify('-', single);
+    expectSuccess(ok);
+    expect(ok.stdout).toMatch(/^valid: - \(/);
+    const edited = JSON.parse(single) as ExplanationDocument;
+    edited.meta.locale = 'en';
+    const bad = await verify('-', JSON.stringify(edited));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^INVALID: -: /);
+  });
+
+  it('a document signed by another installation (another data dir, another key) fails', async () => {
+    const foreign = await explainText(other);
+    expectSuccess(await verify(file('foreign.json', foreign), undefined, other));
+    const run = await verify(file('foreign.json', foreign));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^INVALID: .*signed with key k[0-9a-f]+, this installation's key is k[0-9a-f]+/,
+    );
+  });
+
+  it('a document without a watermark fails', async () => {
+    const { _meta: _dropped, ...unsigned } = JSON.parse(single) as ExplanationDocument;
+    const run = await verify(file('unsigned.json', JSON.stringify(unsigned)));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/_meta\.watermark is missing/);
+  });
+
+  it('bad JSON exits 2 naming the file argument', async () => {
+    const stderr = expectInputError(await verify(file('broken.json', single.slice(0, 40))));
+    expect(stderr).toMatch(/- FILE: is not valid JSON/);
+  });
+
+  it('a missing file exits 2 naming it', async () => {
+    const stderr = expectInputError(await verify(join(work, 'nowhere.json')));
+    expect(stderr).toMatch(/- FILE: cannot read .*nowhere\.json/);
+  });
+});

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnginePool } from '../../../main/core/engine-pool.js';
+import { DEFAULT_EXPLAIN_OPTIONS, Engine, type ExplainOptions } from '../../../main/core/engine.js';
+import { InputError } from '../../../shared/problems.js';
+import { DEMO_BUNDLE, holdoutApplicants } from '../cli/helpers.js';
+
+const applicants = holdoutApplicants(6);
+const OPTIONS: ExplainOptions[] = [
+  DEFAULT_EXPLAIN_OPTIONS,
+  { ...DEFAULT_EXPLAIN_OPTIONS, method: 'riemann_trapezoid', nSteps: 16, internalBatchSize: 7 },
+];
+
+/** Worker threads show up as MessagePort handles among the process's active resources. */
+const ports = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+
+let engine: Engine;
+let pool: EnginePool;
+let portsBefore: number;
+/** What the in-process engine answers for each applicant explained alone, per option set. */
+let alone: ReturnType<Engine['explain']>[];
+
+beforeAll(async () => {
+  engine = await Engine.load(DEMO_BUNDLE, { backend: 'wasm' });
+  alone = OPTIONS.map((o) => applicants.map((a) => engine.explain([a], o)[0]!));
+  portsBefore = ports();
+  pool = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 2, backend: 'wasm' });
+});
+afterAll(async () => {
+  await pool?.close();
+  engine?.dispose();
+});
+
+describe('EnginePool with two wasm workers', () => {
+  it('starts two workers on wasm', () => {
+    expect(pool.size).toBe(2);
+    expect(pool.backend).toBe('wasm');
+    expect(engine.backend).toBe('wasm');
+    expect(ports()).toBe(portsBefore + 2);
+  });
+
+  it.each(OPTIONS.map((o, i) => [o.method, i] as const))(
+    '%s: each applicant alone is bit-identical to the in-process engine',
+    async (_method, i) => {
+      const pooled = await Promise.all(applicants.map((a) => pool.explain([a], OPTIONS[i]!)));
+      expect(pooled.map((r) => r.length)).toEqual(applicants.map(() => 1));
+      expect(pooled.map((r) => r[0])).toStrictEqual(alone[i]);
+    },
+  );
+
+  it.each(OPTIONS.map((o, i) => [o.method, i] as const))(
+    '%s: one batch is bit-identical to explaining each applicant alone',
+    async (_method, i) => {
+      const batch = await pool.explain(applicants, OPTIONS[i]!);
+      expect(batch).toStrictEqual(alone[i]);
+      expect(engine.explain(applicants, OPTIONS[i]!)).toStrictEqual(alone[i]);
+    },
+  );
+
+  it('counts the requests in flight until they settle', async () => {
+    const inFlight = applicants.map((a) => pool.explain([a], DEFAULT_EXPLAIN_OPTIONS));
+    expect(pool.depth).toBe(applicants.length);
+    await Promise.all(inFlight);
+    expect(pool.depth).toBe(0);
+  });
+
+  it('rejects an invalid applicant with an InputError naming the field, and keeps working', async () => {
+    const bad = { ...applicants[0], Seniority: 'ten', Colour: 'red' };
+    const error = await pool.explain([bad], DEFAULT_EXPLAIN_OPTIONS).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems.map((p) => [p.field, p.code])).toEqual([
+      ['Colour', 'unknown_feature'],
+      ['Seniority', 'wrong_type'],
+    ]);
+    const batchError = await pool
+      .explain([applicants[0], bad], DEFAULT_EXPLAIN_OPTIONS)
+      .catch((e: unknown) => e);
+    expect(batchError).toBeInstanceOf(InputError);
+    expect((batchError as InputError).problems.map((p) => p.field)).toEqual(['[1].Colour', '[1].Seniority']);
+
+    const after = await Promise.all(
+      [0, 1, 2, 3].map((i) => pool.explain([applicants[i]], DEFAULT_EXPLAIN_OPTIONS)),
+    );
+    expect(after.map((r) => r[0])).toStrictEqual(alone[0]!.slice(0, 4));
+  });
+
+  it('close() terminates the workers; later requests are refused', async () => {
+    await pool.close();
+    expect(ports()).toBe(portsBefore);
+    await expect(pool.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS)).rejects.toThrow(/closed/);
+    await expect(pool.predict([applicants[0]])).rejects.toThrow(/closed/);
+  });
+});
