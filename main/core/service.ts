@@ -1,5 +1,6 @@
 // The BranchLens service: the one façade that the CLI, the HTTP server and Electron's IPC all call.
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
+import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { readBundle, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
@@ -118,7 +119,17 @@ export class NotFoundError extends Error {
   }
 }
 
+/** What the service reports as it works, for metrics and monitoring (listeners must not throw). */
+export interface ServiceEvents {
+  /** One explain call answered: its latency, how many applicants, and each answer's cache level. */
+  explained: [{ latencyMs: number; count: number; levels: CacheLevel[]; backend: string }];
+  /** One engine call made by the micro-batcher, with its batch size. */
+  batch: [{ size: number }];
+}
+
 export class BranchLensService {
+  /** explained / batch events: the transports' metrics subscribe here. */
+  readonly events = new EventEmitter<ServiceEvents>();
   private readonly batcher: MicroBatcher;
   private readonly openedAt = performance.now();
 
@@ -134,10 +145,11 @@ export class BranchLensService {
     private runner: ExplainRunner,
     private preprocessor: Preprocessor,
   ) {
-    this.batcher = new MicroBatcher(() => this.runner, {
-      concurrency: Math.max(1, opts.workers ?? 0),
-      ...opts.batching,
-    });
+    this.batcher = new MicroBatcher(
+      () => this.runner,
+      { concurrency: Math.max(1, opts.workers ?? 0), ...opts.batching },
+      { onBatch: (size) => this.events.emit('batch', { size }) },
+    );
   }
 
   static async open(opts: ServiceOptions): Promise<BranchLensService> {
@@ -273,6 +285,12 @@ export class BranchLensService {
     await Promise.all(
       out.map((doc, i) => this.audit.append(explainEntry(doc, inputHash(this.hmacKey.key, applicants[i])))),
     );
+    this.events.emit('explained', {
+      latencyMs: performance.now() - started,
+      count: out.length,
+      levels: out.map((d) => d.meta.cache),
+      backend: this.backend,
+    });
     return out;
   }
 
