@@ -28,6 +28,8 @@ export const explainOptionsSchema = z
     locale: z.enum(LOCALES).default('zh-CN'),
     /** Adds the model-input detail (inputs, baseline, attributions_raw, predictions). */
     detail: z.boolean().default(false),
+    /** Keep this answer in the disk cache until the model changes (a stable customer profile), not just for the TTL. */
+    cache_long_term: z.boolean().default(false),
   })
   .strict();
 

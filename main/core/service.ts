@@ -72,6 +72,23 @@ export interface ServiceOptions {
   batching?: MicroBatchOptions;
 }
 
+/** $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour). */
+function cacheOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExplanationCacheOptions {
+  const raw = env.BRANCHLENS_CACHE_TTL_SECONDS;
+  if (raw === undefined) return {};
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InputError([
+      {
+        field: 'BRANCHLENS_CACHE_TTL_SECONDS',
+        code: 'invalid',
+        message: `must be a positive number of seconds, got "${raw}"`,
+      },
+    ]);
+  }
+  return { diskTtlMs: seconds * 1000 };
+}
+
 export function parseExplainOptions(input: unknown): ExplainRequestOptions {
   const parsed = explainOptionsSchema.safeParse(input ?? {});
   if (!parsed.success) throw new InputError(problemsFromZod(parsed.error));
@@ -170,7 +187,7 @@ export class BranchLensService {
         workers: opts.workers ?? 0,
         ...(opts.backend ? { backend: opts.backend } : {}),
       });
-      const cache = new ExplanationCache(db, { writeBehind: true, ...opts.cache });
+      const cache = new ExplanationCache(db, { writeBehind: true, ...cacheOptionsFromEnv(), ...opts.cache });
       return new BranchLensService(
         dataDir,
         db,
@@ -270,7 +287,7 @@ export class BranchLensService {
           this.hmacKey,
         );
         const i = missing[j]!;
-        this.cache.set(keys[i]!, doc, { modelSha256: this.bundle.sha256 });
+        this.cache.set(keys[i]!, doc, { modelSha256: this.bundle.sha256, longTerm: options.cache_long_term });
         answers[i] = { doc, level: 'miss' };
       });
     }
