@@ -1,0 +1,22 @@
+// `npm run bench`: every benchmark in turn (numbers, not pass/fail). Results go to bench/results/*.json;
+// docs/benchmarks.md records them with the machine and date.
+import { join } from 'node:path';
+import { benchEngine } from './engine.js';
+import { benchService } from './service.js';
+import { benchCache } from './cache.js';
+import { runAuditBench } from './audit.js';
+import { machine } from './util.js';
+
+const m = machine();
+console.log(`BranchLens benchmarks — ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.date}`);
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+if (want('engine')) await benchEngine({ backend: 'wasm' });
+if (want('service')) await benchService();
+if (want('cache')) await benchCache();
+if (want('audit')) {
+  console.log('\nAudit log');
+  await runAuditBench({ resultsFile: join(process.cwd(), 'bench', 'results', 'audit.json') });
+}
