@@ -2,7 +2,8 @@
 // It carries contract calls only; the main process validates every request and checks the sender.
 import type { ApiErrorBody, ApiMethod, ApiRequest, ApiResponses } from './contract.js';
 
-export type BridgeResult<M extends ApiMethod> = { ok: true; value: ApiResponses[M] } | { ok: false; error: ApiErrorBody };
+export type BridgeResult<M extends ApiMethod> =
+  { ok: true; value: ApiResponses[M] } | { ok: false; error: ApiErrorBody };
 
 export interface BranchLensBridge {
   invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<BridgeResult<M>>;
