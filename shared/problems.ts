@@ -40,19 +40,32 @@ export function formatProblems(problems: readonly Problem[]): string {
 
 /** A zod error as problems, each naming its field by path (prefixed by `prefix`). */
 export function problemsFromZod(
-  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  error: {
+    issues: readonly {
+      path: readonly PropertyKey[];
+      message: string;
+      code?: string;
+      keys?: readonly string[];
+    }[];
+  },
   prefix = '',
 ): Problem[] {
-  return error.issues.map((i) => ({
-    field:
-      prefix +
-        i.path
-          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-          .join('')
-          .replace(/^\./, '') ||
-      prefix.replace(/[.:]\s*$/, '') ||
-      'body',
-    code: 'invalid' as const,
-    message: i.message,
-  }));
+  const name = (path: readonly PropertyKey[]) =>
+    prefix +
+      path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '') ||
+    prefix.replace(/[.:]\s*$/, '') ||
+    'body';
+  return error.issues.flatMap((i): Problem[] =>
+    // An unknown key is reported under its own name, so the user sees which field is wrong.
+    i.code === 'unrecognized_keys' && i.keys?.length
+      ? i.keys.map((k) => ({
+          field: name([...i.path, k]),
+          code: 'unknown_feature' as const,
+          message: 'is not a known field',
+        }))
+      : [{ field: name(i.path), code: 'invalid' as const, message: i.message }],
+  );
 }

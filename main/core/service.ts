@@ -149,6 +149,8 @@ export class BranchLensService {
   readonly events = new EventEmitter<ServiceEvents>();
   private readonly batcher: MicroBatcher;
   private readonly openedAt = performance.now();
+  /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
+  private settings: Settings | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -395,7 +397,7 @@ export class BranchLensService {
   // ---- settings -----------------------------------------------------------------------------------------
 
   getSettings(): Settings {
-    return readSettings(this.db);
+    return (this.settings ??= readSettings(this.db));
   }
 
   updateSettings(patch: unknown): Settings {
@@ -404,12 +406,12 @@ export class BranchLensService {
       .strict()
       .safeParse(patch ?? {});
     if (!parsed.success) throw new InputError(problemsFromZod(parsed.error));
-    return writeSettings(this.db, parsed.data);
+    return (this.settings = writeSettings(this.db, parsed.data));
   }
 
   /** The explain options the settings supply when a request leaves them out. */
   private settingsDefaults(): Partial<ExplainOptionsInput> {
-    const { locale, top_k, method, n_steps } = readSettings(this.db);
+    const { locale, top_k, method, n_steps } = this.getSettings();
     return { locale, top_k, method, n_steps };
   }
 
