@@ -8,7 +8,9 @@ import { runAuditBench } from './audit.js';
 import { machine } from './util.js';
 
 const m = machine();
-console.log(`BranchLens benchmarks — ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.date}`);
+console.log(
+  `BranchLens benchmarks — ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.date}`,
+);
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
