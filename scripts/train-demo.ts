@@ -18,6 +18,7 @@ import { DEMO_APPLICANTS, writeSamples } from './lib/demo-samples.js';
 import { CREDIT_OUTPUT, fitSchema } from './lib/fit-schema.js';
 import { accuracy, logLoss, rocAuc } from './lib/metrics.js';
 import { mulberry32, permutation, stratifiedSplit, type Split } from './lib/random.js';
+import { addReference } from './lib/reference.js';
 
 export interface TrainOptions {
   seed: number;
@@ -239,11 +240,14 @@ export async function writeDemoAssets(
   paths: DemoPaths,
   createdAt: string,
 ): Promise<void> {
-  await writeBundle(
+  const manifest = demoManifest(trained, data.labels.length, createdAt);
+  await writeBundle(paths.bundle, trained.model, trained.schema, manifest);
+  // Drift monitoring compares served attributions with the training split's (docs/monitoring.md).
+  await addReference(
     paths.bundle,
-    trained.model,
-    trained.schema,
-    demoManifest(trained, data.labels.length, createdAt),
+    manifest,
+    trained.split.train.map((i) => data.applicants[i]!),
+    `training split (${trained.split.train.length} rows)`,
   );
   const rows = trained.holdout.map((e, k) => holdoutApplicant(e, data.labels[trained.split.test[k]!]!));
   // One applicant per line keeps the file diffable.

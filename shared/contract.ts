@@ -5,6 +5,7 @@ import { LOCALES, type BundleSchema, type Manifest } from './bundle.js';
 import { explainOptionsSchema, IG_METHOD_NAMES } from './explain-options.js';
 import type { ExplanationDocument } from './explanation.js';
 import type { Problem } from './problems.js';
+import type { MonitoringSeries, MonitoringSnapshot } from './monitoring.js';
 
 /** The largest batch one explain call accepts (the batch page streams larger files in chunks). */
 export const MAX_APPLICANTS_PER_CALL = 1000;
@@ -163,8 +164,8 @@ export interface ApiResponses {
     entries: number;
   };
   auditPublicKey: { pem: string; key_id: string };
-  monitoring: { snapshot: unknown };
-  monitoringSeries: { series: unknown[] };
+  monitoring: { snapshot: MonitoringSnapshot };
+  monitoringSeries: { series: MonitoringSeries };
   getSettings: Settings;
   updateSettings: Settings;
 }

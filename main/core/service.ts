@@ -18,6 +18,8 @@ import {
 } from './audit/index.js';
 import { auditEntry, auditPage } from './audit/query.js';
 import { readSettings, writeSettings } from './settings.js';
+import { Monitor, readReference, timeSeries, type MonitorOptions } from './monitor/index.js';
+import type { MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
 import {
   activeModel,
   listModels,
@@ -70,6 +72,7 @@ export interface ServiceOptions {
   cache?: ExplanationCacheOptions;
   audit?: AuditLogOptions;
   batching?: MicroBatchOptions;
+  monitor?: MonitorOptions;
 }
 
 /** $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour). */
@@ -151,6 +154,9 @@ export class BranchLensService {
   private readonly openedAt = performance.now();
   /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
   private settings: Settings | undefined;
+  private readonly monitor: Monitor<ExplainOptions>;
+  /** Stability runs and hourly monitoring snapshots. */
+  private readonly monitorTimer: NodeJS.Timeout;
 
   private constructor(
     readonly dataDir: string,
@@ -169,6 +175,27 @@ export class BranchLensService {
       { concurrency: Math.max(1, opts.workers ?? 0), ...opts.batching },
       { onBatch: (size) => this.events.emit('batch', { size }) },
     );
+    this.monitor = new Monitor(this.monitorModel(), opts.monitor);
+    this.monitorTimer = setInterval(() => void this.monitorTick(), 60_000);
+    this.monitorTimer.unref();
+  }
+
+  private monitorModel() {
+    return { ...this.model, schema: this.bundle.schema, reference: readReference(this.bundle) };
+  }
+
+  /** Runs a due stability check (re-explaining a sample without the cache) and persists a due snapshot. */
+  async monitorTick(): Promise<void> {
+    try {
+      await this.monitor.runStabilityIfDue(async (applicants, options) =>
+        (await this.batcher.explain(applicants, options ?? engineOptions(parseExplainOptions({})))).map(
+          (ex) => ex.attributions.map((a) => a.attribution),
+        ),
+      );
+      this.monitor.persistIfDue(this.db);
+    } catch (e) {
+      process.emitWarning(`monitoring: ${(e as Error).message}`);
+    }
   }
 
   static async open(opts: ServiceOptions): Promise<BranchLensService> {
@@ -267,6 +294,7 @@ export class BranchLensService {
       return hit && { doc: hit.document, level: hit.level };
     });
     const missing = answers.flatMap((a, i) => (a ? [] : [i]));
+    const answersAttributions = new Map<number, number[]>();
     if (missing.length) {
       const results = await this.batcher.explain(
         missing.map((i) => applicants[i]),
@@ -291,6 +319,25 @@ export class BranchLensService {
         const i = missing[j]!;
         this.cache.set(keys[i]!, doc, { modelSha256: this.bundle.sha256, longTerm: options.cache_long_term });
         answers[i] = { doc, level: 'miss' };
+        answersAttributions.set(
+          i,
+          ex.attributions.map((a) => a.attribution),
+        );
+      });
+    }
+    if (missing.length) {
+      const engineOpts = engineOptions(options);
+      this.monitor.recordExplain({
+        latencyMs: (performance.now() - started) / missing.length,
+        cacheLevel: 'miss',
+        count: missing.length,
+        computed: {
+          // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
+          attributions: missing.map((i) => answersAttributions.get(i)!),
+          settings: { baseline: params.baseline, target: params.target, layer: params.layer ?? null },
+          applicants: missing.map((i) => applicants[i] as Record<string, unknown>),
+          options: engineOpts,
+        },
       });
     }
     const hitLatency = (performance.now() - started) / applicants.length;
@@ -304,6 +351,10 @@ export class BranchLensService {
     await Promise.all(
       out.map((doc, i) => this.audit.append(explainEntry(doc, inputHash(this.hmacKey.key, applicants[i])))),
     );
+    for (const level of ['memory', 'disk'] as const) {
+      const count = out.filter((d) => d.meta.cache === level).length;
+      if (count) this.monitor.recordExplain({ latencyMs: hitLatency, cacheLevel: level, count });
+    }
     this.events.emit('explained', {
       latencyMs: performance.now() - started,
       count: out.length,
@@ -387,6 +438,7 @@ export class BranchLensService {
     this.runner = runner;
     this.preprocessor = new Preprocessor(bundle.schema);
     this.cache.invalidate(bundle.sha256);
+    this.monitor.setModel(this.monitorModel());
     await old.close();
   }
 
@@ -456,14 +508,14 @@ export class BranchLensService {
     return { pem: this.signingKey.publicPem, key_id: this.signingKey.id };
   }
 
-  // ---- monitoring (filled in by the monitoring module) ----------------------------------------------------
+  // ---- monitoring ---------------------------------------------------------------------------------------
 
-  monitoringSnapshot(): unknown {
-    return { cache: this.cache.stats(), queue_depth: this.batcher.depth };
+  monitoringSnapshot(): MonitoringSnapshot {
+    return this.monitor.snapshot({ queueDepth: this.batcher.depth });
   }
 
-  monitoringSeries(_range: { from?: Date; to?: Date }): unknown[] {
-    return [];
+  monitoringSeries(range: { from?: Date; to?: Date }): MonitoringSeries {
+    return timeSeries(this.db, range);
   }
 
   // ---- health -------------------------------------------------------------------------------------------
@@ -487,6 +539,7 @@ export class BranchLensService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.monitorTimer);
     this.cache.flush();
     await this.audit.close();
     await this.runner.close();

@@ -30,7 +30,12 @@ const holdout = JSON.parse(readFileSync(HOLDOUT, 'utf8')) as RawApplicant[];
 
 describe('the shipped demo bundle', () => {
   it('passes the loader: every file pinned by its sha256, schema.json valid', () => {
-    expect(Object.keys(manifest.files).sort()).toEqual(['group1-shard1of1.bin', 'model.json', 'schema.json']);
+    expect(Object.keys(manifest.files).sort()).toEqual([
+      'group1-shard1of1.bin',
+      'model.json',
+      'reference.json',
+      'schema.json',
+    ]);
     const raw: unknown = JSON.parse(readFileSync(`${BUNDLE}/schema.json`, 'utf8'));
     const parsed = bundleSchemaSchema.safeParse(raw);
     expect(parsed.error?.issues ?? []).toEqual([]);

@@ -4,6 +4,7 @@ import { migration001 } from './001-audit.js';
 import { migration002 } from './002-cache.js';
 import { migration003 } from './003-models.js';
 import { migration004 } from './004-settings.js';
+import { migration005 } from './005-monitor.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,10 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+];

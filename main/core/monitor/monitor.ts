@@ -1,0 +1,320 @@
+// The service's monitor: it is told about every answered request, keeps bounded in-memory windows, computes
+// the snapshot on demand, re-checks stability when asked, and stores a snapshot in SQLite every hour.
+// It owns no timer: the service calls runStabilityIfDue and persistIfDue (docs/monitoring.md).
+import type { BundleSchema, RawApplicant } from '../../../shared/bundle.js';
+import type { CacheLevel } from '../../../shared/explanation.js';
+import {
+  DEFAULT_THRESHOLDS,
+  tileStatus,
+  worstStatus,
+  type AttributionReference,
+  type MonitoringSnapshot,
+  type StabilitySnapshot,
+  type Thresholds,
+  type Tile,
+  type TileId,
+} from '../../../shared/monitoring.js';
+import type { WritableDb } from '../db/open.js';
+import { computeDrift, RecentWindow } from './drift.js';
+import { DEFAULT_WINDOWS_MS, LatencyRecorder } from './latency.js';
+import { comparableToReference, type ExplanationSettings } from './reference.js';
+import {
+  DEFAULT_SENSITIVITY,
+  maxSensitivity,
+  repeatDeterminism,
+  type SensitivityOptions,
+  type ServedExplanation,
+} from './stability.js';
+import { insertSnapshot, latestSnapshotTime, pruneSnapshots } from './store.js';
+
+export interface MonitorModel {
+  id: string;
+  version: string;
+  /** The bundle's identity (sha256 of manifest.json). */
+  sha256: string;
+  schema: BundleSchema;
+  /** The bundle's reference.json (readReference), or null: drift then reports `no_reference`. */
+  reference: AttributionReference | null;
+}
+
+export interface MonitorOptions {
+  /** Milliseconds since the Unix epoch. */
+  now?: () => number;
+  /** Traffic bucket width (default 10 s) and the sliding windows (default 1 min, 5 min, 1 h). */
+  bucketMs?: number;
+  windowsMs?: readonly number[];
+  /** The window the latency and cache tiles judge (default 5 min). */
+  tileWindowMs?: number;
+  /** Recent explanations kept for drift (default 1000), and the fewest for which drift is reported (300). */
+  driftWindow?: number;
+  driftMinRows?: number;
+  /** Recent applicants kept, in memory only, for the next stability run (default 16). */
+  stabilitySamples?: number;
+  sensitivity?: Partial<SensitivityOptions>;
+  /** Minimum time between stability runs (default 15 min). */
+  stabilityEveryMs?: number;
+  /** Snapshot period (default 1 h, on the hour) and how long snapshots are kept (default 365 days). */
+  persistEveryMs?: number;
+  retentionMs?: number;
+  thresholds?: Partial<Thresholds>;
+}
+
+/** Explanations computed for a request (cache misses), with everything the monitor needs to reuse them. */
+export interface ComputedExplanations<O> {
+  /** Per applicant, every feature's attribution in schema feature order (not top-K, not pseudonymised). */
+  attributions: readonly (readonly number[])[];
+  /** How they were made: only explanations comparable with the bundle's reference count towards drift. */
+  settings: ExplanationSettings;
+  /** The raw applicants, same order, for the stability sample. Kept in memory only, never persisted. */
+  applicants?: readonly RawApplicant[];
+  /** Handed back to the explain function of runStability to re-explain these applicants the same way. */
+  options?: O;
+}
+
+export interface ExplainRecord<O> {
+  /** Per answered applicant, as stamped in the document's meta.latency_ms. */
+  latencyMs: number;
+  cacheLevel: CacheLevel;
+  /** Applicants answered with this latency and cache level (default 1). */
+  count?: number;
+  computed?: ComputedExplanations<O>;
+}
+
+/** Re-explains raw applicants with the given options, bypassing every cache: per-feature attributions. */
+export type StabilityExplain<O> = (
+  applicants: RawApplicant[],
+  options: O | undefined,
+) => Promise<number[][]> | number[][];
+
+interface StabilitySample<O> extends ServedExplanation {
+  options: O | undefined;
+}
+
+const HOUR_MS = 60 * 60_000;
+
+function emptyStability(s: SensitivityOptions): StabilitySnapshot {
+  return {
+    computed_at: null,
+    samples: 0,
+    repeat_max_abs_delta: null,
+    sensitivity: { radius: s.radius, perturbations: s.perturbations, seed: s.seed, max: null, mean: null },
+    duration_ms: null,
+  };
+}
+
+export class Monitor<O = unknown> {
+  readonly thresholds: Thresholds;
+  readonly #now: () => number;
+  readonly #traffic: LatencyRecorder;
+  readonly #tileWindowMs: number;
+  readonly #driftWindow: number;
+  readonly #driftMinRows: number;
+  readonly #sampleCapacity: number;
+  readonly #sensitivity: SensitivityOptions;
+  readonly #stabilityEveryMs: number;
+  readonly #persistEveryMs: number;
+  readonly #retentionMs: number;
+  readonly #startedAt: number;
+  #model!: MonitorModel;
+  #recent!: RecentWindow;
+  #samples: StabilitySample<O>[] = [];
+  #stability!: StabilitySnapshot;
+  /** Bumped by setModel, so a stability run that straddles a model change is discarded. */
+  #generation = 0;
+  #stabilityRunning = false;
+  #lastStabilityAt = -Infinity;
+  #lastPersistedAt: number | undefined;
+
+  constructor(model: MonitorModel, options: MonitorOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#traffic = new LatencyRecorder({
+      now: this.#now,
+      bucketMs: options.bucketMs ?? 10_000,
+      windowsMs: options.windowsMs ?? DEFAULT_WINDOWS_MS,
+    });
+    this.#tileWindowMs = options.tileWindowMs ?? 5 * 60_000;
+    this.#driftWindow = options.driftWindow ?? 1000;
+    this.#driftMinRows = options.driftMinRows ?? 300;
+    this.#sampleCapacity = options.stabilitySamples ?? 16;
+    this.#sensitivity = { ...DEFAULT_SENSITIVITY, ...options.sensitivity };
+    this.#stabilityEveryMs = options.stabilityEveryMs ?? 15 * 60_000;
+    this.#persistEveryMs = options.persistEveryMs ?? HOUR_MS;
+    this.#retentionMs = options.retentionMs ?? 365 * 24 * HOUR_MS;
+    this.thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+    this.#startedAt = this.#now();
+    this.setModel(model);
+  }
+
+  get model(): MonitorModel {
+    return this.#model;
+  }
+
+  /**
+   * Switches to another model (after activate or rollback). Drift rows, stability samples and the last
+   * stability result belong to the old model and are dropped; traffic (latency, cache) carries on.
+   */
+  setModel(model: MonitorModel): void {
+    this.#model = model;
+    this.#recent = new RecentWindow(model.schema.features.length, this.#driftWindow);
+    this.#samples = [];
+    this.#stability = emptyStability(this.#sensitivity);
+    this.#lastStabilityAt = -Infinity;
+    this.#generation++;
+  }
+
+  /** Call once per answered request and cache level, after the documents are built. Never throws. */
+  recordExplain(record: ExplainRecord<O>): void {
+    this.#traffic.record(record.latencyMs, record.cacheLevel, record.count ?? 1);
+    const computed = record.computed;
+    if (!computed) return;
+    const width = this.#model.schema.features.length;
+    const reference = this.#model.reference;
+    // Without a reference the recent shares are still shown, for explanations made like the reference would be.
+    const comparable = reference
+      ? comparableToReference(reference, computed.settings)
+      : computed.settings.baseline === 'schema' && (computed.settings.layer ?? null) === null;
+    computed.attributions.forEach((row, i) => {
+      if (row.length !== width || row.some((a) => !Number.isFinite(a))) return;
+      if (comparable) this.#recent.push(row);
+      const applicant = computed.applicants?.[i];
+      if (applicant) {
+        this.#samples.push({
+          applicant: { ...applicant },
+          attributions: [...row],
+          options: computed.options,
+        });
+        if (this.#samples.length > this.#sampleCapacity) this.#samples.shift();
+      }
+    });
+  }
+
+  /** Applicants waiting for the next stability run. */
+  get pendingStabilitySamples(): number {
+    return this.#samples.length;
+  }
+
+  /**
+   * Re-explains the kept applicants (then forgets them): repeat-determinism against what was served, and
+   * max-sensitivity under seeded perturbations. Returns the new result, or null when there was nothing to
+   * check, a run was already going on, or the model changed meanwhile (the previous result then stands).
+   */
+  async runStability(explain: StabilityExplain<O>): Promise<StabilitySnapshot | null> {
+    if (this.#stabilityRunning || this.#samples.length === 0) return null;
+    this.#stabilityRunning = true;
+    const generation = this.#generation;
+    const samples = this.#samples;
+    this.#samples = [];
+    const started = this.#now();
+    try {
+      const groups = new Map<string, StabilitySample<O>[]>();
+      for (const s of samples) {
+        const key = JSON.stringify(s.options ?? null);
+        groups.set(key, [...(groups.get(key) ?? []), s]);
+      }
+      let delta = 0;
+      const sensitivities: number[] = [];
+      for (const group of groups.values()) {
+        const options = group[0]!.options;
+        const fn = (applicants: RawApplicant[]) => explain(applicants, options);
+        delta = Math.max(delta, await repeatDeterminism(fn, group));
+        const result = await maxSensitivity(
+          fn,
+          group.map((s) => s.applicant),
+          this.#model.schema,
+          this.#sensitivity,
+        );
+        sensitivities.push(...result.perApplicant);
+      }
+      if (generation !== this.#generation) return null;
+      const finished = this.#now();
+      this.#lastStabilityAt = finished;
+      this.#stability = {
+        computed_at: new Date(finished).toISOString(),
+        samples: samples.length,
+        repeat_max_abs_delta: delta,
+        sensitivity: {
+          radius: this.#sensitivity.radius,
+          perturbations: this.#sensitivity.perturbations,
+          seed: this.#sensitivity.seed,
+          max: Math.max(...sensitivities),
+          mean: sensitivities.reduce((a, s) => a + s, 0) / sensitivities.length,
+        },
+        duration_ms: finished - started,
+      };
+      return this.#stability;
+    } finally {
+      this.#stabilityRunning = false;
+    }
+  }
+
+  /** runStability when the last run is at least stabilityEveryMs old and applicants are waiting. */
+  async runStabilityIfDue(explain: StabilityExplain<O>): Promise<StabilitySnapshot | null> {
+    if (this.#now() - this.#lastStabilityAt < this.#stabilityEveryMs) return null;
+    return this.runStability(explain);
+  }
+
+  snapshot(extra: { queueDepth?: number } = {}): MonitoringSnapshot {
+    const now = this.#now();
+    const tileWindow = this.#traffic.summary(this.#tileWindowMs);
+    const drift = computeDrift(
+      this.#recent.rows(),
+      this.#model.reference,
+      this.#model.schema.features.map((f) => f.name),
+      { minRows: this.#driftMinRows, psiThreshold: this.thresholds.drift_psi_max },
+    );
+    const stability = this.#stability;
+    const values: Record<TileId, number | null> = {
+      latency_p99: tileWindow.latency.p99_ms,
+      cache_hit_rate: tileWindow.cache.hit_rate,
+      repeat_determinism: stability.repeat_max_abs_delta,
+      sensitivity_max: stability.sensitivity.max,
+      drift_js: drift.js,
+      drift_psi_max: drift.psi_max,
+    };
+    const tiles: Tile[] = (Object.keys(values) as TileId[]).map((id) => ({
+      id,
+      value: values[id],
+      status: tileStatus(values[id], this.thresholds[id]),
+      threshold: this.thresholds[id],
+    }));
+    const { id, version, sha256 } = this.#model;
+    return {
+      snapshot_version: 1,
+      taken_at: new Date(now).toISOString(),
+      model: { id, version, sha256 },
+      windows: this.#traffic.summaries(),
+      tile_window_s: this.#tileWindowMs / 1000,
+      ...(extra.queueDepth !== undefined ? { queue_depth: extra.queueDepth } : {}),
+      stability,
+      drift,
+      tiles,
+      status: worstStatus(tiles.map((t) => t.status)),
+    };
+  }
+
+  /**
+   * Stores a snapshot when the clock has entered a new period (on the hour by default) since the last one
+   * stored, by this process or an earlier one, and prunes snapshots older than the retention. Returns what
+   * it stored, or null when none was due. Cheap when not due: call it from a timer every minute or so.
+   */
+  persistIfDue(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot | null {
+    const now = this.#now();
+    this.#lastPersistedAt ??= Math.max(latestSnapshotTime(db) ?? -Infinity, this.#startedAt);
+    if (Math.floor(now / this.#persistEveryMs) <= Math.floor(this.#lastPersistedAt / this.#persistEveryMs)) {
+      return null;
+    }
+    return this.persist(db, extra);
+  }
+
+  /** Stores the current snapshot now (and prunes), whether due or not. */
+  persist(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot {
+    const now = this.#now();
+    const snapshot = this.snapshot(extra);
+    db.transaction(() => {
+      insertSnapshot(db, snapshot, now);
+      pruneSnapshots(db, now - this.#retentionMs);
+    })();
+    this.#lastPersistedAt = now;
+    return snapshot;
+  }
+}

@@ -1,0 +1,127 @@
+// The bundle's optional reference.json: the attribution-mass shares and per-feature share bins of the training
+// data, against which drift is measured. Built by the training script, read with the bundle.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BundleSchema } from '../../../shared/bundle.js';
+import {
+  REFERENCE_FILE,
+  attributionReferenceSchema,
+  type AttributionReference,
+} from '../../../shared/monitoring.js';
+import type { Problem } from '../../../shared/problems.js';
+import { BundleError, type BundleFiles } from '../bundle/load.js';
+import { binProportions, massShares, quantileEdges, rowShares } from './drift.js';
+
+export const REFERENCE_QUANTILES = 10;
+
+/** Six significant digits keep the file readable; bins are counted with the rounded edges, so it is exact. */
+function round6(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
+export interface ReferenceInput {
+  /** Per-feature attributions of each reference row, schema feature order. */
+  attributions: readonly ArrayLike<number>[];
+  features: readonly string[];
+  data: string;
+  explainer: AttributionReference['explainer'];
+  quantiles?: number;
+}
+
+/** The reference from explained rows: pooled shares, then per feature the quantile bins of the row shares. */
+export function buildReference(input: ReferenceInput): AttributionReference {
+  const quantiles = input.quantiles ?? REFERENCE_QUANTILES;
+  const shares = massShares(input.attributions);
+  const perRow = input.attributions.map(rowShares).filter((s): s is number[] => s !== null);
+  if (!shares || perRow.length === 0) throw new RangeError('the reference rows carry no attribution mass');
+  const features = input.features.map((name, f) => {
+    const values = perRow.map((s) => s[f]!);
+    const edges = [...new Set(quantileEdges(values, quantiles).map(round6))];
+    return {
+      name,
+      share: round6(shares[f]!),
+      edges,
+      proportions: binProportions(values, edges).map(round6),
+    };
+  });
+  return {
+    reference_version: 1,
+    data: input.data,
+    rows: input.attributions.length,
+    rows_with_mass: perRow.length,
+    explainer: input.explainer,
+    binning: { statistic: 'row_share', quantiles },
+    features,
+  };
+}
+
+/** Problems of a reference that does not belong to this schema (features missing, extra or out of order). */
+export function referenceProblems(reference: AttributionReference, schema: BundleSchema): Problem[] {
+  const expected = schema.features.map((f) => f.name);
+  const got = reference.features.map((f) => f.name);
+  if (expected.length === got.length && expected.every((n, i) => n === got[i])) return [];
+  return [
+    {
+      field: `${REFERENCE_FILE}: features`,
+      code: 'invalid',
+      message: `must list the schema's features in order (${expected.join(', ')}), got ${got.join(', ')}`,
+    },
+  ];
+}
+
+/**
+ * The bundle's reference, or null when it ships none. readBundle has already checked the file's sha256 (it
+ * must be listed in manifest.json like any file); a reference that is not valid refuses the bundle.
+ */
+export function readReference(
+  bundle: Pick<BundleFiles, 'dir' | 'manifest' | 'schema'>,
+): AttributionReference | null {
+  if (!(REFERENCE_FILE in bundle.manifest.files)) return null;
+  const path = join(bundle.dir, REFERENCE_FILE);
+  if (!existsSync(path)) {
+    throw new BundleError([
+      { field: REFERENCE_FILE, code: 'missing', message: `is missing from ${bundle.dir}` },
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new BundleError([
+      { field: REFERENCE_FILE, code: 'invalid', message: `is not valid JSON (${(e as Error).message})` },
+    ]);
+  }
+  const parsed = attributionReferenceSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BundleError(
+      parsed.error.issues.map((i) => ({
+        field: `${REFERENCE_FILE}: ${i.path.map(String).join('.') || '(root)'}`,
+        code: 'invalid' as const,
+        message: i.message,
+      })),
+    );
+  }
+  const problems = referenceProblems(parsed.data, bundle.schema);
+  if (problems.length) throw new BundleError(problems);
+  return parsed.data;
+}
+
+/** What drift needs to know about how an explanation was made. */
+export interface ExplanationSettings {
+  baseline: 'schema' | 'zeros' | 'custom';
+  target: string | number | null;
+  layer?: string | number | null;
+}
+
+/**
+ * Whether explanations made with these settings can be compared with the reference: same baseline (the
+ * schema's), same explained class, raw-feature (not layer) attributions. The integration rule and step count
+ * may differ: they approximate the same integral.
+ */
+export function comparableToReference(reference: AttributionReference, s: ExplanationSettings): boolean {
+  return (
+    s.baseline === reference.explainer.baseline &&
+    (s.layer === undefined || s.layer === null) &&
+    String(s.target) === String(reference.explainer.target)
+  );
+}

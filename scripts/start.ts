@@ -1,0 +1,314 @@
+// `npm start`: builds BranchLens and opens the desktop app. Where the Electron binary cannot be had (an offline
+// machine such as CI here, or no display), it says so in one line and starts the branch server with the same UI
+// instead, and prints its URL. Either way the app runs.
+//
+//   npx tsx scripts/start.ts [--no-build] [--no-download] [--host H] [--port N] [--data DIR]
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const isWindows = process.platform === 'win32';
+
+export interface StartOptions {
+  build: boolean;
+  /** Try to download the Electron binary when it is missing (bounded by downloadTimeoutMs). */
+  download: boolean;
+  downloadTimeoutMs: number;
+  host: string;
+  port: number;
+  data?: string;
+}
+
+export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): StartOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'no-build': { type: 'boolean' },
+      'no-download': { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      data: { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = Number(values.port ?? env.BRANCHLENS_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number`);
+  const timeout = Number(env.BRANCHLENS_ELECTRON_DOWNLOAD_TIMEOUT_MS ?? 300_000);
+  return {
+    build: !values['no-build'],
+    download: !values['no-download'] && env.BRANCHLENS_ELECTRON_DOWNLOAD !== '0',
+    downloadTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 300_000,
+    host: values.host ?? '127.0.0.1',
+    port,
+    ...(values.data ? { data: values.data } : {}),
+  };
+}
+
+// ---- Electron ------------------------------------------------------------------------------------------------
+
+export type ElectronLookup = { ok: true; path: string } | { ok: false; reason: string };
+
+export interface ElectronLookupDeps {
+  /** node_modules/electron (undefined when the package is not installed). */
+  packageDir: string | undefined;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  /** Runs electron's own install.js; resolves to true when it finished. Never called when downloads are off. */
+  download?: () => Promise<boolean>;
+}
+
+/**
+ * Where the Electron binary is, without `require('electron')`: that call downloads a missing binary
+ * synchronously, with no time limit, which is exactly what must not happen on an offline machine.
+ * Mirrors electron/index.js: path.txt names the executable inside dist/ (or $ELECTRON_OVERRIDE_DIST_PATH).
+ */
+export async function locateElectron(deps: ElectronLookupDeps): Promise<ElectronLookup> {
+  const { packageDir, env } = deps;
+  if (!packageDir) return { ok: false, reason: 'the electron package is not installed' };
+  const find = (): string | undefined => {
+    const pathFile = join(packageDir, 'path.txt');
+    const exe = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
+    const dist = env.ELECTRON_OVERRIDE_DIST_PATH ?? join(packageDir, 'dist');
+    const candidate = join(dist, exe || (deps.platform === 'win32' ? 'electron.exe' : 'electron'));
+    return existsSync(candidate) ? candidate : undefined;
+  };
+  const noDisplay = deps.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY;
+  const usable = (path: string): ElectronLookup =>
+    noDisplay ? { ok: false, reason: 'there is no display to open its window on' } : { ok: true, path };
+  const found = find();
+  if (found) return usable(found);
+  if (env.ELECTRON_OVERRIDE_DIST_PATH) {
+    return { ok: false, reason: `there is no Electron binary in $ELECTRON_OVERRIDE_DIST_PATH` };
+  }
+  if (!deps.download) return { ok: false, reason: 'its binary was never downloaded' };
+  const finished = await deps.download();
+  const after = finished ? find() : undefined;
+  return after ? usable(after) : { ok: false, reason: 'its binary could not be downloaded' };
+}
+
+/** Whether the host electron/install.js downloads from answers at all (5 s), so an offline machine fails fast. */
+function reachable(host: string, port = 443, timeoutMs = 5000): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+function downloadHost(env: NodeJS.ProcessEnv): string {
+  const mirror = env.ELECTRON_MIRROR ?? env.npm_config_electron_mirror;
+  try {
+    return mirror ? new URL(mirror).hostname : 'github.com';
+  } catch {
+    return 'github.com';
+  }
+}
+
+/** Runs electron's install.js (the package's own downloader) quietly, killed after timeoutMs. */
+function downloadElectron(packageDir: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    const usesProxy = Boolean(env.ELECTRON_GET_USE_PROXY || env.HTTPS_PROXY || env.https_proxy);
+    void (usesProxy ? Promise.resolve(true) : reachable(downloadHost(env))).then((up) => {
+      if (!up) return done(false);
+      console.log('Downloading the Electron binary (once)…');
+      const child = spawn(process.execPath, [join(packageDir, 'install.js')], { stdio: 'ignore', env });
+      const timer = setTimeout(() => child.kill(), timeoutMs);
+      child.once('error', () => done(false));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        done(code === 0);
+      });
+    });
+  });
+}
+
+function electronPackageDir(): string | undefined {
+  try {
+    return dirname(createRequire(join(ROOT, 'package.json')).resolve('electron/package.json'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * better-sqlite3 (and tfjs-node, when present) must be built for Electron's Node ABI, not this Node's.
+ * Probes it with Electron as Node; when it does not load, rebuilds with electron-builder install-app-deps.
+ */
+function ensureNativeModulesFor(electron: string): void {
+  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  const probe = spawnSync(electron, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (probe.status === 0) return;
+  console.log(
+    'Rebuilding native modules for Electron (electron-builder install-app-deps); ' +
+      '`npm rebuild better-sqlite3` switches them back for the CLI and the tests.',
+  );
+  run(join(ROOT, 'node_modules', '.bin', isWindows ? 'electron-builder.cmd' : 'electron-builder'), [
+    'install-app-deps',
+  ]);
+}
+
+function launchElectron(electron: string, data: string | undefined): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(data ? { BRANCHLENS_DATA: resolve(data) } : {}) };
+  delete env.ELECTRON_RUN_AS_NODE;
+  const child = spawn(electron, [ROOT], { stdio: 'inherit', env });
+  return untilExit(child);
+}
+
+// ---- the branch server ----------------------------------------------------------------------------------------
+
+const CLI = join(ROOT, 'bin', 'branchlens.js');
+
+/** The server's address as a person types it (0.0.0.0 listens everywhere; this machine is 127.0.0.1). */
+export function displayUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}/`;
+}
+
+const DIST = join(ROOT, 'dist', 'main');
+
+/**
+ * Runs the branch server in this process from the build (dist/), with the UI it serves from dist/renderer/.
+ * Loopback by default, so no API token is needed; Ctrl+C closes it in order (flushing the audit log).
+ */
+async function startServer(opts: StartOptions): Promise<number> {
+  const serverEntry = join(DIST, 'server', 'index.js');
+  if (!existsSync(serverEntry)) {
+    console.log('The branch server is not part of this build; showing the demo explanations instead.');
+    const dataArgs = opts.data ? ['--data', opts.data] : [];
+    return untilExit(spawn(process.execPath, [CLI, 'demo', ...dataArgs], { stdio: 'inherit' }));
+  }
+  const server = (await import(pathToFileURL(serverEntry).href)) as typeof import('../main/server/index.js');
+  const dataDirs = (await import(
+    pathToFileURL(join(DIST, 'core', 'data-dir.js')).href
+  )) as typeof import('../main/core/data-dir.js');
+  const running = await server.startServer({
+    dataDir: dataDirs.resolveDataDir(opts.data),
+    host: opts.host,
+    port: opts.port,
+    workers: availableParallelism(),
+  });
+  const shown = displayUrl(running.host, running.port);
+  console.log(`BranchLens is running at ${shown} (open it in a browser; Ctrl+C stops it).`);
+  if (running.token && running.tokenFile) {
+    console.log(`API clients need the token in ${running.tokenFile} (Authorization: Bearer …).`);
+  }
+  return new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      running.close().then(
+        () => done(0),
+        (e: unknown) => {
+          console.error(`BranchLens: ${e instanceof Error ? e.message : String(e)}`);
+          done(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+// ---- plumbing -------------------------------------------------------------------------------------------------
+
+/** Resolves to the child's exit code; Ctrl+C and SIGTERM are passed on to it. */
+function untilExit(child: ChildProcess): Promise<number> {
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (child.exitCode === null) child.kill(signal);
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return new Promise((done) => {
+    const finish = (code: number) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      done(code);
+    };
+    child.once('error', (e) => {
+      console.error(`BranchLens: ${e.message}`);
+      finish(1);
+    });
+    child.once('exit', (code, signal) => finish(code ?? (signal ? 0 : 1)));
+  });
+}
+
+function run(command: string, args: string[], options: SpawnSyncOptions = {}): void {
+  const r = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell: isWindows, ...options });
+  if (r.status !== 0) {
+    throw new Error(`\`${[command, ...args].join(' ')}\` failed${r.error ? `: ${r.error.message}` : ''}`);
+  }
+}
+
+function npmScripts(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  return pkg.scripts ?? {};
+}
+
+/** npm run build (the CLI, core and server), the Electron main process and preload, and the renderer. */
+function build(): void {
+  const npm = isWindows ? 'npm.cmd' : 'npm';
+  const scripts = npmScripts();
+  run(npm, ['run', '--silent', 'build']);
+  if (scripts['build:electron']) run(npm, ['run', '--silent', 'build:electron']);
+  else
+    run(process.execPath, [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.electron.json',
+    ]);
+  if (scripts['build:renderer']) run(npm, ['run', '--silent', 'build:renderer']);
+  else console.log('(No build:renderer script yet: the window will say the user interface is not built.)');
+}
+
+export async function start(argv: string[]): Promise<number> {
+  const opts = parseStartOptions(argv);
+  if (opts.build) build();
+  const packageDir = electronPackageDir();
+  const electron = await locateElectron({
+    packageDir,
+    env: process.env,
+    platform: process.platform,
+    ...(opts.download && packageDir
+      ? { download: () => downloadElectron(packageDir, process.env, opts.downloadTimeoutMs) }
+      : {}),
+  });
+  if (electron.ok) {
+    ensureNativeModulesFor(electron.path);
+    return launchElectron(electron.path, opts.data);
+  }
+  console.log(
+    `Electron is not available on this machine (${electron.reason}); starting the branch server with the same UI instead.`,
+  );
+  return startServer(opts);
+}
+
+const entry = process.argv[1];
+if (entry && realpathSync(entry) === fileURLToPath(import.meta.url)) {
+  start(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`npm start: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,82 @@
+// Monitoring on the shipped demo model and its held-out applicants, with the real engine on wasm.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RawApplicant } from '../../../../shared/bundle.js';
+import { readBundle } from '../../../../main/core/bundle/load.js';
+import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
+import { computeDrift } from '../../../../main/core/monitor/drift.js';
+import { readReference } from '../../../../main/core/monitor/reference.js';
+import { maxSensitivity, repeatDeterminism } from '../../../../main/core/monitor/stability.js';
+
+const DEMO = fileURLToPath(new URL('../../../../assets/models/credit-demo', import.meta.url));
+const HOLDOUT = fileURLToPath(new URL('../../../../assets/data/holdout.json', import.meta.url));
+
+const holdout = (JSON.parse(readFileSync(HOLDOUT, 'utf8')) as RawApplicant[]).map(
+  ({ Status: _label, ...applicant }) => applicant,
+);
+const reference = readReference(readBundle(DEMO))!;
+
+let engine: Engine;
+const explain = (applicants: RawApplicant[]) =>
+  engine.explain(applicants, DEFAULT_EXPLAIN_OPTIONS).map((ex) => ex.attributions.map((a) => a.attribution));
+const features = () => engine.schema.features.map((f) => f.name);
+
+beforeAll(async () => {
+  engine = await Engine.load(DEMO, { backend: 'wasm' });
+});
+afterAll(() => engine?.dispose());
+
+describe('attribution drift on the demo model', () => {
+  it('is small for the held-out applicants, who come from the training population', () => {
+    const d = computeDrift(explain(holdout), reference, features(), { minRows: 300 });
+    expect(d.state).toBe('computed');
+    expect(d.js!).toBeLessThan(0.05);
+    expect(d.psi_max!).toBeLessThan(0.1);
+  });
+
+  it('is clearly larger for a shifted population: arrears on record and a tiny income', () => {
+    const usual = computeDrift(explain(holdout), reference, features(), { minRows: 300 });
+    const shifted = holdout.map((a) => ({ ...a, Records: true, Income: 20 }));
+    const d = computeDrift(explain(shifted), reference, features(), { minRows: 300 });
+    expect(d.js!).toBeGreaterThan(0.05);
+    expect(d.js!).toBeGreaterThan(20 * usual.js!);
+    expect(d.psi_max!).toBeGreaterThan(0.25);
+    const share = (name: string) => d.features.find((f) => f.feature === name)!;
+    for (const name of ['Records', 'Income']) {
+      expect(share(name).share_recent!, name).toBeGreaterThan(1.5 * share(name).share_reference!);
+      expect(share(name).status, name).toBe('red');
+    }
+  });
+});
+
+describe('stability of the demo model’s explanations', () => {
+  it('repeat-determinism is exactly 0: a batch of 40 recomputed one by one and in another order', async () => {
+    const sample = holdout.slice(0, 40);
+    const served = explain(sample).map((attributions, i) => ({ applicant: sample[i]!, attributions }));
+    expect(await repeatDeterminism(explain, served)).toBe(0);
+    const oneByOne = (applicants: RawApplicant[]) => applicants.flatMap((a) => explain([a]));
+    expect(await repeatDeterminism(oneByOne, served)).toBe(0);
+    const reversed = (applicants: RawApplicant[]) => explain([...applicants].reverse()).reverse();
+    expect(await repeatDeterminism(reversed, [...served].reverse())).toBe(0);
+  });
+
+  it('max-sensitivity at the default radius is small but not 0', async () => {
+    const r = await maxSensitivity(explain, holdout.slice(0, 16), engine.schema);
+    expect(r.max).toBeGreaterThan(0);
+    expect(r.max).toBeLessThan(0.15);
+    expect(r.mean).toBeGreaterThan(0);
+    expect(r.mean).toBeLessThanOrEqual(r.max);
+  });
+
+  it('max-sensitivity grows with the radius and is reproducible', async () => {
+    const sample = holdout.slice(16, 32);
+    const at = (radius: number) => maxSensitivity(explain, sample, engine.schema, { radius });
+    const [small, medium, large] = [await at(0.02), await at(0.05), await at(0.2)];
+    expect(medium.max).toBeGreaterThan(small.max);
+    expect(large.max).toBeGreaterThan(medium.max);
+    expect(large.mean).toBeGreaterThan(medium.mean);
+    expect(medium.mean).toBeGreaterThan(small.mean);
+    expect(await at(0.02)).toEqual(small);
+  });
+});

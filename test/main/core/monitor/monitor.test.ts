@@ -1,0 +1,383 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RawApplicant } from '../../../../shared/bundle.js';
+import {
+  DEFAULT_THRESHOLDS,
+  tileStatus,
+  worstStatus,
+  type MonitoringSnapshot,
+  type TileId,
+} from '../../../../shared/monitoring.js';
+import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
+import { MIGRATIONS } from '../../../../main/core/db/migrations/index.js';
+import { migration005 } from '../../../../main/core/db/migrations/005-monitor.js';
+import { Monitor, type MonitorModel } from '../../../../main/core/monitor/monitor.js';
+import { buildReference, type ExplanationSettings } from '../../../../main/core/monitor/reference.js';
+import { timeSeries } from '../../../../main/core/monitor/store.js';
+import { identityFeatures, makeSchema, OUTPUTS, removeDir, tempDir } from '../../../helpers/bundles.js';
+
+const HOUR = 3_600_000;
+const schema = makeSchema(identityFeatures(3), OUTPUTS.sigmoid);
+const NAMES = ['x0', 'x1', 'x2'];
+const SETTINGS = { baseline: 'schema', target: 'approved' } as const;
+
+/** Attribution rows whose mass is spread over the features by `weights`, with some row-to-row variety. */
+const population = (n: number, weights: number[], seed = 1) =>
+  Array.from({ length: n }, (_, i) =>
+    weights.map((w, f) => w * (1 + 0.5 * Math.sin(seed + i * 1.7 + f * 2.3))),
+  );
+
+const reference = buildReference({
+  attributions: population(2000, [3, 1, 0.5]),
+  features: NAMES,
+  data: 'synthetic',
+  explainer: {
+    explainer_version: '1.0.0',
+    method: 'gausslegendre',
+    n_steps: 50,
+    baseline: 'schema',
+    target: 'approved',
+    backend: 'cpu',
+  },
+});
+
+const MODEL: MonitorModel = { id: 'tiny', version: '1.0.0', sha256: 'a'.repeat(64), schema, reference };
+
+/** A deterministic explainer on the raw values: a_f = w_f · x_f. */
+const W = [3, 1, 0.5];
+const linear = (applicants: RawApplicant[]) =>
+  applicants.map((a) => NAMES.map((n, f) => W[f]! * Number(a[n] ?? 0)));
+
+function fakeClock(start = Date.UTC(2025, 0, 1, 9, 20, 0)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms), set: (ms: number) => (t = ms) };
+}
+
+const tile = (s: MonitoringSnapshot, id: TileId) => s.tiles.find((t) => t.id === id)!;
+
+describe('thresholds', () => {
+  it('colour a value ok, amber or red, strictly beyond each limit', () => {
+    const p99 = DEFAULT_THRESHOLDS.latency_p99;
+    expect([30, 50, 50.1, 200, 201].map((v) => tileStatus(v, p99))).toEqual([
+      'ok',
+      'ok',
+      'amber',
+      'amber',
+      'red',
+    ]);
+    expect(tileStatus(null, p99)).toBe('unknown');
+  });
+
+  it('make any repeat-determinism difference red, with no amber step', () => {
+    const t = DEFAULT_THRESHOLDS.repeat_determinism;
+    expect([0, 1e-300, 1].map((v) => tileStatus(v, t))).toEqual(['ok', 'red', 'red']);
+  });
+
+  it('treat a low cache hit rate as amber, never red', () => {
+    const t = DEFAULT_THRESHOLDS.cache_hit_rate;
+    expect([0, 0.05, 0.1, 0.8].map((v) => tileStatus(v, t))).toEqual(['amber', 'amber', 'ok', 'ok']);
+  });
+
+  it('put the drift limits at JS 0.05 / 0.1 and PSI 0.1 / 0.25', () => {
+    expect([0.04, 0.06, 0.11].map((v) => tileStatus(v, DEFAULT_THRESHOLDS.drift_js))).toEqual([
+      'ok',
+      'amber',
+      'red',
+    ]);
+    expect([0.09, 0.2, 0.3].map((v) => tileStatus(v, DEFAULT_THRESHOLDS.drift_psi_max))).toEqual([
+      'ok',
+      'amber',
+      'red',
+    ]);
+  });
+
+  it('summarise to the worst status', () => {
+    expect(worstStatus(['ok', 'unknown', 'amber'])).toBe('amber');
+    expect(worstStatus(['unknown', 'unknown'])).toBe('unknown');
+    expect(worstStatus(['ok', 'red', 'amber'])).toBe('red');
+  });
+});
+
+describe('the monitor’s snapshot', () => {
+  it('of an idle service has no numbers to judge: every tile unknown', () => {
+    const s = new Monitor(MODEL, { now: fakeClock().now }).snapshot();
+    expect(s.status).toBe('unknown');
+    expect(s.tiles.map((t) => t.status)).toEqual(new Array(6).fill('unknown'));
+    expect(s.drift.state).toBe('insufficient_data');
+    expect(s.windows.map((w) => w.window_s)).toEqual([60, 300, 3600]);
+    expect(s.model).toEqual({ id: 'tiny', version: '1.0.0', sha256: 'a'.repeat(64) });
+  });
+
+  it('turns the latency tile amber above 50 ms and red above 200 ms at p99', () => {
+    const clock = fakeClock();
+    const m = new Monitor(MODEL, { now: clock.now });
+    m.recordExplain({ latencyMs: 10, cacheLevel: 'miss', count: 100 });
+    expect(tile(m.snapshot(), 'latency_p99').status).toBe('ok');
+    m.recordExplain({ latencyMs: 120, cacheLevel: 'miss', count: 5 });
+    expect(tile(m.snapshot(), 'latency_p99').status).toBe('amber');
+    m.recordExplain({ latencyMs: 900, cacheLevel: 'miss', count: 5 });
+    const s = m.snapshot();
+    expect(tile(s, 'latency_p99').status).toBe('red');
+    expect(s.status).toBe('red');
+    // Five minutes later the slow answers have left the tile window.
+    clock.advance(6 * 60_000);
+    m.recordExplain({ latencyMs: 10, cacheLevel: 'memory', count: 10 });
+    expect(tile(m.snapshot(), 'latency_p99').status).toBe('ok');
+    expect(tile(m.snapshot(), 'cache_hit_rate').value).toBe(1);
+  });
+
+  it('reports drift once enough comparable explanations came in, and turns red for a shifted population', () => {
+    const m = new Monitor(MODEL, { now: fakeClock().now, driftMinRows: 200 });
+    const record = (rows: number[][], settings: ExplanationSettings = SETTINGS) =>
+      m.recordExplain({
+        latencyMs: 5,
+        cacheLevel: 'miss',
+        count: rows.length,
+        computed: { attributions: rows, settings },
+      });
+
+    record(population(150, [3, 1, 0.5], 5));
+    expect(m.snapshot().drift.state).toBe('insufficient_data');
+    record(population(150, [3, 1, 0.5], 9));
+    let s = m.snapshot();
+    expect(s.drift.state).toBe('computed');
+    expect(s.drift.rows).toBe(300);
+    expect(tile(s, 'drift_js').status).toBe('ok');
+    expect(tile(s, 'drift_psi_max').status).toBe('ok');
+
+    // Explanations against another baseline, or of a layer, are not comparable: they do not count.
+    record(population(500, [0.1, 0.1, 5], 3), { baseline: 'zeros', target: 'approved' });
+    record(population(500, [0.1, 0.1, 5], 3), { baseline: 'schema', target: 'approved', layer: 'dense' });
+    expect(m.snapshot().drift.rows).toBe(300);
+
+    record(population(1000, [0.5, 1, 3], 3));
+    s = m.snapshot();
+    expect(s.drift.rows).toBe(1000);
+    expect(tile(s, 'drift_js').status).toBe('red');
+    expect(tile(s, 'drift_psi_max').status).toBe('red');
+    expect(s.drift.features.find((f) => f.feature === 'x2')!.status).toBe('red');
+  });
+
+  it('says so when the bundle has no reference, and still shows the recent shares', () => {
+    const m = new Monitor({ ...MODEL, reference: null }, { now: fakeClock().now, driftMinRows: 10 });
+    m.recordExplain({
+      latencyMs: 5,
+      cacheLevel: 'miss',
+      count: 50,
+      computed: { attributions: population(50, [1, 1, 2]), settings: SETTINGS },
+    });
+    const s = m.snapshot();
+    expect(s.drift.state).toBe('no_reference');
+    expect(tile(s, 'drift_js').status).toBe('unknown');
+    expect(s.drift.features[2]!.share_recent!).toBeCloseTo(0.5, 1);
+  });
+
+  it('drops drift rows and stability results when the model changes', async () => {
+    const m = new Monitor(MODEL, { now: fakeClock().now, driftMinRows: 10 });
+    m.recordExplain({
+      latencyMs: 5,
+      cacheLevel: 'miss',
+      computed: {
+        attributions: linear([{ x0: 1, x1: 2, x2: 3 }]),
+        settings: SETTINGS,
+        applicants: [{ x0: 1, x1: 2, x2: 3 }],
+      },
+    });
+    await m.runStability(linear);
+    expect(m.snapshot().stability.computed_at).not.toBeNull();
+    m.setModel({ ...MODEL, sha256: 'b'.repeat(64) });
+    const s = m.snapshot();
+    expect(s.drift.rows).toBe(0);
+    expect(s.stability.computed_at).toBeNull();
+    expect(s.model.sha256).toBe('b'.repeat(64));
+    expect(s.windows[0]!.count).toBe(1);
+  });
+});
+
+describe('stability runs', () => {
+  const applicants = [
+    { x0: 1, x1: 2, x2: 3 },
+    { x0: 0.5, x1: -1, x2: 4 },
+    { x0: -2, x1: 0.3, x2: 1 },
+  ];
+  const served = (m: Monitor<string>, options?: string) =>
+    m.recordExplain({
+      latencyMs: 5,
+      cacheLevel: 'miss',
+      count: applicants.length,
+      computed: {
+        attributions: linear(applicants),
+        settings: SETTINGS,
+        applicants,
+        ...(options ? { options } : {}),
+      },
+    });
+
+  it('find a deterministic explainer exactly repeatable, measure its sensitivity, then forget the applicants', async () => {
+    const clock = fakeClock();
+    const m = new Monitor<string>(MODEL, { now: clock.now });
+    served(m);
+    expect(m.pendingStabilitySamples).toBe(3);
+    const result = await m.runStability(linear);
+    expect(result).not.toBeNull();
+    expect(result!.samples).toBe(3);
+    expect(result!.repeat_max_abs_delta).toBe(0);
+    expect(result!.sensitivity.max!).toBeGreaterThan(0);
+    expect(result!.sensitivity.max!).toBeLessThan(0.15);
+    expect(m.pendingStabilitySamples).toBe(0);
+    const s = m.snapshot();
+    expect(tile(s, 'repeat_determinism').status).toBe('ok');
+    expect(tile(s, 'sensitivity_max').status).toBe('ok');
+    expect(s.stability.computed_at).toBe(new Date(clock.now()).toISOString());
+    // Nothing left to check: the last result stands.
+    expect(await m.runStability(linear)).toBeNull();
+    expect(m.snapshot().stability).toEqual(s.stability);
+  });
+
+  it('turn repeat-determinism red when a recomputation differs in the last bit', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    served(m);
+    const drifting = (a: RawApplicant[]) => linear(a).map((row) => row.map((v) => v * (1 + Number.EPSILON)));
+    await m.runStability(drifting);
+    const s = m.snapshot();
+    expect(tile(s, 'repeat_determinism').value!).toBeGreaterThan(0);
+    expect(tile(s, 'repeat_determinism').status).toBe('red');
+    expect(s.status).toBe('red');
+  });
+
+  it('re-explain each applicant with the options it was served with', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    served(m, 'steps=50');
+    served(m, 'steps=100');
+    const seen = new Set<string | undefined>();
+    await m.runStability((a, options) => {
+      seen.add(options);
+      return linear(a);
+    });
+    expect([...seen].sort()).toEqual(['steps=100', 'steps=50']);
+  });
+
+  it('keep only the newest applicants, never more than the capacity', () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now, stabilitySamples: 4 });
+    served(m);
+    served(m);
+    expect(m.pendingStabilitySamples).toBe(4);
+  });
+
+  it('are discarded when the model changes during the run', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    served(m);
+    const result = await m.runStability((a) => {
+      m.setModel({ ...MODEL, sha256: 'c'.repeat(64) });
+      return linear(a);
+    });
+    expect(result).toBeNull();
+    expect(m.snapshot().stability.computed_at).toBeNull();
+  });
+
+  it('run when due: at most once per interval', async () => {
+    const clock = fakeClock();
+    const m = new Monitor<string>(MODEL, { now: clock.now, stabilityEveryMs: 15 * 60_000 });
+    served(m);
+    expect(await m.runStabilityIfDue(linear)).not.toBeNull();
+    served(m);
+    clock.advance(5 * 60_000);
+    expect(await m.runStabilityIfDue(linear)).toBeNull();
+    clock.advance(11 * 60_000);
+    expect(await m.runStabilityIfDue(linear)).not.toBeNull();
+  });
+});
+
+describe('hourly snapshots in SQLite', () => {
+  let dataDir: string;
+  let db: WritableDb;
+  const migrations = [...MIGRATIONS.filter((m) => m.version !== migration005.version), migration005];
+
+  beforeEach(() => {
+    dataDir = tempDir('branchlens-monitor-');
+    db = openWritable(dataDir, migrations);
+  });
+  afterEach(() => {
+    db.close();
+    removeDir(dataDir);
+  });
+
+  it('are stored on the hour and come back from timeSeries, oldest first', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 20));
+    const m = new Monitor(MODEL, { now: clock.now });
+    m.recordExplain({ latencyMs: 12, cacheLevel: 'miss', count: 3 });
+    expect(m.persistIfDue(db)).toBeNull();
+    clock.set(Date.UTC(2025, 0, 1, 9, 59));
+    expect(m.persistIfDue(db)).toBeNull();
+    clock.set(Date.UTC(2025, 0, 1, 10, 0, 30));
+    const first = m.persistIfDue(db);
+    expect(first).not.toBeNull();
+    expect(first!.windows.at(-1)!.count).toBe(3);
+    clock.set(Date.UTC(2025, 0, 1, 10, 45));
+    expect(m.persistIfDue(db)).toBeNull();
+    for (const hour of [11, 12, 13]) {
+      clock.set(Date.UTC(2025, 0, 1, hour, 1));
+      m.recordExplain({ latencyMs: hour, cacheLevel: 'disk' });
+      expect(m.persistIfDue(db)).not.toBeNull();
+    }
+    const series = timeSeries(db);
+    expect(series.map((s) => s.taken_at)).toEqual([
+      '2025-01-01T10:00:30.000Z',
+      '2025-01-01T11:01:00.000Z',
+      '2025-01-01T12:01:00.000Z',
+      '2025-01-01T13:01:00.000Z',
+    ]);
+    expect(series[0]).toEqual(first);
+    const range = timeSeries(db, {
+      from: new Date(Date.UTC(2025, 0, 1, 11)),
+      to: new Date(Date.UTC(2025, 0, 1, 12, 30)),
+    });
+    expect(range.map((s) => s.taken_at)).toEqual(['2025-01-01T11:01:00.000Z', '2025-01-01T12:01:00.000Z']);
+    expect(timeSeries(db, { limit: 2 }).map((s) => s.taken_at)).toEqual([
+      '2025-01-01T12:01:00.000Z',
+      '2025-01-01T13:01:00.000Z',
+    ]);
+  });
+
+  it('are not stored twice in one hour across a restart', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 50));
+    new Monitor(MODEL, { now: clock.now }).persist(db);
+    clock.set(Date.UTC(2025, 0, 1, 9, 55));
+    const restarted = new Monitor(MODEL, { now: clock.now });
+    expect(restarted.persistIfDue(db)).toBeNull();
+    clock.set(Date.UTC(2025, 0, 1, 10, 0, 5));
+    expect(restarted.persistIfDue(db)).not.toBeNull();
+    expect(timeSeries(db)).toHaveLength(2);
+  });
+
+  it('are pruned after the retention period', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 0, 0));
+    const m = new Monitor(MODEL, { now: clock.now, retentionMs: 48 * HOUR });
+    for (let h = 0; h < 100; h++) {
+      clock.advance(HOUR);
+      m.persistIfDue(db);
+    }
+    const series = timeSeries(db);
+    expect(series.length).toBeLessThanOrEqual(49);
+    expect(series.length).toBeGreaterThanOrEqual(48);
+    expect(Date.parse(series[0]!.taken_at)).toBeGreaterThanOrEqual(clock.now() - 48 * HOUR);
+  });
+
+  it('leave out stored rows that no longer match the snapshot schema', () => {
+    const clock = fakeClock();
+    new Monitor(MODEL, { now: clock.now }).persist(db);
+    db.prepare('INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (?, ?, ?)').run(
+      clock.now() + 1,
+      'a'.repeat(64),
+      JSON.stringify({ snapshot_version: 0 }),
+    );
+    expect(timeSeries(db)).toHaveLength(1);
+  });
+
+  it('refuse a snapshot that is not JSON at the database level', () => {
+    expect(() =>
+      db
+        .prepare('INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (1, ?, ?)')
+        .run('x', '{'),
+    ).toThrow(/CHECK constraint/);
+  });
+});

@@ -1,0 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attributionReferenceSchema, type AttributionReference } from '../../../../shared/monitoring.js';
+import { BundleError, readBundle } from '../../../../main/core/bundle/load.js';
+import { sealBundle, type ManifestFields } from '../../../../main/core/bundle/write.js';
+import {
+  buildReference,
+  comparableToReference,
+  readReference,
+} from '../../../../main/core/monitor/reference.js';
+import { computeReference } from '../../../../scripts/lib/reference.js';
+import { readCreditData } from '../../../../scripts/lib/credit-data.js';
+import { mulberry32, stratifiedSplit } from '../../../../scripts/lib/random.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../../../scripts/train-demo.js';
+import { linearBundle, removeDir, tempDir } from '../../../helpers/bundles.js';
+
+const DEMO = fileURLToPath(new URL('../../../../assets/models/credit-demo', import.meta.url));
+
+describe('the demo bundle’s reference.json', () => {
+  const bundle = readBundle(DEMO);
+  const reference = readReference(bundle)!;
+
+  it('is listed in the manifest, valid, and in schema feature order', () => {
+    expect(bundle.manifest.files['reference.json']).toMatch(/^[0-9a-f]{64}$/);
+    expect(reference.features.map((f) => f.name)).toEqual(bundle.schema.features.map((f) => f.name));
+    expect(reference.rows).toBe(bundle.manifest.training_data.rows);
+    expect(reference.explainer).toMatchObject({
+      method: 'gausslegendre',
+      n_steps: 50,
+      baseline: 'schema',
+      target: 'good',
+    });
+  });
+
+  it('has shares summing to 1 and, per feature, bin proportions summing to 1', () => {
+    expect(reference.features.reduce((a, f) => a + f.share, 0)).toBeCloseTo(1, 5);
+    for (const f of reference.features) {
+      expect(
+        f.proportions.reduce((a, p) => a + p, 0),
+        f.name,
+      ).toBeCloseTo(1, 5);
+      expect(f.proportions.length, f.name).toBe(f.edges.length + 1);
+    }
+  });
+
+  it('is what the engine gives for the training split (cpu backend), number for number', async () => {
+    const data = readCreditData();
+    const { seed, testFraction } = DEFAULT_TRAIN_OPTIONS;
+    const split = stratifiedSplit(data.labels, testFraction, mulberry32(seed));
+    const again = await computeReference(
+      DEMO,
+      split.train.map((i) => data.applicants[i]!),
+      `training split (${split.train.length} rows)`,
+      'cpu',
+    );
+    expect(again).toEqual(reference);
+  });
+});
+
+describe('reading a reference with its bundle', () => {
+  let dir: string;
+  let manifest: ManifestFields;
+  const sample: AttributionReference = buildReference({
+    attributions: Array.from({ length: 50 }, (_, i) => [Math.sin(i), Math.cos(i), 0.1 * i, 1]),
+    features: ['x0', 'x1', 'x2', 'x3'],
+    data: 'synthetic',
+    explainer: {
+      explainer_version: '1.0.0',
+      method: 'gausslegendre',
+      n_steps: 50,
+      baseline: 'schema',
+      target: 'approved',
+      backend: 'cpu',
+    },
+  });
+
+  beforeAll(async () => {
+    dir = await linearBundle(tempDir(), 'sigmoid');
+    const { files: _files, ...fields } = JSON.parse(
+      readFileSync(join(dir, 'manifest.json'), 'utf8'),
+    ) as ManifestFields & {
+      files: unknown;
+    };
+    manifest = fields;
+  });
+  afterAll(() => removeDir(dir));
+
+  const withReference = (value: unknown) => {
+    writeFileSync(join(dir, 'reference.json'), JSON.stringify(value, null, 2) + '\n');
+    sealBundle(dir, manifest);
+    return readBundle(dir);
+  };
+
+  it('gives null for a bundle that ships none', () => {
+    expect(readReference(readBundle(dir))).toBeNull();
+  });
+
+  it('gives the reference when it is listed and valid', () => {
+    expect(attributionReferenceSchema.safeParse(sample).success).toBe(true);
+    expect(readReference(withReference(sample))).toEqual(sample);
+  });
+
+  it('refuses the bundle, naming the field, when the reference is not valid', () => {
+    const bad = {
+      ...sample,
+      features: sample.features.map((f, i) => (i === 2 ? { ...f, proportions: [1] } : f)),
+    };
+    const error = (() => {
+      try {
+        readReference(withReference(bad));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(BundleError);
+    expect((error as BundleError).problems[0]!.field).toBe('reference.json: features.2.proportions');
+  });
+
+  it('refuses a reference made for other features', () => {
+    const other = { ...sample, features: [...sample.features].reverse() };
+    expect(() => readReference(withReference(other))).toThrow(/must list the schema's features in order/);
+  });
+});
+
+describe('comparing explanations with the reference', () => {
+  const reference = { explainer: { baseline: 'schema', target: 'good' } } as AttributionReference;
+
+  it('needs the schema baseline, the same class and raw-feature attributions', () => {
+    expect(comparableToReference(reference, { baseline: 'schema', target: 'good' })).toBe(true);
+    expect(comparableToReference(reference, { baseline: 'schema', target: 'good', layer: null })).toBe(true);
+    expect(comparableToReference(reference, { baseline: 'zeros', target: 'good' })).toBe(false);
+    expect(comparableToReference(reference, { baseline: 'schema', target: 'bad' })).toBe(false);
+    expect(comparableToReference(reference, { baseline: 'schema', target: 'good', layer: 'hidden_1' })).toBe(
+      false,
+    );
+  });
+});
