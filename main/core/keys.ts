@@ -22,7 +22,15 @@ export function fileSecretStore(dataDir: string): SecretStore {
   return {
     read(name) {
       const p = join(dir, name);
-      return existsSync(p) ? readFileSync(p) : undefined;
+      if (existsSync(p)) return readFileSync(p);
+      // The desktop app keeps its keys encrypted by the OS keyring (<name>.enc). Making a fresh plain key here
+      // would silently fork the installation's identity (watermarks and signatures no longer verifying).
+      if (existsSync(`${p}.enc`)) {
+        throw new Error(
+          `the ${name} key of ${dataDir} is encrypted by the desktop app's OS keyring; open this data folder with the BranchLens app, or point --data elsewhere`,
+        );
+      }
+      return undefined;
     },
     write(name, bytes) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
