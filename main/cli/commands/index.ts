@@ -4,6 +4,7 @@ import { AUDIT_COMMANDS } from './audit.js';
 import { demoCommand } from './demo.js';
 import { explainCommand } from './explain.js';
 import { MODEL_COMMANDS } from './models.js';
+import { serveCommand } from './serve.js';
 import { verifyCommand } from './verify.js';
 
 export const COMMANDS: Command[] = [
@@ -12,4 +13,5 @@ export const COMMANDS: Command[] = [
   ...MODEL_COMMANDS,
   demoCommand,
   ...AUDIT_COMMANDS,
+  serveCommand,
 ];

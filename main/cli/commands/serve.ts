@@ -1,0 +1,106 @@
+// `branchlens serve`: the HTTP server (Seldon v1 protocol, the app's API, metrics, the UI) until SIGINT/SIGTERM.
+import { availableParallelism } from 'node:os';
+import { InputError } from '../../../shared/problems.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
+import type { RunningServer } from '../../server/start.js';
+import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
+import { parseBackend } from './explain.js';
+
+const OPTIONS = {
+  ...DATA_OPTION,
+  host: { type: 'string' },
+  port: { type: 'string' },
+  workers: { type: 'string' },
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  'token-required': { type: 'boolean' },
+  'body-limit': { type: 'string' },
+} as const;
+
+export const USAGE =
+  'branchlens serve [--host H] [--port P] [--data DIR] [--workers N] [--backend tensorflow|wasm|cpu] ' +
+  '[--model DIR] [--token-required] [--body-limit BYTES]';
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+function announce(server: RunningServer, io: CliIo): void {
+  if (server.tokenCreated) {
+    io.stderr.write(
+      `API token (shown this once; kept in ${server.tokenFile ?? 'the key store'}):\n  ${server.token}\n` +
+        'Send it as "Authorization: Bearer <token>".\n',
+    );
+  } else if (server.token) {
+    io.stderr.write(
+      `Requests need the API token in ${server.tokenFile ?? 'the key store'} ("Authorization: Bearer <token>").\n`,
+    );
+  }
+  const { model, backend } = server.service;
+  io.stdout.write(`BranchLens serving ${server.url} (model ${model.id}@${model.version}, ${backend})\n`);
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve the HTTP API (Seldon v1 protocol, the app API, /metrics) and the UI; Ctrl-C stops it.',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, OPTIONS);
+    const port = intFlag('port', values.port, DEFAULT_PORT, 0);
+    if (port > 65535) {
+      throw new InputError([
+        { field: '--port', code: 'out_of_range', message: `must be ≤ 65535, got ${port}` },
+      ]);
+    }
+    const host = values.host ?? DEFAULT_HOST;
+    if (host.trim() === '') throw new InputError([{ field: '--host', code: 'invalid', message: 'is empty' }]);
+    const backend = parseBackend(values.backend);
+    // Loaded here, so that the other commands do not load the HTTP stack.
+    const { startServer } = await import('../../server/start.js');
+    let server: RunningServer;
+    try {
+      server = await startServer({
+        dataDir: dataDirFrom(values, io),
+        host,
+        port,
+        workers: intFlag('workers', values.workers, availableParallelism(), 1),
+        bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024),
+        tokenRequired: values['token-required'] ?? false,
+        ...(backend ? { backend } : {}),
+        ...(values.model !== undefined ? { modelDir: values.model } : {}),
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = {
+        EADDRINUSE: 'is in use',
+        EADDRNOTAVAIL: 'is not an address of this machine',
+        ENOTFOUND: 'names no known host',
+        EACCES: 'is not allowed',
+      };
+      if (code !== undefined && code in why) {
+        throw new InputError([
+          {
+            field: code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? '--host' : '--port',
+            code: 'invalid',
+            message: `${host}:${port} ${why[code as keyof typeof why]}`,
+          },
+        ]);
+      }
+      throw e;
+    }
+    announce(server, io);
+    const received = await untilSignal();
+    io.stderr.write(`${received}: closing…\n`);
+    await server.close();
+    return 0;
+  },
+};

@@ -1,0 +1,140 @@
+// The HTTP transport as a Fastify app over the service façade: JSON bodies only (parsed by ./body.ts), zod
+// schemas for validation, one error mapping for every failure, auth, security headers and request metrics.
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import { isApiMethod } from '../core/api.js';
+import type { BranchLensService } from '../core/service.js';
+import { bearerMatches, isLoopbackHostHeader } from './auth.js';
+import { parseJsonBody } from './body.js';
+import { httpErrorResult, sendError } from './errors.js';
+import { SECURITY_HEADERS } from './headers.js';
+import type { ServerMetrics } from './metrics.js';
+import { registerAppApi } from './routes/app-api.js';
+import { registerRenderer } from './routes/renderer.js';
+import { registerSeldon } from './routes/seldon.js';
+import { zodValidatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without the API token (health probes, the UI's static files). */
+    public?: boolean;
+  }
+}
+
+export interface AppOptions {
+  /** Largest request body in bytes. */
+  bodyLimit: number;
+  /** The bearer token every non-public request must carry; null: a loopback server, local clients only. */
+  token: string | null;
+  /** The built UI (index.html and assets). */
+  rendererDir: string;
+  logger: FastifyServerOptions['logger'];
+}
+
+/** The metrics label of a request's route: the route's pattern, or the contract method for /api/app. */
+function routeLabel(request: FastifyRequest): string {
+  const url = request.routeOptions.url;
+  if (!url || request.is404) return 'unmatched';
+  if (url === '/api/app/:method') {
+    const method = (request.params as { method?: string }).method ?? '';
+    return isApiMethod(method) ? `/api/app/${method}` : url;
+  }
+  return url;
+}
+
+function isPublic(request: FastifyRequest): boolean {
+  if (request.routeOptions.config.public === true) return true;
+  // Unknown paths: a GET may be one of the UI's routes (answered with its index.html or a JSON 404).
+  return request.is404 && (request.method === 'GET' || request.method === 'HEAD');
+}
+
+export async function buildApp(
+  service: BranchLensService,
+  metrics: ServerMetrics,
+  opts: AppOptions,
+): Promise<FastifyInstance> {
+  const { bodyLimit, token } = opts;
+  const app = Fastify({
+    bodyLimit,
+    logger: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    frameworkErrors: (error, request, reply) => {
+      void sendError(reply, httpErrorResult(error, request, bodyLimit));
+    },
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+
+  // JSON is the only body the server reads: any other content type is answered 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const result = httpErrorResult(error, request, bodyLimit);
+    if (result.body.error === 'internal') request.log.error({ err: error }, 'internal error');
+    return sendError(reply, result);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (token !== null) {
+      if (isPublic(request) || bearerMatches(request.headers.authorization, token)) return;
+      reply.header('www-authenticate', 'Bearer realm="BranchLens"');
+      return sendError(reply, {
+        ok: false,
+        status: 401,
+        body: {
+          error: 'unauthorized',
+          message:
+            'this server needs its API token: send "Authorization: Bearer <token>" (see docs/http-api.md)',
+        },
+      });
+    }
+    // Without a token only local clients may call, and a web page must not pass for one via DNS rebinding.
+    if (!isLoopbackHostHeader(request.headers.host)) {
+      return sendError(reply, {
+        ok: false,
+        status: 403,
+        body: {
+          error: 'unauthorized',
+          message: `this server answers local clients only; the Host header must name this machine (got ${JSON.stringify(request.headers.host ?? '')})`,
+        },
+      });
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    if (!request.routeOptions.config.public || request.routeOptions.url?.startsWith('/health/'))
+      reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, routeLabel(request), reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.get('/health/ping', { config: { public: true } }, async (_request, reply) =>
+    reply.type('text/plain; charset=utf-8').send('pong'),
+  );
+  app.get('/health/status', { config: { public: true } }, async (_request, reply) => {
+    const health = service.health();
+    return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+
+  registerSeldon(app, service);
+  registerAppApi(app, service);
+  await registerRenderer(app, opts.rendererDir);
+  return app;
+}

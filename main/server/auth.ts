@@ -1,0 +1,56 @@
+// Who may call the server: loopback binds answer local clients only; any other bind (or --token-required)
+// demands the installation's API token as a bearer token, generated on first use and kept 0600 in the data dir.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { SecretStore } from '../core/keys.js';
+
+export const API_TOKEN_NAME = 'api-token';
+
+/** True when `host` can only be reached from this machine: 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const v4 = h.startsWith('::ffff:') && isIP(h.slice(7)) === 4 ? h.slice(7) : h;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  if (isIP(h) === 6) return new URL(`http://[${h}]/`).hostname === '[::1]';
+  return false;
+}
+
+/**
+ * True when a request's Host header names this machine. A loopback server without a token answers only such
+ * requests, so that a web page cannot reach it through a DNS name rebound to 127.0.0.1.
+ */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  const host = hostOfHeader(header).toLowerCase();
+  return host.endsWith('.localhost') || (host !== '' && isLoopbackHost(host));
+}
+
+/** The host name of a Host header (`name:port`, `[v6]:port`), without the port. */
+export function hostOfHeader(header: string | undefined): string {
+  if (!header) return '';
+  if (header.startsWith('[')) return header.slice(1, header.indexOf(']'));
+  const colon = header.lastIndexOf(':');
+  return colon === -1 ? header : header.slice(0, colon);
+}
+
+/** The API token: read from the store, or generated and stored (`created` is then true: show it once). */
+export function loadOrCreateApiToken(store: SecretStore): { token: string; created: boolean } {
+  const existing = store.read(API_TOKEN_NAME)?.toString('utf8').trim();
+  if (existing) return { token: existing, created: false };
+  store.write(API_TOKEN_NAME, Buffer.from(randomBytes(32).toString('base64url')));
+  // Another process may have written first: whatever is stored now is the token.
+  const token = store.read(API_TOKEN_NAME)!.toString('utf8').trim();
+  return { token, created: true };
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** Checks an Authorization header against the token in constant time (hashes make the lengths equal). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  // Compare something even without a header, so a missing header takes as long as a wrong one.
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
+}

@@ -1,0 +1,5 @@
+// The server's defaults, apart from the server itself so that the CLI can show them without loading Fastify.
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8080;
+/** 1 MiB: a batch of 1000 applicants fits. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;

@@ -1,0 +1,76 @@
+// Every failure the server can answer, as the contract's ApiErrorBody: bad input of any kind (the service's
+// problems, Fastify's own body, content-type and size checks) is a 4xx naming the field; busy is 503 with
+// Retry-After; anything else is a generic 500 whose details go to the log only.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiErrorBody } from '../../shared/contract.js';
+import type { Problem } from '../../shared/problems.js';
+import { errorResult, type ApiResult } from '../core/api.js';
+
+export type ErrorResult = Extract<ApiResult, { ok: false }>;
+
+function invalid(status: number, problem: Problem): ErrorResult {
+  return {
+    ok: false,
+    status,
+    body: { error: 'invalid_request', message: `${problem.field}: ${problem.message}`, problems: [problem] },
+  };
+}
+
+/** Fastify's own request errors (before a handler runs) as 4xx with a problem naming what was wrong. */
+function fastifyRequestError(
+  e: FastifyError,
+  request: FastifyRequest,
+  bodyLimit: number,
+): ErrorResult | null {
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return invalid(413, {
+        field: 'body',
+        code: 'out_of_range',
+        message: `is larger than the limit of ${bodyLimit} bytes (send fewer applicants per request)`,
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return invalid(415, {
+        field: 'content-type',
+        code: 'invalid',
+        message: `must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '')}`,
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return invalid(400, { field: 'body', code: 'missing', message: 'is empty: send a JSON document' });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return invalid(400, { field: 'body', code: 'invalid', message: 'is not valid JSON' });
+    case 'FST_ERR_BAD_URL':
+      return invalid(400, {
+        field: 'url',
+        code: 'invalid',
+        message: 'is not a valid URL (bad percent-encoding)',
+      });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalid(400, {
+        field: 'content-length',
+        code: 'invalid',
+        message: 'does not match the length of the body',
+      });
+  }
+  const status = e.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return invalid(status, { field: 'request', code: 'invalid', message: e.message });
+  }
+  return null;
+}
+
+/** The answer to any error thrown while handling `request`. */
+export function httpErrorResult(e: unknown, request: FastifyRequest, bodyLimit: number): ErrorResult {
+  const result = errorResult(e);
+  if (result.status !== 500) return result;
+  return (e instanceof Error && fastifyRequestError(e as FastifyError, request, bodyLimit)) || result;
+}
+
+export function sendError(reply: FastifyReply, result: ErrorResult): FastifyReply {
+  if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
+  return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+}
+
+export function errorBody(error: 'not_found' | 'unauthorized', message: string): ApiErrorBody {
+  return { error, message };
+}

@@ -1,0 +1,70 @@
+// The app's own API, as the renderer calls it: POST /api/app/<method> runs the contract's dispatch table
+// (shared/contract.ts validates every request), and GET /api/app/auditExport streams an export as a download.
+import { PassThrough } from 'node:stream';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AUDIT_EXPORT_FORMATS } from '../../../shared/contract.js';
+import { apiHandlers, dispatch, errorResult } from '../../core/api.js';
+import type { BranchLensService } from '../../core/service.js';
+import { sendError } from '../errors.js';
+
+type Handlers = ReturnType<typeof apiHandlers>;
+
+/** The handlers, each logging an internal failure before dispatch turns it into a generic 500. */
+function logged(handlers: Handlers, log: FastifyBaseLogger): Handlers {
+  const wrap = ([method, handler]: [string, (req: unknown) => Promise<unknown>]) => [
+    method,
+    async (req: unknown) => {
+      try {
+        return await handler(req);
+      } catch (e) {
+        if (errorResult(e).status === 500) log.error({ err: e, method }, `API method ${method} failed`);
+        throw e;
+      }
+    },
+  ];
+  return Object.fromEntries(
+    Object.entries(handlers as Record<string, (req: unknown) => Promise<unknown>>).map(wrap),
+  ) as Handlers;
+}
+
+const EXPORT_TYPES = { jsonl: 'application/x-ndjson', csv: 'text/csv', 'es-bulk': 'application/x-ndjson' };
+const EXPORT_EXT = { jsonl: 'jsonl', csv: 'csv', 'es-bulk': 'ndjson' };
+
+const auditExportQuery = z
+  .object({
+    format: z.enum(AUDIT_EXPORT_FORMATS),
+    since: z.iso.datetime({ offset: true }).optional(),
+    gzip: z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => v === 'true' || v === '1'),
+  })
+  .strict();
+
+export function registerAppApi(app: FastifyInstance, service: BranchLensService): void {
+  const handlers = logged(apiHandlers(service), app.log);
+
+  app.post<{ Params: { method: string } }>('/api/app/:method', async (request, reply) => {
+    const result = await dispatch(handlers, request.params.method, request.body);
+    return result.ok ? reply.send(result.body) : sendError(reply, result);
+  });
+
+  app.get('/api/app/auditExport', { schema: { querystring: auditExportQuery } }, async (request, reply) => {
+    const { format, since, gzip } = request.query as z.output<typeof auditExportQuery>;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const filename = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}${gzip ? '.gz' : ''}`;
+    const out = new PassThrough();
+    service.auditExport({ format, gzip, out, ...(since ? { since: new Date(since) } : {}) }).then(
+      () => out.end(),
+      (e: unknown) => {
+        request.log.error({ err: e }, 'audit export failed');
+        out.destroy(e as Error);
+      },
+    );
+    return reply
+      .type(gzip ? 'application/gzip' : `${EXPORT_TYPES[format]}; charset=utf-8`)
+      .header('content-disposition', `attachment; filename="${filename}"`)
+      .send(out);
+  });
+}

@@ -1,0 +1,191 @@
+// Seldon Core's v1 protocol on top of the service: requests carry applicants as {data: {names, ndarray}},
+// {jsonData: applicant | {applicants: [...]}} or a bare list of applicant objects; predictions come back as a
+// SeldonMessage {data: {names, ndarray}, meta}. Pure functions of the request and the model's schema.
+import { z } from 'zod';
+import type { BundleSchema, OutputSpec } from '../../shared/bundle.js';
+import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
+import { InputError, isInputError, type Problem } from '../../shared/problems.js';
+
+const applicant = z.record(z.string(), z.unknown());
+const applicantList = z
+  .array(applicant, { error: 'must be an object of feature name → value' })
+  .min(1, 'holds no applicants')
+  .max(MAX_APPLICANTS_PER_CALL, `holds more than ${MAX_APPLICANTS_PER_CALL} applicants`);
+
+const seldonRequestMeta = z
+  .object({
+    puid: z.string().max(200).optional(),
+    tags: z.record(z.string(), z.unknown()).optional(),
+  })
+  .loose();
+
+const seldonMessage = z
+  .object({
+    data: z
+      .object({
+        names: z.array(z.string(), { error: 'must list the feature names, one per ndarray column' }),
+        ndarray: z
+          .array(z.array(z.unknown(), { error: 'must be a row: an array of values in the order of names' }), {
+            error: 'must be an array of rows',
+          })
+          .min(1, 'holds no rows')
+          .max(MAX_APPLICANTS_PER_CALL, `holds more than ${MAX_APPLICANTS_PER_CALL} rows`),
+      })
+      .strict()
+      .optional(),
+    jsonData: applicant.optional(),
+    meta: seldonRequestMeta.optional(),
+  })
+  .strict();
+
+export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'list';
+
+export interface SeldonRequest {
+  form: SeldonForm;
+  /** ndarray: the column names and the rows; other forms: the applicants. */
+  names?: string[];
+  rows?: unknown[][];
+  applicants?: Record<string, unknown>[];
+  puid?: string;
+}
+
+const ONE_OF =
+  'send {"data": {"names": [...], "ndarray": [[...]]}}, {"jsonData": {...}} or a list of applicant objects';
+
+/** The body of a Seldon request, validated for shape (names are checked against the model afterwards). */
+export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequest => {
+  const fail = (issues: readonly { path: PropertyKey[]; message: string }[], prefix: PropertyKey[] = []) => {
+    for (const i of issues)
+      ctx.addIssue({ code: 'custom', path: [...prefix, ...i.path], message: i.message });
+    return z.NEVER;
+  };
+  if (Array.isArray(body)) {
+    const list = applicantList.safeParse(body);
+    return list.success ? { form: 'list', applicants: list.data } : fail(list.error.issues);
+  }
+  if (body === null || body === undefined) return fail([{ path: [], message: `is empty: ${ONE_OF}` }]);
+  const parsed = seldonMessage.safeParse(body);
+  if (!parsed.success) return fail(parsed.error.issues);
+  const { data, jsonData, meta } = parsed.data;
+  const puid = meta?.puid !== undefined ? { puid: meta.puid } : {};
+  if ((data === undefined) === (jsonData === undefined)) {
+    return fail([{ path: [], message: `must hold exactly one of data and jsonData: ${ONE_OF}` }]);
+  }
+  if (data) return { form: 'ndarray', names: data.names, rows: data.ndarray, ...puid };
+  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && Array.isArray(jsonData!.applicants)) {
+    const list = applicantList.safeParse(jsonData!.applicants);
+    return list.success
+      ? { form: 'jsonData.applicants', applicants: list.data, ...puid }
+      : fail(list.error.issues, ['jsonData', 'applicants']);
+  }
+  return { form: 'jsonData', applicants: [jsonData!], ...puid };
+});
+
+/** The rows of an ndarray as applicants, after checking that names are exactly the model's features. */
+function rowsAsApplicants(
+  names: string[],
+  rows: unknown[][],
+  schema: BundleSchema,
+): Record<string, unknown>[] {
+  const features = schema.features.map((f) => f.name);
+  const known = new Set(features);
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  names.forEach((name, j) => {
+    if (!known.has(name)) {
+      problems.push({
+        field: `data.names[${j}]`,
+        code: 'unknown_feature',
+        message: `"${name}" is not a feature of this model (expected: ${features.join(', ')})`,
+      });
+    } else if (seen.has(name)) {
+      problems.push({ field: `data.names[${j}]`, code: 'invalid', message: `repeats "${name}"` });
+    }
+    seen.add(name);
+  });
+  const missing = features.filter((f) => !seen.has(f));
+  if (missing.length) {
+    problems.push({
+      field: 'data.names',
+      code: 'missing',
+      message: `lacks the model's features ${missing.join(', ')} (names must list every feature once)`,
+    });
+  }
+  rows.forEach((row, i) => {
+    if (row.length !== names.length) {
+      problems.push({
+        field: `data.ndarray[${i}]`,
+        code: 'invalid',
+        message: `holds ${row.length} values, but names lists ${names.length}`,
+      });
+    }
+  });
+  if (problems.length) throw new InputError(problems);
+  return rows.map((row) => Object.fromEntries(names.map((name, j) => [name, row[j]])));
+}
+
+export function seldonApplicants(req: SeldonRequest, schema: BundleSchema): Record<string, unknown>[] {
+  return req.form === 'ndarray' ? rowsAsApplicants(req.names!, req.rows!, schema) : req.applicants!;
+}
+
+/** A problem the service found in applicant i (`[i].Amount`, or `Amount` for one), named as the request did. */
+function requestField(form: SeldonForm, field: string, single: boolean): string {
+  const indexed = field.startsWith('[') ? field : single ? `[0].${field}` : `.${field}`;
+  switch (form) {
+    case 'ndarray':
+      return `data.ndarray${indexed}`;
+    case 'jsonData':
+      return field.startsWith('[') ? `jsonData${field.replace(/^\[0\]/, '')}` : `jsonData.${field}`;
+    case 'jsonData.applicants':
+      return `jsonData.applicants${indexed}`;
+    case 'list':
+      return indexed.replace(/^\./, '');
+  }
+}
+
+/** Runs `fn`, renaming the fields of any problems it reports to where they are in the Seldon request. */
+export async function namingRequestFields<T>(
+  req: SeldonRequest,
+  count: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    throw new InputError(
+      e.problems.map((p) => ({ ...p, field: requestField(req.form, p.field, count === 1) })),
+      undefined,
+    );
+  }
+}
+
+/** Column names of the predictions: a classifier's classes (a sigmoid's as [negative, positive]). */
+export function predictionNames(output: OutputSpec, width: number): string[] {
+  if (output.kind === 'sigmoid' && width === 1) return [...output.classes];
+  if (output.kind === 'softmax' && output.classes.length === width) return [...output.classes];
+  if (width === 1) return ['prediction'];
+  return Array.from({ length: width }, (_, i) => `output_${i}`);
+}
+
+/** Predictions as Seldon's ndarray: a sigmoid's P(positive) becomes [P(negative), P(positive)] (predict_proba). */
+export function predictionRows(output: OutputSpec, predictions: number[][]): number[][] {
+  if (output.kind !== 'sigmoid') return predictions;
+  return predictions.map((row) => (row.length === 1 ? [1 - row[0]!, row[0]!] : row));
+}
+
+export interface SeldonMeta {
+  puid?: string;
+  tags: Record<string, string>;
+}
+
+export function seldonMeta(
+  model: { id: string; version: string; sha256: string },
+  backend: string,
+  puid?: string,
+): SeldonMeta {
+  return {
+    ...(puid !== undefined ? { puid } : {}),
+    tags: { model_id: model.id, model_version: model.version, model_sha256: model.sha256, backend },
+  };
+}

@@ -1,0 +1,194 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearerMatches,
+  hostOfHeader,
+  isLoopbackHost,
+  isLoopbackHostHeader,
+  loadOrCreateApiToken,
+} from '../../../main/server/auth.js';
+import { fileSecretStore } from '../../../main/core/keys.js';
+import { readSample, removeDir, tempDir } from '../cli/helpers.js';
+import { call, startTestServer, type TestServer } from './helpers.js';
+
+describe('which binds need the API token', () => {
+  it.each([
+    '127.0.0.1',
+    '127.1.2.3',
+    '::1',
+    '[::1]',
+    '0:0:0:0:0:0:0:1',
+    'localhost',
+    'LOCALHOST',
+    '::ffff:127.0.0.1',
+  ])('%s is loopback: no token', (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+  });
+
+  it.each([
+    '0.0.0.0',
+    '::',
+    '192.168.1.20',
+    '10.0.0.5',
+    '::ffff:192.168.1.20',
+    'fe80::1',
+    'branch-pc',
+    'evil.localhost',
+    '128.0.0.1',
+    '',
+  ])('%s is not loopback: token required', (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
+
+  it('reads the host name of a Host header', () => {
+    expect(hostOfHeader('127.0.0.1:8080')).toBe('127.0.0.1');
+    expect(hostOfHeader('[::1]:8080')).toBe('::1');
+    expect(hostOfHeader('localhost')).toBe('localhost');
+    expect(isLoopbackHostHeader('app.localhost:3000')).toBe(true);
+    expect(isLoopbackHostHeader('127.0.0.1.nip.io:8080')).toBe(false);
+    expect(isLoopbackHostHeader(undefined)).toBe(false);
+  });
+});
+
+describe('the API token', () => {
+  it('is generated once, kept 0600 in the data dir, and read back afterwards', () => {
+    const dir = tempDir('branchlens-token-');
+    try {
+      const first = loadOrCreateApiToken(fileSecretStore(dir));
+      expect(first.created).toBe(true);
+      expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(statSync(join(dir, 'keys', 'api-token')).mode & 0o777).toBe(0o600);
+      const again = loadOrCreateApiToken(fileSecretStore(dir));
+      expect(again).toEqual({ token: first.token, created: false });
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('matches only "Bearer <token>"', () => {
+    expect(bearerMatches('Bearer abc', 'abc')).toBe(true);
+    expect(bearerMatches('bearer abc', 'abc')).toBe(true);
+    expect(bearerMatches('Bearer abd', 'abc')).toBe(false);
+    expect(bearerMatches('Bearer abcd', 'abc')).toBe(false);
+    expect(bearerMatches('abc', 'abc')).toBe(false);
+    expect(bearerMatches('Basic abc', 'abc')).toBe(false);
+    expect(bearerMatches(undefined, 'abc')).toBe(false);
+    expect(bearerMatches('Bearer ', '')).toBe(false);
+  });
+});
+
+describe('a server that requires the token (--token-required on 127.0.0.1)', () => {
+  let t: TestServer;
+  const sample = readSample<Record<string, unknown>>('sample-1.json');
+
+  beforeAll(async () => {
+    t = await startTestServer({ tokenRequired: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('generated a token and says where it is kept', () => {
+    expect(t.server.token).toBeTruthy();
+    expect(t.server.tokenCreated).toBe(true);
+    expect(t.server.tokenFile).toBe(join(t.dataDir, 'keys', 'api-token'));
+  });
+
+  it('answers 401 without the token, or with a wrong one, on every API route and /metrics', async () => {
+    const routes: [string, string, unknown?][] = [
+      ['POST', '/api/app/health', {}],
+      ['POST', '/api/app/explain', { applicants: [sample] }],
+      ['POST', '/api/v1.0/predictions', { jsonData: sample }],
+      ['POST', '/api/v1.0/explain', { jsonData: sample }],
+      ['GET', '/api/app/auditExport?format=jsonl'],
+      ['GET', '/metrics'],
+      ['GET', '/%6detrics'],
+      ['POST', '/no/such/route', {}],
+    ];
+    for (const [method, path, body] of routes) {
+      const attempts: Record<string, string>[] = [
+        {},
+        { authorization: 'Bearer wrong' },
+        { authorization: `Basic ${t.server.token}` },
+      ];
+      for (const headers of attempts) {
+        const r = await call(t.server.url, method, path, body, headers);
+        expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(r.json.error).toBe('unauthorized');
+        expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      }
+    }
+  });
+
+  it('refuses a request without the token before reading its body', async () => {
+    const r = await call(t.server.url, 'POST', '/api/app/explain', {
+      applicants: [sample],
+      padding: 'x'.repeat(2 << 20),
+    });
+    expect(r.status).toBe(401);
+  });
+
+  it('answers with the right Bearer token', async () => {
+    const headers = { authorization: `Bearer ${t.server.token}` };
+    expect((await call(t.server.url, 'POST', '/api/app/health', {}, headers)).status).toBe(200);
+    const seldon = await call(t.server.url, 'POST', '/api/v1.0/predictions', { jsonData: sample }, headers);
+    expect(seldon.status).toBe(200);
+    expect((await call(t.server.url, 'GET', '/metrics', undefined, headers)).status).toBe(200);
+  });
+
+  it('leaves the health probes and the UI open', async () => {
+    expect((await call(t.server.url, 'GET', '/health/ping')).text).toBe('pong');
+    expect((await call(t.server.url, 'GET', '/health/status')).status).toBe(200);
+    expect((await call(t.server.url, 'GET', '/')).status).toBe(200);
+  });
+
+  it('needs no Host check with a token: any Host header passes with the token', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        new URL('/api/app/health', t.server.url),
+        {
+          method: 'POST',
+          headers: { host: 'branch-server.bank.internal', authorization: `Bearer ${t.server.token}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+  });
+
+  it('reuses the stored token on the next start', async () => {
+    const again = await startTestServer({
+      tokenRequired: true,
+      service: t.server.service,
+      dataDir: t.dataDir,
+    });
+    try {
+      expect(again.server.token).toBe(t.server.token);
+      expect(again.server.tokenCreated).toBe(false);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('a loopback server without --token-required', () => {
+  it('needs no token', async () => {
+    const dir = tempDir('branchlens-open-');
+    const t = await startTestServer({ dataDir: dir });
+    try {
+      expect(t.server.token).toBeNull();
+      expect((await call(t.server.url, 'POST', '/api/app/health', {})).status).toBe(200);
+      expect((await call(t.server.url, 'GET', '/metrics')).status).toBe(200);
+    } finally {
+      await t.close();
+      removeDir(dir);
+    }
+  });
+});

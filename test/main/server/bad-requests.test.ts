@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSample } from '../cli/helpers.js';
+import { expectHealthy, expectProblems, RawBody, startTestServer, type TestServer } from './helpers.js';
+
+let t: TestServer;
+const sample = readSample<Record<string, unknown>>('sample-1.json');
+const names = Object.keys(sample);
+const BODY_LIMIT = 64 * 1024;
+
+beforeAll(async () => {
+  t = await startTestServer({ bodyLimit: BODY_LIMIT });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+interface BadRequest {
+  name: string;
+  path: string;
+  body: unknown;
+  status: number;
+  /** A field that one of the problems must name, and optionally its code. */
+  field: string | RegExp;
+  code?: string;
+}
+
+const EXPLAIN = '/api/app/explain';
+const SELDON = '/api/v1.0/predictions';
+const nested = (depth: number) => new RawBody(`{"applicants":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+
+const CASES: BadRequest[] = [
+  {
+    name: 'applicants is not a list',
+    path: EXPLAIN,
+    body: { applicants: 'all' },
+    status: 400,
+    field: 'applicants',
+  },
+  {
+    name: 'an applicant is a number',
+    path: EXPLAIN,
+    body: { applicants: [42] },
+    status: 400,
+    field: 'applicants[0]',
+  },
+  {
+    name: 'a number feature as a non-numeric string',
+    path: EXPLAIN,
+    body: { applicants: [{ ...sample, Amount: 'abc' }] },
+    status: 400,
+    field: 'Amount',
+    code: 'wrong_type',
+  },
+  {
+    name: 'a number feature as an object',
+    path: EXPLAIN,
+    body: { applicants: [sample, { ...sample, Amount: { value: 3 } }] },
+    status: 400,
+    field: '[1].Amount',
+    code: 'wrong_type',
+  },
+  {
+    name: 'a category as a number',
+    path: EXPLAIN,
+    body: { applicants: [{ ...sample, Home: 7 }] },
+    status: 400,
+    field: 'Home',
+    code: 'wrong_type',
+  },
+  {
+    name: 'a boolean as a string',
+    path: EXPLAIN,
+    body: { applicants: [{ ...sample, Records: 'maybe' }] },
+    status: 400,
+    field: 'Records',
+  },
+  {
+    name: 'the string "NaN"',
+    path: EXPLAIN,
+    body: { applicants: [{ ...sample, Amount: 'NaN' }] },
+    status: 400,
+    field: 'Amount',
+    code: 'not_finite',
+  },
+  {
+    name: 'the literal NaN (not JSON)',
+    path: EXPLAIN,
+    body: new RawBody(`{"applicants":[{"Amount":NaN}]}`),
+    status: 400,
+    field: 'body',
+    code: 'invalid',
+  },
+  {
+    name: 'a number too large for a double (Infinity)',
+    path: EXPLAIN,
+    body: new RawBody(`{"applicants":[{"Amount":1e999}]}`),
+    status: 400,
+    field: 'Amount',
+    code: 'not_finite',
+  },
+  {
+    name: 'truncated JSON',
+    path: EXPLAIN,
+    body: new RawBody('{"applicants":[{'),
+    status: 400,
+    field: 'body',
+  },
+  {
+    name: 'an unknown feature',
+    path: EXPLAIN,
+    body: { applicants: [{ ...sample, Shoe: 42 }] },
+    status: 400,
+    field: 'Shoe',
+    code: 'unknown_feature',
+  },
+  {
+    name: 'an unknown option',
+    path: EXPLAIN,
+    body: { applicants: [sample], options: { steps: 5 } },
+    status: 400,
+    field: 'options.steps',
+  },
+  {
+    name: 'an option out of range',
+    path: EXPLAIN,
+    body: { applicants: [sample], options: { n_steps: 0 } },
+    status: 400,
+    field: 'options.n_steps',
+  },
+  { name: 'no applicants', path: EXPLAIN, body: { applicants: [] }, status: 400, field: 'applicants' },
+  {
+    name: 'more than 1000 applicants',
+    path: EXPLAIN,
+    body: { applicants: Array.from({ length: 1001 }, () => ({})) },
+    status: 400,
+    field: 'applicants',
+  },
+  {
+    name: 'Seldon names with an unknown feature',
+    path: SELDON,
+    body: { data: { names: [...names, 'Shoe'], ndarray: [[...Object.values(sample), 42]] } },
+    status: 400,
+    field: `data.names[${names.length}]`,
+    code: 'unknown_feature',
+  },
+  {
+    name: 'Seldon names missing a feature',
+    path: SELDON,
+    body: { data: { names: names.slice(1), ndarray: [Object.values(sample).slice(1)] } },
+    status: 400,
+    field: 'data.names',
+    code: 'missing',
+  },
+  {
+    name: 'Seldon names repeating a feature',
+    path: SELDON,
+    body: { data: { names: [...names, names[0]], ndarray: [[...Object.values(sample), 1]] } },
+    status: 400,
+    field: `data.names[${names.length}]`,
+  },
+  {
+    name: 'a Seldon row shorter than names',
+    path: SELDON,
+    body: { data: { names, ndarray: [Object.values(sample).slice(1)] } },
+    status: 400,
+    field: 'data.ndarray[0]',
+  },
+  {
+    name: 'a Seldon ndarray that is not rows',
+    path: SELDON,
+    body: { data: { names, ndarray: [1, 2] } },
+    status: 400,
+    field: 'data.ndarray[0]',
+  },
+  {
+    name: 'both data and jsonData',
+    path: SELDON,
+    body: { data: { names, ndarray: [Object.values(sample)] }, jsonData: sample },
+    status: 400,
+    field: 'body',
+  },
+  { name: 'Seldon strData', path: SELDON, body: { strData: 'hello' }, status: 400, field: 'body' },
+  { name: 'a Seldon body that is a string', path: SELDON, body: 'hello', status: 400, field: 'body' },
+  {
+    name: 'a __proto__ key',
+    path: EXPLAIN,
+    body: new RawBody(`{"applicants":[{"__proto__":{"polluted":true},"Amount":1}]}`),
+    status: 400,
+    field: 'applicants[0].__proto__',
+  },
+  {
+    name: 'a top-level __proto__ key',
+    path: EXPLAIN,
+    body: new RawBody(`{"__proto__":{"polluted":true},"applicants":[{}]}`),
+    status: 400,
+    field: '__proto__',
+  },
+  {
+    name: 'a constructor.prototype key',
+    path: SELDON,
+    body: new RawBody(`{"jsonData":{"constructor":{"prototype":{"polluted":true}}}}`),
+    status: 400,
+    field: 'jsonData.constructor',
+  },
+  {
+    name: '10,000 nested arrays',
+    path: EXPLAIN,
+    body: nested(10_000),
+    status: 400,
+    field: /^applicants(\[0\])+$/,
+  },
+  {
+    name: '10,000 nested objects',
+    path: SELDON,
+    body: new RawBody(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`),
+    status: 400,
+    field: /^a(\.a)+$/,
+  },
+  {
+    // Canonical JSON (the watermark check) recurses: without the depth limit this would overflow the stack.
+    name: 'a document to verify nested 10,000 deep',
+    path: '/api/app/verifyDocument',
+    body: new RawBody(`{"document":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`),
+    status: 400,
+    field: /^document(\.a)+$/,
+  },
+  { name: 'a malformed URL', path: '/api/app/%E0%A4%A', body: {}, status: 400, field: 'url' },
+  {
+    name: 'an empty JSON body',
+    path: EXPLAIN,
+    body: new RawBody(''),
+    status: 400,
+    field: 'body',
+    code: 'missing',
+  },
+  { name: 'a whitespace JSON body', path: SELDON, body: new RawBody('  \n'), status: 400, field: 'body' },
+  { name: 'no body and no content type', path: SELDON, body: undefined, status: 400, field: 'body' },
+  { name: 'JSON null', path: EXPLAIN, body: new RawBody('null'), status: 400, field: 'applicants' },
+  {
+    name: 'a text/plain body',
+    path: EXPLAIN,
+    body: new RawBody(JSON.stringify({ applicants: [sample] }), 'text/plain'),
+    status: 415,
+    field: 'content-type',
+  },
+  {
+    name: 'a form body',
+    path: SELDON,
+    body: new RawBody('a=1', 'application/x-www-form-urlencoded'),
+    status: 415,
+    field: 'content-type',
+  },
+  {
+    name: 'a body without a content type',
+    path: EXPLAIN,
+    body: new RawBody(JSON.stringify({ applicants: [sample] }), null),
+    status: 415,
+    field: 'content-type',
+  },
+  {
+    name: 'a body above the limit',
+    path: EXPLAIN,
+    body: { applicants: [sample], padding: 'x'.repeat(BODY_LIMIT) },
+    status: 413,
+    field: 'body',
+  },
+];
+
+describe('bad requests are answered 4xx with their problems, and the server keeps serving', () => {
+  it.each(CASES)('$name → $status', async ({ path, body, status, field, code }) => {
+    const answer = await t.call('POST', path, body);
+    const problems = expectProblems(answer, status);
+    const named = problems.filter((p) =>
+      typeof field === 'string' ? p.field === field : field.test(p.field),
+    );
+    expect(named, JSON.stringify(problems)).not.toHaveLength(0);
+    if (code) expect(named.map((p) => p.code)).toContain(code);
+    await expectHealthy(t);
+  });
+
+  it('leaves Object.prototype untouched', () => {
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('accepts a string of digits for a number (the CSV form of a value)', async () => {
+    const r = await t.call('POST', EXPLAIN, { applicants: [{ ...sample, Amount: '1500' }] });
+    expect(r.status).toBe(200);
+    expect(r.json.documents[0].score).toBeGreaterThan(0);
+  });
+
+  it('accepts a batch of 1000 applicants within the default 1 MiB limit', async () => {
+    const big = await startTestServer({ service: t.server.service, dataDir: t.dataDir });
+    try {
+      const applicants = Array.from({ length: 1000 }, (_, i) => ({ ...sample, Amount: 100 + i }));
+      expect(JSON.stringify({ applicants }).length).toBeGreaterThan(BODY_LIMIT);
+      const r = await big.call('POST', '/api/app/predict', { applicants });
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      expect(r.json.predictions).toHaveLength(1000);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('answers a non-JSON 404 for an unknown endpoint as JSON', async () => {
+    const r = await t.call('POST', '/api/v2/predictions', { jsonData: sample });
+    expect(r.status).toBe(404);
+    expect(r.json.error).toBe('not_found');
+  });
+
+  it('refuses a request whose Host header does not name this machine (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        new URL('/api/app/health', t.server.url),
+        { method: 'POST', headers: { host: 'attacker.example:8080' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+    await expectHealthy(t);
+  });
+});

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distinctApplicants } from '../../../bench/service.js';
+import { expectHealthy, startTestServer, type TestServer } from './helpers.js';
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer({ workers: 1, batching: { maxQueue: 1 } });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('a full queue', () => {
+  it('answers 503 with Retry-After when the micro-batcher is full, never 500, and recovers', async () => {
+    const applicants = distinctApplicants(40);
+    const answers = await Promise.all([
+      ...applicants.slice(0, 20).map((a) => t.app('explain', { applicants: [a] })),
+      ...applicants.slice(20).map((a) => t.call('POST', '/api/v1.0/explain', { jsonData: a })),
+    ]);
+    const statuses = answers.map((r) => r.status);
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(),
+    ).toBe(true);
+    const busy = answers.filter((r) => r.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(statuses).toContain(200);
+    for (const r of busy) {
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(r.json).toMatchObject({ error: 'busy' });
+      expect(r.json.retry_after_s).toBe(Number(r.headers.get('retry-after')));
+    }
+    // Both transports report busy: the app API and Seldon.
+    expect(answers.slice(0, 20).some((r) => r.status === 503)).toBe(true);
+    expect(answers.slice(20).some((r) => r.status === 503)).toBe(true);
+
+    await expectHealthy(t);
+    for (const a of applicants.slice(0, 3)) {
+      const again = await t.app('explain', { applicants: [{ ...a, Price: 2 }] });
+      expect(again.status).toBe(200);
+    }
+    const metrics = (await t.call('GET', '/metrics')).text;
+    expect(metrics).toMatch(
+      /^http_requests_total\{method="POST",route="\/api\/app\/explain",status="503"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^model_explain_queue_depth 0$/m);
+  });
+});

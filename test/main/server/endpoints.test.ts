@@ -1,0 +1,318 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { API_METHODS } from '../../../shared/contract.js';
+import { CONTENT_SECURITY_POLICY } from '../../../main/server/headers.js';
+import { holdoutApplicants, readSample, removeDir, tempDir } from '../cli/helpers.js';
+import { call, expectHealthy, expectProblems, startTestServer, type TestServer } from './helpers.js';
+
+let t: TestServer;
+const sample = readSample<Record<string, unknown>>('sample-1.json');
+const applicants = holdoutApplicants(3);
+const names = Object.keys(sample);
+const asRow = (a: Record<string, unknown>) => names.map((n) => a[n] ?? null);
+/** The app methods these tests call; checked against the contract so a new method needs a test. */
+const called = new Set<string>();
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function app(method: string, body?: unknown) {
+  called.add(method);
+  return t.app(method, body);
+}
+
+describe('health', () => {
+  it('answers GET /health/ping with pong', async () => {
+    await expectHealthy(t);
+  });
+
+  it('reports model, backend, database and queue depth on GET /health/status', async () => {
+    const r = await t.call('GET', '/health/status');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({
+      status: 'ok',
+      model: { id: 'credit-demo' },
+      backend: 'wasm',
+      database: 'ok',
+      queue_depth: 0,
+    });
+  });
+});
+
+describe('Seldon v1 protocol', () => {
+  it('predicts from data.names + data.ndarray, answering [P(bad), P(good)] per row', async () => {
+    const r = await t.call('POST', '/api/v1.0/predictions', {
+      data: { names, ndarray: applicants.map(asRow) },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.data.names).toEqual(['bad', 'good']);
+    expect(r.json.data.ndarray).toHaveLength(3);
+    for (const [bad, good] of r.json.data.ndarray) {
+      expect(bad + good).toBeCloseTo(1, 6);
+      expect(good).toBeGreaterThan(0);
+    }
+    expect(r.json.meta.tags).toMatchObject({
+      model_id: 'credit-demo',
+      model_version: '1.0.0',
+      backend: 'wasm',
+    });
+  });
+
+  it('maps ndarray columns by names, in whatever order they come', async () => {
+    const shuffled = [...names].reverse();
+    const byNames = await t.call('POST', '/api/v1.0/predictions', {
+      data: { names: shuffled, ndarray: [shuffled.map((n) => sample[n])] },
+    });
+    const byJson = await t.call('POST', '/api/v1.0/predictions', { jsonData: sample });
+    expect(byNames.status).toBe(200);
+    expect(byNames.json.data.ndarray).toEqual(byJson.json.data.ndarray);
+  });
+
+  it('accepts jsonData as one applicant, as {applicants: [...]} and a bare list of applicants', async () => {
+    const one = await t.call('POST', '/api/v1.0/predictions', { jsonData: applicants[0] });
+    const list = await t.call('POST', '/api/v1.0/predictions', { jsonData: { applicants } });
+    const bare = await t.call('POST', '/api/v1.0/predictions', applicants);
+    const ndarray = await t.call('POST', '/api/v1.0/predictions', {
+      data: { names, ndarray: applicants.map(asRow) },
+    });
+    expect([one.status, list.status, bare.status]).toEqual([200, 200, 200]);
+    expect(one.json.data.ndarray).toEqual([ndarray.json.data.ndarray[0]]);
+    expect(list.json.data.ndarray).toEqual(ndarray.json.data.ndarray);
+    expect(bare.json.data.ndarray).toEqual(ndarray.json.data.ndarray);
+  });
+
+  it('echoes meta.puid', async () => {
+    const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: sample, meta: { puid: 'req-42' } });
+    expect(r.json.meta.puid).toBe('req-42');
+  });
+
+  it('explains with the documents of the app API, one per applicant', async () => {
+    const r = await t.call('POST', '/api/v1.0/explain', { data: { names, ndarray: applicants.map(asRow) } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.documents).toHaveLength(3);
+    const verified = await app('verifyDocument', { document: r.json.documents[1] });
+    expect(verified.json).toEqual({ ok: true });
+    const fromApp = await app('explain', { applicants: [applicants[1]] });
+    expect(fromApp.json.documents[0].attributions).toEqual(r.json.documents[1].attributions);
+    expect(r.json.meta.tags.model_id).toBe('credit-demo');
+  });
+
+  it('names a bad value by where it is in the request', async () => {
+    const rows = applicants.map(asRow);
+    rows[1]![names.indexOf('Amount')] = 'abc';
+    const ndarray = expectProblems(
+      await t.call('POST', '/api/v1.0/explain', { data: { names, ndarray: rows } }),
+      400,
+    );
+    expect(ndarray).toEqual([
+      expect.objectContaining({ field: 'data.ndarray[1].Amount', code: 'wrong_type' }),
+    ]);
+    const one = expectProblems(
+      await t.call('POST', '/api/v1.0/predictions', { jsonData: { ...sample, Amount: 'abc' } }),
+      400,
+    );
+    expect(one[0]!.field).toBe('jsonData.Amount');
+  });
+});
+
+describe('the app API (POST /api/app/<method>)', () => {
+  it('explains and predicts', async () => {
+    const explained = await app('explain', { applicants, options: { locale: 'en', top_k: 3 } });
+    expect(explained.status, explained.text).toBe(200);
+    expect(explained.json.documents).toHaveLength(3);
+    expect(explained.json.documents[0].attributions).toHaveLength(3);
+    expect(explained.json.documents[0].meta.locale).toBe('en');
+    const predicted = await app('predict', { applicants });
+    expect(predicted.status).toBe(200);
+    expect(predicted.json.predictions).toHaveLength(3);
+    expect(predicted.json.predictions[0][0]).toBeCloseTo(explained.json.documents[0].predictions[0], 6);
+  });
+
+  it('verifies a document and refuses a changed one', async () => {
+    const doc = (await app('explain', { applicants: [sample] })).json.documents[0];
+    expect((await app('verifyDocument', { document: doc })).json).toEqual({ ok: true });
+    const changed = await app('verifyDocument', { document: { ...doc, score: 0.99 } });
+    expect(changed.status).toBe(200);
+    expect(changed.json.ok).toBe(false);
+  });
+
+  it('reports and lists models; refuses an unknown model and a rollback with nothing earlier', async () => {
+    const model = await app('getModel');
+    expect(model.status).toBe(200);
+    expect(model.json.model.id).toBe('credit-demo');
+    expect(model.json.schema.features.length).toBeGreaterThan(0);
+    const list = await app('listModels');
+    expect(list.json.models).toEqual([expect.objectContaining({ id: 'credit-demo', active: true })]);
+    const unknown = expectProblems(await app('activateModel', { ref: 'no-such-model@9.9.9' }), 400);
+    expect(unknown[0]!.field).toBe('model');
+    expectProblems(await app('rollbackModel'), 400);
+    expectProblems(await app('importModel', { path: tempDir('branchlens-empty-') }), 400);
+  });
+
+  it('pages, reads and verifies the audit log; a missing entry is 404', async () => {
+    const page = await app('auditPage', { limit: 5 });
+    expect(page.status).toBe(200);
+    expect(page.json.entries.length).toBeGreaterThan(0);
+    const seq = page.json.entries[0].seq;
+    const entry = await app('auditEntry', { seq });
+    expect(entry.json.entry.seq).toBe(seq);
+    const missing = await app('auditEntry', { seq: 10_000_000 });
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toBe('not_found');
+    const verify = await app('auditVerify');
+    expect(verify.json).toMatchObject({ ok: true });
+    expect(verify.json.entries).toBeGreaterThan(0);
+  });
+
+  it('exports the audit log and gives its public key', async () => {
+    const jsonl = await app('auditExport', { format: 'jsonl' });
+    expect(jsonl.status).toBe(200);
+    expect(jsonl.json.entries).toBeGreaterThan(0);
+    expect(jsonl.json.content.trim().split('\n').length).toBe(jsonl.json.entries + 1);
+    const key = await app('auditPublicKey');
+    expect(key.json.pem).toMatch(/BEGIN PUBLIC KEY/);
+  });
+
+  it('streams an audit export as a download on GET /api/app/auditExport', async () => {
+    const csv = await t.call('GET', '/api/app/auditExport?format=csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="branchlens-audit-.*\.csv"$/,
+    );
+    expect(csv.text.split('\n')[0]).toMatch(/^record,/);
+    const res = await fetch(new URL('/api/app/auditExport?format=jsonl&gzip=true', t.server.url));
+    expect(res.headers.get('content-disposition')).toMatch(/\.jsonl\.gz"$/);
+    const lines = gunzipSync(Buffer.from(await res.arrayBuffer()))
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toHaveProperty('signature');
+    const bad = expectProblems(await t.call('GET', '/api/app/auditExport?format=xml&since=yesterday'), 400);
+    expect(bad.map((p) => p.field).sort()).toEqual(['query.format', 'query.since']);
+  });
+
+  it('answers monitoring, its series, settings and health', async () => {
+    expect((await app('monitoring')).status).toBe(200);
+    const series = await app('monitoringSeries', { from: '2020-01-01T00:00:00Z' });
+    expect(series.status).toBe(200);
+    expect(Array.isArray(series.json.series)).toBe(true);
+    const settings = await app('getSettings');
+    expect(settings.json.locale).toBe('zh-CN');
+    const updated = await app('updateSettings', { theme: 'dark' });
+    expect(updated.json.theme).toBe('dark');
+    const bad = expectProblems(await app('updateSettings', { top_k: -1 }), 400);
+    expect(bad[0]!.field).toBe('top_k');
+    const health = await app('health');
+    expect(health.json).toMatchObject({ status: 'ok', database: 'ok' });
+  });
+
+  it('answers 404 for a method the contract does not have', async () => {
+    for (const method of ['nope', 'constructor', '__proto__', 'toString']) {
+      const r = await t.app(method, {});
+      expect(r.status, method).toBe(404);
+      expect(r.json.error).toBe('not_found');
+    }
+  });
+
+  it('answers an internal failure with a generic 500 and logs the error', async () => {
+    const spy = vi.spyOn(t.server.service, 'listModels').mockImplementation(() => {
+      throw new Error('disk on fire at /secret/path');
+    });
+    try {
+      const r = await t.app('listModels');
+      expect(r.status).toBe(500);
+      expect(r.json).toEqual({ error: 'internal', message: 'internal error; see the server log' });
+      expect(t.log.join('')).toContain('disk on fire');
+    } finally {
+      spy.mockRestore();
+    }
+    await expectHealthy(t);
+  });
+
+  it('is called with every method of the contract by these tests', () => {
+    expect(API_METHODS.filter((m) => !called.has(m))).toEqual([]);
+  });
+});
+
+describe('the UI', () => {
+  it('serves a page saying how to build the UI when it is not built, with the security headers', async () => {
+    const r = await t.call('GET', '/');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(r.text).toContain('npm run build');
+    expect(r.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "object-src 'none'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ])
+      expect(CONTENT_SECURITY_POLICY).toContain(directive);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('serves the built files, and index.html for the UI routes (SPA fallback), not for API paths', async () => {
+    const dir = tempDir('branchlens-renderer-');
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>BranchLens UI</title>');
+    writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1);');
+    const ui = await startTestServer({ service: t.server.service, rendererDir: dir, dataDir: t.dataDir });
+    try {
+      const index = await ui.call('GET', '/');
+      expect(index.text).toContain('BranchLens UI');
+      expect(index.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      const js = await ui.call('GET', '/assets/app.js');
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      const route = await ui.call('GET', '/audit/42');
+      expect(route.status).toBe(200);
+      expect(route.text).toContain('BranchLens UI');
+      const missingAsset = await ui.call('GET', '/assets/missing.js');
+      expect(missingAsset.status).toBe(404);
+      const api = await ui.call('GET', '/api/app/nothing');
+      expect(api.status).toBe(404);
+      expect(api.json.error).toBe('not_found');
+      const traversal = await call(ui.server.url, 'GET', '/assets/..%2f..%2fpackage.json');
+      expect(traversal.status).not.toBe(200);
+      await expectHealthy(ui);
+    } finally {
+      await ui.close();
+      removeDir(dir);
+    }
+    // The shared service stays open for its own server.
+    await expectHealthy(t);
+    expect((await t.app('health')).status).toBe(200);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes the explain latency quantiles, cache, batch and queue metrics', async () => {
+    await t.call('POST', '/api/v1.0/explain', { jsonData: sample });
+    await t.call('POST', '/api/v1.0/explain', { jsonData: sample });
+    const r = await t.call('GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const needle of [
+      'model_explain_latency{quantile="0.5"}',
+      'model_explain_latency{quantile="0.9"}',
+      'model_explain_latency{quantile="0.99"}',
+      'model_explain_latency_seconds_bucket{le="0.01"}',
+      'model_explain_cache_hits_total{level="memory"}',
+      'model_explain_cache_misses_total',
+      'model_explain_batch_size_bucket',
+      'model_explain_queue_depth 0',
+      'branchlens_database_up 1',
+      'http_requests_total{method="POST",route="/api/v1.0/explain",status="200"}',
+    ])
+      expect(r.text).toContain(needle);
+  });
+});

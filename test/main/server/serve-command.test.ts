@@ -1,0 +1,104 @@
+import { Readable, Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../../main/cli/index.js';
+import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
+import { call } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+/** `branchlens serve ARGV` in this process; resolves once the ready line is printed. */
+function serve(argv: string[]) {
+  let out = '';
+  let err = '';
+  let ready: (line: string) => void;
+  const readyLine = new Promise<string>((resolve) => (ready = resolve));
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        append(chunk.toString('utf8'));
+        done();
+      },
+    });
+  const exit = main(['serve', ...argv], {
+    stdout: sink((s) => {
+      out += s;
+      const line = out.split('\n').find((l) => l.startsWith('BranchLens serving '));
+      if (line) ready(line);
+    }),
+    stderr: sink((s) => (err += s)),
+    stdin: Readable.from([]),
+    env: {},
+  });
+  return { readyLine, exit, stderr: () => err };
+}
+
+describe('branchlens serve', () => {
+  it('prints one ready line, serves, prints a new token once, and closes on SIGTERM', async () => {
+    const data = tempDir('branchlens-serve-');
+    dirs.push(data);
+    const args = ['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm', '--token-required'];
+    const first = serve(args);
+    const line = await Promise.race([
+      first.readyLine,
+      first.exit.then((code) => `exited ${code}: ${first.stderr()}`),
+    ]);
+    expect(line).toMatch(
+      /^BranchLens serving http:\/\/127\.0\.0\.1:\d+\/ \(model credit-demo@1\.0\.0, wasm\)$/,
+    );
+    const url = /http:\S+/.exec(line)![0];
+    const token = /^ {2}(\S+)$/m.exec(first.stderr())![1]!;
+    expect(first.stderr()).toContain('keys/api-token');
+    expect((await call(url, 'GET', '/health/ping')).text).toBe('pong');
+    expect((await call(url, 'POST', '/api/app/health', {})).status).toBe(401);
+    expect(
+      (await call(url, 'POST', '/api/app/health', {}, { authorization: `Bearer ${token}` })).status,
+    ).toBe(200);
+    process.emit('SIGTERM');
+    expect(await first.exit).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+
+    // The next start uses the stored token and does not print it again.
+    const second = serve(args);
+    await second.readyLine;
+    expect(second.stderr()).not.toContain(token);
+    expect(second.stderr()).toMatch(/needs? the API token/);
+    process.emit('SIGINT');
+    expect(await second.exit).toBe(0);
+  });
+
+  it('refuses bad flags naming them', async () => {
+    expect(expectInputError(await runCli(['serve', '--port', 'http']))).toContain('--port');
+    expect(expectInputError(await runCli(['serve', '--port', '70000']))).toContain('--port');
+    expect(expectInputError(await runCli(['serve', '--workers', '0']))).toContain('--workers');
+    expect(expectInputError(await runCli(['serve', '--backend', 'gpu']))).toContain('--backend');
+    expect(expectInputError(await runCli(['serve', '--body-limit', '10']))).toContain('--body-limit');
+    expect(expectInputError(await runCli(['serve', '--frobnicate']))).toContain('--frobnicate');
+  });
+
+  it('says which port is in use', async () => {
+    const data = tempDir('branchlens-serve-busy-');
+    dirs.push(data);
+    const first = serve(['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+    const port = /:(\d+)\//.exec(await first.readyLine)![1]!;
+    const clash = await runCli([
+      'serve',
+      '--port',
+      port,
+      '--data',
+      data,
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
+    expect(expectInputError(clash)).toMatch(/--port.*in use/);
+    process.emit('SIGTERM');
+    expect(await first.exit).toBe(0);
+  });
+
+  it('is listed by --help', async () => {
+    const help = await runCli(['--help']);
+    expect(help.stdout).toMatch(/^ {2}serve /m);
+  });
+});
