@@ -45,7 +45,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['main/electron/**/*.ts'],
+    files: ['main/electron/**/*.ts', 'main/electron/**/*.cts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -172,8 +172,6 @@ function launchElectron(electron: string, data: string | undefined): Promise<num
 
 // ---- the branch server ----------------------------------------------------------------------------------------
 
-const CLI = join(ROOT, 'bin', 'branchlens.js');
-
 /** The server's address as a person types it (0.0.0.0 listens everywhere; this machine is 127.0.0.1). */
 export function displayUrl(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -182,6 +180,12 @@ export function displayUrl(host: string, port: number): string {
 
 const DIST = join(ROOT, 'dist', 'main');
 
+/** One engine per core, as in the desktop app, unless $BRANCHLENS_WORKERS says otherwise. */
+function engineWorkers(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.BRANCHLENS_WORKERS);
+  return Number.isInteger(n) && n >= 1 ? n : availableParallelism();
+}
+
 /**
  * Runs the branch server in this process from the build (dist/), with the UI it serves from dist/renderer/.
  * Loopback by default, so no API token is needed; Ctrl+C closes it in order (flushing the audit log).
@@ -189,20 +193,27 @@ const DIST = join(ROOT, 'dist', 'main');
 async function startServer(opts: StartOptions): Promise<number> {
   const serverEntry = join(DIST, 'server', 'index.js');
   if (!existsSync(serverEntry)) {
-    console.log('The branch server is not part of this build; showing the demo explanations instead.');
-    const dataArgs = opts.data ? ['--data', opts.data] : [];
-    return untilExit(spawn(process.execPath, [CLI, 'demo', ...dataArgs], { stdio: 'inherit' }));
+    throw new Error(
+      `the branch server is not built (${serverEntry} is missing): run \`npm start\` without --no-build`,
+    );
   }
   const server = (await import(pathToFileURL(serverEntry).href)) as typeof import('../main/server/index.js');
   const dataDirs = (await import(
     pathToFileURL(join(DIST, 'core', 'data-dir.js')).href
   )) as typeof import('../main/core/data-dir.js');
-  const running = await server.startServer({
-    dataDir: dataDirs.resolveDataDir(opts.data),
-    host: opts.host,
-    port: opts.port,
-    workers: availableParallelism(),
-  });
+  const running = await server
+    .startServer({
+      dataDir: dataDirs.resolveDataDir(opts.data),
+      host: opts.host,
+      port: opts.port,
+      workers: engineWorkers(process.env),
+    })
+    .catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') {
+        throw new Error(`port ${opts.port} is in use: choose another with \`npm start -- --port N\``);
+      }
+      throw e;
+    });
   const shown = displayUrl(running.host, running.port);
   console.log(`BranchLens is running at ${shown} (open it in a browser; Ctrl+C stops it).`);
   if (running.token && running.tokenFile) {

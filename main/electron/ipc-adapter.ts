@@ -1,0 +1,158 @@
+// Electron's IPC transport of the API contract: one channel per contract method, plus the two desktop-only
+// calls (print to PDF, save a file). Every call checks who sent it before anything runs, then goes through the
+// same dispatch() as the HTTP transport. Electron reaches this file only through the small interfaces below,
+// so it runs and is tested in plain Node.
+import { z } from 'zod';
+import { API_METHODS, type ApiErrorBody, type ApiMethod } from '../../shared/contract.js';
+import { ipcChannel, type BridgeResult } from '../../shared/bridge.js';
+import { problemsFromZod } from '../../shared/problems.js';
+import { dispatch, errorResult } from '../core/api.js';
+import { isAppUrl } from './app-origin.js';
+
+/** The contract handlers, as apiHandlers(service) builds them. */
+export type ApiHandlers = Parameters<typeof dispatch>[0];
+
+/** What the adapter needs of the frame that sent a message (Electron: WebFrameMain). */
+export interface SenderFrameLike {
+  readonly url: string;
+  readonly parent: SenderFrameLike | null;
+}
+
+/** What the adapter needs of an invoke event (Electron: IpcMainInvokeEvent). */
+export interface InvokeEventLike {
+  readonly senderFrame: SenderFrameLike | null;
+}
+
+/** What the adapter needs of ipcMain. */
+export interface IpcMainLike<E extends InvokeEventLike = InvokeEventLike> {
+  handle(channel: string, listener: (event: E, ...args: unknown[]) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+/** Desktop-only calls, implemented in main.ts with Electron's dialogs and printToPDF. */
+export interface DesktopCalls<E extends InvokeEventLike = InvokeEventLike> {
+  printToPdf(event: E, suggestedName: string): Promise<string | null>;
+  saveFile(event: E, suggestedName: string, content: Buffer): Promise<string | null>;
+}
+
+export interface IpcOptions<E extends InvokeEventLike = InvokeEventLike> {
+  /** Defaults to isAppMainFrame: the message must come from the app's own top-level page. */
+  isTrustedSender?: (event: E) => boolean;
+  desktop?: DesktopCalls<E>;
+  /** Where unexpected failures are reported (their details never reach the renderer). */
+  log?: (message: string, error: unknown) => void;
+}
+
+/** The channels of the desktop-only calls. The preload (preload.cts) spells the same names. */
+export const PRINT_TO_PDF_CHANNEL = 'branchlens:printToPdf';
+export const SAVE_FILE_CHANNEL = 'branchlens:saveFile';
+
+/** The default sender check: a top-level frame showing a page of app://branchlens/. */
+export function isAppMainFrame(event: InvokeEventLike): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && isAppUrl(frame.url);
+}
+
+const UNAUTHORIZED: ApiErrorBody = {
+  error: 'unauthorized',
+  message: 'this window may not call BranchLens',
+};
+
+export class UnauthorizedSenderError extends Error {
+  constructor() {
+    super(UNAUTHORIZED.message);
+    this.name = 'UnauthorizedSenderError';
+  }
+}
+
+const fileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((s) => !/[/\\\0]/.test(s), 'must be a file name, not a path');
+const printArgs = z.tuple([fileName]);
+const saveArgs = z.tuple([fileName, z.string().max(256 * 1024 * 1024), z.enum(['utf8', 'base64'])]);
+
+function badArguments(error: z.ZodError): Error {
+  const problems = problemsFromZod(error);
+  return new Error(`invalid arguments: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+}
+
+/** The same handlers, logging failures that become 'internal' (the renderer only sees the generic message). */
+function logInternalFailures(
+  handlers: ApiHandlers,
+  log: (message: string, error: unknown) => void,
+): ApiHandlers {
+  const wrapped: Record<string, (req: unknown) => Promise<unknown>> = {};
+  for (const method of API_METHODS) {
+    const run = handlers[method] as (req: unknown) => Promise<unknown>;
+    wrapped[method] = async (req) => {
+      try {
+        return await run(req);
+      } catch (e) {
+        if (errorResult(e).body.error === 'internal') log(`IPC ${method} failed`, e);
+        throw e;
+      }
+    };
+  }
+  return wrapped as ApiHandlers;
+}
+
+/**
+ * Registers one ipcMain handler per contract method (channel ipcChannel(method)) and, when given, the desktop
+ * calls. Returns a function that removes them all.
+ */
+export function registerIpc<E extends InvokeEventLike>(
+  ipc: IpcMainLike<E>,
+  handlers: ApiHandlers,
+  opts: IpcOptions<E> = {},
+): () => void {
+  const trusted = opts.isTrustedSender ?? isAppMainFrame;
+  const log = opts.log ?? ((message, error) => console.error(message, error));
+  const channels: string[] = [];
+  const logged = logInternalFailures(handlers, log);
+
+  for (const method of API_METHODS) {
+    const channel = ipcChannel(method);
+    ipc.handle(channel, async (event, request) => invokeMethod(method, event, request));
+    channels.push(channel);
+  }
+
+  async function invokeMethod(
+    method: ApiMethod,
+    event: E,
+    request: unknown,
+  ): Promise<BridgeResult<ApiMethod>> {
+    if (!trusted(event)) return { ok: false, error: UNAUTHORIZED };
+    try {
+      const result = await dispatch(logged, method, request);
+      return result.ok ? { ok: true, value: result.body as never } : { ok: false, error: result.body };
+    } catch (e) {
+      // dispatch() maps handler failures itself; this catches only the impossible, without leaking it.
+      log(`IPC ${method} failed`, e);
+      return { ok: false, error: errorResult(e).body };
+    }
+  }
+
+  const desktop = opts.desktop;
+  if (desktop) {
+    ipc.handle(PRINT_TO_PDF_CHANNEL, async (event, ...args) => {
+      if (!trusted(event)) throw new UnauthorizedSenderError();
+      const parsed = printArgs.safeParse(args);
+      if (!parsed.success) throw badArguments(parsed.error);
+      return desktop.printToPdf(event, parsed.data[0]);
+    });
+    ipc.handle(SAVE_FILE_CHANNEL, async (event, ...args) => {
+      if (!trusted(event)) throw new UnauthorizedSenderError();
+      const parsed = saveArgs.safeParse(args);
+      if (!parsed.success) throw badArguments(parsed.error);
+      const [name, content, encoding] = parsed.data;
+      return desktop.saveFile(event, name, Buffer.from(content, encoding));
+    });
+    channels.push(PRINT_TO_PDF_CHANNEL, SAVE_FILE_CHANNEL);
+  }
+
+  return () => {
+    for (const c of channels) ipc.removeHandler(c);
+  };
+}

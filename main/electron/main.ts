@@ -1,0 +1,171 @@
+// The Electron main process: app lifecycle, the one window, the app:// protocol and the IPC transport.
+// The engine runs off the UI thread: BranchLensService opens one engine per core in worker threads.
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  protocol,
+  safeStorage,
+  session,
+  type IpcMainInvokeEvent,
+} from 'electron';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { apiHandlers } from '../core/api.js';
+import { BranchLensService } from '../core/service.js';
+import { APP_SCHEME, APP_START_URL } from './app-origin.js';
+import { registerIpc } from './ipc-adapter.js';
+import { printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
+import { serveAppRequest } from './protocol.js';
+import { chooseSecretStore } from './secret-store.js';
+import { hardenContents, hardenSession } from './security.js';
+import { engineWorkerCount, secureWebPreferences } from './window-options.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/main/electron
+const packageRoot = resolve(here, '..', '..', '..');
+
+// A packaged app keeps its demo model and samples in resources/ (electron-builder's extraResources), and
+// main/core/paths.ts finds them through $BRANCHLENS_HOME (read when first asked, after this line).
+if (app.isPackaged) process.env.BRANCHLENS_HOME ??= process.resourcesPath;
+
+// The same folder in development and installed (package.json's name is lower case, the product's is not).
+app.setPath('userData', join(app.getPath('appData'), 'BranchLens'));
+
+// app:// must be privileged before the app is ready: a standard, secure origin for the pages.
+protocol.registerSchemesAsPrivileged([
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
+  },
+]);
+app.enableSandbox();
+
+function log(message: string): void {
+  console.log(`BranchLens: ${message}`);
+}
+
+/** The database, keys and installed models: $BRANCHLENS_DATA, else <userData>/data. */
+function dataDir(): string {
+  return process.env.BRANCHLENS_DATA
+    ? resolve(process.env.BRANCHLENS_DATA)
+    : join(app.getPath('userData'), 'data');
+}
+
+/** The built renderer: dist/renderer (inside app.asar when packaged). */
+function rendererRoot(): string {
+  const candidates = [join(packageRoot, 'dist', 'renderer'), join(packageRoot, 'renderer', 'dist')];
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
+}
+
+let mainWindow: BrowserWindow | undefined;
+let service: BranchLensService | undefined;
+let unregisterIpc: (() => void) | undefined;
+
+function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
+  const owner = BrowserWindow.fromWebContents(event.sender);
+  return {
+    dialog: {
+      showSaveDialog: (options) =>
+        owner ? dialog.showSaveDialog(owner, options) : dialog.showSaveDialog(options),
+    },
+    defaultDir: app.getPath('documents'),
+  };
+}
+
+async function openService(): Promise<BranchLensService> {
+  const dir = dataDir();
+  const secrets = chooseSecretStore(dir, safeStorage);
+  if (secrets.warning) console.warn(`BranchLens: warning: ${secrets.warning}`);
+  return BranchLensService.open({
+    dataDir: dir,
+    workers: engineWorkerCount(availableParallelism()),
+    secrets: secrets.store,
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    title: 'BranchLens',
+    width: 1280,
+    height: 860,
+    minWidth: 960,
+    minHeight: 640,
+    show: false,
+    webPreferences: secureWebPreferences(join(here, 'preload.cjs'), { devTools: !app.isPackaged }),
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = undefined;
+  });
+  void win.loadURL(APP_START_URL);
+  return win;
+}
+
+async function start(): Promise<void> {
+  const root = rendererRoot();
+  hardenSession(session.defaultSession);
+  protocol.handle(APP_SCHEME, (request) => serveAppRequest(root, request));
+
+  service = await openService();
+  unregisterIpc = registerIpc<IpcMainInvokeEvent>(ipcMain, apiHandlers(service), {
+    desktop: {
+      printToPdf: (event, name) => printReportToPdf(event.sender, saveTarget(event), name),
+      saveFile: (event, name, bytes) => saveFileAs(saveTarget(event), name, bytes),
+    },
+    log: (message, error) => console.error(`BranchLens: ${message}`, error),
+  });
+  log(`data in ${service.dataDir}; ${service.health().workers} engine worker(s) on ${service.backend}`);
+  mainWindow = createWindow();
+}
+
+/** Errors a user can hit are shown in a dialog in plain words; the details go to the log. */
+function fail(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  console.error('BranchLens: cannot start', e);
+  dialog.showErrorBox('BranchLens cannot start', message);
+  app.exit(1);
+}
+
+let shutDown = false;
+let shuttingDown: Promise<void> | undefined;
+/** Flushes the write-behind cache and the audit log, then stops the engine workers (once). */
+function shutdown(): Promise<void> {
+  shuttingDown ??= (async () => {
+    unregisterIpc?.();
+    unregisterIpc = undefined;
+    await service?.close();
+    service = undefined;
+  })();
+  return shuttingDown;
+}
+
+app.on('web-contents-created', (_event, contents) => hardenContents(contents, log));
+
+if (!app.requestSingleInstanceLock()) {
+  // Another BranchLens owns the data dir (database, audit log): hand over to it.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('activate', () => {
+    if (!mainWindow && service) mainWindow = createWindow();
+  });
+  app.on('before-quit', (event) => {
+    if (shutDown) return;
+    event.preventDefault();
+    shutdown()
+      .catch((e: unknown) => console.error('BranchLens: shutdown failed', e))
+      .finally(() => {
+        shutDown = true;
+        app.quit();
+      });
+  });
+  app.whenReady().then(start).catch(fail);
+}

@@ -1,0 +1,303 @@
+// The IPC transport, run in plain Node through a fake ipcMain: every contract method is reachable on its channel,
+// only the app's own top-level page may call, bad requests get the same problem bodies as over HTTP.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiHandlers } from '../../../main/core/api.js';
+import { BranchLensService } from '../../../main/core/service.js';
+import { BusyError } from '../../../main/core/microbatch.js';
+import { NotFoundError } from '../../../main/core/service.js';
+import {
+  PRINT_TO_PDF_CHANNEL,
+  SAVE_FILE_CHANNEL,
+  isAppMainFrame,
+  registerIpc,
+  type ApiHandlers,
+  type InvokeEventLike,
+  type IpcMainLike,
+} from '../../../main/electron/ipc-adapter.js';
+import { ipcChannel, type BridgeResult } from '../../../shared/bridge.js';
+import { API_METHODS, type ApiMethod, type ApiRequest } from '../../../shared/contract.js';
+import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
+
+type Listener = (event: InvokeEventLike, ...args: unknown[]) => unknown;
+
+class FakeIpcMain implements IpcMainLike {
+  readonly listeners = new Map<string, Listener>();
+  handle(channel: string, listener: Listener): void {
+    if (this.listeners.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.listeners.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.listeners.delete(channel);
+  }
+  /** What ipcRenderer.invoke(channel, ...args) would resolve to. */
+  async invoke(event: InvokeEventLike, channel: string, ...args: unknown[]): Promise<unknown> {
+    const listener = this.listeners.get(channel);
+    if (!listener) throw new Error(`No handler registered for '${channel}'`);
+    return listener(event, ...args);
+  }
+}
+
+const APP_PAGE: InvokeEventLike = {
+  senderFrame: { url: 'app://branchlens/index.html#/explain', parent: null },
+};
+
+/** A valid request for every contract method (a new method fails to compile here until it gets one). */
+const VALID_REQUESTS: { [M in ApiMethod]: ApiRequest<M> } = {
+  health: {},
+  getModel: {},
+  explain: { applicants: [{ age: 30 }], options: { top_k: 3 } },
+  predict: { applicants: [{ age: 30 }] },
+  verifyDocument: { document: { any: 'thing' } },
+  listModels: {},
+  importModel: { path: '/tmp/bundle' },
+  activateModel: { ref: 'credit-demo@1.0.0' },
+  rollbackModel: {},
+  auditPage: { limit: 10 },
+  auditEntry: { seq: 1 },
+  auditVerify: {},
+  auditExport: { format: 'jsonl' },
+  auditPublicKey: {},
+  monitoring: {},
+  monitoringSeries: {},
+  getSettings: {},
+  updateSettings: { locale: 'en' },
+};
+
+/** A handlers table that records which method ran with what (already validated) request. */
+function recordingHandlers(calls: { method: string; request: unknown }[]): ApiHandlers {
+  const table: Record<string, (request: unknown) => Promise<unknown>> = {};
+  for (const method of API_METHODS) {
+    table[method] = async (request) => {
+      calls.push({ method, request });
+      return { answeredBy: method };
+    };
+  }
+  return table as unknown as ApiHandlers;
+}
+
+describe('registerIpc', () => {
+  it('registers every contract method on its channel, and each reaches its own handler', async () => {
+    const ipc = new FakeIpcMain();
+    const calls: { method: string; request: unknown }[] = [];
+    registerIpc(ipc, recordingHandlers(calls));
+
+    expect([...ipc.listeners.keys()].sort()).toEqual(API_METHODS.map(ipcChannel).sort());
+    for (const method of API_METHODS) {
+      const result = (await ipc.invoke(APP_PAGE, ipcChannel(method), VALID_REQUESTS[method])) as BridgeResult<
+        typeof method
+      >;
+      expect(result, method).toEqual({ ok: true, value: { answeredBy: method } });
+    }
+    expect(calls.map((c) => c.method)).toEqual(API_METHODS);
+    // Handlers get the parsed request, defaults applied (as over HTTP).
+    expect(calls.find((c) => c.method === 'auditExport')?.request).toEqual({ format: 'jsonl', gzip: false });
+  });
+
+  it('refuses a sender that is not the app page, and runs nothing', async () => {
+    const ipc = new FakeIpcMain();
+    const calls: { method: string; request: unknown }[] = [];
+    registerIpc(ipc, recordingHandlers(calls));
+    const strangers: InvokeEventLike[] = [
+      { senderFrame: null },
+      { senderFrame: { url: 'https://example.com/', parent: null } },
+      { senderFrame: { url: 'file:///home/user/index.html', parent: null } },
+      { senderFrame: { url: 'app://elsewhere/index.html', parent: null } },
+      { senderFrame: { url: 'app://branchlens/frame.html', parent: APP_PAGE.senderFrame } },
+      { senderFrame: { url: 'devtools://devtools/bundled/inspector.html', parent: null } },
+    ];
+    for (const event of strangers) {
+      for (const method of API_METHODS) {
+        const result = await ipc.invoke(event, ipcChannel(method), VALID_REQUESTS[method]);
+        expect(result).toEqual({
+          ok: false,
+          error: { error: 'unauthorized', message: expect.any(String) },
+        });
+      }
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('answers a bad request with the invalid_request body listing its problems', async () => {
+    const ipc = new FakeIpcMain();
+    const calls: { method: string; request: unknown }[] = [];
+    registerIpc(ipc, recordingHandlers(calls));
+
+    const empty = (await ipc.invoke(APP_PAGE, ipcChannel('explain'), {
+      applicants: [],
+    })) as BridgeResult<'explain'>;
+    expect(empty.ok).toBe(false);
+    if (empty.ok) return;
+    expect(empty.error).toMatchObject({ error: 'invalid_request' });
+    expect(empty.error.error === 'invalid_request' && empty.error.problems.map((p) => p.field)).toEqual([
+      'applicants',
+    ]);
+
+    const extra = (await ipc.invoke(APP_PAGE, ipcChannel('auditEntry'), {
+      seq: 0,
+      evil: true,
+    })) as BridgeResult<'auditEntry'>;
+    expect(extra).toMatchObject({ ok: false, error: { error: 'invalid_request' } });
+
+    const notAnObject = await ipc.invoke(APP_PAGE, ipcChannel('updateSettings'), 'zh-CN');
+    expect(notAnObject).toMatchObject({ ok: false, error: { error: 'invalid_request' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('maps handler failures to the contract error bodies and never leaks an internal message', async () => {
+    const ipc = new FakeIpcMain();
+    const logged: unknown[] = [];
+    const handlers = recordingHandlers([]);
+    const failing = {
+      ...handlers,
+      auditEntry: async () => {
+        throw new NotFoundError('audit entry 7 does not exist');
+      },
+      explain: async () => {
+        throw new BusyError(2);
+      },
+      health: async () => {
+        throw new Error('SQLITE_CORRUPT at /home/officer/secret/path');
+      },
+    } as unknown as ApiHandlers;
+    registerIpc(ipc, failing, { log: (_message, error) => logged.push(error) });
+
+    expect(await ipc.invoke(APP_PAGE, ipcChannel('auditEntry'), { seq: 7 })).toEqual({
+      ok: false,
+      error: { error: 'not_found', message: 'audit entry 7 does not exist' },
+    });
+    expect(await ipc.invoke(APP_PAGE, ipcChannel('explain'), VALID_REQUESTS.explain)).toMatchObject({
+      ok: false,
+      error: { error: 'busy', retry_after_s: 2 },
+    });
+    const internal = await ipc.invoke(APP_PAGE, ipcChannel('health'), {});
+    expect(internal).toEqual({
+      ok: false,
+      error: { error: 'internal', message: 'internal error; see the server log' },
+    });
+    expect(JSON.stringify(internal)).not.toContain('SQLITE');
+    // Only the unexpected failure is logged, with its details, in the main process.
+    expect(logged).toHaveLength(1);
+    expect((logged[0] as Error).message).toContain('SQLITE_CORRUPT');
+  });
+
+  it('removes every handler it registered', () => {
+    const ipc = new FakeIpcMain();
+    const unregister = registerIpc(ipc, recordingHandlers([]), {
+      desktop: { printToPdf: async () => null, saveFile: async () => null },
+    });
+    expect(ipc.listeners.size).toBe(API_METHODS.length + 2);
+    unregister();
+    expect(ipc.listeners.size).toBe(0);
+  });
+});
+
+describe('the desktop calls', () => {
+  function setup() {
+    const ipc = new FakeIpcMain();
+    const printed: string[] = [];
+    const saved: { name: string; bytes: Buffer }[] = [];
+    registerIpc(ipc, recordingHandlers([]), {
+      desktop: {
+        printToPdf: async (_event, name) => {
+          printed.push(name);
+          return `/home/officer/${name}.pdf`;
+        },
+        saveFile: async (_event, name, bytes) => {
+          saved.push({ name, bytes });
+          return `/home/officer/${name}`;
+        },
+      },
+    });
+    return { ipc, printed, saved };
+  }
+
+  it('print and save reach their implementation with checked arguments', async () => {
+    const { ipc, printed, saved } = setup();
+    expect(await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'applicant-1')).toBe(
+      '/home/officer/applicant-1.pdf',
+    );
+    expect(printed).toEqual(['applicant-1']);
+    expect(await ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'audit.csv', 'a,b\n', 'utf8')).toBe(
+      '/home/officer/audit.csv',
+    );
+    expect(
+      await ipc.invoke(
+        APP_PAGE,
+        SAVE_FILE_CHANNEL,
+        'audit.gz',
+        Buffer.from([1, 2]).toString('base64'),
+        'base64',
+      ),
+    ).toBe('/home/officer/audit.gz');
+    expect(saved.map((s) => [s.name, [...s.bytes]])).toEqual([
+      ['audit.csv', [...Buffer.from('a,b\n')]],
+      ['audit.gz', [1, 2]],
+    ]);
+  });
+
+  it('refuse an untrusted sender and a path or malformed arguments', async () => {
+    const { ipc, printed, saved } = setup();
+    const stranger: InvokeEventLike = { senderFrame: { url: 'https://example.com/', parent: null } };
+    await expect(ipc.invoke(stranger, PRINT_TO_PDF_CHANNEL, 'x')).rejects.toThrow(/may not call/);
+    await expect(ipc.invoke(stranger, SAVE_FILE_CHANNEL, 'x', 'y', 'utf8')).rejects.toThrow(/may not call/);
+    await expect(ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, '../../.bashrc', 'y', 'utf8')).rejects.toThrow(
+      /invalid arguments/,
+    );
+    await expect(ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'a.txt', 'y', 'latin1')).rejects.toThrow(
+      /invalid arguments/,
+    );
+    await expect(ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 42)).rejects.toThrow(/invalid arguments/);
+    expect(printed).toEqual([]);
+    expect(saved).toEqual([]);
+  });
+});
+
+describe('isAppMainFrame', () => {
+  it('accepts only a top-level frame of app://branchlens/', () => {
+    expect(isAppMainFrame(APP_PAGE)).toBe(true);
+    expect(isAppMainFrame({ senderFrame: { url: 'app://branchlens/', parent: null } })).toBe(true);
+    expect(isAppMainFrame({ senderFrame: { url: 'app://user:pw@branchlens/', parent: null } })).toBe(false);
+    expect(isAppMainFrame({ senderFrame: { url: 'app://branchlens.evil/', parent: null } })).toBe(false);
+    expect(isAppMainFrame({ senderFrame: { url: 'not a url', parent: null } })).toBe(false);
+  });
+});
+
+describe('the IPC transport over a real service', () => {
+  let data: string;
+  let service: BranchLensService;
+  const ipc = new FakeIpcMain();
+
+  beforeAll(async () => {
+    data = tempDir('branchlens-ipc-');
+    service = await BranchLensService.open({ dataDir: data, workers: 0 });
+    registerIpc(ipc, apiHandlers(service));
+  });
+  afterAll(async () => {
+    await service?.close();
+    removeDir(data);
+  });
+
+  it('explains an applicant, verifies the document and finds it in the audit log', async () => {
+    const health = (await ipc.invoke(APP_PAGE, ipcChannel('health'), {})) as BridgeResult<'health'>;
+    expect(health).toMatchObject({ ok: true, value: { status: 'ok', database: 'ok' } });
+
+    const explained = (await ipc.invoke(APP_PAGE, ipcChannel('explain'), {
+      applicants: holdoutApplicants(1),
+      options: { locale: 'en', top_k: 3 },
+    })) as BridgeResult<'explain'>;
+    if (!explained.ok) throw new Error(JSON.stringify(explained.error));
+    const [doc] = explained.value.documents;
+    expect(doc?.attributions).toHaveLength(3);
+    // What crossed the IPC boundary is plain data that structured clone keeps as it is.
+    expect(structuredClone(explained.value)).toEqual(explained.value);
+
+    expect(await ipc.invoke(APP_PAGE, ipcChannel('verifyDocument'), { document: doc })).toEqual({
+      ok: true,
+      value: { ok: true },
+    });
+    const page = (await ipc.invoke(APP_PAGE, ipcChannel('auditPage'), {
+      kind: 'explain',
+    })) as BridgeResult<'auditPage'>;
+    expect(page.ok && page.value.entries.map((e) => e.watermark)).toEqual([doc?._meta.watermark]);
+  });
+});

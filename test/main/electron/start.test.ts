@@ -1,0 +1,156 @@
+// `npm start` on a machine without the Electron binary: one clear line, then the branch server with the UI,
+// whose URL it prints and which answers /health/ping. Also the binary lookup that never hangs.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { displayUrl, locateElectron, parseStartOptions } from '../../../scripts/start.js';
+import { removeDir, tempDir } from '../cli/helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('locateElectron', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir('branchlens-electron-pkg-');
+  });
+  afterAll(() => removeDir(dir));
+
+  const linux = { platform: 'linux' as const, env: { DISPLAY: ':0' } };
+
+  it('finds the binary that path.txt names, without downloading', async () => {
+    const pkg = join(dir, 'installed');
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'path.txt'), 'electron');
+    writeFileSync(join(pkg, 'dist', 'electron'), '');
+    let downloads = 0;
+    const found = await locateElectron({ ...linux, packageDir: pkg, download: async () => ++downloads > 0 });
+    expect(found).toEqual({ ok: true, path: join(pkg, 'dist', 'electron') });
+    expect(downloads).toBe(0);
+  });
+
+  it('reports a binary that was never downloaded, trying the download once when allowed', async () => {
+    const pkg = join(dir, 'missing');
+    mkdirSync(pkg, { recursive: true });
+    expect(await locateElectron({ ...linux, packageDir: pkg })).toEqual({
+      ok: false,
+      reason: 'its binary was never downloaded',
+    });
+    let downloads = 0;
+    const failed = await locateElectron({
+      ...linux,
+      packageDir: pkg,
+      download: async () => {
+        downloads++;
+        return false;
+      },
+    });
+    expect(failed).toEqual({ ok: false, reason: 'its binary could not be downloaded' });
+    expect(downloads).toBe(1);
+  });
+
+  it('does not offer a window where there is no display', async () => {
+    const pkg = join(dir, 'installed');
+    expect(await locateElectron({ platform: 'linux', env: {}, packageDir: pkg })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no display/),
+    });
+  });
+
+  it('reports the electron package missing altogether', async () => {
+    expect(await locateElectron({ ...linux, packageDir: undefined })).toMatchObject({ ok: false });
+  });
+});
+
+describe('start options', () => {
+  it('defaults to a loopback server on 8080 after a build, downloads allowed', () => {
+    expect(parseStartOptions([], {})).toMatchObject({
+      build: true,
+      download: true,
+      host: '127.0.0.1',
+      port: 8080,
+    });
+    expect(parseStartOptions(['--no-build', '--no-download', '--port', '0'], {})).toMatchObject({
+      build: false,
+      download: false,
+      port: 0,
+    });
+    expect(parseStartOptions([], { BRANCHLENS_ELECTRON_DOWNLOAD: '0' }).download).toBe(false);
+    expect(() => parseStartOptions(['--port', 'http'], {})).toThrow(/--port/);
+    expect(displayUrl('0.0.0.0', 8080)).toBe('http://127.0.0.1:8080/');
+    expect(displayUrl('::1', 8080)).toBe('http://[::1]:8080/');
+  });
+});
+
+describe('npm start without the Electron binary', () => {
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  beforeAll(() => {
+    dir = tempDir('branchlens-start-');
+    // What `npm start` builds first (the test skips its own build step to stay fast): the CLI, core and server.
+    // Type errors are `npm run typecheck`'s business; tsc emits regardless, and the server must be among its output.
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (!existsSync(join(ROOT, 'dist', 'main', 'server', 'index.js'))) {
+      throw new Error(`the build produced no server:\n${built.stdout}${built.stderr}`);
+    }
+  }, 120_000);
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    removeDir(dir);
+  });
+
+  it('says so in one line, starts the branch server and prints its URL', async () => {
+    const emptyElectron = join(dir, 'no-electron');
+    mkdirSync(emptyElectron);
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/start.ts', '--no-build', '--port', '0', '--data', join(dir, 'data')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ELECTRON_OVERRIDE_DIST_PATH: emptyElectron,
+          DISPLAY: ':0',
+          BRANCHLENS_WORKERS: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${stdout}\n${stderr}`)), 90_000);
+      child!.stdout!.on('data', () => {
+        const m = /running at (http:\/\/\S+)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child!.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${stdout}\n${stderr}`)));
+    });
+
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((l) => l.includes('Electron is not available'))).toEqual([
+      'Electron is not available on this machine (there is no Electron binary in $ELECTRON_OVERRIDE_DIST_PATH); ' +
+        'starting the branch server with the same UI instead.',
+    ]);
+    const ping = await fetch(new URL('health/ping', url));
+    expect(ping.status).toBe(200);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
