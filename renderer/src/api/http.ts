@@ -1,0 +1,68 @@
+// The Api over HTTP: POST /api/app/<method> on the server that served this page (`branchlens serve`).
+import {
+  ApiError,
+  type ApiErrorBody,
+  type ApiMethod,
+  type ApiRequest,
+  type ApiResponses,
+} from '../../../shared/contract.js';
+import { apiOver, type Call } from './methods.js';
+
+/** Where the API token is kept for this tab, when the server asks for one (a non-loopback bind). */
+export const TOKEN_STORAGE_KEY = 'branchlens.apiToken';
+
+function isErrorBody(v: unknown): v is ApiErrorBody {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { error?: unknown }).error === 'string' &&
+    typeof (v as { message?: unknown }).message === 'string'
+  );
+}
+
+export interface HttpApiOptions {
+  /** The page's URL (document.baseURI): the API is on the server that served the UI. */
+  base: string;
+  token?: () => string | null;
+  fetch?: typeof fetch;
+}
+
+export function httpCall(opts: HttpApiOptions): Call {
+  const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+  return async <M extends ApiMethod>(method: M, request: ApiRequest<M>) => {
+    const url = new URL(`api/app/${method}`, opts.base);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    const token = opts.token?.();
+    if (token) headers.authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(request ?? {}),
+      });
+    } catch {
+      throw new ApiError({ error: 'internal', message: 'network: the BranchLens server cannot be reached' });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new ApiError({
+        error: 'internal',
+        message: `the server answered ${response.status} without a JSON body`,
+      });
+    }
+    if (response.ok) return body as ApiResponses[M];
+    throw new ApiError(
+      isErrorBody(body) ? body : { error: 'internal', message: `the server answered ${response.status}` },
+    );
+  };
+}
+
+export function httpApi(opts: HttpApiOptions) {
+  return apiOver(httpCall(opts));
+}

@@ -1,0 +1,180 @@
+// What every page shares: the Api, the settings (language, theme, explain defaults), the active model and its
+// schema, and short notices. Settings start from localStorage (instant) and are then taken from the service.
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  startTransition,
+  type ReactNode,
+} from 'react';
+import type { Api, ApiResponses, Settings } from '../../../shared/contract.js';
+import { makeT, type T } from '../i18n/i18n.js';
+import { readStoredSettings, writeStoredSettings } from './stored-settings.js';
+import { describeError } from '../lib/errors.js';
+import type { Transport } from '../api/index.js';
+
+export type ModelInfo = ApiResponses['getModel'];
+
+export interface ModelState {
+  info: ModelInfo | null;
+  error: unknown;
+  loading: boolean;
+  reload(): Promise<void>;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'success' | 'error';
+  text: string;
+}
+
+export interface AppContextValue {
+  api: Api;
+  transport: Transport;
+  settings: Settings;
+  updateSettings(patch: Partial<Settings>): Promise<boolean>;
+  t: T;
+  model: ModelState;
+  notices: Notice[];
+  notify(kind: Notice['kind'], text: string): void;
+  dismiss(id: number): void;
+}
+
+const AppContext = createContext<AppContextValue | null>(null);
+
+export function useApp(): AppContextValue {
+  const value = useContext(AppContext);
+  if (!value) throw new Error('useApp outside <AppProvider>');
+  return value;
+}
+
+function safeStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Language and theme on the document itself, so the print stylesheet, dialogs and screen readers follow. */
+export function applyDocumentSettings(settings: Settings): void {
+  document.documentElement.lang = settings.locale;
+  document.documentElement.dataset.theme = settings.theme;
+}
+
+export function initialSettings(): Settings {
+  return readStoredSettings(safeStorage());
+}
+
+/** The first calls, started before React renders so that they overlap with loading the first page. */
+export interface Boot {
+  model: Promise<ModelInfo>;
+  settings: Promise<Settings>;
+}
+
+export function startBoot(api: Api): Boot {
+  const boot = { model: api.getModel({}), settings: api.getSettings({}) };
+  // Failures are handled where the promises are used; this keeps them from counting as unhandled meanwhile.
+  boot.model.catch(() => undefined);
+  boot.settings.catch(() => undefined);
+  return boot;
+}
+
+export function AppProvider(props: {
+  api: Api;
+  transport: Transport;
+  initial: Settings;
+  boot: Boot;
+  children: ReactNode;
+}) {
+  const { api, transport } = props;
+  const [settings, setSettings] = useState<Settings>(props.initial);
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const nextNotice = useRef(1);
+  const t = useMemo(() => makeT(settings.locale), [settings.locale]);
+
+  const dismiss = useCallback((id: number) => setNotices((n) => n.filter((x) => x.id !== id)), []);
+  const notify = useCallback(
+    (kind: Notice['kind'], text: string) => {
+      const id = nextNotice.current++;
+      setNotices((n) => [...n.slice(-3), { id, kind, text }]);
+      if (kind !== 'error') window.setTimeout(() => dismiss(id), 6000);
+    },
+    [dismiss],
+  );
+
+  const apply = useCallback((next: Settings) => {
+    // Every page re-renders in the new language or theme: in slices, not in one long task.
+    startTransition(() => setSettings(next));
+    applyDocumentSettings(next);
+    writeStoredSettings(safeStorage(), next);
+  }, []);
+
+  const boot = useRef<Boot | null>(props.boot);
+  useEffect(() => {
+    let live = true;
+    props.boot.settings.then(
+      (stored) => live && apply(stored),
+      () => undefined, // The stored copy stays in use; the model load reports a server that is down.
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.boot, apply]);
+
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+  const updateSettings = useCallback(
+    async (patch: Partial<Settings>) => {
+      const before = settingsRef.current;
+      apply({ ...before, ...patch });
+      try {
+        apply(await api.updateSettings(patch));
+        return true;
+      } catch (e) {
+        notify('error', describeError(e, makeT({ ...before, ...patch }.locale)));
+        return false;
+      }
+    },
+    [api, apply, notify],
+  );
+
+  const [info, setInfo] = useState<ModelInfo | null>(null);
+  const [modelError, setModelError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const reload = useCallback(async () => {
+    setLoading(true);
+    try {
+      // The first load uses the call started at boot; later ones (after a model change) ask again.
+      const pending = boot.current?.model ?? api.getModel({});
+      boot.current = null;
+      const loaded = await pending;
+      startTransition(() => {
+        setInfo(loaded);
+        setModelError(null);
+      });
+    } catch (e) {
+      setModelError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [api]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const model = useMemo<ModelState>(
+    () => ({ info, error: modelError, loading, reload }),
+    [info, modelError, loading, reload],
+  );
+
+  const value = useMemo<AppContextValue>(
+    () => ({ api, transport, settings, updateSettings, t, model, notices, notify, dismiss }),
+    [api, transport, settings, updateSettings, t, model, notices, notify, dismiss],
+  );
+  return <AppContext.Provider value={value}>{props.children}</AppContext.Provider>;
+}

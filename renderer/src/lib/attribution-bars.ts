@@ -1,0 +1,77 @@
+// An explanation document's attributions as the bars of the chart and the rows of its table: sorted by
+// magnitude, masked features named as masked, and the features top-K left out as one "N others" bar. Pure.
+import type { Attribution, ExplanationDocument } from '../../../shared/explanation.js';
+
+export type BarKind = 'positive' | 'negative' | 'neutral' | 'rest';
+
+export interface AttributionBar {
+  key: string;
+  /** The business label; for a masked feature, the wording the page gives (e.g. "敏感特征（已脱敏）"). */
+  label: string;
+  value: number;
+  kind: BarKind;
+  masked: boolean;
+  imputed: boolean;
+  /** The raw value used, null when masked; undefined for the rest bar. */
+  raw?: string | number | boolean | null;
+  description: string;
+}
+
+export interface BarWording {
+  masked: string;
+  rest: (count: number) => string;
+  restDescription: (count: number) => string;
+}
+
+function kindOf(a: Attribution): BarKind {
+  return a.direction;
+}
+
+/** Bars largest |attribution| first, then the rest bar (when top-K left features out). */
+export function attributionBars(
+  doc: Pick<ExplanationDocument, 'attributions' | 'rest_sum' | 'rest_count'>,
+  wording: BarWording,
+): AttributionBar[] {
+  // Two masked features must not read the same (a chart's categories are its labels): number them.
+  const maskedCount = doc.attributions.filter((a) => a.masked).length;
+  let maskedSeen = 0;
+  const maskedLabel = () => (maskedCount > 1 ? `${wording.masked} ${++maskedSeen}` : wording.masked);
+  const bars: AttributionBar[] = doc.attributions
+    .map((a) => ({
+      key: a.feature,
+      label: a.masked ? maskedLabel() : (a.label ?? a.feature),
+      value: a.attribution,
+      kind: kindOf(a),
+      masked: a.masked === true,
+      imputed: a.imputed === true,
+      raw: a.value,
+      description: a.description,
+    }))
+    .sort((x, y) => Math.abs(y.value) - Math.abs(x.value) || x.key.localeCompare(y.key));
+  if (doc.rest_count > 0) {
+    bars.push({
+      key: '__rest__',
+      label: wording.rest(doc.rest_count),
+      value: doc.rest_sum,
+      kind: 'rest',
+      masked: false,
+      imputed: false,
+      description: wording.restDescription(doc.rest_count),
+    });
+  }
+  return bars;
+}
+
+/** Σ of the shown bars (the rest bar included): equals completeness.sum up to rounding. */
+export function barsTotal(bars: readonly AttributionBar[]): number {
+  return bars.reduce((s, b) => s + b.value, 0);
+}
+
+/** A symmetric axis bound that fits every bar with a little room, so zero stays in the middle. */
+export function symmetricBound(bars: readonly AttributionBar[]): number {
+  const max = bars.reduce((m, b) => Math.max(m, Math.abs(b.value)), 0);
+  if (max === 0) return 0.1;
+  const padded = max * 1.25;
+  const step = 10 ** Math.floor(Math.log10(padded));
+  return Number((Math.ceil(padded / step) * step).toPrecision(12));
+}

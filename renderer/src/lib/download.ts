@@ -1,0 +1,42 @@
+// Saving a file the user asked for: the desktop app's save dialog (window.branchlens.saveFile), or a browser
+// download. Resolves to where it went (the desktop path), the file name (browser), or null when cancelled.
+import { desktopBridge } from '../api/desktop.js';
+
+export async function saveFile(
+  name: string,
+  content: string,
+  options: { type: string; encoding?: 'utf8' | 'base64' },
+): Promise<string | null> {
+  const encoding = options.encoding ?? 'utf8';
+  const bridge = desktopBridge();
+  if (bridge) return bridge.saveFile(name, content, encoding);
+  const blob =
+    encoding === 'base64'
+      ? new Blob([Uint8Array.from(atob(content), (c) => c.charCodeAt(0))], { type: options.type })
+      : new Blob([content], { type: options.type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return name;
+}
+
+/** Prints the current page: a PDF through the desktop app's dialog, or the browser's print dialog. */
+export async function printPage(suggestedName: string): Promise<string | null> {
+  const bridge = desktopBridge();
+  if (bridge) return bridge.printToPdf(suggestedName);
+  window.print();
+  return null;
+}
+
+/** A file-name-safe local timestamp: 20261126-0954. */
+export function fileStamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+}

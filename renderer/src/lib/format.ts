@@ -1,0 +1,90 @@
+// Numbers, times and signs as the branch reads them, in the current language. Pure (Intl only).
+import type { Locale } from '../../../shared/bundle.js';
+
+const MINUS = '\u2212';
+
+// Building an Intl formatter costs far more than using one: each is made once per language and options.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function numberFormat(locale: Locale, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(locale, options)));
+  return f;
+}
+
+function dateFormat(locale: Locale, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = dateFormats.get(key);
+  if (!f) dateFormats.set(key, (f = new Intl.DateTimeFormat(locale, options)));
+  return f;
+}
+
+export function formatNumber(locale: Locale, n: number, maxFractionDigits = 2): string {
+  if (!Number.isFinite(n)) return String(n);
+  return numberFormat(locale, { maximumFractionDigits: maxFractionDigits }).format(n);
+}
+
+/** 0.5787 → "57.9%". */
+export function formatPercent(locale: Locale, p: number, fractionDigits = 1): string {
+  if (!Number.isFinite(p)) return '—';
+  return numberFormat(locale, {
+    style: 'percent',
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  }).format(p);
+}
+
+/** An attribution with its sign always shown and a typographic minus: "+0.193", "−0.161". */
+export function formatSigned(n: number, fractionDigits = 3): string {
+  if (!Number.isFinite(n)) return String(n);
+  const abs = Math.abs(n).toFixed(fractionDigits);
+  if (Number(abs) === 0) return abs;
+  return (n < 0 ? MINUS : '+') + abs;
+}
+
+/** A tiny number (a completeness delta) in scientific notation: "−8.06e−9". */
+export function formatTiny(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n === 0) return '0';
+  const [mantissa, exponent] = Math.abs(n).toExponential(2).split('e');
+  const exp = Number(exponent);
+  const body =
+    exp >= -2 && exp <= 3
+      ? Math.abs(n).toPrecision(3)
+      : `${mantissa}e${exp < 0 ? MINUS : ''}${Math.abs(exp)}`;
+  return (n < 0 ? MINUS : '') + body;
+}
+
+export function formatMs(locale: Locale, ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const digits = ms < 10 ? 2 : ms < 100 ? 1 : 0;
+  return `${formatNumber(locale, ms, digits)} ms`;
+}
+
+export function formatDateTime(locale: Locale, iso: string | number | Date): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return dateFormat(locale, {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  }).format(d);
+}
+
+export function formatTime(locale: Locale, iso: string | number | Date): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
+}
+
+/** The first 8 and last 4 hex digits of a hash, for a table cell. */
+export function shortHash(hex: string | null | undefined): string {
+  if (!hex) return '—';
+  return hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex;
+}

@@ -1,0 +1,100 @@
+// The applicant form's validation: the same rules, in the same order, as the engine's preprocessing
+// (main/core/preprocess.ts), so a value the form accepts is a value the API accepts. Problems carry a code and
+// the numbers a message needs, and are worded in the user's language by the page. Pure: runs under test in Node.
+import type { BundleSchema, Feature } from '../../../shared/bundle.js';
+import type { ProblemCode } from '../../../shared/problems.js';
+
+export type CleanValue = number | string | boolean;
+
+export interface FieldProblem {
+  /** The feature name (or the unknown key). */
+  field: string;
+  code: ProblemCode;
+  /** The value as given, for messages; absent when missing. */
+  given?: string;
+}
+
+export interface ValidationResult {
+  /** Valid values by feature; a missing optional value is left out (the service imputes it). */
+  values: Record<string, CleanValue>;
+  /** Optional features left empty: the service fills in the schema's default. */
+  imputed: string[];
+  problems: FieldProblem[];
+}
+
+const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const NON_FINITE = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
+
+export function isMissing(given: unknown): boolean {
+  return given === undefined || given === null || (typeof given === 'string' && given.trim() === '');
+}
+
+function show(given: unknown): string {
+  if (typeof given === 'string') return given.length > 40 ? given.slice(0, 40) + '…' : given;
+  return String(given);
+}
+
+/** One feature's value: the clean value, or the problem with it. */
+export function validateValue(
+  f: Feature,
+  given: unknown,
+): { value: CleanValue; problem?: undefined } | { value?: undefined; problem: FieldProblem } {
+  const fail = (code: ProblemCode) => ({ problem: { field: f.name, code, given: show(given) } });
+  switch (f.type) {
+    case 'numeric': {
+      let n: number;
+      if (typeof given === 'number') n = given;
+      else if (typeof given === 'string' && NUMBER.test(given)) n = Number(given);
+      else if (typeof given === 'string' && NON_FINITE.test(given)) n = NaN;
+      else return fail('wrong_type');
+      if (!Number.isFinite(n)) return fail('not_finite');
+      if (f.integer && !Number.isInteger(n)) return fail('not_integer');
+      const { min, max } = f.range ?? {};
+      if ((min !== undefined && n < min) || (max !== undefined && n > max)) return fail('out_of_range');
+      return { value: n };
+    }
+    case 'categorical': {
+      if (typeof given !== 'string') return fail('wrong_type');
+      const v = given.trim();
+      return f.categories.includes(v) ? { value: v } : fail('unknown_category');
+    }
+    case 'boolean': {
+      if (typeof given === 'boolean') return { value: given };
+      const s =
+        typeof given === 'string'
+          ? given.trim().toLowerCase()
+          : typeof given === 'number'
+            ? String(given)
+            : undefined;
+      if (s !== undefined && f.true_values.includes(s)) return { value: true };
+      if (s !== undefined && f.false_values.includes(s)) return { value: false };
+      return fail('wrong_type');
+    }
+  }
+}
+
+/** Validates one raw applicant (a form's strings or a CSV row) against the model's schema. */
+export function validateApplicant(
+  schema: Pick<BundleSchema, 'features'>,
+  raw: Readonly<Record<string, unknown>>,
+): ValidationResult {
+  const problems: FieldProblem[] = [];
+  const known = new Set(schema.features.map((f) => f.name));
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) problems.push({ field: key, code: 'unknown_feature' });
+  }
+  const values: Record<string, CleanValue> = {};
+  const imputed: string[] = [];
+  for (const f of schema.features) {
+    const given = Object.prototype.hasOwnProperty.call(raw, f.name) ? raw[f.name] : undefined;
+    if (isMissing(given)) {
+      if (f.required) problems.push({ field: f.name, code: 'missing' });
+      else imputed.push(f.name);
+      continue;
+    }
+    const r = validateValue(f, given);
+    if (r.problem) problems.push(r.problem);
+    else values[f.name] = r.value;
+  }
+  return { values, imputed, problems };
+}

@@ -1,0 +1,493 @@
+// 审计 Audit: the tamper-evident log, newest first, filtered by date, model version, decision and kind; one
+// entry's detail; "Verify chain" with the first broken entry if any; exports and the public key for head office.
+import { useCallback, useEffect, useState } from 'react';
+import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
+import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
+import { useApp } from '../../app/context.js';
+import type { T } from '../../i18n/i18n.js';
+import { describeError } from '../../lib/errors.js';
+import { cacheText } from '../../lib/labels.js';
+import { saveFile } from '../../lib/download.js';
+import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
+import { auditQuery, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
+
+const PAGE_SIZE = 50;
+
+function kindText(kind: string, t: T): string {
+  switch (kind) {
+    case 'explain':
+      return t('audit.kind.explain');
+    case 'model_import':
+      return t('audit.kind.model_import');
+    case 'model_activate':
+      return t('audit.kind.model_activate');
+    case 'model_rollback':
+      return t('audit.kind.model_rollback');
+    default:
+      return kind;
+  }
+}
+
+function decisionOf(e: AuditEntryView): boolean | null {
+  const d = (e.details as { decision?: { approved?: unknown } } | null)?.decision;
+  return typeof d?.approved === 'boolean' ? d.approved : null;
+}
+
+function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(seq: number): void; t: T }) {
+  if (result.ok) {
+    return (
+      <div className="check check-ok" data-testid="audit-verify" data-state="ok" role="status">
+        <span className="check-icon" aria-hidden="true">
+          ✓
+        </span>
+        <div>
+          <div className="check-title">{t('audit.verify.ok')}</div>
+          <div className="check-detail">
+            {t('audit.verify.summary', { entries: result.entries, checkpoints: result.checkpoints })}
+            {result.head && (
+              <>
+                {' · '}
+                {t('audit.verify.head', { seq: result.head.seq })}{' '}
+                <span className="mono">{shortHash(result.head.hash)}</span>
+              </>
+            )}
+          </div>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="check check-bad" data-testid="audit-verify" data-state="bad" role="alert">
+      <span className="check-icon" aria-hidden="true">
+        ✕
+      </span>
+      <div>
+        <div className="check-title">{t('audit.verify.bad')}</div>
+        {result.break && (
+          <div className="check-detail">
+            {t('audit.verify.break', {
+              seq: result.break.seq,
+              kind: result.break.kind,
+              message: result.break.message,
+            })}{' '}
+            <button type="button" className="btn-link" onClick={() => onOpen(result.break!.seq)}>
+              {t('audit.verify.open')}
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClose(): void }) {
+  const { settings } = useApp();
+  const locale = settings.locale;
+  const rows: [string, React.ReactNode][] = [
+    [t('audit.col.seq'), <span className="mono">{entry.seq}</span>],
+    [t('audit.col.time'), formatDateTime(locale, entry.timestamp)],
+    [t('audit.col.kind'), kindText(entry.kind, t)],
+    [
+      t('audit.col.model'),
+      entry.model_id ? <span className="mono">{`${entry.model_id}@${entry.model_version ?? ''}`}</span> : '—',
+    ],
+    [t('audit.detail.modelSha'), <span className="mono break">{entry.model_sha256 ?? '—'}</span>],
+    [
+      t('audit.detail.explainer'),
+      entry.explainer_version ? <span className="mono">{entry.explainer_version}</span> : '—',
+    ],
+    [t('audit.col.prediction'), entry.prediction === null ? '—' : formatPercent(locale, entry.prediction)],
+    [t('audit.col.cache'), cacheText(entry.cache_level, t)],
+    [t('audit.col.latency'), formatMs(locale, entry.latency_ms)],
+    [t('audit.detail.document'), <span className="mono break">{entry.document_id ?? '—'}</span>],
+    [t('audit.detail.inputHash'), <span className="mono break">{entry.input_hash ?? '—'}</span>],
+    [t('audit.detail.watermark'), <span className="mono break">{entry.watermark ?? '—'}</span>],
+    [t('audit.detail.entryHash'), <span className="mono break">{entry.entry_hash}</span>],
+    [t('audit.detail.prevHash'), <span className="mono break">{entry.prev_hash}</span>],
+  ];
+  return (
+    <section className="detail-panel" aria-labelledby="audit-entry-title" data-testid="audit-entry">
+      <div className="card-head">
+        <h3 id="audit-entry-title" tabIndex={-1}>
+          {t('audit.detail.title', { seq: entry.seq })}
+        </h3>
+        <button type="button" className="btn btn-small" onClick={onClose}>
+          {t('common.close')}
+        </button>
+      </div>
+      <dl className="kv">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      {entry.explainer_params && (
+        <>
+          <h4>{t('audit.detail.params')}</h4>
+          <pre className="code">{JSON.stringify(entry.explainer_params, null, 2)}</pre>
+        </>
+      )}
+      {entry.top_attributions && entry.top_attributions.length > 0 && (
+        <table className="data-table compact">
+          <caption>{t('audit.detail.attributions')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('explain.col.feature')}</th>
+              <th scope="col" className="num">
+                {t('explain.col.attribution')}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {entry.top_attributions.map((a) => (
+              <tr key={a.feature}>
+                <th scope="row" className="mono">
+                  {a.feature}
+                </th>
+                <td className={`num mono value-${a.attribution < 0 ? 'negative' : 'positive'}`}>
+                  {formatSigned(a.attribution, 4)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {entry.details && entry.kind !== 'explain' && (
+        <>
+          <h4>{t('audit.detail.details')}</h4>
+          <pre className="code">{JSON.stringify(entry.details, null, 2)}</pre>
+        </>
+      )}
+    </section>
+  );
+}
+
+export default function AuditPage() {
+  const { api, settings, t, notify } = useApp();
+  const locale = settings.locale;
+  const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
+  const [filters, setFilters] = useState<AuditFilters>(NO_FILTERS);
+  const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
+  const [page, setPage] = useState<{ entries: AuditEntryView[]; next: number | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [versions, setVersions] = useState<string[]>([]);
+  const [entry, setEntry] = useState<AuditEntryView | null>(null);
+  const [verify, setVerify] = useState<AuditVerifyView | null>(null);
+  const [verifying, setVerifying] = useState(false);
+  const [format, setFormat] = useState<(typeof AUDIT_EXPORT_FORMATS)[number]>('jsonl');
+  const [gzip, setGzip] = useState(false);
+  const [since, setSince] = useState('');
+  const [exporting, setExporting] = useState(false);
+  const cursor = cursors[cursors.length - 1];
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const r = await api.auditPage(auditQuery(filters, PAGE_SIZE, cursor));
+      setPage({ entries: r.entries, next: r.next_before_seq });
+      setError(null);
+    } catch (e) {
+      setError(describeError(e, t));
+    } finally {
+      setLoading(false);
+    }
+  }, [api, filters, cursor, t]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    api.listModels({}).then(
+      (r) => setVersions([...new Set(r.models.map((m) => m.version))].sort()),
+      () => undefined,
+    );
+  }, [api]);
+
+  const open = async (seq: number) => {
+    try {
+      setEntry((await api.auditEntry({ seq })).entry);
+      window.setTimeout(() => document.getElementById('audit-entry-title')?.focus(), 0);
+    } catch (e) {
+      notify('error', describeError(e, t));
+    }
+  };
+
+  const runVerify = async () => {
+    setVerifying(true);
+    try {
+      setVerify(await api.auditVerify({}));
+    } catch (e) {
+      notify('error', describeError(e, t));
+    } finally {
+      setVerifying(false);
+    }
+  };
+
+  const runExport = async () => {
+    setExporting(true);
+    try {
+      const sinceIso = localDayBound(since, false);
+      const r = await api.auditExport({ format, gzip, ...(sinceIso ? { since: sinceIso } : {}) });
+      const where = await saveFile(r.filename, r.content, { type: r.content_type, encoding: r.encoding });
+      if (where) notify('success', t('audit.export.done', { entries: r.entries, where }));
+    } catch (e) {
+      notify('error', describeError(e, t));
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  const downloadKey = async () => {
+    try {
+      const r = await api.auditPublicKey({});
+      const where = await saveFile(`branchlens-audit-${r.key_id}.pub.pem`, r.pem, {
+        type: 'application/x-pem-file',
+      });
+      if (where) notify('success', t('common.saved', { where }));
+    } catch (e) {
+      notify('error', describeError(e, t));
+    }
+  };
+
+  return (
+    <div className="page page-audit">
+      <div className="page-head">
+        <h1 tabIndex={-1}>{t('audit.title')}</h1>
+        <p className="page-lead">{t('audit.lead')}</p>
+      </div>
+
+      <div className="audit-tools">
+        <section className="card" aria-labelledby="audit-verify-title">
+          <h2 id="audit-verify-title">{t('audit.verify.title')}</h2>
+          <p className="muted small">{t('audit.verify.lead')}</p>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => void runVerify()}
+            disabled={verifying}
+            data-testid="audit-verify-button"
+          >
+            {verifying ? t('audit.verify.running') : t('audit.verify.button')}
+          </button>
+          {verify && <VerifyResult result={verify} onOpen={(seq) => void open(seq)} t={t} />}
+        </section>
+        <section className="card" aria-labelledby="audit-export-title">
+          <h2 id="audit-export-title">{t('audit.export.title')}</h2>
+          <div className="inline-form">
+            <label>
+              <span>{t('audit.export.format')}</span>
+              <select value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
+                {AUDIT_EXPORT_FORMATS.map((f) => (
+                  <option key={f} value={f}>
+                    {f === 'es-bulk' ? t('audit.export.esBulk') : f.toUpperCase()}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              <span>{t('audit.export.since')}</span>
+              <input type="date" value={since} onChange={(e) => setSince(e.target.value)} />
+            </label>
+            <label className="checkbox">
+              <input type="checkbox" checked={gzip} onChange={(e) => setGzip(e.target.checked)} />
+              <span>{t('audit.export.gzip')}</span>
+            </label>
+          </div>
+          <div className="toolbar">
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => void runExport()}
+              disabled={exporting}
+            >
+              {exporting ? t('audit.export.running') : t('audit.export.button')}
+            </button>
+            <button type="button" className="btn" onClick={() => void downloadKey()}>
+              {t('audit.export.publicKey')}
+            </button>
+          </div>
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="audit-list-title">
+        <h2 id="audit-list-title">{t('audit.list')}</h2>
+        <form
+          className="inline-form filters-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilters(draft);
+            setCursors([undefined]);
+          }}
+        >
+          <label>
+            <span>{t('audit.filter.from')}</span>
+            <input
+              type="date"
+              value={draft.from}
+              onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+            />
+          </label>
+          <label>
+            <span>{t('audit.filter.to')}</span>
+            <input
+              type="date"
+              value={draft.to}
+              onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+            />
+          </label>
+          <label>
+            <span>{t('audit.filter.version')}</span>
+            <select
+              value={draft.modelVersion}
+              onChange={(e) => setDraft({ ...draft, modelVersion: e.target.value })}
+            >
+              <option value="">{t('common.all')}</option>
+              {versions.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            <span>{t('audit.filter.decision')}</span>
+            <select
+              value={draft.decision}
+              onChange={(e) => setDraft({ ...draft, decision: e.target.value as AuditFilters['decision'] })}
+            >
+              <option value="">{t('common.all')}</option>
+              <option value="approved">{t('explain.approved')}</option>
+              <option value="declined">{t('explain.declined')}</option>
+            </select>
+          </label>
+          <label>
+            <span>{t('audit.filter.kind')}</span>
+            <select
+              value={draft.kind}
+              onChange={(e) => setDraft({ ...draft, kind: e.target.value as AuditFilters['kind'] })}
+            >
+              <option value="">{t('common.all')}</option>
+              {(['explain', 'model_import', 'model_activate', 'model_rollback'] as const).map((k) => (
+                <option key={k} value={k}>
+                  {kindText(k, t)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div className="toolbar">
+            <button type="submit" className="btn btn-primary">
+              {t('audit.filter.apply')}
+            </button>
+            <button
+              type="button"
+              className="btn"
+              onClick={() => {
+                setDraft(NO_FILTERS);
+                setFilters(NO_FILTERS);
+                setCursors([undefined]);
+              }}
+            >
+              {t('audit.filter.reset')}
+            </button>
+          </div>
+        </form>
+
+        {error && (
+          <p className="alert alert-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="table-scroller" aria-busy={loading}>
+          <table className="data-table" data-testid="audit-table">
+            <caption className="visually-hidden">{t('audit.list')}</caption>
+            <thead>
+              <tr>
+                <th scope="col" className="num">
+                  {t('audit.col.seq')}
+                </th>
+                <th scope="col">{t('audit.col.time')}</th>
+                <th scope="col">{t('audit.col.kind')}</th>
+                <th scope="col">{t('audit.col.model')}</th>
+                <th scope="col" className="num">
+                  {t('audit.col.prediction')}
+                </th>
+                <th scope="col">{t('audit.col.decision')}</th>
+                <th scope="col">{t('audit.col.cache')}</th>
+                <th scope="col" className="num">
+                  {t('audit.col.latency')}
+                </th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('audit.col.actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {page?.entries.length === 0 && (
+                <tr>
+                  <td colSpan={9} className="muted empty-cell">
+                    {t('audit.empty')}
+                  </td>
+                </tr>
+              )}
+              {page?.entries.map((e) => {
+                const approved = decisionOf(e);
+                return (
+                  <tr key={e.seq} className={entry?.seq === e.seq ? 'is-selected' : ''}>
+                    <td className="num mono">{e.seq}</td>
+                    <td className="nowrap">{formatDateTime(locale, e.timestamp)}</td>
+                    <td>{kindText(e.kind, t)}</td>
+                    <td className="mono">{e.model_id ? `${e.model_id}@${e.model_version ?? ''}` : '—'}</td>
+                    <td className="num mono">
+                      {e.prediction === null ? '—' : formatPercent(locale, e.prediction)}
+                    </td>
+                    <td>
+                      {approved === null ? (
+                        '—'
+                      ) : (
+                        <span className={`pill pill-${approved ? 'approved' : 'declined'}`}>
+                          {approved ? t('explain.approved') : t('explain.declined')}
+                        </span>
+                      )}
+                    </td>
+                    <td>{cacheText(e.cache_level, t)}</td>
+                    <td className="num mono">{formatMs(locale, e.latency_ms)}</td>
+                    <td>
+                      <button type="button" className="btn btn-small" onClick={() => void open(e.seq)}>
+                        {t('audit.open')}
+                        <span className="visually-hidden"> #{e.seq}</span>
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+        <div className="pager">
+          <button
+            type="button"
+            className="btn"
+            disabled={cursors.length <= 1 || loading}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
+            ← {t('audit.newer')}
+          </button>
+          <span className="muted small">{t('audit.page', { page: cursors.length })}</span>
+          <button
+            type="button"
+            className="btn"
+            disabled={!page?.next || loading}
+            onClick={() => page?.next && setCursors((c) => [...c, page.next!])}
+          >
+            {t('audit.older')} →
+          </button>
+        </div>
+        {entry && <EntryDetail entry={entry} t={t} onClose={() => setEntry(null)} />}
+      </section>
+    </div>
+  );
+}

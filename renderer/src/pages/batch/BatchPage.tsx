@@ -1,0 +1,303 @@
+// 批量 Batch: a CSV file (picker or drag-and-drop) checked row by row; the good rows explained in chunks with a
+// progress bar, counts and cancel; the answers in a sortable, filterable, virtualised table; CSV and JSONL exports.
+import { useCallback, useDeferredValue, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
+import { useApp } from '../../app/context.js';
+import type { T } from '../../i18n/i18n.js';
+import { describeError } from '../../lib/errors.js';
+import { fileStamp, saveFile } from '../../lib/download.js';
+import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
+import { featureLabel, problemText } from '../../lib/problem-text.js';
+import { batchStore, type BatchState } from './batch-store.js';
+import { problemsCsv, resultsCsv, resultsJsonl } from './results.js';
+import { ResultsTable } from './ResultsTable.js';
+import { ProblemList, type ProblemLine } from './ProblemList.js';
+
+function problemLines(
+  state: BatchState,
+  schema: BundleSchema | undefined,
+  locale: Locale,
+  t: T,
+): ProblemLine[] {
+  const features = new Map((schema?.features ?? []).map((f) => [f.name, f]));
+  const out: ProblemLine[] = [];
+  for (const b of state.bad) {
+    for (const p of b.problems) {
+      const f = features.get(p.field);
+      out.push({
+        line: b.line,
+        field: p.field === '*' ? t('batch.wholeRow') : f ? featureLabel(f, locale) : p.field,
+        message: p.field === '*' ? t('batch.malformedRow') : problemText(f, p, locale, t),
+      });
+    }
+  }
+  for (const r of state.results) {
+    if (r.doc !== null) continue;
+    if (r.problems?.length) {
+      for (const p of r.problems) {
+        const f = features.get(p.field);
+        out.push({
+          line: r.line,
+          field: f ? featureLabel(f, locale) : p.field,
+          message: problemText(f, p, locale, t),
+        });
+      }
+    } else {
+      out.push({ line: r.line, field: t('batch.wholeRow'), message: describeError(r.error, t) });
+    }
+  }
+  return out.sort((a, b) => a.line - b.line);
+}
+
+export default function BatchPage() {
+  const { api, settings, t, model, notify } = useApp();
+  const locale = settings.locale;
+  const schema = model.info?.schema;
+  const state = useSyncExternalStore(batchStore.subscribe, batchStore.getSnapshot);
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  const load = useCallback(
+    (file: File | undefined) => {
+      if (!file || !schema) return;
+      void batchStore.load(file, schema, { notCsv: t('batch.notCsv'), noRows: t('batch.noRows') });
+    },
+    [schema, t],
+  );
+
+  const start = () =>
+    void batchStore.run(
+      api,
+      { top_k: settings.top_k, method: settings.method, n_steps: settings.n_steps, locale },
+      t('explain.maskedFeature'),
+    );
+
+  // The lists (problems, results) follow the counts at a lower priority, rendered in slices while rows stream in.
+  const deferred = useDeferredValue(state);
+  const problems = useMemo(() => problemLines(deferred, schema, locale, t), [deferred, schema, locale, t]);
+
+  const total = state.good.length;
+  const fraction = total > 0 ? state.answered / total : 0;
+  const elapsedMs =
+    state.startedAt !== null ? (state.finishedAt ?? performance.now()) - state.startedAt : null;
+  const rate = elapsedMs && elapsedMs > 0 ? state.answered / (elapsedMs / 1000) : null;
+  const running = state.phase === 'running';
+  const milestone = Math.floor(fraction * 4) * 25;
+
+  const exportResults = async (kind: 'csv' | 'jsonl') => {
+    const name = `branchlens-batch-${fileStamp()}.${kind}`;
+    const content = kind === 'csv' ? resultsCsv(state.results) : resultsJsonl(state.results);
+    const where = await saveFile(name, content, {
+      type: kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson',
+    });
+    if (where) notify('success', t('common.saved', { where }));
+  };
+
+  const exportProblems = async () => {
+    const where = await saveFile(`branchlens-batch-problems-${fileStamp()}.csv`, problemsCsv(problems), {
+      type: 'text/csv;charset=utf-8',
+    });
+    if (where) notify('success', t('common.saved', { where }));
+  };
+
+  return (
+    <div className="page page-batch">
+      <div className="page-head">
+        <h1 tabIndex={-1}>{t('batch.title')}</h1>
+        <p className="page-lead">{t('batch.lead')}</p>
+      </div>
+
+      <section className="card" aria-labelledby="batch-file-title">
+        <h2 id="batch-file-title">{t('batch.file')}</h2>
+        <div
+          className={`dropzone ${dragging ? 'dropzone-active' : ''}`}
+          data-testid="dropzone"
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(e) => {
+            e.preventDefault();
+            setDragging(false);
+            load(e.dataTransfer.files[0]);
+          }}
+        >
+          <svg viewBox="0 0 24 24" className="dropzone-icon" aria-hidden="true">
+            <path
+              d="M12 15V4m0 0l-4 4m4-4l4 4M5 15v3a2 2 0 002 2h10a2 2 0 002-2v-3"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="1.8"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
+          </svg>
+          <p>{t('batch.drop')}</p>
+          <input
+            ref={input}
+            id="batch-file"
+            type="file"
+            accept=".csv,text/csv"
+            className="visually-hidden"
+            disabled={!schema || running}
+            onChange={(e) => {
+              load(e.target.files?.[0]);
+              e.target.value = '';
+            }}
+          />
+          <label htmlFor="batch-file" className="btn">
+            {t('batch.choose')}
+          </label>
+          <p className="muted small">
+            {t('batch.columnsHint', { columns: schema?.features.map((f) => f.name).join(', ') ?? '' })}
+          </p>
+        </div>
+
+        {state.fileName && (
+          <div className="file-summary" data-testid="file-summary">
+            <p>
+              <strong>{state.fileName}</strong>
+              {state.phase === 'parsing' && <span className="muted"> · {t('batch.parsing')}</span>}
+            </p>
+            {state.fileError && (
+              <p className="alert alert-error" role="alert">
+                {state.fileError}
+              </p>
+            )}
+            {state.columns && state.columns.ignored.length > 0 && (
+              <p className="alert alert-info">
+                {t('batch.ignoredColumns', { columns: state.columns.ignored.join(', ') })}
+              </p>
+            )}
+            {state.columns && state.columns.missing.length > 0 && (
+              <p className="alert alert-warn">
+                {t('batch.missingColumns', { columns: state.columns.missing.join(', ') })}
+              </p>
+            )}
+            <ul className="counts">
+              <li>
+                <span className="count-value" data-testid="count-rows">
+                  {formatNumber(locale, state.good.length + state.bad.length)}
+                </span>
+                <span className="count-label">{t('batch.rows')}</span>
+              </li>
+              <li>
+                <span className="count-value" data-testid="count-good">
+                  {formatNumber(locale, state.good.length)}
+                </span>
+                <span className="count-label">{t('batch.goodRows')}</span>
+              </li>
+              <li className={state.bad.length ? 'count-bad' : ''}>
+                <span className="count-value" data-testid="count-bad">
+                  {formatNumber(locale, state.bad.length)}
+                </span>
+                <span className="count-label">{t('batch.badRows')}</span>
+              </li>
+            </ul>
+          </div>
+        )}
+
+        {problems.length > 0 && (
+          <details className="problems" open={problems.length <= 20}>
+            <summary>{t('batch.problemsTitle', { count: problems.length })}</summary>
+            <ProblemList lines={problems} t={t} />
+            <button type="button" className="btn btn-small" onClick={() => void exportProblems()}>
+              {t('batch.exportProblems')}
+            </button>
+          </details>
+        )}
+      </section>
+
+      {state.good.length > 0 && state.phase !== 'parsing' && (
+        <section className="card" aria-labelledby="batch-run-title">
+          <div className="card-head">
+            <h2 id="batch-run-title">{t('batch.run')}</h2>
+            <div className="toolbar">
+              {running ? (
+                <button type="button" className="btn btn-danger" onClick={() => batchStore.cancel()}>
+                  {t('batch.cancel')}
+                </button>
+              ) : (
+                <button type="button" className="btn btn-primary" onClick={start} data-testid="batch-start">
+                  {state.phase === 'ready'
+                    ? t('batch.start', { count: formatNumber(locale, total) })
+                    : t('batch.restart', { count: formatNumber(locale, total) })}
+                </button>
+              )}
+              <button
+                type="button"
+                className="btn"
+                disabled={state.results.length === 0 || running}
+                onClick={() => void exportResults('csv')}
+              >
+                {t('batch.exportCsv')}
+              </button>
+              <button
+                type="button"
+                className="btn"
+                disabled={state.results.length === 0 || running}
+                onClick={() => void exportResults('jsonl')}
+              >
+                {t('batch.exportJsonl')}
+              </button>
+            </div>
+          </div>
+          {state.phase !== 'ready' && (
+            <div className="progress-block">
+              <div className="progress-line">
+                <label htmlFor="batch-progress">{t('batch.progress')}</label>
+                <span data-testid="batch-percent">{formatPercent(locale, fraction, 0)}</span>
+              </div>
+              <progress id="batch-progress" max={total} value={state.answered} data-testid="batch-progress" />
+              <p className="muted small">
+                {t('batch.progressText', {
+                  done: formatNumber(locale, state.answered),
+                  total: formatNumber(locale, total),
+                  rate: rate ? formatNumber(locale, rate, 0) : '—',
+                  elapsed: elapsedMs !== null ? formatMs(locale, elapsedMs) : '—',
+                })}
+                {state.phase === 'cancelled' && ` · ${t('batch.cancelled')}`}
+              </p>
+              <p className="visually-hidden" aria-live="polite">
+                {state.phase === 'done'
+                  ? t('batch.finished')
+                  : running
+                    ? t('batch.milestone', { percent: milestone })
+                    : ''}
+              </p>
+              <ul className="counts">
+                <li className="count-approved">
+                  <span className="count-value" data-testid="count-approved">
+                    {formatNumber(locale, state.approved)}
+                  </span>
+                  <span className="count-label">{t('explain.approved')}</span>
+                </li>
+                <li className="count-declined">
+                  <span className="count-value" data-testid="count-declined">
+                    {formatNumber(locale, state.declined)}
+                  </span>
+                  <span className="count-label">{t('explain.declined')}</span>
+                </li>
+                <li className={state.failed ? 'count-bad' : ''}>
+                  <span className="count-value">{formatNumber(locale, state.failed)}</span>
+                  <span className="count-label">{t('batch.failed')}</span>
+                </li>
+              </ul>
+            </div>
+          )}
+        </section>
+      )}
+
+      {deferred.results.length > 0 && (
+        <ResultsTable
+          rows={deferred.results}
+          version={deferred.version}
+          schema={schema}
+          locale={locale}
+          t={t}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,213 @@
+// The batch in progress, kept outside the page so that it carries on (and is still there) when the officer looks
+// at another page. The file is parsed in chunks and the answers arrive in chunks; listeners hear about it at most
+// every 100 ms, so a 10,000-row file never keeps the UI thread busy.
+import Papa from 'papaparse';
+import type { Api } from '../../../../shared/contract.js';
+import type { BundleSchema } from '../../../../shared/bundle.js';
+import type { ExplainOptionsInput } from '../../../../shared/explain-options.js';
+import {
+  checkRows,
+  columnReport,
+  malformedRows,
+  type BadRow,
+  type ColumnReport,
+  type GoodRow,
+} from './csv-rows.js';
+import { runChunks } from './run-chunks.js';
+import { resultRows, type ResultRow } from './results.js';
+
+export type BatchPhase = 'idle' | 'parsing' | 'ready' | 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface BatchState {
+  phase: BatchPhase;
+  fileName: string | null;
+  columns: ColumnReport | null;
+  good: GoodRow[];
+  bad: BadRow[];
+  results: ResultRow[];
+  /** Answered rows (explained or failed). */
+  answered: number;
+  approved: number;
+  declined: number;
+  failed: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** A problem with the file as a whole (not CSV, no rows). */
+  fileError: string | null;
+  /** Bumped on every change: the page's memo key. */
+  version: number;
+}
+
+const EMPTY: BatchState = {
+  phase: 'idle',
+  fileName: null,
+  columns: null,
+  good: [],
+  bad: [],
+  results: [],
+  answered: 0,
+  approved: 0,
+  declined: 0,
+  failed: 0,
+  startedAt: null,
+  finishedAt: null,
+  fileError: null,
+  version: 0,
+};
+
+export const BATCH_CHUNK_SIZE = 100;
+export const BATCH_CONCURRENCY = 2;
+
+export class BatchStore {
+  private state: BatchState = EMPTY;
+  private listeners = new Set<() => void>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private cancelled = false;
+  private generation = 0;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): BatchState => this.state;
+
+  /** Mutations of arrays are made in place; a new state object tells React that something changed. */
+  private change(patch: Partial<BatchState>, now = false): void {
+    this.state = { ...this.state, ...patch, version: this.state.version + 1 };
+    if (now) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.emit();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.emit();
+      }, 100);
+    }
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+
+  reset(): void {
+    this.cancelled = true;
+    this.generation++;
+    this.state = { ...EMPTY, version: this.state.version + 1 };
+    this.emit();
+  }
+
+  /** Parses and checks a CSV file (streamed, 64 KiB at a time). */
+  load(file: File, schema: BundleSchema, messages: { notCsv: string; noRows: string }): Promise<void> {
+    this.reset();
+    const generation = this.generation;
+    const good: GoodRow[] = [];
+    const bad: BadRow[] = [];
+    let columns: ColumnReport | null = null;
+    let nextLine = 2;
+    this.change({ phase: 'parsing', fileName: file.name, good, bad }, true);
+    return new Promise((resolve) => {
+      Papa.parse<Record<string, string>>(file, {
+        header: true,
+        // Empty lines are kept (and skipped by checkRows), so that every row knows its line in the file.
+        skipEmptyLines: false,
+        transformHeader: (h) => h.replace(/^\uFEFF/, '').trim(),
+        // ~230 rows per chunk: each is parsed and checked in a few milliseconds, between which the page stays live.
+        chunkSize: 16 * 1024,
+        chunk: (results, parser) => {
+          const began = performance.now();
+          if (generation !== this.generation) {
+            parser.abort();
+            return;
+          }
+          if (!columns) {
+            columns = columnReport(schema, results.meta.fields ?? []);
+            if ((results.meta.fields ?? []).length === 0) {
+              this.change({ phase: 'failed', fileError: messages.notCsv, columns }, true);
+              parser.abort();
+              return;
+            }
+          }
+          const malformed = malformedRows(results.errors, nextLine - 2);
+          const checked = checkRows(schema, results.data, nextLine, malformed);
+          nextLine += results.data.length;
+          for (const g of checked.good) good.push(g);
+          for (const b of checked.bad) bad.push(b);
+          this.change({ columns });
+          performance.measure('branchlens:batch-read', { start: began });
+        },
+        complete: () => {
+          if (generation !== this.generation) return resolve();
+          if (this.state.phase === 'failed') return resolve();
+          if (good.length + bad.length === 0) {
+            this.change({ phase: 'failed', fileError: messages.noRows, columns }, true);
+          } else {
+            this.change({ phase: 'ready', columns }, true);
+          }
+          resolve();
+        },
+        error: (error) => {
+          if (generation === this.generation)
+            this.change({ phase: 'failed', fileError: `${messages.notCsv} (${error.message})` }, true);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Explains the good rows; resolves when done or cancelled. */
+  async run(
+    api: Pick<Api, 'explain'>,
+    options: Partial<ExplainOptionsInput>,
+    maskedLabel: string,
+  ): Promise<void> {
+    if (this.state.phase !== 'ready' && this.state.phase !== 'cancelled' && this.state.phase !== 'done')
+      return;
+    const generation = this.generation;
+    this.cancelled = false;
+    const results: ResultRow[] = [];
+    let approved = 0;
+    let declined = 0;
+    let failed = 0;
+    this.change(
+      {
+        phase: 'running',
+        results,
+        answered: 0,
+        approved: 0,
+        declined: 0,
+        failed: 0,
+        startedAt: performance.now(),
+        finishedAt: null,
+      },
+      true,
+    );
+    await runChunks(api, this.state.good, options, {
+      chunkSize: BATCH_CHUNK_SIZE,
+      concurrency: BATCH_CONCURRENCY,
+      isCancelled: () => this.cancelled || generation !== this.generation,
+      onOutcomes: (outcomes) => {
+        if (generation !== this.generation) return;
+        const began = performance.now();
+        for (const row of resultRows(outcomes, maskedLabel)) {
+          results.push(row);
+          if (row.doc === null) failed++;
+          else if (row.approved === true) approved++;
+          else if (row.approved === false) declined++;
+        }
+        this.change({ answered: results.length, approved, declined, failed });
+        performance.measure('branchlens:batch-answers', { start: began });
+      },
+    });
+    if (generation !== this.generation) return;
+    const complete = results.length === this.state.good.length;
+    this.change({ phase: complete ? 'done' : 'cancelled', finishedAt: performance.now() }, true);
+  }
+
+  cancel(): void {
+    if (this.state.phase === 'running') this.cancelled = true;
+  }
+}
+
+export const batchStore = new BatchStore();

@@ -1,0 +1,154 @@
+// The batch's answers as table rows (decision, probability, strongest factor, first reason), how the table sorts
+// and filters them, and the CSV / JSONL exports. Pure.
+import Papa from 'papaparse';
+import type { ExplanationDocument } from '../../../../shared/explanation.js';
+import type { Problem } from '../../../../shared/problems.js';
+import type { ItemOutcome } from './run-chunks.js';
+
+export interface ResultRow {
+  line: number;
+  doc: ExplanationDocument | null;
+  /** null: no decision (a failed row, or a model without a threshold). */
+  approved: boolean | null;
+  score: number | null;
+  /** The strongest factor's label (masked features: the pseudonym) and attribution. */
+  top: string;
+  topValue: number;
+  /** The first principal reason against approval. */
+  reason: string;
+  latencyMs: number | null;
+  error: unknown;
+  problems: Problem[] | null;
+  /** Lower-cased text the filter searches. */
+  haystack: string;
+}
+
+export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string): ResultRow[] {
+  return outcomes.map((o) => {
+    if (!o.ok) {
+      return {
+        line: o.line,
+        doc: null,
+        approved: null,
+        score: null,
+        top: '',
+        topValue: 0,
+        reason: '',
+        latencyMs: null,
+        error: o.error,
+        problems: o.problems ?? null,
+        haystack: '',
+      };
+    }
+    const doc = o.doc;
+    let strongest = doc.attributions[0];
+    for (const a of doc.attributions)
+      if (!strongest || Math.abs(a.attribution) > Math.abs(strongest.attribution)) strongest = a;
+    const top = strongest ? (strongest.masked ? maskedLabel : (strongest.label ?? strongest.feature)) : '';
+    const reason = doc.reasons[0]?.description ?? '';
+    return {
+      line: o.line,
+      doc,
+      approved: doc.decision ? doc.decision.approved : null,
+      score: doc.score,
+      top,
+      topValue: strongest?.attribution ?? 0,
+      reason,
+      latencyMs: doc.meta.latency_ms,
+      error: null,
+      problems: null,
+      haystack: `${top} ${reason} ${doc.reasons.map((r) => r.label ?? '').join(' ')}`.toLowerCase(),
+    };
+  });
+}
+
+export type SortKey = 'line' | 'decision' | 'score' | 'top' | 'latency';
+export type SortDir = 'asc' | 'desc';
+export type DecisionFilter = 'all' | 'approved' | 'declined' | 'failed';
+
+function decisionRank(r: ResultRow): number {
+  return r.doc === null ? 2 : r.approved === false ? 1 : 0;
+}
+
+const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow) => number> = {
+  line: (a, b) => a.line - b.line,
+  decision: (a, b) => decisionRank(a) - decisionRank(b),
+  score: (a, b) => (a.score ?? -1) - (b.score ?? -1),
+  top: (a, b) => a.top.localeCompare(b.top),
+  latency: (a, b) => (a.latencyMs ?? -1) - (b.latencyMs ?? -1),
+};
+
+export function filterAndSort(
+  rows: readonly ResultRow[],
+  filter: { decision: DecisionFilter; text: string },
+  sort: { key: SortKey; dir: SortDir },
+): ResultRow[] {
+  const text = filter.text.trim().toLowerCase();
+  const kept = rows.filter((r) => {
+    switch (filter.decision) {
+      case 'approved':
+        if (r.approved !== true) return false;
+        break;
+      case 'declined':
+        if (r.approved !== false) return false;
+        break;
+      case 'failed':
+        if (r.doc !== null) return false;
+        break;
+      case 'all':
+        break;
+    }
+    return text === '' || r.haystack.includes(text) || String(r.line) === text;
+  });
+  const compare = COMPARE[sort.key];
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  return kept.sort((a, b) => sign * compare(a, b) || a.line - b.line);
+}
+
+/** One line per explained row, in file order. Masked features stay masked: only the documents are used. */
+export function resultsCsv(rows: readonly ResultRow[]): string {
+  const data = rows
+    .filter((r) => r.doc !== null)
+    .sort((a, b) => a.line - b.line)
+    .map((r) => {
+      const d = r.doc!;
+      return {
+        line: r.line,
+        document_id: d.id,
+        decision: d.decision ? (d.decision.approved ? 'approved' : 'declined') : '',
+        score: d.score,
+        threshold: d.decision?.threshold ?? '',
+        top_attributions: d.attributions
+          .map((a) => `${a.masked ? a.feature : (a.label ?? a.feature)}: ${a.attribution.toFixed(4)}`)
+          .join('; '),
+        rest_sum: d.rest_sum,
+        reasons: d.reasons.map((x) => x.description).join('; '),
+        model: `${d.model.id}@${d.model.version}`,
+        locale: d.meta.locale,
+        cache: d.meta.cache,
+        latency_ms: d.meta.latency_ms,
+        watermark: d._meta.watermark,
+      };
+    });
+  // A byte-order mark, so that spreadsheet programs read the Chinese text as UTF-8.
+  return '\uFEFF' + Papa.unparse(data, { newline: '\r\n' }) + '\r\n';
+}
+
+/** The signed documents, one per line, in file order: each verifies with `branchlens verify`. */
+export function resultsJsonl(rows: readonly ResultRow[]): string {
+  return rows
+    .filter((r) => r.doc !== null)
+    .sort((a, b) => a.line - b.line)
+    .map((r) => JSON.stringify(r.doc))
+    .join('\n')
+    .concat('\n');
+}
+
+/** The rows that could not be explained, with what was wrong, to fix and send again. */
+export function problemsCsv(rows: readonly { line: number; field: string; message: string }[]): string {
+  return (
+    '\uFEFF' +
+    Papa.unparse(rows as { line: number; field: string; message: string }[], { newline: '\r\n' }) +
+    '\r\n'
+  );
+}

@@ -1,0 +1,98 @@
+// Explaining a batch in chunks (100 applicants per explain call, two calls in flight), in order of the file,
+// with cancel between chunks. A busy service is waited for and asked again; a chunk the service refuses is
+// split into the rows it named and the rest, which are asked once more. Pure: the Api is passed in.
+import { ApiError, type Api, MAX_APPLICANTS_PER_CALL } from '../../../../shared/contract.js';
+import type { ExplainOptionsInput } from '../../../../shared/explain-options.js';
+import type { ExplanationDocument } from '../../../../shared/explanation.js';
+import type { Problem } from '../../../../shared/problems.js';
+
+export interface ChunkItem {
+  line: number;
+  applicant: Record<string, unknown>;
+}
+
+export type ItemOutcome =
+  | { line: number; ok: true; doc: ExplanationDocument }
+  | { line: number; ok: false; error: ApiError | Error; problems?: Problem[] };
+
+export interface RunOptions {
+  chunkSize?: number;
+  concurrency?: number;
+  /** Longest wait before asking a busy service again (ms). */
+  maxBusyWaitMs?: number;
+  busyRetries?: number;
+  isCancelled(): boolean;
+  /** Each chunk's outcomes, as soon as the chunk is answered. */
+  onOutcomes(outcomes: ItemOutcome[]): void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function explainChunk(
+  api: Pick<Api, 'explain'>,
+  items: readonly ChunkItem[],
+  options: Partial<ExplainOptionsInput>,
+  run: RunOptions,
+  splitAllowed = true,
+): Promise<ItemOutcome[]> {
+  const sleep = run.sleep ?? defaultSleep;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { documents } = await api.explain({ applicants: items.map((i) => i.applicant), options });
+      return items.map((item, k) => ({ line: item.line, ok: true as const, doc: documents[k]! }));
+    } catch (e) {
+      if (
+        e instanceof ApiError &&
+        e.body.error === 'busy' &&
+        attempt < (run.busyRetries ?? 5) &&
+        !run.isCancelled()
+      ) {
+        await sleep(Math.min(run.maxBusyWaitMs ?? 5000, Math.max(100, e.body.retry_after_s * 1000)));
+        continue;
+      }
+      if (e instanceof ApiError && e.body.error === 'invalid_request' && splitAllowed && items.length > 1) {
+        const byIndex = new Map<number, Problem[]>();
+        for (const p of e.body.problems) {
+          const m = /^\[(\d+)\]\./.exec(p.field);
+          if (!m) continue;
+          const k = Number(m[1]);
+          byIndex.set(k, [...(byIndex.get(k) ?? []), { ...p, field: p.field.slice(m[0].length) }]);
+        }
+        if (byIndex.size > 0) {
+          const refused: ItemOutcome[] = [...byIndex].map(([k, problems]) => ({
+            line: items[k]!.line,
+            ok: false as const,
+            error: e,
+            problems,
+          }));
+          const rest = items.filter((_, k) => !byIndex.has(k));
+          const again = rest.length ? await explainChunk(api, rest, options, run, false) : [];
+          return [...refused, ...again].sort((a, b) => a.line - b.line);
+        }
+      }
+      return items.map((item) => ({ line: item.line, ok: false as const, error: e as Error }));
+    }
+  }
+}
+
+/** Explains every item; resolves when all chunks are answered or the run was cancelled. */
+export async function runChunks(
+  api: Pick<Api, 'explain'>,
+  items: readonly ChunkItem[],
+  options: Partial<ExplainOptionsInput>,
+  run: RunOptions,
+): Promise<void> {
+  const size = Math.max(1, Math.min(run.chunkSize ?? 100, MAX_APPLICANTS_PER_CALL));
+  const chunks: ChunkItem[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length && !run.isCancelled()) {
+      const chunk = chunks[next++]!;
+      const outcomes = await explainChunk(api, chunk, options, run);
+      run.onOutcomes(outcomes);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, run.concurrency ?? 2) }, worker));
+}

@@ -1,0 +1,415 @@
+// 解释 Explain: one applicant, entered in a form generated from the active model's schema, explained with the
+// settings' top-K, method and steps in the current language. The form checks each value by the API's rules;
+// problems the API still finds are shown by field too.
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
+import samples from '../../../../assets/samples/applicants.json';
+import { ApiError, type Settings } from '../../../../shared/contract.js';
+import type { BundleSchema } from '../../../../shared/bundle.js';
+import type { ExplanationDocument } from '../../../../shared/explanation.js';
+import { useApp } from '../../app/context.js';
+import { loadCharts, preloadCharts } from '../../charts/EChart.js';
+import { attributionBars } from '../../lib/attribution-bars.js';
+import { desktopBridge } from '../../api/desktop.js';
+import { describeError } from '../../lib/errors.js';
+import { fileStamp, printPage, saveFile } from '../../lib/download.js';
+import { featureLabel, problemText, serverProblemsByField } from '../../lib/problem-text.js';
+import { validateApplicant, validateValue, isMissing } from '../../lib/validate.js';
+import { ApplicantForm, fieldId } from './ApplicantForm.js';
+import {
+  emptyForm,
+  fittingSamples,
+  formFrom,
+  rawApplicant,
+  rawValue,
+  type FormValues,
+} from './form-state.js';
+import { Report } from './Report.js';
+import { ResultPanel, type VerifyState } from './ResultPanel.js';
+
+/** Marks used by bench/ui.ts: from the click on Explain to the chart drawn. */
+export const EXPLAIN_MARKS = {
+  start: 'branchlens:explain-start',
+  drawn: 'branchlens:explain-drawn',
+  measure: 'branchlens:explain',
+};
+
+/** What the page shows, kept while the officer looks at another page (until the model changes). */
+const kept: { schema?: BundleSchema; values?: FormValues; result?: Result | null } = {};
+
+interface Result {
+  doc: ExplanationDocument;
+  /** The applicant and the settings it was explained with (to re-ask with all features or another language). */
+  applicant: Record<string, unknown>;
+  locale: Settings['locale'];
+  showAll: boolean;
+}
+
+export default function ExplainPage() {
+  const { api, settings, t, model, notify } = useApp();
+  const locale = settings.locale;
+  const schema = model.info?.schema;
+  const keptHere = schema !== undefined && kept.schema === schema;
+  const [values, setValues] = useState<FormValues>(() => (keptHere ? (kept.values ?? {}) : {}));
+  const [formSchema, setFormSchema] = useState<typeof schema>(() => (keptHere ? schema : undefined));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [otherProblems, setOtherProblems] = useState<string[]>([]);
+  const [result, setResult] = useState<Result | null>(() => (keptHere ? (kept.result ?? null) : null));
+  const [verify, setVerify] = useState<VerifyState>({ state: 'pending' });
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  /** The one-page report is rendered only for printing (it has its own chart). */
+  const [printing, setPrinting] = useState(false);
+  const summary = useRef<HTMLDivElement>(null);
+  const request = useRef(0);
+
+  useEffect(preloadCharts, []);
+
+  // The browser's own print command (Ctrl+P) prints the report too: it is rendered before the page is laid out.
+  useEffect(() => {
+    const before = () => flushSync(() => setPrinting(true));
+    const after = () => setPrinting(false);
+    window.addEventListener('beforeprint', before);
+    window.addEventListener('afterprint', after);
+    return () => {
+      window.removeEventListener('beforeprint', before);
+      window.removeEventListener('afterprint', after);
+    };
+  }, []);
+
+  const usable = useMemo(
+    () => (schema ? fittingSamples(schema, samples as Record<string, unknown>[]) : []),
+    [schema],
+  );
+
+  // A new model means a new form: start from the first sample that fits it, or from an empty form. Set while
+  // rendering (not in an effect), so that the form never shows empty for a frame.
+  if (schema && schema !== formSchema) {
+    setFormSchema(schema);
+    setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
+    setErrors({});
+    setOtherProblems([]);
+    setResult(null);
+  }
+
+  useEffect(() => {
+    kept.schema = formSchema;
+    kept.values = values;
+    kept.result = result;
+  }, [formSchema, values, result]);
+
+  const checkField = useCallback(
+    (name: string, value: string) => {
+      const f = schema?.features.find((x) => x.name === name);
+      if (!f) return;
+      const raw = rawValue(f, value);
+      let message: string | undefined;
+      if (isMissing(raw)) {
+        if (f.required) message = problemText(f, { code: 'missing' }, locale, t);
+      } else {
+        const r = validateValue(f, raw);
+        if (r.problem) message = problemText(f, r.problem, locale, t);
+      }
+      setErrors((e) => {
+        const next = { ...e };
+        if (message) next[name] = message;
+        else delete next[name];
+        return next;
+      });
+    },
+    [schema, locale, t],
+  );
+
+  const explain = useCallback(
+    async (applicant: Record<string, unknown>, showAll: boolean, fromClick: boolean) => {
+      if (!schema) return;
+      const id = ++request.current;
+      setBusy(true);
+      setFailure(null);
+      if (fromClick) {
+        performance.clearMarks(EXPLAIN_MARKS.start);
+        performance.mark(EXPLAIN_MARKS.start);
+      }
+      try {
+        const { documents } = await api.explain({
+          applicants: [applicant],
+          options: {
+            top_k: showAll ? 0 : settings.top_k,
+            method: settings.method,
+            n_steps: settings.n_steps,
+            locale,
+          },
+        });
+        if (id !== request.current) return;
+        const doc = documents[0]!;
+        // Rendered in slices: the result panel is the largest render of the page.
+        startTransition(() => {
+          setResult({ doc, applicant, locale, showAll });
+          setVerify({ state: 'pending' });
+        });
+        api.verifyDocument({ document: doc }).then(
+          (r) =>
+            id === request.current &&
+            setVerify({ state: 'done', ok: r.ok, ...(r.reason ? { reason: r.reason } : {}) }),
+          () => id === request.current && setVerify({ state: 'failed' }),
+        );
+      } catch (e) {
+        if (id !== request.current) return;
+        if (e instanceof ApiError && e.body.error === 'invalid_request' && e.body.problems.length > 0) {
+          const mapped = serverProblemsByField(e.body.problems, schema, locale, t);
+          setErrors(mapped.byField);
+          setOtherProblems(mapped.other);
+          window.setTimeout(() => summary.current?.focus(), 0);
+        } else {
+          setFailure(describeError(e, t));
+        }
+      } finally {
+        if (id === request.current) setBusy(false);
+      }
+    },
+    [api, schema, settings.top_k, settings.method, settings.n_steps, locale, t],
+  );
+
+  const onSubmit = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!schema) return;
+    const applicant = rawApplicant(schema, values);
+    const checked = validateApplicant(schema, applicant);
+    const next: Record<string, string> = {};
+    for (const p of checked.problems) {
+      next[p.field] = problemText(
+        schema.features.find((f) => f.name === p.field),
+        p,
+        locale,
+        t,
+      );
+    }
+    setErrors(next);
+    setOtherProblems([]);
+    if (checked.problems.length > 0) {
+      window.setTimeout(() => summary.current?.focus(), 0);
+      return;
+    }
+    void explain(checked.values, false, true);
+  };
+
+  // The language changed while a result is shown: ask again, so labels and descriptions follow.
+  useEffect(() => {
+    if (result && result.locale !== locale && !busy) void explain(result.applicant, result.showAll, false);
+  }, [locale, result, busy, explain]);
+
+  const bars = useMemo(
+    () =>
+      result
+        ? attributionBars(result.doc, {
+            masked: t('explain.maskedFeature'),
+            rest: (n) => t('explain.rest', { count: n }),
+            restDescription: (n) => t('explain.restDescription', { count: n }),
+          })
+        : [],
+    [result, t],
+  );
+
+  const onChartDrawn = useCallback(() => {
+    if (performance.getEntriesByName(EXPLAIN_MARKS.start, 'mark').length === 0) return;
+    performance.mark(EXPLAIN_MARKS.drawn);
+    performance.measure(EXPLAIN_MARKS.measure, EXPLAIN_MARKS.start, EXPLAIN_MARKS.drawn);
+    performance.clearMarks(EXPLAIN_MARKS.start);
+  }, []);
+
+  const exportJson = async () => {
+    if (!result) return;
+    const where = await saveFile(
+      `branchlens-explanation-${result.doc.id}.json`,
+      JSON.stringify(result.doc, null, 2) + '\n',
+      {
+        type: 'application/json',
+      },
+    );
+    if (where) notify('success', t('common.saved', { where }));
+  };
+
+  const print = async () => {
+    if (!result) return;
+    try {
+      await loadCharts();
+      flushSync(() => setPrinting(true));
+      const where = await printPage(`branchlens-report-${fileStamp()}-${result.doc.id.slice(0, 8)}`);
+      if (where) notify('success', t('common.saved', { where }));
+      // The desktop app has printed when printToPdf resolves; a browser says so with "afterprint".
+      if (desktopBridge()) setPrinting(false);
+    } catch (e) {
+      setPrinting(false);
+      notify('error', describeError(e, t));
+    }
+  };
+
+  const loadSample = (index: number) => {
+    if (!schema) return;
+    const sample = usable[index];
+    setValues(sample ? formFrom(schema, sample) : formFrom(schema, schema.baseline));
+    setErrors({});
+    setOtherProblems([]);
+  };
+
+  if (!schema) {
+    return (
+      <div className="page">
+        <h1 tabIndex={-1}>{t('explain.title')}</h1>
+        {model.error ? (
+          <p className="alert alert-error" role="alert">
+            {describeError(model.error, t)}
+          </p>
+        ) : (
+          <p aria-busy="true">{t('app.loading')}</p>
+        )}
+      </div>
+    );
+  }
+
+  const errorList = Object.entries(errors);
+  return (
+    <div className="page page-explain">
+      <div className="page-head no-print">
+        <h1 tabIndex={-1}>{t('explain.title')}</h1>
+        <p className="page-lead">{t('explain.lead')}</p>
+      </div>
+      <div className="explain-layout">
+        <form
+          className="card applicant no-print"
+          onSubmit={onSubmit}
+          noValidate
+          aria-labelledby="applicant-title"
+        >
+          <div className="card-head">
+            <h2 id="applicant-title">{t('explain.applicant')}</h2>
+            <div className="sample-picker">
+              <label htmlFor="sample-select" className="visually-hidden">
+                {t('explain.loadSample')}
+              </label>
+              <select
+                id="sample-select"
+                value=""
+                onChange={(e) => {
+                  if (e.target.value !== '') loadSample(Number(e.target.value));
+                }}
+              >
+                <option value="">{t('explain.loadSample')}</option>
+                {usable.map((_, i) => (
+                  <option key={i} value={i}>
+                    {t('explain.sample', { n: i + 1 })}
+                  </option>
+                ))}
+                <option value={usable.length}>{t('explain.baselineApplicant')}</option>
+              </select>
+            </div>
+          </div>
+          {(errorList.length > 0 || otherProblems.length > 0) && (
+            <div
+              className="alert alert-error"
+              role="alert"
+              tabIndex={-1}
+              ref={summary}
+              data-testid="error-summary"
+            >
+              <p>{t('explain.fixErrors', { count: errorList.length + otherProblems.length })}</p>
+              <ul>
+                {errorList.map(([name, message]) => {
+                  const f = schema.features.find((x) => x.name === name);
+                  return (
+                    <li key={name}>
+                      <a
+                        href={`#${fieldId(name)}`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          document.getElementById(fieldId(name))?.focus();
+                        }}
+                      >
+                        {f ? featureLabel(f, locale) : name}
+                      </a>
+                      {t('common.colon')}
+                      {message}
+                    </li>
+                  );
+                })}
+                {otherProblems.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <ApplicantForm
+            schema={schema}
+            values={values}
+            errors={errors}
+            locale={locale}
+            t={t}
+            onChange={(name, v) => {
+              setValues((old) => ({ ...old, [name]: v }));
+              if (errors[name]) checkField(name, v);
+            }}
+            onBlur={(name) => checkField(name, values[name] ?? '')}
+          />
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="explain-button">
+              {busy ? t('explain.explaining') : t('explain.submit')}
+            </button>
+            <button
+              type="button"
+              className="btn"
+              onClick={() => {
+                setValues(emptyForm(schema));
+                setErrors({});
+                setOtherProblems([]);
+              }}
+            >
+              {t('explain.clear')}
+            </button>
+            <span className="form-note">
+              {t('explain.settingsNote', {
+                k: settings.top_k === 0 ? t('settings.topKAll') : settings.top_k,
+                steps: settings.n_steps,
+              })}
+            </span>
+          </div>
+        </form>
+        <div className="result-column">
+          {failure && (
+            <p className="alert alert-error" role="alert">
+              {failure}
+            </p>
+          )}
+          {result ? (
+            <>
+              <div className="card no-print">
+                <ResultPanel
+                  doc={result.doc}
+                  bars={bars}
+                  verify={verify}
+                  schema={schema}
+                  locale={locale}
+                  theme={settings.theme}
+                  t={t}
+                  showAll={result.showAll}
+                  busy={busy}
+                  onToggleAll={() => void explain(result.applicant, !result.showAll, false)}
+                  onExport={() => void exportJson()}
+                  onPrint={() => void print()}
+                  onChartDrawn={onChartDrawn}
+                />
+              </div>
+              {printing && (
+                <Report doc={result.doc} bars={bars} verify={verify} schema={schema} locale={locale} t={t} />
+              )}
+            </>
+          ) : (
+            <div className="card empty-state no-print">
+              <h2>{t('explain.emptyTitle')}</h2>
+              <p>{t('explain.empty')}</p>
+            </div>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// The approval probability on a 0–100 % bar with the model's threshold marked, and the decision it gives.
+import type { Locale } from '../../../../shared/bundle.js';
+import type { ExplanationDocument } from '../../../../shared/explanation.js';
+import type { T } from '../../i18n/i18n.js';
+import { formatPercent } from '../../lib/format.js';
+
+export function ProbabilityBar(props: { doc: ExplanationDocument; label: string; locale: Locale; t: T }) {
+  const { doc, locale, t } = props;
+  const p = Math.min(1, Math.max(0, doc.score));
+  const threshold = doc.decision?.threshold;
+  const approved = doc.decision?.approved;
+  const state = approved === undefined ? 'neutral' : approved ? 'approved' : 'declined';
+  return (
+    <div className={`probability probability-${state}`} data-testid="probability">
+      <div className="probability-head">
+        <div>
+          <div className="probability-label">{props.label}</div>
+          <div className="probability-value" data-testid="probability-value">
+            {formatPercent(locale, p)}
+          </div>
+        </div>
+        {doc.decision && (
+          <div className={`decision decision-${state}`} data-testid="decision" role="status">
+            <span className="decision-icon" aria-hidden="true">
+              {approved ? '✓' : '✕'}
+            </span>
+            {approved ? t('explain.approved') : t('explain.declined')}
+          </div>
+        )}
+      </div>
+      <div
+        className="probability-track"
+        role="meter"
+        aria-label={props.label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(p * 1000) / 10}
+        aria-valuetext={formatPercent(locale, p)}
+      >
+        <div className="probability-fill" style={{ width: `${p * 100}%` }} />
+        {threshold !== undefined && (
+          <div className="probability-threshold" style={{ left: `${threshold * 100}%` }} aria-hidden="true" />
+        )}
+      </div>
+      <div className="probability-scale" aria-hidden="true">
+        <span>0%</span>
+        {threshold !== undefined && (
+          <span className="probability-threshold-label" style={{ left: `${threshold * 100}%` }}>
+            {t('explain.threshold', { value: formatPercent(locale, threshold, 0) })}
+          </span>
+        )}
+        <span>100%</span>
+      </div>
+      {threshold !== undefined && (
+        <p className="visually-hidden">
+          {t('explain.threshold', { value: formatPercent(locale, threshold, 0) })}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// The applicant form's state: one string per feature (what the inputs hold), turned into the raw applicant the
+// API takes. Samples and the schema's reference applicant fill it in. Pure.
+import type { BundleSchema, Feature } from '../../../../shared/bundle.js';
+
+export type FormValues = Record<string, string>;
+
+/** A raw value as the form shows it: booleans as "true"/"false", missing as "". */
+export function toFormValue(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return String(v);
+}
+
+export function emptyForm(schema: Pick<BundleSchema, 'features'>): FormValues {
+  return Object.fromEntries(schema.features.map((f) => [f.name, '']));
+}
+
+/** A sample or the baseline as form values; keys that are not features of this model are dropped. */
+export function formFrom(
+  schema: Pick<BundleSchema, 'features'>,
+  applicant: Record<string, unknown>,
+): FormValues {
+  const out = emptyForm(schema);
+  for (const f of schema.features) {
+    if (Object.prototype.hasOwnProperty.call(applicant, f.name)) out[f.name] = toFormValue(applicant[f.name]);
+  }
+  return out;
+}
+
+/** A form value as the raw applicant value: a boolean select gives a JSON boolean, the rest stays a string. */
+export function rawValue(f: Feature, value: string): unknown {
+  if (value.trim() === '') return undefined;
+  if (f.type === 'boolean') {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+  }
+  return value;
+}
+
+export function rawApplicant(
+  schema: Pick<BundleSchema, 'features'>,
+  form: FormValues,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of schema.features) {
+    const v = rawValue(f, form[f.name] ?? '');
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+/** Samples that fit the model: only their known features are kept, and a sample with none is dropped. */
+export function fittingSamples(
+  schema: Pick<BundleSchema, 'features'>,
+  samples: readonly Record<string, unknown>[],
+): Record<string, unknown>[] {
+  const names = new Set(schema.features.map((f) => f.name));
+  return samples
+    .map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => names.has(k))))
+    .filter((s) => Object.keys(s).length > 0);
+}

@@ -1,0 +1,192 @@
+// What the UI's end-to-end tests and bench/ui.ts share: the built renderer (rebuilt when older than its
+// sources), `branchlens serve` on an ephemeral port over a fresh data dir, and Debian's Chromium driven
+// headless by playwright-core with a fresh profile. No browser is downloaded; without Chromium the suite skips.
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { sealBundle, type ManifestFields } from '../../main/core/bundle/write.js';
+import { appRoot, demoModelDir } from '../../main/core/paths.js';
+import { startServer, type RunningServer } from '../../main/server/index.js';
+
+export const ROOT = appRoot();
+export const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+export const RESULTS_DIR = join(ROOT, 'test-results');
+
+/** Debian's Chromium (apt-get install chromium); $BRANCHLENS_CHROMIUM points elsewhere. */
+export const CHROMIUM_PATH = process.env.BRANCHLENS_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(join(path, name)));
+  }
+  return newest;
+}
+
+/** The renderer's sources: a change to any of them makes dist/renderer stale. */
+const SOURCES = ['renderer', 'shared', 'vite.config.ts', join('assets', 'samples')];
+
+/** Builds dist/renderer with Vite when it is missing or older than its sources. Returns true if it built. */
+export function ensureRendererBuilt(): boolean {
+  const index = join(RENDERER_DIR, 'index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(...SOURCES.map((s) => newestMtime(join(ROOT, s))));
+  if (built > sources) return false;
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const run = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
+  return true;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A copy of the demo bundle with another manifest version, resealed: a valid bundle with its own sha256. */
+export function demoBundleVersion(dest: string, version: string): string {
+  mkdirSync(dest, { recursive: true });
+  const source = demoModelDir();
+  for (const name of readdirSync(source)) copyFileSync(join(source, name), join(dest, name));
+  const { files: _files, ...manifest } = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8')) as {
+    files: unknown;
+  } & ManifestFields;
+  sealBundle(dest, { ...manifest, version });
+  return dest;
+}
+
+export interface UiSession {
+  server: RunningServer;
+  context: BrowserContext;
+  page: Page;
+  dataDir: string;
+  /** Console errors and failed requests seen by the page (CSP violations show up here). */
+  problems: string[];
+  /** Every URL the page requested. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export interface UiSessionOptions {
+  locale?: string;
+  viewport?: { width: number; height: number };
+  workers?: number;
+}
+
+/** A server over a fresh data dir and a fresh headless Chromium profile with one page open. */
+export async function startUiSession(opts: UiSessionOptions = {}): Promise<UiSession> {
+  const dataDir = tempDir('branchlens-e2e-data-');
+  const profile = tempDir('branchlens-e2e-chromium-');
+  const server = await startServer({
+    dataDir,
+    port: 0,
+    workers: opts.workers ?? 1,
+    backend: 'wasm',
+    logLevel: false,
+    rendererDir: RENDERER_DIR,
+  });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      acceptDownloads: true,
+      viewport: opts.viewport ?? { width: 1366, height: 900 },
+      locale: opts.locale ?? 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // A download's blob: URL is revoked after use, and a call still in flight when a test navigates or reloads
+    // is aborted: neither is a failure of the page.
+    const error = r.failure()?.errorText ?? '';
+    if (!r.url().startsWith('blob:') && error !== 'net::ERR_ABORTED')
+      problems.push(`request failed: ${r.url()} ${error}`);
+  });
+  return {
+    server,
+    context,
+    page,
+    dataDir,
+    problems,
+    requests,
+    async close() {
+      await context.close().catch(() => undefined);
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot as test-results/ui/<name>.png; returns the path relative to the repo. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = join(RESULTS_DIR, 'ui');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.png`);
+  // From the top, so that the sticky header is where a person sees it.
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: file, fullPage: true });
+  return relative(ROOT, file);
+}
+
+/**
+ * Waits until `expression` (JavaScript, evaluated in the page) is truthy. Polled from here with page.evaluate,
+ * because Playwright's in-page polling of a string evaluates it with eval, which the UI's CSP forbids.
+ */
+export async function waitUntil(
+  page: Page,
+  expression: string,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(expression)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expression}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

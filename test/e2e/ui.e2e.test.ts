@@ -1,0 +1,477 @@
+// The branch UI end to end: the built renderer served by `branchlens serve` (a fresh data dir, an ephemeral
+// port), driven in Debian's headless Chromium. Screenshots of every page in both languages go to
+// test-results/ui/. Without Chromium (apt-get install chromium) this suite is skipped, and says so.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM_PATH,
+  RESULTS_DIR,
+  ROOT,
+  chromiumAvailable,
+  demoBundleVersion,
+  ensureRendererBuilt,
+  screenshot,
+  startUiSession,
+  tempDir,
+  waitUntil,
+  type UiSession,
+} from './harness.js';
+
+const available = chromiumAvailable();
+if (!available) {
+  console.warn(
+    `[e2e] SKIPPED the branch UI's end-to-end tests: no Chromium at ${CHROMIUM_PATH}. ` +
+      'Install it (apt-get install chromium) or point $BRANCHLENS_CHROMIUM at one.',
+  );
+}
+
+const SAMPLE_CSV = join(ROOT, 'assets', 'samples', 'applicants.csv');
+const ROUTES = ['explain', 'batch', 'audit', 'models', 'monitor', 'settings'] as const;
+const LONG = 120_000;
+
+async function open(page: Page, base: string, route: string): Promise<void> {
+  await page.goto(`${base}#/${route}`);
+  await page.locator('main h1').first().waitFor();
+}
+
+async function explainShown(page: Page): Promise<void> {
+  await page.getByTestId('explain-button').click();
+  const result = page.getByTestId('result');
+  await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
+  await result.locator('[data-testid=watermark][data-state=ok]').waitFor();
+}
+
+/** Downloads what clicking `button` saves; returns the file's text. */
+async function download(page: Page, name: string | RegExp, saveAs: string): Promise<string> {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name, exact: typeof name === 'string' }).click(),
+  ]);
+  const path = join(RESULTS_DIR, 'ui', saveAs);
+  await file.saveAs(path);
+  return readFileSync(path, 'utf8');
+}
+
+async function setLanguage(page: Page, locale: 'zh-CN' | 'en'): Promise<void> {
+  const current = await page.evaluate('document.documentElement.lang');
+  if (current === locale) return;
+  await page.locator('.lang-switch').click();
+  await waitUntil(page, `document.documentElement.lang === ${JSON.stringify(locale)}`);
+}
+
+describe.skipIf(!available)('the branch UI in Chromium', () => {
+  let s: UiSession;
+  let base: string;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    s = await startUiSession();
+    base = s.server.url;
+  }, 240_000);
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it(
+    'explains the sample applicant: top-K bars plus the rest bar, and the watermark verified',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      expect(await page.locator('#field-Seniority').inputValue()).toBe('2');
+      await explainShown(page);
+      const result = page.getByTestId('result');
+      // Top-K (5) features and one "其余 6 项" bar for the other six, in the table and in the chart itself.
+      expect(await result.getByTestId('attribution-row').count()).toBe(5);
+      expect(await result.getByTestId('rest-row').count()).toBe(1);
+      expect(await result.getByTestId('rest-row').textContent()).toContain('其余 6 项');
+      const chart = result.getByTestId('attribution-chart');
+      expect(await chart.locator('svg text', { hasText: '其余 6 项' }).count()).toBe(1);
+      expect(await chart.locator('svg path[fill="#c2410c"]').count()).toBeGreaterThan(0); // lowers approval
+      expect(await chart.locator('svg path[fill="#1f5fbf"]').count()).toBeGreaterThan(0); // raises approval
+      expect(await chart.locator('svg path[fill="#9aa4b2"]').count()).toBe(1); // the rest
+      expect(await result.getByTestId('decision').textContent()).toContain('通过');
+      expect(await result.getByTestId('completeness').getAttribute('data-state')).toBe('ok');
+      expect(await result.getByTestId('cache-level').textContent()).toContain('未命中');
+      expect(await result.getByTestId('attribution-table').textContent()).toContain('已脱敏');
+
+      // "Show all features" asks again with top_k 0: every feature, no rest bar.
+      await result.getByRole('button', { name: '显示全部特征' }).click();
+      await waitUntil(
+        page,
+        `document.querySelectorAll('[data-testid=result] [data-testid=attribution-row]').length === 11`,
+      );
+      expect(await result.getByTestId('rest-row').count()).toBe(0);
+      await result.getByRole('button', { name: '仅显示主要特征' }).click();
+      await waitUntil(
+        page,
+        `document.querySelectorAll('[data-testid=result] [data-testid=rest-row]').length === 1`,
+      );
+      // The same applicant again comes from the cache.
+      await explainShown(page);
+      await waitUntil(
+        page,
+        `document.querySelector('[data-testid=result] [data-testid=cache-level]').textContent.includes('缓存')`,
+      );
+
+      const json = await download(page, '导出 JSON', 'explanation.json');
+      const doc = JSON.parse(json) as { _meta: { watermark: string }; attributions: unknown[] };
+      expect(doc.attributions).toHaveLength(5);
+      const verified = await s.server.service.verify(doc);
+      expect(verified.ok).toBe(true);
+    },
+    LONG,
+  );
+
+  it(
+    'shows a field error for bad input next to the field, and sends nothing until it is fixed',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await page.locator('#field-Seniority').fill('abc');
+      await page.locator('#field-Seniority').press('Tab');
+      await expect.poll(() => page.getByTestId('error-Seniority').textContent()).toContain('请输入数字');
+      expect(await page.locator('#field-Seniority').getAttribute('aria-invalid')).toBe('true');
+
+      await page.locator('#field-Time').fill('500');
+      let explained = 0;
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/app/explain')) explained++;
+      });
+      await page.getByTestId('explain-button').click();
+      await page.getByTestId('error-summary').waitFor();
+      expect(await page.getByTestId('error-Time').textContent()).toContain('超出范围');
+      expect(await page.getByTestId('error-Time').textContent()).toContain('1 至 120');
+      expect(explained).toBe(0);
+      await screenshot(page, 'explain-field-errors-zh-CN');
+
+      await page.locator('#field-Seniority').fill('3');
+      await page.locator('#field-Time').fill('48');
+      await page.locator('#field-Time').press('Tab');
+      await expect.poll(() => page.getByTestId('error-Time').count()).toBe(0);
+    },
+    LONG,
+  );
+
+  it(
+    'runs a batch of the sample CSV to 100 % and exports it as CSV and JSONL',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'batch');
+      await page.setInputFiles('#batch-file', SAMPLE_CSV);
+      await expect.poll(() => page.getByTestId('count-good').textContent(), { timeout: 10_000 }).toBe('4');
+      expect(await page.getByTestId('count-bad').textContent()).toBe('0');
+      await page.getByTestId('batch-start').click();
+      await expect
+        .poll(() => page.getByTestId('batch-percent').textContent(), { timeout: 30_000 })
+        .toBe('100%');
+      const approved = Number(await page.getByTestId('count-approved').textContent());
+      const declined = Number(await page.getByTestId('count-declined').textContent());
+      expect(approved + declined).toBe(4);
+      expect(await page.locator('[data-testid=results-table] tbody tr.result-row').count()).toBe(4);
+
+      const csv = await download(page, '导出 CSV', 'batch.csv');
+      expect(csv.startsWith('\uFEFF')).toBe(true);
+      const lines = csv.trim().split(/\r?\n/);
+      expect(lines[0]).toContain('document_id');
+      expect(lines).toHaveLength(5);
+
+      const jsonl = await download(page, '导出 JSONL', 'batch.jsonl');
+      const docs = jsonl
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
+      expect(docs).toHaveLength(4);
+      for (const doc of docs) expect(s.server.service.verify(doc).ok).toBe(true);
+    },
+    LONG,
+  );
+
+  it(
+    'lists bad rows with their problems, sets unknown columns aside, and explains the good rows',
+    async () => {
+      const { page } = s;
+      const dir = tempDir('branchlens-e2e-csv-');
+      const file = join(dir, 'mixed.csv');
+      writeFileSync(
+        file,
+        [
+          'Status,Seniority,Home,Time,Age,Records,Job,Expenses,Income,Assets,Debt,Amount,Price',
+          'good,9,rent,60,30,no,freelance,73,129,0,0,800,846',
+          'bad,x,rent,60,30,no,freelance,73,129,0,0,800,846',
+          'good,17,castle,60,58,no,fixed,48,131,0,0,1000,1658',
+          'good,10,owner,36,46,no,fixed,90,200,3000,0,2000,2985',
+        ].join('\n'),
+      );
+      await open(page, base, 'batch');
+      await page.setInputFiles('#batch-file', file);
+      await expect.poll(() => page.getByTestId('count-bad').textContent(), { timeout: 10_000 }).toBe('2');
+      expect(await page.getByTestId('count-good').textContent()).toBe('2');
+      const summary = await page.getByTestId('file-summary').textContent();
+      expect(summary).toContain('Status');
+      expect(summary).toContain('Age');
+      const problems = await page.getByTestId('problem-list').textContent();
+      expect(problems).toContain('第 3 行');
+      expect(problems).toContain('请输入数字');
+      expect(problems).toContain('第 4 行');
+      expect(problems).toContain('castle');
+      await page.getByTestId('batch-start').click();
+      await expect
+        .poll(() => page.getByTestId('batch-percent').textContent(), { timeout: 30_000 })
+        .toBe('100%');
+      expect(await page.locator('[data-testid=results-table] tbody tr.result-row').count()).toBe(2);
+    },
+    LONG,
+  );
+
+  it(
+    'reads the 4,454-row credit file, sets its extra columns aside, and cancels the batch midway',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'batch');
+      await page.setInputFiles('#batch-file', join(ROOT, 'assets', 'data', 'credit_data.csv'));
+      await expect
+        .poll(() => page.getByTestId('count-rows').textContent(), { timeout: 30_000 })
+        .toBe('4,454');
+      expect(await page.getByTestId('file-summary').textContent()).toContain('Status, Age, Marital');
+      await page.getByTestId('batch-start').click();
+      await waitUntil(
+        page,
+        "Number(document.querySelector('[data-testid=batch-progress]')?.value) > 0",
+        30_000,
+      );
+      await page.getByRole('button', { name: '取消', exact: true }).click();
+      await expect.poll(() => page.getByTestId('batch-start').count(), { timeout: 30_000 }).toBe(1);
+      const answered = Number(await page.getByTestId('batch-progress').getAttribute('value'));
+      expect(answered).toBeGreaterThan(0);
+      expect(answered).toBeLessThan(4454);
+      expect(await page.locator('.progress-block').textContent()).toContain('已取消');
+      // The table holds what was answered, and sorts it.
+      await page.getByRole('button', { name: /通过率/ }).click();
+      const first = await page
+        .locator('[data-testid=results-table] tbody tr.result-row')
+        .first()
+        .textContent();
+      expect(first).toMatch(/\d+\.\d%/);
+    },
+    LONG,
+  );
+
+  it(
+    'verifies the audit chain and opens an entry',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'audit');
+      await page.getByTestId('audit-verify-button').click();
+      const verdict = page.getByTestId('audit-verify');
+      await verdict.waitFor();
+      expect(await verdict.getAttribute('data-state')).toBe('ok');
+      expect(await verdict.textContent()).toContain('审计链完整');
+      const rows = page.locator('[data-testid=audit-table] tbody tr');
+      expect(await rows.count()).toBeGreaterThan(3);
+      await page.getByRole('button', { name: /^详情/ }).first().click();
+      await page.getByTestId('audit-entry').waitFor();
+      expect(await page.getByTestId('audit-entry').textContent()).toContain('credit-demo@1.0.0');
+
+      // The export for head office downloads the log as JSONL, one entry per line.
+      const exported = await download(page, '导出', 'audit.jsonl');
+      const entries = exported.trim().split('\n');
+      expect(entries.length).toBeGreaterThanOrEqual(await rows.count());
+      for (const line of entries) expect(JSON.parse(line)).toHaveProperty('entry_hash');
+    },
+    LONG,
+  );
+
+  it(
+    'imports a second version of the demo bundle, activates it and rolls back, each after a confirmation',
+    async () => {
+      const { page } = s;
+      const bundle = demoBundleVersion(join(tempDir('branchlens-e2e-bundle-'), 'credit-demo-1.0.1'), '1.0.1');
+      await open(page, base, 'models');
+      await page.getByTestId('import-path').fill(bundle);
+      await page.getByRole('button', { name: '导入', exact: true }).click();
+      await page.getByTestId('import-result').waitFor();
+      expect(await page.getByTestId('import-result').getAttribute('class')).toContain('alert-success');
+      const newRow = page.locator('[data-testid=models-table] tbody tr', { hasText: '1.0.1' });
+      await newRow.waitFor();
+
+      const badge = page.locator('.model-badge');
+      if (!(await newRow.textContent())?.includes('使用中')) {
+        await newRow.getByRole('button', { name: /^启用/ }).click();
+        await page.locator('dialog[open]').waitFor();
+        expect(await page.locator('dialog[open]').textContent()).toContain('credit-demo@1.0.1');
+        await page.getByTestId('confirm-button').click();
+      }
+      await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('credit-demo@1.0.1');
+      await expect.poll(() => newRow.textContent(), { timeout: 30_000 }).toContain('使用中');
+
+      await page.getByTestId('rollback-button').click();
+      await page.locator('dialog[open]').waitFor();
+      await screenshot(page, 'models-confirm-rollback-zh-CN');
+      await page.getByTestId('confirm-button').click();
+      await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('credit-demo@1.0.0');
+      const oldRow = page.locator('[data-testid=models-table] tbody tr', { hasText: '1.0.0' });
+      await expect.poll(() => oldRow.textContent(), { timeout: 30_000 }).toContain('使用中');
+      expect(s.server.service.model.version).toBe('1.0.0');
+    },
+    LONG,
+  );
+
+  it(
+    'switches the language at run time, and remembers it after a reload',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await setLanguage(page, 'zh-CN');
+      expect(await page.locator('nav a[aria-current=page]').textContent()).toBe('解释');
+      expect(await page.locator('label[for=field-Seniority]').textContent()).toContain('工龄');
+      await explainShown(page);
+      expect(await page.getByTestId('result').textContent()).toContain('职业类型');
+
+      await setLanguage(page, 'en');
+      expect(await page.locator('nav a[aria-current=page]').textContent()).toBe('Explain');
+      expect(await page.locator('main h1').textContent()).toBe('Explain an applicant');
+      expect(await page.locator('label[for=field-Seniority]').textContent()).toContain(
+        'Years with current employer',
+      );
+      // The shown explanation is asked for again in English: its labels and descriptions follow.
+      await expect
+        .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+        .toContain('Employment type');
+      await page.reload();
+      await page.locator('main h1').waitFor();
+      expect(await page.locator('main h1').textContent()).toBe('Explain an applicant');
+      expect((await s.server.service.getSettings()).locale).toBe('en');
+      await setLanguage(page, 'zh-CN');
+      expect(await page.locator('main h1').textContent()).toBe('单笔解释');
+    },
+    LONG,
+  );
+
+  it(
+    'prints the explanation as a one-page A4 report, from the button and from the browser',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await explainShown(page);
+      expect(await page.getByTestId('report').count()).toBe(0); // rendered only to print
+      // The button renders the report, then asks the browser to print (stubbed: headless has no dialog).
+      await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
+      await page.getByRole('button', { name: '打印报告' }).click();
+      await waitUntil(page, 'window.__printed === 1');
+      await page.setViewportSize({ width: 794, height: 1123 });
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.getByTestId('report').isVisible()).toBe(true);
+      expect(await page.locator('.app-header').isVisible()).toBe(false);
+      expect(await page.getByTestId('report').locator('svg text', { hasText: '其余 6 项' }).count()).toBe(1);
+      await screenshot(page, 'report-print-zh-CN');
+      await page.emulateMedia({ media: null }); // 'screen' would stay forced while printing to PDF
+      await page.evaluate("dispatchEvent(new Event('afterprint'))");
+      await waitUntil(page, "!document.querySelector('[data-testid=report]')");
+      // The browser's own print (Ctrl+P, or printing to PDF) renders the report on "beforeprint".
+      const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+      writeFileSync(join(RESULTS_DIR, 'ui', 'report-zh-CN.pdf'), pdf);
+      const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? [];
+      expect(pages).toHaveLength(1);
+      expect(pdf.length).toBeGreaterThan(100_000); // the chart and the CJK text are in it
+      await page.setViewportSize({ width: 1366, height: 900 });
+    },
+    LONG,
+  );
+
+  it(
+    'applies the settings: top-K and the dark theme, kept by the service',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'settings');
+      await page.locator('#settings-topk').fill('3');
+      await page.getByRole('button', { name: '保存', exact: true }).click();
+      await expect
+        .poll(async () => (await s.server.service.getSettings()).top_k, { timeout: 10_000 })
+        .toBe(3);
+      await page.getByLabel('深色').check();
+      await waitUntil(page, "document.documentElement.dataset.theme === 'dark'");
+      await open(page, base, 'explain');
+      await explainShown(page);
+      const result = page.getByTestId('result');
+      expect(await result.getByTestId('attribution-row').count()).toBe(3);
+      expect(await result.getByTestId('rest-row').textContent()).toContain('其余 8 项');
+      await screenshot(page, 'explain-dark-zh-CN');
+      await open(page, base, 'settings');
+      await page.locator('#settings-topk').fill('5');
+      await page.getByRole('button', { name: '保存', exact: true }).click();
+      await page.getByLabel('浅色').check();
+      await expect
+        .poll(async () => (await s.server.service.getSettings()).theme, { timeout: 10_000 })
+        .toBe('light');
+      expect((await s.server.service.getSettings()).top_k).toBe(5);
+    },
+    LONG,
+  );
+
+  it(
+    'explains with the keyboard alone',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await page.locator('#sample-select').focus();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.id')).toBe('field-Seniority');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('9');
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('ArrowDown'); // "Sample applicant 1" fills the form again
+      await expect.poll(() => page.locator('#field-Seniority').inputValue(), { timeout: 5_000 }).toBe('2');
+      for (let i = 0; i < 12; i++) await page.keyboard.press('Tab'); // eleven fields, then Explain
+      expect(await page.evaluate('document.activeElement.dataset.testid')).toBe('explain-button');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('result').locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
+      expect(await page.getByTestId('decision').textContent()).toContain('通过');
+    },
+    LONG,
+  );
+
+  it(
+    'screenshots every page in both languages',
+    async () => {
+      const { page } = s;
+      for (const locale of ['zh-CN', 'en'] as const) {
+        await open(page, base, 'explain');
+        await setLanguage(page, locale);
+        for (const route of ROUTES) {
+          await open(page, base, route);
+          if (route === 'explain') await explainShown(page);
+          if (route === 'batch') {
+            await page.setInputFiles('#batch-file', SAMPLE_CSV);
+            await page.getByTestId('batch-start').click();
+            await expect
+              .poll(() => page.getByTestId('batch-percent').textContent(), { timeout: 30_000 })
+              .toBe('100%');
+            await page.locator('[data-testid=results-table] tbody tr.result-row').first().click();
+          }
+          if (route === 'audit') {
+            await page.getByTestId('audit-verify-button').click();
+            await page.getByTestId('audit-verify').waitFor();
+          }
+          if (route === 'monitor') await page.getByTestId('monitor-tiles').waitFor();
+          await page.waitForTimeout(300);
+          await screenshot(page, `${route}-${locale}`);
+        }
+      }
+      await open(page, base, 'explain');
+      await setLanguage(page, 'zh-CN');
+    },
+    LONG * 2,
+  );
+
+  it('loads nothing from anywhere but its own server, and breaks no CSP rule', () => {
+    const origin = new URL(base).origin;
+    const foreign = s.requests.filter(
+      (u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'),
+    );
+    expect(foreign).toEqual([]);
+    expect(s.problems).toEqual([]);
+  });
+});

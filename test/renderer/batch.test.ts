@@ -1,0 +1,356 @@
+// The batch page's logic: CSV rows checked against the schema, chunked explaining with cancel and retries, and
+// the results table's sorting, filtering and exports.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Papa from 'papaparse';
+import { describe, expect, it } from 'vitest';
+import { ApiError, type Api } from '../../shared/contract.js';
+import type { ExplanationDocument } from '../../shared/explanation.js';
+import { appRoot } from '../../main/core/paths.js';
+import { checkRows, columnReport, malformedRows } from '../../renderer/src/pages/batch/csv-rows.js';
+import { runChunks, type ChunkItem, type ItemOutcome } from '../../renderer/src/pages/batch/run-chunks.js';
+import {
+  filterAndSort,
+  problemsCsv,
+  resultRows,
+  resultsCsv,
+  resultsJsonl,
+} from '../../renderer/src/pages/batch/results.js';
+import { demoSchema } from './helpers.js';
+
+const schema = demoSchema();
+
+/** As the batch page parses a file: empty lines kept, so that rows know their line. */
+function parse(text: string) {
+  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: false });
+  const malformed = new Map(parsed.errors.filter((e) => e.row !== undefined).map((e) => [e.row!, e.message]));
+  return { ...parsed, malformed };
+}
+
+function fakeDoc(line: number, score: number, extra: Partial<ExplanationDocument> = {}): ExplanationDocument {
+  return {
+    id: `doc-${line}`,
+    created_at: '2026-11-26T00:00:00.000Z',
+    model: { id: 'credit-demo', version: '1.0.0', sha256: 'a'.repeat(64) },
+    predictions: [score],
+    target: { index: 1, name: 'good' },
+    score,
+    baseline_score: 0.9,
+    decision: { label: score >= 0.5 ? 'good' : 'bad', approved: score >= 0.5, threshold: 0.5 },
+    attributions: [
+      {
+        feature: 'Job',
+        label: '职业类型',
+        value: 'fixed',
+        attribution: score - 0.5,
+        direction: score >= 0.5 ? 'positive' : 'negative',
+        description: 'job',
+      },
+      {
+        feature: 'sensitive_abc',
+        value: null,
+        attribution: -0.9,
+        direction: 'negative',
+        description: '敏感特征已脱敏',
+        masked: true,
+      },
+    ],
+    rest_sum: 0.01,
+    rest_count: 9,
+    reasons: [{ feature: 'sensitive_abc', attribution: -0.9, description: '敏感特征已脱敏' }],
+    completeness: { sum: 0, expected: 0, delta: 0 },
+    meta: {
+      explanation: {
+        method: 'integrated_gradients',
+        params: {
+          method: 'gausslegendre',
+          n_steps: 50,
+          internal_batch_size: 8192,
+          target: 'good',
+          baseline: 'schema',
+          top_k: 2,
+        },
+      },
+      explainer_version: '1.0.0',
+      backend: 'wasm',
+      locale: 'zh-CN',
+      cache: 'miss',
+      latency_ms: line,
+    },
+    _meta: { watermark: 'b'.repeat(64), key_id: 'k1', alg: 'HMAC-SHA256/JCS' },
+    ...extra,
+  };
+}
+
+describe('CSV rows', () => {
+  it('sets aside the columns that are not features and names the features with no column', () => {
+    const text = readFileSync(join(appRoot(), 'assets', 'data', 'credit_data.csv'), 'utf8');
+    const parsed = parse(text);
+    const columns = columnReport(schema, parsed.meta.fields ?? []);
+    expect(columns.ignored).toEqual(['Status', 'Age', 'Marital']);
+    expect(columns.missing).toEqual([]);
+    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    expect(good.length + bad.length).toBe(4454);
+    expect(good[0]).toEqual({
+      line: 2,
+      applicant: {
+        Seniority: 9,
+        Home: 'rent',
+        Time: 60,
+        Records: false,
+        Job: 'freelance',
+        Expenses: 73,
+        Income: 129,
+        Assets: 0,
+        Debt: 0,
+        Amount: 800,
+        Price: 846,
+      },
+    });
+  });
+
+  it('lists every bad row by its line in the file with each problem, and keeps the good rows', () => {
+    const parsed = parse(
+      'Seniority,Home,Time,Records\n3,rent,60,no\nx,castle,500,maybe\n,,,\n\n4,owner,1.5,yes\n',
+    );
+    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    expect(good.map((g) => g.line)).toEqual([2, 4]);
+    expect(good[1]!.applicant).toEqual({});
+    expect(bad).toEqual([
+      {
+        line: 3,
+        problems: [
+          { field: 'Seniority', code: 'wrong_type', given: 'x' },
+          { field: 'Home', code: 'unknown_category', given: 'castle' },
+          { field: 'Time', code: 'out_of_range', given: '500' },
+          { field: 'Records', code: 'wrong_type', given: 'maybe' },
+        ],
+      },
+      { line: 6, problems: [{ field: 'Time', code: 'not_integer', given: '1.5' }] },
+    ]);
+  });
+
+  it('keeps every row on its file line across parser chunks, bad rows and empty lines included', () => {
+    const lines = ['Seniority,Home,Time'];
+    for (let i = 0; i < 3000; i++)
+      lines.push(i % 997 === 5 ? '' : i % 1000 === 7 ? `${i % 70},rent` : `${i % 70},rent,60`);
+    const good: number[] = [];
+    const bad: number[] = [];
+    let next = 2;
+    Papa.parse<Record<string, string>>(lines.join('\n'), {
+      header: true,
+      skipEmptyLines: false,
+      chunkSize: 4096,
+      complete: () => undefined,
+      chunk: (results: Papa.ParseResult<Record<string, string>>) => {
+        const checked = checkRows(schema, results.data, next, malformedRows(results.errors, next - 2));
+        next += results.data.length;
+        good.push(...checked.good.map((g) => g.line));
+        bad.push(...checked.bad.map((b) => b.line));
+      },
+    });
+    expect(bad).toEqual([9, 1009, 2009]);
+    expect(good).toHaveLength(3000 - 3 - 4);
+    expect(good).not.toContain(7);
+    expect(good).toContain(3001);
+  });
+
+  it('lists a row with the wrong number of cells as bad', () => {
+    const parsed = parse('Seniority,Home\n3,rent\n4,rent,extra\n');
+    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    expect(good.map((g) => g.line)).toEqual([2]);
+    expect(bad.map((b) => [b.line, b.problems[0]!.field])).toEqual([[3, '*']]);
+  });
+});
+
+describe('explaining in chunks', () => {
+  const items: ChunkItem[] = Array.from({ length: 250 }, (_, i) => ({
+    line: i + 2,
+    applicant: { Seniority: i },
+  }));
+
+  function fakeApi(
+    answer: (applicants: Record<string, unknown>[], call: number) => ExplanationDocument[] | Error,
+  ) {
+    let calls = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const sizes: number[] = [];
+    const api: Pick<Api, 'explain'> = {
+      async explain(request) {
+        const call = calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        sizes.push(request.applicants.length);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        const a = answer(request.applicants, call);
+        if (a instanceof Error) throw a;
+        return { documents: a };
+      },
+    };
+    return { api, stats: () => ({ calls, maxInFlight, sizes }) };
+  }
+
+  const docsFor = (applicants: Record<string, unknown>[]) =>
+    applicants.map((a) => fakeDoc(Number(a.Seniority) + 2, 0.6));
+
+  it('sends 100 applicants per call, two calls at a time, and answers every row once, in file order per chunk', async () => {
+    const { api, stats } = fakeApi(docsFor);
+    const seen: ItemOutcome[] = [];
+    await runChunks(
+      api,
+      items,
+      { top_k: 5 },
+      { isCancelled: () => false, onOutcomes: (o) => seen.push(...o) },
+    );
+    expect(stats().sizes).toEqual([100, 100, 50]);
+    expect(stats().maxInFlight).toBe(2);
+    expect(seen.map((o) => o.line).sort((a, b) => a - b)).toEqual(items.map((i) => i.line));
+    expect(seen.every((o) => o.ok)).toBe(true);
+  });
+
+  it('stops sending chunks once cancelled', async () => {
+    const { api, stats } = fakeApi(docsFor);
+    let cancelled = false;
+    const seen: ItemOutcome[] = [];
+    await runChunks(
+      api,
+      items,
+      {},
+      {
+        chunkSize: 10,
+        concurrency: 1,
+        isCancelled: () => cancelled,
+        onOutcomes: (o) => {
+          seen.push(...o);
+          if (seen.length >= 30) cancelled = true;
+        },
+      },
+    );
+    expect(stats().calls).toBe(3);
+    expect(seen).toHaveLength(30);
+  });
+
+  it('waits for a busy service and asks again', async () => {
+    const { api, stats } = fakeApi((applicants, call) =>
+      call === 0 ? new ApiError({ error: 'busy', message: 'busy', retry_after_s: 1 }) : docsFor(applicants),
+    );
+    const waits: number[] = [];
+    const seen: ItemOutcome[] = [];
+    await runChunks(
+      api,
+      items.slice(0, 5),
+      {},
+      {
+        isCancelled: () => false,
+        onOutcomes: (o) => seen.push(...o),
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    expect(waits).toEqual([1000]);
+    expect(stats().calls).toBe(2);
+    expect(seen.every((o) => o.ok)).toBe(true);
+  });
+
+  it('fails only the rows a refused chunk names, and explains the others', async () => {
+    const { api } = fakeApi((applicants, call) =>
+      call === 0
+        ? new ApiError({
+            error: 'invalid_request',
+            message: 'bad',
+            problems: [
+              { field: '[1].Seniority', code: 'out_of_range', message: 'must be between 0 and 70, got 99' },
+            ],
+          })
+        : docsFor(applicants),
+    );
+    const seen: ItemOutcome[] = [];
+    await runChunks(
+      api,
+      items.slice(0, 3),
+      {},
+      { isCancelled: () => false, onOutcomes: (o) => seen.push(...o) },
+    );
+    expect(seen.map((o) => [o.line, o.ok])).toEqual([
+      [2, true],
+      [3, false],
+      [4, true],
+    ]);
+    const failed = seen[1]!;
+    expect(!failed.ok && failed.problems).toEqual([
+      { field: 'Seniority', code: 'out_of_range', message: 'must be between 0 and 70, got 99' },
+    ]);
+  });
+});
+
+describe('the results table and exports', () => {
+  const outcomes: ItemOutcome[] = [
+    { line: 2, ok: true, doc: fakeDoc(2, 0.7) },
+    { line: 3, ok: true, doc: fakeDoc(3, 0.2) },
+    { line: 4, ok: false, error: new ApiError({ error: 'internal', message: 'x' }) },
+    { line: 5, ok: true, doc: fakeDoc(5, 0.9) },
+  ];
+  const rows = resultRows(outcomes, '敏感特征（已脱敏）');
+
+  it('shows the strongest factor (masked as masked) and the first reason', () => {
+    expect(rows[0]!.top).toBe('敏感特征（已脱敏）');
+    expect(rows[0]!.topValue).toBe(-0.9);
+    expect(rows[0]!.reason).toBe('敏感特征已脱敏');
+  });
+
+  it('sorts by any column, either way, and filters by decision and text', () => {
+    const byScore = filterAndSort(rows, { decision: 'all', text: '' }, { key: 'score', dir: 'desc' });
+    expect(byScore.map((r) => r.line)).toEqual([5, 2, 3, 4]);
+    const byDecision = filterAndSort(rows, { decision: 'all', text: '' }, { key: 'decision', dir: 'asc' });
+    expect(byDecision.map((r) => r.line)).toEqual([2, 5, 3, 4]);
+    expect(
+      filterAndSort(rows, { decision: 'declined', text: '' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
+    ).toEqual([3]);
+    expect(
+      filterAndSort(rows, { decision: 'failed', text: '' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
+    ).toEqual([4]);
+    expect(
+      filterAndSort(rows, { decision: 'all', text: '5' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
+    ).toEqual([5]);
+    expect(
+      filterAndSort(rows, { decision: 'all', text: '脱敏' }, { key: 'line', dir: 'desc' }).map((r) => r.line),
+    ).toEqual([5, 3, 2]);
+  });
+
+  it('sorts 10,000 rows in well under 50 ms', () => {
+    const many = resultRows(
+      Array.from({ length: 10_000 }, (_, i) => ({
+        line: i + 2,
+        ok: true as const,
+        doc: fakeDoc(i + 2, ((i * 7919) % 1000) / 1000),
+      })),
+      'masked',
+    );
+    const start = performance.now();
+    const sorted = filterAndSort(many, { decision: 'approved', text: '' }, { key: 'score', dir: 'desc' });
+    expect(performance.now() - start).toBeLessThan(50);
+    expect(sorted[0]!.score).toBeGreaterThanOrEqual(sorted[sorted.length - 1]!.score!);
+  });
+
+  it('exports the explained rows as CSV (with a byte-order mark) in file order, masked features masked', () => {
+    const csv = resultsCsv(rows);
+    expect(csv.startsWith('\uFEFF')).toBe(true);
+    const parsed = Papa.parse<Record<string, string>>(csv.slice(1), { header: true, skipEmptyLines: true });
+    expect(parsed.data.map((r) => r.line)).toEqual(['2', '3', '5']);
+    expect(parsed.data[1]!.decision).toBe('declined');
+    expect(parsed.data[0]!.top_attributions).toBe('职业类型: 0.2000; sensitive_abc: -0.9000');
+    expect(csv).not.toContain('Income');
+  });
+
+  it('exports the signed documents unchanged, one per line', () => {
+    const lines = resultsJsonl(rows).trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[0]!)).toEqual(fakeDoc(2, 0.7));
+  });
+
+  it('exports the problems as CSV', () => {
+    const csv = problemsCsv([{ line: 3, field: '工龄', message: '请输入数字（当前为“x”）' }]);
+    expect(csv).toBe('\uFEFFline,field,message\r\n3,工龄,请输入数字（当前为“x”）\r\n');
+  });
+});

@@ -1,0 +1,163 @@
+// The explain page's logic: the chart's bars (sorted, masked, the rest bar), the form's state and samples, and
+// problems worded per field in both languages, from the form's checks and from the API's answers.
+import { describe, expect, it } from 'vitest';
+import type { ExplanationDocument } from '../../shared/explanation.js';
+import { makeT } from '../../renderer/src/i18n/i18n.js';
+import { attributionBars, barsTotal, symmetricBound } from '../../renderer/src/lib/attribution-bars.js';
+import { problemText, serverProblemsByField, valueText } from '../../renderer/src/lib/problem-text.js';
+import { validateApplicant } from '../../renderer/src/lib/validate.js';
+import {
+  emptyForm,
+  fittingSamples,
+  formFrom,
+  rawApplicant,
+} from '../../renderer/src/pages/explain/form-state.js';
+import { demoSchema, sampleApplicants } from './helpers.js';
+
+const schema = demoSchema();
+const zh = makeT('zh-CN');
+const en = makeT('en');
+const feature = (name: string) => schema.features.find((f) => f.name === name)!;
+
+const wording = {
+  masked: '敏感特征（已脱敏）',
+  rest: (n: number) => zh('explain.rest', { count: n }),
+  restDescription: (n: number) => zh('explain.restDescription', { count: n }),
+};
+
+type Doc = Pick<ExplanationDocument, 'attributions' | 'rest_sum' | 'rest_count'>;
+const doc: Doc = {
+  attributions: [
+    {
+      feature: 'Amount',
+      label: '申请金额',
+      value: 1500,
+      attribution: -0.16,
+      direction: 'negative',
+      description: 'a',
+    },
+    {
+      feature: 'Job',
+      label: '职业类型',
+      value: 'freelance',
+      attribution: -0.19,
+      direction: 'negative',
+      description: 'j',
+    },
+    {
+      feature: 'sensitive_1',
+      value: null,
+      attribution: 0.07,
+      direction: 'positive',
+      description: 's',
+      masked: true,
+    },
+    {
+      feature: 'sensitive_2',
+      value: null,
+      attribution: 0.01,
+      direction: 'positive',
+      description: 's',
+      masked: true,
+    },
+  ],
+  rest_sum: 0.116,
+  rest_count: 7,
+};
+
+describe('the attribution chart', () => {
+  it('orders bars by magnitude and ends with one "其余 N 项" bar for what top-K left out', () => {
+    const bars = attributionBars(doc, wording);
+    expect(bars.map((b) => b.label)).toEqual([
+      '职业类型',
+      '申请金额',
+      '敏感特征（已脱敏） 1',
+      '敏感特征（已脱敏） 2',
+      '其余 7 项',
+    ]);
+    expect(bars.map((b) => b.kind)).toEqual(['negative', 'negative', 'positive', 'positive', 'rest']);
+    expect(bars[4]!.value).toBe(0.116);
+    expect(barsTotal(bars)).toBeCloseTo(-0.19 - 0.16 + 0.07 + 0.01 + 0.116, 12);
+  });
+
+  it('has no rest bar when every feature is shown, and one masked label when one feature is masked', () => {
+    const bars = attributionBars(
+      { ...doc, attributions: doc.attributions.slice(0, 3), rest_count: 0, rest_sum: 0 },
+      wording,
+    );
+    expect(bars.map((b) => b.label)).toEqual(['职业类型', '申请金额', '敏感特征（已脱敏）']);
+  });
+
+  it('keeps zero in the middle of a symmetric axis with room for the labels', () => {
+    expect(symmetricBound(attributionBars(doc, wording))).toBe(0.3);
+    expect(symmetricBound([])).toBe(0.1);
+  });
+});
+
+describe('the applicant form', () => {
+  it('fills in a sample as strings, leaving a missing value empty', () => {
+    const form = formFrom(schema, sampleApplicants()[3]!);
+    expect(form.Seniority).toBe('6');
+    expect(form.Records).toBe('false');
+    expect(form.Income).toBe('');
+    expect(Object.keys(emptyForm(schema))).toEqual(schema.features.map((f) => f.name));
+  });
+
+  it('sends booleans as booleans and drops empty fields, and the result validates as the sample does', () => {
+    const raw = rawApplicant(schema, formFrom(schema, sampleApplicants()[3]!));
+    expect(raw.Records).toBe(false);
+    expect(raw).not.toHaveProperty('Income');
+    const r = validateApplicant(schema, raw);
+    expect(r.problems).toEqual([]);
+    expect(r.values).toEqual(Object.fromEntries(Object.entries(sampleApplicants()[3]!)));
+  });
+
+  it('keeps only the samples that fit the active model', () => {
+    expect(fittingSamples(schema, [{ Seniority: 1, Age: 30 }, { Age: 30 }])).toEqual([{ Seniority: 1 }]);
+  });
+});
+
+describe('problems in the user language', () => {
+  it('says what is wrong with the numbers the schema gives', () => {
+    expect(problemText(feature('Time'), { code: 'out_of_range', given: '500' }, 'zh-CN', zh)).toBe(
+      '超出范围：1 至 120 个月（当前为 500）',
+    );
+    expect(problemText(feature('Time'), { code: 'out_of_range', given: '500' }, 'en', en)).toBe(
+      'Out of range: 1 to 120 months (got 500)',
+    );
+    expect(problemText(feature('Seniority'), { code: 'wrong_type', given: 'abc' }, 'zh-CN', zh)).toBe(
+      '请输入数字（当前为“abc”）',
+    );
+    expect(problemText(feature('Home'), { code: 'unknown_category', given: 'castle' }, 'en', en)).toContain(
+      'Home owner',
+    );
+    expect(problemText(feature('Records'), { code: 'wrong_type', given: 'maybe' }, 'en', en)).toContain(
+      'yes / true / 1',
+    );
+  });
+
+  it('puts the API problems under their fields, in a batch too, and keeps the others as they came', () => {
+    const r = serverProblemsByField(
+      [
+        { field: 'Time', code: 'out_of_range', message: 'must be between 1 and 120, got 500' },
+        { field: '[3].Seniority', code: 'wrong_type', message: 'must be a number, got "x"' },
+        { field: 'options.top_k', code: 'invalid', message: 'Too big' },
+      ],
+      schema,
+      'zh-CN',
+      zh,
+    );
+    expect(r.byField).toEqual({
+      Time: '超出范围：1 至 120 个月（当前为 500）',
+      Seniority: '请输入数字（当前为“x”）',
+    });
+    expect(r.other).toEqual(['options.top_k: Too big']);
+  });
+
+  it('shows raw values as the branch reads them', () => {
+    expect(valueText(feature('Home'), 'rent', 'zh-CN', zh)).toBe('租房');
+    expect(valueText(feature('Amount'), 1500, 'en', en)).toBe('1,500 thousand');
+    expect(valueText(feature('Records'), false, 'zh-CN', zh)).toBe('否');
+    expect(valueText(undefined, null, 'zh-CN', zh)).toBe('—');
+  });
+});

@@ -1,0 +1,185 @@
+// The shell's logic: the two transports of the Api, the edge check of explanation documents, settings kept in
+// localStorage, routes, number formats, the audit filters and the monitoring data.
+import { describe, expect, it } from 'vitest';
+import type { BranchLensBridge } from '../../shared/bridge.js';
+import { ApiError, DEFAULT_SETTINGS } from '../../shared/contract.js';
+import { checked } from '../../renderer/src/api/checked.js';
+import { httpCall } from '../../renderer/src/api/http.js';
+import { ipcCall } from '../../renderer/src/api/ipc.js';
+import { API_METHOD_NAMES, apiOver } from '../../renderer/src/api/methods.js';
+import { routeOf } from '../../renderer/src/app/routes.js';
+import { parseStoredSettings } from '../../renderer/src/app/stored-settings.js';
+import { formatPercent, formatSigned, formatTiny, shortHash } from '../../renderer/src/lib/format.js';
+import { auditQuery, localDayBound, NO_FILTERS } from '../../renderer/src/pages/audit/audit-query.js';
+import {
+  checkSnapshot,
+  histogramBuckets,
+  pickWindow,
+  seriesPoints,
+} from '../../renderer/src/pages/monitor/monitor-data.js';
+import { API_METHODS } from '../../shared/contract.js';
+
+describe('the Api transports', () => {
+  it('name every method of the contract', () => {
+    expect([...API_METHOD_NAMES].sort()).toEqual([...API_METHODS].sort());
+    const api = apiOver(async () => ({}) as never);
+    for (const m of API_METHODS) expect(typeof api[m]).toBe('function');
+  });
+
+  it('HTTP: posts JSON to api/app/<method> and throws the error body as an ApiError', async () => {
+    const seen: { url: string; init: RequestInit }[] = [];
+    const call = httpCall({
+      base: 'http://127.0.0.1:9/',
+      token: () => 'tok',
+      fetch: async (url, init) => {
+        seen.push({ url: String(url), init: init! });
+        return String(url).endsWith('/health')
+          ? new Response(JSON.stringify({ status: 'ok' }), { status: 200 })
+          : new Response(
+              JSON.stringify({
+                error: 'invalid_request',
+                message: 'Time: bad',
+                problems: [{ field: 'Time', code: 'invalid', message: 'bad' }],
+              }),
+              { status: 400 },
+            );
+      },
+    });
+    expect(await call('health', {})).toEqual({ status: 'ok' });
+    expect(seen[0]!.url).toBe('http://127.0.0.1:9/api/app/health');
+    expect(seen[0]!.init.method).toBe('POST');
+    expect((seen[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer tok');
+    const e = await call('explain', { applicants: [{}] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ApiError);
+    expect((e as ApiError).body.error).toBe('invalid_request');
+  });
+
+  it('HTTP: a server that cannot be reached is a network error, not a crash', async () => {
+    const call = httpCall({
+      base: 'http://127.0.0.1:9/',
+      fetch: async () => Promise.reject(new TypeError('fetch failed')),
+    });
+    const e = (await call('health', {}).catch((x: unknown) => x)) as ApiError;
+    expect(e.body.message).toMatch(/^network:/);
+  });
+
+  it('IPC: unwraps the bridge result, and throws its error body', async () => {
+    const bridge: BranchLensBridge = {
+      invoke: (async (method: string) =>
+        method === 'health'
+          ? { ok: true, value: { status: 'ok' } }
+          : { ok: false, error: { error: 'not_found', message: 'no' } }) as BranchLensBridge['invoke'],
+      printToPdf: async () => null,
+      saveFile: async () => null,
+    };
+    const call = ipcCall(bridge);
+    expect(await call('health', {})).toEqual({ status: 'ok' });
+    const e = (await call('auditEntry', { seq: 1 }).catch((x: unknown) => x)) as ApiError;
+    expect(e.body).toEqual({ error: 'not_found', message: 'no' });
+  });
+
+  it('refuses an explanation that does not match the contract', async () => {
+    const call = checked(async () => ({ documents: [{ id: 'x' }] }) as never);
+    const e = (await call('explain', { applicants: [{}] }).catch((x: unknown) => x)) as ApiError;
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e.body.message).toContain('does not match the contract');
+  });
+});
+
+describe('settings kept in localStorage', () => {
+  it('take each valid field and fall back to the default for the rest', () => {
+    expect(parseStoredSettings(null)).toEqual(DEFAULT_SETTINGS);
+    expect(parseStoredSettings('not json')).toEqual(DEFAULT_SETTINGS);
+    expect(
+      parseStoredSettings(JSON.stringify({ locale: 'en', top_k: 500, theme: 'dark', extra: 1 })),
+    ).toEqual({
+      ...DEFAULT_SETTINGS,
+      locale: 'en',
+      theme: 'dark',
+    });
+  });
+});
+
+describe('routes and formats', () => {
+  it('read the page from the hash, defaulting to Explain', () => {
+    expect(routeOf('#/batch')).toBe('batch');
+    expect(routeOf('#/audit?seq=3')).toBe('audit');
+    expect(routeOf('')).toBe('explain');
+    expect(routeOf('#/nowhere')).toBe('explain');
+  });
+
+  it('format attributions with their sign and tiny deltas readably', () => {
+    expect(formatSigned(0.19268)).toBe('+0.193');
+    expect(formatSigned(-0.16)).toBe('\u22120.160');
+    expect(formatSigned(-0.0001)).toBe('0.000');
+    expect(formatTiny(-8.06472755244e-9)).toBe('\u22128.06e\u22129');
+    expect(formatTiny(0.0123)).toBe('0.0123');
+    expect(formatPercent('zh-CN', 0.578778862953)).toBe('57.9%');
+    expect(shortHash('97f10a04f46b4b5eb1e5b36d2b2dc476')).toBe('97f10a04…c476');
+  });
+});
+
+describe('the audit filters', () => {
+  it('turn local days into whole-day instants with the local offset', () => {
+    const from = localDayBound('2026-11-26', false)!;
+    const to = localDayBound('2026-11-26', true)!;
+    expect(from).toMatch(/^2026-11-26T00:00:00\.000[+-]\d\d:\d\d$/);
+    expect(to).toMatch(/^2026-11-26T23:59:59\.999[+-]\d\d:\d\d$/);
+    expect(new Date(to).getTime() - new Date(from).getTime()).toBe(86_400_000 - 1);
+    expect(localDayBound('26/11/2026', false)).toBeNull();
+  });
+
+  it('send only the filters that are set', () => {
+    expect(auditQuery(NO_FILTERS, 50)).toEqual({ limit: 50 });
+    expect(auditQuery({ ...NO_FILTERS, modelVersion: ' 1.0.0 ', decision: 'declined' }, 50, 120)).toEqual({
+      limit: 50,
+      model_version: '1.0.0',
+      decision: 'declined',
+      before_seq: 120,
+    });
+  });
+});
+
+describe('the monitoring data', () => {
+  const window = (s: number, p99: number) => ({
+    window_s: s,
+    count: 3,
+    throughput_rps: 0.5,
+    latency: {
+      p50_ms: 1,
+      p90_ms: 2,
+      p99_ms: p99,
+      max_ms: p99,
+      mean_ms: 1.5,
+      histogram: { edges_ms: [1, 2, 5], counts: [1, 1, 0, 1] },
+    },
+    cache: { by_level: { miss: 2, memory: 1, disk: 0 }, hit_rate: 1 / 3 },
+  });
+
+  it('labels the histogram buckets by their upper edges, the last one open', () => {
+    expect(histogramBuckets(window(60, 3).latency.histogram)).toEqual([
+      { label: '≤ 1', count: 1 },
+      { label: '≤ 2', count: 1 },
+      { label: '≤ 5', count: 0 },
+      { label: '> 5', count: 1 },
+    ]);
+    expect(histogramBuckets(undefined)).toEqual([]);
+  });
+
+  it('takes each point of the series from its longest window, oldest first, and skips broken points', () => {
+    const a = { taken_at: '2026-11-26T02:00:00Z', windows: [window(60, 9), window(3600, 7)] };
+    const b = { taken_at: '2026-11-26T01:00:00Z', windows: [window(3600, 5)] };
+    const points = seriesPoints([a, b, { taken_at: 'never' }]);
+    expect(points.map((p) => p.p99)).toEqual([5, 7]);
+    expect(pickWindow({ windows: [window(60, 1), window(300, 2)], tile_window_s: 300 }, null)?.window_s).toBe(
+      300,
+    );
+  });
+
+  it('shows a snapshot that does not match the contract as far as it goes', () => {
+    const r = checkSnapshot({ taken_at: '2026-11-26T02:00:00Z', windows: [] });
+    expect(r?.valid).toBe(false);
+    expect(r?.value.taken_at).toBe('2026-11-26T02:00:00Z');
+    expect(checkSnapshot(null)).toBeNull();
+  });
+});

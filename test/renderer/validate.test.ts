@@ -1,0 +1,160 @@
+// The form's validation gives the same verdict, field by field and code by code, as the engine's preprocessing
+// (main/core/preprocess.ts) on a wide spread of raw values: a value the form accepts is one the API accepts.
+import { describe, expect, it } from 'vitest';
+import { Preprocessor } from '../../main/core/preprocess.js';
+import { isInputError } from '../../shared/problems.js';
+import { validateApplicant } from '../../renderer/src/lib/validate.js';
+import { demoSchema, sampleApplicants } from './helpers.js';
+
+const schema = demoSchema();
+const preprocessor = new Preprocessor(schema);
+
+/** What the engine says: the problems' (field, code), or the clean values. */
+function engineVerdict(raw: Record<string, unknown>) {
+  try {
+    const r = preprocessor.encode(raw);
+    const given = Object.fromEntries(Object.entries(r.values).filter(([k]) => !r.imputed.includes(k)));
+    return { problems: [] as string[], values: given, imputed: r.imputed };
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    return { problems: e.problems.map((p) => `${p.field}:${p.code}`).sort(), values: null, imputed: null };
+  }
+}
+
+function formVerdict(raw: Record<string, unknown>) {
+  const r = validateApplicant(schema, raw);
+  return r.problems.length
+    ? { problems: r.problems.map((p) => `${p.field}:${p.code}`).sort(), values: null, imputed: null }
+    : { problems: [] as string[], values: r.values, imputed: r.imputed };
+}
+
+const NUMERIC_VALUES: unknown[] = [
+  0,
+  5,
+  -1,
+  2.5,
+  1e9,
+  NaN,
+  Infinity,
+  -Infinity,
+  '7',
+  ' 7 ',
+  '7.0',
+  '7.5',
+  '1e1',
+  '-3',
+  '+4',
+  '.5',
+  'abc',
+  '',
+  '  ',
+  'NaN',
+  'inf',
+  '-Infinity',
+  '0x10',
+  '1,000',
+  true,
+  false,
+  null,
+  undefined,
+  [],
+  {},
+  '70',
+  '71',
+  120,
+  121,
+];
+const CATEGORY_VALUES: unknown[] = [
+  'rent',
+  ' rent ',
+  'RENT',
+  'castle',
+  '',
+  null,
+  undefined,
+  3,
+  true,
+  'owner',
+  'fixed',
+  'freelance',
+];
+const BOOLEAN_VALUES: unknown[] = [
+  true,
+  false,
+  'yes',
+  'no',
+  'YES',
+  ' No ',
+  'true',
+  'false',
+  '1',
+  '0',
+  1,
+  0,
+  2,
+  'maybe',
+  '',
+  null,
+  undefined,
+  [],
+];
+
+function valuesFor(type: string): unknown[] {
+  return type === 'numeric' ? NUMERIC_VALUES : type === 'categorical' ? CATEGORY_VALUES : BOOLEAN_VALUES;
+}
+
+/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the form validator', () => {
+  it('agrees with the engine on every value of every feature, one at a time', () => {
+    const base = sampleApplicants()[0]!;
+    for (const f of schema.features) {
+      for (const v of valuesFor(f.type)) {
+        const raw = { ...base, [f.name]: v };
+        expect(formVerdict(raw), `${f.name} = ${JSON.stringify(v)}`).toEqual(engineVerdict(raw));
+      }
+    }
+  });
+
+  it('agrees with the engine on 2,000 random applicants, unknown fields included', () => {
+    const next = random(20261126);
+    for (let i = 0; i < 2000; i++) {
+      const raw: Record<string, unknown> = {};
+      for (const f of schema.features) {
+        if (next() < 0.15) continue;
+        const values = valuesFor(f.type);
+        raw[f.name] = values[Math.floor(next() * values.length)];
+      }
+      if (next() < 0.05) raw.Age = 30;
+      expect(formVerdict(raw), JSON.stringify(raw)).toEqual(engineVerdict(raw));
+    }
+  });
+
+  it('accepts the sample applicants and leaves missing optional features to the service', () => {
+    for (const sample of sampleApplicants()) {
+      const r = validateApplicant(schema, sample);
+      expect(r.problems).toEqual([]);
+    }
+    const r = validateApplicant(schema, sampleApplicants()[3]!);
+    expect(r.imputed).toEqual(['Income']);
+    expect(r.values).not.toHaveProperty('Income');
+  });
+
+  it('reports a required feature left empty as missing', () => {
+    const strict = {
+      features: schema.features.map((f) => (f.name === 'Home' ? { ...f, required: true } : f)),
+    };
+    const r = validateApplicant(strict, { ...sampleApplicants()[0]!, Home: '  ' });
+    expect(r.problems).toEqual([{ field: 'Home', code: 'missing' }]);
+  });
+});
