@@ -5,7 +5,12 @@ import { performance } from 'node:perf_hooks';
 import { readBundle, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
-import { ExplanationCache, withCacheLevel, type ExplanationCacheOptions } from './cache/explanation-cache.js';
+import {
+  diskCacheOptions,
+  ExplanationCache,
+  type ExplanationCacheOptions,
+} from './cache/explanation-cache.js';
+import { DatabaseWriter } from './db/writer.js';
 import { cacheKey } from './cache/key.js';
 import {
   AuditLog,
@@ -13,6 +18,7 @@ import {
   explainEntry,
   inputHash,
   verifyAudit,
+  type AuditAppender,
   type AuditExportFormat,
   type AuditLogOptions,
 } from './audit/index.js';
@@ -44,7 +50,7 @@ import {
   type SigningKey,
 } from './keys.js';
 import { buildDocument } from './records/document.js';
-import { signDocument, verifyDocument, type VerifyResult } from './records/watermark.js';
+import { signDocument, signWithMeta, verifyDocument, type VerifyResult } from './records/watermark.js';
 import {
   explainOptionsSchema,
   type ExplainOptionsInput,
@@ -73,6 +79,12 @@ export interface ServiceOptions {
   audit?: AuditLogOptions;
   batching?: MicroBatchOptions;
   monitor?: MonitorOptions;
+  /**
+   * Where the audit log and the cache's disk level are written: 'thread', a writer thread with its own
+   * connection, so that commits never hold up answers; 'inline', this thread. Default: 'thread' with worker
+   * engines, 'inline' with the engine in this thread (a one-off CLI command).
+   */
+  writer?: 'thread' | 'inline';
 }
 
 /** $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour). */
@@ -164,11 +176,12 @@ export class BranchLensService {
     readonly hmacKey: HmacKey,
     readonly signingKey: SigningKey,
     private readonly cache: ExplanationCache,
-    readonly audit: AuditLog,
+    readonly audit: AuditAppender,
     private readonly opts: ServiceOptions,
     private bundle: BundleFiles,
     private runner: ExplainRunner,
     private preprocessor: Preprocessor,
+    private readonly writer: DatabaseWriter | undefined,
   ) {
     this.batcher = new MicroBatcher(
       () => this.runner,
@@ -204,8 +217,18 @@ export class BranchLensService {
     const hmacKey = loadOrCreateHmacKey(secrets);
     const signingKey = loadOrCreateSigningKey(secrets);
     const db = openWritable(dataDir);
+    let writer: DatabaseWriter | undefined;
     try {
-      const audit = new AuditLog(db, signingKey, opts.audit);
+      const cacheOptions = { writeBehind: true, ...cacheOptionsFromEnv(), ...opts.cache };
+      if ((opts.writer ?? ((opts.workers ?? 0) > 0 ? 'thread' : 'inline')) === 'thread') {
+        writer = await DatabaseWriter.start({
+          dataDir,
+          signingKey,
+          cache: diskCacheOptions(cacheOptions),
+          ...(opts.audit ? { audit: opts.audit } : {}),
+        });
+      }
+      const audit = writer?.audit ?? new AuditLog(db, signingKey, opts.audit);
       // The demo model is pre-installed on first run, and that installation is audited like any other.
       await ensureDemoModel(db, dataDir, demoModelDir(), {
         sink: { record: (e) => auditRegistry(audit, e) },
@@ -216,7 +239,10 @@ export class BranchLensService {
         workers: opts.workers ?? 0,
         ...(opts.backend ? { backend: opts.backend } : {}),
       });
-      const cache = new ExplanationCache(db, { writeBehind: true, ...cacheOptionsFromEnv(), ...opts.cache });
+      const cache = new ExplanationCache(db, {
+        ...cacheOptions,
+        ...(writer ? { diskWriter: writer.cache } : {}),
+      });
       return new BranchLensService(
         dataDir,
         db,
@@ -228,8 +254,10 @@ export class BranchLensService {
         bundle,
         runner,
         new Preprocessor(bundle.schema),
+        writer,
       );
     } catch (e) {
+      await writer?.close();
       db.close();
       throw e;
     }
@@ -295,10 +323,11 @@ export class BranchLensService {
     });
     const missing = answers.flatMap((a, i) => (a ? [] : [i]));
     const answersAttributions = new Map<number, number[]>();
+    const engineOpts = engineOptions(options);
     if (missing.length) {
       const results = await this.batcher.explain(
         missing.map((i) => applicants[i]),
-        engineOptions(options),
+        engineOpts,
       );
       const latencyMs = (performance.now() - started) / missing.length;
       results.forEach((ex, j) => {
@@ -326,7 +355,6 @@ export class BranchLensService {
       });
     }
     if (missing.length) {
-      const engineOpts = engineOptions(options);
       this.monitor.recordExplain({
         latencyMs: (performance.now() - started) / missing.length,
         cacheLevel: 'miss',
@@ -345,8 +373,7 @@ export class BranchLensService {
       const { doc, level } = a!;
       if (level === 'miss') return doc;
       // The identical document, stamped with where it came from and this answer's latency, signed again.
-      const { _meta: _stale, ...stamped } = withCacheLevel(doc, level);
-      return signDocument({ ...stamped, meta: { ...stamped.meta, latency_ms: hitLatency } }, this.hmacKey);
+      return signWithMeta(doc, { ...doc.meta, cache: level, latency_ms: hitLatency }, this.hmacKey);
     });
     await Promise.all(
       out.map((doc, i) => this.audit.append(explainEntry(doc, inputHash(this.hmacKey.key, applicants[i])))),
@@ -543,11 +570,12 @@ export class BranchLensService {
     this.cache.flush();
     await this.audit.close();
     await this.runner.close();
+    await this.writer?.close();
     this.db.close();
   }
 }
 
-async function auditRegistry(audit: AuditLog, e: RegistryEvent): Promise<void> {
+async function auditRegistry(audit: AuditAppender, e: RegistryEvent): Promise<void> {
   await audit.append({
     kind: e.kind,
     model: e.model,

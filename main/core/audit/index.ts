@@ -30,7 +30,7 @@ export {
   ES_ENTRY_INDEX,
   type AuditExportFormat,
 } from './export-format.js';
-export { AuditLog, type AuditLogOptions } from './log.js';
+export { AuditLog, type AuditAppender, type AuditLogOptions, type AuditSettled } from './log.js';
 export { verifyAudit, type AuditBreak, type AuditBreakKind, type AuditVerification } from './verify.js';
 export {
   verifyExport,

@@ -31,13 +31,32 @@ export interface AuditLogOptions {
   onError?: (error: Error) => void;
 }
 
-interface Pending {
-  entry: PreparedEntry;
-  resolve(receipt: AuditReceipt): void;
-  reject(error: Error): void;
+/** Called once an entry's transaction has committed (receipt) or failed, or the entry was refused (error). */
+export type AuditSettled = (error: Error | undefined, receipt?: AuditReceipt) => void;
+
+/**
+ * What the service appends to: this AuditLog on a connection of this thread, or the writer thread's log
+ * (db/writer.ts), which keeps the same promises.
+ */
+export interface AuditAppender {
+  /** Queues an entry; resolves once the transaction holding it has committed. */
+  append(entry: AuditEntryInput): Promise<AuditReceipt>;
+  /** Appends one entry now (after anything queued), in its own transaction. */
+  appendSync(entry: AuditEntryInput): AuditReceipt;
+  /** Writes whatever is queued; resolves when it has committed. */
+  flush(): Promise<void>;
+  /** Signs the current head now (unless it already is). */
+  checkpoint(): AuditCheckpoint | undefined;
+  /** Writes what is queued and refuses further appends. */
+  close(): Promise<void>;
 }
 
-export class AuditLog {
+interface Pending {
+  entry: PreparedEntry;
+  settled: AuditSettled;
+}
+
+export class AuditLog implements AuditAppender {
   private readonly db: WritableDb;
   private readonly signingKey: SigningKey;
   private readonly policy: CheckpointPolicy;
@@ -72,28 +91,35 @@ export class AuditLog {
 
   /** Queues an entry; resolves once the transaction holding it has committed. */
   append(entry: AuditEntryInput): Promise<AuditReceipt> {
-    if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    return new Promise<AuditReceipt>((resolve, reject) =>
+      this.enqueue(entry, this.now(), (error, receipt) => (error ? reject(error) : resolve(receipt!))),
+    );
+  }
+
+  /**
+   * append() for a caller that stamped the entry itself and wants a plain callback (the writer thread, on
+   * behalf of another thread): `settled` runs synchronously, from within the group's write.
+   */
+  enqueue(entry: AuditEntryInput, at: Date, settled: AuditSettled): void {
+    if (this.closed) return settled(new Error('the audit log is closed'));
     let prepared: PreparedEntry;
     try {
-      prepared = prepareEntry(entry, this.now());
+      prepared = prepareEntry(entry, at);
     } catch (e) {
-      return Promise.reject(e as Error);
+      return settled(e as Error);
     }
-    const receipt = new Promise<AuditReceipt>((resolve, reject) => {
-      this.queue.push({ entry: prepared, resolve, reject });
-    });
+    this.queue.push({ entry: prepared, settled });
     if (this.queue.length >= this.maxGroupSize) this.writeGroup();
     else if (!this.timer && !this.immediate) {
       if (this.maxDelayMs > 0) this.timer = setTimeout(() => this.writeGroup(), this.maxDelayMs);
       else this.immediate = setImmediate(() => this.writeGroup());
     }
-    return receipt;
   }
 
-  /** Appends one entry now (after anything queued), in its own transaction. */
-  appendSync(entry: AuditEntryInput): AuditReceipt {
+  /** Appends one entry now (after anything queued), in its own transaction; stamped `at` (default now). */
+  appendSync(entry: AuditEntryInput, at: Date = this.now()): AuditReceipt {
     if (this.closed) throw new Error('the audit log is closed');
-    const prepared = prepareEntry(entry, this.now());
+    const prepared = prepareEntry(entry, at);
     this.writeGroup();
     return appendPrepared(this.db, [prepared], this.context()).receipts[0]!;
   }
@@ -103,10 +129,10 @@ export class AuditLog {
     this.writeGroup();
   }
 
-  /** Signs the current head now (unless it already is). */
-  checkpoint(): AuditCheckpoint | undefined {
+  /** Signs the current head now (unless it already is), as of `at` (default now). */
+  checkpoint(at: Date = this.now()): AuditCheckpoint | undefined {
     this.writeGroup();
-    return writeCheckpoint(this.db, this.signingKey, this.now());
+    return writeCheckpoint(this.db, this.signingKey, at);
   }
 
   /** Writes what is queued and stops the timers. The database handle stays open: its owner closes it. */
@@ -144,10 +170,10 @@ export class AuditLog {
           this.context(),
         ).receipts;
       } catch (e) {
-        for (const p of group) p.reject(e as Error);
+        for (const p of group) p.settled(e as Error);
         continue;
       }
-      group.forEach((p, i) => p.resolve(receipts[i]!));
+      group.forEach((p, i) => p.settled(undefined, receipts[i]!));
     }
   }
 }

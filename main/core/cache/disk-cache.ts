@@ -104,14 +104,25 @@ export class DiskCache {
     return row;
   }
 
+  /** The hits not yet written, handed over to whoever writes them (the writer thread): [key, time] pairs. */
+  takeHits(): [string, number][] {
+    const hits = [...this.#touched];
+    this.#touched.clear();
+    return hits;
+  }
+
+  /** Hits seen elsewhere (by takeHits), written with the next write. */
+  addHits(hits: readonly (readonly [string, number])[]): void {
+    for (const [key, at] of hits) this.#touched.set(key, Math.max(at, this.#touched.get(key) ?? at));
+  }
+
   /** Stores `json` for `key`; a long-term entry has no expiry. Returns false when the document alone exceeds maxBytes. */
   set(key: string, json: string, modelSha256: string, longTerm = false): boolean {
     return this.setMany([{ key, json, modelSha256, longTerm }])[0]!;
   }
 
   /** Stores several entries in one transaction (one commit for a whole burst of answers). */
-  setMany(entries: readonly DiskWrite[]): boolean[] {
-    const now = this.#opts.now();
+  setMany(entries: readonly DiskWrite[], now = this.#opts.now()): boolean[] {
     const stored = entries.map((e) => Buffer.byteLength(e.json, 'utf8') <= this.#opts.maxBytes);
     if (!stored.some(Boolean)) return stored;
     this.#write(() => {
@@ -149,8 +160,7 @@ export class DiskCache {
   }
 
   /** Deletes expired entries and evicts down to the bounds. */
-  prune(): PruneResult {
-    const now = this.#opts.now();
+  prune(now = this.#opts.now()): PruneResult {
     return this.#write(() => ({ expired: this.#deleteExpired.run(now).changes, evicted: this.#evict() }));
   }
 

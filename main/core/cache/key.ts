@@ -1,5 +1,5 @@
 // The explanation cache key: what a document depends on, hashed.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 export interface CacheKeyParts {
@@ -11,9 +11,41 @@ export interface CacheKeyParts {
   input: ArrayLike<number>;
 }
 
-/** SHA-256 (hex) of the RFC 8785 canonical JSON of {model_sha256, params, input}. */
-export function cacheKey({ modelSha256, params, input }: CacheKeyParts): string {
-  const json = canonicalize({ model_sha256: modelSha256, params, input: Array.from(input) });
+/** canonicalize(params) by JSON.stringify(params): a service sees a handful of distinct option sets. */
+const canonicalParams = new Map<string, string>();
+const MAX_REMEMBERED_PARAMS = 256;
+
+function canonical(value: unknown): string {
+  const json = canonicalize(value);
   if (json === undefined) throw new TypeError('cache key parts cannot be serialized as JSON');
-  return createHash('sha256').update(json).digest('hex');
+  return json;
+}
+
+function paramsJson(params: Readonly<Record<string, unknown>>): string {
+  // JSON.stringify is deterministic for a given object (key order included), so it identifies the
+  // canonical text; it is only a lookup key, never hashed.
+  const plain = JSON.stringify(params);
+  let text = canonicalParams.get(plain);
+  if (text === undefined) {
+    text = canonical(params);
+    if (canonicalParams.size >= MAX_REMEMBERED_PARAMS) canonicalParams.clear();
+    canonicalParams.set(plain, text);
+  }
+  return text;
+}
+
+/**
+ * SHA-256 (hex) of the RFC 8785 canonical JSON of {model_sha256, params, input}. The object's three keys are
+ * laid out in their canonical order around the canonical text of each value; the input's numbers are written
+ * as RFC 8785 writes numbers (ECMAScript's Number to String), and a test holds the whole equal to
+ * canonicalize.
+ */
+export function cacheKey({ modelSha256, params, input }: CacheKeyParts): string {
+  for (let i = 0; i < input.length; i++) {
+    if (!Number.isFinite(input[i])) throw new TypeError(`cache key input[${i}] is not a finite number`);
+  }
+  const json =
+    `{"input":[${Array.prototype.join.call(input, ',')}],` +
+    `"model_sha256":${canonical(modelSha256)},"params":${paramsJson(params)}}`;
+  return hash('sha256', json, 'hex');
 }

@@ -81,6 +81,34 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
   return db as WritableDb;
 }
 
+/**
+ * Opens a second writable connection to a database that openWritable has already checked and migrated (the
+ * writer thread's): the same WAL and synchronous=FULL, without repeating the integrity check or the migrations.
+ */
+export function openAnotherWritable(
+  dataDir: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): WritableDb {
+  const path = dbPath(dataDir);
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    configure(db);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+    if (version !== latest) {
+      throw new DatabaseError(
+        `${path} has schema version ${version}, expected ${latest}: open it with openWritable first`,
+      );
+    }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db as WritableDb;
+}
+
 /** Opens an existing database for reading only. */
 export function openReadable(dataDir: string): ReadableDb {
   const path = dbPath(dataDir);

@@ -15,23 +15,84 @@ export function fixPrecision<T>(value: T): T {
   }
   if (Array.isArray(value)) return value.map(fixPrecision) as T;
   if (value !== null && typeof value === 'object') {
+    const source = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = fixPrecision(v);
+    // Object.keys rather than Object.entries: no [key, value] pair allocated per member on this hot path.
+    for (const k of Object.keys(source)) {
+      const v = source[k];
+      if (v !== undefined) out[k] = fixPrecision(v);
+    }
     return out as T;
   }
   return value;
 }
 
+function canonical(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error('document cannot be canonicalised');
+  return text;
+}
+
+function hmac(key: Buffer, canonicalText: string): string {
+  return createHmac('sha256', key).update(canonicalText).digest('hex');
+}
+
 function mac(key: Buffer, doc: UnsignedDocument): string {
-  const canonical = canonicalize(doc);
-  if (canonical === undefined) throw new Error('document cannot be canonicalised');
-  return createHmac('sha256', key).update(canonical).digest('hex');
+  return hmac(key, canonical(doc));
 }
 
 /** Fixes the precision of `doc` and signs it; the returned document is exactly what was signed. */
 export function signDocument(doc: UnsignedDocument, key: HmacKey): ExplanationDocument {
   const fixed = fixPrecision(doc);
   return { ...fixed, _meta: { watermark: mac(key.key, fixed), key_id: key.id, alg: WATERMARK_ALG } };
+}
+
+/** The canonical members of a document other than `meta`: those whose keys sort before it, and after it. */
+interface Members {
+  before: string;
+  after: string;
+}
+
+/** Kept for frozen documents only (the cache's), whose members cannot change. */
+const membersOf = new WeakMap<ExplanationDocument, Members>();
+
+function membersBesideMeta(fixed: Record<string, unknown>): Members {
+  const before: string[] = [];
+  const after: string[] = [];
+  // RFC 8785 orders keys by UTF-16 code units, as sort() does; canonicalize skips undefined members.
+  for (const k of Object.keys(fixed).sort()) {
+    if (k === 'meta' || fixed[k] === undefined) continue;
+    (k < 'meta' ? before : after).push(`${canonical(k)}:${canonical(fixed[k])}`);
+  }
+  return { before: before.join(','), after: after.join(',') };
+}
+
+/**
+ * `doc` with another meta (a cache hit's level and latency), signed: the same document and watermark that
+ * signDocument gives for {...doc, meta}, but a frozen document's other members are canonicalised only once.
+ * The canonical object is laid out around meta's canonical text; a test holds it equal to signDocument.
+ */
+export function signWithMeta(
+  doc: ExplanationDocument,
+  meta: ExplanationDocument['meta'],
+  key: HmacKey,
+): ExplanationDocument {
+  const { _meta: _signature, ...rest } = doc;
+  const fixed = fixPrecision(rest) as UnsignedDocument;
+  const fixedMeta = fixPrecision(meta);
+  let members = membersOf.get(doc);
+  if (!members) {
+    members = membersBesideMeta(fixed as unknown as Record<string, unknown>);
+    if (Object.isFrozen(doc)) membersOf.set(doc, members);
+  }
+  const text =
+    `{${members.before}${members.before ? ',' : ''}"meta":${canonical(fixedMeta)}` +
+    `${members.after ? ',' : ''}${members.after}}`;
+  return {
+    ...fixed,
+    meta: fixedMeta,
+    _meta: { watermark: hmac(key.key, text), key_id: key.id, alg: WATERMARK_ALG },
+  };
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };

@@ -60,17 +60,35 @@ describe('micro-batching', () => {
     expect(calls.some((c) => c.map((a) => (a as { id: number }).id).join() === '100,101,102')).toBe(true);
   });
 
-  it('waits at most maxWaitMs for companions while the engines are busy', async () => {
-    const { runner, calls } = fakeRunner(500);
+  it('holds requests while every engine is busy and sends them together when one frees up', async () => {
+    const { runner, calls } = fakeRunner(100);
     const batcher = new MicroBatcher(() => runner, { concurrency: 1, maxWaitMs: 2 });
     const first = batcher.explain([{ id: 1 }], opts);
     await new Promise((r) => setImmediate(r));
-    const second = batcher.explain([{ id: 2 }], opts);
+    const later = [2, 3, 4].map((id) => batcher.explain([{ id }], opts));
     await new Promise((r) => setTimeout(r, 30));
-    // The only engine is still busy with the first call, yet the second was dispatched after its short wait
-    // rather than held until an engine freed up.
-    expect(calls).toHaveLength(2);
-    await Promise.all([first, second]);
+    // The only engine is still busy: sending them to it now could not start them sooner.
+    expect(calls).toHaveLength(1);
+    await first;
+    const results = await Promise.all(later);
+    expect(calls.map((c) => c.length)).toEqual([1, 3]);
+    expect(results.map((r) => r.map((x) => x.score))).toEqual([[2], [3], [4]]);
+  });
+
+  it('feeds a free engine after maxWaitMs while another is busy, or at once from minSpread applicants', async () => {
+    const { runner, calls } = fakeRunner(500);
+    const batcher = new MicroBatcher(() => runner, { concurrency: 3, maxWaitMs: 2, minSpread: 3 });
+    const first = batcher.explain([{ id: 1 }], opts);
+    await new Promise((r) => setImmediate(r));
+    const second = batcher.explain([{ id: 2 }], opts);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(1); // waiting for companions
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toHaveLength(2); // after its short wait, on the free engine
+    const burst = batcher.explain([{ id: 3 }, { id: 4 }, { id: 5 }], opts);
+    await new Promise((r) => setImmediate(r));
+    expect(calls.map((c) => c.length)).toEqual([1, 1, 3]); // a batch worth an engine: no wait
+    await Promise.all([first, second, burst]);
   });
 
   it('answers "busy" beyond its queue bound instead of queueing without limit', async () => {

@@ -1,4 +1,5 @@
-// Writers in separate processes: two appending to one database at once, and one killed mid-burst.
+// Writers in separate processes: two appending to one database at once, and one killed mid-burst; each with
+// the AuditLog on the process's own thread and on the database writer thread.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,16 +19,19 @@ interface Writer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
+type Mode = 'inline' | 'thread';
+
 function writer(
   dir: string,
   count: number,
   callers: number,
   tag: string,
+  mode: Mode,
   onAck?: (n: number) => void,
 ): Writer {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD, dir, String(count), String(callers), tag],
+    ['--import', 'tsx', CHILD, dir, String(count), String(callers), tag, mode],
     {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -59,7 +63,7 @@ function writer(
   return { child, acked, ready, go: () => child.stdin!.write('go\n'), exited };
 }
 
-describe('audit writers in separate processes', () => {
+describe.each<Mode>(['inline', 'thread'])('audit writers in separate processes (%s)', (mode) => {
   let t: TempLog;
   beforeEach(() => {
     t = tempLog();
@@ -68,8 +72,8 @@ describe('audit writers in separate processes', () => {
   afterEach(() => t.cleanup());
 
   it('two processes appending to one database lose nothing and keep the chain intact', async () => {
-    const a = writer(t.dir, 1000, 16, 'a');
-    const b = writer(t.dir, 1000, 16, 'b');
+    const a = writer(t.dir, 1000, 16, 'a', mode);
+    const b = writer(t.dir, 1000, 16, 'b', mode);
     await Promise.all([a.ready, b.ready]);
     a.go();
     b.go();
@@ -104,7 +108,7 @@ describe('audit writers in separate processes', () => {
 
   it('a writer killed with SIGKILL mid-burst: the chain verifies and every acknowledged entry is there', async () => {
     let killed = false;
-    const w = writer(t.dir, 1_000_000, 32, 'k', (n) => {
+    const w = writer(t.dir, 1_000_000, 32, 'k', mode, (n) => {
       if (n >= 300 && !killed) {
         killed = true;
         w.child.kill('SIGKILL');

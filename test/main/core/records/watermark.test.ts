@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
-import { fixPrecision, signDocument, verifyDocument } from '../../../../main/core/records/watermark.js';
+import {
+  fixPrecision,
+  signDocument,
+  signWithMeta,
+  verifyDocument,
+} from '../../../../main/core/records/watermark.js';
 import { keyId, type HmacKey } from '../../../../main/core/keys.js';
 import type { UnsignedDocument } from '../../../../shared/explanation.js';
 
@@ -112,9 +118,59 @@ describe('watermark', () => {
     });
   }
 
+  it('signs a known document to pinned canonical bytes and a pinned watermark', () => {
+    // Pinned before any change to how documents are canonicalised: the same document must always sign the same.
+    const pinned = { key: Buffer.alloc(32, 7), id: 'kpinned' };
+    const { _meta, ...signed } = signDocument(unsigned, pinned);
+    expect(canonicalize(signed)).toBe(PINNED_CANONICAL);
+    expect(_meta.watermark).toBe('6a9ce2c66ee4f4248f2c50569e5d556361afa0235528c9305b81c31318391431');
+    expect(verifyDocument(JSON.parse(JSON.stringify({ ...signed, _meta })), pinned)).toEqual({ ok: true });
+  });
+
+  it('signWithMeta gives the document and watermark signDocument gives for the same content', () => {
+    const k = key();
+    const deepFreeze = <T>(v: T): T => {
+      if (v !== null && typeof v === 'object') Object.values(v).forEach(deepFreeze);
+      return Object.freeze(v);
+    };
+    const { decision: _decision, ...withoutDecision } = unsigned;
+    for (const base of [unsigned, withoutDecision]) {
+      const signed = signDocument(base, k);
+      for (const stored of [signed, deepFreeze(structuredClone(signed))]) {
+        // Twice on the same stored document: the second time its other members come from memory.
+        for (const [cache, latency] of [
+          ['memory', 0.1234567890123456],
+          ['disk', 7],
+        ] as const) {
+          const meta = { ...stored.meta, cache, latency_ms: latency };
+          const expected = signDocument({ ...base, meta }, k);
+          const restamped = signWithMeta(stored, meta, k);
+          expect(JSON.stringify(restamped)).toBe(JSON.stringify(expected));
+          expect(verifyDocument(restamped, k)).toEqual({ ok: true });
+          expect(Object.isFrozen(restamped.attributions)).toBe(false);
+        }
+      }
+    }
+  });
+
   it('fails under another installation’s key', () => {
     const doc = signDocument(unsigned, key());
     const other = key();
     expect(verifyDocument({ ...doc, _meta: { ...doc._meta, key_id: other.id } }, other).ok).toBe(false);
   });
 });
+
+/** The RFC 8785 bytes of `unsigned` after fixPrecision, as canonicalize produced them when this test was written. */
+const PINNED_CANONICAL =
+  '{"attributions":[{"attribution":0.0712345678901,"description":"工龄较长","direction":"positive",' +
+  '"feature":"Seniority","label":"工龄","value":9},{"attribution":-0.03,"description":"租房",' +
+  '"direction":"negative","feature":"Home","label":"住房","value":"rent"}],"baseline_score":0.7,' +
+  '"completeness":{"delta":1e-10,"expected":0.1123456788,"sum":0.1123456789},"created_at":"2026-11-26T00:00:00.000Z",' +
+  '"decision":{"approved":true,"label":"good","threshold":0.5},"id":"doc-1","meta":{"backend":"wasm",' +
+  '"cache":"miss","explainer_version":"1.0.0","explanation":{"method":"integrated_gradients",' +
+  '"params":{"baseline":"schema","internal_batch_size":1000,"method":"gausslegendre",' +
+  '"n_steps":50,"target":"good","top_k":5}},"latency_ms":0.734512,"locale":"zh-CN"},' +
+  '"model":{"id":"credit-demo","sha256":"abababababababababababababababababababababababababababababababab",' +
+  '"version":"1.0.0"},"predictions":[0.812345678901],"reasons":[{"attribution":-0.03,' +
+  '"description":"租房","feature":"Home","label":"住房"}],"rest_count":3,"rest_sum":0.0111,' +
+  '"score":0.812345678901,"target":{"index":1,"name":"good"}}';

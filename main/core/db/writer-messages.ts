@@ -1,0 +1,79 @@
+// What the service's thread and the database writer thread (writer-thread.ts) say to each other.
+import type { MessagePort } from 'node:worker_threads';
+import type { AuditReceipt } from '../audit/append.js';
+import type { AuditCheckpoint } from '../audit/checkpoint.js';
+import type { AuditEntryInput } from '../audit/entry.js';
+import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
+import type { DiskWriteBatch } from '../cache/explanation-cache.js';
+import type { SigningKey } from '../keys.js';
+
+export interface WriterData {
+  dataDir: string;
+  signingKey: SigningKey;
+  audit: {
+    maxDelayMs?: number;
+    maxGroupSize?: number;
+    checkpointEvery?: number;
+    checkpointIntervalMs?: number;
+  };
+  cache: Omit<DiskCacheOptions, 'now'>;
+  /** One Int32: the writer sets it to 1 and notifies once a call's answer is on `answers`. */
+  signal: SharedArrayBuffer;
+  answers: MessagePort;
+}
+
+/** An audit entry as the service's thread appended it: `at` is its timestamp (ms since the epoch). */
+export interface QueuedEntry {
+  id: number;
+  at: number;
+  entry: AuditEntryInput;
+}
+
+/** Work the writer does in the background; its outcome comes back as a Done. */
+export interface Work {
+  op: 'work';
+  entries: QueuedEntry[];
+  cache: DiskWriteBatch[];
+  /** Answer these flushes once everything before them is committed. */
+  flushes: number[];
+}
+
+/** A call the service's thread waits for, blocked, until the writer answers on `answers`. */
+export type WriterCall =
+  | { op: 'appendSync'; entry: AuditEntryInput; at: number }
+  | { op: 'checkpoint'; at: number }
+  | { op: 'cacheWrite'; batch: DiskWriteBatch }
+  | { op: 'cacheInvalidate'; batch: DiskWriteBatch; keepModelSha256: string | undefined }
+  | { op: 'cachePrune'; batch: DiskWriteBatch };
+
+export interface CallAnswers {
+  appendSync: AuditReceipt;
+  checkpoint: AuditCheckpoint | undefined;
+  cacheWrite: undefined;
+  cacheInvalidate: number;
+  cachePrune: PruneResult;
+}
+
+export type ToWriter = Work | { op: 'call'; call: WriterCall } | { op: 'close' };
+
+export interface WriterError {
+  name: string;
+  message: string;
+}
+
+export interface Done {
+  op: 'done';
+  /** Each entry's receipt, or why it was refused or its transaction failed, in commit order. */
+  receipts: [id: number, outcome: AuditReceipt | WriterError][];
+  flushed: number[];
+}
+
+export type FromWriter =
+  | { op: 'ready' }
+  | { op: 'failed'; message: string }
+  | Done
+  /** A background checkpoint or cache write failed. */
+  | { op: 'error'; message: string }
+  | { op: 'closed' };
+
+export type CallAnswer = { ok: true; value: unknown } | { ok: false; error: WriterError };

@@ -1,0 +1,142 @@
+// The database writer: a thread with its own connection that makes the service's writes, so that their inserts
+// and fsyncs never hold up the thread answering callers. Audit entries go through an AuditLog (group commit,
+// synchronous=FULL, checkpoints) just as they would in the service's thread; explanation-cache writes follow.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AuditLog } from '../audit/log.js';
+import { DiskCache } from '../cache/disk-cache.js';
+import type { DiskWriteBatch } from '../cache/explanation-cache.js';
+import { openAnotherWritable, type WritableDb } from './open.js';
+import type {
+  CallAnswer,
+  Done,
+  FromWriter,
+  ToWriter,
+  WriterCall,
+  WriterData,
+  WriterError,
+} from './writer-messages.js';
+
+const data = workerData as WriterData;
+const port = parentPort!;
+const signal = new Int32Array(data.signal);
+const post = (m: FromWriter) => port.postMessage(m);
+
+function errorOf(e: unknown): WriterError {
+  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+}
+
+function startWriter(db: WritableDb): void {
+  const log = new AuditLog(db, data.signingKey, {
+    ...data.audit,
+    onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${e.message}` }),
+  });
+  const disk = new DiskCache(db, { ...data.cache, now: Date.now });
+  const cacheBatches: DiskWriteBatch[] = [];
+  let cacheImmediate: NodeJS.Immediate | undefined;
+  let done: Done | undefined;
+
+  /** What committed during this turn, sent back in one message once the turn's synchronous work is over. */
+  const outbox = (): Done => {
+    if (!done) {
+      done = { op: 'done', receipts: [], flushed: [] };
+      queueMicrotask(() => {
+        post(done!);
+        done = undefined;
+      });
+    }
+    return done;
+  };
+
+  const applyBatch = (batch: DiskWriteBatch): void => {
+    disk.addHits(batch.hits);
+    if (batch.writes.length) disk.setMany(batch.writes, batch.now);
+  };
+
+  const writeCache = (): void => {
+    if (cacheImmediate) clearImmediate(cacheImmediate);
+    cacheImmediate = undefined;
+    for (const batch of cacheBatches.splice(0)) {
+      try {
+        applyBatch(batch);
+      } catch (e) {
+        // Cache entries can be recomputed: a failed write costs a later miss, not an answer.
+        post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
+      }
+    }
+  };
+
+  /** Commits everything received so far: the queued audit entries first, then the cache writes. */
+  const writeAll = (): void => {
+    void log.flush();
+    writeCache();
+  };
+
+  const perform = (call: WriterCall): unknown => {
+    switch (call.op) {
+      case 'appendSync':
+        return log.appendSync(call.entry, new Date(call.at));
+      case 'checkpoint':
+        return log.checkpoint(new Date(call.at));
+      case 'cacheWrite':
+        return applyBatch(call.batch);
+      case 'cacheInvalidate':
+        applyBatch(call.batch);
+        return disk.invalidate(call.keepModelSha256);
+      case 'cachePrune':
+        applyBatch(call.batch);
+        return disk.prune(call.batch.now);
+    }
+  };
+
+  const answer = (call: WriterCall): void => {
+    let a: CallAnswer;
+    try {
+      writeAll();
+      a = { ok: true, value: perform(call) };
+    } catch (e) {
+      a = { ok: false, error: errorOf(e) };
+    }
+    data.answers.postMessage(a);
+    Atomics.store(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  };
+
+  port.on('message', (m: ToWriter) => {
+    switch (m.op) {
+      case 'work':
+        for (const q of m.entries) {
+          log.enqueue(q.entry, new Date(q.at), (error, receipt) =>
+            outbox().receipts.push([q.id, error ? errorOf(error) : receipt!]),
+          );
+        }
+        if (m.cache.length) {
+          cacheBatches.push(...m.cache);
+          cacheImmediate ??= setImmediate(writeCache);
+        }
+        if (m.flushes.length) {
+          writeAll();
+          outbox().flushed.push(...m.flushes);
+        }
+        return;
+      case 'call':
+        return answer(m.call);
+      case 'close':
+        writeAll();
+        void log.close();
+        db.close();
+        // After the receipts of what close wrote, which go out in a microtask queued before this one.
+        queueMicrotask(() => post({ op: 'closed' }));
+        return;
+    }
+  });
+}
+
+let db: WritableDb | undefined;
+try {
+  db = openAnotherWritable(data.dataDir);
+  startWriter(db);
+  post({ op: 'ready' });
+} catch (e) {
+  db?.close();
+  post({ op: 'failed', message: errorOf(e).message });
+}

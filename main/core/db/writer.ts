@@ -1,0 +1,295 @@
+// The service's handle on the database writer thread (writer-thread.ts). Appends and cache writes made during one
+// turn of the event loop go over in one message; the writer commits them in groups on its own connection and
+// sends the receipts back, so an append still resolves only after its entry is durably committed. The few
+// calls that must answer synchronously (appendSync, checkpoint, cache flush and invalidation) block on an
+// Atomics.wait until the writer has answered.
+import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { AuditReceipt } from '../audit/append.js';
+import type { AuditCheckpoint } from '../audit/checkpoint.js';
+import { AuditEntryError, type AuditEntryInput } from '../audit/entry.js';
+import type { AuditAppender, AuditLogOptions } from '../audit/log.js';
+import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
+import type { DiskCacheWriter } from '../cache/explanation-cache.js';
+import type { SigningKey } from '../keys.js';
+import type {
+  CallAnswer,
+  CallAnswers,
+  Done,
+  FromWriter,
+  QueuedEntry,
+  ToWriter,
+  Work,
+  WriterCall,
+  WriterData,
+  WriterError,
+} from './writer-messages.js';
+
+/** How long a synchronous call waits for the writer (a group commit takes milliseconds; a busy disk, more). */
+const CALL_TIMEOUT_MS = 60_000;
+
+export interface DatabaseWriterOptions {
+  dataDir: string;
+  signingKey: SigningKey;
+  audit?: AuditLogOptions;
+  cache: Omit<DiskCacheOptions, 'now'>;
+}
+
+/** Runs writer-thread: the compiled .js next to this file, or the .ts source through tsx (tests, benchmarks). */
+function spawnWriter(workerData: WriterData, transferList: MessagePort[]): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL('./writer-thread.js', here), { workerData, transferList });
+  }
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./writer-thread.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData, transferList });
+}
+
+function errorFrom(e: WriterError): Error {
+  const error = e.name === 'AuditEntryError' ? new AuditEntryError(e.message) : new Error(e.message);
+  if (error.name !== e.name) error.name = e.name;
+  return error;
+}
+
+interface Waiting {
+  resolve(receipt: AuditReceipt): void;
+  reject(error: Error): void;
+}
+
+export class DatabaseWriter {
+  /** The audit log, written by the writer thread. */
+  readonly audit: AuditAppender;
+  /** The explanation cache's disk writes, made by the writer thread. */
+  readonly cache: DiskCacheWriter;
+  private work: Work = { op: 'work', entries: [], cache: [], flushes: [] };
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly appends = new Map<number, Waiting>();
+  private readonly flushes = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  private nextId = 1;
+  /** Set once the thread has stopped: every later call fails with it. */
+  private stopped: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly signal: Int32Array,
+    private readonly answers: MessagePort,
+    private readonly maxGroupSize: number,
+    private readonly now: () => Date,
+    private readonly onError: (error: Error) => void,
+  ) {
+    worker.on('message', (m: FromWriter) => this.receive(m));
+    worker.on('error', (e) => this.stop(e));
+    worker.on('exit', () => this.stop(new Error('the database writer stopped')));
+    this.audit = new WriterAuditLog(this);
+    this.cache = {
+      write: (batch) => this.queue((w) => w.cache.push(batch)),
+      writeNow: (batch) => this.call({ op: 'cacheWrite', batch }),
+      invalidate: (batch, keepModelSha256) => this.call({ op: 'cacheInvalidate', batch, keepModelSha256 }),
+      prune: (batch): PruneResult => this.call({ op: 'cachePrune', batch }),
+    };
+  }
+
+  /** Starts the thread on the data dir's database, which openWritable has already opened (and migrated). */
+  static async start(opts: DatabaseWriterOptions): Promise<DatabaseWriter> {
+    const signal = new SharedArrayBuffer(4);
+    const { port1, port2 } = new MessageChannel();
+    const audit = opts.audit ?? {};
+    const worker = spawnWriter(
+      {
+        dataDir: opts.dataDir,
+        signingKey: opts.signingKey,
+        audit: {
+          ...(audit.maxDelayMs !== undefined ? { maxDelayMs: audit.maxDelayMs } : {}),
+          ...(audit.maxGroupSize !== undefined ? { maxGroupSize: audit.maxGroupSize } : {}),
+          ...(audit.checkpointEvery !== undefined ? { checkpointEvery: audit.checkpointEvery } : {}),
+          ...(audit.checkpointIntervalMs !== undefined
+            ? { checkpointIntervalMs: audit.checkpointIntervalMs }
+            : {}),
+        },
+        cache: opts.cache,
+        signal,
+        answers: port2,
+      },
+      [port2],
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const exited = () => reject(new Error('the database writer stopped before it was ready'));
+        worker.once('error', reject);
+        worker.once('exit', exited);
+        worker.once('message', (m: FromWriter) => {
+          worker.off('error', reject);
+          worker.off('exit', exited);
+          if (m.op === 'ready') resolve();
+          else reject(new Error(m.op === 'failed' ? m.message : `the database writer said ${m.op}`));
+        });
+      });
+    } catch (e) {
+      port1.close();
+      await worker.terminate();
+      throw e;
+    }
+    return new DatabaseWriter(
+      worker,
+      new Int32Array(signal),
+      port1,
+      Math.max(1, audit.maxGroupSize ?? 256),
+      audit.now ?? (() => new Date()),
+      audit.onError ?? ((e) => process.emitWarning(e.message)),
+    );
+  }
+
+  /** Commits everything handed over so far, then stops the thread. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.stopped) {
+        this.send();
+        const closed = new Promise<void>((resolve) => {
+          this.worker.on('message', (m: FromWriter) => m.op === 'closed' && resolve());
+          this.worker.once('exit', () => resolve());
+        });
+        this.worker.postMessage({ op: 'close' } satisfies ToWriter);
+        await closed;
+      }
+      this.stop(new Error('the database writer is closed'));
+      this.answers.close();
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  // ---- for WriterAuditLog -------------------------------------------------------------------------------
+
+  append(entry: AuditEntryInput): Promise<AuditReceipt> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise<AuditReceipt>((resolve, reject) => {
+      this.appends.set(id, { resolve, reject });
+      const queued: QueuedEntry = { id, at: this.now().getTime(), entry };
+      this.queue((w) => w.entries.push(queued));
+      if (this.work.entries.length >= this.maxGroupSize) this.send();
+    });
+  }
+
+  flush(): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.flushes.set(id, { resolve, reject });
+      this.queue((w) => w.flushes.push(id));
+      this.send();
+    });
+  }
+
+  stamp(): number {
+    return this.now().getTime();
+  }
+
+  /** Sends what is queued, then blocks until the writer has done `call` and answered. */
+  call<C extends WriterCall>(call: C): CallAnswers[C['op']] {
+    if (this.stopped) throw this.stopped;
+    this.send();
+    Atomics.store(this.signal, 0, 0);
+    this.worker.postMessage({ op: 'call', call } satisfies ToWriter);
+    const waited = Atomics.wait(this.signal, 0, 0, CALL_TIMEOUT_MS);
+    const answer = receiveMessageOnPort(this.answers)?.message as CallAnswer | undefined;
+    if (waited === 'timed-out' || !answer) {
+      // A late answer would be taken for the next call's: this writer is not used again.
+      const error = new Error(
+        waited === 'timed-out'
+          ? `the database writer did not answer within ${CALL_TIMEOUT_MS / 1000} s`
+          : 'the database writer answered nothing',
+      );
+      this.stop(error);
+      void this.worker.terminate();
+      throw error;
+    }
+    if (!answer.ok) throw errorFrom(answer.error);
+    return answer.value as CallAnswers[C['op']];
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------
+
+  /** Adds to this turn's message, sent at the end of the turn (or sooner, by send()). */
+  private queue(add: (w: Work) => void): void {
+    add(this.work);
+    this.scheduled ??= setImmediate(() => this.send());
+  }
+
+  private send(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const w = this.work;
+    if (w.entries.length === 0 && w.cache.length === 0 && w.flushes.length === 0) return;
+    this.work = { op: 'work', entries: [], cache: [], flushes: [] };
+    this.worker.postMessage(w satisfies ToWriter);
+  }
+
+  private receive(m: FromWriter): void {
+    switch (m.op) {
+      case 'done':
+        return this.settle(m);
+      case 'error':
+        return this.onError(new Error(m.message));
+      default:
+        return;
+    }
+  }
+
+  private settle(m: Done): void {
+    for (const [id, outcome] of m.receipts) {
+      const waiting = this.appends.get(id);
+      if (!waiting) continue;
+      this.appends.delete(id);
+      if ('seq' in outcome) waiting.resolve(outcome);
+      else waiting.reject(errorFrom(outcome));
+    }
+    for (const id of m.flushed) {
+      this.flushes.get(id)?.resolve();
+      this.flushes.delete(id);
+    }
+  }
+
+  private stop(error: Error): void {
+    this.stopped ??= error;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    for (const w of this.appends.values()) w.reject(this.stopped);
+    for (const f of this.flushes.values()) f.reject(this.stopped);
+    this.appends.clear();
+    this.flushes.clear();
+  }
+}
+
+/** The AuditLog promises, kept by the writer thread. */
+class WriterAuditLog implements AuditAppender {
+  private closed = false;
+
+  constructor(private readonly writer: DatabaseWriter) {}
+
+  append(entry: AuditEntryInput): Promise<AuditReceipt> {
+    if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    return this.writer.append(entry);
+  }
+
+  appendSync(entry: AuditEntryInput): AuditReceipt {
+    if (this.closed) throw new Error('the audit log is closed');
+    return this.writer.call({ op: 'appendSync', entry, at: this.writer.stamp() });
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  checkpoint(): AuditCheckpoint | undefined {
+    return this.writer.call({ op: 'checkpoint', at: this.writer.stamp() });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.flush();
+  }
+}

@@ -1,0 +1,59 @@
+// The service with its audit log and cache disk level on the database writer thread (as with worker engines).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openReadable } from '../../../main/core/db/open.js';
+import { BranchLensService } from '../../../main/core/service.js';
+import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
+
+let data: string;
+let service: BranchLensService;
+const applicants = holdoutApplicants(3);
+const open = () => BranchLensService.open({ dataDir: data, writer: 'thread' });
+
+beforeAll(async () => {
+  data = tempDir('branchlens-writer-service-');
+  service = await open();
+});
+afterAll(async () => {
+  await service?.close();
+  removeDir(data);
+});
+
+function auditRows(): { kind: string; document_id: string | null; cache_level: string | null }[] {
+  const db = openReadable(data);
+  try {
+    return db.prepare('SELECT kind, document_id, cache_level FROM audit_entries ORDER BY seq').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the service with a database writer thread', () => {
+  it('audits the demo model’s installation through the writer', () => {
+    expect(auditRows().map((r) => r.kind)).toEqual(['model_import', 'model_activate']);
+  });
+
+  it('returns each answer only once its audit entry is committed, hits and misses alike', async () => {
+    const before = auditRows().length;
+    const first = await service.explain([applicants[0], applicants[1]]);
+    const second = await service.explain([applicants[0], applicants[2]]);
+    const added = auditRows().slice(before);
+    expect(added.map((r) => [r.document_id, r.cache_level])).toEqual(
+      [...first, ...second].map((d) => [d.id, d.meta.cache]),
+    );
+    expect(second.map((d) => d.meta.cache)).toEqual(['memory', 'miss']);
+    expect(second[0]!.id).toBe(first[0]!.id);
+    for (const doc of [...first, ...second]) expect(service.verify(doc)).toEqual({ ok: true });
+  });
+
+  it('finds its answers on disk after a restart, and the log verifies', async () => {
+    const [miss] = await service.explain([applicants[2]], { locale: 'en' });
+    await service.close();
+    service = await open();
+    const [fromDisk] = await service.explain([applicants[2]], { locale: 'en' });
+    expect(fromDisk!.meta.cache).toBe('disk');
+    expect(fromDisk!.id).toBe(miss!.id);
+    expect(service.verify(fromDisk)).toEqual({ ok: true });
+    expect(service.cacheStats()).toMatchObject({ diskHits: 1 });
+    await expect(service.auditVerify()).resolves.toMatchObject({ ok: true, entries: auditRows().length });
+  });
+});
