@@ -158,19 +158,7 @@ export class Engine {
 
   /** Validates and encodes every applicant; problems of all rows are reported together, prefixed by row. */
   encodeAll(applicants: readonly unknown[]): ReturnType<Preprocessor['encode']>[] {
-    if (applicants.length === 1) return [this.preprocessor.encode(applicants[0])];
-    const problems = [];
-    const out = [];
-    for (let i = 0; i < applicants.length; i++) {
-      try {
-        out.push(this.preprocessor.encode(applicants[i], `[${i}].`));
-      } catch (e) {
-        if (e instanceof InputError) problems.push(...e.problems);
-        else throw e;
-      }
-    }
-    if (problems.length) throw new InputError(problems);
-    return out;
+    return this.preprocessor.encodeAll(applicants);
   }
 
   baselineVector(choice: BaselineChoice): number[] {

@@ -27,6 +27,26 @@ export class Preprocessor {
     return this.columns.length;
   }
 
+  /**
+   * Validates and encodes every applicant; the problems of all rows are reported together, prefixed by row
+   * (a single applicant's are not prefixed).
+   */
+  encodeAll(applicants: readonly unknown[]): Preprocessed[] {
+    if (applicants.length === 1) return [this.encode(applicants[0])];
+    const problems: Problem[] = [];
+    const out: Preprocessed[] = [];
+    for (let i = 0; i < applicants.length; i++) {
+      try {
+        out.push(this.encode(applicants[i], `[${i}].`));
+      } catch (e) {
+        if (e instanceof InputError) problems.push(...e.problems);
+        else throw e;
+      }
+    }
+    if (problems.length) throw new InputError(problems);
+    return out;
+  }
+
   /** Validates and encodes one applicant; every problem is collected and thrown together. */
   encode(raw: unknown, fieldPrefix = ''): Preprocessed {
     const problems: Problem[] = [];

@@ -303,8 +303,7 @@ export class BranchLensService {
     }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const encoded =
-      applicants.length === 1 ? [this.preprocessor.encode(applicants[0])] : this.encodeAll(applicants);
+    const encoded = this.preprocessor.encodeAll(applicants);
     const baseline = options.baseline;
     const keyParams = {
       explainer: EXPLAINER_VERSION,
@@ -391,27 +390,11 @@ export class BranchLensService {
     return out;
   }
 
-  private encodeAll(applicants: unknown[]) {
-    const problems = [];
-    const out = [];
-    for (let i = 0; i < applicants.length; i++) {
-      try {
-        out.push(this.preprocessor.encode(applicants[i], `[${i}].`));
-      } catch (e) {
-        if (e instanceof InputError) problems.push(...e.problems);
-        else throw e;
-      }
-    }
-    if (problems.length) throw new InputError(problems);
-    return out;
-  }
-
   async predict(applicants: unknown[]): Promise<number[][]> {
     if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
-    if (applicants.length === 1) this.preprocessor.encode(applicants[0]);
-    else this.encodeAll(applicants);
+    this.preprocessor.encodeAll(applicants);
     return this.runner.predict(applicants);
   }
 
