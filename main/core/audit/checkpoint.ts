@@ -1,6 +1,6 @@
 // Signed checkpoints: an Ed25519 signature over (seq, entry_hash, count, created_at, key_id) of a chain head,
 // so that head office, holding only the public key, can tell the chain up to there was not rewritten.
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../canonical-json.js';
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { WritableDb } from '../db/open.js';
 import { keyId, type SigningKey } from '../keys.js';
@@ -64,7 +64,7 @@ export function checkpointMessage(
     fields.first_seq = c.firstSeq;
     fields.first_prev_hash = c.firstPrevHash;
   }
-  return Buffer.from(canonicalize(fields)!, 'utf8');
+  return Buffer.from(canonicalJson(fields), 'utf8');
 }
 
 function signed<T extends Omit<AuditCheckpoint, 'signature'>>(

@@ -1,6 +1,6 @@
 // One audit entry: what a caller hands in, the record the chain hashes, and the hash rule itself:
 // entry_hash = SHA-256(prev_hash as 64 hex chars ‖ RFC 8785 canonical JSON of the record).
-import canonicalize from 'canonicalize';
+import { canonicalJson as jcs } from '../canonical-json.js';
 import { createHmac, hash } from 'node:crypto';
 import { z } from 'zod';
 import { CACHE_LEVELS, type CacheLevel } from '../../../shared/explanation.js';
@@ -113,14 +113,12 @@ export class AuditEntryError extends Error {
 }
 
 function canonicalJson(value: unknown): string {
-  let text: string | undefined;
+  if (value === undefined) throw new AuditEntryError('an audit entry cannot hash an undefined value');
   try {
-    text = canonicalize(value);
+    return jcs(value);
   } catch (e) {
     throw new AuditEntryError(`an audit entry holds a value RFC 8785 refuses: ${(e as Error).message}`);
   }
-  if (text === undefined) throw new AuditEntryError('an audit entry cannot hash an undefined value');
-  return text;
 }
 
 /** An entry checked and laid out for the chain, still waiting for its seq. */

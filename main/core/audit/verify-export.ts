@@ -1,6 +1,6 @@
 // Verifies an export offline, with only the branch's public key: every entry's own hash, every link, and
 // the signed checkpoint the export ends with, which must be the last exported entry. Hashes are recomputed
-// with the reference canonicalization (canonicalize), independently of the writer's fast path.
+// with RFC 8785 canonicalization of the parsed record (canonicalRecord), independently of the writer's spliced rows.
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';

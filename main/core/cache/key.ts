@@ -1,6 +1,6 @@
 // The explanation cache key: what a document depends on, hashed.
 import { hash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../canonical-json.js';
 
 export interface CacheKeyParts {
   /** sha256 of the model bundle (its manifest.json). */
@@ -11,15 +11,11 @@ export interface CacheKeyParts {
   input: ArrayLike<number>;
 }
 
-/** canonicalize(params) by JSON.stringify(params): a service sees a handful of distinct option sets. */
+/** canonicalJson(params) by JSON.stringify(params): a service sees a handful of distinct option sets. */
 const canonicalParams = new Map<string, string>();
 const MAX_REMEMBERED_PARAMS = 256;
 
-function canonical(value: unknown): string {
-  const json = canonicalize(value);
-  if (json === undefined) throw new TypeError('cache key parts cannot be serialized as JSON');
-  return json;
-}
+const canonical = canonicalJson;
 
 function paramsJson(params: Readonly<Record<string, unknown>>): string {
   // JSON.stringify is deterministic for a given object (key order included), so it identifies the
@@ -38,7 +34,7 @@ function paramsJson(params: Readonly<Record<string, unknown>>): string {
  * SHA-256 (hex) of the RFC 8785 canonical JSON of {model_sha256, params, input}. The object's three keys are
  * laid out in their canonical order around the canonical text of each value; the input's numbers are written
  * as RFC 8785 writes numbers (ECMAScript's Number to String), and a test holds the whole equal to
- * canonicalize.
+ * the reference `canonicalize`.
  */
 export function cacheKey({ modelSha256, params, input }: CacheKeyParts): string {
   for (let i = 0; i < input.length; i++) {

@@ -1,7 +1,7 @@
 // The watermark: HMAC-SHA256 over the RFC 8785 canonical JSON of the document without `_meta`.
 // Numbers are first fixed to 12 significant digits, so the same explanation signs identically everywhere.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../canonical-json.js';
 import type { ExplanationDocument, UnsignedDocument } from '../../../shared/explanation.js';
 import type { HmacKey } from '../keys.js';
 
@@ -27,11 +27,7 @@ export function fixPrecision<T>(value: T): T {
   return value;
 }
 
-function canonical(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error('document cannot be canonicalised');
-  return text;
-}
+const canonical = canonicalJson;
 
 function hmac(key: Buffer, canonicalText: string): string {
   return createHmac('sha256', key).update(canonicalText).digest('hex');
@@ -59,7 +55,7 @@ const membersOf = new WeakMap<ExplanationDocument, Members>();
 function membersBesideMeta(fixed: Record<string, unknown>): Members {
   const before: string[] = [];
   const after: string[] = [];
-  // RFC 8785 orders keys by UTF-16 code units, as sort() does; canonicalize skips undefined members.
+  // RFC 8785 orders keys by UTF-16 code units, as sort() does; undefined members are skipped.
   for (const k of Object.keys(fixed).sort()) {
     if (k === 'meta' || fixed[k] === undefined) continue;
     (k < 'meta' ? before : after).push(`${canonical(k)}:${canonical(fixed[k])}`);
