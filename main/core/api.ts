@@ -151,6 +151,27 @@ export function errorResult(e: unknown): Extract<ApiResult, { ok: false }> {
   };
 }
 
+/** The explain method answered as JSON text: the documents are text already, so nothing is serialised again. */
+export type ApiJsonResult = { ok: true; status: 200; json: string } | Extract<ApiResult, { ok: false }>;
+
+/** dispatch(handlers, 'explain', body), but the body comes back as JSON text (what HTTP sends as it is). */
+export async function dispatchExplainJson(
+  service: BranchLensService,
+  body: unknown,
+  onInternalError: (e: unknown) => void = () => {},
+): Promise<ApiJsonResult> {
+  const parsed = API_REQUESTS.explain.safeParse(body ?? {});
+  if (!parsed.success) return errorResult(new InputError(problemsFromZod(parsed.error)));
+  try {
+    const texts = await service.explainJson(parsed.data.applicants, parsed.data.options ?? {});
+    return { ok: true, status: 200, json: `{"documents":[${texts.join(',')}]}` };
+  } catch (e) {
+    const result = errorResult(e);
+    if (result.status === 500) onInternalError(e);
+    return result;
+  }
+}
+
 /** Validates `body` for `method` and runs it. */
 export async function dispatch(handlers: Handlers, method: string, body: unknown): Promise<ApiResult> {
   if (!isApiMethod(method))

@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { InputError, type Problem } from '../../shared/problems.js';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
+import type { HmacKey } from './keys.js';
+import type { Answer, AnswerRequest, AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -35,11 +37,23 @@ export class EnginePool {
     readonly backend: BackendName,
   ) {}
 
-  static async start(opts: { bundleDir: string; size?: number; backend?: BackendName }): Promise<EnginePool> {
+  static async start(opts: {
+    bundleDir: string;
+    size?: number;
+    backend?: BackendName;
+    /** The installation's key: without it the pool explains but cannot answer (sign documents). */
+    hmacKey?: HmacKey;
+  }): Promise<EnginePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
     const started = await Promise.allSettled(
       Array.from({ length: size }, () => {
-        const worker = spawnWorker({ bundleDir: opts.bundleDir, backend: opts.backend });
+        const worker = spawnWorker({
+          bundleDir: opts.bundleDir,
+          backend: opts.backend,
+          ...(opts.hmacKey
+            ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } }
+            : {}),
+        });
         return new Promise<{ slot: Slot; backend: BackendName }>((resolve, reject) => {
           worker.once('error', reject);
           worker.once('message', (m: { ready: boolean; backend?: BackendName; message?: string }) => {
@@ -101,6 +115,10 @@ export class EnginePool {
 
   explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]> {
     return this.send({ op: 'explain', applicants, options });
+  }
+
+  answer(applicants: unknown[], timings: AnswerTiming[], request: AnswerRequest): Promise<Answer[]> {
+    return this.send({ op: 'answer', applicants, timings, request });
   }
 
   predict(applicants: unknown[]): Promise<number[][]> {

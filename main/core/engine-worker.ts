@@ -2,17 +2,31 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isInputError } from '../../shared/problems.js';
 import { Engine, type ExplainOptions } from './engine.js';
+import type { HmacKey } from './keys.js';
+import { answerBatch, type AnswerRequest, type AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
 
 export type WorkerRequest =
   | { id: number; op: 'explain'; applicants: unknown[]; options: ExplainOptions }
+  | { id: number; op: 'answer'; applicants: unknown[]; timings: AnswerTiming[]; request: AnswerRequest }
   | { id: number; op: 'predict'; applicants: unknown[] };
 
 export type WorkerReply =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; problems?: unknown; message: string };
 
-const { bundleDir, backend } = workerData as { bundleDir: string; backend?: BackendName };
+const { bundleDir, backend, hmacKey } = workerData as {
+  bundleDir: string;
+  backend?: BackendName;
+  hmacKey?: { key: Uint8Array; id: string };
+};
+/** The installation's key, for pseudonyms and watermarks (a Buffer again after the copy into this thread). */
+const key: HmacKey | undefined = hmacKey && { key: Buffer.from(hmacKey.key), id: hmacKey.id };
 const port = parentPort!;
+
+function signingKey(): HmacKey {
+  if (!key) throw new Error('this engine was started without the installation key: it cannot sign answers');
+  return key;
+}
 
 try {
   const engine = await Engine.load(bundleDir, backend ? { backend } : {});
@@ -20,7 +34,11 @@ try {
     let reply: WorkerReply;
     try {
       const value =
-        req.op === 'explain' ? engine.explain(req.applicants, req.options) : engine.predict(req.applicants);
+        req.op === 'answer'
+          ? answerBatch(engine, signingKey(), req.applicants, req.timings, req.request)
+          : req.op === 'explain'
+            ? engine.explain(req.applicants, req.options)
+            : engine.predict(req.applicants);
       reply = { id: req.id, ok: true, value };
     } catch (e) {
       reply = isInputError(e)

@@ -2,8 +2,6 @@
 // call on the engines. An engine call has a large fixed cost, so small batches are avoided: a request that
 // finds every engine busy waits for the first to free up (it could not start sooner anyway) and goes with
 // whatever arrived meanwhile. The queue is bounded: beyond it, "busy".
-import type { EngineExplanation, ExplainOptions } from './engine.js';
-import type { ExplainRunner } from './runner.js';
 
 export class BusyError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -32,15 +30,15 @@ export interface MicroBatchOptions {
   minSpread?: number;
 }
 
-interface Waiter {
-  applicants: unknown[];
-  resolve(v: EngineExplanation[]): void;
+interface Waiter<I, R> {
+  items: I[];
+  resolve(v: R[]): void;
   reject(e: Error): void;
 }
 
-interface Group {
-  options: ExplainOptions;
-  waiters: Waiter[];
+interface Group<I, O, R> {
+  options: O;
+  waiters: Waiter<I, R>[];
   size: number;
   timer?: NodeJS.Timeout;
   immediate?: NodeJS.Immediate;
@@ -51,18 +49,22 @@ export interface BatchStats {
   onBatch?: (size: number) => void;
 }
 
-export class MicroBatcher {
+/** One engine call: items explained together under the same options, one result per item, in order. */
+export type BatchCall<I, O, R> = (items: I[], options: O) => Promise<R[]>;
+
+/** Batches items (applicants) by options (equal when their JSON is); `call` runs one batch on an engine. */
+export class MicroBatcher<I, O, R> {
   private readonly maxWaitMs: number;
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly concurrency: number;
   private readonly minSpread: number;
-  private readonly groups = new Map<string, Group>();
+  private readonly groups = new Map<string, Group<I, O, R>>();
   private queued = 0;
   private inFlight = 0;
 
   constructor(
-    private readonly runner: () => ExplainRunner,
+    private readonly call: BatchCall<I, O, R>,
     opts: MicroBatchOptions = {},
     private readonly hooks: BatchStats = {},
   ) {
@@ -78,20 +80,20 @@ export class MicroBatcher {
     return this.queued;
   }
 
-  explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]> {
-    if (this.queued + applicants.length > this.maxQueue) {
+  explain(items: I[], options: O): Promise<R[]> {
+    if (this.queued + items.length > this.maxQueue) {
       return Promise.reject(new BusyError(Math.max(1, Math.ceil((this.queued / this.maxBatch) * 0.02))));
     }
-    this.queued += applicants.length;
+    this.queued += items.length;
     const key = JSON.stringify(options);
-    return new Promise<EngineExplanation[]>((resolve, reject) => {
+    return new Promise<R[]>((resolve, reject) => {
       let group = this.groups.get(key);
       if (!group) {
         group = { options, waiters: [], size: 0 };
         this.groups.set(key, group);
       }
-      group.waiters.push({ applicants, resolve, reject });
-      group.size += applicants.length;
+      group.waiters.push({ items, resolve, reject });
+      group.size += items.length;
       if (group.size >= this.maxBatch || this.inFlight === 0) {
         // A full batch, or every engine free: go now (next turn, so requests arriving together still join).
         this.schedule(key, group, 0);
@@ -103,7 +105,7 @@ export class MicroBatcher {
     });
   }
 
-  private schedule(key: string, group: Group, delayMs: number): void {
+  private schedule(key: string, group: Group<I, O, R>, delayMs: number): void {
     if (group.immediate) return;
     if (delayMs === 0) {
       if (group.timer) clearTimeout(group.timer);
@@ -123,42 +125,40 @@ export class MicroBatcher {
     // works (but not into batches smaller than minSpread), never splitting one request.
     const free = Math.max(1, this.concurrency - this.inFlight);
     const target = Math.min(this.maxBatch, Math.max(this.minSpread, Math.ceil(group.size / free)));
-    let batch: Waiter[] = [];
+    let batch: Waiter<I, R>[] = [];
     let size = 0;
     for (const w of group.waiters) {
-      if (size > 0 && size + w.applicants.length > target) {
+      if (size > 0 && size + w.items.length > target) {
         void this.run(batch, group.options);
         batch = [];
         size = 0;
       }
       batch.push(w);
-      size += w.applicants.length;
+      size += w.items.length;
     }
     if (batch.length) void this.run(batch, group.options);
   }
 
-  private async run(waiters: Waiter[], options: ExplainOptions): Promise<void> {
-    const applicants = waiters.flatMap((w) => w.applicants);
+  private async run(waiters: Waiter<I, R>[], options: O): Promise<void> {
+    const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     this.inFlight++;
-    this.hooks.onBatch?.(applicants.length);
+    this.hooks.onBatch?.(items.length);
     try {
-      const results = await this.runner().explain(applicants, options);
+      const results = await this.call(items, options);
       let at = 0;
       for (const w of waiters) {
-        w.resolve(results.slice(at, at + w.applicants.length));
-        at += w.applicants.length;
+        w.resolve(results.slice(at, at + w.items.length));
+        at += w.items.length;
       }
     } catch (e) {
       if (waiters.length === 1) waiters[0]!.reject(e as Error);
       else {
         // One request's problem must not fail its companions: explain each alone.
-        await Promise.all(
-          waiters.map((w) => this.runner().explain(w.applicants, options).then(w.resolve, w.reject)),
-        );
+        await Promise.all(waiters.map((w) => this.call(w.items, options).then(w.resolve, w.reject)));
       }
     } finally {
       this.inFlight--;
-      this.queued -= applicants.length;
+      this.queued -= items.length;
       // An engine is free: the requests waiting for one go to it now.
       for (const [key, group] of this.groups) this.schedule(key, group, 0);
     }

@@ -11,12 +11,18 @@ import {
   type ExplanationCacheOptions,
 } from './cache/explanation-cache.js';
 import { DatabaseWriter } from './db/writer.js';
-import { cacheKey } from './cache/key.js';
+import {
+  answerCodec,
+  answerOptions,
+  explainToText,
+  type AnswerBatcher,
+  type CachedAnswer,
+  type PipelineContext,
+} from './explain-pipeline.js';
+import { epochNow } from './records/answer.js';
 import {
   AuditLog,
   exportAudit,
-  explainEntry,
-  inputHash,
   verifyAudit,
   type AuditAppender,
   type AuditExportFormat,
@@ -35,7 +41,7 @@ import {
 import { ensureDemoModel, importBundle, type ImportResult } from './registry/import.js';
 import { activateModel, rollbackModel, type ActivationResult } from './registry/activation.js';
 import type { RegistryEvent } from './registry/events.js';
-import { EXPLAINER_VERSION, resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
+import { resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
 import { startRunner, type ExplainRunner } from './runner.js';
 import { MicroBatcher, type MicroBatchOptions } from './microbatch.js';
 import type { BackendName } from './tf/backend.js';
@@ -49,8 +55,7 @@ import {
   type SecretStore,
   type SigningKey,
 } from './keys.js';
-import { buildDocument } from './records/document.js';
-import { signDocument, signWithMeta, verifyDocument, type VerifyResult } from './records/watermark.js';
+import { verifyDocument, type VerifyResult } from './records/watermark.js';
 import {
   explainOptionsSchema,
   type ExplainOptionsInput,
@@ -162,7 +167,7 @@ export interface ServiceEvents {
 export class BranchLensService {
   /** explained / batch events: the transports' metrics subscribe here. */
   readonly events = new EventEmitter<ServiceEvents>();
-  private readonly batcher: MicroBatcher;
+  private readonly batcher: AnswerBatcher;
   private readonly openedAt = performance.now();
   /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
   private settings: Settings | undefined;
@@ -175,7 +180,7 @@ export class BranchLensService {
     private readonly db: WritableDb,
     readonly hmacKey: HmacKey,
     readonly signingKey: SigningKey,
-    private readonly cache: ExplanationCache,
+    private readonly cache: ExplanationCache<CachedAnswer>,
     readonly audit: AuditAppender,
     private readonly opts: ServiceOptions,
     private bundle: BundleFiles,
@@ -184,7 +189,12 @@ export class BranchLensService {
     private readonly writer: DatabaseWriter | undefined,
   ) {
     this.batcher = new MicroBatcher(
-      () => this.runner,
+      (items, request) =>
+        this.runner.answer(
+          items.map((item) => item.applicant),
+          items.map((item) => item.timing),
+          request,
+        ),
       { concurrency: Math.max(1, opts.workers ?? 0), ...opts.batching },
       { onBatch: (size) => this.events.emit('batch', { size }) },
     );
@@ -201,8 +211,8 @@ export class BranchLensService {
   async monitorTick(): Promise<void> {
     try {
       await this.monitor.runStabilityIfDue(async (applicants, options) =>
-        (await this.batcher.explain(applicants, options ?? engineOptions(parseExplainOptions({})))).map(
-          (ex) => ex.attributions.map((a) => a.attribution),
+        (await this.runner.explain(applicants, options ?? engineOptions(parseExplainOptions({})))).map((ex) =>
+          ex.attributions.map((a) => a.attribution),
         ),
       );
       this.monitor.persistIfDue(this.db);
@@ -237,12 +247,14 @@ export class BranchLensService {
       const bundle = readBundle(dir);
       const runner = await startRunner(dir, {
         workers: opts.workers ?? 0,
+        hmacKey,
         ...(opts.backend ? { backend: opts.backend } : {}),
       });
-      const cache = new ExplanationCache(db, {
-        ...cacheOptions,
-        ...(writer ? { diskWriter: writer.cache } : {}),
-      });
+      const cache = new ExplanationCache(
+        db,
+        { ...cacheOptions, ...(writer ? { diskWriter: writer.cache } : {}) },
+        answerCodec(hmacKey),
+      );
       return new BranchLensService(
         dataDir,
         db,
@@ -293,7 +305,17 @@ export class BranchLensService {
     applicants: unknown[],
     optionsInput?: ExplainOptionsInput | unknown,
   ): Promise<ExplanationDocument[]> {
-    const started = performance.now();
+    return (await this.explainJson(applicants, optionsInput)).map(
+      (t) => JSON.parse(t) as ExplanationDocument,
+    );
+  }
+
+  /**
+   * explain(), with each signed document as its JSON text (canonical members, `_meta` first): what a transport
+   * sends as it is.
+   */
+  async explainJson(applicants: unknown[], optionsInput?: ExplainOptionsInput | unknown): Promise<string[]> {
+    const startedAt = epochNow();
     const options = parseExplainOptions({
       ...this.settingsDefaults(),
       ...(optionsInput as object | undefined),
@@ -303,91 +325,33 @@ export class BranchLensService {
     }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const encoded = this.preprocessor.encodeAll(applicants);
-    const baseline = options.baseline;
-    const keyParams = {
-      explainer: EXPLAINER_VERSION,
-      params,
-      locale: options.locale,
-      detail: options.detail,
-      baseline,
-    };
-    const keys = encoded.map((e) =>
-      cacheKey({ modelSha256: this.bundle.sha256, params: keyParams, input: e.vector }),
+    const { texts, levels } = await explainToText(
+      this.pipeline(),
+      applicants,
+      options,
+      { options: engineOptions(options), answer: answerOptions(options, params) },
+      startedAt,
     );
-
-    const answers: ({ doc: ExplanationDocument; level: CacheLevel } | undefined)[] = keys.map((k) => {
-      const hit = this.cache.get(k);
-      return hit && { doc: hit.document, level: hit.level };
-    });
-    const missing = answers.flatMap((a, i) => (a ? [] : [i]));
-    const answersAttributions = new Map<number, number[]>();
-    const engineOpts = engineOptions(options);
-    if (missing.length) {
-      const results = await this.batcher.explain(
-        missing.map((i) => applicants[i]),
-        engineOpts,
-      );
-      const latencyMs = (performance.now() - started) / missing.length;
-      results.forEach((ex, j) => {
-        const doc = signDocument(
-          buildDocument(ex, {
-            schema: this.schema,
-            model: this.model,
-            params,
-            locale: options.locale,
-            backend: this.backend,
-            latencyMs,
-            cache: 'miss',
-            maskKey: this.hmacKey.key,
-            detail: options.detail,
-          }),
-          this.hmacKey,
-        );
-        const i = missing[j]!;
-        this.cache.set(keys[i]!, doc, { modelSha256: this.bundle.sha256, longTerm: options.cache_long_term });
-        answers[i] = { doc, level: 'miss' };
-        answersAttributions.set(
-          i,
-          ex.attributions.map((a) => a.attribution),
-        );
-      });
-    }
-    if (missing.length) {
-      this.monitor.recordExplain({
-        latencyMs: (performance.now() - started) / missing.length,
-        cacheLevel: 'miss',
-        count: missing.length,
-        computed: {
-          // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
-          attributions: missing.map((i) => answersAttributions.get(i)!),
-          settings: { baseline: params.baseline, target: params.target, layer: params.layer ?? null },
-          applicants: missing.map((i) => applicants[i] as Record<string, unknown>),
-          options: engineOpts,
-        },
-      });
-    }
-    const hitLatency = (performance.now() - started) / applicants.length;
-    const out = answers.map((a) => {
-      const { doc, level } = a!;
-      if (level === 'miss') return doc;
-      // The identical document, stamped with where it came from and this answer's latency, signed again.
-      return signWithMeta(doc, { ...doc.meta, cache: level, latency_ms: hitLatency }, this.hmacKey);
-    });
-    await Promise.all(
-      out.map((doc, i) => this.audit.append(explainEntry(doc, inputHash(this.hmacKey.key, applicants[i])))),
-    );
-    for (const level of ['memory', 'disk'] as const) {
-      const count = out.filter((d) => d.meta.cache === level).length;
-      if (count) this.monitor.recordExplain({ latencyMs: hitLatency, cacheLevel: level, count });
-    }
     this.events.emit('explained', {
-      latencyMs: performance.now() - started,
-      count: out.length,
-      levels: out.map((d) => d.meta.cache),
+      latencyMs: epochNow() - startedAt,
+      count: texts.length,
+      levels,
       backend: this.backend,
     });
-    return out;
+    return texts;
+  }
+
+  private pipeline(): PipelineContext {
+    return {
+      schema: this.schema,
+      modelSha256: this.bundle.sha256,
+      preprocessor: this.preprocessor,
+      cache: this.cache,
+      batcher: this.batcher,
+      audit: this.audit,
+      hmacKey: this.hmacKey,
+      monitor: this.monitor,
+    };
   }
 
   async predict(applicants: unknown[]): Promise<number[][]> {
@@ -441,6 +405,7 @@ export class BranchLensService {
     if (bundle.sha256 === this.bundle.sha256) return;
     const runner = await startRunner(dir, {
       workers: this.opts.workers ?? 0,
+      hmacKey: this.hmacKey,
       ...(this.opts.backend ? { backend: this.opts.backend } : {}),
     });
     const old = this.runner;

@@ -13,6 +13,7 @@ import {
   canonicalStored,
   chainHash,
   GENESIS_HASH,
+  preparedTimestamp,
   prepareEntry,
   type AuditEntryInput,
   type PreparedEntry,
@@ -31,6 +32,11 @@ export interface AppendContext {
   signingKey?: SigningKey;
   policy?: CheckpointPolicy;
   now?: Date;
+  /**
+   * More writes for the same transaction, after the entries (the writer thread's cache writes): one commit, one
+   * fsync for both. If it fails and the transaction is gone, the entries fail with it.
+   */
+  within?: () => void;
 }
 
 export interface AppendResult {
@@ -57,8 +63,9 @@ export function appendPrepared(
         const hash = chainHash(prev, canonicalStored(row));
         insertEntry.run(...row, prev, hash);
         prev = hash;
-        receipts.push({ seq, entryHash: prev, timestamp: entry.record.timestamp });
+        receipts.push({ seq, entryHash: prev, timestamp: preparedTimestamp(entry) });
       }
+      context.within?.();
       const checkpoint = context.signingKey
         ? checkpointIfDueInTransaction(
             db,

@@ -121,11 +121,62 @@ function canonicalJson(value: unknown): string {
   }
 }
 
-/** An entry checked and laid out for the chain, still waiting for its seq. */
+/**
+ * An entry checked and laid out for the chain, still waiting for its seq: RECORD_FIELDS values after seq, json
+ * fields as canonical text. Plain values only, so it crosses to the writer thread cheaply.
+ */
 export interface PreparedEntry {
-  record: Omit<AuditRecord, 'seq'>;
-  /** RECORD_FIELDS values after seq, json fields as canonical text. */
   stored: StoredRecord;
+}
+
+/** Where a field sits in PreparedEntry.stored. */
+function storedIndex(field: RecordField): number {
+  return RECORD_FIELDS.findIndex(([f]) => f === field) - 1;
+}
+const AT = {
+  timestamp: storedIndex('timestamp'),
+  input_hash: storedIndex('input_hash'),
+  cache_level: storedIndex('cache_level'),
+  latency_ms: storedIndex('latency_ms'),
+  watermark: storedIndex('watermark'),
+};
+
+/** The timestamp an entry was prepared with. */
+export function preparedTimestamp(entry: PreparedEntry): string {
+  return entry.stored[AT.timestamp] as string;
+}
+
+/** What a cache hit changes in its answer's entry. */
+export interface EntryRestamp {
+  inputHash: string;
+  cache: CacheLevel;
+  latencyMs: number;
+  watermark: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * A prepared explain entry again for another answer of the same document (a cache hit): its input hash, cache
+ * level, latency and watermark, stamped `at`. The changed fields are checked as prepareEntry checks them.
+ */
+export function restampEntry(entry: PreparedEntry, patch: EntryRestamp, at: Date): PreparedEntry {
+  if (!HEX64.test(patch.inputHash))
+    throw new AuditEntryError('audit entry field inputHash: must be 64 lowercase hex characters');
+  if (!HEX64.test(patch.watermark))
+    throw new AuditEntryError('audit entry field watermark: must be 64 lowercase hex characters');
+  if (!CACHE_LEVELS.includes(patch.cache))
+    throw new AuditEntryError('audit entry field cache: not a cache level');
+  if (!(patch.latencyMs >= 0) || !Number.isFinite(patch.latencyMs)) {
+    throw new AuditEntryError('audit entry field latencyMs: must be a finite number ≥ 0');
+  }
+  const stored = entry.stored.slice();
+  stored[AT.timestamp] = at.toISOString();
+  stored[AT.input_hash] = patch.inputHash;
+  stored[AT.cache_level] = patch.cache;
+  stored[AT.latency_ms] = patch.latencyMs;
+  stored[AT.watermark] = patch.watermark;
+  return { stored };
 }
 
 /** Checks an entry and lays it out as a record stamped `at`. Throws AuditEntryError naming the bad field. */
@@ -165,7 +216,7 @@ export function prepareEntry(input: AuditEntryInput, at: Date): PreparedEntry {
       throw new AuditEntryError('an audit entry holds a lone surrogate');
     }
   }
-  return { record, stored };
+  return { stored };
 }
 
 /** The RFC 8785 canonical JSON of a record: what the chain hashes. */

@@ -29,6 +29,8 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Where a failed background checkpoint is reported. Default: a process warning. */
   onError?: (error: Error) => void;
+  /** Runs inside every group's transaction, after its entries (see AppendContext.within). */
+  withinGroup?: () => void;
 }
 
 /** Called once an entry's transaction has committed (receipt) or failed, or the entry was refused (error). */
@@ -41,6 +43,8 @@ export type AuditSettled = (error: Error | undefined, receipt?: AuditReceipt) =>
 export interface AuditAppender {
   /** Queues an entry; resolves once the transaction holding it has committed. */
   append(entry: AuditEntryInput): Promise<AuditReceipt>;
+  /** append() for an entry already checked and laid out by prepareEntry (stamped when it was prepared). */
+  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt>;
   /** Appends one entry now (after anything queued), in its own transaction. */
   appendSync(entry: AuditEntryInput): AuditReceipt;
   /** Writes whatever is queued; resolves when it has committed. */
@@ -64,6 +68,7 @@ export class AuditLog implements AuditAppender {
   private readonly maxGroupSize: number;
   private readonly now: () => Date;
   private readonly onError: (error: Error) => void;
+  private readonly withinGroup: (() => void) | undefined;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -81,6 +86,7 @@ export class AuditLog implements AuditAppender {
     this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 256);
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? ((e) => process.emitWarning(`audit checkpoint failed: ${e.message}`));
+    this.withinGroup = options.withinGroup;
     // A quiet log still gets its tail signed within the interval.
     this.checkpointTimer = setInterval(
       () => this.checkpointIfDue(),
@@ -96,18 +102,29 @@ export class AuditLog implements AuditAppender {
     );
   }
 
+  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
+    return new Promise<AuditReceipt>((resolve, reject) =>
+      this.enqueuePrepared(entry, (error, receipt) => (error ? reject(error) : resolve(receipt!))),
+    );
+  }
+
   /**
    * append() for a caller that stamped the entry itself and wants a plain callback (the writer thread, on
    * behalf of another thread): `settled` runs synchronously, from within the group's write.
    */
   enqueue(entry: AuditEntryInput, at: Date, settled: AuditSettled): void {
-    if (this.closed) return settled(new Error('the audit log is closed'));
     let prepared: PreparedEntry;
     try {
       prepared = prepareEntry(entry, at);
     } catch (e) {
       return settled(e as Error);
     }
+    this.enqueuePrepared(prepared, settled);
+  }
+
+  /** enqueue() for an entry prepareEntry has already checked and laid out. */
+  enqueuePrepared(prepared: PreparedEntry, settled: AuditSettled): void {
+    if (this.closed) return settled(new Error('the audit log is closed'));
     this.queue.push({ entry: prepared, settled });
     if (this.queue.length >= this.maxGroupSize) this.writeGroup();
     else if (!this.timer && !this.immediate) {
@@ -144,7 +161,12 @@ export class AuditLog implements AuditAppender {
   }
 
   private context() {
-    return { signingKey: this.signingKey, policy: this.policy, now: this.now() };
+    return {
+      signingKey: this.signingKey,
+      policy: this.policy,
+      now: this.now(),
+      ...(this.withinGroup ? { within: this.withinGroup } : {}),
+    };
   }
 
   private checkpointIfDue(): void {

@@ -1,5 +1,7 @@
-// The disk level of the explanation cache: a SQLite table (migration 002) bounded in entries and bytes.
-// A hit only reads: its recency is remembered and written with the next write, so a hit never waits on an fsync.
+// The disk level of the explanation cache: a SQLite table (migrations 002, 006) bounded in entries and bytes,
+// keyed by the 32 bytes of the cacheKey() hash. A hit only reads: its recency is remembered and written with
+// the next write, so a hit never waits on an fsync. Writes made inside a transaction already open on the
+// connection (the writer thread's audit group) join it: one commit covers the audit entries and the cache.
 import type { Statement, Transaction } from 'better-sqlite3';
 import type { WritableDb } from '../db/open.js';
 
@@ -21,6 +23,7 @@ export interface DiskEntry {
 }
 
 export interface DiskWrite {
+  /** cacheKey(): 64 lowercase hex characters. */
   key: string;
   json: string;
   modelSha256: string;
@@ -38,7 +41,7 @@ export interface PruneResult {
 }
 
 interface UpsertParams {
-  key: string;
+  key: Buffer;
   model: string;
   json: string;
   now: number;
@@ -51,26 +54,22 @@ export class DiskCache {
   readonly #opts: DiskCacheOptions;
   /** key → last hit time, not yet written. */
   readonly #touched = new Map<string, number>();
-  readonly #select: Statement<[string, number], DiskEntry>;
+  readonly #select: Statement<[Buffer, number], DiskEntry>;
   readonly #upsert: Statement<[UpsertParams]>;
-  readonly #touch: Statement<[number, string]>;
+  readonly #touch: Statement<[number, Buffer]>;
   readonly #deleteExpired: Statement<[number]>;
-  readonly #deleteKey: Statement<[string]>;
+  readonly #deleteKey: Statement<[Buffer]>;
   readonly #deleteOtherModels: Statement<[string]>;
   readonly #deleteAll: Statement<[]>;
   readonly #totals: Statement<[], DiskTotals>;
-  readonly #evictionOrder: Statement<[], { key: string; bytes: number }>;
+  readonly #evictionOrder: Statement<[], { key: Buffer; bytes: number }>;
   readonly #transaction: Transaction<(fn: () => unknown) => unknown>;
 
   constructor(db: WritableDb, opts: DiskCacheOptions) {
     this.#db = db;
     this.#opts = opts;
-    this.#transaction = db.transaction((fn: () => unknown) => {
-      for (const [key, at] of this.#touched) this.#touch.run(at, key);
-      this.#touched.clear();
-      return fn();
-    });
-    this.#select = db.prepare<[string, number], DiskEntry>(
+    this.#transaction = db.transaction((fn: () => unknown) => this.#inTransaction(fn));
+    this.#select = db.prepare<[Buffer, number], DiskEntry>(
       `SELECT document AS json, expires_at AS expiresAt FROM explanation_cache
        WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`,
     );
@@ -81,25 +80,25 @@ export class DiskCache {
          model_sha256 = excluded.model_sha256, document = excluded.document, created_at = excluded.created_at,
          expires_at = excluded.expires_at, last_used_at = excluded.last_used_at, bytes = excluded.bytes`,
     );
-    this.#touch = db.prepare<[number, string]>(
+    this.#touch = db.prepare<[number, Buffer]>(
       'UPDATE explanation_cache SET last_used_at = max(last_used_at, ?) WHERE key = ?',
     );
     this.#deleteExpired = db.prepare<[number]>(
       'DELETE FROM explanation_cache WHERE expires_at IS NOT NULL AND expires_at <= ?',
     );
-    this.#deleteKey = db.prepare<[string]>('DELETE FROM explanation_cache WHERE key = ?');
+    this.#deleteKey = db.prepare<[Buffer]>('DELETE FROM explanation_cache WHERE key = ?');
     this.#deleteOtherModels = db.prepare<[string]>('DELETE FROM explanation_cache WHERE model_sha256 <> ?');
     this.#deleteAll = db.prepare<[]>('DELETE FROM explanation_cache');
     this.#totals = db.prepare<[], DiskTotals>('SELECT entries, bytes FROM cache_totals WHERE id = 1');
     // Matches the explanation_cache_eviction index: entries with a TTL first, then least recently used.
-    this.#evictionOrder = db.prepare<[], { key: string; bytes: number }>(
+    this.#evictionOrder = db.prepare<[], { key: Buffer; bytes: number }>(
       'SELECT key, bytes FROM explanation_cache ORDER BY (expires_at IS NULL), last_used_at',
     );
   }
 
   get(key: string): DiskEntry | undefined {
     const now = this.#opts.now();
-    const row = this.#select.get(key, now);
+    const row = this.#select.get(keyBytes(key), now);
     if (row) this.#touched.set(key, now);
     return row;
   }
@@ -130,7 +129,7 @@ export class DiskCache {
       entries.forEach((e, i) => {
         if (!stored[i]) return;
         this.#upsert.run({
-          key: e.key,
+          key: keyBytes(e.key),
           model: e.modelSha256,
           json: e.json,
           now,
@@ -146,7 +145,7 @@ export class DiskCache {
 
   delete(key: string): void {
     this.#touched.delete(key);
-    this.#write(() => this.#deleteKey.run(key));
+    this.#write(() => this.#deleteKey.run(keyBytes(key)));
   }
 
   /** Deletes the entries of every model but `keepModelSha256` (all entries when it is absent). */
@@ -168,19 +167,19 @@ export class DiskCache {
     return this.#totals.get() ?? { entries: 0, bytes: 0 };
   }
 
-  /** Runs `fn` in a write transaction, first writing the recency of hits since the last write. */
+  /**
+   * Runs `fn` in a write transaction, first writing the recency of hits since the last write. Inside a
+   * transaction the connection already has open, `fn` joins it (a nested one would cost a savepoint).
+   */
   #write<T>(fn: () => T): T {
-    // Cache entries can be recomputed, so their commits skip the fsync the audit log's commits need
-    // (WAL with synchronous=NORMAL: still atomic, only the newest entries may be lost on power loss).
-    // better-sqlite3 is synchronous, so no other write on this connection can run while it is relaxed.
-    if (this.#db.inTransaction) return this.#transaction.immediate(fn) as T;
-    const synchronous = this.#db.pragma('synchronous', { simple: true }) as number;
-    this.#db.pragma('synchronous = NORMAL');
-    try {
-      return this.#transaction.immediate(fn) as T;
-    } finally {
-      this.#db.pragma(`synchronous = ${synchronous}`);
-    }
+    if (this.#db.inTransaction) return this.#inTransaction(fn);
+    return this.#transaction.immediate(fn) as T;
+  }
+
+  #inTransaction<T>(fn: () => T): T {
+    for (const [key, at] of this.#touched) this.#touch.run(at, keyBytes(key));
+    this.#touched.clear();
+    return fn();
   }
 
   #evict(): number {
@@ -188,7 +187,7 @@ export class DiskCache {
     let excessEntries = entries - this.#opts.maxEntries;
     let excessBytes = bytes - this.#opts.maxBytes;
     if (excessEntries <= 0 && excessBytes <= 0) return 0;
-    const victims: string[] = [];
+    const victims: Buffer[] = [];
     for (const row of this.#evictionOrder.iterate()) {
       if (excessEntries <= 0 && excessBytes <= 0) break;
       victims.push(row.key);
@@ -198,4 +197,12 @@ export class DiskCache {
     for (const key of victims) this.#deleteKey.run(key);
     return victims.length;
   }
+}
+
+const HEX_KEY = /^[0-9a-f]{64}$/;
+
+/** The stored form of a cacheKey(): its 32 bytes. */
+function keyBytes(key: string): Buffer {
+  if (!HEX_KEY.test(key)) throw new TypeError('an explanation cache key is a SHA-256 in lowercase hex');
+  return Buffer.from(key, 'hex');
 }

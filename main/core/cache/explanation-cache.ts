@@ -1,7 +1,7 @@
 // The two-level explanation cache: an in-memory LRU in front of the SQLite table, keyed by cacheKey().
-// Documents are stored as JSON and handed out deep-frozen, so a memory hit and a disk hit return the same JSON
-// and no caller can change a cached document in place. Memory keeps the JSON and parses it on the first hit, so
-// an answer that is never asked for again costs no parse.
+// What it keeps is stored on disk as JSON text through a codec: by default explanation documents, handed out
+// deep-frozen (parsed on their first hit), so a memory hit and a disk hit return the same JSON and no caller
+// can change a cached document in place; the service keeps its answers' signed text (service-answers.ts).
 import { LRUCache } from 'lru-cache';
 import type { CacheLevel, ExplanationDocument } from '../../../shared/explanation.js';
 import type { WritableDb } from '../db/open.js';
@@ -69,10 +69,21 @@ export interface CacheSetOptions {
   longTerm?: boolean;
 }
 
-export interface CacheHit {
+export interface CacheHit<T = ExplanationDocument> {
   level: Exclude<CacheLevel, 'miss'>;
-  /** The stored document, deep-frozen: use withCacheLevel() for a copy to hand out. */
-  document: ExplanationDocument;
+  /** What was stored (a document comes deep-frozen: use withCacheLevel() for a copy to hand out). */
+  value: T;
+}
+
+/** How cached values become the disk level's JSON text and back. */
+export interface CacheCodec<T> {
+  toJson(value: T): string;
+  fromJson(json: string): T;
+  /**
+   * Values cannot change once stored (text, frozen objects): memory keeps the value itself. Otherwise memory
+   * keeps the JSON and hands out a frozen copy parsed on the first hit.
+   */
+  immutable: boolean;
 }
 
 export interface CacheStats {
@@ -104,17 +115,25 @@ function fromJson(json: string): ExplanationDocument {
   return deepFreeze(JSON.parse(json) as ExplanationDocument);
 }
 
-/** A memory entry: the stored JSON, and the frozen document once a hit has asked for it. */
-interface Remembered {
+/** Explanation documents as themselves: JSON.stringify, and parsed back deep-frozen. */
+export const DOCUMENT_CODEC: CacheCodec<ExplanationDocument> = {
+  toJson: (doc) => JSON.stringify(doc),
+  fromJson,
+  immutable: false,
+};
+
+/** A memory entry: the stored JSON, and the value once stored or asked for. */
+interface Remembered<T> {
   json: string;
-  document?: ExplanationDocument;
+  value?: T;
 }
 
-export class ExplanationCache {
+export class ExplanationCache<T = ExplanationDocument> {
   readonly #now: () => number;
   readonly #memoryTtlMs: number;
   readonly #diskTtlMs: number;
-  readonly #memory: LRUCache<string, Remembered>;
+  readonly #memory: LRUCache<string, Remembered<T>>;
+  readonly #codec: CacheCodec<T>;
   readonly #disk: DiskCache;
   readonly #writeBehind: boolean;
   readonly #diskWriter: DiskCacheWriter | undefined;
@@ -124,15 +143,20 @@ export class ExplanationCache {
   #diskHits = 0;
   #misses = 0;
 
-  constructor(db: WritableDb, options: ExplanationCacheOptions = {}) {
+  constructor(
+    db: WritableDb,
+    options: ExplanationCacheOptions = {},
+    codec: CacheCodec<T> = DOCUMENT_CODEC as unknown as CacheCodec<T>,
+  ) {
     const opts = { ...DEFAULT_CACHE_OPTIONS, ...options };
+    this.#codec = codec;
     const now = options.now ?? Date.now;
     this.#now = now;
     this.#memoryTtlMs = opts.memoryTtlMs;
     this.#diskTtlMs = opts.diskTtlMs;
     this.#writeBehind = options.writeBehind ?? false;
     this.#diskWriter = options.diskWriter;
-    this.#memory = new LRUCache<string, Remembered>({
+    this.#memory = new LRUCache<string, Remembered<T>>({
       max: opts.memoryMaxEntries,
       ttl: opts.memoryTtlMs,
       // Read the clock on every check: the default 1 ms debounce runs on real timers, which a fake clock skips.
@@ -142,11 +166,11 @@ export class ExplanationCache {
     this.#disk = new DiskCache(db, { ...diskCacheOptions(options), now });
   }
 
-  get(key: string): CacheHit | undefined {
+  get(key: string): CacheHit<T> | undefined {
     const inMemory = this.#memory.get(key);
     if (inMemory) {
       this.#memoryHits++;
-      return { level: 'memory', document: (inMemory.document ??= fromJson(inMemory.json)) };
+      return { level: 'memory', value: (inMemory.value ??= this.#codec.fromJson(inMemory.json)) };
     }
     // The disk must hold what was set before. A disk writer has those writes in hand already, and waiting for
     // them would block this thread; memory has them anyway, unless it evicted them meanwhile.
@@ -154,22 +178,27 @@ export class ExplanationCache {
     const onDisk = this.#disk.get(key);
     if (onDisk) {
       this.#diskHits++;
-      const document = fromJson(onDisk.json);
-      this.#remember(key, { json: onDisk.json, document }, onDisk.expiresAt);
-      return { level: 'disk', document };
+      const value = this.#codec.fromJson(onDisk.json);
+      this.#remember(key, { json: onDisk.json, value }, onDisk.expiresAt);
+      return { level: 'disk', value };
     }
     this.#misses++;
     return undefined;
   }
 
   /**
-   * Stores `doc` in both levels. The cache keeps its own copy; later changes to `doc` do not reach it.
-   * With writeBehind, the disk write joins the others of this turn of the event loop; flush() writes it now.
+   * Stores `value` in both levels. A mutable value is kept as its JSON: later changes to it do not reach the
+   * cache. With writeBehind, the disk write joins the others of this turn of the event loop; flush() writes it
+   * now.
    */
-  set(key: string, doc: ExplanationDocument, { modelSha256, longTerm = false }: CacheSetOptions): void {
-    const json = JSON.stringify(doc);
+  set(key: string, value: T, { modelSha256, longTerm = false }: CacheSetOptions): void {
+    const json = this.#codec.toJson(value);
     this.#pending.set(key, { key, json, modelSha256, longTerm });
-    this.#remember(key, { json }, longTerm ? null : this.#now() + this.#diskTtlMs);
+    this.#remember(
+      key,
+      this.#codec.immutable ? { json, value } : { json },
+      longTerm ? null : this.#now() + this.#diskTtlMs,
+    );
     if (!this.#writeBehind) this.flush();
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -242,7 +271,7 @@ export class ExplanationCache {
   }
 
   /** Keeps the entry in memory, never past the disk entry's own expiry. */
-  #remember(key: string, entry: Remembered, expiresAt: number | null): void {
+  #remember(key: string, entry: Remembered<T>, expiresAt: number | null): void {
     const ttl =
       expiresAt === null
         ? this.#memoryTtlMs

@@ -28,7 +28,22 @@ export function dbPath(dataDir: string): string {
 function configure(db: Database.Database): void {
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // Statement journals (a trigger's statement needs one) stay in memory: spilled to a temp file they cost
+  // several writes per cache insert.
+  db.pragma('temp_store = MEMORY');
 }
+
+/** A writing connection: durable commits, and WAL checkpoints every ~80 MB rather than every 4 MB. */
+function configureWriter(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // An acknowledged audit entry must survive power loss.
+  db.pragma('synchronous = FULL');
+  // Pages rewritten by many commits (index tails, the totals row) are copied back once per checkpoint.
+  db.pragma('wal_autocheckpoint = 10000');
+}
+
+/** Page size of a new database file: 8 KB pages halve the writes of a 2-3 KB cached document. */
+const PAGE_SIZE = 8192;
 
 function quickCheck(db: Database.Database, path: string): void {
   const rows = db.pragma('quick_check') as { quick_check: string }[];
@@ -69,9 +84,9 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
   const db = new Database(path);
   try {
     configure(db);
-    db.pragma('journal_mode = WAL');
-    // An acknowledged audit entry must survive power loss.
-    db.pragma('synchronous = FULL');
+    // Only a new, empty file takes a page size (before WAL); an existing one keeps its own.
+    if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
+    configureWriter(db);
     quickCheck(db, path);
     migrate(db, migrations, path);
   } catch (e) {
@@ -93,8 +108,7 @@ export function openAnotherWritable(
   const db = new Database(path, { fileMustExist: true });
   try {
     configure(db);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    configureWriter(db);
     const version = db.pragma('user_version', { simple: true }) as number;
     const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
     if (version !== latest) {

@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { AuditReceipt } from '../audit/append.js';
 import type { AuditCheckpoint } from '../audit/checkpoint.js';
-import type { AuditEntryInput } from '../audit/entry.js';
+import type { AuditEntryInput, PreparedEntry } from '../audit/entry.js';
 import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
 import type { DiskWriteBatch } from '../cache/explanation-cache.js';
 import type { SigningKey } from '../keys.js';
@@ -22,12 +22,12 @@ export interface WriterData {
   answers: MessagePort;
 }
 
-/** An audit entry as the service's thread appended it: `at` is its timestamp (ms since the epoch). */
-export interface QueuedEntry {
-  id: number;
-  at: number;
-  entry: AuditEntryInput;
-}
+/**
+ * An audit entry as the service's thread appended it: as given, with `at` its timestamp (ms since the epoch),
+ * or already prepared (checked, laid out and stamped).
+ */
+export type QueuedEntry =
+  { id: number; at: number; entry: AuditEntryInput } | { id: number; prepared: PreparedEntry['stored'] };
 
 /** Work the writer does in the background; its outcome comes back as a Done. */
 export interface Work {

@@ -2,6 +2,7 @@
 // and fsyncs never hold up the thread answering callers. Audit entries go through an AuditLog (group commit,
 // synchronous=FULL, checkpoints) just as they would in the service's thread; explanation-cache writes follow.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AuditReceipt } from '../audit/append.js';
 import { AuditLog } from '../audit/log.js';
 import { DiskCache } from '../cache/disk-cache.js';
 import type { DiskWriteBatch } from '../cache/explanation-cache.js';
@@ -26,10 +27,6 @@ function errorOf(e: unknown): WriterError {
 }
 
 function startWriter(db: WritableDb): void {
-  const log = new AuditLog(db, data.signingKey, {
-    ...data.audit,
-    onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${e.message}` }),
-  });
   const disk = new DiskCache(db, { ...data.cache, now: Date.now });
   const cacheBatches: DiskWriteBatch[] = [];
   let cacheImmediate: NodeJS.Immediate | undefined;
@@ -52,18 +49,40 @@ function startWriter(db: WritableDb): void {
     if (batch.writes.length) disk.setMany(batch.writes, batch.now);
   };
 
+  /**
+   * Writes the cache batches received so far: inside an audit group's transaction when called from one (one
+   * commit for both), else in a transaction of their own.
+   */
   const writeCache = (): void => {
     if (cacheImmediate) clearImmediate(cacheImmediate);
     cacheImmediate = undefined;
-    for (const batch of cacheBatches.splice(0)) {
-      try {
-        applyBatch(batch);
-      } catch (e) {
-        // Cache entries can be recomputed: a failed write costs a later miss, not an answer.
-        post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
+    if (cacheBatches.length === 0) return;
+    const inGroup = db.inTransaction;
+    const write = () => {
+      for (const batch of cacheBatches.splice(0)) {
+        try {
+          applyBatch(batch);
+        } catch (e) {
+          // The group's transaction is gone (disk full, I/O error): its audit entries fail with it.
+          if (inGroup && !db.inTransaction) throw e;
+          // Cache entries can be recomputed: a failed write costs a later miss, not an answer.
+          post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
+        }
       }
+    };
+    if (inGroup) return write();
+    try {
+      db.transaction(write).immediate();
+    } catch (e) {
+      post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
     }
   };
+
+  const log = new AuditLog(db, data.signingKey, {
+    ...data.audit,
+    onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${e.message}` }),
+    withinGroup: writeCache,
+  });
 
   /** Commits everything received so far: the queued audit entries first, then the cache writes. */
   const writeAll = (): void => {
@@ -105,9 +124,10 @@ function startWriter(db: WritableDb): void {
     switch (m.op) {
       case 'work':
         for (const q of m.entries) {
-          log.enqueue(q.entry, new Date(q.at), (error, receipt) =>
-            outbox().receipts.push([q.id, error ? errorOf(error) : receipt!]),
-          );
+          const settled = (error: Error | undefined, receipt?: AuditReceipt) =>
+            outbox().receipts.push([q.id, error ? errorOf(error) : receipt!]);
+          if ('prepared' in q) log.enqueuePrepared({ stored: q.prepared }, settled);
+          else log.enqueue(q.entry, new Date(q.at), settled);
         }
         if (m.cache.length) {
           cacheBatches.push(...m.cache);

@@ -6,7 +6,7 @@
 import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AuditReceipt } from '../audit/append.js';
 import type { AuditCheckpoint } from '../audit/checkpoint.js';
-import { AuditEntryError, type AuditEntryInput } from '../audit/entry.js';
+import { AuditEntryError, type AuditEntryInput, type PreparedEntry } from '../audit/entry.js';
 import type { AuditAppender, AuditLogOptions } from '../audit/log.js';
 import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
 import type { DiskCacheWriter } from '../cache/explanation-cache.js';
@@ -163,12 +163,20 @@ export class DatabaseWriter {
   // ---- for WriterAuditLog -------------------------------------------------------------------------------
 
   append(entry: AuditEntryInput): Promise<AuditReceipt> {
+    return this.enqueue((id) => ({ id, at: this.now().getTime(), entry }));
+  }
+
+  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
+    return this.enqueue((id) => ({ id, prepared: entry.stored }));
+  }
+
+  private enqueue(queued: (id: number) => QueuedEntry): Promise<AuditReceipt> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise<AuditReceipt>((resolve, reject) => {
       this.appends.set(id, { resolve, reject });
-      const queued: QueuedEntry = { id, at: this.now().getTime(), entry };
-      this.queue((w) => w.entries.push(queued));
+      const q = queued(id);
+      this.queue((w) => w.entries.push(q));
       if (this.work.entries.length >= this.maxGroupSize) this.send();
     });
   }
@@ -272,6 +280,11 @@ class WriterAuditLog implements AuditAppender {
   append(entry: AuditEntryInput): Promise<AuditReceipt> {
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
     return this.writer.append(entry);
+  }
+
+  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
+    if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    return this.writer.appendPrepared(entry);
   }
 
   appendSync(entry: AuditEntryInput): AuditReceipt {

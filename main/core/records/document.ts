@@ -29,6 +29,15 @@ export interface DocumentContext {
   now?: Date;
 }
 
+/** Features by name, per schema (a service keeps one schema per model). */
+const featureMaps = new WeakMap<BundleSchema, Map<string, Feature>>();
+
+function featuresOf(schema: BundleSchema): Map<string, Feature> {
+  let map = featureMaps.get(schema);
+  if (!map) featureMaps.set(schema, (map = new Map(schema.features.map((f) => [f.name, f]))));
+  return map;
+}
+
 function attributionOf(
   feature: Feature | undefined,
   ex: EngineExplanation,
@@ -65,17 +74,23 @@ function attributionOf(
 }
 
 export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): UnsignedDocument {
-  const features = new Map(ctx.schema.features.map((f) => [f.name, f]));
-  const all = ex.attributions.map((a) =>
-    attributionOf(features.get(a.feature), ex, a.feature, a.value, a.attribution, ctx),
-  );
-  const { top, rest_sum, rest_count } = compressTopK(all, ctx.params.top_k);
-  const reasons: Reason[] = principalReasons(all).map(({ feature, label, attribution, description }) => ({
-    feature,
-    ...(label !== undefined ? { label } : {}),
-    attribution,
-    description,
-  }));
+  const features = featuresOf(ctx.schema);
+  // Ranked on the bare numbers; only the attributions that are kept (top-K and reasons) are worded.
+  const { top, rest_sum, rest_count } = compressTopK(ex.attributions, ctx.params.top_k);
+  const worded = new Map<EngineExplanation['attributions'][number], Attribution>();
+  const word = (a: EngineExplanation['attributions'][number]): Attribution => {
+    let out = worded.get(a);
+    if (!out) {
+      out = attributionOf(features.get(a.feature), ex, a.feature, a.value, a.attribution, ctx);
+      worded.set(a, out);
+    }
+    return out;
+  };
+  const attributions = top.map(word);
+  const reasons: Reason[] = principalReasons(ex.attributions).map((a) => {
+    const { feature, label, attribution, description } = word(a);
+    return { feature, ...(label !== undefined ? { label } : {}), attribution, description };
+  });
   const out = ctx.schema.output;
   const decision =
     out.kind === 'sigmoid'
@@ -94,7 +109,7 @@ export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): Unsi
     score: ex.score,
     baseline_score: ex.baseline_score,
     ...(decision ? { decision } : {}),
-    attributions: top,
+    attributions,
     rest_sum,
     rest_count,
     reasons,

@@ -8,17 +8,23 @@ import type { HmacKey } from '../keys.js';
 export const WATERMARK_ALG = 'HMAC-SHA256/JCS' as const;
 export const SIGNIFICANT_DIGITS = 12;
 
-/** Rounds every number in a JSON value to SIGNIFICANT_DIGITS (integers and zero stay as they are). */
+/**
+ * Rounds every number in a JSON value to SIGNIFICANT_DIGITS (integers and zero stay as they are) and copies
+ * every object with its members in RFC 8785 order (UTF-16 code units), dropping undefined ones. A number that
+ * JSON cannot hold (NaN, ±Infinity) is refused: a document must never be signed with one.
+ */
 export function fixPrecision<T>(value: T): T {
   if (typeof value === 'number') {
-    return (Number.isInteger(value) ? value : Number(value.toPrecision(SIGNIFICANT_DIGITS))) as T;
+    if (Number.isInteger(value)) return value;
+    if (!Number.isFinite(value)) throw new RangeError(`a document cannot hold the number ${value}`);
+    return Number(value.toPrecision(SIGNIFICANT_DIGITS)) as T;
   }
   if (Array.isArray(value)) return value.map(fixPrecision) as T;
   if (value !== null && typeof value === 'object') {
     const source = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     // Object.keys rather than Object.entries: no [key, value] pair allocated per member on this hot path.
-    for (const k of Object.keys(source)) {
+    for (const k of Object.keys(source).sort()) {
       const v = source[k];
       if (v !== undefined) out[k] = fixPrecision(v);
     }
@@ -27,14 +33,26 @@ export function fixPrecision<T>(value: T): T {
   return value;
 }
 
-const canonical = canonicalJson;
+/** A member whose key is an array index: objects list those first, whatever their insertion order. */
+const INDEX_KEY = /[{,]"(?:0|[1-9]\d*)":/;
+
+/**
+ * The canonical text of fixPrecision's output. Its members are in RFC 8785 order already, so JSON.stringify
+ * writes the canonical text, natively, unless a string needed a \u escape or a key is an array index (then
+ * canonicalJson decides); a test holds the two equal.
+ */
+function canonical(fixed: unknown): string {
+  const text = JSON.stringify(fixed);
+  if (text === undefined || text.includes('\\u') || INDEX_KEY.test(text)) return canonicalJson(fixed);
+  return text;
+}
 
 function hmac(key: Buffer, canonicalText: string): string {
   return createHmac('sha256', key).update(canonicalText).digest('hex');
 }
 
 function mac(key: Buffer, doc: UnsignedDocument): string {
-  return hmac(key, canonical(doc));
+  return hmac(key, canonicalJson(doc));
 }
 
 /** Fixes the precision of `doc` and signs it; the returned document is exactly what was signed. */
@@ -43,52 +61,72 @@ export function signDocument(doc: UnsignedDocument, key: HmacKey): ExplanationDo
   return { ...fixed, _meta: { watermark: mac(key.key, fixed), key_id: key.id, alg: WATERMARK_ALG } };
 }
 
-/** The canonical members of a document other than `meta`: those whose keys sort before it, and after it. */
-interface Members {
-  before: string;
-  after: string;
+/**
+ * A signed document as JSON text: `{"_meta":{…},` followed by the document's members in RFC 8785 order. Without
+ * its `"_meta":{…},` the text is exactly the canonical text the watermark signs, so it is sent, stored and
+ * re-stamped as it is, never parsed and serialised again. The whole text is canonical JSON too.
+ */
+export interface SignedJson {
+  json: string;
+  /** Where the members after `_meta` begin: `{` + json.slice(bodyStart) is the signed canonical text. */
+  bodyStart: number;
+  /** json.slice(metaStart, metaEnd) is the canonical text of `meta`. */
+  metaStart: number;
+  metaEnd: number;
+  watermark: string;
 }
 
-/** Kept for frozen documents only (the cache's), whose members cannot change. */
-const membersOf = new WeakMap<ExplanationDocument, Members>();
+/** Lays out and signs a canonical document around meta's text: `head` ends in `"meta":`, `tail` closes it. */
+function assemble(key: HmacKey, head: string, metaText: string, tail: string): SignedJson {
+  const watermark = hmac(key.key, head + metaText + tail);
+  const signature = `{"_meta":${canonicalJson({ alg: WATERMARK_ALG, key_id: key.id, watermark })},`;
+  const bodyStart = signature.length;
+  const metaStart = bodyStart + head.length - 1;
+  return {
+    json: signature + head.slice(1) + metaText + tail,
+    bodyStart,
+    metaStart,
+    metaEnd: metaStart + metaText.length,
+    watermark,
+  };
+}
 
-function membersBesideMeta(fixed: Record<string, unknown>): Members {
-  const before: string[] = [];
-  const after: string[] = [];
-  // RFC 8785 orders keys by UTF-16 code units, as sort() does; undefined members are skipped.
-  for (const k of Object.keys(fixed).sort()) {
-    if (k === 'meta' || fixed[k] === undefined) continue;
-    (k < 'meta' ? before : after).push(`${canonical(k)}:${canonical(fixed[k])}`);
+/** Fixes the precision of `doc` and signs it as text: the same watermark signDocument gives. */
+export function signToJson(doc: UnsignedDocument, key: HmacKey): SignedJson {
+  return signFixedToJson(fixPrecision(doc), key);
+}
+
+/** signToJson for a document whose numbers fixPrecision has already fixed. */
+export function signFixedToJson(doc: UnsignedDocument, key: HmacKey): SignedJson {
+  const fixed = doc as unknown as Record<string, unknown>;
+  // RFC 8785 orders members by UTF-16 code units, as `<` compares them: the members before meta, then after.
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const k of Object.keys(fixed)) {
+    if (k !== 'meta') (k < 'meta' ? before : after)[k] = fixed[k];
   }
-  return { before: before.join(','), after: after.join(',') };
+  const b = canonical(before).slice(1, -1);
+  const a = canonical(after).slice(1, -1);
+  return assemble(key, `{${b}${b ? ',' : ''}"meta":`, canonical(fixed.meta), `${a ? ',' : ''}${a}}`);
 }
 
 /**
- * `doc` with another meta (a cache hit's level and latency), signed: the same document and watermark that
- * signDocument gives for {...doc, meta}, but a frozen document's other members are canonicalised only once.
- * The canonical object is laid out around meta's canonical text; a test holds it equal to signDocument.
+ * The signed document with another meta (a cache hit's level and latency), signed again: the same text and
+ * watermark that signToJson gives for {...doc, meta}, without touching the other members.
  */
-export function signWithMeta(
-  doc: ExplanationDocument,
-  meta: ExplanationDocument['meta'],
-  key: HmacKey,
-): ExplanationDocument {
+export function restampJson(signed: SignedJson, meta: ExplanationDocument['meta'], key: HmacKey): SignedJson {
+  return assemble(
+    key,
+    '{' + signed.json.slice(signed.bodyStart, signed.metaStart),
+    canonical(fixPrecision(meta)),
+    signed.json.slice(signed.metaEnd),
+  );
+}
+
+/** The signed text of a document read back from storage (a disk-cache hit), laid out as signToJson does. */
+export function signedJsonOf(doc: ExplanationDocument, key: HmacKey): SignedJson {
   const { _meta: _signature, ...rest } = doc;
-  const fixed = fixPrecision(rest) as UnsignedDocument;
-  const fixedMeta = fixPrecision(meta);
-  let members = membersOf.get(doc);
-  if (!members) {
-    members = membersBesideMeta(fixed as unknown as Record<string, unknown>);
-    if (Object.isFrozen(doc)) membersOf.set(doc, members);
-  }
-  const text =
-    `{${members.before}${members.before ? ',' : ''}"meta":${canonical(fixedMeta)}` +
-    `${members.after ? ',' : ''}${members.after}}`;
-  return {
-    ...fixed,
-    meta: fixedMeta,
-    _meta: { watermark: hmac(key.key, text), key_id: key.id, alg: WATERMARK_ALG },
-  };
+  return signToJson(rest, key);
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };

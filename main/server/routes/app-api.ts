@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AUDIT_EXPORT_FORMATS } from '../../../shared/contract.js';
-import { apiHandlers, dispatch, errorResult } from '../../core/api.js';
+import { apiHandlers, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
 
@@ -46,6 +46,14 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
   const handlers = logged(apiHandlers(service), app.log);
 
   app.post<{ Params: { method: string } }>('/api/app/:method', async (request, reply) => {
+    if (request.params.method === 'explain') {
+      // The hot path: documents arrive as signed JSON text and are sent as they are.
+      const explained = await dispatchExplainJson(service, request.body, (e) =>
+        request.log.error({ err: e, method: 'explain' }, 'API method explain failed'),
+      );
+      if (explained.ok) return reply.type('application/json; charset=utf-8').send(explained.json);
+      return sendError(reply, explained);
+    }
     const result = await dispatch(handlers, request.params.method, request.body);
     return result.ok ? reply.send(result.body) : sendError(reply, result);
   });

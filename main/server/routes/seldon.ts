@@ -28,10 +28,16 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
     };
   });
 
-  app.post('/api/v1.0/explain', { schema }, async (request) => {
+  app.post('/api/v1.0/explain', { schema }, async (request, reply) => {
     const req = request.body as SeldonRequest;
     const applicants = seldonApplicants(req, service.schema);
-    const documents = await namingRequestFields(req, applicants.length, () => service.explain(applicants));
-    return { documents, meta: seldonMeta(service.model, service.backend, req.puid) };
+    const documents = await namingRequestFields(req, applicants.length, () =>
+      service.explainJson(applicants),
+    );
+    const meta = JSON.stringify(seldonMeta(service.model, service.backend, req.puid));
+    // The documents are signed JSON text already: sent as they are.
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(`{"documents":[${documents.join(',')}],"meta":${meta}}`);
   });
 }

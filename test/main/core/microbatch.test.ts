@@ -1,26 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
-import type { ExplainRunner } from '../../../main/core/runner.js';
-import type { EngineExplanation, ExplainOptions } from '../../../main/core/engine.js';
+import type { ExplainOptions } from '../../../main/core/engine.js';
 import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
 import { InputError } from '../../../shared/problems.js';
 
-/** A runner that records its calls and answers each applicant with its own id, after `delayMs`. */
+interface Item {
+  id: number;
+  bad?: boolean;
+}
+
+/** An engine call that records its batches and answers each applicant with its own id, after `delayMs`. */
 function fakeRunner(delayMs = 5) {
-  const calls: unknown[][] = [];
-  const runner: ExplainRunner = {
-    backend: 'cpu',
-    async explain(applicants) {
-      calls.push(applicants);
-      await new Promise((r) => setTimeout(r, delayMs));
-      for (const a of applicants) {
-        if ((a as { bad?: boolean }).bad)
-          throw new InputError([{ field: 'bad', code: 'invalid', message: 'bad applicant' }]);
-      }
-      return applicants.map((a) => ({ score: (a as { id: number }).id }) as unknown as EngineExplanation);
-    },
-    predict: async () => [],
-    close: async () => {},
+  const calls: Item[][] = [];
+  const runner = async (applicants: Item[], _options: ExplainOptions) => {
+    calls.push(applicants);
+    await new Promise((r) => setTimeout(r, delayMs));
+    for (const a of applicants) {
+      if (a.bad) throw new InputError([{ field: 'bad', code: 'invalid', message: 'bad applicant' }]);
+    }
+    return applicants.map((a) => ({ score: a.id }));
   };
   return { runner, calls };
 }
@@ -30,7 +28,7 @@ const opts: ExplainOptions = DEFAULT_EXPLAIN_OPTIONS;
 describe('micro-batching', () => {
   it('joins concurrent requests into one engine call and returns each caller its own results', async () => {
     const { runner, calls } = fakeRunner();
-    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    const batcher = new MicroBatcher(runner, { concurrency: 1 });
     const results = await Promise.all([1, 2, 3, 4].map((id) => batcher.explain([{ id }], opts)));
     expect(calls).toHaveLength(1);
     expect(calls[0]).toHaveLength(4);
@@ -39,7 +37,7 @@ describe('micro-batching', () => {
 
   it('keeps requests with different options apart', async () => {
     const { runner, calls } = fakeRunner();
-    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    const batcher = new MicroBatcher(runner, { concurrency: 1 });
     await Promise.all([
       batcher.explain([{ id: 1 }], opts),
       batcher.explain([{ id: 2 }], { ...opts, nSteps: 20 }),
@@ -50,7 +48,7 @@ describe('micro-batching', () => {
 
   it('spreads a burst over the free engines and caps a batch at maxBatch without splitting a request', async () => {
     const { runner, calls } = fakeRunner();
-    const batcher = new MicroBatcher(() => runner, { concurrency: 2, maxBatch: 5 });
+    const batcher = new MicroBatcher(runner, { concurrency: 2, maxBatch: 5 });
     await Promise.all([
       ...Array.from({ length: 8 }, (_, i) => batcher.explain([{ id: i }], opts)),
       batcher.explain([{ id: 100 }, { id: 101 }, { id: 102 }], opts),
@@ -62,7 +60,7 @@ describe('micro-batching', () => {
 
   it('holds requests while every engine is busy and sends them together when one frees up', async () => {
     const { runner, calls } = fakeRunner(100);
-    const batcher = new MicroBatcher(() => runner, { concurrency: 1, maxWaitMs: 2 });
+    const batcher = new MicroBatcher(runner, { concurrency: 1, maxWaitMs: 2 });
     const first = batcher.explain([{ id: 1 }], opts);
     await new Promise((r) => setImmediate(r));
     const later = [2, 3, 4].map((id) => batcher.explain([{ id }], opts));
@@ -77,7 +75,7 @@ describe('micro-batching', () => {
 
   it('feeds a free engine after maxWaitMs while another is busy, or at once from minSpread applicants', async () => {
     const { runner, calls } = fakeRunner(500);
-    const batcher = new MicroBatcher(() => runner, { concurrency: 3, maxWaitMs: 2, minSpread: 3 });
+    const batcher = new MicroBatcher(runner, { concurrency: 3, maxWaitMs: 2, minSpread: 3 });
     const first = batcher.explain([{ id: 1 }], opts);
     await new Promise((r) => setImmediate(r));
     const second = batcher.explain([{ id: 2 }], opts);
@@ -93,7 +91,7 @@ describe('micro-batching', () => {
 
   it('answers "busy" beyond its queue bound instead of queueing without limit', async () => {
     const { runner } = fakeRunner(20);
-    const batcher = new MicroBatcher(() => runner, { concurrency: 1, maxQueue: 3 });
+    const batcher = new MicroBatcher(runner, { concurrency: 1, maxQueue: 3 });
     const accepted = [batcher.explain([{ id: 1 }, { id: 2 }], opts), batcher.explain([{ id: 3 }], opts)];
     await expect(batcher.explain([{ id: 4 }], opts)).rejects.toBeInstanceOf(BusyError);
     expect(batcher.depth).toBe(3);
@@ -104,7 +102,7 @@ describe('micro-batching', () => {
 
   it("does not fail a request for a companion's bad input", async () => {
     const { runner } = fakeRunner();
-    const batcher = new MicroBatcher(() => runner, { concurrency: 1 });
+    const batcher = new MicroBatcher(runner, { concurrency: 1 });
     const [good, bad] = await Promise.allSettled([
       batcher.explain([{ id: 1 }], opts),
       batcher.explain([{ id: 2, bad: true }], opts),

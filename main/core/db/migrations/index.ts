@@ -5,6 +5,7 @@ import { migration002 } from './002-cache.js';
 import { migration003 } from './003-models.js';
 import { migration004 } from './004-settings.js';
 import { migration005 } from './005-monitor.js';
+import { migration006 } from './006-cache-blob-key.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
 ];

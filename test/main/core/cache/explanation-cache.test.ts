@@ -8,7 +8,7 @@ import {
   type ExplanationCacheOptions,
 } from '../../../../main/core/cache/explanation-cache.js';
 import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
-import { sampleDocument } from './sample-document.js';
+import { cacheKeyFor, nameOf, sampleDocument } from './sample-document.js';
 
 const MODEL_A = 'a'.repeat(64);
 const MODEL_B = 'b'.repeat(64);
@@ -24,9 +24,9 @@ function cache(opts: ExplanationCacheOptions = {}): ExplanationCache {
 }
 
 function diskKeys(): string[] {
-  return (db.prepare('SELECT key FROM explanation_cache ORDER BY key').all() as { key: string }[]).map(
-    (r) => r.key,
-  );
+  return (db.prepare('SELECT key FROM explanation_cache').all() as { key: Buffer }[])
+    .map((r) => nameOf(r.key))
+    .sort();
 }
 
 beforeEach(() => {
@@ -44,113 +44,113 @@ describe('ExplanationCache', () => {
   it('returns the stored document on a hit, from memory and from disk', () => {
     const doc = sampleDocument(1);
     const c = cache();
-    c.set('k1', doc, { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k1'), doc, { modelSha256: MODEL_A });
 
-    const memory = c.get('k1');
+    const memory = c.get(cacheKeyFor('k1'));
     expect(memory?.level).toBe('memory');
-    expect(memory?.document).toEqual(doc);
+    expect(memory?.value).toEqual(doc);
 
-    const disk = cache().get('k1');
+    const disk = cache().get(cacheKeyFor('k1'));
     expect(disk?.level).toBe('disk');
-    expect(disk?.document).toEqual(doc);
+    expect(disk?.value).toEqual(doc);
   });
 
   it('keeps its own frozen copy: changing the stored or returned document does not reach the cache', () => {
     const doc = sampleDocument(1);
     const c = cache();
-    c.set('k1', doc, { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k1'), doc, { modelSha256: MODEL_A });
     doc.score = 0.99;
-    const hit = c.get('k1')!;
-    expect(hit.document.score).toBe(sampleDocument(1).score);
+    const hit = c.get(cacheKeyFor('k1'))!;
+    expect(hit.value.score).toBe(sampleDocument(1).score);
     expect(() => {
-      hit.document.meta.cache = 'memory';
+      hit.value.meta.cache = 'memory';
     }).toThrow(TypeError);
   });
 
   it('withCacheLevel marks a copy and leaves the cached document as stored', () => {
     const c = cache();
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
-    const hit = c.get('k1')!;
-    const marked = withCacheLevel(hit.document, hit.level);
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    const hit = c.get(cacheKeyFor('k1'))!;
+    const marked = withCacheLevel(hit.value, hit.level);
     expect(marked.meta.cache).toBe('memory');
     expect({ ...marked, meta: { ...marked.meta, cache: 'miss' } }).toEqual(sampleDocument(1));
-    expect(c.get('k1')!.document.meta.cache).toBe('miss');
+    expect(c.get(cacheKeyFor('k1'))!.value.meta.cache).toBe('miss');
   });
 
   it('falls through from memory to disk and puts the disk hit back in memory', () => {
-    cache().set('k1', sampleDocument(1), { modelSha256: MODEL_A });
+    cache().set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
     const fresh = cache();
-    expect(fresh.get('k1')?.level).toBe('disk');
-    expect(fresh.get('k1')?.level).toBe('memory');
-    expect(fresh.get('nope')).toBeUndefined();
+    expect(fresh.get(cacheKeyFor('k1'))?.level).toBe('disk');
+    expect(fresh.get(cacheKeyFor('k1'))?.level).toBe('memory');
+    expect(fresh.get(cacheKeyFor('nope'))).toBeUndefined();
   });
 
   it('expires memory entries after the memory TTL and disk entries after the disk TTL', () => {
     const c = cache({ memoryTtlMs: 5 * MINUTE, diskTtlMs: 60 * MINUTE });
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
 
     time += 5 * MINUTE - 1;
-    expect(c.get('k1')?.level).toBe('memory');
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('memory');
     time += 2;
-    expect(c.get('k1')?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('disk');
 
     time += 55 * MINUTE; // past the disk TTL, and past the memory TTL of the repopulated copy
-    expect(c.get('k1')).toBeUndefined();
-    expect(cache().get('k1')).toBeUndefined();
+    expect(c.get(cacheKeyFor('k1'))).toBeUndefined();
+    expect(cache().get(cacheKeyFor('k1'))).toBeUndefined();
   });
 
   it('never keeps a document in memory past its disk expiry', () => {
     const c = cache({ memoryTtlMs: 5 * MINUTE, diskTtlMs: 1 * MINUTE });
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
     time += MINUTE - 1;
-    expect(c.get('k1')?.level).toBe('memory');
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('memory');
     time += 2;
-    expect(c.get('k1')).toBeUndefined();
+    expect(c.get(cacheKeyFor('k1'))).toBeUndefined();
   });
 
   it('keeps long-term entries past the TTL but not past a model change', () => {
     const c = cache({ memoryTtlMs: 5 * MINUTE, diskTtlMs: 60 * MINUTE });
-    c.set('long', sampleDocument(1), { modelSha256: MODEL_A, longTerm: true });
-    c.set('short', sampleDocument(2), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('long'), sampleDocument(1), { modelSha256: MODEL_A, longTerm: true });
+    c.set(cacheKeyFor('short'), sampleDocument(2), { modelSha256: MODEL_A });
 
     time += 24 * 60 * MINUTE;
-    expect(c.get('short')).toBeUndefined();
-    expect(c.get('long')?.level).toBe('disk');
-    expect(c.get('long')?.document).toEqual(sampleDocument(1));
+    expect(c.get(cacheKeyFor('short'))).toBeUndefined();
+    expect(c.get(cacheKeyFor('long'))?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('long'))?.value).toEqual(sampleDocument(1));
 
     c.invalidate(MODEL_A);
-    expect(c.get('long')?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('long'))?.level).toBe('disk');
     c.invalidate(MODEL_B);
-    expect(c.get('long')).toBeUndefined();
+    expect(c.get(cacheKeyFor('long'))).toBeUndefined();
   });
 
   it('on a model change, drops memory and the disk entries of every other model', () => {
     const c = cache();
-    c.set('a1', sampleDocument(1, MODEL_A), { modelSha256: MODEL_A });
-    c.set('a2', sampleDocument(2, MODEL_A), { modelSha256: MODEL_A });
-    c.set('b1', sampleDocument(3, MODEL_B), { modelSha256: MODEL_B });
+    c.set(cacheKeyFor('a1'), sampleDocument(1, MODEL_A), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('a2'), sampleDocument(2, MODEL_A), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('b1'), sampleDocument(3, MODEL_B), { modelSha256: MODEL_B });
 
     c.invalidate(MODEL_B);
     expect(c.stats().memoryEntries).toBe(0);
     expect(diskKeys()).toEqual(['b1']);
-    expect(c.get('a1')).toBeUndefined();
-    expect(c.get('b1')?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('a1'))).toBeUndefined();
+    expect(c.get(cacheKeyFor('b1'))?.level).toBe('disk');
 
     c.invalidate();
     expect(diskKeys()).toEqual([]);
-    expect(c.get('b1')).toBeUndefined();
+    expect(c.get(cacheKeyFor('b1'))).toBeUndefined();
   });
 
   it('evicts the least recently used disk entries beyond the entry bound', () => {
     // A one-entry memory, so that gets below reach the disk and refresh its recency.
     const c = cache({ memoryMaxEntries: 1, diskMaxEntries: 3 });
     for (const k of ['k1', 'k2', 'k3']) {
-      c.set(k, sampleDocument(1), { modelSha256: MODEL_A });
+      c.set(cacheKeyFor(k), sampleDocument(1), { modelSha256: MODEL_A });
       time += 1000;
     }
-    expect(c.get('k1')?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('disk');
     time += 1000;
-    c.set('k4', sampleDocument(4), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k4'), sampleDocument(4), { modelSha256: MODEL_A });
     expect(diskKeys()).toEqual(['k1', 'k3', 'k4']);
     expect(c.stats().diskEntries).toBe(3);
   });
@@ -158,29 +158,29 @@ describe('ExplanationCache', () => {
   it('evicts oldest entries beyond the byte bound, long-term entries last, and skips a document too big for it', () => {
     const size = Buffer.byteLength(JSON.stringify(sampleDocument(1)));
     const c = cache({ diskMaxBytes: Math.floor(size * 2.5) });
-    c.set('long', sampleDocument(1), { modelSha256: MODEL_A, longTerm: true });
+    c.set(cacheKeyFor('long'), sampleDocument(1), { modelSha256: MODEL_A, longTerm: true });
     time += 1000;
-    c.set('k2', sampleDocument(2), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL_A });
     time += 1000;
-    c.set('k3', sampleDocument(3), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k3'), sampleDocument(3), { modelSha256: MODEL_A });
     expect(diskKeys()).toEqual(['k3', 'long']);
     expect(c.stats().diskBytes).toBeLessThanOrEqual(size * 2.5);
 
     const huge = { ...sampleDocument(9), id: 'x'.repeat(size * 3) };
-    c.set('huge', huge, { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('huge'), huge, { modelSha256: MODEL_A });
     expect(diskKeys()).toEqual(['k3', 'long']);
   });
 
   it('counts memory hits, disk hits and misses, and reports the disk totals', () => {
     const c = cache();
-    c.get('k1');
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
-    c.set('k2', sampleDocument(2), { modelSha256: MODEL_A });
-    c.set('k2', sampleDocument(2), { modelSha256: MODEL_A }); // replaces, not adds
-    c.get('k1');
-    c.get('k1');
+    c.get(cacheKeyFor('k1'));
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL_A }); // replaces, not adds
+    c.get(cacheKeyFor('k1'));
+    c.get(cacheKeyFor('k1'));
     const fresh = cache();
-    fresh.get('k2');
+    fresh.get(cacheKeyFor('k2'));
 
     const { bytes } = db.prepare('SELECT sum(bytes) AS bytes FROM explanation_cache').get() as {
       bytes: number;
@@ -200,7 +200,7 @@ describe('ExplanationCache', () => {
     const c = cache();
     const synchronous = () => db.pragma('synchronous', { simple: true });
     expect(synchronous()).toBe(2); // FULL, as openWritable sets it for the audit log
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
     c.invalidate(MODEL_B);
     c.prune();
     expect(synchronous()).toBe(2);
@@ -208,8 +208,8 @@ describe('ExplanationCache', () => {
 
   it('prune deletes expired disk entries', () => {
     const c = cache({ diskTtlMs: MINUTE });
-    c.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
-    c.set('long', sampleDocument(2), { modelSha256: MODEL_A, longTerm: true });
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    c.set(cacheKeyFor('long'), sampleDocument(2), { modelSha256: MODEL_A, longTerm: true });
     time += 2 * MINUTE;
     expect(c.prune()).toEqual({ expired: 1, evicted: 0 });
     expect(diskKeys()).toEqual(['long']);

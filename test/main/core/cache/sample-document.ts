@@ -1,4 +1,5 @@
 // A small, valid explanation document for the cache tests; `n` makes each one distinct.
+import { createHash } from 'node:crypto';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 
 export function sampleDocument(n: number, modelSha256 = 'a'.repeat(64)): ExplanationDocument {
@@ -55,4 +56,19 @@ export function sampleDocument(n: number, modelSha256 = 'a'.repeat(64)): Explana
     },
     _meta: { watermark: 'f'.repeat(64), key_id: 'k1', alg: 'HMAC-SHA256/JCS' },
   };
+}
+
+const names = new Map<string, string>();
+
+/** A readable test key as a real cache key (a SHA-256 in hex); nameOf() reads it back. */
+export function cacheKeyFor(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  names.set(hex, name);
+  return hex;
+}
+
+/** The readable name of a key made by cacheKeyFor, for keys read back from the table (BLOBs). */
+export function nameOf(key: Buffer | string): string {
+  const hex = typeof key === 'string' ? key : key.toString('hex');
+  return names.get(hex) ?? hex;
 }

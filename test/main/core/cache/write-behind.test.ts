@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExplanationCache } from '../../../../main/core/cache/explanation-cache.js';
 import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
-import { sampleDocument } from './sample-document.js';
+import { cacheKeyFor, sampleDocument } from './sample-document.js';
 
 const MODEL = 'a'.repeat(64);
 let dataDir: string;
@@ -24,23 +24,23 @@ const diskCount = () => (db.prepare('SELECT count(*) AS n FROM explanation_cache
 describe('write-behind disk cache', () => {
   it('answers from memory at once and writes a burst to disk in one go at the end of the turn', async () => {
     const cache = new ExplanationCache(db, { writeBehind: true });
-    for (let i = 0; i < 20; i++) cache.set(`k${i}`, sampleDocument(i), { modelSha256: MODEL });
-    expect(cache.get('k7')?.level).toBe('memory');
+    for (let i = 0; i < 20; i++) cache.set(cacheKeyFor(`k${i}`), sampleDocument(i), { modelSha256: MODEL });
+    expect(cache.get(cacheKeyFor('k7'))?.level).toBe('memory');
     expect(diskCount()).toBe(0);
     await new Promise((r) => setImmediate(r));
     expect(diskCount()).toBe(20);
     // Another instance on the same database (a restarted service) finds them on disk.
-    expect(new ExplanationCache(db).get('k7')?.level).toBe('disk');
+    expect(new ExplanationCache(db).get(cacheKeyFor('k7'))?.level).toBe('disk');
   });
 
   it('flush() writes pending entries now, and invalidation does not leave them behind', () => {
     const cache = new ExplanationCache(db, { writeBehind: true });
-    cache.set('k1', sampleDocument(1), { modelSha256: MODEL });
+    cache.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL });
     cache.flush();
     expect(diskCount()).toBe(1);
-    cache.set('k2', sampleDocument(2), { modelSha256: MODEL });
+    cache.set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL });
     cache.invalidate('b'.repeat(64));
     expect(diskCount()).toBe(0);
-    expect(cache.get('k2')).toBeUndefined();
+    expect(cache.get(cacheKeyFor('k2'))).toBeUndefined();
   });
 });

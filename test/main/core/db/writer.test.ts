@@ -10,7 +10,7 @@ import { ExplanationCache, diskCacheOptions } from '../../../../main/core/cache/
 import { openReadable } from '../../../../main/core/db/open.js';
 import { DatabaseWriter, type DatabaseWriterOptions } from '../../../../main/core/db/writer.js';
 import { explainInput, modelInput, tempLog, type TempLog } from '../audit/helpers.js';
-import { sampleDocument } from '../cache/sample-document.js';
+import { cacheKeyFor, nameOf, sampleDocument } from '../cache/sample-document.js';
 
 const MODEL_A = 'a'.repeat(64);
 const MODEL_B = 'b'.repeat(64);
@@ -149,27 +149,27 @@ describe('the audit log on the writer thread', () => {
 
 describe('the explanation cache’s disk level on the writer thread', () => {
   const diskKeys = () =>
-    (t.db.prepare('SELECT key FROM explanation_cache ORDER BY key').all() as { key: string }[]).map(
-      (r) => r.key,
-    );
+    (t.db.prepare('SELECT key FROM explanation_cache').all() as { key: Buffer }[])
+      .map((r) => nameOf(r.key))
+      .sort();
 
   it('writes a turn’s entries in the background, and flush() waits for them', async () => {
     const w = await start();
     const cache = new ExplanationCache(t.db, { writeBehind: true, diskWriter: w.cache });
-    for (let i = 0; i < 20; i++) cache.set(`k${i}`, sampleDocument(i), { modelSha256: MODEL_A });
-    expect(cache.get('k7')?.level).toBe('memory');
+    for (let i = 0; i < 20; i++) cache.set(cacheKeyFor(`k${i}`), sampleDocument(i), { modelSha256: MODEL_A });
+    expect(cache.get(cacheKeyFor('k7'))?.level).toBe('memory');
     cache.flush();
     expect(diskKeys()).toHaveLength(20);
     // Another cache on the same database (a restarted service) finds them on disk, identical.
-    const again = new ExplanationCache(t.db).get('k7');
+    const again = new ExplanationCache(t.db).get(cacheKeyFor('k7'));
     expect(again?.level).toBe('disk');
-    expect(again?.document).toEqual(sampleDocument(7));
+    expect(again?.value).toEqual(sampleDocument(7));
   });
 
   it('writes in the background without being asked', async () => {
     const w = await start();
     const cache = new ExplanationCache(t.db, { writeBehind: true, diskWriter: w.cache });
-    cache.set('k1', sampleDocument(1), { modelSha256: MODEL_A });
+    cache.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
     await expect.poll(diskKeys, { timeout: 5000 }).toEqual(['k1']);
   });
 
@@ -182,12 +182,12 @@ describe('the explanation cache’s disk level on the writer thread', () => {
       diskTtlMs: 60_000,
       now: () => time,
     });
-    cache.set('a1', sampleDocument(1, MODEL_A), { modelSha256: MODEL_A });
-    cache.set('b1', sampleDocument(2, MODEL_B), { modelSha256: MODEL_B });
-    cache.set('b2', sampleDocument(3, MODEL_B), { modelSha256: MODEL_B, longTerm: true });
+    cache.set(cacheKeyFor('a1'), sampleDocument(1, MODEL_A), { modelSha256: MODEL_A });
+    cache.set(cacheKeyFor('b1'), sampleDocument(2, MODEL_B), { modelSha256: MODEL_B });
+    cache.set(cacheKeyFor('b2'), sampleDocument(3, MODEL_B), { modelSha256: MODEL_B, longTerm: true });
     cache.invalidate(MODEL_B);
     expect(diskKeys()).toEqual(['b1', 'b2']);
-    expect(cache.get('a1')).toBeUndefined();
+    expect(cache.get(cacheKeyFor('a1'))).toBeUndefined();
     time += 2 * 60_000;
     expect(cache.prune()).toEqual({ expired: 1, evicted: 0 });
     expect(diskKeys()).toEqual(['b2']);

@@ -3,8 +3,9 @@ import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import {
   fixPrecision,
+  restampJson,
   signDocument,
-  signWithMeta,
+  signToJson,
   verifyDocument,
 } from '../../../../main/core/records/watermark.js';
 import { keyId, type HmacKey } from '../../../../main/core/keys.js';
@@ -127,28 +128,63 @@ describe('watermark', () => {
     expect(verifyDocument(JSON.parse(JSON.stringify({ ...signed, _meta })), pinned)).toEqual({ ok: true });
   });
 
-  it('signWithMeta gives the document and watermark signDocument gives for the same content', () => {
+  it('signToJson is the signed document as canonical text, _meta first, with signDocument’s watermark', () => {
     const k = key();
-    const deepFreeze = <T>(v: T): T => {
-      if (v !== null && typeof v === 'object') Object.values(v).forEach(deepFreeze);
-      return Object.freeze(v);
-    };
     const { decision: _decision, ...withoutDecision } = unsigned;
     for (const base of [unsigned, withoutDecision]) {
-      const signed = signDocument(base, k);
-      for (const stored of [signed, deepFreeze(structuredClone(signed))]) {
-        // Twice on the same stored document: the second time its other members come from memory.
-        for (const [cache, latency] of [
-          ['memory', 0.1234567890123456],
-          ['disk', 7],
-        ] as const) {
-          const meta = { ...stored.meta, cache, latency_ms: latency };
-          const expected = signDocument({ ...base, meta }, k);
-          const restamped = signWithMeta(stored, meta, k);
-          expect(JSON.stringify(restamped)).toBe(JSON.stringify(expected));
-          expect(verifyDocument(restamped, k)).toEqual({ ok: true });
-          expect(Object.isFrozen(restamped.attributions)).toBe(false);
-        }
+      const expected = signDocument(base, k);
+      const signed = signToJson(base, k);
+      expect(signed.watermark).toBe(expected._meta.watermark);
+      expect(signed.json).toBe(canonicalize(expected));
+      expect(signed.json.startsWith('{"_meta":')).toBe(true);
+      // Without _meta, the text is exactly the canonical text that was signed.
+      const { _meta: _signature, ...rest } = expected;
+      expect('{' + signed.json.slice(signed.bodyStart)).toBe(canonicalize(rest));
+      expect(signed.json.slice(signed.metaStart, signed.metaEnd)).toBe(canonicalize(expected.meta));
+      expect(verifyDocument(JSON.parse(signed.json), k)).toEqual({ ok: true });
+    }
+  });
+
+  it('signs exactly the RFC 8785 text of the fixed document, whatever its members hold', () => {
+    const k = key();
+    const awkward: unknown[] = [
+      { b: 1, a: 2, '10': 'index keys sort as text', '9': 'not as numbers' },
+      { text: 'control \u0001 and "quotes" and \\ and 中文 😀', list: [undefined, 1e21, 1e-7, -0] },
+      [{ z: { y: { x: 0.1 + 0.2 } } }, null, true],
+      { é: 1, e: 2, Z: 3, _: 4, '': 5 },
+    ];
+    for (const extra of awkward) {
+      const doc = { ...unsigned, extra } as unknown as UnsignedDocument;
+      const signed = signToJson(doc, k);
+      const { _meta: _signature, ...rest } = signDocument(doc, k);
+      expect('{' + signed.json.slice(signed.bodyStart)).toBe(canonicalize(rest));
+      expect(signed.json).toBe(canonicalize(JSON.parse(signed.json)));
+      expect(verifyDocument(JSON.parse(signed.json), k)).toEqual({ ok: true });
+    }
+  });
+
+  it('refuses to sign a number JSON cannot hold', () => {
+    expect(() => signToJson({ ...unsigned, score: NaN }, key())).toThrow(/NaN/);
+    expect(() => signToJson({ ...unsigned, rest_sum: Infinity }, key())).toThrow(/Infinity/);
+  });
+
+  it('restampJson gives the text and watermark signToJson gives for the same content with another meta', () => {
+    const k = key();
+    const { decision: _decision, ...withoutDecision } = unsigned;
+    for (const base of [unsigned, withoutDecision]) {
+      let stored = signToJson(base, k);
+      // Twice: a re-stamped answer can be re-stamped again.
+      for (const [cache, latency] of [
+        ['memory', 0.1234567890123456],
+        ['disk', 7],
+      ] as const) {
+        const meta = { ...base.meta, cache, latency_ms: latency };
+        const expected = signToJson({ ...base, meta }, k);
+        const restamped = restampJson(stored, meta, k);
+        expect(restamped).toEqual(expected);
+        expect(verifyDocument(JSON.parse(restamped.json), k)).toEqual({ ok: true });
+        expect(restamped.watermark).not.toBe(stored.watermark);
+        stored = restamped;
       }
     }
   });

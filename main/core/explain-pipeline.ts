@@ -1,0 +1,192 @@
+// The service's explain path: the cache first; misses micro-batched onto the engines, which return each answer
+// already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
+// answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
+// to the transport: this thread neither builds nor serialises them.
+import type { BundleSchema } from '../../shared/bundle.js';
+import type { ExplainRequestOptions } from '../../shared/explain-options.js';
+import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
+import { explainEntry } from './audit/explain-entry.js';
+import { inputHash, prepareEntry, restampEntry, type PreparedEntry } from './audit/entry.js';
+import type { AuditAppender } from './audit/log.js';
+import type { CacheCodec, ExplanationCache } from './cache/explanation-cache.js';
+import { cacheKey } from './cache/key.js';
+import { EXPLAINER_VERSION, type ExplainOptions } from './engine.js';
+import type { HmacKey } from './keys.js';
+import type { MicroBatcher } from './microbatch.js';
+import type { Monitor } from './monitor/index.js';
+import type { Preprocessor } from './preprocess.js';
+import {
+  epochNow,
+  type Answer,
+  type AnswerOptions,
+  type AnswerRequest,
+  type AnswerTiming,
+} from './records/answer.js';
+import { fixPrecision, restampJson, signedJsonOf, type SignedJson } from './records/watermark.js';
+
+/** What the cache keeps of an answer: its signed text, and its audit entry as the template for hits. */
+export interface CachedAnswer {
+  signed: SignedJson;
+  audit: PreparedEntry;
+}
+
+/** The input hash of an entry made from a stored document: every hit stamps its own. */
+const NO_INPUT_HASH = '0'.repeat(64);
+
+/** Cached answers on disk are their signed document's text; read back, the text is laid out (and signed) again. */
+export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
+  return {
+    toJson: (answer) => answer.signed.json,
+    fromJson: (json) => {
+      const doc = JSON.parse(json) as ExplanationDocument;
+      const signed = signedJsonOf(doc, hmacKey);
+      return {
+        signed,
+        audit: prepareEntry(
+          explainEntry({ ...doc, _meta: { ...doc._meta, watermark: signed.watermark } }, NO_INPUT_HASH),
+          new Date(),
+        ),
+      };
+    },
+    immutable: true,
+  };
+}
+
+/** One applicant waiting for an engine, with its request's timing. */
+export interface BatchItem {
+  applicant: unknown;
+  timing: AnswerTiming;
+}
+
+export type AnswerBatcher = MicroBatcher<BatchItem, AnswerRequest, Answer>;
+
+/** What the explain path works with; the service swaps the model's parts when the active model changes. */
+export interface PipelineContext {
+  readonly schema: BundleSchema;
+  readonly modelSha256: string;
+  readonly preprocessor: Preprocessor;
+  readonly cache: ExplanationCache<CachedAnswer>;
+  readonly batcher: AnswerBatcher;
+  readonly audit: AuditAppender;
+  readonly hmacKey: HmacKey;
+  readonly monitor: Monitor<ExplainOptions>;
+}
+
+export interface ExplainedText {
+  /** Each applicant's signed document as JSON text, in request order. */
+  texts: string[];
+  levels: CacheLevel[];
+}
+
+/**
+ * Explains `applicants` (already validated options, resolved target) and returns each signed document's text
+ * once every answer's audit entry has committed.
+ */
+export async function explainToText(
+  ctx: PipelineContext,
+  applicants: unknown[],
+  options: ExplainRequestOptions,
+  request: AnswerRequest,
+  startedAt: number,
+): Promise<ExplainedText> {
+  const encoded = ctx.preprocessor.encodeAll(applicants);
+  const keyParams = {
+    explainer: EXPLAINER_VERSION,
+    params: request.answer.params,
+    locale: options.locale,
+    detail: options.detail,
+    baseline: options.baseline,
+  };
+  const keys = encoded.map((e) =>
+    cacheKey({ modelSha256: ctx.modelSha256, params: keyParams, input: e.vector }),
+  );
+  const n = applicants.length;
+  const texts = new Array<string>(n);
+  const levels = new Array<CacheLevel>(n);
+  const audits = new Array<PreparedEntry>(n);
+  const hits: { i: number; answer: CachedAnswer }[] = [];
+  const missing: number[] = [];
+  keys.forEach((key, i) => {
+    const hit = ctx.cache.get(key);
+    if (hit) {
+      levels[i] = hit.level;
+      hits.push({ i, answer: hit.value });
+    } else missing.push(i);
+  });
+
+  if (missing.length) {
+    const timing: AnswerTiming = { startedAt, count: n };
+    const answers = await ctx.batcher.explain(
+      missing.map((i) => ({ applicant: applicants[i], timing })),
+      request,
+    );
+    const longTerm = options.cache_long_term;
+    answers.forEach((answer, j) => {
+      const i = missing[j]!;
+      ctx.cache.set(
+        keys[i]!,
+        { signed: answer.signed, audit: answer.audit },
+        { modelSha256: ctx.modelSha256, longTerm },
+      );
+      texts[i] = answer.signed.json;
+      levels[i] = 'miss';
+      audits[i] = answer.audit;
+    });
+    ctx.monitor.recordExplain({
+      latencyMs: (epochNow() - startedAt) / missing.length,
+      cacheLevel: 'miss',
+      count: missing.length,
+      computed: {
+        // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
+        attributions: answers.map((a) => a.attributions),
+        settings: {
+          baseline: request.answer.params.baseline,
+          target: request.answer.params.target,
+          layer: request.answer.params.layer ?? null,
+        },
+        applicants: missing.map((i) => applicants[i] as Record<string, unknown>),
+        options: request.options,
+      },
+    });
+  }
+
+  if (hits.length) {
+    const hitLatency = fixPrecision((epochNow() - startedAt) / n);
+    const now = new Date();
+    for (const { i, answer } of hits) {
+      const level = levels[i] as Exclude<CacheLevel, 'miss'>;
+      // The identical document, stamped with where it came from and this answer's latency, signed again.
+      const stored = answer.signed;
+      const meta = JSON.parse(
+        stored.json.slice(stored.metaStart, stored.metaEnd),
+      ) as ExplanationDocument['meta'];
+      const signed = restampJson(stored, { ...meta, cache: level, latency_ms: hitLatency }, ctx.hmacKey);
+      texts[i] = signed.json;
+      audits[i] = restampEntry(
+        answer.audit,
+        {
+          inputHash: inputHash(ctx.hmacKey.key, applicants[i]),
+          cache: level,
+          latencyMs: hitLatency,
+          watermark: signed.watermark,
+        },
+        now,
+      );
+    }
+    for (const level of ['memory', 'disk'] as const) {
+      const count = hits.filter((h) => levels[h.i] === level).length;
+      if (count) ctx.monitor.recordExplain({ latencyMs: hitLatency, cacheLevel: level, count });
+    }
+  }
+
+  await Promise.all(audits.map((entry) => ctx.audit.appendPrepared(entry)));
+  return { texts, levels };
+}
+
+/** The document options of a request. */
+export function answerOptions(
+  options: ExplainRequestOptions,
+  params: AnswerOptions['params'],
+): AnswerOptions {
+  return { params, locale: options.locale, detail: options.detail };
+}
