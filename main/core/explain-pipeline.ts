@@ -105,14 +105,26 @@ export async function explainToText(
   const levels = new Array<CacheLevel>(n);
   const audits = new Array<PreparedEntry>(n);
   const hits: { i: number; answer: CachedAnswer }[] = [];
-  const missing: number[] = [];
+  const notInMemory: number[] = [];
   keys.forEach((key, i) => {
-    const hit = ctx.cache.get(key);
+    const hit = ctx.cache.getMemory(key);
     if (hit) {
       levels[i] = hit.level;
       hits.push({ i, answer: hit.value });
-    } else missing.push(i);
+    } else notInMemory.push(i);
   });
+  const missing: number[] = [];
+  if (notInMemory.length) {
+    // One disk read for every request of this turn (see getDiskSoon).
+    const onDisk = await ctx.cache.getDiskSoon(notInMemory.map((i) => keys[i]!));
+    notInMemory.forEach((i, j) => {
+      const hit = onDisk[j];
+      if (hit) {
+        levels[i] = hit.level;
+        hits.push({ i, answer: hit.value });
+      } else missing.push(i);
+    });
+  }
 
   if (missing.length) {
     const timing: AnswerTiming = { startedAt, count: n };

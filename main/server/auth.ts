@@ -24,9 +24,19 @@ export function isLoopbackHost(host: string): boolean {
  * requests, so that a web page cannot reach it through a DNS name rebound to 127.0.0.1.
  */
 export function isLoopbackHostHeader(header: string | undefined): boolean {
-  const host = hostOfHeader(header).toLowerCase();
-  return host.endsWith('.localhost') || (host !== '' && isLoopbackHost(host));
+  if (header === undefined) return false;
+  // Clients send the same Host header on every request: remember the few answers seen.
+  let loopback = seenHosts.get(header);
+  if (loopback === undefined) {
+    const host = hostOfHeader(header).toLowerCase();
+    loopback = host.endsWith('.localhost') || (host !== '' && isLoopbackHost(host));
+    if (seenHosts.size >= 64) seenHosts.clear();
+    seenHosts.set(header, loopback);
+  }
+  return loopback;
 }
+
+const seenHosts = new Map<string, boolean>();
 
 /** The host name of a Host header (`name:port`, `[v6]:port`), without the port. */
 export function hostOfHeader(header: string | undefined): string {

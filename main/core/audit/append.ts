@@ -32,11 +32,6 @@ export interface AppendContext {
   signingKey?: SigningKey;
   policy?: CheckpointPolicy;
   now?: Date;
-  /**
-   * More writes for the same transaction, after the entries (the writer thread's cache writes): one commit, one
-   * fsync for both. If it fails and the transaction is gone, the entries fail with it.
-   */
-  within?: () => void;
 }
 
 export interface AppendResult {
@@ -65,7 +60,6 @@ export function appendPrepared(
         prev = hash;
         receipts.push({ seq, entryHash: prev, timestamp: preparedTimestamp(entry) });
       }
-      context.within?.();
       const checkpoint = context.signingKey
         ? checkpointIfDueInTransaction(
             db,

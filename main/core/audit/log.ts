@@ -29,8 +29,6 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Where a failed background checkpoint is reported. Default: a process warning. */
   onError?: (error: Error) => void;
-  /** Runs inside every group's transaction, after its entries (see AppendContext.within). */
-  withinGroup?: () => void;
 }
 
 /** Called once an entry's transaction has committed (receipt) or failed, or the entry was refused (error). */
@@ -68,7 +66,6 @@ export class AuditLog implements AuditAppender {
   private readonly maxGroupSize: number;
   private readonly now: () => Date;
   private readonly onError: (error: Error) => void;
-  private readonly withinGroup: (() => void) | undefined;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -86,7 +83,6 @@ export class AuditLog implements AuditAppender {
     this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 256);
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? ((e) => process.emitWarning(`audit checkpoint failed: ${e.message}`));
-    this.withinGroup = options.withinGroup;
     // A quiet log still gets its tail signed within the interval.
     this.checkpointTimer = setInterval(
       () => this.checkpointIfDue(),
@@ -161,12 +157,7 @@ export class AuditLog implements AuditAppender {
   }
 
   private context() {
-    return {
-      signingKey: this.signingKey,
-      policy: this.policy,
-      now: this.now(),
-      ...(this.withinGroup ? { within: this.withinGroup } : {}),
-    };
+    return { signingKey: this.signingKey, policy: this.policy, now: this.now() };
   }
 
   private checkpointIfDue(): void {

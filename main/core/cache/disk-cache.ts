@@ -64,11 +64,14 @@ export class DiskCache {
   readonly #totals: Statement<[], DiskTotals>;
   readonly #evictionOrder: Statement<[], { key: Buffer; bytes: number }>;
   readonly #transaction: Transaction<(fn: () => unknown) => unknown>;
+  readonly #read: <R>(fn: () => R) => R;
 
   constructor(db: WritableDb, opts: DiskCacheOptions) {
     this.#db = db;
     this.#opts = opts;
     this.#transaction = db.transaction((fn: () => unknown) => this.#inTransaction(fn));
+    const read = db.transaction((fn: () => unknown) => fn());
+    this.#read = <R>(fn: () => R) => read.deferred(fn) as R;
     this.#select = db.prepare<[Buffer, number], DiskEntry>(
       `SELECT document AS json, expires_at AS expiresAt FROM explanation_cache
        WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`,
@@ -101,6 +104,12 @@ export class DiskCache {
     const row = this.#select.get(keyBytes(key), now);
     if (row) this.#touched.set(key, now);
     return row;
+  }
+
+  /** get() for several keys in one read transaction (one lock and one look at the WAL for all of them). */
+  getMany(keys: readonly string[]): (DiskEntry | undefined)[] {
+    if (keys.length <= 1 || this.#db.inTransaction) return keys.map((k) => this.get(k));
+    return this.#read(() => keys.map((k) => this.get(k)));
   }
 
   /** The hits not yet written, handed over to whoever writes them (the writer thread): [key, time] pairs. */

@@ -139,6 +139,12 @@ export class ExplanationCache<T = ExplanationDocument> {
   readonly #diskWriter: DiskCacheWriter | undefined;
   readonly #pending = new Map<string, DiskWrite>();
   #flushScheduled = false;
+  readonly #diskReads: {
+    keys: readonly string[];
+    resolve(hits: (CacheHit<T> | undefined)[]): void;
+    reject(e: Error): void;
+  }[] = [];
+  #diskReadScheduled = false;
   #memoryHits = 0;
   #diskHits = 0;
   #misses = 0;
@@ -167,23 +173,65 @@ export class ExplanationCache<T = ExplanationDocument> {
   }
 
   get(key: string): CacheHit<T> | undefined {
+    return this.getMemory(key) ?? this.getDisk([key])[0];
+  }
+
+  /** The memory level alone: a hit, or undefined (not counted as a miss: the disk may still hold it). */
+  getMemory(key: string): CacheHit<T> | undefined {
     const inMemory = this.#memory.get(key);
-    if (inMemory) {
-      this.#memoryHits++;
-      return { level: 'memory', value: (inMemory.value ??= this.#codec.fromJson(inMemory.json)) };
-    }
+    if (!inMemory) return undefined;
+    this.#memoryHits++;
+    return { level: 'memory', value: (inMemory.value ??= this.#codec.fromJson(inMemory.json)) };
+  }
+
+  /** The disk level for keys memory lacks, read in one transaction; a key found there is remembered in memory. */
+  getDisk(keys: readonly string[]): (CacheHit<T> | undefined)[] {
     // The disk must hold what was set before. A disk writer has those writes in hand already, and waiting for
     // them would block this thread; memory has them anyway, unless it evicted them meanwhile.
     if (!this.#diskWriter) this.flush();
-    const onDisk = this.#disk.get(key);
-    if (onDisk) {
+    const found = this.#disk.getMany(keys);
+    return keys.map((key, i) => {
+      const onDisk = found[i];
+      if (!onDisk) {
+        this.#misses++;
+        return undefined;
+      }
       this.#diskHits++;
       const value = this.#codec.fromJson(onDisk.json);
       this.#remember(key, { json: onDisk.json, value }, onDisk.expiresAt);
       return { level: 'disk', value };
+    });
+  }
+
+  /**
+   * getDisk() at the end of this turn of the event loop, together with the keys every other caller asks for
+   * meanwhile: one read transaction for a burst of concurrent requests instead of one per key.
+   */
+  getDiskSoon(keys: readonly string[]): Promise<(CacheHit<T> | undefined)[]> {
+    return new Promise((resolve, reject) => {
+      this.#diskReads.push({ keys, resolve, reject });
+      if (!this.#diskReadScheduled) {
+        this.#diskReadScheduled = true;
+        setImmediate(() => this.#readDisk());
+      }
+    });
+  }
+
+  #readDisk(): void {
+    this.#diskReadScheduled = false;
+    const reads = this.#diskReads.splice(0);
+    let found: (CacheHit<T> | undefined)[];
+    try {
+      found = this.getDisk(reads.flatMap((r) => r.keys));
+    } catch (e) {
+      for (const r of reads) r.reject(e as Error);
+      return;
     }
-    this.#misses++;
-    return undefined;
+    let at = 0;
+    for (const r of reads) {
+      r.resolve(found.slice(at, at + r.keys.length));
+      at += r.keys.length;
+    }
   }
 
   /**

@@ -50,38 +50,32 @@ function startWriter(db: WritableDb): void {
   };
 
   /**
-   * Writes the cache batches received so far: inside an audit group's transaction when called from one (one
-   * commit for both), else in a transaction of their own.
+   * Writes the cache batches received so far, in a transaction of their own after the audit groups' (whose
+   * receipts are then already on their way: callers never wait for cache writes). Cache entries can be
+   * recomputed, so this commit skips the fsync (synchronous=NORMAL: atomic, and made durable by the next audit
+   * commit's fsync of the same WAL).
    */
   const writeCache = (): void => {
     if (cacheImmediate) clearImmediate(cacheImmediate);
     cacheImmediate = undefined;
     if (cacheBatches.length === 0) return;
-    const inGroup = db.inTransaction;
     const write = () => {
-      for (const batch of cacheBatches.splice(0)) {
-        try {
-          applyBatch(batch);
-        } catch (e) {
-          // The group's transaction is gone (disk full, I/O error): its audit entries fail with it.
-          if (inGroup && !db.inTransaction) throw e;
-          // Cache entries can be recomputed: a failed write costs a later miss, not an answer.
-          post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
-        }
-      }
+      for (const batch of cacheBatches.splice(0)) applyBatch(batch);
     };
-    if (inGroup) return write();
     try {
+      db.pragma('synchronous = NORMAL');
       db.transaction(write).immediate();
     } catch (e) {
+      // Cache entries can be recomputed: a failed write costs later misses, not an answer.
       post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
+    } finally {
+      db.pragma('synchronous = FULL');
     }
   };
 
   const log = new AuditLog(db, data.signingKey, {
     ...data.audit,
     onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${e.message}` }),
-    withinGroup: writeCache,
   });
 
   /** Commits everything received so far: the queued audit entries first, then the cache writes. */

@@ -24,6 +24,21 @@ export interface Quadrature {
  * `riemann_trapezoid` are scaled by (n−1)/n compared with the exact integral.
  */
 export function quadrature(method: IgMethod, n: number): Quadrature {
+  // Every explain call asks for the same few rules; Newton's method for 50 Legendre roots is worth keeping.
+  const key = `${method}:${n}`;
+  let rule = rules.get(key);
+  if (!rule) {
+    const { alphas, weights } = computeQuadrature(method, n);
+    rule = { alphas: Object.freeze(alphas) as number[], weights: Object.freeze(weights) as number[] };
+    if (rules.size < 64) rules.set(key, rule);
+  }
+  return rule;
+}
+
+/** The rules worked out so far, by method and n (frozen: callers only read them). */
+const rules = new Map<string, Quadrature>();
+
+function computeQuadrature(method: IgMethod, n: number): Quadrature {
   if (!Number.isInteger(n)) throw new RangeError(`n_steps must be a whole number, got ${n}`);
   if (method === 'gausslegendre') {
     if (n < 1) throw new RangeError('n_steps must be at least 1 for gausslegendre');

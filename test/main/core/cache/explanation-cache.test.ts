@@ -55,6 +55,23 @@ describe('ExplanationCache', () => {
     expect(disk?.value).toEqual(doc);
   });
 
+  it('reads the disk once for the keys of every caller in a turn, each caller getting its own answers', async () => {
+    cache().set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    cache().set(cacheKeyFor('k3'), sampleDocument(3), { modelSha256: MODEL_A });
+    const c = cache();
+    const [first, second] = await Promise.all([
+      c.getDiskSoon([cacheKeyFor('k1'), cacheKeyFor('k2')]),
+      c.getDiskSoon([cacheKeyFor('k3')]),
+    ]);
+    expect(first.map((h) => h?.value.id)).toEqual(['doc-1', undefined]);
+    expect(second.map((h) => h?.value.id)).toEqual(['doc-3']);
+    expect(first[0]!.level).toBe('disk');
+    // Found on disk, now remembered in memory; the miss was counted once.
+    expect(c.getMemory(cacheKeyFor('k1'))?.level).toBe('memory');
+    expect(c.getMemory(cacheKeyFor('k2'))).toBeUndefined();
+    expect(c.stats()).toMatchObject({ diskHits: 2, misses: 1, memoryHits: 1 });
+  });
+
   it('keeps its own frozen copy: changing the stored or returned document does not reach the cache', () => {
     const doc = sampleDocument(1);
     const c = cache();
