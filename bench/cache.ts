@@ -129,7 +129,9 @@ export async function benchCache(opts: { gets?: number; entries?: number } = {})
     const diskOnly = new ExplanationCache(db, { memoryMaxEntries: 1 });
     run(diskOnly, 1000, roundRobin, 'disk');
     const disk = run(diskOnly, gets, roundRobin, 'disk');
-    const miss = run(cache, gets, (i) => `absent-${i}`);
+    const absent = (i: number) =>
+      cacheKey({ modelSha256: MODEL_SHA256, params: { n_steps: 50 }, input: [-1, i, i / 7] });
+    const miss = run(cache, gets, absent);
 
     return {
       document_bytes: Buffer.byteLength(JSON.stringify(realisticDocument(0))),
@@ -149,8 +151,8 @@ export async function benchCache(opts: { gets?: number; entries?: number } = {})
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await benchCache();
+/** Prints the result as a table and records it in bench/results/cache.json. */
+export function reportCache(result: CacheBenchResult): void {
   const target = (name: string) => result.targets_ms[name as keyof CacheBenchResult['targets_ms']];
   console.log(
     `\nExplanation cache — ${result.document_bytes} B documents, ${result.entries} entries, ${result.gets} gets per level`,
@@ -170,3 +172,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   console.log(`→ ${writeResult('cache', result)}`);
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) reportCache(await benchCache());

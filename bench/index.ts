@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { benchEngine } from './engine.js';
 import { benchService } from './service.js';
-import { benchCache } from './cache.js';
+import { benchCache, reportCache } from './cache.js';
 import { runAuditBench } from './audit.js';
 import { machine } from './util.js';
 
@@ -17,7 +17,7 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('engine')) await benchEngine({ backend: 'wasm' });
 if (want('service')) await benchService();
-if (want('cache')) await benchCache();
+if (want('cache')) reportCache(await benchCache());
 if (want('audit')) {
   console.log('\nAudit log');
   await runAuditBench({ resultsFile: join(process.cwd(), 'bench', 'results', 'audit.json') });
