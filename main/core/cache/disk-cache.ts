@@ -182,7 +182,16 @@ export class DiskCache {
    */
   #write<T>(fn: () => T): T {
     if (this.#db.inTransaction) return this.#inTransaction(fn);
-    return this.#transaction.immediate(fn) as T;
+    // Cache entries can be recomputed, so their own commits skip the fsync the audit log's commits need
+    // (WAL with synchronous=NORMAL: still atomic; the next fsync of the WAL makes them durable too).
+    // better-sqlite3 is synchronous, so no other write on this connection can run while it is relaxed.
+    const synchronous = this.#db.pragma('synchronous', { simple: true }) as number;
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return this.#transaction.immediate(fn) as T;
+    } finally {
+      this.#db.pragma(`synchronous = ${synchronous}`);
+    }
   }
 
   #inTransaction<T>(fn: () => T): T {
