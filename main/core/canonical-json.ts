@@ -21,3 +21,18 @@ export function canonicalJson(value: unknown): string {
   if (exact === undefined) throw new TypeError('undefined has no JSON text');
   return exact;
 }
+
+/** A member whose key is an array index: objects list those first, whatever their insertion order. */
+const INDEX_KEY = /[{,]"(?:0|[1-9]\d*)":/;
+
+/**
+ * canonicalJson for a value whose objects already hold their members in RFC 8785 order (as fixPrecision and
+ * the audit entry builder make them): JSON.stringify alone writes the canonical text, natively, unless a string
+ * needed a \u escape or a key is an array index (listed first by every object): canonicalJson decides those.
+ * A test holds the two equal.
+ */
+export function canonicalJsonOfSorted(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined || text.includes('\\u') || INDEX_KEY.test(text)) return canonicalJson(value);
+  return text;
+}

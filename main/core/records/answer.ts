@@ -4,8 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import type { BundleSchema, Locale } from '../../../shared/bundle.js';
 import type { ExplanationParams } from '../../../shared/explanation.js';
-import { explainEntry } from '../audit/explain-entry.js';
-import { inputHash, prepareEntry, type PreparedEntry } from '../audit/entry.js';
+import { prepareExplainEntry } from '../audit/explain-entry.js';
+import { inputHash, type PreparedEntry } from '../audit/entry.js';
 import type { EngineExplanation, ExplainOptions } from '../engine.js';
 import type { HmacKey } from '../keys.js';
 import { buildDocument } from './document.js';
@@ -72,7 +72,7 @@ export function buildAnswer(
   return {
     signed,
     // From the signed numbers, as the entry of a document read back would be.
-    audit: prepareEntry(explainEntry({ ...doc, _meta }, inputHash(env.hmacKey.key, applicant)), new Date()),
+    audit: prepareExplainEntry({ ...doc, _meta }, inputHash(env.hmacKey.key, applicant), new Date()),
     attributions: ex.attributions.map((a) => a.attribution),
   };
 }

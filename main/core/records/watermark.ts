@@ -1,7 +1,7 @@
 // The watermark: HMAC-SHA256 over the RFC 8785 canonical JSON of the document without `_meta`.
 // Numbers are first fixed to 12 significant digits, so the same explanation signs identically everywhere.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalJson } from '../canonical-json.js';
+import { canonicalJson, canonicalJsonOfSorted } from '../canonical-json.js';
 import type { ExplanationDocument, UnsignedDocument } from '../../../shared/explanation.js';
 import type { HmacKey } from '../keys.js';
 
@@ -33,19 +33,8 @@ export function fixPrecision<T>(value: T): T {
   return value;
 }
 
-/** A member whose key is an array index: objects list those first, whatever their insertion order. */
-const INDEX_KEY = /[{,]"(?:0|[1-9]\d*)":/;
-
-/**
- * The canonical text of fixPrecision's output. Its members are in RFC 8785 order already, so JSON.stringify
- * writes the canonical text, natively, unless a string needed a \u escape or a key is an array index (then
- * canonicalJson decides); a test holds the two equal.
- */
-function canonical(fixed: unknown): string {
-  const text = JSON.stringify(fixed);
-  if (text === undefined || text.includes('\\u') || INDEX_KEY.test(text)) return canonicalJson(fixed);
-  return text;
-}
+/** The canonical text of fixPrecision's output, whose members are in RFC 8785 order already. */
+const canonical = canonicalJsonOfSorted;
 
 function hmac(key: Buffer, canonicalText: string): string {
   return createHmac('sha256', key).update(canonicalText).digest('hex');

@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../main/core/canonical-json.js';
+import { canonicalJson, canonicalJsonOfSorted } from '../../../main/core/canonical-json.js';
 
 /** A small seeded generator, so a failure names a reproducible case. */
 function rng(seed: number) {
@@ -92,5 +92,27 @@ describe('canonicalJson', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => canonicalJson(cyclic)).toThrow();
+  });
+});
+
+describe('canonicalJsonOfSorted', () => {
+  it('equals canonicalJson for values whose members are inserted in sorted order', () => {
+    const next = rng(1785);
+    const sortDeep = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(sortDeep)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]),
+            )
+          : v;
+    for (let i = 0; i < 2000; i++) {
+      const value = sortDeep(randomValue(next, 4));
+      expect(canonicalJsonOfSorted(value)).toBe(canonicalize(value));
+    }
+    // Index-like keys are listed first by every object, whatever the insertion order: the fallback sorts them.
+    expect(canonicalJsonOfSorted({ '10': 1, '9': 2, a: 3 })).toBe('{"10":1,"9":2,"a":3}');
   });
 });
