@@ -4,6 +4,7 @@ import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installFastWasmKernels } from './wasm-kernels.js';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -75,6 +76,7 @@ export async function initBackend(forced?: BackendName): Promise<BackendName> {
   for (const name of order) {
     if (await activate(name)) {
       await tf.ready();
+      if (name === 'wasm' && process.env.BRANCHLENS_WASM_KERNELS !== 'stock') installFastWasmKernels();
       active = name;
       return name;
     }
