@@ -25,6 +25,9 @@ export function distinctApplicants(n: number): Record<string, unknown>[] {
 /** How many distinct applicants the hit workload repeats: well within the memory level's 10,000 entries. */
 const HIT_WINDOW = 5000;
 
+/** Requests before measuring: the engine workers' JIT needs several hundred batches to settle. */
+const WARM_UP = 15_000;
+
 async function drive(service: BranchLensService, applicants: Record<string, unknown>[], concurrency: number) {
   let next = 0;
   const latencies: number[] = [];
@@ -51,7 +54,7 @@ export async function benchService(opts: { requests?: number; concurrency?: numb
   try {
     await drive(
       service,
-      distinctApplicants(2000).map((a) => ({ ...a, Price: 1 })),
+      distinctApplicants(WARM_UP).map((a) => ({ ...a, Price: 1 })),
       concurrency,
     ); // warm-up
     const applicants = distinctApplicants(requests);
