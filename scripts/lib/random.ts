@@ -1,18 +1,10 @@
 // Seeded randomness for training: the split and the per-epoch order must not depend on Math.random.
+import { seededRandom } from '../../main/core/monitor/stability.js';
 
-/** A 32-bit seeded generator (mulberry32): returns floats in [0, 1). */
+/** A 32-bit seeded generator returning floats in [0, 1): the monitor's mulberry32, so there is one of it. */
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32: (seed: number) => Rng = seededRandom;
 
 /** Shuffles in place (Fisher–Yates) and returns the same array. */
 export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
