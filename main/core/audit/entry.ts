@@ -20,7 +20,9 @@ export interface MaskedAttribution {
   attribution: number;
 }
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX64_MESSAGE = 'must be 64 lowercase hex characters';
+const hex64 = z.string().regex(HEX64, HEX64_MESSAGE);
 const name = z.string().min(1);
 const jsonObject = z.record(z.string(), z.json());
 
@@ -112,6 +114,23 @@ export class AuditEntryError extends Error {
   }
 }
 
+/** Throws AuditEntryError unless `value` is a SHA-256 in lowercase hex (the entry's `field`). */
+export function checkHex64(field: string, value: string): void {
+  if (!HEX64.test(value)) throw new AuditEntryError(`audit entry field ${field}: ${HEX64_MESSAGE}`);
+}
+
+/**
+ * RFC 8785 refuses lone surrogates; refusing them while an entry is prepared keeps a bad entry out of its
+ * group's transaction.
+ */
+export function refuseLoneSurrogates(stored: StoredRecord): void {
+  for (const v of stored) {
+    if (typeof v === 'string' && LONE_SURROGATE.test(v)) {
+      throw new AuditEntryError('an audit entry holds a lone surrogate');
+    }
+  }
+}
+
 function canonicalJson(value: unknown): string {
   if (value === undefined) throw new AuditEntryError('an audit entry cannot hash an undefined value');
   try {
@@ -154,17 +173,13 @@ export interface EntryRestamp {
   watermark: string;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
 /**
  * A prepared explain entry again for another answer of the same document (a cache hit): its input hash, cache
  * level, latency and watermark, stamped `at`. The changed fields are checked as prepareEntry checks them.
  */
 export function restampEntry(entry: PreparedEntry, patch: EntryRestamp, at: Date): PreparedEntry {
-  if (!HEX64.test(patch.inputHash))
-    throw new AuditEntryError('audit entry field inputHash: must be 64 lowercase hex characters');
-  if (!HEX64.test(patch.watermark))
-    throw new AuditEntryError('audit entry field watermark: must be 64 lowercase hex characters');
+  checkHex64('inputHash', patch.inputHash);
+  checkHex64('watermark', patch.watermark);
   if (!CACHE_LEVELS.includes(patch.cache))
     throw new AuditEntryError('audit entry field cache: not a cache level');
   if (!(patch.latencyMs >= 0) || !Number.isFinite(patch.latencyMs)) {
@@ -210,12 +225,7 @@ export function prepareEntry(input: AuditEntryInput, at: Date): PreparedEntry {
     const value = record[field];
     stored.push(type === 'json' && value !== null ? canonicalJson(value) : (value as string | number | null));
   }
-  for (const v of stored) {
-    // RFC 8785 refuses lone surrogates; refusing them here keeps a bad entry out of its group's transaction.
-    if (typeof v === 'string' && LONE_SURROGATE.test(v)) {
-      throw new AuditEntryError('an audit entry holds a lone surrogate');
-    }
-  }
+  refuseLoneSurrogates(stored);
   return { stored };
 }
 

@@ -1,7 +1,13 @@
 // The audit entry for one explanation, taken from the document the caller returns to the user.
 import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { canonicalJsonOfSorted } from '../canonical-json.js';
-import { AuditEntryError, type AuditEntryInput, type JsonObject, type PreparedEntry } from './entry.js';
+import {
+  checkHex64,
+  refuseLoneSurrogates,
+  type AuditEntryInput,
+  type JsonObject,
+  type PreparedEntry,
+} from './entry.js';
 
 /**
  * `inputHashHex` is inputHash(hmacKey, rawInput). The document's attributions are already masked
@@ -23,21 +29,14 @@ export function explainEntry(doc: ExplanationDocument, inputHashHex: string): Au
   };
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
 /**
  * prepareEntry(explainEntry(doc, inputHashHex), at), laid out straight from a document this installation has
  * just built and signed (fixPrecision's output: finite numbers, members in RFC 8785 order), without the zod
  * pass a caller's entry needs: the engine threads prepare one per answer. A test holds the two equal.
  */
 export function prepareExplainEntry(doc: ExplanationDocument, inputHashHex: string, at: Date): PreparedEntry {
-  if (!HEX64.test(inputHashHex)) {
-    throw new AuditEntryError('audit entry field inputHash: must be 64 lowercase hex characters');
-  }
-  if (!HEX64.test(doc._meta.watermark)) {
-    throw new AuditEntryError('audit entry field watermark: must be 64 lowercase hex characters');
-  }
+  checkHex64('inputHash', inputHashHex);
+  checkHex64('watermark', doc._meta.watermark);
   const top = doc.attributions.map((a) => ({ attribution: a.attribution, feature: a.feature }));
   const decision = doc.decision;
   const stored: PreparedEntry['stored'] = [
@@ -61,9 +60,6 @@ export function prepareExplainEntry(doc: ExplanationDocument, inputHashHex: stri
         })
       : null,
   ];
-  for (const v of stored) {
-    if (typeof v === 'string' && LONE_SURROGATE.test(v))
-      throw new AuditEntryError('an audit entry holds a lone surrogate');
-  }
+  refuseLoneSurrogates(stored);
   return { stored };
 }
