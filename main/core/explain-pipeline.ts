@@ -5,8 +5,8 @@
 import type { BundleSchema } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
-import { explainEntry } from './audit/explain-entry.js';
-import { inputHash, prepareEntry, restampEntry, type PreparedEntry } from './audit/entry.js';
+import { prepareExplainEntry } from './audit/explain-entry.js';
+import { inputHash, restampEntry, type PreparedEntry } from './audit/entry.js';
 import type { AuditAppender } from './audit/log.js';
 import type { CacheCodec, ExplanationCache } from './cache/explanation-cache.js';
 import { cacheKey } from './cache/key.js';
@@ -22,7 +22,7 @@ import {
   type AnswerRequest,
   type AnswerTiming,
 } from './records/answer.js';
-import { fixPrecision, restampJson, signedJsonOf, type SignedJson } from './records/watermark.js';
+import { fixPrecision, restampJson, signFixedToJson, type SignedJson } from './records/watermark.js';
 
 /** What the cache keeps of an answer: its signed text, and its audit entry as the template for hits. */
 export interface CachedAnswer {
@@ -38,12 +38,15 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
   return {
     toJson: (answer) => answer.signed.json,
     fromJson: (json) => {
-      const doc = JSON.parse(json) as ExplanationDocument;
-      const signed = signedJsonOf(doc, hmacKey);
+      const { _meta, ...stored } = JSON.parse(json) as ExplanationDocument;
+      const doc = fixPrecision(stored);
+      const signed = signFixedToJson(doc, hmacKey);
       return {
         signed,
-        audit: prepareEntry(
-          explainEntry({ ...doc, _meta: { ...doc._meta, watermark: signed.watermark } }, NO_INPUT_HASH),
+        // As the engine prepares a miss's entry; every hit stamps its own input hash over NO_INPUT_HASH.
+        audit: prepareExplainEntry(
+          { ...doc, _meta: { ..._meta, watermark: signed.watermark } },
+          NO_INPUT_HASH,
           new Date(),
         ),
       };

@@ -112,12 +112,6 @@ export function restampJson(signed: SignedJson, meta: ExplanationDocument['meta'
   );
 }
 
-/** The signed text of a document read back from storage (a disk-cache hit), laid out as signToJson does. */
-export function signedJsonOf(doc: ExplanationDocument, key: HmacKey): SignedJson {
-  const { _meta: _signature, ...rest } = doc;
-  return signToJson(rest, key);
-}
-
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
 /** Checks a document exactly as given: any change to any field, down to a float's last digit, fails. */

@@ -18,10 +18,25 @@ afterAll(async () => {
   removeDir(data);
 });
 
-function auditRows(): { kind: string; document_id: string | null; cache_level: string | null }[] {
+interface AuditRow {
+  kind: string;
+  document_id: string | null;
+  cache_level: string | null;
+  input_hash: string | null;
+  watermark: string | null;
+  prediction: number | null;
+  top_attributions: string | null;
+}
+
+function auditRows(): AuditRow[] {
   const db = openReadable(data);
   try {
-    return db.prepare('SELECT kind, document_id, cache_level FROM audit_entries ORDER BY seq').all() as never;
+    return db
+      .prepare(
+        `SELECT kind, document_id, cache_level, input_hash, watermark, prediction, top_attributions
+         FROM audit_entries ORDER BY seq`,
+      )
+      .all() as never;
   } finally {
     db.close();
   }
@@ -54,6 +69,14 @@ describe('the service with a database writer thread', () => {
     expect(fromDisk!.id).toBe(miss!.id);
     expect(service.verify(fromDisk)).toEqual({ ok: true });
     expect(service.cacheStats()).toMatchObject({ diskHits: 1 });
+    // The disk hit's entry: its own cache level and watermark, the miss's input hash and content.
+    const [missRow, diskRow] = auditRows().filter((r) => r.document_id === miss!.id);
+    expect(diskRow).toEqual({
+      ...missRow,
+      cache_level: 'disk',
+      watermark: fromDisk!._meta.watermark,
+    });
+    expect(missRow!.watermark).toBe(miss!._meta.watermark);
     await expect(service.auditVerify()).resolves.toMatchObject({ ok: true, entries: auditRows().length });
   });
 });
