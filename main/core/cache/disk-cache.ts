@@ -129,6 +129,14 @@ export class DiskCache {
     return this.setMany([{ key, json, modelSha256, longTerm }])[0]!;
   }
 
+  /**
+   * Runs several writes (addHits, setMany, …) as one of this cache's write transactions: one commit, without
+   * the fsync (see #write). The writer thread writes each burst of cache batches this way.
+   */
+  writeTogether<T>(fn: () => T): T {
+    return this.#write(fn);
+  }
+
   /** Stores several entries in one transaction (one commit for a whole burst of answers). */
   setMany(entries: readonly DiskWrite[], now = this.#opts.now()): boolean[] {
     const stored = entries.map((e) => Buffer.byteLength(e.json, 'utf8') <= this.#opts.maxBytes);

@@ -50,26 +50,21 @@ function startWriter(db: WritableDb): void {
   };
 
   /**
-   * Writes the cache batches received so far, in a transaction of their own after the audit groups' (whose
-   * receipts are then already on their way: callers never wait for cache writes). Cache entries can be
-   * recomputed, so this commit skips the fsync (synchronous=NORMAL: atomic, and made durable by the next audit
-   * commit's fsync of the same WAL).
+   * Writes the cache batches received so far, in one cache transaction after the audit groups' (whose
+   * receipts are then already on their way: callers never wait for cache writes). Its commit skips the fsync
+   * (DiskCache's own rule: atomic, and made durable by the next audit commit's fsync of the same WAL).
    */
   const writeCache = (): void => {
     if (cacheImmediate) clearImmediate(cacheImmediate);
     cacheImmediate = undefined;
     if (cacheBatches.length === 0) return;
-    const write = () => {
-      for (const batch of cacheBatches.splice(0)) applyBatch(batch);
-    };
     try {
-      db.pragma('synchronous = NORMAL');
-      db.transaction(write).immediate();
+      disk.writeTogether(() => {
+        for (const batch of cacheBatches.splice(0)) applyBatch(batch);
+      });
     } catch (e) {
       // Cache entries can be recomputed: a failed write costs later misses, not an answer.
       post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
-    } finally {
-      db.pragma('synchronous = FULL');
     }
   };
 
