@@ -2,7 +2,6 @@
 // already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
 // answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
 // to the transport: this thread neither builds nor serialises them.
-import type { BundleSchema } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
 import { prepareExplainEntry } from './audit/explain-entry.js';
@@ -65,7 +64,6 @@ export type AnswerBatcher = MicroBatcher<BatchItem, AnswerRequest, Answer>;
 
 /** What the explain path works with; the service swaps the model's parts when the active model changes. */
 export interface PipelineContext {
-  readonly schema: BundleSchema;
   readonly modelSha256: string;
   readonly preprocessor: Preprocessor;
   readonly cache: ExplanationCache<CachedAnswer>;

@@ -343,7 +343,6 @@ export class BranchLensService {
 
   private pipeline(): PipelineContext {
     return {
-      schema: this.schema,
       modelSha256: this.bundle.sha256,
       preprocessor: this.preprocessor,
       cache: this.cache,

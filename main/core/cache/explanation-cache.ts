@@ -1,7 +1,7 @@
 // The two-level explanation cache: an in-memory LRU in front of the SQLite table, keyed by cacheKey().
 // What it keeps is stored on disk as JSON text through a codec: by default explanation documents, handed out
 // deep-frozen (parsed on their first hit), so a memory hit and a disk hit return the same JSON and no caller
-// can change a cached document in place; the service keeps its answers' signed text (service-answers.ts).
+// can change a cached document in place; the service keeps its answers' signed text (explain-pipeline.ts).
 import { LRUCache } from 'lru-cache';
 import type { CacheLevel, ExplanationDocument } from '../../../shared/explanation.js';
 import type { WritableDb } from '../db/open.js';
@@ -144,7 +144,6 @@ export class ExplanationCache<T = ExplanationDocument> {
     resolve(hits: (CacheHit<T> | undefined)[]): void;
     reject(e: Error): void;
   }[] = [];
-  #diskReadScheduled = false;
   #memoryHits = 0;
   #diskHits = 0;
   #misses = 0;
@@ -209,16 +208,12 @@ export class ExplanationCache<T = ExplanationDocument> {
    */
   getDiskSoon(keys: readonly string[]): Promise<(CacheHit<T> | undefined)[]> {
     return new Promise((resolve, reject) => {
-      this.#diskReads.push({ keys, resolve, reject });
-      if (!this.#diskReadScheduled) {
-        this.#diskReadScheduled = true;
-        setImmediate(() => this.#readDisk());
-      }
+      // The first read of a turn schedules the one transaction for all of them.
+      if (this.#diskReads.push({ keys, resolve, reject }) === 1) setImmediate(() => this.#readDisk());
     });
   }
 
   #readDisk(): void {
-    this.#diskReadScheduled = false;
     const reads = this.#diskReads.splice(0);
     let found: (CacheHit<T> | undefined)[];
     try {
