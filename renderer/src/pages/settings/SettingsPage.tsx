@@ -16,6 +16,40 @@ function intIn(text: string, min: number, max: number): number | null {
   return n >= min && n <= max ? n : null;
 }
 
+/** A whole-number setting typed as text: its hint, or why the text is refused, read out with the field. */
+function WholeNumberField(props: {
+  id: string;
+  label: string;
+  text: string;
+  onText: (text: string) => void;
+  valid: boolean;
+  hint: string;
+  invalid: string;
+}) {
+  const { id, label, text, onText, valid, hint, invalid } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field-label">
+        {label}
+      </label>
+      <div className="field-control">
+        <input
+          id={id}
+          type="text"
+          inputMode="numeric"
+          value={text}
+          onChange={(e) => onText(e.target.value)}
+          aria-invalid={!valid || undefined}
+          aria-describedby={`${id}-hint`}
+        />
+      </div>
+      <p id={`${id}-hint`} className={valid ? 'field-hint' : 'field-error'}>
+        {valid ? hint : invalid}
+      </p>
+    </div>
+  );
+}
+
 export default function SettingsPage() {
   const { settings, updateSettings, t, notify, transport } = useApp();
   const [topK, setTopK] = useState(String(settings.top_k));
@@ -85,25 +119,15 @@ export default function SettingsPage() {
 
         <form className="card" aria-labelledby="settings-explain" onSubmit={(e) => void save(e)} noValidate>
           <h2 id="settings-explain">{t('settings.explain')}</h2>
-          <div className="field">
-            <label htmlFor="settings-topk" className="field-label">
-              {t('settings.topK')}
-            </label>
-            <div className="field-control">
-              <input
-                id="settings-topk"
-                type="text"
-                inputMode="numeric"
-                value={topK}
-                onChange={(e) => setTopK(e.target.value)}
-                aria-invalid={topKValue === null || undefined}
-                aria-describedby="settings-topk-hint"
-              />
-            </div>
-            <p id="settings-topk-hint" className={topKValue === null ? 'field-error' : 'field-hint'}>
-              {topKValue === null ? t('settings.topKInvalid') : t('settings.topKHint')}
-            </p>
-          </div>
+          <WholeNumberField
+            id="settings-topk"
+            label={t('settings.topK')}
+            text={topK}
+            onText={setTopK}
+            valid={topKValue !== null}
+            hint={t('settings.topKHint')}
+            invalid={t('settings.topKInvalid')}
+          />
           <div className="field">
             <label htmlFor="settings-method" className="field-label">
               {t('settings.method')}
@@ -123,25 +147,15 @@ export default function SettingsPage() {
             </div>
             <p className="field-hint">{t('settings.methodHint')}</p>
           </div>
-          <div className="field">
-            <label htmlFor="settings-steps" className="field-label">
-              {t('settings.steps')}
-            </label>
-            <div className="field-control">
-              <input
-                id="settings-steps"
-                type="text"
-                inputMode="numeric"
-                value={steps}
-                onChange={(e) => setSteps(e.target.value)}
-                aria-invalid={stepsValue === null || undefined}
-                aria-describedby="settings-steps-hint"
-              />
-            </div>
-            <p id="settings-steps-hint" className={stepsValue === null ? 'field-error' : 'field-hint'}>
-              {stepsValue === null ? t('settings.stepsInvalid') : t('settings.stepsHint')}
-            </p>
-          </div>
+          <WholeNumberField
+            id="settings-steps"
+            label={t('settings.steps')}
+            text={steps}
+            onText={setSteps}
+            valid={stepsValue !== null}
+            hint={t('settings.stepsHint')}
+            invalid={t('settings.stepsInvalid')}
+          />
           <div className="form-actions">
             <button
               type="submit"
