@@ -107,18 +107,28 @@ export function AppProvider(props: {
     [dismiss],
   );
 
+  /** The settings as last applied (ahead of the render, which a transition may defer). */
+  const settingsRef = useRef(settings);
   const apply = useCallback((next: Settings) => {
+    settingsRef.current = next;
     // Every page re-renders in the new language or theme: in slices, not in one long task.
     startTransition(() => setSettings(next));
     applyDocumentSettings(next);
     writeStoredSettings(safeStorage(), next);
   }, []);
 
+  /**
+   * Counts the user's settings changes. A server answer is applied only while it is the newest word: the boot
+   * read until the first change, an update's answer until the next one (else a slow answer would undo a click
+   * made after it was asked for).
+   */
+  const changes = useRef(0);
+
   const boot = useRef<Boot | null>(props.boot);
   useEffect(() => {
     let live = true;
     props.boot.settings.then(
-      (stored) => live && apply(stored),
+      (stored) => live && changes.current === 0 && apply(stored),
       () => undefined, // The stored copy stays in use; the model load reports a server that is down.
     );
     return () => {
@@ -126,14 +136,14 @@ export function AppProvider(props: {
     };
   }, [props.boot, apply]);
 
-  const settingsRef = useRef(settings);
-  settingsRef.current = settings;
   const updateSettings = useCallback(
     async (patch: Partial<Settings>) => {
       const before = settingsRef.current;
+      const change = ++changes.current;
       apply({ ...before, ...patch });
       try {
-        apply(await api.updateSettings(patch));
+        const saved = await api.updateSettings(patch);
+        if (change === changes.current) apply(saved);
         return true;
       } catch (e) {
         notify('error', describeError(e, makeT({ ...before, ...patch }.locale)));
