@@ -244,7 +244,13 @@ export class Engine {
     });
   }
 
+  /** How input attributions are computed for this model: a Dense chain by hand, or the gradient tape. */
+  get evaluator(): 'dense-chain' | 'tape' {
+    return this.ig.evaluator;
+  }
+
   dispose(): void {
+    this.ig.dispose();
     this.bundle.model.dispose();
   }
 }

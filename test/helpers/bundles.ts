@@ -14,7 +14,7 @@ export type SchemaInput = z.input<typeof bundleSchemaSchema>;
 export type FeatureInput = SchemaInput['features'][number];
 export type OutputInput = SchemaInput['output'];
 export type OutputKind = OutputInput['kind'];
-export type Activation = 'linear' | 'sigmoid' | 'softmax' | 'tanh' | 'relu';
+export type Activation = 'linear' | 'sigmoid' | 'softmax' | 'tanh' | 'relu' | 'elu';
 
 export const text = (s: string): Localized => ({ 'zh-CN': s, en: s });
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { quadrature, type IgMethod } from './quadrature.js';
 import { resolveLayerSplit, type LayerSelector, type LayerSplit } from './layers.js';
+import { DenseChain } from './dense-chain.js';
 
 /** What the explained scalar F is, per instance: Σ_c mask[c]·output[c] + offset. */
 export interface TargetSpec {
@@ -38,7 +39,19 @@ export interface IgResult {
 }
 
 export class IntegratedGradients {
-  constructor(private readonly model: tfl.LayersModel) {}
+  /** undefined: not compiled yet; null: the model is not a Dense chain. */
+  private chain: DenseChain | null | undefined;
+
+  /**
+   * `denseChain: false` keeps every model on tfjs-layers' apply and the gradient tape; by default a plain chain of
+   * Dense layers runs through DenseChain, which computes the same numbers with less overhead.
+   */
+  constructor(
+    private readonly model: tfl.LayersModel,
+    opts: { denseChain?: boolean } = {},
+  ) {
+    if (opts.denseChain === false) this.chain = null;
+  }
 
   explain(
     x: readonly number[][],
@@ -59,71 +72,12 @@ export class IntegratedGradients {
         inputs: [],
         baselines: [],
       };
-    const d = x[0]!.length;
     const { alphas, weights } = quadrature(params.method, params.nSteps);
-    const n = alphas.length;
     const split = params.layer ? resolveLayerSplit(this.model, params.layer) : undefined;
-
-    // Forward pass on inputs and baselines together: predictions, F values, and layer activations.
-    const both = tf.tensor2d([...x, ...baselines] as number[][], [2 * b, d], 'float32');
-    // arraySync inside tidy, so that the output tensor is disposed too.
-    const outRows = tf.tidy(
-      () => (this.model.apply(both, { training: false }) as tf.Tensor).arraySync() as number[][],
-    );
-    let inputs: Float64Array[];
-    let bases: Float64Array[];
-    if (split) {
-      const acts = tf.tidy(() => tf.reshape(split.before(both), [2 * b, -1]).arraySync() as number[][]);
-      inputs = acts.slice(0, b).map((r) => Float64Array.from(r));
-      bases = acts.slice(b).map((r) => Float64Array.from(r));
-    } else {
-      inputs = x.map((r) => Float64Array.from(r));
-      bases = baselines.map((r) => Float64Array.from(r));
-    }
-    both.dispose();
-    const width = inputs[0]!.length;
-
-    // Step-major path rows, as Alibi concatenates them: row i·b + j is instance j at alpha i (input space).
-    const paths = new Float32Array(n * b * d);
-    for (let i = 0; i < n; i++) {
-      const a = alphas[i]!;
-      for (let j = 0; j < b; j++) {
-        const xr = x[j]!;
-        const br = baselines[j]!;
-        const off = (i * b + j) * d;
-        for (let k = 0; k < d; k++) paths[off + k] = br[k]! + a * (xr[k]! - br[k]!);
-      }
-    }
-
-    // Gradients of F with respect to the attributed space, internalBatchSize path rows at a time.
-    const rows = n * b;
-    const chunk = Math.max(1, params.internalBatchSize);
-    const units = outRows[0]!.length;
-    const integral = new Float64Array(b * width);
-    for (let start = 0; start < rows; start += chunk) {
-      const end = Math.min(rows, start + chunk);
-      const maskRows = new Float32Array((end - start) * units);
-      for (let r = start; r < end; r++) maskRows.set(target.mask[r % b]!, (r - start) * units);
-      const grads = tf.tidy(() => {
-        const p = tf.tensor2d(paths.subarray(start * d, end * d), [end - start, d], 'float32');
-        const mask = tf.tensor2d(maskRows, [end - start, units], 'float32');
-        const objective = (out: tf.Tensor) => tf.sum(tf.mul(out, mask));
-        if (!split)
-          return tf.grad((inp: tf.Tensor) =>
-            objective(this.model.apply(inp, { training: false }) as tf.Tensor),
-          )(p);
-        const h = split.before(p);
-        return tf.reshape(tf.grad((act: tf.Tensor) => objective(split.after(act)))(h), [end - start, width]);
-      });
-      const g = grads.dataSync();
-      grads.dispose();
-      for (let r = start; r < end; r++) {
-        const w = weights[Math.floor(r / b)]!;
-        const base = (r % b) * width;
-        const goff = (r - start) * width;
-        for (let k = 0; k < width; k++) integral[base + k]! += w * g[goff + k]!;
-      }
-    }
+    const chain = split ? undefined : this.denseChain();
+    const { outRows, inputs, bases, integral, width } = chain
+      ? this.chainPass(chain, x, baselines, target, alphas, weights, params.internalBatchSize)
+      : this.tapePass(split, x, baselines, target, alphas, weights, params.internalBatchSize);
 
     const attributions: Float64Array[] = [];
     const fx: number[] = [];
@@ -153,6 +107,184 @@ export class IntegratedGradients {
       inputs,
       baselines: bases,
     };
+  }
+  /** How input attributions are computed for this model (layer attribution always uses the tape). */
+  get evaluator(): 'dense-chain' | 'tape' {
+    return this.denseChain() ? 'dense-chain' : 'tape';
+  }
+
+  /** The Dense-chain evaluator when the model is one (compiled once), else null: the tape path is used. */
+  private denseChain(): DenseChain | null {
+    if (this.chain === undefined) this.chain = DenseChain.compile(this.model) ?? null;
+    return this.chain;
+  }
+
+  /**
+   * Forward and backward by hand over path rows, then the inputs and the baselines appended as plain rows (their
+   * outputs are the predictions and F values; their gradients are not used), internalBatchSize rows at a time.
+   */
+  private chainPass(
+    chain: DenseChain,
+    x: readonly number[][],
+    baselines: readonly number[][],
+    target: TargetSpec,
+    alphas: readonly number[],
+    weights: readonly number[],
+    internalBatchSize: number,
+  ): Pass {
+    const b = x.length;
+    const d = chain.width;
+    const units = chain.units;
+    if (x[0]!.length !== d) throw new Error(`the model takes ${d} inputs, got ${x[0]!.length}`);
+    const pathRows = alphas.length * b;
+    const rows = pathRows + 2 * b;
+    const all = stepMajorPaths(x, baselines, alphas, 2 * b);
+    for (let j = 0; j < b; j++) {
+      all.set(x[j]!, (pathRows + j) * d);
+      all.set(baselines[j]!, (pathRows + b + j) * d);
+    }
+    const masks = Float32Array.from(target.mask.flat());
+    const outRows: number[][] = [];
+    const integral = new Float64Array(b * d);
+    const chunk = Math.max(1, internalBatchSize);
+    for (let start = 0; start < rows; start += chunk) {
+      const end = Math.min(rows, start + chunk);
+      const mask = new Float32Array((end - start) * units);
+      for (let r = start; r < Math.min(end, pathRows); r++) {
+        const from = (r % b) * units;
+        const to = (r - start) * units;
+        for (let c = 0; c < units; c++) mask[to + c] = masks[from + c]!;
+      }
+      const { outputs, grads } = chain.run(all.subarray(start * d, end * d), end - start, mask);
+      accumulate(integral, grads, start, Math.min(end, pathRows), b, d, weights);
+      for (let r = Math.max(start, pathRows); r < end; r++) {
+        const o = (r - start) * units;
+        outRows.push(Array.from(outputs.subarray(o, o + units)));
+      }
+    }
+    return {
+      outRows,
+      inputs: x.map((r) => Float64Array.from(r)),
+      bases: baselines.map((r) => Float64Array.from(r)),
+      integral,
+      width: d,
+    };
+  }
+
+  /** tfjs-layers' apply and the gradient tape: any model, and layer attribution. */
+  private tapePass(
+    split: LayerSplit | undefined,
+    x: readonly number[][],
+    baselines: readonly number[][],
+    target: TargetSpec,
+    alphas: readonly number[],
+    weights: readonly number[],
+    internalBatchSize: number,
+  ): Pass {
+    const b = x.length;
+    const d = x[0]!.length;
+    // Forward pass on inputs and baselines together: predictions, F values, and layer activations.
+    const both = tf.tensor2d([...x, ...baselines] as number[][], [2 * b, d], 'float32');
+    // arraySync inside tidy, so that the output tensor is disposed too.
+    const outRows = tf.tidy(
+      () => (this.model.apply(both, { training: false }) as tf.Tensor).arraySync() as number[][],
+    );
+    let inputs: Float64Array[];
+    let bases: Float64Array[];
+    if (split) {
+      const acts = tf.tidy(() => tf.reshape(split.before(both), [2 * b, -1]).arraySync() as number[][]);
+      inputs = acts.slice(0, b).map((r) => Float64Array.from(r));
+      bases = acts.slice(b).map((r) => Float64Array.from(r));
+    } else {
+      inputs = x.map((r) => Float64Array.from(r));
+      bases = baselines.map((r) => Float64Array.from(r));
+    }
+    both.dispose();
+    const width = inputs[0]!.length;
+    const paths = stepMajorPaths(x, baselines, alphas, 0);
+
+    // Gradients of F with respect to the attributed space, internalBatchSize path rows at a time.
+    const rows = alphas.length * b;
+    const chunk = Math.max(1, internalBatchSize);
+    const units = outRows[0]!.length;
+    const integral = new Float64Array(b * width);
+    for (let start = 0; start < rows; start += chunk) {
+      const end = Math.min(rows, start + chunk);
+      const maskRows = new Float32Array((end - start) * units);
+      for (let r = start; r < end; r++) maskRows.set(target.mask[r % b]!, (r - start) * units);
+      const grads = tf.tidy(() => {
+        const p = tf.tensor2d(paths.subarray(start * d, end * d), [end - start, d], 'float32');
+        const mask = tf.tensor2d(maskRows, [end - start, units], 'float32');
+        const objective = (out: tf.Tensor) => tf.sum(tf.mul(out, mask));
+        if (!split)
+          return tf.grad((inp: tf.Tensor) =>
+            objective(this.model.apply(inp, { training: false }) as tf.Tensor),
+          )(p);
+        const h = split.before(p);
+        return tf.reshape(tf.grad((act: tf.Tensor) => objective(split.after(act)))(h), [end - start, width]);
+      });
+      const g = grads.dataSync();
+      grads.dispose();
+      accumulate(integral, g, start, end, b, width, weights);
+    }
+    return { outRows, inputs, bases, integral, width };
+  }
+
+  /** Frees the Dense-chain evaluator's tensors; the model is the caller's. */
+  dispose(): void {
+    this.chain?.dispose();
+    this.chain = undefined;
+  }
+}
+
+interface Pass {
+  /** Model outputs for the inputs, then for the baselines. */
+  outRows: number[][];
+  inputs: Float64Array[];
+  bases: Float64Array[];
+  /** Σ weight·gradient per instance, in the attributed space. */
+  integral: Float64Array;
+  width: number;
+}
+
+/** Step-major path rows, as Alibi concatenates them: row i·b + j is instance j at alpha i; `extra` rows after. */
+function stepMajorPaths(
+  x: readonly number[][],
+  baselines: readonly number[][],
+  alphas: readonly number[],
+  extra: number,
+): Float32Array {
+  const b = x.length;
+  const d = x[0]!.length;
+  const n = alphas.length;
+  const paths = new Float32Array((n * b + extra) * d);
+  for (let i = 0; i < n; i++) {
+    const a = alphas[i]!;
+    for (let j = 0; j < b; j++) {
+      const xr = x[j]!;
+      const br = baselines[j]!;
+      const off = (i * b + j) * d;
+      for (let k = 0; k < d; k++) paths[off + k] = br[k]! + a * (xr[k]! - br[k]!);
+    }
+  }
+  return paths;
+}
+
+/** Adds weight(step)·gradient of path rows [start, end) (gradients from row `start` on) to each instance's sum. */
+function accumulate(
+  integral: Float64Array,
+  g: ArrayLike<number>,
+  start: number,
+  end: number,
+  b: number,
+  width: number,
+  weights: readonly number[],
+): void {
+  for (let r = start; r < end; r++) {
+    const w = weights[Math.floor(r / b)]!;
+    const base = (r % b) * width;
+    const goff = (r - start) * width;
+    for (let k = 0; k < width; k++) integral[base + k]! += w * g[goff + k]!;
   }
 }
 

@@ -22,7 +22,7 @@ export interface LayerSplit {
 type Layer = tfl.LayersModel['layers'][number];
 
 /** The model's layers in order, without the InputLayer, checked to form a single chain. */
-function chain(model: tfl.LayersModel): Layer[] {
+export function chain(model: tfl.LayersModel): Layer[] {
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   for (let i = 1; i < layers.length; i++) {
     const inbound = layers[i]!.inboundNodes.flatMap((node) => node.inboundLayers.map((l) => l.name));

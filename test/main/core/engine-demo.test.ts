@@ -24,6 +24,10 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('the demo model', () => {
+  it('is a Dense chain, so explanations skip tfjs-layers and the gradient tape (ig/dense-chain.ts)', () => {
+    expect(engine.evaluator).toBe('dense-chain');
+  });
+
   it(`is explained completely on ${ROWS} held-out rows: |delta| < 1e-3 at 50 Gauss-Legendre steps`, () => {
     const applicants = heldOutApplicants();
     expect(applicants).toHaveLength(ROWS);
