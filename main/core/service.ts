@@ -136,15 +136,15 @@ export function documentParams(
   o: ExplainRequestOptions,
   targetName: string | number | null,
 ): ExplanationParams {
+  // Members in RFC 8785 order (see buildDocument).
   return {
+    ...(o.layer !== undefined ? { attribute_to_layer_inputs: o.attribute_to_layer_inputs } : {}),
+    baseline: typeof o.baseline === 'string' ? o.baseline : 'custom',
+    internal_batch_size: o.internal_batch_size,
+    ...(o.layer !== undefined ? { layer: o.layer } : {}),
     method: o.method,
     n_steps: o.n_steps,
-    internal_batch_size: o.internal_batch_size,
     target: targetName,
-    baseline: typeof o.baseline === 'string' ? o.baseline : 'custom',
-    ...(o.layer !== undefined
-      ? { layer: o.layer, attribute_to_layer_inputs: o.attribute_to_layer_inputs }
-      : {}),
     top_k: o.top_k,
   };
 }

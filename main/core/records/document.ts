@@ -49,27 +49,27 @@ function attributionOf(
   const direction = directionOf(attribution);
   if (!feature) {
     // Layer attribution: units of a hidden layer have no business meaning of their own.
-    return { feature: name, value: value as number, attribution, direction, description: name };
+    return { attribution, description: name, direction, feature: name, value: value as number };
   }
   if (feature.sensitive) {
     return {
-      feature: pseudonym(ctx.maskKey, feature.name),
-      value: null,
       attribution,
-      direction,
       description: MASKED_DESCRIPTION[ctx.locale],
+      direction,
+      feature: pseudonym(ctx.maskKey, feature.name),
       masked: true,
+      value: null,
     };
   }
   const imputed = ex.imputed.includes(feature.name);
   return {
+    attribution,
+    description: describe(feature, value, attribution, ctx.locale, imputed),
+    direction,
     feature: feature.name,
+    ...(imputed ? { imputed: true } : {}),
     label: feature.label[ctx.locale],
     value: value as Attribution['value'],
-    attribution,
-    direction,
-    description: describe(feature, value, attribution, ctx.locale, imputed),
-    ...(imputed ? { imputed: true } : {}),
   };
 }
 
@@ -89,7 +89,7 @@ export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): Unsi
   const attributions = top.map(word);
   const reasons: Reason[] = principalReasons(ex.attributions).map((a) => {
     const { feature, label, attribution, description } = word(a);
-    return { feature, ...(label !== undefined ? { label } : {}), attribution, description };
+    return { attribution, description, feature, ...(label !== undefined ? { label } : {}) };
   });
   const out = ctx.schema.output;
   const decision =
@@ -97,32 +97,35 @@ export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): Unsi
       ? (() => {
           const p = ex.predictions[0]!;
           const label = out.classes[p >= out.threshold ? 1 : 0];
-          return { label, approved: label === out.explain_class, threshold: out.threshold };
+          return { approved: label === out.explain_class, label, threshold: out.threshold };
         })()
       : undefined;
+  // Members in RFC 8785 order, as fixPrecision would sort them: it then only checks the order.
+  const { sum, expected, delta } = ex.completeness;
+  const { id, version, sha256 } = ctx.model;
   return {
-    id: randomUUID(),
-    created_at: (ctx.now ?? new Date()).toISOString(),
-    model: ctx.model,
-    predictions: ex.predictions,
-    target: ex.target,
-    score: ex.score,
-    baseline_score: ex.baseline_score,
-    ...(decision ? { decision } : {}),
     attributions,
-    rest_sum,
-    rest_count,
-    reasons,
-    completeness: ex.completeness,
+    baseline_score: ex.baseline_score,
+    completeness: { delta, expected, sum },
+    created_at: (ctx.now ?? new Date()).toISOString(),
+    ...(decision ? { decision } : {}),
     ...(ctx.detail ? { detail: maskedDetail(ex, ctx, features) } : {}),
+    id: randomUUID(),
     meta: {
-      explanation: { method: 'integrated_gradients', params: ctx.params },
-      explainer_version: EXPLAINER_VERSION,
       backend: ctx.backend,
-      locale: ctx.locale,
       cache: ctx.cache,
+      explainer_version: EXPLAINER_VERSION,
+      explanation: { method: 'integrated_gradients', params: ctx.params },
       latency_ms: ctx.latencyMs,
+      locale: ctx.locale,
     },
+    model: { id, sha256, version },
+    predictions: ex.predictions,
+    reasons,
+    rest_count,
+    rest_sum,
+    score: ex.score,
+    target: ex.target,
   };
 }
 
@@ -138,13 +141,13 @@ function maskedDetail(
     return feature?.sensitive ? feature : undefined;
   });
   return {
+    attributions_raw: d.attributions_raw,
+    baseline: d.baseline.map((v, i) => (sensitiveAt[i] ? null : v)),
+    inputs: d.inputs.map((v, i) => (sensitiveAt[i] ? null : v)),
     names: d.names.map((name, i) => {
       const f = sensitiveAt[i];
       return f ? pseudonym(ctx.maskKey, f.name) + name.slice(f.name.length).replace(/=.*/, '=' + '*') : name;
     }),
-    inputs: d.inputs.map((v, i) => (sensitiveAt[i] ? null : v)),
-    baseline: d.baseline.map((v, i) => (sensitiveAt[i] ? null : v)),
-    attributions_raw: d.attributions_raw,
     predictions: d.predictions,
   };
 }

@@ -82,6 +82,22 @@ describe('watermark', () => {
     expect(signDocument(reordered, k)._meta.watermark).toBe(signDocument(unsigned, k)._meta.watermark);
   });
 
+  it('lays members out in RFC 8785 order, whatever order they come in', () => {
+    const order = (v: unknown) => Object.keys(v as object);
+    expect(order(fixPrecision({ b: 1, a: 2, B: 3, é: 4, '\u{1F600}': 5 }))).toEqual([
+      'B',
+      'a',
+      'b',
+      'é',
+      '\u{1F600}',
+    ]);
+    expect(order(fixPrecision({ a: 1, b: { d: 1, c: 2 } }).b)).toEqual(['c', 'd']);
+    // Already in order (as buildDocument lays documents out): kept as they are.
+    expect(order(fixPrecision({ a: 1, b: 2, c: 3 }))).toEqual(['a', 'b', 'c']);
+    // Equal neighbours are impossible in an object; a key out of place anywhere is caught.
+    expect(order(fixPrecision({ a: 1, c: 2, b: 3, d: 4 }))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('fixes float precision before signing', () => {
     expect(fixPrecision(0.8123456789012345)).toBe(0.812345678901);
     expect(fixPrecision({ a: [1, 2.00000000000001], b: 'x' })).toEqual({ a: [1, 2], b: 'x' });
