@@ -1,5 +1,5 @@
 // Micro-batching: concurrent explain requests that arrive within a short window are explained in one batched
-// call on the engines. An engine call has a large fixed cost, so small batches are avoided: a request that
+// call on the engines. An engine call has a fixed cost, so very small batches are avoided: a request that
 // finds every engine busy waits for the first to free up (it could not start sooner anyway) and goes with
 // whatever arrived meanwhile. The queue is bounded: beyond it, "busy".
 
@@ -23,11 +23,16 @@ export interface MicroBatchOptions {
   /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
   concurrency?: number;
   /**
-   * The smallest batch worth another engine: while one engine works, a free one is fed before maxWaitMs only
-   * from this many applicants on, and a burst is split over several free engines only into batches at least
-   * this big. A batch of 8 costs about twice as much per applicant as one of 32. Default 32.
+   * The smallest batch worth feeding a free engine while another works, before maxWaitMs: waiting for more
+   * companions keeps batches large when many callers keep the engines busy. Default 32.
    */
   minSpread?: number;
+  /**
+   * The smallest batch a burst is split into when several engines are free. With the demo model on wasm, an
+   * answer costs ~83 µs of engine time in a batch of 8 and ~68 µs in one of 32 (docs/benchmarks.md):
+   * splitting 16 waiting requests over two engines halves their wait for ~20 % more engine time. Default 8.
+   */
+  minSplit?: number;
 }
 
 interface Waiter<I, R> {
@@ -59,6 +64,7 @@ export class MicroBatcher<I, O, R> {
   private readonly maxQueue: number;
   private readonly concurrency: number;
   private readonly minSpread: number;
+  private readonly minSplit: number;
   private readonly groups = new Map<string, Group<I, O, R>>();
   private queued = 0;
   private inFlight = 0;
@@ -73,6 +79,7 @@ export class MicroBatcher<I, O, R> {
     this.maxQueue = Math.max(1, opts.maxQueue ?? 4096);
     this.concurrency = Math.max(1, opts.concurrency ?? 2);
     this.minSpread = Math.max(1, opts.minSpread ?? 32);
+    this.minSplit = Math.max(1, opts.minSplit ?? 8);
   }
 
   /** Applicants waiting or being explained. */
@@ -122,9 +129,9 @@ export class MicroBatcher<I, O, R> {
     if (group.timer) clearTimeout(group.timer);
     if (group.immediate) clearImmediate(group.immediate);
     // Split into engine calls of at most maxBatch applicants, spread over the free engines so that every core
-    // works (but not into batches smaller than minSpread), never splitting one request.
+    // works (but not into batches smaller than minSplit), never splitting one request.
     const free = Math.max(1, this.concurrency - this.inFlight);
-    const target = Math.min(this.maxBatch, Math.max(this.minSpread, Math.ceil(group.size / free)));
+    const target = Math.min(this.maxBatch, Math.max(this.minSplit, Math.ceil(group.size / free)));
     let batch: Waiter<I, R>[] = [];
     let size = 0;
     for (const w of group.waiters) {

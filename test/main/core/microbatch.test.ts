@@ -89,6 +89,22 @@ describe('micro-batching', () => {
     await Promise.all([first, second, burst]);
   });
 
+  it('splits a burst over the free engines down to minSplit applicants a batch, not below', async () => {
+    for (const [minSplit, sizes] of [
+      [8, [8, 8]],
+      [16, [16]],
+      [4, [8, 8]],
+    ] as const) {
+      const { runner, calls } = fakeRunner();
+      const batcher = new MicroBatcher(runner, { concurrency: 2, minSplit });
+      await Promise.all(Array.from({ length: 16 }, (_, i) => batcher.explain([{ id: i }], opts)));
+      expect(
+        calls.map((c) => c.length),
+        `minSplit ${minSplit}`,
+      ).toEqual(sizes);
+    }
+  });
+
   it('answers "busy" beyond its queue bound instead of queueing without limit', async () => {
     const { runner } = fakeRunner(20);
     const batcher = new MicroBatcher(runner, { concurrency: 1, maxQueue: 3 });
