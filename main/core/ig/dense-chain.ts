@@ -54,7 +54,11 @@ export class DenseChain {
     readonly units: number,
   ) {}
 
-  /** The chain for `model`, or undefined when the model is anything but Dense layers with known activations. */
+  /**
+   * The chain for `model`, or undefined when the model is anything but Dense layers with known activations. The
+   * transposed kernels are copied now: a model whose weights change afterwards (a bundle never does) needs a
+   * new chain.
+   */
   static compile(model: tfl.LayersModel): DenseChain | undefined {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
     let layers;
