@@ -75,9 +75,17 @@ export class IntegratedGradients {
     const { alphas, weights } = quadrature(params.method, params.nSteps);
     const split = params.layer ? resolveLayerSplit(this.model, params.layer) : undefined;
     const chain = split ? undefined : this.denseChain();
+    const input: PassInput = {
+      x,
+      baselines,
+      target,
+      alphas,
+      weights,
+      internalBatchSize: params.internalBatchSize,
+    };
     const { outRows, inputs, bases, integral, width } = chain
-      ? this.chainPass(chain, x, baselines, target, alphas, weights, params.internalBatchSize)
-      : this.tapePass(split, x, baselines, target, alphas, weights, params.internalBatchSize);
+      ? this.chainPass(chain, input)
+      : this.tapePass(split, input);
 
     const attributions: Float64Array[] = [];
     const fx: number[] = [];
@@ -125,12 +133,7 @@ export class IntegratedGradients {
    */
   private chainPass(
     chain: DenseChain,
-    x: readonly number[][],
-    baselines: readonly number[][],
-    target: TargetSpec,
-    alphas: readonly number[],
-    weights: readonly number[],
-    internalBatchSize: number,
+    { x, baselines, target, alphas, weights, internalBatchSize }: PassInput,
   ): Pass {
     const b = x.length;
     const d = chain.width;
@@ -174,12 +177,7 @@ export class IntegratedGradients {
   /** tfjs-layers' apply and the gradient tape: any model, and layer attribution. */
   private tapePass(
     split: LayerSplit | undefined,
-    x: readonly number[][],
-    baselines: readonly number[][],
-    target: TargetSpec,
-    alphas: readonly number[],
-    weights: readonly number[],
-    internalBatchSize: number,
+    { x, baselines, target, alphas, weights, internalBatchSize }: PassInput,
   ): Pass {
     const b = x.length;
     const d = x[0]!.length;
@@ -235,6 +233,17 @@ export class IntegratedGradients {
     this.chain?.dispose();
     this.chain = undefined;
   }
+}
+
+/** What both ways of computing the path integral take. */
+interface PassInput {
+  x: readonly number[][];
+  baselines: readonly number[][];
+  target: TargetSpec;
+  /** The quadrature rule's points and weights. */
+  alphas: readonly number[];
+  weights: readonly number[];
+  internalBatchSize: number;
 }
 
 interface Pass {

@@ -10,17 +10,8 @@ import {
   type TargetSpec,
 } from '../../../../main/core/ig/integrated-gradients.js';
 import { OUTPUTS, denseModel, fixedMatrix, linearModel, twoLayerModel } from '../../../helpers/bundles.js';
+import { BASELINES, X } from '../../../helpers/ig-inputs.js';
 
-const X = [
-  [1, 2, -1, 0.5],
-  [3, -2, 1, 1],
-  [-0.5, 0.25, 2, -1.5],
-];
-const BASELINES = [
-  [0, 0, 0, 0],
-  [0.5, -0.5, 1, 0],
-  [1, 1, 1, 1],
-];
 const PARAMS: IgParams = { method: 'gausslegendre', nSteps: 20, internalBatchSize: 1000 };
 
 const models: tfl.LayersModel[] = [];

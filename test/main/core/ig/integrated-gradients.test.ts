@@ -4,17 +4,8 @@ import { initBackend } from '../../../../main/core/tf/backend.js';
 import { IntegratedGradients, type TargetSpec } from '../../../../main/core/ig/integrated-gradients.js';
 import { IG_METHODS, quadrature, type IgMethod } from '../../../../main/core/ig/quadrature.js';
 import { LINEAR, OUTPUTS, denseModel, linearModel, twoLayerModel } from '../../../helpers/bundles.js';
+import { BASELINES, X } from '../../../helpers/ig-inputs.js';
 
-const X = [
-  [1, 2, -1, 0.5],
-  [3, -2, 1, 1],
-  [-0.5, 0.25, 2, -1.5],
-];
-const BASELINES = [
-  [0, 0, 0, 0],
-  [0.5, -0.5, 1, 0],
-  [1, 1, 1, 1],
-];
 const scalar = (rows: number): TargetSpec => ({
   mask: Array.from({ length: rows }, () => [1]),
   offset: new Array<number>(rows).fill(0),
