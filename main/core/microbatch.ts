@@ -29,8 +29,9 @@ export interface MicroBatchOptions {
   minSpread?: number;
   /**
    * The smallest batch a burst is split into when several engines are free. With the demo model on wasm, an
-   * answer costs ~83 µs of engine time in a batch of 8 and ~68 µs in one of 32 (docs/benchmarks.md):
-   * splitting 16 waiting requests over two engines halves their wait for ~20 % more engine time. Default 8.
+   * answer costs ~88 µs of engine time in a batch of 8 and ~74 µs in one of 32 (docs/benchmarks.md: the
+   * engine's throughput by batch size, plus ~47 µs to build and sign the document): splitting 16 waiting
+   * requests over two engines halves their wait for ~20 % more engine time. Default 8.
    */
   minSplit?: number;
 }

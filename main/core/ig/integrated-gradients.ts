@@ -116,6 +116,7 @@ export class IntegratedGradients {
       baselines: bases,
     };
   }
+
   /** How input attributions are computed for this model (layer attribution always uses the tape). */
   get evaluator(): 'dense-chain' | 'tape' {
     return this.denseChain() ? 'dense-chain' : 'tape';
@@ -228,10 +229,10 @@ export class IntegratedGradients {
     return { outRows, inputs, bases, integral, width };
   }
 
-  /** Frees the Dense-chain evaluator's tensors; the model is the caller's. */
+  /** Frees the Dense-chain evaluator's tensors (it is not compiled again); the model is the caller's. */
   dispose(): void {
     this.chain?.dispose();
-    this.chain = undefined;
+    this.chain = null;
   }
 }
 

@@ -128,6 +128,9 @@ describe.each<BackendName>(['wasm', 'cpu'])('on the %s backend', (backend) => {
     expect(tf.memory().numTensors).toBe(compiled);
     ig.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    // Not compiled again once disposed.
+    expect(ig.evaluator).toBe('tape');
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
