@@ -5,6 +5,7 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useLayoutEffect,
   useMemo,
   useRef,
   useState,
@@ -113,9 +114,11 @@ export function AppProvider(props: {
     settingsRef.current = next;
     // Every page re-renders in the new language or theme: in slices, not in one long task.
     startTransition(() => setSettings(next));
-    applyDocumentSettings(next);
     writeStoredSettings(safeStorage(), next);
   }, []);
+  // The document's language and theme change in the same commit as the pages they describe, not ahead of a
+  // deferred render: a screen reader (or a test) that sees lang="en" then finds English on the page.
+  useLayoutEffect(() => applyDocumentSettings(settings), [settings]);
 
   /**
    * Counts the user's settings changes. A server answer is applied only while it is the newest word: the boot

@@ -57,12 +57,18 @@ export default function SettingsPage() {
   const [method, setMethod] = useState<Settings['method']>(settings.method);
   const [token, setToken] = useState('');
   const [saving, setSaving] = useState(false);
+  // The radios show a choice at once: the app applies settings in a transition (every page re-renders), and a
+  // controlled radio bound to the deferred value would snap back until that render commits.
+  const [locale, setLocale] = useState(settings.locale);
+  const [theme, setTheme] = useState(settings.theme);
 
   useEffect(() => {
     setTopK(String(settings.top_k));
     setSteps(String(settings.n_steps));
     setMethod(settings.method);
   }, [settings.top_k, settings.n_steps, settings.method]);
+  useEffect(() => setLocale(settings.locale), [settings.locale]);
+  useEffect(() => setTheme(settings.theme), [settings.theme]);
 
   const topKValue = intIn(topK, 0, 100);
   const stepsValue = intIn(steps, 1, 1000);
@@ -93,8 +99,11 @@ export default function SettingsPage() {
                   type="radio"
                   name="locale"
                   value={l}
-                  checked={settings.locale === l}
-                  onChange={() => void updateSettings({ locale: l })}
+                  checked={locale === l}
+                  onChange={() => {
+                    setLocale(l);
+                    void updateSettings({ locale: l });
+                  }}
                 />
                 <span>{LANGUAGE_NAMES[l]}</span>
               </label>
@@ -108,8 +117,11 @@ export default function SettingsPage() {
                   type="radio"
                   name="theme"
                   value={th}
-                  checked={settings.theme === th}
-                  onChange={() => void updateSettings({ theme: th })}
+                  checked={theme === th}
+                  onChange={() => {
+                    setTheme(th);
+                    void updateSettings({ theme: th });
+                  }}
                 />
                 <span>{th === 'light' ? t('settings.theme.light') : t('settings.theme.dark')}</span>
               </label>
