@@ -11,7 +11,7 @@ function help(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Common options: --data DIR (or $BRANCHLENS_DATA; default: the per-user data dir), -h/--help',
+    "Common options: --data DIR (or $BRANCHLENS_DATA; default: the desktop app's data folder, ~/.config/BranchLens/data on Linux), -h/--help",
     '',
   ].join('\n');
 }

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandlers } from '../core/api.js';
 import { BranchLensService } from '../core/service.js';
+import { APP_FOLDER } from '../core/data-dir.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
@@ -31,8 +32,9 @@ const packageRoot = resolve(here, '..', '..', '..');
 // main/core/paths.ts finds them through $BRANCHLENS_HOME (read when first asked, after this line).
 if (app.isPackaged) process.env.BRANCHLENS_HOME ??= process.resourcesPath;
 
-// The same folder in development and installed (package.json's name is lower case, the product's is not).
-app.setPath('userData', join(app.getPath('appData'), 'BranchLens'));
+// The same folder in development and installed (package.json's name is lower case, the product's is not), and
+// the one the CLI and `serve` default to (main/core/data-dir.ts): one workstation, one audit log.
+app.setPath('userData', join(app.getPath('appData'), APP_FOLDER));
 
 // app:// must be privileged before the app is ready: a standard, secure origin for the pages.
 protocol.registerSchemesAsPrivileged([
