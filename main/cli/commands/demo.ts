@@ -64,12 +64,12 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
 export const demoCommand: Command = {
   name: 'demo',
   summary:
-    "Explain the demo model's sample applicants and print them readably (what `npm start` runs on a machine without Electron).",
+    "Explain the demo model's sample applicants and print them for a person to read (a quick check that the install works).",
   usage: 'branchlens demo [--locale zh-CN|en] [--data DIR]',
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...DATA_OPTION, locale: { type: 'string' } });
-    const locale = (values.locale ?? 'zh-CN') as Locale;
-    if (!LOCALES.includes(locale)) {
+    const flagged = values.locale as Locale | undefined;
+    if (flagged !== undefined && !LOCALES.includes(flagged)) {
       throw new InputError([
         { field: '--locale', code: 'invalid', message: `must be one of ${LOCALES.join(', ')}` },
       ]);
@@ -77,6 +77,8 @@ export const demoCommand: Command = {
     const applicants = JSON.parse(readFileSync(join(samplesDir(), 'applicants.json'), 'utf8')) as unknown[];
     const service = await openService({ dataDir: dataDirFrom(values, io) });
     try {
+      // Without --locale, the branch's stored language.
+      const locale = flagged ?? service.getSettings().locale;
       const docs = await service.explain(applicants, { locale });
       io.stdout.write(`BranchLens · ${service.model.id}@${service.model.version} · ${service.backend}\n\n`);
       io.stdout.write(docs.map((d, i) => renderDocument(d, i + 1, locale)).join('\n\n') + '\n');

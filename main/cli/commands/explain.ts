@@ -93,8 +93,9 @@ export const explainCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseFlags(argv, OPTIONS);
-    const locale = values.locale ?? 'zh-CN';
-    if (!(LOCALES as readonly string[]).includes(locale)) {
+    // Without --locale, the stored setting (as top-K, method and steps): the language the branch chose.
+    const locale = values.locale;
+    if (locale !== undefined && !(LOCALES as readonly string[]).includes(locale)) {
       throw new InputError([
         {
           field: '--locale',
@@ -121,7 +122,7 @@ export const explainCommand: Command = {
       baseline: baselineFrom(values.baseline),
       ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
       ...(values['top-k'] !== undefined ? { top_k: intFlag('top-k', values['top-k'], 0, 0) } : {}),
-      locale,
+      ...(locale !== undefined ? { locale } : {}),
       detail: values.detail ?? false,
     };
     const source = values.input ?? join(samplesDir(), 'sample-1.json');

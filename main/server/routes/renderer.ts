@@ -13,8 +13,8 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 <body>
 <h1>BranchLens: the UI is not built</h1>
 <p>The server is running and its API answers (see docs/http-api.md), but the UI's files
-(dist/renderer/index.html) do not exist yet. Build them with <code>npm run build</code>, then reload this page.</p>
-<p lang="zh-CN">界面尚未构建：请运行 <code>npm run build</code>，然后刷新本页。</p>
+(dist/renderer/index.html) do not exist yet. Build them with <code>npm run build:renderer</code> (or start the app with <code>npm start</code>, which builds them), then reload this page.</p>
+<p lang="zh-CN">界面尚未构建：请运行 <code>npm run build:renderer</code>（或用 <code>npm start</code> 启动），然后刷新本页。</p>
 </body>
 </html>
 `;

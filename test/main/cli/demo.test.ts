@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BranchLensService } from '../../../main/core/service.js';
 import { expectSuccess, readSample, removeDir, runCli, tempDir } from './helpers.js';
 
 let data: string;
@@ -23,6 +24,24 @@ describe('branchlens demo', () => {
     );
     expect(run.stdout).toMatch(/Sensitive feature masked/);
     expect(run.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it("speaks the branch's stored language without --locale", async () => {
+    const branch = tempDir('branchlens-demo-settings-');
+    try {
+      const fresh = await runCli(['demo', '--data', branch]);
+      expectSuccess(fresh);
+      expect(fresh.stdout).toMatch(/[\u4e00-\u9fff]/); // a new installation speaks zh-CN
+      const service = await BranchLensService.open({ dataDir: branch, workers: 1 });
+      service.updateSettings({ locale: 'en' });
+      await service.close();
+      const en = await runCli(['demo', '--data', branch]);
+      expectSuccess(en);
+      expect(en.stdout).toMatch(/Sensitive feature masked/);
+      expect(en.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+    } finally {
+      removeDir(branch);
+    }
   });
 
   it('refuses another locale with exit 2', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSchemaSchema, type Feature, type Locale } from '../../../shared/bundle.js';
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
+import { BranchLensService } from '../../../main/core/service.js';
 import {
   DEMO_BUNDLE,
   demoFeatureCount,
@@ -132,6 +133,28 @@ describe('branchlens explain', () => {
     expect(Math.abs(sumOf(doc.attributions.map((a) => a.attribution)) - doc.completeness.sum)).toBeLessThan(
       1e-9,
     );
+  });
+
+  it("takes the branch's stored settings (language, top-K) as its defaults, and its flags over them", async () => {
+    const branch = tempDir('branchlens-explain-settings-');
+    try {
+      const service = await BranchLensService.open({ dataDir: branch, workers: 1 });
+      service.updateSettings({ locale: 'en', top_k: 3 });
+      await service.close();
+      const run = async (args: string[]) => {
+        const r = await runCli(['explain', '--data', branch, ...args]);
+        expectSuccess(r);
+        return explanationDocumentSchema.parse(JSON.parse(r.stdout));
+      };
+      const stored = await run([]);
+      expect(stored.meta.locale).toBe('en');
+      expect(stored.attributions).toHaveLength(3);
+      const flagged = await run(['--locale', 'zh-CN', '--top-k', '4']);
+      expect(flagged.meta.locale).toBe('zh-CN');
+      expect(flagged.attributions).toHaveLength(4);
+    } finally {
+      removeDir(branch);
+    }
   });
 
   it('--locale en and zh-CN word every attribution with the bundle’s templates', async () => {

@@ -246,7 +246,7 @@ describe('the UI', () => {
     const r = await t.call('GET', '/');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(r.text).toContain('npm run build');
+    expect(r.text).toContain('npm run build:renderer');
     expect(r.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     for (const directive of [
       "default-src 'self'",
