@@ -37,7 +37,13 @@ const numericFeature = z
     type: z.literal('numeric'),
     scaler: z.object({ mean: z.number(), std: z.number().positive() }).strict(),
     impute: z.number(),
-    range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
+    range: z
+      .object({ min: z.number().optional(), max: z.number().optional() })
+      .strict()
+      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+        message: 'min must not be above max: no value could pass',
+      })
+      .optional(),
     integer: z.boolean().default(false),
   })
   .strict();

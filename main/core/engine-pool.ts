@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError, type Problem } from '../../shared/problems.js';
+import { BundleError } from './bundle/load.js';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 import type { HmacKey } from './keys.js';
@@ -56,21 +57,24 @@ export class EnginePool {
         });
         return new Promise<{ slot: Slot; backend: BackendName }>((resolve, reject) => {
           worker.once('error', reject);
-          worker.once('message', (m: { ready: boolean; backend?: BackendName; message?: string }) => {
-            worker.off('error', reject);
-            if (!m.ready) {
-              void worker.terminate();
-              reject(new Error(m.message));
-              return;
-            }
-            const slot: Slot = { worker, pending: new Map() };
-            worker.on('message', (r: WorkerReply) => EnginePool.settle(slot, r));
-            worker.on('error', (e) => {
-              for (const p of slot.pending.values()) p.reject(e);
-              slot.pending.clear();
-            });
-            resolve({ slot, backend: m.backend! });
-          });
+          worker.once(
+            'message',
+            (m: { ready: boolean; backend?: BackendName; message?: string; problems?: Problem[] }) => {
+              worker.off('error', reject);
+              if (!m.ready) {
+                void worker.terminate();
+                reject(m.problems ? new BundleError(m.problems) : new Error(m.message));
+                return;
+              }
+              const slot: Slot = { worker, pending: new Map() };
+              worker.on('message', (r: WorkerReply) => EnginePool.settle(slot, r));
+              worker.on('error', (e) => {
+                for (const p of slot.pending.values()) p.reject(e);
+                slot.pending.clear();
+              });
+              resolve({ slot, backend: m.backend! });
+            },
+          );
         });
       }),
     );

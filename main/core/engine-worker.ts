@@ -49,5 +49,10 @@ try {
   });
   port.postMessage({ ready: true, backend: engine.backend });
 } catch (e) {
-  port.postMessage({ ready: false, message: (e as Error).message });
+  // A bundle the engine cannot load is the caller's input (its problems name the file): not an internal error.
+  port.postMessage(
+    isInputError(e)
+      ? { ready: false, message: e.message, problems: e.problems }
+      : { ready: false, message: (e as Error).message },
+  );
 }

@@ -2,7 +2,7 @@
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { readBundle, type BundleFiles } from './bundle/load.js';
+import { BundleError, readBundle, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
 import {
@@ -31,12 +31,13 @@ import {
 import { auditEntry, auditPage } from './audit/query.js';
 import { readSettings, writeSettings } from './settings.js';
 import { Monitor, readReference, timeSeries, type MonitorOptions } from './monitor/index.js';
-import type { MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
+import type { AttributionReference, MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
 import {
   activeModel,
   listModels,
   modelDir as installedModelDir,
   type ListedModel,
+  type RegistryContext,
 } from './registry/installed-models.js';
 import { ensureDemoModel, importBundle, type ImportResult } from './registry/import.js';
 import { activateModel, rollbackModel, type ActivationResult } from './registry/activation.js';
@@ -164,6 +165,13 @@ export interface ServiceEvents {
   batch: [{ size: number }];
 }
 
+/** A model ready to serve: its verified bundle, its attribution reference and its running engines. */
+interface ModelRuntime {
+  bundle: BundleFiles;
+  reference: AttributionReference | null;
+  runner: ExplainRunner;
+}
+
 export class BranchLensService {
   /** explained / batch events: the transports' metrics subscribe here. */
   readonly events = new EventEmitter<ServiceEvents>();
@@ -184,6 +192,7 @@ export class BranchLensService {
     readonly audit: AuditAppender,
     private readonly opts: ServiceOptions,
     private bundle: BundleFiles,
+    private reference: AttributionReference | null,
     private runner: ExplainRunner,
     private preprocessor: Preprocessor,
     private readonly writer: DatabaseWriter | undefined,
@@ -204,7 +213,7 @@ export class BranchLensService {
   }
 
   private monitorModel() {
-    return { ...this.model, schema: this.bundle.schema, reference: readReference(this.bundle) };
+    return { ...this.model, schema: this.bundle.schema, reference: this.reference };
   }
 
   /** Runs a due stability check (re-explaining a sample without the cache) and persists a due snapshot. */
@@ -244,35 +253,55 @@ export class BranchLensService {
         sink: { record: (e) => auditRegistry(audit, e) },
       });
       const dir = opts.modelDir ?? BranchLensService.activeDir(db, dataDir);
-      const bundle = readBundle(dir);
-      const runner = await startRunner(dir, {
-        workers: opts.workers ?? 0,
-        hmacKey,
-        ...(opts.backend ? { backend: opts.backend } : {}),
-      });
-      const cache = new ExplanationCache(
-        db,
-        { ...cacheOptions, ...(writer ? { diskWriter: writer.cache } : {}) },
-        answerCodec(hmacKey),
-      );
-      return new BranchLensService(
-        dataDir,
-        db,
-        hmacKey,
-        signingKey,
-        cache,
-        audit,
-        opts,
-        bundle,
-        runner,
-        new Preprocessor(bundle.schema),
-        writer,
-      );
+      const { bundle, reference, runner } = await BranchLensService.startModel(dir, opts, hmacKey);
+      try {
+        const cache = new ExplanationCache(
+          db,
+          { ...cacheOptions, ...(writer ? { diskWriter: writer.cache } : {}) },
+          answerCodec(hmacKey),
+        );
+        return new BranchLensService(
+          dataDir,
+          db,
+          hmacKey,
+          signingKey,
+          cache,
+          audit,
+          opts,
+          bundle,
+          reference,
+          runner,
+          new Preprocessor(bundle.schema),
+          writer,
+        );
+      } catch (e) {
+        await runner.close(); // its worker threads would keep the process alive
+        throw e;
+      }
     } catch (e) {
       await writer?.close();
       db.close();
       throw e;
     }
+  }
+
+  /**
+   * Everything a model needs to serve: its verified bundle, its attribution reference and running engines.
+   * Throws an InputError naming the file at fault when any of them fails, having started nothing.
+   */
+  private static async startModel(
+    dir: string,
+    opts: ServiceOptions,
+    hmacKey: HmacKey,
+  ): Promise<ModelRuntime> {
+    const bundle = readBundle(dir);
+    const reference = readReference(bundle);
+    const runner = await startRunner(dir, {
+      workers: opts.workers ?? 0,
+      hmacKey,
+      ...(opts.backend ? { backend: opts.backend } : {}),
+    });
+    return { bundle, reference, runner };
   }
 
   private static activeDir(db: WritableDb, dataDir: string): string {
@@ -371,11 +400,20 @@ export class BranchLensService {
     return listModels(this.db);
   }
 
-  private registryContext() {
-    return { sink: { record: (e: RegistryEvent) => auditRegistry(this.audit, e) } };
+  private registryContext(check?: RegistryContext['check']): RegistryContext {
+    return {
+      sink: { record: (e: RegistryEvent) => auditRegistry(this.audit, e) },
+      ...(check ? { check } : {}),
+    };
   }
 
+  /**
+   * Imports a bundle. Its model must load before anything is installed: the bundle's engines are started
+   * once from the source folder (and stopped), so a bundle that could never serve is refused with its problems.
+   */
   async importModel(srcDir: string, activate?: boolean): Promise<ImportResult> {
+    const trial = await BranchLensService.startModel(srcDir, this.trialOptions(), this.hmacKey);
+    await trial.runner.close();
     const result = await importBundle(this.db, this.dataDir, srcDir, {
       ...this.registryContext(),
       ...(activate !== undefined ? { activate } : {}),
@@ -385,33 +423,78 @@ export class BranchLensService {
   }
 
   async activateModel(ref: string): Promise<ActivationResult> {
-    const result = await activateModel(this.db, ref, this.registryContext());
-    if (result.changed) await this.reloadActive();
-    return result;
+    return this.switchModel((context) => activateModel(this.db, ref, context));
   }
 
   async rollbackModel(): Promise<ActivationResult> {
-    const result = await rollbackModel(this.db, this.registryContext());
-    if (result.changed) await this.reloadActive();
-    return result;
+    return this.switchModel((context) => rollbackModel(this.db, context));
   }
 
-  /** Loads the registry's active model in place of the current one and invalidates the cache. */
+  /**
+   * Runs an activation or rollback whose check starts the new model's engines before the registry records
+   * anything: a model that cannot serve is refused with its problems, leaving the active model, the registry
+   * and the audit log as they were. Once recorded, the started model replaces the current one.
+   */
+  private async switchModel(
+    change: (context: RegistryContext) => Promise<ActivationResult>,
+  ): Promise<ActivationResult> {
+    let started: ModelRuntime | undefined;
+    try {
+      const result = await change(
+        this.registryContext(async (model) => {
+          const dir = installedModelDir(this.dataDir, model);
+          const sha256 = readBundle(dir).sha256;
+          if (sha256 !== model.sha256) {
+            throw new BundleError([
+              {
+                field: `${model.ref}: manifest.json`,
+                code: 'invalid',
+                message: `the installed copy (sha256 ${sha256.slice(0, 12)}…) is not the bundle that was imported (${model.sha256.slice(0, 12)}…): it was changed on disk; import the bundle again`,
+              },
+            ]);
+          }
+          started = await BranchLensService.startModel(
+            dir,
+            this.opts.modelDir ? this.trialOptions() : this.opts,
+            this.hmacKey,
+          );
+        }),
+      );
+      if (result.changed && started && !this.opts.modelDir) {
+        await this.swapIn(started);
+        started = undefined;
+      }
+      return result;
+    } finally {
+      await started?.runner.close();
+    }
+  }
+
+  /** Options for starting a model only to check it: one engine thread, or in this thread without workers. */
+  private trialOptions(): ServiceOptions {
+    return { ...this.opts, workers: Math.min(1, this.opts.workers ?? 0) };
+  }
+
+  /** Loads the registry's active model in place of the current one (when it differs). */
   private async reloadActive(): Promise<void> {
     if (this.opts.modelDir) return;
     const dir = BranchLensService.activeDir(this.db, this.dataDir);
-    const bundle = readBundle(dir);
-    if (bundle.sha256 === this.bundle.sha256) return;
-    const runner = await startRunner(dir, {
-      workers: this.opts.workers ?? 0,
-      hmacKey: this.hmacKey,
-      ...(this.opts.backend ? { backend: this.opts.backend } : {}),
-    });
+    if (readBundle(dir).sha256 === this.bundle.sha256) return;
+    await this.swapIn(await BranchLensService.startModel(dir, this.opts, this.hmacKey));
+  }
+
+  /** Serves `next` from now on: the cache is invalidated, the monitor follows, the old engines stop. */
+  private async swapIn(next: ModelRuntime): Promise<void> {
+    if (next.bundle.sha256 === this.bundle.sha256) {
+      await next.runner.close();
+      return;
+    }
     const old = this.runner;
-    this.bundle = bundle;
-    this.runner = runner;
-    this.preprocessor = new Preprocessor(bundle.schema);
-    this.cache.invalidate(bundle.sha256);
+    this.bundle = next.bundle;
+    this.reference = next.reference;
+    this.runner = next.runner;
+    this.preprocessor = new Preprocessor(next.bundle.schema);
+    this.cache.invalidate(next.bundle.sha256);
     this.monitor.setModel(this.monitorModel());
     await old.close();
   }

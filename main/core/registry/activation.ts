@@ -10,6 +10,7 @@ import {
   modelRef,
   recordActivation,
   type Activation,
+  type ActiveModel,
   type InstalledModel,
   type RegistryContext,
 } from './installed-models.js';
@@ -66,62 +67,76 @@ export function activationStack(history: readonly Activation[]): Activation[] {
   return stack;
 }
 
-/** Makes `ref` ("id@version") the active model. */
+/** Makes `ref` ("id@version") the active model, once `check` (when given) has accepted it. */
 export async function activateModel(
   db: WritableDb,
   ref: string,
-  { sink, now = () => new Date() }: RegistryContext,
+  { sink, now = () => new Date(), check }: RegistryContext,
 ): Promise<ActivationResult> {
+  const model = resolveModel(db, ref);
+  const current = activeModel(db);
+  if (current && current.id === model.id && current.version === model.version) {
+    return { changed: false, model, message: `${model.ref} is already the active model` };
+  }
+  await check?.(model);
   const outcome = db
     .transaction(() => {
-      const model = resolveModel(db, ref);
-      const current = activeModel(db);
-      if (current && current.id === model.id && current.version === model.version) {
-        return { changed: false, model, message: `${model.ref} is already the active model` };
-      }
-      recordActivation(db, model, 'activate', now());
+      // Read again under the write lock: another process may have changed the registry during the check.
+      const again = resolveModel(db, ref);
+      const before = activeModel(db);
+      recordActivation(db, again, 'activate', now());
       return {
         changed: true,
-        model,
-        previous: current && identity(current),
-        message: `${model.ref} is now the active model${current ? ` (was ${current.ref})` : ''}`,
+        model: again,
+        previous: before && identity(before),
+        message: `${again.ref} is now the active model${before ? ` (was ${before.ref})` : ''}`,
       };
     })
     .immediate();
-  if (outcome.changed) {
-    await sink.record({
-      kind: 'model_activate',
-      model: identity(outcome.model),
-      previous: outcome.previous,
-      reason: 'activate',
-    });
-  }
+  await sink.record({
+    kind: 'model_activate',
+    model: identity(outcome.model),
+    previous: outcome.previous,
+    reason: 'activate',
+  });
   return outcome;
 }
 
-/** Returns to the model that was active before the current one. */
+/** The active model, and the model rollback would return to. */
+function rollbackStep(db: WritableDb): { current: ActiveModel; target: InstalledModel } {
+  const current = activeModel(db);
+  if (!current)
+    throw modelProblem('no model is active, so there is nothing to roll back; activate one first');
+  const target = activationStack(activationHistory(db)).at(-2);
+  if (!target) {
+    throw modelProblem(
+      `${current.ref} is the only version activated so far, so there is no previous one to roll back to`,
+    );
+  }
+  return { current, target: resolveModel(db, modelRef(target)) };
+}
+
+/** Returns to the model that was active before the current one, once `check` (when given) has accepted it. */
 export async function rollbackModel(
   db: WritableDb,
-  { sink, now = () => new Date() }: RegistryContext,
+  { sink, now = () => new Date(), check }: RegistryContext,
 ): Promise<ActivationResult & { previous: ModelIdentity }> {
+  const planned = rollbackStep(db);
+  await check?.(planned.target);
   const outcome = db
     .transaction(() => {
-      const current = activeModel(db);
-      if (!current)
-        throw modelProblem('no model is active, so there is nothing to roll back; activate one first');
-      const target = activationStack(activationHistory(db)).at(-2);
-      if (!target) {
+      const { current, target } = rollbackStep(db);
+      if (target.ref !== planned.target.ref) {
         throw modelProblem(
-          `${current.ref} is the only version activated so far, so there is no previous one to roll back to`,
+          `the active model changed while ${planned.target.ref} was being checked; roll back again`,
         );
       }
-      const model = resolveModel(db, modelRef(target));
-      recordActivation(db, model, 'rollback', now());
+      recordActivation(db, target, 'rollback', now());
       return {
         changed: true,
-        model,
+        model: target,
         previous: identity(current),
-        message: `rolled back from ${current.ref} to ${model.ref}`,
+        message: `rolled back from ${current.ref} to ${target.ref}`,
       };
     })
     .immediate();

@@ -10,6 +10,11 @@ export interface RegistryContext {
   /** Receives each change after it is committed. */
   sink: RegistrySink;
   now?: () => Date;
+  /**
+   * Checks that a model can serve (its files load, its engines start) before it is recorded as active; a
+   * model it refuses is never recorded, so a refused activation changes nothing.
+   */
+  check?: (model: InstalledModel) => Promise<void>;
 }
 
 export interface InstalledModel extends ModelIdentity {

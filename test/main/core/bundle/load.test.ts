@@ -181,6 +181,23 @@ describe('a broken bundle is refused naming the file and the field', () => {
     expect(message).toContain('schema.json: features[0].scaler.std');
   });
 
+  it('when a numeric range has its min above its max: no value could pass', async () => {
+    const dir = broken(
+      (d) =>
+        editJson(d, 'schema.json', (s) => {
+          (s.features as { range?: { min: number; max: number } }[])[0]!.range = { min: 10, max: 1 };
+        }),
+      true,
+    );
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'schema.json: features[0].range',
+        message: expect.stringContaining('min must not be above max') as string,
+      }),
+    ]);
+  });
+
   it('when schema.json has several bad fields, all of them', async () => {
     const dir = broken(
       (d) =>

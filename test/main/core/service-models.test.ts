@@ -1,0 +1,158 @@
+// Changing the active model through the service: a model that cannot serve (weights that do not load, a
+// broken reference, files changed after install) is refused with its problems, and a refused import,
+// activation or rollback changes nothing: not the active model, not the registry, not the audit log.
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../../main/core/audit/index.js';
+import { sealBundle, type ManifestFields } from '../../../main/core/bundle/write.js';
+import { openReadable } from '../../../main/core/db/open.js';
+import { BranchLensService } from '../../../main/core/service.js';
+import { isInputError } from '../../../shared/problems.js';
+import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
+import { writeTinyBundle } from './registry/tiny-bundle.js';
+
+let data: string;
+let work: string;
+let service: BranchLensService;
+
+/** Changes a bundle's files with `edit`, then seals the manifest again, as a bundle made that way would be. */
+function reseal(dir: string, edit: () => void): string {
+  const { files: _files, ...fields } = JSON.parse(
+    readFileSync(join(dir, 'manifest.json'), 'utf8'),
+  ) as ManifestFields & {
+    files: unknown;
+  };
+  edit();
+  sealBundle(dir, fields);
+  return dir;
+}
+
+function auditCount(): number {
+  const db = openReadable(data);
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM audit_entries').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** What a refused change must leave as it was. */
+function state() {
+  return {
+    active: service.model,
+    models: service.listModels(),
+    audit: auditCount(),
+  };
+}
+
+async function refused(action: Promise<unknown>, field: RegExp): Promise<void> {
+  const error = await action.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isInputError(error), `expected an input error, got ${String(error)}`).toBe(true);
+  const problems = (error as { problems: { field: string }[] }).problems;
+  expect(
+    problems.some((p) => field.test(p.field)),
+    JSON.stringify(problems),
+  ).toBe(true);
+}
+
+beforeAll(async () => {
+  data = tempDir('branchlens-models-data-');
+  work = tempDir('branchlens-models-files-');
+  // One engine thread: the HTTP server's path, where a model is loaded in a worker.
+  service = await BranchLensService.open({ dataDir: data, workers: 1 });
+});
+afterAll(async () => {
+  await service?.close();
+  removeDir(data);
+  removeDir(work);
+});
+
+describe('a model that cannot serve', () => {
+  it('is refused at import when its weights do not load, and nothing is installed', async () => {
+    const dir = reseal(await writeTinyBundle(join(work, 'short-weights'), '2.0.0'), () => {
+      const shard = readdirShard(join(work, 'short-weights'));
+      truncateSync(shard, 4); // three float32 weights: 12 bytes
+    });
+    const before = state();
+    await refused(service.importModel(dir, true), /^model\.json/);
+    expect(state()).toEqual(before);
+  });
+
+  it('is refused at import when its reference.json is not a reference', async () => {
+    const dir = reseal(await writeTinyBundle(join(work, 'bad-reference'), '2.0.1'), () =>
+      writeFileSync(join(work, 'bad-reference', 'reference.json'), '{"a":1}'),
+    );
+    const before = state();
+    await refused(service.importModel(dir), /^reference\.json/);
+    expect(state()).toEqual(before);
+  });
+
+  it('is refused at activation when its installed files were changed, and the old model keeps serving', async () => {
+    const dir = await writeTinyBundle(join(work, 'good'), '3.0.0');
+    const imported = await service.importModel(dir, false);
+    expect(imported.status).toBe('installed');
+    const installed = join(data, imported.model.path);
+    reseal(installed, () => truncateSync(readdirShard(installed), 4));
+    // Sealed again, so that the copy verifies by itself but no longer is the bundle imported.
+    const before = state();
+    await refused(service.activateModel('tiny@3.0.0'), /manifest|model\.json|sha256|\.bin/);
+    expect(state()).toEqual(before);
+    const [doc] = await service.explain(holdoutApplicants(1));
+    expect(doc!.model.id).toBe(before.active.id);
+    const db = openReadable(data);
+    try {
+      expect(verifyAudit(db, service.signingKey.publicKey).ok).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('is refused at rollback, leaving the active model and the history as they were', async () => {
+    const ok = await writeTinyBundle(join(work, 'ok'), '4.0.0');
+    await service.importModel(ok, true);
+    expect(service.model.version).toBe('4.0.0');
+    // The model rollback would return to (the demo) loses a weight byte on disk.
+    const demo = service.listModels().find((m) => m.id !== 'tiny')!;
+    const demoDir = join(data, demo.path);
+    const shard = readdirShard(demoDir);
+    const bytes = readFileSync(shard);
+    writeFileSync(shard, bytes.subarray(0, 100));
+    try {
+      const before = state();
+      await refused(service.rollbackModel(), /\.bin|sha256|model\.json/);
+      expect(state()).toEqual(before);
+      expect(service.model.version).toBe('4.0.0');
+    } finally {
+      writeFileSync(shard, bytes);
+    }
+    // With the files whole again, the same rollback goes through and the demo model serves.
+    const result = await service.rollbackModel();
+    expect(result.changed).toBe(true);
+    expect(service.model.id).toBe(demo.id);
+  });
+});
+
+describe('a model that can serve', () => {
+  it('is activated, audited once, and serves the next request', async () => {
+    const dir = await writeTinyBundle(join(work, 'fine'), '5.0.0');
+    await service.importModel(dir, false);
+    const audit = auditCount();
+    const result = await service.activateModel('tiny@5.0.0');
+    expect(result.changed).toBe(true);
+    expect(service.model.version).toBe('5.0.0');
+    expect(auditCount()).toBe(audit + 1);
+    const [doc] = await service.explain([{ income: 1, debt: 2 }]);
+    expect(doc!.model.version).toBe('5.0.0');
+  });
+});
+
+function readdirShard(dir: string): string {
+  const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    weightsManifest: { paths: string[] }[];
+  };
+  return join(dir, model.weightsManifest[0]!.paths[0]!);
+}
