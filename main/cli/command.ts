@@ -1,7 +1,7 @@
 // The shape of a CLI command, and the shared parsing helpers that turn bad flags into named problems.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../../shared/problems.js';
-import { resolveDataDir } from '../core/data-dir.js';
+import { checkDataDir, DataDirError, ensureDataDir, resolveDataDir } from '../core/data-dir.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -41,8 +41,25 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
   }
 }
 
-export function dataDirFrom(values: { data?: unknown }, io: CliIo): string {
-  return resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
+/**
+ * The data folder from --data, $BRANCHLENS_DATA or the default, created if missing (unless `create` is false,
+ * for readers). A folder that cannot be created or written is an InputError naming where it came from.
+ */
+export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = true } = {}): string {
+  const flag = typeof values.data === 'string' ? values.data : undefined;
+  const dir = resolveDataDir(flag, io.env);
+  try {
+    return create ? ensureDataDir(dir) : checkDataDir(dir);
+  } catch (e) {
+    if (!(e instanceof DataDirError)) throw e;
+    // The same order as resolveDataDir's: the flag, then the variable, then the default.
+    const [field, hint] = flag
+      ? ['--data', '']
+      : io.env.BRANCHLENS_DATA
+        ? ['$BRANCHLENS_DATA', '']
+        : ['--data', ' (the default data folder; choose another with --data DIR)'];
+    throw new InputError([{ field, code: 'invalid', message: `cannot use ${dir}${hint}: ${e.reason}` }]);
+  }
 }
 
 /** A whole number from a flag, or an InputError naming the flag. */

@@ -1,7 +1,7 @@
 // Where BranchLens keeps its database and keys: --data DIR, else $BRANCHLENS_DATA, else the folder the desktop
 // app uses (Electron's userData/data). One default for every entry point, so the CLI, `serve` and the desktop
 // app on one workstation share one audit log, one cache and one set of keys.
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve, win32, posix } from 'node:path';
 
@@ -38,7 +38,57 @@ export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.e
   return defaultDataDir(env);
 }
 
+/** A data folder that cannot be created or used; `reason` says why in plain words. */
+export class DataDirError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot use ${dir} as the data folder: ${reason}`, options);
+    this.name = 'DataDirError';
+  }
+}
+
+const UNUSABLE: Partial<Record<string, string>> = {
+  EEXIST: 'it is a file, not a folder',
+  ENOTDIR: 'part of the path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'it is on a read-only file system',
+  ENOSPC: 'the disk is full',
+  ENAMETOOLONG: 'the path is too long',
+  ELOOP: 'the path has a loop of symbolic links',
+};
+
+/** The file-system error as a DataDirError when it says the folder is unusable; other errors unchanged. */
+function unusable(dir: string, e: unknown): unknown {
+  const reason = UNUSABLE[(e as NodeJS.ErrnoException).code ?? ''];
+  return reason ? new DataDirError(dir, reason, { cause: e }) : e;
+}
+
+/** Creates the data folder when missing and checks that it can be written; else a DataDirError. */
 export function ensureDataDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw unusable(dir, e);
+  }
+  return dir;
+}
+
+/** For readers that create nothing: a DataDirError when `dir` exists but is not a folder. */
+export function checkDataDir(dir: string): string {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A folder that is not there yet is the reader's to report (there is nothing to read).
+    if (code === 'ENOENT') return dir;
+    throw unusable(dir, e);
+  }
+  if (!isFolder) throw new DataDirError(dir, UNUSABLE.EEXIST!);
   return dir;
 }

@@ -33,14 +33,18 @@ function sink(into: Buffer[]): Writable {
 }
 
 /** Runs `branchlens ARGV` in this process; `stdin` is what standard input holds (empty by default). */
-export async function runCli(argv: string[], stdin: string = ''): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  stdin: string = '',
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const code = await main(argv, {
     stdout: sink(out),
     stderr: sink(err),
     stdin: Readable.from([Buffer.from(stdin)]),
-    env: {},
+    env,
   });
   return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }

@@ -1,8 +1,17 @@
 // The data folder: --data, then $BRANCHLENS_DATA, then the desktop app's own folder (Electron's
 // app.getPath('appData') + BranchLens/data), so the CLI, serve and the desktop app share one audit log.
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appDataDir, defaultDataDir, resolveDataDir } from '../../../main/core/data-dir.js';
+import {
+  appDataDir,
+  checkDataDir,
+  DataDirError,
+  defaultDataDir,
+  ensureDataDir,
+  resolveDataDir,
+} from '../../../main/core/data-dir.js';
 
 describe('the data folder', () => {
   it('takes --data first, then $BRANCHLENS_DATA, both made absolute', () => {
@@ -36,5 +45,56 @@ describe('the data folder', () => {
   it('is what resolveDataDir gives with neither --data nor $BRANCHLENS_DATA', () => {
     const env = { XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData' };
     expect(resolveDataDir(undefined, env)).toBe(defaultDataDir(env));
+  });
+});
+
+describe('a data folder that cannot be used', () => {
+  const withTemp = (body: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'branchlens-data-dir-'));
+    try {
+      body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('ensureDataDir creates a missing folder, parents included', () => {
+    withTemp((dir) => {
+      const data = join(dir, 'a', 'b');
+      expect(ensureDataDir(data)).toBe(data);
+      expect(statSync(data).isDirectory()).toBe(true);
+    });
+  });
+
+  it('is a DataDirError saying why in plain words, for a file or a path through one', () => {
+    withTemp((dir) => {
+      const file = join(dir, 'file');
+      writeFileSync(file, '');
+      for (const [path, reason] of [
+        [file, 'it is a file, not a folder'],
+        [join(file, 'data'), 'part of the path is a file, not a folder'],
+      ] as const) {
+        for (const check of [ensureDataDir, checkDataDir]) {
+          const error = (() => {
+            try {
+              check(path);
+            } catch (e) {
+              return e;
+            }
+          })();
+          expect(error).toBeInstanceOf(DataDirError);
+          expect(error).toMatchObject({ dir: path, reason });
+          expect((error as Error).message).toBe(`cannot use ${path} as the data folder: ${reason}`);
+        }
+      }
+    });
+  });
+
+  it('checkDataDir creates nothing: a missing folder is left for the reader to report', () => {
+    withTemp((dir) => {
+      const data = join(dir, 'missing');
+      expect(checkDataDir(data)).toBe(data);
+      expect(existsSync(data)).toBe(false);
+    });
   });
 });

@@ -1,0 +1,66 @@
+// The data folder every command uses: one that cannot be created or written is bad input naming where it came
+// from (--data or $BRANCHLENS_DATA), exit 2, never a raw EEXIST from mkdir.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectInputError, removeDir, runCli, samplePath, tempDir } from './helpers.js';
+
+let work: string;
+let aFile: string;
+
+beforeAll(() => {
+  work = tempDir('branchlens-data-flag-');
+  aFile = join(work, 'a-file');
+  writeFileSync(aFile, 'not a folder');
+});
+afterAll(() => removeDir(work));
+
+describe('a data folder that cannot be used', () => {
+  const commands: [string, string[]][] = [
+    ['explain', ['explain']],
+    ['models list', ['models', 'list']],
+    ['verify', ['verify', samplePath('sample-1.json')]],
+    ['audit verify', ['audit', 'verify']],
+    ['audit export', ['audit', 'export', '--format', 'jsonl']],
+    ['audit public-key', ['audit', 'public-key']],
+    ['demo', ['demo']],
+    // Its EACCES used to be read as the port's.
+    ['serve', ['serve', '--port', '0', '--workers', '1']],
+  ];
+
+  it.each(commands)('%s --data FILE exits 2 naming --data: it is a file', async (_name, argv) => {
+    const stderr = expectInputError(await runCli([...argv, '--data', aFile]));
+    expect(stderr).toContain(`- --data: cannot use ${aFile}: it is a file, not a folder`);
+  });
+
+  it('--data under a file exits 2 naming --data: part of the path is a file', async () => {
+    const dir = join(aFile, 'data');
+    const stderr = expectInputError(await runCli(['audit', 'public-key', '--data', dir]));
+    expect(stderr).toContain(`- --data: cannot use ${dir}: part of the path is a file, not a folder`);
+  });
+
+  it('names $BRANCHLENS_DATA when the folder came from it', async () => {
+    const stderr = expectInputError(await runCli(['audit', 'public-key'], '', { BRANCHLENS_DATA: aFile }));
+    expect(stderr).toContain(`- $BRANCHLENS_DATA: cannot use ${aFile}: it is a file, not a folder`);
+  });
+
+  // On macOS the default is under the home folder, which no variable moves.
+  it.skipIf(process.platform === 'darwin')(
+    'names the default folder and --data when neither is given',
+    async () => {
+      const stderr = expectInputError(
+        await runCli(['audit', 'public-key'], '', { XDG_CONFIG_HOME: aFile, APPDATA: aFile }),
+      );
+      expect(stderr).toMatch(
+        /- --data: cannot use .*a-file.* \(the default data folder; choose another with --data DIR\)/,
+      );
+    },
+  );
+
+  it('a folder that is not there yet is created', async () => {
+    const dir = join(work, 'new', 'data');
+    const run = await runCli(['audit', 'public-key', '--data', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(join(dir, 'keys'))).toBe(true);
+  });
+});
