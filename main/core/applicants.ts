@@ -13,7 +13,27 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   const trimmed = text.replace(/^\uFEFF/, '').trim();
   if (trimmed === '') throw new InputError([{ field: source, code: 'missing', message: 'is empty' }]);
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(trimmed, source);
+  refuseJsonScalar(trimmed, source);
   return { applicants: parseCsv(trimmed, source), single: false };
+}
+
+/** `42`, `null`, `true` or `"text"` is JSON, not a CSV header without rows: say what JSON is expected. */
+function refuseJsonScalar(text: string, source: string): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return;
+  }
+  const got =
+    value === null ? 'null' : `a ${typeof value} (${text.length > 40 ? text.slice(0, 40) + '…' : text})`;
+  throw new InputError([
+    {
+      field: source,
+      code: 'wrong_type',
+      message: `must be a JSON object (one applicant) or an array of them, got ${got}`,
+    },
+  ]);
 }
 
 function parseJson(text: string, source: string): ParsedApplicants {
@@ -56,6 +76,19 @@ function parseCsv(text: string, source: string): Record<string, unknown>[] {
   const [header, ...body] = rows;
   if (!header || body.length === 0)
     throw new InputError([{ field: source, code: 'missing', message: 'has a header but no rows' }]);
+  // One value per feature: with a column named twice, which one counts would be a guess.
+  const problems: Problem[] = header.flatMap((name, i) =>
+    header.indexOf(name) < i
+      ? [
+          {
+            field: source,
+            code: 'invalid' as const,
+            message: `column ${i + 1} of the header repeats "${name}"`,
+          },
+        ]
+      : [],
+  );
+  if (problems.length) throw new InputError(problems);
   // CSV has no types: every cell is a string, empty means missing; the schema decides how to read it.
   // Object.fromEntries makes own properties only, so a "__proto__" column is just an unknown feature.
   return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ''])));

@@ -1,7 +1,6 @@
 // `branchlens verify FILE|-`: checks the watermark of explanation documents; exit 0 valid, 1 not.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../../shared/problems.js';
-import { ensureDataDir } from '../../core/data-dir.js';
 import { fileSecretStore, loadOrCreateHmacKey } from '../../core/keys.js';
 import { verifyDocument } from '../../core/records/watermark.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, readAll, type Command } from '../command.js';
@@ -33,8 +32,14 @@ export const verifyCommand: Command = {
         { field: 'FILE', code: 'invalid', message: `is not valid JSON: ${(e as Error).message}` },
       ]);
     }
-    const key = loadOrCreateHmacKey(fileSecretStore(ensureDataDir(dataDirFrom(values, io))));
     const docs = Array.isArray(parsed) ? parsed : [parsed];
+    // Nothing checked is not "all valid".
+    if (docs.length === 0) {
+      throw new InputError([
+        { field: 'FILE', code: 'missing', message: 'holds no documents (an empty array)' },
+      ]);
+    }
+    const key = loadOrCreateHmacKey(fileSecretStore(dataDirFrom(values, io)));
     let bad = 0;
     docs.forEach((doc, i) => {
       const r = verifyDocument(doc, key);

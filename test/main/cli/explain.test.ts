@@ -252,6 +252,14 @@ describe('branchlens explain', () => {
   });
 });
 
+/** The sample CSV batch with `column` repeated at the end, its value changed in every row. */
+function csvWithColumnTwice(column: string): string {
+  const [header, ...rows] = readFileSync(samplePath('applicants.csv'), 'utf8').trim().split('\n');
+  const at = header!.split(',').indexOf(column);
+  expect(at).toBeGreaterThanOrEqual(0);
+  return [`${header},${column}`, ...rows.map((row) => `${row},${Number(row.split(',')[at]) + 1}`)].join('\n');
+}
+
 describe('branchlens explain refuses bad input with exit 2, naming every problem', () => {
   const file = (name: string, text: string) => {
     const path = join(work, name);
@@ -298,6 +306,16 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
       /- --input: is not valid JSON/,
     ],
     ['an empty array', () => ['--input', file('empty.json', '[]')], /- --input: holds no applicants/],
+    ...['42', 'null', 'true', '"Seniority"'].map((json): [string, () => string[], RegExp] => [
+      `the JSON scalar ${json}`,
+      () => ['--input', file('scalar.json', `${json}\n`)],
+      /- --input: must be a JSON object \(one applicant\) or an array of them, got /,
+    ]),
+    [
+      'a CSV column named twice',
+      () => ['--input', file('twice.csv', csvWithColumnTwice('Seniority'))],
+      /1 problem.*\n.*- --input: column \d+ of the header repeats "Seniority"/,
+    ],
   ];
   it.each(cases)('%s', async (_name, args, problem) => {
     const stderr = expectInputError(await runCli(['explain', '--data', data, ...args()]));

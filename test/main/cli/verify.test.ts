@@ -47,6 +47,11 @@ function lastDigitChanged(value: number): number {
 }
 
 describe('branchlens verify', () => {
+  it('an empty array is bad input: exit 2, the file holds no documents', async () => {
+    const stderr = expectInputError(await verify(file('empty.json', '[]\n')));
+    expect(stderr).toMatch(/- FILE: holds no documents/);
+  });
+
   it('a document as explain printed it verifies: exit 0', async () => {
     const run = await verify(file('single.json', single));
     expectSuccess(run);
