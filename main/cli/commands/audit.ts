@@ -1,7 +1,8 @@
 // `branchlens audit verify | export | public-key`: checks the audit log (or an export of it), exports it for
 // head office, and prints the public key head office verifies exports with.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { InputError } from '../../../shared/problems.js';
 import {
   EXPORT_FORMATS,
@@ -15,6 +16,7 @@ import {
 import { openReadable, openWritable } from '../../core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
+import { writeOutFile } from '../out-file.js';
 
 const SIGNING_KEY_FILE = 'audit-ed25519.pem';
 
@@ -111,7 +113,7 @@ export const auditVerifyCommand: Command = {
       if (values.json) writeJson(io, result);
       return values.json ? (result.ok ? 0 : 1) : reportExport(io, values.export, result);
     }
-    const dataDir = dataDirFrom(values, io);
+    const dataDir = dataDirFrom(values, io, { create: false });
     const publicKey = keyPath === undefined ? localPublicKey(dataDir) : publicKeyFromFile(keyPath);
     const db = openReadable(dataDir);
     try {
@@ -124,16 +126,20 @@ export const auditVerifyCommand: Command = {
   },
 };
 
+// As the HTTP API's `since` (a date-time with Z or an offset), plus a plain date read as midnight UTC. Both are
+// checked against the calendar, so 2026-02-30 is refused rather than rolled over to March.
+const sinceSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
 function parseSince(raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
-  const at = new Date(raw);
-  if (Number.isNaN(at.getTime())) {
-    throw problem(
-      '--since',
-      `must be a date or time such as 2025-03-01 or 2025-03-01T09:00:00Z, got "${raw}"`,
-    );
-  }
-  return at;
+  if (sinceSchema.safeParse(raw).success) return new Date(raw);
+  const day = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0];
+  throw problem(
+    '--since',
+    day && !z.iso.date().safeParse(day).success
+      ? `${day} is not a date on the calendar${raw === day ? '' : `, got "${raw}"`}`
+      : `must be an ISO 8601 date (2025-03-01, from midnight UTC) or a date-time with Z or an offset (2025-03-01T09:00:00Z, 2025-03-01T09:00:00+08:00), got "${raw}"`,
+  );
 }
 
 export const auditExportCommand: Command = {
@@ -158,25 +164,30 @@ export const auditExportCommand: Command = {
     const since = parseSince(values.since);
     const dataDir = dataDirFrom(values, io);
     const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
-    const db = openWritable(dataDir);
-    try {
-      const summary = await exportAudit(db, {
-        format,
-        gzip: values.gzip === true,
-        out: values.out ?? io.stdout,
-        signingKey,
-        ...(since ? { since } : {}),
-      });
-      const range =
-        summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
-      // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
-      (values.out === undefined ? io.stderr : io.stdout).write(
-        `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, head #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
-      );
-      return 0;
-    } finally {
-      db.close();
-    }
+    const write = async (out: NodeJS.WritableStream) => {
+      const db = openWritable(dataDir);
+      try {
+        return await exportAudit(db, {
+          format,
+          gzip: values.gzip === true,
+          out,
+          signingKey,
+          ...(since ? { since } : {}),
+        });
+      } finally {
+        db.close();
+      }
+    };
+    // The --out file is opened before the head is signed, so an unwritable path leaves no checkpoint behind.
+    const summary =
+      values.out === undefined ? await write(io.stdout) : await writeOutFile('--out', values.out, write);
+    const range =
+      summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
+    // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
+    (values.out === undefined ? io.stderr : io.stdout).write(
+      `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, head #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
+    );
+    return 0;
   },
 };
 
@@ -191,14 +202,7 @@ export const auditPublicKeyCommand: Command = {
       io.stdout.write(key.publicPem);
       return 0;
     }
-    try {
-      writeFileSync(values.out, key.publicPem, { mode: 0o644 });
-    } catch (e) {
-      throw problem(
-        '--out',
-        `cannot write ${values.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      );
-    }
+    await writeOutFile('--out', values.out, (out) => out.write(key.publicPem), 0o644);
     io.stdout.write(`wrote the audit public key ${key.id} to ${values.out}\n`);
     return 0;
   },

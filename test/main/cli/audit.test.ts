@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -134,6 +134,66 @@ describe('branchlens audit', () => {
       entries: 10,
       firstSeq: 21,
     });
+  });
+
+  it('--since takes a plain date as midnight UTC, and a date-time with an offset', async () => {
+    for (const since of ['2025-04-01', '2025-04-01T21:00:00+01:00']) {
+      const r = await run(['audit', 'export', '--format', 'jsonl', '--since', since, '--data', t.dir]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(verifyExport(r.stdoutBytes, t.key.publicPem)).toMatchObject({
+        ok: true,
+        firstSeq: since === '2025-04-01' ? 1 : 21,
+      });
+    }
+  });
+
+  it.each([
+    ['2026-02-30', /- --since: 2026-02-30 is not a date on the calendar/],
+    ['2026-02-30T00:00:00Z', /- --since: 2026-02-30 is not a date on the calendar/],
+    ['2026-11-31T00:00:00Z', /- --since: 2026-11-31 is not a date on the calendar/],
+    ['2025-02-29', /- --since: 2025-02-29 is not a date on the calendar/],
+    ['12/01/2026', /- --since: must be an ISO 8601 date .*"12\/01\/2026"/],
+    ['2026-03-01T09:00:00', /- --since: must be an ISO 8601 date .* with Z or an offset/],
+    ['2026-03-01T25:00:00Z', /- --since: must be an ISO 8601 date/],
+  ])('--since %s is refused with exit 2, naming --since', async (since, message) => {
+    const r = await run(['audit', 'export', '--format', 'jsonl', '--since', since, '--data', t.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
+  /** The number of signed checkpoints in the log: an export signs one more. */
+  async function checkpoints(): Promise<number> {
+    const r = await run(['audit', 'verify', '--json', '--data', t.dir]);
+    return (JSON.parse(r.stdout) as { checkpoints: number }).checkpoints;
+  }
+
+  it.each([
+    ['a folder that does not exist', 'missing/d/x.jsonl', 'its folder does not exist'],
+    ['a folder', 'out', 'it is a folder'],
+    ['a path through a file', 'file.txt/x.jsonl', 'part of the path is a file, not a folder'],
+  ])(
+    'export --out into %s exits 2 naming --out, signs nothing and leaves no file',
+    async (_name, target, reason) => {
+      const work = join(t.dir, 'work');
+      mkdirSync(join(work, 'out'), { recursive: true });
+      writeFileSync(join(work, 'file.txt'), 'kept');
+      const before = await checkpoints();
+      const out = join(work, target);
+      const r = await run(['audit', 'export', '--format', 'jsonl', '--out', out, '--data', t.dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`- --out: cannot write ${out}: ${reason}`);
+      expect(r.stderr).not.toMatch(/^ {4}at /m);
+      expect(await checkpoints()).toBe(before);
+      expect(readdirSync(work).sort()).toEqual(['file.txt', 'out']);
+      expect(readdirSync(join(work, 'out'))).toEqual([]);
+    },
+  );
+
+  it('public-key --out a folder exits 2 naming --out', async () => {
+    const r = await run(['audit', 'public-key', '--out', t.dir, '--data', t.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`- --out: cannot write ${t.dir}: it is a folder`);
   });
 
   it('public-key prints the PEM', async () => {

@@ -1,0 +1,75 @@
+// Files a command writes where a flag says (`--out FILE`): whole or not at all, and a path that cannot be
+// written is an InputError naming the flag, not a raw ENOENT.
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { InputError } from '../../shared/problems.js';
+
+const CANNOT_WRITE: Partial<Record<string, string>> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'it is on a read-only file system',
+  ENOSPC: 'the disk is full',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+function cannotWrite(flag: string, path: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reason = CANNOT_WRITE[code ?? ''] ?? code ?? (e as Error).message;
+  return new InputError([{ field: flag, code: 'invalid', message: `cannot write ${path}: ${reason}` }]);
+}
+
+/**
+ * Writes the file a flag names (`--out FILE`) through `write`, which gets a stream and may leave it open.
+ * The bytes go to a hidden sibling renamed over `path` once complete, so a failure never leaves a partial
+ * file (nor truncates the one there before). A path that cannot be written is an InputError naming `flag`,
+ * raised before `write` runs when it can be told up front (no folder, a folder in the way, no permission).
+ */
+export async function writeOutFile<T>(
+  flag: string,
+  path: string,
+  write: (out: NodeJS.WritableStream) => Promise<T> | T,
+  mode = 0o666,
+): Promise<T> {
+  let existing;
+  try {
+    existing = statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    throw cannotWrite(flag, path, e);
+  }
+  if (existing?.isDirectory()) throw cannotWrite(flag, path, { code: 'EISDIR' });
+  // Through a symbolic link to the file it names, rather than replacing the link.
+  const target = existing ? realpathSync(path) : path;
+  const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
+  let fd: number;
+  try {
+    fd = openSync(partial, 'wx', mode);
+  } catch (e) {
+    throw cannotWrite(flag, path, e);
+  }
+  const out = createWriteStream('', { fd });
+  let writeError: unknown;
+  out.on('error', (e) => (writeError ??= e));
+  try {
+    const result = await write(out);
+    out.end();
+    await finished(out);
+    try {
+      renameSync(partial, target);
+    } catch (e) {
+      writeError ??= e;
+      throw e;
+    }
+    return result;
+  } catch (e) {
+    if (!out.closed) await new Promise<void>((done) => out.destroy().once('close', () => done()));
+    rmSync(partial, { force: true });
+    throw writeError !== undefined && (e === writeError || !(e instanceof InputError))
+      ? cannotWrite(flag, path, writeError)
+      : e;
+  }
+}
