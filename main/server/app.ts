@@ -9,7 +9,7 @@ import Fastify, {
 import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isLoopbackHostHeader } from './auth.js';
-import { parseJsonBody } from './body.js';
+import { checkBodyEncoding, parseJsonBody } from './body.js';
 import { httpErrorResult, sendError } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
@@ -72,8 +72,9 @@ export async function buildApp(
 
   // JSON is the only body the server reads: any other content type is answered 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     try {
+      checkBodyEncoding(request.headers);
       done(null, parseJsonBody(body as string));
     } catch (e) {
       done(e as Error, undefined);

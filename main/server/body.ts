@@ -8,6 +8,39 @@ export const MAX_BODY_DEPTH = 32;
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_PROBLEMS = 20;
 
+/** A body the server cannot read as sent (compressed, or not UTF-8): answered 415, naming the header. */
+export class UnsupportedBodyError extends Error {
+  constructor(readonly problem: Problem) {
+    super(`${problem.field}: ${problem.message}`);
+    this.name = 'UnsupportedBodyError';
+  }
+}
+
+/**
+ * The body's encoding as its headers declare it: identity and UTF-8 only (JSON is UTF-8, RFC 8259). Anything
+ * else would be read as garbled text, or worse, as different numbers.
+ */
+export function checkBodyEncoding(headers: Record<string, string | string[] | undefined>): void {
+  const encoding = String(headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new UnsupportedBodyError({
+      field: 'content-encoding',
+      code: 'invalid',
+      message: `${JSON.stringify(encoding)} is not supported: send the JSON body uncompressed`,
+    });
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(String(headers['content-type'] ?? ''))?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new UnsupportedBodyError({
+      field: 'content-type',
+      code: 'invalid',
+      message: `charset ${JSON.stringify(charset)} is not supported: JSON bodies are UTF-8`,
+    });
+  }
+}
+
 /** Parses a request body's text as JSON; every problem names where it is (`body`, `body.applicants[0]…`). */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') {

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from '../../shared/contract.js';
 import type { Problem } from '../../shared/problems.js';
 import { errorResult, type ApiResult } from '../core/api.js';
+import { UnsupportedBodyError } from './body.js';
 
 export type ErrorResult = Extract<ApiResult, { ok: false }>;
 
@@ -61,6 +62,7 @@ function fastifyRequestError(
 
 /** The answer to any error thrown while handling `request`. */
 export function httpErrorResult(e: unknown, request: FastifyRequest, bodyLimit: number): ErrorResult {
+  if (e instanceof UnsupportedBodyError) return invalid(415, e.problem);
   const result = errorResult(e);
   if (result.status !== 500) return result;
   return (e instanceof Error && fastifyRequestError(e as FastifyError, request, bodyLimit)) || result;

@@ -104,6 +104,15 @@ export const explainCommand: Command = {
         },
       ]);
     }
+    if (values['layer-inputs'] && values.layer === undefined) {
+      throw new InputError([
+        {
+          field: '--layer-inputs',
+          code: 'invalid',
+          message: 'needs --layer: it attributes to the inputs of the layer --layer names',
+        },
+      ]);
+    }
     const layer =
       values.layer === undefined
         ? undefined

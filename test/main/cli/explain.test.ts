@@ -295,6 +295,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     ['--backend gpu', () => ['--backend', 'gpu'], /- --backend: .*wasm.*"gpu"/],
     ['--target nobody', () => ['--target', 'nobody'], /- target: must be one of bad, good.*"nobody"/],
     ['an unknown flag', () => ['--bogus'], /- --bogus: Unknown option/],
+    ['--layer-inputs without --layer', () => ['--layer-inputs'], /- --layer-inputs: needs --layer/],
     [
       'a missing input file',
       () => ['--input', join(work, 'no-such-file.json')],

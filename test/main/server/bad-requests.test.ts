@@ -258,6 +258,13 @@ const CASES: BadRequest[] = [
     field: 'content-type',
   },
   {
+    name: 'a JSON body declared in another charset',
+    path: EXPLAIN,
+    body: new RawBody(JSON.stringify({ applicants: [sample] }), 'application/json; charset=latin1'),
+    status: 415,
+    field: 'content-type',
+  },
+  {
     name: 'a body above the limit',
     path: EXPLAIN,
     body: { applicants: [sample], padding: 'x'.repeat(BODY_LIMIT) },
@@ -275,6 +282,18 @@ describe('bad requests are answered 4xx with their problems, and the server keep
     );
     expect(named, JSON.stringify(problems)).not.toHaveLength(0);
     if (code) expect(named.map((p) => p.code)).toContain(code);
+    await expectHealthy(t);
+  });
+
+  it('refuses a compressed body with 415 naming content-encoding, and reads UTF-8 and identity as they are', async () => {
+    const body = JSON.stringify({ applicants: [sample] });
+    const gzip = await t.call('POST', EXPLAIN, new RawBody(body), { 'content-encoding': 'gzip' });
+    const problems = expectProblems(gzip, 415);
+    expect(problems.map((p) => p.field)).toEqual(['content-encoding']);
+    const plain = await t.call('POST', EXPLAIN, new RawBody(body, 'application/json; charset=UTF-8'), {
+      'content-encoding': 'identity',
+    });
+    expect(plain.status, plain.text.slice(0, 200)).toBe(200);
     await expectHealthy(t);
   });
 
