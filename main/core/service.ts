@@ -36,6 +36,7 @@ import {
   activeModel,
   listModels,
   modelDir as installedModelDir,
+  type InstalledModel,
   type ListedModel,
   type RegistryContext,
 } from './registry/installed-models.js';
@@ -307,7 +308,23 @@ export class BranchLensService {
   private static activeDir(db: WritableDb, dataDir: string): string {
     const active = activeModel(db);
     if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
-    return installedModelDir(dataDir, active);
+    return BranchLensService.installedDir(dataDir, active);
+  }
+
+  /** An installed model's folder, once its copy is checked to still be the bundle that was imported. */
+  private static installedDir(dataDir: string, model: InstalledModel): string {
+    const dir = installedModelDir(dataDir, model);
+    const sha256 = readBundle(dir).sha256;
+    if (sha256 !== model.sha256) {
+      throw new BundleError([
+        {
+          field: `${model.ref}: manifest.json`,
+          code: 'invalid',
+          message: `the installed copy (sha256 ${sha256.slice(0, 12)}…) is not the bundle that was imported (${model.sha256.slice(0, 12)}…): it was changed on disk; import the bundle again`,
+        },
+      ]);
+    }
+    return dir;
   }
 
   get backend(): BackendName {
@@ -442,19 +459,8 @@ export class BranchLensService {
     try {
       const result = await change(
         this.registryContext(async (model) => {
-          const dir = installedModelDir(this.dataDir, model);
-          const sha256 = readBundle(dir).sha256;
-          if (sha256 !== model.sha256) {
-            throw new BundleError([
-              {
-                field: `${model.ref}: manifest.json`,
-                code: 'invalid',
-                message: `the installed copy (sha256 ${sha256.slice(0, 12)}…) is not the bundle that was imported (${model.sha256.slice(0, 12)}…): it was changed on disk; import the bundle again`,
-              },
-            ]);
-          }
           started = await BranchLensService.startModel(
-            dir,
+            BranchLensService.installedDir(this.dataDir, model),
             this.opts.modelDir ? this.trialOptions() : this.opts,
             this.hmacKey,
           );

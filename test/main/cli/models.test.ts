@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { explanationDocumentSchema } from '../../../shared/explanation.js';
@@ -49,6 +50,33 @@ describe('branchlens models', () => {
     expect(JSON.parse(json.stdout)).toMatchObject([
       { id: 'credit-demo', version: '1.0.0', ref: 'credit-demo@1.0.0', active: true },
     ]);
+  });
+
+  it('still work when the active model cannot be loaded, so another can be activated', async () => {
+    await models('list'); // installs the demo model
+    const bundle = demoBundleVersion(join(work, 'v1.0.1'), '1.0.1');
+    expectSuccess(await models('import', bundle, '--activate'));
+    // The active model's installed copy loses a weight byte on disk.
+    const shard = join(data, 'models', 'credit-demo', '1.0.1', 'group1-shard1of1.bin');
+    const bytes = readFileSync(shard);
+    bytes[100] = bytes[100]! ^ 0x01;
+    writeFileSync(shard, bytes);
+    // Explaining is refused, naming the changed file; the model commands say why and still answer.
+    const explain = expectInputError(await runCli(['explain', '--data', data]));
+    expect(explain).toMatch(/group1-shard1of1\.bin: sha256/);
+    const list = await models('list');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toMatch(/the active model cannot be loaded:\n {2}- group1-shard1of1\.bin: sha256/);
+    expect(list.stdout).toMatch(/^\* credit-demo@1\.0\.1 /m);
+    const rollback = await models('rollback');
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toMatch(/rolled back from credit-demo@1\.0\.1 to credit-demo@1\.0\.0/);
+    // Back on a model that loads: no notice any more.
+    expect(await listed()).toEqual(['* credit-demo@1.0.0', '  credit-demo@1.0.1']);
+    expect(await explainedVersion()).toBe('1.0.0');
+    // Going back to the changed copy is refused, and nothing changes.
+    expect(expectInputError(await models('activate', 'credit-demo@1.0.1'))).toMatch(/group1-shard1of1\.bin/);
+    expect(await listed()).toEqual(['* credit-demo@1.0.0', '  credit-demo@1.0.1']);
   });
 
   it('import refuses a bundle with a changed weight shard, exit 2 naming the shard', async () => {
