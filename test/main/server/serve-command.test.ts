@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
@@ -95,6 +97,20 @@ describe('branchlens serve', () => {
     expect(expectInputError(clash)).toMatch(/--port.*in use/);
     process.emit('SIGTERM');
     expect(await first.exit).toBe(0);
+  });
+
+  it('refuses to start when the active model cannot be loaded, naming the file and the way out', async () => {
+    const data = tempDir('branchlens-serve-broken-');
+    dirs.push(data);
+    expect((await runCli(['models', 'list', '--data', data])).code).toBe(0); // installs the demo model
+    const shard = join(data, 'models', 'credit-demo', '1.0.0', 'group1-shard1of1.bin');
+    const bytes = readFileSync(shard);
+    bytes[100] = bytes[100]! ^ 0x01;
+    writeFileSync(shard, bytes);
+    const run = await runCli(['serve', '--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+    const stderr = expectInputError(run);
+    expect(stderr).toMatch(/- group1-shard1of1\.bin: sha256/);
+    expect(stderr).toMatch(/- active model: cannot be served; .*branchlens models rollback/);
   });
 
   it('is listed by --help', async () => {
