@@ -253,8 +253,7 @@ export class BranchLensService {
       await ensureDemoModel(db, dataDir, demoModelDir(), {
         sink: { record: (e) => auditRegistry(audit, e) },
       });
-      const dir = opts.modelDir ?? BranchLensService.activeDir(db, dataDir);
-      const { bundle, reference, runner } = await BranchLensService.startModel(dir, opts, hmacKey);
+      const { bundle, reference, runner } = await BranchLensService.startActive(db, dataDir, opts, hmacKey);
       try {
         const cache = new ExplanationCache(
           db,
@@ -309,6 +308,34 @@ export class BranchLensService {
     const active = activeModel(db);
     if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
     return BranchLensService.installedDir(dataDir, active);
+  }
+
+  /**
+   * The model to serve: opts.modelDir, else the registry's active one. When the active one cannot be loaded
+   * (its files changed on disk, say), the refusal also says how to serve another: every front end (the
+   * desktop app's dialog, serve, the CLI) shows the same way out.
+   */
+  private static async startActive(
+    db: WritableDb,
+    dataDir: string,
+    opts: ServiceOptions,
+    hmacKey: HmacKey,
+  ): Promise<ModelRuntime> {
+    if (opts.modelDir) return BranchLensService.startModel(opts.modelDir, opts, hmacKey);
+    try {
+      return await BranchLensService.startModel(BranchLensService.activeDir(db, dataDir), opts, hmacKey);
+    } catch (e) {
+      if (!(e instanceof BundleError)) throw e;
+      throw new BundleError([
+        ...e.problems,
+        {
+          field: 'active model',
+          code: 'invalid',
+          message:
+            'cannot be served; serve another installed one with `branchlens models rollback` or `branchlens models activate ID@VERSION` (see `branchlens models list`)',
+        },
+      ]);
+    }
   }
 
   /** An installed model's folder, once its copy is checked to still be the bundle that was imported. */

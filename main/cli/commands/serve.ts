@@ -1,7 +1,6 @@
 // `branchlens serve`: the HTTP server (Seldon v1 protocol, the app's API, metrics, the UI) until SIGINT/SIGTERM.
 import { availableParallelism } from 'node:os';
 import { InputError } from '../../../shared/problems.js';
-import { BundleError } from '../../core/bundle/load.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
@@ -87,18 +86,6 @@ export const serveCommand: Command = {
         ENOTFOUND: 'names no known host',
         EACCES: 'is not allowed',
       };
-      if (e instanceof BundleError && values.model === undefined) {
-        // The active model cannot serve (its files changed on disk, say): say how to serve another.
-        throw new InputError([
-          ...e.problems,
-          {
-            field: 'active model',
-            code: 'invalid',
-            message:
-              'cannot be served; serve another installed one with `branchlens models rollback` or `branchlens models activate ID@VERSION` (see `branchlens models list`)',
-          },
-        ]);
-      }
       if (code !== undefined && code in why) {
         throw new InputError([
           {
