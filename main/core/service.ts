@@ -452,18 +452,36 @@ export class BranchLensService {
   }
 
   /**
-   * Imports a bundle. Its model must load before anything is installed: the bundle's engines are started
-   * once from the source folder (and stopped), so a bundle that could never serve is refused with its problems.
+   * Imports a bundle. Its model must load before anything is installed: the bundle's engines are started from
+   * the source folder first, so a bundle that could never serve is refused with its problems. When the import
+   * activates it, those engines serve it (they hold the model in memory: the folder is not read again);
+   * otherwise they are stopped.
    */
   async importModel(srcDir: string, activate?: boolean): Promise<ImportResult> {
-    const trial = await BranchLensService.startModel(srcDir, this.trialOptions(), this.hmacKey);
-    await trial.runner.close();
-    const result = await importBundle(this.db, this.dataDir, srcDir, {
-      ...this.registryContext(),
-      ...(activate !== undefined ? { activate } : {}),
-    });
-    if (result.activated) await this.reloadActive();
-    return result;
+    // An import that will activate starts the engines it will serve with, before anything is recorded.
+    const serves =
+      !this.opts.modelDir && (activate === true || (activate === undefined && !activeModel(this.db)));
+    let started: ModelRuntime | undefined = await BranchLensService.startModel(
+      srcDir,
+      serves ? this.opts : this.trialOptions(),
+      this.hmacKey,
+    );
+    try {
+      const result = await importBundle(this.db, this.dataDir, srcDir, {
+        ...this.registryContext(),
+        ...(activate !== undefined ? { activate } : {}),
+      });
+      if (result.activated && serves) {
+        const next = started;
+        started = undefined;
+        await this.swapIn(next);
+      } else if (result.activated) {
+        await this.reloadActive(); // activated by a race with another process: start it in full
+      }
+      return result;
+    } finally {
+      await started?.runner.close();
+    }
   }
 
   async activateModel(ref: string): Promise<ActivationResult> {
@@ -494,8 +512,9 @@ export class BranchLensService {
         }),
       );
       if (result.changed && started && !this.opts.modelDir) {
-        await this.swapIn(started);
-        started = undefined;
+        const next = started;
+        started = undefined; // the service owns it from here, even if stopping the old engines fails
+        await this.swapIn(next);
       }
       return result;
     } finally {

@@ -1,5 +1,6 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
-import { InputError, isInputError } from '../../../shared/problems.js';
+import { InputError } from '../../../shared/problems.js';
+import { BundleError } from '../../core/bundle/load.js';
 import { demoModelDir } from '../../core/paths.js';
 import { openService } from '../service.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
@@ -19,7 +20,7 @@ async function withService<T>(
   try {
     service = await openService({ dataDir });
   } catch (e) {
-    if (!isInputError(e)) throw e;
+    if (!(e instanceof BundleError)) throw e;
     io.stderr.write(
       `branchlens: the active model cannot be loaded:\n${e.problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}\n` +
         'The model commands still work: activate another model or roll back (branchlens models --help).\n',

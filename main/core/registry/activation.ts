@@ -84,6 +84,10 @@ export async function activateModel(
       // Read again under the write lock: another process may have changed the registry during the check.
       const again = resolveModel(db, ref);
       const before = activeModel(db);
+      // Another call (a double click, a retried request) activated it during the check: nothing to record.
+      if (before && before.id === again.id && before.version === again.version) {
+        return { changed: false, model: again, message: `${again.ref} is already the active model` };
+      }
       recordActivation(db, again, 'activate', now());
       return {
         changed: true,
@@ -93,12 +97,14 @@ export async function activateModel(
       };
     })
     .immediate();
-  await sink.record({
-    kind: 'model_activate',
-    model: identity(outcome.model),
-    previous: outcome.previous,
-    reason: 'activate',
-  });
+  if (outcome.changed) {
+    await sink.record({
+      kind: 'model_activate',
+      model: identity(outcome.model),
+      previous: outcome.previous,
+      reason: 'activate',
+    });
+  }
   return outcome;
 }
 

@@ -148,6 +148,20 @@ describe('a model that can serve', () => {
     const [doc] = await service.explain([{ income: 1, debt: 2 }]);
     expect(doc!.model.version).toBe('5.0.0');
   });
+  it('is activated once when two calls ask at the same time (a double click, a retried request)', async () => {
+    const dir = await writeTinyBundle(join(work, 'twice'), '6.0.0');
+    await service.importModel(dir, false);
+    const audit = auditCount();
+    const results = await Promise.all([
+      service.activateModel('tiny@6.0.0'),
+      service.activateModel('tiny@6.0.0'),
+    ]);
+    expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
+    expect(service.model.version).toBe('6.0.0');
+    expect(auditCount()).toBe(audit + 1);
+    const [doc] = await service.explain([{ income: 3, debt: 1 }]);
+    expect(doc!.model.version).toBe('6.0.0');
+  });
 });
 
 function readdirShard(dir: string): string {
