@@ -1,7 +1,17 @@
 // Files a command writes where a flag says (`--out FILE`): whole or not at all, and a path that cannot be
 // written is an InputError naming the flag, not a raw ENOENT.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  fchmodSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../../shared/problems.js';
@@ -44,10 +54,20 @@ export async function writeOutFile<T>(
   if (existing?.isDirectory()) throw cannotWrite(flag, path, { code: 'EISDIR' });
   // Through a symbolic link to the file it names, rather than replacing the link.
   const target = existing ? realpathSync(path) : path;
+  if (existing) {
+    // A file that may not be written is not replaced either (the folder's permission would allow it).
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (e) {
+      throw cannotWrite(flag, path, e);
+    }
+  }
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
   let fd: number;
   try {
     fd = openSync(partial, 'wx', mode);
+    // A replaced file keeps its permissions (an export kept 0600 stays 0600).
+    if (existing) fchmodSync(fd, existing.mode & 0o7777);
   } catch (e) {
     throw cannotWrite(flag, path, e);
   }

@@ -1,9 +1,10 @@
 // Where BranchLens keeps its database and keys: --data DIR, else $BRANCHLENS_DATA, else the folder the desktop
 // app uses (Electron's userData/data). One default for every entry point, so the CLI, `serve` and the desktop
 // app on one workstation share one audit log, one cache and one set of keys.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve, win32, posix } from 'node:path';
+import { DB_FILE } from './db/open.js';
 
 /** The product's folder name under the OS's application-data folder (Electron's userData). */
 export const APP_FOLDER = 'BranchLens';
@@ -32,10 +33,41 @@ export function defaultDataDir(
   return path.join(appDataDir(env, platform, home), APP_FOLDER, 'data');
 }
 
-export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Where the CLI and `serve` kept their data before they shared the desktop app's folder (env-paths' data
+ * folder): ~/.local/share/BranchLens ($XDG_DATA_HOME), %LOCALAPPDATA%\BranchLens\Data, or on macOS
+ * ~/Library/Application Support/BranchLens.
+ */
+export function earlierDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
+  if (platform === 'win32') {
+    return win32.join(env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local'), APP_FOLDER, 'Data');
+  }
+  if (platform === 'darwin') return posix.join(home, 'Library', 'Application Support', APP_FOLDER);
+  return posix.join(env.XDG_DATA_HOME || posix.join(home, '.local', 'share'), APP_FOLDER);
+}
+
+/**
+ * --data, else $BRANCHLENS_DATA, else the default folder. An installation whose data (its audit log, its
+ * keys) is still in the earlier folder keeps using it while the default does not exist yet, so that an
+ * upgrade never starts a second audit log and a new key beside the first.
+ */
+export function resolveDataDir(
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
   if (flag) return resolve(flag);
   if (env.BRANCHLENS_DATA) return resolve(env.BRANCHLENS_DATA);
-  return defaultDataDir(env);
+  const dir = defaultDataDir(env, platform, home);
+  const earlier = earlierDataDir(env, platform, home);
+  if (!existsSync(dir) && existsSync((platform === 'win32' ? win32 : posix).join(earlier, DB_FILE)))
+    return earlier;
+  return dir;
 }
 
 /** A data folder that cannot be created or used; `reason` says why in plain words. */

@@ -1,6 +1,6 @@
 // `--out FILE` is written whole or not at all: a failed write leaves neither a partial file nor a truncated old
 // one, and a path that cannot be written is an InputError naming the flag.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInputError } from '../../../shared/problems.js';
@@ -26,11 +26,16 @@ describe('writeOutFile', () => {
     expect(readdirSync(dir)).toEqual(['x.txt']);
   });
 
-  it('replaces an existing file', async () => {
+  it('replaces an existing file, keeping its permissions', async () => {
     const path = join(dir, 'x.txt');
-    writeFileSync(path, 'old contents, longer than the new');
+    writeFileSync(path, 'old contents, longer than the new', { mode: 0o600 });
+    chmodSync(path, 0o600);
     await writeOutFile('--out', path, (out) => out.write('new'));
     expect(readFileSync(path, 'utf8')).toBe('new');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    chmodSync(path, 0o640);
+    await writeOutFile('--out', path, (out) => out.write('newer'));
+    expect(statSync(path).mode & 0o777).toBe(0o640);
   });
 
   it('a writer that fails halfway leaves no file behind, and the old file as it was', async () => {

@@ -1,6 +1,6 @@
 // The data folder: --data, then $BRANCHLENS_DATA, then the desktop app's own folder (Electron's
 // app.getPath('appData') + BranchLens/data), so the CLI, serve and the desktop app share one audit log.
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   checkDataDir,
   DataDirError,
   defaultDataDir,
+  earlierDataDir,
   ensureDataDir,
   resolveDataDir,
 } from '../../../main/core/data-dir.js';
@@ -43,7 +44,8 @@ describe('the data folder', () => {
   });
 
   it('is what resolveDataDir gives with neither --data nor $BRANCHLENS_DATA', () => {
-    const env = { XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData' };
+    // No earlier installation under this (made-up) home folder.
+    const env = { XDG_CONFIG_HOME: '/xdg', APPDATA: 'C:\\AppData', XDG_DATA_HOME: '/nowhere' };
     expect(resolveDataDir(undefined, env)).toBe(defaultDataDir(env));
   });
 });
@@ -96,5 +98,43 @@ describe('a data folder that cannot be used', () => {
       expect(checkDataDir(data)).toBe(data);
       expect(existsSync(data)).toBe(false);
     });
+  });
+});
+
+describe('an installation from before the shared default', () => {
+  it('keeps using the earlier folder while the default does not exist, and the default once it does', () => {
+    const home = mkdtempSync(join(tmpdir(), 'branchlens-home-'));
+    try {
+      const earlier = join(home, '.local', 'share', 'BranchLens');
+      const shared = join(home, '.config', 'BranchLens', 'data');
+      // Nothing anywhere: the shared default.
+      expect(resolveDataDir(undefined, {}, 'linux', home)).toBe(shared);
+      // An earlier folder without a database (say, an empty one): still the shared default.
+      mkdirSync(earlier, { recursive: true });
+      expect(resolveDataDir(undefined, {}, 'linux', home)).toBe(shared);
+      // The earlier folder holds a database (an audit log, keys): it is kept.
+      writeFileSync(join(earlier, 'branchlens.db'), '');
+      expect(resolveDataDir(undefined, {}, 'linux', home)).toBe(earlier);
+      expect(resolveDataDir(undefined, { XDG_DATA_HOME: join(home, 'elsewhere') }, 'linux', home)).toBe(
+        shared,
+      );
+      // Once the shared folder exists (the desktop app made it, or the data was moved), it wins.
+      mkdirSync(shared, { recursive: true });
+      expect(resolveDataDir(undefined, {}, 'linux', home)).toBe(shared);
+      // --data and $BRANCHLENS_DATA come first whatever exists.
+      expect(resolveDataDir(undefined, { BRANCHLENS_DATA: earlier }, 'linux', home)).toBe(earlier);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('names the earlier folder per OS as env-paths did', () => {
+    expect(
+      earlierDataDir({ LOCALAPPDATA: 'C:\\Users\\ann\\AppData\\Local' }, 'win32', 'C:\\Users\\ann'),
+    ).toBe('C:\\Users\\ann\\AppData\\Local\\BranchLens\\Data');
+    expect(earlierDataDir({}, 'darwin', '/Users/ann')).toBe(
+      '/Users/ann/Library/Application Support/BranchLens',
+    );
+    expect(earlierDataDir({ XDG_DATA_HOME: '/xdg-data' }, 'linux', '/home/ann')).toBe('/xdg-data/BranchLens');
   });
 });
