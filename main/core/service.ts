@@ -64,7 +64,7 @@ import {
   type ExplainRequestOptions,
 } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument, ExplanationParams } from '../../shared/explanation.js';
-import { InputError, problemsFromZod } from '../../shared/problems.js';
+import { InputError, problemsFromZod, type Problem } from '../../shared/problems.js';
 import {
   settingsSchema,
   type AuditEntryView,
@@ -308,6 +308,24 @@ export class BranchLensService {
     const active = activeModel(db);
     if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
     return BranchLensService.installedDir(dataDir, active);
+  }
+
+  /**
+   * Opens the service for model changes only (list, import, activate, rollback), also when the active model
+   * cannot be loaded, since changing the active model is the way out: the service is then opened on the bundled
+   * demo model, which the caller must not explain with, and `unloadable` lists why the active model could not
+   * be loaded. Activations and rollbacks check the model they change to as always.
+   */
+  static async openForModelChanges(
+    opts: ServiceOptions,
+  ): Promise<{ service: BranchLensService; unloadable: readonly Problem[] | null }> {
+    try {
+      return { service: await BranchLensService.open(opts), unloadable: null };
+    } catch (e) {
+      if (!(e instanceof BundleError) || opts.modelDir) throw e;
+      const service = await BranchLensService.open({ ...opts, workers: 0, modelDir: demoModelDir() });
+      return { service, unloadable: e.problems };
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandlers } from '../core/api.js';
+import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService } from '../core/service.js';
 import { APP_FOLDER } from '../core/data-dir.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
@@ -131,6 +132,47 @@ function fail(e: unknown): void {
   app.exit(1);
 }
 
+/**
+ * The active model cannot be loaded (its files changed on disk, say): offer the way out the CLI has, a
+ * rollback to the model active before it (checked like any other), then start again.
+ */
+async function offerRollback(e: BundleError): Promise<'relaunched' | 'quit'> {
+  const choice = dialog.showMessageBoxSync({
+    type: 'error',
+    title: 'BranchLens',
+    message: 'The active model cannot be loaded.',
+    detail: e.message,
+    buttons: ['Roll back to the previous model', 'Quit'],
+    defaultId: 0,
+    cancelId: 1,
+  });
+  if (choice !== 0) return 'quit';
+  const dir = dataDir();
+  const { service: maintenance } = await BranchLensService.openForModelChanges({
+    dataDir: dir,
+    workers: 0,
+    secrets: chooseSecretStore(dir, safeStorage).store,
+  });
+  try {
+    log((await maintenance.rollbackModel()).message);
+  } finally {
+    await maintenance.close();
+  }
+  app.relaunch();
+  app.exit(0);
+  return 'relaunched';
+}
+
+async function startOrRecover(): Promise<void> {
+  try {
+    await start();
+  } catch (e) {
+    if (!(e instanceof BundleError)) throw e;
+    await shutdown(); // whatever start() had opened
+    if ((await offerRollback(e)) === 'quit') app.exit(1);
+  }
+}
+
 let shutDown = false;
 let shuttingDown: Promise<void> | undefined;
 /** Flushes the write-behind cache and the audit log, then stops the engine workers (once). */
@@ -169,5 +211,5 @@ if (!app.requestSingleInstanceLock()) {
         app.quit();
       });
   });
-  app.whenReady().then(start).catch(fail);
+  app.whenReady().then(startOrRecover).catch(fail);
 }

@@ -1,31 +1,27 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
 import { InputError } from '../../../shared/problems.js';
-import { BundleError } from '../../core/bundle/load.js';
-import { demoModelDir } from '../../core/paths.js';
-import { openService } from '../service.js';
+import { BranchLensService } from '../../core/service.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
 
 /**
  * Runs a model command. When the active model itself cannot be loaded (its files changed on disk, say), the
- * model commands must still work, since activating or rolling back to another is the way out: the service
- * is then opened on the bundled demo model, and the registry changes it records are checked as always.
+ * model commands still work, since activating or rolling back to another is the way out (see
+ * BranchLensService.openForModelChanges); they say why first.
  */
 async function withService<T>(
   values: { data?: unknown },
   io: CliIo,
-  fn: (s: Awaited<ReturnType<typeof openService>>) => Promise<T>,
+  fn: (s: BranchLensService) => Promise<T>,
 ): Promise<T> {
-  const dataDir = dataDirFrom(values, io);
-  let service: Awaited<ReturnType<typeof openService>>;
-  try {
-    service = await openService({ dataDir });
-  } catch (e) {
-    if (!(e instanceof BundleError)) throw e;
+  const { service, unloadable } = await BranchLensService.openForModelChanges({
+    dataDir: dataDirFrom(values, io),
+    workers: 0,
+  });
+  if (unloadable) {
     io.stderr.write(
-      `branchlens: the active model cannot be loaded:\n${e.problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}\n` +
+      `branchlens: the active model cannot be loaded:\n${unloadable.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}\n` +
         'The model commands still work: activate another model or roll back (branchlens models --help).\n',
     );
-    service = await openService({ dataDir, modelDir: demoModelDir() });
   }
   try {
     return await fn(service);
