@@ -10,7 +10,7 @@ import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isLoopbackHostHeader } from './auth.js';
 import { checkBodyEncoding, parseJsonBody } from './body.js';
-import { httpErrorResult, sendError } from './errors.js';
+import { answerClientError, httpErrorResult, sendError } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
 import { registerAppApi } from './routes/app-api.js';
@@ -64,6 +64,8 @@ export async function buildApp(
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A request Node's parser refuses is answered like every other bad request: JSON naming the problem.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       void sendError(reply, httpErrorResult(error, request, bodyLimit));
     },

@@ -1,6 +1,8 @@
 // Every failure the server can answer, as the contract's ApiErrorBody: bad input of any kind (the service's
 // problems, Fastify's own body, content-type and size checks) is a 4xx naming the field; busy is 503 with
 // Retry-After; anything else is a generic 500 whose details go to the log only.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from '../../shared/contract.js';
 import type { Problem } from '../../shared/problems.js';
@@ -75,4 +77,74 @@ export function sendError(reply: FastifyReply, result: ErrorResult): FastifyRepl
 
 export function errorBody(error: 'not_found' | 'unauthorized', message: string): ApiErrorBody {
   return { error, message };
+}
+
+/** Node's HTTP parser errors (a request that is not HTTP at all) as the status and the problem to answer. */
+function clientProblem(code: string | undefined): { status: number; problem: Problem } {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        problem: {
+          field: 'request',
+          code: 'invalid',
+          message: 'did not arrive in time (a body shorter than its content-length, or a stalled client)',
+        },
+      };
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        problem: { field: 'headers', code: 'out_of_range', message: 'are larger than this server accepts' },
+      };
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return {
+        status: 400,
+        problem: {
+          field: 'content-length',
+          code: 'invalid',
+          message: 'is not a valid length for this request',
+        },
+      };
+    case 'HPE_INVALID_EOF_STATE':
+      return {
+        status: 400,
+        problem: {
+          field: 'body',
+          code: 'invalid',
+          message: 'ended before the length its content-length gave',
+        },
+      };
+    default:
+      return {
+        status: 400,
+        problem: {
+          field: 'request',
+          code: 'invalid',
+          message: `is not valid HTTP/1.1 (${code ?? 'unknown'})`,
+        },
+      };
+  }
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (Fastify's clientErrorHandler) in the shape of every other
+ * error: a JSON body naming the problem, then the connection is closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const { status, problem } = clientProblem(err.code);
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    message: `${problem.field}: ${problem.message}`,
+    problems: [problem],
+  } satisfies ApiErrorBody);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

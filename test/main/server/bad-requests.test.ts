@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSample } from '../cli/helpers.js';
 import { expectHealthy, expectProblems, RawBody, startTestServer, type TestServer } from './helpers.js';
@@ -296,6 +298,54 @@ describe('bad requests are answered 4xx with their problems, and the server keep
     expect(plain.status, plain.text.slice(0, 200)).toBe(200);
     await expectHealthy(t);
   });
+
+  /** Sends `text` on a raw connection (optionally half-closing it) and returns the whole answer. */
+  async function raw(text: string, halfClose = false): Promise<{ status: number; json: unknown }> {
+    const url = new URL(t.server.url);
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    await once(socket, 'connect');
+    socket.write(text);
+    if (halfClose) socket.end();
+    await once(socket, 'close');
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), json: JSON.parse(body) as unknown };
+  }
+
+  it.each([
+    ['a request that is not HTTP', 'HELLO\r\n\r\n', false, 400, 'request'],
+    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n', false, 400, 'request'],
+    [
+      'a content-length that is not a number',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      false,
+      400,
+      'content-length',
+    ],
+    [
+      'a body shorter than its content-length',
+      'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"applicants":',
+      true,
+      400,
+      'body',
+    ],
+    [
+      'headers above the limit',
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      false,
+      431,
+      'headers',
+    ],
+  ])(
+    'answers %s (refused by the HTTP parser) as JSON naming the problem',
+    async (_name, text, halfClose, status, field) => {
+      const answer = await raw(text, halfClose);
+      expect(answer.status).toBe(status);
+      expect(answer.json).toMatchObject({ error: 'invalid_request', problems: [{ field }] });
+      await expectHealthy(t);
+    },
+  );
 
   it('leaves Object.prototype untouched', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
