@@ -6,6 +6,21 @@ import type { BundleSchema, OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
 import { InputError, isInputError, type Problem } from '../../shared/problems.js';
 
+/**
+ * Seldon's v1 endpoints take no query parameters: explain options are the service's settings (or the app API's
+ * `options`). A parameter such as `?n_steps=100` is refused rather than silently ignored.
+ */
+export const seldonQuerySchema = z.record(z.string(), z.unknown()).superRefine((query, ctx) => {
+  for (const key of Object.keys(query)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [key],
+      message:
+        'is not an option of the Seldon endpoints: explain options are the settings (updateSettings), or use /api/app/explain with "options"',
+    });
+  }
+});
+
 const applicant = z.record(z.string(), z.unknown());
 const applicantList = z
   .array(applicant, { error: 'must be an object of feature name → value' })

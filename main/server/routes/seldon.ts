@@ -7,12 +7,13 @@ import {
   predictionRows,
   seldonApplicants,
   seldonMeta,
+  seldonQuerySchema,
   seldonRequestSchema,
   type SeldonRequest,
 } from '../seldon.js';
 
 export function registerSeldon(app: FastifyInstance, service: BranchLensService): void {
-  const schema = { body: seldonRequestSchema };
+  const schema = { body: seldonRequestSchema, querystring: seldonQuerySchema };
 
   app.post('/api/v1.0/predictions', { schema }, async (request) => {
     const req = request.body as SeldonRequest;

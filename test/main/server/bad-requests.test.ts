@@ -299,6 +299,18 @@ describe('bad requests are answered 4xx with their problems, and the server keep
     await expectHealthy(t);
   });
 
+  it('refuses query parameters on the Seldon endpoints, naming each, rather than ignoring them', async () => {
+    const body = { jsonData: sample };
+    for (const path of ['/api/v1.0/explain?n_steps=abc&top_k=3', '/api/v1.0/predictions?foo=1']) {
+      const problems = expectProblems(await t.call('POST', path, body), 400);
+      expect(problems.map((p) => p.field).sort()).toEqual(
+        path.includes('foo') ? ['query.foo'] : ['query.n_steps', 'query.top_k'],
+      );
+      expect(problems[0]!.message).toMatch(/explain options are the settings/);
+    }
+    expect((await t.call('POST', '/api/v1.0/predictions', body)).status).toBe(200);
+  });
+
   /** Sends `text` on a raw connection (optionally half-closing it) and returns the whole answer. */
   async function raw(text: string, halfClose = false): Promise<{ status: number; json: unknown }> {
     const url = new URL(t.server.url);
