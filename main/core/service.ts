@@ -286,17 +286,17 @@ export class BranchLensService {
   }
 
   /**
-   * Everything a model needs to serve: its verified bundle, its attribution reference and running engines.
-   * Throws an InputError naming the file at fault when any of them fails, having started nothing.
+   * Everything a model needs to serve: its verified bundle (read once by the caller), its attribution
+   * reference and running engines. Throws an InputError naming the file at fault when any of them fails,
+   * having started nothing.
    */
   private static async startModel(
-    dir: string,
+    bundle: BundleFiles,
     opts: ServiceOptions,
     hmacKey: HmacKey,
   ): Promise<ModelRuntime> {
-    const bundle = readBundle(dir);
     const reference = readReference(bundle);
-    const runner = await startRunner(dir, {
+    const runner = await startRunner(bundle.dir, {
       workers: opts.workers ?? 0,
       hmacKey,
       ...(opts.backend ? { backend: opts.backend } : {}),
@@ -304,10 +304,10 @@ export class BranchLensService {
     return { bundle, reference, runner };
   }
 
-  private static activeDir(db: WritableDb, dataDir: string): string {
+  private static activeBundle(db: WritableDb, dataDir: string): BundleFiles {
     const active = activeModel(db);
     if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
-    return BranchLensService.installedDir(dataDir, active);
+    return BranchLensService.installedBundle(dataDir, active);
   }
 
   /**
@@ -339,9 +339,9 @@ export class BranchLensService {
     opts: ServiceOptions,
     hmacKey: HmacKey,
   ): Promise<ModelRuntime> {
-    if (opts.modelDir) return BranchLensService.startModel(opts.modelDir, opts, hmacKey);
+    if (opts.modelDir) return BranchLensService.startModel(readBundle(opts.modelDir), opts, hmacKey);
     try {
-      return await BranchLensService.startModel(BranchLensService.activeDir(db, dataDir), opts, hmacKey);
+      return await BranchLensService.startModel(BranchLensService.activeBundle(db, dataDir), opts, hmacKey);
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
       throw new BundleError([
@@ -356,10 +356,10 @@ export class BranchLensService {
     }
   }
 
-  /** An installed model's folder, once its copy is checked to still be the bundle that was imported. */
-  private static installedDir(dataDir: string, model: InstalledModel): string {
-    const dir = installedModelDir(dataDir, model);
-    const sha256 = readBundle(dir).sha256;
+  /** An installed model's bundle, once its copy is checked to still be the bundle that was imported. */
+  private static installedBundle(dataDir: string, model: InstalledModel): BundleFiles {
+    const bundle = readBundle(installedModelDir(dataDir, model));
+    const { sha256 } = bundle;
     if (sha256 !== model.sha256) {
       throw new BundleError([
         {
@@ -369,7 +369,7 @@ export class BranchLensService {
         },
       ]);
     }
-    return dir;
+    return bundle;
   }
 
   get backend(): BackendName {
@@ -480,7 +480,7 @@ export class BranchLensService {
     const serves =
       !this.opts.modelDir && (activate === true || (activate === undefined && !activeModel(this.db)));
     let started: ModelRuntime | undefined = await BranchLensService.startModel(
-      srcDir,
+      readBundle(srcDir),
       serves ? this.opts : this.trialOptions(),
       this.hmacKey,
     );
@@ -523,7 +523,7 @@ export class BranchLensService {
       const result = await change(
         this.registryContext(async (model) => {
           started = await BranchLensService.startModel(
-            BranchLensService.installedDir(this.dataDir, model),
+            BranchLensService.installedBundle(this.dataDir, model),
             this.opts.modelDir ? this.trialOptions() : this.opts,
             this.hmacKey,
           );
@@ -548,9 +548,9 @@ export class BranchLensService {
   /** Loads the registry's active model in place of the current one (when it differs). */
   private async reloadActive(): Promise<void> {
     if (this.opts.modelDir) return;
-    const dir = BranchLensService.activeDir(this.db, this.dataDir);
-    if (readBundle(dir).sha256 === this.bundle.sha256) return;
-    await this.swapIn(await BranchLensService.startModel(dir, this.opts, this.hmacKey));
+    const bundle = BranchLensService.activeBundle(this.db, this.dataDir);
+    if (bundle.sha256 === this.bundle.sha256) return;
+    await this.swapIn(await BranchLensService.startModel(bundle, this.opts, this.hmacKey));
   }
 
   /** Serves `next` from now on: the cache is invalidated, the monitor follows, the old engines stop. */
