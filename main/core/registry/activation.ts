@@ -49,13 +49,25 @@ export function resolveModel(db: WritableDb, ref: string): InstalledModel {
   throw modelProblem(`${ref} is not installed (${installedList(db)}); import its bundle first`);
 }
 
+/** A model version as the registry rows name it. */
+type VersionRef = Pick<ModelIdentity, 'id' | 'version'>;
+
+/** Whether two registry rows name the same model version. */
+function same(a: VersionRef | undefined, b: VersionRef): boolean {
+  return a?.id === b.id && a.version === b.version;
+}
+
+/** The answer to activating the model that is already active: nothing changes. */
+function unchanged(model: InstalledModel): ActivationResult {
+  return { changed: false, model, message: `${model.ref} is already the active model` };
+}
+
 /**
  * The versions rollback can return to, most recent last: each activation pushes, each rollback pops.
  * Re-activating the model already on top pushes nothing.
  */
 export function activationStack(history: readonly Activation[]): Activation[] {
   const stack: Activation[] = [];
-  const same = (a: Activation | undefined, b: Activation) => a?.id === b.id && a.version === b.version;
   for (const a of history) {
     if (a.reason === 'rollback') {
       stack.pop();
@@ -74,10 +86,7 @@ export async function activateModel(
   { sink, now = () => new Date(), check }: RegistryContext,
 ): Promise<ActivationResult> {
   const model = resolveModel(db, ref);
-  const current = activeModel(db);
-  if (current && current.id === model.id && current.version === model.version) {
-    return { changed: false, model, message: `${model.ref} is already the active model` };
-  }
+  if (same(activeModel(db), model)) return unchanged(model);
   await check?.(model);
   const outcome = db
     .transaction(() => {
@@ -85,9 +94,7 @@ export async function activateModel(
       const again = resolveModel(db, ref);
       const before = activeModel(db);
       // Another call (a double click, a retried request) activated it during the check: nothing to record.
-      if (before && before.id === again.id && before.version === again.version) {
-        return { changed: false, model: again, message: `${again.ref} is already the active model` };
-      }
+      if (same(before, again)) return unchanged(again);
       recordActivation(db, again, 'activate', now());
       return {
         changed: true,
