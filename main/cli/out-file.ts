@@ -15,21 +15,13 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../../shared/problems.js';
+import { fsReason } from '../core/fs-reasons.js';
 
-const CANNOT_WRITE: Partial<Record<string, string>> = {
-  ENOENT: 'its folder does not exist',
-  ENOTDIR: 'part of the path is a file, not a folder',
-  EISDIR: 'it is a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'it is on a read-only file system',
-  ENOSPC: 'the disk is full',
-  ENAMETOOLONG: 'the path is too long',
-};
+/** What a file path's errors mean for a file to be written (the others: fsReason's). */
+const FOR_A_FILE = { ENOENT: 'its folder does not exist', EISDIR: 'it is a folder' };
 
 function cannotWrite(flag: string, path: string, e: unknown): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const reason = CANNOT_WRITE[code ?? ''] ?? code ?? (e as Error).message;
+  const reason = fsReason(e, FOR_A_FILE) ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   return new InputError([{ field: flag, code: 'invalid', message: `cannot write ${path}: ${reason}` }]);
 }
 

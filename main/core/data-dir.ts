@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os';
 import { resolve, win32, posix } from 'node:path';
 import { DB_FILE } from './db/open.js';
+import { fsReason } from './fs-reasons.js';
 
 /** The product's folder name under the OS's application-data folder (Electron's userData). */
 export const APP_FOLDER = 'BranchLens';
@@ -82,20 +83,11 @@ export class DataDirError extends Error {
   }
 }
 
-const UNUSABLE: Partial<Record<string, string>> = {
-  EEXIST: 'it is a file, not a folder',
-  ENOTDIR: 'part of the path is a file, not a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'it is on a read-only file system',
-  ENOSPC: 'the disk is full',
-  ENAMETOOLONG: 'the path is too long',
-  ELOOP: 'the path has a loop of symbolic links',
-};
+const NOT_A_FOLDER = 'it is a file, not a folder';
 
 /** The file-system error as a DataDirError when it says the folder is unusable; other errors unchanged. */
 function unusable(dir: string, e: unknown): unknown {
-  const reason = UNUSABLE[(e as NodeJS.ErrnoException).code ?? ''];
+  const reason = fsReason(e, { EEXIST: NOT_A_FOLDER });
   return reason ? new DataDirError(dir, reason, { cause: e }) : e;
 }
 
@@ -121,6 +113,6 @@ export function checkDataDir(dir: string): string {
     if (code === 'ENOENT') return dir;
     throw unusable(dir, e);
   }
-  if (!isFolder) throw new DataDirError(dir, UNUSABLE.EEXIST!);
+  if (!isFolder) throw new DataDirError(dir, NOT_A_FOLDER);
   return dir;
 }

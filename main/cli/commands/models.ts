@@ -1,5 +1,5 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
-import { InputError } from '../../../shared/problems.js';
+import { formatProblems, InputError } from '../../../shared/problems.js';
 import { BranchLensService } from '../../core/service.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
 
@@ -19,7 +19,7 @@ async function withService<T>(
   });
   if (unloadable) {
     io.stderr.write(
-      `branchlens: the active model cannot be loaded:\n${unloadable.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}\n` +
+      `branchlens: the active model cannot be loaded:\n${formatProblems(unloadable)}\n` +
         'The model commands still work: activate another model or roll back (branchlens models --help).\n',
     );
   }

@@ -12,7 +12,7 @@ import {
   type BundleSchema,
   type Manifest,
 } from '../../../shared/bundle.js';
-import { InputError, type Problem } from '../../../shared/problems.js';
+import { formatProblems, InputError, type Problem } from '../../../shared/problems.js';
 import { fileLoader, shardPaths, type ModelJson } from './model-io.js';
 
 export interface BundleFiles {
@@ -30,10 +30,7 @@ export interface LoadedBundle extends BundleFiles {
 
 export class BundleError extends InputError {
   constructor(problems: Problem[]) {
-    super(
-      problems,
-      `invalid model bundle:\n${problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`,
-    );
+    super(problems, `invalid model bundle:\n${formatProblems(problems)}`);
     this.name = 'BundleError';
   }
 }
