@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandlers } from '../core/api.js';
 import { BundleError } from '../core/bundle/load.js';
-import { BranchLensService } from '../core/service.js';
+import { BranchLensService, type ServiceOptions } from '../core/service.js';
 import { APP_FOLDER } from '../core/data-dir.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
@@ -78,15 +78,16 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
   };
 }
 
-async function openService(): Promise<BranchLensService> {
+/** The service's options: the data folder, its keys (in the OS keyring where there is one), the engines. */
+function serviceOptions(): ServiceOptions {
   const dir = dataDir();
   const secrets = chooseSecretStore(dir, safeStorage);
   if (secrets.warning) console.warn(`BranchLens: warning: ${secrets.warning}`);
-  return BranchLensService.open({
-    dataDir: dir,
-    workers: engineWorkerCount(availableParallelism()),
-    secrets: secrets.store,
-  });
+  return { dataDir: dir, workers: engineWorkerCount(availableParallelism()), secrets: secrets.store };
+}
+
+async function openService(): Promise<BranchLensService> {
+  return BranchLensService.open(serviceOptions());
 }
 
 function createWindow(): BrowserWindow {
@@ -147,11 +148,9 @@ async function offerRollback(e: BundleError): Promise<'relaunched' | 'quit'> {
     cancelId: 1,
   });
   if (choice !== 0) return 'quit';
-  const dir = dataDir();
   const { service: maintenance } = await BranchLensService.openForModelChanges({
-    dataDir: dir,
+    ...serviceOptions(),
     workers: 0,
-    secrets: chooseSecretStore(dir, safeStorage).store,
   });
   try {
     log((await maintenance.rollbackModel()).message);
