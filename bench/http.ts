@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { appRoot } from '../main/core/paths.js';
-import { fmt, table, writeResult } from './util.js';
+import { fmt, quantile, table, writeResult } from './util.js';
 
 const CONNECTIONS = 16;
 const EXPLAIN_PATH = '/api/app/explain';
@@ -161,9 +161,12 @@ async function rssWhile(pid: number, work: () => Promise<unknown>): Promise<RssW
   }
   samples.push(rssMiB(pid));
   samples.sort((a, b) => a - b);
-  const mid = samples.length >> 1;
-  const median = samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
-  return { median, low: samples[0]!, peak: samples[samples.length - 1]!, samples: samples.length };
+  return {
+    median: quantile(samples, 0.5),
+    low: samples[0]!,
+    peak: samples[samples.length - 1]!,
+    samples: samples.length,
+  };
 }
 
 interface Load {
