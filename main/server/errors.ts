@@ -138,11 +138,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const { status, problem } = clientProblem(err.code);
-  const body = JSON.stringify({
-    error: 'invalid_request',
-    message: `${problem.field}: ${problem.message}`,
-    problems: [problem],
-  } satisfies ApiErrorBody);
+  const body = JSON.stringify(invalid(status, problem).body);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
