@@ -1,6 +1,8 @@
-// Seldon Core's v1 protocol on top of the service: requests carry applicants as {data: {names, ndarray}},
+// Seldon Core's v1 protocol on top of the service: requests carry applicants as {data: {names?, ndarray}},
 // {jsonData: applicant | {applicants: [...]}} or a bare list of applicant objects; predictions come back as a
-// SeldonMessage {data: {names, ndarray}, meta}. Pure functions of the request and the model's schema.
+// SeldonMessage {data: {names, ndarray}, meta}. Without names, a row holds the model's features in the schema's
+// order (Seldon clients often leave names out). A tensor cannot carry a categorical feature's string, so only
+// ndarray is read. Pure functions of the request and the model's schema.
 import { z } from 'zod';
 import type { BundleSchema, OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
@@ -38,7 +40,7 @@ const seldonMessage = z
   .object({
     data: z
       .object({
-        names: z.array(z.string(), { error: 'must list the feature names, one per ndarray column' }),
+        names: z.array(z.string(), { error: 'must list the feature names, one per column' }).optional(),
         ndarray: z
           .array(z.array(z.unknown(), { error: 'must be a row: an array of values in the order of names' }), {
             error: 'must be an array of rows',
@@ -57,7 +59,7 @@ export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'list'
 
 export interface SeldonRequest {
   form: SeldonForm;
-  /** ndarray: the column names and the rows; other forms: the applicants. */
+  /** ndarray: the column names (when given) and the rows; other forms: the applicants. */
   names?: string[];
   rows?: unknown[][];
   applicants?: Record<string, unknown>[];
@@ -86,7 +88,10 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   if ((data === undefined) === (jsonData === undefined)) {
     return fail([{ path: [], message: `must hold exactly one of data and jsonData: ${ONE_OF}` }]);
   }
-  if (data) return { form: 'ndarray', names: data.names, rows: data.ndarray, ...puid };
+  if (data) {
+    const names = data.names !== undefined ? { names: data.names } : {};
+    return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
+  }
   if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && Array.isArray(jsonData!.applicants)) {
     const list = applicantList.safeParse(jsonData!.applicants);
     return list.success
@@ -96,13 +101,17 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   return { form: 'jsonData', applicants: [jsonData!], ...puid };
 });
 
-/** The rows of an ndarray as applicants, after checking that names are exactly the model's features. */
+/**
+ * The rows of an ndarray as applicants. With names, they must be exactly the model's features (in any order);
+ * without, each row holds the features in the schema's order.
+ */
 function rowsAsApplicants(
-  names: string[],
+  given: string[] | undefined,
   rows: unknown[][],
   schema: BundleSchema,
 ): Record<string, unknown>[] {
   const features = schema.features.map((f) => f.name);
+  const names = given ?? features;
   const known = new Set(features);
   const problems: Problem[] = [];
   const seen = new Set<string>();
@@ -126,12 +135,15 @@ function rowsAsApplicants(
       message: `lacks the model's features ${missing.join(', ')} (names must list every feature once)`,
     });
   }
+  const width = given
+    ? `names lists ${names.length}`
+    : `without data.names a row holds the model's ${names.length} features in this order: ${names.join(', ')}`;
   rows.forEach((row, i) => {
     if (row.length !== names.length) {
       problems.push({
         field: `data.ndarray[${i}]`,
         code: 'invalid',
-        message: `holds ${row.length} values, but names lists ${names.length}`,
+        message: `holds ${row.length} values, but ${width}`,
       });
     }
   });
@@ -140,7 +152,7 @@ function rowsAsApplicants(
 }
 
 export function seldonApplicants(req: SeldonRequest, schema: BundleSchema): Record<string, unknown>[] {
-  return req.form === 'ndarray' ? rowsAsApplicants(req.names!, req.rows!, schema) : req.applicants!;
+  return req.form === 'ndarray' ? rowsAsApplicants(req.names, req.rows!, schema) : req.applicants!;
 }
 
 /** A problem the service found in applicant i (`[i].Amount`, or `Amount` for one), named as the request did. */

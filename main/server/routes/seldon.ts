@@ -1,5 +1,6 @@
-// Seldon Core's v1 protocol: POST /api/v1.0/predictions and POST /api/v1.0/explain (see ../seldon.ts).
-import type { FastifyInstance } from 'fastify';
+// Seldon Core's v1 protocol (see ../seldon.ts): POST /api/v1.0/predictions, and POST /predict, the path on which
+// Seldon Core's executor calls a MODEL unit of its graph; POST /api/v1.0/explain for explanations.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BranchLensService } from '../../core/service.js';
 import {
   namingRequestFields,
@@ -15,19 +16,20 @@ import {
 export function registerSeldon(app: FastifyInstance, service: BranchLensService): void {
   const schema = { body: seldonRequestSchema, querystring: seldonQuerySchema };
 
-  app.post('/api/v1.0/predictions', { schema }, async (request) => {
+  const predictions = async (request: FastifyRequest) => {
     const req = request.body as SeldonRequest;
     const applicants = seldonApplicants(req, service.schema);
-    const predictions = await namingRequestFields(req, applicants.length, () => service.predict(applicants));
-    const output = service.schema.output;
+    const predicted = await namingRequestFields(req, applicants.length, () => service.predict(applicants));
     return {
       data: {
-        names: predictionNames(output, predictions[0]?.length ?? 1),
-        ndarray: predictionRows(output, predictions),
+        names: predictionNames(service.schema.output, predicted[0]?.length ?? 1),
+        ndarray: predictionRows(service.schema.output, predicted),
       },
       meta: seldonMeta(service.model, service.backend, req.puid),
     };
-  });
+  };
+  app.post('/api/v1.0/predictions', { schema }, predictions);
+  app.post('/predict', { schema }, predictions);
 
   app.post('/api/v1.0/explain', { schema }, async (request, reply) => {
     const req = request.body as SeldonRequest;

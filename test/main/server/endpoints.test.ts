@@ -87,6 +87,28 @@ describe('Seldon v1 protocol', () => {
     expect(bare.json.data.ndarray).toEqual(ndarray.json.data.ndarray);
   });
 
+  it('answers Seldon Core’s executor on /predict, as on /api/v1.0/predictions', async () => {
+    const body = { data: { names, ndarray: applicants.map(asRow) } };
+    const executor = await t.call('POST', '/predict', body);
+    const external = await t.call('POST', '/api/v1.0/predictions', body);
+    expect(executor.status, executor.text).toBe(200);
+    expect(executor.json.data).toEqual(external.json.data);
+    expect(executor.json.meta.tags.model_id).toBe('credit-demo');
+  });
+
+  it('takes ndarray rows without names as the features in schema order', async () => {
+    const rows = applicants.map(asRow);
+    const named = await t.call('POST', '/api/v1.0/predictions', { data: { names, ndarray: rows } });
+    const plain = await t.call('POST', '/api/v1.0/predictions', { data: { ndarray: rows } });
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json.data.ndarray).toEqual(named.json.data.ndarray);
+    const short = expectProblems(
+      await t.call('POST', '/predict', { data: { ndarray: [rows[0]!.slice(1)] } }),
+      400,
+    );
+    expect(short).toEqual([expect.objectContaining({ field: 'data.ndarray[0]', code: 'invalid' })]);
+  });
+
   it('echoes meta.puid', async () => {
     const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: sample, meta: { puid: 'req-42' } });
     expect(r.json.meta.puid).toBe('req-42');

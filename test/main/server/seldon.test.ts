@@ -67,10 +67,27 @@ describe('Seldon requests', () => {
     ]);
   });
 
+  it('reads rows without names as the features in schema order', () => {
+    const row = names.map((n) => sample[n]);
+    expect(seldonApplicants(parse({ data: { ndarray: [row, row] } }), schema)).toEqual([sample, sample]);
+    expect(fields(() => seldonApplicants(parse({ data: { ndarray: [row, row.slice(1)] } }), schema))).toEqual(
+      ['data.ndarray[1]'],
+    );
+    const short = (() => {
+      try {
+        seldonApplicants(parse({ data: { ndarray: [row.slice(1)] } }), schema);
+      } catch (e) {
+        return (e as InputError).problems[0]!.message;
+      }
+    })();
+    expect(short).toContain(`the model's ${names.length} features in this order: ${names.join(', ')}`);
+  });
+
   it('refuses shapes that are not Seldon messages, naming where', () => {
     expect(fields(() => parse({}))).toEqual(['body']);
     expect(fields(() => parse(null))).toEqual(['body']);
     expect(fields(() => parse({ data: { names, ndarray: [] } }))).toEqual(['data.ndarray']);
+    expect(fields(() => parse({ data: { names } }))).toEqual(['data.ndarray']);
     expect(fields(() => parse({ data: { names, tensor: { shape: [1, 1], values: [1] } } }))).toEqual([
       'data.ndarray',
       'data',
