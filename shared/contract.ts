@@ -178,6 +178,8 @@ export type ApiErrorBody =
   | { error: 'invalid_request'; message: string; problems: Problem[] }
   | { error: 'busy'; message: string; retry_after_s: number }
   | { error: 'not_found'; message: string }
+  /** The audit log fails verification, so it is not exported (409): `seq` is the first entry that fails. */
+  | { error: 'audit_broken'; message: string; seq: number }
   | { error: 'unauthorized'; message: string }
   | { error: 'internal'; message: string };
 

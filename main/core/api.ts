@@ -7,7 +7,7 @@ import { API_REQUESTS, type ApiErrorBody, type ApiMethod, type ApiResponses } fr
 import { InputError, isInputError, problemsFromZod } from '../../shared/problems.js';
 import { BusyError } from './microbatch.js';
 import { NotFoundError, type BranchLensService } from './service.js';
-import { AuditEntryError } from './audit/index.js';
+import { AuditBrokenError, AuditEntryError } from './audit/index.js';
 
 type Handlers = { [M in ApiMethod]: (req: z.output<(typeof API_REQUESTS)[M]>) => Promise<ApiResponses[M]> };
 
@@ -144,6 +144,8 @@ export function errorResult(e: unknown): Extract<ApiResult, { ok: false }> {
   }
   if (e instanceof NotFoundError)
     return { ok: false, status: 404, body: { error: 'not_found', message: e.message } };
+  if (e instanceof AuditBrokenError)
+    return { ok: false, status: 409, body: { error: 'audit_broken', message: e.message, seq: e.found.seq } };
   return {
     ok: false,
     status: 500,

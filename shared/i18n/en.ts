@@ -31,6 +31,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
 
   'error.invalid': 'The request was refused: {message}',
   'error.busy': 'The service is busy; try again in about {seconds} s.',
+  'error.auditBroken': 'The audit log failed verification and was not exported: {message}',
   'error.notFound': 'Not found: {message}',
   'error.unauthorized': 'This service needs its API token: enter it under Settings.',
   'error.network': 'The BranchLens service cannot be reached. Check that it is running.',

@@ -1,6 +1,8 @@
-// Exports the log as JSONL, CSV or Elasticsearch bulk NDJSON, optionally gzipped. The current head is signed
-// first (a checkpoint stored like any other), and the export runs up to that checkpoint and ends with it, so
-// verifyExport can check the exported chain and the signature over its head on another machine.
+// Exports the log as JSONL, CSV or Elasticsearch bulk NDJSON, optionally gzipped. The log is verified first: a
+// log that fails verification is never signed, since a signed export of it would read as intact at head office.
+// Then the current head is signed (a checkpoint stored like any other), and the export runs up to that
+// checkpoint and ends with it, so verifyExport can check the exported chain and the signature over its head on
+// another machine.
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +11,7 @@ import type { WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import { signExportCheckpoint, writeCheckpoint, type ExportCheckpoint } from './checkpoint.js';
 import { GENESIS_HASH } from './entry.js';
+import { verifyAudit, type AuditBreak } from './verify.js';
 import {
   checkpointCsv,
   checkpointObject,
@@ -42,6 +45,16 @@ export interface AuditExportSummary {
 }
 
 const PAGE = 2000;
+
+/** The log fails verification: it is not exported, and its head is not signed. */
+export class AuditBrokenError extends Error {
+  constructor(readonly found: AuditBreak) {
+    super(
+      `the audit log fails verification at entry ${found.seq} (${found.kind}): ${found.message}. Nothing was exported or signed: a signed export would pass this log off as intact. Keep the database as it is and report it to head office (branchlens audit verify shows the same break).`,
+    );
+    this.name = 'AuditBrokenError';
+  }
+}
 
 function* lines(
   db: WritableDb,
@@ -86,6 +99,10 @@ function* lines(
 /** Writes an export of the audit log; see AuditExportOptions. */
 export async function exportAudit(db: WritableDb, options: AuditExportOptions): Promise<AuditExportSummary> {
   const now = new Date();
+  // The export's seal vouches for every entry up to the head, so the log must verify against this installation's
+  // key before anything is signed: an edited and re-hashed chain is caught here by its stored checkpoints.
+  const verified = verifyAudit(db, options.signingKey.publicKey);
+  if (verified.break) throw new AuditBrokenError(verified.break);
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
   const head = stored ?? { seq: 0, entryHash: GENESIS_HASH };

@@ -23,7 +23,7 @@ export {
   type MaskedAttribution,
 } from './entry.js';
 export { explainEntry } from './explain-entry.js';
-export { exportAudit, type AuditExportOptions, type AuditExportSummary } from './export.js';
+export { AuditBrokenError, exportAudit, type AuditExportOptions, type AuditExportSummary } from './export.js';
 export {
   EXPORT_FORMATS,
   ES_CHECKPOINT_INDEX,

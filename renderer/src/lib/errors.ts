@@ -12,6 +12,8 @@ export function describeError(e: unknown, t: T): string {
         return t('error.busy', { seconds: body.retry_after_s });
       case 'not_found':
         return t('error.notFound', { message: body.message });
+      case 'audit_broken':
+        return t('error.auditBroken', { message: body.message });
       case 'unauthorized':
         return t('error.unauthorized');
       case 'internal':

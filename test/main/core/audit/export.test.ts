@@ -1,21 +1,24 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendEntries,
+  AuditBrokenError,
   ES_CHECKPOINT_INDEX,
   ES_ENTRY_INDEX,
   EXPORT_FORMATS,
   exportAudit,
   latestCheckpoint,
+  listCheckpoints,
   verifyAudit,
   verifyExport,
   type AuditExportFormat,
 } from '../../../../main/core/audit/index.js';
-import { explainInput, modelInput, tempLog, type TempLog } from './helpers.js';
+import { openWritable } from '../../../../main/core/db/open.js';
+import { explainInput, modelInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
 
 const START = Date.parse('2025-03-01T00:00:00Z');
 const MINUTE = 60_000;
@@ -110,6 +113,73 @@ describe.each(EXPORT_FORMATS)('export as %s', (format) => {
     });
     const other = generateKeyPairSync('ed25519').publicKey;
     expect(verifyExport(bytes, other)).toMatchObject({ ok: false, break: { kind: 'bad_signature' } });
+  });
+});
+
+describe('a log that fails verification', () => {
+  let b: TempLog;
+  beforeAll(() => {
+    b = tempLog();
+    for (let i = 0; i < 30; i++) {
+      appendEntries(b.db, [explainInput(i)], { signingKey: b.key, policy: { every: 10, intervalMs: 1e12 } });
+    }
+    b.db.close();
+  });
+  afterAll(() => b.cleanup());
+
+  async function refused(expected: { seq: number; kind: string }) {
+    const db = openWritable(b.dir);
+    try {
+      const before = listCheckpoints(db).length;
+      const out = join(b.dir, `refused-${fileNo++}`);
+      const error = await exportAudit(db, { format: 'jsonl', out, signingKey: b.key }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(AuditBrokenError);
+      expect((error as AuditBrokenError).found).toMatchObject(expected);
+      expect((error as Error).message).toContain(`entry ${expected.seq} (${expected.kind})`);
+      // Nothing signed, nothing written.
+      expect(listCheckpoints(db)).toHaveLength(before);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('is not exported: a chain rewritten with fresh hashes would otherwise leave with a valid seal', async () => {
+    tamper(b.dir, (raw) => rewriteSuffix(raw, 15, 0.999));
+    await refused({ seq: 20, kind: 'checkpoint_mismatch' });
+  });
+});
+
+describe('a log cut below its last checkpoint', () => {
+  it('is refused as truncated, naming the first removed entry (not a database error)', async () => {
+    const c = tempLog();
+    try {
+      for (let i = 0; i < 12; i++) {
+        appendEntries(c.db, [explainInput(i)], {
+          signingKey: c.key,
+          policy: { every: 10, intervalMs: 1e12 },
+        });
+      }
+      c.db.close();
+      tamper(c.dir, (raw) => raw.exec('DELETE FROM audit_entries WHERE seq > 7'));
+      const db = openWritable(c.dir);
+      try {
+        const out = join(c.dir, 'cut.jsonl');
+        const error = await exportAudit(db, { format: 'jsonl', out, signingKey: c.key }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(AuditBrokenError);
+        expect((error as AuditBrokenError).found).toMatchObject({ seq: 8, kind: 'truncated' });
+        expect(existsSync(out)).toBe(false);
+      } finally {
+        db.close();
+      }
+    } finally {
+      c.cleanup();
+    }
   });
 });
 

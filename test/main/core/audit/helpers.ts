@@ -1,12 +1,15 @@
 // Shared by the audit tests: a temp data dir with a migrated database and a signing key, sample entries,
 // and a second raw connection that drops the append-only triggers, as an attacker with file access would.
 import Database from 'better-sqlite3';
+import canonicalize from 'canonicalize';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dbPath, openWritable, type WritableDb } from '../../../../main/core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey, type SigningKey } from '../../../../main/core/keys.js';
 import type { AuditEntryInput } from '../../../../main/core/audit/index.js';
+import { RECORD_FIELDS } from '../../../../main/core/audit/entry.js';
 
 export interface TempLog {
   dir: string;
@@ -86,5 +89,32 @@ export function tamper(dir: string, edit: (raw: Database.Database) => void): voi
     edit(raw);
   } finally {
     raw.close();
+  }
+}
+
+/**
+ * Rewrites the chain from entry `from` to the head with fresh hashes, as someone who knows the (public) hashing
+ * recipe could: `edit` changes entry `from`'s prediction. Only the signed checkpoints still tell.
+ */
+export function rewriteSuffix(raw: Database.Database, from: number, prediction: number): void {
+  const rows = raw.prepare('SELECT * FROM audit_entries WHERE seq >= ? ORDER BY seq').all(from) as Record<
+    string,
+    unknown
+  >[];
+  let prev = rows[0]!.prev_hash as string;
+  const update = raw.prepare(
+    'UPDATE audit_entries SET prediction = ?, prev_hash = ?, entry_hash = ? WHERE seq = ?',
+  );
+  for (const row of rows) {
+    const record: Record<string, unknown> = {};
+    for (const [f, type] of RECORD_FIELDS) {
+      record[f] = type === 'json' && row[f] !== null ? JSON.parse(row[f] as string) : row[f];
+    }
+    if (row.seq === from) record.prediction = prediction;
+    const hash = createHash('sha256')
+      .update(prev + canonicalize(record))
+      .digest('hex');
+    update.run(record.prediction, prev, hash, row.seq);
+    prev = hash;
   }
 }

@@ -7,7 +7,7 @@ import { appendEntries, verifyAudit } from '../../../../main/core/audit/index.js
 import { checkpointMessage } from '../../../../main/core/audit/checkpoint.js';
 import { RECORD_FIELDS } from '../../../../main/core/audit/entry.js';
 import { openReadable } from '../../../../main/core/db/open.js';
-import { explainInput, modelInput, tamper, tempLog, type TempLog } from './helpers.js';
+import { explainInput, modelInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
 
 const ENTRIES = 50;
 const EVERY = 10;
@@ -102,28 +102,7 @@ describe('verifyAudit catches tampering', () => {
   });
 
   it('a whole suffix rewritten with fresh hashes: the checkpoint no longer matches', () => {
-    tamper(t.dir, (raw) => {
-      const rows = raw.prepare('SELECT * FROM audit_entries WHERE seq >= 33 ORDER BY seq').all() as Record<
-        string,
-        unknown
-      >[];
-      let prev = rows[0]!.prev_hash as string;
-      const update = raw.prepare(
-        'UPDATE audit_entries SET prediction = ?, prev_hash = ?, entry_hash = ? WHERE seq = ?',
-      );
-      for (const row of rows) {
-        const record: Record<string, unknown> = {};
-        for (const [f, type] of RECORD_FIELDS) {
-          record[f] = type === 'json' && row[f] !== null ? JSON.parse(row[f] as string) : row[f];
-        }
-        if (row.seq === 33) record.prediction = 0.5;
-        const hash = createHash('sha256')
-          .update(prev + canonicalize(record))
-          .digest('hex');
-        update.run(record.prediction, prev, hash, row.seq);
-        prev = hash;
-      }
-    });
+    tamper(t.dir, (raw) => rewriteSuffix(raw, 33, 0.5));
     const v = verify(t);
     expect(v).toMatchObject({ ok: false, break: { seq: 40, kind: 'checkpoint_mismatch' } });
     expect(v.break?.message).toContain('31–40');
