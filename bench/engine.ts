@@ -1,18 +1,53 @@
 // Engine benchmark (numbers, not pass/fail): the demo model at n_steps 50 on the chosen backend.
 // Single-explanation latency, throughput by batch size (one engine, and one engine per core), cold start, peak RSS.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../main/core/engine.js';
 import { EnginePool } from '../main/core/engine-pool.js';
+import { ENGINE_TUNING } from '../main/core/engine-tuning.js';
 import { demoModelDir, appRoot } from '../main/core/paths.js';
 import type { BackendName } from '../main/core/tf/backend.js';
-import { summarize, table, writeResult } from './util.js';
+import { machine, summarize, table, writeResult } from './util.js';
 
 const BATCH_SIZES = [1, 8, 16, 32, 64, 128];
+
+/**
+ * The micro-batcher's largest engine call: the smallest batch whose throughput comes within 5 % of the best
+ * (single runs move by more than that, and a smaller call answers its callers sooner at the same rate).
+ */
+export function chooseMaxBatch(throughput: Readonly<Record<number, number>>): number {
+  const sizes = Object.keys(throughput)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const best = Math.max(...sizes.map((s) => throughput[s]!));
+  return sizes.find((s) => throughput[s]! >= 0.95 * best)!;
+}
+
+/** Rewrites main/core/engine-tuning.ts with this run's choice (`--write-tuning`). */
+async function writeTuning(throughput: Record<number, number>, backend: BackendName): Promise<string> {
+  const m = machine();
+  const file = join(appRoot(), 'main', 'core', 'engine-tuning.ts');
+  const rates = Object.entries(throughput)
+    .map(([size, rate]) => `${size}: ${Math.round(rate)}`)
+    .join(', ');
+  const head = readFileSync(file, 'utf8').split('export const ENGINE_TUNING')[0]!;
+  const source = `${head}export const ENGINE_TUNING = {
+  maxBatch: ${chooseMaxBatch(throughput)},
+  measured: '${m.date.slice(0, 10)}',
+  machine: ${JSON.stringify(`${m.cpu}, ${m.cores} cores, Node ${m.node}, ${backend} backend, demo model, ${DEFAULT_EXPLAIN_OPTIONS.method} n_steps ${DEFAULT_EXPLAIN_OPTIONS.nSteps}`)},
+  /** Explanations per second by batch size with one engine per core, from that run. */
+  throughput: { ${rates} },
+} as const;
+`;
+  const prettier = await import('prettier');
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  writeFileSync(file, await prettier.format(source, { ...config, filepath: file }));
+  return file;
+}
 
 function applicants(): Record<string, unknown>[] {
   const rows = JSON.parse(readFileSync(join(appRoot(), 'assets', 'data', 'holdout.json'), 'utf8')) as Record<
@@ -48,7 +83,9 @@ async function coldStart(runs: number): Promise<number[]> {
   return times;
 }
 
-export async function benchEngine(opts: { backend?: BackendName; runs?: number } = {}) {
+export async function benchEngine(
+  opts: { backend?: BackendName; runs?: number; writeTuning?: boolean } = {},
+) {
   const backend = opts.backend ?? 'wasm';
   const runs = opts.runs ?? 2000;
   const pool = applicants();
@@ -137,6 +174,11 @@ export async function benchEngine(opts: { backend?: BackendName; runs?: number }
       })),
     ),
   );
+  const chosen = chooseMaxBatch(allCores);
+  console.log(
+    `largest engine call: this run chooses ${chosen}; the service uses ${ENGINE_TUNING.maxBatch} (main/core/engine-tuning.ts, ${ENGINE_TUNING.measured})`,
+  );
+  if (opts.writeTuning) console.log(`→ ${await writeTuning(allCores, backend)} (batch ${chosen})`);
   console.log();
   console.log(
     table([
@@ -150,5 +192,5 @@ export async function benchEngine(opts: { backend?: BackendName; runs?: number }
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const backend = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ??
     'wasm') as BackendName;
-  await benchEngine({ backend });
+  await benchEngine({ backend, writeTuning: process.argv.includes('--write-tuning') });
 }

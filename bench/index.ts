@@ -12,10 +12,11 @@ console.log(
   `BranchLens benchmarks — ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.date}`,
 );
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-if (want('engine')) await benchEngine({ backend: 'wasm' });
+if (want('engine')) await benchEngine({ backend: 'wasm', writeTuning: args.includes('--write-tuning') });
 if (want('service')) await benchService();
 if (want('cache')) reportCache(await benchCache());
 if (want('audit')) {

@@ -2,6 +2,7 @@
 // call on the engines. An engine call has a fixed cost, so very small batches are avoided: a request that
 // finds every engine busy waits for the first to free up (it could not start sooner anyway) and goes with
 // whatever arrived meanwhile. The queue is bounded: beyond it, "busy".
+import { ENGINE_TUNING } from './engine-tuning.js';
 
 export class BusyError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -16,9 +17,9 @@ export interface MicroBatchOptions {
    * free it goes at once; with every engine busy, as soon as one frees up). Default 2 ms.
    */
   maxWaitMs?: number;
-  /** Applicants per engine call. Default 128 (the engine benchmark's best batch). */
+  /** Applicants per engine call at most. Default: the engine benchmark's choice (engine-tuning.ts). */
   maxBatch?: number;
-  /** Applicants queued or in flight before callers are told "busy". Default 4096. */
+  /** Applicants queued or in flight (explanations and admitted work) before callers are told "busy". Default 4096. */
   maxQueue?: number;
   /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
   concurrency?: number;
@@ -76,7 +77,7 @@ export class MicroBatcher<I, O, R> {
     private readonly hooks: BatchStats = {},
   ) {
     this.maxWaitMs = opts.maxWaitMs ?? 2;
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 128);
+    this.maxBatch = Math.max(1, opts.maxBatch ?? ENGINE_TUNING.maxBatch);
     this.maxQueue = Math.max(1, opts.maxQueue ?? 4096);
     this.concurrency = Math.max(1, opts.concurrency ?? 2);
     this.minSpread = Math.max(1, opts.minSpread ?? 32);
@@ -88,10 +89,26 @@ export class MicroBatcher<I, O, R> {
     return this.queued;
   }
 
-  explain(items: I[], options: O): Promise<R[]> {
-    if (this.queued + items.length > this.maxQueue) {
-      return Promise.reject(new BusyError(Math.max(1, Math.ceil((this.queued / this.maxBatch) * 0.02))));
+  private busy(): BusyError {
+    return new BusyError(Math.max(1, Math.ceil((this.queued / this.maxBatch) * 0.02)));
+  }
+
+  /**
+   * Runs other engine work for `count` applicants (predictions) under the same bound: it counts towards the
+   * depth while it runs, and beyond the bound the caller is told "busy" instead.
+   */
+  async admit<T>(count: number, run: () => Promise<T>): Promise<T> {
+    if (this.queued + count > this.maxQueue) throw this.busy();
+    this.queued += count;
+    try {
+      return await run();
+    } finally {
+      this.queued -= count;
     }
+  }
+
+  explain(items: I[], options: O): Promise<R[]> {
+    if (this.queued + items.length > this.maxQueue) return Promise.reject(this.busy());
     this.queued += items.length;
     const key = JSON.stringify(options);
     return new Promise<R[]>((resolve, reject) => {

@@ -449,7 +449,8 @@ export class BranchLensService {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
     this.preprocessor.encodeAll(applicants);
-    return this.runner.predict(applicants);
+    // Predictions share the explanations' bound: beyond it, busy, rather than an unbounded queue on the engines.
+    return this.batcher.admit(applicants.length, () => this.runner.predict(applicants));
   }
 
   verify(doc: unknown): VerifyResult {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
+import { ENGINE_TUNING } from '../../../main/core/engine-tuning.js';
 import type { ExplainOptions } from '../../../main/core/engine.js';
 import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
 import { InputError } from '../../../shared/problems.js';
@@ -126,5 +127,27 @@ describe('micro-batching', () => {
     expect(good.status).toBe('fulfilled');
     expect(bad.status).toBe('rejected');
     expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(InputError);
+  });
+
+  it('caps an engine call at the engine benchmark’s batch size by default', async () => {
+    const { runner, calls } = fakeRunner(1);
+    const batcher = new MicroBatcher(runner, { concurrency: 1 });
+    const n = ENGINE_TUNING.maxBatch * 2 + 3;
+    await Promise.all(Array.from({ length: n }, (_, id) => batcher.explain([{ id }], opts)));
+    expect(Math.max(...calls.map((c) => c.length))).toBe(ENGINE_TUNING.maxBatch);
+    expect(calls.flat()).toHaveLength(n);
+  });
+
+  it('admits other engine work under the same bound, counting it in the depth while it runs', async () => {
+    const batcher = new MicroBatcher(fakeRunner().runner, { maxQueue: 4 });
+    let release!: () => void;
+    const running = batcher.admit(3, () => new Promise<string>((r) => (release = () => r('done'))));
+    expect(batcher.depth).toBe(3);
+    await expect(batcher.admit(2, async () => 'late')).rejects.toBeInstanceOf(BusyError);
+    await expect(batcher.explain([{ id: 1 }, { id: 2 }], opts)).rejects.toBeInstanceOf(BusyError);
+    release();
+    await expect(running).resolves.toBe('done');
+    expect(batcher.depth).toBe(0);
+    await expect(batcher.admit(4, async () => 'fits')).resolves.toBe('fits');
   });
 });

@@ -46,4 +46,23 @@ describe('a full queue', () => {
     );
     expect(metrics).toMatch(/^model_explain_queue_depth 0$/m);
   });
+
+  it('bounds predictions too: beyond the queue they get 503, not an unbounded queue on the engines', async () => {
+    const applicants = distinctApplicants(30);
+    const answers = await Promise.all(
+      applicants.map((a) => t.call('POST', '/api/v1.0/predictions', { jsonData: a })),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      statuses.join(),
+    ).toBe(true);
+    expect(statuses).toContain(503);
+    expect(statuses).toContain(200);
+    const busy = answers.find((r) => r.status === 503)!;
+    expect(busy.json).toMatchObject({ error: 'busy' });
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await expectHealthy(t);
+    expect((await t.call('GET', '/metrics')).text).toMatch(/^model_explain_queue_depth 0$/m);
+  });
 });
