@@ -5,6 +5,9 @@ import { InputError, type Problem } from '../../shared/problems.js';
 /** A raw feature value after validation and imputation. */
 export type CleanValue = number | string | boolean;
 
+/** A number written as text (a CSV cell): digits with an optional sign, point and exponent. */
+const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 export interface Preprocessed {
   /** Model-input vector, in the order of `inputColumns(schema)`. */
   vector: number[];
@@ -32,12 +35,12 @@ export class Preprocessor {
    * (a single applicant's are not prefixed).
    */
   encodeAll(applicants: readonly unknown[]): Preprocessed[] {
-    if (applicants.length === 1) return [this.encode(applicants[0])];
+    if (applicants.length === 1) return [this.encode(applicants[0], '', true)];
     const problems: Problem[] = [];
     const out: Preprocessed[] = [];
     for (let i = 0; i < applicants.length; i++) {
       try {
-        out.push(this.encode(applicants[i], `[${i}].`));
+        out.push(this.encode(applicants[i], `[${i}].`, true));
       } catch (e) {
         if (e instanceof InputError) problems.push(...e.problems);
         else throw e;
@@ -47,8 +50,11 @@ export class Preprocessor {
     return out;
   }
 
-  /** Validates and encodes one applicant; every problem is collected and thrown together. */
-  encode(raw: unknown, fieldPrefix = ''): Preprocessed {
+  /**
+   * Validates and encodes one applicant; every problem is collected and thrown together. An applicant (as
+   * opposed to a baseline) must give at least one feature: one made of defaults alone is nothing to decide on.
+   */
+  encode(raw: unknown, fieldPrefix = '', applicant = false): Preprocessed {
     const problems: Problem[] = [];
     const at = (name: string) => `${fieldPrefix}${name}`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -95,6 +101,14 @@ export class Preprocessor {
       values[f.name] = value;
       encodeInto(f, value, vector);
     }
+    if (applicant && imputed.length === this.schema.features.length) {
+      problems.push({
+        // The applicant itself: `[i]`, and `[0]` for a lone one (whose feature problems carry no prefix).
+        field: fieldPrefix.replace(/\.$/, '') || '[0]',
+        code: 'missing',
+        message: `gives none of the model's features (${[...this.byName.keys()].join(', ')}): there is nothing to decide on`,
+      });
+    }
     if (problems.length > 0) throw new InputError(problems);
     return { vector, values, imputed };
   }
@@ -123,8 +137,7 @@ function parseValue(f: Feature, given: unknown, field: string, problems: Problem
     case 'numeric': {
       let n: number;
       if (typeof given === 'number') n = given;
-      else if (typeof given === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(given))
-        n = Number(given);
+      else if (typeof given === 'string' && NUMBER_TEXT.test(given)) n = Number(given);
       else if (typeof given === 'string' && /^\s*[-+]?(nan|inf|infinity)\s*$/i.test(given)) n = NaN;
       else {
         problems.push({ field, code: 'wrong_type', message: `must be a number, got ${describe(given)}` });

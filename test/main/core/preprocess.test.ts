@@ -147,3 +147,38 @@ describe('several problems', () => {
     ]);
   });
 });
+
+describe('an applicant that gives no feature at all', () => {
+  // Every feature optional, as in the demo model: defaults alone would still make a decision.
+  const optional = new Preprocessor(
+    makeSchema(
+      CREDIT_FEATURES.map((f) => ({ ...f, required: false })),
+      OUTPUTS.sigmoid,
+      CREDIT_BASELINE,
+    ),
+  );
+  const problems = (applicants: unknown[]) => {
+    try {
+      optional.encodeAll(applicants);
+    } catch (e) {
+      return (e as InputError).problems.map((p) => [p.field, p.code]);
+    }
+    return [];
+  };
+
+  it('is refused as missing, whether empty, all null or only unknown fields', () => {
+    expect(problems([{ income: 1000 }, {}])).toEqual([['[1]', 'missing']]);
+    expect(problems([{ income: null, age: '', purpose: null, owns_home: null }])).toEqual([
+      ['[0]', 'missing'],
+    ]);
+    expect(problems([{ name: 'x' }])).toEqual([
+      ['name', 'unknown_feature'],
+      ['[0]', 'missing'],
+    ]);
+  });
+
+  it('is refused only as an applicant: a baseline may be all defaults', () => {
+    expect(optional.encode({}, 'baseline.').imputed).toHaveLength(CREDIT_FEATURES.length);
+    expect(problems([{ owns_home: true }])).toEqual([]);
+  });
+});

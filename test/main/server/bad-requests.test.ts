@@ -32,6 +32,22 @@ const nested = (depth: number) => new RawBody(`{"applicants":${'['.repeat(depth)
 
 const CASES: BadRequest[] = [
   {
+    name: 'an applicant that gives none of the features (every one would be a default)',
+    path: EXPLAIN,
+    body: { applicants: [sample, {}] },
+    status: 400,
+    field: '[1]',
+    code: 'missing',
+  },
+  {
+    name: 'a Seldon applicant of columns that are not features',
+    path: SELDON,
+    body: { jsonData: { name: 'Wang', city: 'Xi’an' } },
+    status: 400,
+    field: 'jsonData',
+    code: 'missing',
+  },
+  {
     name: 'applicants is not a list',
     path: EXPLAIN,
     body: { applicants: 'all' },
