@@ -216,7 +216,13 @@ async function startServer(opts: StartOptions): Promise<number> {
     });
   const shown = displayUrl(running.host, running.port);
   console.log(`BranchLens is running at ${shown} (open it in a browser; Ctrl+C stops it).`);
-  if (running.token && running.tokenFile) {
+  if (running.tokenCreated && running.token) {
+    // Shown this once, as `serve` does: the browser asks for it, and API clients send it.
+    console.log(
+      `API token (shown this once; kept in ${running.tokenFile ?? 'the key store'}):\n  ${running.token}\n` +
+        'The UI asks for it; API clients send "Authorization: Bearer <token>".',
+    );
+  } else if (running.token && running.tokenFile) {
     console.log(`API clients need the token in ${running.tokenFile} (Authorization: Bearer …).`);
   }
   return new Promise((done) => {

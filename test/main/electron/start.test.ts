@@ -1,7 +1,7 @@
 // `npm start` on a machine without the Electron binary: one clear line, then the branch server with the UI,
 // whose URL it prints and which answers /health/ping. Also the binary lookup that never hangs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,4 +153,56 @@ describe('npm start without the Electron binary', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 120_000);
+
+  it('on a non-loopback host, prints the new API token once, and only its file afterwards', async () => {
+    const emptyElectron = join(dir, 'no-electron-2');
+    mkdirSync(emptyElectron);
+    const data = join(dir, 'data-token');
+    const run = async () => {
+      const c = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/start.ts',
+          '--no-build',
+          '--host',
+          '0.0.0.0',
+          '--port',
+          '0',
+          '--data',
+          data,
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: emptyElectron, BRANCHLENS_WORKERS: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      child = c;
+      let out = '';
+      c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${out}`)), 90_000);
+        c.stdout!.on('data', () => {
+          if (/running at http/.test(out) && /token/i.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        c.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+      c.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      return out;
+    };
+    const first = await run();
+    const token = readFileSync(join(data, 'keys', 'api-token'), 'utf8').trim();
+    expect(first).toContain('API token (shown this once');
+    expect(first.split(token)).toHaveLength(2);
+    const second = await run();
+    expect(second).not.toContain(token);
+    expect(second).toContain(`API clients need the token in ${join(data, 'keys', 'api-token')}`);
+  }, 200_000);
 });
