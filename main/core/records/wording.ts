@@ -14,6 +14,25 @@ const IMPUTED_NOTE: Record<Locale, string> = {
   en: ' (missing; default used)',
 };
 
+/** Digits grouped as the UI shows them (1,500), with two decimals for a fraction. */
+const NUMBER_FORMATS: Record<Locale, { whole: Intl.NumberFormat; fraction: Intl.NumberFormat }> = {
+  'zh-CN': {
+    whole: new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 }),
+    fraction: new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  },
+  en: {
+    whole: new Intl.NumberFormat('en', { maximumFractionDigits: 0 }),
+    fraction: new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  },
+};
+
+/** English units of time are given in the plural; one of them is singular ("1 year"). */
+const ENGLISH_PLURAL_TIME = /^(years|months|weeks|days|hours)$/;
+
+function unitFor(unit: string, n: number, locale: Locale): string {
+  return locale === 'en' && Math.abs(n) === 1 && ENGLISH_PLURAL_TIME.test(unit) ? unit.slice(0, -1) : unit;
+}
+
 export function directionOf(attribution: number): Direction {
   return attribution > 0 ? 'positive' : attribution < 0 ? 'negative' : 'neutral';
 }
@@ -24,8 +43,9 @@ export function formatValue(feature: Feature, value: unknown, locale: Locale): s
   switch (feature.type) {
     case 'numeric': {
       const n = typeof value === 'number' ? value : Number(value);
-      const text = Number.isInteger(n) ? String(n) : n.toFixed(2);
-      return feature.unit ? `${text} ${feature.unit[locale]}` : text;
+      const formats = NUMBER_FORMATS[locale];
+      const text = (Number.isInteger(n) ? formats.whole : formats.fraction).format(n);
+      return feature.unit ? `${text} ${unitFor(feature.unit[locale], n, locale)}` : text;
     }
     case 'categorical':
       return feature.category_labels?.[String(value)]?.[locale] ?? String(value);

@@ -82,6 +82,18 @@ describe('business wording', () => {
     expect(formatValue(income, 12.3456, 'en')).toBe('12.35 thousand');
   });
 
+  it('groups digits as the UI does, and gives one unit of time in the singular', () => {
+    expect(formatValue(income, 1500, 'zh-CN')).toBe('1,500 千元');
+    expect(formatValue(income, 1234567.891, 'en')).toBe('1,234,567.89 thousand');
+    const seniority = { ...income, unit: { 'zh-CN': '年', en: 'years' } };
+    expect(formatValue(seniority, 1, 'en')).toBe('1 year');
+    expect(formatValue(seniority, 2, 'en')).toBe('2 years');
+    expect(formatValue(seniority, 1, 'zh-CN')).toBe('1 年');
+    expect(formatValue({ ...income, unit: { 'zh-CN': '千元', en: 'thousands' } }, 1, 'en')).toBe(
+      '1 thousands',
+    );
+  });
+
   it('classifies direction by sign', () => {
     expect([directionOf(0.1), directionOf(-0.1), directionOf(0)]).toEqual([
       'positive',
