@@ -1,19 +1,20 @@
 // `branchlens audit verify | export | public-key`: checks the audit log (or an export of it), exports it for
 // head office, and prints the public key head office verifies exports with.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../../../shared/problems.js';
 import {
   EXPORT_FORMATS,
   exportAudit,
+  ExportTooLargeError,
   verifyAudit,
-  verifyExport,
+  verifyExportStream,
   type AuditExportFormat,
   type AuditVerification,
   type ExportVerification,
 } from '../../core/audit/index.js';
-import { openReadable, openWritable } from '../../core/db/open.js';
+import { DatabaseError, openReadable, openWritable, type ReadableDb } from '../../core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
 import { writeOutFile } from '../out-file.js';
@@ -29,6 +30,39 @@ function readFlagFile(flag: string, path: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw problem(flag, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** The export to verify, streamed: a file, or standard input for `-`. */
+function exportSource(path: string, io: CliIo): NodeJS.ReadableStream {
+  if (path === '-') return io.stdin;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw problem(
+      '--export',
+      `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw problem('--export', `cannot read ${path}: it is a folder`);
+  }
+  return createReadStream(path, { fd, highWaterMark: 1024 * 1024 });
+}
+
+/** The database to verify; a data folder without one is a bad --data (exit 2), not a broken log (exit 1). */
+function openLog(dataDir: string, values: { data?: string }, io: CliIo): ReadableDb {
+  try {
+    return openReadable(dataDir);
+  } catch (e) {
+    if (!(e instanceof DatabaseError)) throw e;
+    const field = values.data === undefined && io.env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : '--data';
+    throw problem(
+      field,
+      `${dataDir} ${existsSync(dataDir) ? 'holds no BranchLens database' : 'does not exist'}: pass the data folder of the installation to check`,
+    );
   }
 }
 
@@ -89,9 +123,10 @@ function reportExport(io: CliIo, file: string, v: ExportVerification): number {
 
 export const auditVerifyCommand: Command = {
   name: 'audit verify',
-  summary: 'Check the audit log’s hash chain and signed checkpoints, or an export of it',
+  summary:
+    'Check the audit log’s hash chain and signed checkpoints, or an export of it (--export - reads it from stdin)',
   usage:
-    'branchlens audit verify [--data DIR] [--public-key KEY] [--json] | --export FILE --public-key KEY [--json]',
+    'branchlens audit verify [--data DIR] [--public-key KEY] [--json] | --export FILE|- --public-key KEY [--json]',
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       ...DATA_OPTION,
@@ -109,13 +144,20 @@ export const auditVerifyCommand: Command = {
         );
       }
       const publicKey = publicKeyFromFile(keyPath);
-      const result = verifyExport(readFlagFile('--export', values.export), publicKey);
+      let result;
+      try {
+        result = await verifyExportStream(exportSource(values.export, io), publicKey);
+      } catch (e) {
+        if (e instanceof ExportTooLargeError) throw problem('--export', e.message);
+        throw e;
+      }
       if (values.json) writeJson(io, result);
-      return values.json ? (result.ok ? 0 : 1) : reportExport(io, values.export, result);
+      const name = values.export === '-' ? '(standard input)' : values.export;
+      return values.json ? (result.ok ? 0 : 1) : reportExport(io, name, result);
     }
     const dataDir = dataDirFrom(values, io, { create: false });
     const publicKey = keyPath === undefined ? localPublicKey(dataDir) : publicKeyFromFile(keyPath);
-    const db = openReadable(dataDir);
+    const db = openLog(dataDir, values, io);
     try {
       const result = verifyAudit(db, publicKey);
       if (values.json) writeJson(io, result);

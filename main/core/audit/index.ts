@@ -33,7 +33,9 @@ export {
 export { AuditLog, type AuditAppender, type AuditLogOptions, type AuditSettled } from './log.js';
 export { verifyAudit, type AuditBreak, type AuditBreakKind, type AuditVerification } from './verify.js';
 export {
+  ExportTooLargeError,
   verifyExport,
+  verifyExportStream,
   type ExportBreak,
   type ExportBreakKind,
   type ExportVerification,

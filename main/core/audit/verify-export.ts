@@ -1,19 +1,40 @@
 // Verifies an export offline, with only the branch's public key: every entry's own hash, every link, and
 // the signed checkpoint the export ends with, which must be the last exported entry. Hashes are recomputed
 // with RFC 8785 canonicalization of the parsed record (canonicalRecord), independently of the writer's spliced rows.
+// Each record must also read exactly as export-format.ts writes it: what the hashes and the signature do not
+// cover (a field the format does not define, a repeated key, a number spelled another way, an Elasticsearch
+// action or `timestamp`) would otherwise travel with an "intact" file. The file is read line by line, so memory
+// is bounded by its longest line and an export of any size verifies.
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { KeyObject } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { auditPublicKey, checkSignature, type ExportCheckpoint } from './checkpoint.js';
 import { canonicalRecord, chainHash, GENESIS_HASH } from './entry.js';
 import {
-  ES_CHECKPOINT_INDEX,
-  ES_ENTRY_INDEX,
+  CHECKPOINT_FIELDS,
+  checkpointCsv,
+  checkpointCsvValues,
+  checkpointObject,
+  CSV_COLUMNS,
+  ENTRY_FIELDS,
+  entryCsv,
+  entryCsvValues,
+  entryJson,
+  entryRow,
+  ES_CHECKPOINT_FIELDS,
+  ES_ENTRY_FIELDS,
+  esCheckpointLines,
+  esEntryAction,
+  fieldJson,
   recordFromCsv,
   recordFromJson,
+  unknownField,
   type AuditExportFormat,
   type ExportedEntry,
 } from './export-format.js';
+import type { EntryRow } from './store.js';
 import type { AuditBreakKind } from './verify.js';
 
 export type ExportBreakKind = AuditBreakKind | 'malformed' | 'unsigned';
@@ -35,11 +56,21 @@ export interface ExportVerification {
   break?: ExportBreak;
 }
 
-interface Parsed {
-  format: AuditExportFormat;
-  entries: ExportedEntry[];
-  checkpoint: ExportCheckpoint | null;
+/** A limit of this tool rather than a fault of the export: the file is not judged either way. */
+export class ExportTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportTooLargeError';
+  }
 }
+
+/** An export's lines are entries of a few KiB; a longer line is not read (V8 strings end near 512 MiB). */
+export const MAX_LINE_CHARS = 256 * 1024 * 1024;
+/** verifyExport gunzips in memory up to this; verifyExportStream streams and has no such limit. */
+export const MAX_IN_MEMORY_BYTES = 1024 * 1024 * 1024;
+/** CSV records parsed per csv-parse call: one call per record would cost more than the rest of verification. */
+const CSV_BATCH = 1000;
+const CHUNK = 1024 * 1024;
 
 class Malformed extends Error {}
 
@@ -54,25 +85,22 @@ function num(v: unknown, what: string): number {
   return n;
 }
 
-function checkpointFrom(o: Record<string, unknown>): ExportCheckpoint {
-  if (o.alg !== 'Ed25519') throw new Malformed(`the checkpoint's algorithm is ${String(o.alg)}, not Ed25519`);
+function checkpointFrom(o: Record<string, unknown>, where: string): ExportCheckpoint {
+  if (o.alg !== 'Ed25519')
+    throw new Malformed(`${where}: the checkpoint's algorithm is ${String(o.alg)}, not Ed25519`);
   return {
-    seq: num(o.seq, 'the checkpoint seq'),
-    entryHash: str(o.entry_hash, 'the checkpoint entry_hash'),
-    count: num(o.count, 'the checkpoint count'),
-    firstSeq: num(o.first_seq, 'the checkpoint first_seq'),
-    firstPrevHash: str(o.first_prev_hash, 'the checkpoint first_prev_hash'),
-    createdAt: str(o.created_at, 'the checkpoint created_at'),
-    keyId: str(o.key_id, 'the checkpoint key_id'),
-    signature: str(o.signature, 'the checkpoint signature'),
+    seq: num(o.seq, `${where}: the checkpoint seq`),
+    entryHash: str(o.entry_hash, `${where}: the checkpoint entry_hash`),
+    count: num(o.count, `${where}: the checkpoint count`),
+    firstSeq: num(o.first_seq, `${where}: the checkpoint first_seq`),
+    firstPrevHash: str(o.first_prev_hash, `${where}: the checkpoint first_prev_hash`),
+    createdAt: str(o.created_at, `${where}: the checkpoint created_at`),
+    keyId: str(o.key_id, `${where}: the checkpoint key_id`),
+    signature: str(o.signature, `${where}: the checkpoint signature`),
   };
 }
 
-function entryFrom(
-  o: Record<string, string> | Record<string, unknown>,
-  csv: boolean,
-  where: string,
-): ExportedEntry {
+function entryFrom(o: Record<string, unknown>, csv: boolean, where: string): ExportedEntry {
   const record = csv ? recordFromCsv(o as Record<string, string>) : recordFromJson(o);
   if (typeof record === 'string') throw new Malformed(`${where}: ${record}`);
   return {
@@ -82,17 +110,19 @@ function entryFrom(
   };
 }
 
-/** Sorts records into entries and the one checkpoint, which must come last. */
-function collect(format: AuditExportFormat, records: Iterable<[Record<string, unknown>, string]>): Parsed {
-  const entries: ExportedEntry[] = [];
-  let checkpoint: ExportCheckpoint | null = null;
-  for (const [o, where] of records) {
-    if (checkpoint) throw new Malformed(`${where}: a record follows the checkpoint, which must come last`);
-    if (o.record === 'entry') entries.push(entryFrom(o, format === 'csv', where));
-    else if (o.record === 'checkpoint') checkpoint = checkpointFrom(o);
-    else throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+function rowOf(e: ExportedEntry, where: string): EntryRow {
+  try {
+    return entryRow(e);
+  } catch {
+    throw new Malformed(`${where}: the entry holds a value RFC 8785 refuses`);
   }
-  return { format, entries, checkpoint };
+}
+
+function refuseUnknownField(o: object, fields: readonly string[], what: string, where: string): void {
+  const extra = unknownField(o, fields);
+  if (extra !== undefined) {
+    throw new Malformed(`${where}: the ${what} has a field the format does not define: "${extra}"`);
+  }
 }
 
 function jsonLine(line: string, where: string): Record<string, unknown> {
@@ -107,93 +137,446 @@ function jsonLine(line: string, where: string): Record<string, unknown> {
   return o as Record<string, unknown>;
 }
 
-function* jsonlRecords(lines: string[]): Generator<[Record<string, unknown>, string]> {
-  for (let i = 0; i < lines.length; i++) yield [jsonLine(lines[i]!, `line ${i + 1}`), `line ${i + 1}`];
-}
+const shown = (s: unknown) => {
+  const text = typeof s === 'string' && s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  return text === undefined ? 'nothing' : JSON.stringify(text);
+};
 
-function* esRecords(lines: string[]): Generator<[Record<string, unknown>, string]> {
-  if (lines.length % 2 !== 0)
-    throw new Malformed('an Elasticsearch bulk file has an action line before each document');
-  for (let i = 0; i < lines.length; i += 2) {
-    const action = jsonLine(lines[i]!, `line ${i + 1}`);
-    const target = (action.create ?? action.index) as { _index?: unknown } | undefined;
-    const doc = jsonLine(lines[i + 1]!, `line ${i + 2}`);
-    const expected = doc.record === 'checkpoint' ? ES_CHECKPOINT_INDEX : ES_ENTRY_INDEX;
-    if (target?._index !== expected) throw new Malformed(`line ${i + 1}: expected an action on ${expected}`);
-    yield [doc, `line ${i + 2}`];
+/**
+ * Names the first member of a JSON line that differs from the exporter's text for `values` (members in the
+ * order `fields` lists them): a repeated key, a field out of place, a value spelled another way.
+ */
+function notAsExported(
+  where: string,
+  line: string,
+  values: Record<string, unknown>,
+  fields: readonly string[],
+): Malformed {
+  let prefix = '';
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    prefix += `${i === 0 ? '{' : ','}${JSON.stringify(field)}:${fieldJson(field, values[field])}`;
+    if (!line.startsWith(prefix + (i === fields.length - 1 ? '}' : ','))) {
+      return new Malformed(
+        `${where}: "${field}" is not written as the export writes it (a repeated key, a field out of place, or a value spelled another way)`,
+      );
+    }
   }
+  return new Malformed(`${where} is not written as the export writes it (text after the record)`);
 }
 
-function* csvRecords(text: string): Generator<[Record<string, unknown>, string]> {
-  let rows: Record<string, string>[];
+function csvNotAsExported(where: string, cells: readonly string[], expected: readonly string[]): Malformed {
+  const i = expected.findIndex((v, i) => cells[i] !== v);
+  return new Malformed(
+    i === -1
+      ? `${where}: the cells are quoted otherwise than the export quotes them`
+      : `${where}: the "${CSV_COLUMNS[i]}" cell holds ${shown(cells[i])}, where the export writes ${shown(expected[i])}`,
+  );
+}
+
+/** What is wrong with an Elasticsearch action line that is not `expected`. */
+function actionProblem(action: Record<string, unknown>, expected: string): string {
+  const want = (JSON.parse(expected) as { create: { _index: string; _id: string } }).create;
+  const ops = Object.keys(action);
+  if (!ops.includes('create')) return `the action is ${ops.map((op) => `"${op}"`).join(', ')}, not "create"`;
+  const other = ops.find((op) => op !== 'create');
+  if (other !== undefined) return `the action has "${other}" besides "create"`;
+  const target = action.create;
+  if (typeof target !== 'object' || target === null || Array.isArray(target))
+    return 'the "create" action is not an object';
+  const extra = unknownField(target, ['_index', '_id']);
+  if (extra !== undefined) return `the action has "${extra}", which the export does not write`;
+  const { _index, _id } = target as { _index?: unknown; _id?: unknown };
+  if (_index !== want._index) return `the action is on ${shown(_index)}, not "${want._index}"`;
+  if (_id !== want._id) return `the action's _id is ${shown(_id)}, not "${want._id}"`;
+  return 'the action is not written as the export writes it';
+}
+
+const outOfOrder = (found: number, expected: number): ExportBreak => ({
+  seq: expected,
+  kind: 'out_of_order',
+  message: `entry ${found} stands where entry ${expected} belongs`,
+});
+
+const missing = (seq: number): ExportBreak => ({ seq, kind: 'missing', message: `entry ${seq} is missing` });
+
+function hashBreak(e: ExportedEntry): ExportBreak | undefined {
+  const { seq } = e.record;
+  let canonical: string;
   try {
-    rows = parseCsv(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-  } catch (e) {
-    throw new Malformed(`the CSV does not parse: ${(e as Error).message}`);
+    canonical = canonicalRecord(e.record);
+  } catch {
+    return { seq, kind: 'edited', message: `entry ${seq} holds a value that cannot be canonicalized` };
   }
-  for (let i = 0; i < rows.length; i++) yield [rows[i]!, `CSV row ${i + 2}`];
-}
-
-function parseExport(text: string): Parsed {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new Malformed('the export is empty');
-  if (lines[0]!.startsWith('record,')) return collect('csv', csvRecords(text));
-  const first = jsonLine(lines[0]!, 'line 1');
-  if ('create' in first || 'index' in first) return collect('es-bulk', esRecords(lines));
-  return collect('jsonl', jsonlRecords(lines));
-}
-
-function chainBreak(entries: readonly ExportedEntry[], c: ExportCheckpoint): ExportBreak | undefined {
-  let expectedSeq = c.firstSeq;
-  let expectedPrev = c.firstPrevHash;
-  for (const e of entries) {
-    const seq = e.record.seq;
-    if (seq !== expectedSeq) {
-      return typeof seq === 'number' && seq > expectedSeq
-        ? { seq: expectedSeq, kind: 'missing', message: `entry ${expectedSeq} is missing` }
-        : {
-            seq: expectedSeq,
-            kind: 'out_of_order',
-            message: `entry ${String(seq)} stands where entry ${expectedSeq} belongs`,
-          };
-    }
-    if (e.prevHash !== expectedPrev) {
-      return { seq, kind: 'broken_link', message: `entry ${seq} does not link to the entry before it` };
-    }
-    let canonical: string;
-    try {
-      canonical = canonicalRecord(e.record);
-    } catch {
-      return { seq, kind: 'edited', message: `entry ${seq} holds a value that cannot be canonicalized` };
-    }
-    if (chainHash(e.prevHash, canonical) !== e.entryHash) {
-      return { seq, kind: 'edited', message: `entry ${seq} was edited: its content does not match its hash` };
-    }
-    expectedSeq = seq + 1;
-    expectedPrev = e.entryHash;
-  }
-  if (expectedSeq <= c.seq) {
-    return {
-      seq: expectedSeq,
-      kind: 'truncated',
-      message: `the export ends before entry ${expectedSeq}, but is signed up to ${c.seq}`,
-    };
-  }
-  if (expectedSeq > c.seq + 1) {
-    return {
-      seq: c.seq + 1,
-      kind: 'unsigned',
-      message: `entries after ${c.seq} are not covered by the signature`,
-    };
-  }
-  if (expectedPrev !== c.entryHash) {
-    return {
-      seq: c.seq,
-      kind: 'checkpoint_mismatch',
-      message: `the exported chain does not end in the signed head`,
-    };
+  if (chainHash(e.prevHash, canonical) !== e.entryHash) {
+    return { seq, kind: 'edited', message: `entry ${seq} was edited: its content does not match its hash` };
   }
   return undefined;
+}
+
+/**
+ * Follows the chain entry by entry in constant memory, and keeps the first break in it. Where the range starts
+ * and ends is judged once the seal, which comes last, is read.
+ */
+class ChainFollower {
+  count = 0;
+  first: { seq: number; prevHash: string } | null = null;
+  last: { seq: number; entryHash: string } | null = null;
+  private minSeq = Infinity;
+  private found: ExportBreak | undefined;
+  /** An entry that did not come where expected: missing, unless it turns up later (then out of order). */
+  private gap: { expected: number; found: number } | undefined;
+
+  add(e: ExportedEntry): void {
+    const { seq } = e.record;
+    const before = this.last;
+    this.count++;
+    this.minSeq = Math.min(this.minSeq, seq);
+    this.last = { seq, entryHash: e.entryHash };
+    if (this.gap) {
+      if (seq === this.gap.expected) {
+        this.found = outOfOrder(this.gap.found, this.gap.expected);
+        this.gap = undefined;
+      }
+      return;
+    }
+    if (this.found) return;
+    if (!before) {
+      this.first = { seq, prevHash: e.prevHash };
+    } else if (seq > before.seq + 1) {
+      this.gap = { expected: before.seq + 1, found: seq };
+      return;
+    } else if (seq !== before.seq + 1) {
+      this.found = outOfOrder(seq, before.seq + 1);
+      return;
+    } else if (e.prevHash !== before.entryHash) {
+      this.found = { seq, kind: 'broken_link', message: `entry ${seq} does not link to the entry before it` };
+      return;
+    }
+    this.found = hashBreak(e);
+  }
+
+  /** The first break, in the order of the chain, given the seal. */
+  judge(c: ExportCheckpoint): ExportBreak | undefined {
+    return this.startBreak(c) ?? this.found ?? (this.gap && missing(this.gap.expected)) ?? this.endBreak(c);
+  }
+
+  private startBreak(c: ExportCheckpoint): ExportBreak | undefined {
+    if (!this.first) return undefined;
+    const { seq, prevHash } = this.first;
+    if (seq !== c.firstSeq) {
+      return seq > c.firstSeq && this.minSeq > c.firstSeq ? missing(c.firstSeq) : outOfOrder(seq, c.firstSeq);
+    }
+    if (prevHash !== c.firstPrevHash) {
+      return { seq, kind: 'broken_link', message: `entry ${seq} does not link to the entry before it` };
+    }
+    return undefined;
+  }
+
+  private endBreak(c: ExportCheckpoint): ExportBreak | undefined {
+    const expectedSeq = this.last ? this.last.seq + 1 : c.firstSeq;
+    const expectedPrev = this.last ? this.last.entryHash : c.firstPrevHash;
+    if (expectedSeq <= c.seq) {
+      return {
+        seq: expectedSeq,
+        kind: 'truncated',
+        message: `the export ends before entry ${expectedSeq}, but is signed up to ${c.seq}`,
+      };
+    }
+    if (expectedSeq > c.seq + 1) {
+      return {
+        seq: c.seq + 1,
+        kind: 'unsigned',
+        message: `entries after ${c.seq} are not covered by the signature`,
+      };
+    }
+    if (expectedPrev !== c.entryHash) {
+      return {
+        seq: c.seq,
+        kind: 'checkpoint_mismatch',
+        message: `the exported chain does not end in the signed head`,
+      };
+    }
+    return undefined;
+  }
+}
+
+function countQuotes(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) n++;
+  return n;
+}
+
+const withoutCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+
+/**
+ * Reads an export's text as it arrives (write, then end) into the chain and the seal. Throws Malformed at the
+ * first line that is not as the exporter writes it.
+ */
+class ExportReader {
+  format: AuditExportFormat | null = null;
+  readonly chain = new ChainFollower();
+  checkpoint: ExportCheckpoint | null = null;
+  private started = false;
+  /** The line read so far, in pieces: joined once it ends, rather than copied at every chunk. */
+  private partial: string[] = [];
+  private partialLength = 0;
+  private lineNo = 0;
+  private firstBlank: number | null = null;
+  private esAction: { o: Record<string, unknown>; text: string; at: number } | null = null;
+  private esKeyId: { value: string; at: number } | null = null;
+  private csvRecord: { text: string; at: number; quotes: number } | null = null;
+  private csvBatch: { text: string; at: number }[] = [];
+
+  write(text: string): void {
+    if (text === '') return;
+    if (!this.started) {
+      this.started = true;
+      // Excel's "CSV UTF-8" starts the file with a byte-order mark; the exporter never writes one.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const rest = text.slice(start, nl);
+      const line = this.partial.length === 0 ? rest : this.partial.join('') + rest;
+      this.partial = [];
+      this.partialLength = 0;
+      this.line(line);
+      start = nl + 1;
+    }
+    if (start < text.length) {
+      this.partial.push(text.slice(start));
+      this.partialLength += text.length - start;
+      if (this.partialLength > MAX_LINE_CHARS) this.tooLong(this.lineNo + 1);
+    }
+  }
+
+  end(): void {
+    const endsWithNewline = this.partial.length === 0;
+    if (!endsWithNewline) this.line(this.partial.join(''));
+    this.partial = [];
+    if (this.format === 'csv') {
+      if (this.csvRecord) throw new Malformed(`line ${this.csvRecord.at}: a quoted cell is not closed`);
+      this.flushCsv();
+    }
+    if (this.format === null) throw new Malformed('the export is empty');
+    if (this.format === 'es-bulk') {
+      if (this.esAction) throw new Malformed(`line ${this.esAction.at}: the action has no document after it`);
+      if (!endsWithNewline) {
+        throw new Malformed(
+          'the file does not end with a newline, which the Elasticsearch _bulk API requires',
+        );
+      }
+    }
+  }
+
+  private tooLong(at: number): never {
+    throw new ExportTooLargeError(
+      `line ${at} is longer than ${MAX_LINE_CHARS / 1024 / 1024} MiB, too long to verify (an export's lines are entries of a few KiB)`,
+    );
+  }
+
+  private line(text: string): void {
+    const at = ++this.lineNo;
+    switch (this.format) {
+      case 'es-bulk':
+        return this.esLine(text, at);
+      case 'csv':
+        return this.csvLine(text, at);
+      case 'jsonl':
+        return this.jsonlLine(text, at);
+      case null:
+        return this.firstLine(text, at);
+    }
+  }
+
+  private firstLine(text: string, at: number): void {
+    if (text.trim() === '') {
+      this.firstBlank ??= at;
+      return;
+    }
+    if (text.startsWith('record,')) {
+      this.format = 'csv';
+      return this.csvHeader(withoutCr(text), at);
+    }
+    const o = jsonLine(withoutCr(text), `line ${at}`);
+    if ('create' in o || 'index' in o) {
+      this.format = 'es-bulk';
+      if (this.firstBlank !== null) {
+        throw new Malformed(
+          `line ${this.firstBlank} is blank, and an Elasticsearch bulk file has no blank lines`,
+        );
+      }
+      return this.esLine(text, at);
+    }
+    this.format = 'jsonl';
+    this.jsonlLine(text, at);
+  }
+
+  private refuseAfterCheckpoint(where: string): void {
+    if (this.checkpoint)
+      throw new Malformed(`${where}: a record follows the checkpoint, which must come last`);
+  }
+
+  private jsonEntry(text: string, o: Record<string, unknown>, where: string, keyId?: string): ExportedEntry {
+    const fields = keyId === undefined ? ENTRY_FIELDS : ES_ENTRY_FIELDS;
+    refuseUnknownField(o, fields, 'entry', where);
+    const e = entryFrom(o, false, where);
+    const row = rowOf(e, where);
+    const extra = keyId === undefined ? '' : `,"key_id":${JSON.stringify(keyId)}`;
+    if (text !== entryJson(row, extra)) throw notAsExported(where, text, o, fields);
+    return e;
+  }
+
+  private jsonCheckpoint(text: string, o: Record<string, unknown>, where: string): ExportCheckpoint {
+    refuseUnknownField(o, CHECKPOINT_FIELDS, 'checkpoint', where);
+    const c = checkpointFrom(o, where);
+    const expected = JSON.stringify(checkpointObject(c));
+    if (text !== expected) throw notAsExported(where, text, checkpointObject(c), CHECKPOINT_FIELDS);
+    return c;
+  }
+
+  private jsonlLine(raw: string, at: number): void {
+    const text = withoutCr(raw);
+    if (text.trim() === '') return;
+    const where = `line ${at}`;
+    const o = jsonLine(text, where);
+    this.refuseAfterCheckpoint(where);
+    if (o.record === 'entry') this.chain.add(this.jsonEntry(text, o, where));
+    else if (o.record === 'checkpoint') this.checkpoint = this.jsonCheckpoint(text, o, where);
+    else throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+  }
+
+  private esLine(text: string, at: number): void {
+    const where = `line ${at}`;
+    if (text === '')
+      throw new Malformed(`${where} is blank, and an Elasticsearch bulk file has no blank lines`);
+    const o = jsonLine(text, where);
+    const action = this.esAction;
+    if (!action) {
+      this.refuseAfterCheckpoint(where);
+      this.esAction = { o, text, at };
+      return;
+    }
+    this.esAction = null;
+    if (o.record === 'entry') {
+      refuseUnknownField(o, ES_ENTRY_FIELDS, 'entry', where);
+      if (!('key_id' in o)) throw new Malformed(`${where}: the entry has no "key_id"`);
+      const keyId = str(o.key_id, `${where}: key_id`);
+      if (this.esKeyId && keyId !== this.esKeyId.value) {
+        throw new Malformed(
+          `${where}: the entry's key_id ${shown(keyId)} is not that of the entries before it (${shown(this.esKeyId.value)})`,
+        );
+      }
+      this.esKeyId ??= { value: keyId, at };
+      const e = this.jsonEntry(text, o, where, keyId);
+      const expected = esEntryAction(keyId, e.record.seq);
+      if (action.text !== expected)
+        throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expected)}`);
+      this.chain.add(e);
+    } else if (o.record === 'checkpoint') {
+      refuseUnknownField(o, ES_CHECKPOINT_FIELDS, 'checkpoint', where);
+      const c = checkpointFrom(o, where);
+      const [expectedAction, expectedDoc] = esCheckpointLines(c).split('\n') as [string, string];
+      if (action.text !== expectedAction) {
+        throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expectedAction)}`);
+      }
+      if (text !== expectedDoc) {
+        const values = { ...checkpointObject(c), timestamp: c.createdAt };
+        throw notAsExported(where, text, values, ES_CHECKPOINT_FIELDS);
+      }
+      if (this.esKeyId && this.esKeyId.value !== c.keyId) {
+        throw new Malformed(
+          `line ${this.esKeyId.at}: the entries carry key_id ${shown(this.esKeyId.value)}, but the checkpoint is signed by key ${shown(c.keyId)}`,
+        );
+      }
+      this.checkpoint = c;
+    } else {
+      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+    }
+  }
+
+  private csvHeader(header: string, at: number): void {
+    if (header === CSV_COLUMNS.join(',')) return;
+    const columns = header.split(',');
+    const extra = columns.find((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
+    const absent = CSV_COLUMNS.find((c) => !columns.includes(c));
+    throw new Malformed(
+      extra !== undefined
+        ? `line ${at}: the CSV header has a column the format does not define: "${extra}"`
+        : absent !== undefined
+          ? `line ${at}: the CSV header has no "${absent}" column`
+          : `line ${at}: the CSV header is not the export's (${CSV_COLUMNS.length} columns in a fixed order)`,
+    );
+  }
+
+  /** Gathers lines into records (a quoted cell may hold a newline), then parses them a batch at a time. */
+  private csvLine(text: string, at: number): void {
+    let record = this.csvRecord;
+    if (record) {
+      record.text += '\n' + text;
+      record.quotes += countQuotes(text);
+    } else {
+      if (text.trim() === '') return;
+      record = { text, at, quotes: countQuotes(text) };
+    }
+    if (record.text.length > MAX_LINE_CHARS) this.tooLong(record.at);
+    if (record.quotes % 2 !== 0) {
+      this.csvRecord = record;
+      return;
+    }
+    this.csvRecord = null;
+    this.csvBatch.push({ text: withoutCr(record.text), at: record.at });
+    if (this.csvBatch.length >= CSV_BATCH) this.flushCsv();
+  }
+
+  private flushCsv(): void {
+    const batch = this.csvBatch;
+    this.csvBatch = [];
+    if (batch.length === 0) return;
+    const parse = (text: string) =>
+      parseCsv(text, { relax_column_count: true, record_delimiter: '\n' }) as string[][];
+    let rows: string[][] | undefined;
+    try {
+      rows = parse(batch.map((r) => r.text).join('\n'));
+    } catch {
+      rows = undefined;
+    }
+    if (rows?.length !== batch.length) {
+      // Find the record at fault.
+      rows = batch.map(({ text, at }) => {
+        try {
+          const parsed = parse(text);
+          if (parsed.length === 1) return parsed[0]!;
+        } catch (e) {
+          throw new Malformed(`line ${at}: the CSV does not parse: ${(e as Error).message}`);
+        }
+        throw new Malformed(`line ${at}: the CSV does not parse as one record`);
+      });
+    }
+    for (let i = 0; i < batch.length; i++) this.csvRow(rows[i]!, batch[i]!.text, batch[i]!.at);
+  }
+
+  private csvRow(cells: string[], text: string, at: number): void {
+    const where = `line ${at}`;
+    this.refuseAfterCheckpoint(where);
+    if (cells.length !== CSV_COLUMNS.length) {
+      throw new Malformed(`${where} has ${cells.length} cells, where the header has ${CSV_COLUMNS.length}`);
+    }
+    const o = Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, cells[i]!])) as Record<string, string>;
+    if (o.record === 'entry') {
+      const e = entryFrom(o, true, where);
+      const row = rowOf(e, where);
+      if (text !== entryCsv(row)) throw csvNotAsExported(where, cells, entryCsvValues(row));
+      this.chain.add(e);
+    } else if (o.record === 'checkpoint') {
+      const c = checkpointFrom(o, where);
+      if (text !== checkpointCsv(c)) throw csvNotAsExported(where, cells, checkpointCsvValues(c));
+      this.checkpoint = c;
+    } else {
+      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+    }
+  }
 }
 
 function sealBreak(c: ExportCheckpoint): ExportBreak | undefined {
@@ -214,35 +597,32 @@ function sealBreak(c: ExportCheckpoint): ExportBreak | undefined {
   return undefined;
 }
 
-/** Verifies an export (gzipped or not, any format) with the branch's public key (PEM or KeyObject). */
-export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | string): ExportVerification {
-  const key = auditPublicKey(publicKey);
-  const bytes = Buffer.from(fileBytes.buffer, fileBytes.byteOffset, fileBytes.byteLength);
+const UNREAD: ExportVerification = {
+  ok: false,
+  format: null,
+  entries: 0,
+  firstSeq: null,
+  head: null,
+  checkpoint: null,
+};
+
+/** A file that could not be read to its end; a tool limit is thrown on, as it says nothing of the file. */
+function unread(e: unknown): ExportVerification {
+  if (e instanceof ExportTooLargeError) throw e;
+  const message = e instanceof Malformed ? e.message : `the export cannot be read: ${(e as Error).message}`;
+  return { ...UNREAD, break: { seq: null, kind: 'malformed', message } };
+}
+
+function judged(reader: ExportReader, key: ReturnType<typeof auditPublicKey>): ExportVerification {
+  const { chain, checkpoint } = reader;
   const result: ExportVerification = {
     ok: false,
-    format: null,
-    entries: 0,
-    firstSeq: null,
-    head: null,
-    checkpoint: null,
-  };
-  let parsed: Parsed;
-  try {
-    const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-    parsed = parseExport(text);
-  } catch (e) {
-    const message = e instanceof Malformed ? e.message : `the export cannot be read: ${(e as Error).message}`;
-    return { ...result, break: { seq: null, kind: 'malformed', message } };
-  }
-  const { entries, checkpoint } = parsed;
-  const last = entries.at(-1);
-  Object.assign(result, {
-    format: parsed.format,
-    entries: entries.length,
-    firstSeq: entries[0]?.record.seq ?? null,
-    head: last ? { seq: last.record.seq, entryHash: last.entryHash } : null,
+    format: reader.format,
+    entries: chain.count,
+    firstSeq: chain.first?.seq ?? null,
+    head: chain.last,
     checkpoint,
-  });
+  };
   if (!checkpoint) {
     return {
       ...result,
@@ -251,7 +631,7 @@ export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | strin
   }
   const found =
     sealBreak(checkpoint) ??
-    chainBreak(entries, checkpoint) ??
+    chain.judge(checkpoint) ??
     (checkSignature(checkpoint, key) === 'valid'
       ? undefined
       : {
@@ -263,4 +643,91 @@ export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | strin
               : `the export is signed by key ${checkpoint.keyId}, not the given public key (${key.id})`,
         });
   return found ? { ...result, break: found } : { ...result, ok: true };
+}
+
+const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+function gunzipInMemory(bytes: Buffer): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_IN_MEMORY_BYTES });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
+    throw new ExportTooLargeError(
+      `the export decompresses to more than ${MAX_IN_MEMORY_BYTES / 1024 ** 3} GiB, too large to verify in memory: verify it as a stream (verifyExportStream, as \`branchlens audit verify --export FILE\` does)`,
+    );
+  }
+}
+
+/**
+ * Verifies an export held in memory (gzipped or not, any format) with the branch's public key (PEM or
+ * KeyObject). Throws ExportTooLargeError past MAX_IN_MEMORY_BYTES of gunzipped text or MAX_LINE_CHARS in a line.
+ */
+export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | string): ExportVerification {
+  const key = auditPublicKey(publicKey);
+  const reader = new ExportReader();
+  try {
+    let bytes = Buffer.from(fileBytes.buffer, fileBytes.byteOffset, fileBytes.byteLength);
+    if (isGzip(bytes)) bytes = gunzipInMemory(bytes);
+    const decoder = new StringDecoder('utf8');
+    for (let at = 0; at < bytes.length; at += CHUNK)
+      reader.write(decoder.write(bytes.subarray(at, at + CHUNK)));
+    reader.write(decoder.end());
+    reader.end();
+  } catch (e) {
+    return unread(e);
+  }
+  return judged(reader, key);
+}
+
+const asBuffer = (chunk: Uint8Array | string) =>
+  typeof chunk === 'string'
+    ? Buffer.from(chunk)
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+
+/** The source's bytes, gunzipped as they arrive when they start with gzip's magic bytes. */
+async function* decompressed(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
+  const chunks = source[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await chunks.next();
+    return r.done ? undefined : asBuffer(r.value);
+  };
+  try {
+    let head = Buffer.alloc(0);
+    let chunk: Buffer | undefined;
+    while (head.length < 2 && (chunk = await next()) !== undefined) head = Buffer.concat([head, chunk]);
+    if (!isGzip(head)) {
+      yield head;
+      while ((chunk = await next()) !== undefined) yield chunk;
+      return;
+    }
+    const rest = async function* () {
+      yield head;
+      while ((chunk = await next()) !== undefined) yield chunk;
+    };
+    // An error on either side destroys the gunzip stream with it, so the loop below throws it.
+    yield* pipeline(Readable.from(rest()), createGunzip(), () => {}) as AsyncIterable<Buffer>;
+  } finally {
+    await chunks.return?.();
+  }
+}
+
+/**
+ * Verifies an export as it is read from `source` (a file or stdin stream; gzipped or not, any format), in memory
+ * bounded by its longest line. Throws ExportTooLargeError for a line over MAX_LINE_CHARS.
+ */
+export async function verifyExportStream(
+  source: AsyncIterable<Uint8Array | string>,
+  publicKey: KeyObject | string,
+): Promise<ExportVerification> {
+  const key = auditPublicKey(publicKey);
+  const reader = new ExportReader();
+  try {
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of decompressed(source)) reader.write(decoder.write(chunk));
+    reader.write(decoder.end());
+    reader.end();
+  } catch (e) {
+    return unread(e);
+  }
+  return judged(reader, key);
 }

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
 import { appendEntries, verifyExport } from '../../../main/core/audit/index.js';
@@ -14,7 +15,7 @@ interface Run {
   stderr: string;
 }
 
-async function run(argv: string[]): Promise<Run> {
+async function run(argv: string[], stdin?: Buffer): Promise<Run> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const sink = (into: Buffer[]) =>
@@ -27,7 +28,7 @@ async function run(argv: string[]): Promise<Run> {
   const code = await main(argv, {
     stdout: sink(out),
     stderr: sink(err),
-    stdin: new PassThrough(),
+    stdin: stdin ? Readable.from([stdin]) : new PassThrough(),
     env: {},
   });
   const stdoutBytes = Buffer.concat(out);
@@ -226,5 +227,76 @@ describe('branchlens audit', () => {
     const r = await run(['audit', 'verify', '--export', join(t.dir, 'missing.jsonl'), '--public-key', pem]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--export');
+  });
+
+  async function exportFile(format: string): Promise<{ file: string; pem: string }> {
+    const file = join(t.dir, `audit.${format}`);
+    const pem = join(t.dir, 'branch.pem');
+    writeFileSync(pem, t.key.publicPem);
+    expect((await run(['audit', 'export', '--format', format, '--out', file, '--data', t.dir])).code).toBe(0);
+    return { file, pem };
+  }
+
+  it('verify --export - reads the export from standard input', async () => {
+    const { file, pem } = await exportFile('jsonl');
+    const ok = await run(['audit', 'verify', '--export', '-', '--public-key', pem], readFileSync(file));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/export \(standard input\) intact: jsonl, entries #1–#30/);
+    const tampered = readFileSync(file, 'utf8').replace('"doc-3"', '"doc-4"');
+    const broken = await run(
+      ['audit', 'verify', '--export', '-', '--public-key', pem],
+      Buffer.from(tampered),
+    );
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/BROKEN at entry 4 \(edited\)/);
+  });
+
+  it('verify --export refuses a forged es-bulk action with exit 1, naming the line', async () => {
+    const { file, pem } = await exportFile('es-bulk');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('{"create":', '{"index":'));
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/BROKEN \(malformed\): line 1: the action is "index", not "create"/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('verify --export accepts a byte-order mark before the header of a CSV export', async () => {
+    const { file, pem } = await exportFile('csv');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(file)]));
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/intact: csv, entries #1–#30/);
+  });
+
+  it('verify --export streams a gzip bomb and stops at its over-long line with exit 2, naming --export', async () => {
+    const { pem } = await exportFile('jsonl');
+    const bomb = join(t.dir, 'bomb.jsonl.gz');
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 257; i++) yield chunk;
+        })(),
+      ),
+      createGzip(),
+      createWriteStream(bomb),
+    );
+    const r = await run(['audit', 'verify', '--export', bomb, '--public-key', pem]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('- --export: line 1 is longer than 256 MiB, too long to verify');
+    expect(r.stderr).not.toMatch(/^ {4}at /m);
+  });
+
+  it.each([
+    ['does not exist', (dir: string) => join(dir, 'nonexistent'), 'does not exist'],
+    ['holds no database', (dir: string) => mkdtempSync(join(dir, 'empty-')), 'holds no BranchLens database'],
+  ])('verify --data DIR that %s exits 2 naming --data', async (_name, dataDir, reason) => {
+    const dir = dataDir(t.dir);
+    const r = await run(['audit', 'verify', '--data', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`- --data: ${dir} ${reason}`);
+    expect(r.stderr).not.toMatch(/^ {4}at /m);
   });
 });
