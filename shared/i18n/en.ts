@@ -5,6 +5,9 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'app.tagline': 'Explainable credit decisions',
   'app.loading': 'Loading…',
   'app.pageFailed': 'This page cannot be shown: {message}. Reload and try again.',
+  'app.pageLoadFailed':
+    'This page could not be loaded: the BranchLens service could not be reached. Check that it is running, then press Try again.',
+  'app.retry': 'Try again',
 
   'header.activeModel': 'Active model',
   'header.serverDown': 'Service unreachable',
@@ -44,6 +47,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'problem.notInteger': 'Must be a whole number (got {given})',
   'problem.outOfRange': 'Out of range: {range} (got {given})',
   'problem.unknownCategory': '"{given}" is not an option; choose one of: {options}',
+  'problem.categoryOption': '{code} ({label})',
   'problem.notBoolean': 'Must be yes or no ({accepted}; got "{given}")',
   'problem.chooseOption': 'Choose an option from the list',
   'problem.invalid': 'Invalid value',
@@ -75,8 +79,13 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.submit': 'Explain',
   'explain.explaining': 'Explaining…',
   'explain.clear': 'Clear',
+  'explain.settingsNoteAll': 'All features · {steps} steps',
   'explain.settingsNote': 'Top {k} · {steps} steps',
   'explain.fixErrors': '{count} to correct:',
+  'explain.noData':
+    "The form is empty: enter the applicant's data or load a sample applicant, then press Explain.",
+  'explain.staleResult':
+    'The form has changed: this result is for the applicant as it was before. Press Explain to explain the new data; until then it cannot be printed or exported.',
   'explain.emptyTitle': 'No result yet',
   'explain.empty': 'Fill in the form or load a sample applicant, then press Explain.',
   'explain.resultTitle': 'Explanation',
@@ -149,9 +158,13 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.file': 'Applicants file',
   'batch.drop': 'Drop a CSV file here, or',
   'batch.choose': 'Choose a file…',
-  'batch.columnsHint': "Column names must match the model's features: {columns}",
+  'batch.columnsHint':
+    "Column names must be the model's features (or their Chinese or English labels, in any case): {columns}",
   'batch.parsing': 'Reading…',
-  'batch.notCsv': 'This file cannot be read: use a CSV file with a header row',
+  'batch.notCsv': 'This file cannot be read: use a UTF-8 CSV file with a header row',
+  'batch.noFeatureColumns':
+    'No column of this file is a feature of the model, so nothing was read. The first line must name the columns: {columns} (the features\' Chinese or English labels work too, e.g. "Years with current employer")',
+  'batch.moreColumns': ' and {count} more',
   'batch.noRows': 'The file has no data rows',
   'batch.ignoredColumns': 'These columns are not features of the model and were ignored: {columns}',
   'batch.missingColumns': 'The file has no column for these features; their defaults are used: {columns}',
@@ -214,6 +227,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.list': 'Entries',
   'audit.filter.from': 'From',
   'audit.filter.to': 'To',
+  'audit.filter.reversed': 'The start date is after the end date: swap or correct the dates, then search.',
   'audit.filter.version': 'Model version',
   'audit.filter.decision': 'Decision',
   'audit.filter.kind': 'Kind',

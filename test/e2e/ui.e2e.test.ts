@@ -441,6 +441,198 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'refuses a batch file with no feature column, matches columns by label or case, and lists category codes',
+    async () => {
+      const { page } = s;
+      const dir = tempDir('branchlens-e2e-csv-');
+      const write = (name: string, content: string | Buffer) => {
+        writeFileSync(join(dir, name), content);
+        return join(dir, name);
+      };
+      await open(page, base, 'batch');
+      // Columns that are none of the model's features: refused as a whole, with the names it needs.
+      await page.setInputFiles('#batch-file', write('wrong.csv', 'name,city,phone\nZhang,Beijing,123\n'));
+      const refusal = page.locator('[data-testid=file-summary] [role=alert]');
+      await expect.poll(() => refusal.textContent(), { timeout: 10_000 }).toContain('没有与模型特征对应的列');
+      expect(await refusal.textContent()).toContain('Seniority, Home, Time');
+      expect(await page.getByTestId('count-rows').count()).toBe(0);
+      expect(await page.getByTestId('file-summary').textContent()).not.toContain('缺少以下列');
+      expect(await page.getByTestId('batch-start').count()).toBe(0);
+      // A spreadsheet picked by mistake: not text, and its bytes are not listed as columns.
+      const zip = Buffer.concat([
+        Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00]),
+        Buffer.from('[Content_Types].xml\u0000\u0001\u0002,\u0003'),
+      ]);
+      await page.setInputFiles('#batch-file', write('applicants.xlsx', zip));
+      await expect.poll(() => refusal.textContent(), { timeout: 10_000 }).toContain('无法读取该文件');
+      expect(await page.getByTestId('ignored-columns').count()).toBe(0);
+      expect(await page.getByTestId('count-rows').count()).toBe(0);
+
+      // Lower-case names and Chinese labels are the features; a code in another case is the code.
+      await page.setInputFiles(
+        '#batch-file',
+        write(
+          'labels.csv',
+          [
+            'seniority,住房情况,Loan term,RECORDS,职业类型,Income',
+            '2,Rent,60,no,Fixed,200',
+            '3,租房,60,no,fixed,200',
+          ].join('\n'),
+        ),
+      );
+      await expect.poll(() => page.getByTestId('count-good').textContent(), { timeout: 10_000 }).toBe('1');
+      expect(await page.getByTestId('count-bad').textContent()).toBe('1');
+      expect(await page.getByTestId('file-summary').textContent()).not.toContain('已忽略');
+      const problems = page.getByTestId('problem-list');
+      expect(await problems.textContent()).toContain('rent（租房）');
+      // The long message wraps onto more lines instead of being cut off, in a narrow window too.
+      await page.setViewportSize({ width: 900, height: 900 });
+      const message = problems.locator('.problem-message').first();
+      const box = async () =>
+        message.evaluate((e) => {
+          const r = e.getBoundingClientRect();
+          return { right: r.right, height: r.height, line: e.parentElement!.getBoundingClientRect().right };
+        });
+      await expect.poll(async () => (await box()).height).toBeGreaterThan(25);
+      expect((await box()).right).toBeLessThanOrEqual((await box()).line);
+      expect(await message.textContent()).toContain('priv（私人住房）、rent（租房）');
+      await page.setViewportSize({ width: 1366, height: 900 });
+    },
+    LONG,
+  );
+
+  it(
+    'marks a result out of date when the form changes, and refuses an empty form',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await explainShown(page);
+      const result = page.getByTestId('result');
+      const exportButton = result.getByRole('button', { name: '导出 JSON' });
+      const printButton = result.getByRole('button', { name: '打印报告' });
+      expect(await result.getAttribute('data-stale')).toBeNull();
+      expect(await exportButton.isEnabled()).toBe(true);
+
+      await page.locator('#sample-select').selectOption({ index: 3 });
+      await expect.poll(() => result.getAttribute('data-stale')).toBe('true');
+      expect(await page.getByTestId('result-stale').textContent()).toContain('表单已修改');
+      expect(await exportButton.isEnabled()).toBe(false);
+      expect(await printButton.isEnabled()).toBe(false);
+      // Back to the applicant that was explained: the result is his again.
+      await page.locator('#sample-select').selectOption({ index: 1 });
+      await expect.poll(() => result.getAttribute('data-stale')).toBeNull();
+      await page.locator('#field-Seniority').fill('3');
+      await expect.poll(() => result.getAttribute('data-stale')).toBe('true');
+      await page.locator('#field-Seniority').fill('2');
+      await expect.poll(() => result.getAttribute('data-stale')).toBeNull();
+
+      let explained = 0;
+      const count = (r: { url(): string }) => {
+        if (r.url().endsWith('/api/app/explain')) explained++;
+      };
+      page.on('request', count);
+      await page.getByRole('button', { name: '清空', exact: true }).click();
+      await expect.poll(() => result.getAttribute('data-stale')).toBe('true');
+      await page.getByTestId('explain-button').click();
+      await page.getByTestId('error-summary').waitFor();
+      expect(await page.getByTestId('error-summary').textContent()).toContain('请填写申请人的数据');
+      expect(explained).toBe(0);
+      page.off('request', count);
+    },
+    LONG,
+  );
+
+  it(
+    'takes the first click on Explain after an invalid value, and shows the summary only on submit',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await page.locator('#sample-select').selectOption({ index: 1 });
+      await page.locator('#field-Seniority').fill('abc');
+      await page.locator('#field-Seniority').press('Tab');
+      await page.getByTestId('error-Seniority').waitFor();
+      expect(await page.getByTestId('error-summary').count()).toBe(0); // on blur: the field's error only
+      await page.locator('#field-Time').fill('500');
+      await page.getByTestId('explain-button').click(); // straight from the field
+      await waitUntil(page, "document.activeElement?.dataset.testid === 'error-summary'", 5_000);
+      expect(await page.getByTestId('error-summary').textContent()).toContain('贷款期限');
+      // Focused, the summary is below the sticky header, not under it.
+      const top = await page.getByTestId('error-summary').evaluate((e) => e.getBoundingClientRect().top);
+      const header = await page.locator('.app-header').evaluate((e) => e.getBoundingClientRect().bottom);
+      expect(top).toBeGreaterThanOrEqual(header);
+    },
+    LONG,
+  );
+
+  it(
+    'keeps the keyboard focus on Explain and on "Show all features" while they work',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      await page.locator('#sample-select').selectOption({ index: 2 });
+      await page.getByTestId('explain-button').focus();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('result').locator('[data-testid=watermark][data-state=ok]').waitFor();
+      await waitUntil(
+        page,
+        "document.querySelector('[data-testid=result]').getAttribute('aria-busy') === 'false'",
+      );
+      expect(await page.evaluate('document.activeElement.dataset.testid')).toBe('explain-button');
+      const all = page.getByRole('button', { name: '显示全部特征' });
+      await all.focus();
+      await page.keyboard.press('Enter');
+      await waitUntil(
+        page,
+        `document.querySelectorAll('[data-testid=result] [data-testid=attribution-row]').length === 11`,
+      );
+      expect(await page.evaluate('document.activeElement.getAttribute("aria-pressed")')).toBe('true');
+    },
+    LONG,
+  );
+
+  it(
+    'moves to an audit entry on the first click of Details, and says when the dates are the wrong way round',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'audit');
+      await page.locator('[data-testid=audit-table] tbody tr').nth(2).waitFor();
+      await page.getByRole('button', { name: /^详情/ }).nth(2).click();
+      await waitUntil(page, "document.activeElement?.id === 'audit-entry-title'", 5_000);
+      const inView = await page.evaluate(
+        "document.getElementById('audit-entry-title').getBoundingClientRect().top < innerHeight",
+      );
+      expect(inView).toBe(true);
+
+      const [from, to] = [page.getByLabel('开始日期'), page.getByLabel('结束日期')];
+      await from.fill('2030-02-01');
+      await to.fill('2030-01-01');
+      expect(await page.getByTestId('audit-dates-reversed').textContent()).toContain('开始日期晚于结束日期');
+      await to.fill('2030-03-01');
+      expect(await page.getByTestId('audit-dates-reversed').count()).toBe(0);
+      await page.getByRole('button', { name: '重置', exact: true }).click();
+    },
+    LONG,
+  );
+
+  it(
+    'words "show every feature" plainly when top-K is 0',
+    async () => {
+      const { page } = s;
+      await s.server.service.updateSettings({ top_k: 0 });
+      await page.reload();
+      await open(page, base, 'explain');
+      await expect.poll(() => page.locator('.form-note').textContent()).toContain('显示全部特征');
+      expect(await page.locator('.form-note').textContent()).not.toContain('显示前');
+      await setLanguage(page, 'en');
+      expect(await page.locator('.form-note').textContent()).toContain('All features');
+      await s.server.service.updateSettings({ top_k: 5 });
+      await page.reload();
+      await open(page, base, 'explain');
+    },
+    LONG,
+  );
+
+  it(
     'screenshots every page in both languages',
     async () => {
       const { page } = s;
@@ -477,4 +669,46 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
     expect(foreign).toEqual([]);
     expect(s.problems).toEqual([]);
   });
+});
+
+describe.skipIf(!available)('the branch UI when a page cannot be fetched', () => {
+  let s: UiSession;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    s = await startUiSession();
+  }, 240_000);
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it(
+    'says so in the user language, and loads the page on "Try again" once the server answers',
+    async () => {
+      const { page } = s;
+      await open(page, s.server.url, 'explain');
+      // As when the server is down: the settings page's chunk does not come.
+      await page.route('**/assets/SettingsPage-*.js', (route) => route.abort('connectionrefused'));
+      await page.locator('nav a[href="#/settings"]').click();
+      const failed = page.getByTestId('page-failed');
+      await failed.waitFor();
+      expect(await failed.textContent()).toContain('页面未能载入');
+      expect(await failed.textContent()).not.toContain('Failed to fetch');
+      await page.unroute('**/assets/SettingsPage-*.js');
+      await page.getByRole('button', { name: '重试', exact: true }).click();
+      await page.locator('#settings-topk').waitFor({ timeout: 10_000 });
+
+      // Another page fails, then loads on the next visit.
+      await page.route('**/assets/MonitorPage-*.js', (route) => route.abort('connectionrefused'));
+      await page.locator('nav a[href="#/monitor"]').click();
+      await failed.waitFor();
+      await page.unroute('**/assets/MonitorPage-*.js');
+      await page.locator('nav a[href="#/explain"]').click();
+      await page.locator('#field-Seniority').waitFor();
+      await page.locator('nav a[href="#/monitor"]').click();
+      await page.getByTestId('monitor-tiles').waitFor({ timeout: 10_000 });
+    },
+    LONG,
+  );
 });

@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, type Api } from '../../shared/contract.js';
 import type { ExplanationDocument } from '../../shared/explanation.js';
 import { appRoot } from '../../main/core/paths.js';
-import { checkRows, columnReport, malformedRows } from '../../renderer/src/pages/batch/csv-rows.js';
+import {
+  checkRows,
+  columnReport,
+  headerIsText,
+  headerMatcher,
+  malformedRows,
+  noFeatureColumns,
+  shownColumns,
+} from '../../renderer/src/pages/batch/csv-rows.js';
 import { runChunks, type ChunkItem, type ItemOutcome } from '../../renderer/src/pages/batch/run-chunks.js';
 import {
   filterAndSort,
@@ -107,6 +115,41 @@ describe('CSV rows', () => {
         Price: 846,
       },
     });
+  });
+
+  it('matches columns to features by name or label in either language, ignoring case and spaces', () => {
+    const feature = headerMatcher(schema);
+    const header = [' seniority ', 'HOME', '贷款期限', 'Record of arrears', 'employment TYPE', 'Status'].map(
+      feature,
+    );
+    expect(header).toEqual(['Seniority', 'Home', 'Time', 'Records', 'Job', 'Status']);
+    const columns = columnReport(schema, header);
+    expect(columns.ignored).toEqual(['Status']);
+    expect(noFeatureColumns(schema, columns)).toBe(false);
+    const parsed = Papa.parse<Record<string, string>>('工龄,住房情况,逾期记录\n3,rent,no\n', {
+      header: true,
+      transformHeader: feature,
+    });
+    expect(checkRows(schema, parsed.data, 2).good[0]!.applicant).toEqual({
+      Seniority: 3,
+      Home: 'rent',
+      Records: false,
+    });
+  });
+
+  it('refuses a file with no feature column, and one whose header is not text', () => {
+    const feature = headerMatcher(schema);
+    const columns = columnReport(schema, ['name', 'city', 'phone'].map(feature));
+    expect(noFeatureColumns(schema, columns)).toBe(true);
+    expect(noFeatureColumns(schema, columnReport(schema, ['['].map(feature)))).toBe(true);
+    expect(headerIsText(['PK\u0003\u0004\u0014\u0000\u0006'])).toBe(false);
+    expect(headerIsText(['\uFFFDS\u0000e'])).toBe(false);
+    expect(headerIsText(['Seniority', '工龄'])).toBe(true);
+    const many = Array.from({ length: 30 }, (_, i) => `c${i}`.padEnd(60, 'x'));
+    const shown = shownColumns(many);
+    expect(shown.shown).toHaveLength(12);
+    expect(shown.shown[0]).toHaveLength(41);
+    expect(shown.more).toBe(18);
   });
 
   it('lists every bad row by its line in the file with each problem, and keeps the good rows', () => {

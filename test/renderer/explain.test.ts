@@ -129,7 +129,12 @@ describe('problems in the user language', () => {
       '请输入数字（当前为“abc”）',
     );
     expect(problemText(feature('Home'), { code: 'unknown_category', given: 'castle' }, 'en', en)).toContain(
-      'Home owner',
+      'owner (Home owner)',
+    );
+    // A file must hold the codes: they are listed, with the labels the form shows.
+    expect(problemText(feature('Home'), { code: 'unknown_category', given: '租房' }, 'zh-CN', zh)).toBe(
+      '“租房”不是可选值；可选：ignore（未说明）、other（其他）、owner（自有住房）、parents（与父母同住）、' +
+        'priv（私人住房）、rent（租房）',
     );
     expect(problemText(feature('Records'), { code: 'wrong_type', given: 'maybe' }, 'en', en)).toContain(
       'yes / true / 1',

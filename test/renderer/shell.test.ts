@@ -10,7 +10,12 @@ import { API_METHOD_NAMES, apiOver } from '../../renderer/src/api/methods.js';
 import { routeOf } from '../../renderer/src/app/routes.js';
 import { parseStoredSettings } from '../../renderer/src/app/stored-settings.js';
 import { formatPercent, formatSigned, formatTiny, shortHash } from '../../renderer/src/lib/format.js';
-import { auditQuery, localDayBound, NO_FILTERS } from '../../renderer/src/pages/audit/audit-query.js';
+import {
+  auditQuery,
+  datesReversed,
+  localDayBound,
+  NO_FILTERS,
+} from '../../renderer/src/pages/audit/audit-query.js';
 import {
   checkSnapshot,
   histogramBuckets,
@@ -127,6 +132,13 @@ describe('the audit filters', () => {
     expect(to).toMatch(/^2026-11-26T23:59:59\.999[+-]\d\d:\d\d$/);
     expect(new Date(to).getTime() - new Date(from).getTime()).toBe(86_400_000 - 1);
     expect(localDayBound('26/11/2026', false)).toBeNull();
+  });
+
+  it('tell a start day after the end day, which no entry can match', () => {
+    expect(datesReversed({ from: '2026-11-27', to: '2026-11-26' })).toBe(true);
+    expect(datesReversed({ from: '2026-11-26', to: '2026-11-26' })).toBe(false);
+    expect(datesReversed({ from: '2026-11-27', to: '' })).toBe(false);
+    expect(datesReversed({ from: '', to: '2026-01-01' })).toBe(false);
   });
 
   it('send only the filters that are set', () => {

@@ -3,14 +3,25 @@
 import { describe, expect, it } from 'vitest';
 import { Preprocessor } from '../../main/core/preprocess.js';
 import { isInputError } from '../../shared/problems.js';
-import { validateApplicant } from '../../renderer/src/lib/validate.js';
+import { categoryCode, validateApplicant } from '../../renderer/src/lib/validate.js';
 import { demoSchema, sampleApplicants } from './helpers.js';
 
 const schema = demoSchema();
 const preprocessor = new Preprocessor(schema);
 
-/** What the engine says: the problems' (field, code), or the clean values. */
-function engineVerdict(raw: Record<string, unknown>) {
+/** A category code given in another case, as the code: the form takes `RENT` for `rent` and sends `rent`. */
+function caseFolded(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  for (const f of schema.features) {
+    const v = out[f.name];
+    if (f.type === 'categorical' && typeof v === 'string') out[f.name] = categoryCode(f, v) ?? v;
+  }
+  return out;
+}
+
+/** What the engine says, once category codes are in their case: the problems' (field, code), or the clean values. */
+function engineVerdict(given: Record<string, unknown>) {
+  const raw = caseFolded(given);
   try {
     const r = preprocessor.encode(raw);
     const given = Object.fromEntries(Object.entries(r.values).filter(([k]) => !r.imputed.includes(k)));
@@ -148,6 +159,20 @@ describe('the form validator', () => {
     const r = validateApplicant(schema, sampleApplicants()[3]!);
     expect(r.imputed).toEqual(['Income']);
     expect(r.values).not.toHaveProperty('Income');
+  });
+
+  it('takes a category code in another case as the code, when only one code is spelt that way', () => {
+    const home = schema.features.find((f) => f.name === 'Home')!;
+    expect(home.type).toBe('categorical');
+    if (home.type !== 'categorical') return;
+    const r = validateApplicant(schema, { Home: ' Rent ', Job: 'FIXED' });
+    expect(r.problems).toEqual([]);
+    expect(r.values).toEqual({ Home: 'rent', Job: 'fixed' });
+    // What the form sends is what the engine takes.
+    expect(preprocessor.encode(r.values).values.Home).toBe('rent');
+    const ambiguous = { ...home, categories: ['rent', 'Rent'] };
+    expect(categoryCode(ambiguous, 'RENT')).toBeUndefined();
+    expect(categoryCode(ambiguous, 'Rent')).toBe('Rent');
   });
 
   it('reports a required feature left empty as missing', () => {

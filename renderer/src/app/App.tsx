@@ -1,6 +1,6 @@
 // The shell: header with the page navigation, the language switch and the active model; the current page,
 // loaded on demand; notices. Moving to another page moves the keyboard focus to its heading.
-import { Component, lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
+import { Component, lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useApp } from './context.js';
 import { ROUTES, routeHref, useRoute, type Route } from './route.js';
 import { Notices } from './Notices.js';
@@ -18,9 +18,33 @@ const LOADERS: Record<Route, () => Promise<PageModule>> = {
   settings: () => import('../pages/settings/SettingsPage.js'),
 };
 
-const PAGES = Object.fromEntries(
-  Object.entries(LOADERS).map(([route, load]) => [route, lazy(load)]),
-) as Record<Route, React.LazyExoticComponent<() => ReactNode>>;
+/** A page's chunk could not be fetched (the server was unreachable): worth another try, unlike a page's bug. */
+class PageLoadError extends Error {}
+
+type LazyPage = React.LazyExoticComponent<() => ReactNode>;
+
+/**
+ * The lazy page of each route. React.lazy keeps a failed import for good, so a page that failed to load is
+ * forgotten (forgetPage) and the next visit or "Try again" imports it afresh.
+ */
+const pages = new Map<Route, LazyPage>();
+
+function pageOf(route: Route): LazyPage {
+  let page = pages.get(route);
+  if (!page) {
+    page = lazy(() =>
+      LOADERS[route]().catch((e: unknown) => {
+        throw new PageLoadError(e instanceof Error ? e.message : String(e));
+      }),
+    );
+    pages.set(route, page);
+  }
+  return page;
+}
+
+function forgetPage(route: Route): void {
+  pages.delete(route);
+}
 
 /** Starts loading a page's chunk now (the module system keeps it for React.lazy). */
 export function preloadPage(route: Route): void {
@@ -36,10 +60,17 @@ const NAV_KEYS: Record<Route, MessageKey> = {
   settings: 'nav.settings',
 };
 
-class PageBoundary extends Component<{ fallback: (error: unknown) => ReactNode; children: ReactNode }> {
+class PageBoundary extends Component<{
+  fallback: (error: unknown) => ReactNode;
+  onError(error: unknown): void;
+  children: ReactNode;
+}> {
   override state: { error: unknown } = { error: null };
   static getDerivedStateFromError(error: unknown) {
     return { error };
+  }
+  override componentDidCatch(error: unknown) {
+    this.props.onError(error);
   }
   override render() {
     return this.state.error ? this.props.fallback(this.state.error) : this.props.children;
@@ -86,7 +117,9 @@ function ModelBadge() {
 export function App() {
   const { t } = useApp();
   const route = useRoute();
-  const Page = PAGES[route];
+  const Page = pageOf(route);
+  /** Bumped by "Try again": a fresh boundary and a fresh import of the page. */
+  const [attempt, setAttempt] = useState(0);
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
@@ -149,13 +182,19 @@ export function App() {
       </header>
       <main className="app-main" ref={main} tabIndex={-1} aria-label={t(NAV_KEYS[route])}>
         <PageBoundary
-          key={route}
+          key={`${route}-${attempt}`}
+          onError={() => forgetPage(route)}
           fallback={(e) => (
             <div className="page">
               <h1 tabIndex={-1}>{t(NAV_KEYS[route])}</h1>
-              <p className="alert alert-error" role="alert">
-                {t('app.pageFailed', { message: e instanceof Error ? e.message : String(e) })}
+              <p className="alert alert-error" role="alert" data-testid="page-failed">
+                {e instanceof PageLoadError
+                  ? t('app.pageLoadFailed')
+                  : t('app.pageFailed', { message: e instanceof Error ? e.message : String(e) })}
               </p>
+              <button type="button" className="btn" onClick={() => setAttempt((n) => n + 1)}>
+                {t('app.retry')}
+              </button>
             </div>
           )}
         >

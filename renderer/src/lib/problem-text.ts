@@ -64,7 +64,13 @@ export function problemText(
       return f && f.type === 'categorical'
         ? t('problem.unknownCategory', {
             given,
-            options: f.categories.map((c) => categoryLabel(f, c, locale)).join(t('common.listSeparator')),
+            // The codes, which a file must hold, with the labels the form shows.
+            options: f.categories
+              .map((c) => {
+                const label = categoryLabel(f, c, locale);
+                return label === c ? c : t('problem.categoryOption', { code: c, label });
+              })
+              .join(t('common.listSeparator')),
           })
         : t('problem.invalid');
     case 'wrong_type':

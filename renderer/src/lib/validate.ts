@@ -1,7 +1,8 @@
 // The applicant form's validation: the same rules, in the same order, as the engine's preprocessing
-// (main/core/preprocess.ts), so a value the form accepts is a value the API accepts. Problems carry a code and
+// (main/core/preprocess.ts), so a value the form accepts is a value the API accepts (a category code in another
+// case is taken as the code, which is what the form sends). Problems carry a code and
 // the numbers a message needs, and are worded in the user's language by the page. Pure: runs under test in Node.
-import type { BundleSchema, Feature } from '../../../shared/bundle.js';
+import type { BundleSchema, CategoricalFeature, Feature } from '../../../shared/bundle.js';
 import type { ProblemCode } from '../../../shared/problems.js';
 
 export type CleanValue = number | string | boolean;
@@ -34,6 +35,17 @@ function show(given: unknown): string {
   return String(given);
 }
 
+/**
+ * The category a text stands for: the code itself, or the one code spelt the same in another case (`Rent` for
+ * `rent`; the engine takes codes as they are, so the form and a batch send the code it knows).
+ */
+export function categoryCode(f: CategoricalFeature, given: string): string | undefined {
+  const v = given.trim();
+  if (f.categories.includes(v)) return v;
+  const alike = f.categories.filter((c) => c.toLowerCase() === v.toLowerCase());
+  return alike.length === 1 ? alike[0] : undefined;
+}
+
 /** One feature's value: the clean value, or the problem with it. */
 export function validateValue(
   f: Feature,
@@ -55,8 +67,8 @@ export function validateValue(
     }
     case 'categorical': {
       if (typeof given !== 'string') return fail('wrong_type');
-      const v = given.trim();
-      return f.categories.includes(v) ? { value: v } : fail('unknown_category');
+      const code = categoryCode(f, given);
+      return code !== undefined ? { value: code } : fail('unknown_category');
     }
     case 'boolean': {
       if (typeof given === 'boolean') return { value: given };

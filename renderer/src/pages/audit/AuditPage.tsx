@@ -1,6 +1,6 @@
 // 审计 Audit: the tamper-evident log, newest first, filtered by date, model version, decision and kind; one
 // entry's detail; "Verify chain" with the first broken entry if any; exports and the public key for head office.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
 import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
 import { useApp } from '../../app/context.js';
@@ -9,7 +9,7 @@ import { describeError } from '../../lib/errors.js';
 import { cacheText } from '../../lib/labels.js';
 import { saveFile } from '../../lib/download.js';
 import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
-import { auditQuery, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
+import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
 
 const PAGE_SIZE = 50;
 
@@ -175,6 +175,8 @@ export default function AuditPage() {
   const [loading, setLoading] = useState(false);
   const [versions, setVersions] = useState<string[]>([]);
   const [entry, setEntry] = useState<AuditEntryView | null>(null);
+  /** An entry opened by a click takes the focus once its detail is committed (and scrolls into view). */
+  const focusEntry = useRef(false);
   const [verify, setVerify] = useState<AuditVerifyView | null>(null);
   const [verifying, setVerifying] = useState(false);
   const [format, setFormat] = useState<(typeof AUDIT_EXPORT_FORMATS)[number]>('jsonl');
@@ -207,10 +209,17 @@ export default function AuditPage() {
     );
   }, [api]);
 
+  useEffect(() => {
+    if (!entry || !focusEntry.current) return;
+    focusEntry.current = false;
+    document.getElementById('audit-entry-title')?.focus();
+  }, [entry]);
+
   const open = async (seq: number) => {
     try {
-      setEntry((await api.auditEntry({ seq })).entry);
-      window.setTimeout(() => document.getElementById('audit-entry-title')?.focus(), 0);
+      const opened = (await api.auditEntry({ seq })).entry;
+      focusEntry.current = true;
+      setEntry(opened);
     } catch (e) {
       notify('error', describeError(e, t));
     }
@@ -319,6 +328,7 @@ export default function AuditPage() {
           className="inline-form filters-form"
           onSubmit={(e) => {
             e.preventDefault();
+            if (datesReversed(draft)) return;
             setFilters(draft);
             setCursors([undefined]);
           }}
@@ -339,6 +349,11 @@ export default function AuditPage() {
               onChange={(e) => setDraft({ ...draft, to: e.target.value })}
             />
           </label>
+          {datesReversed(draft) && (
+            <p className="alert alert-error filter-problem" role="alert" data-testid="audit-dates-reversed">
+              {t('audit.filter.reversed')}
+            </p>
+          )}
           <label>
             <span>{t('audit.filter.version')}</span>
             <select

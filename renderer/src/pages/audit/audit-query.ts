@@ -35,6 +35,11 @@ export function localDayBound(day: string, end: boolean): string | null {
   );
 }
 
+/** A "from" day after the "to" day: no entry can match, and the officer has most likely swapped them. */
+export function datesReversed(f: Pick<AuditFilters, 'from' | 'to'>): boolean {
+  return f.from !== '' && f.to !== '' && f.from > f.to;
+}
+
 export function auditQuery(f: AuditFilters, limit: number, beforeSeq?: number): AuditQuery {
   const q: AuditQuery = { limit };
   const from = localDayBound(f.from, false);

@@ -9,6 +9,7 @@ import { fileStamp, saveFile } from '../../lib/download.js';
 import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
 import { featureLabel, problemText } from '../../lib/problem-text.js';
 import { batchStore, type BatchState } from './batch-store.js';
+import { shownColumns } from './csv-rows.js';
 import { problemsCsv, resultsCsv, resultsJsonl } from './results.js';
 import { ResultsTable } from './ResultsTable.js';
 import { ProblemList, type ProblemLine } from './ProblemList.js';
@@ -49,6 +50,23 @@ function problemLines(
   return out.sort((a, b) => a.line - b.line);
 }
 
+function ColumnNotices({ ignored, missing, t }: { ignored: string[]; missing: string[]; t: T }) {
+  const set = shownColumns(ignored);
+  const more = set.more > 0 ? t('batch.moreColumns', { count: set.more }) : '';
+  return (
+    <>
+      {ignored.length > 0 && (
+        <p className="alert alert-info" data-testid="ignored-columns">
+          {t('batch.ignoredColumns', { columns: set.shown.join(', ') + more })}
+        </p>
+      )}
+      {missing.length > 0 && (
+        <p className="alert alert-warn">{t('batch.missingColumns', { columns: missing.join(', ') })}</p>
+      )}
+    </>
+  );
+}
+
 export default function BatchPage() {
   const { api, settings, t, model, notify } = useApp();
   const locale = settings.locale;
@@ -60,7 +78,13 @@ export default function BatchPage() {
   const load = useCallback(
     (file: File | undefined) => {
       if (!file || !schema) return;
-      void batchStore.load(file, schema, { notCsv: t('batch.notCsv'), noRows: t('batch.noRows') });
+      void batchStore.load(file, schema, {
+        notCsv: t('batch.notCsv'),
+        noRows: t('batch.noRows'),
+        noFeatureColumns: t('batch.noFeatureColumns', {
+          columns: schema.features.map((f) => f.name).join(', '),
+        }),
+      });
     },
     [schema, t],
   );
@@ -165,36 +189,31 @@ export default function BatchPage() {
                 {state.fileError}
               </p>
             )}
-            {state.columns && state.columns.ignored.length > 0 && (
-              <p className="alert alert-info">
-                {t('batch.ignoredColumns', { columns: state.columns.ignored.join(', ') })}
-              </p>
+            {state.columns && !state.fileError && (
+              <ColumnNotices ignored={state.columns.ignored} missing={state.columns.missing} t={t} />
             )}
-            {state.columns && state.columns.missing.length > 0 && (
-              <p className="alert alert-warn">
-                {t('batch.missingColumns', { columns: state.columns.missing.join(', ') })}
-              </p>
+            {!state.fileError && (
+              <ul className="counts">
+                <li>
+                  <span className="count-value" data-testid="count-rows">
+                    {formatNumber(locale, state.good.length + state.bad.length)}
+                  </span>
+                  <span className="count-label">{t('batch.rows')}</span>
+                </li>
+                <li>
+                  <span className="count-value" data-testid="count-good">
+                    {formatNumber(locale, state.good.length)}
+                  </span>
+                  <span className="count-label">{t('batch.goodRows')}</span>
+                </li>
+                <li className={state.bad.length ? 'count-bad' : ''}>
+                  <span className="count-value" data-testid="count-bad">
+                    {formatNumber(locale, state.bad.length)}
+                  </span>
+                  <span className="count-label">{t('batch.badRows')}</span>
+                </li>
+              </ul>
             )}
-            <ul className="counts">
-              <li>
-                <span className="count-value" data-testid="count-rows">
-                  {formatNumber(locale, state.good.length + state.bad.length)}
-                </span>
-                <span className="count-label">{t('batch.rows')}</span>
-              </li>
-              <li>
-                <span className="count-value" data-testid="count-good">
-                  {formatNumber(locale, state.good.length)}
-                </span>
-                <span className="count-label">{t('batch.goodRows')}</span>
-              </li>
-              <li className={state.bad.length ? 'count-bad' : ''}>
-                <span className="count-value" data-testid="count-bad">
-                  {formatNumber(locale, state.bad.length)}
-                </span>
-                <span className="count-label">{t('batch.badRows')}</span>
-              </li>
-            </ul>
           </div>
         )}
 

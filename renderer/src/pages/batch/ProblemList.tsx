@@ -1,4 +1,5 @@
 // The rows that cannot be explained, one line per problem; virtualised, since a bad file can have thousands.
+// A long message wraps onto more lines: each line is measured as it is shown.
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { T } from '../../i18n/i18n.js';
@@ -32,6 +33,8 @@ export function ProblemList({ lines, t }: { lines: readonly ProblemLine[]; t: T 
           return (
             <div
               key={item.key}
+              ref={virtual.measureElement}
+              data-index={item.index}
               role="listitem"
               className="problem-line"
               style={{
@@ -43,8 +46,10 @@ export function ProblemList({ lines, t }: { lines: readonly ProblemLine[]; t: T 
               }}
             >
               <span className="problem-row">{t('batch.line', { line: p.line })}</span>
-              <span className="problem-field">{p.field}</span>
-              <span>{p.message}</span>
+              <span className="problem-field" title={p.field}>
+                {p.field}
+              </span>
+              <span className="problem-message">{p.message}</span>
             </div>
           );
         })}

@@ -8,7 +8,10 @@ import type { ExplainOptionsInput } from '../../../../shared/explain-options.js'
 import {
   checkRows,
   columnReport,
+  headerIsText,
+  headerMatcher,
   malformedRows,
+  noFeatureColumns,
   type BadRow,
   type ColumnReport,
   type GoodRow,
@@ -98,21 +101,29 @@ export class BatchStore {
     this.emit();
   }
 
-  /** Parses and checks a CSV file (streamed, 64 KiB at a time). */
-  load(file: File, schema: BundleSchema, messages: { notCsv: string; noRows: string }): Promise<void> {
+  /**
+   * Parses and checks a CSV file (streamed, 16 KiB at a time). Columns are matched to features by name or label
+   * (headerMatcher); a file that is not text, or has no feature column, is refused as a whole.
+   */
+  load(
+    file: File,
+    schema: BundleSchema,
+    messages: { notCsv: string; noRows: string; noFeatureColumns: string },
+  ): Promise<void> {
     this.reset();
     const generation = this.generation;
     const good: GoodRow[] = [];
     const bad: BadRow[] = [];
     let columns: ColumnReport | null = null;
     let nextLine = 2;
+    const feature = headerMatcher(schema);
     this.change({ phase: 'parsing', fileName: file.name, good, bad }, true);
     return new Promise((resolve) => {
       Papa.parse<Record<string, string>>(file, {
         header: true,
         // Empty lines are kept (and skipped by checkRows), so that every row knows its line in the file.
         skipEmptyLines: false,
-        transformHeader: (h) => h.replace(/^\uFEFF/, '').trim(),
+        transformHeader: feature,
         // ~230 rows per chunk: each is parsed and checked in a few milliseconds, between which the page stays live.
         chunkSize: 16 * 1024,
         chunk: (results, parser) => {
@@ -122,12 +133,20 @@ export class BatchStore {
             return;
           }
           if (!columns) {
-            columns = columnReport(schema, results.meta.fields ?? []);
-            if ((results.meta.fields ?? []).length === 0) {
-              this.change({ phase: 'failed', fileError: messages.notCsv, columns }, true);
+            const header = results.meta.fields ?? [];
+            const report = columnReport(schema, header);
+            const refusal =
+              header.length === 0 || !headerIsText(header)
+                ? messages.notCsv
+                : noFeatureColumns(schema, report)
+                  ? messages.noFeatureColumns
+                  : null;
+            if (refusal !== null) {
+              this.change({ phase: 'failed', fileError: refusal, columns: null }, true);
               parser.abort();
               return;
             }
+            columns = report;
           }
           const malformed = malformedRows(results.errors, nextLine - 2);
           const checked = checkRows(schema, results.data, nextLine, malformed);
@@ -141,7 +160,7 @@ export class BatchStore {
           if (generation !== this.generation) return resolve();
           if (this.state.phase === 'failed') return resolve();
           if (good.length + bad.length === 0) {
-            this.change({ phase: 'failed', fileError: messages.noRows, columns }, true);
+            this.change({ phase: 'failed', fileError: messages.noRows, columns: null }, true);
           } else {
             this.change({ phase: 'ready', columns }, true);
           }

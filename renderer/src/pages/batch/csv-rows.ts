@@ -1,7 +1,7 @@
 // A CSV batch checked row by row against the model's schema, with the form's rules (lib/validate.ts): columns
 // that are not features are set aside once for the whole file (a head-office extract may carry Status, Age,
 // Marital…), missing feature columns are imputed like empty cells, and each bad row is listed with its
-// problems while the good rows go on to be explained. Pure, so it runs under test in Node.
+// problems while the good rows go on to be explained. A file with no feature column at all is refused. Pure, so it runs under test in Node.
 import type { BundleSchema } from '../../../../shared/bundle.js';
 import { validateApplicant, type CleanValue, type FieldProblem } from '../../lib/validate.js';
 
@@ -23,6 +23,56 @@ export interface ColumnReport {
   missing: string[];
 }
 
+/** Control codes (other than tab, line ends) and replacement marks: no CSV header holds them. */
+function notText(text: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+function headerKey(text: string): string {
+  return text
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * The feature a column stands for: its name or its label in either language, ignoring case and surrounding
+ * spaces (a branch's own extract may say `seniority` or `工龄`). The header itself when it names no feature.
+ */
+export function headerMatcher(schema: Pick<BundleSchema, 'features'>): (header: string) => string {
+  const byKey = new Map<string, string>();
+  // Names first, so that a name wins over another feature's label.
+  for (const f of schema.features) byKey.set(headerKey(f.name), f.name);
+  for (const f of schema.features) {
+    for (const label of Object.values(f.label)) {
+      const key = headerKey(label);
+      if (key !== '' && !byKey.has(key)) byKey.set(key, f.name);
+    }
+  }
+  return (header) => byKey.get(headerKey(header)) ?? header.replace(/^\uFEFF/, '').trim();
+}
+
+/**
+ * Whether a header row is text at all: a binary file read as CSV (an .xlsx, a UTF-16 or GBK export) gives
+ * control codes or replacement marks.
+ */
+export function headerIsText(header: readonly string[]): boolean {
+  return header.every((h) => !notText(h));
+}
+
+/** The columns set aside, for a notice: at most `max`, each cut to 40 characters. */
+export function shownColumns(columns: readonly string[], max = 12): { shown: string[]; more: number } {
+  return {
+    shown: columns.slice(0, max).map((c) => (c.length > 40 ? c.slice(0, 40) + '…' : c)),
+    more: Math.max(0, columns.length - max),
+  };
+}
+
+/** `header` as already mapped by headerMatcher (the features' canonical names). */
 export function columnReport(
   schema: Pick<BundleSchema, 'features'>,
   header: readonly string[],
@@ -33,6 +83,11 @@ export function columnReport(
     ignored: header.filter((h) => !names.has(h) && h !== ''),
     missing: schema.features.filter((f) => !given.has(f.name)).map((f) => f.name),
   };
+}
+
+/** No column of the file is a feature of the model: every row would be the reference applicant. */
+export function noFeatureColumns(schema: Pick<BundleSchema, 'features'>, columns: ColumnReport): boolean {
+  return columns.missing.length === schema.features.length;
 }
 
 /**

@@ -29,7 +29,8 @@ interface FieldProps {
   locale: Locale;
   t: T;
   onChange(value: string): void;
-  onBlur(): void;
+  /** `next`: the element the focus moves to, if any. */
+  onBlur(next: Element | null): void;
 }
 
 function Field({ feature: f, value, error, locale, t, onChange, onBlur }: FieldProps) {
@@ -45,7 +46,7 @@ function Field({ feature: f, value, error, locale, t, onChange, onBlur }: FieldP
     'aria-invalid': error ? true : undefined,
     'aria-describedby': [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined,
     'aria-required': f.required || undefined,
-    onBlur,
+    onBlur: (e: React.FocusEvent) => onBlur(e.relatedTarget),
   } as const;
   const fallback = t('form.defaultOption', { value: defaultText(f, locale, t) });
   return (
@@ -120,7 +121,7 @@ export interface ApplicantFormProps {
   locale: Locale;
   t: T;
   onChange(name: string, value: string): void;
-  onBlur(name: string): void;
+  onBlur(name: string, next: Element | null): void;
 }
 
 export function ApplicantForm({ schema, values, errors, locale, t, onChange, onBlur }: ApplicantFormProps) {
@@ -135,7 +136,7 @@ export function ApplicantForm({ schema, values, errors, locale, t, onChange, onB
           locale={locale}
           t={t}
           onChange={(v) => onChange(f.name, v)}
-          onBlur={() => onBlur(f.name)}
+          onBlur={(next) => onBlur(f.name, next)}
         />
       ))}
     </div>

@@ -45,6 +45,12 @@ interface Result {
   showAll: boolean;
 }
 
+/** Whether the form still holds the applicant that was explained (the same clean values). */
+function sameApplicant(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.is(a[k], b[k]));
+}
+
 export default function ExplainPage() {
   const { api, settings, t, model, notify } = useApp();
   const locale = settings.locale;
@@ -54,6 +60,12 @@ export default function ExplainPage() {
   const [formSchema, setFormSchema] = useState<typeof schema>(() => (keptHere ? schema : undefined));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [otherProblems, setOtherProblems] = useState<string[]>([]);
+  /** The summary of problems shows after a submit, not on a field's blur (it would move the Explain button). */
+  const [showSummary, setShowSummary] = useState(false);
+  /** The last submit had every field empty. */
+  const [noData, setNoData] = useState(false);
+  /** Bumped to focus the summary once it is committed. */
+  const [summaryFocus, setSummaryFocus] = useState(0);
   const [result, setResult] = useState<Result | null>(() => (keptHere ? (kept.result ?? null) : null));
   const [verify, setVerify] = useState<VerifyState>({ state: 'pending' });
   const [busy, setBusy] = useState(false);
@@ -61,9 +73,14 @@ export default function ExplainPage() {
   /** The one-page report is rendered only for printing (it has its own chart). */
   const [printing, setPrinting] = useState(false);
   const summary = useRef<HTMLDivElement>(null);
+  const explainButton = useRef<HTMLButtonElement>(null);
   const request = useRef(0);
 
   useEffect(preloadCharts, []);
+
+  useEffect(() => {
+    if (summaryFocus > 0) summary.current?.focus();
+  }, [summaryFocus]);
 
   // The browser's own print command (Ctrl+P) prints the report too: it is rendered before the page is laid out.
   useEffect(() => {
@@ -89,6 +106,8 @@ export default function ExplainPage() {
     setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
     setErrors({});
     setOtherProblems([]);
+    setShowSummary(false);
+    setNoData(false);
     setResult(null);
   }
 
@@ -159,7 +178,8 @@ export default function ExplainPage() {
           const mapped = serverProblemsByField(e.body.problems, schema, locale, t);
           setErrors(mapped.byField);
           setOtherProblems(mapped.other);
-          window.setTimeout(() => summary.current?.focus(), 0);
+          setShowSummary(true);
+          setSummaryFocus((n) => n + 1);
         } else {
           setFailure(describeError(e, t));
         }
@@ -172,8 +192,18 @@ export default function ExplainPage() {
 
   const onSubmit = (e: React.FormEvent) => {
     e.preventDefault();
-    if (!schema) return;
+    // The button stays focusable while busy (aria-disabled), so that the keyboard focus is not lost.
+    if (!schema || busy) return;
     const applicant = rawApplicant(schema, values);
+    if (Object.keys(applicant).length === 0) {
+      setErrors({});
+      setOtherProblems([]);
+      setNoData(true);
+      setShowSummary(true);
+      setSummaryFocus((n) => n + 1);
+      return;
+    }
+    setNoData(false);
     const checked = validateApplicant(schema, applicant);
     const next: Record<string, string> = {};
     for (const p of checked.problems) {
@@ -186,8 +216,9 @@ export default function ExplainPage() {
     }
     setErrors(next);
     setOtherProblems([]);
+    setShowSummary(checked.problems.length > 0);
     if (checked.problems.length > 0) {
-      window.setTimeout(() => summary.current?.focus(), 0);
+      setSummaryFocus((n) => n + 1);
       return;
     }
     void explain(checked.values, false, true);
@@ -197,6 +228,14 @@ export default function ExplainPage() {
   useEffect(() => {
     if (result && result.locale !== locale && !busy) void explain(result.applicant, result.showAll, false);
   }, [locale, result, busy, explain]);
+
+  // A result beside a form that no longer holds its applicant is out of date: marked so, and not printed or
+  // exported, until explained again.
+  const stale = useMemo(() => {
+    if (!result || !schema) return false;
+    const checked = validateApplicant(schema, rawApplicant(schema, values));
+    return checked.problems.length > 0 || !sameApplicant(checked.values, result.applicant);
+  }, [result, schema, values]);
 
   const bars = useMemo(
     () =>
@@ -218,7 +257,7 @@ export default function ExplainPage() {
   }, []);
 
   const exportJson = async () => {
-    if (!result) return;
+    if (!result || stale) return;
     const where = await saveFile(
       `branchlens-explanation-${result.doc.id}.json`,
       JSON.stringify(result.doc, null, 2) + '\n',
@@ -230,7 +269,7 @@ export default function ExplainPage() {
   };
 
   const print = async () => {
-    if (!result) return;
+    if (!result || stale) return;
     try {
       await loadCharts();
       flushSync(() => setPrinting(true));
@@ -250,6 +289,8 @@ export default function ExplainPage() {
     setValues(sample ? formFrom(schema, sample) : formFrom(schema, schema.baseline));
     setErrors({});
     setOtherProblems([]);
+    setShowSummary(false);
+    setNoData(false);
   };
 
   if (!schema) {
@@ -304,7 +345,7 @@ export default function ExplainPage() {
               </select>
             </div>
           </div>
-          {(errorList.length > 0 || otherProblems.length > 0) && (
+          {showSummary && (noData || errorList.length > 0 || otherProblems.length > 0) && (
             <div
               className="alert alert-error"
               role="alert"
@@ -312,7 +353,11 @@ export default function ExplainPage() {
               ref={summary}
               data-testid="error-summary"
             >
-              <p>{t('explain.fixErrors', { count: errorList.length + otherProblems.length })}</p>
+              {noData ? (
+                <p>{t('explain.noData')}</p>
+              ) : (
+                <p>{t('explain.fixErrors', { count: errorList.length + otherProblems.length })}</p>
+              )}
               <ul>
                 {errorList.map(([name, message]) => {
                   const f = schema.features.find((x) => x.name === name);
@@ -346,12 +391,24 @@ export default function ExplainPage() {
             t={t}
             onChange={(name, v) => {
               setValues((old) => ({ ...old, [name]: v }));
+              setNoData(false);
               if (errors[name]) checkField(name, v);
             }}
-            onBlur={(name) => checkField(name, values[name] ?? '')}
+            onBlur={(name, next) => {
+              // Leaving a field for Explain: the submit checks it a moment later, and an error shown now would
+              // move the button away from under the pointer.
+              if (next !== null && next === explainButton.current) return;
+              checkField(name, values[name] ?? '');
+            }}
           />
           <div className="form-actions">
-            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="explain-button">
+            <button
+              type="submit"
+              className="btn btn-primary"
+              aria-disabled={busy || undefined}
+              ref={explainButton}
+              data-testid="explain-button"
+            >
               {busy ? t('explain.explaining') : t('explain.submit')}
             </button>
             <button
@@ -361,15 +418,16 @@ export default function ExplainPage() {
                 setValues(emptyForm(schema));
                 setErrors({});
                 setOtherProblems([]);
+                setShowSummary(false);
+                setNoData(false);
               }}
             >
               {t('explain.clear')}
             </button>
             <span className="form-note">
-              {t('explain.settingsNote', {
-                k: settings.top_k === 0 ? t('settings.topKAll') : settings.top_k,
-                steps: settings.n_steps,
-              })}
+              {settings.top_k === 0
+                ? t('explain.settingsNoteAll', { steps: settings.n_steps })
+                : t('explain.settingsNote', { k: settings.top_k, steps: settings.n_steps })}
             </span>
           </div>
         </form>
@@ -392,13 +450,14 @@ export default function ExplainPage() {
                   t={t}
                   showAll={result.showAll}
                   busy={busy}
+                  stale={stale}
                   onToggleAll={() => void explain(result.applicant, !result.showAll, false)}
                   onExport={() => void exportJson()}
                   onPrint={() => void print()}
                   onChartDrawn={onChartDrawn}
                 />
               </div>
-              {printing && (
+              {printing && !stale && (
                 <Report doc={result.doc} bars={bars} verify={verify} schema={schema} locale={locale} t={t} />
               )}
             </>

@@ -144,6 +144,8 @@ export interface ResultPanelProps {
   t: T;
   showAll: boolean;
   busy: boolean;
+  /** The form no longer holds this applicant: shown as out of date, not to be printed or exported. */
+  stale?: boolean;
   onToggleAll(): void;
   onExport(): void;
   onPrint(): void;
@@ -154,27 +156,40 @@ export function ResultPanel(props: ResultPanelProps) {
   const { doc, bars, verify, schema, locale, theme, t } = props;
   const positives = doc.attributions.filter((a) => a.direction === 'positive');
   return (
-    <section className="result" aria-labelledby="result-title" aria-busy={props.busy} data-testid="result">
+    <section
+      className={`result ${props.stale ? 'result-stale' : ''}`}
+      aria-labelledby="result-title"
+      aria-busy={props.busy}
+      data-testid="result"
+      data-stale={props.stale ? 'true' : undefined}
+    >
       <div className="result-head">
         <h2 id="result-title">{t('explain.resultTitle')}</h2>
         <div className="toolbar">
           <button
             type="button"
             className="btn"
-            onClick={props.onToggleAll}
-            disabled={props.busy}
+            // Still focusable while busy (aria-disabled), so that the keyboard focus stays on it.
+            onClick={() => !props.busy && props.onToggleAll()}
+            aria-disabled={props.busy || undefined}
+            disabled={props.stale}
             aria-pressed={props.showAll}
           >
             {props.showAll ? t('explain.showTopK') : t('explain.showAll')}
           </button>
-          <button type="button" className="btn" onClick={props.onExport}>
+          <button type="button" className="btn" onClick={props.onExport} disabled={props.stale}>
             {t('explain.exportJson')}
           </button>
-          <button type="button" className="btn" onClick={props.onPrint}>
+          <button type="button" className="btn" onClick={props.onPrint} disabled={props.stale}>
             {t('explain.print')}
           </button>
         </div>
       </div>
+      {props.stale && (
+        <p className="alert alert-warn" role="status" data-testid="result-stale">
+          {t('explain.staleResult')}
+        </p>
+      )}
 
       <ProbabilityBar doc={doc} label={outputLabel(schema, locale, t)} locale={locale} t={t} />
 
