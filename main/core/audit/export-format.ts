@@ -70,7 +70,10 @@ export function esEntryAction(keyId: string, seq: number): string {
 }
 
 export function esCheckpointLines(c: ExportCheckpoint): string {
-  const action = { create: { _index: ES_CHECKPOINT_INDEX, _id: `${c.keyId}-checkpoint-${c.seq}` } };
+  // The seal's range is in its id: a full export and a --since export ending at the same head are two seals.
+  const action = {
+    create: { _index: ES_CHECKPOINT_INDEX, _id: `${c.keyId}-checkpoint-${c.firstSeq}-${c.seq}` },
+  };
   // `timestamp` lets one date filter cover both indices.
   return `${JSON.stringify(action)}\n${JSON.stringify({ ...checkpointObject(c), timestamp: c.createdAt })}\n`;
 }
