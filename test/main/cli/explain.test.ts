@@ -66,7 +66,9 @@ function expectedDescription(feature: Feature, value: unknown, attribution: numb
       ? (feature.templates.neutral ?? feature.templates.positive)[locale]
       : feature.templates[direction][locale];
   let shown: string;
-  if (feature.type === 'numeric') shown = `${String(value)}${feature.unit ? ` ${feature.unit[locale]}` : ''}`;
+  // Digits grouped in both languages (1,500); the sample's values are whole and none is 1 (no singular unit).
+  if (feature.type === 'numeric')
+    shown = `${Number(value).toLocaleString('en')}${feature.unit ? ` ${feature.unit[locale]}` : ''}`;
   else if (feature.type === 'categorical') shown = feature.category_labels![String(value)]![locale];
   else shown = { en: ['no', 'yes'], 'zh-CN': ['否', '是'] }[locale][value ? 1 : 0]!;
   return template.replaceAll('{label}', feature.label[locale]).replaceAll('{value}', shown);
