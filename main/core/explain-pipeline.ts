@@ -90,7 +90,7 @@ export async function explainToText(
   request: AnswerRequest,
   startedAt: number,
 ): Promise<ExplainedText> {
-  const encoded = ctx.preprocessor.encodeAll(applicants);
+  const encoded = ctx.preprocessor.encodeAll(applicants, true);
   const keyParams = {
     explainer: EXPLAINER_VERSION,
     params: request.answer.params,

@@ -32,15 +32,17 @@ export class Preprocessor {
 
   /**
    * Validates and encodes every applicant; the problems of all rows are reported together, prefixed by row
-   * (a single applicant's are not prefixed).
+   * (a single applicant's are not prefixed). `fromCaller`: these are a caller's applicants (the service's
+   * entry points), each of which must give at least one feature; the engine's own inputs (a bundle's
+   * baseline, which may be all defaults) are not held to that.
    */
-  encodeAll(applicants: readonly unknown[]): Preprocessed[] {
-    if (applicants.length === 1) return [this.encode(applicants[0], '', true)];
+  encodeAll(applicants: readonly unknown[], fromCaller = false): Preprocessed[] {
+    if (applicants.length === 1) return [this.encode(applicants[0], '', fromCaller)];
     const problems: Problem[] = [];
     const out: Preprocessed[] = [];
     for (let i = 0; i < applicants.length; i++) {
       try {
-        out.push(this.encode(applicants[i], `[${i}].`, true));
+        out.push(this.encode(applicants[i], `[${i}].`, fromCaller));
       } catch (e) {
         if (e instanceof InputError) problems.push(...e.problems);
         else throw e;

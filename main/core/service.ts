@@ -448,7 +448,7 @@ export class BranchLensService {
     if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
-    this.preprocessor.encodeAll(applicants);
+    this.preprocessor.encodeAll(applicants, true);
     // Predictions share the explanations' bound: beyond it, busy, rather than an unbounded queue on the engines.
     return this.batcher.admit(applicants.length, () => this.runner.predict(applicants));
   }

@@ -153,6 +153,23 @@ describe('a softmax model with three classes', () => {
   });
 });
 
+describe('a bundle whose baseline is all defaults', () => {
+  it('loads and explains (a baseline may leave every feature to its impute value)', async () => {
+    const features = CREDIT_FEATURES.map((f) => ({ ...f, required: false }));
+    const baseline = Object.fromEntries(features.map((f) => [f.name, null]));
+    const engine = await engineFor(async (dir) => {
+      await ensureBackend();
+      return writeTestBundle(
+        dir,
+        twoLayerModel(CREDIT_WIDTH, OUTPUTS.sigmoid),
+        makeSchema(features, OUTPUTS.sigmoid, baseline),
+      );
+    });
+    const [e] = engine.explain([CREDIT_APPLICANTS[0]], GL50);
+    expect(Number.isFinite(e!.score)).toBe(true);
+  });
+});
+
 describe('a regression model', () => {
   it('explains its single output, completely', () => {
     const out = regression.explain(CREDIT_APPLICANTS, GL50);

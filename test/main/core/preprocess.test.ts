@@ -159,7 +159,7 @@ describe('an applicant that gives no feature at all', () => {
   );
   const problems = (applicants: unknown[]) => {
     try {
-      optional.encodeAll(applicants);
+      optional.encodeAll(applicants, true);
     } catch (e) {
       return (e as InputError).problems.map((p) => [p.field, p.code]);
     }
@@ -177,8 +177,9 @@ describe('an applicant that gives no feature at all', () => {
     ]);
   });
 
-  it('is refused only as an applicant: a baseline may be all defaults', () => {
+  it('is refused only as a caller’s applicant: a baseline, or the engine’s own input, may be all defaults', () => {
     expect(optional.encode({}, 'baseline.').imputed).toHaveLength(CREDIT_FEATURES.length);
+    expect(optional.encodeAll([{}])[0]!.imputed).toHaveLength(CREDIT_FEATURES.length);
     expect(problems([{ owns_home: true }])).toEqual([]);
   });
 });
