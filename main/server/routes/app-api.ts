@@ -1,5 +1,6 @@
 // The app's own API, as the renderer calls it: POST /api/app/<method> runs the contract's dispatch table
 // (shared/contract.ts validates every request), and GET /api/app/auditExport streams an export as a download.
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -63,7 +64,19 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const filename = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}${gzip ? '.gz' : ''}`;
     const out = new PassThrough();
-    service.auditExport({ format, gzip, out, ...(since ? { since: new Date(since) } : {}) }).then(
+    const exported = service.auditExport({ format, gzip, out, ...(since ? { since: new Date(since) } : {}) });
+    // The log is verified before a byte is written: a refusal (409 audit_broken) is answered as such, not as a
+    // download cut short. Once the export has begun, a later failure can only cut the stream.
+    const begun = await Promise.race([once(out, 'readable'), exported]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (begun !== null) {
+      const result = errorResult(begun);
+      if (result.status === 500) request.log.error({ err: begun }, 'audit export failed');
+      return sendError(reply, result);
+    }
+    exported.then(
       () => out.end(),
       (e: unknown) => {
         request.log.error({ err: e }, 'audit export failed');
