@@ -229,6 +229,11 @@ export const auditExportCommand: Command = {
     (values.out === undefined ? io.stderr : io.stdout).write(
       `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, head #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
     );
+    if (summary.otherKeyIds) {
+      io.stderr.write(
+        `note: earlier checkpoints in this log were signed by ${summary.otherKeyIds.join(', ')}, not by this installation's key ${summary.checkpoint.keyId}: they match the chain, but their signatures can only be checked with the earlier public key${summary.otherKeyIds.length > 1 ? 's' : ''} head office holds. Send head office the new public key (branchlens audit public-key).\n`,
+      );
+    }
     return 0;
   },
 };

@@ -42,6 +42,12 @@ export interface AuditExportSummary {
   lastSeq: number | null;
   /** The signed seal the export ends with. */
   checkpoint: ExportCheckpoint;
+  /**
+   * Keys other than this installation's that signed checkpoints in the log (its key was replaced, e.g. lost):
+   * those checkpoints were checked against the chain, but their signatures could not be. Head office, which
+   * holds the earlier public keys, can check them.
+   */
+  otherKeyIds?: string[];
 }
 
 const PAGE = 2000;
@@ -101,7 +107,9 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   const now = new Date();
   // The export's seal vouches for every entry up to the head, so the log must verify against this installation's
   // key before anything is signed: an edited and re-hashed chain is caught here by its stored checkpoints.
-  const verified = verifyAudit(db, options.signingKey.publicKey);
+  // Checkpoints of an earlier key (one that was replaced) are checked against the chain only: refusing them
+  // would leave a branch that lost its key unable to export ever again.
+  const verified = verifyAudit(db, options.signingKey.publicKey, { otherKeys: 'chain-only' });
   if (verified.break) throw new AuditBrokenError(verified.break);
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
@@ -137,5 +145,6 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
     firstSeq: entries > 0 ? first : null,
     lastSeq: entries > 0 ? checkpoint.seq : null,
     checkpoint,
+    ...(verified.otherKeyIds ? { otherKeyIds: verified.otherKeyIds } : {}),
   };
 }

@@ -34,7 +34,20 @@ export interface AuditVerification {
   lastCheckpoint: AuditCheckpoint | null;
   /** Entries after the last checkpoint: not yet covered by a signature. */
   unsigned: number;
+  /**
+   * With `otherKeys: 'chain-only'`: the ids of the keys other than the given one that signed checkpoints, whose
+   * signatures could therefore not be checked (their seq and hash were checked against the chain all the same).
+   */
+  otherKeyIds?: string[];
   break?: AuditBreak;
+}
+
+export interface VerifyAuditOptions {
+  /**
+   * Checkpoints signed by another key than the given one: a break (`bad_signature`, the default), or checked
+   * against the chain only ('chain-only'), as an export does after the installation's key was replaced.
+   */
+  otherKeys?: 'break' | 'chain-only';
 }
 
 function checkpointBreak(
@@ -161,7 +174,11 @@ function classifyLink(db: AnyDb, link: LinkProblem): AuditBreak {
  * checkpoint then counts as unverifiable). Reads one consistent snapshot, so
  * appends running meanwhile do not disturb it.
  */
-export function verifyAudit(db: AnyDb, publicKey: KeyObject | string | null): AuditVerification {
+export function verifyAudit(
+  db: AnyDb,
+  publicKey: KeyObject | string | null,
+  options: VerifyAuditOptions = {},
+): AuditVerification {
   const key = publicKey === null ? null : auditPublicKey(publicKey);
   if (!hasAuditTables(db)) {
     return { ok: true, entries: 0, head: null, checkpoints: 0, lastCheckpoint: null, unsigned: 0 };
@@ -169,7 +186,12 @@ export function verifyAudit(db: AnyDb, publicKey: KeyObject | string | null): Au
   return db
     .transaction((): AuditVerification => {
       const checkpoints = listCheckpoints(db);
+      const chainOnly = options.otherKeys === 'chain-only' && key !== null;
+      const otherKeyIds = chainOnly
+        ? [...new Set(checkpoints.filter((c) => c.keyId !== key.id).map((c) => c.keyId))]
+        : [];
       const signatureBreak = checkpoints
+        .filter((c) => !chainOnly || c.keyId === key.id)
         .map((c) => checkpointBreak(c, key))
         .find((b): b is AuditBreak => b !== undefined);
       const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
@@ -192,6 +214,7 @@ export function verifyAudit(db: AnyDb, publicKey: KeyObject | string | null): Au
         checkpoints: checkpoints.length,
         lastCheckpoint,
         unsigned: Math.max(0, walked.count - (lastCheckpoint?.seq ?? 0)),
+        ...(otherKeyIds.length ? { otherKeyIds } : {}),
       };
       return found ? { ...result, break: found } : result;
     })

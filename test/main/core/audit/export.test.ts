@@ -153,6 +153,44 @@ describe('a log that fails verification', () => {
   });
 });
 
+describe('a log whose earlier checkpoints another key signed (the key was replaced)', () => {
+  it('is exported, naming that key, and a rewrite is still caught by those checkpoints', async () => {
+    const c = tempLog();
+    const replaced = tempLog();
+    try {
+      for (let i = 0; i < 12; i++) {
+        appendEntries(c.db, [explainInput(i)], { signingKey: c.key, policy: { every: 5, intervalMs: 1e12 } });
+      }
+      // The installation now has another key: its old checkpoints cannot be signature-checked with it.
+      const summary = await exportAudit(c.db, {
+        format: 'jsonl',
+        out: join(c.dir, 'new-key.jsonl'),
+        signingKey: replaced.key,
+      });
+      expect(summary.otherKeyIds).toEqual([c.key.id]);
+      expect(summary.checkpoint.keyId).toBe(replaced.key.id);
+      expect(verifyExport(readFileSync(join(c.dir, 'new-key.jsonl')), replaced.key.publicPem).ok).toBe(true);
+      c.db.close();
+      tamper(c.dir, (raw) => rewriteSuffix(raw, 2, 0.5));
+      const db = openWritable(c.dir);
+      try {
+        const error = await exportAudit(db, {
+          format: 'jsonl',
+          out: join(c.dir, 'rewritten.jsonl'),
+          signingKey: replaced.key,
+        }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AuditBrokenError);
+        expect((error as AuditBrokenError).found).toMatchObject({ seq: 5, kind: 'checkpoint_mismatch' });
+      } finally {
+        db.close();
+      }
+    } finally {
+      c.cleanup();
+      replaced.cleanup();
+    }
+  });
+});
+
 describe('a log cut below its last checkpoint', () => {
   it('is refused as truncated, naming the first removed entry (not a database error)', async () => {
     const c = tempLog();
