@@ -24,6 +24,7 @@ import {
   entryJson,
   entryRow,
   ES_CHECKPOINT_FIELDS,
+  ES_CHECKPOINT_INDEX,
   ES_ENTRY_FIELDS,
   esCheckpointLines,
   esEntryAction,
@@ -478,7 +479,11 @@ class ExportReader {
       refuseUnknownField(o, ES_CHECKPOINT_FIELDS, 'checkpoint', where);
       const c = checkpointFrom(o, where);
       const [expectedAction, expectedDoc] = esCheckpointLines(c).split('\n') as [string, string];
-      if (action.text !== expectedAction) {
+      // Exports written before the seal's _id carried its range (<key>-checkpoint-<seq>) are still read.
+      const earlierAction = JSON.stringify({
+        create: { _index: ES_CHECKPOINT_INDEX, _id: `${c.keyId}-checkpoint-${c.seq}` },
+      });
+      if (action.text !== expectedAction && action.text !== earlierAction) {
         throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expectedAction)}`);
       }
       if (text !== expectedDoc) {

@@ -57,6 +57,25 @@ it('the untouched exports verify', () => {
     expect(verify(exported.get(format)!), format).toMatchObject({ ok: true });
 });
 
+it('an es-bulk export written before the seal’s _id carried its range still verifies', () => {
+  const v = forged('es-bulk', (l) => {
+    l[2 * ENTRIES] = l[2 * ENTRIES]!.replace(
+      /"_id":"(\w+)-checkpoint-\d+-(\d+)"/,
+      '"_id":"$1-checkpoint-$2"',
+    );
+  });
+  expect(v).toMatchObject({ ok: true, entries: ENTRIES });
+  expectRefused(
+    forged('es-bulk', (l) => {
+      l[2 * ENTRIES] = l[2 * ENTRIES]!.replace(
+        /"_id":"(\w+)-checkpoint-\d+-(\d+)"/,
+        '"_id":"$1-checkpoint-1"',
+      );
+    }),
+    new RegExp(`line ${2 * ENTRIES + 1}: the action's _id`),
+  );
+});
+
 describe('an es-bulk action line that is not the exporter’s is refused', () => {
   const entryAction = (lines: string[]) => JSON.parse(lines[2]!) as { create: Record<string, unknown> };
   it.each([
