@@ -164,6 +164,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.notCsv': 'This file cannot be read: use a UTF-8 CSV file with a header row',
   'batch.noFeatureColumns':
     'No column of this file is a feature of the model, so nothing was read. The first line must name the columns: {columns} (the features\' Chinese or English labels work too, e.g. "Years with current employer")',
+  'batch.repeatedColumns':
+    'Several columns stand for the same feature, so which one counts would be a guess; nothing was read: {list}. Keep one column per feature.',
   'batch.moreColumns': ' and {count} more',
   'batch.noRows': 'The file has no data rows',
   'batch.ignoredColumns': 'These columns are not features of the model and were ignored: {columns}',

@@ -156,6 +156,8 @@ export const zhCN = {
   'batch.notCsv': '无法读取该文件：请使用首行为列名、UTF-8 编码的 CSV 文件',
   'batch.noFeatureColumns':
     '文件中没有与模型特征对应的列，未读取任何数据。首行须为列名：{columns}（也可用中文或英文特征名称，如“工龄”）',
+  'batch.repeatedColumns':
+    '多列对应同一特征，无法确定以哪一列为准，未读取任何数据：{list}。每个特征只保留一列。',
   'batch.moreColumns': '（另有 {count} 列）',
   'batch.noRows': '文件中没有数据行',
   'batch.ignoredColumns': '以下列不是模型特征，已忽略：{columns}',

@@ -12,6 +12,7 @@ import {
   columnReport,
   headerIsText,
   headerMatcher,
+  repeatedFeatures,
   malformedRows,
   noFeatureColumns,
   shownColumns,
@@ -135,6 +136,17 @@ describe('CSV rows', () => {
       Home: 'rent',
       Records: false,
     });
+  });
+
+  it('names the features that more than one column stands for', () => {
+    const feature = headerMatcher(schema);
+    expect(
+      repeatedFeatures(['Seniority', '工龄', 'Home', 'amount', 'Amount', 'Status'], feature, schema),
+    ).toEqual([
+      { feature: 'Seniority', columns: ['Seniority', '工龄'] },
+      { feature: 'Amount', columns: ['amount', 'Amount'] },
+    ]);
+    expect(repeatedFeatures(['Seniority', 'Home', 'Status', 'Status'], feature, schema)).toEqual([]);
   });
 
   it('refuses a file with no feature column, and one whose header is not text', () => {

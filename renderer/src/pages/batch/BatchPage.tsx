@@ -84,6 +84,12 @@ export default function BatchPage() {
         noFeatureColumns: t('batch.noFeatureColumns', {
           columns: schema.features.map((f) => f.name).join(', '),
         }),
+        repeatedColumns: (repeated) =>
+          t('batch.repeatedColumns', {
+            list: repeated
+              .map((r) => `${r.feature} ← ${r.columns.map((c) => `“${c}”`).join(', ')}`)
+              .join('; '),
+          }),
       });
     },
     [schema, t],

@@ -12,6 +12,7 @@ import {
   headerMatcher,
   malformedRows,
   noFeatureColumns,
+  repeatedFeatures,
   type BadRow,
   type ColumnReport,
   type GoodRow,
@@ -108,7 +109,12 @@ export class BatchStore {
   load(
     file: File,
     schema: BundleSchema,
-    messages: { notCsv: string; noRows: string; noFeatureColumns: string },
+    messages: {
+      notCsv: string;
+      noRows: string;
+      noFeatureColumns: string;
+      repeatedColumns: (repeated: { feature: string; columns: string[] }[]) => string;
+    },
   ): Promise<void> {
     this.reset();
     const generation = this.generation;
@@ -117,13 +123,18 @@ export class BatchStore {
     let columns: ColumnReport | null = null;
     let nextLine = 2;
     const feature = headerMatcher(schema);
+    /** The header as the file writes it (the parser renames a repeated mapped name, e.g. Seniority_1). */
+    const rawHeader: string[] = [];
     this.change({ phase: 'parsing', fileName: file.name, good, bad }, true);
     return new Promise((resolve) => {
       Papa.parse<Record<string, string>>(file, {
         header: true,
         // Empty lines are kept (and skipped by checkRows), so that every row knows its line in the file.
         skipEmptyLines: false,
-        transformHeader: feature,
+        transformHeader: (header: string, index: number) => {
+          rawHeader[index] = header;
+          return feature(header);
+        },
         // ~230 rows per chunk: each is parsed and checked in a few milliseconds, between which the page stays live.
         chunkSize: 16 * 1024,
         chunk: (results, parser) => {
@@ -135,12 +146,15 @@ export class BatchStore {
           if (!columns) {
             const header = results.meta.fields ?? [];
             const report = columnReport(schema, header);
+            const repeated = repeatedFeatures(rawHeader, feature, schema);
             const refusal =
               header.length === 0 || !headerIsText(header)
                 ? messages.notCsv
                 : noFeatureColumns(schema, report)
                   ? messages.noFeatureColumns
-                  : null;
+                  : repeated.length > 0
+                    ? messages.repeatedColumns(repeated)
+                    : null;
             if (refusal !== null) {
               this.change({ phase: 'failed', fileError: refusal, columns: null }, true);
               parser.abort();

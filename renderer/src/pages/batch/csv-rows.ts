@@ -57,6 +57,27 @@ export function headerMatcher(schema: Pick<BundleSchema, 'features'>): (header: 
 }
 
 /**
+ * Features that more than one column stands for (`Seniority` and `工龄`, or `Amount` twice): which column
+ * counts would be a guess, so such a file is refused. Each with the columns as the file names them.
+ */
+export function repeatedFeatures(
+  header: readonly string[],
+  feature: (header: string) => string,
+  schema: Pick<BundleSchema, 'features'>,
+): { feature: string; columns: string[] }[] {
+  const names = new Set(schema.features.map((f) => f.name));
+  const byFeature = new Map<string, string[]>();
+  for (const h of header) {
+    const name = feature(h);
+    if (!names.has(name)) continue;
+    byFeature.set(name, [...(byFeature.get(name) ?? []), h.replace(/^\uFEFF/, '').trim()]);
+  }
+  return [...byFeature]
+    .filter(([, columns]) => columns.length > 1)
+    .map(([name, columns]) => ({ feature: name, columns }));
+}
+
+/**
  * Whether a header row is text at all: a binary file read as CSV (an .xlsx, a UTF-16 or GBK export) gives
  * control codes or replacement marks.
  */
