@@ -1,11 +1,12 @@
 // One engine per core, in worker threads: the throughput path. Requests go to the least-busy worker.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { InputError, type Problem } from '../../shared/problems.js';
 import { BundleError } from './bundle/load.js';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 import type { HmacKey } from './keys.js';
+import { startThread } from './threads.js';
 import type { Answer, AnswerRequest, AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
 
@@ -14,19 +15,6 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 interface Slot {
   worker: Worker;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
-}
-
-/**
- * Starts the worker script: the compiled .js next to this file, or, when running from TypeScript sources
- * (tests, benchmarks), the .ts source through tsx's loader registered inside the worker.
- */
-function spawnWorker(workerData: unknown): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', here), { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./engine-worker.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
 }
 
 export class EnginePool {
@@ -48,12 +36,14 @@ export class EnginePool {
     const size = Math.max(1, opts.size ?? availableParallelism());
     const started = await Promise.allSettled(
       Array.from({ length: size }, () => {
-        const worker = spawnWorker({
-          bundleDir: opts.bundleDir,
-          backend: opts.backend,
-          ...(opts.hmacKey
-            ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } }
-            : {}),
+        const worker = startThread(import.meta.url, 'engine-worker', {
+          workerData: {
+            bundleDir: opts.bundleDir,
+            backend: opts.backend,
+            ...(opts.hmacKey
+              ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } }
+              : {}),
+          },
         });
         return new Promise<{ slot: Slot; backend: BackendName }>((resolve, reject) => {
           worker.once('error', reject);

@@ -22,13 +22,14 @@ import {
 import { epochNow } from './records/answer.js';
 import {
   AuditLog,
+  EXPORT_OTHER_KEYS,
   exportAudit,
-  verifyAudit,
   type AuditAppender,
   type AuditExportFormat,
   type AuditLogOptions,
 } from './audit/index.js';
 import { auditEntry, auditPage } from './audit/query.js';
+import { verifyAuditInThread } from './audit/verify-in-thread.js';
 import { readSettings, writeSettings } from './settings.js';
 import { Monitor, readReference, timeSeries, type MonitorOptions } from './monitor/index.js';
 import type { AttributionReference, MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
@@ -599,7 +600,7 @@ export class BranchLensService {
 
   async auditVerify(): Promise<AuditVerifyView> {
     await this.audit.flush();
-    const v = verifyAudit(this.db, this.signingKey.publicKey);
+    const v = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem);
     return {
       ok: v.ok,
       entries: v.entries,
@@ -629,7 +630,11 @@ export class BranchLensService {
     out: string | NodeJS.WritableStream;
   }) {
     await this.audit.flush();
-    return exportAudit(this.db, { ...options, signingKey: this.signingKey });
+    // The whole log is verified first, in a thread of its own: callers keep being answered meanwhile.
+    const verified = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem, {
+      otherKeys: EXPORT_OTHER_KEYS,
+    });
+    return exportAudit(this.db, { ...options, signingKey: this.signingKey, verified });
   }
 
   auditPublicKey(): { pem: string; key_id: string } {

@@ -11,7 +11,10 @@ import type { WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import { signExportCheckpoint, writeCheckpoint, type ExportCheckpoint } from './checkpoint.js';
 import { GENESIS_HASH } from './entry.js';
-import { verifyAudit, type AuditBreak } from './verify.js';
+import { verifyAudit, type AuditBreak, type AuditVerification, type VerifyAuditOptions } from './verify.js';
+
+/** How an export's check treats checkpoints of an earlier key of the installation (see exportAudit). */
+export const EXPORT_OTHER_KEYS: VerifyAuditOptions['otherKeys'] = 'chain-only';
 import {
   checkpointCsv,
   checkpointObject,
@@ -33,6 +36,11 @@ export interface AuditExportOptions {
   out: string | NodeJS.WritableStream;
   /** Signs the head the export ends with. */
   signingKey: SigningKey;
+  /**
+   * The log's verification against `signingKey` (with `otherKeys: 'chain-only'`), when the caller has already
+   * run it off its own thread (verifyAuditInThread); otherwise the export runs it here.
+   */
+  verified?: AuditVerification;
 }
 
 export interface AuditExportSummary {
@@ -109,7 +117,8 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   // key before anything is signed: an edited and re-hashed chain is caught here by its stored checkpoints.
   // Checkpoints of an earlier key (one that was replaced) are checked against the chain only: refusing them
   // would leave a branch that lost its key unable to export ever again.
-  const verified = verifyAudit(db, options.signingKey.publicKey, { otherKeys: 'chain-only' });
+  const verified =
+    options.verified ?? verifyAudit(db, options.signingKey.publicKey, { otherKeys: EXPORT_OTHER_KEYS });
   if (verified.break) throw new AuditBrokenError(verified.break);
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;

@@ -23,7 +23,13 @@ export {
   type MaskedAttribution,
 } from './entry.js';
 export { explainEntry } from './explain-entry.js';
-export { AuditBrokenError, exportAudit, type AuditExportOptions, type AuditExportSummary } from './export.js';
+export {
+  AuditBrokenError,
+  EXPORT_OTHER_KEYS,
+  exportAudit,
+  type AuditExportOptions,
+  type AuditExportSummary,
+} from './export.js';
 export {
   EXPORT_FORMATS,
   ES_CHECKPOINT_INDEX,

@@ -3,7 +3,7 @@
 // sends the receipts back, so an append still resolves only after its entry is durably committed. The few
 // calls that must answer synchronously (appendSync, checkpoint, cache flush and invalidation) block on an
 // Atomics.wait until the writer has answered.
-import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { AuditReceipt } from '../audit/append.js';
 import type { AuditCheckpoint } from '../audit/checkpoint.js';
 import { AuditEntryError, type AuditEntryInput, type PreparedEntry } from '../audit/entry.js';
@@ -11,6 +11,7 @@ import type { AuditAppender, AuditLogOptions } from '../audit/log.js';
 import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
 import type { DiskCacheWriter } from '../cache/explanation-cache.js';
 import type { SigningKey } from '../keys.js';
+import { startThread } from '../threads.js';
 import type {
   CallAnswer,
   CallAnswers,
@@ -32,18 +33,6 @@ export interface DatabaseWriterOptions {
   signingKey: SigningKey;
   audit?: AuditLogOptions;
   cache: Omit<DiskCacheOptions, 'now'>;
-}
-
-/** Runs writer-thread: the compiled .js next to this file, or the .ts source through tsx (tests, benchmarks). */
-function spawnWriter(workerData: WriterData, transferList: MessagePort[]): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) {
-    return new Worker(new URL('./writer-thread.js', here), { workerData, transferList });
-  }
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./writer-thread.ts', here).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData, transferList });
 }
 
 function errorFrom(e: WriterError): Error {
@@ -96,8 +85,8 @@ export class DatabaseWriter {
     const signal = new SharedArrayBuffer(4);
     const { port1, port2 } = new MessageChannel();
     const audit = opts.audit ?? {};
-    const worker = spawnWriter(
-      {
+    const worker = startThread(import.meta.url, 'writer-thread', {
+      workerData: {
         dataDir: opts.dataDir,
         signingKey: opts.signingKey,
         audit: {
@@ -111,9 +100,9 @@ export class DatabaseWriter {
         cache: opts.cache,
         signal,
         answers: port2,
-      },
-      [port2],
-    );
+      } satisfies WriterData,
+      transferList: [port2],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         const exited = () => reject(new Error('the database writer stopped before it was ready'));
