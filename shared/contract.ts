@@ -71,9 +71,15 @@ export const API_REQUESTS = {
     .object({
       format: z.enum(AUDIT_EXPORT_FORMATS),
       since: z.iso.datetime({ offset: true }).optional(),
+      /** A closed range: the export ends at the last entry stamped before `until`, and its seal signs that entry. */
+      until: z.iso.datetime({ offset: true }).optional(),
       gzip: z.boolean().default(false),
     })
-    .strict(),
+    .strict()
+    .refine((r) => !r.since || !r.until || Date.parse(r.until) > Date.parse(r.since), {
+      path: ['until'],
+      message: 'must be after since',
+    }),
   auditPublicKey: empty,
   monitoring: empty,
   monitoringSeries: z

@@ -73,13 +73,14 @@ export function apiHandlers(service: BranchLensService): Handlers {
     auditPage: async (q) => service.auditPage(q),
     auditEntry: async ({ seq }) => ({ entry: await service.auditEntry(seq) }),
     auditVerify: async () => service.auditVerify(),
-    auditExport: async ({ format, since, gzip }) => {
+    auditExport: async ({ format, since, until, gzip }) => {
       const out = new PassThrough();
       const bytes = collect(out);
       const summary = await service.auditExport({
         format,
         out,
         ...(since ? { since: new Date(since) } : {}),
+        ...(until ? { until: new Date(until) } : {}),
       });
       out.end();
       const raw = await bytes;

@@ -626,6 +626,7 @@ export class BranchLensService {
   async auditExport(options: {
     format: AuditExportFormat;
     since?: Date;
+    until?: Date;
     gzip?: boolean;
     out: string | NodeJS.WritableStream;
   }) {

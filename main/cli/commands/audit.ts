@@ -172,12 +172,12 @@ export const auditVerifyCommand: Command = {
 // checked against the calendar, so 2026-02-30 is refused rather than rolled over to March.
 const sinceSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
-function parseSince(raw: string | undefined): Date | undefined {
+function parseTime(flag: '--since' | '--until', raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
   if (sinceSchema.safeParse(raw).success) return new Date(raw);
   const day = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0];
   throw problem(
-    '--since',
+    flag,
     day && !z.iso.date().safeParse(day).success
       ? `${day} is not a date on the calendar${raw === day ? '' : `, got "${raw}"`}`
       : `must be an ISO 8601 date (2025-03-01, from midnight UTC) or a date-time with Z or an offset (2025-03-01T09:00:00Z, 2025-03-01T09:00:00+08:00), got "${raw}"`,
@@ -187,12 +187,14 @@ function parseSince(raw: string | undefined): Date | undefined {
 export const auditExportCommand: Command = {
   name: 'audit export',
   summary: 'Export the audit log (JSONL, CSV or Elasticsearch bulk) with a signed head, for head office',
-  usage: 'branchlens audit export --format jsonl|csv|es-bulk [--since T] [--gzip] [--out FILE] [--data DIR]',
+  usage:
+    'branchlens audit export --format jsonl|csv|es-bulk [--since T] [--until T] [--gzip] [--out FILE] [--data DIR]',
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       ...DATA_OPTION,
       format: { type: 'string' },
       since: { type: 'string' },
+      until: { type: 'string' },
       gzip: { type: 'boolean' },
       out: { type: 'string' },
     });
@@ -203,7 +205,11 @@ export const auditExportCommand: Command = {
       throw problem('--format', `must be one of ${EXPORT_FORMATS.join(', ')}, got "${values.format}"`);
     }
     const format = values.format as AuditExportFormat;
-    const since = parseSince(values.since);
+    const since = parseTime('--since', values.since);
+    const until = parseTime('--until', values.until);
+    if (since && until && until <= since) {
+      throw problem('--until', `must be after --since (${values.since}), got "${values.until}"`);
+    }
     const dataDir = dataDirFrom(values, io);
     const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
     const write = async (out: NodeJS.WritableStream) => {
@@ -215,6 +221,7 @@ export const auditExportCommand: Command = {
           out,
           signingKey,
           ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
         });
       } finally {
         db.close();
@@ -227,7 +234,7 @@ export const auditExportCommand: Command = {
       summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
     // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
     (values.out === undefined ? io.stderr : io.stdout).write(
-      `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, head #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
+      `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, ${until ? 'range end' : 'head'} #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
     );
     if (summary.otherKeyIds) {
       io.stderr.write(

@@ -31,6 +31,11 @@ export interface AuditExportOptions {
   format: AuditExportFormat;
   /** Start at the first entry stamped at or after this time (and run on to the head, without gaps). */
   since?: Date;
+  /**
+   * End at the last entry stamped before this time (a closed range, such as a month, with `since`); the seal
+   * then signs that entry as the range's end. Without it the export runs to the head.
+   */
+  until?: Date;
   gzip?: boolean;
   /** A file path, or a stream left open afterwards (stdout). */
   out: string | NodeJS.WritableStream;
@@ -135,10 +140,23 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
       : first > head.seq
         ? head.entryHash
         : readStatements(db).prevHashOf.get(first)!.prev_hash;
+  // With --until the range ends at the last entry stamped before it (never before the entry ahead of `first`):
+  // the seal signs that entry, which the export ends with, instead of the head.
+  let rangeEnd = head;
+  if (options.until) {
+    const found = readStatements(db).lastSeqBefore.get(options.until.toISOString())?.seq ?? 0;
+    const last = Math.max(first - 1, Math.min(found, head.seq));
+    if (last < head.seq) {
+      rangeEnd =
+        last === first - 1
+          ? { seq: last, entryHash: firstPrevHash }
+          : { seq: last, entryHash: readStatements(db).entryHashOf.get(last)!.entry_hash };
+    }
+  }
   // The seal also signs where the range starts, so entries cut from the front are caught too.
   const checkpoint = signExportCheckpoint(
     options.signingKey,
-    head,
+    rangeEnd,
     { seq: first, prevHash: firstPrevHash },
     now,
   );

@@ -33,7 +33,9 @@ interface ReadStatements {
   entryTimestamp: Database.Statement<[number], { timestamp: string }>;
   seqOfHash: Database.Statement<[string], { seq: number }>;
   firstSeqSince: Database.Statement<[string], { seq: number | null }>;
+  lastSeqBefore: Database.Statement<[string], { seq: number | null }>;
   prevHashOf: Database.Statement<[number], { prev_hash: string }>;
+  entryHashOf: Database.Statement<[number], { entry_hash: string }>;
   latestCheckpoint: Database.Statement<[], CheckpointRow>;
   checkpoints: Database.Statement<[], CheckpointRow>;
 }
@@ -76,7 +78,9 @@ export function readStatements(db: AnyDb): ReadStatements {
       entryTimestamp: db.prepare('SELECT timestamp FROM audit_entries WHERE seq = ?'),
       seqOfHash: db.prepare('SELECT seq FROM audit_entries WHERE entry_hash = ? ORDER BY seq LIMIT 1'),
       firstSeqSince: db.prepare('SELECT min(seq) AS seq FROM audit_entries WHERE timestamp >= ?'),
+      lastSeqBefore: db.prepare('SELECT max(seq) AS seq FROM audit_entries WHERE timestamp < ?'),
       prevHashOf: db.prepare('SELECT prev_hash FROM audit_entries WHERE seq = ?'),
+      entryHashOf: db.prepare('SELECT entry_hash FROM audit_entries WHERE seq = ?'),
       latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
       checkpoints: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq'),
     };

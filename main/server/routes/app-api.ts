@@ -36,12 +36,17 @@ const auditExportQuery = z
   .object({
     format: z.enum(AUDIT_EXPORT_FORMATS),
     since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
     gzip: z
       .enum(['true', 'false', '1', '0'])
       .optional()
       .transform((v) => v === 'true' || v === '1'),
   })
-  .strict();
+  .strict()
+  .refine((r) => !r.since || !r.until || Date.parse(r.until) > Date.parse(r.since), {
+    path: ['until'],
+    message: 'must be after since',
+  });
 
 export function registerAppApi(app: FastifyInstance, service: BranchLensService): void {
   const handlers = logged(apiHandlers(service), app.log);
@@ -60,11 +65,17 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
   });
 
   app.get('/api/app/auditExport', { schema: { querystring: auditExportQuery } }, async (request, reply) => {
-    const { format, since, gzip } = request.query as z.output<typeof auditExportQuery>;
+    const { format, since, until, gzip } = request.query as z.output<typeof auditExportQuery>;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const filename = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}${gzip ? '.gz' : ''}`;
     const out = new PassThrough();
-    const exported = service.auditExport({ format, gzip, out, ...(since ? { since: new Date(since) } : {}) });
+    const exported = service.auditExport({
+      format,
+      gzip,
+      out,
+      ...(since ? { since: new Date(since) } : {}),
+      ...(until ? { until: new Date(until) } : {}),
+    });
     // The log is verified before a byte is written: a refusal (409 audit_broken) is answered as such, not as a
     // download cut short. Once the export has begun, a later failure can only cut the stream.
     const begun = await Promise.race([once(out, 'readable'), exported]).then(

@@ -148,6 +148,46 @@ describe('branchlens audit', () => {
     }
   });
 
+  it('--since with --until exports a closed range; --until not after --since, or not a date, is exit 2', async () => {
+    const r = await run([
+      'audit',
+      'export',
+      '--format',
+      'csv',
+      '--since',
+      '2025-04-01T21:00:00+01:00',
+      '--until',
+      '2025-04-01T21:05:00+01:00',
+      '--data',
+      t.dir,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const v = verifyExport(r.stdoutBytes, t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, firstSeq: 21 });
+    expect(v.entries).toBeGreaterThan(0);
+    expect(v.head!.seq).toBeLessThan(21 + 10);
+    expect(r.stderr).toMatch(/range end #\d+ signed by/);
+    for (const [since, until, message] of [
+      ['2025-04-02', '2025-04-01', /- --until: must be after --since \(2025-04-02\), got "2025-04-01"/],
+      ['2025-04-01', '2025-04-01', /- --until: must be after --since/],
+      [undefined, 'yesterday', /- --until: must be an ISO 8601 date/],
+    ] as const) {
+      const bad = await run([
+        'audit',
+        'export',
+        '--format',
+        'jsonl',
+        ...(since ? ['--since', since] : []),
+        '--until',
+        until,
+        '--data',
+        t.dir,
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    }
+  });
+
   it.each([
     ['2026-02-30', /- --since: 2026-02-30 is not a date on the calendar/],
     ['2026-02-30T00:00:00Z', /- --since: 2026-02-30 is not a date on the calendar/],

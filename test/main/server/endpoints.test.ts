@@ -218,6 +218,21 @@ describe('the app API (POST /api/app/<method>)', () => {
     expect(JSON.parse(lines.at(-1)!)).toHaveProperty('signature');
     const bad = expectProblems(await t.call('GET', '/api/app/auditExport?format=xml&since=yesterday'), 400);
     expect(bad.map((p) => p.field).sort()).toEqual(['query.format', 'query.since']);
+    const reversed = expectProblems(
+      await t.call(
+        'GET',
+        '/api/app/auditExport?format=jsonl&since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z',
+      ),
+      400,
+    );
+    expect(reversed.map((p) => p.field)).toEqual(['query.until']);
+    const closed = await app('auditExport', {
+      format: 'jsonl',
+      since: '2020-01-01T00:00:00Z',
+      until: '2020-02-01T00:00:00Z',
+    });
+    expect(closed.status, closed.text).toBe(200);
+    expect(closed.json.entries).toBe(0);
   });
 
   it('answers monitoring, its series, settings and health', async () => {

@@ -39,9 +39,21 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 let fileNo = 0;
-async function exportTo(format: AuditExportFormat, gzip = false, since?: Date): Promise<Buffer> {
+async function exportTo(
+  format: AuditExportFormat,
+  gzip = false,
+  since?: Date,
+  until?: Date,
+): Promise<Buffer> {
   const out = join(t.dir, `export-${fileNo++}`);
-  await exportAudit(t.db, { format, gzip, out, signingKey: t.key, ...(since ? { since } : {}) });
+  await exportAudit(t.db, {
+    format,
+    gzip,
+    out,
+    signingKey: t.key,
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+  });
   return readFileSync(out);
 }
 
@@ -61,6 +73,33 @@ describe.each(EXPORT_FORMATS)('export as %s', (format) => {
     const v = verifyExport(bytes, t.key.publicPem);
     expect(v).toMatchObject({ ok: true, entries: 20, firstSeq: 101, head: { seq: ENTRIES } });
     expect(v.checkpoint?.firstSeq).toBe(101);
+  });
+
+  it('with --since and --until holds a closed range, sealed at its last entry, and verifies', async () => {
+    // Entries are stamped one a minute: 51–100 fall in [START + 50 min, START + 100 min).
+    const bytes = await exportTo(
+      format,
+      false,
+      new Date(START + 50 * MINUTE),
+      new Date(START + 100 * MINUTE),
+    );
+    const v = verifyExport(bytes, t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, entries: 50, firstSeq: 51, head: { seq: 100 } });
+    expect(v.checkpoint).toMatchObject({ firstSeq: 51, seq: 100 });
+    const none = verifyExport(
+      await exportTo(format, false, undefined, new Date(START - MINUTE)),
+      t.key.publicPem,
+    );
+    expect(none).toMatchObject({ ok: true, entries: 0 });
+    expect(none.checkpoint?.seq).toBe(0);
+    // Cutting the range's last entry is caught like any other cut.
+    const lines = text(bytes).trimEnd().split('\n');
+    const perEntry = format === 'es-bulk' ? 2 : 1;
+    const cut = [
+      ...lines.slice(0, lines.length - (format === 'es-bulk' ? 2 : 1) - perEntry),
+      ...lines.slice(-perEntry),
+    ];
+    expect(verifyExport(Buffer.from(cut.join('\n') + '\n'), t.key.publicPem).ok).toBe(false);
   });
 
   it('fails when an exported entry is edited', async () => {
