@@ -188,19 +188,30 @@ export class ServerMetrics {
       'The largest per-feature PSI of attribution shares, recent vs reference.',
       ['drift', 'psi_max'],
     );
-    gauge(
-      'model_attribution_drift_feature_psi',
-      'PSI of one feature’s attribution share, recent vs reference.',
-      ['model', 'feature'],
-      async function () {
+    // Per feature: the PSI and JS divergence of its binned share distribution, and its share of |attribution|.
+    const perFeature = (name: string, help: string, field: 'psi' | 'js' | 'share_recent') =>
+      gauge(name, help, ['model', 'feature'], async function () {
         this.reset();
         for (const f of arrayAt(await monitoring(), 'drift', 'features')) {
-          const psi = numberAt(f, 'psi');
+          const v = numberAt(f, field);
           const feature = (f as { feature?: unknown }).feature;
-          if (psi !== undefined && typeof feature === 'string')
-            this.set({ model: modelLabel(), feature }, psi);
+          if (v !== undefined && typeof feature === 'string') this.set({ model: modelLabel(), feature }, v);
         }
-      },
+      });
+    perFeature(
+      'model_attribution_drift_feature_psi',
+      'PSI of one feature’s attribution share, recent vs reference.',
+      'psi',
+    );
+    perFeature(
+      'model_attribution_drift_feature_js',
+      'Jensen–Shannon divergence (base 2) of one feature’s attribution share, recent vs reference.',
+      'js',
+    );
+    perFeature(
+      'model_attribution_share',
+      'One feature’s share of |attribution| mass over the recent window.',
+      'share_recent',
     );
   }
 

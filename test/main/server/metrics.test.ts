@@ -111,7 +111,7 @@ describe('GET /metrics', () => {
             js: 0.012,
             psi_max: null,
             features: [
-              { feature: 'Amount', psi: 0.04 },
+              { feature: 'Amount', psi: 0.04, js: 0.011, share_recent: 0.31 },
               { feature: 'Home', psi: null },
             ],
           },
@@ -124,6 +124,8 @@ describe('GET /metrics', () => {
       expect(full.get(`model_attribution_sensitivity_mean{${model}}`)).toBe(0.03);
       expect(full.get(`model_attribution_drift_js{${model}}`)).toBe(0.012);
       expect(full.get(`model_attribution_drift_feature_psi{${model},feature="Amount"}`)).toBe(0.04);
+      expect(full.get(`model_attribution_drift_feature_js{${model},feature="Amount"}`)).toBe(0.011);
+      expect(full.get(`model_attribution_share{${model},feature="Amount"}`)).toBe(0.31);
       expect([...full.keys()].filter((k) => k.startsWith('model_attribution_drift_psi_max'))).toEqual([]);
       expect([...full.keys()].filter((k) => k.includes('feature="Home"'))).toEqual([]);
 
