@@ -33,6 +33,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'common.saved': 'Saved: {where}',
 
   'error.invalid': 'The request was refused: {message}',
+  'error.problemSeparator': '; ',
   'error.busy': 'The service is busy; try again in about {seconds} s.',
   'error.auditBroken': 'The audit log failed verification and was not exported: {message}',
   'error.notFound': 'Not found: {message}',
@@ -314,6 +315,12 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'models.import.button': 'Import',
   'models.import.running': 'Importing…',
   'models.import.done': '{model}: {message}',
+  'models.import.installed': 'Installed {model} (SHA-256 {sha})',
+  'models.import.alreadyInstalled': '{model} is already installed with the same SHA-256; nothing to import',
+  'models.import.repaired':
+    '{model} was already installed but its files no longer verified; they were copied again',
+  'models.import.activated': '{what}; it is now the active model',
+  'models.import.activatedWas': '{what}; it is now the active model (was {previous})',
   'models.confirmActivate.title': 'Activate this model?',
   'models.confirmActivate.body':
     'From now on {to} makes every explanation (instead of {from}). This is recorded in the audit log.',

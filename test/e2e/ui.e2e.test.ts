@@ -48,15 +48,33 @@ async function explainShown(page: Page): Promise<void> {
   await result.locator('[data-testid=watermark][data-state=ok]').waitFor();
 }
 
-/** Downloads what clicking `button` saves; returns the file's text. */
-async function download(page: Page, name: string | RegExp, saveAs: string): Promise<string> {
+/** Downloads what clicking `button` saves; returns the file's text and the name the page gave it. */
+async function downloadFile(
+  page: Page,
+  name: string | RegExp,
+  saveAs: string,
+): Promise<{ text: string; suggested: string }> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name, exact: typeof name === 'string' }).click(),
   ]);
   const path = join(RESULTS_DIR, 'ui', saveAs);
   await file.saveAs(path);
-  return readFileSync(path, 'utf8');
+  return { text: readFileSync(path, 'utf8'), suggested: file.suggestedFilename() };
+}
+
+/** Downloads what clicking `button` saves; returns the file's text. */
+async function download(page: Page, name: string | RegExp, saveAs: string): Promise<string> {
+  return (await downloadFile(page, name, saveAs)).text;
+}
+
+/** The local date and time as the page names files: 2026-11-26_22-22. */
+async function localMinute(page: Page): Promise<string> {
+  return page.evaluate(`(() => {
+    const d = new Date();
+    const p = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + '_' + p(d.getHours()) + '-' + p(d.getMinutes());
+  })()`);
 }
 
 type Locale = 'zh-CN' | 'en';
@@ -282,9 +300,22 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await page.getByRole('button', { name: /^详情/ }).first().click();
       await page.getByTestId('audit-entry').waitFor();
       expect(await page.getByTestId('audit-entry').textContent()).toContain('credit-demo@1.0.0');
+      // Its attributions name the features by their labels; a masked one keeps its pseudonym and says so.
+      const attributions = page.getByTestId('audit-attribution');
+      expect(await attributions.count()).toBeGreaterThan(0);
+      for (const row of await attributions.all()) {
+        const recorded = (await row.getAttribute('data-feature'))!;
+        const header = (await row.locator('th').textContent())!;
+        if (recorded.startsWith('sensitive_')) expect(header).toContain('已脱敏');
+        else expect(header.startsWith(recorded)).toBe(false);
+      }
 
-      // The export for head office downloads the log as JSONL, one entry per line.
-      const exported = await download(page, '导出', 'audit.jsonl');
+      // The export for head office downloads the log as JSONL, one entry per line, named by local time.
+      const before = await localMinute(page);
+      const { text: exported, suggested } = await downloadFile(page, '导出', 'audit.jsonl');
+      const after = await localMinute(page);
+      expect(suggested).toMatch(/^branchlens-audit-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.jsonl$/);
+      expect([before, after]).toContain(suggested.slice('branchlens-audit-'.length, -'-ss.jsonl'.length));
       const entries = exported.trim().split('\n');
       expect(entries.length).toBeGreaterThanOrEqual(await rows.count());
       for (const line of entries) expect(JSON.parse(line)).toHaveProperty('entry_hash');
@@ -297,11 +328,30 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
     async () => {
       const { page } = s;
       const bundle = demoBundleVersion(join(tempDir('branchlens-e2e-bundle-'), 'credit-demo-1.0.1'), '1.0.1');
+      await page.setViewportSize({ width: 1366, height: 768 });
       await open(page, base, 'models');
+      await page.getByTestId('import-path').fill(join(bundle, 'nowhere'));
+      await page.getByRole('button', { name: '导入', exact: true }).click();
+      await page.locator('[data-testid=import-result].alert-error').waitFor();
+      const refused = await page.getByTestId('import-result').textContent();
+      expect(refused).toContain(`${join(bundle, 'nowhere')}: is not a folder`);
+      expect(refused).not.toContain(' - ');
+      // The browser logs the refusal's 400: expected here, so not one of the session's problems.
+      const logged = s.problems.findIndex((p) => p.includes('status of 400'));
+      expect(logged).toBeGreaterThanOrEqual(0);
+      s.problems.splice(logged, 1);
       await page.getByTestId('import-path').fill(bundle);
       await page.getByRole('button', { name: '导入', exact: true }).click();
       await page.getByTestId('import-result').waitFor();
       expect(await page.getByTestId('import-result').getAttribute('class')).toContain('alert-success');
+      // In the UI's language, from the answer's fields; inside a live region, and brought into view.
+      const imported = await page.getByTestId('import-result').textContent();
+      expect(imported).toMatch(/^已安装 credit-demo@1\.0\.1（SHA-256 [0-9a-f]{8}…[0-9a-f]{4}）$/);
+      expect(await page.locator('[aria-live] [data-testid=import-result]').count()).toBe(1);
+      await expect
+        .poll(() => page.getByTestId('import-result').evaluate((e) => e.getBoundingClientRect().bottom))
+        .toBeLessThanOrEqual(768);
+      await page.setViewportSize({ width: 1366, height: 900 });
       const newRow = page.locator('[data-testid=models-table] tbody tr', { hasText: '1.0.1' });
       await newRow.waitFor();
 
@@ -337,7 +387,10 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await explainShown(page);
       expect(await page.getByTestId('result').textContent()).toContain('职业类型');
 
+      // The switch's accessible name starts with what it shows (WCAG 2.5.3, label in name).
+      expect(await page.getByRole('button', { name: /^English\b/ }).count()).toBe(1);
       await setLanguage(page, 'en');
+      expect(await page.getByRole('button', { name: /^中文/ }).count()).toBe(1);
       expect(await page.locator('nav a[aria-current=page]').textContent()).toBe('Explain');
       expect(await page.locator('main h1').textContent()).toBe('Explain an applicant');
       expect(await page.locator('label[for=field-Seniority]').textContent()).toContain(
@@ -610,6 +663,30 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await to.fill('2030-03-01');
       expect(await page.getByTestId('audit-dates-reversed').count()).toBe(0);
       await page.getByRole('button', { name: '重置', exact: true }).click();
+    },
+    LONG,
+  );
+
+  it(
+    'shows a small throughput with its significant digits, not as 0',
+    async () => {
+      const { page } = s;
+      // Eight answers in five minutes, whatever this test run's own traffic was.
+      await page.route('**/api/app/monitoring', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as {
+          snapshot: { windows: { count: number; throughput_rps: number }[] };
+        };
+        for (const w of body.snapshot.windows) Object.assign(w, { count: 8, throughput_rps: 8 / 300 });
+        await route.fulfill({ response, json: body });
+      });
+      try {
+        await open(page, base, 'monitor');
+        await page.getByTestId('throughput').waitFor();
+        expect(await page.getByTestId('throughput').textContent()).toBe('0.027 笔/秒');
+      } finally {
+        await page.unroute('**/api/app/monitoring');
+      }
     },
     LONG,
   );

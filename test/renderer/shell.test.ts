@@ -9,13 +9,21 @@ import { ipcCall } from '../../renderer/src/api/ipc.js';
 import { API_METHOD_NAMES, apiOver } from '../../renderer/src/api/methods.js';
 import { routeOf } from '../../renderer/src/app/routes.js';
 import { parseStoredSettings } from '../../renderer/src/app/stored-settings.js';
-import { formatPercent, formatSigned, formatTiny, shortHash } from '../../renderer/src/lib/format.js';
+import {
+  formatPercent,
+  formatRate,
+  formatSigned,
+  formatTiny,
+  shortHash,
+} from '../../renderer/src/lib/format.js';
 import {
   auditQuery,
   datesReversed,
   localDayBound,
   NO_FILTERS,
 } from '../../renderer/src/pages/audit/audit-query.js';
+import { auditFeatureName } from '../../renderer/src/pages/audit/entry-features.js';
+import { auditExportName } from '../../renderer/src/pages/audit/export-name.js';
 import {
   checkSnapshot,
   histogramBuckets,
@@ -23,6 +31,7 @@ import {
   seriesPoints,
 } from '../../renderer/src/pages/monitor/monitor-data.js';
 import { API_METHODS } from '../../shared/contract.js';
+import { demoSchema } from './helpers.js';
 
 describe('the Api transports', () => {
   it('name every method of the contract', () => {
@@ -122,6 +131,14 @@ describe('routes and formats', () => {
     expect(formatPercent('zh-CN', 0.578778862953)).toBe('57.9%');
     expect(shortHash('97f10a04f46b4b5eb1e5b36d2b2dc476')).toBe('97f10a04…c476');
   });
+
+  it('show a small throughput with its significant digits, not as 0', () => {
+    expect(formatRate('zh-CN', 8 / 300)).toBe('0.027');
+    expect(formatRate('en', 0.0031)).toBe('0.0031');
+    expect(formatRate('en', 0)).toBe('0');
+    expect(formatRate('en', 12.345)).toBe('12.3');
+    expect(formatRate('en', null)).toBe('—');
+  });
 });
 
 describe('the audit filters', () => {
@@ -139,6 +156,31 @@ describe('the audit filters', () => {
     expect(datesReversed({ from: '2026-11-26', to: '2026-11-26' })).toBe(false);
     expect(datesReversed({ from: '2026-11-27', to: '' })).toBe(false);
     expect(datesReversed({ from: '', to: '2026-01-01' })).toBe(false);
+  });
+
+  it('name an export by the local date and time the page shows, keeping the extension', () => {
+    const at = new Date(2026, 10, 26, 22, 22, 41, 972); // local time
+    expect(auditExportName('branchlens-audit-2026-11-26T14-22-41-972Z.jsonl', at)).toBe(
+      'branchlens-audit-2026-11-26_22-22-41.jsonl',
+    );
+    expect(auditExportName('branchlens-audit-2026-11-26T14-22-41-972Z.ndjson.gz', at)).toBe(
+      'branchlens-audit-2026-11-26_22-22-41.ndjson.gz',
+    );
+  });
+
+  it("name an entry's features by the active schema's labels, and keep a masked feature's pseudonym", () => {
+    const schema = demoSchema();
+    expect(auditFeatureName('Records', schema, 'zh-CN')).toEqual({
+      label: '逾期记录',
+      recorded: 'Records',
+      masked: false,
+    });
+    expect(auditFeatureName('sensitive_3f9a0c1d', schema, 'zh-CN')).toEqual({
+      label: 'sensitive_3f9a0c1d',
+      recorded: 'sensitive_3f9a0c1d',
+      masked: true,
+    });
+    expect(auditFeatureName('Records', null, 'en').label).toBe('Records');
   });
 
   it('send only the filters that are set', () => {

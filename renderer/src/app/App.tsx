@@ -80,16 +80,18 @@ class PageBoundary extends Component<{
 function LanguageSwitch() {
   const { settings, updateSettings, t } = useApp();
   const next = settings.locale === 'zh-CN' ? 'en' : 'zh-CN';
+  const label = next === 'en' ? 'English' : '中文';
   return (
     <button
       type="button"
       className="btn btn-ghost lang-switch"
       lang={next}
-      aria-label={t('header.switchLanguage')}
+      // The accessible name starts with the visible text, so that voice control ("click English") finds it.
+      aria-label={`${label} – ${t('header.switchLanguage')}`}
       title={t('header.switchLanguage')}
       onClick={() => void updateSettings({ locale: next })}
     >
-      {next === 'en' ? 'English' : '中文'}
+      {label}
     </button>
   );
 }

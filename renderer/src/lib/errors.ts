@@ -1,5 +1,6 @@
 // Failed calls as a sentence for the user, in their language: what went wrong and what to do.
 import { ApiError } from '../../../shared/contract.js';
+import type { Problem } from '../../../shared/problems.js';
 import type { T } from '../i18n/i18n.js';
 
 export function describeError(e: unknown, t: T): string {
@@ -7,7 +8,7 @@ export function describeError(e: unknown, t: T): string {
     const body = e.body;
     switch (body.error) {
       case 'invalid_request':
-        return t('error.invalid', { message: body.message });
+        return t('error.invalid', { message: invalidRequestText(body.message, body.problems, t) });
       case 'busy':
         return t('error.busy', { seconds: body.retry_after_s });
       case 'not_found':
@@ -23,6 +24,17 @@ export function describeError(e: unknown, t: T): string {
     }
   }
   return t('error.internal', { message: e instanceof Error ? e.message : String(e) });
+}
+
+/**
+ * The server's words for bad input as one sentence. A message that lists its problems as terminal lines
+ * ("invalid model bundle:\n  - /dir: is not a folder") keeps its headline, with the problems joined after it.
+ */
+export function invalidRequestText(message: string, problems: readonly Problem[] | undefined, t: T): string {
+  const [headline = '', ...lines] = message.split('\n');
+  if (lines.length === 0 || !problems?.length) return message;
+  const listed = problems.map((p) => `${p.field}: ${p.message}`).join(t('error.problemSeparator'));
+  return headline.trim() ? `${headline.trim()} ${listed}` : listed;
 }
 
 export function isUnauthorized(e: unknown): boolean {

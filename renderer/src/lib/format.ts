@@ -26,6 +26,16 @@ export function formatNumber(locale: Locale, n: number, maxFractionDigits = 2): 
   return numberFormat(locale, { maximumFractionDigits: maxFractionDigits }).format(n);
 }
 
+/**
+ * A rate (answers per second) that stays readable when it is small: one decimal from 1 up, two significant
+ * digits below ("0.027"), so that 8 answers in five minutes do not read as 0.
+ */
+export function formatRate(locale: Locale, n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n === 0 || Math.abs(n) >= 1) return formatNumber(locale, n, 1);
+  return numberFormat(locale, { maximumSignificantDigits: 2 }).format(n);
+}
+
 /** 0.5787 → "57.9%". */
 export function formatPercent(locale: Locale, p: number, fractionDigits = 1): string {
   if (!Number.isFinite(p)) return '—';

@@ -10,6 +10,8 @@ import { cacheText } from '../../lib/labels.js';
 import { saveFile } from '../../lib/download.js';
 import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
 import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
+import { auditFeatureName } from './entry-features.js';
+import { auditExportName } from './export-name.js';
 
 const PAGE_SIZE = 50;
 
@@ -81,8 +83,9 @@ function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(s
 }
 
 function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClose(): void }) {
-  const { settings } = useApp();
+  const { settings, model } = useApp();
   const locale = settings.locale;
+  const schema = model.info?.schema ?? null;
   const rows: [string, React.ReactNode][] = [
     [t('audit.col.seq'), <span className="mono">{entry.seq}</span>],
     [t('audit.col.time'), formatDateTime(locale, entry.timestamp)],
@@ -141,16 +144,26 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
             </tr>
           </thead>
           <tbody>
-            {entry.top_attributions.map((a) => (
-              <tr key={a.feature}>
-                <th scope="row" className="mono">
-                  {a.feature}
-                </th>
-                <td className={`num mono value-${a.attribution < 0 ? 'negative' : 'positive'}`}>
-                  {formatSigned(a.attribution, 4)}
-                </td>
-              </tr>
-            ))}
+            {entry.top_attributions.map((a) => {
+              const name = auditFeatureName(a.feature, schema, locale);
+              return (
+                <tr key={a.feature} data-testid="audit-attribution" data-feature={a.feature}>
+                  <th scope="row">
+                    {name.label === name.recorded ? (
+                      <span className="mono">{name.recorded}</span>
+                    ) : (
+                      <>
+                        {name.label} <span className="mono muted small">{name.recorded}</span>
+                      </>
+                    )}
+                    {name.masked && <span className="tag tag-sensitive">{t('explain.masked')}</span>}
+                  </th>
+                  <td className={`num mono value-${a.attribution < 0 ? 'negative' : 'positive'}`}>
+                    {formatSigned(a.attribution, 4)}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
@@ -241,7 +254,10 @@ export default function AuditPage() {
     try {
       const sinceIso = localDayBound(since, false);
       const r = await api.auditExport({ format, gzip, ...(sinceIso ? { since: sinceIso } : {}) });
-      const where = await saveFile(r.filename, r.content, { type: r.content_type, encoding: r.encoding });
+      const where = await saveFile(auditExportName(r.filename), r.content, {
+        type: r.content_type,
+        encoding: r.encoding,
+      });
       if (where) notify('success', t('audit.export.done', { entries: r.entries, where }));
     } catch (e) {
       notify('error', describeError(e, t));

@@ -1,6 +1,6 @@
 // 模型 Models: the installed bundles with the active one marked; a model card (description, metrics, training
 // data, features); importing a bundle folder; activating a version and rolling back, each behind a confirmation.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BundleSchema, Feature, Locale } from '../../../../shared/bundle.js';
 import type { InstalledModelView } from '../../../../shared/contract.js';
 import type { MessageKey } from '../../../../shared/i18n/index.js';
@@ -11,6 +11,7 @@ import { pick } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
 import { formatDateTime, formatNumber, shortHash } from '../../lib/format.js';
 import { categoryLabel, featureLabel, rangeText } from '../../lib/problem-text.js';
+import { importResultText } from './import-result.js';
 
 type Pending = { kind: 'activate'; model: InstalledModelView } | { kind: 'rollback' } | null;
 
@@ -172,6 +173,7 @@ export default function ModelsPage() {
   const [path, setPath] = useState('');
   const [importing, setImporting] = useState(false);
   const [importResult, setImportResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const importResultRef = useRef<HTMLParagraphElement>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [working, setWorking] = useState(false);
 
@@ -188,6 +190,11 @@ export default function ModelsPage() {
     void refresh();
   }, [refresh]);
 
+  // The result appears under the form, below the fold on a laptop screen: bring it into view.
+  useEffect(() => {
+    if (importResult) importResultRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [importResult]);
+
   const active = models?.find((m) => m.active) ?? null;
   const shown = models?.find((m) => m.ref === selected) ?? active;
   const schemaFor = (m: InstalledModelView) =>
@@ -198,12 +205,10 @@ export default function ModelsPage() {
     if (!path.trim()) return;
     setImporting(true);
     setImportResult(null);
+    const previous = active;
     try {
       const r = await api.importModel({ path: path.trim() });
-      setImportResult({
-        ok: true,
-        text: t('models.import.done', { model: `${r.model.id}@${r.model.version}`, message: r.message }),
-      });
+      setImportResult({ ok: true, text: importResultText(r, previous, t) });
       await refresh();
       if (r.activated) await model.reload();
     } catch (err) {
@@ -353,15 +358,18 @@ export default function ModelsPage() {
             {importing ? t('models.import.running') : t('models.import.button')}
           </button>
         </form>
-        {importResult && (
-          <p
-            className={`alert ${importResult.ok ? 'alert-success' : 'alert-error'}`}
-            role={importResult.ok ? 'status' : 'alert'}
-            data-testid="import-result"
-          >
-            {importResult.text}
-          </p>
-        )}
+        {/* Always in the page, so that screen readers announce the result when it is filled in. */}
+        <div aria-live="polite" aria-atomic="true" data-testid="import-live">
+          {importResult && (
+            <p
+              ref={importResultRef}
+              className={`alert ${importResult.ok ? 'alert-success' : 'alert-error'}`}
+              data-testid="import-result"
+            >
+              {importResult.text}
+            </p>
+          )}
+        </div>
       </section>
 
       <ConfirmDialog

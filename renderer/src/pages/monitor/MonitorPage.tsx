@@ -12,7 +12,14 @@ import { CHART_FONT } from '../../charts/text.js';
 import type { T } from '../../i18n/i18n.js';
 import { pick } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
-import { formatDateTime, formatMs, formatNumber, formatPercent, formatTime } from '../../lib/format.js';
+import {
+  formatDateTime,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  formatRate,
+  formatTime,
+} from '../../lib/format.js';
 import {
   checkSnapshot,
   histogramBuckets,
@@ -423,8 +430,8 @@ export default function MonitorPage() {
                 </li>
                 <li>
                   <span className="stat-label">{t('monitor.throughput')}</span>
-                  <span className="stat-value">
-                    {num(locale, current.throughput_rps, 1)} {t('monitor.rpsUnit')}
+                  <span className="stat-value" data-testid="throughput">
+                    {formatRate(locale, current.throughput_rps)} {t('monitor.rpsUnit')}
                   </span>
                 </li>
                 <li>
@@ -492,7 +499,7 @@ export default function MonitorPage() {
                         <td className="num mono">{formatMs(locale, p.p50)}</td>
                         <td className="num mono">{formatMs(locale, p.p90)}</td>
                         <td className="num mono">{formatMs(locale, p.p99)}</td>
-                        <td className="num mono">{num(locale, p.rps, 1)}</td>
+                        <td className="num mono">{formatRate(locale, p.rps)}</td>
                         <td className="num mono">{pct(locale, p.hitRate)}</td>
                       </tr>
                     ))}
