@@ -195,6 +195,19 @@ export interface InputColumn {
 }
 
 /** The model-input columns in order: numeric and boolean give one column, categorical one per category. */
+/**
+ * A numeric feature's value as given, read the one way the engine and the form both read it: a JSON number, or
+ * number text (a CSV cell, a form field: `"1500"`, `" 1.5e3 "`); the text NaN / Inf / Infinity as NaN, which the
+ * callers then refuse as not finite. Undefined for anything else (a wrong type).
+ */
+export function numberFromInput(given: unknown): number | undefined {
+  if (typeof given === 'number') return given;
+  if (typeof given !== 'string') return undefined;
+  if (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(given)) return Number(given);
+  if (/^\s*[-+]?(nan|inf|infinity)\s*$/i.test(given)) return NaN;
+  return undefined;
+}
+
 export function inputColumns(schema: Pick<BundleSchema, 'features'>): InputColumn[] {
   const cols: InputColumn[] = [];
   for (const f of schema.features) {

@@ -1,12 +1,15 @@
 // Raw applicant (feature name → value, as a branch form or a CSV row sends it) → the model's input vector.
-import { inputColumns, type BundleSchema, type Feature, type InputColumn } from '../../shared/bundle.js';
+import {
+  inputColumns,
+  numberFromInput,
+  type BundleSchema,
+  type Feature,
+  type InputColumn,
+} from '../../shared/bundle.js';
 import { InputError, type Problem } from '../../shared/problems.js';
 
 /** A raw feature value after validation and imputation. */
 export type CleanValue = number | string | boolean;
-
-/** A number written as text (a CSV cell): digits with an optional sign, point and exponent. */
-const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 export interface Preprocessed {
   /** Model-input vector, in the order of `inputColumns(schema)`. */
@@ -137,11 +140,8 @@ function encodeInto(f: Feature, value: CleanValue, out: number[]): void {
 function parseValue(f: Feature, given: unknown, field: string, problems: Problem[]): CleanValue | undefined {
   switch (f.type) {
     case 'numeric': {
-      let n: number;
-      if (typeof given === 'number') n = given;
-      else if (typeof given === 'string' && NUMBER_TEXT.test(given)) n = Number(given);
-      else if (typeof given === 'string' && /^\s*[-+]?(nan|inf|infinity)\s*$/i.test(given)) n = NaN;
-      else {
+      const n = numberFromInput(given);
+      if (n === undefined) {
         problems.push({ field, code: 'wrong_type', message: `must be a number, got ${describe(given)}` });
         return undefined;
       }

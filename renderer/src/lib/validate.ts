@@ -2,7 +2,12 @@
 // (main/core/preprocess.ts), so a value the form accepts is a value the API accepts (a category code in another
 // case is taken as the code, which is what the form sends). Problems carry a code and
 // the numbers a message needs, and are worded in the user's language by the page. Pure: runs under test in Node.
-import type { BundleSchema, CategoricalFeature, Feature } from '../../../shared/bundle.js';
+import {
+  numberFromInput,
+  type BundleSchema,
+  type CategoricalFeature,
+  type Feature,
+} from '../../../shared/bundle.js';
 import type { ProblemCode } from '../../../shared/problems.js';
 
 export type CleanValue = number | string | boolean;
@@ -22,9 +27,6 @@ export interface ValidationResult {
   imputed: string[];
   problems: FieldProblem[];
 }
-
-const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-const NON_FINITE = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
 
 export function isMissing(given: unknown): boolean {
   return given === undefined || given === null || (typeof given === 'string' && given.trim() === '');
@@ -54,11 +56,8 @@ export function validateValue(
   const fail = (code: ProblemCode) => ({ problem: { field: f.name, code, given: show(given) } });
   switch (f.type) {
     case 'numeric': {
-      let n: number;
-      if (typeof given === 'number') n = given;
-      else if (typeof given === 'string' && NUMBER.test(given)) n = Number(given);
-      else if (typeof given === 'string' && NON_FINITE.test(given)) n = NaN;
-      else return fail('wrong_type');
+      const n = numberFromInput(given);
+      if (n === undefined) return fail('wrong_type');
       if (!Number.isFinite(n)) return fail('not_finite');
       if (f.integer && !Number.isInteger(n)) return fail('not_integer');
       const { min, max } = f.range ?? {};
