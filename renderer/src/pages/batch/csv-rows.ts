@@ -32,11 +32,13 @@ function notText(text: string): boolean {
   return false;
 }
 
+/** A header as written, without a byte-order mark or surrounding spaces. */
+function cleanHeader(text: string): string {
+  return text.replace(/^\uFEFF/, '').trim();
+}
+
 function headerKey(text: string): string {
-  return text
-    .replace(/^\uFEFF/, '')
-    .trim()
-    .toLowerCase();
+  return cleanHeader(text).toLowerCase();
 }
 
 /**
@@ -53,7 +55,7 @@ export function headerMatcher(schema: Pick<BundleSchema, 'features'>): (header: 
       if (key !== '' && !byKey.has(key)) byKey.set(key, f.name);
     }
   }
-  return (header) => byKey.get(headerKey(header)) ?? header.replace(/^\uFEFF/, '').trim();
+  return (header) => byKey.get(headerKey(header)) ?? cleanHeader(header);
 }
 
 /**
@@ -70,7 +72,7 @@ export function repeatedFeatures(
   for (const h of header) {
     const name = feature(h);
     if (!names.has(name)) continue;
-    byFeature.set(name, [...(byFeature.get(name) ?? []), h.replace(/^\uFEFF/, '').trim()]);
+    byFeature.set(name, [...(byFeature.get(name) ?? []), cleanHeader(h)]);
   }
   return [...byFeature]
     .filter(([, columns]) => columns.length > 1)
