@@ -49,6 +49,12 @@ export const auditQuerySchema = z
 export type AuditQuery = z.input<typeof auditQuerySchema>;
 
 /** Request schemas by method. The response types are in ApiResponses below. */
+/** An export's range: `until`, when given with `since`, must come after it (the method and the GET download). */
+export function untilAfterSince(r: { since?: string | undefined; until?: string | undefined }): boolean {
+  return !r.since || !r.until || Date.parse(r.until) > Date.parse(r.since);
+}
+export const UNTIL_AFTER_SINCE = { path: ['until'], message: 'must be after since' };
+
 export const API_REQUESTS = {
   health: empty,
   getModel: empty,
@@ -76,10 +82,7 @@ export const API_REQUESTS = {
       gzip: z.boolean().default(false),
     })
     .strict()
-    .refine((r) => !r.since || !r.until || Date.parse(r.until) > Date.parse(r.since), {
-      path: ['until'],
-      message: 'must be after since',
-    }),
+    .refine(untilAfterSince, UNTIL_AFTER_SINCE),
   auditPublicKey: empty,
   monitoring: empty,
   monitoringSeries: z

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AUDIT_EXPORT_FORMATS } from '../../../shared/contract.js';
+import { AUDIT_EXPORT_FORMATS, UNTIL_AFTER_SINCE, untilAfterSince } from '../../../shared/contract.js';
 import { apiHandlers, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
@@ -43,10 +43,7 @@ const auditExportQuery = z
       .transform((v) => v === 'true' || v === '1'),
   })
   .strict()
-  .refine((r) => !r.since || !r.until || Date.parse(r.until) > Date.parse(r.since), {
-    path: ['until'],
-    message: 'must be after since',
-  });
+  .refine(untilAfterSince, UNTIL_AFTER_SINCE);
 
 export function registerAppApi(app: FastifyInstance, service: BranchLensService): void {
   const handlers = logged(apiHandlers(service), app.log);
