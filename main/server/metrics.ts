@@ -139,9 +139,14 @@ export class ServerMetrics {
     const modelLabel = () => `${service.model.id}@${service.model.version}`;
     const monitoring = () => this.monitoring();
 
-    gauge('model_explain_queue_depth', 'Applicants queued or being explained.', [], function () {
-      this.set(service.health().queue_depth);
-    });
+    gauge(
+      'model_explain_queue_depth',
+      'Applicants queued, being explained or being predicted.',
+      [],
+      function () {
+        this.set(service.health().queue_depth);
+      },
+    );
     gauge('branchlens_database_up', '1 when the SQLite database answers, 0 when not.', [], function () {
       this.set(service.health().database === 'ok' ? 1 : 0);
     });
