@@ -208,6 +208,26 @@ export function numberFromInput(given: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A CSV row's cells as the JSON an applicant is sent in: a numeric feature's cell that reads as a number
+ * (`numberFromInput`) becomes that number; every other cell stays as it is, so the engine names whatever is
+ * wrong with it. Text has no types; JSON does, and the service holds its callers to them.
+ */
+export function numbersFromText(
+  schema: Pick<BundleSchema, 'features'>,
+  row: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  for (const f of schema.features) {
+    if (f.type !== 'numeric' || !Object.prototype.hasOwnProperty.call(row, f.name)) continue;
+    const cell = row[f.name];
+    if (typeof cell !== 'string' || cell.trim() === '') continue;
+    const n = numberFromInput(cell);
+    if (n !== undefined) out[f.name] = n;
+  }
+  return out;
+}
+
 export function inputColumns(schema: Pick<BundleSchema, 'features'>): InputColumn[] {
   const cols: InputColumn[] = [];
   for (const f of schema.features) {

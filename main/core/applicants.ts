@@ -6,6 +6,8 @@ export interface ParsedApplicants {
   applicants: Record<string, unknown>[];
   /** True for a single JSON object (answered with one document, not an array). */
   single: boolean;
+  /** CSV cells are text: read them with `numbersFromText` (shared/bundle.ts) before sending them as JSON. */
+  format: 'json' | 'csv';
 }
 
 /** Reads JSON or CSV text; `source` names the file in errors. */
@@ -14,7 +16,7 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   if (trimmed === '') throw new InputError([{ field: source, code: 'missing', message: 'is empty' }]);
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(trimmed, source);
   refuseJsonScalar(trimmed, source);
-  return { applicants: parseCsv(trimmed, source), single: false };
+  return { applicants: parseCsv(trimmed, source), single: false, format: 'csv' };
 }
 
 /** `42`, `null`, `true` or `"text"` is JSON, not a CSV header without rows: say what JSON is expected. */
@@ -61,7 +63,7 @@ function parseJson(text: string, source: string): ParsedApplicants {
   if (list.length === 0)
     problems.push({ field: source, code: 'missing', message: 'holds no applicants (empty array)' });
   if (problems.length) throw new InputError(problems);
-  return { applicants: list as Record<string, unknown>[], single };
+  return { applicants: list as Record<string, unknown>[], single, format: 'json' };
 }
 
 function parseCsv(text: string, source: string): Record<string, unknown>[] {

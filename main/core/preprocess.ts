@@ -35,9 +35,11 @@ export class Preprocessor {
 
   /**
    * Validates and encodes every applicant; the problems of all rows are reported together, prefixed by row
-   * (a single applicant's are not prefixed). `fromCaller`: these are a caller's applicants (the service's
-   * entry points), each of which must give at least one feature; the engine's own inputs (a bundle's
-   * baseline, which may be all defaults) are not held to that.
+   * (a single applicant's are not prefixed). `fromCaller`: these are a caller's applicants, as JSON (the
+   * service's entry points behind HTTP, IPC and the CLI): each must give at least one feature, and a number
+   * must be a JSON number, not text such as `"1500"` (text is a CSV cell's form: `numbersFromText` reads
+   * those first). The engine's own inputs (a bundle's baseline, which may be all defaults) are held to
+   * neither.
    */
   encodeAll(applicants: readonly unknown[], fromCaller = false): Preprocessed[] {
     if (applicants.length === 1) return [this.encode(applicants[0], '', fromCaller)];
@@ -57,7 +59,8 @@ export class Preprocessor {
 
   /**
    * Validates and encodes one applicant; every problem is collected and thrown together. An applicant (as
-   * opposed to a baseline) must give at least one feature: one made of defaults alone is nothing to decide on.
+   * opposed to a baseline) must give at least one feature: one made of defaults alone is nothing to decide on;
+   * and it is JSON, so its numbers are numbers (see `encodeAll`).
    */
   encode(raw: unknown, fieldPrefix = '', applicant = false): Preprocessed {
     const problems: Problem[] = [];
@@ -97,7 +100,7 @@ export class Preprocessor {
           imputed.push(f.name);
         }
       } else {
-        value = parseValue(f, given, at(f.name), problems);
+        value = parseValue(f, given, at(f.name), problems, applicant);
       }
       if (value === undefined) {
         for (let i = 0; i < widthOf(f); i++) vector.push(0);
@@ -137,10 +140,25 @@ function encodeInto(f: Feature, value: CleanValue, out: number[]): void {
   }
 }
 
-function parseValue(f: Feature, given: unknown, field: string, problems: Problem[]): CleanValue | undefined {
+function parseValue(
+  f: Feature,
+  given: unknown,
+  field: string,
+  problems: Problem[],
+  json: boolean,
+): CleanValue | undefined {
   switch (f.type) {
     case 'numeric': {
       const n = numberFromInput(given);
+      // "NaN" as text falls through to the finite-number rule below, which names the real problem.
+      if (json && typeof given === 'string' && Number.isFinite(n)) {
+        problems.push({
+          field,
+          code: 'wrong_type',
+          message: `must be a JSON number, got the text ${describe(given)} (send ${given.trim()} without quotes)`,
+        });
+        return undefined;
+      }
       if (n === undefined) {
         problems.push({ field, code: 'wrong_type', message: `must be a number, got ${describe(given)}` });
         return undefined;

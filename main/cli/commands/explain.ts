@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../shared/problems.js';
-import { LOCALES } from '../../../shared/bundle.js';
+import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
 import { parseApplicants } from '../../core/applicants.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { samplesDir } from '../../core/paths.js';
@@ -135,7 +135,7 @@ export const explainCommand: Command = {
       detail: values.detail ?? false,
     };
     const source = values.input ?? join(samplesDir(), 'sample-1.json');
-    const { applicants, single } = parseApplicants(
+    const { applicants, single, format } = parseApplicants(
       await readSource(source, io),
       values.input === undefined ? source : '--input',
     );
@@ -146,7 +146,11 @@ export const explainCommand: Command = {
       ...(backend ? { backend } : {}),
     });
     try {
-      const docs = await service.explain(applicants, options);
+      const schema = service.schema;
+      const docs = await service.explain(
+        format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants,
+        options,
+      );
       writeJson(io, single ? docs[0] : docs);
       return 0;
     } finally {

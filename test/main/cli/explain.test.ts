@@ -290,6 +290,21 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(stderr).toMatch(/- \[1\]\.Home: must be one of .*got "castle"/);
   });
 
+  it('reads a CSV cell as the number it spells, and names a cell that spells none', async () => {
+    const input = file('bad-number.csv', 'Seniority,Home,Amount\n2,rent, 1500 \n3,owner,lots\n');
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    expect(stderr).toMatch(/1 problem/);
+    expect(stderr).toMatch(/- \[1\]\.Amount: must be a number, got "lots"/);
+  });
+
+  it('holds a JSON file to JSON types: a number in quotes is refused, saying so', async () => {
+    const input = file('quoted.json', JSON.stringify({ ...SAMPLE_1, Amount: '1500' }));
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    expect(stderr).toMatch(
+      /- Amount: must be a JSON number, got the text "1500" \(send 1500 without quotes\)/,
+    );
+  });
+
   const cases: [string, () => string[], RegExp][] = [
     ['--steps abc', () => ['--steps', 'abc'], /- --steps: .*"abc"/],
     ['--method nope', () => ['--method', 'nope'], /- method: .*riemann_trapezoid/],

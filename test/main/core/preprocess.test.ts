@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, type Problem } from '../../../shared/problems.js';
 import { Preprocessor } from '../../../main/core/preprocess.js';
+import { numbersFromText } from '../../../shared/bundle.js';
 import { CREDIT_BASELINE, CREDIT_FEATURES, OUTPUTS, makeSchema } from '../../helpers/bundles.js';
 
 // income (numeric, ≥ 0, mean 5000, std 2000, imputes 5000), age (integer 18–100, required, mean 40, std 12),
@@ -182,4 +183,76 @@ describe('an applicant that gives no feature at all', () => {
     expect(optional.encodeAll([{}])[0]!.imputed).toHaveLength(CREDIT_FEATURES.length);
     expect(problems([{ owns_home: true }])).toEqual([]);
   });
+});
+
+describe('a caller’s applicant is JSON: its numbers are numbers', () => {
+  const caller = (applicant: Record<string, unknown>) => {
+    try {
+      pre.encodeAll([applicant], true);
+    } catch (e) {
+      return (e as InputError).problems.map((p) => [p.field, p.code, p.message]);
+    }
+    return [];
+  };
+
+  it('refuses a number sent as text, saying to send it without quotes', () => {
+    expect(caller({ age: 30, income: '1500' })).toEqual([
+      ['income', 'wrong_type', 'must be a JSON number, got the text "1500" (send 1500 without quotes)'],
+    ]);
+    expect(caller({ age: ' 52 ' })).toEqual([
+      ['age', 'wrong_type', 'must be a JSON number, got the text " 52 " (send 52 without quotes)'],
+    ]);
+  });
+
+  it('names the real problem of text that is no finite number', () => {
+    expect(caller({ age: 30, income: 'NaN' })).toEqual([
+      ['income', 'not_finite', 'must be a finite number (NaN and Infinity are not allowed)'],
+    ]);
+    expect(caller({ age: 30, income: 'abc' })).toEqual([
+      ['income', 'wrong_type', 'must be a number, got "abc"'],
+    ]);
+  });
+
+  it('accepts JSON numbers, and leaves the engine’s own inputs (a baseline) free to be text', () => {
+    expect(caller({ age: 30, income: 1500 })).toEqual([]);
+    expect(pre.encode({ age: '30', income: '1500' }, 'baseline.').values).toMatchObject({
+      age: 30,
+      income: 1500,
+    });
+  });
+});
+
+describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
+  const schema = makeSchema(CREDIT_FEATURES, OUTPUTS.sigmoid, CREDIT_BASELINE);
+
+  it('turns a numeric feature’s number text into the number, and leaves every other cell as it is', () => {
+    const row = { income: ' 1.5e3 ', age: '52', purpose: '1', owns_home: 'yes', note: '7' };
+    expect(numbersFromText(schema, row)).toEqual({
+      income: 1500,
+      age: 52,
+      purpose: '1',
+      owns_home: 'yes',
+      note: '7',
+    });
+    expect(row.income).toBe(' 1.5e3 ');
+  });
+
+  it('leaves text that is no number, and empty cells, for the engine to name', () => {
+    expect(numbersFromText(schema, { income: 'abc', age: '' })).toEqual({ income: 'abc', age: '' });
+    expect(caller(numbersFromText(schema, { age: '30', income: 'NaN' }))).toEqual([['income', 'not_finite']]);
+  });
+
+  it('makes a caller’s CSV row encode exactly as the lenient engine reads its text', () => {
+    const row = { income: '8200', age: ' 31 ', purpose: 'home', owns_home: 'YES' };
+    expect(pre.encodeAll([numbersFromText(schema, row)], true)[0]).toEqual(pre.encode(row));
+  });
+
+  function caller(applicant: Record<string, unknown>) {
+    try {
+      pre.encodeAll([applicant], true);
+    } catch (e) {
+      return (e as InputError).problems.map((p) => [p.field, p.code]);
+    }
+    return [];
+  }
 });
