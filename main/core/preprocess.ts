@@ -87,6 +87,7 @@ export class Preprocessor {
     const vector: number[] = [];
     const values: Record<string, CleanValue> = {};
     const imputed: string[] = [];
+    let givenCount = 0;
     for (const f of this.schema.features) {
       const given = Object.prototype.hasOwnProperty.call(record, f.name) ? record[f.name] : undefined;
       const missing =
@@ -100,6 +101,7 @@ export class Preprocessor {
           imputed.push(f.name);
         }
       } else {
+        givenCount++;
         value = parseValue(f, given, at(f.name), problems, applicant);
       }
       if (value === undefined) {
@@ -109,7 +111,7 @@ export class Preprocessor {
       values[f.name] = value;
       encodeInto(f, value, vector);
     }
-    if (applicant && imputed.length === this.schema.features.length) {
+    if (applicant && givenCount === 0) {
       problems.push({
         // The applicant itself: `[i]`, and `[0]` for a lone one (whose feature problems carry no prefix).
         field: fieldPrefix.replace(/\.$/, '') || '[0]',

@@ -31,7 +31,13 @@ function eitherWay(zh: string, en: string): FeatureSpec['templates'] {
   };
 }
 
-/** The model's inputs, in input order. */
+/**
+ * The model's inputs, in input order. A feature the branch's data always has (the loan's amount, price and term,
+ * the applicant's expenses, years with the employer and any arrears record) is required: a decision without it
+ * would rest on a made-up value. Those the data itself sometimes lacks (housing, job, income, assets, debt) are
+ * optional and imputed as in training, and the explanation marks them imputed. train-demo.test.ts checks the
+ * split against the data.
+ */
 export const CREDIT_FEATURES: readonly FeatureSpec[] = [
   {
     name: 'Seniority',
@@ -55,7 +61,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
     },
     range: { min: 0, max: 70 },
     integer: true,
-    required: false,
+    required: true,
     sensitive: false,
   },
   {
@@ -85,7 +91,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
     templates: eitherWay('{label}（{value}）', '{label} ({value})'),
     range: { min: 1, max: 120 },
     integer: true,
-    required: false,
+    required: true,
     sensitive: false,
   },
   {
@@ -109,7 +115,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
       },
       neutral: NEUTRAL,
     },
-    required: false,
+    required: true,
     sensitive: false,
   },
   {
@@ -137,7 +143,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
     templates: eitherWay('{label}（{value}）', '{label} ({value})'),
     range: { min: 0, max: 2000 },
     integer: true,
-    required: false,
+    required: true,
     sensitive: false,
   },
   {
@@ -225,7 +231,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
     },
     range: { min: 0, max: 100_000 },
     integer: true,
-    required: false,
+    required: true,
     sensitive: false,
   },
   {
@@ -237,7 +243,7 @@ export const CREDIT_FEATURES: readonly FeatureSpec[] = [
     templates: eitherWay('{label}（{value}）', '{label} ({value})'),
     range: { min: 0, max: 200_000 },
     integer: true,
-    required: false,
+    required: true,
     sensitive: false,
   },
 ];

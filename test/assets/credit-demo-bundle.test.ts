@@ -45,7 +45,14 @@ describe('the shipped demo bundle', () => {
   it('takes the eleven non-protected inputs in order, without Age or Marital', () => {
     expect(schema.features.map((f) => f.name)).toEqual(INPUTS);
     expect(schema.features.filter((f) => f.sensitive).map((f) => f.name)).toEqual(['Income', 'Assets']);
-    expect(schema.features.every((f) => !f.required)).toBe(true);
+    expect(schema.features.filter((f) => f.required).map((f) => f.name)).toEqual([
+      'Seniority',
+      'Time',
+      'Records',
+      'Expenses',
+      'Amount',
+      'Price',
+    ]);
   });
 
   it('explains P(good), the approval probability', () => {

@@ -28,6 +28,9 @@ import {
 import { demoSchema } from './helpers.js';
 
 const schema = demoSchema();
+// The CSV mechanics below (header matching, line numbers, chunking) with every feature optional, so that a row
+// of a few columns is good; the demo model's required features have their own test.
+const optional = { ...schema, features: schema.features.map((f) => ({ ...f, required: false })) };
 
 /** As the batch page parses a file: empty lines kept, so that rows know their line. */
 function parse(text: string) {
@@ -131,7 +134,7 @@ describe('CSV rows', () => {
       header: true,
       transformHeader: feature,
     });
-    expect(checkRows(schema, parsed.data, 2).good[0]!.applicant).toEqual({
+    expect(checkRows(optional, parsed.data, 2).good[0]!.applicant).toEqual({
       Seniority: 3,
       Home: 'rent',
       Records: false,
@@ -168,7 +171,7 @@ describe('CSV rows', () => {
     const parsed = parse(
       'Seniority,Home,Time,Records\n3,rent,60,no\nx,castle,500,maybe\n,,,\n\n4,owner,1.5,yes\n',
     );
-    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
     expect(good.map((g) => g.line)).toEqual([2, 4]);
     expect(good[1]!.applicant).toEqual({});
     expect(bad).toEqual([
@@ -198,7 +201,7 @@ describe('CSV rows', () => {
       chunkSize: 4096,
       complete: () => undefined,
       chunk: (results: Papa.ParseResult<Record<string, string>>) => {
-        const checked = checkRows(schema, results.data, next, malformedRows(results.errors, next - 2));
+        const checked = checkRows(optional, results.data, next, malformedRows(results.errors, next - 2));
         next += results.data.length;
         good.push(...checked.good.map((g) => g.line));
         bad.push(...checked.bad.map((b) => b.line));
@@ -210,9 +213,18 @@ describe('CSV rows', () => {
     expect(good).toContain(3001);
   });
 
+  it('lists a row without one of the demo model’s required features as bad, naming it', () => {
+    const parsed = parse(
+      'Seniority,Time,Records,Expenses,Amount,Price,Income\n3,60,no,45,900,1200,\n3,60,no,45,,1200,150\n',
+    );
+    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    expect(good.map((g) => g.line)).toEqual([2]);
+    expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'missing' }] }]);
+  });
+
   it('lists a row with the wrong number of cells as bad', () => {
     const parsed = parse('Seniority,Home\n3,rent\n4,rent,extra\n');
-    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
     expect(good.map((g) => g.line)).toEqual([2]);
     expect(bad.map((b) => [b.line, b.problems[0]!.field])).toEqual([[3, '*']]);
   });

@@ -97,6 +97,16 @@ describe('fitted schema', () => {
     expect(schema.features.map((f) => f.name)).not.toContain('Marital');
   });
 
+  it('requires exactly the features the credit data never lacks; the rest are imputed as in training', () => {
+    const { applicants } = readCreditData();
+    const neverMissing = CREDIT_FEATURES.map((f) => f.name).filter((name) =>
+      applicants.every((a) => (a[name] ?? '').trim() !== ''),
+    );
+    expect(CREDIT_FEATURES.filter((f) => f.required).map((f) => f.name)).toEqual(neverMissing);
+    expect(neverMissing).toEqual(expect.arrayContaining(['Amount', 'Price', 'Time']));
+    expect(neverMissing).not.toContain('Income');
+  });
+
   it('reports a CSV without a needed column by name', () => {
     expect(() => parseCreditCsv('Status,Seniority\ngood,1\n')).toThrow(/missing column\(s\) Home/);
   });

@@ -283,7 +283,8 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
   it('names the row and column of an unknown category in a CSV batch', async () => {
     const input = file(
       'bad-category.csv',
-      'Seniority,Home,Time,Job\n2,rent,60,fixed\n3,castle,36,fixed\n4,owner,48,fixed\n',
+      'Seniority,Home,Time,Job,Records,Expenses,Amount,Price\n' +
+        '2,rent,60,fixed,no,60,1500,1800\n3,castle,36,fixed,no,45,900,1200\n4,owner,48,fixed,yes,50,800,1000\n',
     );
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr).toMatch(/1 problem/);
@@ -291,7 +292,10 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
   });
 
   it('reads a CSV cell as the number it spells, and names a cell that spells none', async () => {
-    const input = file('bad-number.csv', 'Seniority,Home,Amount\n2,rent, 1500 \n3,owner,lots\n');
+    const input = file(
+      'bad-number.csv',
+      'Seniority,Time,Records,Expenses,Price,Amount\n2,60,no,60,1800, 1500 \n3,36,no,45,1200,lots\n',
+    );
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr).toMatch(/1 problem/);
     expect(stderr).toMatch(/- \[1\]\.Amount: must be a number, got "lots"/);
