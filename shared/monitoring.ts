@@ -119,6 +119,11 @@ export const stabilitySchema = z
     samples: count,
     /** max |served attribution − recomputed attribution| over the sample; must be exactly 0. */
     repeat_max_abs_delta: nullableNumber,
+    /**
+     * Present (true) when a served or recomputed attribution was NaN or infinite, which JSON cannot carry:
+     * repeat_max_abs_delta is then null and its tile red, and /metrics shows +Inf.
+     */
+    repeat_non_finite: z.literal(true).optional(),
     sensitivity: z
       .object({
         /** Perturbation radius in standard deviations of each numeric feature. */
@@ -128,6 +133,8 @@ export const stabilitySchema = z
         /** max over the sample of max over perturbations of ‖a(x′) − a(x)‖₂ / ‖a(x)‖₂. */
         max: nullableNumber,
         mean: nullableNumber,
+        /** Present (true) when a perturbed explanation was NaN or infinite: max and mean are null, the tile red. */
+        non_finite: z.literal(true).optional(),
       })
       .strict(),
     duration_ms: nullableNumber,

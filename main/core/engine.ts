@@ -4,7 +4,7 @@ import { defaultTargetName, type BundleSchema, type RawApplicant } from '../../s
 import { InputError } from '../../shared/problems.js';
 import { initBackend, type BackendName } from './tf/backend.js';
 import { loadBundle, type LoadedBundle } from './bundle/load.js';
-import { Preprocessor, type CleanValue } from './preprocess.js';
+import { Preprocessor, type CleanValue, type EncodeMode } from './preprocess.js';
 import { IntegratedGradients, type TargetSpec } from './ig/integrated-gradients.js';
 import { aggregateByFeature } from './ig/aggregate.js';
 import { IG_METHODS, type IgMethod } from './ig/quadrature.js';
@@ -23,6 +23,12 @@ export interface ExplainOptions {
   target?: string | number;
   baseline: BaselineChoice;
   layer?: { layer: string | number; toInputs?: boolean };
+  /**
+   * The stability check's perturbed applicants: whole-number and range limits are not applied (see
+   * EncodeMode), so every numeric feature moves by the perturbation, as Captum's sensitivity_max moves the
+   * model's input. Never set for a caller's applicants.
+   */
+  perturbed?: boolean;
 }
 
 export const DEFAULT_EXPLAIN_OPTIONS: ExplainOptions = {
@@ -157,8 +163,8 @@ export class Engine {
   }
 
   /** Validates and encodes every applicant; problems of all rows are reported together, prefixed by row. */
-  encodeAll(applicants: readonly unknown[]): ReturnType<Preprocessor['encode']>[] {
-    return this.preprocessor.encodeAll(applicants);
+  encodeAll(applicants: readonly unknown[], mode?: EncodeMode): ReturnType<Preprocessor['encode']>[] {
+    return this.preprocessor.encodeAll(applicants, mode);
   }
 
   baselineVector(choice: BaselineChoice): number[] {
@@ -183,7 +189,7 @@ export class Engine {
         throw new InputError([{ field: 'layer', code: 'invalid', message: (e as Error).message }]);
       }
     }
-    const encoded = this.encodeAll(applicants);
+    const encoded = this.encodeAll(applicants, options.perturbed ? 'perturbed' : 'engine');
     const baseline = this.baselineVector(options.baseline);
     const x = encoded.map((e) => e.vector);
     const spec: TargetSpec = { mask: x.map(() => target.mask), offset: x.map(() => target.offset) };

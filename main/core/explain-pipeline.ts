@@ -90,7 +90,7 @@ export async function explainToText(
   request: AnswerRequest,
   startedAt: number,
 ): Promise<ExplainedText> {
-  const encoded = ctx.preprocessor.encodeAll(applicants, true);
+  const encoded = ctx.preprocessor.encodeAll(applicants, 'caller');
   const keyParams = {
     explainer: EXPLAINER_VERSION,
     params: request.answer.params,
@@ -146,7 +146,8 @@ export async function explainToText(
       audits[i] = answer.audit;
     });
     ctx.monitor.recordExplain({
-      latencyMs: (epochNow() - startedAt) / missing.length,
+      // Per answered applicant, as each document stamps it (the request time over all n, hits included).
+      latencyMs: (epochNow() - startedAt) / n,
       cacheLevel: 'miss',
       count: missing.length,
       computed: {

@@ -20,6 +20,17 @@ export interface Preprocessed {
   imputed: string[];
 }
 
+/**
+ * Whose applicants are encoded:
+ * - `caller`: a caller's, as JSON (the service's entry points behind HTTP, IPC and the CLI). Each must give at
+ *   least one feature (defaults alone are nothing to decide on), and a number must be a JSON number, not text
+ *   such as `"1500"` (text is a CSV cell's form: `numbersFromText` reads those first).
+ * - `engine`: the engine's own inputs (a bundle's baseline, which may be all defaults; training rows, as text).
+ * - `perturbed`: the stability check's perturbed copies of served applicants: numbers need only be finite, so
+ *   a whole-number feature can move by less than one and a value can pass its range by the perturbation.
+ */
+export type EncodeMode = 'caller' | 'engine' | 'perturbed';
+
 export class Preprocessor {
   readonly columns: InputColumn[];
   private readonly byName: Map<string, Feature>;
@@ -35,19 +46,15 @@ export class Preprocessor {
 
   /**
    * Validates and encodes every applicant; the problems of all rows are reported together, prefixed by row
-   * (a single applicant's are not prefixed). `fromCaller`: these are a caller's applicants, as JSON (the
-   * service's entry points behind HTTP, IPC and the CLI): each must give at least one feature, and a number
-   * must be a JSON number, not text such as `"1500"` (text is a CSV cell's form: `numbersFromText` reads
-   * those first). The engine's own inputs (a bundle's baseline, which may be all defaults) are held to
-   * neither.
+   * (a single applicant's are not prefixed). `mode` says whose applicants these are (see EncodeMode).
    */
-  encodeAll(applicants: readonly unknown[], fromCaller = false): Preprocessed[] {
-    if (applicants.length === 1) return [this.encode(applicants[0], '', fromCaller)];
+  encodeAll(applicants: readonly unknown[], mode: EncodeMode = 'engine'): Preprocessed[] {
+    if (applicants.length === 1) return [this.encode(applicants[0], '', mode)];
     const problems: Problem[] = [];
     const out: Preprocessed[] = [];
     for (let i = 0; i < applicants.length; i++) {
       try {
-        out.push(this.encode(applicants[i], `[${i}].`, fromCaller));
+        out.push(this.encode(applicants[i], `[${i}].`, mode));
       } catch (e) {
         if (e instanceof InputError) problems.push(...e.problems);
         else throw e;
@@ -57,12 +64,8 @@ export class Preprocessor {
     return out;
   }
 
-  /**
-   * Validates and encodes one applicant; every problem is collected and thrown together. An applicant (as
-   * opposed to a baseline) must give at least one feature: one made of defaults alone is nothing to decide on;
-   * and it is JSON, so its numbers are numbers (see `encodeAll`).
-   */
-  encode(raw: unknown, fieldPrefix = '', applicant = false): Preprocessed {
+  /** Validates and encodes one applicant; every problem is collected and thrown together. */
+  encode(raw: unknown, fieldPrefix = '', mode: EncodeMode = 'engine'): Preprocessed {
     const problems: Problem[] = [];
     const at = (name: string) => `${fieldPrefix}${name}`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -102,7 +105,7 @@ export class Preprocessor {
         }
       } else {
         givenCount++;
-        value = parseValue(f, given, at(f.name), problems, applicant);
+        value = parseValue(f, given, at(f.name), problems, mode);
       }
       if (value === undefined) {
         for (let i = 0; i < widthOf(f); i++) vector.push(0);
@@ -111,7 +114,7 @@ export class Preprocessor {
       values[f.name] = value;
       encodeInto(f, value, vector);
     }
-    if (applicant && givenCount === 0) {
+    if (mode === 'caller' && givenCount === 0) {
       problems.push({
         // The applicant itself: `[i]`, and `[0]` for a lone one (whose feature problems carry no prefix).
         field: fieldPrefix.replace(/\.$/, '') || '[0]',
@@ -147,13 +150,13 @@ function parseValue(
   given: unknown,
   field: string,
   problems: Problem[],
-  json: boolean,
+  mode: EncodeMode,
 ): CleanValue | undefined {
   switch (f.type) {
     case 'numeric': {
       const n = numberFromInput(given);
       // "NaN" as text falls through to the finite-number rule below, which names the real problem.
-      if (json && typeof given === 'string' && Number.isFinite(n)) {
+      if (mode === 'caller' && typeof given === 'string' && Number.isFinite(n)) {
         problems.push({
           field,
           code: 'wrong_type',
@@ -173,6 +176,9 @@ function parseValue(
         });
         return undefined;
       }
+      // A perturbation for the stability check moves numbers off the whole-number grid and past the range by a
+      // hair, as Captum perturbs the model's input; the model takes any number.
+      if (mode === 'perturbed') return n;
       if (f.integer && !Number.isInteger(n)) {
         problems.push({ field, code: 'not_integer', message: `must be a whole number, got ${n}` });
         return undefined;

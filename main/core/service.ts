@@ -220,15 +220,25 @@ export class BranchLensService {
 
   /** Runs a due stability check (re-explaining a sample without the cache) and persists a due snapshot. */
   async monitorTick(): Promise<void> {
+    // Each on its own: a stability run that fails must not cost the hour its snapshot.
     try {
+      // `perturbed`: the sensitivity check's copies may sit off the whole-number grid; the served applicants
+      // it also re-explains are valid either way, and are encoded alike.
       await this.monitor.runStabilityIfDue(async (applicants, options) =>
-        (await this.runner.explain(applicants, options ?? engineOptions(parseExplainOptions({})))).map((ex) =>
-          ex.attributions.map((a) => a.attribution),
-        ),
+        (
+          await this.runner.explain(applicants, {
+            ...(options ?? engineOptions(parseExplainOptions({}))),
+            perturbed: true,
+          })
+        ).map((ex) => ex.attributions.map((a) => a.attribution)),
       );
-      this.monitor.persistIfDue(this.db);
     } catch (e) {
-      process.emitWarning(`monitoring: ${(e as Error).message}`);
+      process.emitWarning(`monitoring: the stability check failed: ${(e as Error).message}`);
+    }
+    try {
+      this.monitor.persistIfDue(this.db, { queueDepth: this.batcher.depth });
+    } catch (e) {
+      process.emitWarning(`monitoring: the snapshot could not be stored: ${(e as Error).message}`);
     }
   }
 
@@ -449,7 +459,7 @@ export class BranchLensService {
     if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
-    this.preprocessor.encodeAll(applicants, true);
+    this.preprocessor.encodeAll(applicants, 'caller');
     // Predictions share the explanations' bound: beyond it, busy, rather than an unbounded queue on the engines.
     return this.batcher.admit(applicants.length, () => this.runner.predict(applicants));
   }

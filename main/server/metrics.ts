@@ -30,6 +30,16 @@ export function numberAt(value: unknown, ...path: string[]): number | undefined 
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** True when the snapshot has `true` at `path`. */
+function flagAt(value: unknown, path: readonly string[]): boolean {
+  let v: unknown = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key)) return false;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v === true;
+}
+
 function arrayAt(value: unknown, ...path: string[]): unknown[] {
   let v: unknown = value;
   for (const key of path) {
@@ -162,21 +172,27 @@ export class ServerMetrics {
     );
 
     // Stability and drift, from the monitoring snapshot: a gauge has a sample only when the number exists.
-    const fromSnapshot = (name: string, help: string, path: string[]) =>
+    // A flag at `nonFinite` (NaN or Infinity in the run, which JSON cannot carry) is exported as +Inf, so an
+    // alert on "> 0" fires.
+    const fromSnapshot = (name: string, help: string, path: string[], nonFinite?: string[]) =>
       gauge(name, help, ['model'], async function () {
         this.reset();
-        const v = numberAt(await monitoring(), ...path);
+        const snapshot = await monitoring();
+        if (nonFinite && flagAt(snapshot, nonFinite)) return this.set({ model: modelLabel() }, Infinity);
+        const v = numberAt(snapshot, ...path);
         if (v !== undefined) this.set({ model: modelLabel() }, v);
       });
     fromSnapshot(
       'model_attribution_repeat_max_abs_delta',
-      'Largest |served − recomputed| attribution in the last stability run (must be 0).',
+      'Largest |served − recomputed| attribution in the last stability run (must be 0; +Inf for NaN).',
       ['stability', 'repeat_max_abs_delta'],
+      ['stability', 'repeat_non_finite'],
     );
     fromSnapshot(
       'model_attribution_sensitivity_max',
-      'Largest relative attribution change under small perturbations, last stability run.',
+      'Largest relative attribution change under small perturbations, last stability run (+Inf for NaN).',
       ['stability', 'sensitivity', 'max'],
+      ['stability', 'sensitivity', 'non_finite'],
     );
     fromSnapshot(
       'model_attribution_sensitivity_mean',

@@ -169,7 +169,10 @@ export function computeDrift(
     min_rows: options.minRows,
     reference_rows: reference?.rows ?? null,
   };
-  const enough = rows.length >= options.minRows && recent !== null;
+  // Per-feature PSI bins each applicant's own shares, which a row without attribution mass does not have:
+  // only rows with mass count toward the minimum.
+  const perRow = rows.map(rowShares).filter((s): s is number[] => s !== null);
+  const enough = perRow.length >= options.minRows && recent !== null;
   if (!reference || !enough) {
     return {
       ...base,
@@ -186,7 +189,6 @@ export function computeDrift(
       })),
     };
   }
-  const perRow = rows.map(rowShares).filter((s): s is number[] => s !== null);
   const featureDrift: FeatureDrift[] = features.map((feature, f) => {
     const ref = reference.features[f]!;
     const proportions = binProportions(

@@ -38,8 +38,16 @@ export interface MonitorModel {
 }
 
 export interface MonitorOptions {
-  /** Milliseconds since the Unix epoch. */
+  /**
+   * The clock of the sliding windows and the stability schedule, in milliseconds (default `steadyClock()`:
+   * monotonic, so a clock set forward and back again neither freezes the windows nor skips checks).
+   */
   now?: () => number;
+  /**
+   * Milliseconds since the Unix epoch, for timestamps (`taken_at`, `computed_at`) and the hourly snapshot
+   * (default Date.now; `now` when only that is given, as tests do).
+   */
+  wallNow?: () => number;
   /** Traffic bucket width (default 10 s) and the sliding windows (default 1 min, 5 min, 1 h). */
   bucketMs?: number;
   windowsMs?: readonly number[];
@@ -92,6 +100,16 @@ interface StabilitySample<O> extends ServedExplanation {
 
 const HOUR_MS = 60 * 60_000;
 
+/**
+ * A monotonic clock in epoch milliseconds: the wall time when it was made, advanced by performance.now(). Setting
+ * the system clock does not move it, so sliding windows and schedules keep their pace.
+ */
+export function steadyClock(): () => number {
+  const wall = Date.now();
+  const start = performance.now();
+  return () => wall + (performance.now() - start);
+}
+
 function emptyStability(s: SensitivityOptions): StabilitySnapshot {
   return {
     computed_at: null,
@@ -105,6 +123,7 @@ function emptyStability(s: SensitivityOptions): StabilitySnapshot {
 export class Monitor<O = unknown> {
   readonly thresholds: Thresholds;
   readonly #now: () => number;
+  readonly #wallNow: () => number;
   readonly #traffic: LatencyRecorder;
   readonly #tileWindowMs: number;
   readonly #driftWindow: number;
@@ -126,7 +145,8 @@ export class Monitor<O = unknown> {
   #lastPersistedAt: number | undefined;
 
   constructor(model: MonitorModel, options: MonitorOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? steadyClock();
+    this.#wallNow = options.wallNow ?? options.now ?? Date.now;
     this.#traffic = new LatencyRecorder({
       now: this.#now,
       bucketMs: options.bucketMs ?? 10_000,
@@ -141,7 +161,7 @@ export class Monitor<O = unknown> {
     this.#persistEveryMs = options.persistEveryMs ?? HOUR_MS;
     this.#retentionMs = options.retentionMs ?? 365 * 24 * HOUR_MS;
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
-    this.#startedAt = this.#now();
+    this.#startedAt = this.#wallNow();
     this.setModel(model);
   }
 
@@ -228,16 +248,23 @@ export class Monitor<O = unknown> {
       if (generation !== this.#generation) return null;
       const finished = this.#now();
       this.#lastStabilityAt = finished;
+      const finishedWall = this.#wallNow();
+      // JSON has no Infinity or NaN: a non-finite result is carried as a flag (the tile goes red), not as null
+      // alone, which would read as "not measured".
+      const repeatFinite = Number.isFinite(delta);
+      const sensitivityFinite = sensitivities.every(Number.isFinite);
       this.#stability = {
-        computed_at: new Date(finished).toISOString(),
+        computed_at: new Date(finishedWall).toISOString(),
         samples: samples.length,
-        repeat_max_abs_delta: delta,
+        repeat_max_abs_delta: repeatFinite ? delta : null,
+        ...(repeatFinite ? {} : { repeat_non_finite: true as const }),
         sensitivity: {
           radius: this.#sensitivity.radius,
           perturbations: this.#sensitivity.perturbations,
           seed: this.#sensitivity.seed,
-          max: Math.max(...sensitivities),
-          mean: sensitivities.reduce((a, s) => a + s, 0) / sensitivities.length,
+          max: sensitivityFinite ? Math.max(...sensitivities) : null,
+          mean: sensitivityFinite ? sensitivities.reduce((a, s) => a + s, 0) / sensitivities.length : null,
+          ...(sensitivityFinite ? {} : { non_finite: true as const }),
         },
         duration_ms: finished - started,
       };
@@ -254,7 +281,7 @@ export class Monitor<O = unknown> {
   }
 
   snapshot(extra: { queueDepth?: number } = {}): MonitoringSnapshot {
-    const now = this.#now();
+    const now = this.#wallNow();
     const tileWindow = this.#traffic.summary(this.#tileWindowMs);
     const drift = computeDrift(
       this.#recent.rows(),
@@ -271,10 +298,14 @@ export class Monitor<O = unknown> {
       drift_js: drift.js,
       drift_psi_max: drift.psi_max,
     };
+    const nonFinite: Partial<Record<TileId, boolean>> = {
+      repeat_determinism: stability.repeat_non_finite === true,
+      sensitivity_max: stability.sensitivity.non_finite === true,
+    };
     const tiles: Tile[] = (Object.keys(values) as TileId[]).map((id) => ({
       id,
       value: values[id],
-      status: tileStatus(values[id], this.thresholds[id]),
+      status: nonFinite[id] ? 'red' : tileStatus(values[id], this.thresholds[id]),
       threshold: this.thresholds[id],
     }));
     const { id, version, sha256 } = this.#model;
@@ -298,8 +329,11 @@ export class Monitor<O = unknown> {
    * it stored, or null when none was due. Cheap when not due: call it from a timer every minute or so.
    */
   persistIfDue(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot | null {
-    const now = this.#now();
+    const now = this.#wallNow();
     this.#lastPersistedAt ??= Math.max(latestSnapshotTime(db) ?? -Infinity, this.#startedAt);
+    // A last snapshot "in the future" means the clock was set back (or was ahead when it was stored): count
+    // from now, or no snapshot would be stored until the clock caught up with it, across restarts too.
+    if (this.#lastPersistedAt > now) this.#lastPersistedAt = now;
     if (Math.floor(now / this.#persistEveryMs) <= Math.floor(this.#lastPersistedAt / this.#persistEveryMs)) {
       return null;
     }
@@ -308,7 +342,7 @@ export class Monitor<O = unknown> {
 
   /** Stores the current snapshot now (and prunes), whether due or not. */
   persist(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot {
-    const now = this.#now();
+    const now = this.#wallNow();
     const snapshot = this.snapshot(extra);
     db.transaction(() => {
       insertSnapshot(db, snapshot, now);

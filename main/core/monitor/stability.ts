@@ -52,18 +52,19 @@ function numericValue(v: unknown): number | undefined {
   return undefined;
 }
 
-/** `u` in [0, 1) maps to an offset in [−radius, radius) standard deviations. */
+/**
+ * `u` in [0, 1) maps to an offset in [−radius, radius) standard deviations: on the standardised scale the model
+ * sees, exactly Captum's default perturbation. Not rounded to whole numbers nor clamped to the range, since that
+ * would leave a whole-number feature with a small std unmoved (the engine explains these with
+ * `perturbed: true`).
+ */
 function perturbNumber(f: NumericFeature, value: number, radius: number, u: number): number {
-  let x = value + (2 * u - 1) * radius * f.scaler.std;
-  if (f.integer) x = Math.round(x);
-  if (f.range?.min !== undefined) x = Math.max(f.range.min, x);
-  if (f.range?.max !== undefined) x = Math.min(f.range.max, x);
-  return x;
+  return value + (2 * u - 1) * radius * f.scaler.std;
 }
 
 /**
- * The applicant with each given numeric feature moved uniformly within ±radius · std (the schema scaler's),
- * rounded for integer features and clamped to their range. Missing numeric values stay missing (the engine
+ * The applicant with each given numeric feature moved uniformly within ±radius · std (the schema scaler's).
+ * Missing numeric values stay missing (the engine
  * imputes them alike); categorical and boolean features are not touched. A random number is drawn for every
  * numeric feature, given or not, so a feature's draws do not depend on which others are missing.
  */
@@ -134,7 +135,9 @@ export async function maxSensitivity(
     let worst = 0;
     for (let m = 1; m <= perturbations; m++) {
       const axp = attributions[i * stride + m]!;
-      worst = Math.max(worst, l2(ax.map((a, f) => axp[f]! - a)) / norm);
+      const change = l2(ax.map((a, f) => axp[f]! - a)) / norm;
+      // NaN on either side is no measure of closeness: the worst there is, as in repeatDeterminism.
+      worst = Number.isNaN(change) ? Infinity : Math.max(worst, change);
     }
     return worst;
   });

@@ -160,7 +160,7 @@ describe('an applicant that gives no feature at all', () => {
   );
   const problems = (applicants: unknown[]) => {
     try {
-      optional.encodeAll(applicants, true);
+      optional.encodeAll(applicants, 'caller');
     } catch (e) {
       return (e as InputError).problems.map((p) => [p.field, p.code]);
     }
@@ -188,7 +188,7 @@ describe('an applicant that gives no feature at all', () => {
 describe('a caller’s applicant is JSON: its numbers are numbers', () => {
   const caller = (applicant: Record<string, unknown>) => {
     try {
-      pre.encodeAll([applicant], true);
+      pre.encodeAll([applicant], 'caller');
     } catch (e) {
       return (e as InputError).problems.map((p) => [p.field, p.code, p.message]);
     }
@@ -244,12 +244,12 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
 
   it('makes a caller’s CSV row encode exactly as the lenient engine reads its text', () => {
     const row = { income: '8200', age: ' 31 ', purpose: 'home', owns_home: 'YES' };
-    expect(pre.encodeAll([numbersFromText(schema, row)], true)[0]).toEqual(pre.encode(row));
+    expect(pre.encodeAll([numbersFromText(schema, row)], 'caller')[0]).toEqual(pre.encode(row));
   });
 
   function caller(applicant: Record<string, unknown>) {
     try {
-      pre.encodeAll([applicant], true);
+      pre.encodeAll([applicant], 'caller');
     } catch (e) {
       return (e as InputError).problems.map((p) => [p.field, p.code]);
     }

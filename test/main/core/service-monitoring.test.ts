@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BranchLensService } from '../../../main/core/service.js';
 import { monitoringSnapshotSchema } from '../../../shared/monitoring.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
@@ -50,5 +50,39 @@ describe('service monitoring', () => {
     expect(series).toHaveLength(1);
     expect(series[0]!.windows[0]!.count).toBe(1);
     expect(series[0]!.model.sha256).toBe(service.model.sha256);
+  });
+
+  it('records a miss among hits with the latency its document stamps: the request time over all answered', async () => {
+    const applicants = holdoutApplicants(41);
+    await service.explain(applicants.slice(0, 40));
+    clock.t += 5 * 60_000; // past the shortest window: it now holds only the next request
+    const started = performance.now();
+    const docs = await service.explain(applicants);
+    const perApplicant = (performance.now() - started) / applicants.length;
+    expect(docs.map((d) => d.meta.cache).filter((c) => c === 'miss')).toHaveLength(1);
+    const window = monitoringSnapshotSchema.parse(service.monitoringSnapshot()).windows[0]!;
+    expect(window.count).toBe(41);
+    // Charging the whole request to its one miss made this the request's full time, ~41 times too much.
+    expect(window.latency.max_ms!).toBeLessThanOrEqual(perApplicant * 1.02);
+  });
+
+  it('stores the hour’s snapshot, with the queue depth, even when the stability check fails', async () => {
+    const stored = service.monitoringSeries({}).length;
+    await service.explain(holdoutApplicants(3).slice(2)); // a new applicant: a stability sample is waiting
+    clock.t += HOUR;
+    const runner = (service as unknown as { runner: { explain: () => Promise<unknown> } }).runner;
+    const failing = vi.spyOn(runner, 'explain').mockRejectedValue(new Error('engine gone'));
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      await service.monitorTick();
+      expect(failing).toHaveBeenCalled();
+      expect(warnings).toHaveBeenCalledWith(expect.stringMatching(/stability check failed: engine gone/));
+    } finally {
+      failing.mockRestore();
+      warnings.mockRestore();
+    }
+    const series = service.monitoringSeries({});
+    expect(series).toHaveLength(stored + 1);
+    expect(series.at(-1)!.queue_depth).toBe(0);
   });
 });

@@ -99,7 +99,8 @@ export function parsePrometheus(text: string): Map<string, number> {
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)(?: \d+)?$/.exec(line);
     expect(m, `not a Prometheus sample line: ${line}`).not.toBeNull();
-    samples.set(m![1]!, Number(m![2]));
+    const v = m![2]!;
+    samples.set(m![1]!, v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v));
   }
   return samples;
 }

@@ -129,6 +129,24 @@ describe('GET /metrics', () => {
       expect([...full.keys()].filter((k) => k.startsWith('model_attribution_drift_psi_max'))).toEqual([]);
       expect([...full.keys()].filter((k) => k.includes('feature="Home"'))).toEqual([]);
 
+      // NaN in a stability run (which JSON carries as a flag) is +Inf, so an alert on "> 0" fires.
+      spy.mockReturnValue(
+        partialSnapshot({
+          stability: {
+            repeat_max_abs_delta: null,
+            repeat_non_finite: true,
+            sensitivity: { max: null, mean: null, non_finite: true },
+          },
+        }),
+      );
+      const broken = await t.call('GET', '/metrics');
+      expect(broken.text).toContain(`model_attribution_repeat_max_abs_delta{${model}} +Inf`);
+      const brokenSamples = parsePrometheus(broken.text);
+      expect(brokenSamples.get(`model_attribution_sensitivity_max{${model}}`)).toBe(Infinity);
+      expect(
+        [...brokenSamples.keys()].filter((k) => k.startsWith('model_attribution_sensitivity_mean')),
+      ).toEqual([]);
+
       spy.mockReturnValue(partialSnapshot({ queue_depth: 0 }));
       const empty = await scrape();
       expect([...empty.keys()].filter((k) => k.startsWith('model_attribution_'))).toEqual([]);

@@ -559,13 +559,16 @@ export default function MonitorPage() {
                 </div>
                 <div>
                   <dt>{t('monitor.stability.repeat')}</dt>
-                  <dd className="mono">{s.stability?.repeat_max_abs_delta ?? '—'}</dd>
+                  <dd className="mono">
+                    {s.stability?.repeat_non_finite ? 'NaN / ∞' : (s.stability?.repeat_max_abs_delta ?? '—')}
+                  </dd>
                 </div>
                 <div>
                   <dt>{t('monitor.stability.sensitivity')}</dt>
                   <dd className="mono">
-                    {num(locale, s.stability?.sensitivity?.max)} /{' '}
-                    {num(locale, s.stability?.sensitivity?.mean)}
+                    {s.stability?.sensitivity?.non_finite
+                      ? 'NaN / ∞'
+                      : `${num(locale, s.stability?.sensitivity?.max)} / ${num(locale, s.stability?.sensitivity?.mean)}`}
                   </dd>
                 </div>
                 <div>

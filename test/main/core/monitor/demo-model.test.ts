@@ -7,7 +7,12 @@ import { readBundle } from '../../../../main/core/bundle/load.js';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
 import { computeDrift } from '../../../../main/core/monitor/drift.js';
 import { readReference } from '../../../../main/core/monitor/reference.js';
-import { maxSensitivity, repeatDeterminism } from '../../../../main/core/monitor/stability.js';
+import {
+  maxSensitivity,
+  perturbApplicant,
+  repeatDeterminism,
+  seededRandom,
+} from '../../../../main/core/monitor/stability.js';
 
 const DEMO = fileURLToPath(new URL('../../../../assets/models/credit-demo', import.meta.url));
 const HOLDOUT = fileURLToPath(new URL('../../../../assets/data/holdout.json', import.meta.url));
@@ -20,6 +25,11 @@ const reference = readReference(readBundle(DEMO))!;
 let engine: Engine;
 const explain = (applicants: RawApplicant[]) =>
   engine.explain(applicants, DEFAULT_EXPLAIN_OPTIONS).map((ex) => ex.attributions.map((a) => a.attribution));
+/** As the service's stability check explains: perturbed copies may sit between whole numbers. */
+const explainPerturbed = (applicants: RawApplicant[]) =>
+  engine
+    .explain(applicants, { ...DEFAULT_EXPLAIN_OPTIONS, perturbed: true })
+    .map((ex) => ex.attributions.map((a) => a.attribution));
 const features = () => engine.schema.features.map((f) => f.name);
 
 beforeAll(async () => {
@@ -62,16 +72,34 @@ describe('stability of the demo model’s explanations', () => {
   });
 
   it('max-sensitivity at the default radius is small but not 0', async () => {
-    const r = await maxSensitivity(explain, holdout.slice(0, 16), engine.schema);
+    const r = await maxSensitivity(explainPerturbed, holdout.slice(0, 16), engine.schema);
     expect(r.max).toBeGreaterThan(0);
     expect(r.max).toBeLessThan(0.15);
     expect(r.mean).toBeGreaterThan(0);
     expect(r.mean).toBeLessThanOrEqual(r.max);
   });
 
+  it('moves every numeric feature on the model’s standardised scale, whole-number ones included, as Captum does', () => {
+    const x = holdout[0]!;
+    const p = perturbApplicant(x, engine.schema, 0.02, seededRandom(9));
+    const numeric = engine.schema.features.filter((f) => f.type === 'numeric' && x[f.name] !== undefined);
+    expect(numeric.filter((f) => f.type === 'numeric' && f.integer).length).toBeGreaterThan(0);
+    const [served, moved] = engine.explain([x, p], { ...DEFAULT_EXPLAIN_OPTIONS, perturbed: true });
+    const names = served!.detail.names;
+    for (const f of numeric) {
+      if (f.type !== 'numeric') continue;
+      const col = names.indexOf(f.name);
+      const shift = moved!.detail.inputs[col]! - served!.detail.inputs[col]!;
+      expect(shift, f.name).not.toBe(0);
+      expect(Math.abs(shift), f.name).toBeLessThanOrEqual(0.02 + 1e-12);
+    }
+    // A caller's applicant is still held to whole numbers: only the stability check passes `perturbed`.
+    expect(() => engine.explain([p], DEFAULT_EXPLAIN_OPTIONS)).toThrow(/whole number/);
+  });
+
   it('max-sensitivity grows with the radius and is reproducible', async () => {
     const sample = holdout.slice(16, 32);
-    const at = (radius: number) => maxSensitivity(explain, sample, engine.schema, { radius });
+    const at = (radius: number) => maxSensitivity(explainPerturbed, sample, engine.schema, { radius });
     const [small, medium, large] = [await at(0.02), await at(0.05), await at(0.2)];
     expect(medium.max).toBeGreaterThan(small.max);
     expect(large.max).toBeGreaterThan(medium.max);

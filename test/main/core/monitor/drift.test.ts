@@ -205,6 +205,15 @@ describe('drift against a reference', () => {
     expect(d.features[1]!.share_reference).toBe(reference.features[1]!.share);
   });
 
+  it('counts toward the minimum only rows with attribution mass, which alone can be binned', () => {
+    const zeros = Array.from({ length: 99 }, () => [0, 0, 0]);
+    const one = population(1, [1, 3, 0.5], 7);
+    const d = computeDrift([...zeros, ...one], reference, names, { minRows: 100 });
+    expect(d.rows).toBe(100);
+    expect(d.state).toBe('insufficient_data');
+    expect(d.psi_max).toBeNull();
+  });
+
   it('reports no reference when the bundle ships none, with the recent shares', () => {
     const d = computeDrift(population(500, [3, 1, 0.5], 7), null, names, { minRows: 100 });
     expect(d.state).toBe('no_reference');

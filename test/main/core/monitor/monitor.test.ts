@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RawApplicant } from '../../../../shared/bundle.js';
 import {
   DEFAULT_THRESHOLDS,
+  monitoringSnapshotSchema,
   tileStatus,
   worstStatus,
   type MonitoringSnapshot,
@@ -10,7 +11,7 @@ import {
 import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
 import { MIGRATIONS } from '../../../../main/core/db/migrations/index.js';
 import { migration005 } from '../../../../main/core/db/migrations/005-monitor.js';
-import { Monitor, type MonitorModel } from '../../../../main/core/monitor/monitor.js';
+import { Monitor, steadyClock, type MonitorModel } from '../../../../main/core/monitor/monitor.js';
 import { buildReference, type ExplanationSettings } from '../../../../main/core/monitor/reference.js';
 import { timeSeries } from '../../../../main/core/monitor/store.js';
 import { identityFeatures, makeSchema, OUTPUTS, removeDir, tempDir } from '../../../helpers/bundles.js';
@@ -244,6 +245,33 @@ describe('stability runs', () => {
     expect(s.status).toBe('red');
   });
 
+  it('turn both stability tiles red, not unknown, when a recomputation gives NaN, and keep the snapshot JSON', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    served(m);
+    // The first applicant of every call comes back NaN: its repeat and its perturbations' base alike.
+    const broken = (a: RawApplicant[]) => linear(a).map((row, i) => (i === 0 ? row.map(() => NaN) : row));
+    await m.runStability(broken);
+    const s = m.snapshot();
+    expect(s.stability.repeat_non_finite).toBe(true);
+    expect(s.stability.repeat_max_abs_delta).toBeNull();
+    expect(s.stability.sensitivity.non_finite).toBe(true);
+    expect(s.stability.sensitivity.max).toBeNull();
+    expect(tile(s, 'repeat_determinism').status).toBe('red');
+    expect(tile(s, 'sensitivity_max').status).toBe('red');
+    expect(s.status).toBe('red');
+    // What the API and SQLite store reads back the same: the alarm survives JSON.
+    expect(monitoringSnapshotSchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  it('leave the non-finite flags out of a clean run', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    served(m);
+    await m.runStability(linear);
+    const { stability } = m.snapshot();
+    expect(stability).not.toHaveProperty('repeat_non_finite');
+    expect(stability.sensitivity).not.toHaveProperty('non_finite');
+  });
+
   it('re-explain each applicant with the options it was served with', async () => {
     const m = new Monitor<string>(MODEL, { now: fakeClock().now });
     served(m, 'steps=50');
@@ -284,6 +312,32 @@ describe('stability runs', () => {
     expect(await m.runStabilityIfDue(linear)).toBeNull();
     clock.advance(11 * 60_000);
     expect(await m.runStabilityIfDue(linear)).not.toBeNull();
+  });
+});
+
+describe('the clocks', () => {
+  it('keep the windows and the stability schedule on a clock that setting the system time does not move', async () => {
+    const clock = steadyClock();
+    const before = clock();
+    const wallJump = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 86_400_000);
+    try {
+      expect(clock() - before).toBeGreaterThanOrEqual(0);
+      expect(clock() - before).toBeLessThan(60_000);
+      // A monitor on its default clocks: a day's jump of the wall clock does not age the last minute's traffic.
+      const m = new Monitor(MODEL);
+      wallJump.mockReturnValue(Date.now() - 86_400_000 + 3_600_000);
+      m.recordExplain({ latencyMs: 5, cacheLevel: 'miss' });
+      wallJump.mockReturnValue(Date.now() + 2 * 86_400_000);
+      expect(m.snapshot().windows[0]!.count).toBe(1);
+    } finally {
+      wallJump.mockRestore();
+    }
+  });
+
+  it('stamp snapshots and stability runs with the wall clock', async () => {
+    const wall = fakeClock(Date.UTC(2025, 0, 1, 9, 30));
+    const m = new Monitor<string>(MODEL, { now: fakeClock(5).now, wallNow: wall.now });
+    expect(m.snapshot().taken_at).toBe('2025-01-01T09:30:00.000Z');
   });
 });
 
@@ -347,6 +401,24 @@ describe('hourly snapshots in SQLite', () => {
     clock.set(Date.UTC(2025, 0, 1, 10, 0, 5));
     expect(restarted.persistIfDue(db)).not.toBeNull();
     expect(timeSeries(db)).toHaveLength(2);
+  });
+
+  it('keep coming after the clock was set ahead and back, in this process and after a restart', () => {
+    const wall = fakeClock(Date.UTC(2025, 0, 1, 9, 30));
+    const steady = fakeClock(0);
+    const m = new Monitor(MODEL, { now: steady.now, wallNow: wall.now });
+    wall.set(Date.UTC(2025, 0, 2, 9, 30)); // a day ahead: one snapshot dated tomorrow
+    expect(m.persistIfDue(db)).not.toBeNull();
+    wall.set(Date.UTC(2025, 0, 1, 9, 31)); // set right again
+    expect(m.persistIfDue(db)).toBeNull();
+    wall.set(Date.UTC(2025, 0, 1, 10, 1));
+    expect(m.persistIfDue(db)?.taken_at).toBe('2025-01-01T10:01:00.000Z');
+    // A restart finds tomorrow's snapshot in the table, and still stores the next hour's.
+    wall.set(Date.UTC(2025, 0, 1, 10, 20));
+    const restarted = new Monitor(MODEL, { now: steady.now, wallNow: wall.now });
+    expect(restarted.persistIfDue(db)).toBeNull();
+    wall.set(Date.UTC(2025, 0, 1, 11, 0, 5));
+    expect(restarted.persistIfDue(db)?.taken_at).toBe('2025-01-01T11:00:05.000Z');
   });
 
   it('are pruned after the retention period', () => {
