@@ -170,7 +170,10 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.moreColumns': ' and {count} more',
   'batch.noRows': 'The file has no data rows',
   'batch.ignoredColumns': 'These columns are not features of the model and were ignored: {columns}',
-  'batch.missingColumns': 'The file has no column for these features; their defaults are used: {columns}',
+  'batch.missingRequiredColumns':
+    'The file has no column for these required features: {features}. Every row needs them, so nothing was read: add a column for each, headed with its name in the model or its label as shown here.',
+  'batch.missingColumns':
+    'The file has no column for these optional features; their defaults are used: {columns}',
   'batch.rows': 'Rows',
   'batch.goodRows': 'Valid',
   'batch.badRows': 'With errors',
@@ -180,6 +183,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.line': 'Row {line}',
   'batch.wholeRow': 'Whole row',
   'batch.malformedRow': 'The number of cells does not match the header',
+  'batch.emptyRow':
+    "None of the model's features has a value in this row, so there is nothing to decide on: fill in the row or delete it",
   'batch.run': 'Explain',
   'batch.start': 'Explain {count} valid rows',
   'batch.restart': 'Explain {count} rows again',

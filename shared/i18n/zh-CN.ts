@@ -162,7 +162,9 @@ export const zhCN = {
   'batch.moreColumns': '（另有 {count} 列）',
   'batch.noRows': '文件中没有数据行',
   'batch.ignoredColumns': '以下列不是模型特征，已忽略：{columns}',
-  'batch.missingColumns': '文件缺少以下列，将按默认值处理：{columns}',
+  'batch.missingRequiredColumns':
+    '文件缺少以下必填特征的列：{features}。每一行都需要这些特征，因此未读取任何数据：请为每项添加一列，列名可用特征名或此处所示的名称。',
+  'batch.missingColumns': '文件缺少以下选填特征的列，将按默认值处理：{columns}',
   'batch.rows': '数据行',
   'batch.goodRows': '有效',
   'batch.badRows': '有误',
@@ -172,6 +174,7 @@ export const zhCN = {
   'batch.line': '第 {line} 行',
   'batch.wholeRow': '整行',
   'batch.malformedRow': '列数与表头不符',
+  'batch.emptyRow': '此行的模型特征全部为空，无从决定：请填写该行或将其删除',
   'batch.run': '解释',
   'batch.start': '解释 {count} 行有效数据',
   'batch.restart': '重新解释 {count} 行',

@@ -509,7 +509,8 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await expect.poll(() => refusal.textContent(), { timeout: 10_000 }).toContain('没有与模型特征对应的列');
       expect(await refusal.textContent()).toContain('Seniority, Home, Time');
       expect(await page.getByTestId('count-rows').count()).toBe(0);
-      expect(await page.getByTestId('file-summary').textContent()).not.toContain('缺少以下列');
+      expect(await page.getByTestId('missing-columns').count()).toBe(0);
+      expect(await page.getByTestId('file-summary').textContent()).not.toContain('将按默认值处理');
       expect(await page.getByTestId('batch-start').count()).toBe(0);
       // A spreadsheet picked by mistake: not text, and its bytes are not listed as columns.
       const zip = Buffer.concat([
@@ -521,23 +522,30 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       expect(await page.getByTestId('ignored-columns').count()).toBe(0);
       expect(await page.getByTestId('count-rows').count()).toBe(0);
 
-      // Lower-case names and Chinese labels are the features; a code in another case is the code.
+      // Lower-case names and labels in either language, in any case, are the features; a code in another case
+      // is the code. Every required feature has its column; the optional ones without one get their defaults.
       await page.setInputFiles(
         '#batch-file',
         write(
           'labels.csv',
           [
-            'seniority,住房情况,Loan term,RECORDS,职业类型,Income',
-            '2,Rent,60,no,Fixed,200',
-            '3,租房,60,no,fixed,200',
+            'seniority,住房情况,Loan term,RECORDS,职业类型,Income,月支出,loan AMOUNT,price',
+            '2,Rent,60,no,Fixed,200,45,900,1200',
+            '3,租房,60,no,fixed,200,45,900,1200',
+            ',,,,,,,,',
           ].join('\n'),
         ),
       );
       await expect.poll(() => page.getByTestId('count-good').textContent(), { timeout: 10_000 }).toBe('1');
-      expect(await page.getByTestId('count-bad').textContent()).toBe('1');
+      expect(await page.getByTestId('count-bad').textContent()).toBe('2');
       expect(await page.getByTestId('file-summary').textContent()).not.toContain('已忽略');
+      expect(await page.getByTestId('missing-columns').textContent()).toBe(
+        '文件缺少以下选填特征的列，将按默认值处理：资产、负债',
+      );
       const problems = page.getByTestId('problem-list');
       expect(await problems.textContent()).toContain('rent（租房）');
+      // A row with no feature filled in is refused as a whole, not sent.
+      expect(await problems.textContent()).toContain('第 4 行整行此行的模型特征全部为空');
       // The long message wraps onto more lines instead of being cut off, in a narrow window too.
       await page.setViewportSize({ width: 900, height: 900 });
       const message = problems.locator('.problem-message').first();
@@ -550,6 +558,38 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       expect((await box()).right).toBeLessThanOrEqual((await box()).line);
       expect(await message.textContent()).toContain('priv（私人住房）、rent（租房）');
       await page.setViewportSize({ width: 1366, height: 900 });
+    },
+    LONG,
+  );
+
+  it(
+    'refuses a batch file without a column for a required feature, naming it in the language shown',
+    async () => {
+      const { page } = s;
+      const dir = tempDir('branchlens-e2e-csv-');
+      const file = join(dir, 'no-amount.csv');
+      // Every row would be refused for the loan amount and the purchase price: the file is, up front.
+      writeFileSync(
+        file,
+        ['Seniority,Time,Records,Expenses,Home', '3,60,no,45,rent', '4,36,no,60,owner'].join('\n'),
+      );
+      await open(page, base, 'batch');
+      await page.setInputFiles('#batch-file', file);
+      const refusal = page.locator('[data-testid=file-summary] [role=alert]');
+      await expect
+        .poll(() => refusal.textContent(), { timeout: 10_000 })
+        .toContain('文件缺少以下必填特征的列：申请金额、购买价格。');
+      expect(await page.getByTestId('count-rows').count()).toBe(0);
+      expect(await page.getByTestId('missing-columns').count()).toBe(0);
+      expect(await page.getByTestId('batch-start').count()).toBe(0);
+      await screenshot(page, 'batch-missing-required-zh-CN');
+
+      await setLanguage(page, 'en');
+      await page.setInputFiles('#batch-file', file);
+      await expect
+        .poll(() => refusal.textContent(), { timeout: 10_000 })
+        .toContain('The file has no column for these required features: Loan amount, Purchase price.');
+      expect(await page.getByTestId('count-rows').count()).toBe(0);
     },
     LONG,
   );

@@ -6,7 +6,10 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { ApiError, type Api } from '../../shared/contract.js';
 import type { ExplanationDocument } from '../../shared/explanation.js';
+import { isInputError } from '../../shared/problems.js';
 import { appRoot } from '../../main/core/paths.js';
+import { Preprocessor } from '../../main/core/preprocess.js';
+import { WHOLE_APPLICANT } from '../../renderer/src/lib/validate.js';
 import {
   checkRows,
   columnReport,
@@ -17,7 +20,12 @@ import {
   noFeatureColumns,
   shownColumns,
 } from '../../renderer/src/pages/batch/csv-rows.js';
-import { runChunks, type ChunkItem, type ItemOutcome } from '../../renderer/src/pages/batch/run-chunks.js';
+import {
+  rowOfProblem,
+  runChunks,
+  type ChunkItem,
+  type ItemOutcome,
+} from '../../renderer/src/pages/batch/run-chunks.js';
 import {
   filterAndSort,
   problemsCsv,
@@ -101,6 +109,7 @@ describe('CSV rows', () => {
     const columns = columnReport(schema, parsed.meta.fields ?? []);
     expect(columns.ignored).toEqual(['Status', 'Age', 'Marital']);
     expect(columns.missing).toEqual([]);
+    expect(columns.missingRequired).toEqual([]);
     const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
     expect(good.length + bad.length).toBe(4454);
     expect(good[0]).toEqual({
@@ -156,6 +165,7 @@ describe('CSV rows', () => {
     const feature = headerMatcher(schema);
     const columns = columnReport(schema, ['name', 'city', 'phone'].map(feature));
     expect(noFeatureColumns(schema, columns)).toBe(true);
+    expect(noFeatureColumns(optional, columnReport(optional, ['name']))).toBe(true);
     expect(noFeatureColumns(schema, columnReport(schema, ['['].map(feature)))).toBe(true);
     expect(headerIsText(['PK\u0003\u0004\u0014\u0000\u0006'])).toBe(false);
     expect(headerIsText(['\uFFFDS\u0000e'])).toBe(false);
@@ -169,11 +179,11 @@ describe('CSV rows', () => {
 
   it('lists every bad row by its line in the file with each problem, and keeps the good rows', () => {
     const parsed = parse(
-      'Seniority,Home,Time,Records\n3,rent,60,no\nx,castle,500,maybe\n,,,\n\n4,owner,1.5,yes\n',
+      'Seniority,Home,Time,Records\n3,rent,60,no\nx,castle,500,maybe\n,,,\n\n4,owner,1.5,yes\n2,,,\n',
     );
     const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
-    expect(good.map((g) => g.line)).toEqual([2, 4]);
-    expect(good[1]!.applicant).toEqual({});
+    expect(good.map((g) => g.line)).toEqual([2, 7]);
+    expect(good[1]!.applicant).toEqual({ Seniority: 2 });
     expect(bad).toEqual([
       {
         line: 3,
@@ -184,8 +194,42 @@ describe('CSV rows', () => {
           { field: 'Records', code: 'wrong_type', given: 'maybe' },
         ],
       },
+      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
       { line: 6, problems: [{ field: 'Time', code: 'not_integer', given: '1.5' }] },
     ]);
+  });
+
+  it('lists a row whose feature cells are all empty as bad, as a whole, and skips an empty line', () => {
+    // Every feature optional: nothing else would refuse it here, but the service would (it gives no feature).
+    const parsed = parse('Status,Seniority,Home,Income\ngood,3,,\n\ngood,,,\n, ,\t,\n');
+    const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
+    expect(good.map((g) => g.line)).toEqual([2]);
+    expect(bad).toEqual([
+      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
+      { line: 5, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
+    ]);
+    // The demo model: the one problem, not each of its six required features as well.
+    const demo = parse('Seniority,Time,Records,Expenses,Amount,Price,Home\n3,60,no,45,900,1200,\n,,,,,,\n');
+    expect(checkRows(schema, demo.data, 2, demo.malformed).bad).toEqual([
+      { line: 3, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
+    ]);
+  });
+
+  it('refuses a file with no column for a required feature, naming it; optional ones get their defaults', () => {
+    const feature = headerMatcher(schema);
+    // The demo model requires Seniority, Time, Records, Expenses, Amount and Price.
+    const header = ['工龄', 'loan term', 'Records', 'Monthly expenses', 'Home', 'Status'].map(feature);
+    const columns = columnReport(schema, header);
+    expect(columns.missingRequired).toEqual(['Amount', 'Price']);
+    expect(columns.missing).toEqual(['Job', 'Income', 'Assets', 'Debt']);
+    expect(columns.ignored).toEqual(['Status']);
+    expect(noFeatureColumns(schema, columns)).toBe(false);
+    const complete = columnReport(schema, [...header, 'amount', '购买价格'].map(feature));
+    expect(complete.missingRequired).toEqual([]);
+    expect(complete.missing).toEqual(['Job', 'Income', 'Assets', 'Debt']);
+    // A model whose features are all optional never refuses a file for a column it lacks.
+    expect(columnReport(optional, ['Seniority']).missingRequired).toEqual([]);
+    expect(columnReport(optional, ['Seniority']).missing).toHaveLength(schema.features.length - 1);
   });
 
   it('keeps every row on its file line across parser chunks, bad rows and empty lines included', () => {
@@ -347,6 +391,41 @@ describe('explaining in chunks', () => {
     const failed = seen[1]!;
     expect(!failed.ok && failed.problems).toEqual([
       { field: 'Seniority', code: 'out_of_range', message: 'must be between 0 and 70, got 99' },
+    ]);
+  });
+
+  it('reads the row a problem names, the applicant itself (`[k]`) included', () => {
+    expect(rowOfProblem('[3].Seniority')).toEqual({ index: 3, field: 'Seniority' });
+    expect(rowOfProblem('[12]')).toEqual({ index: 12, field: WHOLE_APPLICANT });
+    expect(rowOfProblem('Seniority')).toBeNull();
+    expect(rowOfProblem('options.top_k')).toBeNull();
+    expect(rowOfProblem('[3]x')).toBeNull();
+  });
+
+  it('fails only the row the engine refuses as a whole (it gives no feature), and explains its 99 neighbours', async () => {
+    // The engine's own refusal, for a model whose features are all optional: `[k]`, with no feature after it.
+    const engine = new Preprocessor(optional);
+    const { api, stats } = fakeApi((applicants) => {
+      try {
+        engine.encodeAll(applicants, 'caller');
+        return docsFor(applicants);
+      } catch (e) {
+        if (!isInputError(e)) throw e;
+        return new ApiError({ error: 'invalid_request', message: 'bad', problems: e.problems });
+      }
+    });
+    const chunk: ChunkItem[] = Array.from({ length: 100 }, (_, k) => ({
+      line: k + 2,
+      applicant: k === 40 ? {} : { Seniority: k % 70 },
+    }));
+    const seen: ItemOutcome[] = [];
+    await runChunks(api, chunk, {}, { isCancelled: () => false, onOutcomes: (o) => seen.push(...o) });
+    expect(stats().sizes).toEqual([100, 99]);
+    expect(seen.filter((o) => o.ok)).toHaveLength(99);
+    const failed = seen.find((o) => !o.ok)!;
+    expect(failed.line).toBe(42);
+    expect(!failed.ok && failed.problems?.map((p) => [p.field, p.code])).toEqual([
+      [WHOLE_APPLICANT, 'missing'],
     ]);
   });
 });

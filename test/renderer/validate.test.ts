@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Preprocessor } from '../../main/core/preprocess.js';
 import { isInputError } from '../../shared/problems.js';
-import { categoryCode, validateApplicant } from '../../renderer/src/lib/validate.js';
+import { categoryCode, validateApplicant, WHOLE_APPLICANT } from '../../renderer/src/lib/validate.js';
 import { demoSchema, sampleApplicants } from './helpers.js';
 
 const schema = demoSchema();
@@ -175,6 +175,40 @@ describe('the form validator', () => {
     const ambiguous = { ...home, categories: ['rent', 'Rent'] };
     expect(categoryCode(ambiguous, 'RENT')).toBeUndefined();
     expect(categoryCode(ambiguous, 'Rent')).toBe('Rent');
+  });
+
+  it('refuses an applicant that gives none of the features, as the engine does, as one problem', () => {
+    const engineProblems = (s: typeof schema, raw: Record<string, unknown>) => {
+      try {
+        new Preprocessor(s).encode(raw, '', 'caller');
+        return [];
+      } catch (e) {
+        if (!isInputError(e)) throw e;
+        return e.problems.map((p) => `${p.field}:${p.code}`);
+      }
+    };
+    for (const raw of [{}, { Seniority: '  ', Home: '' }, { Income: null, Records: undefined }]) {
+      // All optional: the applicant itself is the engine's one problem, and the form's.
+      expect(engineProblems(optional, raw)).toEqual(['[0]:missing']);
+      expect(validateApplicant(optional, raw)).toEqual({
+        values: {},
+        imputed: [],
+        problems: [{ field: WHOLE_APPLICANT, code: 'missing' }],
+      });
+      // The demo model: the engine lists the six required features too; the form says it once.
+      expect(engineProblems(schema, raw)).toContain('[0]:missing');
+      expect(validateApplicant(schema, raw).problems).toEqual([{ field: WHOLE_APPLICANT, code: 'missing' }]);
+    }
+    // One feature given is enough for the rule: the rest are the usual checks.
+    expect(validateApplicant(optional, { Home: 'rent' }).problems).toEqual([]);
+    expect(validateApplicant(schema, { Home: 'rent' }).problems.map((p) => p.field)).toEqual([
+      'Seniority',
+      'Time',
+      'Records',
+      'Expenses',
+      'Amount',
+      'Price',
+    ]);
   });
 
   it('reports a required feature left empty as missing', () => {

@@ -12,8 +12,15 @@ import type { ProblemCode } from '../../../shared/problems.js';
 
 export type CleanValue = number | string | boolean;
 
+/**
+ * The field of a problem with the applicant (a CSV row) as a whole rather than one of its values: nothing
+ * given at all, or a row the CSV parser could not read. The engine names such a problem by the applicant
+ * itself (`[3]` in a call of many, `[0]` alone).
+ */
+export const WHOLE_APPLICANT = '*';
+
 export interface FieldProblem {
-  /** The feature name (or the unknown key). */
+  /** The feature name (or the unknown key), or WHOLE_APPLICANT. */
   field: string;
   code: ProblemCode;
   /** The value as given, for messages; absent when missing. */
@@ -84,6 +91,16 @@ export function validateValue(
   }
 }
 
+/** Whether any feature has a value: what the engine counts as given (an empty or blank text is not). */
+function givesAnyFeature(
+  schema: Pick<BundleSchema, 'features'>,
+  raw: Readonly<Record<string, unknown>>,
+): boolean {
+  return schema.features.some(
+    (f) => Object.prototype.hasOwnProperty.call(raw, f.name) && !isMissing(raw[f.name]),
+  );
+}
+
 /** Validates one raw applicant (a form's strings or a CSV row) against the model's schema. */
 export function validateApplicant(
   schema: Pick<BundleSchema, 'features'>,
@@ -93,6 +110,13 @@ export function validateApplicant(
   const known = new Set(schema.features.map((f) => f.name));
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) problems.push({ field: key, code: 'unknown_feature' });
+  }
+  // An applicant that gives none of the features is nothing to decide on, and the engine refuses it (as
+  // `missing`, on the applicant itself). That is then the one problem with its features: the engine also lists
+  // every required one as missing, which would say again, feature by feature, what this says once.
+  if (!givesAnyFeature(schema, raw)) {
+    problems.push({ field: WHOLE_APPLICANT, code: 'missing' });
+    return { values: {}, imputed: [], problems };
   }
   const values: Record<string, CleanValue> = {};
   const imputed: string[] = [];

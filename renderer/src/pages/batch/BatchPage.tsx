@@ -8,11 +8,38 @@ import { describeError } from '../../lib/errors.js';
 import { fileStamp, saveFile } from '../../lib/download.js';
 import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
 import { featureLabel, problemText } from '../../lib/problem-text.js';
+import { WHOLE_APPLICANT, type FieldProblem } from '../../lib/validate.js';
 import { batchStore, type BatchState } from './batch-store.js';
 import { shownColumns } from './csv-rows.js';
 import { problemsCsv, resultsCsv, resultsJsonl } from './results.js';
 import { ResultsTable } from './ResultsTable.js';
 import { ProblemList, type ProblemLine } from './ProblemList.js';
+
+/** Features by their labels in the page's language, as a list: what an officer reads, and a header that works. */
+function featureList(schema: BundleSchema, names: readonly string[], locale: Locale, t: T): string {
+  const features = new Map(schema.features.map((f) => [f.name, f]));
+  return names
+    .map((name) => {
+      const f = features.get(name);
+      return f ? featureLabel(f, locale) : name;
+    })
+    .join(t('common.listSeparator'));
+}
+
+/**
+ * A problem with the row as a whole: no feature given (`missing`, from validateApplicant or the service's
+ * `[k]`), or a wrong number of cells (`invalid`, from the CSV parser).
+ */
+function wholeRowText(p: Pick<FieldProblem, 'code'>, t: T): string {
+  switch (p.code) {
+    case 'missing':
+      return t('batch.emptyRow');
+    case 'invalid':
+      return t('batch.malformedRow');
+    default:
+      return t('problem.invalid');
+  }
+}
 
 function problemLines(
   state: BatchState,
@@ -22,27 +49,19 @@ function problemLines(
 ): ProblemLine[] {
   const features = new Map((schema?.features ?? []).map((f) => [f.name, f]));
   const out: ProblemLine[] = [];
+  const line = (at: number, p: Pick<FieldProblem, 'field' | 'code' | 'given'>): ProblemLine => {
+    if (p.field === WHOLE_APPLICANT)
+      return { line: at, field: t('batch.wholeRow'), message: wholeRowText(p, t) };
+    const f = features.get(p.field);
+    return { line: at, field: f ? featureLabel(f, locale) : p.field, message: problemText(f, p, locale, t) };
+  };
   for (const b of state.bad) {
-    for (const p of b.problems) {
-      const f = features.get(p.field);
-      out.push({
-        line: b.line,
-        field: p.field === '*' ? t('batch.wholeRow') : f ? featureLabel(f, locale) : p.field,
-        message: p.field === '*' ? t('batch.malformedRow') : problemText(f, p, locale, t),
-      });
-    }
+    for (const p of b.problems) out.push(line(b.line, p));
   }
   for (const r of state.results) {
     if (r.doc !== null) continue;
     if (r.problems?.length) {
-      for (const p of r.problems) {
-        const f = features.get(p.field);
-        out.push({
-          line: r.line,
-          field: f ? featureLabel(f, locale) : p.field,
-          message: problemText(f, p, locale, t),
-        });
-      }
+      for (const p of r.problems) out.push(line(r.line, p));
     } else {
       out.push({ line: r.line, field: t('batch.wholeRow'), message: describeError(r.error, t) });
     }
@@ -50,7 +69,8 @@ function problemLines(
   return out.sort((a, b) => a.line - b.line);
 }
 
-function ColumnNotices({ ignored, missing, t }: { ignored: string[]; missing: string[]; t: T }) {
+/** `missing`: the optional features with no column, as labels (a required one refuses the file instead). */
+function ColumnNotices({ ignored, missing, t }: { ignored: string[]; missing: string; t: T }) {
   const set = shownColumns(ignored);
   const more = set.more > 0 ? t('batch.moreColumns', { count: set.more }) : '';
   return (
@@ -61,7 +81,9 @@ function ColumnNotices({ ignored, missing, t }: { ignored: string[]; missing: st
         </p>
       )}
       {missing.length > 0 && (
-        <p className="alert alert-warn">{t('batch.missingColumns', { columns: missing.join(', ') })}</p>
+        <p className="alert alert-warn" data-testid="missing-columns">
+          {t('batch.missingColumns', { columns: missing })}
+        </p>
       )}
     </>
   );
@@ -84,6 +106,8 @@ export default function BatchPage() {
         noFeatureColumns: t('batch.noFeatureColumns', {
           columns: schema.features.map((f) => f.name).join(', '),
         }),
+        missingRequiredColumns: (names) =>
+          t('batch.missingRequiredColumns', { features: featureList(schema, names, locale, t) }),
         repeatedColumns: (repeated) =>
           t('batch.repeatedColumns', {
             list: repeated
@@ -92,7 +116,7 @@ export default function BatchPage() {
           }),
       });
     },
-    [schema, t],
+    [schema, locale, t],
   );
 
   const start = () =>
@@ -196,7 +220,11 @@ export default function BatchPage() {
               </p>
             )}
             {state.columns && !state.fileError && (
-              <ColumnNotices ignored={state.columns.ignored} missing={state.columns.missing} t={t} />
+              <ColumnNotices
+                ignored={state.columns.ignored}
+                missing={schema ? featureList(schema, state.columns.missing, locale, t) : ''}
+                t={t}
+              />
             )}
             {!state.fileError && (
               <ul className="counts">

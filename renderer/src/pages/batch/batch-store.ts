@@ -104,7 +104,8 @@ export class BatchStore {
 
   /**
    * Parses and checks a CSV file (streamed, 16 KiB at a time). Columns are matched to features by name or label
-   * (headerMatcher); a file that is not text, or has no feature column, is refused as a whole.
+   * (headerMatcher); a file that is not text, has no feature column, lacks a column for a required feature
+   * (every row would be refused for it) or has two columns for one feature, is refused as a whole.
    */
   load(
     file: File,
@@ -113,6 +114,8 @@ export class BatchStore {
       notCsv: string;
       noRows: string;
       noFeatureColumns: string;
+      /** The required features with no column, by name. */
+      missingRequiredColumns: (features: string[]) => string;
       repeatedColumns: (repeated: { feature: string; columns: string[] }[]) => string;
     },
   ): Promise<void> {
@@ -152,9 +155,11 @@ export class BatchStore {
                 ? messages.notCsv
                 : noFeatureColumns(schema, report)
                   ? messages.noFeatureColumns
-                  : repeated.length > 0
-                    ? messages.repeatedColumns(repeated)
-                    : null;
+                  : report.missingRequired.length > 0
+                    ? messages.missingRequiredColumns(report.missingRequired)
+                    : repeated.length > 0
+                      ? messages.repeatedColumns(repeated)
+                      : null;
             if (refusal !== null) {
               this.change({ phase: 'failed', fileError: refusal, columns: null }, true);
               parser.abort();

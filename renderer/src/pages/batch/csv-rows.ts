@@ -1,9 +1,15 @@
 // A CSV batch checked row by row against the model's schema, with the form's rules (lib/validate.ts): columns
 // that are not features are set aside once for the whole file (a head-office extract may carry Status, Age,
-// Marital…), missing feature columns are imputed like empty cells, and each bad row is listed with its
-// problems while the good rows go on to be explained. A file with no feature column at all is refused. Pure, so it runs under test in Node.
+// Marital…), missing optional feature columns are imputed like empty cells, and each bad row is listed with its
+// problems while the good rows go on to be explained. A file with no feature column at all, or with no column
+// for a required feature, is refused. Pure, so it runs under test in Node.
 import type { BundleSchema } from '../../../../shared/bundle.js';
-import { validateApplicant, type CleanValue, type FieldProblem } from '../../lib/validate.js';
+import {
+  validateApplicant,
+  WHOLE_APPLICANT,
+  type CleanValue,
+  type FieldProblem,
+} from '../../lib/validate.js';
 
 export interface GoodRow {
   /** The row's line in the file, the header being line 1 (as a spreadsheet numbers it). */
@@ -19,8 +25,10 @@ export interface BadRow {
 export interface ColumnReport {
   /** Columns that are not features of the model: not sent. */
   ignored: string[];
-  /** Features with no column: every row gets the schema's default (or a problem, when required). */
+  /** Optional features with no column: every row gets the schema's default. */
   missing: string[];
+  /** Required features with no column: every row would be refused for each, so the file is (see batch-store). */
+  missingRequired: string[];
 }
 
 /** Control codes (other than tab, line ends) and replacement marks: no CSV header holds them. */
@@ -102,21 +110,25 @@ export function columnReport(
 ): ColumnReport {
   const names = new Set(schema.features.map((f) => f.name));
   const given = new Set(header);
+  const absent = schema.features.filter((f) => !given.has(f.name));
   return {
     ignored: header.filter((h) => !names.has(h) && h !== ''),
-    missing: schema.features.filter((f) => !given.has(f.name)).map((f) => f.name),
+    missing: absent.filter((f) => !f.required).map((f) => f.name),
+    missingRequired: absent.filter((f) => f.required).map((f) => f.name),
   };
 }
 
 /** No column of the file is a feature of the model: every row would be the reference applicant. */
 export function noFeatureColumns(schema: Pick<BundleSchema, 'features'>, columns: ColumnReport): boolean {
-  return columns.missing.length === schema.features.length;
+  return columns.missing.length + columns.missingRequired.length === schema.features.length;
 }
 
 /**
  * Checks parsed rows (objects keyed by header). `firstLine` is the file line of rows[0]. Rows that the CSV
  * parser itself flagged (a wrong number of cells) come in `malformed` by index and are listed as bad, except
- * empty lines, which are skipped. Every parsed row counts as one line, so the parser must not drop any.
+ * empty lines, which are skipped. A row of the right width whose feature cells are all empty (`,,,`, or only
+ * ignored columns filled in) is bad, as the applicant problem WHOLE_APPLICANT `missing` (validateApplicant):
+ * the service would refuse it. Every parsed row counts as one line, so the parser must not drop any.
  */
 export function checkRows(
   schema: Pick<BundleSchema, 'features'>,
@@ -134,7 +146,7 @@ export function checkRows(
     if (parserProblem !== undefined && Object.values(rows[i]!).every((v) => v === undefined || v === ''))
       continue;
     if (parserProblem !== undefined) {
-      bad.push({ line, problems: [{ field: '*', code: 'invalid', given: parserProblem }] });
+      bad.push({ line, problems: [{ field: WHOLE_APPLICANT, code: 'invalid', given: parserProblem }] });
       continue;
     }
     const row = rows[i]!;

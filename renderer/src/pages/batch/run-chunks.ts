@@ -5,6 +5,7 @@ import { ApiError, type Api, MAX_APPLICANTS_PER_CALL } from '../../../../shared/
 import type { ExplainOptionsInput } from '../../../../shared/explain-options.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { Problem } from '../../../../shared/problems.js';
+import { WHOLE_APPLICANT } from '../../lib/validate.js';
 
 export interface ChunkItem {
   line: number;
@@ -28,6 +29,16 @@ export interface RunOptions {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The applicant of a call that a problem's field names, and the field within it: `[3].Seniority` is row 3's
+ * Seniority, `[3]` is row 3 itself (an applicant that gives no feature), WHOLE_APPLICANT as the page has it.
+ * Null for a field of no row (the call's options, say).
+ */
+export function rowOfProblem(field: string): { index: number; field: string } | null {
+  const m = /^\[(\d+)\](?:\.(.+))?$/.exec(field);
+  return m ? { index: Number(m[1]), field: m[2] ?? WHOLE_APPLICANT } : null;
+}
 
 async function explainChunk(
   api: Pick<Api, 'explain'>,
@@ -54,10 +65,9 @@ async function explainChunk(
       if (e instanceof ApiError && e.body.error === 'invalid_request' && splitAllowed && items.length > 1) {
         const byIndex = new Map<number, Problem[]>();
         for (const p of e.body.problems) {
-          const m = /^\[(\d+)\]\./.exec(p.field);
-          if (!m) continue;
-          const k = Number(m[1]);
-          byIndex.set(k, [...(byIndex.get(k) ?? []), { ...p, field: p.field.slice(m[0].length) }]);
+          const row = rowOfProblem(p.field);
+          if (!row || row.index >= items.length) continue;
+          byIndex.set(row.index, [...(byIndex.get(row.index) ?? []), { ...p, field: row.field }]);
         }
         if (byIndex.size > 0) {
           const refused: ItemOutcome[] = [...byIndex].map(([k, problems]) => ({
