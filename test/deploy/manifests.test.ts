@@ -1,0 +1,132 @@
+// The deployment files against the server they deploy: nothing here can run a cluster or build an image, so these
+// tests hold the manifests to what the code does (its flags, port, health path, key files), which is where a
+// manifest goes wrong without anyone noticing until it is applied.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { appRoot } from '../../main/core/paths.js';
+import { API_TOKEN_NAME } from '../../main/server/auth.js';
+import { DEFAULT_PORT } from '../../main/server/defaults.js';
+import { parseFlags } from '../../main/cli/command.js';
+
+interface Container {
+  name: string;
+  args?: string[];
+  ports?: { name?: string; containerPort: number }[];
+  readinessProbe?: { httpGet?: { path: string; port: number | string } };
+  livenessProbe?: { httpGet?: { path: string; port: number | string } };
+  resources?: { limits?: { cpu?: string } };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  env?: { name: string; value?: string }[];
+}
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const root = appRoot();
+const docs: Doc[] = parseAllDocuments(
+  readFileSync(join(root, 'deploy', 'seldon-deployment.yaml'), 'utf8'),
+).map((d) => {
+  expect(d.errors).toEqual([]);
+  return d.toJS() as Doc;
+});
+const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
+const seldon = byKind('SeldonDeployment')[0]!;
+const predictor = seldon.spec.predictors[0];
+const component = predictor.componentSpecs[0];
+const container = (component.spec.containers as Container[]).find((c) => c.name === predictor.graph.name)!;
+const dataDir = container.env!.find((e) => e.name === 'BRANCHLENS_DATA')!.value!;
+
+/** The flags `branchlens serve` would read from the container's arguments. */
+function serveFlags(args: string[]) {
+  expect(args[0]).toBe('serve');
+  return parseFlags(args.slice(1), {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    workers: { type: 'string' },
+    'token-required': { type: 'boolean' },
+    data: { type: 'string' },
+    backend: { type: 'string' },
+    model: { type: 'string' },
+    'body-limit': { type: 'string' },
+  }).values;
+}
+
+describe('the SeldonDeployment example', () => {
+  it('runs `serve` with flags it has, on a network address, with a token', () => {
+    const flags = serveFlags(container.args!);
+    expect(flags.host).toBe('0.0.0.0');
+    expect(flags['token-required']).toBe(true);
+    expect(Number(flags.workers)).toBeLessThanOrEqual(Number(container.resources!.limits!.cpu));
+  });
+
+  it('names the port `http`, the one the operator gives the executor, and serves on it', () => {
+    const port = Number(serveFlags(container.args!).port ?? DEFAULT_PORT);
+    expect(container.ports).toContainEqual(expect.objectContaining({ name: 'http', containerPort: port }));
+    expect(predictor.graph.endpoint).toMatchObject({ type: 'REST', httpPort: port });
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      expect(probe?.httpGet).toEqual({ path: '/health/ping', port });
+    }
+  });
+
+  it('mounts every key the server reads where it reads them, from one Secret', () => {
+    const keysMount = container.volumeMounts!.find((m) => m.mountPath === join(dataDir, 'keys'))!;
+    expect(keysMount.readOnly).toBe(true);
+    const volume = component.spec.volumes.find((v: Doc) => v.name === keysMount.name);
+    const files = volume.secret.items.map((i: Doc) => i.path).sort();
+    expect(files).toEqual(['audit-ed25519.pem', 'hmac.key', API_TOKEN_NAME].sort());
+    // Mode 0444 (no fsGroup under Seldon v1): uid 1000 must be able to read root's files.
+    expect(volume.secret.defaultMode & 0o004).toBe(0o004);
+  });
+
+  it('keeps the data folder (and its audit log) on the claim the file declares, one replica to one claim', () => {
+    const dataMount = container.volumeMounts!.find((m) => m.mountPath === dataDir)!;
+    const volume = component.spec.volumes.find((v: Doc) => v.name === dataMount.name);
+    const claims = byKind('PersistentVolumeClaim');
+    expect(claims.map((c) => c.metadata.name)).toContain(volume.persistentVolumeClaim.claimName);
+    expect(claims[0]!.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(predictor.replicas).toBe(1);
+  });
+
+  it('runs the server as a non-root user, set on the container, which Seldon v1 keeps', () => {
+    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+  });
+
+  it('routes what Seldon does not to the same pods through a Service on the named port', () => {
+    const service = byKind('Service').find((s) => s.metadata.name === 'branchlens-direct')!;
+    const podLabels = component.metadata.labels as Record<string, string>;
+    for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>)) {
+      expect(podLabels[k], k).toBe(v);
+    }
+    expect(service.spec.ports[0].targetPort).toBe('http');
+  });
+});
+
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const instruction = (name: string) =>
+    // The instruction with its continuation lines (ending in a backslash).
+    [...dockerfile.matchAll(new RegExp(`^${name} ((?:.*\\\\\\n)*.*)`, 'gm'))].map((m) => m[1]!);
+
+  it('serves on the exposed port, on a network address with a token, health-checked on /health/ping', () => {
+    const cmd = JSON.parse(instruction('CMD').at(-1)!) as string[];
+    const flags = serveFlags(cmd);
+    expect(flags.host).toBe('0.0.0.0');
+    expect(flags['token-required']).toBe(true);
+    const port = Number(flags.port ?? DEFAULT_PORT);
+    expect(instruction('EXPOSE')).toEqual([String(port)]);
+    expect(instruction('HEALTHCHECK').join('')).toContain(`127.0.0.1:${port}/health/ping`);
+  });
+
+  it('runs as uid 1000, whose keys folder exists in the image so a fresh volume lets it write its keys', () => {
+    expect(instruction('USER').at(-1)).toBe('1000:1000');
+    expect(dockerfile).toMatch(/mkdir -p \/var\/lib\/branchlens\/keys/);
+    expect(dockerfile).toMatch(/chown -R 1000:1000 \/var\/lib\/branchlens/);
+  });
+
+  it('installs no tfjs-node unless asked, so the image builds from the npm registry alone', () => {
+    expect(instruction('ARG')).toContain('TFJS_NODE=0');
+    expect(dockerfile).toMatch(/npm prune --omit=dev --omit=optional --ignore-scripts/);
+  });
+});
