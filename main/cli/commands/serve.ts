@@ -1,6 +1,6 @@
 // `branchlens serve`: the HTTP server (Seldon v1 protocol, the app's API, metrics, the UI) until SIGINT/SIGTERM.
 import { availableParallelism } from 'node:os';
-import { InputError } from '../../../shared/problems.js';
+import { InputError, type Problem } from '../../../shared/problems.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
@@ -49,6 +49,29 @@ function announce(server: RunningServer, io: CliIo): void {
   io.stdout.write(`BranchLens serving ${server.url} (model ${model.id}@${model.version}, ${backend})\n`);
 }
 
+/**
+ * The --host/--port problem behind a failed start, when binding the address is what failed; undefined otherwise.
+ * Only errors of `listen` and of the host lookup count: an EACCES from opening a key file is no port problem,
+ * and its own message names the file.
+ */
+export function addressProblem(e: unknown, host: string, port: number): Problem | undefined {
+  const { code, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  if (syscall !== 'listen' && syscall !== 'getaddrinfo') return undefined;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'is in use',
+    EADDRNOTAVAIL: 'is not an address of this machine',
+    ENOTFOUND: 'names no known host',
+    EAI_AGAIN: 'names no known host',
+    EACCES: 'is not allowed',
+  };
+  if (code === undefined || !(code in why)) return undefined;
+  return {
+    field: code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? '--host' : '--port',
+    code: 'invalid',
+    message: `${host}:${port} ${why[code]}`,
+  };
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the HTTP API (Seldon v1 protocol, the app API, /metrics) and the UI; Ctrl-C stops it.',
@@ -79,22 +102,8 @@ export const serveCommand: Command = {
         ...(values.model !== undefined ? { modelDir: values.model } : {}),
       });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = {
-        EADDRINUSE: 'is in use',
-        EADDRNOTAVAIL: 'is not an address of this machine',
-        ENOTFOUND: 'names no known host',
-        EACCES: 'is not allowed',
-      };
-      if (code !== undefined && code in why) {
-        throw new InputError([
-          {
-            field: code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? '--host' : '--port',
-            code: 'invalid',
-            message: `${host}:${port} ${why[code as keyof typeof why]}`,
-          },
-        ]);
-      }
+      const problem = addressProblem(e, host, port);
+      if (problem) throw new InputError([problem]);
       throw e;
     }
     announce(server, io);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
+import { addressProblem } from '../../../main/cli/commands/serve.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { call } from './helpers.js';
 
@@ -97,6 +98,40 @@ describe('branchlens serve', () => {
     expect(expectInputError(clash)).toMatch(/--port.*in use/);
     process.emit('SIGTERM');
     expect(await first.exit).toBe(0);
+  });
+
+  it('blames --host or --port only for an error of binding the address, never one of opening a file', () => {
+    const err = (code: string, syscall: string) => Object.assign(new Error(code), { code, syscall });
+    expect(addressProblem(err('EACCES', 'listen'), '0.0.0.0', 80)).toEqual({
+      field: '--port',
+      code: 'invalid',
+      message: '0.0.0.0:80 is not allowed',
+    });
+    expect(addressProblem(err('ENOTFOUND', 'getaddrinfo'), 'nowhere.invalid', 8080)?.field).toBe('--host');
+    expect(addressProblem(err('EADDRNOTAVAIL', 'listen'), '10.9.9.9', 8080)?.field).toBe('--host');
+    // A key file the server may not write (a root-owned keys/ in a container) is reported as itself.
+    expect(addressProblem(err('EACCES', 'open'), '0.0.0.0', 8080)).toBeUndefined();
+    expect(addressProblem(new Error('boom'), '0.0.0.0', 8080)).toBeUndefined();
+  });
+
+  it('says which host names no machine', async () => {
+    const data = tempDir('branchlens-serve-host-');
+    dirs.push(data);
+    const run = await runCli([
+      'serve',
+      '--host',
+      'no-such-host.invalid',
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+      '--token-required',
+    ]);
+    expect(expectInputError(run)).toMatch(/- --host: no-such-host\.invalid:0 names no known host/);
   });
 
   it('refuses to start when the active model cannot be loaded, naming the file and the way out', async () => {
