@@ -214,18 +214,8 @@ async function startServer(opts: StartOptions): Promise<number> {
       }
       throw e;
     });
-  const shown = displayUrl(running.host, running.port);
-  console.log(`BranchLens is running at ${shown} (open it in a browser; Ctrl+C stops it).`);
-  if (running.tokenCreated && running.token) {
-    // Shown this once, as `serve` does: the browser asks for it, and API clients send it.
-    console.log(
-      `API token (shown this once; kept in ${running.tokenFile ?? 'the key store'}):\n  ${running.token}\n` +
-        'The UI asks for it; API clients send "Authorization: Bearer <token>".',
-    );
-  } else if (running.token && running.tokenFile) {
-    console.log(`API clients need the token in ${running.tokenFile} (Authorization: Bearer …).`);
-  }
-  return new Promise((done) => {
+  // Ctrl+C and SIGTERM are handled from before the URL is printed: whoever reads it may stop the server at once.
+  const stopped = new Promise<number>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -240,6 +230,18 @@ async function startServer(opts: StartOptions): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const shown = displayUrl(running.host, running.port);
+  console.log(`BranchLens is running at ${shown} (open it in a browser; Ctrl+C stops it).`);
+  if (running.tokenCreated && running.token) {
+    // Shown this once, as `serve` does: the browser asks for it, and API clients send it.
+    console.log(
+      `API token (shown this once; kept in ${running.tokenFile ?? 'the key store'}):\n  ${running.token}\n` +
+        'The UI asks for it; API clients send "Authorization: Bearer <token>".',
+    );
+  } else if (running.token && running.tokenFile) {
+    console.log(`API clients need the token in ${running.tokenFile} (Authorization: Bearer …).`);
+  }
+  return stopped;
 }
 
 // ---- plumbing -------------------------------------------------------------------------------------------------

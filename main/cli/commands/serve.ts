@@ -106,8 +106,10 @@ export const serveCommand: Command = {
       if (problem) throw new InputError([problem]);
       throw e;
     }
+    // Listening for the signals before the URL is printed: whoever reads it may stop the server at once.
+    const signalled = untilSignal();
     announce(server, io);
-    const received = await untilSignal();
+    const received = await signalled;
     io.stderr.write(`${received}: closing…\n`);
     await server.close();
     return 0;
