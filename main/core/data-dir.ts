@@ -63,11 +63,26 @@ export function resolveDataDir(
   home: string = homedir(),
 ): string {
   if (flag) return resolve(flag);
+  const path = platform === 'win32' ? win32 : posix;
+  return desktopDataDir(path.join(appDataDir(env, platform, home), APP_FOLDER), env, platform, home);
+}
+
+/**
+ * The desktop app's data folder, from Electron's userData (<appData>/BranchLens): the same rule as
+ * resolveDataDir without --data, so the app, the CLI and `serve` share one audit log, including one still in
+ * the earlier folder.
+ */
+export function desktopDataDir(
+  userData: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
   if (env.BRANCHLENS_DATA) return resolve(env.BRANCHLENS_DATA);
-  const dir = defaultDataDir(env, platform, home);
+  const path = platform === 'win32' ? win32 : posix;
+  const dir = path.join(userData, 'data');
   const earlier = earlierDataDir(env, platform, home);
-  if (!existsSync(dir) && existsSync((platform === 'win32' ? win32 : posix).join(earlier, DB_FILE)))
-    return earlier;
+  if (!existsSync(dir) && existsSync(path.join(earlier, DB_FILE))) return earlier;
   return dir;
 }
 

@@ -112,6 +112,15 @@ export function registerIpc<E extends InvokeEventLike>(
   const channels: string[] = [];
   const logged = logInternalFailures(handlers, log);
 
+  /** The sender check, where reading a disposed frame's properties (Electron throws then) counts as untrusted. */
+  function isTrusted(event: E): boolean {
+    try {
+      return trusted(event);
+    } catch {
+      return false;
+    }
+  }
+
   for (const method of API_METHODS) {
     const channel = ipcChannel(method);
     ipc.handle(channel, async (event, request) => invokeMethod(method, event, request));
@@ -123,7 +132,7 @@ export function registerIpc<E extends InvokeEventLike>(
     event: E,
     request: unknown,
   ): Promise<BridgeResult<ApiMethod>> {
-    if (!trusted(event)) return { ok: false, error: UNAUTHORIZED };
+    if (!isTrusted(event)) return { ok: false, error: UNAUTHORIZED };
     try {
       const result = await dispatch(logged, method, request);
       return result.ok ? { ok: true, value: result.body as never } : { ok: false, error: result.body };
@@ -137,13 +146,13 @@ export function registerIpc<E extends InvokeEventLike>(
   const desktop = opts.desktop;
   if (desktop) {
     ipc.handle(PRINT_TO_PDF_CHANNEL, async (event, ...args) => {
-      if (!trusted(event)) throw new UnauthorizedSenderError();
+      if (!isTrusted(event)) throw new UnauthorizedSenderError();
       const parsed = printArgs.safeParse(args);
       if (!parsed.success) throw badArguments(parsed.error);
       return desktop.printToPdf(event, parsed.data[0]);
     });
     ipc.handle(SAVE_FILE_CHANNEL, async (event, ...args) => {
-      if (!trusted(event)) throw new UnauthorizedSenderError();
+      if (!isTrusted(event)) throw new UnauthorizedSenderError();
       const parsed = saveArgs.safeParse(args);
       if (!parsed.success) throw badArguments(parsed.error);
       const [name, content, encoding] = parsed.data;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { apiHandlers } from '../core/api.js';
 import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
-import { APP_FOLDER } from '../core/data-dir.js';
+import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
@@ -50,11 +50,12 @@ function log(message: string): void {
   console.log(`BranchLens: ${message}`);
 }
 
-/** The database, keys and installed models: $BRANCHLENS_DATA, else <userData>/data. */
+/**
+ * The database, keys and installed models: $BRANCHLENS_DATA, else <userData>/data, else (on an upgrade) the folder
+ * the CLI used before, as the CLI and `serve` resolve it: never a second audit log beside the first.
+ */
 function dataDir(): string {
-  return process.env.BRANCHLENS_DATA
-    ? resolve(process.env.BRANCHLENS_DATA)
-    : join(app.getPath('userData'), 'data');
+  return desktopDataDir(app.getPath('userData'), process.env);
 }
 
 /** The built renderer: dist/renderer (inside app.asar when packaged). */
@@ -62,6 +63,9 @@ function rendererRoot(): string {
   const candidates = [join(packageRoot, 'dist', 'renderer'), join(packageRoot, 'renderer', 'dist')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
 }
+
+/** The longest quitting waits for the service to close (engines, the audit writer) before the process exits. */
+const SHUTDOWN_LIMIT_MS = 15_000;
 
 let mainWindow: BrowserWindow | undefined;
 let service: BranchLensService | undefined;
@@ -192,8 +196,10 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
+    // Still starting (no window yet): the window shows itself when ready. Otherwise bring it forward.
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
     mainWindow.focus();
   });
   app.on('window-all-closed', () => app.quit());
@@ -203,11 +209,24 @@ if (!app.requestSingleInstanceLock()) {
   app.on('before-quit', (event) => {
     if (shutDown) return;
     event.preventDefault();
-    shutdown()
+    // Bounded: a close that hangs (a worker stuck in native code) must not leave a windowless process holding the
+    // single-instance lock, which would refuse every later start. Committed audit entries are already durable.
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const limit = new Promise<void>((resolveLimit) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        console.error(`BranchLens: shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
+        resolveLimit();
+      }, SHUTDOWN_LIMIT_MS);
+    });
+    Promise.race([shutdown(), limit])
       .catch((e: unknown) => console.error('BranchLens: shutdown failed', e))
       .finally(() => {
+        clearTimeout(timer);
         shutDown = true;
-        app.quit();
+        if (timedOut) app.exit(1);
+        else app.quit();
       });
   });
   app.whenReady().then(startOrRecover).catch(fail);

@@ -15,9 +15,15 @@ const bridge: BranchLensBridge = {
     }
     try {
       return (await ipcRenderer.invoke(`branchlens:${method}`, request)) as BridgeResult<M>;
-    } catch {
-      // The main process registers every contract method; this is a method it does not know.
-      return { ok: false, error: { error: 'not_found', message: `no API method "${method}"` } };
+    } catch (e) {
+      // The main process registers every contract method: no handler means a method it does not know. Anything
+      // else (a request that cannot be cloned, a call during shutdown) is the transport failing, not the method.
+      return /No handler registered/.test(String(e))
+        ? { ok: false, error: { error: 'not_found', message: `no API method "${method}"` } }
+        : {
+            ok: false,
+            error: { error: 'internal', message: 'the desktop app could not pass on this request' },
+          };
     }
   },
   async printToPdf(suggestedName) {

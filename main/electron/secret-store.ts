@@ -69,21 +69,38 @@ export function safeStorageSecretStore(dataDir: string, safeStorage: SafeStorage
     read(name) {
       const p = encryptedPath(name);
       if (existsSync(p)) {
+        let key: Buffer;
         try {
-          return Buffer.from(safeStorage.decryptString(readFileSync(p)), 'utf8');
+          key = Buffer.from(safeStorage.decryptString(readFileSync(p)), 'utf8');
         } catch {
           throw new SecretStoreError(
             `cannot decrypt ${p}: the OS keychain that encrypted it is not available to this user or session. ` +
               'Start BranchLens in the desktop session that created it; do not delete the file (the audit log depends on the key).',
           );
         }
+        // An adoption interrupted after the encrypted copy was written left the plain key behind: the same key,
+        // so it goes now. A different one is left alone for a person to look at.
+        const left = join(dir, name);
+        if (existsSync(left) && readFileSync(left).equals(key)) rmSync(left);
+        return key;
       }
       const legacy = plain.read(name);
       if (legacy) {
         writeEncrypted(name, legacy);
-        const back = Buffer.from(safeStorage.decryptString(readFileSync(p)), 'utf8');
-        if (!back.equals(legacy))
-          throw new SecretStoreError(`${p} does not hold the key of ${join(dir, name)}`);
+        let back: Buffer | undefined;
+        try {
+          back = Buffer.from(safeStorage.decryptString(readFileSync(p)), 'utf8');
+        } catch {
+          back = undefined;
+        }
+        if (!back?.equals(legacy)) {
+          // The plain key stays the key: remove the copy this call made, or the next start would refuse it.
+          rmSync(p, { force: true });
+          throw new SecretStoreError(
+            `could not move ${join(dir, name)} into the OS keychain (the encrypted copy did not read back); ` +
+              'the key file is unchanged',
+          );
+        }
         rmSync(join(dir, name));
       }
       return legacy;

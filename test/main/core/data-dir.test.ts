@@ -9,6 +9,7 @@ import {
   checkDataDir,
   DataDirError,
   defaultDataDir,
+  desktopDataDir,
   earlierDataDir,
   ensureDataDir,
   resolveDataDir,
@@ -118,11 +119,16 @@ describe('an installation from before the shared default', () => {
       expect(resolveDataDir(undefined, { XDG_DATA_HOME: join(home, 'elsewhere') }, 'linux', home)).toBe(
         shared,
       );
+      // The desktop app, from Electron's userData, makes the same choice: it opens the earlier audit log too,
+      // instead of creating a second one (with new keys) that the CLI would then switch to.
+      expect(desktopDataDir(join(home, '.config', 'BranchLens'), {}, 'linux', home)).toBe(earlier);
       // Once the shared folder exists (the desktop app made it, or the data was moved), it wins.
       mkdirSync(shared, { recursive: true });
       expect(resolveDataDir(undefined, {}, 'linux', home)).toBe(shared);
       // --data and $BRANCHLENS_DATA come first whatever exists.
       expect(resolveDataDir(undefined, { BRANCHLENS_DATA: earlier }, 'linux', home)).toBe(earlier);
+      expect(desktopDataDir(join(home, '.config', 'BranchLens'), {}, 'linux', home)).toBe(shared);
+      expect(desktopDataDir(join(home, 'x'), { BRANCHLENS_DATA: earlier }, 'linux', home)).toBe(earlier);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

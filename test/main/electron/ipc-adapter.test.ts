@@ -117,6 +117,20 @@ describe('registerIpc', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses a sender whose frame cannot be read (a frame being torn down), and runs nothing', async () => {
+    const ipc = new FakeIpcMain();
+    const calls: { method: string; request: unknown }[] = [];
+    registerIpc(ipc, recordingHandlers(calls));
+    const disposed = {
+      get senderFrame(): never {
+        throw new Error('Render frame was disposed before WebFrameMain could be accessed');
+      },
+    } as InvokeEventLike;
+    const result = await ipc.invoke(disposed, ipcChannel('health'), VALID_REQUESTS.health);
+    expect(result).toEqual({ ok: false, error: { error: 'unauthorized', message: expect.any(String) } });
+    expect(calls).toEqual([]);
+  });
+
   it('answers a bad request with the invalid_request body listing its problems', async () => {
     const ipc = new FakeIpcMain();
     const calls: { method: string; request: unknown }[] = [];

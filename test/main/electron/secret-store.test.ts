@@ -1,6 +1,6 @@
 // The desktop SecretStore over a fake safeStorage: keys are kept encrypted, the basic_text backend falls back to
 // the 0600 file store with a warning, and keys once encrypted are never silently replaced.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileSecretStore, loadOrCreateHmacKey, loadOrCreateSigningKey } from '../../../main/core/keys.js';
@@ -76,6 +76,32 @@ describe('safeStorageSecretStore', () => {
     expect(existsSync(join(data, 'keys', 'hmac.key'))).toBe(false);
     expect(existsSync(join(data, 'keys', 'hmac.key.enc'))).toBe(true);
     expect(loadOrCreateHmacKey(safeStorageSecretStore(data, new FakeSafeStorage()))).toEqual(before);
+  });
+
+  it('keeps the plain key, and no encrypted copy, when adopting it does not read back', () => {
+    const before = loadOrCreateHmacKey(fileSecretStore(data));
+    const garbling = new FakeSafeStorage();
+    garbling.decryptString = () => 'not the key';
+    expect(() => loadOrCreateHmacKey(safeStorageSecretStore(data, garbling))).toThrow(
+      /could not move .*hmac\.key into the OS keychain.*unchanged/,
+    );
+    expect(existsSync(join(data, 'keys', 'hmac.key.enc'))).toBe(false);
+    // The next start, with a keychain that works, adopts the same key.
+    expect(loadOrCreateHmacKey(safeStorageSecretStore(data, new FakeSafeStorage()))).toEqual(before);
+    expect(existsSync(join(data, 'keys', 'hmac.key'))).toBe(false);
+  });
+
+  it('removes a plain key an interrupted adoption left beside its encrypted copy, but not a different one', () => {
+    const before = loadOrCreateHmacKey(fileSecretStore(data));
+    const plainFile = join(data, 'keys', 'hmac.key');
+    const plainBytes = readFileSync(plainFile);
+    loadOrCreateHmacKey(safeStorageSecretStore(data, new FakeSafeStorage()));
+    writeFileSync(plainFile, plainBytes, { mode: 0o600 }); // as if the process stopped before removing it
+    expect(loadOrCreateHmacKey(safeStorageSecretStore(data, new FakeSafeStorage()))).toEqual(before);
+    expect(existsSync(plainFile)).toBe(false);
+    writeFileSync(plainFile, 'another key', { mode: 0o600 });
+    expect(loadOrCreateHmacKey(safeStorageSecretStore(data, new FakeSafeStorage()))).toEqual(before);
+    expect(readFileSync(plainFile, 'utf8')).toBe('another key');
   });
 
   it('says what to do when the keychain cannot decrypt the keys, instead of making new ones', () => {

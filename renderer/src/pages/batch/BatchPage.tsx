@@ -138,21 +138,29 @@ export default function BatchPage() {
   const running = state.phase === 'running';
   const milestone = Math.floor(fraction * 4) * 25;
 
-  const exportResults = async (kind: 'csv' | 'jsonl') => {
-    const name = `branchlens-batch-${fileStamp()}.${kind}`;
-    const content = kind === 'csv' ? resultsCsv(state.results) : resultsJsonl(state.results);
-    const where = await saveFile(name, content, {
-      type: kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson',
-    });
-    if (where) notify('success', t('common.saved', { where }));
+  /** Saves and says where; a folder the officer may not write to, a full disk, are said, not swallowed. */
+  const save = async (name: string, content: () => string, type: string) => {
+    try {
+      const where = await saveFile(name, content(), { type });
+      if (where) notify('success', t('common.saved', { where }));
+    } catch (e) {
+      notify('error', describeError(e, t));
+    }
   };
 
-  const exportProblems = async () => {
-    const where = await saveFile(`branchlens-batch-problems-${fileStamp()}.csv`, problemsCsv(problems), {
-      type: 'text/csv;charset=utf-8',
-    });
-    if (where) notify('success', t('common.saved', { where }));
-  };
+  const exportResults = (kind: 'csv' | 'jsonl') =>
+    save(
+      `branchlens-batch-${fileStamp()}.${kind}`,
+      () => (kind === 'csv' ? resultsCsv(state.results) : resultsJsonl(state.results)),
+      kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson',
+    );
+
+  const exportProblems = () =>
+    save(
+      `branchlens-batch-problems-${fileStamp()}.csv`,
+      () => problemsCsv(problems),
+      'text/csv;charset=utf-8',
+    );
 
   return (
     <div className="page page-batch">

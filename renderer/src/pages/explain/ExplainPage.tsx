@@ -258,14 +258,17 @@ export default function ExplainPage() {
 
   const exportJson = async () => {
     if (!result || stale) return;
-    const where = await saveFile(
-      `branchlens-explanation-${result.doc.id}.json`,
-      JSON.stringify(result.doc, null, 2) + '\n',
-      {
-        type: 'application/json',
-      },
-    );
-    if (where) notify('success', t('common.saved', { where }));
+    try {
+      const where = await saveFile(
+        `branchlens-explanation-${result.doc.id}.json`,
+        JSON.stringify(result.doc, null, 2) + '\n',
+        { type: 'application/json' },
+      );
+      if (where) notify('success', t('common.saved', { where }));
+    } catch (e) {
+      // A folder the officer may not write to, a full disk: said, not swallowed.
+      notify('error', describeError(e, t));
+    }
   };
 
   const print = async () => {
