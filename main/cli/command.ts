@@ -25,12 +25,14 @@ export const DATA_OPTION = { data: { type: 'string' } } as const;
 
 /** parseArgs, with unknown options and missing values reported as InputError naming the flag. */
 export function parseFlags<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals,
       strict: true,
+      tokens: true,
     });
   } catch (e) {
     const msg = (e as Error).message;
@@ -39,6 +41,23 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
       { field: flag, code: 'invalid', message: msg.replace(/\. To specify a positional.*$/s, '') },
     ]);
   }
+  // A flag given twice would silently take its last value (`--export a --export b` checked only b): refuse it.
+  const seen = new Map<string, number>();
+  for (const t of parsed.tokens) {
+    if (t.kind === 'option') seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  }
+  const twice = [...seen].filter(([name, n]) => n > 1 && !options[name]?.multiple);
+  if (twice.length) {
+    throw new InputError(
+      twice.map(([name, n]) => ({
+        field: `--${name}`,
+        code: 'invalid' as const,
+        message: `is given ${n} times; give it once`,
+      })),
+    );
+  }
+  const { tokens: _tokens, ...rest } = parsed;
+  return rest;
 }
 
 /**

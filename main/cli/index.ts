@@ -33,8 +33,13 @@ export async function main(
     return 0;
   }
   const found = find(argv);
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+  // `branchlens models --help`: the group's commands with their usage, as `branchlens --help` lists them all.
+  if (!found && group.length && (argv[1] === '--help' || argv[1] === '-h')) {
+    io.stdout.write(group.map((c) => `${c.usage}\n    ${c.summary}\n`).join(''));
+    return 0;
+  }
   if (!found) {
-    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
     io.stderr.write(
       group.length
         ? `branchlens ${argv[0]}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n`

@@ -12,7 +12,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../../shared/problems.js';
 import { fsReason } from '../core/fs-reasons.js';
@@ -36,6 +36,7 @@ export async function writeOutFile<T>(
   path: string,
   write: (out: NodeJS.WritableStream) => Promise<T> | T,
   mode = 0o666,
+  dataDir?: string,
 ): Promise<T> {
   let existing;
   try {
@@ -46,6 +47,16 @@ export async function writeOutFile<T>(
   if (existing?.isDirectory()) throw cannotWrite(flag, path, { code: 'EISDIR' });
   // Through a symbolic link to the file it names, rather than replacing the link.
   const target = existing ? realpathSync(path) : path;
+  if (dataDir !== undefined && isInside(target, dataDir)) {
+    // The database, its audit log and the keys live there: an export or a key written over them destroys them.
+    throw new InputError([
+      {
+        field: flag,
+        code: 'invalid',
+        message: `${path} is inside the data folder ${dataDir} (the database, audit log and keys): write it elsewhere`,
+      },
+    ]);
+  }
   if (existing) {
     // A file that may not be written is not replaced either (the folder's permission would allow it).
     try {
@@ -84,4 +95,18 @@ export async function writeOutFile<T>(
       ? cannotWrite(flag, path, writeError)
       : e;
   }
+}
+
+/** Whether `path` (made real as far as it exists) lies in `dir` (made real). */
+function isInside(path: string, dir: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      const parent = dirname(p);
+      return parent === p ? p : join(real(parent), basename(p));
+    }
+  };
+  const rel = relative(real(dir), real(resolve(path)));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

@@ -1,6 +1,7 @@
 // Applicants as they arrive in files: a JSON object, a JSON array of objects, or CSV with a header row.
 import { parse } from 'csv-parse/sync';
 import { InputError, type Problem } from '../../shared/problems.js';
+import { describeRepeatedKey, repeatedKeys } from './json-keys.js';
 
 export interface ParsedApplicants {
   applicants: Record<string, unknown>[];
@@ -46,6 +47,16 @@ function parseJson(text: string, source: string): ParsedApplicants {
     throw new InputError([
       { field: source, code: 'invalid', message: `is not valid JSON: ${(e as Error).message}` },
     ]);
+  }
+  const repeated = repeatedKeys(text);
+  if (repeated.length) {
+    throw new InputError(
+      repeated.map((r) => ({
+        field: r.path ? `${source}${r.path.startsWith('[') ? '' : '.'}${r.path}` : source,
+        code: 'invalid' as const,
+        message: describeRepeatedKey(r),
+      })),
+    );
   }
   const single = !Array.isArray(value);
   const list = single ? [value] : (value as unknown[]);

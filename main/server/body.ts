@@ -2,6 +2,7 @@
 // any request needs (deep structures overflow the stack of whatever walks them next) or carry keys that
 // reach an object's prototype (`__proto__`, `constructor`).
 import { InputError, type Problem } from '../../shared/problems.js';
+import { describeRepeatedKey, repeatedKeys } from '../core/json-keys.js';
 
 /** Deeper than any request of the contract or of Seldon's protocol (those need ≤ 8). */
 export const MAX_BODY_DEPTH = 32;
@@ -61,6 +62,12 @@ export function parseJsonBody(text: string): unknown {
     ]);
   }
   const problems = inspect(value);
+  // A repeated key (`{"Amount": 99999, …, "Amount": 1500}`) would be read as its last value: say so instead.
+  if (problems.length === 0 && value !== null && typeof value === 'object') {
+    for (const r of repeatedKeys(text)) {
+      problems.push({ field: r.path || 'body', code: 'invalid', message: describeRepeatedKey(r) });
+    }
+  }
   if (problems.length) throw new InputError(problems);
   return value;
 }

@@ -229,7 +229,9 @@ export const auditExportCommand: Command = {
     };
     // The --out file is opened before the head is signed, so an unwritable path leaves no checkpoint behind.
     const summary =
-      values.out === undefined ? await write(io.stdout) : await writeOutFile('--out', values.out, write);
+      values.out === undefined
+        ? await write(io.stdout)
+        : await writeOutFile('--out', values.out, write, 0o666, dataDir);
     const range =
       summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
     // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
@@ -251,12 +253,13 @@ export const auditPublicKeyCommand: Command = {
   usage: 'branchlens audit public-key [--data DIR] [--out FILE]',
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...DATA_OPTION, out: { type: 'string' } });
-    const key = loadOrCreateSigningKey(fileSecretStore(dataDirFrom(values, io)));
+    const dataDir = dataDirFrom(values, io);
+    const key = loadOrCreateSigningKey(fileSecretStore(dataDir));
     if (values.out === undefined) {
       io.stdout.write(key.publicPem);
       return 0;
     }
-    await writeOutFile('--out', values.out, (out) => out.write(key.publicPem), 0o644);
+    await writeOutFile('--out', values.out, (out) => out.write(key.publicPem), 0o644, dataDir);
     io.stdout.write(`wrote the audit public key ${key.id} to ${values.out}\n`);
     return 0;
   },

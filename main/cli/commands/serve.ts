@@ -72,6 +72,25 @@ export function addressProblem(e: unknown, host: string, port: number): Problem 
   };
 }
 
+/**
+ * Engine threads: one per core by default. Each holds a model and a wasm heap (~200 MB), so a number far beyond
+ * the cores only costs memory: at most 4 per core (and at least 8 allowed, for small machines).
+ */
+export function workersFlag(raw: string | undefined, cores = availableParallelism()): number {
+  const max = Math.max(8, 4 * cores);
+  const n = intFlag('workers', raw, cores, 1);
+  if (n > max) {
+    throw new InputError([
+      {
+        field: '--workers',
+        code: 'invalid',
+        message: `must be at most ${max} (4 per core on this machine's ${cores}), got ${raw}`,
+      },
+    ]);
+  }
+  return n;
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the HTTP API (Seldon v1 protocol, the app API, /metrics) and the UI; Ctrl-C stops it.',
@@ -95,7 +114,7 @@ export const serveCommand: Command = {
         dataDir: dataDirFrom(values, io),
         host,
         port,
-        workers: intFlag('workers', values.workers, availableParallelism(), 1),
+        workers: workersFlag(values.workers),
         bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024),
         tokenRequired: values['token-required'] ?? false,
         ...(backend ? { backend } : {}),

@@ -1,6 +1,7 @@
 // `branchlens verify FILE|-`: checks the watermark of explanation documents; exit 0 valid, 1 not.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../../shared/problems.js';
+import { describeRepeatedKey, repeatedKeys } from '../../core/json-keys.js';
 import { fileSecretStore, loadOrCreateHmacKey } from '../../core/keys.js';
 import { verifyDocument } from '../../core/records/watermark.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, readAll, type Command } from '../command.js';
@@ -26,6 +27,7 @@ export const verifyCommand: Command = {
     }
     let parsed: unknown;
     try {
+      text = text.replace(/^\uFEFF/, ''); // a byte-order mark, as an editor on Windows may save
       parsed = JSON.parse(text);
     } catch (e) {
       throw new InputError([
@@ -39,10 +41,18 @@ export const verifyCommand: Command = {
         { field: 'FILE', code: 'missing', message: 'holds no documents (an empty array)' },
       ]);
     }
+    // A repeated key verifies (JSON.parse keeps the last) while whoever reads the file may see the first: a
+    // forged score or decision in front of the signed one. Such a document is not valid.
+    const repeatedIn = new Map<number, string>();
+    for (const r of repeatedKeys(text)) {
+      const i = Array.isArray(parsed) ? Number(/^\[(\d+)\]/.exec(r.path)?.[1] ?? 0) : 0;
+      if (!repeatedIn.has(i)) repeatedIn.set(i, describeRepeatedKey(r));
+    }
     const key = loadOrCreateHmacKey(fileSecretStore(dataDirFrom(values, io)));
     let bad = 0;
     docs.forEach((doc, i) => {
-      const r = verifyDocument(doc, key);
+      const repeated = repeatedIn.get(i);
+      const r = repeated ? { ok: false as const, reason: repeated } : verifyDocument(doc, key);
       const name = Array.isArray(parsed) ? `[${i}]` : file;
       const id = (doc as { id?: unknown } | null)?.id;
       if (r.ok) io.stdout.write(`valid: ${name}${typeof id === 'string' ? ` (${id})` : ''}\n`);

@@ -1,4 +1,13 @@
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,8 +51,11 @@ async function run(argv: string[], stdin?: Buffer): Promise<Run> {
 
 describe('branchlens audit', () => {
   let t: TempLog;
+  /** Where exports go: never the data folder, which --out refuses. */
+  let outDir: string;
   beforeEach(() => {
     t = tempLog();
+    outDir = mkdtempSync(join(tmpdir(), 'branchlens-out-'));
     for (let i = 0; i < 30; i++) {
       appendEntries(t.db, [i % 5 === 2 ? modelInput(i) : explainInput(i)], {
         now: new Date(Date.parse('2025-04-01T00:00:00Z') + i * 3_600_000),
@@ -53,7 +65,10 @@ describe('branchlens audit', () => {
     }
     t.db.close();
   });
-  afterEach(() => t.cleanup());
+  afterEach(() => {
+    t.cleanup();
+    rmSync(outDir, { recursive: true, force: true });
+  });
 
   it('verify exits 0 on an intact log', async () => {
     const r = await run(['audit', 'verify', '--data', t.dir]);
@@ -88,8 +103,8 @@ describe('branchlens audit', () => {
   });
 
   it('export, public-key and verify --export round-trip; a tampered export exits 1', async () => {
-    const file = join(t.dir, 'audit.jsonl.gz');
-    const pem = join(t.dir, 'branch.pem');
+    const file = join(outDir, 'audit.jsonl.gz');
+    const pem = join(outDir, 'branch.pem');
     const exported = await run([
       'audit',
       'export',
@@ -216,7 +231,7 @@ describe('branchlens audit', () => {
   ])(
     'export --out into %s exits 2 naming --out, signs nothing and leaves no file',
     async (_name, target, reason) => {
-      const work = join(t.dir, 'work');
+      const work = join(outDir, 'work');
       mkdirSync(join(work, 'out'), { recursive: true });
       writeFileSync(join(work, 'file.txt'), 'kept');
       const before = await checkpoints();
@@ -235,6 +250,28 @@ describe('branchlens audit', () => {
     const r = await run(['audit', 'public-key', '--out', t.dir, '--data', t.dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`- --out: cannot write ${t.dir}: it is a folder`);
+  });
+
+  it('refuses an --out inside the data folder: an export or a key written over the database or keys', async () => {
+    const db = join(t.dir, 'branchlens.db');
+    const before = readFileSync(db);
+    const exported = await run(['audit', 'export', '--format', 'jsonl', '--out', db, '--data', t.dir]);
+    expect(exported.code).toBe(2);
+    expect(exported.stderr).toContain(`- --out: ${db} is inside the data folder ${t.dir}`);
+    const keyFile = join(t.dir, 'keys', 'audit-ed25519.pem');
+    const keyBefore = readFileSync(keyFile);
+    const key = await run(['audit', 'public-key', '--out', keyFile, '--data', t.dir]);
+    expect(key.code).toBe(2);
+    expect(key.stderr).toContain('is inside the data folder');
+    expect(readFileSync(keyFile)).toEqual(keyBefore);
+    expect(readFileSync(db)).toEqual(before);
+    expect((await run(['audit', 'verify', '--data', t.dir])).code).toBe(0);
+  });
+
+  it('refuses a flag given twice instead of taking the last one', async () => {
+    const r = await run(['audit', 'verify', '--data', t.dir, '--data', outDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('- --data: is given 2 times; give it once');
   });
 
   it('public-key prints the PEM', async () => {
@@ -270,7 +307,7 @@ describe('branchlens audit', () => {
   });
 
   async function exportFile(format: string): Promise<{ file: string; pem: string }> {
-    const file = join(t.dir, `audit.${format}`);
+    const file = join(outDir, `audit.${format}`);
     const pem = join(t.dir, 'branch.pem');
     writeFileSync(pem, t.key.publicPem);
     expect((await run(['audit', 'export', '--format', format, '--out', file, '--data', t.dir])).code).toBe(0);

@@ -64,3 +64,18 @@ describe('a data folder that cannot be used', () => {
     expect(existsSync(join(dir, 'keys'))).toBe(true);
   });
 });
+
+describe('help for a group of commands', () => {
+  it('models --help and audit --help list their commands with usage, exit 0', async () => {
+    for (const [group, commands] of [
+      ['models', ['list', 'import', 'activate', 'rollback']],
+      ['audit', ['verify', 'export', 'public-key']],
+    ] as const) {
+      const run = await runCli([group, '--help']);
+      expect(run.code, run.stderr).toBe(0);
+      for (const c of commands) expect(run.stdout).toContain(`branchlens ${group} ${c}`);
+    }
+    // Without --help, a group alone still says what it expects, as bad input.
+    expect((await runCli(['models'])).code).toBe(2);
+  });
+});

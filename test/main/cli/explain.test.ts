@@ -301,6 +301,14 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(stderr).toMatch(/- \[1\]\.Amount: must be a number, got "lots"/);
   });
 
+  it('refuses an applicant that gives a feature twice, instead of taking the last', async () => {
+    const text = JSON.stringify(SAMPLE_1).replace(/^\{/, '{"Amount": 99999,');
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('twice.json', text)]),
+    );
+    expect(stderr).toMatch(/- --input: the key "Amount" appears more than once in the top-level object/);
+  });
+
   it('holds a JSON file to JSON types: a number in quotes is refused, saying so', async () => {
     const input = file('quoted.json', JSON.stringify({ ...SAMPLE_1, Amount: '1500' }));
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));

@@ -59,6 +59,18 @@ describe('branchlens verify', () => {
     expect(run.stdout).toBe(`valid: ${join(work, 'single.json')} (${id})\n`);
   });
 
+  it('a document saved with a byte-order mark verifies', async () => {
+    expectSuccess(await verify(file('bom.json', '\uFEFF' + single)));
+  });
+
+  it('a forged score and decision in front of the signed ones (repeated keys) is INVALID: exit 1', async () => {
+    const forged = single.replace(/^\{/, '{"score": 0.99, "decision": {"approved": true},');
+    expect(JSON.parse(forged)).toEqual(JSON.parse(single)); // JSON.parse keeps the signed values
+    const run = await verify(file('forged.json', forged));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^INVALID: .*forged\.json: the key "(score|decision)" appears more than once/);
+  });
+
   it('key order and whitespace do not matter: the parsed and re-serialised document verifies', async () => {
     const doc = JSON.parse(single) as Record<string, unknown>;
     const reordered = Object.fromEntries(Object.entries(doc).reverse());

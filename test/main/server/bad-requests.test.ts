@@ -91,6 +91,14 @@ const CASES: BadRequest[] = [
     code: 'wrong_type',
   },
   {
+    name: 'a feature given twice in one applicant',
+    path: EXPLAIN,
+    body: new RawBody(`{"applicants":[${JSON.stringify(sample).replace(/^\{/, '{"Amount":99999,')}]}`),
+    status: 400,
+    field: 'applicants[0]',
+    code: 'invalid',
+  },
+  {
     name: 'a number feature as an object',
     path: EXPLAIN,
     body: { applicants: [sample, { ...sample, Amount: { value: 3 } }] },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
-import { addressProblem } from '../../../main/cli/commands/serve.js';
+import { addressProblem, workersFlag } from '../../../main/cli/commands/serve.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { call } from './helpers.js';
 
@@ -74,6 +74,12 @@ describe('branchlens serve', () => {
     expect(expectInputError(await runCli(['serve', '--port', 'http']))).toContain('--port');
     expect(expectInputError(await runCli(['serve', '--port', '70000']))).toContain('--port');
     expect(expectInputError(await runCli(['serve', '--workers', '0']))).toContain('--workers');
+    expect(expectInputError(await runCli(['serve', '--workers', '99999999999999999999']))).toMatch(
+      /- --workers: must be at most \d+/,
+    );
+    expect(workersFlag('16', 4)).toBe(16);
+    expect(() => workersFlag('17', 4)).toThrow(/at most 16/);
+    expect(workersFlag(undefined, 3)).toBe(3);
     expect(expectInputError(await runCli(['serve', '--backend', 'gpu']))).toContain('--backend');
     expect(expectInputError(await runCli(['serve', '--body-limit', '10']))).toContain('--body-limit');
     expect(expectInputError(await runCli(['serve', '--frobnicate']))).toContain('--frobnicate');
