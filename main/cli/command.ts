@@ -98,6 +98,22 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function writeJson(io: CliIo, value: unknown): void {
-  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+/**
+ * Writes JSON to standard output and waits until it is written: a full disk or a closed pipe is an error (exit
+ * 1, saying so), not a truncated file under exit 0.
+ */
+export function writeJson(io: CliIo, value: unknown): Promise<void> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  return new Promise((resolve, reject) => {
+    const failed = (e: Error) => {
+      io.stdout.off('error', failed);
+      reject(new Error(`cannot write standard output: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    };
+    io.stdout.once('error', failed);
+    io.stdout.write(text, (e) => {
+      if (e) return failed(e);
+      io.stdout.off('error', failed);
+      resolve();
+    });
+  });
 }

@@ -151,7 +151,7 @@ export const auditVerifyCommand: Command = {
         if (e instanceof ExportTooLargeError) throw problem('--export', e.message);
         throw e;
       }
-      if (values.json) writeJson(io, result);
+      if (values.json) await writeJson(io, result);
       const name = values.export === '-' ? '(standard input)' : values.export;
       return values.json ? (result.ok ? 0 : 1) : reportExport(io, name, result);
     }
@@ -160,7 +160,7 @@ export const auditVerifyCommand: Command = {
     const db = openLog(dataDir, values, io);
     try {
       const result = verifyAudit(db, publicKey);
-      if (values.json) writeJson(io, result);
+      if (values.json) await writeJson(io, result);
       return values.json ? (result.ok ? 0 : 1) : reportLog(io, result);
     } finally {
       db.close();

@@ -151,7 +151,7 @@ export const explainCommand: Command = {
         format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants,
         options,
       );
-      writeJson(io, single ? docs[0] : docs);
+      await writeJson(io, single ? docs[0] : docs);
       return 0;
     } finally {
       await service.close();

@@ -42,7 +42,7 @@ export const modelsListCommand: Command = {
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...DATA_OPTION, json: { type: 'boolean' } });
     const models = await withService(values, io, async (s) => s.listModels());
-    if (values.json) writeJson(io, models);
+    if (values.json) await writeJson(io, models);
     else {
       for (const m of models) {
         io.stdout.write(

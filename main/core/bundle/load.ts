@@ -198,6 +198,19 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
       message: `${out.kind} needs ${expectedUnits} output unit(s), but the model has ${String(outUnits)}`,
     });
   }
+  // A NaN or infinite weight makes every answer NaN, which no document can hold: refuse the bundle here (at
+  // import and activation) rather than fail each explanation later without naming the model.
+  for (const w of model.weights) {
+    const values = w.read().dataSync();
+    const at = values.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) {
+      problems.push({
+        field: `weights: ${w.originalName ?? w.name}`,
+        code: 'not_finite',
+        message: `value ${at} is ${values[at]}: a model with a non-finite weight cannot give a probability`,
+      });
+    }
+  }
   if (problems.length) {
     model.dispose();
     throw new BundleError(problems);

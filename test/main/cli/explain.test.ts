@@ -1,9 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSchemaSchema, type Feature, type Locale } from '../../../shared/bundle.js';
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import { main } from '../../../main/cli/index.js';
 import {
   DEMO_BUNDLE,
   demoFeatureCount,
@@ -299,6 +301,29 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr).toMatch(/1 problem/);
     expect(stderr).toMatch(/- \[1\]\.Amount: must be a number, got "lots"/);
+  });
+
+  it('fails, saying so, when the output cannot be written (a full disk), instead of exiting 0', async () => {
+    const err: Buffer[] = [];
+    const full = new Writable({
+      write(_chunk, _enc, done) {
+        done(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      },
+    });
+    full.on('error', () => undefined); // what process.stdout would emit; the command reports it itself
+    const code = await main(['explain', '--data', data], {
+      stdout: full,
+      stderr: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          err.push(Buffer.from(chunk));
+          done();
+        },
+      }),
+      stdin: Readable.from([]),
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(Buffer.concat(err).toString()).toBe('branchlens explain: cannot write standard output: ENOSPC\n');
   });
 
   it('refuses an applicant that gives a feature twice, instead of taking the last', async () => {

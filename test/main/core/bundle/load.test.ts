@@ -142,6 +142,19 @@ describe('a broken bundle is refused naming the file and the field', () => {
     expect(message).toContain(SHARD);
   });
 
+  it('when a weight is NaN, even with the bundle resealed: every answer would be NaN', async () => {
+    const dir = broken((d) => {
+      const bytes = readFileSync(join(d, SHARD));
+      bytes.writeFloatLE(NaN, 4); // the second float32 of the first weight
+      writeFileSync(join(d, SHARD), bytes);
+    }, true);
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({ field: expect.stringMatching(/^weights: /), code: 'not_finite' }),
+    ]);
+    expect(problems[0]!.message).toMatch(/value 1 is NaN/);
+  });
+
   it('when a listed file is missing', async () => {
     const dir = broken((d) => rmSync(join(d, SHARD)));
     const { problems } = await problemsOf(dir);
