@@ -31,10 +31,16 @@ export function repeatedKeys(text: string, limit = 20): RepeatedKey[] {
       let j = i + 1;
       while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
       let k = j + 1;
-      while (k < text.length && /\s/.test(text[k]!)) k++;
+      // JSON's whitespace: space, tab, line feed, carriage return.
+      for (
+        let w = text.charCodeAt(k);
+        w === 0x20 || w === 0x09 || w === 0x0a || w === 0x0d;
+        w = text.charCodeAt(++k)
+      );
       const top = stack.at(-1);
-      if (text[k] === ':' && top?.kind === 'object') {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
+      if (text.charCodeAt(k) === 0x3a /* : */ && top?.kind === 'object') {
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (top.keys.has(key)) found.push({ path: top.path, key });
         top.keys.add(key);
         top.pending = key;
