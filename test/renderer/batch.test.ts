@@ -464,7 +464,8 @@ describe('the results table and exports', () => {
     ).toEqual([5, 3, 2]);
   });
 
-  it('sorts 10,000 rows in well under 50 ms', () => {
+  // How fast is the UI bench's business (npm run bench:ui), not a test's: a shared machine makes timings noisy.
+  it('sorts and filters 10,000 rows: every approved row, highest score first', () => {
     const many = resultRows(
       Array.from({ length: 10_000 }, (_, i) => ({
         line: i + 2,
@@ -473,10 +474,13 @@ describe('the results table and exports', () => {
       })),
       'masked',
     );
-    const start = performance.now();
     const sorted = filterAndSort(many, { decision: 'approved', text: '' }, { key: 'score', dir: 'desc' });
-    expect(performance.now() - start).toBeLessThan(50);
-    expect(sorted[0]!.score).toBeGreaterThanOrEqual(sorted[sorted.length - 1]!.score!);
+    const approved = many.filter((r) => r.approved === true);
+    expect(approved.length).toBeGreaterThan(1000);
+    expect(approved.length).toBeLessThan(many.length);
+    expect(sorted.map((r) => r.line).sort((a, b) => a - b)).toEqual(approved.map((r) => r.line));
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i - 1]!.score!).toBeGreaterThanOrEqual(sorted[i]!.score!);
   });
 
   it('exports the explained rows as CSV (with a byte-order mark) in file order, masked features masked', () => {

@@ -48,7 +48,20 @@ export const verifyCommand: Command = {
       const i = Array.isArray(parsed) ? Number(/^\[(\d+)\]/.exec(r.path)?.[1] ?? 0) : 0;
       if (!repeatedIn.has(i)) repeatedIn.set(i, describeRepeatedKey(r));
     }
-    const key = loadOrCreateHmacKey(fileSecretStore(dataDirFrom(values, io)));
+    // Verifying reads this installation's key and never makes one: a mistyped --data would otherwise get a fresh
+    // key and call every genuine document INVALID, a false tamper alarm.
+    const dataDir = dataDirFrom(values, io, { create: false });
+    const store = fileSecretStore(dataDir);
+    if (store.read('hmac.key') === undefined) {
+      throw new InputError([
+        {
+          field: values.data !== undefined ? '--data' : 'data folder',
+          code: 'missing',
+          message: `${dataDir} holds no BranchLens installation (no keys/hmac.key): point --data at the installation that signed the documents`,
+        },
+      ]);
+    }
+    const key = loadOrCreateHmacKey(store);
     let bad = 0;
     docs.forEach((doc, i) => {
       const repeated = repeatedIn.get(i);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
@@ -131,6 +131,13 @@ describe('branchlens verify', () => {
     expect(run.stdout).toMatch(
       /^INVALID: .*signed with key k[0-9a-f]+, this installation's key is k[0-9a-f]+/,
     );
+  });
+
+  it('a --data holding no installation (a typo) is bad input, and no key is made there', async () => {
+    const typo = join(work, 'no-such-installation');
+    const run = await verify(file('for-typo.json', single), undefined, typo);
+    expect(expectInputError(run)).toContain(`- --data: ${typo} holds no BranchLens installation`);
+    expect(existsSync(typo)).toBe(false);
   });
 
   it('a document without a watermark fails', async () => {
