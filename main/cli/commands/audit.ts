@@ -2,6 +2,7 @@
 // head office, and prints the public key head office verifies exports with.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../../shared/problems.js';
 import {
@@ -14,7 +15,7 @@ import {
   type AuditVerification,
   type ExportVerification,
 } from '../../core/audit/index.js';
-import { DatabaseError, openReadable, openWritable, type ReadableDb } from '../../core/db/open.js';
+import { DatabaseError, DB_FILE, openReadable, openWritable, type ReadableDb } from '../../core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
 import { writeOutFile } from '../out-file.js';
@@ -210,7 +211,15 @@ export const auditExportCommand: Command = {
     if (since && until && until <= since) {
       throw problem('--until', `must be after --since (${values.since}), got "${values.until}"`);
     }
-    const dataDir = dataDirFrom(values, io);
+    // An export of a folder with no audit log would be an empty export signed by a key made for it: a mistyped
+    // --data that head office would file as the branch's.
+    const dataDir = dataDirFrom(values, io, { create: false });
+    if (!existsSync(join(dataDir, DB_FILE))) {
+      throw problem(
+        values.data !== undefined ? '--data' : 'data folder',
+        `${dataDir} holds no audit log (no ${DB_FILE}): point --data at the branch's installation`,
+      );
+    }
     const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
     const write = async (out: NodeJS.WritableStream) => {
       const db = openWritable(dataDir);

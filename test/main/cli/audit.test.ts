@@ -1,5 +1,6 @@
 import {
   createWriteStream,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -266,6 +267,15 @@ describe('branchlens audit', () => {
     expect(readFileSync(keyFile)).toEqual(keyBefore);
     expect(readFileSync(db)).toEqual(before);
     expect((await run(['audit', 'verify', '--data', t.dir])).code).toBe(0);
+  });
+
+  it('refuses to export a folder with no audit log (a mistyped --data) instead of signing an empty export', async () => {
+    const typo = join(outDir, 'no-such-branch');
+    const r = await run(['audit', 'export', '--format', 'jsonl', '--data', typo]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`- --data: ${typo} holds no audit log (no branchlens.db)`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(typo)).toBe(false);
   });
 
   it('refuses a flag given twice instead of taking the last one', async () => {
