@@ -9,6 +9,7 @@ import { appRoot } from '../../main/core/paths.js';
 import { API_TOKEN_NAME } from '../../main/server/auth.js';
 import { DEFAULT_PORT } from '../../main/server/defaults.js';
 import { parseFlags } from '../../main/cli/command.js';
+import { SERVE_OPTIONS } from '../../main/cli/commands/serve.js';
 
 interface Container {
   name: string;
@@ -41,16 +42,7 @@ const dataDir = container.env!.find((e) => e.name === 'BRANCHLENS_DATA')!.value!
 /** The flags `branchlens serve` would read from the container's arguments. */
 function serveFlags(args: string[]) {
   expect(args[0]).toBe('serve');
-  return parseFlags(args.slice(1), {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    workers: { type: 'string' },
-    'token-required': { type: 'boolean' },
-    data: { type: 'string' },
-    backend: { type: 'string' },
-    model: { type: 'string' },
-    'body-limit': { type: 'string' },
-  }).values;
+  return parseFlags(args.slice(1), SERVE_OPTIONS).values;
 }
 
 describe('the SeldonDeployment example', () => {

@@ -6,7 +6,8 @@ import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
 import { parseBackend } from './explain.js';
 
-const OPTIONS = {
+/** The flags `serve` takes (also read by the deployment tests, which hold the manifests to them). */
+export const SERVE_OPTIONS = {
   ...DATA_OPTION,
   host: { type: 'string' },
   port: { type: 'string' },
@@ -96,7 +97,7 @@ export const serveCommand: Command = {
   summary: 'Serve the HTTP API (Seldon v1 protocol, the app API, /metrics) and the UI; Ctrl-C stops it.',
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseFlags(argv, OPTIONS);
+    const { values } = parseFlags(argv, SERVE_OPTIONS);
     const port = intFlag('port', values.port, DEFAULT_PORT, 0);
     if (port > 65535) {
       throw new InputError([
