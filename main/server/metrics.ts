@@ -19,33 +19,30 @@ type Batch = ServiceEvents['batch'][0];
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-/** A finite number at `path` in an unknown snapshot, or undefined. */
-export function numberAt(value: unknown, ...path: string[]): number | undefined {
+/** What an unknown snapshot holds at `path` (own properties only), or undefined. */
+function valueAt(value: unknown, path: readonly string[]): unknown {
   let v: unknown = value;
   for (const key of path) {
     if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key))
       return undefined;
     v = (v as Record<string, unknown>)[key];
   }
+  return v;
+}
+
+/** A finite number at `path` in an unknown snapshot, or undefined. */
+export function numberAt(value: unknown, ...path: string[]): number | undefined {
+  const v = valueAt(value, path);
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** True when the snapshot has `true` at `path`. */
 function flagAt(value: unknown, path: readonly string[]): boolean {
-  let v: unknown = value;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, key)) return false;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v === true;
+  return valueAt(value, path) === true;
 }
 
 function arrayAt(value: unknown, ...path: string[]): unknown[] {
-  let v: unknown = value;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return [];
-    v = (v as Record<string, unknown>)[key];
-  }
+  const v = valueAt(value, path);
   return Array.isArray(v) ? v : [];
 }
 
