@@ -18,7 +18,7 @@ import {
 import { DatabaseError, DB_FILE, openReadable, openWritable, type ReadableDb } from '../../core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
-import { writeOutFile } from '../out-file.js';
+import { writeOutFile } from '../../core/out-file.js';
 
 const SIGNING_KEY_FILE = 'audit-ed25519.pem';
 

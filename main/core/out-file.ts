@@ -1,5 +1,5 @@
-// Files a command writes where a flag says (`--out FILE`): whole or not at all, and a path that cannot be
-// written is an InputError naming the flag, not a raw ENOENT.
+// Files written where the user says (`--out FILE`, or the desktop app's save dialog): whole or not at all, and a
+// path that cannot be written is an InputError naming the flag (or field), not a raw ENOENT.
 import { randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -15,7 +15,7 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../../shared/problems.js';
-import { fsReason } from '../core/fs-reasons.js';
+import { fsReason } from './fs-reasons.js';
 
 /** What a file path's errors mean for a file to be written (the others: fsReason's). */
 const FOR_A_FILE = { ENOENT: 'its folder does not exist', EISDIR: 'it is a folder' };
@@ -77,6 +77,7 @@ export async function writeOutFile<T>(
   const out = createWriteStream('', { fd });
   let writeError: unknown;
   out.on('error', (e) => (writeError ??= e));
+  const stopRemoving = removeOnInterrupt(partial);
   try {
     const result = await write(out);
     out.end();
@@ -94,7 +95,34 @@ export async function writeOutFile<T>(
     throw writeError !== undefined && (e === writeError || !(e instanceof InputError))
       ? cannotWrite(flag, path, writeError)
       : e;
+  } finally {
+    stopRemoving();
   }
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C (or a kill) while the file is written would end the process with the hidden partial file left
+ * beside the one asked for. Where nothing else handles the signal (a CLI command), it is handled here: the
+ * partial file is removed, then the signal is raised again, so the process still ends as it would have. Where
+ * something does (serve, the desktop app), that shutdown stops the write, and the write's failure removes it.
+ * Returns the function that stops listening.
+ */
+function removeOnInterrupt(partial: string): () => void {
+  const handlers = INTERRUPTS.filter((signal) => process.listenerCount(signal) === 0).map((signal) => {
+    const handler = () => {
+      stop();
+      rmSync(partial, { force: true });
+      process.kill(process.pid, signal);
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  const stop = () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+  return stop;
 }
 
 /** Whether `path` (made real as far as it exists) lies in `dir` (made real). */
