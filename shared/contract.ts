@@ -15,6 +15,26 @@ const empty = z.object({}).strict();
 
 export const THEMES = ['light', 'dark'] as const;
 export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv', 'es-bulk'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
+/** Each audit export format's media type and file extension (gzip adds `.gz` and application/gzip). */
+export const AUDIT_EXPORT_FILES: Record<AuditExportFormat, { type: string; extension: string }> = {
+  jsonl: { type: 'application/x-ndjson', extension: 'jsonl' },
+  csv: { type: 'text/csv', extension: 'csv' },
+  'es-bulk': { type: 'application/x-ndjson', extension: 'ndjson' },
+};
+
+/** An export's file extension without the dot: `jsonl`, or `jsonl.gz` when gzipped. */
+export function auditExportExtension(format: AuditExportFormat, gzip: boolean): string {
+  return `${AUDIT_EXPORT_FILES[format].extension}${gzip ? '.gz' : ''}`;
+}
+
+/**
+ * The most export bytes the auditExport method returns inside its JSON answer. A larger export is refused
+ * with a problem saying how to get it: streamed as a file (GET /api/app/auditExport, the desktop app's save
+ * dialog, `branchlens audit export --out`), or in a narrower range.
+ */
+export const MAX_INLINE_EXPORT_BYTES = 32 * 1024 * 1024;
 
 export const settingsSchema = z
   .object({

@@ -3,7 +3,15 @@
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { API_REQUESTS, type ApiErrorBody, type ApiMethod, type ApiResponses } from '../../shared/contract.js';
+import {
+  API_REQUESTS,
+  AUDIT_EXPORT_FILES,
+  auditExportExtension,
+  MAX_INLINE_EXPORT_BYTES,
+  type ApiErrorBody,
+  type ApiMethod,
+  type ApiResponses,
+} from '../../shared/contract.js';
 import { InputError, isInputError, problemsFromZod } from '../../shared/problems.js';
 import { BusyError } from './microbatch.js';
 import { NotFoundError, type BranchLensService } from './service.js';
@@ -11,23 +19,44 @@ import { AuditBrokenError, AuditEntryError } from './audit/index.js';
 
 type Handlers = { [M in ApiMethod]: (req: z.output<(typeof API_REQUESTS)[M]>) => Promise<ApiResponses[M]> };
 
-function collect(stream: PassThrough): Promise<Buffer> {
+/**
+ * The bytes written to `stream`, up to `limit`: beyond it the stream is destroyed with an InputError saying
+ * how to get the export instead, so an export too large for one JSON answer fails without being held whole.
+ */
+function collect(stream: PassThrough, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
+  let size = 0;
+  stream.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= limit) chunks.push(c);
+    else stream.destroy(tooLargeToAnswer(limit));
+  });
   return new Promise((resolve, reject) => {
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
 }
 
-const EXPORT_TYPES = {
-  jsonl: 'application/x-ndjson',
-  csv: 'text/csv',
-  'es-bulk': 'application/x-ndjson',
-} as const;
-const EXPORT_EXT = { jsonl: 'jsonl', csv: 'csv', 'es-bulk': 'ndjson' } as const;
+function tooLargeToAnswer(limit: number): InputError {
+  return new InputError([
+    {
+      field: 'since',
+      code: 'out_of_range',
+      message:
+        `the export is larger than the ${Math.round(limit / 1024 / 1024)} MiB one answer carries: ` +
+        'download it as a file (GET /api/app/auditExport, the app’s Export button, or ' +
+        '`branchlens audit export --out FILE`), or export a narrower range (since, until)',
+    },
+  ]);
+}
 
-export function apiHandlers(service: BranchLensService): Handlers {
+export interface ApiHandlerOptions {
+  /** The largest export auditExport returns in its answer (default MAX_INLINE_EXPORT_BYTES). */
+  maxInlineExportBytes?: number;
+}
+
+export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions = {}): Handlers {
+  const maxInlineExport = opts.maxInlineExportBytes ?? MAX_INLINE_EXPORT_BYTES;
   return {
     health: async () => service.health(),
     getModel: async () => ({
@@ -75,7 +104,9 @@ export function apiHandlers(service: BranchLensService): Handlers {
     auditVerify: async () => service.auditVerify(),
     auditExport: async ({ format, since, until, gzip }) => {
       const out = new PassThrough();
-      const bytes = collect(out);
+      const bytes = collect(out, maxInlineExport);
+      // Whichever fails first: the export, or the collection (too large), which stops the export.
+      bytes.catch(() => undefined);
       const summary = await service.auditExport({
         format,
         out,
@@ -85,7 +116,7 @@ export function apiHandlers(service: BranchLensService): Handlers {
       out.end();
       const raw = await bytes;
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const name = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}`;
+      const name = `branchlens-audit-${stamp}.${auditExportExtension(format, false)}`;
       return gzip
         ? {
             filename: `${name}.gz`,
@@ -96,7 +127,7 @@ export function apiHandlers(service: BranchLensService): Handlers {
           }
         : {
             filename: name,
-            content_type: EXPORT_TYPES[format],
+            content_type: AUDIT_EXPORT_FILES[format].type,
             encoding: 'utf8',
             content: raw.toString('utf8'),
             entries: summary.entries,

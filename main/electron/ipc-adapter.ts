@@ -1,11 +1,11 @@
-// Electron's IPC transport of the API contract: one channel per contract method, plus the two desktop-only
-// calls (print to PDF, save a file). Every call checks who sent it before anything runs, then goes through the
+// Electron's IPC transport of the API contract: one channel per contract method, plus the desktop-only calls
+// (print to PDF, save a file, export the audit log to a file). Every call checks who sent it before anything runs, then goes through the
 // same dispatch() as the HTTP transport. Electron reaches this file only through the small interfaces below,
 // so it runs and is tested in plain Node.
 import { z } from 'zod';
-import { API_METHODS, type ApiErrorBody, type ApiMethod } from '../../shared/contract.js';
-import { ipcChannel, type BridgeResult } from '../../shared/bridge.js';
-import { problemsFromZod } from '../../shared/problems.js';
+import { API_METHODS, API_REQUESTS, type ApiErrorBody, type ApiMethod } from '../../shared/contract.js';
+import { ipcChannel, type BridgeResult, type ExportResult, type SavedExport } from '../../shared/bridge.js';
+import { InputError, problemsFromZod } from '../../shared/problems.js';
 import { dispatch, errorResult } from '../core/api.js';
 import { isAppUrl } from './app-origin.js';
 
@@ -29,10 +29,15 @@ export interface IpcMainLike<E extends InvokeEventLike = InvokeEventLike> {
   removeHandler(channel: string): void;
 }
 
+/** An auditExport request once checked (gzip defaulted). */
+export type AuditExportRequest = z.output<(typeof API_REQUESTS)['auditExport']>;
+
 /** Desktop-only calls, implemented in main.ts with Electron's dialogs and printToPDF. */
 export interface DesktopCalls<E extends InvokeEventLike = InvokeEventLike> {
   printToPdf(event: E, suggestedName: string): Promise<string | null>;
   saveFile(event: E, suggestedName: string, content: Buffer): Promise<string | null>;
+  /** Asks where to save, then streams the export there; null when the user cancels. */
+  exportAudit(event: E, suggestedName: string, request: AuditExportRequest): Promise<SavedExport | null>;
 }
 
 export interface IpcOptions<E extends InvokeEventLike = InvokeEventLike> {
@@ -46,6 +51,7 @@ export interface IpcOptions<E extends InvokeEventLike = InvokeEventLike> {
 /** The channels of the desktop-only calls. The preload (preload.cts) spells the same names. */
 export const PRINT_TO_PDF_CHANNEL = 'branchlens:printToPdf';
 export const SAVE_FILE_CHANNEL = 'branchlens:saveFile';
+export const EXPORT_AUDIT_CHANNEL = 'branchlens:exportAudit';
 
 /** The default sender check: a top-level frame showing a page of app://branchlens/. */
 export function isAppMainFrame(event: InvokeEventLike): boolean {
@@ -158,7 +164,26 @@ export function registerIpc<E extends InvokeEventLike>(
       const [name, content, encoding] = parsed.data;
       return desktop.saveFile(event, name, Buffer.from(content, encoding));
     });
-    channels.push(PRINT_TO_PDF_CHANNEL, SAVE_FILE_CHANNEL);
+    ipc.handle(EXPORT_AUDIT_CHANNEL, async (event, ...args): Promise<ExportResult> => {
+      if (!isTrusted(event)) return { ok: false, error: UNAUTHORIZED };
+      const name = fileName.safeParse(args[0]);
+      const request = API_REQUESTS.auditExport.safeParse(args[1] ?? {});
+      if (!name.success || !request.success) {
+        const problems = [
+          ...(name.success ? [] : problemsFromZod(name.error).map((p) => ({ ...p, field: 'file name' }))),
+          ...(request.success ? [] : problemsFromZod(request.error)),
+        ];
+        return { ok: false, error: errorResult(new InputError(problems)).body };
+      }
+      try {
+        return { ok: true, value: await desktop.exportAudit(event, name.data, request.data) };
+      } catch (e) {
+        const result = errorResult(e);
+        if (result.body.error === 'internal') log('IPC exportAudit failed', e);
+        return { ok: false, error: result.body };
+      }
+    });
+    channels.push(PRINT_TO_PDF_CHANNEL, SAVE_FILE_CHANNEL, EXPORT_AUDIT_CHANNEL);
   }
 
   return () => {

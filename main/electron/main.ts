@@ -20,7 +20,7 @@ import { BranchLensService, type ServiceOptions } from '../core/service.js';
 import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
-import { printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
+import { exportAuditAs, printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
 import { serveAppRequest } from './protocol.js';
 import { chooseSecretStore } from './secret-store.js';
 import { hardenContents, hardenSession } from './security.js';
@@ -122,6 +122,10 @@ async function start(): Promise<void> {
     desktop: {
       printToPdf: (event, name) => printReportToPdf(event.sender, saveTarget(event), name),
       saveFile: (event, name, bytes) => saveFileAs(saveTarget(event), name, bytes),
+      exportAudit: async (event, name, request) => {
+        if (!service) throw new Error('the service is not open');
+        return exportAuditAs(saveTarget(event), service, name, request);
+      },
     },
     log: (message, error) => console.error(`BranchLens: ${message}`, error),
   });

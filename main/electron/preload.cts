@@ -2,7 +2,7 @@
 // It is CommonJS (.cts → preload.cjs) and self-contained, because a sandboxed preload cannot be an ES module
 // and its require() only knows 'electron' and a few built-ins. Hence the channel names are spelled here:
 // they must match ipcChannel() in shared/bridge.ts and the constants in ipc-adapter.ts (a test checks both).
-import type { BranchLensBridge, BridgeResult } from '../../shared/bridge.js';
+import type { BranchLensBridge, BridgeResult, ExportResult } from '../../shared/bridge.js';
 import type { ApiMethod } from '../../shared/contract.js';
 import { contextBridge, ipcRenderer } from 'electron';
 
@@ -32,6 +32,16 @@ const bridge: BranchLensBridge = {
   async saveFile(suggestedName, content, encoding) {
     return (await ipcRenderer.invoke('branchlens:saveFile', suggestedName, content, encoding)) as
       string | null;
+  },
+  async exportAudit(suggestedName, request) {
+    try {
+      return (await ipcRenderer.invoke('branchlens:exportAudit', suggestedName, request)) as ExportResult;
+    } catch {
+      return {
+        ok: false,
+        error: { error: 'internal', message: 'the desktop app could not pass on this request' },
+      };
+    }
   },
 };
 

@@ -1,7 +1,11 @@
-// The desktop-only calls behind the preload's printToPdf and saveFile: the user picks where the file goes in
-// the OS save dialog, then the bytes are written there. Electron is reached only through the interfaces below.
+// The desktop-only calls behind the preload's printToPdf, saveFile and exportAudit: the user picks where the
+// file goes in the OS save dialog, then the bytes are written (or streamed) there. Electron is reached only through the interfaces below.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SavedExport } from '../../shared/bridge.js';
+import { writeOutFile } from '../core/out-file.js';
+import type { BranchLensService } from '../core/service.js';
+import type { AuditExportRequest } from './ipc-adapter.js';
 
 export interface SaveDialogLike {
   /** Electron: dialog.showSaveDialog(window, options). */
@@ -30,6 +34,15 @@ export interface SaveTarget {
   /** The folder the dialog opens in (Electron: app.getPath('documents')). */
   defaultDir: string;
   write?: (path: string, bytes: Buffer) => Promise<void>;
+}
+
+/** The dialog's file types: the suggested name's extension, and all files. */
+function filtersFor(suggestedName: string): { name: string; extensions: string[] }[] {
+  const ext = extensionOf(suggestedName);
+  return [
+    ...(ext ? [{ name: ext.toUpperCase(), extensions: [ext] }] : []),
+    { name: 'All files', extensions: ['*'] },
+  ];
 }
 
 /** The one-page report: A4, first page only, with the page's own print styles and backgrounds. */
@@ -74,16 +87,61 @@ export async function saveFileAs(
   suggestedName: string,
   bytes: Buffer,
 ): Promise<string | null> {
-  const ext = extensionOf(suggestedName);
   const choice = await target.dialog.showSaveDialog({
     title: 'Save',
     defaultPath: join(target.defaultDir, suggestedName),
-    filters: [
-      ...(ext ? [{ name: ext.toUpperCase(), extensions: [ext] }] : []),
-      { name: 'All files', extensions: ['*'] },
-    ],
+    filters: filtersFor(suggestedName),
   });
   if (choice.canceled || !choice.filePath) return null;
   await (target.write ?? writeFile)(choice.filePath, bytes);
   return choice.filePath;
+}
+
+/**
+ * Asks where to save, then streams what `write` writes into that file, whole or not at all (a failure leaves
+ * neither a partial file nor a damaged old one). A path inside `dataDir` (the database, the audit log and the
+ * keys) is refused. Resolves to the path and `write`'s result, or null if cancelled.
+ */
+export async function streamFileAs<T>(
+  target: SaveTarget,
+  suggestedName: string,
+  title: string,
+  write: (out: NodeJS.WritableStream) => Promise<T>,
+  dataDir?: string,
+): Promise<{ path: string; result: T } | null> {
+  const choice = await target.dialog.showSaveDialog({
+    title,
+    defaultPath: join(target.defaultDir, suggestedName),
+    filters: filtersFor(suggestedName),
+  });
+  if (choice.canceled || !choice.filePath) return null;
+  const path = choice.filePath;
+  return { path, result: await writeOutFile('file', path, write, 0o666, dataDir) };
+}
+
+/**
+ * The audit export, streamed into the file the user picks: never whole in memory nor across IPC, whatever the
+ * log's size. The log is verified first (a broken one is refused, AuditBrokenError, and nothing is written).
+ */
+export async function exportAuditAs(
+  target: SaveTarget,
+  service: Pick<BranchLensService, 'auditExport' | 'dataDir'>,
+  suggestedName: string,
+  { format, gzip, since, until }: AuditExportRequest,
+): Promise<SavedExport | null> {
+  const saved = await streamFileAs(
+    target,
+    suggestedName,
+    'Save the audit export',
+    (out) =>
+      service.auditExport({
+        format,
+        gzip,
+        out,
+        ...(since ? { since: new Date(since) } : {}),
+        ...(until ? { until: new Date(until) } : {}),
+      }),
+    service.dataDir,
+  );
+  return saved && { path: saved.path, entries: saved.result.entries };
 }

@@ -310,10 +310,18 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
         else expect(header.startsWith(recorded)).toBe(false);
       }
 
-      // The export for head office downloads the log as JSONL, one entry per line, named by local time.
+      // The export for head office downloads the log as JSONL, one entry per line, named by local time. It is
+      // streamed from GET /api/app/auditExport, not carried inside a JSON answer, so any size of log exports.
+      const requested: string[] = [];
+      const onRequest = (r: { method(): string; url(): string }) =>
+        requested.push(`${r.method()} ${new URL(r.url()).pathname}`);
+      page.on('request', onRequest);
       const before = await localMinute(page);
       const { text: exported, suggested } = await downloadFile(page, '导出', 'audit.jsonl');
       const after = await localMinute(page);
+      page.off('request', onRequest);
+      expect(requested).toContain('GET /api/app/auditExport');
+      expect(requested).not.toContain('POST /api/app/auditExport');
       expect(suggested).toMatch(/^branchlens-audit-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.jsonl$/);
       expect([before, after]).toContain(suggested.slice('branchlens-audit-'.length, -'-ss.jsonl'.length));
       const entries = exported.trim().split('\n');

@@ -85,6 +85,7 @@ describe('the Api transports', () => {
           : { ok: false, error: { error: 'not_found', message: 'no' } }) as BranchLensBridge['invoke'],
       printToPdf: async () => null,
       saveFile: async () => null,
+      exportAudit: async () => ({ ok: true, value: null }),
     };
     const call = ipcCall(bridge);
     expect(await call('health', {})).toEqual({ status: 'ok' });

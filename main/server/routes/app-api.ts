@@ -4,7 +4,13 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AUDIT_EXPORT_FORMATS, UNTIL_AFTER_SINCE, untilAfterSince } from '../../../shared/contract.js';
+import {
+  AUDIT_EXPORT_FILES,
+  AUDIT_EXPORT_FORMATS,
+  auditExportExtension,
+  UNTIL_AFTER_SINCE,
+  untilAfterSince,
+} from '../../../shared/contract.js';
 import { apiHandlers, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
@@ -28,9 +34,6 @@ function logged(handlers: Handlers, log: FastifyBaseLogger): Handlers {
     Object.entries(handlers as Record<string, (req: unknown) => Promise<unknown>>).map(wrap),
   ) as Handlers;
 }
-
-const EXPORT_TYPES = { jsonl: 'application/x-ndjson', csv: 'text/csv', 'es-bulk': 'application/x-ndjson' };
-const EXPORT_EXT = { jsonl: 'jsonl', csv: 'csv', 'es-bulk': 'ndjson' };
 
 const auditExportQuery = z
   .object({
@@ -64,7 +67,7 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
   app.get('/api/app/auditExport', { schema: { querystring: auditExportQuery } }, async (request, reply) => {
     const { format, since, until, gzip } = request.query as z.output<typeof auditExportQuery>;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const filename = `branchlens-audit-${stamp}.${EXPORT_EXT[format]}${gzip ? '.gz' : ''}`;
+    const filename = `branchlens-audit-${stamp}.${auditExportExtension(format, gzip)}`;
     const out = new PassThrough();
     const exported = service.auditExport({
       format,
@@ -92,7 +95,7 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
       },
     );
     return reply
-      .type(gzip ? 'application/gzip' : `${EXPORT_TYPES[format]}; charset=utf-8`)
+      .type(gzip ? 'application/gzip' : `${AUDIT_EXPORT_FILES[format].type}; charset=utf-8`)
       .header('content-disposition', `attachment; filename="${filename}"`)
       .send(out);
   });

@@ -11,13 +11,24 @@ import { apiOver, type Call } from './methods.js';
 /** Where the API token is kept for this tab, when the server asks for one (a non-loopback bind). */
 export const TOKEN_STORAGE_KEY = 'branchlens.apiToken';
 
-function isErrorBody(v: unknown): v is ApiErrorBody {
+export function isErrorBody(v: unknown): v is ApiErrorBody {
   return (
     typeof v === 'object' &&
     v !== null &&
     typeof (v as { error?: unknown }).error === 'string' &&
     typeof (v as { message?: unknown }).message === 'string'
   );
+}
+
+/** The token this tab keeps for the server, if any. */
+export function storedToken(): string | null {
+  try {
+    const storage = (globalThis as { sessionStorage?: { getItem(key: string): string | null } })
+      .sessionStorage;
+    return storage?.getItem(TOKEN_STORAGE_KEY) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export interface HttpApiOptions {

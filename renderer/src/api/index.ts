@@ -3,17 +3,9 @@
 import type { Api } from '../../../shared/contract.js';
 import { checked } from './checked.js';
 import { desktopBridge } from './desktop.js';
-import { httpCall, TOKEN_STORAGE_KEY } from './http.js';
+import { httpCall, storedToken } from './http.js';
 import { ipcCall } from './ipc.js';
 import { apiOver } from './methods.js';
-
-function storedToken(): string | null {
-  try {
-    return sessionStorage.getItem(TOKEN_STORAGE_KEY);
-  } catch {
-    return null;
-  }
-}
 
 export type Transport = 'ipc' | 'http';
 

@@ -10,10 +10,17 @@ export async function saveFile(
   const encoding = options.encoding ?? 'utf8';
   const bridge = desktopBridge();
   if (bridge) return bridge.saveFile(name, content, encoding);
-  const blob =
+  downloadBlob(
+    name,
     encoding === 'base64'
       ? new Blob([Uint8Array.from(atob(content), (c) => c.charCodeAt(0))], { type: options.type })
-      : new Blob([content], { type: options.type });
+      : new Blob([content], { type: options.type }),
+  );
+  return name;
+}
+
+/** The browser's download of `blob` as `name` (a large blob stays on disk in the browser, not in this page). */
+export function downloadBlob(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -24,7 +31,6 @@ export async function saveFile(
   a.click();
   a.remove();
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  return name;
 }
 
 /** Prints the current page: a PDF through the desktop app's dialog, or the browser's print dialog. */

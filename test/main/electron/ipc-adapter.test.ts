@@ -6,15 +6,18 @@ import { BranchLensService } from '../../../main/core/service.js';
 import { BusyError } from '../../../main/core/microbatch.js';
 import { NotFoundError } from '../../../main/core/service.js';
 import {
+  EXPORT_AUDIT_CHANNEL,
   PRINT_TO_PDF_CHANNEL,
   SAVE_FILE_CHANNEL,
   isAppMainFrame,
   registerIpc,
   type ApiHandlers,
+  type AuditExportRequest,
   type InvokeEventLike,
   type IpcMainLike,
 } from '../../../main/electron/ipc-adapter.js';
-import { ipcChannel, type BridgeResult } from '../../../shared/bridge.js';
+import { ipcChannel, type BridgeResult, type ExportResult } from '../../../shared/bridge.js';
+import { InputError } from '../../../shared/problems.js';
 import { API_METHODS, type ApiMethod, type ApiRequest } from '../../../shared/contract.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -197,9 +200,9 @@ describe('registerIpc', () => {
   it('removes every handler it registered', () => {
     const ipc = new FakeIpcMain();
     const unregister = registerIpc(ipc, recordingHandlers([]), {
-      desktop: { printToPdf: async () => null, saveFile: async () => null },
+      desktop: { printToPdf: async () => null, saveFile: async () => null, exportAudit: async () => null },
     });
-    expect(ipc.listeners.size).toBe(API_METHODS.length + 2);
+    expect(ipc.listeners.size).toBe(API_METHODS.length + 3);
     unregister();
     expect(ipc.listeners.size).toBe(0);
   });
@@ -210,7 +213,11 @@ describe('the desktop calls', () => {
     const ipc = new FakeIpcMain();
     const printed: string[] = [];
     const saved: { name: string; bytes: Buffer }[] = [];
+    const exported: { name: string; request: AuditExportRequest }[] = [];
+    const logged: string[] = [];
+    let exportFails: Error | undefined;
     registerIpc(ipc, recordingHandlers([]), {
+      log: (message) => logged.push(message),
       desktop: {
         printToPdf: async (_event, name) => {
           printed.push(name);
@@ -220,10 +227,68 @@ describe('the desktop calls', () => {
           saved.push({ name, bytes });
           return `/home/officer/${name}`;
         },
+        exportAudit: async (_event, name, request) => {
+          if (exportFails) throw exportFails;
+          exported.push({ name, request });
+          return name === 'cancel.jsonl' ? null : { path: `/home/officer/${name}`, entries: 12 };
+        },
       },
     });
-    return { ipc, printed, saved };
+    return { ipc, printed, saved, exported, logged, fail: (e: Error) => (exportFails = e) };
   }
+
+  it('export reaches its implementation with the checked request, and answers as the bridge promises', async () => {
+    const { ipc, exported } = setup();
+    expect(
+      await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'audit.csv.gz', {
+        format: 'csv',
+        gzip: true,
+        since: '2026-11-01T00:00:00+08:00',
+      }),
+    ).toEqual({ ok: true, value: { path: '/home/officer/audit.csv.gz', entries: 12 } });
+    expect(await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'cancel.jsonl', { format: 'jsonl' })).toEqual({
+      ok: true,
+      value: null,
+    });
+    // gzip defaults to false, as the contract's schema says.
+    expect(exported).toEqual([
+      { name: 'audit.csv.gz', request: { format: 'csv', gzip: true, since: '2026-11-01T00:00:00+08:00' } },
+      { name: 'cancel.jsonl', request: { format: 'jsonl', gzip: false } },
+    ]);
+  });
+
+  it('export refuses an untrusted sender and bad arguments with the contract error bodies', async () => {
+    const { ipc, exported } = setup();
+    const stranger: InvokeEventLike = { senderFrame: { url: 'https://example.com/', parent: null } };
+    expect(await ipc.invoke(stranger, EXPORT_AUDIT_CHANNEL, 'a.jsonl', { format: 'jsonl' })).toMatchObject({
+      ok: false,
+      error: { error: 'unauthorized' },
+    });
+    const bad = (await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, '../a.jsonl', {
+      format: 'xml',
+      extra: 1,
+    })) as ExportResult;
+    if (bad.ok || bad.error.error !== 'invalid_request') throw new Error(JSON.stringify(bad));
+    expect(bad.error.problems.map((p) => p.field).sort()).toEqual(['extra', 'file name', 'format']);
+    expect(exported).toEqual([]);
+  });
+
+  it('export failures become their error bodies; only the unexpected ones are logged', async () => {
+    const { ipc, logged, fail } = setup();
+    fail(new InputError([{ field: 'file', code: 'invalid', message: 'cannot write /x: it is a folder' }]));
+    expect(await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'a.jsonl', { format: 'jsonl' })).toMatchObject({
+      ok: false,
+      error: { error: 'invalid_request', problems: [{ field: 'file' }] },
+    });
+    expect(logged).toEqual([]);
+    fail(new Error('SQLITE_IOERR: disk I/O error at /secret/path'));
+    const internal = (await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'a.jsonl', {
+      format: 'jsonl',
+    })) as ExportResult;
+    expect(internal).toMatchObject({ ok: false, error: { error: 'internal' } });
+    expect(JSON.stringify(internal)).not.toContain('/secret/path');
+    expect(logged).toEqual(['IPC exportAudit failed']);
+  });
 
   it('print and save reach their implementation with checked arguments', async () => {
     const { ipc, printed, saved } = setup();

@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { PRINT_TO_PDF_CHANNEL, SAVE_FILE_CHANNEL } from '../../../main/electron/ipc-adapter.js';
+import {
+  EXPORT_AUDIT_CHANNEL,
+  PRINT_TO_PDF_CHANNEL,
+  SAVE_FILE_CHANNEL,
+} from '../../../main/electron/ipc-adapter.js';
 import { ipcChannel, type BranchLensBridge } from '../../../shared/bridge.js';
 import { API_METHODS } from '../../../shared/contract.js';
 
@@ -57,7 +61,7 @@ describe('the preload', () => {
     const { exposed, required, bridge } = loadPreload(async () => null);
     expect(required).toEqual(['electron']);
     expect([...exposed.keys()]).toEqual(['branchlens']);
-    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'printToPdf', 'saveFile']);
+    expect(Object.keys(bridge).sort()).toEqual(['exportAudit', 'invoke', 'printToPdf', 'saveFile']);
   });
 
   it('sends every contract method on its channel and hands back what the main process answered', async () => {
@@ -72,14 +76,26 @@ describe('the preload', () => {
     }
   });
 
-  it('uses the channels the main process registers for printing and saving', async () => {
+  it('uses the channels the main process registers for printing, saving and exporting', async () => {
     const { invoked, bridge } = loadPreload(async () => '/docs/file');
     expect(await bridge.printToPdf('applicant-1')).toBe('/docs/file');
     expect(await bridge.saveFile('audit.csv', 'a,b', 'utf8')).toBe('/docs/file');
+    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toBe('/docs/file');
     expect(invoked).toEqual([
       [PRINT_TO_PDF_CHANNEL, 'applicant-1'],
       [SAVE_FILE_CHANNEL, 'audit.csv', 'a,b', 'utf8'],
+      [EXPORT_AUDIT_CHANNEL, 'audit.jsonl', { format: 'jsonl' }],
     ]);
+  });
+
+  it('answers an export the transport fails with an internal error body instead of throwing', async () => {
+    const { bridge } = loadPreload(async () => {
+      throw new Error('An object could not be cloned.');
+    });
+    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toEqual({
+      ok: false,
+      error: { error: 'internal', message: 'the desktop app could not pass on this request' },
+    });
   });
 
   it('answers an unknown or malformed method with not_found instead of throwing', async () => {

@@ -1,11 +1,21 @@
-// Printing the one-page report and saving files, through fake dialogs and a fake page.
-import { describe, expect, it } from 'vitest';
+// Printing the one-page report, saving files and streaming the audit export, through fake dialogs and a fake
+// page; the export from a real service into a real file, which must verify as head office verifies it.
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyExportStream } from '../../../main/core/audit/verify-export.js';
+import { BranchLensService } from '../../../main/core/service.js';
 import {
+  exportAuditAs,
   printReportToPdf,
   REPORT_PDF_OPTIONS,
   saveFileAs,
   type SaveDialogLike,
 } from '../../../main/electron/print.js';
+import { isInputError } from '../../../shared/problems.js';
+import { rewriteSuffix, tamper } from '../core/audit/helpers.js';
+import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
 function fakeDialog(answer: { canceled: boolean; filePath?: string }) {
   const asked: Parameters<SaveDialogLike['showSaveDialog']>[0][] = [];
@@ -80,5 +90,111 @@ describe('saveFileAs', () => {
       ),
     ).toBeNull();
     expect(written).toEqual([]);
+  });
+});
+
+describe('exportAuditAs', () => {
+  let data: string;
+  let docs: string;
+  let service: BranchLensService;
+
+  beforeAll(async () => {
+    data = tempDir('branchlens-export-data-');
+    docs = tempDir('branchlens-export-docs-');
+    service = await BranchLensService.open({ dataDir: data, workers: 0 });
+    await service.explain(holdoutApplicants(3), {});
+  });
+  afterAll(async () => {
+    await service?.close();
+    removeDir(data);
+    removeDir(docs);
+  });
+
+  it('streams the export into the file the user picked, where it verifies with the public key', async () => {
+    const path = join(docs, 'head-office.jsonl');
+    const { dialog, asked } = fakeDialog({ canceled: false, filePath: path });
+    const saved = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+      format: 'jsonl',
+      gzip: false,
+    });
+    expect(asked[0]?.defaultPath).toBe(join(docs, 'audit.jsonl'));
+    expect(asked[0]?.filters[0]).toEqual({ name: 'JSONL', extensions: ['jsonl'] });
+    // Three explanations (and the demo model's installation) are in the log, each a line, with the seal.
+    expect(saved?.path).toBe(path);
+    expect(saved?.entries).toBeGreaterThanOrEqual(3);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(saved!.entries);
+    const verdict = await verifyExportStream(createReadStream(path), service.auditPublicKey().pem);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.entries).toBe(saved!.entries);
+    expect(readdirSync(docs)).toEqual(['head-office.jsonl']);
+  });
+
+  it('gzips it when asked', async () => {
+    const path = join(docs, 'head-office.csv.gz');
+    const { dialog } = fakeDialog({ canceled: false, filePath: path });
+    const saved = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.csv.gz', {
+      format: 'csv',
+      gzip: true,
+    });
+    expect(readFileSync(path).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const verdict = await verifyExportStream(
+      createReadStream(path).pipe(createGunzip()),
+      service.auditPublicKey().pem,
+    );
+    expect(verdict).toMatchObject({ ok: true, format: 'csv', entries: saved!.entries });
+  });
+
+  it('writes nothing when the user cancels', async () => {
+    const before = readdirSync(docs);
+    const { dialog } = fakeDialog({ canceled: true });
+    expect(
+      await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+        format: 'jsonl',
+        gzip: false,
+      }),
+    ).toBeNull();
+    expect(readdirSync(docs)).toEqual(before);
+  });
+
+  it('refuses a file inside the data folder, which holds the database and keys', async () => {
+    const path = join(data, 'branchlens.db');
+    const { dialog } = fakeDialog({ canceled: false, filePath: path });
+    const refused = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+      format: 'jsonl',
+      gzip: false,
+    }).catch((e: unknown) => e);
+    expect(isInputError(refused) && refused.problems[0]?.message).toMatch(/inside the data folder/);
+    expect((await service.auditVerify()).ok).toBe(true);
+  });
+
+  it('refuses a log that fails verification, leaving no file behind', async () => {
+    const other = tempDir('branchlens-export-broken-');
+    try {
+      const broken = await BranchLensService.open({ dataDir: other, workers: 0 });
+      try {
+        await broken.explain(holdoutApplicants(2), {});
+        await broken.auditExport({ format: 'jsonl', out: join(docs, 'first.jsonl') });
+      } finally {
+        await broken.close();
+      }
+      tamper(other, (raw) => rewriteSuffix(raw, 1, 0.999));
+      const reopened = await BranchLensService.open({ dataDir: other, workers: 0 });
+      try {
+        const path = join(docs, 'broken.jsonl');
+        const { dialog } = fakeDialog({ canceled: false, filePath: path });
+        const refused = await exportAuditAs({ dialog, defaultDir: docs }, reopened, 'audit.jsonl', {
+          format: 'jsonl',
+          gzip: false,
+        }).catch((e: unknown) => e);
+        expect((refused as Error).name).toBe('AuditBrokenError');
+        expect(existsSync(path)).toBe(false);
+        expect(readdirSync(docs).filter((f) => f.endsWith('.partial'))).toEqual([]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      removeDir(other);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // entry's detail; "Verify chain" with the first broken entry if any; exports and the public key for head office.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
-import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
+import { AUDIT_EXPORT_FORMATS, auditExportExtension } from '../../../../shared/contract.js';
 import { useApp } from '../../app/context.js';
 import type { T } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
@@ -12,6 +12,7 @@ import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from
 import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
+import { saveAuditExportHere } from '../../api/audit-export.js';
 
 const PAGE_SIZE = 50;
 
@@ -253,12 +254,19 @@ export default function AuditPage() {
     setExporting(true);
     try {
       const sinceIso = localDayBound(since, false);
-      const r = await api.auditExport({ format, gzip, ...(sinceIso ? { since: sinceIso } : {}) });
-      const where = await saveFile(auditExportName(r.filename), r.content, {
-        type: r.content_type,
-        encoding: r.encoding,
-      });
-      if (where) notify('success', t('audit.export.done', { entries: r.entries, where }));
+      // Streamed into a file whatever the log's size: never held here as one string.
+      const saved = await saveAuditExportHere(
+        { format, gzip, ...(sinceIso ? { since: sinceIso } : {}) },
+        auditExportName(`export.${auditExportExtension(format, gzip)}`),
+      );
+      if (saved) {
+        notify(
+          'success',
+          saved.entries === null
+            ? t('common.saved', { where: saved.where })
+            : t('audit.export.done', { entries: saved.entries, where: saved.where }),
+        );
+      }
     } catch (e) {
       notify('error', describeError(e, t));
     } finally {

@@ -1,5 +1,5 @@
 // The name an audit export is saved under. The server stamps it in UTC; the page shows local times, so the
-// name carries the local date and time, and keeps the server's extension (.jsonl, .csv, .ndjson, then .gz).
+// name carries the local date and time, and keeps the given name's extension (.jsonl, .csv, .ndjson, then .gz).
 
 /** A file-name-safe local date and time to the second: 2026-11-26_22-22-41. */
 export function fileDateTime(d = new Date()): string {

@@ -1,0 +1,50 @@
+// The contract's handlers over a real service: auditExport answers an export inline only up to its bound, and
+// refuses a larger one with a problem that says how to get it, without holding it whole.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiHandlers, dispatch } from '../../../main/core/api.js';
+import { BranchLensService } from '../../../main/core/service.js';
+import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
+
+let data: string;
+let service: BranchLensService;
+
+beforeAll(async () => {
+  data = tempDir('branchlens-api-');
+  service = await BranchLensService.open({ dataDir: data, workers: 0 });
+  await service.explain(holdoutApplicants(20), {});
+});
+afterAll(async () => {
+  await service?.close();
+  removeDir(data);
+});
+
+describe('auditExport answered inline', () => {
+  it('returns an export within the bound whole', async () => {
+    const r = await dispatch(apiHandlers(service), 'auditExport', { format: 'jsonl' });
+    if (!r.ok) throw new Error(JSON.stringify(r.body));
+    const body = r.body as { content: string; entries: number };
+    expect(body.content.trim().split('\n').length).toBeGreaterThan(body.entries);
+    expect(body.entries).toBeGreaterThanOrEqual(20);
+  });
+
+  it('refuses an export above the bound with a 400 saying how to get it, and keeps serving', async () => {
+    const full = await dispatch(apiHandlers(service), 'auditExport', { format: 'jsonl' });
+    const size = Buffer.byteLength((full.ok && (full.body as { content: string }).content) || '');
+    const bounded = apiHandlers(service, { maxInlineExportBytes: Math.floor(size / 4) });
+    for (const gzip of [false, true]) {
+      const r = await dispatch(bounded, 'auditExport', { format: 'jsonl', gzip });
+      expect(r.status).toBe(400);
+      if (r.ok || r.body.error !== 'invalid_request') throw new Error(JSON.stringify(r));
+      expect(r.body.problems).toEqual([expect.objectContaining({ field: 'since', code: 'out_of_range' })]);
+      expect(r.body.problems[0]?.message).toMatch(/GET \/api\/app\/auditExport/);
+      expect(r.body.problems[0]?.message).toMatch(/audit export --out/);
+    }
+    // A narrower range fits, and the log is intact after the refusals.
+    const recent = await dispatch(bounded, 'auditExport', {
+      format: 'jsonl',
+      since: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(recent.status).toBe(200);
+    expect((await service.auditVerify()).ok).toBe(true);
+  });
+});
