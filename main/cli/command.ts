@@ -1,4 +1,5 @@
 // The shape of a CLI command, and the shared parsing helpers that turn bad flags into named problems.
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../../shared/problems.js';
 import { checkDataDir, DataDirError, ensureDataDir, resolveDataDir } from '../core/data-dir.js';
@@ -62,13 +63,26 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
 
 /**
  * The data folder from --data, $BRANCHLENS_DATA or the default, created if missing (unless `create` is false,
- * for readers). A folder that cannot be created or written is an InputError naming where it came from.
+ * for readers). A folder that cannot be created or written is an InputError naming where it came from. A
+ * folder created here is said on stderr: a mistyped --data starts a new installation, with an audit log and
+ * keys of its own, and the officer must be able to tell.
  */
 export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = true } = {}): string {
   const flag = typeof values.data === 'string' ? values.data : undefined;
   const dir = resolveDataDir(flag, io.env);
   try {
-    return create ? ensureDataDir(dir) : checkDataDir(dir);
+    if (!create) return checkDataDir(dir);
+    const existed = existsSync(dir);
+    ensureDataDir(dir);
+    if (!existed) {
+      const from = flag !== undefined ? '--data' : io.env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : null;
+      io.stderr.write(
+        from
+          ? `note: ${dir} did not exist: it now holds a new installation, with its own audit log and keys. If you meant an existing one, check ${from}.\n`
+          : `note: first run: the data folder (audit log, keys, models) is ${dir}\n`,
+      );
+    }
+    return dir;
   } catch (e) {
     if (!(e instanceof DataDirError)) throw e;
     // The same order as resolveDataDir's: the flag, then the variable, then the default.

@@ -57,11 +57,40 @@ describe('a data folder that cannot be used', () => {
     },
   );
 
-  it('a folder that is not there yet is created', async () => {
+  it('a folder that is not there yet is created, and the officer is told so once', async () => {
     const dir = join(work, 'new', 'data');
     const run = await runCli(['audit', 'public-key', '--data', dir]);
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(join(dir, 'keys'))).toBe(true);
+    // A mistyped --data starts an installation of its own: said on stderr, naming where it came from.
+    expect(run.stderr).toBe(
+      `note: ${dir} did not exist: it now holds a new installation, with its own audit log and keys. If you meant an existing one, check --data.\n`,
+    );
+    expect(run.stdout).toContain('BEGIN PUBLIC KEY');
+    const again = await runCli(['audit', 'public-key', '--data', dir]);
+    expect(again.stderr).toBe('');
+  });
+
+  it('names $BRANCHLENS_DATA, or says where the first run put the default folder', async () => {
+    const fromEnv = join(work, 'from-env');
+    const run = await runCli(['audit', 'public-key'], '', { BRANCHLENS_DATA: fromEnv });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`note: ${fromEnv} did not exist`);
+    expect(run.stderr).toContain('check $BRANCHLENS_DATA');
+    if (process.platform === 'darwin') return; // the default is under the home folder there
+    const home = join(work, 'config');
+    const first = await runCli(['audit', 'public-key'], '', { XDG_CONFIG_HOME: home, APPDATA: home });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(
+      /^note: first run: the data folder \(audit log, keys, models\) is .*config.*\n$/,
+    );
+  });
+
+  it('a reader creates nothing and says nothing of a folder that is not there', async () => {
+    const dir = join(work, 'never-made');
+    const run = await runCli(['audit', 'verify', '--data', dir]);
+    expect(run.stderr).not.toContain('note:');
+    expect(existsSync(dir)).toBe(false);
   });
 });
 
