@@ -5,6 +5,7 @@ import { InputError } from '../../../shared/problems.js';
 import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
 import { parseApplicants } from '../../core/applicants.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
+import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
 import {
@@ -45,6 +46,17 @@ export function parseBackend(raw: string | undefined): BackendName | undefined {
   if (!(BACKENDS as readonly string[]).includes(raw)) {
     throw new InputError([
       { field: '--backend', code: 'invalid', message: `must be one of ${BACKENDS.join(', ')}, got "${raw}"` },
+    ]);
+  }
+  if (raw === 'tensorflow' && !tensorflowInstalled()) {
+    throw new InputError([
+      {
+        field: '--backend',
+        code: 'invalid',
+        message:
+          '"tensorflow" needs @tensorflow/tfjs-node, which is not installed here (its install downloads ' +
+          'libtensorflow, which fails offline): use wasm or cpu, or leave --backend out',
+      },
     ]);
   }
   return raw as BackendName;

@@ -3,6 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tensorflowInstalled } from '../../../main/core/tf/installed.js';
 import { expectInputError, removeDir, runCli, samplePath, tempDir } from './helpers.js';
 
 let work: string;
@@ -90,6 +91,21 @@ describe('a data folder that cannot be used', () => {
     const dir = join(work, 'never-made');
     const run = await runCli(['audit', 'verify', '--data', dir]);
     expect(run.stderr).not.toContain('note:');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('--backend tensorflow without tfjs-node', () => {
+  // tfjs-node's install downloads libtensorflow, so on an offline machine it is not there.
+  it.skipIf(tensorflowInstalled()).each([
+    ['explain', ['explain']],
+    ['serve', ['serve', '--port', '0', '--workers', '1']],
+  ])('%s exits 2 naming --backend, before anything starts', async (_name, argv) => {
+    const dir = join(work, 'backend');
+    const stderr = expectInputError(await runCli([...argv, '--backend', 'tensorflow', '--data', dir]));
+    expect(stderr).toContain(
+      '- --backend: "tensorflow" needs @tensorflow/tfjs-node, which is not installed here',
+    );
     expect(existsSync(dir)).toBe(false);
   });
 });
