@@ -58,7 +58,8 @@ function openLog(dataDir: string, values: { data?: string }, io: CliIo): Readabl
   try {
     return openReadable(dataDir);
   } catch (e) {
-    if (!(e instanceof DatabaseError)) throw e;
+    // A database file that is there but cannot be read is a damaged log (exit 1), not a wrong folder.
+    if (!(e instanceof DatabaseError) || existsSync(join(dataDir, DB_FILE))) throw e;
     const field = values.data === undefined && io.env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : '--data';
     throw problem(
       field,

@@ -45,6 +45,19 @@ function configureWriter(db: Database.Database): void {
 /** Page size of a new database file: 8 KB pages halve the writes of a 2-3 KB cached document. */
 const PAGE_SIZE = 8192;
 
+/** SQLite's word for a file that is not a database, or one damaged past reading. */
+const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+/** A DatabaseError naming the file for SQLite's "file is not a database" and the like; other errors as they are. */
+function named(e: unknown, path: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string' || !DAMAGED.has(code)) return e;
+  return new DatabaseError(
+    `${path} is not a BranchLens database or is damaged (${(e as Error).message}): restore it from a backup. ` +
+      'Do not delete it: it holds the audit log',
+  );
+}
+
 function quickCheck(db: Database.Database, path: string): void {
   const rows = db.pragma('quick_check') as { quick_check: string }[];
   if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
@@ -91,7 +104,7 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
     migrate(db, migrations, path);
   } catch (e) {
     db.close();
-    throw e;
+    throw named(e, path);
   }
   return db as WritableDb;
 }
@@ -132,6 +145,12 @@ export function openReadable(dataDir: string): ReadableDb {
   } catch {
     throw new DatabaseError(`no BranchLens database at ${path}`);
   }
-  configure(db);
+  try {
+    configure(db);
+    db.pragma('user_version', { simple: true });
+  } catch (e) {
+    db.close();
+    throw named(e, path);
+  }
   return db as ReadableDb;
 }
