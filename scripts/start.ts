@@ -8,7 +8,6 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -180,12 +179,6 @@ export function displayUrl(host: string, port: number): string {
 
 const DIST = join(ROOT, 'dist', 'main');
 
-/** One engine per core, as in the desktop app, unless $BRANCHLENS_WORKERS says otherwise. */
-function engineWorkers(env: NodeJS.ProcessEnv): number {
-  const n = Number(env.BRANCHLENS_WORKERS);
-  return Number.isInteger(n) && n >= 1 ? n : availableParallelism();
-}
-
 /**
  * Runs the branch server in this process from the build (dist/), with the UI it serves from dist/renderer/.
  * Loopback by default, so no API token is needed; Ctrl+C closes it in order (flushing the audit log).
@@ -201,12 +194,17 @@ async function startServer(opts: StartOptions): Promise<number> {
   const dataDirs = (await import(
     pathToFileURL(join(DIST, 'core', 'data-dir.js')).href
   )) as typeof import('../main/core/data-dir.js');
+  const tuning = (await import(
+    pathToFileURL(join(DIST, 'core', 'engine-tuning.js')).href
+  )) as typeof import('../main/core/engine-tuning.js');
+  // One engine per core, as in the desktop app, unless $BRANCHLENS_WORKERS says otherwise.
+  const workers = tuning.engineCount(process.env.BRANCHLENS_WORKERS, '$BRANCHLENS_WORKERS');
   const running = await server
     .startServer({
       dataDir: dataDirs.resolveDataDir(opts.data),
       host: opts.host,
       port: opts.port,
-      workers: engineWorkers(process.env),
+      workers,
     })
     .catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {

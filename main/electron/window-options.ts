@@ -1,5 +1,6 @@
 // The window's webPreferences, per Electron's security checklist: isolated context, sandboxed renderer, no Node
 // in the page, web security on, no <webview>. Plain data, so a test can check every flag without Electron.
+import { engineCount } from '../core/engine-tuning.js';
 
 /** The options main.ts gives the BrowserWindow (a subset of Electron.WebPreferences). */
 export function secureWebPreferences(preload: string, opts: { devTools: boolean }) {
@@ -21,9 +22,7 @@ export function secureWebPreferences(preload: string, opts: { devTools: boolean 
   } as const;
 }
 
-/** How many engine workers the app runs: one per core, or $BRANCHLENS_WORKERS. */
+/** How many engine workers the app runs: one per core, or $BRANCHLENS_WORKERS (refused when not a count). */
 export function engineWorkerCount(cores: number, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.BRANCHLENS_WORKERS;
-  if (raw !== undefined && /^\d+$/.test(raw) && Number(raw) >= 1) return Number(raw);
-  return Math.max(1, cores);
+  return engineCount(env.BRANCHLENS_WORKERS, '$BRANCHLENS_WORKERS', cores);
 }

@@ -5,6 +5,7 @@ import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from '../../server/def
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
 import { parseBackend } from './explain.js';
+import { engineCount } from '../../core/engine-tuning.js';
 
 /** The flags `serve` takes (also read by the deployment tests, which hold the manifests to them). */
 export const SERVE_OPTIONS = {
@@ -78,18 +79,7 @@ export function addressProblem(e: unknown, host: string, port: number): Problem 
  * the cores only costs memory: at most 4 per core (and at least 8 allowed, for small machines).
  */
 export function workersFlag(raw: string | undefined, cores = availableParallelism()): number {
-  const max = Math.max(8, 4 * cores);
-  const n = intFlag('workers', raw, cores, 1);
-  if (n > max) {
-    throw new InputError([
-      {
-        field: '--workers',
-        code: 'invalid',
-        message: `must be at most ${max} (4 per core on this machine's ${cores}), got ${raw}`,
-      },
-    ]);
-  }
-  return n;
+  return engineCount(raw, '--workers', cores);
 }
 
 export const serveCommand: Command = {

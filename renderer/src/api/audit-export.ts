@@ -4,9 +4,7 @@
 // JSON answer would (it carries at most MAX_INLINE_EXPORT_BYTES).
 import type { BranchLensBridge } from '../../../shared/bridge.js';
 import { ApiError, type ApiRequest } from '../../../shared/contract.js';
-import { desktopBridge } from './desktop.js';
-import { isErrorBody, storedToken } from './http.js';
-import { downloadBlob } from '../lib/download.js';
+import { isErrorBody } from './http.js';
 
 export interface SavedAuditExport {
   /** The desktop path, or the browser download's file name. */
@@ -66,17 +64,4 @@ export async function saveAuditExport(
   }
   transport.download(name, blob);
   return { where: name, entries: null };
-}
-
-/** saveAuditExport through this page's own transport. */
-export function saveAuditExportHere(
-  request: ApiRequest<'auditExport'>,
-  name: string,
-): Promise<SavedAuditExport | null> {
-  return saveAuditExport(request, name, {
-    bridge: desktopBridge(),
-    base: document.baseURI,
-    token: storedToken,
-    download: downloadBlob,
-  });
 }

@@ -1,6 +1,9 @@
 // Saving a file the user asked for: the desktop app's save dialog (window.branchlens.saveFile), or a browser
 // download. Resolves to where it went (the desktop path), the file name (browser), or null when cancelled.
+import type { ApiRequest } from '../../../shared/contract.js';
+import { saveAuditExport, type SavedAuditExport } from '../api/audit-export.js';
 import { desktopBridge } from '../api/desktop.js';
+import { storedToken } from '../api/http.js';
 
 export async function saveFile(
   name: string,
@@ -45,4 +48,17 @@ export async function printPage(suggestedName: string): Promise<string | null> {
 export function fileStamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+}
+
+/** Saves an audit export through this page's own transport (api/audit-export.ts): streamed, whatever its size. */
+export function saveAuditExportHere(
+  request: ApiRequest<'auditExport'>,
+  name: string,
+): Promise<SavedAuditExport | null> {
+  return saveAuditExport(request, name, {
+    bridge: desktopBridge(),
+    base: document.baseURI,
+    token: storedToken,
+    download: downloadBlob,
+  });
 }

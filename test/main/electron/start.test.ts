@@ -154,6 +154,33 @@ describe('npm start without the Electron binary', () => {
     expect(await exited).toBe(0);
   }, 120_000);
 
+  it('refuses a $BRANCHLENS_WORKERS that is not a count in one line, exit 1, before serving', async () => {
+    const emptyElectron = join(dir, 'no-electron-workers');
+    mkdirSync(emptyElectron);
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/start.ts',
+        '--no-build',
+        '--port',
+        '0',
+        '--data',
+        join(dir, 'data-workers'),
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: emptyElectron, BRANCHLENS_WORKERS: 'all' },
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).not.toContain('running at');
+    expect(run.stderr).toBe('npm start: $BRANCHLENS_WORKERS: must be a whole number ≥ 1, got "all"\n');
+  }, 120_000);
+
   it('on a non-loopback host, prints the new API token once, and only its file afterwards', async () => {
     const emptyElectron = join(dir, 'no-electron-2');
     mkdirSync(emptyElectron);

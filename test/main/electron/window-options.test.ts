@@ -26,7 +26,18 @@ describe('engineWorkerCount', () => {
     expect(engineWorkerCount(8, {})).toBe(8);
     expect(engineWorkerCount(0, {})).toBe(1);
     expect(engineWorkerCount(8, { BRANCHLENS_WORKERS: '2' })).toBe(2);
-    expect(engineWorkerCount(8, { BRANCHLENS_WORKERS: '0' })).toBe(8);
-    expect(engineWorkerCount(8, { BRANCHLENS_WORKERS: 'many' })).toBe(8);
+    expect(engineWorkerCount(8, { BRANCHLENS_WORKERS: '' })).toBe(8);
+  });
+
+  it('refuses a $BRANCHLENS_WORKERS that is not a count, or too many, naming the variable', () => {
+    for (const raw of ['0', 'many', '2.5', '-1']) {
+      expect(() => engineWorkerCount(8, { BRANCHLENS_WORKERS: raw })).toThrow(
+        `$BRANCHLENS_WORKERS: must be a whole number ≥ 1, got "${raw}"`,
+      );
+    }
+    expect(engineWorkerCount(2, { BRANCHLENS_WORKERS: '8' })).toBe(8);
+    expect(() => engineWorkerCount(2, { BRANCHLENS_WORKERS: '9' })).toThrow(
+      "$BRANCHLENS_WORKERS: must be at most 8 (4 per core on this machine's 2), got 9",
+    );
   });
 });

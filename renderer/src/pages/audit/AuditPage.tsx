@@ -7,12 +7,11 @@ import { useApp } from '../../app/context.js';
 import type { T } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
 import { cacheText } from '../../lib/labels.js';
-import { saveFile } from '../../lib/download.js';
+import { saveAuditExportHere, saveFile } from '../../lib/download.js';
 import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
 import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
-import { saveAuditExportHere } from '../../api/audit-export.js';
 
 const PAGE_SIZE = 50;
 
