@@ -18,6 +18,7 @@ import { apiHandlers } from '../core/api.js';
 import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
 import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
+import { LogFile, Logger } from '../core/log-file.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { exportAuditAs, printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
@@ -46,9 +47,10 @@ protocol.registerSchemesAsPrivileged([
 ]);
 app.enableSandbox();
 
-function log(message: string): void {
-  console.log(`BranchLens: ${message}`);
-}
+/** The console, and the app's own log file under the OS's logs folder (a packaged app has no console). */
+const logger = new Logger(() => new LogFile({ dir: app.getPath('logs') }));
+const log = (message: string): void => logger.info(message);
+process.on('warning', (w) => logger.warn(w.message));
 
 /**
  * The database, keys and installed models: $BRANCHLENS_DATA, else <userData>/data, else (on an upgrade) the folder
@@ -86,7 +88,7 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
 function serviceOptions(): ServiceOptions {
   const dir = dataDir();
   const secrets = chooseSecretStore(dir, safeStorage);
-  if (secrets.warning) console.warn(`BranchLens: warning: ${secrets.warning}`);
+  if (secrets.warning) logger.warn(secrets.warning);
   return { dataDir: dir, workers: engineWorkerCount(availableParallelism()), secrets: secrets.store };
 }
 
@@ -127,7 +129,7 @@ async function start(): Promise<void> {
         return exportAuditAs(saveTarget(event), service, name, request);
       },
     },
-    log: (message, error) => console.error(`BranchLens: ${message}`, error),
+    log: (message, error) => logger.error(message, error),
   });
   log(`data in ${service.dataDir}; ${service.health().workers} engine worker(s) on ${service.backend}`);
   mainWindow = createWindow();
@@ -136,8 +138,9 @@ async function start(): Promise<void> {
 /** Errors a user can hit are shown in a dialog in plain words; the details go to the log. */
 function fail(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
-  console.error('BranchLens: cannot start', e);
-  dialog.showErrorBox('BranchLens cannot start', message);
+  logger.error('cannot start', e);
+  const where = logger.path;
+  dialog.showErrorBox('BranchLens cannot start', where ? `${message}\n\nDetails: ${where}` : message);
   app.exit(1);
 }
 
@@ -220,12 +223,12 @@ if (!app.requestSingleInstanceLock()) {
     const limit = new Promise<void>((resolveLimit) => {
       timer = setTimeout(() => {
         timedOut = true;
-        console.error(`BranchLens: shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
+        logger.error(`shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
         resolveLimit();
       }, SHUTDOWN_LIMIT_MS);
     });
     Promise.race([shutdown(), limit])
-      .catch((e: unknown) => console.error('BranchLens: shutdown failed', e))
+      .catch((e: unknown) => logger.error('shutdown failed', e))
       .finally(() => {
         clearTimeout(timer);
         shutDown = true;
