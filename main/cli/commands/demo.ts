@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../shared/problems.js';
-import { LOCALES, type Locale } from '../../../shared/bundle.js';
+import { LOCALES, type BundleSchema, type Locale } from '../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
-import { samplesDir } from '../../core/paths.js';
+import { demoModelDir, samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, type Command } from '../command.js';
 
@@ -61,6 +61,18 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
   return lines.join('\n');
 }
 
+/** Whether every applicant names only features of `schema` and gives each it requires. */
+export function takesApplicants(
+  schema: BundleSchema,
+  applicants: readonly Record<string, unknown>[],
+): boolean {
+  const names = new Set(schema.features.map((f) => f.name));
+  const required = schema.features.filter((f) => f.required).map((f) => f.name);
+  return applicants.every(
+    (a) => Object.keys(a).every((k) => names.has(k)) && required.every((k) => a[k] !== undefined),
+  );
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   summary:
@@ -74,8 +86,22 @@ export const demoCommand: Command = {
         { field: '--locale', code: 'invalid', message: `must be one of ${LOCALES.join(', ')}` },
       ]);
     }
-    const applicants = JSON.parse(readFileSync(join(samplesDir(), 'applicants.json'), 'utf8')) as unknown[];
-    const service = await openService({ dataDir: dataDirFrom(values, io) });
+    const applicants = JSON.parse(readFileSync(join(samplesDir(), 'applicants.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
+    const dataDir = dataDirFrom(values, io);
+    let service = await openService({ dataDir });
+    if (!takesApplicants(service.schema, applicants)) {
+      // The samples are the demo model's: with a branch's own model active, the check of the install runs on
+      // the bundled demo model (audited as such) rather than failing on features the active model lacks.
+      const active = `${service.model.id}@${service.model.version}`;
+      await service.close();
+      service = await openService({ dataDir, modelDir: demoModelDir() });
+      io.stderr.write(
+        `note: the active model ${active} does not take the demo's sample applicants: they are explained with the bundled demo model\n`,
+      );
+    }
     try {
       // Without --locale, the branch's stored language.
       const locale = flagged ?? service.getSettings().locale;

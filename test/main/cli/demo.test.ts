@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { BranchLensService } from '../../../main/core/service.js';
+import { writeTinyBundle } from '../core/registry/tiny-bundle.js';
 import { expectSuccess, readSample, removeDir, runCli, tempDir } from './helpers.js';
 
 let data: string;
@@ -39,6 +41,34 @@ describe('branchlens demo', () => {
       expectSuccess(en);
       expect(en.stdout).toMatch(/Sensitive feature masked/);
       expect(en.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+    } finally {
+      removeDir(branch);
+    }
+  });
+
+  it("checks the install on the bundled demo model when the branch's own model is active, saying so", async () => {
+    const branch = tempDir('branchlens-demo-own-model-');
+    try {
+      const bundle = await writeTinyBundle(join(branch, 'tiny-bundle'), '1.0.0');
+      const service = await BranchLensService.open({ dataDir: join(branch, 'data'), workers: 0 });
+      try {
+        await service.importModel(bundle);
+        await service.activateModel('tiny@1.0.0');
+      } finally {
+        await service.close();
+      }
+      const run = await runCli(['demo', '--locale', 'en', '--data', join(branch, 'data')]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toBe(
+        "note: the active model tiny@1.0.0 does not take the demo's sample applicants: they are explained with the bundled demo model\n",
+      );
+      expect(run.stdout).toMatch(/^BranchLens · credit-demo@1\.0\.0 · /);
+      expect(run.stdout.match(/^Applicant \d+: Approval probability/gm)).toHaveLength(
+        readSample<unknown[]>('applicants.json').length,
+      );
+      // The branch's model stays the active one.
+      const models = await runCli(['models', 'list', '--json', '--data', join(branch, 'data')]);
+      expect(JSON.parse(models.stdout)).toContainEqual(expect.objectContaining({ id: 'tiny', active: true }));
     } finally {
       removeDir(branch);
     }
