@@ -35,7 +35,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'error.invalid': 'The request was refused: {message}',
   'error.problemSeparator': '; ',
   'error.busy': 'The service is busy; try again in about {seconds} s.',
-  'error.auditBroken': 'The audit log failed verification and was not exported: {message}',
+  'error.auditBroken':
+    'The audit log fails verification at entry {seq}, so it was neither exported nor signed. Keep the database as it is and report it to head office (“Verify chain” shows the same break).',
   'error.notFound': 'Not found: {message}',
   'error.unauthorized': 'This service needs its API token: enter it under Settings.',
   'error.network': 'The BranchLens service cannot be reached. Check that it is running.',

@@ -32,7 +32,8 @@ export const zhCN = {
   'error.invalid': '请求有误：{message}',
   'error.problemSeparator': '；',
   'error.busy': '服务繁忙，请约 {seconds} 秒后重试。',
-  'error.auditBroken': '审计日志校验未通过，未导出：{message}',
+  'error.auditBroken':
+    '审计日志在第 {seq} 条记录处校验未通过，因此未导出、未签名。请保持数据库原样，并报告总行（“校验审计链”会显示同一处断裂）。',
   'error.notFound': '未找到：{message}',
   'error.unauthorized': '该服务需要 API 令牌：请在“设置”中填写。',
   'error.network': '无法连接 BranchLens 服务，请确认服务已启动。',

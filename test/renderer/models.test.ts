@@ -82,3 +82,21 @@ describe('a refused bundle', () => {
     expect(describeError(e, zh)).toBe('请求有误：Time: bad');
   });
 });
+
+describe('a refused audit export', () => {
+  it("is worded in the UI's language with the first failing entry, not the server's English sentence", () => {
+    const e = new ApiError({
+      error: 'audit_broken',
+      message:
+        'the audit log fails verification at entry 17 (checkpoint_mismatch): … Nothing was exported or signed',
+      seq: 17,
+    });
+    expect(describeError(e, zh)).toBe(
+      '审计日志在第 17 条记录处校验未通过，因此未导出、未签名。请保持数据库原样，并报告总行（“校验审计链”会显示同一处断裂）。',
+    );
+    expect(describeError(e, zh)).not.toMatch(/[A-Za-z]{4,}/);
+    expect(describeError(e, en)).toMatch(
+      /^The audit log fails verification at entry 17, so it was neither exported/,
+    );
+  });
+});

@@ -14,7 +14,7 @@ export function describeError(e: unknown, t: T): string {
       case 'not_found':
         return t('error.notFound', { message: body.message });
       case 'audit_broken':
-        return t('error.auditBroken', { message: body.message });
+        return t('error.auditBroken', { seq: body.seq });
       case 'unauthorized':
         return t('error.unauthorized');
       case 'internal':
