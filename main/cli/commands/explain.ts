@@ -1,9 +1,9 @@
 // `branchlens explain`: explains one applicant, a JSON array or a CSV batch; documents go to stdout as JSON.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../../shared/problems.js';
+import { InputError, isInputError } from '../../../shared/problems.js';
 import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
-import { parseApplicants } from '../../core/applicants.js';
+import { parseApplicants, problemsAtLines } from '../../core/applicants.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
@@ -147,7 +147,7 @@ export const explainCommand: Command = {
       detail: values.detail ?? false,
     };
     const source = values.input ?? join(samplesDir(), 'sample-1.json');
-    const { applicants, single, format } = parseApplicants(
+    const { applicants, single, format, lines } = parseApplicants(
       await readSource(source, io),
       values.input === undefined ? source : '--input',
     );
@@ -159,10 +159,18 @@ export const explainCommand: Command = {
     });
     try {
       const schema = service.schema;
-      const docs = await service.explain(
-        format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants,
-        options,
-      );
+      let docs;
+      try {
+        docs = await service.explain(
+          format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants,
+          options,
+        );
+      } catch (e) {
+        if (!lines || !isInputError(e)) throw e;
+        // A CSV row is found by its line in the file, not by its place in an array.
+        const names = new Set([...schema.features.map((f) => f.name), ...Object.keys(applicants[0] ?? {})]);
+        throw new InputError(problemsAtLines(e.problems, lines, names));
+      }
       await writeJson(io, single ? docs[0] : docs);
       return 0;
     } finally {

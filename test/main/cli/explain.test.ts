@@ -282,7 +282,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(stderr).toMatch(/- Seniority: must be a number, got "many"/);
   });
 
-  it('names the row and column of an unknown category in a CSV batch', async () => {
+  it('names the line and column of an unknown category in a CSV batch', async () => {
     const input = file(
       'bad-category.csv',
       'Seniority,Home,Time,Job,Records,Expenses,Amount,Price\n' +
@@ -290,7 +290,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     );
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr).toMatch(/1 problem/);
-    expect(stderr).toMatch(/- \[1\]\.Home: must be one of .*got "castle"/);
+    expect(stderr).toMatch(/- line 3, Home: must be one of .*got "castle"/);
   });
 
   it('reads a CSV cell as the number it spells, and names a cell that spells none', async () => {
@@ -300,7 +300,43 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     );
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr).toMatch(/1 problem/);
-    expect(stderr).toMatch(/- \[1\]\.Amount: must be a number, got "lots"/);
+    expect(stderr).toMatch(/- line 3, Amount: must be a number, got "lots"/);
+  });
+
+  it("names a CSV row's problems by the line the row starts on in the file, as an editor numbers it", async () => {
+    const header = 'Seniority,Time,Records,Expenses,Amount,Price,Home';
+    const input = file(
+      'lines.csv',
+      '\uFEFF\r\n' + // a BOM and a blank line before the header: line 2
+        `${header}\r\n` +
+        '2,60,no,60,1500,1800,"rent\r\nand more"\r\n' + // a quoted cell over lines 3-4
+        '\r\n' + // skipped
+        '3,soon,no,45,900,1200,rent\r\n' + // line 6
+        '4,48,maybe,50,800,1000,owner\r\n' + // line 7
+        ',,,,,,\r\n', // line 8: an empty row
+    );
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    const problems = stderr.split('\n').filter((l) => l.startsWith('  - '));
+    // The quoted cell's line break comes through in the value it quotes; its row starts on line 3.
+    expect(problems.filter((p) => p.startsWith('  - line 3, '))).toEqual([
+      expect.stringMatching(/^ {2}- line 3, Home: must be one of .*, got "rent\r?$/) as string,
+    ]);
+    expect(problems).toContain('  - line 6, Time: must be a number, got "soon"');
+    expect(problems).toContain(
+      '  - line 7, Records: must be true/false (or yes, true, 1, no, false, 0), got "maybe"',
+    );
+    expect(problems).toContain('  - line 8, Seniority: is required');
+    expect(problems.some((p) => p.startsWith("  - line 8: gives none of the model's features"))).toBe(true);
+    expect(stderr).not.toMatch(/\[\d+\]/);
+  });
+
+  it('names the line of a one-row CSV file too, and keeps [k] for a JSON array', async () => {
+    const csv = file('one-row.csv', '\n\nSeniority,Time,Records,Expenses,Amount,Price\n1,x,no,3,1000,1200\n');
+    const one = expectInputError(await runCli(['explain', '--data', data, '--input', csv]));
+    expect(one).toMatch(/^ {2}- line 4, Time: must be a number, got "x"$/m);
+    const json = file('array.json', JSON.stringify([SAMPLE_1, { ...SAMPLE_1, Amount: 'lots' }]));
+    const arr = expectInputError(await runCli(['explain', '--data', data, '--input', json]));
+    expect(arr).toMatch(/- \[1\]\.Amount: must be a (JSON )?number/);
   });
 
   it('fails, saying so, when the output cannot be written (a full disk), instead of exiting 0', async () => {
