@@ -1,5 +1,6 @@
 // Applicants as they arrive in files: a JSON object, a JSON array of objects, or CSV with a header row.
 import { parse } from 'csv-parse/sync';
+import type { BundleSchema } from '../../shared/bundle.js';
 import { InputError, type Problem } from '../../shared/problems.js';
 import { describeRepeatedKey, repeatedKeys } from './json-keys.js';
 
@@ -182,4 +183,16 @@ function lineIndex(bytes: Uint8Array): (offset: number) => number {
     }
     return lo + 1;
   };
+}
+
+/** Whether every applicant names only features of `schema` and gives each it requires. */
+export function takesApplicants(
+  schema: BundleSchema,
+  applicants: readonly Record<string, unknown>[],
+): boolean {
+  const names = new Set(schema.features.map((f) => f.name));
+  const required = schema.features.filter((f) => f.required).map((f) => f.name);
+  return applicants.every(
+    (a) => Object.keys(a).every((k) => names.has(k)) && required.every((k) => a[k] !== undefined),
+  );
 }

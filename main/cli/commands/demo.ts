@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../shared/problems.js';
-import { LOCALES, type BundleSchema, type Locale } from '../../../shared/bundle.js';
+import { LOCALES, type Locale } from '../../../shared/bundle.js';
+import { takesApplicants } from '../../core/applicants.js';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { demoModelDir, samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
@@ -59,18 +60,6 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
       ` · ${w.watermark}: ${doc._meta.watermark.slice(0, 16)}… · ${w.latency}: ${doc.meta.latency_ms.toFixed(2)} ms · ${doc.meta.backend}`,
   );
   return lines.join('\n');
-}
-
-/** Whether every applicant names only features of `schema` and gives each it requires. */
-export function takesApplicants(
-  schema: BundleSchema,
-  applicants: readonly Record<string, unknown>[],
-): boolean {
-  const names = new Set(schema.features.map((f) => f.name));
-  const required = schema.features.filter((f) => f.required).map((f) => f.name);
-  return applicants.every(
-    (a) => Object.keys(a).every((k) => names.has(k)) && required.every((k) => a[k] !== undefined),
-  );
 }
 
 export const demoCommand: Command = {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError } from '../../../shared/problems.js';
 import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
-import { parseApplicants, problemsAtLines } from '../../core/applicants.js';
+import { parseApplicants, problemsAtLines, takesApplicants } from '../../core/applicants.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
@@ -159,6 +159,16 @@ export const explainCommand: Command = {
     });
     try {
       const schema = service.schema;
+      if (values.input === undefined && !takesApplicants(schema, applicants)) {
+        // The built-in sample is the demo model's: a branch's own model needs its own applicant.
+        throw new InputError([
+          {
+            field: '--input',
+            code: 'missing',
+            message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
+          },
+        ]);
+      }
       let docs;
       try {
         docs = await service.explain(

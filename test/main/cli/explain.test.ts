@@ -6,6 +6,7 @@ import { bundleSchemaSchema, type Feature, type Locale } from '../../../shared/b
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { main } from '../../../main/cli/index.js';
+import { writeTinyBundle } from '../core/registry/tiny-bundle.js';
 import {
   DEMO_BUNDLE,
   demoFeatureCount,
@@ -328,6 +329,26 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(problems).toContain('  - line 8, Seniority: is required');
     expect(problems.some((p) => p.startsWith("  - line 8: gives none of the model's features"))).toBe(true);
     expect(stderr).not.toMatch(/\[\d+\]/);
+  });
+
+  it("asks for --input when the branch's own model is active: the built-in sample is the demo model's", async () => {
+    const branch = join(work, 'own-model');
+    const bundle = await writeTinyBundle(join(work, 'tiny-bundle'), '1.0.0');
+    const service = await BranchLensService.open({ dataDir: branch, workers: 0 });
+    try {
+      await service.importModel(bundle);
+      await service.activateModel('tiny@1.0.0');
+    } finally {
+      await service.close();
+    }
+    const stderr = expectInputError(await runCli(['explain', '--data', branch]));
+    expect(stderr).toContain(
+      "- --input: is needed for tiny@1.0.0: the built-in sample applicant is the demo model's",
+    );
+    const own = file('tiny.json', JSON.stringify({ income: 2, debt: 1 }));
+    const run = await runCli(['explain', '--data', branch, '--input', own]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ model: { id: 'tiny', version: '1.0.0' } });
   });
 
   it('names the line of a one-row CSV file too, and keeps [k] for a JSON array', async () => {
