@@ -113,6 +113,11 @@ export class Logger {
     this.#open()?.write('error', message, error);
   }
 
+  /** The file alone, for what the console shows already (Node prints its own process warnings). */
+  fileOnly(level: LogLevel, message: string, error?: unknown): void {
+    this.#open()?.write(level, message, error);
+  }
+
   #open(): LogFile | null {
     if (this.#file === undefined) {
       try {

@@ -50,7 +50,8 @@ app.enableSandbox();
 /** The console, and the app's own log file under the OS's logs folder (a packaged app has no console). */
 const logger = new Logger(() => new LogFile({ dir: app.getPath('logs') }));
 const log = (message: string): void => logger.info(message);
-process.on('warning', (w) => logger.warn(w.message));
+// Node prints its process warnings to the console itself: the file gets them too.
+process.on('warning', (w) => logger.fileOnly('warn', `${w.name}: ${w.message}`));
 
 /**
  * The database, keys and installed models: $BRANCHLENS_DATA, else <userData>/data, else (on an upgrade) the folder

@@ -96,6 +96,10 @@ describe('Logger', () => {
     expect(text).toContain('WARN  safeStorage uses basic_text');
     expect(text).toContain('ERROR IPC explain failed\n    Error: worker exited\n');
     expect(logger.path).toBe(join(dir, 'branchlens.log'));
+    // What the console shows already (Node's own process warnings) goes to the file alone.
+    logger.fileOnly('warn', 'DeprecationWarning: Buffer() is deprecated');
+    expect(printed).toHaveLength(3);
+    expect(readFileSync(join(dir, 'branchlens.log'), 'utf8')).toContain('WARN  DeprecationWarning: Buffer()');
   });
 
   it('still prints when no log file can be had, and asks for it once', () => {
