@@ -21,20 +21,17 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   if (trimmed === '') throw new InputError([{ field: source, code: 'missing', message: 'is empty' }]);
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(trimmed, source);
   refuseJsonScalar(trimmed, source);
-  // Lines are counted in the file as given: the blank lines trimmed off its start count too.
-  const leadingLines = lineBreaks(unmarked.slice(0, unmarked.length - unmarked.trimStart().length));
-  return { ...parseCsv(trimmed, source, leadingLines), single: false, format: 'csv' };
-}
-
-/** How many line breaks `text` holds: CRLF, LF and a lone CR each count once. */
-function lineBreaks(text: string): number {
-  return text.match(/\r\n|\n|\r/g)?.length ?? 0;
+  // CSV is read as the file gives it (less its BOM, which holds no line break): the blank lines before the header
+  // are skipped like any other, and every line csv-parse names is the file's.
+  return { ...parseCsv(unmarked, source), single: false, format: 'csv' };
 }
 
 /**
  * CSV row problems named by the file's line: `[3].Time` becomes `line 5, Time` and `[3]` `line 5`. A file of
  * one row answers with unprefixed problems (`Time`): those naming one of `names` (the model's features, the
- * row's columns) or the whole applicant are put on its line too. Other problems stay as they are.
+ * row's columns) or the whole applicant are put on its line too, but not the request's own (`target`,
+ * `n_steps`, `layer`…, refused as `invalid`, which no applicant's value is), even when a column has that name.
+ * Other problems stay as they are.
  */
 export function problemsAtLines(
   problems: readonly Problem[],
@@ -48,7 +45,7 @@ export function problemsAtLines(
       if (line === undefined) return p;
       return { ...p, field: row[2] ? `line ${line}, ${row[2]}` : `line ${line}` };
     }
-    if (lines.length !== 1) return p;
+    if (lines.length !== 1 || p.code === 'invalid') return p;
     if (p.field === 'input') return { ...p, field: `line ${lines[0]}` };
     return names.has(p.field) ? { ...p, field: `line ${lines[0]}, ${p.field}` } : p;
   });
@@ -111,28 +108,49 @@ function parseJson(text: string, source: string): ParsedApplicants {
   return { applicants: list as Record<string, unknown>[], single, format: 'json' };
 }
 
-function parseCsv(
-  text: string,
-  source: string,
-  leadingLines: number,
-): { applicants: Record<string, unknown>[]; lines: number[] } {
-  let records: { record: string[]; info: { bytes: number } }[];
+interface CsvRecord {
+  record: string[];
+  info: { bytes: number };
+}
+
+function parseCsv(text: string, source: string): { applicants: Record<string, unknown>[]; lines: number[] } {
+  // Each row starts where the one before it ended (csv-parse counts bytes, which a quoted line break inside a
+  // cell cannot confuse), at its first character that is not blank: skipped empty lines come before it.
+  const bytes = Buffer.from(text, 'utf8');
+  const lineAt = lineIndex(bytes);
+  const lineAfter = (end: number) => {
+    let at = end;
+    while (at < bytes.length && isBlank(bytes[at]!)) at++;
+    return lineAt(at);
+  };
+  let read = 0; // where the last record read ended
+  let records: CsvRecord[];
   try {
     records = parse(text, {
       skip_empty_lines: true,
       trim: true,
       bom: true,
       info: true,
-    }) as unknown as typeof records;
+      // A row with too many or too few cells is named below by the line it starts on, with every other one.
+      relax_column_count: true,
+      on_record: (record, context) => {
+        read = context.bytes;
+        return record;
+      },
+    }) as unknown as CsvRecord[];
   } catch (e) {
-    throw new InputError([
-      { field: source, code: 'invalid', message: `is not valid CSV: ${(e as Error).message}` },
-    ]);
+    // A quote never closed, text after a closing one: csv-parse stops in the row after the last it read, which
+    // is named by the line it starts on. The line csv-parse names itself is dropped: it counts a CRLF inside a
+    // quoted cell as two.
+    const inRow = String((e as { code?: unknown }).code).startsWith('CSV_');
+    const message = `is not valid CSV: ${(e as Error).message.replace(/ (?:at|on) line \d+/g, '')}`;
+    throw new InputError([{ field: inRow ? `line ${lineAfter(read)}` : source, code: 'invalid', message }]);
   }
   const [headerRecord, ...bodyRecords] = records;
   const header = headerRecord?.record;
   if (!header || bodyRecords.length === 0)
     throw new InputError([{ field: source, code: 'missing', message: 'has a header but no rows' }]);
+  const lines = bodyRecords.map((_, k) => lineAfter(records[k]!.info.bytes));
   // One value per feature: with a column named twice, which one counts would be a guess.
   const problems: Problem[] = header.flatMap((name, i) =>
     header.indexOf(name) < i
@@ -145,16 +163,16 @@ function parseCsv(
         ]
       : [],
   );
-  if (problems.length) throw new InputError(problems);
-  // Each row starts where the one before it ended (csv-parse counts bytes, which a quoted line break inside a
-  // cell cannot confuse), at its first character that is not blank: skipped empty lines come before it.
-  const bytes = Buffer.from(text, 'utf8');
-  const lineAt = lineIndex(bytes);
-  const lines = bodyRecords.map((_, k) => {
-    let at = records[k]!.info.bytes;
-    while (at < bytes.length && isBlank(bytes[at]!)) at++;
-    return leadingLines + lineAt(at);
+  // A cell too many or too few: which column each cell belongs to would be a guess.
+  bodyRecords.forEach(({ record: cells }, k) => {
+    if (cells.length === header.length) return;
+    problems.push({
+      field: `line ${lines[k]!}`,
+      code: 'invalid',
+      message: `has ${cells.length} cell${cells.length === 1 ? '' : 's'} where the header has ${header.length} columns`,
+    });
   });
+  if (problems.length) throw new InputError(problems);
   // CSV has no types: every cell is a string, empty means missing; the schema decides how to read it.
   // Object.fromEntries makes own properties only, so a "__proto__" column is just an unknown feature.
   const applicants = bodyRecords.map(({ record: cells }) =>

@@ -91,6 +91,16 @@ function baselineFrom(raw: string | undefined): unknown {
       },
     ]);
   }
+  // One applicant as JSON: a CSV file is a batch's form, whose rows' problems would name lines without saying
+  // which file they are in.
+  if (!/^[{[]/.test(text.replace(/^\uFEFF/, '').trim()))
+    throw new InputError([
+      {
+        field: '--baseline',
+        code: 'invalid',
+        message: `must be "schema", "zeros" or a JSON file holding one applicant object; ${raw} holds no JSON object`,
+      },
+    ]);
   const parsed = parseApplicants(text, '--baseline');
   if (!parsed.single)
     throw new InputError([

@@ -360,6 +360,52 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(arr).toMatch(/- \[1\]\.Amount: must be a (JSON )?number/);
   });
 
+  it('names each row of too many or too few cells, and a quote never closed, by the line the row starts on', async () => {
+    const header = 'Seniority,Time,Records,Expenses,Amount,Price,Home';
+    const cells = file(
+      'cells.csv',
+      '\uFEFF\r\n' + // a BOM and a blank line before the header: line 2
+        `${header}\r\n` +
+        '2,60,no,60,1500,1800,"rent\r\nand more"\r\n' + // a quoted cell over lines 3-4
+        '\r\n' + // skipped
+        '3,36,no,45,900,1200\r\n' + // line 6: a cell short
+        '4,48,no,50,800,1000,owner\r\n' +
+        '5,48,no,50,800,1000,owner,extra\r\n', // line 8: a cell too many
+    );
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', cells]));
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      '  - line 6: has 6 cells where the header has 7 columns',
+      '  - line 8: has 8 cells where the header has 7 columns',
+    ]);
+    const quote = file(
+      'quote.csv',
+      `\n${header}\r\n2,60,no,60,1500,1800,rent\r\n3,36,no,45,900,1200,"rent\r\n\r\n`,
+    );
+    expect(expectInputError(await runCli(['explain', '--data', data, '--input', quote]))).toMatch(
+      /^ {2}- line 4: is not valid CSV: Quote Not Closed/m,
+    );
+  });
+
+  it("leaves a flag's problem unnamed by line, even when the one row has a column of its name", async () => {
+    const csv = file(
+      'target-column.csv',
+      'Seniority,Time,Records,Expenses,Amount,Price,target\n1,2,no,3,1000,1200,x\n',
+    );
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', csv, '--target', 'nobody']),
+    );
+    expect(stderr).toMatch(/^ {2}- target: must be one of bad, good.*"nobody"$/m);
+    expect(stderr).not.toMatch(/line \d/);
+  });
+
+  it('refuses a CSV --baseline, naming --baseline: a baseline is one applicant as JSON', async () => {
+    const csv = file('baseline.csv', 'Seniority,Time,Records,Expenses,Amount,Price\n1,2,no,3,1000\n');
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--baseline', csv]));
+    expect(stderr).toMatch(
+      /1 problem.*\n {2}- --baseline: must be "schema", "zeros" or a JSON file holding one applicant object; .*baseline\.csv holds no JSON object$/m,
+    );
+  });
+
   it('fails, saying so, when the output cannot be written (a full disk), instead of exiting 0', async () => {
     const err: Buffer[] = [];
     const full = new Writable({

@@ -2,6 +2,7 @@
 // as an editor numbers the file; JSON keeps its array index.
 import { describe, expect, it } from 'vitest';
 import { parseApplicants, problemsAtLines } from '../../../main/core/applicants.js';
+import type { InputError } from '../../../shared/problems.js';
 
 describe('parseApplicants: the line each CSV row starts on', () => {
   it('counts the header as line 1, and skipped blank lines', () => {
@@ -21,6 +22,52 @@ describe('parseApplicants: the line each CSV row starts on', () => {
 
   it('counts by characters, not bytes: text outside ASCII does not move the lines', () => {
     expect(parseApplicants('名字,备注\n张三,"多\n行"\n李四,x\n').lines).toEqual([2, 4]);
+  });
+
+  it('names a row of too many or too few cells by the line it starts on, every such row', () => {
+    const problems = (text: string) => {
+      try {
+        parseApplicants(text, '--input');
+      } catch (e) {
+        return (e as InputError).problems.map((p) => `${p.field}: ${p.message}`);
+      }
+      throw new Error('parsed');
+    };
+    // A BOM, a blank line, CRLF, a quoted cell over lines 4-6 and a skipped blank line before the bad rows.
+    expect(
+      problems('\uFEFF\r\na,b,c\r\n1,2,3\r\n4,"x\r\ny\r\nz",6\r\n\r\n7,8\r\n9,10,11,12\r\n13,14,15\r\n'),
+    ).toEqual([
+      'line 8: has 2 cells where the header has 3 columns',
+      'line 9: has 4 cells where the header has 3 columns',
+    ]);
+    // A short row that itself spans lines: the line it starts on.
+    expect(problems('\n\na,b\n1,2\n"x\ny"\n')).toEqual(['line 5: has 1 cell where the header has 2 columns']);
+    // Listed with the header's problems.
+    expect(problems('a,a\n1\n')).toEqual([
+      '--input: column 2 of the header repeats "a"',
+      'line 2: has 1 cell where the header has 2 columns',
+    ]);
+  });
+
+  it("names the row of a quote never closed by the line it starts on, not csv-parse's count", () => {
+    const refused = (text: string) => {
+      try {
+        parseApplicants(text, '--input');
+      } catch (e) {
+        return (e as InputError).problems;
+      }
+      throw new Error('parsed');
+    };
+    // csv-parse would say line 10: it counts each CRLF inside the open quote twice.
+    expect(refused('\uFEFF\r\na,b\r\n1,2\r\n\r\n3,"x\r\n\r\n4,5\r\n')).toEqual([
+      {
+        field: 'line 5',
+        code: 'invalid',
+        message: 'is not valid CSV: Quote Not Closed: the parsing is finished with an opening quote',
+      },
+    ]);
+    expect(refused('a,b\n1,"2\n"y\n3,4\n')[0]).toMatchObject({ field: 'line 2', code: 'invalid' });
+    expect(refused('\n\n"a,b\n1,2\n')[0]).toMatchObject({ field: 'line 3' }); // the header's own line
   });
 
   it('gives JSON no lines', () => {
@@ -59,5 +106,22 @@ describe('problemsAtLines', () => {
         names,
       ).map((p) => p.field),
     ).toEqual(['line 7, Time', 'line 7, Colour', 'line 7', 'target']);
+  });
+
+  it("leaves the request's own problems as they are, even when a column of the one row has that name", () => {
+    expect(
+      problemsAtLines(
+        [{ field: 'target', code: 'invalid', message: 'must be one of bad, good' }],
+        [2],
+        new Set(['Time', 'target']),
+      ),
+    ).toEqual([{ field: 'target', code: 'invalid', message: 'must be one of bad, good' }]);
+    expect(
+      problemsAtLines(
+        [{ field: 'target', code: 'unknown_feature', message: 'is not a feature of this model' }],
+        [2],
+        new Set(['Time', 'target']),
+      ).map((p) => p.field),
+    ).toEqual(['line 2, target']);
   });
 });
