@@ -62,20 +62,31 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
 }
 
 /**
+ * Where the data folder came from, in resolveDataDir's order: the flag, then the variable, else null (the
+ * default). Problems and notes about the folder name it.
+ */
+export function dataDirSource(
+  values: { data?: unknown },
+  env: NodeJS.ProcessEnv,
+): '--data' | '$BRANCHLENS_DATA' | null {
+  if (typeof values.data === 'string' && values.data) return '--data';
+  return env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : null;
+}
+
+/**
  * The data folder from --data, $BRANCHLENS_DATA or the default, created if missing (unless `create` is false,
  * for readers). A folder that cannot be created or written is an InputError naming where it came from. A
  * folder created here is said on stderr: a mistyped --data starts a new installation, with an audit log and
  * keys of its own, and the officer must be able to tell.
  */
 export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = true } = {}): string {
-  const flag = typeof values.data === 'string' ? values.data : undefined;
-  const dir = resolveDataDir(flag, io.env);
+  const dir = resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
+  const from = dataDirSource(values, io.env);
   try {
     if (!create) return checkDataDir(dir);
     const existed = existsSync(dir);
     ensureDataDir(dir);
     if (!existed) {
-      const from = flag !== undefined ? '--data' : io.env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : null;
       io.stderr.write(
         from
           ? `note: ${dir} did not exist: it now holds a new installation, with its own audit log and keys. If you meant an existing one, check ${from}.\n`
@@ -85,13 +96,10 @@ export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = tr
     return dir;
   } catch (e) {
     if (!(e instanceof DataDirError)) throw e;
-    // The same order as resolveDataDir's: the flag, then the variable, then the default.
-    const [field, hint] = flag
-      ? ['--data', '']
-      : io.env.BRANCHLENS_DATA
-        ? ['$BRANCHLENS_DATA', '']
-        : ['--data', ' (the default data folder; choose another with --data DIR)'];
-    throw new InputError([{ field, code: 'invalid', message: `cannot use ${dir}${hint}: ${e.reason}` }]);
+    const hint = from ? '' : ' (the default data folder; choose another with --data DIR)';
+    throw new InputError([
+      { field: from ?? '--data', code: 'invalid', message: `cannot use ${dir}${hint}: ${e.reason}` },
+    ]);
   }
 }
 

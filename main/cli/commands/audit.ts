@@ -2,7 +2,6 @@
 // head office, and prints the public key head office verifies exports with.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../../shared/problems.js';
 import {
@@ -15,9 +14,24 @@ import {
   type AuditVerification,
   type ExportVerification,
 } from '../../core/audit/index.js';
-import { DatabaseError, DB_FILE, openReadable, openWritable, type ReadableDb } from '../../core/db/open.js';
+import {
+  DatabaseError,
+  DB_FILE,
+  dbPath,
+  openReadable,
+  openWritable,
+  type ReadableDb,
+} from '../../core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
-import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
+import {
+  DATA_OPTION,
+  dataDirFrom,
+  dataDirSource,
+  parseFlags,
+  writeJson,
+  type CliIo,
+  type Command,
+} from '../command.js';
 import { writeOutFile } from '../../core/out-file.js';
 
 const SIGNING_KEY_FILE = 'audit-ed25519.pem';
@@ -59,8 +73,8 @@ function openLog(dataDir: string, values: { data?: string }, io: CliIo): Readabl
     return openReadable(dataDir);
   } catch (e) {
     // A database file that is there but cannot be read is a damaged log (exit 1), not a wrong folder.
-    if (!(e instanceof DatabaseError) || existsSync(join(dataDir, DB_FILE))) throw e;
-    const field = values.data === undefined && io.env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : '--data';
+    if (!(e instanceof DatabaseError) || existsSync(dbPath(dataDir))) throw e;
+    const field = dataDirSource(values, io.env) ?? '--data';
     throw problem(
       field,
       `${dataDir} ${existsSync(dataDir) ? 'holds no BranchLens database' : 'does not exist'}: pass the data folder of the installation to check`,
@@ -215,7 +229,7 @@ export const auditExportCommand: Command = {
     // An export of a folder with no audit log would be an empty export signed by a key made for it: a mistyped
     // --data that head office would file as the branch's.
     const dataDir = dataDirFrom(values, io, { create: false });
-    if (!existsSync(join(dataDir, DB_FILE))) {
+    if (!existsSync(dbPath(dataDir))) {
       throw problem(
         values.data !== undefined ? '--data' : 'data folder',
         `${dataDir} holds no audit log (no ${DB_FILE}): point --data at the branch's installation`,
