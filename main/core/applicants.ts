@@ -19,11 +19,16 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   const unmarked = text.replace(/^\uFEFF/, '');
   const trimmed = unmarked.trim();
   if (trimmed === '') throw new InputError([{ field: source, code: 'missing', message: 'is empty' }]);
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(trimmed, source);
+  if (isJsonText(trimmed)) return parseJson(trimmed, source);
   refuseJsonScalar(trimmed, source);
   // CSV is read as the file gives it (less its BOM, which holds no line break): the blank lines before the header
   // are skipped like any other, and every line csv-parse names is the file's.
   return { ...parseCsv(unmarked, source), single: false, format: 'csv' };
+}
+
+/** Whether `text` is read as JSON (an object or an array) rather than CSV: how parseApplicants tells them apart. */
+export function isJsonText(text: string): boolean {
+  return /^[{[]/.test(text.replace(/^\uFEFF/, '').trimStart());
 }
 
 /**

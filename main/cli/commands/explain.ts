@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError } from '../../../shared/problems.js';
 import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
-import { parseApplicants, problemsAtLines, takesApplicants } from '../../core/applicants.js';
+import { isJsonText, parseApplicants, problemsAtLines, takesApplicants } from '../../core/applicants.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
@@ -93,7 +93,7 @@ function baselineFrom(raw: string | undefined): unknown {
   }
   // One applicant as JSON: a CSV file is a batch's form, whose rows' problems would name lines without saying
   // which file they are in.
-  if (!/^[{[]/.test(text.replace(/^\uFEFF/, '').trim()))
+  if (!isJsonText(text))
     throw new InputError([
       {
         field: '--baseline',
