@@ -50,6 +50,16 @@ function tooLargeToAnswer(limit: number): InputError {
   ]);
 }
 
+/** The contract's ISO times as the service's Dates; a time not given is left out. */
+export function asDates<K extends string>(times: { [P in K]?: string | undefined }): { [P in K]?: Date } {
+  const out: { [P in K]?: Date } = {};
+  for (const key of Object.keys(times) as K[]) {
+    const time = times[key];
+    if (time) out[key] = new Date(time);
+  }
+  return out;
+}
+
 export interface ApiHandlerOptions {
   /** The largest export auditExport returns in its answer (default MAX_INLINE_EXPORT_BYTES). */
   maxInlineExportBytes?: number;
@@ -110,8 +120,7 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
       const summary = await service.auditExport({
         format,
         out,
-        ...(since ? { since: new Date(since) } : {}),
-        ...(until ? { until: new Date(until) } : {}),
+        ...asDates({ since, until }),
       });
       out.end();
       const raw = await bytes;
@@ -136,10 +145,7 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
     auditPublicKey: async () => service.auditPublicKey(),
     monitoring: async () => ({ snapshot: service.monitoringSnapshot() }),
     monitoringSeries: async ({ from, to }) => ({
-      series: service.monitoringSeries({
-        ...(from ? { from: new Date(from) } : {}),
-        ...(to ? { to: new Date(to) } : {}),
-      }),
+      series: service.monitoringSeries(asDates({ from, to })),
     }),
     getSettings: async () => service.getSettings(),
     updateSettings: async (patch) => service.updateSettings(patch),

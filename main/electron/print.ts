@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SavedExport } from '../../shared/bridge.js';
+import { asDates } from '../core/api.js';
 import { writeOutFile } from '../core/out-file.js';
 import type { BranchLensService } from '../core/service.js';
 import type { AuditExportRequest } from './ipc-adapter.js';
@@ -138,8 +139,7 @@ export async function exportAuditAs(
         format,
         gzip,
         out,
-        ...(since ? { since: new Date(since) } : {}),
-        ...(until ? { until: new Date(until) } : {}),
+        ...asDates({ since, until }),
       }),
     service.dataDir,
   );

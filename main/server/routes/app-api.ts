@@ -11,7 +11,7 @@ import {
   UNTIL_AFTER_SINCE,
   untilAfterSince,
 } from '../../../shared/contract.js';
-import { apiHandlers, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
+import { apiHandlers, asDates, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
 
@@ -73,8 +73,7 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
       format,
       gzip,
       out,
-      ...(since ? { since: new Date(since) } : {}),
-      ...(until ? { until: new Date(until) } : {}),
+      ...asDates({ since, until }),
     });
     // The log is verified before a byte is written: a refusal (409 audit_broken) is answered as such, not as a
     // download cut short. Once the export has begun, a later failure can only cut the stream.
