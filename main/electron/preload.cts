@@ -8,6 +8,12 @@ import { contextBridge, ipcRenderer } from 'electron';
 
 const METHOD_NAME = /^[A-Za-z]{1,64}$/;
 
+/** A call the transport itself failed (a request that cannot be cloned, a call during shutdown). */
+const NOT_PASSED_ON = {
+  ok: false,
+  error: { error: 'internal', message: 'the desktop app could not pass on this request' },
+} as const;
+
 const bridge: BranchLensBridge = {
   async invoke<M extends ApiMethod>(method: M, request: unknown): Promise<BridgeResult<M>> {
     if (typeof method !== 'string' || !METHOD_NAME.test(method)) {
@@ -20,10 +26,7 @@ const bridge: BranchLensBridge = {
       // else (a request that cannot be cloned, a call during shutdown) is the transport failing, not the method.
       return /No handler registered/.test(String(e))
         ? { ok: false, error: { error: 'not_found', message: `no API method "${method}"` } }
-        : {
-            ok: false,
-            error: { error: 'internal', message: 'the desktop app could not pass on this request' },
-          };
+        : NOT_PASSED_ON;
     }
   },
   async printToPdf(suggestedName) {
@@ -37,10 +40,7 @@ const bridge: BranchLensBridge = {
     try {
       return (await ipcRenderer.invoke('branchlens:exportAudit', suggestedName, request)) as ExportResult;
     } catch {
-      return {
-        ok: false,
-        error: { error: 'internal', message: 'the desktop app could not pass on this request' },
-      };
+      return NOT_PASSED_ON;
     }
   },
 };
