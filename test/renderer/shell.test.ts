@@ -159,14 +159,10 @@ describe('the audit filters', () => {
     expect(datesReversed({ from: '', to: '2026-01-01' })).toBe(false);
   });
 
-  it('name an export by the local date and time the page shows, keeping the extension', () => {
+  it("name an export by the local date and time the page shows, with its format's extension", () => {
     const at = new Date(2026, 10, 26, 22, 22, 41, 972); // local time
-    expect(auditExportName('branchlens-audit-2026-11-26T14-22-41-972Z.jsonl', at)).toBe(
-      'branchlens-audit-2026-11-26_22-22-41.jsonl',
-    );
-    expect(auditExportName('branchlens-audit-2026-11-26T14-22-41-972Z.ndjson.gz', at)).toBe(
-      'branchlens-audit-2026-11-26_22-22-41.ndjson.gz',
-    );
+    expect(auditExportName('jsonl', false, at)).toBe('branchlens-audit-2026-11-26_22-22-41.jsonl');
+    expect(auditExportName('es-bulk', true, at)).toBe('branchlens-audit-2026-11-26_22-22-41.ndjson.gz');
   });
 
   it("name an entry's features by the active schema's labels, and keep a masked feature's pseudonym", () => {

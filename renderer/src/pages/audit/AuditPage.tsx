@@ -2,7 +2,7 @@
 // entry's detail; "Verify chain" with the first broken entry if any; exports and the public key for head office.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
-import { AUDIT_EXPORT_FORMATS, auditExportExtension } from '../../../../shared/contract.js';
+import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
 import { useApp } from '../../app/context.js';
 import type { T } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
@@ -256,7 +256,7 @@ export default function AuditPage() {
       // Streamed into a file whatever the log's size: never held here as one string.
       const saved = await saveAuditExportHere(
         { format, gzip, ...(sinceIso ? { since: sinceIso } : {}) },
-        auditExportName(`export.${auditExportExtension(format, gzip)}`),
+        auditExportName(format, gzip),
       );
       if (saved) {
         notify(

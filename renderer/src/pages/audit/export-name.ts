@@ -1,5 +1,6 @@
-// The name an audit export is saved under. The server stamps it in UTC; the page shows local times, so the
-// name carries the local date and time, and keeps the given name's extension (.jsonl, .csv, .ndjson, then .gz).
+// The name an audit export is saved under. The page shows local times, so the name carries the local date and
+// time (the server's own download name is stamped in UTC), with the format's extension (then .gz).
+import { auditExportExtension, type AuditExportFormat } from '../../../../shared/contract.js';
 
 /** A file-name-safe local date and time to the second: 2026-11-26_22-22-41. */
 export function fileDateTime(d = new Date()): string {
@@ -10,7 +11,6 @@ export function fileDateTime(d = new Date()): string {
   );
 }
 
-export function auditExportName(serverName: string, now = new Date()): string {
-  const extension = /(\.[a-z0-9]+)(\.gz)?$/i.exec(serverName)?.[0] ?? '';
-  return `branchlens-audit-${fileDateTime(now)}${extension}`;
+export function auditExportName(format: AuditExportFormat, gzip: boolean, now = new Date()): string {
+  return `branchlens-audit-${fileDateTime(now)}.${auditExportExtension(format, gzip)}`;
 }
