@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { BranchLensService } from '../../../main/core/service.js';
-import { writeTinyBundle } from '../core/registry/tiny-bundle.js';
+import { installTinyModel } from '../core/registry/tiny-bundle.js';
 import { expectSuccess, readSample, removeDir, runCli, tempDir } from './helpers.js';
 
 let data: string;
@@ -49,14 +49,7 @@ describe('branchlens demo', () => {
   it("checks the install on the bundled demo model when the branch's own model is active, saying so", async () => {
     const branch = tempDir('branchlens-demo-own-model-');
     try {
-      const bundle = await writeTinyBundle(join(branch, 'tiny-bundle'), '1.0.0');
-      const service = await BranchLensService.open({ dataDir: join(branch, 'data'), workers: 0 });
-      try {
-        await service.importModel(bundle);
-        await service.activateModel('tiny@1.0.0');
-      } finally {
-        await service.close();
-      }
+      await installTinyModel(join(branch, 'data'), join(branch, 'tiny-bundle'));
       const run = await runCli(['demo', '--locale', 'en', '--data', join(branch, 'data')]);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toBe(

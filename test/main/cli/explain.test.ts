@@ -6,7 +6,7 @@ import { bundleSchemaSchema, type Feature, type Locale } from '../../../shared/b
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { main } from '../../../main/cli/index.js';
-import { writeTinyBundle } from '../core/registry/tiny-bundle.js';
+import { installTinyModel } from '../core/registry/tiny-bundle.js';
 import {
   DEMO_BUNDLE,
   demoFeatureCount,
@@ -333,14 +333,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
 
   it("asks for --input when the branch's own model is active: the built-in sample is the demo model's", async () => {
     const branch = join(work, 'own-model');
-    const bundle = await writeTinyBundle(join(work, 'tiny-bundle'), '1.0.0');
-    const service = await BranchLensService.open({ dataDir: branch, workers: 0 });
-    try {
-      await service.importModel(bundle);
-      await service.activateModel('tiny@1.0.0');
-    } finally {
-      await service.close();
-    }
+    await installTinyModel(branch, join(work, 'tiny-bundle'));
     const stderr = expectInputError(await runCli(['explain', '--data', branch]));
     expect(stderr).toContain(
       "- --input: is needed for tiny@1.0.0: the built-in sample applicant is the demo model's",

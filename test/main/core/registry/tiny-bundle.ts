@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { writeBundle, type ManifestFields } from '../../../../main/core/bundle/write.js';
+import { BranchLensService } from '../../../../main/core/service.js';
 import { bundleSchemaSchema } from '../../../../shared/bundle.js';
 
 const text = (s: string) => ({ 'zh-CN': s, en: s });
@@ -48,4 +49,16 @@ export async function writeTinyBundle(
     model.dispose();
   }
   return dir;
+}
+
+/** An installation in `dataDir` whose active model is tiny@1.0.0 (a branch's own model, not the demo's). */
+export async function installTinyModel(dataDir: string, bundleDir: string): Promise<void> {
+  await writeTinyBundle(bundleDir, '1.0.0');
+  const service = await BranchLensService.open({ dataDir, workers: 0 });
+  try {
+    await service.importModel(bundleDir);
+    await service.activateModel('tiny@1.0.0');
+  } finally {
+    await service.close();
+  }
 }
