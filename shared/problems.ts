@@ -69,3 +69,14 @@ export function problemsFromZod(
       : [{ field: name(i.path), code: 'invalid' as const, message: i.message }],
   );
 }
+
+/** `raw` as a whole number of at least `min` (spaces around it allowed), or an InputError naming `field`. */
+export function wholeNumber(field: string, raw: string, min = 0): number {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min)) {
+    throw new InputError([
+      { field, code: 'invalid', message: `must be a whole number ≥ ${min}, got "${raw}"` },
+    ]);
+  }
+  return n;
+}

@@ -1,7 +1,7 @@
 // The shape of a CLI command, and the shared parsing helpers that turn bad flags into named problems.
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError } from '../../shared/problems.js';
+import { InputError, wholeNumber } from '../../shared/problems.js';
 import { checkDataDir, DataDirError, ensureDataDir, resolveDataDir } from '../core/data-dir.js';
 
 export interface CliIo {
@@ -105,13 +105,7 @@ export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = tr
 
 /** A whole number from a flag, or an InputError naming the flag. */
 export function intFlag(flag: string, raw: string | undefined, fallback: number, min = 0): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
-    throw new InputError([
-      { field: `--${flag}`, code: 'invalid', message: `must be a whole number ≥ ${min}, got "${raw}"` },
-    ]);
-  }
-  return Number(raw);
+  return raw === undefined ? fallback : wholeNumber(`--${flag}`, raw, min);
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

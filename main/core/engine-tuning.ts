@@ -3,7 +3,7 @@
 // per core comes within 5 % of the best, since a smaller call answers its callers sooner at the same rate.
 // docs/benchmarks.md records the runs. Also: how many engines to run (engineCount).
 import { availableParallelism } from 'node:os';
-import { InputError } from '../../shared/problems.js';
+import { InputError, wholeNumber } from '../../shared/problems.js';
 
 export const ENGINE_TUNING = {
   maxBatch: 32,
@@ -22,12 +22,7 @@ export function engineCount(raw: string | undefined, source: string, cores = ava
   const perCore = Math.max(1, cores);
   if (raw === undefined || raw.trim() === '') return perCore;
   const max = Math.max(8, 4 * perCore);
-  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1)) {
-    throw new InputError([
-      { field: source, code: 'invalid', message: `must be a whole number ≥ 1, got "${raw}"` },
-    ]);
-  }
+  const n = wholeNumber(source, raw, 1);
   if (n > max) {
     throw new InputError([
       {
