@@ -177,6 +177,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  * Waits until `expression` (JavaScript, evaluated in the page) is truthy. Polled from here with page.evaluate,
  * because Playwright's in-page polling of a string evaluates it with eval, which the UI's CSP forbids.
  */
+/** What a failed wait saw, so that a rare failure in CI can be understood from its log alone. */
+async function pageState(page: Page): Promise<string> {
+  try {
+    return String(
+      await page.evaluate(`(() => {
+        const text = (e) => (e.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 200);
+        const a = document.activeElement;
+        const lines = [
+          'page: ' + location.hash + ', lang ' + document.documentElement.lang,
+          'focus: <' + (a ? a.tagName.toLowerCase() : '') + '> ' + (a ? text(a) : '') +
+            (a && a.getAttribute('aria-disabled') ? ' (aria-disabled)' : '') +
+            (a && a.getAttribute('aria-pressed') ? ' aria-pressed=' + a.getAttribute('aria-pressed') : ''),
+        ];
+        for (const e of document.querySelectorAll('[aria-busy=true]')) lines.push('busy: ' + text(e).slice(0, 80));
+        for (const e of document.querySelectorAll('[role=alert], .alert')) lines.push('alert: ' + text(e));
+        return lines.join('\\n');
+      })()`),
+    );
+  } catch (e) {
+    return `(the page's state could not be read: ${(e as Error).message})`;
+  }
+}
+
 export async function waitUntil(
   page: Page,
   expression: string,
@@ -186,7 +209,9 @@ export async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await page.evaluate(expression)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expression}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expression}\n${await pageState(page)}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -166,13 +166,14 @@ export function AppProvider(props: {
       const pending = boot.current?.model ?? api.getModel({});
       boot.current = null;
       const loaded = await pending;
+      // Loading ends in the commit that shows the new model, not ahead of it (see ExplainPage's busy).
       startTransition(() => {
         setInfo(loaded);
         setModelError(null);
+        setLoading(false);
       });
     } catch (e) {
       setModelError(e);
-    } finally {
       setLoading(false);
     }
   }, [api]);

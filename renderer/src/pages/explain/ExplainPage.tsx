@@ -161,10 +161,13 @@ export default function ExplainPage() {
         });
         if (id !== request.current) return;
         const doc = documents[0]!;
-        // Rendered in slices: the result panel is the largest render of the page.
+        // Rendered in slices: the result panel is the largest render of the page. Busy ends in the same commit
+        // as the new result shows, never before it: a slow machine would otherwise show the previous result,
+        // with its buttons, as if it were the answer.
         startTransition(() => {
           setResult({ doc, applicant, locale, showAll });
           setVerify({ state: 'pending' });
+          setBusy(false);
         });
         api.verifyDocument({ document: doc }).then(
           (r) =>
@@ -174,6 +177,7 @@ export default function ExplainPage() {
         );
       } catch (e) {
         if (id !== request.current) return;
+        setBusy(false);
         if (e instanceof ApiError && e.body.error === 'invalid_request' && e.body.problems.length > 0) {
           const mapped = serverProblemsByField(e.body.problems, schema, locale, t);
           setErrors(mapped.byField);
@@ -183,8 +187,6 @@ export default function ExplainPage() {
         } else {
           setFailure(describeError(e, t));
         }
-      } finally {
-        if (id === request.current) setBusy(false);
       }
     },
     [api, schema, settings.top_k, settings.method, settings.n_steps, locale, t],
