@@ -14,6 +14,7 @@ import { answerClientError, httpErrorResult, sendError } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
 import { registerAppApi } from './routes/app-api.js';
+import { registerKServe } from './routes/kserve.js';
 import { registerRenderer } from './routes/renderer.js';
 import { registerSeldon } from './routes/seldon.js';
 import { zodValidatorCompiler } from './validation.js';
@@ -42,6 +43,10 @@ function routeLabel(request: FastifyRequest): string {
   if (url === '/api/app/:method') {
     const method = (request.params as { method?: string }).method ?? '';
     return isApiMethod(method) ? `/api/app/${method}` : url;
+  }
+  if (url === '/v1/models/:target') {
+    const verb = /:(predict|explain)$/.exec((request.params as { target?: string }).target ?? '')?.[1];
+    return verb ? `/v1/models/:name:${verb}` : url;
   }
   return url;
 }
@@ -137,6 +142,7 @@ export async function buildApp(
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   registerSeldon(app, service);
+  await registerKServe(app, service, bodyLimit);
   registerAppApi(app, service);
   await registerRenderer(app, opts.rendererDir);
   return app;

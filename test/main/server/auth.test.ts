@@ -101,6 +101,12 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
       ['POST', '/api/app/explain', { applicants: [sample] }],
       ['POST', '/api/v1.0/predictions', { jsonData: sample }],
       ['POST', '/api/v1.0/explain', { jsonData: sample }],
+      ['GET', '/v1/models'],
+      ['POST', '/v1/models/credit-demo:predict', { instances: [sample] }],
+      ['POST', '/v1/models/credit-demo:explain', { instances: [sample] }],
+      ['GET', '/v2'],
+      ['GET', '/v2/models/credit-demo'],
+      ['POST', '/v2/models/credit-demo/infer', { inputs: [] }],
       ['GET', '/api/app/auditExport?format=jsonl'],
       ['GET', '/metrics'],
       ['GET', '/%6detrics'],
@@ -134,6 +140,14 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
     expect((await call(t.server.url, 'POST', '/api/app/health', {}, headers)).status).toBe(200);
     const seldon = await call(t.server.url, 'POST', '/api/v1.0/predictions', { jsonData: sample }, headers);
     expect(seldon.status).toBe(200);
+    const kserve = await call(
+      t.server.url,
+      'POST',
+      '/v1/models/credit-demo:predict',
+      { instances: [sample] },
+      headers,
+    );
+    expect(kserve.status, kserve.text).toBe(200);
     expect((await call(t.server.url, 'GET', '/metrics', undefined, headers)).status).toBe(200);
   });
 
@@ -141,6 +155,15 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
     expect((await call(t.server.url, 'GET', '/health/ping')).text).toBe('pong');
     expect((await call(t.server.url, 'GET', '/health/status')).status).toBe(200);
     expect((await call(t.server.url, 'GET', '/')).status).toBe(200);
+    // KServe's probes too: its liveness and readiness checks carry no token.
+    for (const probe of [
+      '/v2/health/live',
+      '/v2/health/ready',
+      '/v2/models/credit-demo/ready',
+      '/v1/models/credit-demo',
+    ]) {
+      expect((await call(t.server.url, 'GET', probe)).status, probe).toBe(200);
+    }
   });
 
   it('needs no Host check with a token: any Host header passes with the token', async () => {

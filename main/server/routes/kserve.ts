@@ -1,0 +1,167 @@
+// KServe's V1 protocol and the Open Inference Protocol (V2) (see ../kserve.ts). Their errors are answered as
+// these protocols expect, {"error": "<message>"}, with the problems listed beside it and the same statuses as
+// every other route (400 for bad input, 404 for another model, 503 with Retry-After when busy).
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ExplanationDocument } from '../../../shared/explanation.js';
+import { appRoot } from '../../core/paths.js';
+import { fixPrecision } from '../../core/records/watermark.js';
+import type { BranchLensService } from '../../core/service.js';
+import { httpErrorResult, type ErrorResult } from '../errors.js';
+import {
+  checkRequestedOutputs,
+  namingFields,
+  v1Applicants,
+  v1RequestSchema,
+  v2Applicants,
+  v2InferRequestSchema,
+  v2ModelMetadata,
+  v2Output,
+  type V1Request,
+  type V2InferRequest,
+} from '../kserve.js';
+import { predictionRows } from '../seldon.js';
+
+const V1_VERBS = ['predict', 'explain'] as const;
+
+function serverVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function sendKServeError(reply: FastifyReply, result: ErrorResult): FastifyReply {
+  if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
+  const { error, message, ...rest } = result.body as { error: string; message: string };
+  return reply
+    .code(result.status)
+    .type('application/json; charset=utf-8')
+    .send({ error: message, code: error, ...rest });
+}
+
+export async function registerKServe(
+  app: FastifyInstance,
+  service: BranchLensService,
+  bodyLimit: number,
+): Promise<void> {
+  const version = serverVersion();
+  const ready = () => service.health().status === 'ok';
+
+  /** null when `name` (and `version`, when given) is the model this server serves; else the 404's message. */
+  const otherModel = (name: string, modelVersion?: string): string | null => {
+    const { id, version: active } = service.model;
+    if (name === id && (modelVersion === undefined || modelVersion === active)) return null;
+    const asked = modelVersion === undefined ? `"${name}"` : `"${name}" version "${modelVersion}"`;
+    return `model ${asked} is not served here: this server serves "${id}" version "${active}"`;
+  };
+  const notFound = (reply: FastifyReply, message: string) =>
+    sendKServeError(reply, { ok: false, status: 404, body: { error: 'not_found', message } });
+
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error, request, reply) => {
+      const result = httpErrorResult(error, request, bodyLimit);
+      if (result.body.error === 'internal') request.log.error({ err: error }, 'internal error');
+      return sendKServeError(reply, result);
+    });
+    const probe = { config: { public: true } };
+
+    // ---- V1 ---------------------------------------------------------------------------------------------
+    scope.get('/v1/models', async () => ({ models: [service.model.id] }));
+    scope.get<{ Params: { name: string } }>('/v1/models/:name', probe, async (request, reply) => {
+      const other = otherModel(request.params.name);
+      if (other) return notFound(reply, other);
+      return reply.code(ready() ? 200 : 503).send({ name: service.model.id, ready: ready() });
+    });
+    scope.post<{ Params: { target: string } }>(
+      '/v1/models/:target',
+      { schema: { body: v1RequestSchema } },
+      async (request, reply) => {
+        const at = request.params.target.lastIndexOf(':');
+        const [name, verb] = [request.params.target.slice(0, at), request.params.target.slice(at + 1)];
+        if (at < 0 || !(V1_VERBS as readonly string[]).includes(verb)) {
+          return notFound(
+            reply,
+            `no such endpoint: POST /v1/models/<name>:predict or /v1/models/<name>:explain (got ${JSON.stringify(request.params.target)})`,
+          );
+        }
+        const other = otherModel(name);
+        if (other) return notFound(reply, other);
+        const read = v1Applicants(request.body as V1Request, service.schema);
+        const output = service.schema.output;
+        if (verb === 'predict') {
+          const predicted = await namingFields(read, () => service.predict(read.applicants));
+          return { predictions: predictionRows(output, predicted) };
+        }
+        const texts = await namingFields(read, () => service.explainJson(read.applicants));
+        // The documents' probabilities, at the documents' precision (1 − p is computed here).
+        const predictions = fixPrecision(
+          predictionRows(
+            output,
+            texts.map((t) => (JSON.parse(t) as ExplanationDocument).predictions),
+          ),
+        );
+        // The documents are signed JSON text already: sent as they are.
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(`{"predictions":${JSON.stringify(predictions)},"explanations":[${texts.join(',')}]}`);
+      },
+    );
+
+    // ---- V2 (Open Inference Protocol) ------------------------------------------------------------------
+    scope.get('/v2', async () => ({ name: 'branchlens', version, extensions: [] }));
+    scope.get('/v2/health/live', probe, async () => ({ live: true }));
+    scope.get('/v2/health/ready', probe, async (_request, reply) =>
+      reply.code(ready() ? 200 : 503).send({ ready: ready() }),
+    );
+
+    type ModelParams = { name: string; version?: string };
+    for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+      scope.get<{ Params: ModelParams }>(base, async (request, reply) => {
+        const other = otherModel(request.params.name, request.params.version);
+        if (other) return notFound(reply, other);
+        return v2ModelMetadata(service.model, service.schema, service.backend);
+      });
+      scope.get<{ Params: ModelParams }>(`${base}/ready`, probe, async (request, reply) => {
+        const other = otherModel(request.params.name, request.params.version);
+        if (other) return notFound(reply, other);
+        return reply.code(ready() ? 200 : 503).send({ name: service.model.id, ready: ready() });
+      });
+      scope.post<{ Params: ModelParams }>(
+        `${base}/infer`,
+        { schema: { body: v2InferRequestSchema } },
+        async (request, reply) => {
+          const other = otherModel(request.params.name, request.params.version);
+          if (other) return notFound(reply, other);
+          const req = request.body as V2InferRequest;
+          const { schema, model } = service;
+          checkRequestedOutputs(req, schema.output);
+          const read = v2Applicants(req, schema);
+          const rows = predictionRows(
+            schema.output,
+            await namingFields(read, () => service.predict(read.applicants)),
+          );
+          const out = v2Output(schema.output);
+          return {
+            model_name: model.id,
+            model_version: model.version,
+            id: req.id ?? randomUUID(),
+            parameters: { model_sha256: model.sha256, backend: service.backend },
+            outputs: [
+              {
+                name: out.name,
+                datatype: 'FP64',
+                shape: [rows.length, out.width],
+                ...(out.classes ? { parameters: { classes: out.classes } } : {}),
+                data: rows.flat(),
+              },
+            ],
+          };
+        },
+      );
+    }
+  });
+}

@@ -1,0 +1,253 @@
+// KServe's V1 protocol and the Open Inference Protocol (V2), against a server on an ephemeral port.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBundle } from '../../../main/core/bundle/load.js';
+import { holdoutApplicants, readSample, DEMO_BUNDLE } from '../cli/helpers.js';
+import { expectHealthy, parsePrometheus, startTestServer, type Answer, type TestServer } from './helpers.js';
+
+let t: TestServer;
+const schema = readBundle(DEMO_BUNDLE).schema;
+const names = schema.features.map((f) => f.name);
+const sample = readSample<Record<string, unknown>>('sample-1.json');
+const applicants = holdoutApplicants(3);
+const asRow = (a: Record<string, unknown>) => names.map((n) => a[n]);
+
+/** One V2 input per feature, as MLServer's pandas codec sends a table. */
+function byFeature(rows: Record<string, unknown>[]) {
+  return schema.features.map((f) => ({
+    name: f.name,
+    shape: [rows.length],
+    datatype: f.type === 'categorical' ? 'BYTES' : f.type === 'boolean' ? 'BOOL' : 'FP64',
+    data: rows.map((r) => r[f.name]),
+  }));
+}
+
+/** The same answer from the Seldon endpoint: [P(bad), P(good)] per applicant. */
+async function seldonRows(rows: Record<string, unknown>[]): Promise<number[][]> {
+  const r = await t.call('POST', '/api/v1.0/predictions', rows);
+  expect(r.status, r.text).toBe(200);
+  return r.json.data.ndarray;
+}
+
+/** A KServe error: {"error": message}, with the problems beside it; returns the problems' fields. */
+function kserveProblems(r: Answer, status = 400): string[] {
+  expect(r.status, r.text).toBe(status);
+  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(typeof r.json.error).toBe('string');
+  expect(r.json.error.length).toBeGreaterThan(0);
+  expect(r.text).not.toMatch(/\n\s+at /);
+  return (r.json.problems ?? []).map((p: { field: string }) => p.field);
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('KServe V1', () => {
+  it('lists the model and says it is ready', async () => {
+    expect((await t.call('GET', '/v1/models')).json).toEqual({ models: ['credit-demo'] });
+    const ready = await t.call('GET', '/v1/models/credit-demo');
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ name: 'credit-demo', ready: true });
+    expect((await t.call('GET', '/v1/models/other')).status).toBe(404);
+  });
+
+  it('predicts from applicant objects and from rows in schema order, as the Seldon endpoint does', async () => {
+    const expected = await seldonRows(applicants);
+    const objects = await t.call('POST', '/v1/models/credit-demo:predict', { instances: applicants });
+    expect(objects.status, objects.text).toBe(200);
+    expect(objects.json).toEqual({ predictions: expected });
+    const rows = await t.call('POST', '/v1/models/credit-demo:predict', { instances: applicants.map(asRow) });
+    expect(rows.json).toEqual({ predictions: expected });
+  });
+
+  it('explains with the signed documents, which verify, beside the predictions', async () => {
+    const r = await t.call('POST', '/v1/models/credit-demo:explain', { instances: [sample, applicants[1]] });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.explanations).toHaveLength(2);
+    const expected = await seldonRows([sample, applicants[1]!]);
+    expect(r.json.predictions).toHaveLength(2);
+    r.json.predictions
+      .flat()
+      .forEach((p: number, k: number) => expect(p).toBeCloseTo(expected.flat()[k]!, 10));
+    expect(r.json.predictions[0][1]).toBe(r.json.explanations[0].predictions[0]);
+    const verified = await t.app('verifyDocument', { document: r.json.explanations[0] });
+    expect(verified.json).toEqual({ ok: true });
+    expect(r.json.explanations[0].meta.explanation.method).toBe('integrated_gradients');
+  });
+
+  it('names a bad value where it was in the request, in KServe’s error shape', async () => {
+    const rows = applicants.map(asRow);
+    rows[1]![names.indexOf('Amount')] = 'abc';
+    expect(
+      kserveProblems(await t.call('POST', '/v1/models/credit-demo:predict', { instances: rows })),
+    ).toEqual([`instances[1][${names.indexOf('Amount')}] (Amount)`]);
+    expect(
+      kserveProblems(
+        await t.call('POST', '/v1/models/credit-demo:explain', {
+          instances: [{ ...sample, Home: 'castle' }],
+        }),
+      ),
+    ).toEqual(['instances[0].Home']);
+    const short = await t.call('POST', '/v1/models/credit-demo:predict', {
+      instances: [asRow(sample).slice(1)],
+    });
+    expect(kserveProblems(short)).toEqual(['instances[0]']);
+    expect(short.json.error).toContain(names.join(', '));
+    expect(kserveProblems(await t.call('POST', '/v1/models/credit-demo:predict', { instances: [] }))).toEqual(
+      ['instances'],
+    );
+    expect(kserveProblems(await t.call('POST', '/v1/models/credit-demo:predict', { inputs: [] }))).toContain(
+      'inputs',
+    );
+    await expectHealthy(t);
+  });
+
+  it('answers 404 for another model or verb, naming what this server serves', async () => {
+    const other = await t.call('POST', '/v1/models/other:predict', { instances: [sample] });
+    kserveProblems(other, 404);
+    expect(other.json.error).toContain('"credit-demo" version "1.0.0"');
+    const verb = await t.call('POST', '/v1/models/credit-demo:classify', { instances: [sample] });
+    kserveProblems(verb, 404);
+    expect(verb.json.error).toContain(':predict');
+  });
+});
+
+describe('KServe V2 (Open Inference Protocol)', () => {
+  it('answers the health, server and model readiness probes', async () => {
+    expect((await t.call('GET', '/v2/health/live')).json).toEqual({ live: true });
+    expect((await t.call('GET', '/v2/health/ready')).json).toEqual({ ready: true });
+    const server = await t.call('GET', '/v2');
+    expect(server.json).toMatchObject({ name: 'branchlens', extensions: [] });
+    expect(server.json.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await t.call('GET', '/v2/models/credit-demo/ready')).json).toEqual({
+      name: 'credit-demo',
+      ready: true,
+    });
+    expect((await t.call('GET', '/v2/models/credit-demo/versions/1.0.0/ready')).status).toBe(200);
+    expect((await t.call('GET', '/v2/models/credit-demo/versions/9.9.9/ready')).status).toBe(404);
+  });
+
+  it('describes the model: one input per feature, with its datatype, and the output', async () => {
+    const r = await t.call('GET', '/v2/models/credit-demo');
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.name).toBe('credit-demo');
+    expect(r.json.versions).toEqual(['1.0.0']);
+    expect(r.json.inputs.map((i: { name: string }) => i.name)).toEqual(names);
+    const home = r.json.inputs.find((i: { name: string }) => i.name === 'Home');
+    expect(home).toMatchObject({ datatype: 'BYTES', shape: [-1] });
+    expect(home.parameters.categories).toContain('rent');
+    expect(r.json.inputs.find((i: { name: string }) => i.name === 'Records').datatype).toBe('BOOL');
+    expect(r.json.outputs).toEqual([
+      { name: 'predict_proba', datatype: 'FP64', shape: [-1, 2], parameters: { classes: ['bad', 'good'] } },
+    ]);
+  });
+
+  it('infers from one input per feature, echoing the request id', async () => {
+    const r = await t.call('POST', '/v2/models/credit-demo/infer', {
+      id: 'req-7',
+      inputs: byFeature(applicants),
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ model_name: 'credit-demo', model_version: '1.0.0', id: 'req-7' });
+    const [out] = r.json.outputs;
+    expect(out).toMatchObject({ name: 'predict_proba', datatype: 'FP64', shape: [3, 2] });
+    expect(out.data).toEqual((await seldonRows(applicants)).flat());
+    // The same on the version's path, with [N, 1] columns, features in any order, and nested data.
+    const columns = byFeature(applicants)
+      .reverse()
+      .map((c) => ({ ...c, shape: [3, 1], data: c.data.map((v) => [v]) }));
+    const again = await t.call('POST', '/v2/models/credit-demo/versions/1.0.0/infer', { inputs: columns });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json.outputs[0].data).toEqual(out.data);
+    expect(again.json.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('infers from one [N, F] input holding the features in schema order', async () => {
+    const numeric = { ...sample };
+    const r = await t.call('POST', '/v2/models/credit-demo/infer', {
+      inputs: [{ name: 'input-0', shape: [1, names.length], datatype: 'BYTES', data: asRow(numeric) }],
+    });
+    // A BYTES tensor holds strings only: the demo model's numbers cannot travel in it.
+    expect(kserveProblems(r)).toEqual(['inputs[0].data[0]']);
+    const wide = await t.call('POST', '/v2/models/credit-demo/infer', {
+      inputs: [{ name: 'input-0', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }],
+    });
+    expect(kserveProblems(wide)).toEqual(['inputs[0].shape']);
+    expect(wide.json.error).toContain(names.join(', '));
+  });
+
+  it('names each problem where it is in the request', async () => {
+    const bad = byFeature(applicants);
+    const amount = names.indexOf('Amount');
+    const home = names.indexOf('Home');
+    bad[amount] = { ...bad[amount]!, data: [1000, -5, 1200] };
+    bad[home] = { ...bad[home]!, data: ['rent', 'rent', 'castle'] };
+    expect(kserveProblems(await t.call('POST', '/v2/models/credit-demo/infer', { inputs: bad }))).toEqual([
+      `inputs[${amount}].data[1]`,
+      `inputs[${home}].data[2]`,
+    ]);
+
+    const cases: [unknown, string[]][] = [
+      [{ inputs: [{ name: 'Shoe', shape: [1], datatype: 'FP64', data: [1] }] }, ['inputs[0].name']],
+      [{ inputs: [{ ...byFeature([sample])[0]!, datatype: 'INT8' }, ...byFeature([sample]).slice(1)] }, []],
+      [{ inputs: [{ ...byFeature([sample])[0]!, datatype: 'UINT8', data: [-1] }] }, ['inputs[0].data[0]']],
+      [{ inputs: [{ ...byFeature([sample])[0]!, datatype: 'BOOL' }] }, ['inputs[0].data[0]']],
+      [{ inputs: [{ ...byFeature([sample])[0]!, shape: [2] }] }, ['inputs[0].data']],
+      [{ inputs: [{ ...byFeature([sample])[0]!, shape: [1, 2], data: [1, 2] }] }, ['inputs[0].shape']],
+      [{ inputs: [{ ...byFeature([sample])[0]!, datatype: 'FP128' }] }, ['inputs[0].datatype']],
+      [{ inputs: [...byFeature([sample]), byFeature([sample])[0]!] }, [`inputs[${names.length}].name`]],
+      [{ inputs: [] }, ['inputs']],
+      [{ inputs: byFeature([sample]), outputs: [{ name: 'predict' }] }, ['outputs[0].name']],
+      [{ instances: [sample] }, ['inputs', 'instances']],
+      [{ inputs: byFeature([]) }, ['inputs[0].shape']],
+    ];
+    for (const [body, fields] of cases) {
+      const r = await t.call('POST', '/v2/models/credit-demo/infer', body);
+      if (fields.length === 0) {
+        expect(r.status, r.text).toBe(200);
+        continue;
+      }
+      expect(kserveProblems(r), JSON.stringify(body)).toEqual(fields);
+    }
+    // Only some features sent: the required ones missing are named (the others would be imputed).
+    const partial = await t.call('POST', '/v2/models/credit-demo/infer', {
+      inputs: byFeature([sample]).slice(0, 1),
+    });
+    const required = schema.features.filter((f) => f.required).map((f) => f.name);
+    expect(required.length).toBeGreaterThan(0);
+    expect(kserveProblems(partial)).toEqual(
+      required.filter((f) => f !== names[0]).map((f) => `inputs (${f}, row 0)`),
+    );
+    await expectHealthy(t);
+  });
+
+  it('answers 404 for another model or version, and 415 for a body that is not JSON', async () => {
+    const other = await t.call('POST', '/v2/models/other/infer', { inputs: byFeature([sample]) });
+    kserveProblems(other, 404);
+    expect(other.json.error).toContain('"credit-demo" version "1.0.0"');
+    kserveProblems(await t.call('GET', '/v2/models/credit-demo/versions/2.0.0'), 404);
+    const r = await fetch(new URL('/v2/models/credit-demo/infer', t.server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    const body = (await r.json()) as { error: string; code: string };
+    expect(r.status).toBe(415);
+    expect(body.error).toContain('content-type');
+    expect(body.code).toBe('invalid_request');
+  });
+
+  it('counts the requests by route in /metrics', async () => {
+    const samples = parsePrometheus((await t.call('GET', '/metrics')).text);
+    const count = (method: string, route: string) =>
+      samples.get(`http_requests_total{method="${method}",route="${route}",status="200"}`) ?? 0;
+    expect(count('POST', '/v2/models/:name/infer')).toBeGreaterThanOrEqual(2);
+    expect(count('POST', '/v2/models/:name/versions/:version/infer')).toBeGreaterThanOrEqual(1);
+    expect(count('POST', '/v1/models/:name:predict')).toBeGreaterThanOrEqual(2);
+    expect(count('POST', '/v1/models/:name:explain')).toBeGreaterThanOrEqual(1);
+    expect(count('GET', '/v2/health/ready')).toBeGreaterThanOrEqual(1);
+  });
+});
