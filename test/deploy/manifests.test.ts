@@ -3,13 +3,14 @@
 // manifest goes wrong without anyone noticing until it is applied.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { appRoot } from '../../main/core/paths.js';
 import { API_TOKEN_NAME } from '../../main/server/auth.js';
 import { DEFAULT_PORT } from '../../main/server/defaults.js';
 import { parseFlags } from '../../main/cli/command.js';
 import { SERVE_OPTIONS } from '../../main/cli/commands/serve.js';
+import { call, startTestServer, type TestServer } from '../main/server/helpers.js';
 
 interface Container {
   name: string;
@@ -26,12 +27,13 @@ interface Container {
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const root = appRoot();
-const docs: Doc[] = parseAllDocuments(
-  readFileSync(join(root, 'deploy', 'seldon-deployment.yaml'), 'utf8'),
-).map((d) => {
-  expect(d.errors).toEqual([]);
-  return d.toJS() as Doc;
-});
+function readManifest(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(join(root, 'deploy', file), 'utf8')).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as Doc;
+  });
+}
+const docs = readManifest('seldon-deployment.yaml');
 const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 const seldon = byKind('SeldonDeployment')[0]!;
 const predictor = seldon.spec.predictors[0];
@@ -92,6 +94,63 @@ describe('the SeldonDeployment example', () => {
       expect(podLabels[k], k).toBe(v);
     }
     expect(service.spec.ports[0].targetPort).toBe('http');
+  });
+});
+
+describe('the KServe InferenceService example', () => {
+  const kserve = readManifest('kserve-inferenceservice.yaml');
+  const isvc = kserve.find((d) => d.kind === 'InferenceService')!;
+  const predictor = isvc.spec.predictor;
+  const server = (predictor.containers as Container[])[0]!;
+  const dataDir = server.env!.find((e) => e.name === 'BRANCHLENS_DATA')!.value!;
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ tokenRequired: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is one raw Deployment of `serve`, in the container KServe calls the model, with flags it has', () => {
+    expect(isvc.metadata.annotations['serving.kserve.io/deploymentMode']).toBe('RawDeployment');
+    expect([predictor.minReplicas, predictor.maxReplicas]).toEqual([1, 1]);
+    expect(server.name).toBe('kserve-container');
+    const flags = serveFlags(server.args!);
+    expect(flags.host).toBe('0.0.0.0');
+    expect(flags['token-required']).toBe(true);
+    expect(Number(flags.workers)).toBeLessThanOrEqual(Number(server.resources!.limits!.cpu));
+    const port = Number(flags.port ?? DEFAULT_PORT);
+    expect(server.ports).toEqual([expect.objectContaining({ containerPort: port })]);
+  });
+
+  it('probes paths that a server requiring the token answers without it', async () => {
+    const port = Number(serveFlags(server.args!).port ?? DEFAULT_PORT);
+    for (const probe of [server.readinessProbe, server.livenessProbe]) {
+      expect(probe?.httpGet?.port).toBe(port);
+      const path = probe!.httpGet!.path;
+      expect(path).toMatch(/^\/v2\/health\//);
+      expect((await call(t.server.url, 'GET', path)).status, path).toBe(200);
+    }
+    expect((await call(t.server.url, 'POST', '/v2/models/credit-demo/infer', { inputs: [] })).status).toBe(
+      401,
+    );
+  });
+
+  it('keeps the data on the claim the file declares, the keys from one Secret, as the Seldon example', () => {
+    const claim = kserve.find((d) => d.kind === 'PersistentVolumeClaim')!;
+    const volume = (name: string) => predictor.volumes.find((v: Doc) => v.name === name);
+    const dataMount = server.volumeMounts!.find((m) => m.mountPath === dataDir)!;
+    expect(volume(dataMount.name).persistentVolumeClaim.claimName).toBe(claim.metadata.name);
+    expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    const keysMount = server.volumeMounts!.find((m) => m.mountPath === join(dataDir, 'keys'))!;
+    expect(keysMount.readOnly).toBe(true);
+    const keys = volume(keysMount.name).secret;
+    expect(keys.items.map((i: Doc) => i.path).sort()).toEqual(
+      ['audit-ed25519.pem', 'hmac.key', API_TOKEN_NAME].sort(),
+    );
+    // Group-readable: the pod's fsGroup is the server's group.
+    expect(keys.defaultMode & 0o040).toBe(0o040);
+    expect(predictor.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
   });
 });
 
