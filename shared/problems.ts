@@ -9,11 +9,92 @@ export type ProblemCode =
   | 'not_integer'
   | 'invalid';
 
+/**
+ * Why a model bundle or the model registry refused something, as a key a UI words in its own language, with
+ * the names of the params that wording may fill in. `message` stays the English for the CLI, logs and API
+ * clients; a UI that does not know a reason (a newer server's) shows `message`.
+ */
+export const PROBLEM_REASONS = {
+  // A bundle's files: main/core/bundle/load.ts, main/core/monitor/reference.ts.
+  not_a_folder: { scope: 'bundle', params: ['dir'] },
+  file_missing: { scope: 'bundle', params: ['file', 'dir'] },
+  not_json: { scope: 'bundle', params: ['file', 'detail'] },
+  /** The file as a whole is not what its schema describes (an array for an object, say). */
+  file_invalid: { scope: 'bundle', params: ['file', 'detail'] },
+  field_missing: { scope: 'bundle', params: ['file', 'path'] },
+  /** `fields`: the unknown fields' paths, comma-separated. */
+  field_unknown: { scope: 'bundle', params: ['file', 'fields'] },
+  /** `detail`: the schema's own words (English) for what is wrong with the value. */
+  field_invalid: { scope: 'bundle', params: ['file', 'path', 'detail'] },
+  listed_file_missing: { scope: 'bundle', params: ['file'] },
+  /** `expected`: the sha256 manifest.json lists; `actual`: the file's. */
+  sha256_mismatch: { scope: 'bundle', params: ['file', 'expected', 'actual'] },
+  file_not_listed: { scope: 'bundle', params: ['file'] },
+  required_file_not_listed: { scope: 'bundle', params: ['file'] },
+  not_layers_model: { scope: 'bundle', params: [] },
+  model_format: { scope: 'bundle', params: ['format'] },
+  shard_not_listed: { scope: 'bundle', params: ['shard'] },
+  /** `detail`: TensorFlow.js's own words (English). */
+  model_unloadable: { scope: 'bundle', params: ['detail'] },
+  /** `width`: the inputs the schema encodes to; `shape`: the model's input shape, as `[null, 21]`. */
+  input_width_mismatch: { scope: 'bundle', params: ['width', 'shape'] },
+  output_units_mismatch: { scope: 'bundle', params: ['kind', 'expected', 'actual'] },
+  /** `index`: the position of the first bad value in the weight; `value`: NaN, Infinity or -Infinity. */
+  weight_not_finite: { scope: 'bundle', params: ['weight', 'index', 'value'] },
+  /** `expected`, `got`: the feature names, comma-separated. */
+  reference_features_mismatch: { scope: 'bundle', params: ['expected', 'got'] },
+  changed_during_import: { scope: 'bundle', params: [] },
+  /** `installed`, `imported`: the first 12 hex digits of each sha256. */
+  installed_copy_changed: { scope: 'bundle', params: ['model', 'installed', 'imported'] },
+  active_model_unservable: { scope: 'bundle', params: [] },
+
+  // The registry of installed models: main/core/registry.
+  /** `installed`, `bundle`: the first 12 hex digits of each sha256. */
+  installed_with_other_sha256: { scope: 'registry', params: ['model', 'installed', 'bundle'] },
+  installed_meanwhile_with_other_sha256: { scope: 'registry', params: ['model'] },
+  /** `versions`: comma-separated. */
+  model_ambiguous: { scope: 'registry', params: ['id', 'versions'] },
+  /** `installed`: the installed models' refs, comma-separated. */
+  model_not_installed: { scope: 'registry', params: ['ref', 'installed'] },
+  no_model_installed: { scope: 'registry', params: ['ref'] },
+  no_active_model: { scope: 'registry', params: [] },
+  no_earlier_model: { scope: 'registry', params: ['model'] },
+  active_model_changed: { scope: 'registry', params: ['model'] },
+} as const satisfies Record<string, { scope: 'bundle' | 'registry'; params: readonly string[] }>;
+
+export type ProblemReason = keyof typeof PROBLEM_REASONS;
+
+/** The values a problem's wording fills in, by name. */
+export type ProblemParams = Readonly<Record<string, string | number>>;
+
+/** The params of `reason`, each one required. */
+export type ReasonParams<R extends ProblemReason> = {
+  readonly [K in (typeof PROBLEM_REASONS)[R]['params'][number]]: string | number;
+};
+
 export interface Problem {
   /** The field, as the user named it: a feature name, a CLI option, a CSV row/column, a JSON path. */
   field: string;
   code: ProblemCode;
+  /** What is wrong, in English: the CLI, the logs and API clients show it. */
   message: string;
+  /** Why, as a key a UI words in the user's language (absent on most problems: they are worded from `code`). */
+  reason?: ProblemReason;
+  /** The values the reason's wording fills in (file names, counts, sha256 prefixes…); present with `reason`. */
+  params?: ProblemParams;
+}
+
+/** Whether `reason` (from a server, perhaps a newer one) is a reason this code knows. */
+export function isProblemReason(reason: unknown): reason is ProblemReason {
+  return typeof reason === 'string' && Object.prototype.hasOwnProperty.call(PROBLEM_REASONS, reason);
+}
+
+/** A problem's reason and params, with the params the reason names checked by the compiler. */
+export function because<R extends ProblemReason>(
+  reason: R,
+  params: ReasonParams<R>,
+): { reason: R; params: ProblemParams } {
+  return { reason, params };
 }
 
 /** Thrown at the edges (CLI args, HTTP bodies, IPC payloads, bundle files) when input is unusable. */

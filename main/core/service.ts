@@ -65,7 +65,7 @@ import {
   type ExplainRequestOptions,
 } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument, ExplanationParams } from '../../shared/explanation.js';
-import { InputError, problemsFromZod, type Problem } from '../../shared/problems.js';
+import { because, InputError, problemsFromZod, type Problem } from '../../shared/problems.js';
 import {
   settingsSchema,
   type AuditEntryView,
@@ -362,6 +362,7 @@ export class BranchLensService {
           code: 'invalid',
           message:
             'cannot be served; serve another installed one with `branchlens models rollback` or `branchlens models activate ID@VERSION` (see `branchlens models list`)',
+          ...because('active_model_unservable', {}),
         },
       ]);
     }
@@ -372,11 +373,14 @@ export class BranchLensService {
     const bundle = readBundle(installedModelDir(dataDir, model));
     const { sha256 } = bundle;
     if (sha256 !== model.sha256) {
+      const installed = sha256.slice(0, 12);
+      const imported = model.sha256.slice(0, 12);
       throw new BundleError([
         {
           field: `${model.ref}: manifest.json`,
           code: 'invalid',
-          message: `the installed copy (sha256 ${sha256.slice(0, 12)}…) is not the bundle that was imported (${model.sha256.slice(0, 12)}…): it was changed on disk; import the bundle again`,
+          message: `the installed copy (sha256 ${installed}…) is not the bundle that was imported (${imported}…): it was changed on disk; import the bundle again`,
+          ...because('installed_copy_changed', { model: model.ref, installed, imported }),
         },
       ]);
     }

@@ -12,7 +12,7 @@ import {
   type BundleSchema,
   type Manifest,
 } from '../../../shared/bundle.js';
-import { formatProblems, InputError, type Problem } from '../../../shared/problems.js';
+import { because, formatProblems, InputError, type Problem } from '../../../shared/problems.js';
 import { fileLoader, shardPaths, type ModelJson } from './model-io.js';
 
 export interface BundleFiles {
@@ -39,30 +39,76 @@ export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function zodProblems(file: string, error: z.ZodError): Problem[] {
-  return error.issues.map((i) => ({
-    field: `${file}: ${
-      i.path.length
-        ? i.path
-            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-            .join('')
-            .replace(/^\./, '')
-        : '(root)'
-    }`,
-    code: 'invalid' as const,
-    message: i.message,
-  }));
+type ZodPath = readonly PropertyKey[];
+
+/** A path as bundle problems name it: `features[0].scaler.std`. */
+function bracketPath(path: ZodPath): string {
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
-function readJson(dir: string, file: string): unknown {
+/** Whether `path` names a key its parent object in `raw` does not have. */
+function isAbsent(raw: unknown, path: ZodPath): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = raw;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== 'object') return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  return parent !== null && typeof parent === 'object' && !(path.at(-1)! in parent);
+}
+
+/**
+ * The problems of a bundle file (`raw`, as read) that its schema refused, each naming the file and the field
+ * (by `pathText`) and saying why: a field missing, unknown, or invalid in the schema's words.
+ */
+export function fileSchemaProblems(
+  file: string,
+  raw: unknown,
+  error: z.ZodError,
+  pathText: (path: ZodPath) => string = bracketPath,
+): Problem[] {
+  return error.issues.map((i): Problem => {
+    const path = pathText(i.path);
+    const problem = { field: `${file}: ${path || '(root)'}`, code: 'invalid' as const, message: i.message };
+    if (i.code === 'unrecognized_keys') {
+      const fields = i.keys.map((k) => pathText([...i.path, k])).join(', ');
+      return { ...problem, ...because('field_unknown', { file, fields }) };
+    }
+    if (!path) return { ...problem, ...because('file_invalid', { file, detail: i.message }) };
+    if (i.code === 'invalid_type' && isAbsent(raw, i.path)) {
+      return { ...problem, ...because('field_missing', { file, path }) };
+    }
+    return { ...problem, ...because('field_invalid', { file, path, detail: i.message }) };
+  });
+}
+
+/** A bundle file's JSON, or a BundleError saying it is missing or not JSON. */
+export function readJson(dir: string, file: string): unknown {
   const path = join(dir, file);
-  if (!existsSync(path))
-    throw new BundleError([{ field: file, code: 'missing', message: `is missing from ${dir}` }]);
+  if (!existsSync(path)) {
+    throw new BundleError([
+      {
+        field: file,
+        code: 'missing',
+        message: `is missing from ${dir}`,
+        ...because('file_missing', { file, dir }),
+      },
+    ]);
+  }
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
+    const detail = (e as Error).message;
     throw new BundleError([
-      { field: file, code: 'invalid', message: `is not valid JSON (${(e as Error).message})` },
+      {
+        field: file,
+        code: 'invalid',
+        message: `is not valid JSON (${detail})`,
+        ...because('not_json', { file, detail }),
+      },
     ]);
   }
 }
@@ -83,18 +129,26 @@ function listFiles(dir: string): string[] {
 /** Reads and verifies the bundle's files without loading the model (cheap; used by the registry too). */
 export function readBundle(dir: string): BundleFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new BundleError([{ field: dir, code: 'missing', message: 'is not a folder' }]);
+    throw new BundleError([
+      { field: dir, code: 'missing', message: 'is not a folder', ...because('not_a_folder', { dir }) },
+    ]);
   }
   const manifestRaw = readJson(dir, 'manifest.json');
   const manifestParsed = manifestSchema.safeParse(manifestRaw);
-  if (!manifestParsed.success) throw new BundleError(zodProblems('manifest.json', manifestParsed.error));
+  if (!manifestParsed.success)
+    throw new BundleError(fileSchemaProblems('manifest.json', manifestRaw, manifestParsed.error));
   const manifest = manifestParsed.data;
 
   const problems: Problem[] = [];
   for (const [file, expected] of Object.entries(manifest.files)) {
     const path = join(dir, file);
     if (file.includes('..') || !existsSync(path)) {
-      problems.push({ field: file, code: 'missing', message: 'is listed in manifest.json but missing' });
+      problems.push({
+        field: file,
+        code: 'missing',
+        message: 'is listed in manifest.json but missing',
+        ...because('listed_file_missing', { file }),
+      });
       continue;
     }
     const actual = sha256(readFileSync(path));
@@ -103,22 +157,36 @@ export function readBundle(dir: string): BundleFiles {
         field: file,
         code: 'invalid',
         message: `sha256 ${actual} does not match manifest.json (${expected}); the file was changed`,
+        ...because('sha256_mismatch', { file, expected, actual }),
       });
     }
   }
   for (const file of listFiles(dir)) {
     if (file !== 'manifest.json' && !(file in manifest.files)) {
-      problems.push({ field: file, code: 'invalid', message: 'is not listed in manifest.json files' });
+      problems.push({
+        field: file,
+        code: 'invalid',
+        message: 'is not listed in manifest.json files',
+        ...because('file_not_listed', { file }),
+      });
     }
   }
   for (const required of ['model.json', 'schema.json']) {
-    if (!(required in manifest.files))
-      problems.push({ field: `manifest.json: files.${required}`, code: 'missing', message: 'is required' });
+    if (!(required in manifest.files)) {
+      problems.push({
+        field: `manifest.json: files.${required}`,
+        code: 'missing',
+        message: 'is required',
+        ...because('required_file_not_listed', { file: required }),
+      });
+    }
   }
   if (problems.length) throw new BundleError(problems);
 
-  const schemaParsed = bundleSchemaSchema.safeParse(readJson(dir, 'schema.json'));
-  if (!schemaParsed.success) throw new BundleError(zodProblems('schema.json', schemaParsed.error));
+  const schemaRaw = readJson(dir, 'schema.json');
+  const schemaParsed = bundleSchemaSchema.safeParse(schemaRaw);
+  if (!schemaParsed.success)
+    throw new BundleError(fileSchemaProblems('schema.json', schemaRaw, schemaParsed.error));
 
   const modelJson = readJson(dir, 'model.json') as ModelJson;
   if (
@@ -132,6 +200,7 @@ export function readBundle(dir: string): BundleFiles {
         field: 'model.json',
         code: 'invalid',
         message: 'must hold modelTopology and weightsManifest (TensorFlow.js layers-model format)',
+        ...because('not_layers_model', {}),
       },
     ]);
   }
@@ -141,6 +210,7 @@ export function readBundle(dir: string): BundleFiles {
         field: 'model.json: format',
         code: 'invalid',
         message: `must be "layers-model", got "${modelJson.format}"`,
+        ...because('model_format', { format: String(modelJson.format) }),
       },
     ]);
   }
@@ -150,6 +220,7 @@ export function readBundle(dir: string): BundleFiles {
         field: `model.json: weightsManifest`,
         code: 'invalid',
         message: `shard ${shard} is not listed in manifest.json files`,
+        ...because('shard_not_listed', { shard }),
       });
     }
   }
@@ -170,11 +241,13 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   try {
     model = await tfl.loadLayersModel(fileLoader(dir, files.modelJson));
   } catch (e) {
+    const detail = (e as Error).message;
     throw new BundleError([
       {
         field: 'model.json',
         code: 'invalid',
-        message: `TensorFlow.js could not load the model: ${(e as Error).message}`,
+        message: `TensorFlow.js could not load the model: ${detail}`,
+        ...because('model_unloadable', { detail }),
       },
     ]);
   }
@@ -183,10 +256,12 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const outUnits = model.outputs[0]?.shape.at(-1);
   const problems: Problem[] = [];
   if (model.inputs.length !== 1 || inputShape.length !== 2 || inputShape[1] !== width) {
+    const shape = `[${inputShape.map(String).join(', ')}]`;
     problems.push({
       field: 'schema.json: features',
       code: 'invalid',
-      message: `encode to ${width} model inputs, but model.json expects input shape [${inputShape.map(String).join(', ')}]`,
+      message: `encode to ${width} model inputs, but model.json expects input shape ${shape}`,
+      ...because('input_width_mismatch', { width, shape }),
     });
   }
   const out = files.schema.output;
@@ -196,6 +271,11 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
       field: 'schema.json: output',
       code: 'invalid',
       message: `${out.kind} needs ${expectedUnits} output unit(s), but the model has ${String(outUnits)}`,
+      ...because('output_units_mismatch', {
+        kind: out.kind,
+        expected: expectedUnits,
+        actual: String(outUnits),
+      }),
     });
   }
   // A NaN or infinite weight makes every answer NaN, which no document can hold: refuse the bundle here (at
@@ -204,10 +284,12 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     const values = w.read().dataSync();
     const at = values.findIndex((v) => !Number.isFinite(v));
     if (at >= 0) {
+      const weight = w.originalName ?? w.name;
       problems.push({
-        field: `weights: ${w.originalName ?? w.name}`,
+        field: `weights: ${weight}`,
         code: 'not_finite',
         message: `value ${at} is ${values[at]}: a model with a non-finite weight cannot give a probability`,
+        ...because('weight_not_finite', { weight, index: at, value: String(values[at]) }),
       });
     }
   }

@@ -1,15 +1,13 @@
 // The bundle's optional reference.json: the attribution-mass shares and per-feature share bins of the training
 // data, against which drift is measured. Built by the training script, read with the bundle.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BundleSchema } from '../../../shared/bundle.js';
 import {
   REFERENCE_FILE,
   attributionReferenceSchema,
   type AttributionReference,
 } from '../../../shared/monitoring.js';
-import type { Problem } from '../../../shared/problems.js';
-import { BundleError, type BundleFiles } from '../bundle/load.js';
+import { because, type Problem } from '../../../shared/problems.js';
+import { BundleError, fileSchemaProblems, readJson, type BundleFiles } from '../bundle/load.js';
 import { binProportions, massShares, quantileEdges, rowShares } from './drift.js';
 
 export const REFERENCE_QUANTILES = 10;
@@ -65,6 +63,7 @@ export function referenceProblems(reference: AttributionReference, schema: Bundl
       field: `${REFERENCE_FILE}: features`,
       code: 'invalid',
       message: `must list the schema's features in order (${expected.join(', ')}), got ${got.join(', ')}`,
+      ...because('reference_features_mismatch', { expected: expected.join(', '), got: got.join(', ') }),
     },
   ];
 }
@@ -77,28 +76,11 @@ export function readReference(
   bundle: Pick<BundleFiles, 'dir' | 'manifest' | 'schema'>,
 ): AttributionReference | null {
   if (!(REFERENCE_FILE in bundle.manifest.files)) return null;
-  const path = join(bundle.dir, REFERENCE_FILE);
-  if (!existsSync(path)) {
-    throw new BundleError([
-      { field: REFERENCE_FILE, code: 'missing', message: `is missing from ${bundle.dir}` },
-    ]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new BundleError([
-      { field: REFERENCE_FILE, code: 'invalid', message: `is not valid JSON (${(e as Error).message})` },
-    ]);
-  }
+  const raw = readJson(bundle.dir, REFERENCE_FILE);
   const parsed = attributionReferenceSchema.safeParse(raw);
   if (!parsed.success) {
     throw new BundleError(
-      parsed.error.issues.map((i) => ({
-        field: `${REFERENCE_FILE}: ${i.path.map(String).join('.') || '(root)'}`,
-        code: 'invalid' as const,
-        message: i.message,
-      })),
+      fileSchemaProblems(REFERENCE_FILE, raw, parsed.error, (path) => path.map(String).join('.')),
     );
   }
   const problems = referenceProblems(parsed.data, bundle.schema);

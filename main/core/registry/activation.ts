@@ -1,5 +1,5 @@
 // Choosing the active model, and stepping back to the one active before it.
-import { InputError } from '../../../shared/problems.js';
+import { because, InputError, type ProblemReason, type ReasonParams } from '../../../shared/problems.js';
 import type { WritableDb } from '../db/open.js';
 import type { ModelIdentity } from './events.js';
 import {
@@ -23,13 +23,30 @@ export interface ActivationResult {
   message: string;
 }
 
-function modelProblem(message: string): InputError {
-  return new InputError([{ field: 'model', code: 'invalid', message }]);
+function modelProblem<R extends ProblemReason>(
+  message: string,
+  reason: R,
+  params: ReasonParams<R>,
+): InputError {
+  return new InputError([{ field: 'model', code: 'invalid', message, ...because(reason, params) }]);
 }
 
-function installedList(db: WritableDb): string {
-  const refs = listModels(db).map((m) => m.ref);
-  return refs.length ? `installed: ${refs.join(', ')}` : 'no model is installed';
+/** A ref that names no installed model, with the models that are installed. */
+function notInstalled(db: WritableDb, ref: string): InputError {
+  const installed = listModels(db)
+    .map((m) => m.ref)
+    .join(', ');
+  return installed
+    ? modelProblem(
+        `${ref} is not installed (installed: ${installed}); import its bundle first`,
+        'model_not_installed',
+        { ref, installed },
+      )
+    : modelProblem(
+        `${ref} is not installed (no model is installed); import its bundle first`,
+        'no_model_installed',
+        { ref },
+      );
 }
 
 /** Resolves "id@version" (or a bare id with a single installed version) to an installed model. */
@@ -42,11 +59,14 @@ export function resolveModel(db: WritableDb, ref: string): InstalledModel {
   );
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length > 1) {
+    const versions = candidates.map((m) => m.version).join(', ');
     throw modelProblem(
-      `${id} has several versions installed (${candidates.map((m) => m.version).join(', ')}); name one as ${id}@<version>`,
+      `${id} has several versions installed (${versions}); name one as ${id}@<version>`,
+      'model_ambiguous',
+      { id, versions },
     );
   }
-  throw modelProblem(`${ref} is not installed (${installedList(db)}); import its bundle first`);
+  throw notInstalled(db, ref);
 }
 
 /** A model version as the registry rows name it. */
@@ -118,12 +138,19 @@ export async function activateModel(
 /** The active model, and the model rollback would return to. */
 function rollbackStep(db: WritableDb): { current: ActiveModel; target: InstalledModel } {
   const current = activeModel(db);
-  if (!current)
-    throw modelProblem('no model is active, so there is nothing to roll back; activate one first');
+  if (!current) {
+    throw modelProblem(
+      'no model is active, so there is nothing to roll back; activate one first',
+      'no_active_model',
+      {},
+    );
+  }
   const target = activationStack(activationHistory(db)).at(-2);
   if (!target) {
     throw modelProblem(
       `${current.ref} is the only version activated so far, so there is no previous one to roll back to`,
+      'no_earlier_model',
+      { model: current.ref },
     );
   }
   return { current, target: resolveModel(db, modelRef(target)) };
@@ -142,6 +169,8 @@ export async function rollbackModel(
       if (target.ref !== planned.target.ref) {
         throw modelProblem(
           `the active model changed while ${planned.target.ref} was being checked; roll back again`,
+          'active_model_changed',
+          { model: planned.target.ref },
         );
       }
       recordActivation(db, target, 'rollback', now());

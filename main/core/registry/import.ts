@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError } from '../../../shared/problems.js';
+import { because, InputError } from '../../../shared/problems.js';
 import { BundleError, readBundle, type BundleFiles } from '../bundle/load.js';
 import type { WritableDb } from '../db/open.js';
 import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
@@ -71,6 +71,7 @@ function stageCopy(src: BundleFiles, finalDir: string): string {
           field: 'manifest.json',
           code: 'invalid',
           message: 'changed while the bundle was being imported; import it again',
+          ...because('changed_during_import', {}),
         },
       ]);
     }
@@ -102,11 +103,14 @@ async function install(
 
   const existing = findModel(db, id, version);
   if (existing && existing.sha256 !== src.sha256) {
+    const installed = existing.sha256.slice(0, 12);
+    const bundle = src.sha256.slice(0, 12);
     throw new InputError([
       {
         field: 'manifest.json: version',
         code: 'invalid',
-        message: `${ref} is already installed with a different sha256 (${existing.sha256.slice(0, 12)}…, this bundle ${src.sha256.slice(0, 12)}…); give the changed bundle a new version`,
+        message: `${ref} is already installed with a different sha256 (${installed}…, this bundle ${bundle}…); give the changed bundle a new version`,
+        ...because('installed_with_other_sha256', { model: ref, installed, bundle }),
       },
     ]);
   }
@@ -125,6 +129,7 @@ async function install(
               field: 'manifest.json: version',
               code: 'invalid',
               message: `${ref} was just installed by another process with a different sha256; give this bundle a new version`,
+              ...because('installed_meanwhile_with_other_sha256', { model: ref }),
             },
           ]);
         }

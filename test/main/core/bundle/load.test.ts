@@ -57,6 +57,10 @@ function manifestFields(dir: string): ManifestFields {
   return fields;
 }
 
+interface ManifestFile {
+  files: Record<string, string>;
+}
+
 function editJson(dir: string, file: string, edit: (json: Record<string, unknown>) => void): void {
   const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
   edit(json);
@@ -98,22 +102,38 @@ describe('a valid bundle', () => {
 
 describe('a broken bundle is refused naming the file and the field', () => {
   it('when the folder does not exist', async () => {
-    const { problems } = await problemsOf(join(valid, 'nope'));
+    const dir = join(valid, 'nope');
+    const { problems } = await problemsOf(dir);
     expect(problems[0]!.message).toMatch(/is not a folder/);
+    expect(problems[0]).toMatchObject({ reason: 'not_a_folder', params: { dir } });
   });
 
   it('when manifest.json is missing', async () => {
     const dir = broken((d) => rmSync(join(d, 'manifest.json')));
     const { problems, message } = await problemsOf(dir);
-    expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json', code: 'missing' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'manifest.json',
+        code: 'missing',
+        reason: 'file_missing',
+        params: { file: 'manifest.json', dir },
+      }),
+    ]);
     expect(message).toContain('manifest.json');
   });
 
   it('when manifest.json is not JSON', async () => {
     const dir = broken((d) => writeFileSync(join(d, 'manifest.json'), '{"id": "test-model",'));
     const { problems } = await problemsOf(dir);
-    expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json', code: 'invalid' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ field: 'manifest.json', code: 'invalid', reason: 'not_json' }),
+    ]);
     expect(problems[0]!.message).toMatch(/is not valid JSON/);
+    // JSON.parse's own words are passed on as they are, for whoever can read them.
+    const detail = problems[0]!.params!.detail;
+    expect(detail).toEqual(expect.any(String));
+    expect(problems[0]!.message).toBe(`is not valid JSON (${detail})`);
+    expect(problems[0]!.params).toEqual({ file: 'manifest.json', detail });
   });
 
   it('when schema.json is not JSON', async () => {
@@ -128,6 +148,52 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const { problems } = await problemsOf(dir);
     expect(problems).toEqual([expect.objectContaining({ field: 'manifest.json: version' })]);
     expect(problems[0]!.message).toMatch(/semantic version/);
+    expect(problems[0]).toMatchObject({
+      reason: 'field_invalid',
+      params: { file: 'manifest.json', path: 'version', detail: 'must be a semantic version' },
+    });
+  });
+
+  it('when a required field of manifest.json is missing, or one it does not know is there', async () => {
+    const dir = broken((d) =>
+      editJson(d, 'manifest.json', (m) => {
+        delete m.created_at;
+        delete (m.training_data as Record<string, unknown>).description;
+        m.owner = 'branch 12';
+      }),
+    );
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: 'manifest.json: created_at',
+          reason: 'field_missing',
+          params: { file: 'manifest.json', path: 'created_at' },
+        }),
+        expect.objectContaining({
+          field: 'manifest.json: training_data.description',
+          reason: 'field_missing',
+          params: { file: 'manifest.json', path: 'training_data.description' },
+        }),
+        expect.objectContaining({
+          reason: 'field_unknown',
+          params: { file: 'manifest.json', fields: 'owner' },
+        }),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+
+  it('when manifest.json is not an object at all', async () => {
+    const dir = broken((d) => writeFileSync(join(d, 'manifest.json'), '[]'));
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'manifest.json: (root)',
+        reason: 'file_invalid',
+        params: { file: 'manifest.json', detail: problems[0]!.message },
+      }),
+    ]);
   });
 
   it('when a weight byte changed: the sha256 mismatch names the shard', async () => {
@@ -140,6 +206,13 @@ describe('a broken bundle is refused naming the file and the field', () => {
     expect(problems).toEqual([expect.objectContaining({ field: SHARD, code: 'invalid' })]);
     expect(problems[0]!.message).toMatch(/sha256 [0-9a-f]{64} does not match manifest.json/);
     expect(message).toContain(SHARD);
+    const listed = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestFile).files[
+      SHARD
+    ];
+    expect(problems[0]).toMatchObject({
+      reason: 'sha256_mismatch',
+      params: { file: SHARD, expected: listed, actual: sha256(readFileSync(join(dir, SHARD))) },
+    });
   });
 
   it('when a weight is NaN, even with the bundle resealed: every answer would be NaN', async () => {
@@ -153,12 +226,23 @@ describe('a broken bundle is refused naming the file and the field', () => {
       expect.objectContaining({ field: expect.stringMatching(/^weights: /), code: 'not_finite' }),
     ]);
     expect(problems[0]!.message).toMatch(/value 1 is NaN/);
+    expect(problems[0]).toMatchObject({
+      reason: 'weight_not_finite',
+      params: { weight: problems[0]!.field.replace(/^weights: /, ''), index: 1, value: 'NaN' },
+    });
   });
 
   it('when a listed file is missing', async () => {
     const dir = broken((d) => rmSync(join(d, SHARD)));
     const { problems } = await problemsOf(dir);
-    expect(problems).toEqual([expect.objectContaining({ field: SHARD, code: 'missing' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: SHARD,
+        code: 'missing',
+        reason: 'listed_file_missing',
+        params: { file: SHARD },
+      }),
+    ]);
   });
 
   it('when a file is not listed in the manifest', async () => {
@@ -170,6 +254,10 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const { problems } = await problemsOf(dir);
     expect(problems.map((p) => p.field)).toEqual(['extra/weights.bin', 'notes.txt']);
     problems.forEach((p) => expect(p.message).toMatch(/not listed in manifest.json/));
+    expect(problems.map((p) => [p.reason, p.params])).toEqual([
+      ['file_not_listed', { file: 'extra/weights.bin' }],
+      ['file_not_listed', { file: 'notes.txt' }],
+    ]);
   });
 
   it('when the manifest does not list model.json', async () => {
@@ -179,7 +267,12 @@ describe('a broken bundle is refused naming the file and the field', () => {
     });
     const { problems } = await problemsOf(dir);
     expect(problems).toEqual([
-      expect.objectContaining({ field: 'manifest.json: files.model.json', code: 'missing' }),
+      expect.objectContaining({
+        field: 'manifest.json: files.model.json',
+        code: 'missing',
+        reason: 'required_file_not_listed',
+        params: { file: 'model.json' },
+      }),
     ]);
   });
 
@@ -192,6 +285,10 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const { problems, message } = await problemsOf(dir);
     expect(problems).toEqual([expect.objectContaining({ field: 'schema.json: features[0].scaler.std' })]);
     expect(message).toContain('schema.json: features[0].scaler.std');
+    expect(problems[0]).toMatchObject({
+      reason: 'field_invalid',
+      params: { file: 'schema.json', path: 'features[0].scaler.std', detail: problems[0]!.message },
+    });
   });
 
   it('when a numeric range has its min above its max: no value could pass', async () => {
@@ -243,6 +340,10 @@ describe('a broken bundle is refused naming the file and the field', () => {
     expect(problems[0]!.message).toMatch(
       /encode to 5 model inputs, but model.json expects input shape \[null, 4\]/,
     );
+    expect(problems[0]).toMatchObject({
+      reason: 'input_width_mismatch',
+      params: { width: 5, shape: '[null, 4]' },
+    });
   });
 
   it("when the schema's output does not fit the model's", async () => {
@@ -253,12 +354,47 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const { problems } = await problemsOf(dir);
     expect(problems).toEqual([expect.objectContaining({ field: 'schema.json: output' })]);
     expect(problems[0]!.message).toMatch(/softmax needs 3 output unit\(s\), but the model has 1/);
+    expect(problems[0]).toMatchObject({
+      reason: 'output_units_mismatch',
+      params: { kind: 'softmax', expected: 3, actual: '1' },
+    });
   });
 
   it('when model.json is not a layers model', async () => {
     const dir = broken((d) => editJson(d, 'model.json', (m) => (m.format = 'graph-model')), true);
     const { problems } = await problemsOf(dir);
-    expect(problems).toEqual([expect.objectContaining({ field: 'model.json: format' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'model.json: format',
+        reason: 'model_format',
+        params: { format: 'graph-model' },
+      }),
+    ]);
+  });
+
+  it('when model.json has no layers-model topology', async () => {
+    const dir = broken((d) => editJson(d, 'model.json', (m) => delete m.modelTopology), true);
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({ field: 'model.json', reason: 'not_layers_model', params: {} }),
+    ]);
+  });
+
+  it('when model.json names a weight shard the manifest does not list', async () => {
+    const dir = broken((d) => {
+      editJson(d, 'model.json', (m) => {
+        (m.weightsManifest as { paths: string[] }[])[0]!.paths.push('group1-shard2of2.bin');
+      });
+      sealBundle(d, manifestFields(d));
+    });
+    const { problems } = await problemsOf(dir);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'model.json: weightsManifest',
+        reason: 'shard_not_listed',
+        params: { shard: 'group1-shard2of2.bin' },
+      }),
+    ]);
   });
 
   it('when TensorFlow.js cannot build the model', async () => {
@@ -273,6 +409,10 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const { problems } = await problemsOf(dir);
     expect(problems).toEqual([expect.objectContaining({ field: 'model.json' })]);
     expect(problems[0]!.message).toMatch(/TensorFlow.js could not load the model/);
+    expect(problems[0]!.reason).toBe('model_unloadable');
+    expect(problems[0]!.message).toBe(
+      `TensorFlow.js could not load the model: ${problems[0]!.params!.detail}`,
+    );
   });
 });
 

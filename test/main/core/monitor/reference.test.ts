@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { computeReference } from '../../../../scripts/lib/reference.js';
 import { readCreditData } from '../../../../scripts/lib/credit-data.js';
 import { mulberry32, stratifiedSplit } from '../../../../scripts/lib/random.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../../../scripts/train-demo.js';
+import type { Problem } from '../../../../shared/problems.js';
 import { linearBundle, removeDir, tempDir } from '../../../helpers/bundles.js';
 
 const DEMO = fileURLToPath(new URL('../../../../assets/models/credit-demo', import.meta.url));
@@ -87,11 +88,24 @@ describe('reading a reference with its bundle', () => {
   });
   afterAll(() => removeDir(dir));
 
-  const withReference = (value: unknown) => {
-    writeFileSync(join(dir, 'reference.json'), JSON.stringify(value, null, 2) + '\n');
+  /** The bundle with `text` as its reference.json, sealed. */
+  const withReferenceText = (text: string) => {
+    writeFileSync(join(dir, 'reference.json'), text);
     sealBundle(dir, manifest);
     return readBundle(dir);
   };
+  const withReference = (value: unknown) => withReferenceText(JSON.stringify(value, null, 2) + '\n');
+
+  /** The problems readReference refuses `bundle` with. */
+  function problemsOf(bundle: ReturnType<typeof readBundle>): Problem[] {
+    try {
+      readReference(bundle);
+    } catch (e) {
+      expect(e).toBeInstanceOf(BundleError);
+      return (e as BundleError).problems;
+    }
+    throw new Error('expected the reference to be refused');
+  }
 
   it('gives null for a bundle that ships none', () => {
     expect(readReference(readBundle(dir))).toBeNull();
@@ -121,6 +135,53 @@ describe('reading a reference with its bundle', () => {
   it('refuses a reference made for other features', () => {
     const other = { ...sample, features: [...sample.features].reverse() };
     expect(() => readReference(withReference(other))).toThrow(/must list the schema's features in order/);
+  });
+
+  // Each refusal carries a reason and its params, for a UI to word in the user's language.
+  it('refuses a reference listed but missing, with its reason', () => {
+    const bundle = withReference(sample);
+    rmSync(join(dir, 'reference.json'));
+    expect(problemsOf(bundle)).toEqual([
+      expect.objectContaining({
+        field: 'reference.json',
+        code: 'missing',
+        reason: 'file_missing',
+        params: { file: 'reference.json', dir },
+      }),
+    ]);
+  });
+
+  it('refuses a reference that is not JSON, with the parser’s words as the detail', () => {
+    const [problem] = problemsOf(withReferenceText('{"reference_version": 1,'));
+    expect(problem).toMatchObject({ field: 'reference.json', reason: 'not_json' });
+    expect(problem!.message).toBe(`is not valid JSON (${problem!.params!.detail})`);
+  });
+
+  it('gives the reasons of a field that is wrong or missing, and of features not the schema’s', () => {
+    const { rows: _rows, ...withoutRows } = sample;
+    expect(problemsOf(withReference({ ...withoutRows, reference_version: 'one' }))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: 'reference.json: reference_version',
+          reason: 'field_invalid',
+          params: { file: 'reference.json', path: 'reference_version', detail: expect.any(String) as string },
+        }),
+        expect.objectContaining({
+          field: 'reference.json: rows',
+          reason: 'field_missing',
+          params: { file: 'reference.json', path: 'rows' },
+        }),
+      ]),
+    );
+    const names = sample.features.map((f) => f.name);
+    const other = { ...sample, features: [...sample.features].reverse() };
+    expect(problemsOf(withReference(other))).toEqual([
+      expect.objectContaining({
+        field: 'reference.json: features',
+        reason: 'reference_features_mismatch',
+        params: { expected: names.join(', '), got: [...names].reverse().join(', ') },
+      }),
+    ]);
   });
 });
 

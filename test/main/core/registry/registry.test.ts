@@ -97,6 +97,7 @@ describe('importBundle', () => {
     expect(error).toBeInstanceOf(BundleError);
     expect(error.problems.map((p) => p.field)).toEqual([SHARD]);
     expect(error.problems[0]!.message).toMatch(/sha256/);
+    expect(error.problems[0]).toMatchObject({ reason: 'sha256_mismatch', params: { file: SHARD } });
     expect(listModels(db)).toEqual([]);
     expect(existsSync(join(dataDir, 'models', 'tiny', '1.0.0'))).toBe(false);
     expect(events).toEqual([]);
@@ -118,6 +119,14 @@ describe('importBundle', () => {
     const error = await caught(importBundle(db, dataDir, bundle('v1-changed'), ctx));
     expect(error.problems[0]!.field).toBe('manifest.json: version');
     expect(error.message).toMatch(/tiny@1\.0\.0 is already installed with a different sha256.*new version/);
+    expect(error.problems[0]).toMatchObject({
+      reason: 'installed_with_other_sha256',
+      params: {
+        model: 'tiny@1.0.0',
+        installed: readBundle(bundle('v1')).sha256.slice(0, 12),
+        bundle: readBundle(bundle('v1-changed')).sha256.slice(0, 12),
+      },
+    });
     expect(listModels(db)[0]!.sha256).toBe(readBundle(bundle('v1')).sha256);
   });
 
@@ -151,6 +160,7 @@ describe('activation and rollback', () => {
     const error = await caught(rollbackModel(db, ctx));
     expect(error.problems[0]!.field).toBe('model');
     expect(error.message).toMatch(/tiny@1\.0\.0 is the only version activated so far/);
+    expect(error.problems[0]).toMatchObject({ reason: 'no_earlier_model', params: { model: 'tiny@1.0.0' } });
     expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
   });
 
@@ -165,13 +175,36 @@ describe('activation and rollback', () => {
     const error = await caught(activateModel(db, 'tiny@9.9.9', ctx));
     expect(error.problems[0]!.field).toBe('model');
     expect(error.message).toMatch(/tiny@9\.9\.9 is not installed.*tiny@1\.0\.0, tiny@2\.0\.0, tiny@3\.0\.0/);
+    expect(error.problems[0]).toMatchObject({
+      reason: 'model_not_installed',
+      params: { ref: 'tiny@9.9.9', installed: 'tiny@1.0.0, tiny@2.0.0, tiny@3.0.0' },
+    });
     const ambiguous = await caught(activateModel(db, 'tiny', ctx));
     expect(ambiguous.message).toMatch(/several versions.*tiny@<version>/);
+    expect(ambiguous.problems[0]).toMatchObject({
+      reason: 'model_ambiguous',
+      params: { id: 'tiny', versions: '1.0.0, 2.0.0, 3.0.0' },
+    });
   });
 
   it('refuses a rollback when nothing was active before', async () => {
     const error = await caught(rollbackModel(db, ctx));
     expect(error.message).toMatch(/no previous one to roll back to/);
+  });
+
+  it('refuses a rollback when the active model changes while its target is checked', async () => {
+    await activateModel(db, 'tiny@2.0.0', ctx);
+    await activateModel(db, 'tiny@3.0.0', ctx);
+    const error = await caught(
+      rollbackModel(db, { ...ctx, check: async () => void (await activateModel(db, 'tiny@1.0.0', ctx)) }),
+    );
+    expect(error.message).toMatch(/the active model changed while tiny@2\.0\.0 was being checked/);
+    expect(error.problems[0]).toMatchObject({
+      field: 'model',
+      reason: 'active_model_changed',
+      params: { model: 'tiny@2.0.0' },
+    });
+    expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
   });
 
   it('tells the sink about every committed change, with the model active before', async () => {
@@ -184,6 +217,20 @@ describe('activation and rollback', () => {
       { kind: 'model_activate', model: v2, previous: v1, reason: 'activate' },
       { kind: 'model_rollback', model: v1, previous: v2 },
     ]);
+  });
+});
+
+describe('with nothing installed', () => {
+  it('refuses to activate or roll back, saying why', async () => {
+    const unknown = await caught(activateModel(db, 'tiny@1.0.0', ctx));
+    expect(unknown.message).toMatch(/tiny@1\.0\.0 is not installed \(no model is installed\)/);
+    expect(unknown.problems[0]).toMatchObject({
+      reason: 'no_model_installed',
+      params: { ref: 'tiny@1.0.0' },
+    });
+    const rollback = await caught(rollbackModel(db, ctx));
+    expect(rollback.message).toMatch(/no model is active/);
+    expect(rollback.problems[0]).toMatchObject({ reason: 'no_active_model', params: {} });
   });
 });
 
