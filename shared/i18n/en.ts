@@ -41,6 +41,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'error.unauthorized': 'This service needs its API token: enter it under Settings.',
   'error.network': 'The BranchLens service cannot be reached. Check that it is running.',
   'error.internal': 'The service failed: {message}',
+  'error.invalidBundle': 'The model bundle is not valid: {problems}',
 
   'problem.missing': 'Required',
   'problem.unknownFeature': 'Not a feature of the active model',
@@ -53,6 +54,48 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'problem.notBoolean': 'Must be yes or no ({accepted}; got "{given}")',
   'problem.chooseOption': 'Choose an option from the list',
   'problem.invalid': 'Invalid value',
+
+  // A refused model bundle, import, activation or rollback, worded from the problem's reason (shared/problems.ts).
+  'reason.not_a_folder': '{dir} does not exist or is not a folder',
+  'reason.file_missing': '{file} is missing from {dir}',
+  'reason.not_json': '{file} is not valid JSON ({detail})',
+  'reason.file_invalid': '{file} does not hold what it should: {detail}',
+  'reason.field_missing': '{file} lacks the required field {path}',
+  'reason.field_unknown': '{file} has fields it should not have: {fields}',
+  'reason.field_invalid': 'the field {path} of {file} is not valid: {detail}',
+  'reason.listed_file_missing': '{file} is listed in manifest.json but missing',
+  'reason.sha256_mismatch': '{file} was changed (its SHA-256 does not match manifest.json)',
+  'reason.file_not_listed': '{file} is not listed in manifest.json (an extra file in the bundle)',
+  'reason.required_file_not_listed': 'manifest.json does not list the required file {file}',
+  'reason.not_layers_model':
+    'model.json is not a TensorFlow.js layers model (it lacks modelTopology or weightsManifest)',
+  'reason.model_format': 'model.json must be of format layers-model, not “{format}”',
+  'reason.shard_not_listed': 'the weight file {shard} named in model.json is not listed in manifest.json',
+  'reason.model_unloadable': 'TensorFlow.js could not load the model: {detail}',
+  'reason.input_width_mismatch':
+    'the features of schema.json encode to {width} model inputs, but the model takes input shape {shape}',
+  'reason.output_units_mismatch':
+    'the output of schema.json ({kind}) needs {expected} output unit(s), but the model has {actual}',
+  'reason.weight_not_finite':
+    'the model weight {weight} holds a value that is not finite (at {index}: {value}), so the model cannot give a probability',
+  'reason.reference_features_mismatch':
+    'reference.json must list the features of schema.json in order ({expected}), not {got}',
+  'reason.changed_during_import': 'the bundle changed while it was being imported; import it again',
+  'reason.installed_copy_changed':
+    'the installed files of {model} were changed (SHA-256 {installed}…, imported as {imported}…); import the bundle again',
+  'reason.active_model_unservable':
+    'the active model cannot be used: roll back, or activate another installed model',
+  'reason.installed_with_other_sha256':
+    '{model} is already installed with a different SHA-256 ({installed}…, this bundle {bundle}…); give the changed bundle a new version',
+  'reason.installed_meanwhile_with_other_sha256':
+    '{model} was just installed by another process with a different SHA-256; give this bundle a new version',
+  'reason.model_ambiguous': '{id} has several versions installed ({versions}); name one, as {id}@version',
+  'reason.model_not_installed': '{ref} is not installed (installed: {installed}); import its bundle first',
+  'reason.no_model_installed': '{ref} is not installed (no model is installed); import its bundle first',
+  'reason.no_active_model': 'no model is active, so there is nothing to roll back; activate one first',
+  'reason.no_earlier_model':
+    '{model} is the only version activated so far: there is no earlier one to roll back to',
+  'reason.active_model_changed': 'the active model changed while {model} was being checked; roll back again',
 
   'range.between': '{min} to {max}{unit}',
   'range.atLeast': 'at least {min}{unit}',

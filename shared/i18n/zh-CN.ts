@@ -38,6 +38,7 @@ export const zhCN = {
   'error.unauthorized': '该服务需要 API 令牌：请在“设置”中填写。',
   'error.network': '无法连接 BranchLens 服务，请确认服务已启动。',
   'error.internal': '服务出错：{message}',
+  'error.invalidBundle': '模型包无效：{problems}',
 
   'problem.missing': '此项必填',
   'problem.unknownFeature': '不是当前模型的特征',
@@ -50,6 +51,43 @@ export const zhCN = {
   'problem.notBoolean': '须为是或否（可用 {accepted}；当前为“{given}”）',
   'problem.chooseOption': '请从列表中选择',
   'problem.invalid': '取值无效',
+
+  // A refused model bundle, import, activation or rollback, worded from the problem's reason (shared/problems.ts).
+  'reason.not_a_folder': '{dir} 不存在或不是文件夹',
+  'reason.file_missing': '{dir} 中缺少 {file}',
+  'reason.not_json': '{file} 不是有效的 JSON（{detail}）',
+  'reason.file_invalid': '{file} 的内容不符合要求：{detail}',
+  'reason.field_missing': '{file} 缺少必填字段 {path}',
+  'reason.field_unknown': '{file} 含有无法识别的字段：{fields}',
+  'reason.field_invalid': '{file} 的字段 {path} 取值无效：{detail}',
+  'reason.listed_file_missing': '{file} 已列在 manifest.json 中，但文件不存在',
+  'reason.sha256_mismatch': '{file} 已被修改（SHA-256 与 manifest.json 不符）',
+  'reason.file_not_listed': '{file} 未列在 manifest.json 中（模型包内多出的文件）',
+  'reason.required_file_not_listed': 'manifest.json 未列出必需的文件 {file}',
+  'reason.not_layers_model': 'model.json 不是 TensorFlow.js 层模型（缺少 modelTopology 或 weightsManifest）',
+  'reason.model_format': 'model.json 的格式须为 layers-model，当前为“{format}”',
+  'reason.shard_not_listed': 'model.json 引用的权重文件 {shard} 未列在 manifest.json 中',
+  'reason.model_unloadable': 'TensorFlow.js 无法加载该模型：{detail}',
+  'reason.input_width_mismatch': 'schema.json 的特征编码后为 {width} 个模型输入，而模型的输入形状为 {shape}',
+  'reason.output_units_mismatch':
+    'schema.json 的输出（{kind}）需要 {expected} 个输出单元，而模型有 {actual} 个',
+  'reason.weight_not_finite': '模型权重 {weight} 含非有限数值（位置 {index} 为 {value}），无法给出概率',
+  'reason.reference_features_mismatch':
+    'reference.json 须按 schema.json 的顺序列出全部特征（应为 {expected}，实为 {got}）',
+  'reason.changed_during_import': '导入过程中模型包被修改，请重新导入',
+  'reason.installed_copy_changed':
+    '{model} 的已安装文件已被修改（SHA-256 {installed}…，导入时为 {imported}…），请重新导入该模型包',
+  'reason.active_model_unservable': '当前模型无法使用：请回滚，或启用另一个已安装的模型',
+  'reason.installed_with_other_sha256':
+    '{model} 已安装，但 SHA-256 不同（已安装 {installed}…，此模型包 {bundle}…）；修改过的模型包须使用新的版本号',
+  'reason.installed_meanwhile_with_other_sha256':
+    '{model} 刚被另一进程安装，SHA-256 不同；请为此模型包使用新的版本号',
+  'reason.model_ambiguous': '{id} 安装了多个版本（{versions}），请指明版本，如 {id}@版本号',
+  'reason.model_not_installed': '模型 {ref} 未安装（已安装：{installed}），请先导入其模型包',
+  'reason.no_model_installed': '模型 {ref} 未安装（目前没有已安装的模型），请先导入其模型包',
+  'reason.no_active_model': '当前没有使用中的模型，无从回滚；请先启用一个模型',
+  'reason.no_earlier_model': '{model} 是迄今唯一启用过的版本，没有可回滚的上一版本',
+  'reason.active_model_changed': '检查 {model} 期间当前模型已变更，请重新回滚',
 
   'range.between': '{min} 至 {max}{unit}',
   'range.atLeast': '不小于 {min}{unit}',

@@ -342,7 +342,9 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await page.getByRole('button', { name: '导入', exact: true }).click();
       await page.locator('[data-testid=import-result].alert-error').waitFor();
       const refused = await page.getByTestId('import-result').textContent();
-      expect(refused).toContain(`${join(bundle, 'nowhere')}: is not a folder`);
+      // Worded in the UI's language from the problem's reason, not the server's English.
+      expect(refused).toContain(`模型包无效：${join(bundle, 'nowhere')} 不存在或不是文件夹`);
+      expect(refused).not.toContain('is not a folder');
       expect(refused).not.toContain(' - ');
       // The browser logs the refusal's 400: expected here, so not one of the session's problems.
       const logged = s.problems.findIndex((p) => p.includes('status of 400'));

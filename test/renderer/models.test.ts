@@ -1,8 +1,11 @@
 // The models page's words: what an import did, and why a bundle was refused, in the user's language.
 import { describe, expect, it } from 'vitest';
+import { LOCALES } from '../../shared/bundle.js';
 import { ApiError, type ApiResponses } from '../../shared/contract.js';
+import { MESSAGES, placeholders } from '../../shared/i18n/index.js';
+import { PROBLEM_REASONS, type Problem, type ProblemReason } from '../../shared/problems.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
-import { describeError } from '../../renderer/src/lib/errors.js';
+import { describeError, reasonText } from '../../renderer/src/lib/errors.js';
 import { importResultText } from '../../renderer/src/pages/models/import-result.js';
 
 const zh = makeT('zh-CN');
@@ -80,6 +83,143 @@ describe('a refused bundle', () => {
       problems: [{ field: 'Time', code: 'invalid', message: 'bad' }],
     });
     expect(describeError(e, zh)).toBe('请求有误：Time: bad');
+  });
+});
+
+describe("a refused bundle, worded from its problems' reasons", () => {
+  const notAFolder: Problem = {
+    field: '/nonexistent/dir',
+    code: 'missing',
+    message: 'is not a folder',
+    reason: 'not_a_folder',
+    params: { dir: '/nonexistent/dir' },
+  };
+  const expected = '8743d3b6485b8b91671d518b6259c130ed04b41cb3fc167cc34075b096422f2d';
+  const actual = '4a0c555d7f4f8d6ee2edec29ac33866a6711a5e4df576b710d5eac2815dbd852';
+  const tampered: Problem[] = [
+    {
+      field: 'schema.json',
+      code: 'invalid',
+      message: `sha256 ${actual} does not match manifest.json (${expected}); the file was changed`,
+      reason: 'sha256_mismatch',
+      params: { file: 'schema.json', expected, actual },
+    },
+    {
+      field: 'notes.txt',
+      code: 'invalid',
+      message: 'is not listed in manifest.json files',
+      reason: 'file_not_listed',
+      params: { file: 'notes.txt' },
+    },
+  ];
+  const refused = (problems: Problem[]) =>
+    new ApiError({
+      error: 'invalid_request',
+      message: `invalid model bundle:\n${problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`,
+      problems,
+    });
+
+  /** The English words (3 letters or more) of the server's messages, leaving out file names and params. */
+  function englishWords(problems: Problem[]): string[] {
+    const values = problems.flatMap((p) => Object.values(p.params ?? {}).map(String));
+    const words = problems.flatMap(
+      (p) =>
+        values
+          .reduce((m, v) => m.split(v).join(' '), p.message)
+          .replace(/[\w/-]+\.(json|txt|bin)\b/g, ' ')
+          .match(/\b[A-Za-z]{3,}\b/g) ?? [],
+    );
+    return [...new Set(words)];
+  }
+
+  it('says in Chinese that the folder does not exist, without the English headline or message', () => {
+    const text = describeError(refused([notAFolder]), zh);
+    expect(text).toBe('模型包无效：/nonexistent/dir 不存在或不是文件夹');
+    expect(describeError(refused([notAFolder]), en)).toBe(
+      'The model bundle is not valid: /nonexistent/dir does not exist or is not a folder',
+    );
+  });
+
+  it('says a changed file was changed, in words a branch analyst reads, with no English from the message', () => {
+    const text = describeError(refused(tampered), zh);
+    expect(text).toBe(
+      '模型包无效：schema.json 已被修改（SHA-256 与 manifest.json 不符）；notes.txt 未列在 manifest.json 中（模型包内多出的文件）',
+    );
+    const words = englishWords(tampered);
+    expect(words).toEqual(expect.arrayContaining(['does', 'match', 'changed', 'listed', 'files']));
+    for (const w of words) expect(text, w).not.toMatch(new RegExp(`\\b${w}\\b`, 'i'));
+    expect(text).not.toContain('invalid model bundle');
+  });
+
+  it('words a registry refusal without calling the bundle invalid', () => {
+    const e = new ApiError({
+      error: 'invalid_request',
+      message: 'model: tiny@9.9.9 is not installed (installed: tiny@1.0.0); import its bundle first',
+      problems: [
+        {
+          field: 'model',
+          code: 'invalid',
+          message: 'tiny@9.9.9 is not installed (installed: tiny@1.0.0); import its bundle first',
+          reason: 'model_not_installed',
+          params: { ref: 'tiny@9.9.9', installed: 'tiny@1.0.0' },
+        },
+      ],
+    });
+    expect(describeError(e, zh)).toBe(
+      '请求有误：模型 tiny@9.9.9 未安装（已安装：tiny@1.0.0），请先导入其模型包',
+    );
+  });
+
+  it("falls back to the server's English for a reason this UI does not know (a newer server's)", () => {
+    const future = {
+      field: 'model.json',
+      code: 'invalid',
+      message: 'uses an operation this version cannot run',
+      reason: 'unsupported_operation',
+      params: { op: 'Einsum' },
+    } as unknown as Problem;
+    expect(describeError(refused([future]), zh)).toBe(
+      '请求有误：invalid model bundle: model.json: uses an operation this version cannot run',
+    );
+    // Beside a known one, only the unknown one keeps the server's words.
+    expect(describeError(refused([notAFolder, future]), zh)).toBe(
+      '模型包无效：/nonexistent/dir 不存在或不是文件夹；model.json: uses an operation this version cannot run',
+    );
+  });
+
+  it("falls back to the server's English when a known reason comes without the params its wording needs", () => {
+    const bare: Problem = { ...notAFolder, params: {} };
+    expect(describeError(refused([bare]), zh)).toBe(
+      '请求有误：invalid model bundle: /nonexistent/dir: is not a folder',
+    );
+  });
+});
+
+describe('every problem reason', () => {
+  const reasons = Object.keys(PROBLEM_REASONS) as ProblemReason[];
+
+  it('has a wording in every language that fills in only the params the reason gives', () => {
+    for (const reason of reasons) {
+      const given: readonly string[] = PROBLEM_REASONS[reason].params;
+      for (const locale of LOCALES) {
+        const used = placeholders(MESSAGES[locale][`reason.${reason}`]);
+        expect(
+          used.filter((name) => !given.includes(name)),
+          `${locale} reason.${reason}`,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('is worded in Chinese with its params filled in', () => {
+    for (const reason of reasons) {
+      const params = Object.fromEntries(PROBLEM_REASONS[reason].params.map((name) => [name, `<${name}>`]));
+      const problem: Problem = { field: 'f', code: 'invalid', message: 'English words', reason, params };
+      const text = reasonText(problem, zh);
+      expect(text, reason).not.toBeNull();
+      expect(text, reason).not.toMatch(/\{[A-Za-z0-9_]+\}/);
+      expect(text, reason).toMatch(/[\u4e00-\u9fff]/);
+    }
   });
 });
 

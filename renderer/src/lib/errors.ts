@@ -1,6 +1,7 @@
 // Failed calls as a sentence for the user, in their language: what went wrong and what to do.
 import { ApiError } from '../../../shared/contract.js';
-import type { Problem } from '../../../shared/problems.js';
+import { placeholders } from '../../../shared/i18n/index.js';
+import { isProblemReason, PROBLEM_REASONS, type Problem } from '../../../shared/problems.js';
 import type { T } from '../i18n/i18n.js';
 
 export function describeError(e: unknown, t: T): string {
@@ -8,7 +9,7 @@ export function describeError(e: unknown, t: T): string {
     const body = e.body;
     switch (body.error) {
       case 'invalid_request':
-        return t('error.invalid', { message: invalidRequestText(body.message, body.problems, t) });
+        return invalidRequestText(body.message, body.problems, t);
       case 'busy':
         return t('error.busy', { seconds: body.retry_after_s });
       case 'not_found':
@@ -27,14 +28,42 @@ export function describeError(e: unknown, t: T): string {
 }
 
 /**
- * The server's words for bad input as one sentence. A message that lists its problems as terminal lines
- * ("invalid model bundle:\n  - /dir: is not a folder") keeps its headline, with the problems joined after it.
+ * Bad input as one sentence. Problems with a reason this UI knows are worded in the user's language from their
+ * reason and params; when no known reason is the registry's, the sentence says the bundle is not valid. Any
+ * other problem keeps the server's words: a message that lists its problems as terminal lines ("invalid model bundle:\n  -
+ * /dir: is not a folder") keeps its headline, with the problems joined after it.
  */
 export function invalidRequestText(message: string, problems: readonly Problem[] | undefined, t: T): string {
+  const worded = (problems ?? []).map((p) => reasonText(p, t));
+  if (problems?.length && worded.some((w) => w !== null)) {
+    const listed = problems.map((p, i) => worded[i] ?? `${p.field}: ${p.message}`);
+    const text = listed.join(t('error.problemSeparator'));
+    const bundle = problems.every(
+      (p) => !isProblemReason(p.reason) || PROBLEM_REASONS[p.reason].scope === 'bundle',
+    );
+    return bundle ? t('error.invalidBundle', { problems: text }) : t('error.invalid', { message: text });
+  }
+  return t('error.invalid', { message: serverText(message, problems, t) });
+}
+
+/** The server's words for bad input, its problems joined after the headline of a listing message. */
+function serverText(message: string, problems: readonly Problem[] | undefined, t: T): string {
   const [headline = '', ...lines] = message.split('\n');
   if (lines.length === 0 || !problems?.length) return message;
   const listed = problems.map((p) => `${p.field}: ${p.message}`).join(t('error.problemSeparator'));
   return headline.trim() ? `${headline.trim()} ${listed}` : listed;
+}
+
+/**
+ * A problem worded from its reason, or null when this UI does not know the reason (a newer server's) or the
+ * params lack a value its wording needs.
+ */
+export function reasonText(problem: Problem, t: T): string | null {
+  if (!isProblemReason(problem.reason)) return null;
+  const key = `reason.${problem.reason}` as const;
+  const params = problem.params ?? {};
+  const filled = placeholders(t(key)).every((name) => Object.prototype.hasOwnProperty.call(params, name));
+  return filled ? t(key, params) : null;
 }
 
 export function isUnauthorized(e: unknown): boolean {
