@@ -153,12 +153,32 @@ export interface AuditEntryView {
   prev_hash: string;
 }
 
+/** How an audit chain can break, as `branchlens audit verify` and `auditVerify` name the first break. */
+export const AUDIT_BREAK_KINDS = [
+  /** An entry's content no longer matches its own hash. */
+  'edited',
+  /** A seq is missing from the chain. */
+  'missing',
+  /** An entry sits at the wrong seq: its predecessor is elsewhere in the chain. */
+  'out_of_order',
+  /** An entry does not link to the one before it (that one, or the link, was rewritten). */
+  'broken_link',
+  /** The chain no longer reaches a checkpoint's seq: its tail was cut off. */
+  'truncated',
+  /** The chain at a checkpoint's seq differs from what was signed: entries before it were rewritten. */
+  'checkpoint_mismatch',
+  /** A checkpoint's signature does not verify, or it was signed by another key. */
+  'bad_signature',
+] as const;
+export type AuditBreakKind = (typeof AUDIT_BREAK_KINDS)[number];
+
 export interface AuditVerifyView {
   ok: boolean;
   entries: number;
   checkpoints: number;
   head: { seq: number; hash: string } | null;
-  break?: { seq: number; kind: string; message: string };
+  /** `message`: the verifier's English sentence, with the specifics (the entries removed, the checkpoint's date). */
+  break?: { seq: number; kind: AuditBreakKind; message: string };
 }
 
 export interface HealthView {

@@ -265,7 +265,18 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.verify.bad': 'The audit chain is broken',
   'audit.verify.summary': '{entries} entries, {checkpoints} signed checkpoints',
   'audit.verify.head': 'head #{seq}',
-  'audit.verify.break': 'First break: #{seq} ({kind}): {message}',
+  'audit.verify.break': 'First break: {what}',
+  'audit.verify.details': 'Details',
+  'audit.break.edited': 'entry {seq} was changed: its content does not match its hash',
+  'audit.break.missing': 'entries are missing, from entry {seq}',
+  'audit.break.out_of_order': 'entry {seq} is out of order: it follows another entry in the chain',
+  'audit.break.broken_link': 'entry {seq} does not link to entry {prev}: one of them was rewritten',
+  'audit.break.truncated':
+    'the log was cut off: entries from {seq} on, covered by a signed checkpoint, were removed',
+  'audit.break.checkpoint_mismatch':
+    'the chain at entry {seq} differs from its signed checkpoint: earlier entries were rewritten with their hashes',
+  'audit.break.bad_signature':
+    'the checkpoint at entry {seq} has a signature that does not verify, or was signed by another key',
   'audit.verify.open': 'Open that entry',
   'audit.export.title': 'Export for head office',
   'audit.export.format': 'Format',

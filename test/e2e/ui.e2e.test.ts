@@ -3,8 +3,10 @@
 // test-results/ui/. Without Chromium (apt-get install chromium) this suite is skipped, and says so.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbPath } from '../../main/core/db/open.js';
 import {
   CHROMIUM_PATH,
   RESULTS_DIR,
@@ -729,6 +731,45 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await to.fill('2030-03-01');
       expect(await page.getByTestId('audit-dates-reversed').count()).toBe(0);
       await page.getByRole('button', { name: '重置', exact: true }).click();
+    },
+    LONG,
+  );
+
+  it(
+    "words a broken audit chain in the user's language, with the verifier's own words as the detail",
+    async () => {
+      const { page } = s;
+      // Entry 2 edited behind the server's back, on a connection without the append-only triggers; put back after.
+      const raw = new Database(dbPath(s.dataDir));
+      const triggers = raw
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'")
+        .all() as { name: string; sql: string }[];
+      const stamp = raw.prepare('SELECT timestamp FROM audit_entries WHERE seq = 2').pluck().get() as string;
+      const setStamp = (value: string) => {
+        for (const t of triggers) raw.exec(`DROP TRIGGER IF EXISTS ${t.name}`);
+        raw.prepare('UPDATE audit_entries SET timestamp = ? WHERE seq = 2').run(value);
+        for (const t of triggers) raw.exec(t.sql);
+      };
+      try {
+        expect(triggers.length).toBeGreaterThan(0);
+        setStamp(new Date(Date.parse(stamp) + 1000).toISOString());
+        await open(page, base, 'audit');
+        await page.getByTestId('audit-verify-button').click();
+        const verdict = page.locator('[data-testid=audit-verify][data-state=bad]');
+        await verdict.waitFor();
+        expect(await verdict.textContent()).toContain('第一个断点：第 2 条记录被改动：内容与其哈希不符');
+        expect(await page.getByTestId('audit-break-message').textContent()).toContain('entry 2 was edited');
+        await setLanguage(page, 'en');
+        await page.getByTestId('audit-verify-button').click();
+        await waitUntil(
+          page,
+          `document.querySelector('[data-testid=audit-verify][data-state=bad]')?.textContent.includes('First break: entry 2 was changed')`,
+        );
+      } finally {
+        setStamp(stamp);
+        raw.close();
+      }
+      expect((await s.server.service.auditVerify()).ok).toBe(true);
     },
     LONG,
   );

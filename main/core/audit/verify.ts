@@ -1,24 +1,12 @@
 // Walks the chain from genesis and checks every checkpoint; names the first broken entry and how it broke.
 import type { KeyObject } from 'node:crypto';
+import type { AuditBreakKind } from '../../../shared/contract.js';
 import { auditPublicKey, checkSignature, listCheckpoints, type AuditCheckpoint } from './checkpoint.js';
 import { canonicalStored, chainHash, GENESIS_HASH } from './entry.js';
 import { ENTRY_HASH, hasAuditTables, PREV_HASH, readStatements, type AnyDb } from './store.js';
 
-export type AuditBreakKind =
-  /** An entry's content no longer matches its own hash. */
-  | 'edited'
-  /** A seq is missing from the chain. */
-  | 'missing'
-  /** An entry sits at the wrong seq: its predecessor is elsewhere in the chain. */
-  | 'out_of_order'
-  /** An entry does not link to the one before it (that one, or the link, was rewritten). */
-  | 'broken_link'
-  /** The chain no longer reaches a checkpoint's seq: its tail was cut off. */
-  | 'truncated'
-  /** The chain at a checkpoint's seq differs from what was signed: entries before it were rewritten. */
-  | 'checkpoint_mismatch'
-  /** A checkpoint's signature does not verify, or it was signed by another key. */
-  | 'bad_signature';
+/** How the chain broke: the kinds are the API contract's (shared/contract.ts), where each is described. */
+export type { AuditBreakKind };
 
 export interface AuditBreak {
   seq: number;

@@ -6,6 +6,7 @@ import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
 import { useApp } from '../../app/context.js';
 import type { T } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
+import { auditBreakText } from './audit-break.js';
 import { cacheText } from '../../lib/labels.js';
 import { saveAuditExportHere, saveFile } from '../../lib/download.js';
 import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
@@ -67,14 +68,16 @@ function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(s
         <div className="check-title">{t('audit.verify.bad')}</div>
         {result.break && (
           <div className="check-detail">
-            {t('audit.verify.break', {
-              seq: result.break.seq,
-              kind: result.break.kind,
-              message: result.break.message,
-            })}{' '}
+            {auditBreakText(result.break, t)}{' '}
             <button type="button" className="btn-link" onClick={() => onOpen(result.break!.seq)}>
               {t('audit.verify.open')}
             </button>
+            <details className="break-details">
+              <summary>{t('audit.verify.details')}</summary>
+              <span className="mono" data-testid="audit-break-message">
+                {result.break.message}
+              </span>
+            </details>
           </div>
         )}
       </div>
