@@ -337,6 +337,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'models.working': 'Switching the model, please wait…',
   'models.activated': '{model} is now active',
   'models.rolledBack': 'Rolled back to {model}',
+  'models.alreadyActive': '{model} is already the active model',
   'models.metric.auc': 'AUC (ROC)',
   'models.metric.accuracy': 'Accuracy',
   'models.metric.log_loss': 'Log loss',

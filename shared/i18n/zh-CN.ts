@@ -317,6 +317,7 @@ export const zhCN = {
   'models.working': '正在切换模型，请稍候…',
   'models.activated': '已启用 {model}',
   'models.rolledBack': '已回滚到 {model}',
+  'models.alreadyActive': '{model} 已是当前模型',
   'models.metric.auc': 'AUC（ROC 曲线下面积）',
   'models.metric.accuracy': '准确率',
   'models.metric.log_loss': '对数损失',

@@ -6,7 +6,7 @@ import { MESSAGES, placeholders } from '../../shared/i18n/index.js';
 import { PROBLEM_REASONS, type Problem, type ProblemReason } from '../../shared/problems.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { describeError, reasonText } from '../../renderer/src/lib/errors.js';
-import { importResultText } from '../../renderer/src/pages/models/import-result.js';
+import { importResultText, switchResultText } from '../../renderer/src/pages/models/import-result.js';
 
 const zh = makeT('zh-CN');
 const en = makeT('en');
@@ -238,5 +238,23 @@ describe('a refused audit export', () => {
     expect(describeError(e, en)).toMatch(
       /^The audit log fails verification at entry 17, so it was neither exported/,
     );
+  });
+});
+
+describe('what an activation or a rollback did', () => {
+  const answer = (changed: boolean) => ({
+    changed,
+    model,
+    message: `credit-demo@1.1.0 is already the active model`,
+  });
+
+  it('says so in the user language, never in the server’s English', () => {
+    expect(switchResultText('activate', answer(true), zh)).toBe('已启用 credit-demo@1.1.0');
+    expect(switchResultText('rollback', answer(true), zh)).toBe('已回滚到 credit-demo@1.1.0');
+    expect(switchResultText('activate', answer(false), zh)).toBe('credit-demo@1.1.0 已是当前模型');
+    expect(switchResultText('activate', answer(false), en)).toBe(
+      'credit-demo@1.1.0 is already the active model',
+    );
+    expect(switchResultText('rollback', answer(true), en)).toBe('Rolled back to credit-demo@1.1.0');
   });
 });

@@ -11,7 +11,7 @@ import { pick } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
 import { formatDateTime, formatNumber, shortHash } from '../../lib/format.js';
 import { categoryLabel, featureLabel, rangeText } from '../../lib/problem-text.js';
-import { importResultText } from './import-result.js';
+import { importResultText, switchResultText } from './import-result.js';
 
 type Pending = { kind: 'activate'; model: InstalledModelView } | { kind: 'rollback' } | null;
 
@@ -226,14 +226,7 @@ export default function ModelsPage() {
     try {
       const r =
         p.kind === 'activate' ? await api.activateModel({ ref: p.model.ref }) : await api.rollbackModel({});
-      notify(
-        r.changed ? 'success' : 'info',
-        r.changed
-          ? t(p.kind === 'activate' ? 'models.activated' : 'models.rolledBack', {
-              model: `${r.model.id}@${r.model.version}`,
-            })
-          : r.message,
-      );
+      notify(r.changed ? 'success' : 'info', switchResultText(p.kind, r, t));
       await refresh();
       await model.reload();
       setSelected(null);

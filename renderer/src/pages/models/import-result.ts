@@ -5,6 +5,7 @@ import type { T } from '../../i18n/i18n.js';
 import { shortHash } from '../../lib/format.js';
 
 type ImportAnswer = ApiResponses['importModel'];
+type SwitchAnswer = ApiResponses['activateModel'] | ApiResponses['rollbackModel'];
 
 const refOf = (m: Pick<ModelRef, 'id' | 'version'>) => `${m.id}@${m.version}`;
 
@@ -31,4 +32,11 @@ export function importResultText(r: ImportAnswer, previous: ModelRef | null, t: 
   return wasOther
     ? t('models.import.activatedWas', { what, previous: refOf(previous) })
     : t('models.import.activated', { what });
+}
+
+/** What an activation or a rollback did, in the user's language (not the server's English `message`). */
+export function switchResultText(kind: 'activate' | 'rollback', r: SwitchAnswer, t: T): string {
+  const model = refOf(r.model);
+  if (!r.changed) return t('models.alreadyActive', { model });
+  return t(kind === 'activate' ? 'models.activated' : 'models.rolledBack', { model });
 }
