@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Locale } from '../../shared/bundle.js';
 import { apiHandlers } from '../core/api.js';
 import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
@@ -21,6 +22,7 @@ import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
 import { LogFile, Logger } from '../core/log-file.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
+import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text.js';
 import { exportAuditAs, printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
 import { serveAppRequest } from './protocol.js';
 import { chooseSecretStore } from './secret-store.js';
@@ -82,7 +84,19 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
         owner ? dialog.showSaveDialog(owner, options) : dialog.showSaveDialog(options),
     },
     defaultDir: app.getPath('documents'),
+    locale: locale(),
   };
+}
+
+/** The language of the native dialogs: the settings' once the service is open, else the OS's. */
+function locale(): Locale {
+  let settings: Locale | undefined;
+  try {
+    settings = service?.getSettings().locale;
+  } catch {
+    // the database is not readable: the OS's language
+  }
+  return desktopLocale(settings, app.getLocale());
 }
 
 /** The service's options: the data folder, its keys (in the OS keyring where there is one), the engines. */
@@ -140,8 +154,8 @@ async function start(): Promise<void> {
 function fail(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   logger.error('cannot start', e);
-  const where = logger.path;
-  dialog.showErrorBox('BranchLens cannot start', where ? `${message}\n\nDetails: ${where}` : message);
+  const text = cannotStartText(locale(), message, logger.path);
+  dialog.showErrorBox(text.title, text.content);
   app.exit(1);
 }
 
@@ -153,9 +167,7 @@ async function offerRollback(e: BundleError): Promise<'relaunched' | 'quit'> {
   const choice = dialog.showMessageBoxSync({
     type: 'error',
     title: 'BranchLens',
-    message: 'The active model cannot be loaded.',
-    detail: e.message,
-    buttons: ['Roll back to the previous model', 'Quit'],
+    ...rollbackOfferText(locale(), e.message),
     defaultId: 0,
     cancelId: 1,
   });

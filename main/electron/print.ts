@@ -3,6 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SavedExport } from '../../shared/bridge.js';
+import type { Locale } from '../../shared/bundle.js';
+import { translate } from '../../shared/i18n/index.js';
 import { asDates } from '../core/api.js';
 import { writeOutFile } from '../core/out-file.js';
 import type { BranchLensService } from '../core/service.js';
@@ -34,15 +36,17 @@ export interface SaveTarget {
   dialog: SaveDialogLike;
   /** The folder the dialog opens in (Electron: app.getPath('documents')). */
   defaultDir: string;
+  /** The language of the dialog's title (see desktopLocale). */
+  locale: Locale;
   write?: (path: string, bytes: Buffer) => Promise<void>;
 }
 
 /** The dialog's file types: the suggested name's extension, and all files. */
-function filtersFor(suggestedName: string): { name: string; extensions: string[] }[] {
+function filtersFor(suggestedName: string, locale: Locale): { name: string; extensions: string[] }[] {
   const ext = extensionOf(suggestedName);
   return [
     ...(ext ? [{ name: ext.toUpperCase(), extensions: [ext] }] : []),
-    { name: 'All files', extensions: ['*'] },
+    { name: translate(locale, 'desktop.save.allFiles'), extensions: ['*'] },
   ];
 }
 
@@ -72,7 +76,7 @@ export async function printReportToPdf(
   suggestedName: string,
 ): Promise<string | null> {
   const choice = await target.dialog.showSaveDialog({
-    title: 'Save the explanation report',
+    title: translate(target.locale, 'desktop.save.report'),
     defaultPath: join(target.defaultDir, withExtension(suggestedName, 'pdf')),
     filters: [{ name: 'PDF', extensions: ['pdf'] }],
   });
@@ -89,9 +93,9 @@ export async function saveFileAs(
   bytes: Buffer,
 ): Promise<string | null> {
   const choice = await target.dialog.showSaveDialog({
-    title: 'Save',
+    title: translate(target.locale, 'desktop.save.file'),
     defaultPath: join(target.defaultDir, suggestedName),
-    filters: filtersFor(suggestedName),
+    filters: filtersFor(suggestedName, target.locale),
   });
   if (choice.canceled || !choice.filePath) return null;
   await (target.write ?? writeFile)(choice.filePath, bytes);
@@ -113,7 +117,7 @@ export async function streamFileAs<T>(
   const choice = await target.dialog.showSaveDialog({
     title,
     defaultPath: join(target.defaultDir, suggestedName),
-    filters: filtersFor(suggestedName),
+    filters: filtersFor(suggestedName, target.locale),
   });
   if (choice.canceled || !choice.filePath) return null;
   const path = choice.filePath;
@@ -133,7 +137,7 @@ export async function exportAuditAs(
   const saved = await streamFileAs(
     target,
     suggestedName,
-    'Save the audit export',
+    translate(target.locale, 'desktop.save.audit'),
     (out) =>
       service.auditExport({
         format,

@@ -464,4 +464,14 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'settings.tokenSave': 'Use this token',
   'settings.tokenSaved': 'Token set',
   'settings.tokenNotSaved': 'The token could not be kept',
+  // The desktop app's native dialogs (main/electron), in the language of the settings or the OS.
+  'desktop.save.report': 'Save the explanation report',
+  'desktop.save.file': 'Save',
+  'desktop.save.audit': 'Save the audit export',
+  'desktop.save.allFiles': 'All files',
+  'desktop.cannotStart': 'BranchLens cannot start',
+  'desktop.logFile': 'Details in the log: {path}',
+  'desktop.modelUnloadable': 'The active model cannot be loaded.',
+  'desktop.rollBack': 'Roll back to the previous model',
+  'desktop.quit': 'Quit',
 };

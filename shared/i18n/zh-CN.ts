@@ -440,6 +440,16 @@ export const zhCN = {
   'settings.tokenSave': '使用该令牌',
   'settings.tokenSaved': '令牌已设置',
   'settings.tokenNotSaved': '无法保存令牌',
+  // The desktop app's native dialogs (main/electron), in the language of the settings or the OS.
+  'desktop.save.report': '保存解释报告',
+  'desktop.save.file': '保存',
+  'desktop.save.audit': '保存审计导出',
+  'desktop.save.allFiles': '所有文件',
+  'desktop.cannotStart': 'BranchLens 无法启动',
+  'desktop.logFile': '详细信息见日志：{path}',
+  'desktop.modelUnloadable': '当前模型无法加载。',
+  'desktop.rollBack': '回滚到上一个模型',
+  'desktop.quit': '退出',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

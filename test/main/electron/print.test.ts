@@ -12,6 +12,7 @@ import {
   REPORT_PDF_OPTIONS,
   saveFileAs,
   type SaveDialogLike,
+  type SaveTarget,
 } from '../../../main/electron/print.js';
 import { isInputError } from '../../../shared/problems.js';
 import { rewriteSuffix, tamper } from '../core/audit/helpers.js';
@@ -41,12 +42,14 @@ describe('printReportToPdf', () => {
     };
     const path = await printReportToPdf(
       page,
-      { dialog, defaultDir: '/docs', write: async (p, b) => void written.push([p, b]) },
+      { dialog, defaultDir: '/docs', locale: 'zh-CN', write: async (p, b) => void written.push([p, b]) },
       'applicant-7',
     );
     expect(path).toBe('/docs/applicant-7.pdf');
     expect(asked[0]?.defaultPath).toMatch(/applicant-7\.pdf$/);
     expect(asked[0]?.filters).toEqual([{ name: 'PDF', extensions: ['pdf'] }]);
+    // In the user's language, as the rest of the app.
+    expect(asked[0]?.title).toBe('保存解释报告');
     expect(options).toEqual([expect.objectContaining({ pageSize: 'A4', pageRanges: '1' })]);
     expect(written).toEqual([['/docs/applicant-7.pdf', Buffer.from('%PDF-1.7')]]);
   });
@@ -60,7 +63,7 @@ describe('printReportToPdf', () => {
         return Buffer.alloc(0);
       },
     };
-    expect(await printReportToPdf(page, { dialog, defaultDir: '/docs' }, 'x.pdf')).toBeNull();
+    expect(await printReportToPdf(page, { dialog, defaultDir: '/docs', locale: 'en' }, 'x.pdf')).toBeNull();
     expect(printed).toBe(false);
   });
 });
@@ -70,12 +73,16 @@ describe('saveFileAs', () => {
     const { dialog, asked } = fakeDialog({ canceled: false, filePath: '/docs/audit.csv' });
     const written: [string, Buffer][] = [];
     const path = await saveFileAs(
-      { dialog, defaultDir: '/docs', write: async (p, b) => void written.push([p, b]) },
+      { dialog, defaultDir: '/docs', locale: 'en', write: async (p, b) => void written.push([p, b]) },
       'audit.csv',
       Buffer.from('seq,kind\n'),
     );
     expect(path).toBe('/docs/audit.csv');
-    expect(asked[0]?.filters[0]).toEqual({ name: 'CSV', extensions: ['csv'] });
+    expect(asked[0]?.filters).toEqual([
+      { name: 'CSV', extensions: ['csv'] },
+      { name: 'All files', extensions: ['*'] },
+    ]);
+    expect(asked[0]?.title).toBe('Save');
     expect(written).toEqual([['/docs/audit.csv', Buffer.from('seq,kind\n')]]);
   });
 
@@ -84,7 +91,7 @@ describe('saveFileAs', () => {
     const written: unknown[] = [];
     expect(
       await saveFileAs(
-        { dialog, defaultDir: '/d', write: async (p) => void written.push(p) },
+        { dialog, defaultDir: '/d', locale: 'zh-CN', write: async (p) => void written.push(p) },
         'a.txt',
         Buffer.from('a'),
       ),
@@ -97,6 +104,8 @@ describe('exportAuditAs', () => {
   let data: string;
   let docs: string;
   let service: BranchLensService;
+  /** The save target of a desktop app in Chinese, with `dialog`. */
+  const at = (dialog: SaveDialogLike): SaveTarget => ({ dialog, defaultDir: docs, locale: 'zh-CN' });
 
   beforeAll(async () => {
     data = tempDir('branchlens-export-data-');
@@ -113,12 +122,16 @@ describe('exportAuditAs', () => {
   it('streams the export into the file the user picked, where it verifies with the public key', async () => {
     const path = join(docs, 'head-office.jsonl');
     const { dialog, asked } = fakeDialog({ canceled: false, filePath: path });
-    const saved = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+    const saved = await exportAuditAs(at(dialog), service, 'audit.jsonl', {
       format: 'jsonl',
       gzip: false,
     });
     expect(asked[0]?.defaultPath).toBe(join(docs, 'audit.jsonl'));
-    expect(asked[0]?.filters[0]).toEqual({ name: 'JSONL', extensions: ['jsonl'] });
+    expect(asked[0]?.filters).toEqual([
+      { name: 'JSONL', extensions: ['jsonl'] },
+      { name: '所有文件', extensions: ['*'] },
+    ]);
+    expect(asked[0]?.title).toBe('保存审计导出');
     // Three explanations (and the demo model's installation) are in the log, each a line, with the seal.
     expect(saved?.path).toBe(path);
     expect(saved?.entries).toBeGreaterThanOrEqual(3);
@@ -133,7 +146,7 @@ describe('exportAuditAs', () => {
   it('gzips it when asked', async () => {
     const path = join(docs, 'head-office.csv.gz');
     const { dialog } = fakeDialog({ canceled: false, filePath: path });
-    const saved = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.csv.gz', {
+    const saved = await exportAuditAs(at(dialog), service, 'audit.csv.gz', {
       format: 'csv',
       gzip: true,
     });
@@ -149,7 +162,7 @@ describe('exportAuditAs', () => {
     const before = readdirSync(docs);
     const { dialog } = fakeDialog({ canceled: true });
     expect(
-      await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+      await exportAuditAs(at(dialog), service, 'audit.jsonl', {
         format: 'jsonl',
         gzip: false,
       }),
@@ -160,7 +173,7 @@ describe('exportAuditAs', () => {
   it('refuses a file inside the data folder, which holds the database and keys', async () => {
     const path = join(data, 'branchlens.db');
     const { dialog } = fakeDialog({ canceled: false, filePath: path });
-    const refused = await exportAuditAs({ dialog, defaultDir: docs }, service, 'audit.jsonl', {
+    const refused = await exportAuditAs(at(dialog), service, 'audit.jsonl', {
       format: 'jsonl',
       gzip: false,
     }).catch((e: unknown) => e);
@@ -183,7 +196,7 @@ describe('exportAuditAs', () => {
       try {
         const path = join(docs, 'broken.jsonl');
         const { dialog } = fakeDialog({ canceled: false, filePath: path });
-        const refused = await exportAuditAs({ dialog, defaultDir: docs }, reopened, 'audit.jsonl', {
+        const refused = await exportAuditAs(at(dialog), reopened, 'audit.jsonl', {
           format: 'jsonl',
           gzip: false,
         }).catch((e: unknown) => e);
