@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { BundleSchema, Feature, OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
 import { InputError, isInputError, type Problem } from '../../shared/problems.js';
-import { predictionNames } from './seldon.js';
+import { outputColumns } from './seldon.js';
 
 /** The tensor datatypes of the Open Inference Protocol. */
 export const V2_DATATYPES = [
@@ -295,8 +295,7 @@ export async function namingFields<T>(read: ReadApplicants, fn: () => Promise<T>
 /** The one output tensor: class probabilities (predict_proba) for a classifier, the value for a regression. */
 export function v2Output(output: OutputSpec): { name: string; width: number; classes?: string[] } {
   if (output.kind === 'regression') return { name: 'predict', width: 1 };
-  // A sigmoid's one unit is answered as [P(negative), P(positive)], as predictionRows does.
-  const classes = predictionNames(output, output.kind === 'sigmoid' ? 1 : output.classes.length);
+  const classes = outputColumns(output);
   return { name: 'predict_proba', width: classes.length, classes };
 }
 

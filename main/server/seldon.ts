@@ -4,7 +4,7 @@
 // order (Seldon clients often leave names out). A tensor cannot carry a categorical feature's string, so only
 // ndarray is read. Pure functions of the request and the model's schema.
 import { z } from 'zod';
-import type { BundleSchema, OutputSpec } from '../../shared/bundle.js';
+import type { BundleSchema, Feature, OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
 import { InputError, isInputError, type Problem } from '../../shared/problems.js';
 
@@ -195,6 +195,11 @@ export function predictionNames(output: OutputSpec, width: number): string[] {
   return Array.from({ length: width }, (_, i) => `output_${i}`);
 }
 
+/** The columns of the answered predictions (predictionRows'): a sigmoid's [negative, positive], a softmax's classes. */
+export function outputColumns(output: OutputSpec): string[] {
+  return predictionNames(output, output.kind === 'softmax' ? output.classes.length : 1);
+}
+
 /** Predictions as Seldon's ndarray: a sigmoid's P(positive) becomes [P(negative), P(positive)] (predict_proba). */
 export function predictionRows(output: OutputSpec, predictions: number[][]): number[][] {
   if (output.kind !== 'sigmoid') return predictions;
@@ -214,5 +219,54 @@ export function seldonMeta(
   return {
     ...(puid !== undefined ? { puid } : {}),
     tags: { model_id: model.id, model_version: model.version, model_sha256: model.sha256, backend },
+  };
+}
+
+/** A feature's value as JSON Schema: what a jsonData applicant may hold for it. */
+function featureJsonSchema(f: Feature): Record<string, unknown> {
+  switch (f.type) {
+    case 'categorical':
+      return { type: 'string', enum: [...f.categories] };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'numeric':
+      return {
+        type: f.integer ? 'integer' : 'number',
+        ...(f.range?.min !== undefined ? { minimum: f.range.min } : {}),
+        ...(f.range?.max !== undefined ? { maximum: f.range.max } : {}),
+      };
+  }
+}
+
+/**
+ * The model's metadata as a Seldon Core v1 model serves it on GET /metadata (seldon_core/metadata.py's schema),
+ * which Seldon's executor answers /api/v1.0/metadata/<model> with: the ndarray and jsonData inputs the endpoints
+ * take, the ndarray they answer, and the model's identity in `custom` (strings only).
+ */
+export function seldonModelMetadata(
+  model: { id: string; version: string; sha256: string },
+  schema: BundleSchema,
+  backend: string,
+) {
+  const names = schema.features.map((f) => f.name);
+  const outputs = outputColumns(schema.output);
+  return {
+    name: model.id,
+    versions: [model.version],
+    platform: 'branchlens',
+    inputs: [
+      { messagetype: 'ndarray', schema: { names, shape: [names.length] } },
+      {
+        messagetype: 'jsonData',
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(schema.features.map((f) => [f.name, featureJsonSchema(f)])),
+          required: schema.features.filter((f) => f.required).map((f) => f.name),
+          additionalProperties: false,
+        },
+      },
+    ],
+    outputs: [{ messagetype: 'ndarray', schema: { names: outputs, shape: [outputs.length] } }],
+    custom: { model_sha256: model.sha256, backend },
   };
 }

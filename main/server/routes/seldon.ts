@@ -1,5 +1,6 @@
-// Seldon Core's v1 protocol (see ../seldon.ts): POST /api/v1.0/predictions, and POST /predict, the path on which
-// Seldon Core's executor calls a MODEL unit of its graph; POST /api/v1.0/explain for explanations.
+// Seldon Core's v1 protocol (see ../seldon.ts): POST /api/v1.0/predictions, and POST /predict and GET /metadata,
+// the paths on which Seldon Core's executor calls a MODEL unit of its graph; POST /api/v1.0/explain for
+// explanations.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BranchLensService } from '../../core/service.js';
 import {
@@ -8,6 +9,7 @@ import {
   predictionRows,
   seldonApplicants,
   seldonMeta,
+  seldonModelMetadata,
   seldonQuerySchema,
   seldonRequestSchema,
   type SeldonRequest,
@@ -30,6 +32,8 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
   };
   app.post('/api/v1.0/predictions', { schema }, predictions);
   app.post('/predict', { schema }, predictions);
+  // What Seldon's executor asks a MODEL unit for on /api/v1.0/metadata/<model>.
+  app.get('/metadata', async () => seldonModelMetadata(service.model, service.schema, service.backend));
 
   app.post('/api/v1.0/explain', { schema }, async (request, reply) => {
     const req = request.body as SeldonRequest;

@@ -101,6 +101,7 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
       ['POST', '/api/app/explain', { applicants: [sample] }],
       ['POST', '/api/v1.0/predictions', { jsonData: sample }],
       ['POST', '/api/v1.0/explain', { jsonData: sample }],
+      ['GET', '/metadata'],
       ['GET', '/v1/models'],
       ['POST', '/v1/models/credit-demo:predict', { instances: [sample] }],
       ['POST', '/v1/models/credit-demo:explain', { instances: [sample] }],

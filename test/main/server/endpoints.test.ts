@@ -96,6 +96,49 @@ describe('Seldon v1 protocol', () => {
     expect(executor.json.meta.tags.model_id).toBe('credit-demo');
   });
 
+  it('describes the model on GET /metadata, as Seldon’s executor asks a MODEL unit', async () => {
+    const r = await t.call('GET', '/metadata');
+    expect(r.status, r.text).toBe(200);
+    // seldon_core/metadata.py's schema: these keys only, and `custom` maps strings to strings.
+    expect(Object.keys(r.json).sort()).toEqual([
+      'custom',
+      'inputs',
+      'name',
+      'outputs',
+      'platform',
+      'versions',
+    ]);
+    expect(r.json).toMatchObject({ name: 'credit-demo', versions: ['1.0.0'], platform: 'branchlens' });
+    for (const v of Object.values(r.json.custom)) expect(typeof v).toBe('string');
+    const [ndarray, json] = r.json.inputs;
+    expect(ndarray).toEqual({ messagetype: 'ndarray', schema: { names, shape: [names.length] } });
+    expect(r.json.outputs).toEqual([
+      { messagetype: 'ndarray', schema: { names: ['bad', 'good'], shape: [2] } },
+    ]);
+    // The jsonData schema admits the holdout applicants, and names the required features.
+    expect(json.messagetype).toBe('jsonData');
+    const props = json.schema.properties as Record<
+      string,
+      { type: string; enum?: string[]; minimum?: number; maximum?: number }
+    >;
+    expect(Object.keys(props)).toEqual(names);
+    expect(json.schema.required).toContain('Amount');
+    for (const a of applicants) {
+      for (const [name, value] of Object.entries(a)) {
+        const p = props[name]!;
+        if (p.type === 'string') expect(p.enum, name).toContain(value);
+        else if (p.type === 'boolean') expect(typeof value, name).toBe('boolean');
+        else {
+          expect(typeof value, name).toBe('number');
+          if (p.type === 'integer') expect(Number.isInteger(value), name).toBe(true);
+          if (p.minimum !== undefined) expect(value as number, name).toBeGreaterThanOrEqual(p.minimum);
+          if (p.maximum !== undefined) expect(value as number, name).toBeLessThanOrEqual(p.maximum);
+        }
+      }
+    }
+    expect(props.Home!.enum).toContain('rent');
+  });
+
   it('takes ndarray rows without names as the features in schema order', async () => {
     const rows = applicants.map(asRow);
     const named = await t.call('POST', '/api/v1.0/predictions', { data: { names, ndarray: rows } });
