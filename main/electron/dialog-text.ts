@@ -2,6 +2,8 @@
 // the settings' locale once the service is open, else the OS's. Pure, so that it is tested without Electron.
 import { LOCALES, type Locale } from '../../shared/bundle.js';
 import { translate } from '../../shared/i18n/index.js';
+import { wordedProblems, type Translate } from '../../shared/i18n/problems.js';
+import type { Problem } from '../../shared/problems.js';
 
 /** The settings' locale when there is one; else the OS locale's language (Electron: app.getLocale()), else English. */
 export function desktopLocale(settings: Locale | undefined, osLocale: string): Locale {
@@ -17,11 +19,15 @@ export function cannotStartText(locale: Locale, message: string, logPath: string
   };
 }
 
-/** The offer to roll back when the active model cannot be loaded; `detail` is the bundle's problems. */
-export function rollbackOfferText(locale: Locale, detail: string) {
+/**
+ * The offer to roll back when the active model cannot be loaded: the bundle's problems as the detail, one a line,
+ * worded from their reasons (the service's English where a problem has none).
+ */
+export function rollbackOfferText(locale: Locale, error: { message: string; problems?: readonly Problem[] }) {
+  const t: Translate = (key, params) => translate(locale, key, params);
   return {
-    message: translate(locale, 'desktop.modelUnloadable'),
-    detail,
-    buttons: [translate(locale, 'desktop.rollBack'), translate(locale, 'desktop.quit')],
+    message: t('desktop.modelUnloadable'),
+    detail: wordedProblems(error.problems, t)?.lines.join('\n') ?? error.message,
+    buttons: [t('desktop.rollBack'), t('desktop.quit')],
   };
 }

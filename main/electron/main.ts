@@ -167,7 +167,7 @@ async function offerRollback(e: BundleError): Promise<'relaunched' | 'quit'> {
   const choice = dialog.showMessageBoxSync({
     type: 'error',
     title: 'BranchLens',
-    ...rollbackOfferText(locale(), e.message),
+    ...rollbackOfferText(locale(), e),
     defaultId: 0,
     cancelId: 1,
   });

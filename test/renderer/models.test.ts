@@ -5,7 +5,8 @@ import { ApiError, type ApiResponses } from '../../shared/contract.js';
 import { MESSAGES, placeholders } from '../../shared/i18n/index.js';
 import { PROBLEM_REASONS, type Problem, type ProblemReason } from '../../shared/problems.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
-import { describeError, reasonText } from '../../renderer/src/lib/errors.js';
+import { describeError } from '../../renderer/src/lib/errors.js';
+import { reasonText } from '../../shared/i18n/problems.js';
 import { importResultText, switchResultText } from '../../renderer/src/pages/models/import-result.js';
 
 const zh = makeT('zh-CN');

@@ -1,7 +1,7 @@
 // Failed calls as a sentence for the user, in their language: what went wrong and what to do.
 import { ApiError } from '../../../shared/contract.js';
-import { placeholders } from '../../../shared/i18n/index.js';
-import { isProblemReason, PROBLEM_REASONS, type Problem } from '../../../shared/problems.js';
+import { wordedProblems } from '../../../shared/i18n/problems.js';
+import type { Problem } from '../../../shared/problems.js';
 import type { T } from '../i18n/i18n.js';
 
 export function describeError(e: unknown, t: T): string {
@@ -34,14 +34,12 @@ export function describeError(e: unknown, t: T): string {
  * /dir: is not a folder") keeps its headline, with the problems joined after it.
  */
 export function invalidRequestText(message: string, problems: readonly Problem[] | undefined, t: T): string {
-  const worded = (problems ?? []).map((p) => reasonText(p, t));
-  if (problems?.length && worded.some((w) => w !== null)) {
-    const listed = problems.map((p, i) => worded[i] ?? `${p.field}: ${p.message}`);
-    const text = listed.join(t('error.problemSeparator'));
-    const bundle = problems.every(
-      (p) => !isProblemReason(p.reason) || PROBLEM_REASONS[p.reason].scope === 'bundle',
-    );
-    return bundle ? t('error.invalidBundle', { problems: text }) : t('error.invalid', { message: text });
+  const worded = wordedProblems(problems, t);
+  if (worded) {
+    const text = worded.lines.join(t('error.problemSeparator'));
+    return worded.bundle
+      ? t('error.invalidBundle', { problems: text })
+      : t('error.invalid', { message: text });
   }
   return t('error.invalid', { message: serverText(message, problems, t) });
 }
@@ -52,18 +50,6 @@ function serverText(message: string, problems: readonly Problem[] | undefined, t
   if (lines.length === 0 || !problems?.length) return message;
   const listed = problems.map((p) => `${p.field}: ${p.message}`).join(t('error.problemSeparator'));
   return headline.trim() ? `${headline.trim()} ${listed}` : listed;
-}
-
-/**
- * A problem worded from its reason, or null when this UI does not know the reason (a newer server's) or the
- * params lack a value its wording needs.
- */
-export function reasonText(problem: Problem, t: T): string | null {
-  if (!isProblemReason(problem.reason)) return null;
-  const key = `reason.${problem.reason}` as const;
-  const params = problem.params ?? {};
-  const filled = placeholders(t(key)).every((name) => Object.prototype.hasOwnProperty.call(params, name));
-  return filled ? t(key, params) : null;
 }
 
 export function isUnauthorized(e: unknown): boolean {
