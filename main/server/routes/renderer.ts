@@ -19,9 +19,12 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 </html>
 `;
 
-/** Paths that belong to the API, never to the UI. */
-function isApiPath(path: string): boolean {
-  return path.startsWith('/api/') || path === '/api' || path.startsWith('/health/') || path === '/metrics';
+/** Roots that belong to the API (the app's, Seldon's, KServe's V1 and V2), never to the UI. */
+const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/v1', '/v2'];
+
+/** Whether a path is one of the API's roots or lies under one. */
+export function isApiPath(path: string): boolean {
+  return API_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
 }
 
 /** A GET for a UI route (no file extension) outside the API: answered with the UI's index.html. */

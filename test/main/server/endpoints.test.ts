@@ -358,9 +358,21 @@ describe('the UI', () => {
       expect(route.text).toContain('BranchLens UI');
       const missingAsset = await ui.call('GET', '/assets/missing.js');
       expect(missingAsset.status).toBe(404);
-      const api = await ui.call('GET', '/api/app/nothing');
-      expect(api.status).toBe(404);
-      expect(api.json.error).toBe('not_found');
+      // Unknown paths under any API root (the app's, Seldon's, KServe's) get JSON, never the UI's page.
+      for (const path of [
+        '/api/app/nothing',
+        '/v2/models',
+        '/v2/models/credit-demo/infer',
+        '/v1/models/x/metadata',
+        '/v1',
+        '/health/nothing',
+        '/metadata/x',
+      ]) {
+        const api = await ui.call('GET', path);
+        expect(api.status, path).toBe(404);
+        expect(api.headers.get('content-type'), path).toMatch(/json/);
+        expect(api.text, path).not.toContain('BranchLens UI');
+      }
       const traversal = await call(ui.server.url, 'GET', '/assets/..%2f..%2fpackage.json');
       expect(traversal.status).not.toBe(200);
       await expectHealthy(ui);
