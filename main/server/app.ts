@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Answered without the API token (health probes, the UI's static files). */
     public?: boolean;
+    /** One of the UI's static files: the same in every installation, so caches may keep it. */
+    uiFile?: boolean;
   }
 }
 
@@ -123,8 +125,8 @@ export async function buildApp(
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(SECURITY_HEADERS);
-    if (!request.routeOptions.config.public || request.routeOptions.url?.startsWith('/health/'))
-      reply.header('cache-control', 'no-store');
+    // Every answer but the UI's files is live state (probes included): never cached.
+    if (!request.routeOptions.config.uiFile) reply.header('cache-control', 'no-store');
     return payload;
   });
 

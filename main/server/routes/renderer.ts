@@ -41,7 +41,7 @@ export async function registerRenderer(app: FastifyInstance, dir: string): Promi
     await app.register(async (scope) => {
       // The UI's files are the same in every installation and hold no data: no token needed to load them.
       scope.addHook('onRoute', (route) => {
-        route.config = { ...route.config, public: true };
+        route.config = { ...route.config, public: true, uiFile: true };
       });
       await scope.register(fastifyStatic, {
         root: dir,

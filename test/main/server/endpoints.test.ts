@@ -353,6 +353,16 @@ describe('the UI', () => {
       const js = await ui.call('GET', '/assets/app.js');
       expect(js.status).toBe(200);
       expect(js.headers.get('content-type')).toMatch(/javascript/);
+      // The UI's files may be cached; every API answer, the public probes included, is live state.
+      expect(js.headers.get('cache-control')).not.toBe('no-store');
+      for (const path of [
+        '/health/ping',
+        '/v2/health/ready',
+        '/v2/health/live',
+        '/v1/models/credit-demo',
+        '/api/app/health',
+      ])
+        expect((await ui.call('GET', path)).headers.get('cache-control'), path).toBe('no-store');
       const route = await ui.call('GET', '/audit/42');
       expect(route.status).toBe(200);
       expect(route.text).toContain('BranchLens UI');
