@@ -142,7 +142,48 @@ function elementProblem(datatype: V2Datatype, value: unknown): string | null {
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The elements of input k, flattened and checked against its shape and datatype; problems are collected. */
+/**
+ * Where nested `data` departs from `shape` (`at`, e.g. `data[1]`, and why), or null when it follows it. Flat data
+ * (no lists inside) is checked by its count alone; nested data must nest exactly as the shape says, row-major.
+ */
+export function nestingProblem(data: unknown[], shape: number[]): { at: string; message: string } | null {
+  if (!data.some(Array.isArray)) return null;
+  const dims = `shape [${shape.join(', ')}]`;
+  const walk = (level: unknown, depth: number, at: string): { at: string; message: string } | null => {
+    const inner = depth < shape.length;
+    if (Array.isArray(level) !== inner) {
+      const message = inner
+        ? `is a single value, but ${dims} needs a list of ${shape[depth]} here`
+        : `is a list, but ${dims} has only ${shape.length} dimension${shape.length === 1 ? '' : 's'}`;
+      return { at, message };
+    }
+    if (!inner) return null;
+    const list = level as unknown[];
+    if (list.length !== shape[depth]) {
+      return {
+        at,
+        message: `holds ${list.length} items, but dimension ${depth} of ${dims} is ${shape[depth]}`,
+      };
+    }
+    for (let i = 0; i < list.length; i++) {
+      const problem = walk(list[i], depth + 1, `${at}[${i}]`);
+      if (problem) return problem;
+    }
+    return null;
+  };
+  return walk(data, 0, 'data');
+}
+
 function tensorData(input: V2InferRequest['inputs'][number], k: number, problems: Problem[]): unknown[] {
+  const nesting = nestingProblem(input.data, input.shape);
+  if (nesting) {
+    problems.push({
+      field: `inputs[${k}].${nesting.at}`,
+      code: 'invalid',
+      message: `${nesting.message} (nested data must follow the shape, row-major)`,
+    });
+    return [];
+  }
   const data = flatten(input.data);
   const expected = product(input.shape);
   if (data.length !== expected) {
@@ -293,6 +334,14 @@ export async function namingFields<T>(read: ReadApplicants, fn: () => Promise<T>
 }
 
 /** The one output tensor: class probabilities (predict_proba) for a classifier, the value for a regression. */
+/**
+ * A list as a V2 parameter. The protocol's parameter values are a string, a number or a boolean only (KServe's and
+ * MLServer's clients refuse anything else), so a list travels as its JSON text: `"[\"bad\",\"good\"]"`.
+ */
+export function v2ListParameter(items: readonly string[]): string {
+  return JSON.stringify(items);
+}
+
 export function v2Output(output: OutputSpec): { name: string; width: number; classes?: string[] } {
   if (output.kind === 'regression') return { name: 'predict', width: 1 };
   const classes = outputColumns(output);
@@ -331,14 +380,14 @@ export function v2ModelMetadata(
       name: f.name,
       datatype: featureDatatype(f),
       shape: [-1],
-      ...(f.type === 'categorical' ? { parameters: { categories: f.categories } } : {}),
+      ...(f.type === 'categorical' ? { parameters: { categories: v2ListParameter(f.categories) } } : {}),
     })),
     outputs: [
       {
         name: out.name,
         datatype: 'FP64',
         shape: [-1, out.width],
-        ...(out.classes ? { parameters: { classes: out.classes } } : {}),
+        ...(out.classes ? { parameters: { classes: v2ListParameter(out.classes) } } : {}),
       },
     ],
     parameters: { sha256: model.sha256, backend },

@@ -17,6 +17,7 @@ import {
   v1RequestSchema,
   v2Applicants,
   v2InferRequestSchema,
+  v2ListParameter,
   v2ModelMetadata,
   v2Output,
   type V1Request,
@@ -68,6 +69,27 @@ export async function registerKServe(
       return sendKServeError(reply, result);
     });
     const probe = { config: { public: true } };
+    // V2's binary data extension sends a JSON header followed by raw tensors: refused before the body is read,
+    // with a 415 that says so, rather than a 400 for JSON that does not parse.
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.headers['inference-header-content-length'] === undefined) return;
+      return sendKServeError(reply, {
+        ok: false,
+        status: 415,
+        body: {
+          error: 'invalid_request',
+          message:
+            'inference-header-content-length: the binary data extension is not supported; send the tensors as JSON',
+          problems: [
+            {
+              field: 'inference-header-content-length',
+              code: 'invalid',
+              message: 'the binary data extension is not supported; send the tensors as JSON',
+            },
+          ],
+        },
+      });
+    });
 
     // ---- V1 ---------------------------------------------------------------------------------------------
     scope.get('/v1/models', async () => ({ models: [service.model.id] }));
@@ -76,20 +98,32 @@ export async function registerKServe(
       if (other) return notFound(reply, other);
       return reply.code(ready() ? 200 : 503).send({ name: service.model.id, ready: ready() });
     });
+    /** `<name>:<verb>` split on its last colon, or the 404's message for another endpoint or model. */
+    const v1Target = (target: string): { verb: (typeof V1_VERBS)[number] } | { missing: string } => {
+      const at = target.lastIndexOf(':');
+      const verb = target.slice(at + 1);
+      if (at < 0 || !(V1_VERBS as readonly string[]).includes(verb)) {
+        return {
+          missing: `no such endpoint: POST /v1/models/<name>:predict or /v1/models/<name>:explain (got ${JSON.stringify(target)})`,
+        };
+      }
+      const other = otherModel(target.slice(0, at));
+      return other ? { missing: other } : { verb: verb as (typeof V1_VERBS)[number] };
+    };
     scope.post<{ Params: { target: string } }>(
       '/v1/models/:target',
-      { schema: { body: v1RequestSchema } },
+      {
+        schema: { body: v1RequestSchema },
+        // Another endpoint or model is a 404 whatever the body holds: checked before the body is validated.
+        preValidation: async (request, reply) => {
+          const target = v1Target((request.params as { target: string }).target);
+          if ('missing' in target) return notFound(reply, target.missing);
+        },
+      },
       async (request, reply) => {
-        const at = request.params.target.lastIndexOf(':');
-        const [name, verb] = [request.params.target.slice(0, at), request.params.target.slice(at + 1)];
-        if (at < 0 || !(V1_VERBS as readonly string[]).includes(verb)) {
-          return notFound(
-            reply,
-            `no such endpoint: POST /v1/models/<name>:predict or /v1/models/<name>:explain (got ${JSON.stringify(request.params.target)})`,
-          );
-        }
-        const other = otherModel(name);
-        if (other) return notFound(reply, other);
+        const target = v1Target(request.params.target);
+        if ('missing' in target) return notFound(reply, target.missing);
+        const { verb } = target;
         const read = v1Applicants(request.body as V1Request, service.schema);
         const output = service.schema.output;
         if (verb === 'predict') {
@@ -132,7 +166,15 @@ export async function registerKServe(
       });
       scope.post<{ Params: ModelParams }>(
         `${base}/infer`,
-        { schema: { body: v2InferRequestSchema } },
+        {
+          schema: { body: v2InferRequestSchema },
+          // Another model or version is a 404 whatever the body holds: checked before the body is validated.
+          preValidation: async (request, reply) => {
+            const { name, version: modelVersion } = request.params as ModelParams;
+            const other = otherModel(name, modelVersion);
+            if (other) return notFound(reply, other);
+          },
+        },
         async (request, reply) => {
           const other = otherModel(request.params.name, request.params.version);
           if (other) return notFound(reply, other);
@@ -155,7 +197,7 @@ export async function registerKServe(
                 name: out.name,
                 datatype: 'FP64',
                 shape: [rows.length, out.width],
-                ...(out.classes ? { parameters: { classes: out.classes } } : {}),
+                ...(out.classes ? { parameters: { classes: v2ListParameter(out.classes) } } : {}),
                 data: rows.flat(),
               },
             ],

@@ -1,8 +1,15 @@
 // KServe's V1 protocol and the Open Inference Protocol (V2), against a server on an ephemeral port.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readBundle } from '../../../main/core/bundle/load.js';
 import { holdoutApplicants, readSample, DEMO_BUNDLE } from '../cli/helpers.js';
-import { expectHealthy, parsePrometheus, startTestServer, type Answer, type TestServer } from './helpers.js';
+import {
+  expectHealthy,
+  parsePrometheus,
+  RawBody,
+  startTestServer,
+  type Answer,
+  type TestServer,
+} from './helpers.js';
 
 let t: TestServer;
 const schema = readBundle(DEMO_BUNDLE).schema;
@@ -36,6 +43,18 @@ function kserveProblems(r: Answer, status = 400): string[] {
   expect(r.json.error.length).toBeGreaterThan(0);
   expect(r.text).not.toMatch(/\n\s+at /);
   return (r.json.problems ?? []).map((p: { field: string }) => p.field);
+}
+
+/** The protocol's parameter values are strings, numbers or booleans only, wherever `parameters` appears. */
+function expectV2Parameters(body: unknown, at = 'body'): void {
+  if (Array.isArray(body)) return body.forEach((item, i) => expectV2Parameters(item, `${at}[${i}]`));
+  if (body === null || typeof body !== 'object') return;
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'parameters')
+      for (const [name, p] of Object.entries(value as object))
+        expect(['string', 'number', 'boolean'], `${at}.parameters.${name}`).toContain(typeof p);
+    else expectV2Parameters(value, `${at}.${key}`);
+  }
 }
 
 beforeAll(async () => {
@@ -130,6 +149,24 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     expect((await t.call('GET', '/v2/models/credit-demo/versions/9.9.9/ready')).status).toBe(404);
   });
 
+  it('says not ready, with a failing status, while the database is down; live stays 200', async () => {
+    const real = t.server.service.health();
+    const spy = vi
+      .spyOn(t.server.service, 'health')
+      .mockReturnValue({ ...real, status: 'degraded', database: 'error' });
+    try {
+      for (const path of ['/v2/health/ready', '/v2/models/credit-demo/ready', '/v1/models/credit-demo']) {
+        const r = await t.call('GET', path);
+        expect(r.status, path).toBe(503);
+        expect(r.json.ready, path).toBe(false);
+      }
+      expect((await t.call('GET', '/v2/health/live')).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await t.call('GET', '/v2/health/ready')).status).toBe(200);
+  });
+
   it('describes the model: one input per feature, with its datatype, and the output', async () => {
     const r = await t.call('GET', '/v2/models/credit-demo');
     expect(r.status, r.text).toBe(200);
@@ -138,11 +175,12 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     expect(r.json.inputs.map((i: { name: string }) => i.name)).toEqual(names);
     const home = r.json.inputs.find((i: { name: string }) => i.name === 'Home');
     expect(home).toMatchObject({ datatype: 'BYTES', shape: [-1] });
-    expect(home.parameters.categories).toContain('rent');
+    expect(JSON.parse(home.parameters.categories)).toContain('rent');
     expect(r.json.inputs.find((i: { name: string }) => i.name === 'Records').datatype).toBe('BOOL');
     expect(r.json.outputs).toEqual([
-      { name: 'predict_proba', datatype: 'FP64', shape: [-1, 2], parameters: { classes: ['bad', 'good'] } },
+      { name: 'predict_proba', datatype: 'FP64', shape: [-1, 2], parameters: { classes: '["bad","good"]' } },
     ]);
+    expectV2Parameters(r.json);
   });
 
   it('infers from one input per feature, echoing the request id', async () => {
@@ -154,6 +192,8 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     expect(r.json).toMatchObject({ model_name: 'credit-demo', model_version: '1.0.0', id: 'req-7' });
     const [out] = r.json.outputs;
     expect(out).toMatchObject({ name: 'predict_proba', datatype: 'FP64', shape: [3, 2] });
+    expect(JSON.parse(out.parameters.classes)).toEqual(['bad', 'good']);
+    expectV2Parameters(r.json);
     expect(out.data).toEqual((await seldonRows(applicants)).flat());
     // The same on the version's path, with [N, 1] columns, features in any order, and nested data.
     const columns = byFeature(applicants)
@@ -229,6 +269,15 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     kserveProblems(other, 404);
     expect(other.json.error).toContain('"credit-demo" version "1.0.0"');
     kserveProblems(await t.call('GET', '/v2/models/credit-demo/versions/2.0.0'), 404);
+    // Another model, version or verb is a 404 even when the body is wrong too.
+    for (const [path, body] of [
+      ['/v2/models/other/infer', { inputs: 'none' }],
+      ['/v2/models/credit-demo/versions/2.0.0/infer', {}],
+      ['/v1/models/other:predict', { instances: 'none' }],
+      ['/v1/models/credit-demo:score', {}],
+    ] as const) {
+      kserveProblems(await t.call('POST', path, body), 404);
+    }
     const r = await fetch(new URL('/v2/models/credit-demo/infer', t.server.url), {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
@@ -238,6 +287,18 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     expect(r.status).toBe(415);
     expect(body.error).toContain('content-type');
     expect(body.code).toBe('invalid_request');
+    // The binary data extension: a JSON header of the given length, then raw tensor bytes.
+    const header = JSON.stringify({
+      inputs: [{ name: 'x', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } }],
+    });
+    const binary = await t.call(
+      'POST',
+      '/v2/models/credit-demo/infer',
+      new RawBody(`${header}\u0000\u0000\u0080\u003f`),
+      { 'inference-header-content-length': String(header.length) },
+    );
+    expect(kserveProblems(binary, 415)).toEqual(['inference-header-content-length']);
+    expect(binary.json.error).toContain('binary data extension');
   });
 
   it('counts the requests by route in /metrics', async () => {

@@ -1,0 +1,128 @@
+// KServe V2's [N, F] form end to end, on a server whose active model is all-numeric (tiny: income, debt), and the
+// nesting rules for V2 tensor data.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nestingProblem } from '../../../main/server/kserve.js';
+import { removeDir, tempDir } from '../cli/helpers.js';
+import { installTinyModel } from '../core/registry/tiny-bundle.js';
+import { startTestServer, type TestServer } from './helpers.js';
+
+let t: TestServer;
+let work: string;
+
+beforeAll(async () => {
+  work = tempDir('branchlens-kserve-numeric-');
+  const dataDir = join(work, 'data');
+  await installTinyModel(dataDir, join(work, 'tiny-bundle'));
+  t = await startTestServer({ dataDir });
+});
+afterAll(async () => {
+  await t?.close();
+  removeDir(work);
+});
+
+/** The same applicants through Seldon's endpoint: [P(declined), P(approved)] per row. */
+async function seldonRows(rows: { income: number; debt: number }[]): Promise<number[][]> {
+  const r = await t.call('POST', '/api/v1.0/predictions', rows);
+  expect(r.status, r.text).toBe(200);
+  return r.json.data.ndarray;
+}
+
+describe('V2 infer with one [N, F] input', () => {
+  const rows = [
+    { income: 1.5, debt: -0.5 },
+    { income: -2, debt: 0.25 },
+    { income: 0, debt: 3 },
+  ];
+  const expected = async () => (await seldonRows(rows)).flat();
+
+  it('reads flat data row-major, features in schema order, whatever the input is named', async () => {
+    const r = await t.call('POST', '/v2/models/tiny/infer', {
+      inputs: [
+        { name: 'input-0', shape: [3, 2], datatype: 'FP32', data: rows.flatMap((a) => [a.income, a.debt]) },
+      ],
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ model_name: 'tiny', model_version: '1.0.0' });
+    const [out] = r.json.outputs;
+    expect(out).toMatchObject({ name: 'predict_proba', shape: [3, 2] });
+    expect(JSON.parse(out.parameters.classes)).toEqual(['declined', 'approved']);
+    expect(out.data).toEqual(await expected());
+    // Rows differ, so a reading by column (debt, income) would give other numbers.
+    expect(out.data[1]).not.toBeCloseTo(out.data[3], 6);
+  });
+
+  it('reads nested data that follows the shape the same', async () => {
+    const r = await t.call('POST', '/v2/models/tiny/infer', {
+      inputs: [{ name: 'x', shape: [3, 2], datatype: 'FP64', data: rows.map((a) => [a.income, a.debt]) }],
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.outputs[0].data).toEqual(await expected());
+  });
+
+  it('refuses nested data that does not follow the shape, naming where', async () => {
+    // Six values, as [3, 2] needs, but nested as [2, 3].
+    const r = await t.call('POST', '/v2/models/tiny/infer', {
+      inputs: [
+        {
+          name: 'x',
+          shape: [3, 2],
+          datatype: 'FP64',
+          data: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        },
+      ],
+    });
+    expect(r.status, r.text).toBe(400);
+    expect(r.json.problems.map((p: { field: string }) => p.field)).toEqual(['inputs[0].data']);
+    expect(r.json.error).toContain('dimension 0');
+  });
+
+  it('names each bad value with its feature, by its place in the row', async () => {
+    const r = await t.call('POST', '/v2/models/tiny/infer', {
+      // A BYTES tensor holds strings, but income and debt are numbers: each element is named with its feature.
+      inputs: [{ name: 'x', shape: [2, 2], datatype: 'BYTES', data: ['1', '2', '3', 'lots'] }],
+    });
+    expect(r.status, r.text).toBe(400);
+    expect(r.json.problems.map((p: { field: string }) => p.field)).toEqual([
+      'inputs[0].data[0] (income)',
+      'inputs[0].data[1] (debt)',
+      'inputs[0].data[2] (income)',
+      'inputs[0].data[3] (debt)',
+    ]);
+  });
+});
+
+describe('nestingProblem', () => {
+  it('accepts flat data and data nested as the shape says', () => {
+    expect(nestingProblem([1, 2, 3, 4], [2, 2])).toBeNull();
+    expect(
+      nestingProblem(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [2, 2],
+      ),
+    ).toBeNull();
+    expect(nestingProblem([[[1]], [[2]]], [2, 1, 1])).toBeNull();
+  });
+
+  it('names the first place nested data departs from the shape', () => {
+    expect(nestingProblem([[1, 2], [3]], [2, 2])).toEqual({
+      at: 'data[1]',
+      message: 'holds 1 items, but dimension 1 of shape [2, 2] is 2',
+    });
+    expect(nestingProblem([[1, 2], 3, 4], [2, 2])?.at).toBe('data');
+    expect(nestingProblem([[1], 2], [2, 1])).toEqual({
+      at: 'data[1]',
+      message: 'is a single value, but shape [2, 1] needs a list of 1 here',
+    });
+    expect(nestingProblem([[[1]], [[2]]], [2, 1])).toEqual({
+      at: 'data[0][0]',
+      message: 'is a list, but shape [2, 1] has only 2 dimensions',
+    });
+  });
+});
