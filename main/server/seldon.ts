@@ -93,6 +93,15 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
     return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
   }
   if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && Array.isArray(jsonData!.applicants)) {
+    const beside = Object.keys(jsonData!).filter((key) => key !== 'applicants');
+    if (beside.length) {
+      return fail(
+        beside.map((key) => ({
+          path: ['jsonData', key],
+          message: 'is not expected beside "applicants": send {"applicants": [...]} alone, or one applicant',
+        })),
+      );
+    }
     const list = applicantList.safeParse(jsonData!.applicants);
     return list.success
       ? { form: 'jsonData.applicants', applicants: list.data, ...puid }
@@ -250,6 +259,18 @@ export function seldonModelMetadata(
 ) {
   const names = schema.features.map((f) => f.name);
   const outputs = outputColumns(schema.output);
+  // An optional feature may be left out or sent as null (both are imputed).
+  const applicant = {
+    type: 'object',
+    properties: Object.fromEntries(
+      schema.features.map((f) => [
+        f.name,
+        f.required ? featureJsonSchema(f) : { anyOf: [featureJsonSchema(f), { type: 'null' }] },
+      ]),
+    ),
+    required: schema.features.filter((f) => f.required).map((f) => f.name),
+    additionalProperties: false,
+  };
   return {
     name: model.id,
     versions: [model.version],
@@ -258,11 +279,24 @@ export function seldonModelMetadata(
       { messagetype: 'ndarray', schema: { names, shape: [names.length] } },
       {
         messagetype: 'jsonData',
+        // One applicant, or {"applicants": [...]} for several.
         schema: {
-          type: 'object',
-          properties: Object.fromEntries(schema.features.map((f) => [f.name, featureJsonSchema(f)])),
-          required: schema.features.filter((f) => f.required).map((f) => f.name),
-          additionalProperties: false,
+          oneOf: [
+            applicant,
+            {
+              type: 'object',
+              properties: {
+                applicants: {
+                  type: 'array',
+                  items: applicant,
+                  minItems: 1,
+                  maxItems: MAX_APPLICANTS_PER_CALL,
+                },
+              },
+              required: ['applicants'],
+              additionalProperties: false,
+            },
+          ],
         },
       },
     ],

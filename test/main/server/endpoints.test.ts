@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_METHODS } from '../../../shared/contract.js';
 import { CONTENT_SECURITY_POLICY } from '../../../main/server/headers.js';
@@ -115,28 +116,32 @@ describe('Seldon v1 protocol', () => {
     expect(r.json.outputs).toEqual([
       { messagetype: 'ndarray', schema: { names: ['bad', 'good'], shape: [2] } },
     ]);
-    // The jsonData schema admits the holdout applicants, and names the required features.
+    // The jsonData schema is a JSON Schema that accepts exactly what the endpoint accepts, in both forms.
     expect(json.messagetype).toBe('jsonData');
-    const props = json.schema.properties as Record<
-      string,
-      { type: string; enum?: string[]; minimum?: number; maximum?: number }
-    >;
-    expect(Object.keys(props)).toEqual(names);
-    expect(json.schema.required).toContain('Amount');
-    for (const a of applicants) {
-      for (const [name, value] of Object.entries(a)) {
-        const p = props[name]!;
-        if (p.type === 'string') expect(p.enum, name).toContain(value);
-        else if (p.type === 'boolean') expect(typeof value, name).toBe('boolean');
-        else {
-          expect(typeof value, name).toBe('number');
-          if (p.type === 'integer') expect(Number.isInteger(value), name).toBe(true);
-          if (p.minimum !== undefined) expect(value as number, name).toBeGreaterThanOrEqual(p.minimum);
-          if (p.maximum !== undefined) expect(value as number, name).toBeLessThanOrEqual(p.maximum);
-        }
-      }
+    const valid = new Ajv({ strict: true, allErrors: true }).compile(json.schema);
+    const noIncome = { ...sample, Income: null };
+    const { Job: _job, ...noJob } = sample;
+    const accepted = [...applicants, noIncome, noJob, { applicants }];
+    for (const body of accepted) {
+      expect(valid(body), JSON.stringify(valid.errors)).toBe(true);
+      const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: body });
+      expect(r.status, r.text).toBe(200);
     }
-    expect(props.Home!.enum).toContain('rent');
+    const { Amount: _amount, ...noAmount } = sample;
+    const refused = [
+      noAmount, // a required feature left out
+      { ...sample, Amount: null }, // …or sent as null
+      { ...sample, Home: 'castle' }, // not one of the categories
+      { ...sample, Seniority: 2.5 }, // not a whole number
+      { ...sample, Shoe: 42 }, // not a feature
+      { applicants: [] }, // no applicants
+      { applicants: [sample], extra: 1 },
+    ];
+    for (const body of refused) {
+      expect(valid(body), JSON.stringify(body)).toBe(false);
+      const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+    }
   });
 
   it('takes ndarray rows without names as the features in schema order', async () => {

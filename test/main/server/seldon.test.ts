@@ -93,6 +93,11 @@ describe('Seldon requests', () => {
       'data',
     ]);
     expect(fields(() => parse({ jsonData: { applicants: [] } }))).toEqual(['jsonData.applicants']);
+    // Nothing beside "applicants": a key there would otherwise be dropped without a word.
+    expect(fields(() => parse({ jsonData: { applicants: [sample], Amount: 5, note: 'x' } }))).toEqual([
+      'jsonData.Amount',
+      'jsonData.note',
+    ]);
     expect(fields(() => parse([]))).toEqual(['body']);
     expect(fields(() => parse([1]))).toEqual(['[0]']);
   });
