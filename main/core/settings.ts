@@ -1,6 +1,7 @@
 // The user's settings, kept in the database so the desktop app and the branch server remember them.
+import type { Locale } from '../../shared/bundle.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../shared/contract.js';
-import type { ReadableDb, WritableDb } from './db/open.js';
+import { openReadable, type ReadableDb, type WritableDb } from './db/open.js';
 
 export function readSettings(db: ReadableDb | WritableDb): Settings {
   const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
@@ -24,4 +25,21 @@ export function writeSettings(db: WritableDb, patch: Partial<Settings>): Setting
       if (value !== undefined) upsert.run(key, JSON.stringify(value));
   })();
   return next;
+}
+
+/**
+ * The settings' locale in `dataDir`'s database, read without opening the service (which may be what failed:
+ * the desktop app words its "cannot start" and rollback dialogs with it). undefined when there is no database or
+ * it cannot be read; never throws.
+ */
+export function storedLocale(dataDir: string): Locale | undefined {
+  let db: ReadableDb | undefined;
+  try {
+    db = openReadable(dataDir);
+    return readSettings(db).locale;
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
 }

@@ -20,6 +20,7 @@ import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
 import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
 import { LogFile, Logger } from '../core/log-file.js';
+import { storedLocale } from '../core/settings.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text.js';
@@ -88,11 +89,14 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
   };
 }
 
-/** The language of the native dialogs: the settings' once the service is open, else the OS's. */
+/**
+ * The language of the native dialogs: the settings', from the open service or, when it did not open (the
+ * "cannot start" box, the rollback offer), straight from the database; else the OS's.
+ */
 function locale(): Locale {
   let settings: Locale | undefined;
   try {
-    settings = service?.getSettings().locale;
+    settings = service ? service.getSettings().locale : storedLocale(dataDir());
   } catch {
     // the database is not readable: the OS's language
   }

@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbPath } from '../../../main/core/db/open.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import { storedLocale } from '../../../main/core/settings.js';
 import { DEFAULT_SETTINGS } from '../../../shared/contract.js';
 import { InputError } from '../../../shared/problems.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
@@ -52,5 +55,28 @@ describe('settings', () => {
       expect((error as InputError).problems[0]!.field).toBe(Object.keys(bad)[0]);
     }
     expect(service.getSettings()).toEqual(before);
+  });
+});
+
+describe('storedLocale', () => {
+  it('reads the settings’ locale without the service; undefined without a readable database', async () => {
+    const dir = tempDir('branchlens-stored-locale-');
+    try {
+      expect(storedLocale(dir)).toBeUndefined();
+      const s = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      try {
+        s.updateSettings({ locale: 'en' });
+        // Readable while the service holds the database open, as in the desktop app.
+        expect(storedLocale(dir)).toBe('en');
+        s.updateSettings({ locale: 'zh-CN' });
+      } finally {
+        await s.close();
+      }
+      expect(storedLocale(dir)).toBe('zh-CN');
+      writeFileSync(dbPath(dir), 'not a database');
+      expect(storedLocale(dir)).toBeUndefined();
+    } finally {
+      removeDir(dir);
+    }
   });
 });
