@@ -144,7 +144,8 @@ export function problemsFromZod(
     i.code === 'unrecognized_keys' && i.keys?.length
       ? i.keys.map((k) => ({
           field: name([...i.path, k]),
-          code: 'unknown_feature' as const,
+          // Not a model feature (that is preprocess's unknown_feature): a key the request's shape has no place for.
+          code: 'invalid' as const,
           message: 'is not a known field',
         }))
       : [{ field: name(i.path), code: 'invalid' as const, message: i.message }],

@@ -55,6 +55,27 @@ const seldonMessage = z
   })
   .strict();
 
+/**
+ * Seldon's forms this server does not take (tensor, strData, binData), as one problem naming the form, rather
+ * than zod's "unrecognized key" beside a missing ndarray.
+ */
+function unsupportedSeldonForm(body: unknown): { path: PropertyKey[]; message: string } | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+  for (const key of ['strData', 'binData']) {
+    if (has(body, key)) return { path: [key], message: `is not accepted: ${ONE_OF}` };
+  }
+  const data = (body as { data?: unknown }).data;
+  if (typeof data === 'object' && data !== null && has(data, 'tensor') && !has(data, 'ndarray')) {
+    return {
+      path: ['data', 'tensor'],
+      message:
+        'is not accepted: send the rows as data.ndarray (a tensor holds numbers only, and categorical features are strings)',
+    };
+  }
+  return null;
+}
+
 export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'list';
 
 export interface SeldonRequest {
@@ -71,9 +92,21 @@ const ONE_OF =
 
 /** The body of a Seldon request, validated for shape (names are checked against the model afterwards). */
 export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequest => {
-  const fail = (issues: readonly { path: PropertyKey[]; message: string }[], prefix: PropertyKey[] = []) => {
-    for (const i of issues)
-      ctx.addIssue({ code: 'custom', path: [...prefix, ...i.path], message: i.message });
+  const fail = (
+    issues: readonly { path: PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
+    prefix: PropertyKey[] = [],
+  ) => {
+    for (const i of issues) {
+      // An unknown key is named by itself, as on every other route.
+      if (i.code === 'unrecognized_keys' && i.keys?.length) {
+        for (const key of i.keys)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...prefix, ...i.path, key],
+            message: 'is not a known field',
+          });
+      } else ctx.addIssue({ code: 'custom', path: [...prefix, ...i.path], message: i.message });
+    }
     return z.NEVER;
   };
   if (Array.isArray(body)) {
@@ -81,6 +114,8 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
     return list.success ? { form: 'list', applicants: list.data } : fail(list.error.issues);
   }
   if (body === null || body === undefined) return fail([{ path: [], message: `is empty: ${ONE_OF}` }]);
+  const unsupported = unsupportedSeldonForm(body);
+  if (unsupported) return fail([unsupported]);
   const parsed = seldonMessage.safeParse(body);
   if (!parsed.success) return fail(parsed.error.issues);
   const { data, jsonData, meta } = parsed.data;
@@ -92,7 +127,10 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
     const names = data.names !== undefined ? { names: data.names } : {};
     return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
   }
-  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && Array.isArray(jsonData!.applicants)) {
+  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && !Array.isArray(jsonData!.applicants)) {
+    return fail([{ path: ['jsonData', 'applicants'], message: 'must be a list of applicant objects' }]);
+  }
+  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants')) {
     const beside = Object.keys(jsonData!).filter((key) => key !== 'applicants');
     if (beside.length) {
       return fail(

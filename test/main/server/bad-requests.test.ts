@@ -226,7 +226,7 @@ const CASES: BadRequest[] = [
     status: 400,
     field: 'body',
   },
-  { name: 'Seldon strData', path: SELDON, body: { strData: 'hello' }, status: 400, field: 'body' },
+  { name: 'Seldon strData', path: SELDON, body: { strData: 'hello' }, status: 400, field: 'strData' },
   { name: 'a Seldon body that is a string', path: SELDON, body: 'hello', status: 400, field: 'body' },
   {
     name: 'a __proto__ key',

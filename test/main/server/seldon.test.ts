@@ -88,10 +88,18 @@ describe('Seldon requests', () => {
     expect(fields(() => parse(null))).toEqual(['body']);
     expect(fields(() => parse({ data: { names, ndarray: [] } }))).toEqual(['data.ndarray']);
     expect(fields(() => parse({ data: { names } }))).toEqual(['data.ndarray']);
+    // Seldon's forms this server does not take are one problem each, named by the form.
     expect(fields(() => parse({ data: { names, tensor: { shape: [1, 1], values: [1] } } }))).toEqual([
-      'data.ndarray',
-      'data',
+      'data.tensor',
     ]);
+    expect(fields(() => parse({ strData: 'hello' }))).toEqual(['strData']);
+    expect(fields(() => parse({ binData: 'aGk=' }))).toEqual(['binData']);
+    // Unknown keys are named by themselves.
+    expect(fields(() => parse({ data: { names, ndarray: [[1]], extra: 1 }, other: 2 }))).toEqual([
+      'data.extra',
+      'other',
+    ]);
+    expect(fields(() => parse({ jsonData: { applicants: 'x' } }))).toEqual(['jsonData.applicants']);
     expect(fields(() => parse({ jsonData: { applicants: [] } }))).toEqual(['jsonData.applicants']);
     // Nothing beside "applicants": a key there would otherwise be dropped without a word.
     expect(fields(() => parse({ jsonData: { applicants: [sample], Amount: 5, note: 'x' } }))).toEqual([
