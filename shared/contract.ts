@@ -224,7 +224,8 @@ export type Api = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiRes
 
 /** How a transport reports a failed call: problems for bad input (4xx), busy (503), or an error. */
 export type ApiErrorBody =
-  | { error: 'invalid_request'; message: string; problems: Problem[] }
+  /** `problems_omitted`: how many problems beyond the listed ones an HTTP answer left out (it lists 100 at most). */
+  | { error: 'invalid_request'; message: string; problems: Problem[]; problems_omitted?: number }
   | { error: 'busy'; message: string; retry_after_s: number }
   | { error: 'not_found'; message: string }
   /** The audit log fails verification, so it is not exported (409): `seq` is the first entry that fails. */

@@ -1,6 +1,7 @@
 // The HTTP transport as a Fastify app over the service façade: JSON bodies only (parsed by ./body.ts), zod
 // schemas for validation, one error mapping for every failure, auth, security headers and request metrics.
 import Fastify, {
+  errorCodes,
   LogController,
   type FastifyInstance,
   type FastifyRequest,
@@ -70,6 +71,8 @@ export async function buildApp(
     logger: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A model's id has no length limit, and KServe's paths carry it (`/v1/models/<id>:predict`).
+    routerOptions: { maxParamLength: 500 },
     forceCloseConnections: 'idle',
     // A request Node's parser refuses is answered like every other bad request: JSON naming the problem.
     clientErrorHandler: answerClientError,
@@ -81,14 +84,29 @@ export async function buildApp(
 
   // JSON is the only body the server reads: any other content type is answered 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  const parseJson = (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (e: Error | null, v?: unknown) => void,
+  ) => {
     try {
       checkBodyEncoding(request.headers);
       done(null, parseJsonBody(body as string));
     } catch (e) {
       done(e as Error, undefined);
     }
-  });
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  // A body with no content type at all is read as JSON when the token is required: some inference clients
+  // (KServe's and Triton's Python clients) send none. Without the token the 415 stays, since a web page can send
+  // a body without a content type and without asking first (CORS), while it cannot send the token.
+  if (token !== null) {
+    app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+      const type = request.headers['content-type'];
+      if (type === undefined) return parseJson(request, body, done);
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(type), undefined);
+    });
+  }
 
   app.setErrorHandler((error, request, reply) => {
     const result = httpErrorResult(error, request, bodyLimit);
@@ -144,7 +162,7 @@ export async function buildApp(
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   registerSeldon(app, service);
-  await registerKServe(app, service, bodyLimit);
+  await registerKServe(app, service);
   registerAppApi(app, service);
   await registerRenderer(app, opts.rendererDir);
   return app;

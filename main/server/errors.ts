@@ -70,9 +70,50 @@ export function httpErrorResult(e: unknown, request: FastifyRequest, bodyLimit: 
   return (e instanceof Error && fastifyRequestError(e as FastifyError, request, bodyLimit)) || result;
 }
 
+/** The most problems one error answer lists; how many more there were is `problems_omitted`. */
+export const MAX_PROBLEMS_ANSWERED = 100;
+/** The longest `message` an error answer carries. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+/**
+ * An error body of bounded size, whatever the request: a 10 KB body with 8,000 wrong values would otherwise be
+ * answered with megabytes (each problem, and the message joining them all).
+ */
+export function boundedErrorBody(body: ApiErrorBody): ApiErrorBody {
+  let out = body;
+  let total: number | undefined;
+  if (out.error === 'invalid_request' && out.problems.length > MAX_PROBLEMS_ANSWERED) {
+    total = out.problems.length;
+    out = {
+      ...out,
+      problems: out.problems.slice(0, MAX_PROBLEMS_ANSWERED),
+      problems_omitted: total - MAX_PROBLEMS_ANSWERED,
+    };
+  }
+  if (out.message.length > MAX_MESSAGE_CHARS) {
+    const all = total !== undefined ? ` (${total} problems in all)` : '';
+    out = { ...out, message: `${out.message.slice(0, MAX_MESSAGE_CHARS)}…${all}` };
+  }
+  return out;
+}
+
+/** KServe's protocols (V1 and V2) answer errors as {"error": message}: the paths they own. */
+export function isKServePath(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return path === '/v2' || path.startsWith('/v2/') || path === '/v1' || path.startsWith('/v1/');
+}
+
+/**
+ * Sends an error. Under KServe's paths it takes the protocols' shape, `{"error": message}`, with the contract's
+ * `code` (`invalid_request`, …) and the problems beside it; elsewhere the contract's ApiErrorBody.
+ */
 export function sendError(reply: FastifyReply, result: ErrorResult): FastifyReply {
   if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
-  return reply.code(result.status).type('application/json; charset=utf-8').send(result.body);
+  const body = boundedErrorBody(result.body);
+  reply.code(result.status).type('application/json; charset=utf-8');
+  if (!isKServePath(reply.request.url)) return reply.send(body);
+  const { error, message, ...rest } = body;
+  return reply.send({ error: message, code: error, ...rest });
 }
 
 export function errorBody(error: 'not_found' | 'unauthorized', message: string): ApiErrorBody {

@@ -40,23 +40,27 @@ const v2Input = z
       .array(z.number().int().min(0), { error: 'must be an array of non-negative whole numbers' })
       .min(1, 'must have at least one dimension'),
     datatype: z.enum(V2_DATATYPES, { error: `must be one of ${V2_DATATYPES.join(', ')}` }),
-    parameters: parameters.optional(),
+    parameters: parameters.nullish(),
     data: z.array(z.unknown(), {
       error: 'must be an array of the tensor values (flat or nested, row-major)',
     }),
   })
   .strict();
 
+// Optional members may also be null: clients built on pydantic (KServe's InferRequest) send None as null.
 export const v2InferRequestSchema = z
   .object({
-    id: z.string().max(200).optional(),
-    parameters: parameters.optional(),
+    id: z.string().max(200).nullish(),
+    // KServe's Python client repeats the path's model in the body; the path decides which model answers.
+    model_name: z.string().nullish(),
+    model_version: z.string().nullish(),
+    parameters: parameters.nullish(),
     inputs: z.array(v2Input, { error: 'must be an array of input tensors' }).min(1, 'holds no inputs'),
     outputs: z
-      .array(z.object({ name: z.string(), parameters: parameters.optional() }).strict(), {
+      .array(z.object({ name: z.string(), parameters: parameters.nullish() }).strict(), {
         error: 'must be an array of {"name": ...}',
       })
-      .optional(),
+      .nullish(),
   })
   .strict();
 export type V2InferRequest = z.infer<typeof v2InferRequestSchema>;
@@ -131,13 +135,30 @@ function elementProblem(datatype: V2Datatype, value: unknown): string | null {
     case 'FP32':
     case 'FP64':
       return typeof value === 'number' ? null : `must be a number (datatype ${datatype})`;
-    default:
+    default: {
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         return `must be a whole number (datatype ${datatype})`;
       }
-      return datatype.startsWith('U') && value < 0 ? `must not be negative (datatype ${datatype})` : null;
+      const [min, max] = INTEGER_RANGES[datatype];
+      return value < min || value > max ? `must be between ${min} and ${max} (datatype ${datatype})` : null;
+    }
   }
 }
+
+/** The values each integer datatype holds (64-bit ones as far as a JSON number is exact). */
+const INTEGER_RANGES: Record<
+  Exclude<V2Datatype, 'BOOL' | 'BYTES' | 'FP16' | 'FP32' | 'FP64'>,
+  [number, number]
+> = {
+  INT8: [-(2 ** 7), 2 ** 7 - 1],
+  INT16: [-(2 ** 15), 2 ** 15 - 1],
+  INT32: [-(2 ** 31), 2 ** 31 - 1],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT8: [0, 2 ** 8 - 1],
+  UINT16: [0, 2 ** 16 - 1],
+  UINT32: [0, 2 ** 32 - 1],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+};
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

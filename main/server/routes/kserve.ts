@@ -1,6 +1,6 @@
-// KServe's V1 protocol and the Open Inference Protocol (V2) (see ../kserve.ts). Their errors are answered as
-// these protocols expect, {"error": "<message>"}, with the problems listed beside it and the same statuses as
-// every other route (400 for bad input, 404 for another model, 503 with Retry-After when busy).
+// KServe's V1 protocol and the Open Inference Protocol (V2) (see ../kserve.ts). Their errors, whoever answers
+// them (these routes, the app's hooks, the not-found handler), are sent by sendError in the protocols' shape,
+// {"error": "<message>"}, with the problems beside it and the same statuses as every other route.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { appRoot } from '../../core/paths.js';
 import { fixPrecision } from '../../core/records/watermark.js';
 import type { BranchLensService } from '../../core/service.js';
-import { httpErrorResult, type ErrorResult } from '../errors.js';
+import { sendError } from '../errors.js';
 import {
   checkRequestedOutputs,
   namingFields,
@@ -35,22 +35,13 @@ function serverVersion(): string {
   }
 }
 
-function sendKServeError(reply: FastifyReply, result: ErrorResult): FastifyReply {
-  if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
-  const { error, message, ...rest } = result.body as { error: string; message: string };
-  return reply
-    .code(result.status)
-    .type('application/json; charset=utf-8')
-    .send({ error: message, code: error, ...rest });
-}
-
-export async function registerKServe(
-  app: FastifyInstance,
-  service: BranchLensService,
-  bodyLimit: number,
-): Promise<void> {
+export async function registerKServe(app: FastifyInstance, service: BranchLensService): Promise<void> {
   const version = serverVersion();
-  const ready = () => service.health().status === 'ok';
+  /** A readiness probe's answer: 200 with `"ready": true`, or 503 with false, from one reading of the health. */
+  const readiness = (reply: FastifyReply, body: Record<string, unknown>) => {
+    const ready = service.health().status === 'ok';
+    return reply.code(ready ? 200 : 503).send({ ...body, ready });
+  };
 
   /** null when `name` (and `version`, when given) is the model this server serves; else the 404's message. */
   const otherModel = (name: string, modelVersion?: string): string | null => {
@@ -60,20 +51,15 @@ export async function registerKServe(
     return `model ${asked} is not served here: this server serves "${id}" version "${active}"`;
   };
   const notFound = (reply: FastifyReply, message: string) =>
-    sendKServeError(reply, { ok: false, status: 404, body: { error: 'not_found', message } });
+    sendError(reply, { ok: false, status: 404, body: { error: 'not_found', message } });
 
   await app.register(async (scope) => {
-    scope.setErrorHandler((error, request, reply) => {
-      const result = httpErrorResult(error, request, bodyLimit);
-      if (result.body.error === 'internal') request.log.error({ err: error }, 'internal error');
-      return sendKServeError(reply, result);
-    });
     const probe = { config: { public: true } };
     // V2's binary data extension sends a JSON header followed by raw tensors: refused before the body is read,
     // with a 415 that says so, rather than a 400 for JSON that does not parse.
     scope.addHook('onRequest', async (request, reply) => {
       if (request.headers['inference-header-content-length'] === undefined) return;
-      return sendKServeError(reply, {
+      return sendError(reply, {
         ok: false,
         status: 415,
         body: {
@@ -96,7 +82,7 @@ export async function registerKServe(
     scope.get<{ Params: { name: string } }>('/v1/models/:name', probe, async (request, reply) => {
       const other = otherModel(request.params.name);
       if (other) return notFound(reply, other);
-      return reply.code(ready() ? 200 : 503).send({ name: service.model.id, ready: ready() });
+      return readiness(reply, { name: service.model.id });
     });
     /** `<name>:<verb>` split on its last colon, or the 404's message for another endpoint or model. */
     const v1Target = (target: string): { verb: (typeof V1_VERBS)[number] } | { missing: string } => {
@@ -114,8 +100,8 @@ export async function registerKServe(
       '/v1/models/:target',
       {
         schema: { body: v1RequestSchema },
-        // Another endpoint or model is a 404 whatever the body holds: checked before the body is validated.
-        preValidation: async (request, reply) => {
+        // Another endpoint or model is a 404 whatever the body holds: checked before the body is read.
+        onRequest: async (request, reply) => {
           const target = v1Target((request.params as { target: string }).target);
           if ('missing' in target) return notFound(reply, target.missing);
         },
@@ -148,9 +134,7 @@ export async function registerKServe(
     // ---- V2 (Open Inference Protocol) ------------------------------------------------------------------
     scope.get('/v2', async () => ({ name: 'branchlens', version, extensions: [] }));
     scope.get('/v2/health/live', probe, async () => ({ live: true }));
-    scope.get('/v2/health/ready', probe, async (_request, reply) =>
-      reply.code(ready() ? 200 : 503).send({ ready: ready() }),
-    );
+    scope.get('/v2/health/ready', probe, async (_request, reply) => readiness(reply, {}));
 
     type ModelParams = { name: string; version?: string };
     for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
@@ -162,14 +146,14 @@ export async function registerKServe(
       scope.get<{ Params: ModelParams }>(`${base}/ready`, probe, async (request, reply) => {
         const other = otherModel(request.params.name, request.params.version);
         if (other) return notFound(reply, other);
-        return reply.code(ready() ? 200 : 503).send({ name: service.model.id, ready: ready() });
+        return readiness(reply, { name: service.model.id });
       });
       scope.post<{ Params: ModelParams }>(
         `${base}/infer`,
         {
           schema: { body: v2InferRequestSchema },
-          // Another model or version is a 404 whatever the body holds: checked before the body is validated.
-          preValidation: async (request, reply) => {
+          // Another model or version is a 404 whatever the body holds: checked before the body is read.
+          onRequest: async (request, reply) => {
             const { name, version: modelVersion } = request.params as ModelParams;
             const other = otherModel(name, modelVersion);
             if (other) return notFound(reply, other);

@@ -10,7 +10,7 @@ import {
 } from '../../../main/server/auth.js';
 import { fileSecretStore } from '../../../main/core/keys.js';
 import { readSample, removeDir, tempDir } from '../cli/helpers.js';
-import { call, startTestServer, type TestServer } from './helpers.js';
+import { call, RawBody, startTestServer, type TestServer } from './helpers.js';
 
 describe('which binds need the API token', () => {
   it.each([
@@ -89,6 +89,18 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
     await t?.close();
   });
 
+  it('reads a body without a content type as JSON (inference clients send none); other types stay 415', async () => {
+    const body = JSON.stringify({ instances: [sample] });
+    const plain = await t.call('POST', '/v1/models/credit-demo:predict', new RawBody(body, null));
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json.predictions).toHaveLength(1);
+    const bad = await t.call('POST', '/v1/models/credit-demo:predict', new RawBody('{bad', null));
+    expect(bad.status).toBe(400);
+    const text = await t.call('POST', '/v1/models/credit-demo:predict', new RawBody(body, 'text/plain'));
+    expect(text.status).toBe(415);
+    expect(text.json.problems[0].field).toBe('content-type');
+  });
+
   it('generated a token and says where it is kept', () => {
     expect(t.server.token).toBeTruthy();
     expect(t.server.tokenCreated).toBe(true);
@@ -122,7 +134,11 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
       for (const headers of attempts) {
         const r = await call(t.server.url, method, path, body, headers);
         expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
-        expect(r.json.error).toBe('unauthorized');
+        // KServe's paths answer in the protocols' shape, {"error": message}, with the contract's code beside it.
+        if (/^\/v[12](\/|$)/.test(path)) {
+          expect(r.json.code, path).toBe('unauthorized');
+          expect(r.json.error, path).toContain('API token');
+        } else expect(r.json.error).toBe('unauthorized');
         expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
     }
@@ -210,6 +226,10 @@ describe('a loopback server without --token-required', () => {
       expect(t.server.token).toBeNull();
       expect((await call(t.server.url, 'POST', '/api/app/health', {})).status).toBe(200);
       expect((await call(t.server.url, 'GET', '/metrics')).status).toBe(200);
+      // Without the token, a body must say it is JSON: a web page can send one without a type unasked.
+      const untyped = new RawBody(JSON.stringify({ instances: [{}] }), null);
+      const r = await call(t.server.url, 'POST', '/v1/models/credit-demo:predict', untyped);
+      expect(r.status).toBe(415);
     } finally {
       await t.close();
       removeDir(dir);

@@ -128,6 +128,10 @@ describe('KServe V1', () => {
     const other = await t.call('POST', '/v1/models/other:predict', { instances: [sample] });
     kserveProblems(other, 404);
     expect(other.json.error).toContain('"credit-demo" version "1.0.0"');
+    // A long name is still a name (Fastify's default would answer 414 beyond 100 characters).
+    const long = await t.call('POST', `/v1/models/${'m'.repeat(150)}:predict`, { instances: [sample] });
+    kserveProblems(long, 404);
+    expect(long.json.error).toContain('"credit-demo" version "1.0.0"');
     const verb = await t.call('POST', '/v1/models/credit-demo:classify', { instances: [sample] });
     kserveProblems(verb, 404);
     expect(verb.json.error).toContain(':predict');
@@ -181,6 +185,42 @@ describe('KServe V2 (Open Inference Protocol)', () => {
       { name: 'predict_proba', datatype: 'FP64', shape: [-1, 2], parameters: { classes: '["bad","good"]' } },
     ]);
     expectV2Parameters(r.json);
+  });
+
+  it('takes the body KServe’s Python client sends: model_name and model_version, null for what it leaves out', async () => {
+    const r = await t.call('POST', '/v2/models/credit-demo/infer', {
+      id: null,
+      model_name: 'credit-demo',
+      model_version: null,
+      parameters: null,
+      outputs: null,
+      inputs: byFeature([sample]).map((input) => ({ ...input, parameters: null })),
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.outputs[0].data).toEqual((await seldonRows([sample])).flat());
+    expect(r.json.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('checks integer elements against their datatype’s range', async () => {
+    for (const [datatype, value, ok] of [
+      ['UINT8', 255, true],
+      ['UINT8', 256, false],
+      ['INT8', 127, true],
+      ['INT8', 128, false],
+      ['INT16', 5000, true],
+      ['UINT16', -1, false],
+      ['INT32', 2 ** 31, false],
+    ] as const) {
+      const inputs = byFeature([sample]);
+      const k = names.indexOf('Assets');
+      inputs[k] = { ...inputs[k]!, datatype, data: [value] };
+      const r = await t.call('POST', '/v2/models/credit-demo/infer', { inputs });
+      if (ok) expect(r.status, `${datatype} ${value}: ${r.text}`).toBe(200);
+      else {
+        expect(kserveProblems(r), `${datatype} ${value}`).toEqual([`inputs[${k}].data[0]`]);
+        expect(r.json.error).toContain(`(datatype ${datatype})`);
+      }
+    }
   });
 
   it('infers from one input per feature, echoing the request id', async () => {
@@ -278,6 +318,15 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     ] as const) {
       kserveProblems(await t.call('POST', path, body), 404);
     }
+    // …and when the body cannot even be read: not JSON, not a JSON content type, repeated keys, too large.
+    const unreadable: [string, RawBody][] = [
+      ['/v1/models/other:predict', new RawBody('{bad')],
+      ['/v2/models/other/infer', new RawBody('x', 'text/plain')],
+      ['/v2/models/other/infer', new RawBody('{"a":1,"a":2}')],
+      ['/v2/models/other/infer', new RawBody(`{"pad":"${'x'.repeat(2_000_000)}"}`)],
+    ];
+    for (const [path, body] of unreadable) kserveProblems(await t.call('POST', path, body), 404);
+    await expectHealthy(t);
     const r = await fetch(new URL('/v2/models/credit-demo/infer', t.server.url), {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
@@ -299,6 +348,27 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     );
     expect(kserveProblems(binary, 415)).toEqual(['inference-header-content-length']);
     expect(binary.json.error).toContain('binary data extension');
+  });
+
+  it('answers in the protocols’ shape whoever answers: unknown paths, bad URLs', async () => {
+    const unknown = await t.call('GET', '/v2/models/credit-demo/');
+    kserveProblems(unknown, 404);
+    expect(unknown.json.code).toBe('not_found');
+    const badUrl = await t.call('GET', '/v2/models/%ZZ/ready');
+    expect(kserveProblems(badUrl, 400)).toEqual(['url']);
+  });
+
+  it('lists at most 100 problems, and a bounded message, however many the request has', async () => {
+    const r = await t.call('POST', '/v1/models/credit-demo:predict', {
+      instances: Array(1000).fill({ x: 1 }),
+    });
+    const fields = kserveProblems(r);
+    expect(fields).toHaveLength(100);
+    expect(r.json.problems_omitted).toBeGreaterThan(900);
+    expect(r.json.error.length).toBeLessThan(4100);
+    expect(r.json.error).toMatch(/problems in all\)$/);
+    expect(r.text.length).toBeLessThan(64_000);
+    await expectHealthy(t);
   });
 
   it('counts the requests by route in /metrics', async () => {
