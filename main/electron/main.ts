@@ -86,6 +86,7 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
     },
     defaultDir: app.getPath('documents'),
     locale: locale(),
+    dataDir: service?.dataDir ?? dataDir(),
   };
 }
 

@@ -1,6 +1,5 @@
 // The desktop-only calls behind the preload's printToPdf, saveFile and exportAudit: the user picks where the
 // file goes in the OS save dialog, then the bytes are written (or streamed) there. Electron is reached only through the interfaces below.
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SavedExport } from '../../shared/bridge.js';
 import type { Locale } from '../../shared/bundle.js';
@@ -38,7 +37,16 @@ export interface SaveTarget {
   defaultDir: string;
   /** The language of the dialog's title (see desktopLocale). */
   locale: Locale;
-  write?: (path: string, bytes: Buffer) => Promise<void>;
+  /**
+   * The data folder (the database, the audit log and the keys): no save may go inside it, since a report saved
+   * over the database would destroy the audit trail the bank must keep.
+   */
+  dataDir?: string;
+}
+
+/** Writes `bytes` to `path` whole or not at all (see writeOutFile), refusing a path inside the data folder. */
+async function writeBytes(target: SaveTarget, path: string, bytes: Buffer): Promise<void> {
+  await writeOutFile('file', path, (out) => void out.write(bytes), 0o666, target.dataDir);
 }
 
 /** The dialog's file types: the suggested name's extension, and all files. */
@@ -82,7 +90,7 @@ export async function printReportToPdf(
   });
   if (choice.canceled || !choice.filePath) return null;
   const pdf = await page.printToPDF({ ...REPORT_PDF_OPTIONS });
-  await (target.write ?? writeFile)(choice.filePath, pdf);
+  await writeBytes(target, choice.filePath, pdf);
   return choice.filePath;
 }
 
@@ -98,7 +106,7 @@ export async function saveFileAs(
     filters: filtersFor(suggestedName, target.locale),
   });
   if (choice.canceled || !choice.filePath) return null;
-  await (target.write ?? writeFile)(choice.filePath, bytes);
+  await writeBytes(target, choice.filePath, bytes);
   return choice.filePath;
 }
 

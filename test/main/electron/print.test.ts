@@ -1,6 +1,6 @@
 // Printing the one-page report, saving files and streaming the audit export, through fake dialogs and a fake
 // page; the export from a real service into a real file, which must verify as head office verifies it.
-import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,74 +29,94 @@ function fakeDialog(answer: { canceled: boolean; filePath?: string }) {
   return { dialog, asked };
 }
 
+let folders: { docs: string; data: string };
+beforeAll(() => {
+  folders = { docs: tempDir('branchlens-save-docs-'), data: tempDir('branchlens-save-data-') };
+});
+afterAll(() => {
+  removeDir(folders.docs);
+  removeDir(folders.data);
+});
+
+/** A page whose printToPDF records its options and returns `pdf`. */
+function fakePage(pdf = Buffer.from('%PDF-1.7')) {
+  const options: unknown[] = [];
+  return {
+    options,
+    async printToPDF(o: typeof REPORT_PDF_OPTIONS) {
+      options.push(o);
+      return pdf;
+    },
+  };
+}
+
 describe('printReportToPdf', () => {
   it('prints one A4 page to the file the user picked', async () => {
-    const { dialog, asked } = fakeDialog({ canceled: false, filePath: '/docs/applicant-7.pdf' });
-    const written: [string, Buffer][] = [];
-    const options: unknown[] = [];
-    const page = {
-      async printToPDF(o: typeof REPORT_PDF_OPTIONS) {
-        options.push(o);
-        return Buffer.from('%PDF-1.7');
-      },
-    };
-    const path = await printReportToPdf(
-      page,
-      { dialog, defaultDir: '/docs', locale: 'zh-CN', write: async (p, b) => void written.push([p, b]) },
-      'applicant-7',
-    );
-    expect(path).toBe('/docs/applicant-7.pdf');
-    expect(asked[0]?.defaultPath).toMatch(/applicant-7\.pdf$/);
+    const file = join(folders.docs, 'applicant-7.pdf');
+    const { dialog, asked } = fakeDialog({ canceled: false, filePath: file });
+    const page = fakePage();
+    const target = { dialog, defaultDir: folders.docs, locale: 'zh-CN' as const, dataDir: folders.data };
+    const path = await printReportToPdf(page, target, 'applicant-7');
+    expect(path).toBe(file);
+    expect(asked[0]?.defaultPath).toBe(file);
     expect(asked[0]?.filters).toEqual([{ name: 'PDF', extensions: ['pdf'] }]);
     // In the user's language, as the rest of the app.
     expect(asked[0]?.title).toBe('保存解释报告');
-    expect(options).toEqual([expect.objectContaining({ pageSize: 'A4', pageRanges: '1' })]);
-    expect(written).toEqual([['/docs/applicant-7.pdf', Buffer.from('%PDF-1.7')]]);
+    expect(page.options).toEqual([expect.objectContaining({ pageSize: 'A4', pageRanges: '1' })]);
+    expect(readFileSync(file, 'utf8')).toBe('%PDF-1.7');
   });
 
   it('prints nothing when the user cancels', async () => {
     const { dialog } = fakeDialog({ canceled: true });
-    let printed = false;
-    const page = {
-      async printToPDF() {
-        printed = true;
-        return Buffer.alloc(0);
-      },
-    };
-    expect(await printReportToPdf(page, { dialog, defaultDir: '/docs', locale: 'en' }, 'x.pdf')).toBeNull();
-    expect(printed).toBe(false);
+    const page = fakePage();
+    expect(
+      await printReportToPdf(page, { dialog, defaultDir: folders.docs, locale: 'en' }, 'x.pdf'),
+    ).toBeNull();
+    expect(page.options).toEqual([]);
   });
 });
 
 describe('saveFileAs', () => {
   it('writes the bytes where the user chose, offering the file type', async () => {
-    const { dialog, asked } = fakeDialog({ canceled: false, filePath: '/docs/audit.csv' });
-    const written: [string, Buffer][] = [];
-    const path = await saveFileAs(
-      { dialog, defaultDir: '/docs', locale: 'en', write: async (p, b) => void written.push([p, b]) },
-      'audit.csv',
-      Buffer.from('seq,kind\n'),
-    );
-    expect(path).toBe('/docs/audit.csv');
+    const file = join(folders.docs, 'audit.csv');
+    const { dialog, asked } = fakeDialog({ canceled: false, filePath: file });
+    const target = { dialog, defaultDir: folders.docs, locale: 'en' as const, dataDir: folders.data };
+    const path = await saveFileAs(target, 'audit.csv', Buffer.from('seq,kind\n'));
+    expect(path).toBe(file);
     expect(asked[0]?.filters).toEqual([
       { name: 'CSV', extensions: ['csv'] },
       { name: 'All files', extensions: ['*'] },
     ]);
     expect(asked[0]?.title).toBe('Save');
-    expect(written).toEqual([['/docs/audit.csv', Buffer.from('seq,kind\n')]]);
+    expect(readFileSync(file, 'utf8')).toBe('seq,kind\n');
   });
 
   it('writes nothing when the user cancels', async () => {
     const { dialog } = fakeDialog({ canceled: true });
-    const written: unknown[] = [];
+    const before = readdirSync(folders.docs);
     expect(
-      await saveFileAs(
-        { dialog, defaultDir: '/d', locale: 'zh-CN', write: async (p) => void written.push(p) },
-        'a.txt',
-        Buffer.from('a'),
-      ),
+      await saveFileAs({ dialog, defaultDir: folders.docs, locale: 'zh-CN' }, 'a.txt', Buffer.from('a')),
     ).toBeNull();
-    expect(written).toEqual([]);
+    expect(readdirSync(folders.docs)).toEqual(before);
+  });
+});
+
+describe('saving into the data folder', () => {
+  it('is refused for the report and for any file, leaving the database as it was', async () => {
+    const db = join(folders.data, 'branchlens.db');
+    writeFileSync(db, 'the audit trail');
+    const { dialog } = fakeDialog({ canceled: false, filePath: db });
+    const target = { dialog, defaultDir: folders.docs, locale: 'en' as const, dataDir: folders.data };
+    for (const save of [
+      () => printReportToPdf(fakePage(), target, 'report'),
+      () => saveFileAs(target, 'report.pdf', Buffer.from('%PDF')),
+    ]) {
+      const error = await save().catch((e: unknown) => e);
+      expect(isInputError(error), String(error)).toBe(true);
+      expect((error as Error).message).toContain('inside the data folder');
+    }
+    expect(readFileSync(db, 'utf8')).toBe('the audit trail');
+    expect(readdirSync(folders.data)).toEqual(['branchlens.db']);
   });
 });
 
