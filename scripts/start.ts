@@ -58,8 +58,11 @@ export interface ElectronLookupDeps {
   packageDir: string | undefined;
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
-  /** Runs electron's own install.js; resolves to true when it finished. Never called when downloads are off. */
-  download?: () => Promise<boolean>;
+  /**
+   * Runs electron's own install.js; resolves to true when it finished, else to why not (the host did not answer,
+   * the download failed). Never called when downloads are off, nor where there is no display.
+   */
+  download?: () => Promise<true | string>;
 }
 
 /**
@@ -77,18 +80,20 @@ export async function locateElectron(deps: ElectronLookupDeps): Promise<Electron
     const candidate = join(dist, exe || (deps.platform === 'win32' ? 'electron.exe' : 'electron'));
     return existsSync(candidate) ? candidate : undefined;
   };
-  const noDisplay = deps.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY;
-  const usable = (path: string): ElectronLookup =>
-    noDisplay ? { ok: false, reason: 'there is no display to open its window on' } : { ok: true, path };
+  // Checked first: a window needs a display, so without one nothing is worth downloading (about 100 MB).
+  if (deps.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
+    return { ok: false, reason: 'there is no display to open its window on' };
+  }
   const found = find();
-  if (found) return usable(found);
+  if (found) return { ok: true, path: found };
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
     return { ok: false, reason: `there is no Electron binary in $ELECTRON_OVERRIDE_DIST_PATH` };
   }
   if (!deps.download) return { ok: false, reason: 'its binary was never downloaded' };
   const finished = await deps.download();
-  const after = finished ? find() : undefined;
-  return after ? usable(after) : { ok: false, reason: 'its binary could not be downloaded' };
+  if (finished !== true) return { ok: false, reason: finished };
+  const after = find();
+  return after ? { ok: true, path: after } : { ok: false, reason: 'its download did not leave a binary' };
 }
 
 /** Whether the host electron/install.js downloads from answers at all (5 s), so an offline machine fails fast. */
@@ -115,18 +120,23 @@ function downloadHost(env: NodeJS.ProcessEnv): string {
 }
 
 /** Runs electron's install.js (the package's own downloader) quietly, killed after timeoutMs. */
-function downloadElectron(packageDir: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
+function downloadElectron(
+  packageDir: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<true | string> {
   return new Promise((done) => {
     const usesProxy = Boolean(env.ELECTRON_GET_USE_PROXY || env.HTTPS_PROXY || env.https_proxy);
-    void (usesProxy ? Promise.resolve(true) : reachable(downloadHost(env))).then((up) => {
-      if (!up) return done(false);
+    const host = downloadHost(env);
+    void (usesProxy ? Promise.resolve(true) : reachable(host)).then((up) => {
+      if (!up) return done(`its binary is not installed, and the download host ${host} did not answer`);
       console.log('Downloading the Electron binary (once)…');
       const child = spawn(process.execPath, [join(packageDir, 'install.js')], { stdio: 'ignore', env });
       const timer = setTimeout(() => child.kill(), timeoutMs);
-      child.once('error', () => done(false));
+      child.once('error', () => done('its binary could not be downloaded'));
       child.once('exit', (code) => {
         clearTimeout(timer);
-        done(code === 0);
+        done(code === 0 ? true : 'its binary could not be downloaded');
       });
     });
   });
@@ -140,26 +150,65 @@ function electronPackageDir(): string | undefined {
   }
 }
 
+const SQLITE_PROBE = "new (require('better-sqlite3'))(':memory:').close()";
+
+/** Whether better-sqlite3 loads in `runtime` (this Node, or Electron run as Node). */
+function sqliteLoads(runtime: string, env: NodeJS.ProcessEnv): boolean {
+  return (
+    spawnSync(runtime, ['-e', SQLITE_PROBE], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 }).status ===
+    0
+  );
+}
+
 /**
- * better-sqlite3 (and tfjs-node, when present) must be built for Electron's Node ABI, not this Node's.
- * Probes it with Electron as Node; when it does not load, rebuilds with electron-builder install-app-deps.
+ * The environment for building native modules against Electron's headers: without npm's `nodedir` (set on some
+ * machines, this one included, to build offline against the installed Node), which would make node-gyp build
+ * for this Node again while saying it built for Electron.
  */
-function ensureNativeModulesFor(electron: string): void {
-  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
-  const probe = spawnSync(electron, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
-    cwd: ROOT,
-    env,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (probe.status === 0) return;
-  console.log(
+export function rebuildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const key of Object.keys(out)) if (key.toLowerCase() === 'npm_config_nodedir') delete out[key];
+  return out;
+}
+
+export interface NativeModuleDeps {
+  /** Whether the native modules load in Electron. */
+  loads: () => boolean;
+  /** Rebuilds them for Electron; throws when the rebuild fails. */
+  rebuild: () => void;
+  log: (line: string) => void;
+}
+
+/**
+ * better-sqlite3 (and tfjs-node, when present) must be built for Electron's Node ABI, not this Node's. Probes
+ * them in Electron; when they do not load, rebuilds them and probes again. Resolves to null when they load, else
+ * to why not (then the caller serves the UI from this Node instead).
+ */
+export function ensureNativeModules(deps: NativeModuleDeps): string | null {
+  if (deps.loads()) return null;
+  deps.log(
     'Rebuilding native modules for Electron (electron-builder install-app-deps); ' +
       '`npm rebuild better-sqlite3` switches them back for the CLI and the tests.',
   );
-  run(join(ROOT, 'node_modules', '.bin', isWindows ? 'electron-builder.cmd' : 'electron-builder'), [
-    'install-app-deps',
-  ]);
+  try {
+    deps.rebuild();
+  } catch (e) {
+    return `its native modules could not be rebuilt for it (${e instanceof Error ? e.message : String(e)})`;
+  }
+  return deps.loads() ? null : 'its native modules still do not load in it after a rebuild';
+}
+
+function nativeModulesFor(electron: string): string | null {
+  return ensureNativeModules({
+    loads: () => sqliteLoads(electron, { ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
+    rebuild: () =>
+      run(
+        join(ROOT, 'node_modules', '.bin', isWindows ? 'electron-builder.cmd' : 'electron-builder'),
+        ['install-app-deps'],
+        { env: rebuildEnv(process.env) },
+      ),
+    log: (line) => console.log(line),
+  });
 }
 
 function launchElectron(electron: string, data: string | undefined): Promise<number> {
@@ -309,13 +358,17 @@ export async function start(argv: string[]): Promise<number> {
       ? { download: () => downloadElectron(packageDir, process.env, opts.downloadTimeoutMs) }
       : {}),
   });
-  if (electron.ok) {
-    ensureNativeModulesFor(electron.path);
-    return launchElectron(electron.path, opts.data);
-  }
+  const unusable = electron.ok ? nativeModulesFor(electron.path) : electron.reason;
+  if (electron.ok && unusable === null) return launchElectron(electron.path, opts.data);
   console.log(
-    `Electron is not available on this machine (${electron.reason}); starting the branch server with the same UI instead.`,
+    `Electron is not available on this machine (${unusable}); starting the branch server with the same UI instead.`,
   );
+  // A rebuild for Electron leaves better-sqlite3 built for Electron's Node, which this Node cannot load.
+  if (!sqliteLoads(process.execPath, process.env)) {
+    throw new Error(
+      'better-sqlite3 is built for Electron, not for this Node: run `npm rebuild better-sqlite3`, then `npm start` again',
+    );
+  }
   return startServer(opts);
 }
 

@@ -5,7 +5,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { displayUrl, locateElectron, parseStartOptions } from '../../../scripts/start.js';
+import {
+  displayUrl,
+  ensureNativeModules,
+  locateElectron,
+  parseStartOptions,
+  rebuildEnv,
+} from '../../../scripts/start.js';
 import { removeDir, tempDir } from '../cli/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,7 +31,14 @@ describe('locateElectron', () => {
     writeFileSync(join(pkg, 'path.txt'), 'electron');
     writeFileSync(join(pkg, 'dist', 'electron'), '');
     let downloads = 0;
-    const found = await locateElectron({ ...linux, packageDir: pkg, download: async () => ++downloads > 0 });
+    const found = await locateElectron({
+      ...linux,
+      packageDir: pkg,
+      download: async () => {
+        downloads++;
+        return true;
+      },
+    });
     expect(found).toEqual({ ok: true, path: join(pkg, 'dist', 'electron') });
     expect(downloads).toBe(0);
   });
@@ -43,23 +56,80 @@ describe('locateElectron', () => {
       packageDir: pkg,
       download: async () => {
         downloads++;
-        return false;
+        return 'the download host github.com did not answer';
       },
     });
-    expect(failed).toEqual({ ok: false, reason: 'its binary could not be downloaded' });
+    // The downloader's own reason, not a guess.
+    expect(failed).toEqual({ ok: false, reason: 'the download host github.com did not answer' });
     expect(downloads).toBe(1);
+    // A download that finished but left no binary says so.
+    expect(await locateElectron({ ...linux, packageDir: pkg, download: async () => true })).toEqual({
+      ok: false,
+      reason: 'its download did not leave a binary',
+    });
   });
 
-  it('does not offer a window where there is no display', async () => {
-    const pkg = join(dir, 'installed');
-    expect(await locateElectron({ platform: 'linux', env: {}, packageDir: pkg })).toMatchObject({
-      ok: false,
-      reason: expect.stringMatching(/no display/),
-    });
+  it('does not offer a window where there is no display, nor download one for it', async () => {
+    let downloads = 0;
+    const download = async () => {
+      downloads++;
+      return true as const;
+    };
+    for (const pkg of [join(dir, 'installed'), join(dir, 'missing')]) {
+      expect(await locateElectron({ platform: 'linux', env: {}, packageDir: pkg, download })).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/no display/),
+      });
+    }
+    expect(downloads).toBe(0);
   });
 
   it('reports the electron package missing altogether', async () => {
     expect(await locateElectron({ ...linux, packageDir: undefined })).toMatchObject({ ok: false });
+  });
+});
+
+describe('ensureNativeModules', () => {
+  /** A fake Electron whose probe answers from `loads` in turn, and whose rebuild may fail. */
+  function fake(loads: boolean[], rebuildFails = false) {
+    const calls: string[] = [];
+    const deps = {
+      loads: () => {
+        calls.push('probe');
+        return loads.shift() ?? false;
+      },
+      rebuild: () => {
+        calls.push('rebuild');
+        if (rebuildFails) throw new Error('`electron-builder install-app-deps` failed');
+      },
+      log: () => undefined,
+    };
+    return { deps, calls };
+  }
+
+  it('leaves modules that load alone', () => {
+    const { deps, calls } = fake([true]);
+    expect(ensureNativeModules(deps)).toBeNull();
+    expect(calls).toEqual(['probe']);
+  });
+
+  it('rebuilds modules that do not load, and checks that they load after', () => {
+    const { deps, calls } = fake([false, true]);
+    expect(ensureNativeModules(deps)).toBeNull();
+    expect(calls).toEqual(['probe', 'rebuild', 'probe']);
+  });
+
+  it('says why when the rebuild fails, or when it did not help, so that npm start serves instead', () => {
+    const failed = fake([false], true);
+    expect(ensureNativeModules(failed.deps)).toMatch(/could not be rebuilt.*install-app-deps/);
+    expect(failed.calls).toEqual(['probe', 'rebuild']);
+    const useless = fake([false, false]);
+    expect(ensureNativeModules(useless.deps)).toMatch(/still do not load/);
+  });
+
+  it('rebuilds without npm’s nodedir, which would build for this Node instead of Electron', () => {
+    const env = rebuildEnv({ npm_config_nodedir: '/usr', NPM_CONFIG_NODEDIR: '/usr', PATH: '/bin' });
+    expect(env).toEqual({ PATH: '/bin' });
   });
 });
 
