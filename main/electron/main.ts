@@ -130,13 +130,24 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = undefined;
   });
-  void win.loadURL(APP_START_URL);
+  // A window whose page cannot load would stay hidden while holding the single-instance lock: say so and quit.
+  win.loadURL(APP_START_URL).catch((e: unknown) => fail(e));
+  // A renderer that crashed (or was killed) leaves a blank window: reload it, but not in a loop.
+  let lastReload = 0;
+  win.webContents.on('render-process-gone', (_event, details) => {
+    logger.error(`the window's page ended (${details.reason}, exit code ${details.exitCode})`);
+    if (details.reason === 'clean-exit' || win.isDestroyed()) return;
+    if (Date.now() - lastReload < 10_000)
+      return fail(new Error(`the window's page keeps ending (${details.reason})`));
+    lastReload = Date.now();
+    win.reload();
+  });
   return win;
 }
 
 async function start(): Promise<void> {
   const root = rendererRoot();
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, log);
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(root, request));
 
   service = await openService();

@@ -17,6 +17,12 @@ class FakeSession {
   devicePermission?: Handler;
   displayMediaRequest?: Handler;
   beforeRequest?: { filter: { urls: string[] }; listener: Handler };
+  readonly listeners = new Map<string, Handler[]>();
+
+  on(event: string, listener: Handler): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return this;
+  }
 
   readonly webRequest = {
     onBeforeRequest: (filter: { urls: string[] }, listener: Handler) => {
@@ -104,6 +110,18 @@ const ELSEWHERE = [
 ];
 
 describe('hardenSession', () => {
+  it('cancels every download the page starts (files are saved through the bridge only)', () => {
+    const ses = new FakeSession();
+    const log: string[] = [];
+    hardenSession(ses as unknown as Session, (message) => log.push(message));
+    const listeners = ses.listeners.get('will-download') ?? [];
+    expect(listeners).toHaveLength(1);
+    const event = { preventDefault: vi.fn() };
+    listeners[0]!(event, { getFilename: () => 'audit.csv' }, {});
+    expect(event.preventDefault).toHaveBeenCalledOnce();
+    expect(log).toEqual(['blocked a download of audit.csv']);
+  });
+
   it('denies every permission request', () => {
     const ses = hardenedSession();
     expect(ses.permissionRequest).toBeTypeOf('function');
