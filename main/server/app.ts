@@ -10,7 +10,7 @@ import Fastify, {
 import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isLoopbackHostHeader } from './auth.js';
-import { checkBodyEncoding, parseJsonBody } from './body.js';
+import { checkBodyEncoding, decodeBody, parseJsonBody } from './body.js';
 import { answerClientError, httpErrorResult, sendError } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
@@ -91,17 +91,17 @@ export async function buildApp(
   ) => {
     try {
       checkBodyEncoding(request.headers);
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(decodeBody(body as Buffer)));
     } catch (e) {
       done(e as Error, undefined);
     }
   };
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
   // A body with no content type at all is read as JSON when the token is required: some inference clients
   // (KServe's and Triton's Python clients) send none. Without the token the 415 stays, since a web page can send
   // a body without a content type and without asking first (CORS), while it cannot send the token.
   if (token !== null) {
-    app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
       const type = request.headers['content-type'];
       if (type === undefined) return parseJson(request, body, done);
       done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(type), undefined);

@@ -42,6 +42,22 @@ export function checkBodyEncoding(headers: Record<string, string | string[] | un
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A body's bytes as text: UTF-8 only, a byte-order mark dropped (RFC 8259 §8.1 lets a parser ignore it), and
+ * bytes that are not UTF-8 refused rather than read as U+FFFD, which would silently change a category's code.
+ */
+export function decodeBody(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new InputError([
+      { field: 'body', code: 'invalid', message: 'is not valid UTF-8 (JSON bodies are UTF-8 text)' },
+    ]);
+  }
+}
+
 /** Parses a request body's text as JSON; every problem names where it is (`body`, `body.applicants[0]…`). */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') {

@@ -246,6 +246,18 @@ function rowsOf(count: number, maxRows = MAX_APPLICANTS_PER_CALL): Problem | nul
   return null;
 }
 
+/** The value that occurs most often in `values` (one of them when tied); 0 for none. */
+function mostCommon(values: readonly number[]): number {
+  const counts = new Map<number, number>();
+  let best = values[0] ?? 0;
+  for (const v of values) {
+    const count = (counts.get(v) ?? 0) + 1;
+    counts.set(v, count);
+    if (count > (counts.get(best) ?? 0)) best = v;
+  }
+  return best;
+}
+
 /** The applicants of a V2 inference request: one input per feature, or one [N, F] input in the schema's order. */
 export function v2Applicants(req: V2InferRequest, schema: BundleSchema): ReadApplicants {
   const names = features(schema);
@@ -294,14 +306,14 @@ export function v2Applicants(req: V2InferRequest, schema: BundleSchema): ReadApp
   }
 
   const seen = new Map<string, number>();
-  let rows: number | undefined;
+  // N is the row count most inputs agree on, so that one input with another N is the one named.
+  const rows = mostCommon(req.inputs.map((input) => input.shape[0] ?? 0));
   const columns = req.inputs.map((input, k) => {
     if (seen.has(input.name)) {
       problems.push({ field: `inputs[${k}].name`, code: 'invalid', message: `repeats "${input.name}"` });
     }
     seen.set(input.name, k);
     const [n = 0, ...rest] = input.shape;
-    rows ??= n;
     if (rest.length > 1 || (rest.length === 1 && rest[0] !== 1)) {
       problems.push({
         field: `inputs[${k}].shape`,
@@ -314,15 +326,15 @@ export function v2Applicants(req: V2InferRequest, schema: BundleSchema): ReadApp
       problems.push({
         field: `inputs[${k}].shape`,
         code: 'invalid',
-        message: `has ${n} rows, but inputs[0] has ${rows}: every feature's input must have the same N`,
+        message: `has ${n} rows, but the other inputs have ${rows}: every feature's input must have the same N`,
       });
     }
     return tensorData(input, k, problems);
   });
-  const tooMany = rowsOf(rows ?? 0);
+  const tooMany = rowsOf(rows);
   if (tooMany) problems.push(tooMany);
   if (problems.length) throw new InputError(problems);
-  const applicants = Array.from({ length: rows! }, (_, i) =>
+  const applicants = Array.from({ length: rows }, (_, i) =>
     Object.fromEntries(req.inputs.map((input, k) => [input.name, columns[k]![i]])),
   );
   return {

@@ -80,6 +80,19 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
     // ---- V1 ---------------------------------------------------------------------------------------------
     scope.get('/v1/models', async () => ({ models: [service.model.id] }));
     scope.get<{ Params: { name: string } }>('/v1/models/:name', probe, async (request, reply) => {
+      const verb = V1_VERBS.find((v) => request.params.name.endsWith(`:${v}`));
+      if (verb) {
+        reply.header('allow', 'POST');
+        return sendError(reply, {
+          ok: false,
+          status: 405,
+          body: {
+            error: 'invalid_request',
+            message: `method: :${verb} takes POST with {"instances": [...]}, not GET`,
+            problems: [{ field: 'method', code: 'invalid', message: `:${verb} takes POST, not GET` }],
+          },
+        });
+      }
       const other = otherModel(request.params.name);
       if (other) return notFound(reply, other);
       return readiness(reply, { name: service.model.id });

@@ -305,6 +305,13 @@ const CASES: BadRequest[] = [
     field: 'content-type',
   },
   {
+    name: 'a body that is not UTF-8',
+    path: EXPLAIN,
+    body: new RawBody(Buffer.from(`{"applicants":[{"Home":"r\xe9nt"}]}`, 'latin1')),
+    status: 400,
+    field: 'body',
+  },
+  {
     name: 'a JSON body declared in another charset',
     path: EXPLAIN,
     body: new RawBody(JSON.stringify({ applicants: [sample] }), 'application/json; charset=latin1'),
@@ -341,6 +348,10 @@ describe('bad requests are answered 4xx with their problems, and the server keep
       'content-encoding': 'identity',
     });
     expect(plain.status, plain.text.slice(0, 200)).toBe(200);
+    // A byte-order mark before the JSON is dropped (RFC 8259 §8.1), and the answer is the same.
+    const bom = await t.call('POST', EXPLAIN, new RawBody(`\uFEFF${body}`));
+    expect(bom.status, bom.text.slice(0, 200)).toBe(200);
+    expect(bom.json.documents[0].watermark).toBe(plain.json.documents[0].watermark);
     await expectHealthy(t);
   });
 

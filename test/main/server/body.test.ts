@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_DEPTH, parseJsonBody } from '../../../main/server/body.js';
+import { decodeBody, MAX_BODY_DEPTH, parseJsonBody } from '../../../main/server/body.js';
 import type { InputError } from '../../../shared/problems.js';
 
 function problems(text: string) {
@@ -44,5 +44,26 @@ describe('request bodies', () => {
     expect(problems(' \n')[0]).toMatchObject({ field: 'body', code: 'missing' });
     expect(problems('{"a":NaN}')[0]).toMatchObject({ field: 'body', code: 'invalid' });
     expect(problems("{'a':1}")[0]).toMatchObject({ field: 'body', code: 'invalid' });
+  });
+});
+
+describe('body bytes', () => {
+  it('reads UTF-8, dropping a byte-order mark', () => {
+    expect(decodeBody(Buffer.from('{"Job":"自由职业"}'))).toBe('{"Job":"自由职业"}');
+    expect(decodeBody(Buffer.from('\uFEFF{"a":1}'))).toBe('{"a":1}');
+  });
+
+  it('refuses bytes that are not UTF-8 instead of reading them as U+FFFD', () => {
+    // "rent" with a Latin-1 byte inside: decoded loosely it would become "r\uFFFDnt".
+    const latin1 = Buffer.from([0x7b, 0x22, 0x48, 0x22, 0x3a, 0x22, 0x72, 0xe9, 0x6e, 0x74, 0x22, 0x7d]);
+    let error: unknown;
+    try {
+      decodeBody(latin1);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as InputError).problems).toEqual([
+      { field: 'body', code: 'invalid', message: expect.stringMatching(/not valid UTF-8/) as string },
+    ]);
   });
 });

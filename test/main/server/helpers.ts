@@ -28,7 +28,7 @@ export interface Answer {
 /** A body sent as is (no JSON encoding): malformed JSON, other content types. */
 export class RawBody {
   constructor(
-    readonly text: string,
+    readonly text: string | Uint8Array<ArrayBuffer>,
     readonly contentType: string | null = 'application/json',
   ) {}
 }

@@ -132,6 +132,10 @@ describe('KServe V1', () => {
     const long = await t.call('POST', `/v1/models/${'m'.repeat(150)}:predict`, { instances: [sample] });
     kserveProblems(long, 404);
     expect(long.json.error).toContain('"credit-demo" version "1.0.0"');
+    // GET on a verb's URL: 405, saying to POST.
+    const get = await t.call('GET', '/v1/models/credit-demo:predict');
+    expect(kserveProblems(get, 405)).toEqual(['method']);
+    expect(get.headers.get('allow')).toBe('POST');
     const verb = await t.call('POST', '/v1/models/credit-demo:classify', { instances: [sample] });
     kserveProblems(verb, 404);
     expect(verb.json.error).toContain(':predict');
@@ -283,6 +287,15 @@ describe('KServe V2 (Open Inference Protocol)', () => {
       [{ inputs: byFeature([sample]), outputs: [{ name: 'predict' }] }, ['outputs[0].name']],
       [{ instances: [sample] }, ['inputs', 'instances']],
       [{ inputs: byFeature([]) }, ['inputs[0].shape']],
+      // One input with another N is the one named, wherever it is.
+      [
+        { inputs: [byFeature(applicants.slice(0, 2))[0]!, ...byFeature([sample]).slice(1)] },
+        ['inputs[0].shape'],
+      ],
+      [
+        { inputs: [...byFeature([sample]).slice(0, -1), byFeature(applicants.slice(0, 2)).at(-1)!] },
+        [`inputs[${names.length - 1}].shape`],
+      ],
     ];
     for (const [body, fields] of cases) {
       const r = await t.call('POST', '/v2/models/credit-demo/infer', body);
