@@ -181,7 +181,9 @@ export function computeDrift(
       psi_max: null,
       features: features.map((feature, f) => ({
         feature,
-        share_recent: recent?.[f] ?? null,
+        // A handful of rows would be a few applicants' own attributions (sensitive features among them, which
+        // their documents mask): nothing is shown below the minimum.
+        share_recent: perRow.length >= options.minRows ? (recent?.[f] ?? null) : null,
         share_reference: reference?.features[f]?.share ?? null,
         js: null,
         psi: null,
