@@ -31,7 +31,14 @@ import {
 import { auditEntry, auditPage } from './audit/query.js';
 import { verifyAuditInThread } from './audit/verify-in-thread.js';
 import { readSettings, writeSettings } from './settings.js';
-import { Monitor, readReference, timeSeries, type MonitorOptions } from './monitor/index.js';
+import {
+  Monitor,
+  readReference,
+  timeSeries,
+  type MonitorModel,
+  type MonitorOptions,
+} from './monitor/index.js';
+import { pseudonym } from './records/mask.js';
 import type { AttributionReference, MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
 import {
   activeModel,
@@ -214,8 +221,14 @@ export class BranchLensService {
     this.monitorTimer.unref();
   }
 
-  private monitorModel() {
-    return { ...this.model, schema: this.bundle.schema, reference: this.reference };
+  private monitorModel(): MonitorModel {
+    const { schema } = this.bundle;
+    // Monitoring leaves the core too (/metrics, the dashboard, the stored snapshots): a sensitive feature goes
+    // under the pseudonym its documents use, never its name.
+    const featureNames = schema.features.map((f) =>
+      f.sensitive ? pseudonym(this.hmacKey.key, f.name) : f.name,
+    );
+    return { ...this.model, schema, reference: this.reference, featureNames };
   }
 
   /** Runs a due stability check (re-explaining a sample without the cache) and persists a due snapshot. */
@@ -688,6 +701,11 @@ export class BranchLensService {
 
   async close(): Promise<void> {
     clearInterval(this.monitorTimer);
+    try {
+      this.monitor.persistOnClose(this.db, { queueDepth: this.batcher.depth });
+    } catch (e) {
+      process.emitWarning(`monitoring: the last snapshot could not be stored: ${(e as Error).message}`);
+    }
     this.cache.flush();
     await this.audit.close();
     await this.runner.close();

@@ -35,6 +35,11 @@ export interface MonitorModel {
   schema: BundleSchema;
   /** The bundle's reference.json (readReference), or null: drift then reports `no_reference`. */
   reference: AttributionReference | null;
+  /**
+   * Each feature's name as monitoring shows and stores it, in schema order: a sensitive feature under the
+   * pseudonym its documents use (default: the schema's names).
+   */
+  featureNames?: readonly string[];
 }
 
 export interface MonitorOptions {
@@ -64,6 +69,11 @@ export interface MonitorOptions {
   /** Snapshot period (default 1 h, on the hour) and how long snapshots are kept (default 365 days). */
   persistEveryMs?: number;
   retentionMs?: number;
+  /**
+   * Whether closing stores a snapshot of what was answered since the last one (default true: the desktop app and
+   * the server; a one-off CLI command, which is not a session worth a point on the charts, turns it off).
+   */
+  snapshotOnClose?: boolean;
   thresholds?: Partial<Thresholds>;
 }
 
@@ -134,6 +144,7 @@ export class Monitor<O = unknown> {
   readonly #persistEveryMs: number;
   readonly #retentionMs: number;
   readonly #startedAt: number;
+  readonly #snapshotOnClose: boolean;
   #model!: MonitorModel;
   #recent!: RecentWindow;
   #samples: StabilitySample<O>[] = [];
@@ -143,6 +154,8 @@ export class Monitor<O = unknown> {
   #stabilityRunning = false;
   #lastStabilityAt = -Infinity;
   #lastPersistedAt: number | undefined;
+  /** Applicants answered since the last stored snapshot (whether close() has anything to store). */
+  #answeredSincePersist = 0;
 
   constructor(model: MonitorModel, options: MonitorOptions = {}) {
     this.#now = options.now ?? steadyClock();
@@ -162,6 +175,7 @@ export class Monitor<O = unknown> {
     this.#retentionMs = options.retentionMs ?? 365 * 24 * HOUR_MS;
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
     this.#startedAt = this.#wallNow();
+    this.#snapshotOnClose = options.snapshotOnClose ?? true;
     this.setModel(model);
   }
 
@@ -185,6 +199,7 @@ export class Monitor<O = unknown> {
   /** Call once per answered request and cache level, after the documents are built. Never throws. */
   recordExplain(record: ExplainRecord<O>): void {
     this.#traffic.record(record.latencyMs, record.cacheLevel, record.count ?? 1);
+    this.#answeredSincePersist += record.count ?? 1;
     const computed = record.computed;
     if (!computed) return;
     const width = this.#model.schema.features.length;
@@ -286,7 +301,7 @@ export class Monitor<O = unknown> {
     const drift = computeDrift(
       this.#recent.rows(),
       this.#model.reference,
-      this.#model.schema.features.map((f) => f.name),
+      this.#model.featureNames ?? this.#model.schema.features.map((f) => f.name),
       { minRows: this.#driftMinRows, psiThreshold: this.thresholds.drift_psi_max },
     );
     const stability = this.#stability;
@@ -330,14 +345,32 @@ export class Monitor<O = unknown> {
    */
   persistIfDue(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot | null {
     const now = this.#wallNow();
+    const period = (t: number) => Math.floor(t / this.#persistEveryMs);
     this.#lastPersistedAt ??= Math.max(latestSnapshotTime(db) ?? -Infinity, this.#startedAt);
     // A last snapshot "in the future" means the clock was set back (or was ahead when it was stored): count
     // from now, or no snapshot would be stored until the clock caught up with it, across restarts too.
     if (this.#lastPersistedAt > now) this.#lastPersistedAt = now;
-    if (Math.floor(now / this.#persistEveryMs) <= Math.floor(this.#lastPersistedAt / this.#persistEveryMs)) {
-      return null;
-    }
-    return this.persist(db, extra);
+    if (period(now) <= period(this.#lastPersistedAt)) return null;
+    // Another process on the same data folder (the CLI beside the app, say) may have stored this period's
+    // snapshot since: checked again under the write lock, so that the period gets one snapshot, not two.
+    return db
+      .transaction(() => {
+        const stored = latestSnapshotTime(db);
+        if (stored !== null && stored <= now && period(stored) >= period(now)) {
+          this.#lastPersistedAt = stored;
+          return null;
+        }
+        return this.persist(db, extra);
+      })
+      .immediate();
+  }
+
+  /**
+   * Called when the service closes: stores a snapshot when requests were answered since the last one, so that
+   * a session shorter than the period (a workstation switched on at 09:10 and off at 09:55) leaves its point.
+   */
+  persistOnClose(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot | null {
+    return this.#snapshotOnClose && this.#answeredSincePersist > 0 ? this.persist(db, extra) : null;
   }
 
   /** Stores the current snapshot now (and prunes), whether due or not. */
@@ -349,6 +382,7 @@ export class Monitor<O = unknown> {
       pruneSnapshots(db, now - this.#retentionMs);
     })();
     this.#lastPersistedAt = now;
+    this.#answeredSincePersist = 0;
     return snapshot;
   }
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openService } from '../../../main/cli/service.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { monitoringSnapshotSchema } from '../../../shared/monitoring.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
@@ -35,10 +36,24 @@ describe('service monitoring', () => {
     expect(snap.model.sha256).toBe(service.model.sha256);
 
     clock.t += 2000;
-    await service.monitorTick();
+    // The check recomputes: neither cache level is consulted (an answer from the cache would compare equal).
+    const cache = (service as unknown as { cache: object }).cache;
+    const lookups = (['get', 'getMemory', 'getDisk', 'getDiskSoon'] as const).map((name) =>
+      vi.spyOn(cache as Record<typeof name, () => unknown>, name),
+    );
+    try {
+      await service.monitorTick();
+      for (const spy of lookups) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of lookups) spy.mockRestore();
+    }
     const after = monitoringSnapshotSchema.parse(service.monitoringSnapshot());
-    // Re-explaining the same requests without the cache must give exactly the same attributions.
+    // Re-explaining the same requests without the cache must give exactly the same attributions…
     expect(after.stability.repeat_max_abs_delta).toBe(0);
+    expect(after.stability.samples).toBeGreaterThan(0);
+    // …while small perturbations of the numeric features do move them, a little.
+    expect(after.stability.sensitivity.max).toBeGreaterThan(0);
+    expect(after.stability.sensitivity.max).toBeLessThan(1);
   });
 
   it('persists an hourly snapshot that comes back as a time series', async () => {
@@ -84,5 +99,29 @@ describe('service monitoring', () => {
     const series = service.monitoringSeries({});
     expect(series).toHaveLength(stored + 1);
     expect(series.at(-1)!.queue_depth).toBe(0);
+  });
+});
+
+describe('closing the service', () => {
+  it('stores a snapshot of a session shorter than the hour; a CLI command stores none', async () => {
+    const dir = tempDir('branchlens-monitoring-close-');
+    try {
+      const session = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      await session.explain(holdoutApplicants(2));
+      await session.close();
+      const command = await openService({ dataDir: dir });
+      await command.explain(holdoutApplicants(3));
+      await command.close();
+      const reader = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      try {
+        const series = reader.monitoringSeries({});
+        expect(series).toHaveLength(1);
+        expect(series[0]!.windows[0]!.count).toBe(2);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });

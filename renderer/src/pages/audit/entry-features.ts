@@ -11,7 +11,8 @@ export interface AuditFeatureName {
   masked: boolean;
 }
 
-const PSEUDONYM_PREFIX = 'sensitive_';
+/** How a sensitive feature's keyed pseudonym begins (main/core/records/mask.ts). */
+export const PSEUDONYM_PREFIX = 'sensitive_';
 
 export function auditFeatureName(
   recorded: string,

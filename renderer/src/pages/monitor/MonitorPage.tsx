@@ -11,6 +11,7 @@ import { chartPalette, type ChartPalette } from '../../charts/palette.js';
 import { CHART_FONT } from '../../charts/text.js';
 import type { T } from '../../i18n/i18n.js';
 import { pick } from '../../i18n/i18n.js';
+import { PSEUDONYM_PREFIX } from '../audit/entry-features.js';
 import { describeError } from '../../lib/errors.js';
 import {
   formatDateTime,
@@ -330,9 +331,11 @@ export default function MonitorPage() {
     () =>
       (s?.drift?.features ?? []).map((f) => {
         const feature = schema?.features.find((x) => x.name === f.feature);
+        // A sensitive feature comes under its pseudonym, as in the documents: shown as masked, not by name.
+        const masked = !feature && f.feature.startsWith(PSEUDONYM_PREFIX);
         return {
           key: f.feature,
-          label: feature ? pick(feature.label, locale) : f.feature,
+          label: feature ? pick(feature.label, locale) : masked ? t('explain.maskedFeature') : f.feature,
           recent: f.share_recent,
           reference: f.share_reference,
           js: f.js,
@@ -340,7 +343,7 @@ export default function MonitorPage() {
           status: f.status,
         };
       }),
-    [s, schema, locale],
+    [s, schema, locale, t],
   );
 
   const latencyChart = useMemo(() => latencyOption(points, palette, locale), [points, palette, locale]);

@@ -403,6 +403,48 @@ describe('hourly snapshots in SQLite', () => {
     expect(timeSeries(db)).toHaveLength(2);
   });
 
+  it('are stored once per hour by two processes on the same data folder', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 31));
+    const other = openWritable(dataDir, migrations);
+    try {
+      const app = new Monitor(MODEL, { now: clock.now });
+      const cli = new Monitor(MODEL, { now: clock.now });
+      // Both read the table while it is empty, then both find the next hour due.
+      expect(app.persistIfDue(db)).toBeNull();
+      expect(cli.persistIfDue(other)).toBeNull();
+      clock.set(Date.UTC(2025, 0, 1, 10, 0, 30));
+      expect(app.persistIfDue(db)).not.toBeNull();
+      expect(cli.persistIfDue(other)).toBeNull();
+      expect(timeSeries(db)).toHaveLength(1);
+      // …and the one that stood back takes the next hour as usual.
+      clock.set(Date.UTC(2025, 0, 1, 11, 0, 30));
+      expect(cli.persistIfDue(other)).not.toBeNull();
+      expect(app.persistIfDue(db)).toBeNull();
+      expect(timeSeries(db)).toHaveLength(2);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('store what a session shorter than the hour answered when it closes, and nothing for an idle one', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 10));
+    const idle = new Monitor(MODEL, { now: clock.now });
+    expect(idle.persistOnClose(db)).toBeNull();
+    const session = new Monitor(MODEL, { now: clock.now });
+    session.recordExplain({ latencyMs: 12, cacheLevel: 'miss', count: 2 });
+    clock.set(Date.UTC(2025, 0, 1, 9, 55));
+    const last = session.persistOnClose(db);
+    expect(last?.taken_at).toBe('2025-01-01T09:55:00.000Z');
+    expect(last!.windows.at(-1)!.count).toBe(2);
+    // Nothing answered since that snapshot: nothing more to store.
+    expect(session.persistOnClose(db)).toBeNull();
+    // A one-off CLI command stores none.
+    const command = new Monitor(MODEL, { now: clock.now, snapshotOnClose: false });
+    command.recordExplain({ latencyMs: 5, cacheLevel: 'miss' });
+    expect(command.persistOnClose(db)).toBeNull();
+    expect(timeSeries(db)).toHaveLength(1);
+  });
+
   it('keep coming after the clock was set ahead and back, in this process and after a restart', () => {
     const wall = fakeClock(Date.UTC(2025, 0, 1, 9, 30));
     const steady = fakeClock(0);
