@@ -3,5 +3,9 @@
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
 
 export function openService(opts: ServiceOptions): Promise<BranchLensService> {
-  return BranchLensService.open({ workers: 0, ...opts, monitor: { snapshotOnClose: false, ...opts.monitor } });
+  return BranchLensService.open({
+    workers: 0,
+    ...opts,
+    monitor: { snapshotOnClose: false, ...opts.monitor },
+  });
 }

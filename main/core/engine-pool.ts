@@ -15,59 +15,70 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 interface Slot {
   worker: Worker;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  /** Set when the worker stopped (an uncaught error, out of memory, killed): no more calls go to it. */
+  dead: boolean;
 }
+
+interface PoolOptions {
+  bundleDir: string;
+  size?: number;
+  backend?: BackendName;
+  /** The installation's key: without it the pool explains but cannot answer (sign documents). */
+  hmacKey?: HmacKey;
+}
+
+/** The longest close() waits for calls in flight to finish before it fails them and stops the workers. */
+const DRAIN_MS = 30_000;
 
 export class EnginePool {
   private nextId = 1;
   private closed = false;
+  /** Resolves the close() waiting for the last call in flight. */
+  private drained: (() => void) | undefined;
 
   private constructor(
     private readonly slots: Slot[],
     readonly backend: BackendName,
-  ) {}
+    private readonly opts: PoolOptions,
+  ) {
+    for (const slot of slots) this.watch(slot);
+  }
 
-  static async start(opts: {
-    bundleDir: string;
-    size?: number;
-    backend?: BackendName;
-    /** The installation's key: without it the pool explains but cannot answer (sign documents). */
-    hmacKey?: HmacKey;
-  }): Promise<EnginePool> {
+  /** Starts one worker and waits until its engine is loaded. */
+  private static startSlot(opts: PoolOptions): Promise<{ slot: Slot; backend: BackendName }> {
+    const worker = startThread(import.meta.url, 'engine-worker', {
+      workerData: {
+        bundleDir: opts.bundleDir,
+        backend: opts.backend,
+        ...(opts.hmacKey ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } } : {}),
+      },
+    });
+    return new Promise((resolve, reject) => {
+      const failed = (e: Error) => reject(e);
+      const exited = (code: number) =>
+        reject(new Error(`the engine worker exited with code ${code} while loading`));
+      worker.once('error', failed);
+      worker.once('exit', exited);
+      worker.once(
+        'message',
+        (m: { ready: boolean; backend?: BackendName; message?: string; problems?: Problem[] }) => {
+          worker.off('error', failed);
+          worker.off('exit', exited);
+          if (!m.ready) {
+            void worker.terminate();
+            reject(m.problems ? new BundleError(m.problems) : new Error(m.message));
+            return;
+          }
+          const slot: Slot = { worker, pending: new Map(), dead: false };
+          resolve({ slot, backend: m.backend! });
+        },
+      );
+    });
+  }
+
+  static async start(opts: PoolOptions): Promise<EnginePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
-    const started = await Promise.allSettled(
-      Array.from({ length: size }, () => {
-        const worker = startThread(import.meta.url, 'engine-worker', {
-          workerData: {
-            bundleDir: opts.bundleDir,
-            backend: opts.backend,
-            ...(opts.hmacKey
-              ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } }
-              : {}),
-          },
-        });
-        return new Promise<{ slot: Slot; backend: BackendName }>((resolve, reject) => {
-          worker.once('error', reject);
-          worker.once(
-            'message',
-            (m: { ready: boolean; backend?: BackendName; message?: string; problems?: Problem[] }) => {
-              worker.off('error', reject);
-              if (!m.ready) {
-                void worker.terminate();
-                reject(m.problems ? new BundleError(m.problems) : new Error(m.message));
-                return;
-              }
-              const slot: Slot = { worker, pending: new Map() };
-              worker.on('message', (r: WorkerReply) => EnginePool.settle(slot, r));
-              worker.on('error', (e) => {
-                for (const p of slot.pending.values()) p.reject(e);
-                slot.pending.clear();
-              });
-              resolve({ slot, backend: m.backend! });
-            },
-          );
-        });
-      }),
-    );
+    const started = await Promise.allSettled(Array.from({ length: size }, () => EnginePool.startSlot(opts)));
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
@@ -77,7 +88,49 @@ export class EnginePool {
     return new EnginePool(
       ok.map((s) => s.slot),
       ok[0]!.backend,
+      opts,
     );
+  }
+
+  /**
+   * A worker that stops (an uncaught error, out of memory, killed) fails the calls it held, at once, rather
+   * than leaving their callers waiting for ever; a new worker takes its place unless the pool is closing.
+   */
+  private watch(slot: Slot): void {
+    const stopped = (why: string) => {
+      if (slot.dead) return;
+      slot.dead = true;
+      this.failPending(slot, new Error(`an engine worker stopped (${why}); the request can be sent again`));
+      if (!this.closed) void this.replace(slot);
+    };
+    slot.worker.on('message', (r: WorkerReply) => this.settled(slot, r));
+    slot.worker.on('error', (e) => stopped(e.message));
+    slot.worker.on('exit', (code) => stopped(`exit code ${code}`));
+  }
+
+  private async replace(dead: Slot): Promise<void> {
+    try {
+      const { slot } = await EnginePool.startSlot(this.opts);
+      const at = this.slots.indexOf(dead);
+      if (this.closed || at < 0) {
+        await slot.worker.terminate();
+        return;
+      }
+      this.slots[at] = slot;
+      this.watch(slot);
+    } catch (e) {
+      process.emitWarning(`an engine worker could not be restarted: ${(e as Error).message}`);
+    }
+  }
+
+  private failPending(slot: Slot, error: Error): void {
+    for (const p of slot.pending.values()) p.reject(error);
+    slot.pending.clear();
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.drained && this.depth === 0) this.drained();
   }
 
   private static settle(slot: Slot, r: WorkerReply): void {
@@ -87,6 +140,12 @@ export class EnginePool {
     if (r.ok) p.resolve(r.value);
     else p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
   }
+
+  /** The settle of a pool: also tells a waiting close() when the last call came back. */
+  private settled = (slot: Slot, r: WorkerReply): void => {
+    EnginePool.settle(slot, r);
+    this.checkDrained();
+  };
 
   get size(): number {
     return this.slots.length;
@@ -98,8 +157,14 @@ export class EnginePool {
   }
 
   private send<T>(req: WithoutId<WorkerRequest>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the engine pool is closed'));
-    const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    if (this.closed) return Promise.reject(new Error('the engine is closing (the service is shutting down)'));
+    const live = this.slots.filter((s) => !s.dead);
+    if (live.length === 0) {
+      return Promise.reject(
+        new Error('no engine worker is running (one is being restarted); send the request again'),
+      );
+    }
+    const slot = live.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -119,8 +184,23 @@ export class EnginePool {
     return this.send({ op: 'predict', applicants });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Takes no more calls, lets those in flight finish (at most `drainMs`), fails any left with a clear error,
+   * then stops the workers: a caller is answered or told, never left waiting.
+   */
+  async close(drainMs = DRAIN_MS): Promise<void> {
     this.closed = true;
+    if (this.depth > 0) {
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, drainMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+      this.drained = undefined;
+    }
+    for (const slot of this.slots) this.failPending(slot, new Error('the engine is closing'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -5,7 +5,7 @@
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
 import { prepareExplainEntry } from './audit/explain-entry.js';
-import { inputHash, restampEntry, type PreparedEntry } from './audit/entry.js';
+import { inputHash, preparedModelSha256, restampEntry, type PreparedEntry } from './audit/entry.js';
 import type { AuditAppender } from './audit/log.js';
 import type { CacheCodec, ExplanationCache } from './cache/explanation-cache.js';
 import { cacheKey } from './cache/key.js';
@@ -136,11 +136,15 @@ export async function explainToText(
     const longTerm = options.cache_long_term;
     answers.forEach((answer, j) => {
       const i = missing[j]!;
-      ctx.cache.set(
-        keys[i]!,
-        { signed: answer.signed, audit: answer.audit },
-        { modelSha256: ctx.modelSha256, longTerm },
-      );
+      // A model activated while the request waited answers it with the new model; that answer is not cached
+      // under the old model's key (a rollback would serve it as the old model's).
+      if (preparedModelSha256(answer.audit) === ctx.modelSha256) {
+        ctx.cache.set(
+          keys[i]!,
+          { signed: answer.signed, audit: answer.audit },
+          { modelSha256: ctx.modelSha256, longTerm },
+        );
+      }
       texts[i] = answer.signed.json;
       levels[i] = 'miss';
       audits[i] = answer.audit;

@@ -706,9 +706,13 @@ export class BranchLensService {
     } catch (e) {
       process.emitWarning(`monitoring: the last snapshot could not be stored: ${(e as Error).message}`);
     }
+    // The engines first: calls in flight finish (their answers then go to the audit log, still open), calls
+    // not yet sent are refused with a clear error; none is left waiting.
+    await this.runner.close();
+    // The answers whose engine call just finished are written to the audit log in the turns that follow.
+    await new Promise((done) => setImmediate(done));
     this.cache.flush();
     await this.audit.close();
-    await this.runner.close();
     await this.writer?.close();
     this.db.close();
   }

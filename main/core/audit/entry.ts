@@ -158,11 +158,17 @@ const AT = {
   cache_level: storedIndex('cache_level'),
   latency_ms: storedIndex('latency_ms'),
   watermark: storedIndex('watermark'),
+  model_sha256: storedIndex('model_sha256'),
 };
 
 /** The timestamp an entry was prepared with. */
 export function preparedTimestamp(entry: PreparedEntry): string {
   return entry.stored[AT.timestamp] as string;
+}
+
+/** The model an entry was prepared under (sha256 of its manifest), or null. */
+export function preparedModelSha256(entry: PreparedEntry): string | null {
+  return entry.stored[AT.model_sha256] as string | null;
 }
 
 /** What a cache hit changes in its answer's entry. */

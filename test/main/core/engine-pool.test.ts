@@ -89,7 +89,59 @@ describe('EnginePool with two wasm workers', () => {
   it('close() terminates the workers; later requests are refused', async () => {
     await pool.close();
     expect(ports()).toBe(portsBefore);
-    await expect(pool.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS)).rejects.toThrow(/closed/);
-    await expect(pool.predict([applicants[0]])).rejects.toThrow(/closed/);
+    await expect(pool.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS)).rejects.toThrow(/closing/);
+    await expect(pool.predict([applicants[0]])).rejects.toThrow(/closing/);
+  });
+});
+
+describe('EnginePool when a worker stops, or the pool closes with calls in flight', () => {
+  type Internals = { slots: { worker: { terminate(): Promise<number> }; dead: boolean }[] };
+  const internals = (p: EnginePool) => p as unknown as Internals;
+  /** Settles with the call's outcome, or 'pending' after `ms`: a call must never be left waiting. */
+  const within = <T>(call: Promise<T>, ms: number) =>
+    Promise.race([
+      call.then(
+        (v) => ({ ok: true as const, v }),
+        (e: Error) => ({ ok: false as const, message: e.message }),
+      ),
+      new Promise<'pending'>((done) => setTimeout(() => done('pending'), ms)),
+    ]);
+
+  it('fails the calls a stopped worker held, serves on the other, and starts a replacement', async () => {
+    const p = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 2, backend: 'wasm' });
+    try {
+      const first = internals(p).slots[0]!;
+      // A call on the first worker (the least busy, both idle), then that worker stops under it.
+      const held = within(p.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS), 10_000);
+      await first.worker.terminate();
+      const outcome = await held;
+      expect(outcome).not.toBe('pending');
+      // Either it finished before the worker stopped, or it failed saying so; never waits for ever.
+      if (outcome !== 'pending' && !outcome.ok) expect(outcome.message).toMatch(/engine worker stopped/);
+      // The pool keeps answering, on the live worker, correctly.
+      const later = await Promise.all(
+        applicants.slice(0, 4).map((a) => p.explain([a], DEFAULT_EXPLAIN_OPTIONS)),
+      );
+      expect(later.map((r) => r[0])).toStrictEqual(alone[0]!.slice(0, 4));
+      // A replacement joins within a few seconds: two live workers again.
+      for (let i = 0; i < 200 && internals(p).slots.some((s) => s.dead); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(internals(p).slots.filter((s) => !s.dead)).toHaveLength(2);
+      expect(internals(p).slots[0]).not.toBe(first);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('close() lets calls in flight finish, or fails them after the drain time; none waits for ever', async () => {
+    const p = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 1, backend: 'wasm' });
+    const inFlight = p.explain(applicants.slice(0, 3), DEFAULT_EXPLAIN_OPTIONS);
+    await p.close();
+    expect(await inFlight).toStrictEqual(alone[0]!.slice(0, 3));
+
+    const q = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 1, backend: 'wasm' });
+    const cut = within(q.explain(applicants, { ...DEFAULT_EXPLAIN_OPTIONS, nSteps: 2000 }), 10_000);
+    await q.close(0);
+    expect(await cut).toEqual({ ok: false, message: 'the engine is closing' });
   });
 });
