@@ -53,7 +53,7 @@ import { activateModel, rollbackModel, type ActivationResult } from './registry/
 import type { RegistryEvent } from './registry/events.js';
 import { resolveTarget, type BaselineChoice, type ExplainOptions } from './engine.js';
 import { startRunner, type ExplainRunner } from './runner.js';
-import { MicroBatcher, type MicroBatchOptions } from './microbatch.js';
+import { BusyError, MicroBatcher, type MicroBatchOptions } from './microbatch.js';
 import type { BackendName } from './tf/backend.js';
 import { ensureDataDir } from './data-dir.js';
 import { demoModelDir } from './paths.js';
@@ -100,6 +100,12 @@ export interface ServiceOptions {
    * engines, 'inline' with the engine in this thread (a one-off CLI command).
    */
   writer?: 'thread' | 'inline';
+  /**
+   * Applicants being answered at once, cache hits included, from arrival until their audit entries are
+   * committed (default 4 × the batcher's queue bound, 16,384). Beyond it explain() is busy: the batcher's bound
+   * covers only what waits for an engine, and hits never do.
+   */
+  maxInProgress?: number;
 }
 
 /** $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour). */
@@ -191,6 +197,9 @@ export class BranchLensService {
   private readonly monitor: Monitor<ExplainOptions>;
   /** Stability runs and hourly monitoring snapshots. */
   private readonly monitorTimer: NodeJS.Timeout;
+  /** Applicants being answered now (hits included), and the most allowed at once (ServiceOptions.maxInProgress). */
+  private inProgress = 0;
+  private readonly maxInProgress: number;
 
   private constructor(
     readonly dataDir: string,
@@ -216,6 +225,7 @@ export class BranchLensService {
       { concurrency: Math.max(1, opts.workers ?? 0), ...opts.batching },
       { onBatch: (size) => this.events.emit('batch', { size }) },
     );
+    this.maxInProgress = Math.max(1, opts.maxInProgress ?? 4 * (opts.batching?.maxQueue ?? 4096));
     this.monitor = new Monitor(this.monitorModel(), opts.monitor);
     this.monitorTimer = setInterval(() => void this.monitorTick(), 60_000);
     this.monitorTimer.unref();
@@ -444,13 +454,24 @@ export class BranchLensService {
     }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const { texts, levels } = await explainToText(
-      this.pipeline(),
-      applicants,
-      options,
-      { options: engineOptions(options), answer: answerOptions(options, params) },
-      startedAt,
-    );
+    const n = applicants.length;
+    if (this.inProgress + n > this.maxInProgress) {
+      throw new BusyError(Math.max(1, Math.ceil(this.inProgress / this.maxInProgress)));
+    }
+    this.inProgress += n;
+    let answered;
+    try {
+      answered = await explainToText(
+        this.pipeline(),
+        applicants,
+        options,
+        { options: engineOptions(options), answer: answerOptions(options, params) },
+        startedAt,
+      );
+    } finally {
+      this.inProgress -= n;
+    }
+    const { texts, levels } = answered;
     this.events.emit('explained', {
       latencyMs: epochNow() - startedAt,
       count: texts.length,
