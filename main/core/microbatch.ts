@@ -107,8 +107,22 @@ export class MicroBatcher<I, O, R> {
     }
   }
 
+  /**
+   * Explains `items` with `options`, batched with other requests' items. A request larger than maxBatch goes as
+   * calls of at most maxBatch (so every engine works on it, and none holds up the queue for long), its results
+   * put back in order. The bound is checked for the whole request: it is queued whole or refused whole.
+   */
   explain(items: I[], options: O): Promise<R[]> {
     if (this.queued + items.length > this.maxQueue) return Promise.reject(this.busy());
+    if (items.length <= this.maxBatch) return this.enqueue(items, options);
+    const parts: Promise<R[]>[] = [];
+    for (let at = 0; at < items.length; at += this.maxBatch) {
+      parts.push(this.enqueue(items.slice(at, at + this.maxBatch), options));
+    }
+    return Promise.all(parts).then((results) => results.flat());
+  }
+
+  private enqueue(items: I[], options: O): Promise<R[]> {
     this.queued += items.length;
     const key = JSON.stringify(options);
     return new Promise<R[]>((resolve, reject) => {
@@ -147,7 +161,8 @@ export class MicroBatcher<I, O, R> {
     if (group.timer) clearTimeout(group.timer);
     if (group.immediate) clearImmediate(group.immediate);
     // Split into engine calls of at most maxBatch applicants, spread over the free engines so that every core
-    // works (but not into batches smaller than minSplit), never splitting one request.
+    // works (but not into batches smaller than minSplit), never splitting one waiter (explain() already cut a
+    // large request into waiters of at most maxBatch).
     const free = Math.max(1, this.concurrency - this.inFlight);
     const target = Math.min(this.maxBatch, Math.max(this.minSplit, Math.ceil(group.size / free)));
     let batch: Waiter<I, R>[] = [];

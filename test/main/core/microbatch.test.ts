@@ -59,6 +59,26 @@ describe('micro-batching', () => {
     expect(calls.some((c) => c.map((a) => (a as { id: number }).id).join() === '100,101,102')).toBe(true);
   });
 
+  it('sends a request larger than maxBatch as calls of at most maxBatch, over every engine, in order', async () => {
+    const { runner, calls } = fakeRunner(20);
+    const batcher = new MicroBatcher(runner, { concurrency: 2, maxBatch: 4 });
+    const items = Array.from({ length: 10 }, (_, id) => ({ id }));
+    const results = await batcher.explain(items, opts);
+    expect(results.map((r) => r.score)).toEqual(items.map((i) => i.id));
+    expect(calls.every((c) => c.length <= 4)).toBe(true);
+    expect(
+      calls
+        .flat()
+        .map((a) => (a as { id: number }).id)
+        .sort((a, b) => a - b),
+    ).toEqual(items.map((i) => i.id));
+    expect(batcher.depth).toBe(0);
+    // The bound holds for the whole request: refused whole, nothing queued.
+    const small = new MicroBatcher(runner, { concurrency: 2, maxBatch: 4, maxQueue: 9 });
+    await expect(small.explain(items, opts)).rejects.toThrow(/busy/);
+    expect(small.depth).toBe(0);
+  });
+
   it('holds requests while every engine is busy and sends them together when one frees up', async () => {
     const { runner, calls } = fakeRunner(100);
     const batcher = new MicroBatcher(runner, { concurrency: 1, maxWaitMs: 2 });
