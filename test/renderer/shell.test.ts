@@ -29,6 +29,7 @@ import {
   histogramBuckets,
   pickWindow,
   seriesPoints,
+  mergeSeries,
 } from '../../renderer/src/pages/monitor/monitor-data.js';
 import { API_METHODS } from '../../shared/contract.js';
 import { demoSchema } from './helpers.js';
@@ -225,6 +226,28 @@ describe('the monitoring data', () => {
     expect(pickWindow({ windows: [window(60, 1), window(300, 2)], tile_window_s: 300 }, null)?.window_s).toBe(
       300,
     );
+  });
+
+  it('breaks the lines where hours are missing (the workstation was off)', () => {
+    const at = (h: number) => ({
+      taken_at: `2026-11-26T${String(h).padStart(2, '0')}:00:00Z`,
+      windows: [window(3600, h)],
+    });
+    const points = seriesPoints([at(1), at(2), at(7), at(8)]);
+    expect(points.map((p) => p.p99)).toEqual([1, 2, null, 7, 8]);
+    expect(points[2]!.at).toBeGreaterThan(points[1]!.at);
+    expect(points[2]!.at).toBeLessThan(points[3]!.at);
+  });
+
+  it('appends only the points stored after the last one known', () => {
+    const at = (h: number) => ({ taken_at: `2026-11-26T0${h}:00:00Z` });
+    expect(mergeSeries([at(1), at(2)], [at(2), at(3)]).map((s) => s.taken_at)).toEqual([
+      at(1).taken_at,
+      at(2).taken_at,
+      at(3).taken_at,
+    ]);
+    expect(mergeSeries([], [at(1)])).toEqual([at(1)]);
+    expect(mergeSeries([at(1)], [])).toEqual([at(1)]);
   });
 
   it('shows a snapshot that does not match the contract as far as it goes', () => {

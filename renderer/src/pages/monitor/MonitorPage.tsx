@@ -1,6 +1,6 @@
 // 监控 Monitor: latency p50/p90/p99 over time with a histogram, throughput, cache hit rate, stability and
 // attribution drift per feature; tiles turn amber or red past their thresholds. Every chart has a table.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '../../../../shared/bundle.js';
 import type { MessageKey } from '../../../../shared/i18n/index.js';
 import type { MonitoringSnapshot, Tile, TileStatus } from '../../../../shared/monitoring.js';
@@ -24,6 +24,7 @@ import {
 import {
   checkSnapshot,
   histogramBuckets,
+  mergeSeries,
   pickWindow,
   seriesPoints,
   type SeriesPoint,
@@ -299,14 +300,21 @@ export default function MonitorPage() {
   const [auto, setAuto] = useState(true);
   const [windowS, setWindowS] = useState<number | null>(null);
 
+  // The stored series is read whole once, then only the points stored since its last one.
+  const known = useRef<Partial<MonitoringSnapshot>[]>([]);
   const load = useCallback(async () => {
     try {
+      const lastAt = Date.parse(known.current.at(-1)?.taken_at ?? '');
+      const since = Number.isFinite(lastAt) ? { from: new Date(lastAt + 1).toISOString() } : {};
       const [now, past] = await Promise.all([
         api.monitoring({}),
-        api.monitoringSeries({}).catch(() => ({ series: [] })),
+        api.monitoringSeries(since).catch(() => null),
       ]);
       setSnapshot(checkSnapshot((now as { snapshot?: unknown }).snapshot));
-      setSeries(Array.isArray(past.series) ? (past.series as Partial<MonitoringSnapshot>[]) : []);
+      if (past && Array.isArray(past.series) && past.series.length > 0) {
+        known.current = mergeSeries(known.current, past.series as Partial<MonitoringSnapshot>[]);
+        setSeries(known.current);
+      }
       setError(null);
     } catch (e) {
       setError(describeError(e, t));

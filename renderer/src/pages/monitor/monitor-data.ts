@@ -71,7 +71,34 @@ export function seriesPoints(
       count: w.count ?? 0,
     });
   }
-  return points.sort((a, b) => a.at - b.at);
+  points.sort((a, b) => a.at - b.at);
+  // Hours with no point (the workstation was off) break the lines rather than being drawn across: a point of
+  // nulls between two points further apart than MAX_GAP_MS.
+  const out: SeriesPoint[] = [];
+  for (const p of points) {
+    const prev = out.at(-1);
+    if (prev && p.at - prev.at > MAX_GAP_MS) {
+      out.push({ at: prev.at + 1, p50: null, p90: null, p99: null, rps: null, hitRate: null, count: 0 });
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** Points further apart than this (stored hourly) have missing hours between them. */
+export const MAX_GAP_MS = 1.5 * 3_600_000;
+
+/**
+ * The stored series with the points fetched since appended: only those taken after the last one known (the
+ * page asks for the series since its last point, rather than the whole year every few seconds).
+ */
+export function mergeSeries(
+  known: readonly Partial<MonitoringSnapshot>[],
+  fresh: readonly Partial<MonitoringSnapshot>[],
+): Partial<MonitoringSnapshot>[] {
+  const last = Date.parse(known.at(-1)?.taken_at ?? '');
+  const newer = fresh.filter((s) => !Number.isFinite(last) || Date.parse(s.taken_at ?? '') > last);
+  return newer.length ? [...known, ...newer] : [...known];
 }
 
 /** The window the page shows: the one asked for, else the tiles' window, else the first. */
