@@ -103,7 +103,7 @@ export class EnginePool {
       this.failPending(slot, new Error(`an engine worker stopped (${why}); the request can be sent again`));
       if (!this.closed) void this.replace(slot);
     };
-    slot.worker.on('message', (r: WorkerReply) => this.settled(slot, r));
+    slot.worker.on('message', (r: WorkerReply) => this.settle(slot, r));
     slot.worker.on('error', (e) => stopped(e.message));
     slot.worker.on('exit', (code) => stopped(`exit code ${code}`));
   }
@@ -133,19 +133,16 @@ export class EnginePool {
     if (this.drained && this.depth === 0) this.drained();
   }
 
-  private static settle(slot: Slot, r: WorkerReply): void {
+  /** A worker's reply settles its call; a close() waiting for the last call in flight is told. */
+  private settle(slot: Slot, r: WorkerReply): void {
     const p = slot.pending.get(r.id);
-    if (!p) return;
-    slot.pending.delete(r.id);
-    if (r.ok) p.resolve(r.value);
-    else p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
-  }
-
-  /** The settle of a pool: also tells a waiting close() when the last call came back. */
-  private settled = (slot: Slot, r: WorkerReply): void => {
-    EnginePool.settle(slot, r);
+    if (p) {
+      slot.pending.delete(r.id);
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
+    }
     this.checkDrained();
-  };
+  }
 
   get size(): number {
     return this.slots.length;

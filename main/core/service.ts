@@ -454,24 +454,15 @@ export class BranchLensService {
     }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const n = applicants.length;
-    if (this.inProgress + n > this.maxInProgress) {
-      throw new BusyError(Math.max(1, Math.ceil(this.inProgress / this.maxInProgress)));
-    }
-    this.inProgress += n;
-    let answered;
-    try {
-      answered = await explainToText(
+    const { texts, levels } = await this.boundInProgress(applicants.length, () =>
+      explainToText(
         this.pipeline(),
         applicants,
         options,
         { options: engineOptions(options), answer: answerOptions(options, params) },
         startedAt,
-      );
-    } finally {
-      this.inProgress -= n;
-    }
-    const { texts, levels } = answered;
+      ),
+    );
     this.events.emit('explained', {
       latencyMs: epochNow() - startedAt,
       count: texts.length,
@@ -479,6 +470,19 @@ export class BranchLensService {
       backend: this.backend,
     });
     return texts;
+  }
+
+  /** Runs `run` for `count` applicants within maxInProgress, counting them until it settles; beyond it, busy. */
+  private async boundInProgress<T>(count: number, run: () => Promise<T>): Promise<T> {
+    if (this.inProgress + count > this.maxInProgress) {
+      throw new BusyError(Math.max(1, Math.ceil(this.inProgress / this.maxInProgress)));
+    }
+    this.inProgress += count;
+    try {
+      return await run();
+    } finally {
+      this.inProgress -= count;
+    }
   }
 
   private pipeline(): PipelineContext {

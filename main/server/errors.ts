@@ -8,10 +8,12 @@ import type { ApiErrorBody } from '../../shared/contract.js';
 import type { Problem } from '../../shared/problems.js';
 import { errorResult, type ApiResult } from '../core/api.js';
 import { UnsupportedBodyError } from './body.js';
+import { isUnder } from './paths.js';
 
 export type ErrorResult = Extract<ApiResult, { ok: false }>;
 
-function invalid(status: number, problem: Problem): ErrorResult {
+/** A 4xx for one problem with the request: the contract's invalid_request body, its message naming the field. */
+export function invalidRequest(status: number, problem: Problem): ErrorResult {
   return {
     ok: false,
     status,
@@ -27,29 +29,33 @@ function fastifyRequestError(
 ): ErrorResult | null {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return invalid(413, {
+      return invalidRequest(413, {
         field: 'body',
         code: 'out_of_range',
         message: `is larger than the limit of ${bodyLimit} bytes (send fewer applicants per request)`,
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return invalid(415, {
+      return invalidRequest(415, {
         field: 'content-type',
         code: 'invalid',
         message: `must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '')}`,
       });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return invalid(400, { field: 'body', code: 'missing', message: 'is empty: send a JSON document' });
+      return invalidRequest(400, {
+        field: 'body',
+        code: 'missing',
+        message: 'is empty: send a JSON document',
+      });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return invalid(400, { field: 'body', code: 'invalid', message: 'is not valid JSON' });
+      return invalidRequest(400, { field: 'body', code: 'invalid', message: 'is not valid JSON' });
     case 'FST_ERR_BAD_URL':
-      return invalid(400, {
+      return invalidRequest(400, {
         field: 'url',
         code: 'invalid',
         message: 'is not a valid URL (bad percent-encoding)',
       });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return invalid(400, {
+      return invalidRequest(400, {
         field: 'content-length',
         code: 'invalid',
         message: 'does not match the length of the body',
@@ -57,14 +63,14 @@ function fastifyRequestError(
   }
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    return invalid(status, { field: 'request', code: 'invalid', message: e.message });
+    return invalidRequest(status, { field: 'request', code: 'invalid', message: e.message });
   }
   return null;
 }
 
 /** The answer to any error thrown while handling `request`. */
 export function httpErrorResult(e: unknown, request: FastifyRequest, bodyLimit: number): ErrorResult {
-  if (e instanceof UnsupportedBodyError) return invalid(415, e.problem);
+  if (e instanceof UnsupportedBodyError) return invalidRequest(415, e.problem);
   const result = errorResult(e);
   if (result.status !== 500) return result;
   return (e instanceof Error && fastifyRequestError(e as FastifyError, request, bodyLimit)) || result;
@@ -97,10 +103,11 @@ export function boundedErrorBody(body: ApiErrorBody): ApiErrorBody {
   return out;
 }
 
-/** KServe's protocols (V1 and V2) answer errors as {"error": message}: the paths they own. */
+/** The paths KServe's protocols (V1 and V2) own: their errors are answered as {"error": message}. */
+const KSERVE_ROOTS = ['/v1', '/v2'];
+
 export function isKServePath(url: string): boolean {
-  const path = url.split('?')[0]!;
-  return path === '/v2' || path.startsWith('/v2/') || path === '/v1' || path.startsWith('/v1/');
+  return isUnder(url, KSERVE_ROOTS);
 }
 
 /**
@@ -179,7 +186,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const { status, problem } = clientProblem(err.code);
-  const body = JSON.stringify(invalid(status, problem).body);
+  const body = JSON.stringify(invalidRequest(status, problem).body);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

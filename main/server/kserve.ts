@@ -162,7 +162,6 @@ const INTEGER_RANGES: Record<
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** The elements of input k, flattened and checked against its shape and datatype; problems are collected. */
 /**
  * Where nested `data` departs from `shape` (`at`, e.g. `data[1]`, and why), or null when it follows it. Flat data
  * (no lists inside) is checked by its count alone; nested data must nest exactly as the shape says, row-major.
@@ -195,6 +194,7 @@ export function nestingProblem(data: unknown[], shape: number[]): { at: string; 
   return walk(data, 0, 'data');
 }
 
+/** The elements of input k, flattened and checked against its shape and datatype; problems are collected. */
 function tensorData(input: V2InferRequest['inputs'][number], k: number, problems: Problem[]): unknown[] {
   const nesting = nestingProblem(input.data, input.shape);
   if (nesting) {
@@ -366,7 +366,6 @@ export async function namingFields<T>(read: ReadApplicants, fn: () => Promise<T>
   }
 }
 
-/** The one output tensor: class probabilities (predict_proba) for a classifier, the value for a regression. */
 /**
  * A list as a V2 parameter. The protocol's parameter values are a string, a number or a boolean only (KServe's and
  * MLServer's clients refuse anything else), so a list travels as its JSON text: `"[\"bad\",\"good\"]"`.
@@ -375,6 +374,7 @@ export function v2ListParameter(items: readonly string[]): string {
   return JSON.stringify(items);
 }
 
+/** The one output tensor: class probabilities (predict_proba) for a classifier, the value for a regression. */
 export function v2Output(output: OutputSpec): { name: string; width: number; classes?: string[] } {
   if (output.kind === 'regression') return { name: 'predict', width: 1 };
   const classes = outputColumns(output);

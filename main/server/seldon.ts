@@ -93,19 +93,15 @@ const ONE_OF =
 /** The body of a Seldon request, validated for shape (names are checked against the model afterwards). */
 export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequest => {
   const fail = (
-    issues: readonly { path: PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
+    issues: readonly { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[],
     prefix: PropertyKey[] = [],
   ) => {
     for (const i of issues) {
-      // An unknown key is named by itself, as on every other route.
-      if (i.code === 'unrecognized_keys' && i.keys?.length) {
-        for (const key of i.keys)
-          ctx.addIssue({
-            code: 'custom',
-            path: [...prefix, ...i.path, key],
-            message: 'is not a known field',
-          });
-      } else ctx.addIssue({ code: 'custom', path: [...prefix, ...i.path], message: i.message });
+      const path = [...prefix, ...i.path];
+      // An unknown key stays zod's own issue, so that problemsFromZod names it by itself, as on every route.
+      if (i.code === 'unrecognized_keys' && i.keys) {
+        ctx.addIssue({ code: 'unrecognized_keys', keys: i.keys, path, message: i.message });
+      } else ctx.addIssue({ code: 'custom', path, message: i.message });
     }
     return z.NEVER;
   };

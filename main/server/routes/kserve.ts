@@ -9,7 +9,7 @@ import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { appRoot } from '../../core/paths.js';
 import { fixPrecision } from '../../core/records/watermark.js';
 import type { BranchLensService } from '../../core/service.js';
-import { sendError } from '../errors.js';
+import { invalidRequest, sendError } from '../errors.js';
 import {
   checkRequestedOutputs,
   namingFields,
@@ -59,22 +59,14 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
     // with a 415 that says so, rather than a 400 for JSON that does not parse.
     scope.addHook('onRequest', async (request, reply) => {
       if (request.headers['inference-header-content-length'] === undefined) return;
-      return sendError(reply, {
-        ok: false,
-        status: 415,
-        body: {
-          error: 'invalid_request',
-          message:
-            'inference-header-content-length: the binary data extension is not supported; send the tensors as JSON',
-          problems: [
-            {
-              field: 'inference-header-content-length',
-              code: 'invalid',
-              message: 'the binary data extension is not supported; send the tensors as JSON',
-            },
-          ],
-        },
-      });
+      return sendError(
+        reply,
+        invalidRequest(415, {
+          field: 'inference-header-content-length',
+          code: 'invalid',
+          message: 'the binary data extension is not supported; send the tensors as JSON',
+        }),
+      );
     });
 
     // ---- V1 ---------------------------------------------------------------------------------------------
@@ -83,15 +75,14 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
       const verb = V1_VERBS.find((v) => request.params.name.endsWith(`:${v}`));
       if (verb) {
         reply.header('allow', 'POST');
-        return sendError(reply, {
-          ok: false,
-          status: 405,
-          body: {
-            error: 'invalid_request',
-            message: `method: :${verb} takes POST with {"instances": [...]}, not GET`,
-            problems: [{ field: 'method', code: 'invalid', message: `:${verb} takes POST, not GET` }],
-          },
-        });
+        return sendError(
+          reply,
+          invalidRequest(405, {
+            field: 'method',
+            code: 'invalid',
+            message: `:${verb} takes POST with {"instances": [...]}, not GET`,
+          }),
+        );
       }
       const other = otherModel(request.params.name);
       if (other) return notFound(reply, other);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sendError } from '../errors.js';
+import { isUnder, pathOf } from '../paths.js';
 
 export const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
@@ -23,14 +24,14 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/v1', '/v2'];
 
 /** Whether a path is one of the API's roots or lies under one. */
-export function isApiPath(path: string): boolean {
-  return API_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+function isApiPath(path: string): boolean {
+  return isUnder(path, API_ROOTS);
 }
 
 /** A GET for a UI route (no file extension) outside the API: answered with the UI's index.html. */
 function wantsUi(request: FastifyRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const path = request.url.split('?')[0]!;
+  const path = pathOf(request.url);
   const last = path.slice(path.lastIndexOf('/') + 1);
   return !isApiPath(path) && !last.includes('.');
 }
@@ -57,7 +58,7 @@ export async function registerRenderer(app: FastifyInstance, dir: string): Promi
       const html = existsSync(index) ? await readFile(index) : NOT_BUILT_PAGE;
       return reply.type('text/html; charset=utf-8').send(html);
     }
-    const path = request.url.split('?')[0]!.slice(0, 200);
+    const path = pathOf(request.url).slice(0, 200);
     return sendError(reply, {
       ok: false,
       status: 404,
