@@ -197,7 +197,8 @@ export async function explainToText(
     }
   }
 
-  await Promise.all(audits.map((entry) => ctx.audit.appendPrepared(entry)));
+  // One transaction for the whole request: on a storage failure none of it is audited, never a part.
+  await ctx.audit.appendAll(audits);
   return { texts, levels };
 }
 

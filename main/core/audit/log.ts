@@ -34,6 +34,9 @@ export interface AuditLogOptions {
 /** Called once an entry's transaction has committed (receipt) or failed, or the entry was refused (error). */
 export type AuditSettled = (error: Error | undefined, receipt?: AuditReceipt) => void;
 
+/** Called once a set of entries' one transaction has committed (their receipts, in order) or failed. */
+export type AuditAllSettled = (error: Error | undefined, receipts?: AuditReceipt[]) => void;
+
 /**
  * What the service appends to: this AuditLog on a connection of this thread, or the writer thread's log
  * (db/writer.ts), which keeps the same promises.
@@ -41,8 +44,12 @@ export type AuditSettled = (error: Error | undefined, receipt?: AuditReceipt) =>
 export interface AuditAppender {
   /** Queues an entry; resolves once the transaction holding it has committed. */
   append(entry: AuditEntryInput): Promise<AuditReceipt>;
-  /** append() for an entry already checked and laid out by prepareEntry (stamped when it was prepared). */
-  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt>;
+  /**
+   * Appends entries already checked and laid out by prepareEntry (stamped when they were prepared), all in one
+   * transaction: one request's entries are committed together or not at all, never in part. Resolves with
+   * their receipts, in order.
+   */
+  appendAll(entries: readonly PreparedEntry[]): Promise<AuditReceipt[]>;
   /** Appends one entry now (after anything queued), in its own transaction. */
   appendSync(entry: AuditEntryInput): AuditReceipt;
   /** Writes whatever is queued; resolves when it has committed. */
@@ -53,9 +60,10 @@ export interface AuditAppender {
   close(): Promise<void>;
 }
 
+/** Entries that go into one transaction together. */
 interface Pending {
-  entry: PreparedEntry;
-  settled: AuditSettled;
+  entries: readonly PreparedEntry[];
+  settled: AuditAllSettled;
 }
 
 export class AuditLog implements AuditAppender {
@@ -67,6 +75,8 @@ export class AuditLog implements AuditAppender {
   private readonly now: () => Date;
   private readonly onError: (error: Error) => void;
   private queue: Pending[] = [];
+  /** How many entries `queue` holds. */
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly checkpointTimer: NodeJS.Timeout;
@@ -98,9 +108,9 @@ export class AuditLog implements AuditAppender {
     );
   }
 
-  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
-    return new Promise<AuditReceipt>((resolve, reject) =>
-      this.enqueuePrepared(entry, (error, receipt) => (error ? reject(error) : resolve(receipt!))),
+  appendAll(entries: readonly PreparedEntry[]): Promise<AuditReceipt[]> {
+    return new Promise<AuditReceipt[]>((resolve, reject) =>
+      this.enqueueAll(entries, (error, receipts) => (error ? reject(error) : resolve(receipts!))),
     );
   }
 
@@ -115,14 +125,16 @@ export class AuditLog implements AuditAppender {
     } catch (e) {
       return settled(e as Error);
     }
-    this.enqueuePrepared(prepared, settled);
+    this.enqueueAll([prepared], (error, receipts) => settled(error, receipts?.[0]));
   }
 
-  /** enqueue() for an entry prepareEntry has already checked and laid out. */
-  enqueuePrepared(prepared: PreparedEntry, settled: AuditSettled): void {
+  /** appendAll() with a plain callback, which runs synchronously from within the transaction's write. */
+  enqueueAll(entries: readonly PreparedEntry[], settled: AuditAllSettled): void {
     if (this.closed) return settled(new Error('the audit log is closed'));
-    this.queue.push({ entry: prepared, settled });
-    if (this.queue.length >= this.maxGroupSize) this.writeGroup();
+    if (entries.length === 0) return settled(undefined, []);
+    this.queue.push({ entries, settled });
+    this.queued += entries.length;
+    if (this.queued >= this.maxGroupSize) this.writeGroup();
     else if (!this.timer && !this.immediate) {
       if (this.maxDelayMs > 0) this.timer = setTimeout(() => this.writeGroup(), this.maxDelayMs);
       else this.immediate = setImmediate(() => this.writeGroup());
@@ -174,19 +186,26 @@ export class AuditLog implements AuditAppender {
     this.timer = undefined;
     this.immediate = undefined;
     while (this.queue.length > 0) {
-      const group = this.queue.splice(0, this.maxGroupSize);
+      // Whole sets only, up to maxGroupSize entries (a larger set goes alone, in its own transaction).
+      let take = 0;
+      let size = 0;
+      do size += this.queue[take++]!.entries.length;
+      while (take < this.queue.length && size + this.queue[take]!.entries.length <= this.maxGroupSize);
+      const group = this.queue.splice(0, take);
+      this.queued -= size;
       let receipts: AuditReceipt[];
       try {
         receipts = appendPrepared(
           this.db,
-          group.map((p) => p.entry),
+          group.flatMap((p) => p.entries),
           this.context(),
         ).receipts;
       } catch (e) {
         for (const p of group) p.settled(e as Error);
         continue;
       }
-      group.forEach((p, i) => p.settled(undefined, receipts[i]!));
+      let at = 0;
+      for (const p of group) p.settled(undefined, receipts.slice(at, (at += p.entries.length)));
     }
   }
 }

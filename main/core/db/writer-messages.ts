@@ -23,11 +23,11 @@ export interface WriterData {
 }
 
 /**
- * An audit entry as the service's thread appended it: as given, with `at` its timestamp (ms since the epoch),
- * or already prepared (checked, laid out and stamped).
+ * Audit entries as the service's thread appended them: one as given, with `at` its timestamp (ms since the
+ * epoch), or a set already prepared (checked, laid out and stamped) that is committed in one transaction.
  */
 export type QueuedEntry =
-  { id: number; at: number; entry: AuditEntryInput } | { id: number; prepared: PreparedEntry['stored'] };
+  { id: number; at: number; entry: AuditEntryInput } | { id: number; prepared: PreparedEntry['stored'][] };
 
 /** Work the writer does in the background; its outcome comes back as a Done. */
 export interface Work {
@@ -63,8 +63,8 @@ export interface WriterError {
 
 export interface Done {
   op: 'done';
-  /** Each entry's receipt, or why it was refused or its transaction failed, in commit order. */
-  receipts: [id: number, outcome: AuditReceipt | WriterError][];
+  /** Each queued entry's receipts (one per entry of a set), or why it was refused or its transaction failed. */
+  receipts: [id: number, outcome: AuditReceipt[] | WriterError][];
   flushed: number[];
 }
 

@@ -113,10 +113,14 @@ function startWriter(db: WritableDb): void {
     switch (m.op) {
       case 'work':
         for (const q of m.entries) {
-          const settled = (error: Error | undefined, receipt?: AuditReceipt) =>
-            outbox().receipts.push([q.id, error ? errorOf(error) : receipt!]);
-          if ('prepared' in q) log.enqueuePrepared({ stored: q.prepared }, settled);
-          else log.enqueue(q.entry, new Date(q.at), settled);
+          const settled = (error: Error | undefined, receipts?: AuditReceipt[]) =>
+            outbox().receipts.push([q.id, error ? errorOf(error) : receipts!]);
+          if ('prepared' in q)
+            log.enqueueAll(
+              q.prepared.map((stored) => ({ stored })),
+              settled,
+            );
+          else log.enqueue(q.entry, new Date(q.at), (error, receipt) => settled(error, receipt && [receipt]));
         }
         if (m.cache.length) {
           cacheBatches.push(...m.cache);

@@ -42,7 +42,7 @@ function errorFrom(e: WriterError): Error {
 }
 
 interface Waiting {
-  resolve(receipt: AuditReceipt): void;
+  resolve(receipts: AuditReceipt[]): void;
   reject(error: Error): void;
 }
 
@@ -52,6 +52,8 @@ export class DatabaseWriter {
   /** The explanation cache's disk writes, made by the writer thread. */
   readonly cache: DiskCacheWriter;
   private work: Work = { op: 'work', entries: [], cache: [], flushes: [] };
+  /** How many audit entries `work` holds (a set counts each of its entries). */
+  private queuedEntries = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private readonly appends = new Map<number, Waiting>();
   private readonly flushes = new Map<number, { resolve(): void; reject(e: Error): void }>();
@@ -151,22 +153,25 @@ export class DatabaseWriter {
 
   // ---- for WriterAuditLog -------------------------------------------------------------------------------
 
-  append(entry: AuditEntryInput): Promise<AuditReceipt> {
-    return this.enqueue((id) => ({ id, at: this.now().getTime(), entry }));
+  async append(entry: AuditEntryInput): Promise<AuditReceipt> {
+    const [receipt] = await this.enqueue((id) => ({ id, at: this.now().getTime(), entry }), 1);
+    return receipt!;
   }
 
-  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
-    return this.enqueue((id) => ({ id, prepared: entry.stored }));
+  appendAll(entries: readonly PreparedEntry[]): Promise<AuditReceipt[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return this.enqueue((id) => ({ id, prepared: entries.map((e) => e.stored) }), entries.length);
   }
 
-  private enqueue(queued: (id: number) => QueuedEntry): Promise<AuditReceipt> {
+  private enqueue(queued: (id: number) => QueuedEntry, count: number): Promise<AuditReceipt[]> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
-    return new Promise<AuditReceipt>((resolve, reject) => {
+    return new Promise<AuditReceipt[]>((resolve, reject) => {
       this.appends.set(id, { resolve, reject });
       const q = queued(id);
       this.queue((w) => w.entries.push(q));
-      if (this.work.entries.length >= this.maxGroupSize) this.send();
+      this.queuedEntries += count;
+      if (this.queuedEntries >= this.maxGroupSize) this.send();
     });
   }
 
@@ -221,6 +226,7 @@ export class DatabaseWriter {
     const w = this.work;
     if (w.entries.length === 0 && w.cache.length === 0 && w.flushes.length === 0) return;
     this.work = { op: 'work', entries: [], cache: [], flushes: [] };
+    this.queuedEntries = 0;
     this.worker.postMessage(w satisfies ToWriter);
   }
 
@@ -240,7 +246,7 @@ export class DatabaseWriter {
       const waiting = this.appends.get(id);
       if (!waiting) continue;
       this.appends.delete(id);
-      if ('seq' in outcome) waiting.resolve(outcome);
+      if (Array.isArray(outcome)) waiting.resolve(outcome);
       else waiting.reject(errorFrom(outcome));
     }
     for (const id of m.flushed) {
@@ -271,9 +277,9 @@ class WriterAuditLog implements AuditAppender {
     return this.writer.append(entry);
   }
 
-  appendPrepared(entry: PreparedEntry): Promise<AuditReceipt> {
+  appendAll(entries: readonly PreparedEntry[]): Promise<AuditReceipt[]> {
     if (this.closed) return Promise.reject(new Error('the audit log is closed'));
-    return this.writer.appendPrepared(entry);
+    return this.writer.appendAll(entries);
   }
 
   appendSync(entry: AuditEntryInput): AuditReceipt {

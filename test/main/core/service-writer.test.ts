@@ -1,6 +1,6 @@
 // The service with its audit log and cache disk level on the database writer thread (as with worker engines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openReadable } from '../../../main/core/db/open.js';
+import { openReadable, openWritable } from '../../../main/core/db/open.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -78,5 +78,30 @@ describe('the service with a database writer thread', () => {
     });
     expect(missRow!.watermark).toBe(miss!._meta.watermark);
     await expect(service.auditVerify()).resolves.toMatchObject({ ok: true, entries: auditRows().length });
+  });
+
+  it('audits a request larger than a commit group whole, or on a storage failure none of it', async () => {
+    // More applicants than the writer's group of 256 entries, and a failure near the request's end.
+    const many = holdoutApplicants(300);
+    const before = auditRows().length;
+    const db = openWritable(data);
+    try {
+      db.exec(
+        `CREATE TRIGGER fail_late BEFORE INSERT ON audit_entries WHEN NEW.seq = ${before + 280}
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      );
+      await expect(service.explain(many)).rejects.toThrow(/disk full/);
+      expect(auditRows().length).toBe(before);
+      db.exec('DROP TRIGGER fail_late');
+    } finally {
+      db.close();
+    }
+    const answers = await service.explain(many);
+    expect(
+      auditRows()
+        .slice(before)
+        .map((r) => r.document_id),
+    ).toEqual(answers.map((d) => d.id));
+    await expect(service.auditVerify()).resolves.toMatchObject({ ok: true, entries: before + 300 });
   });
 });

@@ -6,6 +6,7 @@ import {
   verifyAudit,
   type AuditReceipt,
 } from '../../../../main/core/audit/index.js';
+import { prepareEntry } from '../../../../main/core/audit/entry.js';
 import { openReadable, type ReadableDb } from '../../../../main/core/db/open.js';
 import { explainInput, modelInput, tempLog, type TempLog } from './helpers.js';
 
@@ -78,6 +79,36 @@ describe('AuditLog group commit', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     t.db.exec('DROP TRIGGER fail_once');
     await expect(log.append(explainInput(2))).resolves.toMatchObject({ seq: 1 });
+  });
+
+  const prepared = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => prepareEntry(explainInput(from + i), new Date()));
+
+  it('commits a set of entries in one transaction with its neighbours, never split over groups', async () => {
+    log = new AuditLog(t.db, t.key, { maxGroupSize: 4 });
+    const transactions = vi.spyOn(t.db, 'transaction');
+    const first = log.append(explainInput(0));
+    const set = log.appendAll(prepared(1, 3)); // 1 + 3 fit one group of 4
+    const big = log.appendAll(prepared(4, 6)); // larger than a group: alone, whole
+    const last = log.append(explainInput(10));
+    expect((await first).seq).toBe(1);
+    expect((await set).map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect((await big).map((r) => r.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect((await last).seq).toBe(11);
+    expect(transactions.mock.calls.length).toBe(3);
+    await expect(log.appendAll([])).resolves.toEqual([]);
+    expect(verifyAudit(t.db, t.key.publicKey)).toMatchObject({ ok: true, entries: 11 });
+  });
+
+  it('writes none of a set whose transaction fails, even a set larger than a group', async () => {
+    log = new AuditLog(t.db, t.key, { maxGroupSize: 4 });
+    t.db.exec(
+      "CREATE TEMP TRIGGER fail_seventh BEFORE INSERT ON audit_entries WHEN NEW.seq = 7 BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    await expect(log.appendAll(prepared(0, 10))).rejects.toThrow(/disk full/);
+    expect(t.db.prepare('SELECT count(*) AS n FROM audit_entries').get()).toEqual({ n: 0 });
+    t.db.exec('DROP TRIGGER fail_seventh');
+    await expect(log.appendAll(prepared(10, 2))).resolves.toMatchObject([{ seq: 1 }, { seq: 2 }]);
   });
 
   it('appendSync writes what is queued first, then its own entry', async () => {

@@ -7,6 +7,7 @@ import {
   type AuditReceipt,
 } from '../../../../main/core/audit/index.js';
 import { ExplanationCache, diskCacheOptions } from '../../../../main/core/cache/explanation-cache.js';
+import { prepareEntry } from '../../../../main/core/audit/entry.js';
 import { openReadable } from '../../../../main/core/db/open.js';
 import { DatabaseWriter, type DatabaseWriterOptions } from '../../../../main/core/db/writer.js';
 import { explainInput, modelInput, tempLog, type TempLog } from '../audit/helpers.js';
@@ -95,6 +96,26 @@ describe('the audit log on the writer thread', () => {
     expect((failed[0] as PromiseRejectedResult).reason.message).toMatch(/disk full/);
     t.db.exec('DROP TRIGGER fail_once');
     await expect(audit.append(explainInput(2))).resolves.toMatchObject({ seq: 1 });
+  });
+
+  it('commits a set of entries whole, larger than a group or not, and none of it when it fails', async () => {
+    const { audit } = await start({ audit: { maxGroupSize: 4 } });
+    const prepared = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => prepareEntry(explainInput(from + i), new Date()));
+    const single = audit.append(explainInput(0));
+    const set = audit.appendAll(prepared(1, 6));
+    expect((await single).seq).toBe(1);
+    const receipts = await set;
+    expect(receipts.map((r) => r.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    for (const r of receipts) expect(committedHash(r.seq)).toBe(r.entryHash);
+
+    t.db.exec(
+      "CREATE TRIGGER fail_tenth BEFORE INSERT ON audit_entries WHEN NEW.seq = 10 BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    await expect(audit.appendAll(prepared(7, 6))).rejects.toThrow(/disk full/);
+    expect(committedHash(8)).toBeUndefined();
+    t.db.exec('DROP TRIGGER fail_tenth');
+    expect(verifyAudit(t.db, t.key.publicKey)).toMatchObject({ ok: true, entries: 7 });
   });
 
   it('appendSync writes what is queued first, then its own entry, and answers at once', async () => {
