@@ -54,6 +54,12 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
   };
 }
 
+/** How a request that computes an answer hands it to the duplicates waiting for it. */
+interface Lead {
+  resolve(answer: CachedAnswer): void;
+  reject(error: unknown): void;
+}
+
 /** One applicant waiting for an engine, with its request's timing. */
 export interface BatchItem {
   applicant: unknown;
@@ -71,6 +77,12 @@ export interface PipelineContext {
   readonly audit: AuditAppender;
   readonly hmacKey: HmacKey;
   readonly monitor: Monitor<ExplainOptions>;
+  /**
+   * The answers being computed, by cache key: an applicant whose answer is already being computed, for another
+   * request or earlier in the same one, waits for it and is answered as a memory hit instead of being computed
+   * again. Kept by the service for as long as it lives (the key names the model).
+   */
+  readonly inFlight: Map<string, Promise<CachedAnswer>>;
 }
 
 export interface ExplainedText {
@@ -127,33 +139,66 @@ export async function explainToText(
     });
   }
 
-  if (missing.length) {
+  // Of the applicants in neither cache, those whose answer is already being computed wait for it (a follower
+  // becomes a memory hit once it is there); the rest are computed, and are awaited by any later duplicate.
+  const computed: number[] = [];
+  const followers: { i: number; answer: Promise<CachedAnswer> }[] = [];
+  const leading = new Map<string, Lead>();
+  for (const i of missing) {
+    const key = keys[i]!;
+    const answer = ctx.inFlight.get(key);
+    if (answer) {
+      followers.push({ i, answer });
+      continue;
+    }
+    computed.push(i);
+    const promise = new Promise<CachedAnswer>((resolve, reject) => leading.set(key, { resolve, reject }));
+    promise.catch(() => {}); // the failure is reported to this request; a follower sees it when it awaits
+    ctx.inFlight.set(key, promise);
+  }
+  /** Hands a computed answer (or the failure) to its followers; later requests find it in the cache. */
+  const lead = (key: string): Lead => {
+    const l = leading.get(key)!;
+    leading.delete(key);
+    ctx.inFlight.delete(key);
+    return l;
+  };
+
+  if (computed.length) {
     const timing: AnswerTiming = { startedAt, count: n };
-    const answers = await ctx.batcher.explain(
-      missing.map((i) => ({ applicant: applicants[i], timing })),
-      request,
-    );
-    const longTerm = options.cache_long_term;
-    answers.forEach((answer, j) => {
-      const i = missing[j]!;
-      // A model activated while the request waited answers it with the new model; that answer is not cached
-      // under the old model's key (a rollback would serve it as the old model's).
-      if (preparedModelSha256(answer.audit) === ctx.modelSha256) {
-        ctx.cache.set(
-          keys[i]!,
-          { signed: answer.signed, audit: answer.audit },
-          { modelSha256: ctx.modelSha256, longTerm },
-        );
-      }
-      texts[i] = answer.signed.json;
-      levels[i] = 'miss';
-      audits[i] = answer.audit;
-    });
+    let answers: Answer[];
+    try {
+      answers = await ctx.batcher.explain(
+        computed.map((i) => ({ applicant: applicants[i], timing })),
+        request,
+      );
+      const longTerm = options.cache_long_term;
+      answers.forEach((answer, j) => {
+        const i = computed[j]!;
+        // A model activated while the request waited answers it with the new model; that answer is not cached
+        // under the old model's key (a rollback would serve it as the old model's).
+        if (preparedModelSha256(answer.audit) === ctx.modelSha256) {
+          ctx.cache.set(
+            keys[i]!,
+            { signed: answer.signed, audit: answer.audit },
+            { modelSha256: ctx.modelSha256, longTerm },
+          );
+        }
+        lead(keys[i]!).resolve({ signed: answer.signed, audit: answer.audit });
+        texts[i] = answer.signed.json;
+        levels[i] = 'miss';
+        audits[i] = answer.audit;
+      });
+    } catch (e) {
+      // Duplicates waiting for these answers fail with this request (they would not be computed otherwise).
+      for (const key of [...leading.keys()]) lead(key).reject(e);
+      throw e;
+    }
     ctx.monitor.recordExplain({
       // Per answered applicant, as each document stamps it (the request time over all n, hits included).
       latencyMs: (epochNow() - startedAt) / n,
       cacheLevel: 'miss',
-      count: missing.length,
+      count: computed.length,
       computed: {
         // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
         attributions: answers.map((a) => a.attributions),
@@ -162,10 +207,15 @@ export async function explainToText(
           target: request.answer.params.target,
           layer: request.answer.params.layer ?? null,
         },
-        applicants: missing.map((i) => applicants[i] as Record<string, unknown>),
+        applicants: computed.map((i) => applicants[i] as Record<string, unknown>),
         options: request.options,
       },
     });
+  }
+
+  for (const { i, answer } of followers) {
+    levels[i] = 'memory';
+    hits.push({ i, answer: await answer });
   }
 
   if (hits.length) {

@@ -191,6 +191,8 @@ export class BranchLensService {
   /** explained / batch events: the transports' metrics subscribe here. */
   readonly events = new EventEmitter<ServiceEvents>();
   private readonly batcher: AnswerBatcher;
+  /** Answers being computed, by cache key (explain-pipeline.ts: duplicates wait for them). */
+  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
   private readonly openedAt = performance.now();
   /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
   private settings: Settings | undefined;
@@ -494,6 +496,7 @@ export class BranchLensService {
       audit: this.audit,
       hmacKey: this.hmacKey,
       monitor: this.monitor,
+      inFlight: this.inFlight,
     };
   }
 
