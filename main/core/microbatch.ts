@@ -4,6 +4,10 @@
 // whatever arrived meanwhile. The queue is bounded: beyond it, "busy".
 import { ENGINE_TUNING } from './engine-tuning.js';
 
+/**
+ * Too much work is queued. retryAfterSeconds (the HTTP Retry-After) is how long the engines would take to finish
+ * what is queued at the throughput they have shown lately (MicroBatcher.retryAfterSeconds), from 1 to 60 s.
+ */
 export class BusyError extends Error {
   constructor(readonly retryAfterSeconds: number) {
     super('BranchLens is busy: too many explanations are queued; retry shortly');
@@ -19,7 +23,12 @@ export interface MicroBatchOptions {
   maxWaitMs?: number;
   /** Applicants per engine call at most. Default: the engine benchmark's choice (engine-tuning.ts). */
   maxBatch?: number;
-  /** Applicants queued or in flight (explanations and admitted work) before callers are told "busy". Default 4096. */
+  /**
+   * Applicants queued or in flight (explanations and admitted work) before callers are told "busy". Default 4096.
+   * A "busy" answer says when to retry: the queued applicants over the engines' measured throughput (an
+   * exponentially weighted average of engine time per applicant over the recent engine calls, so that it follows
+   * n_steps and the backend), from 1 to 60 s; before any engine call has completed, a guess of 20 ms a batch.
+   */
   maxQueue?: number;
   /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
   concurrency?: number;
@@ -35,7 +44,15 @@ export interface MicroBatchOptions {
    * requests over two engines halves their wait for ~20 % more engine time. Default 8.
    */
   minSplit?: number;
+  /** The clock (milliseconds) engine calls are timed with, for the throughput estimate. Default performance.now. */
+  now?: () => number;
 }
+
+/** Weight of one full batch in the throughput average: about the last ten full batches count. */
+const COST_ALPHA = 0.2;
+/** Bounds of a "busy" answer's Retry-After, in seconds. */
+const MIN_RETRY_AFTER_S = 1;
+const MAX_RETRY_AFTER_S = 60;
 
 interface Waiter<I, R> {
   items: I[];
@@ -67,6 +84,9 @@ export class MicroBatcher<I, O, R> {
   private readonly concurrency: number;
   private readonly minSpread: number;
   private readonly minSplit: number;
+  private readonly now: () => number;
+  /** Engine seconds per applicant, averaged over recent calls weighted by their size; NaN before the first. */
+  private secondsPerApplicant = NaN;
   private readonly groups = new Map<string, Group<I, O, R>>();
   private queued = 0;
   private inFlight = 0;
@@ -82,6 +102,7 @@ export class MicroBatcher<I, O, R> {
     this.concurrency = Math.max(1, opts.concurrency ?? 2);
     this.minSpread = Math.max(1, opts.minSpread ?? 32);
     this.minSplit = Math.max(1, opts.minSplit ?? 8);
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Applicants waiting or being explained. */
@@ -89,8 +110,31 @@ export class MicroBatcher<I, O, R> {
     return this.queued;
   }
 
+  /**
+   * Seconds the engines would take to answer `pending` applicants at their measured throughput (every engine
+   * busy), from 1 to 60; before any engine call has completed, a guess of 20 ms per batch of maxBatch.
+   */
+  retryAfterSeconds(pending: number): number {
+    const seconds = Number.isNaN(this.secondsPerApplicant)
+      ? (pending / this.maxBatch) * 0.02
+      : (pending * this.secondsPerApplicant) / this.concurrency;
+    return Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, Math.ceil(seconds)));
+  }
+
+  /** Folds one engine call of `size` applicants that took `ms` into the average cost per applicant. */
+  private observe(size: number, ms: number): void {
+    if (size === 0) return;
+    const sample = Math.max(0, ms) / 1000 / size;
+    if (Number.isNaN(this.secondsPerApplicant)) this.secondsPerApplicant = sample;
+    else {
+      // Weighted by size, so that a few lone applicants (whose calls cost more each) do not swamp full batches.
+      const alpha = COST_ALPHA * Math.min(1, size / this.maxBatch);
+      this.secondsPerApplicant += alpha * (sample - this.secondsPerApplicant);
+    }
+  }
+
   private busy(): BusyError {
-    return new BusyError(Math.max(1, Math.ceil((this.queued / this.maxBatch) * 0.02)));
+    return new BusyError(this.retryAfterSeconds(this.queued));
   }
 
   /**
@@ -184,7 +228,9 @@ export class MicroBatcher<I, O, R> {
     this.inFlight++;
     this.hooks.onBatch?.(items.length);
     try {
+      const started = this.now();
       const results = await this.call(items, options);
+      this.observe(items.length, this.now() - started);
       let at = 0;
       for (const w of waiters) {
         w.resolve(results.slice(at, at + w.items.length));

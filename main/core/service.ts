@@ -477,7 +477,8 @@ export class BranchLensService {
   /** Runs `run` for `count` applicants within maxInProgress, counting them until it settles; beyond it, busy. */
   private async boundInProgress<T>(count: number, run: () => Promise<T>): Promise<T> {
     if (this.inProgress + count > this.maxInProgress) {
-      throw new BusyError(Math.max(1, Math.ceil(this.inProgress / this.maxInProgress)));
+      // At most the time the engines take for all of them at their measured rate (hits drain faster).
+      throw new BusyError(this.batcher.retryAfterSeconds(this.inProgress));
     }
     this.inProgress += count;
     try {

@@ -171,3 +171,154 @@ describe('micro-batching', () => {
     await expect(batcher.admit(4, async () => 'fits')).resolves.toBe('fits');
   });
 });
+
+describe('Retry-After from measured throughput', () => {
+  /**
+   * A fake engine on a fake clock: each call of its batch takes `msPerCall` (calls in flight together overlap,
+   * like engines on separate cores), so the engines answer `concurrency × batch / msPerCall` applicants a ms.
+   */
+  function timedBatcher(
+    msPerCall: number,
+    opt: { maxBatch?: number; maxQueue?: number; concurrency?: number } = {},
+  ) {
+    const clock = { t: 0 };
+    const runner = async (applicants: Item[], _options: ExplainOptions) => {
+      const started = clock.t;
+      await Promise.resolve();
+      clock.t = Math.max(clock.t, started + msPerCall);
+      return applicants.map((a) => ({ score: a.id }));
+    };
+    const batcher = new MicroBatcher(runner, {
+      maxBatch: 8,
+      maxQueue: 4000,
+      concurrency: 1,
+      ...opt,
+      now: () => clock.t,
+    });
+    return batcher;
+  }
+
+  /** Completes `calls` full engine calls, one after another. */
+  async function warm(
+    batcher: MicroBatcher<Item, ExplainOptions, { score: number }>,
+    calls: number,
+    size = 8,
+  ) {
+    for (let i = 0; i < calls; i++) {
+      await batcher.explain(
+        Array.from({ length: size }, (_, id) => ({ id })),
+        opts,
+      );
+    }
+  }
+
+  /** Fills the queue to its bound (nothing runs before the next turn) and returns the "busy" answer past it. */
+  async function busyWhenFull(
+    batcher: MicroBatcher<Item, ExplainOptions, { score: number }>,
+    maxQueue: number,
+  ) {
+    const accepted = Array.from({ length: maxQueue }, (_, id) => batcher.explain([{ id }], opts));
+    expect(batcher.depth).toBe(maxQueue);
+    const refused = await batcher.explain([{ id: -1 }], opts).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await Promise.all(accepted);
+    expect(refused).toBeInstanceOf(BusyError);
+    return (refused as BusyError).retryAfterSeconds;
+  }
+
+  it('says how long the queued applicants take at the measured rate', async () => {
+    // 8 applicants per 100 ms: 80 a second, so 4000 queued take 50 s.
+    const batcher = timedBatcher(100);
+    await warm(batcher, 3);
+    expect(batcher.retryAfterSeconds(4000)).toBe(50);
+    expect(await busyWhenFull(batcher, 4000)).toBe(50);
+    // Two engines answer twice as many.
+    const two = timedBatcher(100, { concurrency: 2 });
+    await warm(two, 3);
+    expect(two.retryAfterSeconds(4000)).toBe(25);
+  });
+
+  it('answers a slower engine (more n_steps) with a longer wait, and follows a change of speed', async () => {
+    const fast = timedBatcher(20);
+    const slow = timedBatcher(80);
+    await warm(fast, 3);
+    await warm(slow, 3);
+    const [f, s] = [await busyWhenFull(fast, 4000), await busyWhenFull(slow, 4000)];
+    expect(f).toBe(10);
+    expect(s).toBe(40);
+    // The fast engine slows down: within a few dozen calls its estimate is near the slow one's.
+    const changing = { ms: 20 };
+    const clock = { t: 0 };
+    const batcher = new MicroBatcher(
+      async (applicants: Item[], _options: ExplainOptions) => {
+        const started = clock.t;
+        await Promise.resolve();
+        clock.t = started + changing.ms;
+        return applicants.map((a) => ({ score: a.id }));
+      },
+      { maxBatch: 8, concurrency: 1, now: () => clock.t },
+    );
+    await warm(batcher, 3);
+    expect(batcher.retryAfterSeconds(4000)).toBe(10);
+    changing.ms = 80;
+    await warm(batcher, 30);
+    expect(batcher.retryAfterSeconds(4000)).toBeGreaterThanOrEqual(38);
+    expect(batcher.retryAfterSeconds(4000)).toBeLessThanOrEqual(40);
+  });
+
+  it('weighs a lone applicant’s call less than a full batch', async () => {
+    const batcher = timedBatcher(100);
+    await warm(batcher, 3); // 12.5 ms an applicant
+    await warm(batcher, 1, 1); // 100 ms for one applicant: 8 × the cost, but 1/8 of the weight
+    const after = batcher.retryAfterSeconds(4000);
+    // Unweighted, one such call would move the estimate from 50 s to 50 × (0.8 + 0.2 × 8) = 120 s.
+    expect(after).toBeGreaterThan(50);
+    expect(after).toBeLessThan(60);
+  });
+
+  it('keeps Retry-After between 1 and 60 seconds', async () => {
+    const fast = timedBatcher(1);
+    await warm(fast, 2);
+    expect(await busyWhenFull(fast, 4000)).toBe(1); // 0.5 s
+    expect(fast.retryAfterSeconds(0)).toBe(1);
+    const slow = timedBatcher(1000);
+    await warm(slow, 2);
+    expect(await busyWhenFull(slow, 4000)).toBe(60); // 500 s
+    // An engine call timed at 0 ms (a coarse clock) does not make it 0 or NaN.
+    const instant = timedBatcher(0);
+    await warm(instant, 1);
+    expect(instant.retryAfterSeconds(4000)).toBe(1);
+  });
+
+  it('guesses 20 ms per batch before any engine call has completed, and ignores failed calls', async () => {
+    const batcher = timedBatcher(1000, { maxBatch: 8 });
+    expect(batcher.retryAfterSeconds(4000)).toBe(10); // 500 batches × 20 ms
+    expect(batcher.retryAfterSeconds(8)).toBe(1);
+    expect(batcher.retryAfterSeconds(1_000_000)).toBe(60);
+    const failing = new MicroBatcher(
+      async () => {
+        throw new Error('engine down');
+      },
+      { maxBatch: 8, maxQueue: 4000, concurrency: 1 },
+    );
+    await expect(failing.explain([{ id: 1 }], opts)).rejects.toThrow(/engine down/);
+    expect(failing.retryAfterSeconds(4000)).toBe(10);
+  });
+
+  it('times real engine calls with the default clock', async () => {
+    // 8 applicants per ≥ 20 ms: at most 400 a second, so 2000 take 5 s or more (more on a loaded machine).
+    const { runner } = fakeRunner(20);
+    const batcher = new MicroBatcher(runner, { maxBatch: 8, concurrency: 1 });
+    for (let i = 0; i < 3; i++) {
+      await batcher.explain(
+        Array.from({ length: 8 }, (_, id) => ({ id })),
+        opts,
+      );
+    }
+    const seconds = batcher.retryAfterSeconds(2000);
+    expect(seconds).toBeGreaterThanOrEqual(4);
+    expect(seconds).toBeLessThanOrEqual(30);
+  });
+});
