@@ -16,6 +16,34 @@ import type { BranchLensService, ServiceEvents } from '../core/service.js';
 type Explained = ServiceEvents['explained'][0];
 type Batch = ServiceEvents['batch'][0];
 
+/**
+ * A Summary whose quantiles read NaN, not 0, while its sliding window holds no observation (after an idle
+ * period): the convention of Prometheus and of its Go and Python clients, so that a dashboard shows a gap rather
+ * than a false "0 s". prom-client 15 exports 0 then; whether a series' window is empty is read from prom-client's
+ * private state (`hashMap[…].td`, a TimeWindowQuantiles): test/main/server/metrics.test.ts fails if that changes.
+ */
+class WindowedSummary<T extends string = string> extends Summary<T> {
+  override async get(): ReturnType<Summary<T>['get']> {
+    const metric = await super.get();
+    const series = (this as unknown as { hashMap?: Record<string, PromSummarySeries> }).hashMap ?? {};
+    const empty = new Set<string>();
+    for (const s of Object.values(series)) {
+      if (typeof s.td?.size === 'function' && s.td.size() === 0) empty.add(JSON.stringify(s.labels));
+    }
+    for (const v of metric.values) {
+      const { quantile, ...labels } = v.labels as Record<string, unknown>;
+      if (quantile !== undefined && empty.has(JSON.stringify(labels))) v.value = NaN;
+    }
+    return metric;
+  }
+}
+
+/** One labelled series of a prom-client Summary, as it keeps it (not part of its API). */
+interface PromSummarySeries {
+  labels: Record<string, unknown>;
+  td?: { size?: () => number };
+}
+
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
@@ -76,7 +104,7 @@ export class ServerMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
-    this.latencySummary = new Summary({
+    this.latencySummary = new WindowedSummary({
       name: 'model_explain_latency',
       help: 'Seconds to answer one explain call (any number of applicants), over the last 10 minutes.',
       percentiles: [0.5, 0.9, 0.99],
@@ -245,7 +273,8 @@ export class ServerMetrics {
 
   text(): Promise<string> {
     this.snapshot = undefined;
-    return this.registry.metrics();
+    // prom-client writes NaN as "Nan"; the text format's spelling is "NaN" (Prometheus reads either).
+    return this.registry.metrics().then((text) => text.replace(/^([^#].*) Nan$/gm, '$1 NaN'));
   }
 
   close(): void {

@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { numberAt } from '../../../main/server/metrics.js';
+import type { BranchLensService } from '../../../main/core/service.js';
+import { numberAt, ServerMetrics } from '../../../main/server/metrics.js';
 import type { MonitoringSnapshot } from '../../../shared/monitoring.js';
 import { readSample } from '../cli/helpers.js';
 import { parsePrometheus, startTestServer, type TestServer } from './helpers.js';
@@ -179,6 +181,60 @@ describe('GET /metrics', () => {
       expect(Object.fromEntries(mine)).toEqual({ 'GET /health/ping 200': 1 });
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('explain latency quantiles', () => {
+  it('read NaN, not 0, once the 10-minute window holds no explain call, while count and sum stay', async () => {
+    // prom-client's sliding window reads the time with Date.now().
+    let now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const service = {
+      events: new EventEmitter(),
+      model: { id: 'm', version: '1', sha256: 'x' },
+      backend: 'wasm',
+      health: () => ({ queue_depth: 0, database: 'ok' }),
+      monitoringSnapshot: () => undefined,
+    } as unknown as BranchLensService;
+    const metrics = new ServerMetrics(service);
+    const explained = (latencyMs: number) =>
+      service.events.emit('explained', { latencyMs, count: 1, levels: ['miss'], backend: 'wasm' });
+    const quantiles = (samples: Map<string, number>) =>
+      ['0.5', '0.9', '0.99'].map((q) => samples.get(`model_explain_latency{quantile="${q}"}`));
+    try {
+      // Nothing observed yet.
+      let samples = parsePrometheus(await metrics.text());
+      expect(quantiles(samples)).toEqual([NaN, NaN, NaN]);
+      expect(samples.get('model_explain_latency_count')).toBe(0);
+
+      for (const ms of [10, 20, 30]) explained(ms);
+      samples = parsePrometheus(await metrics.text());
+      for (const v of quantiles(samples)) {
+        expect(v).toBeGreaterThanOrEqual(0.01);
+        expect(v).toBeLessThanOrEqual(0.03);
+      }
+      expect(samples.get('model_explain_latency_count')).toBe(3);
+      expect(samples.get('model_explain_latency_sum')).toBeCloseTo(0.06, 9);
+
+      // Eleven idle minutes: the window is empty (prom-client would say 0), the totals are not.
+      now += 11 * 60_000;
+      const text = await metrics.text();
+      expect(text).toContain('model_explain_latency{quantile="0.99"} NaN\n');
+      expect(text).not.toMatch(/ Nan$/m);
+      samples = parsePrometheus(text);
+      expect(quantiles(samples)).toEqual([NaN, NaN, NaN]);
+      expect(samples.get('model_explain_latency_count')).toBe(3);
+      expect(samples.get('model_explain_latency_sum')).toBeCloseTo(0.06, 9);
+
+      // Traffic again: numbers again.
+      explained(40);
+      samples = parsePrometheus(await metrics.text());
+      expect(quantiles(samples)).toEqual([0.04, 0.04, 0.04]);
+      expect(samples.get('model_explain_latency_count')).toBe(4);
+    } finally {
+      metrics.close();
+      clock.mockRestore();
     }
   });
 });
