@@ -90,10 +90,13 @@ export async function writeOutFile<T>(
     }
     return result;
   } catch (e) {
+    // Taken before the stream is destroyed: destroying it fails a write still pending (ERR_STREAM_DESTROYED),
+    // which is a consequence of this failure, not its cause.
+    const failedWrite = writeError;
     if (!out.closed) await new Promise<void>((done) => out.destroy().once('close', () => done()));
     rmSync(partial, { force: true });
-    throw writeError !== undefined && (e === writeError || !(e instanceof InputError))
-      ? cannotWrite(flag, path, writeError)
+    throw failedWrite !== undefined && (e === failedWrite || !(e instanceof InputError))
+      ? cannotWrite(flag, path, failedWrite)
       : e;
   } finally {
     stopRemoving();
