@@ -69,8 +69,8 @@ export function dataDirSource(
   values: { data?: unknown },
   env: NodeJS.ProcessEnv,
 ): '--data' | '$BRANCHLENS_DATA' | null {
-  if (typeof values.data === 'string' && values.data) return '--data';
-  return env.BRANCHLENS_DATA ? '$BRANCHLENS_DATA' : null;
+  if (typeof values.data === 'string') return '--data';
+  return env.BRANCHLENS_DATA !== undefined ? '$BRANCHLENS_DATA' : null;
 }
 
 /**
@@ -80,8 +80,22 @@ export function dataDirSource(
  * keys of its own, and the officer must be able to tell.
  */
 export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = true } = {}): string {
-  const dir = resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
   const from = dataDirSource(values, io.env);
+  // An unset variable in a script (`--data "$DIR"`) must not fall through to the desktop's own audit log.
+  const given = from === '--data' ? values.data : from ? io.env.BRANCHLENS_DATA : undefined;
+  if (typeof given === 'string' && given.trim() === '') {
+    throw new InputError([
+      {
+        field: from!,
+        code: 'missing',
+        message:
+          from === '--data'
+            ? 'is empty: name the data folder (leave --data out for the default one)'
+            : 'is empty: name the data folder, or unset it for the default one',
+      },
+    ]);
+  }
+  const dir = resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
   try {
     if (!create) return checkDataDir(dir);
     const existed = existsSync(dir);
@@ -108,28 +122,101 @@ export function intFlag(flag: string, raw: string | undefined, fallback: number,
   return raw === undefined ? fallback : wholeNumber(`--${flag}`, raw, min);
 }
 
-export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+export async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return (await readAllBytes(stream)).toString('utf8');
+}
+
+/** Streams whose failed writes are reported by the writer, and the first error each emitted. */
+const guarded = new WeakMap<NodeJS.WritableStream, { error?: Error }>();
+
+/**
+ * Keeps a failed write on `stream` (a closed pipe, a full disk) from crashing the process: a stream emits
+ * 'error' after the write's callback, and may again on a later write, and with no listener left Node throws it
+ * with a stack. The first error is kept for writeOut. main() guards standard output and error once per run.
+ */
+export function guardOutput(stream: NodeJS.WritableStream): { error?: Error } {
+  let state = guarded.get(stream);
+  if (!state) {
+    const s: { error?: Error } = {};
+    stream.on('error', (e: Error) => {
+      s.error ??= e;
+    });
+    guarded.set(stream, s);
+    state = s;
+  }
+  return state;
+}
+
+/** A write to standard output that failed: exit 1, with this one line. */
+export class OutputError extends Error {
+  constructor(cause: Error) {
+    super(`cannot write standard output: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`, {
+      cause,
+    });
+    this.name = 'OutputError';
+  }
 }
 
 /**
- * Writes JSON to standard output and waits until it is written: a full disk or a closed pipe is an error (exit
- * 1, saying so), not a truncated file under exit 0.
+ * Writes `text` to standard output and waits until it is written: a closed pipe or a full disk is an
+ * OutputError (exit 1, saying so), never a crash, nor a truncated file under exit 0. Every command writes its
+ * standard output through here.
  */
-export function writeJson(io: CliIo, value: unknown): Promise<void> {
-  const text = JSON.stringify(value, null, 2) + '\n';
+export function writeOut(io: CliIo, text: string): Promise<void> {
+  const state = guardOutput(io.stdout);
+  if (state.error) return Promise.reject(new OutputError(state.error));
   return new Promise((resolve, reject) => {
-    const failed = (e: Error) => {
-      io.stdout.off('error', failed);
-      reject(new Error(`cannot write standard output: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    let settled = false;
+    const done = (e?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      io.stdout.off('error', done);
+      if (e) reject(new OutputError(e));
+      else resolve();
     };
-    io.stdout.once('error', failed);
-    io.stdout.write(text, (e) => {
-      if (e) return failed(e);
-      io.stdout.off('error', failed);
-      resolve();
-    });
+    io.stdout.on('error', done);
+    io.stdout.write(text, done);
   });
+}
+
+/** Documents per write when an array is written in parts (a batch of 100,000 would be one huge string). */
+const ITEMS_PER_WRITE = 512;
+
+/**
+ * Writes JSON to standard output, indented by two spaces, and waits until it is written (see writeOut). A long
+ * array goes out in parts, byte for byte as JSON.stringify(value, null, 2) would write it.
+ */
+export async function writeJson(io: CliIo, value: unknown): Promise<void> {
+  if (!Array.isArray(value) || value.length <= ITEMS_PER_WRITE) {
+    return writeOut(io, JSON.stringify(value, null, 2) + '\n');
+  }
+  await writeJsonArray(io, value, (item) => JSON.stringify(item, null, 2));
+}
+
+/**
+ * Writes an array of items, each given as its JSON by `itemJson` (indented by two spaces, on lines of its
+ * own), as JSON.stringify(array, null, 2) would, in parts of ITEMS_PER_WRITE items.
+ */
+export async function writeJsonArray<T>(
+  io: CliIo,
+  items: readonly T[],
+  itemJson: (item: T) => string,
+): Promise<void> {
+  if (items.length === 0) return writeOut(io, '[]\n');
+  // JSON text holds no raw line break (JSON.stringify escapes them in strings): each line is indented once.
+  const indented = (item: T) => '  ' + itemJson(item).replaceAll('\n', '\n  ');
+  for (let at = 0; at < items.length; at += ITEMS_PER_WRITE) {
+    const part = items
+      .slice(at, at + ITEMS_PER_WRITE)
+      .map(indented)
+      .join(',\n');
+    const last = at + ITEMS_PER_WRITE >= items.length;
+    await writeOut(io, `${at === 0 ? '[\n' : ',\n'}${part}${last ? '\n]\n' : ''}`);
+  }
 }

@@ -1,69 +1,86 @@
 // `branchlens`: the command-line transport. Each command lives in commands/; errors become exit codes.
 import { formatProblems, isInputError } from '../../shared/problems.js';
-import type { CliIo, Command } from './command.js';
+import { guardOutput, writeOut, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
-function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+function help(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: branchlens <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Common options: --data DIR (or $BRANCHLENS_DATA; default: the desktop app's data folder, ~/.config/BranchLens/data on Linux), -h/--help",
     '',
   ].join('\n');
 }
 
-function find(argv: string[]): { command: Command; rest: string[] } | undefined {
+function find(
+  argv: string[],
+  commands: readonly Command[],
+): { command: Command; rest: string[] } | undefined {
   const two = `${argv[0]} ${argv[1]}`;
-  const byTwo = COMMANDS.find((c) => c.name === two);
+  const byTwo = commands.find((c) => c.name === two);
   if (byTwo) return { command: byTwo, rest: argv.slice(2) };
-  const byOne = COMMANDS.find((c) => c.name === argv[0]);
+  const byOne = commands.find((c) => c.name === argv[0]);
   return byOne ? { command: byOne, rest: argv.slice(1) } : undefined;
 }
 
 export async function main(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+  commands: readonly Command[] = COMMANDS,
+): Promise<number> {
+  // A closed pipe or a full disk on either stream is reported (stdout) or ignored (stderr), never a crash.
+  guardOutput(io.stdout);
+  guardOutput(io.stderr);
+  const found = find(argv, commands);
+  const name = found ? `branchlens ${found.command.name}` : 'branchlens';
+  try {
+    return await dispatch(argv, io, commands, found);
+  } catch (e) {
+    if (isInputError(e)) {
+      io.stderr.write(
+        `${name}: the input has ${e.problems.length} problem(s):\n${formatProblems(e.problems)}\n`,
+      );
+      return 2;
+    }
+    const err = e as Error;
+    io.stderr.write(`${name}: ${err.message}\n`);
+    if (io.env.BRANCHLENS_DEBUG) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(
+  argv: string[],
+  io: CliIo,
+  commands: readonly Command[],
+  found: { command: Command; rest: string[] } | undefined,
 ): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout.write(help());
+    await writeOut(io, help(commands));
     return 0;
   }
-  const found = find(argv);
-  const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+  const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
   // `branchlens models --help`: the group's commands with their usage, as `branchlens --help` lists them all.
   if (!found && group.length && (argv[1] === '--help' || argv[1] === '-h')) {
-    io.stdout.write(group.map((c) => `${c.usage}\n    ${c.summary}\n`).join(''));
+    await writeOut(io, group.map((c) => `${c.usage}\n    ${c.summary}\n`).join(''));
     return 0;
   }
   if (!found) {
     io.stderr.write(
       group.length
         ? `branchlens ${argv[0]}: expected one of: ${group.map((c) => c.name.split(' ')[1]).join(', ')}\n`
-        : `branchlens: unknown command "${argv[0]}"\n\n${help()}`,
+        : `branchlens: unknown command "${argv[0]}"\n\n${help(commands)}`,
     );
     return 2;
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    await writeOut(io, `Usage: ${command.usage}\n\n${command.summary}\n`);
     return 0;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (e) {
-    if (isInputError(e)) {
-      io.stderr.write(
-        `branchlens ${command.name}: the input has ${e.problems.length} problem(s):\n${formatProblems(e.problems)}\n`,
-      );
-      return 2;
-    }
-    const err = e as Error;
-    io.stderr.write(`branchlens ${command.name}: ${err.message}\n`);
-    if (io.env.BRANCHLENS_DEBUG) io.stderr.write(`${err.stack}\n`);
-    return 1;
-  }
+  return await command.run(rest, io);
 }

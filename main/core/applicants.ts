@@ -26,6 +26,55 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   return { ...parseCsv(unmarked, source), single: false, format: 'csv' };
 }
 
+/** Byte-order marks and the encoding each one announces (UTF-16 is what Excel's "Unicode text" saves). */
+const BOMS: readonly [bytes: readonly number[], encoding: string][] = [
+  [[0xef, 0xbb, 0xbf], 'utf-8'],
+  [[0xff, 0xfe], 'utf-16le'],
+  [[0xfe, 0xff], 'utf-16be'],
+];
+
+/** Whether `label` names an encoding this Node can decode (a WHATWG label: utf-8, gb18030, gbk, utf-16le…). */
+export function isKnownEncoding(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An applicants file's text from its bytes: in the encoding its byte-order mark announces (UTF-8, UTF-16 LE or
+ * BE), else in `encoding` (a label isKnownEncoding accepts), else in UTF-8. Bytes that are not text in that
+ * encoding are an InputError naming `source` and the line they are on, never text with "�" in it: a file that
+ * Excel on Chinese Windows saved as "CSV (逗号分隔)" is GB18030, and read as UTF-8 its 租房 would be
+ * refused as an unknown category "�ⷿ". `encodingFlag` is how the caller lets a user name the encoding.
+ */
+export function decodeApplicantText(
+  bytes: Uint8Array,
+  source: string,
+  { encoding, encodingFlag }: { encoding?: string; encodingFlag?: string } = {},
+): string {
+  const bom = BOMS.find(([mark]) => mark.every((b, i) => bytes[i] === b));
+  const label = bom?.[1] ?? encoding ?? 'utf-8';
+  // The decoder drops the mark of its own encoding.
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(bytes);
+  } catch {
+    const lossy = new TextDecoder(label).decode(bytes);
+    const at = lossy.indexOf('\uFFFD');
+    const line = lossy.slice(0, Math.max(0, at)).split(/\r\n|\n|\r/).length;
+    const name = new TextDecoder(label).encoding;
+    const given = bom ? `its byte-order mark says ${name}` : encoding ? `read as ${name}` : '';
+    const message =
+      bom || encoding
+        ? `is not ${name} text (${given}): line ${line} holds bytes that are not${encoding && encodingFlag && !bom ? `; check ${encodingFlag}` : ''}`
+        : `is not UTF-8 text: line ${line} holds bytes that are not (a file Excel saved as "CSV" on Chinese Windows is GB18030). ` +
+          `Save it as "CSV UTF-8 (逗号分隔)"${encodingFlag ? `, or give its encoding: ${encodingFlag} gb18030` : ''}`;
+    throw new InputError([{ field: source, code: 'invalid', message }]);
+  }
+}
+
 /** Whether `text` is read as JSON (an object or an array) rather than CSV: how parseApplicants tells them apart. */
 export function isJsonText(text: string): boolean {
   return /^[{[]/.test(text.replace(/^\uFEFF/, '').trimStart());
@@ -118,20 +167,41 @@ interface CsvRecord {
   info: { bytes: number };
 }
 
+/** Excel's first line naming the separator of the rest of the file: `sep=;`. */
+const SEP_LINE = /^sep=([^\r\n])[ ]*(?:\r\n|\n|\r|$)/i;
+
+/**
+ * The separator of a CSV file, and how many characters of it come before the header: Excel's `sep=X` line
+ * when the file starts with one; else the comma, unless the header has none outside quotes but has semicolons
+ * (Excel's "CSV" where the decimal mark is a comma) or tabs (Excel's "Unicode text"). csv-parse takes the
+ * separator it is given, and guesses none.
+ */
+function csvSeparator(text: string): { delimiter: string; skip: number } {
+  const sep = SEP_LINE.exec(text);
+  if (sep) return { delimiter: sep[1]!, skip: sep[0].length };
+  const header = (/^[ \t]*\S[^\r\n]*/m.exec(text)?.[0] ?? '').replace(/"(?:[^"]|"")*"/g, '');
+  const delimiter = [',', ';', '\t'].find((d) => header.includes(d)) ?? ',';
+  return { delimiter, skip: 0 };
+}
+
 function parseCsv(text: string, source: string): { applicants: Record<string, unknown>[]; lines: number[] } {
   // Each row starts where the one before it ended (csv-parse counts bytes, which a quoted line break inside a
   // cell cannot confuse), at its first character that is not blank: skipped empty lines come before it.
   const bytes = Buffer.from(text, 'utf8');
   const lineAt = lineIndex(bytes);
+  const { delimiter, skip } = csvSeparator(text);
+  // csv-parse reads what follows a `sep=` line; its byte counts are moved back to the file's.
+  const skipped = Buffer.byteLength(text.slice(0, skip), 'utf8');
   const lineAfter = (end: number) => {
-    let at = end;
+    let at = end + skipped;
     while (at < bytes.length && isBlank(bytes[at]!)) at++;
     return lineAt(at);
   };
   let read = 0; // where the last record read ended
   let records: CsvRecord[];
   try {
-    records = parse(text, {
+    records = parse(text.slice(skip), {
+      delimiter,
       skip_empty_lines: true,
       trim: true,
       bom: true,

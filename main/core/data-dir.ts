@@ -54,7 +54,8 @@ export function earlierDataDir(
 /**
  * --data, else $BRANCHLENS_DATA, else the default folder. An installation whose data (its audit log, its
  * keys) is still in the earlier folder keeps using it while the default does not exist yet, so that an
- * upgrade never starts a second audit log and a new key beside the first.
+ * upgrade never starts a second audit log and a new key beside the first. A flag that is given but empty (a
+ * script's unset variable) is a DataDirError, not the default folder: that is the desktop's own audit log.
  */
 export function resolveDataDir(
   flag?: string,
@@ -62,7 +63,10 @@ export function resolveDataDir(
   platform: NodeJS.Platform = process.platform,
   home: string = homedir(),
 ): string {
-  if (flag) return resolve(flag);
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new DataDirError(flag, 'the folder named is empty');
+    return resolve(flag);
+  }
   const path = platform === 'win32' ? win32 : posix;
   return desktopDataDir(path.join(appDataDir(env, platform, home), APP_FOLDER), env, platform, home);
 }

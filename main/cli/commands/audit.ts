@@ -29,6 +29,7 @@ import {
   dataDirSource,
   parseFlags,
   writeJson,
+  writeOut,
   type CliIo,
   type Command,
 } from '../command.js';
@@ -102,17 +103,18 @@ function localPublicKey(dataDir: string): KeyObject | null {
 
 const short = (hash: string) => hash.slice(0, 16);
 
-function reportLog(io: CliIo, v: AuditVerification): number {
+async function reportLog(io: CliIo, v: AuditVerification): Promise<number> {
   if (v.break) {
-    io.stdout.write(`audit log BROKEN at entry ${v.break.seq} (${v.break.kind}): ${v.break.message}\n`);
+    await writeOut(io, `audit log BROKEN at entry ${v.break.seq} (${v.break.kind}): ${v.break.message}\n`);
     return 1;
   }
   if (!v.head) {
-    io.stdout.write('audit log intact: no entries yet\n');
+    await writeOut(io, 'audit log intact: no entries yet\n');
     return 0;
   }
   const last = v.lastCheckpoint;
-  io.stdout.write(
+  await writeOut(
+    io,
     `audit log intact: ${v.entries} entries, head #${v.head.seq} ${short(v.head.entryHash)}…; ` +
       (last
         ? `${v.checkpoints} signed checkpoint(s), the last at #${last.seq} (${last.createdAt})`
@@ -123,15 +125,16 @@ function reportLog(io: CliIo, v: AuditVerification): number {
   return 0;
 }
 
-function reportExport(io: CliIo, file: string, v: ExportVerification): number {
+async function reportExport(io: CliIo, file: string, v: ExportVerification): Promise<number> {
   if (v.break) {
     const at = v.break.seq === null ? '' : ` at entry ${v.break.seq}`;
-    io.stdout.write(`export ${file} BROKEN${at} (${v.break.kind}): ${v.break.message}\n`);
+    await writeOut(io, `export ${file} BROKEN${at} (${v.break.kind}): ${v.break.message}\n`);
     return 1;
   }
   const c = v.checkpoint!;
   const range = v.head ? `entries #${v.firstSeq}–#${v.head.seq}` : 'no entries';
-  io.stdout.write(
+  await writeOut(
+    io,
     `export ${file} intact: ${v.format}, ${range}, head #${c.seq} ${short(c.entryHash)}… signed by ${c.keyId} at ${c.createdAt}\n`,
   );
   return 0;
@@ -169,7 +172,7 @@ export const auditVerifyCommand: Command = {
       }
       if (values.json) await writeJson(io, result);
       const name = values.export === '-' ? '(standard input)' : values.export;
-      return values.json ? (result.ok ? 0 : 1) : reportExport(io, name, result);
+      return values.json ? (result.ok ? 0 : 1) : await reportExport(io, name, result);
     }
     const dataDir = dataDirFrom(values, io, { create: false });
     const publicKey = keyPath === undefined ? localPublicKey(dataDir) : publicKeyFromFile(keyPath);
@@ -177,7 +180,7 @@ export const auditVerifyCommand: Command = {
     try {
       const result = verifyAudit(db, publicKey);
       if (values.json) await writeJson(io, result);
-      return values.json ? (result.ok ? 0 : 1) : reportLog(io, result);
+      return values.json ? (result.ok ? 0 : 1) : await reportLog(io, result);
     } finally {
       db.close();
     }
@@ -280,11 +283,11 @@ export const auditPublicKeyCommand: Command = {
     const dataDir = dataDirFrom(values, io);
     const key = loadOrCreateSigningKey(fileSecretStore(dataDir));
     if (values.out === undefined) {
-      io.stdout.write(key.publicPem);
+      await writeOut(io, key.publicPem);
       return 0;
     }
     await writeOutFile('--out', values.out, (out) => out.write(key.publicPem), 0o644, dataDir);
-    io.stdout.write(`wrote the audit public key ${key.id} to ${values.out}\n`);
+    await writeOut(io, `wrote the audit public key ${key.id} to ${values.out}\n`);
     return 0;
   },
 };

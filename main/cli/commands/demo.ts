@@ -7,7 +7,7 @@ import { takesApplicants } from '../../core/applicants.js';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { demoModelDir, samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
-import { DATA_OPTION, dataDirFrom, parseFlags, type Command } from '../command.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, writeOut, type Command } from '../command.js';
 
 const WORDS = {
   'zh-CN': {
@@ -95,8 +95,12 @@ export const demoCommand: Command = {
       // Without --locale, the branch's stored language.
       const locale = flagged ?? service.getSettings().locale;
       const docs = await service.explain(applicants, { locale });
-      io.stdout.write(`BranchLens · ${service.model.id}@${service.model.version} · ${service.backend}\n\n`);
-      io.stdout.write(docs.map((d, i) => renderDocument(d, i + 1, locale)).join('\n\n') + '\n');
+      await writeOut(
+        io,
+        `BranchLens · ${service.model.id}@${service.model.version} · ${service.backend}\n\n` +
+          docs.map((d, i) => renderDocument(d, i + 1, locale)).join('\n\n') +
+          '\n',
+      );
       return 0;
     } finally {
       await service.close();

@@ -1,20 +1,31 @@
 // `branchlens explain`: explains one applicant, a JSON array or a CSV batch; documents go to stdout as JSON.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, isInputError } from '../../../shared/problems.js';
-import { LOCALES, numbersFromText } from '../../../shared/bundle.js';
-import { isJsonText, parseApplicants, problemsAtLines, takesApplicants } from '../../core/applicants.js';
+import { InputError, isInputError, type Problem } from '../../../shared/problems.js';
+import { numbersFromText } from '../../../shared/bundle.js';
+import {
+  decodeApplicantText,
+  isJsonText,
+  isKnownEncoding,
+  parseApplicants,
+  problemsAtLines,
+  takesApplicants,
+} from '../../core/applicants.js';
+import { Preprocessor } from '../../core/preprocess.js';
+import { resolveTarget } from '../../core/engine.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
+import { checkExplainOptions, problemsByFlag } from './explain-flags.js';
 import {
   DATA_OPTION,
   dataDirFrom,
   intFlag,
   parseFlags,
-  readAll,
-  writeJson,
+  readAllBytes,
+  writeJsonArray,
+  writeOut,
   type CliIo,
   type Command,
 } from '../command.js';
@@ -34,12 +45,13 @@ const OPTIONS = {
   detail: { type: 'boolean' },
   locale: { type: 'string' },
   'top-k': { type: 'string' },
+  encoding: { type: 'string' },
 } as const;
 
 export const USAGE =
   'branchlens explain [--model DIR] [--input FILE|-] [--method M] [--steps N] [--internal-batch-size N] [--target T] ' +
   '[--baseline FILE|schema|zeros] [--layer NAME|INDEX [--layer-inputs]] [--backend tensorflow|wasm|cpu] [--detail] ' +
-  '[--locale zh-CN|en] [--top-k K] [--data DIR]';
+  '[--locale zh-CN|en] [--top-k K] [--encoding E] [--data DIR]';
 
 export function parseBackend(raw: string | undefined): BackendName | undefined {
   if (raw === undefined) return undefined;
@@ -62,26 +74,45 @@ export function parseBackend(raw: string | undefined): BackendName | undefined {
   return raw as BackendName;
 }
 
-async function readSource(path: string, io: CliIo): Promise<string> {
-  if (path === '-') return readAll(io.stdin);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError([
-      {
-        field: '--input',
-        code: 'missing',
-        message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      },
-    ]);
+/** The file or standard input (`-`) --input names, decoded as decodeApplicantText says (see --encoding). */
+async function readSource(path: string, io: CliIo, encoding: string | undefined): Promise<string> {
+  let bytes: Buffer;
+  if (path === '-') bytes = await readAllBytes(io.stdin);
+  else {
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new InputError([
+        {
+          field: '--input',
+          code: 'missing',
+          message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        },
+      ]);
+    }
   }
+  return decodeApplicantText(bytes, '--input', {
+    ...(encoding !== undefined ? { encoding } : {}),
+    encodingFlag: '--encoding',
+  });
+}
+
+function encodingFlag(raw: string | undefined): string | undefined {
+  if (raw === undefined || isKnownEncoding(raw)) return raw;
+  throw new InputError([
+    {
+      field: '--encoding',
+      code: 'invalid',
+      message: `"${raw}" is not an encoding this installation can read (e.g. utf-8, gb18030, gbk, big5, utf-16le)`,
+    },
+  ]);
 }
 
 function baselineFrom(raw: string | undefined): unknown {
   if (raw === undefined || raw === 'schema' || raw === 'zeros') return raw ?? 'schema';
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(raw, 'utf8');
+    bytes = readFileSync(raw);
   } catch {
     throw new InputError([
       {
@@ -91,6 +122,7 @@ function baselineFrom(raw: string | undefined): unknown {
       },
     ]);
   }
+  const text = decodeApplicantText(bytes, '--baseline');
   // One applicant as JSON: a CSV file is a batch's form, whose rows' problems would name lines without saying
   // which file they are in.
   if (!isJsonText(text))
@@ -109,92 +141,152 @@ function baselineFrom(raw: string | undefined): unknown {
   return parsed.applicants[0];
 }
 
-export const explainCommand: Command = {
-  name: 'explain',
-  summary: 'Explain applicants with Integrated Gradients (default: the demo model and its first sample).',
-  usage: USAGE,
-  async run(argv, io) {
-    const { values } = parseFlags(argv, OPTIONS);
-    // Without --locale, the stored setting (as top-K, method and steps): the language the branch chose.
-    const locale = values.locale;
-    if (locale !== undefined && !(LOCALES as readonly string[]).includes(locale)) {
+/**
+ * Applicants per service.explain call. The service refuses a call beyond its queue (4,096 applicants waiting for
+ * an engine) as busy, which a CLI batch, its only caller, would be forever: a file is explained in calls this
+ * size, one after another.
+ */
+export const EXPLAIN_CHUNK = 1024;
+
+/** `branchlens explain`, explaining a batch `chunkSize` applicants at a time (tests make it small). */
+export function explainCommandWith({ chunkSize = EXPLAIN_CHUNK }: { chunkSize?: number } = {}): Command {
+  return {
+    name: 'explain',
+    summary: 'Explain applicants with Integrated Gradients (default: the demo model and its first sample).',
+    usage: USAGE,
+    run: (argv, io) => runExplain(argv, io, Math.max(1, chunkSize)),
+  };
+}
+
+export const explainCommand: Command = explainCommandWith();
+
+async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise<number> {
+  const { values } = parseFlags(argv, OPTIONS);
+  // Without --locale, the stored setting (as top-K, method and steps): the language the branch chose.
+  const locale = values.locale;
+  if (values['layer-inputs'] && values.layer === undefined) {
+    throw new InputError([
+      {
+        field: '--layer-inputs',
+        code: 'invalid',
+        message: 'needs --layer: it attributes to the inputs of the layer --layer names',
+      },
+    ]);
+  }
+  const layer =
+    values.layer === undefined ? undefined : /^\d+$/.test(values.layer) ? Number(values.layer) : values.layer;
+  const options = {
+    ...(values.method !== undefined ? { method: values.method } : {}),
+    ...(values.steps !== undefined ? { n_steps: intFlag('steps', values.steps, 0, 1) } : {}),
+    ...(values['internal-batch-size'] !== undefined
+      ? { internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 0, 1) }
+      : {}),
+    ...(values.target !== undefined
+      ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
+      : {}),
+    baseline: baselineFrom(values.baseline),
+    ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
+    ...(values['top-k'] !== undefined ? { top_k: intFlag('top-k', values['top-k'], 0, 0) } : {}),
+    ...(locale !== undefined ? { locale } : {}),
+    detail: values.detail ?? false,
+  };
+  // Before the data folder is opened (or created): a mistyped flag leaves nothing behind.
+  checkExplainOptions(options, {
+    method: values.method,
+    n_steps: values.steps,
+    internal_batch_size: values['internal-batch-size'],
+    target: values.target,
+    layer: values.layer,
+    top_k: values['top-k'],
+    locale,
+  });
+  const encoding = encodingFlag(values.encoding);
+  const source = values.input ?? join(samplesDir(), 'sample-1.json');
+  const { applicants, single, format, lines } = parseApplicants(
+    await readSource(source, io, encoding),
+    values.input === undefined ? source : '--input',
+  );
+  const backend = parseBackend(values.backend);
+  const service = await openService({
+    dataDir: dataDirFrom(values, io),
+    ...(values.model !== undefined ? { modelDir: values.model } : {}),
+    ...(backend ? { backend } : {}),
+  });
+  try {
+    const schema = service.schema;
+    if (values.input === undefined && !takesApplicants(schema, applicants)) {
+      // The built-in sample is the demo model's: a branch's own model needs its own applicant.
       throw new InputError([
         {
-          field: '--locale',
-          code: 'invalid',
-          message: `must be one of ${LOCALES.join(', ')}, got "${locale}"`,
+          field: '--input',
+          code: 'missing',
+          message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
         },
       ]);
     }
-    if (values['layer-inputs'] && values.layer === undefined) {
-      throw new InputError([
-        {
-          field: '--layer-inputs',
-          code: 'invalid',
-          message: 'needs --layer: it attributes to the inputs of the layer --layer names',
-        },
-      ]);
-    }
-    const layer =
-      values.layer === undefined
-        ? undefined
-        : /^\d+$/.test(values.layer)
-          ? Number(values.layer)
-          : values.layer;
-    const options = {
-      ...(values.method !== undefined ? { method: values.method } : {}),
-      ...(values.steps !== undefined ? { n_steps: intFlag('steps', values.steps, 0, 1) } : {}),
-      ...(values['internal-batch-size'] !== undefined
-        ? { internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 0, 1) }
-        : {}),
-      ...(values.target !== undefined
-        ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
-        : {}),
-      baseline: baselineFrom(values.baseline),
-      ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
-      ...(values['top-k'] !== undefined ? { top_k: intFlag('top-k', values['top-k'], 0, 0) } : {}),
-      ...(locale !== undefined ? { locale } : {}),
-      detail: values.detail ?? false,
-    };
-    const source = values.input ?? join(samplesDir(), 'sample-1.json');
-    const { applicants, single, format, lines } = parseApplicants(
-      await readSource(source, io),
-      values.input === undefined ? source : '--input',
-    );
-    const backend = parseBackend(values.backend);
-    const service = await openService({
-      dataDir: dataDirFrom(values, io),
-      ...(values.model !== undefined ? { modelDir: values.model } : {}),
-      ...(backend ? { backend } : {}),
-    });
+    const rows = format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants;
+    // Every row is checked before the first is explained, with the class --target names: a bad row anywhere
+    // refuses the whole file, and nothing is decided or audited. A CSV row is found by its line in the file,
+    // not by its place in an array.
+    const problems: Problem[] = [];
     try {
-      const schema = service.schema;
-      if (values.input === undefined && !takesApplicants(schema, applicants)) {
-        // The built-in sample is the demo model's: a branch's own model needs its own applicant.
-        throw new InputError([
-          {
-            field: '--input',
-            code: 'missing',
-            message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
-          },
-        ]);
-      }
-      let docs;
-      try {
-        docs = await service.explain(
-          format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants,
-          options,
-        );
-      } catch (e) {
-        if (!lines || !isInputError(e)) throw e;
-        // A CSV row is found by its line in the file, not by its place in an array.
-        const names = new Set([...schema.features.map((f) => f.name), ...Object.keys(applicants[0] ?? {})]);
-        throw new InputError(problemsAtLines(e.problems, lines, names));
-      }
-      await writeJson(io, single ? docs[0] : docs);
-      return 0;
-    } finally {
-      await service.close();
+      resolveTarget(schema, options.target);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      problems.push(...problemsByFlag(e.problems));
     }
-  },
-};
+    try {
+      new Preprocessor(schema).encodeAll(rows, 'caller');
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      const names = new Set([...schema.features.map((f) => f.name), ...Object.keys(applicants[0] ?? {})]);
+      problems.push(...(lines ? problemsAtLines(e.problems, lines, names) : e.problems));
+    }
+    if (problems.length) throw new InputError(problems);
+    // Each document as UTF-8 bytes, about half the memory of the text (its Chinese takes two bytes a
+    // character in a string): a batch of 100,000 is held until the last is decided.
+    const docs: Buffer[] = [];
+    for (let at = 0; at < rows.length; at += chunkSize) {
+      let texts: string[];
+      try {
+        texts = await service.explainJson(rows.slice(at, at + chunkSize), options);
+      } catch (e) {
+        throw chunkFailure(e, at, rows.length, lines);
+      }
+      for (const text of texts) docs.push(Buffer.from(text, 'utf8'));
+    }
+    // Written once every applicant is decided: a batch that fails leaves no partial output.
+    const pretty = (doc: Buffer) => JSON.stringify(JSON.parse(doc.toString('utf8')), null, 2);
+    if (single) await writeOut(io, pretty(docs[0]!) + '\n');
+    else await writeJsonArray(io, docs, pretty);
+    return 0;
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * A failed explain call of the batch's applicants from `done` on, as the error to report: the request's problems
+ * named by flag (the rows were checked before), and when earlier calls succeeded, how many applicants were
+ * already decided and audited, though not printed.
+ */
+function chunkFailure(e: unknown, done: number, total: number, lines: readonly number[] | undefined): Error {
+  const already =
+    done > 0
+      ? `${done} of the ${total} applicants were already decided and audited before this failure; their documents were not printed`
+      : '';
+  if (isInputError(e)) {
+    // Rows' problems would name their place in this call: put them back at their place in the file.
+    const atFile = e.problems.map((p) => {
+      const row = /^\[(\d+)\](.*)$/.exec(p.field);
+      return row ? { ...p, field: `[${done + Number(row[1])}]${row[2]}` } : p;
+    });
+    const named = problemsByFlag(lines ? problemsAtLines(atFile, lines, new Set()) : atFile);
+    return new InputError(
+      already ? [...named, { field: '--input', code: 'invalid', message: already }] : named,
+    );
+  }
+  if (!already) return e as Error;
+  const err = e as Error;
+  return new Error(`${err.message} (${already})`, { cause: err });
+}

@@ -1,7 +1,15 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
 import { formatProblems, InputError } from '../../../shared/problems.js';
 import { BranchLensService } from '../../core/service.js';
-import { DATA_OPTION, dataDirFrom, parseFlags, writeJson, type CliIo, type Command } from '../command.js';
+import {
+  DATA_OPTION,
+  dataDirFrom,
+  parseFlags,
+  writeJson,
+  writeOut,
+  type CliIo,
+  type Command,
+} from '../command.js';
 
 /**
  * Runs a model command. When the active model itself cannot be loaded (its files changed on disk, say), the
@@ -44,11 +52,15 @@ export const modelsListCommand: Command = {
     const models = await withService(values, io, async (s) => s.listModels());
     if (values.json) await writeJson(io, models);
     else {
-      for (const m of models) {
-        io.stdout.write(
-          `${m.active ? '*' : ' '} ${m.ref.padEnd(28)} ${m.sha256.slice(0, 12)}  installed ${m.installedAt}\n`,
-        );
-      }
+      await writeOut(
+        io,
+        models
+          .map(
+            (m) =>
+              `${m.active ? '*' : ' '} ${m.ref.padEnd(28)} ${m.sha256.slice(0, 12)}  installed ${m.installedAt}\n`,
+          )
+          .join(''),
+      );
     }
     return 0;
   },
@@ -62,7 +74,7 @@ export const modelsImportCommand: Command = {
     const { values, positionals } = parseFlags(argv, { ...DATA_OPTION, activate: { type: 'boolean' } }, true);
     const dir = onePositional(positionals, 'DIR', 'give the bundle folder to import');
     const result = await withService(values, io, (s) => s.importModel(dir, values.activate));
-    io.stdout.write(`${result.message}\n`);
+    await writeOut(io, `${result.message}\n`);
     return 0;
   },
 };
@@ -80,7 +92,7 @@ export const modelsActivateCommand: Command = {
       'give the model to activate, e.g. credit-demo@1.0.0',
     );
     const result = await withService(values, io, (s) => s.activateModel(ref));
-    io.stdout.write(`${result.message}\n`);
+    await writeOut(io, `${result.message}\n`);
     return 0;
   },
 };
@@ -92,7 +104,7 @@ export const modelsRollbackCommand: Command = {
   async run(argv, io) {
     const { values } = parseFlags(argv, DATA_OPTION);
     const result = await withService(values, io, (s) => s.rollbackModel());
-    io.stdout.write(`${result.message}\n`);
+    await writeOut(io, `${result.message}\n`);
     return 0;
   },
 };

@@ -4,7 +4,7 @@ import { InputError } from '../../../shared/problems.js';
 import { describeRepeatedKey, repeatedKeys } from '../../core/json-keys.js';
 import { fileSecretStore, loadOrCreateHmacKey } from '../../core/keys.js';
 import { verifyDocument } from '../../core/records/watermark.js';
-import { DATA_OPTION, dataDirFrom, parseFlags, readAll, type Command } from '../command.js';
+import { DATA_OPTION, dataDirFrom, parseFlags, readAll, writeOut, type Command } from '../command.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -63,17 +63,16 @@ export const verifyCommand: Command = {
     }
     const key = loadOrCreateHmacKey(store);
     let bad = 0;
-    docs.forEach((doc, i) => {
+    const lines = docs.map((doc, i) => {
       const repeated = repeatedIn.get(i);
       const r = repeated ? { ok: false as const, reason: repeated } : verifyDocument(doc, key);
       const name = Array.isArray(parsed) ? `[${i}]` : file;
       const id = (doc as { id?: unknown } | null)?.id;
-      if (r.ok) io.stdout.write(`valid: ${name}${typeof id === 'string' ? ` (${id})` : ''}\n`);
-      else {
-        bad++;
-        io.stdout.write(`INVALID: ${name}: ${r.reason}\n`);
-      }
+      if (r.ok) return `valid: ${name}${typeof id === 'string' ? ` (${id})` : ''}\n`;
+      bad++;
+      return `INVALID: ${name}: ${r.reason}\n`;
     });
+    await writeOut(io, lines.join(''));
     return bad === 0 ? 0 : 1;
   },
 };

@@ -95,6 +95,46 @@ describe('a data folder that cannot be used', () => {
   });
 });
 
+describe("an empty --data or $BRANCHLENS_DATA (a script's unset variable)", () => {
+  // Were the empty name taken as "not given", these would use the default folder: a temporary one here.
+  const defaults = () => {
+    const home = join(work, 'empty-default');
+    return { env: { XDG_CONFIG_HOME: home, APPDATA: home, XDG_DATA_HOME: home, HOME: home }, home };
+  };
+  const commands: [string, string[]][] = [
+    ['explain', ['explain']],
+    ['models list', ['models', 'list']],
+    ['audit verify', ['audit', 'verify']],
+    ['audit public-key', ['audit', 'public-key']],
+    ['verify', ['verify', samplePath('sample-1.json')]],
+    ['serve', ['serve', '--port', '0', '--workers', '1']],
+  ];
+
+  it.each(commands)('%s --data "" exits 2: --data: is empty, and touches no folder', async (_name, argv) => {
+    const { env, home } = defaults();
+    for (const empty of ['', ' ']) {
+      const stderr = expectInputError(await runCli([...argv, '--data', empty], '', env));
+      expect(stderr).toContain(
+        '- --data: is empty: name the data folder (leave --data out for the default one)',
+      );
+    }
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('an empty $BRANCHLENS_DATA exits 2 naming it, unless --data names the folder', async () => {
+    const { env, home } = defaults();
+    const stderr = expectInputError(await runCli(['explain'], '', { ...env, BRANCHLENS_DATA: '' }));
+    expect(stderr).toContain(
+      '- $BRANCHLENS_DATA: is empty: name the data folder, or unset it for the default one',
+    );
+    expect(existsSync(home)).toBe(false);
+    const dir = join(work, 'named-by-flag');
+    const run = await runCli(['audit', 'public-key', '--data', dir], '', { ...env, BRANCHLENS_DATA: '' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(join(dir, 'keys'))).toBe(true);
+  });
+});
+
 describe('--backend tensorflow without tfjs-node', () => {
   // tfjs-node's install downloads libtensorflow, so on an offline machine it is not there.
   it.skipIf(tensorflowInstalled()).each([

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -379,7 +379,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     );
   });
 
-  it("leaves a flag's problem unnamed by line, even when the one row has a column of its name", async () => {
+  it("names a flag's problem by the flag, not by line, even when the one row has a column of its name", async () => {
     const csv = file(
       'target-column.csv',
       'Seniority,Time,Records,Expenses,Amount,Price,target\n1,2,no,3,1000,1200,x\n',
@@ -387,8 +387,11 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     const stderr = expectInputError(
       await runCli(['explain', '--data', data, '--input', csv, '--target', 'nobody']),
     );
-    expect(stderr).toMatch(/^ {2}- target: must be one of bad, good.*"nobody"$/m);
-    expect(stderr).not.toMatch(/line \d/);
+    // Both are reported: the flag's problem, and the row's column that is no feature of the model.
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      expect.stringMatching(/^ {2}- --target: must be one of bad, good.*"nobody"$/) as string,
+      expect.stringMatching(/^ {2}- line 2, target: is not a feature of this model/) as string,
+    ]);
   });
 
   it('refuses a CSV --baseline, naming --baseline: a baseline is one applicant as JSON', async () => {
@@ -422,6 +425,21 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     expect(Buffer.concat(err).toString()).toBe('branchlens explain: cannot write standard output: ENOSPC\n');
   });
 
+  it('checks the options before the data folder is opened: a mistyped flag creates nothing', async () => {
+    for (const args of [
+      ['--method', 'bogus'],
+      ['--steps', '99999999999'],
+      ['--top-k', '99999'],
+      ['--locale', 'fr'],
+      ['--encoding', 'klingon'],
+    ]) {
+      const dir = join(work, 'never-made');
+      const stderr = expectInputError(await runCli(['explain', '--data', dir, ...args]));
+      expect(stderr).toContain(`- ${args[0]}: `);
+      expect(existsSync(dir), args.join(' ')).toBe(false);
+    }
+  });
+
   it('refuses an applicant that gives a feature twice, instead of taking the last', async () => {
     const text = JSON.stringify(SAMPLE_1).replace(/^\{/, '{"Amount": 99999,');
     const stderr = expectInputError(
@@ -440,10 +458,50 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
 
   const cases: [string, () => string[], RegExp][] = [
     ['--steps abc', () => ['--steps', 'abc'], /- --steps: .*"abc"/],
-    ['--method nope', () => ['--method', 'nope'], /- method: .*riemann_trapezoid/],
+    [
+      '--method nope',
+      () => ['--method', 'nope'],
+      /- --method: must be one of gausslegendre, .*riemann_trapezoid, got "nope"/,
+    ],
     ['--locale fr', () => ['--locale', 'fr'], /- --locale: .*zh-CN.*"fr"/],
     ['--backend gpu', () => ['--backend', 'gpu'], /- --backend: .*wasm.*"gpu"/],
-    ['--target nobody', () => ['--target', 'nobody'], /- target: must be one of bad, good.*"nobody"/],
+    ['--target nobody', () => ['--target', 'nobody'], /- --target: must be one of bad, good.*"nobody"/],
+    [
+      '--target 5',
+      () => ['--target', '5'],
+      /- --target: must be one of bad, good \(or an index 0–1\), got 5/,
+    ],
+    ['--target ""', () => ['--target', ''], /- --target: is empty/],
+    [
+      '--steps 99999999999',
+      () => ['--steps', '99999999999'],
+      /- --steps: must be at most 10000, got "99999999999"$/m,
+    ],
+    [
+      '--steps of 400 digits',
+      () => ['--steps', '9'.repeat(400)],
+      /- --steps: must be at most 10000, got "9{19}…"$/m,
+    ],
+    [
+      '--steps 1 with a Riemann rule',
+      () => ['--steps', '1', '--method', 'riemann_left'],
+      /- --steps: must be a whole number from 2 to 10000, got 1$/m,
+    ],
+    ['--top-k 99999', () => ['--top-k', '99999'], /- --top-k: must be at most 10000, got "99999"$/m],
+    [
+      '--internal-batch-size 99999999',
+      () => ['--internal-batch-size', '99999999'],
+      /- --internal-batch-size: must be at most 1000000, got "99999999"$/m,
+    ],
+    ['--layer 99', () => ['--layer', '99'], /- --layer: layer 99 is not a layer of this model/],
+    [
+      'a --baseline applicant with bad values',
+      () => [
+        '--baseline',
+        file('bad-baseline.json', JSON.stringify({ ...SAMPLE_1, Amount: 'x', Colour: 1 })),
+      ],
+      /- --baseline, Colour: is not a feature of this model.*\n.*- --baseline, Amount: must be a number, got "x"/,
+    ],
     ['an unknown flag', () => ['--bogus'], /- --bogus: Unknown option/],
     ['--layer-inputs without --layer', () => ['--layer-inputs'], /- --layer-inputs: needs --layer/],
     [

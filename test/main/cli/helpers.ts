@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { expect } from 'vitest';
+import type { Command } from '../../../main/cli/command.js';
 import { main } from '../../../main/cli/index.js';
 import { sealBundle, type ManifestFields } from '../../../main/core/bundle/write.js';
 import { appRoot, demoModelDir, samplesDir } from '../../../main/core/paths.js';
@@ -32,20 +33,25 @@ function sink(into: Buffer[]): Writable {
   });
 }
 
-/** Runs `branchlens ARGV` in this process; `stdin` is what standard input holds (empty by default). */
+/**
+ * Runs `branchlens ARGV` in this process; `stdin` is what standard input holds (empty by default, text or
+ * bytes). `commands` replaces the CLI's own (a command made with test settings).
+ */
 export async function runCli(
   argv: string[],
-  stdin: string = '',
+  stdin: string | Buffer = '',
   env: NodeJS.ProcessEnv = {},
+  commands?: readonly Command[],
 ): Promise<CliRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  const code = await main(argv, {
+  const io = {
     stdout: sink(out),
     stderr: sink(err),
     stdin: Readable.from([Buffer.from(stdin)]),
     env,
-  });
+  };
+  const code = await (commands ? main(argv, io, commands) : main(argv, io));
   return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 

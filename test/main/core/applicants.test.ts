@@ -1,7 +1,12 @@
 // Applicants read from files: a CSV row knows the line of the file it starts on, so its problems can be named
 // as an editor numbers the file; JSON keeps its array index.
 import { describe, expect, it } from 'vitest';
-import { parseApplicants, problemsAtLines } from '../../../main/core/applicants.js';
+import {
+  decodeApplicantText,
+  isKnownEncoding,
+  parseApplicants,
+  problemsAtLines,
+} from '../../../main/core/applicants.js';
 import type { InputError } from '../../../shared/problems.js';
 
 describe('parseApplicants: the line each CSV row starts on', () => {
@@ -123,5 +128,81 @@ describe('problemsAtLines', () => {
         new Set(['Time', 'target']),
       ).map((p) => p.field),
     ).toEqual(['line 2, target']);
+  });
+});
+
+describe('decodeApplicantText: the bytes of a file, in the encoding they are in', () => {
+  const problem = (bytes: Uint8Array, options?: Parameters<typeof decodeApplicantText>[2]) => {
+    try {
+      decodeApplicantText(bytes, '--input', options);
+    } catch (e) {
+      return (e as InputError).problems.map((p) => `${p.field}: ${p.message}`);
+    }
+    throw new Error('decoded');
+  };
+  // 租房 in GB18030 (and GBK), as Excel on Chinese Windows saves "CSV (逗号分隔)".
+  const gb = Buffer.concat([
+    Buffer.from('a,b\n1,'),
+    Buffer.from([0xd7, 0xe2, 0xb7, 0xbf]),
+    Buffer.from('\n'),
+  ]);
+
+  it('reads UTF-8, with or without its byte-order mark', () => {
+    expect(decodeApplicantText(Buffer.from('a,b\n1,租房\n'), '--input')).toBe('a,b\n1,租房\n');
+    expect(decodeApplicantText(Buffer.from('\uFEFFa,b\n'), '--input')).toBe('a,b\n');
+  });
+
+  it('refuses bytes that are not UTF-8, naming the input and the line, instead of reading "�"', () => {
+    expect(problem(gb)).toEqual([
+      '--input: is not UTF-8 text: line 2 holds bytes that are not (a file Excel saved as "CSV" on Chinese Windows is GB18030). Save it as "CSV UTF-8 (逗号分隔)"',
+    ]);
+    expect(problem(gb, { encodingFlag: '--encoding' })[0]).toMatch(
+      /, or give its encoding: --encoding gb18030$/,
+    );
+  });
+
+  it('reads GB18030 and GBK when told to', () => {
+    expect(decodeApplicantText(gb, '--input', { encoding: 'gb18030' })).toBe('a,b\n1,租房\n');
+    expect(decodeApplicantText(gb, '--input', { encoding: 'gbk' })).toBe('a,b\n1,租房\n');
+    expect(
+      problem(Buffer.from([0x61, 0x0a, 0xff]), { encoding: 'gb18030', encodingFlag: '--encoding' }),
+    ).toEqual([
+      '--input: is not gb18030 text (read as gb18030): line 2 holds bytes that are not; check --encoding',
+    ]);
+  });
+
+  it('reads UTF-16 by its byte-order mark, whatever encoding is named', () => {
+    const le = Buffer.from('\uFEFFa,b\n1,租房\n', 'utf16le');
+    expect(decodeApplicantText(le, '--input')).toBe('a,b\n1,租房\n');
+    expect(decodeApplicantText(Buffer.from(le).swap16(), '--input', { encoding: 'gb18030' })).toBe(
+      'a,b\n1,租房\n',
+    );
+  });
+
+  it('knows the encodings Node can decode, and no others', () => {
+    for (const label of ['utf-8', 'gb18030', 'gbk', 'GB2312', 'big5', 'utf-16le'])
+      expect(isKnownEncoding(label)).toBe(true);
+    for (const label of ['klingon', '', 'utf-9']) expect(isKnownEncoding(label)).toBe(false);
+  });
+});
+
+describe('parseApplicants: the separator of a CSV file', () => {
+  it('takes semicolons or tabs when the header has no comma, and a comma otherwise', () => {
+    expect(parseApplicants('a;b\n1,5;2\n').applicants).toEqual([{ a: '1,5', b: '2' }]);
+    expect(parseApplicants('a\tb\n1\t2\n').applicants).toEqual([{ a: '1', b: '2' }]);
+    expect(parseApplicants('a,b;c\n1,2;3\n').applicants).toEqual([{ a: '1', 'b;c': '2;3' }]);
+    // A comma inside a quoted header cell does not make the file comma-separated.
+    expect(parseApplicants('"a,x";b\n1;2\n').applicants).toEqual([{ 'a,x': '1', b: '2' }]);
+  });
+
+  it("takes Excel's sep= first line, which is line 1 of the file, not a header", () => {
+    const parsed = parseApplicants('sep=;\r\na;b\r\n1;2\r\n\r\n3;4\r\n');
+    expect(parsed.applicants).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ]);
+    expect(parsed.lines).toEqual([3, 5]);
+    expect(parseApplicants('\uFEFFSEP=,\na,b\n1,2\n').lines).toEqual([3]);
+    expect(parseApplicants('sep=\t\na\tb\n1\t2\n').applicants).toEqual([{ a: '1', b: '2' }]);
   });
 });

@@ -23,6 +23,14 @@ describe('the data folder', () => {
     expect(resolveDataDir(undefined, { BRANCHLENS_DATA: '' })).not.toBe(resolve(''));
   });
 
+  it('refuses a --data that is given but empty, rather than taking the default folder', () => {
+    const env = { XDG_CONFIG_HOME: '/xdg', XDG_DATA_HOME: '/nowhere' };
+    for (const flag of ['', '  ']) {
+      expect(() => resolveDataDir(flag, env)).toThrow(DataDirError);
+      expect(() => resolveDataDir(flag, env)).toThrow(/the folder named is empty/);
+    }
+  });
+
   it("defaults to Electron's appData folder on Linux: $XDG_CONFIG_HOME, else ~/.config", () => {
     expect(defaultDataDir({ XDG_CONFIG_HOME: '/xdg' }, 'linux', '/home/ann')).toBe('/xdg/BranchLens/data');
     expect(defaultDataDir({}, 'linux', '/home/ann')).toBe('/home/ann/.config/BranchLens/data');

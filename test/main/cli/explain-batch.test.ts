@@ -1,0 +1,168 @@
+// A CSV batch larger than one service call: every row is checked first (a bad row anywhere refuses the file,
+// with nothing decided or audited), then the rows are explained in calls the service accepts, in order, and the
+// output is written once at the end. The service refuses more than 4,096 applicants waiting at once as busy,
+// which a CLI batch, its only caller, would be forever.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
+import { explainCommandWith } from '../../../main/cli/commands/explain.js';
+import { BranchLensService } from '../../../main/core/service.js';
+import { expectInputError, expectSuccess, holdoutApplicants, removeDir, runCli, tempDir } from './helpers.js';
+
+let work: string;
+beforeAll(() => {
+  work = tempDir('branchlens-explain-batch-');
+});
+afterAll(() => removeDir(work));
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const COLUMNS = Object.keys(holdoutApplicants(1)[0]!);
+
+/** `count` applicants, each one different (a repeated applicant is answered once, and would not queue). */
+function applicants(count: number): Record<string, unknown>[] {
+  const base = holdoutApplicants();
+  return Array.from({ length: count }, (_, i) => ({ ...base[i % base.length]!, Amount: 100 + i }));
+}
+
+/** A document's attributions, with a masked feature's pseudonym (keyed by the installation) left out. */
+const attributions = (doc: ExplanationDocument) =>
+  doc.attributions.map((a) => ({ ...a, feature: a.masked ? 'masked' : a.feature }));
+
+function csvOf(rows: readonly Record<string, unknown>[]): string {
+  const cell = (v: unknown) =>
+    v === undefined || v === null ? '' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
+  return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+function file(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** A command explaining two applicants per service call. */
+const inPairs = [explainCommandWith({ chunkSize: 2 })];
+
+function documents(stdout: string): ExplanationDocument[] {
+  const out = JSON.parse(stdout) as unknown;
+  expect(Array.isArray(out)).toBe(true);
+  return (out as unknown[]).map((d) => explanationDocumentSchema.parse(d));
+}
+
+/** The audit log's entries (decisions, and the demo model's installation). */
+async function auditEntries(data: string): Promise<number> {
+  const run = await runCli(['audit', 'verify', '--json', '--data', data]);
+  expect(run.code, run.stderr).toBe(0);
+  return (JSON.parse(run.stdout) as { entries: number }).entries;
+}
+
+/** A fresh data folder with the demo model installed (its installation is audited too). */
+async function freshData(name: string): Promise<string> {
+  const data = join(work, name);
+  expect((await runCli(['models', 'list', '--data', data])).code).toBe(0);
+  return data;
+}
+
+describe('explain of a batch larger than one service call', () => {
+  it('explains every row, in order, as each row explained alone would be, and audits each once', async () => {
+    const rows = applicants(5);
+    const batchData = await freshData('pairs');
+    const before = await auditEntries(batchData);
+    const run = await runCli(
+      ['explain', '--data', batchData, '--input', file('five.csv', csvOf(rows))],
+      '',
+      {},
+      inPairs,
+    );
+    expectSuccess(run);
+    const batch = documents(run.stdout);
+    expect(batch).toHaveLength(5);
+    expect((await auditEntries(batchData)) - before).toBe(5);
+    // Each row alone, in a data folder of its own (so none is answered from the batch's cache).
+    const aloneData = join(work, 'alone');
+    for (const [i, row] of rows.entries()) {
+      const one = await runCli(['explain', '--data', aloneData, '--input', '-'], JSON.stringify(row));
+      expect(one.code, one.stderr).toBe(0);
+      const alone = explanationDocumentSchema.parse(JSON.parse(one.stdout));
+      expect(batch[i]!.meta.cache).toBe('miss');
+      expect(batch[i]!.score).toBe(alone.score);
+      expect(attributions(batch[i]!)).toEqual(attributions(alone));
+      expect(batch[i]!.completeness).toEqual(alone.completeness);
+    }
+    expect(new Set(batch.map((d) => d.score)).size).toBe(5);
+  });
+
+  it('refuses a file with a bad row in its last call before explaining any row: nothing is audited', async () => {
+    const data = await freshData('bad-last');
+    const before = await auditEntries(data);
+    const rows = applicants(5);
+    const text = csvOf(rows).replace(
+      /\n([^\n]*)\n$/,
+      (_, last: string) => `\n${last.replace(/^\d+/, 'soon')}\n`,
+    );
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('bad-last.csv', text)], '', {}, inPairs),
+    );
+    expect(stderr).toMatch(/1 problem/);
+    expect(stderr).toContain('  - line 6, Seniority: must be a number, got "soon"');
+    expect(await auditEntries(data)).toBe(before);
+  });
+
+  it('says how many applicants were decided and audited when a later call fails', async () => {
+    const data = await freshData('later-failure');
+    const before = await auditEntries(data);
+    const real = BranchLensService.prototype.explainJson;
+    let calls = 0;
+    vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(function (
+      this: BranchLensService,
+      ...args: Parameters<typeof real>
+    ) {
+      calls++;
+      if (calls === 3) return Promise.reject(new Error('database or disk is full'));
+      return real.apply(this, args);
+    });
+    const run = await runCli(
+      ['explain', '--data', data, '--input', file('later.csv', csvOf(applicants(5)))],
+      '',
+      {},
+      inPairs,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'branchlens explain: database or disk is full (4 of the 5 applicants were already decided and audited before this failure; their documents were not printed)\n',
+    );
+    vi.restoreAllMocks();
+    expect((await auditEntries(data)) - before).toBe(4);
+  });
+
+  it('explains 4,097 different applicants, more than the service queues at once, in order', async () => {
+    const rows = applicants(4097);
+    const run = await runCli([
+      'explain',
+      '--data',
+      join(work, 'over-queue'),
+      '--input',
+      file('4097.csv', csvOf(rows)),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const docs = JSON.parse(run.stdout) as ExplanationDocument[];
+    expect(docs).toHaveLength(4097);
+    expect(docs.filter((d) => d.meta.cache === 'miss')).toHaveLength(4097);
+    // Rows from the first call, the middle and the last, explained on their own elsewhere.
+    const picked = [0, 2048, 4096];
+    const alone = await runCli(
+      ['explain', '--data', join(work, 'over-queue-alone'), '--input', '-'],
+      JSON.stringify(picked.map((i) => rows[i])),
+    );
+    expect(alone.code, alone.stderr).toBe(0);
+    const aloneDocs = documents(alone.stdout);
+    picked.forEach((i, k) => {
+      expect(docs[i]!.score).toBe(aloneDocs[k]!.score);
+      expect(attributions(docs[i]!)).toEqual(attributions(aloneDocs[k]!));
+    });
+  }, 60_000);
+});
