@@ -262,12 +262,20 @@ export const auditExportCommand: Command = {
     const range =
       summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
     // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
-    (values.out === undefined ? io.stderr : io.stdout).write(
-      `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, ${until ? 'range end' : 'head'} #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`,
-    );
+    const said = `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, ${until ? 'range end' : 'head'} #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`;
+    if (values.out === undefined) io.stderr.write(said);
+    else await writeOut(io, said);
     if (summary.otherKeyIds) {
       io.stderr.write(
         `note: earlier checkpoints in this log were signed by ${summary.otherKeyIds.join(', ')}, not by this installation's key ${summary.checkpoint.keyId}: they match the chain, but their signatures can only be checked with the earlier public key${summary.otherKeyIds.length > 1 ? 's' : ''} head office holds. Send head office the new public key (branchlens audit public-key).\n`,
+      );
+    }
+    // Only in a log written before timestamps were kept in order (docs/audit.md, section 5).
+    for (const m of summary.misplaced ?? []) {
+      const one = m.count === 1;
+      const seqs = m.seqs.map((seq) => `#${seq}`).join(', ') + (m.count > m.seqs.length ? ', …' : '');
+      io.stderr.write(
+        `note: ${one ? `entry ${seqs} is` : `${m.count} entries (${seqs}) are`} stamped before --${m.bound} ${values[m.bound]} but come${one ? 's' : ''} after the first entry stamped at or after it (this log was written before BranchLens kept its timestamps in order), so ${one ? 'it is' : 'they are'} ${m.bound === 'since' ? 'in this export' : 'left to the range that starts there'}: ranges are cut at places in the chain, so adjacent ranges never share or miss an entry.\n`,
       );
     }
     return 0;

@@ -1,6 +1,7 @@
 // Appending to the chain: one BEGIN IMMEDIATE transaction reads the head, links and inserts the entries, and
 // signs a checkpoint when one is due. The head is read under the write lock, so concurrent writers
-// (other connections, other processes) queue up instead of forking the chain.
+// (other connections, other processes) queue up instead of forking the chain, and an entry is never stamped
+// earlier than the one before it.
 import type { WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import {
@@ -15,15 +16,23 @@ import {
   GENESIS_HASH,
   preparedTimestamp,
   prepareEntry,
+  RECORD_FIELDS,
   type AuditEntryInput,
   type PreparedEntry,
 } from './entry.js';
 import { readHead, writeStatements } from './store.js';
 
+/** Where the timestamp sits in a row: right after seq. */
+const TIMESTAMP = RECORD_FIELDS.findIndex(([f]) => f === 'timestamp');
+
 export interface AuditReceipt {
   seq: number;
   /** Hex SHA-256 of the entry: its link in the chain. */
   entryHash: string;
+  /**
+   * The timestamp stored: the prepared one, or the entry before's when that is later (timestamps never go
+   * backwards along the chain).
+   */
   timestamp: string;
 }
 
@@ -51,14 +60,21 @@ export function appendPrepared(
       const head = readHead(db);
       let seq = head?.seq ?? 0;
       let prev = head?.entryHash ?? GENESIS_HASH;
+      let stamp = head?.timestamp ?? '';
       const receipts: AuditReceipt[] = [];
       for (const entry of entries) {
         seq += 1;
         const row = [seq, ...entry.stored];
+        // Timestamps never go backwards along the chain, so that a time range is a range of seqs: an entry
+        // prepared before the one ahead of it committed (another thread or process, a request's entries
+        // stamped one by one) takes that entry's time. ISO 8601 UTC strings of one length compare as times.
+        const prepared = preparedTimestamp(entry);
+        if (prepared < stamp) row[TIMESTAMP] = stamp;
+        else stamp = prepared;
         const hash = chainHash(prev, canonicalStored(row));
         insertEntry.run(...row, prev, hash);
         prev = hash;
-        receipts.push({ seq, entryHash: prev, timestamp: preparedTimestamp(entry) });
+        receipts.push({ seq, entryHash: prev, timestamp: stamp });
       }
       const checkpoint = context.signingKey
         ? checkpointIfDueInTransaction(

@@ -65,7 +65,17 @@ export function checkpointObject(c: ExportCheckpoint) {
   };
 }
 
-export function esEntryAction(keyId: string, seq: number): string {
+/**
+ * An entry's action: its `_id` is its entry_hash, which is unique along a chain and stays the same whichever key
+ * signs the export, so re-importing an entry (after the key was replaced, too) answers 409 instead of indexing it
+ * twice.
+ */
+export function esEntryAction(entryHash: string): string {
+  return JSON.stringify({ create: { _index: ES_ENTRY_INDEX, _id: entryHash } });
+}
+
+/** The action exports wrote before the `_id` was the entry_hash (`<key_id>-<seq>`); still verified. */
+export function esEarlierEntryAction(keyId: string, seq: number): string {
   return JSON.stringify({ create: { _index: ES_ENTRY_INDEX, _id: `${keyId}-${seq}` } });
 }
 

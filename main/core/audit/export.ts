@@ -25,15 +25,16 @@ import {
   esEntryAction,
   type AuditExportFormat,
 } from './export-format.js';
-import { hasAuditTables, readStatements } from './store.js';
+import { ENTRY_HASH, hasAuditTables, readStatements } from './store.js';
 
 export interface AuditExportOptions {
   format: AuditExportFormat;
   /** Start at the first entry stamped at or after this time (and run on to the head, without gaps). */
   since?: Date;
   /**
-   * End at the last entry stamped before this time (a closed range, such as a month, with `since`); the seal
-   * then signs that entry as the range's end. Without it the export runs to the head.
+   * End before the first entry stamped at or after this time, i.e. at the last entry stamped before it (a closed
+   * range, such as a month, with `since`); the seal then signs that entry as the range's end. Without it the
+   * export runs to the head.
    */
   until?: Date;
   gzip?: boolean;
@@ -61,6 +62,21 @@ export interface AuditExportSummary {
    * holds the earlier public keys, can check them.
    */
   otherKeyIds?: string[];
+  /**
+   * Only for a log written before timestamps were kept non-decreasing along the chain, where they went back a
+   * little: entries stamped before a boundary of the range that come after the first entry stamped at or after it.
+   * With `bound: 'since'` they are in this export although stamped before `since`; with `bound: 'until'` they are
+   * after it (in the next range) although stamped before `until`.
+   */
+  misplaced?: MisplacedStamps[];
+}
+
+export interface MisplacedStamps {
+  bound: 'since' | 'until';
+  /** How many entries. */
+  count: number;
+  /** The first few of their seqs (up to 10). */
+  seqs: number[];
 }
 
 const PAGE = 2000;
@@ -96,7 +112,7 @@ function* lines(
           chunk += entryCsv(row) + '\n';
           break;
         case 'es-bulk':
-          chunk += `${esEntryAction(checkpoint.keyId, row[0] as number)}\n${entryJson(row, `,"key_id":${JSON.stringify(checkpoint.keyId)}`)}\n`;
+          chunk += `${esEntryAction(row[ENTRY_HASH] as string)}\n${entryJson(row, `,"key_id":${JSON.stringify(checkpoint.keyId)}`)}\n`;
           break;
       }
     }
@@ -115,6 +131,59 @@ function* lines(
   }
 }
 
+interface Range {
+  first: number;
+  firstPrevHash: string;
+  /** The range's last entry, which the seal signs. */
+  end: { seq: number; entryHash: string };
+  misplaced: MisplacedStamps[];
+}
+
+/** The entries from `since` to `until` in a log whose head (signed for this export) is `head`. */
+function selectRange(
+  db: WritableDb,
+  head: { seq: number; entryHash: string },
+  options: Pick<AuditExportOptions, 'since' | 'until'>,
+): Range {
+  const { firstSeqSince, prevHashOf, entryHashOf, stampedBefore } = readStatements(db);
+  // A time is a place in the chain: the first entry stamped at or after it (or the one after the head). Both ends
+  // of a range are cut by this one rule, so adjacent ranges (a month and the next) share no entry and miss none.
+  // Entries appended since the head was signed are after it, and not in this export.
+  const boundary = (t: Date): number => {
+    const found = firstSeqSince.get(t.toISOString())?.seq ?? null;
+    return found === null || found > head.seq ? head.seq + 1 : found;
+  };
+  const first = options.since ? boundary(options.since) : 1;
+  const firstPrevHash =
+    first === 1 ? GENESIS_HASH : first > head.seq ? head.entryHash : prevHashOf.get(first)!.prev_hash;
+  // With `until` the range ends before the first entry stamped at or after it (never before `first`): the seal
+  // signs that range's last entry, which the export ends with, instead of the head.
+  let end = head;
+  if (options.until) {
+    const last = Math.max(first - 1, boundary(options.until) - 1);
+    if (last < head.seq) {
+      end =
+        last === first - 1
+          ? { seq: last, entryHash: firstPrevHash }
+          : { seq: last, entryHash: entryHashOf.get(last)!.entry_hash };
+    }
+  }
+  // appendPrepared keeps timestamps non-decreasing along the chain; in a log written before it did, a few entries
+  // may be stamped a moment before a boundary yet come after it. They are named, not moved: moving them would
+  // leave a gap in the chain, or give them to two ranges.
+  const misplaced: MisplacedStamps[] = [];
+  const stampedBeforeIn = (bound: 'since' | 'until', t: Date, from: number, to: number) => {
+    if (from > to) return;
+    const found = stampedBefore.get({ from, to, before: t.toISOString() });
+    if (found && found.n > 0) {
+      misplaced.push({ bound, count: found.n, seqs: found.seqs!.split(',').map(Number) });
+    }
+  };
+  if (options.since) stampedBeforeIn('since', options.since, first, end.seq);
+  if (options.until) stampedBeforeIn('until', options.until, end.seq + 1, head.seq);
+  return { first, firstPrevHash, end, misplaced };
+}
+
 /** Writes an export of the audit log; see AuditExportOptions. */
 export async function exportAudit(db: WritableDb, options: AuditExportOptions): Promise<AuditExportSummary> {
   const now = new Date();
@@ -128,31 +197,10 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
   const head = stored ?? { seq: 0, entryHash: GENESIS_HASH };
-  let first = 1;
-  if (options.since && head.seq > 0) {
-    const found = readStatements(db).firstSeqSince.get(options.since.toISOString())?.seq ?? null;
-    // Entries appended since the head was signed are after it, and not in this export.
-    first = found === null || found > head.seq ? head.seq + 1 : found;
-  }
-  const firstPrevHash =
-    first === 1
-      ? GENESIS_HASH
-      : first > head.seq
-        ? head.entryHash
-        : readStatements(db).prevHashOf.get(first)!.prev_hash;
-  // With --until the range ends at the last entry stamped before it (never before the entry ahead of `first`):
-  // the seal signs that entry, which the export ends with, instead of the head.
-  let rangeEnd = head;
-  if (options.until) {
-    const found = readStatements(db).lastSeqBefore.get(options.until.toISOString())?.seq ?? 0;
-    const last = Math.max(first - 1, Math.min(found, head.seq));
-    if (last < head.seq) {
-      rangeEnd =
-        last === first - 1
-          ? { seq: last, entryHash: firstPrevHash }
-          : { seq: last, entryHash: readStatements(db).entryHashOf.get(last)!.entry_hash };
-    }
-  }
+  const range = head.seq > 0 ? selectRange(db, head, options) : undefined;
+  const first = range?.first ?? 1;
+  const firstPrevHash = range?.firstPrevHash ?? GENESIS_HASH;
+  const rangeEnd = range?.end ?? head;
   // The seal also signs where the range starts, so entries cut from the front are caught too.
   const checkpoint = signExportCheckpoint(
     options.signingKey,
@@ -173,5 +221,6 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
     lastSeq: entries > 0 ? checkpoint.seq : null,
     checkpoint,
     ...(verified.otherKeyIds ? { otherKeyIds: verified.otherKeyIds } : {}),
+    ...(range && range.misplaced.length > 0 ? { misplaced: range.misplaced } : {}),
   };
 }

@@ -29,6 +29,7 @@ export {
   exportAudit,
   type AuditExportOptions,
   type AuditExportSummary,
+  type MisplacedStamps,
 } from './export.js';
 export {
   EXPORT_FORMATS,

@@ -24,16 +24,18 @@ export interface CheckpointRow {
 export interface Head {
   seq: number;
   entryHash: string;
+  /** The head entry's timestamp: the next entry is never stamped earlier (appendPrepared). */
+  timestamp: string;
 }
 
 interface ReadStatements {
-  head: Database.Statement<[], [number, string]>;
+  head: Database.Statement<[], [number, string, string]>;
   entriesFrom: Database.Statement<[number], EntryRow>;
   entriesBetween: Database.Statement<[number, number, number], EntryRow>;
   entryTimestamp: Database.Statement<[number], { timestamp: string }>;
   seqOfHash: Database.Statement<[string], { seq: number }>;
   firstSeqSince: Database.Statement<[string], { seq: number | null }>;
-  lastSeqBefore: Database.Statement<[string], { seq: number | null }>;
+  stampedBefore: Database.Statement<[StampedBeforeQuery], { n: number; seqs: string | null }>;
   prevHashOf: Database.Statement<[number], { prev_hash: string }>;
   entryHashOf: Database.Statement<[number], { entry_hash: string }>;
   latestCheckpoint: Database.Statement<[], CheckpointRow>;
@@ -44,6 +46,16 @@ interface WriteStatements {
   insertEntry: Database.Statement<unknown[]>;
   insertCheckpoint: Database.Statement<[number, string, number, string, Buffer, string]>;
 }
+
+export interface StampedBeforeQuery {
+  from: number;
+  to: number;
+  /** An ISO 8601 UTC time, as entries are stamped. */
+  before: string;
+}
+
+/** How many seqs stampedBefore lists. */
+export const STAMPED_BEFORE_SHOWN = 10;
 
 const reads = new WeakMap<Database.Database, ReadStatements>();
 const writes = new WeakMap<Database.Database, WriteStatements>();
@@ -65,7 +77,9 @@ export function readStatements(db: AnyDb): ReadStatements {
   if (!s) {
     s = {
       head: db
-        .prepare<[], [number, string]>('SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1')
+        .prepare<[], [number, string, string]>(
+          'SELECT seq, entry_hash, timestamp FROM audit_entries ORDER BY seq DESC LIMIT 1',
+        )
         .raw(),
       entriesFrom: db
         .prepare<[number], EntryRow>(`SELECT ${COLUMNS} FROM audit_entries WHERE seq >= ? ORDER BY seq`)
@@ -78,7 +92,12 @@ export function readStatements(db: AnyDb): ReadStatements {
       entryTimestamp: db.prepare('SELECT timestamp FROM audit_entries WHERE seq = ?'),
       seqOfHash: db.prepare('SELECT seq FROM audit_entries WHERE entry_hash = ? ORDER BY seq LIMIT 1'),
       firstSeqSince: db.prepare('SELECT min(seq) AS seq FROM audit_entries WHERE timestamp >= ?'),
-      lastSeqBefore: db.prepare('SELECT max(seq) AS seq FROM audit_entries WHERE timestamp < ?'),
+      // Entries from seq A to B stamped before T: only a log written before timestamps were kept
+      // non-decreasing has any after the first entry stamped at or after T. The first few seqs, and how many.
+      stampedBefore: db.prepare(
+        `SELECT count(*) AS n, (SELECT group_concat(seq) FROM (SELECT seq FROM audit_entries WHERE seq >= @from AND seq <= @to AND timestamp < @before ORDER BY seq LIMIT ${STAMPED_BEFORE_SHOWN})) AS seqs
+           FROM audit_entries WHERE seq >= @from AND seq <= @to AND timestamp < @before`,
+      ),
       prevHashOf: db.prepare('SELECT prev_hash FROM audit_entries WHERE seq = ?'),
       entryHashOf: db.prepare('SELECT entry_hash FROM audit_entries WHERE seq = ?'),
       latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
@@ -107,5 +126,5 @@ export function writeStatements(db: WritableDb): WriteStatements {
 
 export function readHead(db: AnyDb): Head | undefined {
   const row = readStatements(db).head.get();
-  return row ? { seq: row[0], entryHash: row[1] } : undefined;
+  return row ? { seq: row[0], entryHash: row[1], timestamp: row[2] } : undefined;
 }

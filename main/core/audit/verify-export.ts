@@ -3,13 +3,14 @@
 // with RFC 8785 canonicalization of the parsed record (canonicalRecord), independently of the writer's spliced rows.
 // Each record must also read exactly as export-format.ts writes it: what the hashes and the signature do not
 // cover (a field the format does not define, a repeated key, a number spelled another way, an Elasticsearch
-// action or `timestamp`) would otherwise travel with an "intact" file. The file is read line by line, so memory
-// is bounded by its longest line and an export of any size verifies.
+// action or `timestamp`, a blank or whitespace line, bytes that are not UTF-8, a gzip comment or data after the
+// gzip stream) would otherwise travel with an "intact" file. The seal's signature is judged before anything that
+// takes its fields at their word. The file is read line by line, so memory is bounded by its longest line and an
+// export of any size verifies.
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { KeyObject } from 'node:crypto';
-import { pipeline, Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { finished } from 'node:stream/promises';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import { auditPublicKey, checkSignature, type ExportCheckpoint } from './checkpoint.js';
 import { canonicalRecord, chainHash, GENESIS_HASH } from './entry.js';
 import {
@@ -27,6 +28,7 @@ import {
   ES_CHECKPOINT_INDEX,
   ES_ENTRY_FIELDS,
   esCheckpointLines,
+  esEarlierEntryAction,
   esEntryAction,
   fieldJson,
   recordFromCsv,
@@ -310,24 +312,68 @@ function countQuotes(text: string): number {
 
 const withoutCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
 
+/** The cells of one CSV line, or undefined when it does not parse as one record. */
+function csvCells(line: string): string[] | undefined {
+  try {
+    const rows = parseCsv(line, { relax_column_count: true }) as string[][];
+    return rows.length === 1 ? rows[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isCsvColumn = (cell: string) => (CSV_COLUMNS as readonly string[]).includes(cell);
+
+/** A first line that is meant as the CSV header, however it was saved: its cells include a column of the format. */
+function looksLikeCsvHeader(line: string): boolean {
+  if (line.startsWith('{') || line.startsWith('[')) return false;
+  const cells = csvCells(line) ?? line.split(',').map((c) => c.replace(/"/g, ''));
+  return cells.length > 1 && cells.some((c) => isCsvColumn(c.trim()));
+}
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** A line the exporter never writes: blank, or only whitespace (Unicode's too). */
+function blankLine(text: string, at: number): Malformed {
+  const kinds = [...new Set(text)];
+  const which = kinds.slice(0, 5).map(codePoint).join(' ') + (kinds.length > 5 ? ' …' : '');
+  return new Malformed(
+    `line ${at} is blank${text === '' ? '' : ` (only whitespace: ${which})`}, and the export has no blank lines`,
+  );
+}
+
+type EsIds = 'entry_hash' | 'key_seq';
+
 /**
  * Reads an export's text as it arrives (write, then end) into the chain and the seal. Throws Malformed at the
- * first line that is not as the exporter writes it.
+ * first line that is not as the exporter writes it. What is wrong with the seal's own record (its action, its
+ * spelling) is kept in `sealProblem` instead: the seal's signature is judged first (see judged), so that a forged
+ * seal is reported as such rather than by what its forged fields make of the rest.
  */
 class ExportReader {
   format: AuditExportFormat | null = null;
   readonly chain = new ChainFollower();
   checkpoint: ExportCheckpoint | null = null;
+  /** The line the seal (the checkpoint record) is on. */
+  checkpointAt = 0;
+  /** What differs from the exporter's text in the seal's record, given its fields. */
+  sealProblem: string | null = null;
   private started = false;
   /** The line read so far, in pieces: joined once it ends, rather than copied at every chunk. */
   private partial: string[] = [];
   private partialLength = 0;
   private lineNo = 0;
-  private firstBlank: number | null = null;
   private esAction: { o: Record<string, unknown>; text: string; at: number } | null = null;
   private esKeyId: { value: string; at: number } | null = null;
+  /** How the entries' Elasticsearch `_id`s are made: by entry_hash, or `<key_id>-<seq>` as earlier exports did. */
+  private esIds: { kind: EsIds; at: number } | null = null;
   private csvRecord: { text: string; at: number; quotes: number } | null = null;
   private csvBatch: { text: string; at: number }[] = [];
+
+  /** The number of the line being read. */
+  get lineInProgress(): number {
+    return this.lineNo + 1;
+  }
 
   write(text: string): void {
     if (text === '') return;
@@ -377,13 +423,18 @@ class ExportReader {
     );
   }
 
-  private line(text: string): void {
+  private line(raw: string): void {
     const at = ++this.lineNo;
+    // A quoted CSV cell may run over several lines, blank ones too: they are its text, compared with the rest.
+    if (this.csvRecord) return this.csvLine(raw, at);
+    // Every format may end its lines in CRLF (Notepad, Windows tools); nothing else is allowed around a record.
+    const text = withoutCr(raw);
+    if (text.trim() === '') throw blankLine(text, at);
     switch (this.format) {
       case 'es-bulk':
         return this.esLine(text, at);
       case 'csv':
-        return this.csvLine(text, at);
+        return this.csvLine(raw, at);
       case 'jsonl':
         return this.jsonlLine(text, at);
       case null:
@@ -392,22 +443,13 @@ class ExportReader {
   }
 
   private firstLine(text: string, at: number): void {
-    if (text.trim() === '') {
-      this.firstBlank ??= at;
-      return;
-    }
-    if (text.startsWith('record,')) {
+    if (looksLikeCsvHeader(text)) {
       this.format = 'csv';
-      return this.csvHeader(withoutCr(text), at);
+      return this.csvHeader(text, at);
     }
-    const o = jsonLine(withoutCr(text), `line ${at}`);
+    const o = jsonLine(text, `line ${at}`);
     if ('create' in o || 'index' in o) {
       this.format = 'es-bulk';
-      if (this.firstBlank !== null) {
-        throw new Malformed(
-          `line ${this.firstBlank} is blank, and an Elasticsearch bulk file has no blank lines`,
-        );
-      }
       return this.esLine(text, at);
     }
     this.format = 'jsonl';
@@ -417,6 +459,13 @@ class ExportReader {
   private refuseAfterCheckpoint(where: string): void {
     if (this.checkpoint)
       throw new Malformed(`${where}: a record follows the checkpoint, which must come last`);
+  }
+
+  /** The seal, read: its signature, then whether its record reads as written (`problem`), are judged at the end. */
+  private seal(c: ExportCheckpoint, at: number, problem: () => string | null): void {
+    this.checkpoint = c;
+    this.checkpointAt = at;
+    this.sealProblem = problem();
   }
 
   private jsonEntry(text: string, o: Record<string, unknown>, where: string, keyId?: string): ExportedEntry {
@@ -429,29 +478,27 @@ class ExportReader {
     return e;
   }
 
-  private jsonCheckpoint(text: string, o: Record<string, unknown>, where: string): ExportCheckpoint {
-    refuseUnknownField(o, CHECKPOINT_FIELDS, 'checkpoint', where);
-    const c = checkpointFrom(o, where);
-    const expected = JSON.stringify(checkpointObject(c));
-    if (text !== expected) throw notAsExported(where, text, checkpointObject(c), CHECKPOINT_FIELDS);
-    return c;
-  }
-
-  private jsonlLine(raw: string, at: number): void {
-    const text = withoutCr(raw);
-    if (text.trim() === '') return;
+  private jsonlLine(text: string, at: number): void {
     const where = `line ${at}`;
     const o = jsonLine(text, where);
     this.refuseAfterCheckpoint(where);
-    if (o.record === 'entry') this.chain.add(this.jsonEntry(text, o, where));
-    else if (o.record === 'checkpoint') this.checkpoint = this.jsonCheckpoint(text, o, where);
-    else throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+    if (o.record === 'entry') {
+      this.chain.add(this.jsonEntry(text, o, where));
+    } else if (o.record === 'checkpoint') {
+      refuseUnknownField(o, CHECKPOINT_FIELDS, 'checkpoint', where);
+      const c = checkpointFrom(o, where);
+      this.seal(c, at, () =>
+        text === JSON.stringify(checkpointObject(c))
+          ? null
+          : notAsExported(where, text, checkpointObject(c), CHECKPOINT_FIELDS).message,
+      );
+    } else {
+      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+    }
   }
 
   private esLine(text: string, at: number): void {
     const where = `line ${at}`;
-    if (text === '')
-      throw new Malformed(`${where} is blank, and an Elasticsearch bulk file has no blank lines`);
     const o = jsonLine(text, where);
     const action = this.esAction;
     if (!action) {
@@ -471,47 +518,80 @@ class ExportReader {
       }
       this.esKeyId ??= { value: keyId, at };
       const e = this.jsonEntry(text, o, where, keyId);
-      const expected = esEntryAction(keyId, e.record.seq);
-      if (action.text !== expected)
-        throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expected)}`);
+      this.esEntryId(action, e, keyId);
       this.chain.add(e);
     } else if (o.record === 'checkpoint') {
       refuseUnknownField(o, ES_CHECKPOINT_FIELDS, 'checkpoint', where);
       const c = checkpointFrom(o, where);
-      const [expectedAction, expectedDoc] = esCheckpointLines(c).split('\n') as [string, string];
-      // Exports written before the seal's _id carried its range (<key>-checkpoint-<seq>) are still read.
-      const earlierAction = JSON.stringify({
-        create: { _index: ES_CHECKPOINT_INDEX, _id: `${c.keyId}-checkpoint-${c.seq}` },
+      this.seal(c, at, () => {
+        const [expectedAction, expectedDoc] = esCheckpointLines(c).split('\n') as [string, string];
+        // Exports written before the seal's _id carried its range (<key>-checkpoint-<seq>) are still read.
+        const earlierAction = JSON.stringify({
+          create: { _index: ES_CHECKPOINT_INDEX, _id: `${c.keyId}-checkpoint-${c.seq}` },
+        });
+        if (action.text !== expectedAction && action.text !== earlierAction) {
+          return `line ${action.at}: ${actionProblem(action.o, expectedAction)}`;
+        }
+        if (text !== expectedDoc) {
+          const values = { ...checkpointObject(c), timestamp: c.createdAt };
+          return notAsExported(where, text, values, ES_CHECKPOINT_FIELDS).message;
+        }
+        if (this.esKeyId && this.esKeyId.value !== c.keyId) {
+          return `line ${this.esKeyId.at}: the entries carry key_id ${shown(this.esKeyId.value)}, but the checkpoint is signed by key ${shown(c.keyId)}`;
+        }
+        return null;
       });
-      if (action.text !== expectedAction && action.text !== earlierAction) {
-        throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expectedAction)}`);
-      }
-      if (text !== expectedDoc) {
-        const values = { ...checkpointObject(c), timestamp: c.createdAt };
-        throw notAsExported(where, text, values, ES_CHECKPOINT_FIELDS);
-      }
-      if (this.esKeyId && this.esKeyId.value !== c.keyId) {
-        throw new Malformed(
-          `line ${this.esKeyId.at}: the entries carry key_id ${shown(this.esKeyId.value)}, but the checkpoint is signed by key ${shown(c.keyId)}`,
-        );
-      }
-      this.checkpoint = c;
     } else {
       throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
     }
   }
 
+  /**
+   * An entry's action must be the exporter's: `_id` its entry_hash, or `<key_id>-<seq>` in an export written before
+   * that; one or the other throughout the file.
+   */
+  private esEntryId(
+    action: { o: Record<string, unknown>; text: string; at: number },
+    e: ExportedEntry,
+    keyId: string,
+  ) {
+    const byHash = esEntryAction(e.entryHash);
+    const earlier = esEarlierEntryAction(keyId, e.record.seq);
+    const kind: EsIds | null =
+      action.text === byHash ? 'entry_hash' : action.text === earlier ? 'key_seq' : null;
+    if (kind === null) {
+      const expected = this.esIds?.kind === 'key_seq' ? earlier : byHash;
+      throw new Malformed(`line ${action.at}: ${actionProblem(action.o, expected)}`);
+    }
+    if (this.esIds && kind !== this.esIds.kind) {
+      const how = (k: EsIds) => (k === 'entry_hash' ? 'its entry_hash' : '<key_id>-<seq>');
+      throw new Malformed(
+        `line ${action.at}: the action's _id is ${how(kind)}, but line ${this.esIds.at}'s is ${how(this.esIds.kind)}: an export makes every entry's _id the same way`,
+      );
+    }
+    this.esIds ??= { kind, at: action.at };
+  }
+
   private csvHeader(header: string, at: number): void {
     if (header === CSV_COLUMNS.join(',')) return;
-    const columns = header.split(',');
-    const extra = columns.find((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
-    const absent = CSV_COLUMNS.find((c) => !columns.includes(c));
-    throw new Malformed(
-      extra !== undefined
-        ? `line ${at}: the CSV header has a column the format does not define: "${extra}"`
-        : absent !== undefined
-          ? `line ${at}: the CSV header has no "${absent}" column`
-          : `line ${at}: the CSV header is not the export's (${CSV_COLUMNS.length} columns in a fixed order)`,
+    const problem = (what: string) =>
+      new Malformed(`line ${at}: the CSV header is not as the exporter writes it: ${what}`);
+    const cells = csvCells(header);
+    if (!cells) throw problem('it does not parse as CSV');
+    const extra = cells.find((c) => !isCsvColumn(c));
+    if (extra !== undefined) throw problem(`it has a column the format does not define: ${shown(extra)}`);
+    const absent = CSV_COLUMNS.find((c) => !cells.includes(c));
+    if (absent !== undefined) throw problem(`it has no "${absent}" column`);
+    const repeated = cells.find((c, i) => cells.indexOf(c) !== i);
+    if (repeated !== undefined) throw problem(`the "${repeated}" column comes twice`);
+    const moved = CSV_COLUMNS.findIndex((c, i) => cells[i] !== c);
+    if (moved !== -1) {
+      throw problem(
+        `its columns are in another order: "${cells[moved]}" stands where "${CSV_COLUMNS[moved]}" belongs (the export writes its ${CSV_COLUMNS.length} columns in a fixed order)`,
+      );
+    }
+    throw problem(
+      'its column names are quoted (as a spreadsheet that quotes every cell saves them); the export writes them bare',
     );
   }
 
@@ -522,7 +602,6 @@ class ExportReader {
       record.text += '\n' + text;
       record.quotes += countQuotes(text);
     } else {
-      if (text.trim() === '') return;
       record = { text, at, quotes: countQuotes(text) };
     }
     if (record.text.length > MAX_LINE_CHARS) this.tooLong(record.at);
@@ -576,8 +655,9 @@ class ExportReader {
       this.chain.add(e);
     } else if (o.record === 'checkpoint') {
       const c = checkpointFrom(o, where);
-      if (text !== checkpointCsv(c)) throw csvNotAsExported(where, cells, checkpointCsvValues(c));
-      this.checkpoint = c;
+      this.seal(c, at, () =>
+        text === checkpointCsv(c) ? null : csvNotAsExported(where, cells, checkpointCsvValues(c)).message,
+      );
     } else {
       throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
     }
@@ -600,6 +680,30 @@ function sealBreak(c: ExportCheckpoint): ExportBreak | undefined {
     };
   }
   return undefined;
+}
+
+/** The seal's signature, judged before anything that relies on the seal's fields. */
+function signatureBreak(
+  c: ExportCheckpoint,
+  at: number,
+  key: ReturnType<typeof auditPublicKey>,
+): ExportBreak | undefined {
+  switch (checkSignature(c, key)) {
+    case 'valid':
+      return undefined;
+    case 'wrong_key':
+      return {
+        seq: null,
+        kind: 'bad_signature',
+        message: `line ${at}: the seal is signed by key ${c.keyId}, not by the given public key ${key.id} (another installation's export, or the seal's key_id was changed)`,
+      };
+    case 'bad_signature':
+      return {
+        seq: null,
+        kind: 'bad_signature',
+        message: `line ${at}: the seal's signature does not verify with the given public key ${key.id}: the signature, or the range and head it signs (seq, count, entry_hash, first_seq, first_prev_hash, created_at), were changed`,
+      };
+  }
 }
 
 const UNREAD: ExportVerification = {
@@ -634,33 +738,183 @@ function judged(reader: ExportReader, key: ReturnType<typeof auditPublicKey>): E
       break: { seq: null, kind: 'unsigned', message: 'the export has no signed checkpoint' },
     };
   }
+  // The signature first: a forged seal's fields would otherwise be taken at their word, and the entries blamed.
   const found =
-    sealBreak(checkpoint) ??
-    chain.judge(checkpoint) ??
-    (checkSignature(checkpoint, key) === 'valid'
+    signatureBreak(checkpoint, reader.checkpointAt, key) ??
+    (reader.sealProblem === null
       ? undefined
-      : {
-          seq: checkpoint.seq,
-          kind: 'bad_signature' as const,
-          message:
-            checkpoint.keyId === key.id
-              ? 'the checkpoint signature is forged'
-              : `the export is signed by key ${checkpoint.keyId}, not the given public key (${key.id})`,
-        });
+      : { seq: null, kind: 'malformed' as const, message: reader.sealProblem }) ??
+    sealBreak(checkpoint) ??
+    chain.judge(checkpoint);
   return found ? { ...result, break: found } : { ...result, ok: true };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes of a character cut off at the end of `bytes` (its first bytes), if any. */
+function cutCharacter(bytes: Uint8Array): Uint8Array {
+  for (let i = 1; i <= Math.min(3, bytes.length); i++) {
+    const b = bytes[bytes.length - i]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > i ? bytes.subarray(bytes.length - i) : EMPTY;
+  }
+  return EMPTY;
+}
+
+const decodes = (bytes: Uint8Array, stream: boolean) => {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Decodes an export's bytes into the reader as UTF-8, strictly: a byte that is not UTF-8 text is refused, naming
+ * its line, instead of becoming U+FFFD and making the entry read as edited.
+ */
+class Utf8Feed {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  /** The first bytes of a character the last chunk cut off. */
+  private cut: Uint8Array = EMPTY;
+
+  constructor(private readonly reader: ExportReader) {}
+
+  write(bytes: Uint8Array): void {
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes, { stream: true });
+    } catch {
+      this.notText(bytes, true);
+    }
+    this.cut = cutCharacter(bytes.length >= 3 ? bytes : Buffer.concat([this.cut, bytes]));
+    this.reader.write(text);
+  }
+
+  end(): void {
+    let text: string;
+    try {
+      text = this.decoder.decode();
+    } catch {
+      this.notText(EMPTY, false);
+    }
+    this.reader.write(text);
+    this.reader.end();
+  }
+
+  /**
+   * Reads the lines of `bytes` before the one that is not UTF-8 (a newline byte is never part of a character),
+   * so that an earlier fault is reported first, then refuses that line.
+   */
+  private notText(bytes: Uint8Array, stream: boolean): never {
+    let start = 0;
+    let line = this.reader.lineInProgress;
+    for (;;) {
+      const nl = bytes.indexOf(0x0a, start);
+      const last = nl === -1;
+      const piece = Buffer.concat([
+        start === 0 ? this.cut : EMPTY,
+        bytes.subarray(start, last ? bytes.length : nl),
+      ]);
+      if (!decodes(piece, last && stream) || last) break;
+      line++;
+      start = nl + 1;
+    }
+    if (start > 0) {
+      this.reader.write(new TextDecoder('utf-8').decode(Buffer.concat([this.cut, bytes.subarray(0, start)])));
+    }
+    throw new Malformed(`line ${line} is not UTF-8 text`);
+  }
 }
 
 const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;
 
+const GZIP_FHCRC = 2;
+const GZIP_FEXTRA = 4;
+const GZIP_FNAME = 8;
+const GZIP_FCOMMENT = 16;
+/** The longest file name a gzip header may hold (gzip stores the file's name, without its folder). */
+const MAX_GZIP_NAME = 1024;
+
+/**
+ * The length of the gzip header at the start of `bytes`, or undefined while `bytes` does not hold all of it. The
+ * exporter writes a bare header; `gzip FILE` adds the file's name, which is allowed. Anything else a header can
+ * carry (a comment, an extra field) is refused: it would travel unchecked with an intact export.
+ */
+function gzipHeaderLength(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 10) return undefined;
+  if (bytes[2] !== 8) throw new Malformed('the gzip header names a compression method other than deflate');
+  const flags = bytes[3]!;
+  const other =
+    flags & GZIP_FCOMMENT
+      ? 'a comment (FCOMMENT)'
+      : flags & GZIP_FEXTRA
+        ? 'an extra field (FEXTRA)'
+        : flags & GZIP_FHCRC
+          ? 'a header checksum (FHCRC)'
+          : flags & 0xe0
+            ? 'reserved flags set'
+            : undefined;
+  if (other) {
+    throw new Malformed(`the gzip header has ${other}, which neither the exporter nor gzip writes`);
+  }
+  if (!(flags & GZIP_FNAME)) return 10;
+  const end = bytes.subarray(10, 10 + MAX_GZIP_NAME + 1).indexOf(0);
+  if (end !== -1) return 10 + end + 1;
+  if (bytes.length > 10 + MAX_GZIP_NAME) {
+    throw new Malformed(`the gzip header's file name is longer than ${MAX_GZIP_NAME} bytes`);
+  }
+  return undefined;
+}
+
+/** Checks the gzip trailer (CRC-32 and length of the text) at the start of `rest`, and that nothing follows it. */
+function gzipTrailer(rest: Buffer, crc: number, length: number): void {
+  if (rest.length < 8) throw new Malformed('the gzip stream is cut short: it ends before its checksum');
+  if (rest.readUInt32LE(0) !== crc >>> 0 || rest.readUInt32LE(4) !== length % 2 ** 32) {
+    throw new Malformed(
+      "the gzip stream's checksum does not match its content: the file was changed or damaged after it was compressed",
+    );
+  }
+  if (rest.length > 8) throw afterGzip(rest.subarray(8));
+}
+
+function afterGzip(more: Buffer): Malformed {
+  return new Malformed(
+    isGzip(more)
+      ? 'the file holds a second gzip stream after the first, which the exporter never writes (it compresses an export whole, as one)'
+      : `the file goes on after the end of its gzip stream (the next byte is 0x${more[0]!.toString(16).padStart(2, '0')}), which the exporter never writes`,
+  );
+}
+
+/** A zlib error as a verdict on the file. */
+function gzipError(e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code.startsWith('Z_')
+    ? new Malformed(`the gzip stream does not decompress: ${(e as Error).message}`)
+    : e;
+}
+
 function gunzipInMemory(bytes: Buffer): Buffer {
+  const header = gzipHeaderLength(bytes);
+  if (header === undefined) throw new Malformed('the gzip stream is cut short: it ends in its header');
+  let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_IN_MEMORY_BYTES });
+    inflated = inflateRawSync(bytes.subarray(header), {
+      maxOutputLength: MAX_IN_MEMORY_BYTES,
+      info: true,
+    } as Parameters<typeof inflateRawSync>[1]) as unknown as typeof inflated;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw gzipError(e);
     throw new ExportTooLargeError(
       `the export decompresses to more than ${MAX_IN_MEMORY_BYTES / 1024 ** 3} GiB, too large to verify in memory: verify it as a stream (verifyExportStream, as \`branchlens audit verify --export FILE\` does)`,
     );
   }
+  // The engine counts the compressed bytes it used: the trailer, and nothing else, comes after them.
+  const rest = bytes.subarray(header + inflated.engine.bytesWritten);
+  gzipTrailer(rest, crc32(inflated.buffer), inflated.buffer.length);
+  return inflated.buffer;
 }
 
 /**
@@ -673,11 +927,9 @@ export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | strin
   try {
     let bytes = Buffer.from(fileBytes.buffer, fileBytes.byteOffset, fileBytes.byteLength);
     if (isGzip(bytes)) bytes = gunzipInMemory(bytes);
-    const decoder = new StringDecoder('utf8');
-    for (let at = 0; at < bytes.length; at += CHUNK)
-      reader.write(decoder.write(bytes.subarray(at, at + CHUNK)));
-    reader.write(decoder.end());
-    reader.end();
+    const text = new Utf8Feed(reader);
+    for (let at = 0; at < bytes.length; at += CHUNK) text.write(bytes.subarray(at, at + CHUNK));
+    text.end();
   } catch (e) {
     return unread(e);
   }
@@ -689,8 +941,90 @@ const asBuffer = (chunk: Uint8Array | string) =>
     ? Buffer.from(chunk)
     : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
-/** The source's bytes, gunzipped as they arrive when they start with gzip's magic bytes. */
-async function* decompressed(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
+/** Compressed bytes inflated at a time: bounds what one step can expand to (deflate's ratio is at most ~1:1032). */
+const INFLATE_SLICE = 16 * 1024;
+
+/**
+ * Gunzips one gzip stream (`first`, then what `next` gives) as it arrives, and refuses what the exporter would not
+ * write: a header with more than the file's name, a wrong checksum, anything after the stream (padding, a second
+ * gzip stream). The deflate data is inflated raw, so that where it ends, and what follows, is known.
+ */
+async function* gunzipped(first: Buffer, next: () => Promise<Buffer | undefined>): AsyncGenerator<Buffer> {
+  let pending = first;
+  let header: number | undefined;
+  while ((header = gzipHeaderLength(pending)) === undefined) {
+    const chunk = await next();
+    if (chunk === undefined) throw new Malformed('the gzip stream is cut short: it ends in its header');
+    pending = Buffer.concat([pending, chunk]);
+  }
+  const inflate = createInflateRaw();
+  let output: Buffer[] = [];
+  let failure: Error | undefined;
+  let failed: ((e: Error) => void) | undefined;
+  inflate.on('data', (d: Buffer) => output.push(d));
+  // On a data error zlib emits 'error' and never calls the write's callback.
+  inflate.on('error', (e) => {
+    failure = e;
+    failed?.(e);
+  });
+  const write = (slice: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      failed = reject;
+      inflate.write(slice, () => resolve());
+    });
+  let crc = 0;
+  let length = 0;
+  const take = () => {
+    const taken = output;
+    output = [];
+    for (const d of taken) {
+      crc = crc32(d, crc);
+      length += d.length;
+    }
+    return taken;
+  };
+  /** What follows the deflate data, once it has ended. */
+  let rest: Buffer | undefined;
+  try {
+    let fed = 0;
+    for (
+      let chunk: Buffer | undefined = pending.subarray(header);
+      chunk !== undefined;
+      chunk = await next()
+    ) {
+      for (let at = 0; at < chunk.length && rest === undefined; at += INFLATE_SLICE) {
+        const slice = chunk.subarray(at, at + INFLATE_SLICE);
+        await write(slice);
+        fed += slice.length;
+        yield* take();
+        // Bytes written but not used: the deflate data ended in this slice.
+        if (inflate.bytesWritten < fed)
+          rest = chunk.subarray(at + slice.length - (fed - inflate.bytesWritten));
+      }
+      if (rest !== undefined) break;
+    }
+    inflate.end();
+    await finished(inflate);
+    if (failure) throw failure;
+    yield* take();
+  } catch (e) {
+    throw gzipError(e);
+  } finally {
+    inflate.destroy();
+  }
+  // The trailer, and two bytes more if there are any: enough to tell a second gzip stream from other data.
+  rest ??= EMPTY;
+  for (let chunk; rest.length < 10 && (chunk = await next()) !== undefined;)
+    rest = Buffer.concat([rest, chunk]);
+  gzipTrailer(rest, crc, length);
+}
+
+/** The source's bytes, gunzipped as they arrive when they start with gzip's magic bytes (`found.gzip`). */
+async function* decompressed(
+  source: AsyncIterable<Uint8Array | string>,
+  found: { gzip: boolean },
+): AsyncGenerator<Buffer> {
   const chunks = source[Symbol.asyncIterator]();
   const next = async () => {
     const r = await chunks.next();
@@ -705,12 +1039,8 @@ async function* decompressed(source: AsyncIterable<Uint8Array | string>): AsyncG
       while ((chunk = await next()) !== undefined) yield chunk;
       return;
     }
-    const rest = async function* () {
-      yield head;
-      while ((chunk = await next()) !== undefined) yield chunk;
-    };
-    // An error on either side destroys the gunzip stream with it, so the loop below throws it.
-    yield* pipeline(Readable.from(rest()), createGunzip(), () => {}) as AsyncIterable<Buffer>;
+    found.gzip = true;
+    yield* gunzipped(head, next);
   } finally {
     await chunks.return?.();
   }
@@ -726,13 +1056,25 @@ export async function verifyExportStream(
 ): Promise<ExportVerification> {
   const key = auditPublicKey(publicKey);
   const reader = new ExportReader();
+  const found = { gzip: false };
+  /** The text's first fault. A gzipped file is still read to its end: damage (its checksum) explains the fault. */
+  let fault: Malformed | undefined;
   try {
-    const decoder = new StringDecoder('utf8');
-    for await (const chunk of decompressed(source)) reader.write(decoder.write(chunk));
-    reader.write(decoder.end());
-    reader.end();
+    const text = new Utf8Feed(reader);
+    for await (const chunk of decompressed(source, found)) {
+      if (fault) continue;
+      try {
+        text.write(chunk);
+      } catch (e) {
+        if (!(e instanceof Malformed) || !found.gzip) throw e;
+        fault = e;
+      }
+    }
+    if (!fault) text.end();
   } catch (e) {
     return unread(e);
   }
+  // As verifyExport, which checks the gzip checksum before it reads the text.
+  if (fault) return unread(fault);
   return judged(reader, key);
 }

@@ -16,7 +16,15 @@ import { createGzip, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
 import { appendEntries, verifyExport } from '../../../main/core/audit/index.js';
-import { explainInput, modelInput, tamper, tempLog, type TempLog } from '../core/audit/helpers.js';
+import { openWritable } from '../../../main/core/db/open.js';
+import {
+  appendUnordered,
+  explainInput,
+  modelInput,
+  tamper,
+  tempLog,
+  type TempLog,
+} from '../core/audit/helpers.js';
 
 interface Run {
   code: number;
@@ -373,6 +381,103 @@ describe('branchlens audit', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('- --export: line 1 is longer than 256 MiB, too long to verify');
     expect(r.stderr).not.toMatch(/^ {4}at /m);
+  });
+
+  it('export --since/--until of a log with timestamps out of order names the entries out of place', async () => {
+    const db = openWritable(t.dir);
+    try {
+      // Stamped as BranchLens stamped them before keeping them in order: entry 33 a moment before 31 and 32.
+      appendUnordered(
+        db,
+        ['2025-04-03T00:00:00.000Z', '2025-04-03T00:00:00.000Z', '2025-04-02T23:59:59.999Z'],
+        30,
+      );
+    } finally {
+      db.close();
+    }
+    const until = await run([
+      'audit',
+      'export',
+      '--format',
+      'jsonl',
+      '--until',
+      '2025-04-03',
+      '--data',
+      t.dir,
+    ]);
+    expect(until.code, until.stderr).toBe(0);
+    expect(verifyExport(until.stdoutBytes, t.key.publicPem)).toMatchObject({ ok: true, head: { seq: 30 } });
+    expect(until.stderr).toContain(
+      'note: entry #33 is stamped before --until 2025-04-03 but comes after the first entry stamped at or after it',
+    );
+    expect(until.stderr).toContain('so it is left to the range that starts there');
+    const since = await run([
+      'audit',
+      'export',
+      '--format',
+      'jsonl',
+      '--since',
+      '2025-04-03',
+      '--data',
+      t.dir,
+    ]);
+    expect(since.code, since.stderr).toBe(0);
+    expect(verifyExport(since.stdoutBytes, t.key.publicPem)).toMatchObject({ ok: true, firstSeq: 31 });
+    expect(since.stderr).toMatch(
+      /note: entry #33 is stamped before --since 2025-04-03 .* so it is in this export/,
+    );
+    // A log stamped in order has nothing to note.
+    const plain = await run([
+      'audit',
+      'export',
+      '--format',
+      'jsonl',
+      '--until',
+      '2025-04-02',
+      '--data',
+      t.dir,
+    ]);
+    expect(plain.stderr).not.toContain('note:');
+  });
+
+  it('export --format es-bulk keeps every entry’s _id when the signing key is replaced', async () => {
+    const ids = (r: Run) =>
+      r.stdout
+        .split('\n')
+        .filter((l) => l.includes('"branchlens-audit-entries"'))
+        .map((l) => (JSON.parse(l) as { create: { _id: string } }).create._id);
+    const before = await run(['audit', 'export', '--format', 'es-bulk', '--data', t.dir]);
+    rmSync(join(t.dir, 'keys', 'audit-ed25519.pem'));
+    const after = await run(['audit', 'export', '--format', 'es-bulk', '--data', t.dir]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).toMatch(/note: earlier checkpoints in this log were signed by/);
+    expect(ids(before)).toHaveLength(30);
+    expect(ids(after)).toEqual(ids(before));
+  });
+
+  it('verify --export blames a forged seal, not the entries: exit 1, bad_signature naming its line', async () => {
+    const { file, pem } = await exportFile('jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const seal = JSON.parse(lines[30]!) as Record<string, unknown>;
+    writeFileSync(file, [...lines.slice(0, 30), JSON.stringify({ ...seal, first_seq: 2 }), ''].join('\n'));
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^export .* BROKEN \(bad_signature\): line 31: the seal's signature does not verify with the given public key/,
+    );
+    expect(r.stderr).toBe('');
+  });
+
+  it('verify --export refuses bytes that are not UTF-8 as malformed, naming the line, not as an edit', async () => {
+    const { file, pem } = await exportFile('csv');
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf('credit-demo', bytes.indexOf('\nentry,4,'));
+    bytes[at] = 0xff;
+    writeFileSync(file, bytes);
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/BROKEN \(malformed\): line 5 is not UTF-8 text\n$/);
+    expect(r.stderr).toBe('');
   });
 
   it.each([

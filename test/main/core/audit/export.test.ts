@@ -357,9 +357,7 @@ describe('exports', () => {
       expect([ES_ENTRY_INDEX, ES_CHECKPOINT_INDEX]).toContain(action.create._index);
       expect(patterns.some((p) => p.test(action.create._index))).toBe(true);
       expect(action.create._id).toBe(
-        doc.record === 'entry'
-          ? `${t.key.id}-${doc.seq}`
-          : `${t.key.id}-checkpoint-${doc.first_seq}-${doc.seq}`,
+        doc.record === 'entry' ? doc.entry_hash : `${t.key.id}-checkpoint-${doc.first_seq}-${doc.seq}`,
       );
       for (const [field, value] of Object.entries(doc)) {
         const mapping = props[field];

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { dbPath, openWritable, type WritableDb } from '../../../../main/core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey, type SigningKey } from '../../../../main/core/keys.js';
 import type { AuditEntryInput } from '../../../../main/core/audit/index.js';
-import { RECORD_FIELDS } from '../../../../main/core/audit/entry.js';
+import {
+  canonicalStored,
+  chainHash,
+  GENESIS_HASH,
+  prepareEntry,
+  RECORD_FIELDS,
+} from '../../../../main/core/audit/entry.js';
+import { readHead, writeStatements } from '../../../../main/core/audit/store.js';
 
 export interface TempLog {
   dir: string;
@@ -117,4 +124,22 @@ export function rewriteSuffix(raw: Database.Database, from: number, prediction: 
     update.run(record.prediction, prev, hash, row.seq);
     prev = hash;
   }
+}
+
+/**
+ * Appends entries stamped `at[i]` as BranchLens wrote them before it kept timestamps non-decreasing along the
+ * chain (each one stamped when prepared, whatever the entry before it): a log with such history still exists.
+ */
+export function appendUnordered(db: WritableDb, at: readonly string[], first = 0): void {
+  db.transaction(() => {
+    const head = readHead(db);
+    let seq = head?.seq ?? 0;
+    let prev = head?.entryHash ?? GENESIS_HASH;
+    at.forEach((time, i) => {
+      const row = [++seq, ...prepareEntry(explainInput(first + i), new Date(time)).stored];
+      const hash = chainHash(prev, canonicalStored(row));
+      writeStatements(db).insertEntry.run(...row, prev, hash);
+      prev = hash;
+    });
+  }).immediate();
 }

@@ -14,6 +14,13 @@ import {
   type ExportVerification,
 } from '../../../../main/core/audit/index.js';
 import * as verifying from '../../../../main/core/audit/verify-export.js';
+import { signExportCheckpoint } from '../../../../main/core/audit/checkpoint.js';
+import {
+  checkpointCsv,
+  checkpointObject,
+  CSV_COLUMNS,
+  esCheckpointLines,
+} from '../../../../main/core/audit/export-format.js';
 import { explainInput, modelInput, tempLog, type TempLog } from './helpers.js';
 
 const ENTRIES = 12;
@@ -100,14 +107,14 @@ describe('an es-bulk action line that is not the exporter’s is refused', () =>
       /line 3: the action has "index" besides "create"/,
     ],
     [
-      'the _id of another key',
-      (l: string[]) => (l[2] = l[2]!.replace(`"${t.key.id}-2"`, '"0123456789abcdef-2"')),
-      /line 3: the action's _id is "0123456789abcdef-2", not ".*-2"/,
+      'the _id of another entry',
+      (l: string[]) => (l[2] = l[2]!.replace(/"_id":"[0-9a-f]{64}"/, `"_id":"${'e'.repeat(64)}"`)),
+      /line 3: the action's _id is "e{64}", not "[0-9a-f]{64}"/,
     ],
     [
-      'the _id of another seq',
-      (l: string[]) => (l[2] = l[2]!.replace(`"${t.key.id}-2"`, `"${t.key.id}-7"`)),
-      /line 3: the action's _id is ".*-7", not ".*-2"/,
+      'the _id of another key, as earlier exports made it',
+      (l: string[]) => (l[2] = l[2]!.replace(/"_id":"[0-9a-f]{64}"/, '"_id":"0123456789abcdef-2"')),
+      /line 3: the action's _id is "0123456789abcdef-2", not "[0-9a-f]{64}"/,
     ],
     [
       'the checkpoint’s _id changed',
@@ -178,7 +185,10 @@ describe('a record with a field the format does not define is refused, naming it
       l[0] += ',applicant_income';
       for (let i = 1; i < l.length - 1; i++) l[i] += ',13579';
     });
-    expectRefused(v, /line 1: the CSV header has a column the format does not define: "applicant_income"/);
+    expectRefused(
+      v,
+      /line 1: the CSV header is not as the exporter writes it: it has a column the format does not define: "applicant_income"/,
+    );
   });
 
   it('an extra CSV cell', () => {
@@ -297,5 +307,365 @@ describe('entries in the wrong order', () => {
 
   it('an entry taken out is still missing', () => {
     expect(forged('jsonl', (l) => l.splice(2, 1))).toMatchObject({ break: { seq: 3, kind: 'missing' } });
+  });
+});
+
+describe('Elasticsearch _ids', () => {
+  const ids = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('{"create"'))
+      .map((l) => (JSON.parse(l) as { create: { _id: string } }).create._id);
+
+  it('are the entries’ entry_hash, the same whichever key signs the export', async () => {
+    const other = tempLog();
+    try {
+      // The installation's key file was lost or replaced: the entries keep their _ids, only the seal's changes.
+      const out = join(t.dir, 'rekeyed.es-bulk');
+      await exportAudit(t.db, { format: 'es-bulk', out, signingKey: other.key });
+      const before = ids(exported.get('es-bulk')!);
+      const after = ids(readFileSync(out, 'utf8'));
+      expect(after.slice(0, ENTRIES)).toEqual(before.slice(0, ENTRIES));
+      const hashes = exported
+        .get('jsonl')!
+        .trimEnd()
+        .split('\n')
+        .slice(0, ENTRIES)
+        .map((l) => (JSON.parse(l) as { entry_hash: string }).entry_hash);
+      expect(before.slice(0, ENTRIES)).toEqual(hashes);
+      expect(after[ENTRIES]).not.toBe(before[ENTRIES]);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  /** The es-bulk export with its entries' _ids as exports made them before: `<key_id>-<seq>`. */
+  const earlier = (lines: string[], upTo = ENTRIES) => {
+    for (let i = 0; i < upTo; i++) {
+      lines[2 * i] = lines[2 * i]!.replace(/"_id":"[0-9a-f]{64}"/, `"_id":"${t.key.id}-${i + 1}"`);
+    }
+  };
+
+  it('made as earlier exports made them (<key_id>-<seq>) still verify', () => {
+    expect(forged('es-bulk', (l) => earlier(l))).toMatchObject({ ok: true, entries: ENTRIES });
+  });
+
+  it('made both ways in one file are refused', () => {
+    expectRefused(
+      forged('es-bulk', (l) => earlier(l, 3)),
+      /line 7: the action's _id is its entry_hash, but line 1's is <key_id>-<seq>/,
+    );
+    expectRefused(
+      forged('es-bulk', (l) => (l[2] = l[2]!.replace(/"_id":"[0-9a-f]{64}"/, `"_id":"${t.key.id}-2"`))),
+      /line 3: the action's _id is <key_id>-<seq>, but line 1's is its entry_hash/,
+    );
+  });
+});
+
+describe('a forged seal is reported as a bad signature, naming its line, before what its fields would say', () => {
+  /** Replaces the seal's fields in `format`'s export (the document only, in es-bulk: its action is left). */
+  function editSeal(format: AuditExportFormat, edit: (o: Record<string, unknown>) => void) {
+    return forged(format, (l) => {
+      const i = l.length - 2;
+      if (format === 'csv') {
+        const cells = l[i]!.split(',');
+        const o = Object.fromEntries(CSV_COLUMNS.map((c, j) => [c, cells[j]!])) as Record<string, unknown>;
+        edit(o);
+        l[i] = CSV_COLUMNS.map((c) => String(o[c])).join(',');
+      } else {
+        const o = JSON.parse(l[i]!) as Record<string, unknown>;
+        edit(o);
+        if (format === 'es-bulk') o.timestamp = o.created_at;
+        l[i] = JSON.stringify(o);
+      }
+    });
+  }
+  const sealLine = (format: AuditExportFormat) => exported.get(format)!.split('\n').length - 1;
+
+  type SealEdit = (o: Record<string, unknown>) => void;
+  const sealEdits: [string, SealEdit][] = [
+    ['first_seq', (o) => (o.first_seq = 2)],
+    ['seq and count', (o) => (o.seq = o.count = ENTRIES - 1)],
+    ['first_prev_hash', (o) => (o.first_prev_hash = 'a'.repeat(64))],
+    ['entry_hash', (o) => (o.entry_hash = 'b'.repeat(64))],
+    ['count', (o) => (o.count = ENTRIES + 1)],
+    ['created_at', (o) => (o.created_at = '2020-01-01T00:00:00.000Z')],
+  ];
+
+  it.each(EXPORT_FORMATS.flatMap((format) => sealEdits.map(([name, edit]) => [format, name, edit] as const)))(
+    '%s: the seal’s %s changed',
+    (format, _name, edit) => {
+      const v = editSeal(format, edit);
+      expect(v).toMatchObject({ ok: false, break: { kind: 'bad_signature', seq: null } });
+      expect(v.break!.message).toMatch(
+        new RegExp(
+          `^line ${sealLine(format)}: the seal's signature does not verify with the given public key ${t.key.id}`,
+        ),
+      );
+    },
+  );
+
+  it.each(EXPORT_FORMATS)('%s: another installation’s seal over these entries names both keys', (format) => {
+    const other = tempLog();
+    try {
+      const head = exported.get('jsonl')!.trimEnd().split('\n').at(-1)!;
+      const mine = JSON.parse(head) as {
+        seq: number;
+        entry_hash: string;
+        first_seq: number;
+        first_prev_hash: string;
+      };
+      const theirs = signExportCheckpoint(
+        other.key,
+        { seq: mine.seq, entryHash: mine.entry_hash },
+        { seq: mine.first_seq, prevHash: mine.first_prev_hash },
+        new Date(),
+      );
+      const v = forged(format, (l) => {
+        if (format === 'jsonl') l[l.length - 2] = JSON.stringify(checkpointObject(theirs));
+        else if (format === 'csv') l[l.length - 2] = checkpointCsv(theirs);
+        else l.splice(l.length - 3, 2, ...esCheckpointLines(theirs).trimEnd().split('\n'));
+      });
+      expect(v).toMatchObject({ ok: false, break: { kind: 'bad_signature', seq: null } });
+      expect(v.break!.message).toBe(
+        `line ${sealLine(format)}: the seal is signed by key ${other.key.id}, not by the given public key ${t.key.id} (another installation's export, or the seal's key_id was changed)`,
+      );
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('a seal that verifies is still held to the exporter’s text', () => {
+    const v = forged(
+      'es-bulk',
+      (l) => (l[l.length - 3] = l[l.length - 3]!.replace('-checkpoint-', '-seal-')),
+    );
+    expectRefused(v, new RegExp(`line ${2 * ENTRIES + 1}: the action's _id`));
+  });
+});
+
+describe('lines the exporter does not write', () => {
+  const blanks = [
+    '',
+    ' ',
+    '   \t',
+    '\u2000',
+    '\u3000',
+    '\u00a0',
+    '\ufeff',
+    '\u2028',
+    '\u3000\u3000\u3000',
+    ' \u00a0\u2000\t',
+  ];
+
+  it.each(EXPORT_FORMATS.flatMap((format) => blanks.map((blank) => [format, blank] as const)))(
+    '%s: a blank or whitespace line (%j) between records is refused, naming it',
+    (format, blank) => {
+      // After the first record (es-bulk: after its first pair).
+      const at = format === 'es-bulk' ? 2 : 1;
+      expectRefused(
+        forged(format, (l) => l.splice(at, 0, blank)),
+        new RegExp(`^line ${at + 1} is blank`),
+      );
+    },
+  );
+
+  it.each(EXPORT_FORMATS)('%s: blank lines at the start or after the final newline are refused', (format) => {
+    const text = exported.get(format)!;
+    const lines = text.split('\n').length;
+    expectRefused(verify('\n' + text), /^line 1 is blank/);
+    expectRefused(verify(' \u3000\n' + text), /^line 1 is blank \(only whitespace: U\+0020 U\+3000\)/);
+    expectRefused(verify(text + '\n'), new RegExp(`^line ${lines} is blank`));
+    expectRefused(verify(text + '\u00a0'), new RegExp(`^line ${lines} is blank`));
+    expectRefused(verify(text.replace(/\n/g, '\r\n') + '\r\n'), new RegExp(`^line ${lines} is blank`));
+  });
+
+  it.each(EXPORT_FORMATS)(
+    '%s: the tolerated differences still verify (BOM, CRLF, final newline)',
+    (format) => {
+      const text = exported.get(format)!;
+      const crlf = text.replace(/\n/g, '\r\n');
+      expect(verify('\uFEFF' + crlf)).toMatchObject({ ok: true, entries: ENTRIES });
+      if (format !== 'es-bulk') expect(verify(text.trimEnd())).toMatchObject({ ok: true, entries: ENTRIES });
+    },
+  );
+
+  it('a blank line inside a quoted CSV cell is the cell’s text, checked as such', () => {
+    const v = forged('csv', (l) => (l[5] = l[5]!.replace('""by"":', '""by""\n\n:')));
+    expectRefused(v, /line 6: the "details" cell holds/);
+  });
+});
+
+describe('gzip', () => {
+  const text = () => exported.get('jsonl')!;
+  /** A gzip header with `flags` and the `fields` they announce, before the exporter's deflate data and trailer. */
+  const withHeader = (flags: number, fields: Buffer) => {
+    const gz = gzipSync(text());
+    const header = Buffer.from(gz.subarray(0, 10));
+    header[3] = flags;
+    return Buffer.concat([header, fields, gz.subarray(10)]);
+  };
+  const both = async (bytes: Buffer) => {
+    const inMemory = verify(bytes);
+    const streamed = await verifying.verifyExportStream(
+      Readable.from(
+        [...Array(Math.ceil(bytes.length / 7)).keys()].map((i) => bytes.subarray(i * 7, i * 7 + 7)),
+      ),
+      t.key.publicPem,
+    );
+    expect(streamed).toEqual(inMemory);
+    return inMemory;
+  };
+
+  it('with the file name gzip stores (gzip FILE) verifies', async () => {
+    const named = withHeader(8, Buffer.from('audit.jsonl\0', 'latin1'));
+    expect(await both(named)).toMatchObject({ ok: true, entries: ENTRIES });
+    expect(await both(gzipSync(text()))).toMatchObject({ ok: true, entries: ENTRIES });
+  });
+
+  it.each([
+    ['a comment', 16, Buffer.from('approved by HQ\0'), /the gzip header has a comment \(FCOMMENT\)/],
+    ['an extra field', 4, Buffer.from([4, 0, 1, 2, 3, 4]), /the gzip header has an extra field \(FEXTRA\)/],
+    ['a file name and a comment', 8 | 16, Buffer.from('a\0b\0'), /a comment/],
+    [
+      'a file name of 2 KB',
+      8,
+      Buffer.concat([Buffer.alloc(2048, 0x61), Buffer.from([0])]),
+      /file name is longer than 1024 bytes/,
+    ],
+  ])('with %s in its header is refused', async (_name, flags, fields, message) => {
+    expectRefused(await both(withHeader(flags, fields)), message);
+  });
+
+  it.each([
+    ['NUL bytes', Buffer.alloc(16)],
+    ['a byte', Buffer.from('x')],
+    ['a second gzip stream of whitespace', gzipSync('   \n')],
+    ['a second, empty gzip stream', gzipSync('')],
+    ['the export again', gzipSync('x')],
+  ])('followed by %s is refused', async (name, more) => {
+    expectRefused(
+      await both(Buffer.concat([gzipSync(text()), more])),
+      name.includes('gzip') || name.includes('again')
+        ? /the file holds a second gzip stream after the first/
+        : /the file goes on after the end of its gzip stream/,
+    );
+  });
+
+  it('cut short, or damaged, is refused as such', async () => {
+    const gz = gzipSync(text());
+    expectRefused(await both(gz.subarray(0, gz.length - 4)), /cut short: it ends before its checksum/);
+    expectRefused(await both(gz.subarray(0, 6)), /cut short: it ends in its header/);
+    expectRefused(await both(gz.subarray(0, gz.length - 20)), /the gzip stream does not decompress/);
+    const crc = Buffer.from(gz);
+    crc.writeUInt8(crc.readUInt8(crc.length - 8) ^ 1, crc.length - 8);
+    expectRefused(await both(crc), /checksum does not match its content/);
+  });
+});
+
+describe('a CSV header as a spreadsheet saves it', () => {
+  it('with every cell quoted is named as such', () => {
+    const v = forged(
+      'csv',
+      (l) =>
+        (l[0] = l[0]!
+          .split(',')
+          .map((c) => `"${c}"`)
+          .join(',')),
+    );
+    expectRefused(v, /^line 1: the CSV header is not as the exporter writes it: its column names are quoted/);
+  });
+
+  it('with its columns reordered names the first out of place', () => {
+    const v = forged('csv', (l) => (l[0] = l[0]!.replace('timestamp,kind', 'kind,timestamp')));
+    expectRefused(
+      v,
+      /^line 1: the CSV header is not as the exporter writes it: its columns are in another order: "kind" stands where "timestamp" belongs/,
+    );
+  });
+
+  it('with a column missing, or twice, names it', () => {
+    expectRefused(
+      forged('csv', (l) => (l[0] = l[0]!.replace(',watermark', ''))),
+      /^line 1: the CSV header is not as the exporter writes it: it has no "watermark" column/,
+    );
+    expectRefused(
+      forged('csv', (l) => (l[0] = l[0]!.replace(',watermark', ',watermark,watermark'))),
+      /^line 1: the CSV header is not as the exporter writes it: the "watermark" column comes twice/,
+    );
+  });
+});
+
+describe('text that is not UTF-8', () => {
+  /** The export's bytes with the byte `b` in place of the first "e" of line `line`'s "credit-demo". */
+  const withByte = (line: number, b: number[]) => {
+    const lines = exported
+      .get('jsonl')!
+      .split('\n')
+      .map((l) => Buffer.from(l));
+    const i = lines[line - 1]!.indexOf('credit-demo') + 7;
+    lines[line - 1] = Buffer.concat([
+      lines[line - 1]!.subarray(0, i),
+      Buffer.from(b),
+      lines[line - 1]!.subarray(i + 1),
+    ]);
+    return Buffer.concat(lines.flatMap((l, j) => (j === 0 ? [l] : [Buffer.from('\n'), l])));
+  };
+  const streamed = (bytes: Buffer, size: number) =>
+    verifying.verifyExportStream(
+      Readable.from(
+        [...Array(Math.ceil(bytes.length / size)).keys()].map((i) =>
+          bytes.subarray(i * size, i * size + size),
+        ),
+      ),
+      t.key.publicPem,
+    );
+
+  it.each([
+    ['a stray byte', [0xff]],
+    ['a cut character', [0xe2, 0x82]],
+    ['an overlong encoding', [0xc0, 0xae]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+  ])('%s is refused naming its line, not read as an edit', async (_name, b) => {
+    const bytes = withByte(3, b);
+    expectRefused(verify(bytes), /^line 3 is not UTF-8 text$/);
+    for (const size of [1, 2, 3, 5, 64 * 1024])
+      expectRefused(await streamed(bytes, size), /^line 3 is not UTF-8 text$/);
+    expectRefused(verify(gzipSync(bytes)), /^line 3 is not UTF-8 text$/);
+  });
+
+  it('a character cut off at the end of the file names the last line', async () => {
+    const bytes = Buffer.concat([Buffer.from(exported.get('jsonl')!.trimEnd()), Buffer.from([0xe2, 0x82])]);
+    const last = exported.get('jsonl')!.trimEnd().split('\n').length;
+    expectRefused(verify(bytes), new RegExp(`^line ${last} is not UTF-8 text$`));
+    expectRefused(await streamed(bytes, 3), new RegExp(`^line ${last} is not UTF-8 text$`));
+  });
+
+  it('an earlier fault in the same chunk is reported first', async () => {
+    const bytes = withByte(5, [0xff]);
+    const text = bytes.toString('latin1').replace('"seq":2,', '"seq": 2,');
+    const edited = Buffer.from(text, 'latin1');
+    expectRefused(verify(edited), /^line 2: "seq" is not written as the export writes it/);
+    expectRefused(await streamed(edited, 1 << 20), /^line 2: "seq" is not written as the export writes it/);
+  });
+
+  it('characters of several bytes split across chunks still verify', async () => {
+    const bytes = Buffer.from(exported.get('csv')!);
+    expect(exported.get('csv')).toMatch(/opérateur.*années_emploi/s);
+    for (const size of [1, 2, 3]) expect(await streamed(bytes, size)).toMatchObject({ ok: true });
+  });
+});
+
+describe('es-bulk with CRLF line ends', () => {
+  it('verifies, as JSONL and CSV do, in memory and streamed', async () => {
+    const crlf = exported.get('es-bulk')!.replace(/\n/g, '\r\n');
+    expect(verify(crlf)).toMatchObject({ ok: true, format: 'es-bulk', entries: ENTRIES });
+    const v = await verifying.verifyExportStream(Readable.from([Buffer.from(crlf)]), t.key.publicPem);
+    expect(v).toMatchObject({ ok: true, format: 'es-bulk', entries: ENTRIES });
+  });
+
+  it('and text after a record is still refused', () => {
+    const v = forged('es-bulk', (l) => (l[1] = l[1]! + ' \r'));
+    expectRefused(v, /^line 2 is not written as the export writes it \(text after the record\)/);
   });
 });
