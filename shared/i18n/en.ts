@@ -206,6 +206,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.columnsHint':
     "Column names must be the model's features (or their Chinese or English labels, in any case): {columns}",
   'batch.parsing': 'Reading…',
+  'batch.readAsGb18030':
+    "This file is not UTF-8, so it was read as GB18030 (GBK), the encoding of Excel's “CSV (Comma delimited)” on Chinese Windows",
   'batch.notCsv': 'This file cannot be read: use a UTF-8 CSV file with a header row',
   'batch.noFeatureColumns':
     'No column of this file is a feature of the model, so nothing was read. The first line must name the columns: {columns} (the features\' Chinese or English labels work too, e.g. "Years with current employer")',

@@ -40,6 +40,43 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
+/** chromiumAvailable(), warning that `suite` is skipped when it is not. */
+export function chromiumForSuite(suite: string): boolean {
+  const available = chromiumAvailable();
+  if (!available) {
+    console.warn(
+      `[e2e] SKIPPED ${suite}: no Chromium at ${CHROMIUM_PATH}. ` +
+        'Install it (apt-get install chromium) or point $BRANCHLENS_CHROMIUM at one.',
+    );
+  }
+  return available;
+}
+
+export type Locale = 'zh-CN' | 'en';
+
+/** Switches with the header's button; the document's lang changes in the commit that renders the language. */
+export async function setLanguage(page: Page, locale: Locale): Promise<void> {
+  const current = await page.evaluate('document.documentElement.lang');
+  if (current === locale) return;
+  await page.locator('.lang-switch').click();
+  await waitUntil(page, `document.documentElement.lang === ${JSON.stringify(locale)}`);
+}
+
+/**
+ * Opens a page in a language: each test states the language its expectations are in, so that one test that
+ * fails half-way (leaving the UI in English, say) does not fail the tests after it.
+ */
+export async function openPage(
+  page: Page,
+  base: string,
+  route: string,
+  locale: Locale = 'zh-CN',
+): Promise<void> {
+  await page.goto(`${base}#/${route}`);
+  await page.locator('main h1').first().waitFor();
+  await setLanguage(page, locale);
+}
+
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
   const s = statSync(path);

@@ -8,11 +8,12 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbPath } from '../../main/core/db/open.js';
 import {
-  CHROMIUM_PATH,
   RESULTS_DIR,
   ROOT,
-  chromiumAvailable,
+  chromiumForSuite,
   demoBundleVersion,
+  openPage,
+  setLanguage,
   ensureRendererBuilt,
   screenshot,
   startUiSession,
@@ -21,27 +22,13 @@ import {
   type UiSession,
 } from './harness.js';
 
-const available = chromiumAvailable();
-if (!available) {
-  console.warn(
-    `[e2e] SKIPPED the branch UI's end-to-end tests: no Chromium at ${CHROMIUM_PATH}. ` +
-      'Install it (apt-get install chromium) or point $BRANCHLENS_CHROMIUM at one.',
-  );
-}
+const available = chromiumForSuite("the branch UI's end-to-end tests");
 
 const SAMPLE_CSV = join(ROOT, 'assets', 'samples', 'applicants.csv');
 const ROUTES = ['explain', 'batch', 'audit', 'models', 'monitor', 'settings'] as const;
 const LONG = 120_000;
 
-/**
- * Opens a page in a language: each test states the language its expectations are in, so that one test that
- * fails half-way (leaving the UI in English, say) does not fail the tests after it.
- */
-async function open(page: Page, base: string, route: string, locale: Locale = 'zh-CN'): Promise<void> {
-  await page.goto(`${base}#/${route}`);
-  await page.locator('main h1').first().waitFor();
-  await setLanguage(page, locale);
-}
+const open = openPage;
 
 async function explainShown(page: Page): Promise<void> {
   await page.getByTestId('explain-button').click();
@@ -77,16 +64,6 @@ async function localMinute(page: Page): Promise<string> {
     const p = (n) => String(n).padStart(2, '0');
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + '_' + p(d.getHours()) + '-' + p(d.getMinutes());
   })()`);
-}
-
-type Locale = 'zh-CN' | 'en';
-
-/** Switches with the header's button; the document's lang changes in the commit that renders the language. */
-async function setLanguage(page: Page, locale: Locale): Promise<void> {
-  const current = await page.evaluate('document.documentElement.lang');
-  if (current === locale) return;
-  await page.locator('.lang-switch').click();
-  await waitUntil(page, `document.documentElement.lang === ${JSON.stringify(locale)}`);
 }
 
 describe.skipIf(!available)('the branch UI in Chromium', () => {

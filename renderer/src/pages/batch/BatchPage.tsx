@@ -222,6 +222,11 @@ export default function BatchPage() {
               <strong>{state.fileName}</strong>
               {state.phase === 'parsing' && <span className="muted"> · {t('batch.parsing')}</span>}
             </p>
+            {state.encoding === 'gb18030' && !state.fileError && (
+              <p className="muted small" data-testid="file-encoding">
+                {t('batch.readAsGb18030')}
+              </p>
+            )}
             {state.fileError && (
               <p className="alert alert-error" role="alert">
                 {state.fileError}

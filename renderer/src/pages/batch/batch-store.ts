@@ -17,6 +17,7 @@ import {
   type ColumnReport,
   type GoodRow,
 } from './csv-rows.js';
+import { csvEncoding, excelSeparatorLine, type CsvEncoding } from './file-encoding.js';
 import { runChunks } from './run-chunks.js';
 import { resultRows, type ResultRow } from './results.js';
 
@@ -25,6 +26,8 @@ export type BatchPhase = 'idle' | 'parsing' | 'ready' | 'running' | 'done' | 'ca
 export interface BatchState {
   phase: BatchPhase;
   fileName: string | null;
+  /** What the file was read as (csvEncoding), once its first bytes are read. */
+  encoding: CsvEncoding | null;
   columns: ColumnReport | null;
   good: GoodRow[];
   bad: BadRow[];
@@ -45,6 +48,7 @@ export interface BatchState {
 const EMPTY: BatchState = {
   phase: 'idle',
   fileName: null,
+  encoding: null,
   columns: null,
   good: [],
   bad: [],
@@ -103,11 +107,13 @@ export class BatchStore {
   }
 
   /**
-   * Parses and checks a CSV file (streamed, 16 KiB at a time). Columns are matched to features by name or label
-   * (headerMatcher); a file that is not text, has no feature column, lacks a column for a required feature
-   * (every row would be refused for it) or has two columns for one feature, is refused as a whole.
+   * Parses and checks a CSV file (16 KiB at a time, the page live between them) in the encoding its bytes show
+   * (csvEncoding: a byte-order mark's, else UTF-8, else GB18030), after Excel's `sep=;` line if it starts with one. Columns are
+   * matched to features by name or label (headerMatcher); a file that is not text, has no feature column, lacks a
+   * column for a required feature (every row would be refused for it) or has two columns for one feature, is
+   * refused as a whole.
    */
-  load(
+  async load(
     file: File,
     schema: BundleSchema,
     messages: {
@@ -124,13 +130,32 @@ export class BatchStore {
     const good: GoodRow[] = [];
     const bad: BadRow[] = [];
     let columns: ColumnReport | null = null;
-    let nextLine = 2;
     const feature = headerMatcher(schema);
     /** The header as the file writes it (the parser renames a repeated mapped name, e.g. Seniority_1). */
     const rawHeader: string[] = [];
     this.change({ phase: 'parsing', fileName: file.name, good, bad }, true);
+    // The whole file is decoded at once: papaparse's own reading decodes each 16 KiB slice alone, which breaks a
+    // character cut by a slice's end into U+FFFD.
+    let text: string;
+    let encoding: CsvEncoding;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      encoding = csvEncoding(bytes);
+      text = new TextDecoder(encoding).decode(bytes);
+    } catch (e) {
+      if (generation === this.generation)
+        this.change({ phase: 'failed', fileError: `${messages.notCsv} (${(e as Error).message})` }, true);
+      return;
+    }
+    if (generation !== this.generation) return;
+    const sep = excelSeparatorLine(text);
+    if (sep) text = text.slice(sep.length);
+    // Rows are numbered as in a spreadsheet: the header is line 1, or line 2 after a `sep=` line.
+    let nextLine = sep ? 3 : 2;
+    this.change({ encoding }, true);
     return new Promise((resolve) => {
-      Papa.parse<Record<string, string>>(file, {
+      Papa.parse<Record<string, string>>(text, {
+        ...(sep && { delimiter: sep.delimiter }),
         header: true,
         // Empty lines are kept (and skipped by checkRows), so that every row knows its line in the file.
         skipEmptyLines: false,
@@ -140,7 +165,7 @@ export class BatchStore {
         },
         // ~230 rows per chunk: each is parsed and checked in a few milliseconds, between which the page stays live.
         chunkSize: 16 * 1024,
-        chunk: (results, parser) => {
+        chunk: (results: Papa.ParseResult<Record<string, string>>, parser: Papa.Parser) => {
           const began = performance.now();
           if (generation !== this.generation) {
             parser.abort();
@@ -174,6 +199,9 @@ export class BatchStore {
           for (const b of checked.bad) bad.push(b);
           this.change({ columns });
           performance.measure('branchlens:batch-read', { start: began });
+          // The text is parsed chunk by chunk only if the page gets its turn between them.
+          parser.pause();
+          setTimeout(() => parser.resume(), 0);
         },
         complete: () => {
           if (generation !== this.generation) return resolve();
@@ -183,11 +211,6 @@ export class BatchStore {
           } else {
             this.change({ phase: 'ready', columns }, true);
           }
-          resolve();
-        },
-        error: (error) => {
-          if (generation === this.generation)
-            this.change({ phase: 'failed', fileError: `${messages.notCsv} (${error.message})` }, true);
           resolve();
         },
       });
