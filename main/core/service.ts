@@ -741,6 +741,13 @@ export class BranchLensService {
     // The answers whose engine call just finished are written to the audit log in the turns that follow.
     await new Promise((done) => setImmediate(done));
     this.cache.flush();
+    // The head is signed before the log closes (unless it already is), so that entries cut from the end of a
+    // log that was closed in order do not go unnoticed: only a crash or a power cut leaves an unsigned tail.
+    try {
+      this.audit.checkpoint();
+    } catch (e) {
+      process.emitWarning(`audit: the closing checkpoint could not be signed: ${(e as Error).message}`);
+    }
     await this.audit.close();
     await this.writer?.close();
     this.db.close();

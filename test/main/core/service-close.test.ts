@@ -1,6 +1,9 @@
 // Closing the service while explanations are in flight: every caller is answered or told, none waits for ever,
 // and each answered request is in an audit log that verifies afterwards (nothing half-written).
 import { describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../../main/core/audit/index.js';
+import { openReadable } from '../../../main/core/db/open.js';
+import { fileSecretStore, loadOrCreateSigningKey } from '../../../main/core/keys.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -41,4 +44,28 @@ describe('closing the service with requests in flight', () => {
       removeDir(dir);
     }
   }, 60_000);
+});
+
+describe('closing the service in order', () => {
+  for (const writer of ['inline', 'thread'] as const) {
+    it(`signs the head of the audit log, leaving no unsigned tail (writer ${writer})`, async () => {
+      const dir = tempDir('branchlens-close-signed-');
+      try {
+        const service = await BranchLensService.open({ dataDir: dir, workers: 0, writer });
+        await service.explain(holdoutApplicants(3));
+        await service.close();
+        const db = openReadable(dir);
+        try {
+          const key = loadOrCreateSigningKey(fileSecretStore(dir));
+          const v = verifyAudit(db, key.publicPem);
+          expect(v).toMatchObject({ ok: true, entries: 5, unsigned: 0, checkpoints: 1 });
+          expect(v.lastCheckpoint?.seq).toBe(5);
+        } finally {
+          db.close();
+        }
+      } finally {
+        removeDir(dir);
+      }
+    });
+  }
 });
