@@ -227,10 +227,13 @@ export class MicroBatcher<I, O, R> {
     const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     this.inFlight++;
     this.hooks.onBatch?.(items.length);
+    // Timed only when an engine is free for it: a call sent beside `concurrency` others first waits for one, and
+    // that wait is not the engine's cost per applicant.
+    const timed = this.inFlight <= this.concurrency;
     try {
       const started = this.now();
       const results = await this.call(items, options);
-      this.observe(items.length, this.now() - started);
+      if (timed) this.observe(items.length, this.now() - started);
       let at = 0;
       for (const w of waiters) {
         w.resolve(results.slice(at, at + w.items.length));

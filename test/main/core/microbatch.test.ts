@@ -307,6 +307,28 @@ describe('Retry-After from measured throughput', () => {
     expect(failing.retryAfterSeconds(4000)).toBe(10);
   });
 
+  it('does not count the wait for a busy engine as engine time', async () => {
+    // Two engines taking 10 ms a call of 32, which a request of 1,024 sends 32 calls at once: the calls beyond
+    // the two engines wait for one. The engines answer 4,096 applicants in 4096 / 32 × 10 ms / 2 ≈ 0.64 s.
+    const busyUntil = [0, 0];
+    const runner = async (applicants: Item[], _options: ExplainOptions) => {
+      const now = performance.now();
+      const engine = busyUntil[0]! <= busyUntil[1]! ? 0 : 1;
+      busyUntil[engine] = Math.max(now, busyUntil[engine]!) + 10;
+      await new Promise((r) => setTimeout(r, busyUntil[engine]! - now));
+      return applicants.map((a) => ({ score: a.id }));
+    };
+    const batcher = new MicroBatcher(runner, { maxBatch: 32, maxQueue: 4096, concurrency: 2 });
+    for (let r = 0; r < 3; r++) {
+      await batcher.explain(
+        Array.from({ length: 1024 }, (_, id) => ({ id })),
+        opts,
+      );
+    }
+    // Timing every call, waits included, made it 10 s; generous for a loaded machine, which slows the timers.
+    expect(batcher.retryAfterSeconds(4096)).toBeLessThanOrEqual(3);
+  });
+
   it('times real engine calls with the default clock', async () => {
     // 8 applicants per ≥ 20 ms: at most 400 a second, so 2000 take 5 s or more (more on a loaded machine).
     const { runner } = fakeRunner(20);
