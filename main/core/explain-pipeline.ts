@@ -56,7 +56,8 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
 
 /** How a request that computes an answer hands it to the duplicates waiting for it. */
 interface Lead {
-  resolve(answer: CachedAnswer): void;
+  /** The answer, or undefined when it is another model's than the key names (the duplicates compute their own). */
+  resolve(answer: CachedAnswer | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -82,7 +83,7 @@ export interface PipelineContext {
    * request or earlier in the same one, waits for it and is answered as a memory hit instead of being computed
    * again. Kept by the service for as long as it lives (the key names the model).
    */
-  readonly inFlight: Map<string, Promise<CachedAnswer>>;
+  readonly inFlight: Map<string, Promise<CachedAnswer | undefined>>;
 }
 
 export interface ExplainedText {
@@ -142,7 +143,7 @@ export async function explainToText(
   // Of the applicants in neither cache, those whose answer is already being computed wait for it (a follower
   // becomes a memory hit once it is there); the rest are computed, and are awaited by any later duplicate.
   const computed: number[] = [];
-  const followers: { i: number; answer: Promise<CachedAnswer> }[] = [];
+  const followers: { i: number; answer: Promise<CachedAnswer | undefined> }[] = [];
   const leading = new Map<string, Lead>();
   for (const i of missing) {
     const key = keys[i]!;
@@ -152,53 +153,58 @@ export async function explainToText(
       continue;
     }
     computed.push(i);
-    const promise = new Promise<CachedAnswer>((resolve, reject) => leading.set(key, { resolve, reject }));
+    const promise = new Promise<CachedAnswer | undefined>((resolve, reject) =>
+      leading.set(key, { resolve, reject }),
+    );
     promise.catch(() => {}); // the failure is reported to this request; a follower sees it when it awaits
     ctx.inFlight.set(key, promise);
   }
-  /** Hands a computed answer (or the failure) to its followers; later requests find it in the cache. */
-  const lead = (key: string): Lead => {
-    const l = leading.get(key)!;
+  /** The lead of a key this request computes, let go: later requests find the answer in the cache. */
+  const lead = (key: string): Lead | undefined => {
+    const l = leading.get(key);
+    if (!l) return undefined;
     leading.delete(key);
     ctx.inFlight.delete(key);
     return l;
   };
 
-  if (computed.length) {
+  const compute = async (indices: number[]): Promise<void> => {
     const timing: AnswerTiming = { startedAt, count: n };
     let answers: Answer[];
     try {
       answers = await ctx.batcher.explain(
-        computed.map((i) => ({ applicant: applicants[i], timing })),
+        indices.map((i) => ({ applicant: applicants[i], timing })),
         request,
       );
       const longTerm = options.cache_long_term;
       answers.forEach((answer, j) => {
-        const i = computed[j]!;
-        // A model activated while the request waited answers it with the new model; that answer is not cached
-        // under the old model's key (a rollback would serve it as the old model's).
-        if (preparedModelSha256(answer.audit) === ctx.modelSha256) {
+        const i = indices[j]!;
+        // A model activated while the request waited answers it with the new model; that answer is neither
+        // cached under the old model's key (a rollback would serve it as the old model's) nor handed to the
+        // duplicates waiting under that key, which compute their own with the model active then.
+        const sameModel = preparedModelSha256(answer.audit) === ctx.modelSha256;
+        if (sameModel) {
           ctx.cache.set(
             keys[i]!,
             { signed: answer.signed, audit: answer.audit },
             { modelSha256: ctx.modelSha256, longTerm },
           );
         }
-        lead(keys[i]!).resolve({ signed: answer.signed, audit: answer.audit });
+        lead(keys[i]!)?.resolve(sameModel ? { signed: answer.signed, audit: answer.audit } : undefined);
         texts[i] = answer.signed.json;
         levels[i] = 'miss';
         audits[i] = answer.audit;
       });
     } catch (e) {
       // Duplicates waiting for these answers fail with this request (they would not be computed otherwise).
-      for (const key of [...leading.keys()]) lead(key).reject(e);
+      for (const key of [...leading.keys()]) lead(key)!.reject(e);
       throw e;
     }
     ctx.monitor.recordExplain({
       // Per answered applicant, as each document stamps it (the request time over all n, hits included).
       latencyMs: (epochNow() - startedAt) / n,
       cacheLevel: 'miss',
-      count: computed.length,
+      count: indices.length,
       computed: {
         // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
         attributions: answers.map((a) => a.attributions),
@@ -207,16 +213,22 @@ export async function explainToText(
           target: request.answer.params.target,
           layer: request.answer.params.layer ?? null,
         },
-        applicants: computed.map((i) => applicants[i] as Record<string, unknown>),
+        applicants: indices.map((i) => applicants[i] as Record<string, unknown>),
         options: request.options,
       },
     });
-  }
+  };
 
+  if (computed.length) await compute(computed);
+  const uncovered: number[] = [];
   for (const { i, answer } of followers) {
-    levels[i] = 'memory';
-    hits.push({ i, answer: await answer });
+    const shared = await answer;
+    if (shared) {
+      levels[i] = 'memory';
+      hits.push({ i, answer: shared });
+    } else uncovered.push(i); // answered by another model than its key names: computed here
   }
+  if (uncovered.length) await compute(uncovered);
 
   if (hits.length) {
     const hitLatency = fixPrecision((epochNow() - startedAt) / n);

@@ -192,7 +192,7 @@ export class BranchLensService {
   readonly events = new EventEmitter<ServiceEvents>();
   private readonly batcher: AnswerBatcher;
   /** Answers being computed, by cache key (explain-pipeline.ts: duplicates wait for them). */
-  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
+  private readonly inFlight = new Map<string, Promise<CachedAnswer | undefined>>();
   private readonly openedAt = performance.now();
   /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
   private settings: Settings | undefined;

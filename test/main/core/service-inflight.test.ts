@@ -1,9 +1,11 @@
 // An applicant whose answer is already being computed, for another request or earlier in the same one, waits for
 // that answer instead of being computed again, and is answered (and audited) as a memory hit.
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusyError } from '../../../main/core/microbatch.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
+import { installTinyModel, writeTinyBundle } from './registry/tiny-bundle.js';
 
 let dir: string;
 let service: BranchLensService | undefined;
@@ -66,5 +68,54 @@ describe('answers being computed', () => {
     const [doc] = await service.explain([a]);
     expect(doc!.meta.cache).toBe('miss');
     expect(computed()).toBe(1);
+  });
+
+  it('are not handed on when another model answered them: a rollback meanwhile gets the active model’s', async () => {
+    dir = tempDir('branchlens-inflight-models-');
+    const work = tempDir('branchlens-inflight-bundles-');
+    try {
+      await installTinyModel(dir, join(work, 'v1'));
+      service = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      await service.importModel(await writeTinyBundle(join(work, 'v2'), '2.0.0', { auc: 0.5 }), false);
+      // The engines' answers are held on gates (the service's runner is private: reached for timing only).
+      const held = service as unknown as { runner: { answer: (...a: unknown[]) => Promise<unknown> } };
+      const gate = () => {
+        let open!: () => void;
+        return { done: new Promise<void>((r) => (open = r)), open: () => open() };
+      };
+      const hold = (g: { done: Promise<void> }) => {
+        const runner = held.runner;
+        const answer = runner.answer.bind(runner);
+        runner.answer = async (...a: unknown[]) => {
+          const r = await answer(...a);
+          await g.done;
+          return r;
+        };
+      };
+      const pause = () => new Promise((r) => setTimeout(r, 20));
+      const first = gate();
+      hold(first);
+      const busy = service.explain([{ income: 9, debt: 1 }]); // keeps 1.0.0's engine busy
+      await pause();
+      const a = { income: 3, debt: 2 };
+      const r1 = service.explain([a]); // under 1.0.0: computes a, its key naming 1.0.0
+      await pause();
+      await service.activateModel('tiny@2.0.0'); // r1's engine call goes to 2.0.0
+      const second = gate();
+      hold(second);
+      first.open();
+      await pause();
+      await service.rollbackModel(); // 1.0.0 again, while 2.0.0 still computes a for r1
+      const r3 = service.explain([a]);
+      await pause();
+      second.open();
+      const [[d1], [d3]] = await Promise.all([r1, r3]);
+      await busy;
+      expect(d1!.model.version).toBe('2.0.0');
+      expect(d3!.model.version).toBe('1.0.0');
+      expect(d3!.meta.cache).toBe('miss');
+    } finally {
+      removeDir(work);
+    }
   });
 });
