@@ -735,12 +735,22 @@ export class BranchLensService {
     } catch (e) {
       process.emitWarning(`monitoring: the last snapshot could not be stored: ${(e as Error).message}`);
     }
+    // Every step runs even when one before it failed (a writer thread that stopped, say), so that the engines,
+    // the writer and the database are always released; the first failure is then reported.
+    let failure: unknown;
+    const step = async (run: () => unknown): Promise<void> => {
+      try {
+        await run();
+      } catch (e) {
+        failure ??= e;
+      }
+    };
     // The engines first: calls in flight finish (their answers then go to the audit log, still open), calls
     // not yet sent are refused with a clear error; none is left waiting.
-    await this.runner.close();
+    await step(() => this.runner.close());
     // The answers whose engine call just finished are written to the audit log in the turns that follow.
     await new Promise((done) => setImmediate(done));
-    this.cache.flush();
+    await step(() => this.cache.flush());
     // The head is signed before the log closes (unless it already is), so that entries cut from the end of a
     // log that was closed in order do not go unnoticed: only a crash or a power cut leaves an unsigned tail.
     try {
@@ -748,9 +758,10 @@ export class BranchLensService {
     } catch (e) {
       process.emitWarning(`audit: the closing checkpoint could not be signed: ${(e as Error).message}`);
     }
-    await this.audit.close();
-    await this.writer?.close();
-    this.db.close();
+    await step(() => this.audit.close());
+    await step(() => this.writer?.close());
+    await step(() => this.db.close());
+    if (failure !== undefined) throw failure;
   }
 }
 

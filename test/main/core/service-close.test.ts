@@ -1,6 +1,6 @@
 // Closing the service while explanations are in flight: every caller is answered or told, none waits for ever,
 // and each answered request is in an audit log that verifies afterwards (nothing half-written).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyAudit } from '../../../main/core/audit/index.js';
 import { openReadable } from '../../../main/core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../../main/core/keys.js';
@@ -68,4 +68,27 @@ describe('closing the service in order', () => {
       }
     });
   }
+
+  it('releases the database and the engines even when the writer thread has stopped, and says why', async () => {
+    const dir = tempDir('branchlens-close-writer-gone-');
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const service = await BranchLensService.open({ dataDir: dir, workers: 0, writer: 'thread' });
+      await service.explain(holdoutApplicants(2));
+      // The writer thread dies (private: reached to stop it).
+      const inside = service as unknown as {
+        writer: { worker: { terminate(): Promise<number> } };
+        db: { open: boolean };
+      };
+      await inside.writer.worker.terminate();
+      await expect(service.close()).rejects.toThrow(/writer stopped/);
+      expect(inside.db.open).toBe(false);
+      const reopened = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      await expect(reopened.auditVerify()).resolves.toMatchObject({ ok: true });
+      await reopened.close();
+    } finally {
+      warn.mockRestore();
+      removeDir(dir);
+    }
+  });
 });
