@@ -1,6 +1,7 @@
 // Applicants as they arrive in files: a JSON object, a JSON array of objects, or CSV with a header row.
 import { parse } from 'csv-parse/sync';
 import type { BundleSchema } from '../../shared/bundle.js';
+import { excelSeparatorLine, markedEncoding } from '../../shared/csv-text.js';
 import { InputError, type Problem } from '../../shared/problems.js';
 import { describeRepeatedKey, repeatedKeys } from './json-keys.js';
 
@@ -26,13 +27,6 @@ export function parseApplicants(text: string, source = 'input'): ParsedApplicant
   return { ...parseCsv(unmarked, source), single: false, format: 'csv' };
 }
 
-/** Byte-order marks and the encoding each one announces (UTF-16 is what Excel's "Unicode text" saves). */
-const BOMS: readonly [bytes: readonly number[], encoding: string][] = [
-  [[0xef, 0xbb, 0xbf], 'utf-8'],
-  [[0xff, 0xfe], 'utf-16le'],
-  [[0xfe, 0xff], 'utf-16be'],
-];
-
 /** Whether `label` names an encoding this Node can decode (a WHATWG label: utf-8, gb18030, gbk, utf-16le…). */
 export function isKnownEncoding(label: string): boolean {
   try {
@@ -55,8 +49,8 @@ export function decodeApplicantText(
   source: string,
   { encoding, encodingFlag }: { encoding?: string; encodingFlag?: string } = {},
 ): string {
-  const bom = BOMS.find(([mark]) => mark.every((b, i) => bytes[i] === b));
-  const label = bom?.[1] ?? encoding ?? 'utf-8';
+  const bom = markedEncoding(bytes);
+  const label = bom ?? encoding ?? 'utf-8';
   // The decoder drops the mark of its own encoding.
   try {
     return new TextDecoder(label, { fatal: true }).decode(bytes);
@@ -167,9 +161,6 @@ interface CsvRecord {
   info: { bytes: number };
 }
 
-/** Excel's first line naming the separator of the rest of the file: `sep=;`. */
-const SEP_LINE = /^sep=([^\r\n])[ ]*(?:\r\n|\n|\r|$)/i;
-
 /**
  * The separator of a CSV file, and how many characters of it come before the header: Excel's `sep=X` line
  * when the file starts with one; else the comma, unless the header has none outside quotes but has semicolons
@@ -177,8 +168,8 @@ const SEP_LINE = /^sep=([^\r\n])[ ]*(?:\r\n|\n|\r|$)/i;
  * separator it is given, and guesses none.
  */
 function csvSeparator(text: string): { delimiter: string; skip: number } {
-  const sep = SEP_LINE.exec(text);
-  if (sep) return { delimiter: sep[1]!, skip: sep[0].length };
+  const sep = excelSeparatorLine(text);
+  if (sep) return { delimiter: sep.delimiter, skip: sep.length };
   const header = (/^[ \t]*\S[^\r\n]*/m.exec(text)?.[0] ?? '').replace(/"(?:[^"]|"")*"/g, '');
   const delimiter = [',', ';', '\t'].find((d) => header.includes(d)) ?? ',';
   return { delimiter, skip: 0 };

@@ -1,7 +1,9 @@
-// A batch file's encoding from its bytes, Excel's `sep=` line, and papaparse's guess of the separator.
+// A batch file's encoding from its bytes, and papaparse's guess of the separator (Excel's `sep=` line:
+// test/shared/csv-text.test.ts).
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
-import { csvEncoding, excelSeparatorLine } from '../../renderer/src/pages/batch/file-encoding.js';
+import { csvEncoding } from '../../renderer/src/pages/batch/file-encoding.js';
+import { excelSeparatorLine } from '../../shared/csv-text.js';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text.replace(/\s/g, ''), 'hex'));
 const ascii = (text: string) => new Uint8Array(Buffer.from(text, 'latin1'));
@@ -54,25 +56,6 @@ describe('csvEncoding', () => {
   });
 });
 
-describe('excelSeparatorLine', () => {
-  it("finds Excel's `sep=X` first line, with its line end", () => {
-    expect(excelSeparatorLine('sep=;\r\nSeniority;Home\r\n')).toEqual({ delimiter: ';', length: 7 });
-    expect(excelSeparatorLine('SEP=\t\nSeniority\tHome\n')).toEqual({ delimiter: '\t', length: 6 });
-    expect(excelSeparatorLine('sep=, \rSeniority,Home')).toEqual({ delimiter: ',', length: 7 });
-    expect(excelSeparatorLine('\uFEFFsep=|\nSeniority|Home')).toEqual({ delimiter: '|', length: 7 });
-    expect(excelSeparatorLine('sep=;')).toEqual({ delimiter: ';', length: 5 });
-  });
-
-  it('finds nothing else', () => {
-    expect(excelSeparatorLine('Seniority,Home\n')).toBeNull();
-    expect(excelSeparatorLine('\nsep=;\n')).toBeNull();
-    expect(excelSeparatorLine('sep=\nSeniority')).toBeNull();
-    expect(excelSeparatorLine('sep=;;\nSeniority')).toBeNull();
-    expect(excelSeparatorLine('sep="\nSeniority')).toBeNull();
-    expect(excelSeparatorLine('separator,Home\n')).toBeNull();
-  });
-});
-
 describe('papaparse, configured as the batch store configures it', () => {
   const parse = (text: string, config: Papa.ParseConfig = {}) =>
     Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: false, ...config });
@@ -88,11 +71,9 @@ describe('papaparse, configured as the batch store configures it', () => {
   it('takes a `sep=` line for the header unless it is told, and reads the file after it when it is', () => {
     const text = 'sep=;\r\nSeniority;Home\r\n2;rent';
     expect(parse(text).meta.fields).not.toEqual(['Seniority', 'Home']);
+    // As the store does: the text after the line, with the separator it names.
     const sep = excelSeparatorLine(text)!;
-    const result = parse(text, {
-      delimiter: sep.delimiter,
-      beforeFirstChunk: (chunk) => chunk.slice(excelSeparatorLine(chunk)?.length ?? 0),
-    });
+    const result = parse(text.slice(sep.length), { delimiter: sep.delimiter });
     expect(result.meta.fields).toEqual(['Seniority', 'Home']);
     expect(result.data[0]).toEqual({ Seniority: '2', Home: 'rent' });
     expect(result.errors).toEqual([]);

@@ -17,7 +17,8 @@ import {
   type ColumnReport,
   type GoodRow,
 } from './csv-rows.js';
-import { csvEncoding, excelSeparatorLine, type CsvEncoding } from './file-encoding.js';
+import { excelSeparatorLine } from '../../../../shared/csv-text.js';
+import { csvEncoding, type CsvEncoding } from './file-encoding.js';
 import { runChunks } from './run-chunks.js';
 import { resultRows, type ResultRow } from './results.js';
 
