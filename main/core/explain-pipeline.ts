@@ -72,6 +72,11 @@ export type AnswerBatcher = MicroBatcher<BatchItem, AnswerRequest, Answer>;
 /** What the explain path works with; the service swaps the model's parts when the active model changes. */
 export interface PipelineContext {
   readonly modelSha256: string;
+  /**
+   * The TensorFlow.js backend the engines run on. Part of the cache key: backends may differ in the last bits,
+   * and a document says which backend computed it, so one started on another backend computes its own.
+   */
+  readonly backend: string;
   readonly preprocessor: Preprocessor;
   readonly cache: ExplanationCache<CachedAnswer>;
   readonly batcher: AnswerBatcher;
@@ -106,6 +111,7 @@ export async function explainToText(
   const encoded = ctx.preprocessor.encodeAll(applicants, 'caller');
   const keyParams = {
     explainer: EXPLAINER_VERSION,
+    backend: ctx.backend,
     params: request.answer.params,
     locale: options.locale,
     detail: options.detail,

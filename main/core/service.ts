@@ -491,6 +491,7 @@ export class BranchLensService {
   private pipeline(): PipelineContext {
     return {
       modelSha256: this.bundle.sha256,
+      backend: this.backend,
       preprocessor: this.preprocessor,
       cache: this.cache,
       batcher: this.batcher,

@@ -58,4 +58,26 @@ describe('service cache lifetimes', () => {
       delete process.env.BRANCHLENS_CACHE_TTL_SECONDS;
     }
   });
+
+  it('keeps answers of different backends apart: another backend computes its own', async () => {
+    const data = tempDir('branchlens-backend-');
+    dirs.push(data);
+    const [applicant] = holdoutApplicants(1);
+    const explainOn = async (backend: 'wasm' | 'cpu') => {
+      const service = await BranchLensService.open({ dataDir: data, backend });
+      try {
+        const [doc] = await service.explain([applicant]);
+        return doc!;
+      } finally {
+        await service.close();
+      }
+    };
+    const first = await explainOn('wasm');
+    const onCpu = await explainOn('cpu');
+    const again = await explainOn('wasm');
+    expect([first.meta.cache, first.meta.backend]).toEqual(['miss', 'wasm']);
+    // Served from the wasm answer on disk, this would say wasm while the service runs on cpu.
+    expect([onCpu.meta.cache, onCpu.meta.backend]).toEqual(['miss', 'cpu']);
+    expect([again.meta.cache, again.meta.backend]).toEqual(['disk', 'wasm']);
+  });
 });
