@@ -2,6 +2,7 @@
 // already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
 // answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
 // to the transport: this thread neither builds nor serialises them.
+import type { RawApplicant } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
 import { prepareExplainEntry } from './audit/explain-entry.js';
@@ -21,6 +22,7 @@ import {
   type AnswerRequest,
   type AnswerTiming,
 } from './records/answer.js';
+import { servedDocumentView } from './records/served-view.js';
 import { fixPrecision, restampJson, signFixedToJson, type SignedJson } from './records/watermark.js';
 
 /** What the cache keeps of an answer: its signed text, and its audit entry as the template for hits. */
@@ -248,6 +250,15 @@ export async function explainToText(
       ) as ExplanationDocument['meta'];
       const signed = restampJson(stored, { ...meta, cache: level, latency_ms: hitLatency }, ctx.hmacKey);
       texts[i] = signed.json;
+      // A few answers served from the cache are recomputed by the next stability run (a layer's units are not
+      // features: those are left out).
+      if (ctx.monitor.wantsCachedSample && (request.answer.params.layer ?? null) === null) {
+        ctx.monitor.recordCachedSample({
+          applicant: applicants[i] as RawApplicant,
+          document: servedDocumentView(stored.json, ctx.preprocessor.schema, ctx.hmacKey.key),
+          options: request.options,
+        });
+      }
       audits[i] = restampEntry(
         answer.audit,
         {

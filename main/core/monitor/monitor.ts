@@ -23,6 +23,7 @@ import {
   maxSensitivity,
   repeatDeterminism,
   type SensitivityOptions,
+  type ServedDocumentView,
   type ServedExplanation,
 } from './stability.js';
 import { insertSnapshot, latestSnapshotTime, pruneSnapshots } from './store.js';
@@ -104,7 +105,12 @@ export type StabilityExplain<O> = (
   options: O | undefined,
 ) => Promise<number[][]> | number[][];
 
-interface StabilitySample<O> extends ServedExplanation {
+type StabilitySample<O> = ServedExplanation & { options: O | undefined };
+
+/** An answer served from the cache, for the stability sample: what its document showed. */
+export interface ServedFromCache<O> {
+  applicant: RawApplicant;
+  document: ServedDocumentView;
   options: O | undefined;
 }
 
@@ -148,6 +154,9 @@ export class Monitor<O = unknown> {
   #model!: MonitorModel;
   #recent!: RecentWindow;
   #samples: StabilitySample<O>[] = [];
+  /** Of #samples, those served from the cache: at most #cachedSampleCapacity wait for each run. */
+  #cachedSamples = 0;
+  readonly #cachedSampleCapacity: number;
   #stability!: StabilitySnapshot;
   /** Bumped by setModel, so a stability run that straddles a model change is discarded. */
   #generation = 0;
@@ -169,6 +178,7 @@ export class Monitor<O = unknown> {
     this.#driftWindow = options.driftWindow ?? 1000;
     this.#driftMinRows = options.driftMinRows ?? 300;
     this.#sampleCapacity = options.stabilitySamples ?? 16;
+    this.#cachedSampleCapacity = Math.max(1, Math.floor(this.#sampleCapacity / 4));
     this.#sensitivity = { ...DEFAULT_SENSITIVITY, ...options.sensitivity };
     this.#stabilityEveryMs = options.stabilityEveryMs ?? 15 * 60_000;
     this.#persistEveryMs = options.persistEveryMs ?? HOUR_MS;
@@ -213,14 +223,33 @@ export class Monitor<O = unknown> {
       if (comparable) this.#recent.push(row);
       const applicant = computed.applicants?.[i];
       if (applicant) {
-        this.#samples.push({
-          applicant: { ...applicant },
-          attributions: [...row],
-          options: computed.options,
-        });
-        if (this.#samples.length > this.#sampleCapacity) this.#samples.shift();
+        this.#keep({ applicant: { ...applicant }, attributions: [...row], options: computed.options });
       }
     });
+  }
+
+  /**
+   * Whether an answer served from the cache would be kept for the next stability run: a few per run, so that
+   * what the cache serves is recomputed too. Cheap, for the hit path to ask before it reads a document.
+   */
+  get wantsCachedSample(): boolean {
+    return this.#cachedSamples < this.#cachedSampleCapacity;
+  }
+
+  /** Keeps an answer served from the cache for the next stability run (see wantsCachedSample). Never throws. */
+  recordCachedSample(sample: ServedFromCache<O>): void {
+    if (!this.wantsCachedSample) return;
+    this.#keep({ applicant: { ...sample.applicant }, document: sample.document, options: sample.options });
+  }
+
+  /** Adds a sample, forgetting the oldest beyond the capacity. */
+  #keep(sample: StabilitySample<O>): void {
+    this.#samples.push(sample);
+    if ('document' in sample) this.#cachedSamples++;
+    if (this.#samples.length > this.#sampleCapacity) {
+      const dropped = this.#samples.shift()!;
+      if ('document' in dropped) this.#cachedSamples--;
+    }
   }
 
   /** Applicants waiting for the next stability run. */
@@ -239,6 +268,7 @@ export class Monitor<O = unknown> {
     const generation = this.#generation;
     const samples = this.#samples;
     this.#samples = [];
+    this.#cachedSamples = 0;
     const started = this.#now();
     try {
       const groups = new Map<string, StabilitySample<O>[]>();

@@ -2,6 +2,11 @@
 // identical; (b) local max-sensitivity (Yeh et al. 2019, Captum's `sensitivity_max`): how much the
 // attributions move when the numeric inputs move a little. Definitions: docs/monitoring.md.
 import type { BundleSchema, NumericFeature, RawApplicant } from '../../../shared/bundle.js';
+import { compressTopK } from '../records/compress.js';
+import type { ServedDocumentView } from '../records/served-view.js';
+import { fixPrecision } from '../records/watermark.js';
+
+export type { ServedDocumentView };
 
 /** Explains raw applicants, bypassing every cache: per applicant, the per-feature attributions. */
 export type ExplainAttributions = (applicants: RawApplicant[]) => Promise<number[][]> | number[][];
@@ -18,10 +23,42 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export interface ServedExplanation {
-  applicant: RawApplicant;
-  /** The attributions that were served, schema feature order. */
-  attributions: readonly number[];
+/**
+ * An explanation that was served: every attribution when it was computed for the request, or what its document
+ * showed when it came from the cache (which keeps only the signed document).
+ */
+export type ServedExplanation =
+  | {
+      applicant: RawApplicant;
+      /** The attributions that were served, schema feature order. */
+      attributions: readonly number[];
+    }
+  | { applicant: RawApplicant; document: ServedDocumentView };
+
+/**
+ * max |served − recomputed| between a cached document and a recomputed row: the features it shows, and its
+ * rest_sum against the recomputed row compressed the same way, each rounded as a document rounds it.
+ */
+function documentDelta(served: ServedDocumentView, row: readonly number[]): number {
+  // A document cannot hold NaN or Infinity: a recomputation with one differs, wherever the document put it.
+  if (!row.every(Number.isFinite)) return Infinity;
+  const asServed = (n: number) => fixPrecision(n);
+  let worst = 0;
+  const note = (a: number, b: number) => {
+    const delta = Math.abs(a - b);
+    worst = Number.isNaN(delta) ? Infinity : Math.max(worst, delta);
+  };
+  for (const { index, attribution } of served.shown) {
+    const again = row[index];
+    // A feature the recomputation has no attribution for cannot match.
+    note(attribution, again === undefined ? NaN : asServed(again));
+  }
+  const recomputed = compressTopK(
+    row.map((attribution) => ({ attribution })),
+    served.top_k,
+  );
+  note(served.rest_sum, asServed(recomputed.rest_sum));
+  return worst;
 }
 
 /** max |served − recomputed| over every feature of every sample; 0 on a deterministic backend. */
@@ -34,8 +71,13 @@ export async function repeatDeterminism(
   let worst = 0;
   served.forEach((s, i) => {
     const row = again[i];
-    if (!row || row.length !== s.attributions.length) {
-      throw new Error(`the explainer returned ${row?.length ?? 0} attributions for ${s.attributions.length}`);
+    if (!row) throw new Error(`the explainer returned no attributions for applicant ${i}`);
+    if ('document' in s) {
+      worst = Math.max(worst, documentDelta(s.document, row));
+      return;
+    }
+    if (row.length !== s.attributions.length) {
+      throw new Error(`the explainer returned ${row.length} attributions for ${s.attributions.length}`);
     }
     s.attributions.forEach((a, f) => {
       const delta = Math.abs(a - row[f]!);

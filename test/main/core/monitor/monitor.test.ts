@@ -284,6 +284,43 @@ describe('stability runs', () => {
     expect([...seen].sort()).toEqual(['steps=100', 'steps=50']);
   });
 
+  it('take a few answers served from the cache per run, and find one that recomputes differently', async () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now, stabilitySamples: 8 });
+    // linear gives [3, 2, 1.5] for the first applicant: x0 and x1 shown, x2 the rest.
+    const fromCache = (x0: number) => ({
+      applicant: applicants[0]!,
+      document: {
+        shown: [
+          { index: 0, attribution: x0 },
+          { index: 1, attribution: 2 },
+        ],
+        rest_sum: 1.5,
+        top_k: 2,
+      },
+      options: 'steps=50',
+    });
+    expect(m.wantsCachedSample).toBe(true);
+    m.recordCachedSample(fromCache(3));
+    m.recordCachedSample(fromCache(3));
+    expect(m.wantsCachedSample).toBe(false); // a quarter of the 8
+    m.recordCachedSample(fromCache(3)); // not kept
+    expect(m.pendingStabilitySamples).toBe(2);
+    const clean = await m.runStability(linear);
+    expect([clean!.samples, clean!.repeat_max_abs_delta]).toEqual([2, 0]);
+
+    expect(m.wantsCachedSample).toBe(true); // taken by the run: the next run gets its own
+    m.recordCachedSample(fromCache(3 + 1e-12));
+    served(m); // computed answers push older samples out, a cached one included
+    served(m);
+    served(m);
+    expect(m.pendingStabilitySamples).toBe(8);
+    expect(m.wantsCachedSample).toBe(true);
+    m.recordCachedSample(fromCache(3 + 1e-12));
+    const changed = await m.runStability(linear);
+    expect(changed!.repeat_max_abs_delta).toBeCloseTo(1e-12, 15);
+    expect(tile(m.snapshot(), 'repeat_determinism').status).toBe('red');
+  });
+
   it('keep only the newest applicants, never more than the capacity', () => {
     const m = new Monitor<string>(MODEL, { now: fakeClock().now, stabilitySamples: 4 });
     served(m);

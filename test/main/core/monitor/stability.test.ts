@@ -58,6 +58,59 @@ describe('repeat-determinism', () => {
       ),
     ).toBe(Infinity);
   });
+
+  describe('of an answer served from the cache, by what its document showed', () => {
+    const applicant = { income: 150, ratio: 0.2, records: true };
+    // linearExplain gives [0.5, 0.4, -1]: by magnitude records, income, ratio.
+    const view = (shown: [number, number][], rest_sum: number, top_k: number) => ({
+      applicant,
+      document: { shown: shown.map(([index, attribution]) => ({ index, attribution })), rest_sum, top_k },
+    });
+
+    it('is exactly 0 when the shown attributions and the rest agree', async () => {
+      expect(
+        await repeatDeterminism(linearExplain, [
+          view(
+            [
+              [2, -1],
+              [0, 0.5],
+            ],
+            0.4,
+            2,
+          ),
+        ]),
+      ).toBe(0);
+      expect(
+        await repeatDeterminism(linearExplain, [
+          view(
+            [
+              [2, -1],
+              [0, 0.5],
+              [1, 0.4],
+            ],
+            0,
+            0,
+          ),
+        ]),
+      ).toBe(0);
+    });
+
+    it('compares with the recomputation rounded as a document rounds it, to 12 significant digits', async () => {
+      const third = (a: RawApplicant[]) => linearExplain(a).map((row) => row.map((v) => v / 3));
+      expect(await repeatDeterminism(third, [view([[2, -0.333333333333]], 0.3, 1)])).toBe(0);
+      expect(await repeatDeterminism(third, [view([[2, -1 / 3]], 0.3, 1)])).toBeGreaterThan(0);
+    });
+
+    it('finds a changed shown attribution, and a changed rest', async () => {
+      expect(await repeatDeterminism(linearExplain, [view([[2, -0.9]], 0.9, 1)])).toBeCloseTo(0.1, 12);
+      expect(await repeatDeterminism(linearExplain, [view([[2, -1]], 0.9 + 1e-9, 1)])).toBeCloseTo(1e-9, 15);
+    });
+
+    it('cannot match a feature the model does not have, nor a NaN', async () => {
+      expect(await repeatDeterminism(linearExplain, [view([[-1, 0.5]], 0, 1)])).toBe(Infinity);
+      expect(await repeatDeterminism(() => [[NaN, 0.4, -1]], [view([[2, -1]], 0.9, 1)])).toBe(Infinity);
+    });
+  });
 });
 
 describe('perturbations of raw applicants', () => {
