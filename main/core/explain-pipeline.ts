@@ -2,13 +2,14 @@
 // already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
 // answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
 // to the transport: this thread neither builds nor serialises them.
+import { timingSafeEqual } from 'node:crypto';
 import type { RawApplicant } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
 import { prepareExplainEntry } from './audit/explain-entry.js';
 import { inputHash, preparedModelSha256, restampEntry, type PreparedEntry } from './audit/entry.js';
 import type { AuditAppender } from './audit/log.js';
-import type { CacheCodec, ExplanationCache } from './cache/explanation-cache.js';
+import { RejectedCacheEntry, type CacheCodec, type ExplanationCache } from './cache/explanation-cache.js';
 import { cacheKey } from './cache/key.js';
 import { EXPLAINER_VERSION, type ExplainOptions } from './engine.js';
 import type { HmacKey } from './keys.js';
@@ -34,7 +35,11 @@ export interface CachedAnswer {
 /** The input hash of an entry made from a stored document: every hit stamps its own. */
 const NO_INPUT_HASH = '0'.repeat(64);
 
-/** Cached answers on disk are their signed document's text; read back, the text is laid out (and signed) again. */
+/**
+ * Cached answers on disk are their signed document's text; read back, the text is laid out (and signed) again.
+ * Text whose watermark does not match its content, or that another key signed, is refused (RejectedCacheEntry):
+ * the database can be written outside BranchLens, and signing such a document again would vouch for it.
+ */
 export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
   return {
     toJson: (answer) => answer.signed.json,
@@ -42,6 +47,15 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
       const { _meta, ...stored } = JSON.parse(json) as ExplanationDocument;
       const doc = fixPrecision(stored);
       const signed = signFixedToJson(doc, hmacKey);
+      if (_meta?.key_id !== hmacKey.id) {
+        throw new RejectedCacheEntry(`signed with key ${String(_meta?.key_id)}, not this installation's`);
+      }
+      // The stored text is what was signed: laid out again, it must give the same watermark.
+      if (!sameHex(signed.watermark, _meta.watermark)) {
+        throw new RejectedCacheEntry(
+          'its watermark does not match its content: it was changed after it was stored',
+        );
+      }
       return {
         signed,
         // As the engine prepares a miss's entry; every hit stamps its own input hash over NO_INPUT_HASH.
@@ -54,6 +68,12 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
     },
     immutable: true,
   };
+}
+
+/** Two hex digests equal, compared in constant time. */
+function sameHex(a: string, b: unknown): boolean {
+  if (typeof b !== 'string' || b.length !== a.length) return false;
+  return timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /** How a request that computes an answer hands it to the duplicates waiting for it. */

@@ -75,9 +75,21 @@ export interface CacheHit<T = ExplanationDocument> {
   value: T;
 }
 
+/**
+ * Thrown by a codec's fromJson for stored text it will not hand out (a document whose watermark does not match
+ * its content): the cache counts the entry as a miss, warns, and the answer computed instead replaces it.
+ */
+export class RejectedCacheEntry extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RejectedCacheEntry';
+  }
+}
+
 /** How cached values become the disk level's JSON text and back. */
 export interface CacheCodec<T> {
   toJson(value: T): string;
+  /** The value of stored text; throws RejectedCacheEntry for text it will not hand out. */
   fromJson(json: string): T;
   /**
    * Values cannot change once stored (text, frozen objects): memory keeps the value itself. Otherwise memory
@@ -90,6 +102,8 @@ export interface CacheStats {
   memoryHits: number;
   diskHits: number;
   misses: number;
+  /** Disk entries the codec refused, counted among the misses too. */
+  rejected: number;
   memoryEntries: number;
   diskEntries: number;
   diskBytes: number;
@@ -147,6 +161,8 @@ export class ExplanationCache<T = ExplanationDocument> {
   #memoryHits = 0;
   #diskHits = 0;
   #misses = 0;
+  /** Disk entries the codec refused (counted among the misses too). */
+  #rejected = 0;
 
   constructor(
     db: WritableDb,
@@ -195,8 +211,19 @@ export class ExplanationCache<T = ExplanationDocument> {
         this.#misses++;
         return undefined;
       }
+      let value: T;
+      try {
+        value = this.#codec.fromJson(onDisk.json);
+      } catch (e) {
+        if (!(e instanceof RejectedCacheEntry)) throw e;
+        this.#misses++;
+        this.#rejected++;
+        process.emitWarning(
+          `explanation cache: a stored entry was refused and is computed again: ${e.message}`,
+        );
+        return undefined;
+      }
       this.#diskHits++;
-      const value = this.#codec.fromJson(onDisk.json);
       this.#remember(key, { json: onDisk.json, value }, onDisk.expiresAt);
       return { level: 'disk', value };
     });
@@ -307,6 +334,7 @@ export class ExplanationCache<T = ExplanationDocument> {
       memoryHits: this.#memoryHits,
       diskHits: this.#diskHits,
       misses: this.#misses,
+      rejected: this.#rejected,
       memoryEntries: this.#memory.size,
       diskEntries: disk.entries,
       diskBytes: disk.bytes,

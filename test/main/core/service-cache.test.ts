@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { dbPath } from '../../../main/core/db/open.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -80,4 +82,62 @@ describe('service cache lifetimes', () => {
     expect([onCpu.meta.cache, onCpu.meta.backend]).toEqual(['miss', 'cpu']);
     expect([again.meta.cache, again.meta.backend]).toEqual(['disk', 'wasm']);
   });
+
+  it.each([
+    [
+      'an attribution changed in the stored text',
+      (doc: string) =>
+        doc.replace(/"attribution":(-?[0-9.e-]+)/, (_, n: string) => `"attribution":${-Number(n)}`),
+    ],
+    ['another key id', (doc: string) => doc.replace(/"key_id":"[^"]*"/, '"key_id":"someone-else"')],
+  ])(
+    'refuses a stored answer whose watermark does not hold (%s): computed again, never signed anew',
+    async (_, edit) => {
+      const data = tempDir('branchlens-tampered-');
+      dirs.push(data);
+      const [applicant] = holdoutApplicants(1);
+      let service = await BranchLensService.open({ dataDir: data });
+      const [original] = await service.explain([applicant]);
+      await service.close();
+
+      const raw = new Database(dbPath(data));
+      try {
+        const rows = raw.prepare('SELECT key, document FROM explanation_cache').all() as {
+          key: Buffer;
+          document: string;
+        }[];
+        expect(rows).toHaveLength(1);
+        const changed = edit(rows[0]!.document);
+        expect(changed).not.toBe(rows[0]!.document);
+        raw.prepare('UPDATE explanation_cache SET document = ? WHERE key = ?').run(changed, rows[0]!.key);
+      } finally {
+        raw.close();
+      }
+
+      const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+      service = await BranchLensService.open({ dataDir: data });
+      try {
+        const [again] = await service.explain([applicant]);
+        expect(again!.meta.cache).toBe('miss');
+        expect(again!.attributions).toEqual(original!.attributions);
+        expect(service.verify(again!)).toEqual({ ok: true });
+        expect(service.cacheStats()).toMatchObject({ rejected: 1, diskHits: 0 });
+        expect(warnings).toHaveBeenCalledWith(
+          expect.stringMatching(/explanation cache: a stored entry was refused/),
+        );
+      } finally {
+        warnings.mockRestore();
+        await service.close();
+      }
+      // The answer computed instead replaced the stored one.
+      service = await BranchLensService.open({ dataDir: data });
+      try {
+        const [third] = await service.explain([applicant]);
+        expect(third!.meta.cache).toBe('disk');
+        expect(third!.attributions).toEqual(original!.attributions);
+      } finally {
+        await service.close();
+      }
+    },
+  );
 });

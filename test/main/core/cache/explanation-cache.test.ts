@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  DOCUMENT_CODEC,
   ExplanationCache,
+  RejectedCacheEntry,
   withCacheLevel,
   type ExplanationCacheOptions,
 } from '../../../../main/core/cache/explanation-cache.js';
@@ -53,6 +55,46 @@ describe('ExplanationCache', () => {
     const disk = cache().get(cacheKeyFor('k1'));
     expect(disk?.level).toBe('disk');
     expect(disk?.value).toEqual(doc);
+  });
+
+  it('counts a disk entry its codec refuses as a miss, with a warning; other codec failures are errors', () => {
+    cache().set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    cache().set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL_A });
+    const refusing = new ExplanationCache(
+      db,
+      { now },
+      {
+        ...DOCUMENT_CODEC,
+        fromJson: (json) => {
+          const doc = DOCUMENT_CODEC.fromJson(json);
+          if (doc.id === sampleDocument(1).id) throw new RejectedCacheEntry('not this one');
+          return doc;
+        },
+      },
+    );
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const [first, second] = refusing.getDisk([cacheKeyFor('k1'), cacheKeyFor('k2')]);
+      expect(first).toBeUndefined();
+      expect(second?.level).toBe('disk');
+      expect(refusing.getMemory(cacheKeyFor('k1'))).toBeUndefined(); // not remembered either
+      expect(refusing.stats()).toMatchObject({ rejected: 1, misses: 1, diskHits: 1 });
+      expect(warnings).toHaveBeenCalledWith(expect.stringMatching(/refused.*not this one/));
+    } finally {
+      warnings.mockRestore();
+    }
+
+    const broken = new ExplanationCache(
+      db,
+      { now },
+      {
+        ...DOCUMENT_CODEC,
+        fromJson: () => {
+          throw new TypeError('codec bug');
+        },
+      },
+    );
+    expect(() => broken.getDisk([cacheKeyFor('k1')])).toThrow('codec bug');
   });
 
   it('reads the disk once for the keys of every caller in a turn, each caller getting its own answers', async () => {
@@ -206,6 +248,7 @@ describe('ExplanationCache', () => {
       memoryHits: 2,
       diskHits: 0,
       misses: 1,
+      rejected: 0,
       memoryEntries: 2,
       diskEntries: 2,
       diskBytes: bytes,
