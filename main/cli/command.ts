@@ -164,11 +164,11 @@ export class OutputError extends Error {
 }
 
 /**
- * Writes `text` to standard output and waits until it is written: a closed pipe or a full disk is an
+ * Writes `text` (or bytes) to standard output and waits until it is written: a closed pipe or a full disk is an
  * OutputError (exit 1, saying so), never a crash, nor a truncated file under exit 0. Every command writes its
  * standard output through here.
  */
-export function writeOut(io: CliIo, text: string): Promise<void> {
+export function writeOut(io: CliIo, text: string | Uint8Array): Promise<void> {
   const state = guardOutput(io.stdout);
   if (state.error) return Promise.reject(new OutputError(state.error));
   return new Promise((resolve, reject) => {
@@ -209,14 +209,23 @@ export async function writeJsonArray<T>(
   itemJson: (item: T) => string,
 ): Promise<void> {
   if (items.length === 0) return writeOut(io, '[]\n');
-  // JSON text holds no raw line break (JSON.stringify escapes them in strings): each line is indented once.
-  const indented = (item: T) => '  ' + itemJson(item).replaceAll('\n', '\n  ');
   for (let at = 0; at < items.length; at += ITEMS_PER_WRITE) {
-    const part = items
-      .slice(at, at + ITEMS_PER_WRITE)
-      .map(indented)
-      .join(',\n');
-    const last = at + ITEMS_PER_WRITE >= items.length;
-    await writeOut(io, `${at === 0 ? '[\n' : ',\n'}${part}${last ? '\n]\n' : ''}`);
+    const part = items.slice(at, at + ITEMS_PER_WRITE).map((item) => itemJson(item));
+    await writeOut(io, jsonArrayPart(part, { first: at === 0, last: at + ITEMS_PER_WRITE >= items.length }));
   }
+}
+
+/**
+ * Consecutive items of a JSON array, each given as its JSON indented by two spaces (JSON.stringify(item, null,
+ * 2)), as JSON.stringify(array, null, 2) + '\n' spells them: the `first` part opens the array, the `last` closes
+ * it and ends the line, and the parts written in order are the whole array byte for byte.
+ */
+export function jsonArrayPart(
+  itemsJson: readonly string[],
+  { first, last }: { first: boolean; last: boolean },
+): string {
+  if (first && last && itemsJson.length === 0) return '[]\n';
+  // JSON text holds no raw line break (JSON.stringify escapes them in strings): each line is indented once.
+  const part = itemsJson.map((json) => '  ' + json.replaceAll('\n', '\n  ')).join(',\n');
+  return `${first ? '[\n' : ',\n'}${part}${last ? '\n]\n' : ''}`;
 }

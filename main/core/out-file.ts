@@ -112,7 +112,7 @@ const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * something does (serve, the desktop app), that shutdown stops the write, and the write's failure removes it.
  * Returns the function that stops listening.
  */
-function removeOnInterrupt(partial: string): () => void {
+export function removeOnInterrupt(partial: string): () => void {
   const handlers = INTERRUPTS.filter((signal) => process.listenerCount(signal) === 0).map((signal) => {
     const handler = () => {
       stop();

@@ -17,15 +17,15 @@ import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
 import { openService } from '../service.js';
+import { printOnceComplete } from '../spool.js';
 import { checkExplainOptions, problemsByFlag } from './explain-flags.js';
 import {
   DATA_OPTION,
   dataDirFrom,
   intFlag,
+  jsonArrayPart,
   parseFlags,
   readAllBytes,
-  writeJsonArray,
-  writeOut,
   type CliIo,
   type Command,
 } from '../command.js';
@@ -243,22 +243,29 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
       problems.push(...(lines ? problemsAtLines(e.problems, lines, names) : e.problems));
     }
     if (problems.length) throw new InputError(problems);
-    // Each document as UTF-8 bytes, about half the memory of the text (its Chinese takes two bytes a
-    // character in a string): a batch of 100,000 is held until the last is decided.
-    const docs: Buffer[] = [];
-    for (let at = 0; at < rows.length; at += chunkSize) {
-      let texts: string[];
-      try {
-        texts = await service.explainJson(rows.slice(at, at + chunkSize), options);
-      } catch (e) {
-        throw chunkFailure(e, at, rows.length, lines);
+    // Each call's documents go to a spool file as they come, and standard output gets them once every applicant
+    // is decided: a batch that fails leaves no partial output, and memory holds one call's documents.
+    const pretty = (doc: string) => JSON.stringify(JSON.parse(doc), null, 2);
+    await printOnceComplete(io, service.dataDir, async (append) => {
+      for (let at = 0; at < rows.length; at += chunkSize) {
+        let texts: string[];
+        try {
+          texts = await service.explainJson(rows.slice(at, at + chunkSize), options);
+        } catch (e) {
+          throw chunkFailure(e, at, rows.length, lines);
+        }
+        const docs = texts.map(pretty);
+        try {
+          await append(
+            single
+              ? docs[0]! + '\n'
+              : jsonArrayPart(docs, { first: at === 0, last: at + chunkSize >= rows.length }),
+          );
+        } catch (e) {
+          throw chunkFailure(e, at + docs.length, rows.length, lines);
+        }
       }
-      for (const text of texts) docs.push(Buffer.from(text, 'utf8'));
-    }
-    // Written once every applicant is decided: a batch that fails leaves no partial output.
-    const pretty = (doc: Buffer) => JSON.stringify(JSON.parse(doc.toString('utf8')), null, 2);
-    if (single) await writeOut(io, pretty(docs[0]!) + '\n');
-    else await writeJsonArray(io, docs, pretty);
+    });
     return 0;
   } finally {
     await service.close();

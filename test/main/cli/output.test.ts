@@ -1,13 +1,15 @@
 // Standard output that cannot be written (a closed pipe, as `| head -1` leaves; a full disk): every command
 // says so in one line on stderr and exits 1, never crashing with "Unhandled 'error' event" and a stack.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeJson, type CliIo } from '../../../main/cli/command.js';
+import { explainCommandWith } from '../../../main/cli/commands/explain.js';
 import { main } from '../../../main/cli/index.js';
+import { SPOOL_FOLDER } from '../../../main/cli/spool.js';
 import { expectNoStackTrace, holdoutApplicants, removeDir, runCli, tempDir } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,7 +57,11 @@ function failing(code: 'EPIPE' | 'ENOSPC'): Writable & { unheard: unknown[] } {
   return stream;
 }
 
-async function runInto(stdout: Writable, argv: string[]): Promise<{ code: number; stderr: string }> {
+async function runInto(
+  stdout: Writable,
+  argv: string[],
+  commands?: Parameters<typeof main>[2],
+): Promise<{ code: number; stderr: string }> {
   const err: Buffer[] = [];
   const io: CliIo = {
     stdout,
@@ -68,7 +74,7 @@ async function runInto(stdout: Writable, argv: string[]): Promise<{ code: number
     stdin: Readable.from([]),
     env: {},
   };
-  const code = await main(argv, io);
+  const code = await main(argv, io, commands);
   // Whatever the stream emits after its write failed, it emits now, inside this test.
   await new Promise((resolve) => setTimeout(resolve, 20));
   return { code, stderr: Buffer.concat(err).toString('utf8') };
@@ -98,6 +104,18 @@ describe('a standard output that cannot be written', () => {
     });
   }
 
+  it('explain of a batch of several calls removes its spool file from the data folder', async () => {
+    const stdout = failing('ENOSPC');
+    const run = await runInto(
+      stdout,
+      ['explain', '--data', data, '--input', batch],
+      [explainCommandWith({ chunkSize: 256 })],
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toBe('branchlens explain: cannot write standard output: ENOSPC\n');
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+  });
+
   it('a closed pipe in a real process: one line on stderr, exit 1, no stack', async () => {
     const child = spawn(
       process.execPath,
@@ -116,6 +134,7 @@ describe('a standard output that cannot be written', () => {
     expect(stderr).toBe('branchlens explain: cannot write standard output: EPIPE\n');
     expectNoStackTrace(stderr);
     expect(exitCode).toBe(1);
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
   }, 30_000);
 });
 

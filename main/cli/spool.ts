@@ -1,0 +1,122 @@
+// A batch's standard output, held back until the whole batch succeeded: spooled to a private file in the data
+// folder while the batch is explained, then copied out. A batch that fails midway prints nothing, and memory
+// holds one call's documents rather than every document of the file.
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsReason } from '../core/fs-reasons.js';
+import { removeOnInterrupt } from '../core/out-file.js';
+import { writeOut, type CliIo } from './command.js';
+
+/** The data folder's subfolder (0700) that spool files are made in: documents hold applicants' values. */
+export const SPOOL_FOLDER = 'tmp';
+
+/**
+ * How long a spool file may go unwritten before a later run removes it as left behind by a run that was killed.
+ * A running batch writes to its file every call, and one being copied out reads it through the handle it holds,
+ * which the file's removal does not disturb.
+ */
+export const STALE_SPOOL_MS = 24 * 60 * 60 * 1000;
+
+const SPOOL_NAME = /^explain-\d+-[0-9a-f]+\.json\.part$/;
+
+/** Bytes per write when the spool is copied to standard output. */
+const COPY_PIECE = 1 << 20;
+
+/** A spool file (or its folder) that could not be made, written or read back: exit 1, naming it and why. */
+export class SpoolError extends Error {
+  constructor(
+    readonly path: string,
+    verb: 'create' | 'write' | 'read',
+    cause: unknown,
+    specific: Partial<Record<string, string>> = {},
+  ) {
+    const reason =
+      fsReason(cause, specific) ?? (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    super(`cannot ${verb} ${path}, where the documents wait until every applicant is decided: ${reason}`, {
+      cause,
+    });
+    this.name = 'SpoolError';
+  }
+}
+
+/**
+ * Runs `fill`, whose `append` adds text to a new spool file of this run's own in `dataDir`'s tmp/ folder
+ * (mode 0600), then, only if `fill` succeeded, copies the file to standard output through writeOut (a closed
+ * pipe is an OutputError). The file is removed in every case. Spool files of earlier runs that were killed
+ * are removed first once they are older than STALE_SPOOL_MS.
+ */
+export async function printOnceComplete(
+  io: CliIo,
+  dataDir: string,
+  fill: (append: (text: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const folder = join(dataDir, SPOOL_FOLDER);
+  const path = join(folder, `explain-${process.pid}-${randomBytes(6).toString('hex')}.json.part`);
+  try {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await removeStaleSpools(folder);
+  } catch (e) {
+    throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' });
+  }
+  let spool: FileHandle;
+  try {
+    spool = await open(path, 'wx+', 0o600);
+  } catch (e) {
+    throw new SpoolError(path, 'write', e);
+  }
+  // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
+  const stopRemoving = removeOnInterrupt(path);
+  try {
+    await fill(async (text) => {
+      try {
+        await spool.writeFile(text);
+      } catch (e) {
+        throw new SpoolError(path, 'write', e);
+      }
+    });
+    await copyOut(io, spool, path);
+  } finally {
+    stopRemoving();
+    await spool.close().catch(() => undefined);
+    await rm(path, { force: true }).catch((e: unknown) => {
+      io.stderr.write(
+        `note: cannot remove ${path}: ${fsReason(e) ?? (e as Error).message}; it holds applicants' documents, remove it by hand\n`,
+      );
+    });
+  }
+}
+
+/** The spool's bytes, from its start, to standard output one piece at a time as the reader takes them. */
+async function copyOut(io: CliIo, spool: FileHandle, path: string): Promise<void> {
+  for (let position = 0; ;) {
+    let piece: Buffer;
+    try {
+      const { bytesRead, buffer } = await spool.read(Buffer.allocUnsafe(COPY_PIECE), 0, COPY_PIECE, position);
+      piece = buffer.subarray(0, bytesRead);
+    } catch (e) {
+      throw new SpoolError(path, 'read', e);
+    }
+    if (piece.length === 0) return;
+    position += piece.length;
+    await writeOut(io, piece);
+  }
+}
+
+/**
+ * Removes the spool files in `folder` not written for STALE_SPOOL_MS: a run killed before it could remove its
+ * own (SIGKILL, a power cut) left them. Best effort: one that cannot be removed now is tried next time.
+ */
+async function removeStaleSpools(folder: string, now = Date.now()): Promise<void> {
+  const names = (await readdir(folder)).filter((name) => SPOOL_NAME.test(name));
+  await Promise.all(
+    names.map(async (name) => {
+      const path = join(folder, name);
+      try {
+        if (now - (await lstat(path)).mtimeMs > STALE_SPOOL_MS) await rm(path, { force: true });
+      } catch {
+        // Removed meanwhile by another run, or not ours to remove: left as it is.
+      }
+    }),
+  );
+}
