@@ -9,6 +9,7 @@ import type { HmacKey } from './keys.js';
 import { startThread } from './threads.js';
 import type { Answer, AnswerRequest, AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
+import type { PinnedBundle } from './engine-load.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -25,7 +26,14 @@ interface PoolOptions {
   backend?: BackendName;
   /** The installation's key: without it the pool explains but cannot answer (sign documents). */
   hmacKey?: HmacKey;
+  /** The bundle every worker must load, a restarted one too (see engine-load.ts). */
+  pinned?: PinnedBundle;
+  /** The first wait before a worker that could not be restarted is tried again (doubling, at most a minute). */
+  restartDelayMs?: number;
 }
+
+const RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 60_000;
 
 /** The longest close() waits for calls in flight to finish before it fails them and stops the workers. */
 const DRAIN_MS = 30_000;
@@ -35,11 +43,14 @@ export class EnginePool {
   private closed = false;
   /** Resolves the close() waiting for the last call in flight. */
   private drained: (() => void) | undefined;
+  /** Why the last restart of a worker failed, while no restart has succeeded since. */
+  private restartFailure: string | undefined;
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly slots: Slot[],
     readonly backend: BackendName,
-    private readonly opts: PoolOptions,
+    private opts: PoolOptions,
   ) {
     for (const slot of slots) this.watch(slot);
   }
@@ -50,6 +61,7 @@ export class EnginePool {
       workerData: {
         bundleDir: opts.bundleDir,
         backend: opts.backend,
+        ...(opts.pinned ? { pinned: opts.pinned } : {}),
         ...(opts.hmacKey ? { hmacKey: { key: new Uint8Array(opts.hmacKey.key), id: opts.hmacKey.id } } : {}),
       },
     });
@@ -108,7 +120,11 @@ export class EnginePool {
     slot.worker.on('exit', (code) => stopped(`exit code ${code}`));
   }
 
-  private async replace(dead: Slot): Promise<void> {
+  /**
+   * Starts a worker in place of `dead`. One that cannot be started (the bundle's folder changed or is gone, memory)
+   * is tried again later, waiting twice as long each time; until then calls are told why no worker runs.
+   */
+  private async replace(dead: Slot, delayMs = this.opts.restartDelayMs ?? RESTART_DELAY_MS): Promise<void> {
     try {
       const { slot } = await EnginePool.startSlot(this.opts);
       const at = this.slots.indexOf(dead);
@@ -117,10 +133,25 @@ export class EnginePool {
         return;
       }
       this.slots[at] = slot;
+      this.restartFailure = undefined;
       this.watch(slot);
     } catch (e) {
-      process.emitWarning(`an engine worker could not be restarted: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      if (why !== this.restartFailure) process.emitWarning(`an engine worker could not be restarted: ${why}`);
+      this.restartFailure = why;
+      if (this.closed) return;
+      const retry = setTimeout(() => {
+        this.retries.delete(retry);
+        if (!this.closed) void this.replace(dead, Math.min(2 * delayMs, MAX_RESTART_DELAY_MS));
+      }, delayMs);
+      retry.unref();
+      this.retries.add(retry);
     }
+  }
+
+  /** Workers restarted from now on load the bundle from `bundleDir` (still pinned to the same bundle). */
+  relocate(bundleDir: string): void {
+    this.opts = { ...this.opts, bundleDir };
   }
 
   private failPending(slot: Slot, error: Error): void {
@@ -158,7 +189,11 @@ export class EnginePool {
     const live = this.slots.filter((s) => !s.dead);
     if (live.length === 0) {
       return Promise.reject(
-        new Error('no engine worker is running (one is being restarted); send the request again'),
+        new Error(
+          this.restartFailure === undefined
+            ? 'no engine worker is running (one is being restarted); send the request again'
+            : `no engine worker is running: restarting one failed (${this.restartFailure}); it is tried again`,
+        ),
       );
     }
     const slot = live.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
@@ -187,6 +222,8 @@ export class EnginePool {
    */
   async close(drainMs = DRAIN_MS): Promise<void> {
     this.closed = true;
+    for (const retry of this.retries) clearTimeout(retry);
+    this.retries.clear();
     if (this.depth > 0) {
       await new Promise<void>((done) => {
         const timer = setTimeout(done, drainMs);

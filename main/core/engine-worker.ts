@@ -1,7 +1,8 @@
 // One engine on one core: a worker thread that loads the bundle and answers explain/predict messages.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isInputError } from '../../shared/problems.js';
-import { Engine, type ExplainOptions } from './engine.js';
+import type { ExplainOptions } from './engine.js';
+import { loadEngine, type PinnedBundle } from './engine-load.js';
 import type { HmacKey } from './keys.js';
 import { answerBatch, type AnswerRequest, type AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
@@ -14,9 +15,10 @@ export type WorkerRequest =
 export type WorkerReply =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; problems?: unknown; message: string };
 
-const { bundleDir, backend, hmacKey } = workerData as {
+const { bundleDir, backend, hmacKey, pinned } = workerData as {
   bundleDir: string;
   backend?: BackendName;
+  pinned?: PinnedBundle;
   hmacKey?: { key: Uint8Array; id: string };
 };
 /** The installation's key, for pseudonyms and watermarks (a Buffer again after the copy into this thread). */
@@ -29,7 +31,10 @@ function signingKey(): HmacKey {
 }
 
 try {
-  const engine = await Engine.load(bundleDir, backend ? { backend } : {});
+  const engine = await loadEngine(bundleDir, {
+    ...(backend ? { backend } : {}),
+    ...(pinned ? { pinned } : {}),
+  });
   port.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
     try {

@@ -4,7 +4,8 @@ import { EnginePool } from './engine-pool.js';
 import type { HmacKey } from './keys.js';
 import { answerBatch, type Answer, type AnswerRequest, type AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
-import { Engine } from './engine.js';
+import type { Engine } from './engine.js';
+import { loadEngine, type PinnedBundle } from './engine-load.js';
 
 export interface ExplainRunner {
   readonly backend: BackendName;
@@ -12,6 +13,11 @@ export interface ExplainRunner {
   /** Explains, then builds and signs each applicant's document and audit entry where it was explained. */
   answer(applicants: unknown[], timings: AnswerTiming[], request: AnswerRequest): Promise<Answer[]>;
   predict(applicants: unknown[]): Promise<number[][]>;
+  /**
+   * Where an engine restarted from now on loads the bundle from (the installed copy, once a model imported from
+   * another folder is installed). Engines stay pinned to the bundle's sha256 wherever they load it from.
+   */
+  relocate(bundleDir: string): void;
   close(): Promise<void>;
 }
 
@@ -22,16 +28,23 @@ export function inProcessRunner(engine: Engine, hmacKey: HmacKey): ExplainRunner
     answer: async (applicants, timings, request) =>
       answerBatch(engine, hmacKey, applicants, timings, request),
     predict: async (applicants) => engine.predict(applicants),
+    relocate: () => undefined, // this engine is never loaded again
     close: async () => engine.dispose(),
   };
 }
 
-/** workers = 0: one engine in this thread; otherwise a pool of that many worker engines. */
+/**
+ * workers = 0: one engine in this thread; otherwise a pool of that many worker engines. With `pinned`, every
+ * engine (a restarted one too) refuses to serve a bundle other than the one checked.
+ */
 export async function startRunner(
   bundleDir: string,
-  opts: { workers: number; backend?: BackendName; hmacKey: HmacKey },
+  opts: { workers: number; backend?: BackendName; hmacKey: HmacKey; pinned?: PinnedBundle },
 ): Promise<ExplainRunner> {
   const backend = opts.backend ? { backend: opts.backend } : {};
-  if (opts.workers <= 0) return inProcessRunner(await Engine.load(bundleDir, backend), opts.hmacKey);
-  return EnginePool.start({ bundleDir, size: opts.workers, hmacKey: opts.hmacKey, ...backend });
+  const pinned = opts.pinned ? { pinned: opts.pinned } : {};
+  if (opts.workers <= 0) {
+    return inProcessRunner(await loadEngine(bundleDir, { ...backend, ...pinned }), opts.hmacKey);
+  }
+  return EnginePool.start({ bundleDir, size: opts.workers, hmacKey: opts.hmacKey, ...backend, ...pinned });
 }

@@ -19,6 +19,7 @@ import {
   type CachedAnswer,
   type PipelineContext,
 } from './explain-pipeline.js';
+import { installedCopyChanged, type PinnedBundle } from './engine-load.js';
 import { epochNow } from './records/answer.js';
 import {
   AuditLog,
@@ -326,16 +327,22 @@ export class BranchLensService {
    * reference and running engines. Throws an InputError naming the file at fault when any of them fails,
    * having started nothing.
    */
+  /**
+   * Starts engines for `bundle` (read and verified), pinned to it: an engine started or restarted later from its
+   * folder refuses whatever else the folder then holds. `source` says whose folder it is (see PinnedBundle).
+   */
   private static async startModel(
     bundle: BundleFiles,
     opts: ServiceOptions,
     hmacKey: HmacKey,
+    source: PinnedBundle['source'] = 'installed',
   ): Promise<ModelRuntime> {
     const reference = readReference(bundle);
     const runner = await startRunner(bundle.dir, {
       workers: opts.workers ?? 0,
       hmacKey,
       ...(opts.backend ? { backend: opts.backend } : {}),
+      pinned: { sha256: bundle.sha256, source },
     });
     return { bundle, reference, runner };
   }
@@ -375,7 +382,9 @@ export class BranchLensService {
     opts: ServiceOptions,
     hmacKey: HmacKey,
   ): Promise<ModelRuntime> {
-    if (opts.modelDir) return BranchLensService.startModel(readBundle(opts.modelDir), opts, hmacKey);
+    if (opts.modelDir) {
+      return BranchLensService.startModel(readBundle(opts.modelDir), opts, hmacKey, 'folder');
+    }
     try {
       return await BranchLensService.startModel(BranchLensService.activeBundle(db, dataDir), opts, hmacKey);
     } catch (e) {
@@ -398,15 +407,8 @@ export class BranchLensService {
     const bundle = readBundle(installedModelDir(dataDir, model));
     const { sha256 } = bundle;
     if (sha256 !== model.sha256) {
-      const installed = sha256.slice(0, 12);
-      const imported = model.sha256.slice(0, 12);
       throw new BundleError([
-        {
-          field: `${model.ref}: manifest.json`,
-          code: 'invalid',
-          message: `the installed copy (sha256 ${installed}…) is not the bundle that was imported (${imported}…): it was changed on disk; import the bundle again`,
-          ...because('installed_copy_changed', { model: model.ref, installed, imported }),
-        },
+        installedCopyChanged(model.ref, sha256.slice(0, 12), model.sha256.slice(0, 12)),
       ]);
     }
     return bundle;
@@ -530,26 +532,32 @@ export class BranchLensService {
 
   /**
    * Imports a bundle. Its model must load before anything is installed: the bundle's engines are started from
-   * the source folder first, so a bundle that could never serve is refused with its problems. When the import
-   * activates it, those engines serve it (they hold the model in memory: the folder is not read again);
-   * otherwise they are stopped.
+   * the source folder first, so a bundle that could never serve is refused with its problems. They and the
+   * install are pinned to the bundle as it was checked: a source folder changed meanwhile is refused, never
+   * installed or served. When the import activates it, those engines serve it, restarting (should one stop) from
+   * the installed copy, never from the source folder, which may be gone or changed by then; otherwise they stop.
    */
   async importModel(srcDir: string, activate?: boolean): Promise<ImportResult> {
     // An import that will activate starts the engines it will serve with, before anything is recorded.
     const serves =
       !this.opts.modelDir && (activate === true || (activate === undefined && !activeModel(this.db)));
+    const checked = readBundle(srcDir);
     let started: ModelRuntime | undefined = await BranchLensService.startModel(
-      readBundle(srcDir),
+      checked,
       serves ? this.opts : this.trialOptions(),
       this.hmacKey,
+      'import',
     );
     try {
       const result = await importBundle(this.db, this.dataDir, srcDir, {
         ...this.registryContext(),
         ...(activate !== undefined ? { activate } : {}),
+        sha256: checked.sha256,
       });
       if (result.activated && serves) {
-        const next = started;
+        const installed = installedModelDir(this.dataDir, result.model);
+        const next = { ...started, bundle: { ...started.bundle, dir: installed } };
+        next.runner.relocate(installed);
         started = undefined;
         await this.swapIn(next);
       } else if (result.activated) {

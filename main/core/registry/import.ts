@@ -2,7 +2,7 @@
 // The copy is made beside its destination and renamed into place under the write lock, so a crash never
 // leaves a half-copied bundle registered.
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { because, InputError } from '../../../shared/problems.js';
 import { BundleError, readBundle, type BundleFiles } from '../bundle/load.js';
@@ -24,6 +24,11 @@ import {
 export interface ImportOptions extends RegistryContext {
   /** true: make the model active; false: never; absent: only when no model is active yet. */
   activate?: boolean;
+  /**
+   * The sha256 the bundle had when the caller checked it (loaded its model): a folder that holds another bundle
+   * by the time it is copied is refused (changed_during_import), so what is installed is what was checked.
+   */
+  sha256?: string;
 }
 
 export type ImportStatus =
@@ -59,22 +64,62 @@ function installedCopyIsIntact(dir: string, sha256: string): boolean {
   }
 }
 
+function changedDuringImport(): BundleError {
+  return new BundleError([
+    {
+      field: 'manifest.json',
+      code: 'invalid',
+      message: 'changed while the bundle was being imported; import it again',
+      ...because('changed_during_import', {}),
+    },
+  ]);
+}
+
+const STAGING_PREFIX = '.importing-';
+
+/**
+ * How long a staging folder may go unchanged before an import removes it as left by one that was killed (a
+ * kill -9, a power cut): long enough that another process's import still copying is never taken for one.
+ */
+export const STALE_STAGING_MS = 60 * 60_000;
+
+/**
+ * Removes the staging folders of killed imports under `<dataDir>/models/<id>/`. Best effort: one that cannot be
+ * removed now is tried by the next import.
+ */
+export function removeStaleStaging(dataDir: string, now = Date.now()): void {
+  const root = join(dataDir, 'models');
+  let ids: string[];
+  try {
+    ids = readdirSync(root);
+  } catch {
+    return; // no model installed yet
+  }
+  for (const id of ids) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, id)).filter((name) => name.startsWith(STAGING_PREFIX));
+    } catch {
+      continue; // not a folder
+    }
+    for (const name of names) {
+      const path = join(root, id, name);
+      try {
+        if (now - lstatSync(path).mtimeMs > STALE_STAGING_MS) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // Removed meanwhile, or not removable now: the next import tries again.
+      }
+    }
+  }
+}
+
 /** Copies the verified bundle to a fresh folder beside `finalDir` and verifies the copy. */
 function stageCopy(src: BundleFiles, finalDir: string): string {
-  const staging = join(dirname(finalDir), `.importing-${randomUUID()}`);
+  const staging = join(dirname(finalDir), `${STAGING_PREFIX}${randomUUID()}`);
   try {
     copyBundle(src, staging);
     const copy = readBundle(staging);
-    if (copy.sha256 !== src.sha256) {
-      throw new BundleError([
-        {
-          field: 'manifest.json',
-          code: 'invalid',
-          message: 'changed while the bundle was being imported; import it again',
-          ...because('changed_during_import', {}),
-        },
-      ]);
-    }
+    if (copy.sha256 !== src.sha256) throw changedDuringImport();
     return staging;
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
@@ -94,8 +139,11 @@ async function install(
   srcDir: string,
   activation: { when: 'always' | 'never' | 'if-none-active'; reason: Exclude<ActivationReason, 'rollback'> },
   { sink, now = () => new Date() }: RegistryContext,
+  checkedSha256?: string,
 ): Promise<ImportResult> {
+  removeStaleStaging(dataDir);
   const src = readBundle(srcDir);
+  if (checkedSha256 !== undefined && src.sha256 !== checkedSha256) throw changedDuringImport();
   const { id, version } = src.manifest;
   const ref = modelRef(src.manifest);
   const path = modelPath(id, version);
@@ -200,7 +248,7 @@ export function importBundle(
   db: WritableDb,
   dataDir: string,
   srcDir: string,
-  { activate, ...context }: ImportOptions,
+  { activate, sha256, ...context }: ImportOptions,
 ): Promise<ImportResult> {
   return install(
     db,
@@ -208,6 +256,7 @@ export function importBundle(
     srcDir,
     { when: activate === undefined ? 'if-none-active' : activate ? 'always' : 'never', reason: 'import' },
     context,
+    sha256,
   );
 }
 
