@@ -123,7 +123,50 @@ export function restampJson(signed: SignedJson, meta: ExplanationDocument['meta'
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
-/** Checks a document exactly as given: any change to any field, down to a float's last digit, fails. */
+/** A string holding a UTF-16 surrogate without its pair, which RFC 8785 refuses (it is no Unicode text). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a parsed document has no canonical JSON, naming where: a number JSON.parse read as ±Infinity (`1e400`), or
+ * a string or key with a lone surrogate (`"\ud800"`). Walked without recursion; null when it finds neither.
+ */
+function notCanonical(doc: Record<string, unknown>): string | null {
+  const stack: { value: unknown; path: string }[] = [{ value: doc, path: '' }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    const at = path || 'the document';
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return `${at} holds a number beyond a double (read as ${value})`;
+    }
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
+      return `${at} holds a lone UTF-16 surrogate, which is not Unicode text`;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
+    for (const [k, v] of entries.reverse()) {
+      if (typeof k === 'string' && LONE_SURROGATE.test(k)) {
+        return `${at} has the key ${JSON.stringify(k)}, holding a lone UTF-16 surrogate, which is not Unicode text`;
+      }
+      stack.push({ value: v, path: typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k });
+    }
+  }
+  return null;
+}
+
+/** How a reason shows one of the document's values: a string as it is, a list or object by its kind. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'none';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'a list' : 'an object';
+}
+
+/**
+ * Checks a document exactly as given: any change to any field, down to a float's last digit, fails. Never throws
+ * for what JSON.parse can give: a document that has no canonical JSON (a number beyond a double, a lone
+ * surrogate) is not valid, and the reason says where.
+ */
 export function verifyDocument(doc: unknown, key: HmacKey): VerifyResult {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     return { ok: false, reason: 'not a JSON object' };
@@ -131,10 +174,23 @@ export function verifyDocument(doc: unknown, key: HmacKey): VerifyResult {
   const meta = _meta as Partial<ExplanationDocument['_meta']> | undefined;
   if (!meta || typeof meta.watermark !== 'string') return { ok: false, reason: '_meta.watermark is missing' };
   if (meta.alg !== WATERMARK_ALG)
-    return { ok: false, reason: `unsupported _meta.alg ${JSON.stringify(meta.alg)}` };
+    return {
+      ok: false,
+      reason: `unsupported _meta.alg ${typeof meta.alg === 'string' ? JSON.stringify(meta.alg) : shown(meta.alg)}`,
+    };
   if (meta.key_id !== key.id)
-    return { ok: false, reason: `signed with key ${meta.key_id}, this installation's key is ${key.id}` };
-  const expected = Buffer.from(mac(key.key, rest as UnsignedDocument), 'hex');
+    return {
+      ok: false,
+      reason: `signed with key ${shown(meta.key_id)}, this installation's key is ${key.id}`,
+    };
+  let signed: string;
+  try {
+    signed = mac(key.key, rest as UnsignedDocument);
+  } catch (e) {
+    const where = notCanonical(rest) ?? (e as Error).message;
+    return { ok: false, reason: `the document cannot be canonical JSON: ${where}` };
+  }
+  const expected = Buffer.from(signed, 'hex');
   const given = Buffer.from(meta.watermark, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'watermark does not match the content: the document was changed' };
