@@ -1,5 +1,6 @@
 // The HTTP transport as a Fastify app over the service façade: JSON bodies only (parsed by ./body.ts), zod
 // schemas for validation, one error mapping for every failure, auth, security headers and request metrics.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import Fastify, {
   errorCodes,
   LogController,
@@ -11,7 +12,8 @@ import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isLoopbackHostHeader } from './auth.js';
 import { checkBodyEncoding, decodeBody, parseJsonBody } from './body.js';
-import { answerClientError, httpErrorResult, sendError } from './errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
+import { answerClientError, httpErrorResult, invalidRequest, sendError, type ErrorResult } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
 import { registerAppApi } from './routes/app-api.js';
@@ -37,6 +39,11 @@ export interface AppOptions {
   /** The built UI (index.html and assets). */
   rendererDir: string;
   logger: FastifyServerOptions['logger'];
+  /**
+   * Milliseconds a client may take to send one whole request, headers and body (default 30 s): a stalled or
+   * dripping client is then answered 408 and its connection closed. Answering may take longer.
+   */
+  requestTimeout?: number;
 }
 
 /** The metrics label of a request's route: the route's pattern, or the contract method for /api/app. */
@@ -54,6 +61,36 @@ function routeLabel(request: FastifyRequest): string {
   return url;
 }
 
+/** Why a request may not call at all: the token missing or wrong (401), or a Host not naming this machine (403). */
+function refusal(headers: IncomingHttpHeaders, token: string | null): ErrorResult | null {
+  if (token !== null) {
+    if (bearerMatches(headers.authorization, token)) return null;
+    return {
+      ok: false,
+      status: 401,
+      body: {
+        error: 'unauthorized',
+        message:
+          'this server needs its API token: send "Authorization: Bearer <token>" (see docs/http-api.md)',
+      },
+    };
+  }
+  // Without a token only local clients may call, and a web page must not pass for one via DNS rebinding.
+  if (isLoopbackHostHeader(headers.host)) return null;
+  return {
+    ok: false,
+    status: 403,
+    body: {
+      error: 'unauthorized',
+      message: `this server answers local clients only; the Host header must name this machine (got ${JSON.stringify(headers.host ?? '')})`,
+    },
+  };
+}
+
+/** Marks a request whose Expect header asks for something other than 100-continue: answered 417. */
+const UNMET_EXPECTATION = Symbol('unmet expectation');
+type ExpectingRequest = IncomingMessage & { [UNMET_EXPECTATION]?: string };
+
 function isPublic(request: FastifyRequest): boolean {
   if (request.routeOptions.config.public === true) return true;
   // Unknown paths: a GET may be one of the UI's routes (answered with its index.html or a JSON 404).
@@ -66,8 +103,19 @@ export async function buildApp(
   opts: AppOptions,
 ): Promise<FastifyInstance> {
   const { bodyLimit, token } = opts;
+  const requestTimeout = opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit,
+    // A client that stalls or drips its request (slowloris) is answered 408 once `requestTimeout` has passed
+    // since its first byte: Node checks every connection at the interval, so a few times per timeout.
+    requestTimeout,
+    http:
+      requestTimeout > 0
+        ? {
+            headersTimeout: Math.min(60_000, requestTimeout),
+            connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(requestTimeout / 4))),
+          }
+        : {},
     logger: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -114,37 +162,45 @@ export async function buildApp(
     return sendError(reply, result);
   });
 
+  // `Expect: 100-continue`: the body is invited only when the request may be answered at all. One that will be
+  // refused (no token or a wrong one, a foreign Host, a content-length over the limit) gets its 401, 403 or 413
+  // straight away without "100 Continue", and the connection is closed after it. Either way Fastify answers the
+  // request as it answers any other, so a wrong guess here only costs the client its wait for the 100.
+  app.server.on('checkContinue', (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (refusal(req.headers, token) === null && !(length > bodyLimit)) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+  // Any other expectation cannot be met: 417, answered as every other error (Node's own 417 has no body).
+  app.server.on('checkExpectation', (req: ExpectingRequest, res) => {
+    req[UNMET_EXPECTATION] = String(req.headers.expect);
+    app.server.emit('request', req, res);
+  });
+
   app.addHook('onRequest', async (request, reply) => {
-    if (token !== null) {
-      if (isPublic(request) || bearerMatches(request.headers.authorization, token)) return;
-      reply.header('www-authenticate', 'Bearer realm="BranchLens"');
-      return sendError(reply, {
-        ok: false,
-        status: 401,
-        body: {
-          error: 'unauthorized',
-          message:
-            'this server needs its API token: send "Authorization: Bearer <token>" (see docs/http-api.md)',
-        },
-      });
+    const expectation = (request.raw as ExpectingRequest)[UNMET_EXPECTATION];
+    if (expectation !== undefined) {
+      return sendError(
+        reply,
+        invalidRequest(417, {
+          field: 'expect',
+          code: 'invalid',
+          message: `${JSON.stringify(expectation.slice(0, 100))} cannot be met: this server knows 100-continue only`,
+        }),
+      );
     }
-    // Without a token only local clients may call, and a web page must not pass for one via DNS rebinding.
-    if (!isLoopbackHostHeader(request.headers.host)) {
-      return sendError(reply, {
-        ok: false,
-        status: 403,
-        body: {
-          error: 'unauthorized',
-          message: `this server answers local clients only; the Host header must name this machine (got ${JSON.stringify(request.headers.host ?? '')})`,
-        },
-      });
-    }
+    if (token !== null && isPublic(request)) return;
+    const refused = refusal(request.headers, token);
+    if (refused === null) return;
+    if (refused.status === 401) reply.header('www-authenticate', 'Bearer realm="BranchLens"');
+    return sendError(reply, refused);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(SECURITY_HEADERS);
-    // Every answer but the UI's files is live state (probes included): never cached.
-    if (!request.routeOptions.config.uiFile) reply.header('cache-control', 'no-store');
+    // Every answer but the UI's files is live state (probes included), as is any error: never cached.
+    if (!request.routeOptions.config.uiFile || reply.statusCode >= 400)
+      reply.header('cache-control', 'no-store');
     return payload;
   });
 

@@ -8,6 +8,7 @@ import type { ApiErrorBody } from '../../shared/contract.js';
 import type { Problem } from '../../shared/problems.js';
 import { errorResult, type ApiResult } from '../core/api.js';
 import { UnsupportedBodyError } from './body.js';
+import { SECURITY_HEADERS } from './headers.js';
 import { isUnder } from './paths.js';
 
 export type ErrorResult = Extract<ApiResult, { ok: false }>;
@@ -175,20 +176,33 @@ function clientProblem(code: string | undefined): { status: number; problem: Pro
   }
 }
 
+/** The header lines every answer written straight to the socket carries: the security headers, never cached. */
+const RAW_ANSWER_HEADERS = Object.entries({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
+/** A whole HTTP/1.1 answer as text, for a socket no ServerResponse writes to: JSON, then the connection closes. */
+function rawJsonAnswer(status: number, body: unknown): string {
+  const text = JSON.stringify(body);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\n${RAW_ANSWER_HEADERS}Connection: close\r\n\r\n${text}`
+  );
+}
+
 /**
  * Answers a request Node's HTTP parser refused (Fastify's clientErrorHandler) in the shape of every other
- * error: a JSON body naming the problem, then the connection is closed.
+ * error: a JSON body naming the problem, with the headers every answer carries, then the connection is closed.
+ * When an answer to the request has begun already, another cannot follow it: the connection is only closed.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (!socket.writable) {
+  // Node's own clientError answer makes the same check: the ServerResponse in flight on this socket, if any.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy(err);
     return;
   }
   const { status, problem } = clientProblem(err.code);
-  const body = JSON.stringify(invalidRequest(status, problem).body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(rawJsonAnswer(status, invalidRequest(status, problem).body));
 }

@@ -20,6 +20,8 @@ export interface ServerOptions extends ServiceOptions {
   tokenRequired?: boolean;
   /** Largest request body in bytes (default 1 MiB: a batch of 1000 applicants fits). */
   bodyLimit?: number;
+  /** Milliseconds a client may take to send one whole request (default 30 s); then 408. */
+  requestTimeout?: number;
   /** The built UI; default dist/renderer/ in the app root. */
   rendererDir?: string;
   /** Pino level for the server log (default "warn": errors and warnings only); false: no log. */
@@ -57,6 +59,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port: _port,
     tokenRequired: _tokenRequired,
     bodyLimit: _bodyLimit,
+    requestTimeout: _requestTimeout,
     rendererDir: _rendererDir,
     logLevel: _logLevel,
     logStream: _logStream,
@@ -75,6 +78,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics = new ServerMetrics(service);
     const app = await buildApp(service, metrics, {
       bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      requestTimeout: opts.requestTimeout,
       token: issued?.token ?? null,
       rendererDir: opts.rendererDir ?? join(appRoot(), 'dist', 'renderer'),
       logger:

@@ -1,11 +1,13 @@
 // The built UI at /: static files from dist/renderer/, index.html for the UI's own paths (SPA fallback), and
-// a plain page saying how to build the UI when it is not built. Other unknown paths get a JSON 404.
+// a plain page saying how to build the UI when it is not built. Other unknown paths get a JSON 404, and a path
+// that is an endpoint for other methods a 405 with Allow.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sendError } from '../errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isApiMethod } from '../../core/api.js';
+import { invalidRequest, sendError } from '../errors.js';
 import { isUnder, pathOf } from '../paths.js';
 
 export const NOT_BUILT_PAGE = `<!doctype html>
@@ -20,12 +22,21 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 </html>
 `;
 
-/** Roots that belong to the API (the app's, Seldon's, KServe's V1 and V2), never to the UI. */
-const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/v1', '/v2'];
+/** Roots that belong to the API (the app's, Seldon's and its executor's, KServe's V1 and V2), never to the UI. */
+const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/predict', '/v1', '/v2'];
 
-/** Whether a path is one of the API's roots or lies under one. */
+/**
+ * Whether a path is one of the API's roots or lies under one, read as the router reads it (percent-decoded) and
+ * with repeated slashes as one: `//health/ping` and `/%70redict` are the API's mistakes, not the UI's routes.
+ */
 function isApiPath(path: string): boolean {
-  return isUnder(path, API_ROOTS);
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Bad percent-encoding: the path as it came.
+  }
+  return isUnder(decoded.replace(/\/{2,}/g, '/'), API_ROOTS);
 }
 
 /** A GET for a UI route (no file extension) outside the API: answered with the UI's index.html. */
@@ -36,6 +47,46 @@ function wantsUi(request: FastifyRequest): boolean {
   return !isApiPath(path) && !last.includes('.');
 }
 
+/** The methods a 405's Allow header may list, in the order it lists them. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+/** KServe V1's verbs: `/v1/models/<name>:predict` and `:explain` take POST only. */
+const V1_VERB = /:(?:predict|explain)$/;
+
+/**
+ * Whether a route the path matched by its pattern is an endpoint for these params: `/api/app/:method` for a
+ * method of the contract only, KServe V1's POST `/v1/models/:target` for a verb only and its GET
+ * `/v1/models/:name` (the model's probe) for anything else.
+ */
+function endpointFor(path: string, params: Record<string, string | undefined>): boolean {
+  if (params.method !== undefined) return isApiMethod(params.method);
+  if (params.target !== undefined) return V1_VERB.test(params.target);
+  if (params.name !== undefined && isUnder(path, ['/v1'])) return !V1_VERB.test(params.name);
+  return true;
+}
+
+/** The methods that have an endpoint at `path`, the UI's catch-all for its files aside: a 405's Allow header. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return METHODS.filter((method) => {
+    const found = app.findRoute({ method, url: path });
+    if (found === null) return false;
+    const params = found.params as Record<string, string | undefined>;
+    return params['*'] === undefined && endpointFor(path, params);
+  });
+}
+
+/** The JSON 404 of a path that is no endpoint (under KServe's roots in their shape, as every error there). */
+function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = pathOf(request.url).slice(0, 200);
+  return sendError(reply, {
+    ok: false,
+    status: 404,
+    body: {
+      error: 'not_found',
+      message: `no such endpoint: ${request.method} ${path} (see docs/http-api.md)`,
+    },
+  });
+}
+
 export async function registerRenderer(app: FastifyInstance, dir: string): Promise<void> {
   const index = join(dir, 'index.html');
   if (existsSync(index)) {
@@ -43,6 +94,12 @@ export async function registerRenderer(app: FastifyInstance, dir: string): Promi
       // The UI's files are the same in every installation and hold no data: no token needed to load them.
       scope.addHook('onRoute', (route) => {
         route.config = { ...route.config, public: true, uiFile: true };
+      });
+      // A path the static files refuse (a dot file, `..`, `//`) is no file of the UI: 404, as any other path
+      // that is none. 403 is the Host check's alone.
+      scope.setErrorHandler((error: FastifyError, request, reply) => {
+        if (error.statusCode === 403) return sendNotFound(request, reply);
+        throw error;
       });
       await scope.register(fastifyStatic, {
         root: dir,
@@ -54,18 +111,24 @@ export async function registerRenderer(app: FastifyInstance, dir: string): Promi
     });
   }
   app.setNotFoundHandler(async (request, reply) => {
+    const path = pathOf(request.url);
+    // A path that is an endpoint for other methods: 405 naming them, never the UI's page or a 404.
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        invalidRequest(405, {
+          field: 'method',
+          code: 'invalid',
+          message: `${request.method} is not allowed on ${path.slice(0, 200)}: it takes ${allowed.join(', ')}`,
+        }),
+      );
+    }
     if (wantsUi(request)) {
       const html = existsSync(index) ? await readFile(index) : NOT_BUILT_PAGE;
       return reply.type('text/html; charset=utf-8').send(html);
     }
-    const path = pathOf(request.url).slice(0, 200);
-    return sendError(reply, {
-      ok: false,
-      status: 404,
-      body: {
-        error: 'not_found',
-        message: `no such endpoint: ${request.method} ${path} (see docs/http-api.md)`,
-      },
-    });
+    return sendNotFound(request, reply);
   });
 }

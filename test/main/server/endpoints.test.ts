@@ -373,18 +373,20 @@ describe('the UI', () => {
       expect(route.text).toContain('BranchLens UI');
       const missingAsset = await ui.call('GET', '/assets/missing.js');
       expect(missingAsset.status).toBe(404);
-      // Unknown paths under any API root (the app's, Seldon's, KServe's) get JSON, never the UI's page.
-      for (const path of [
-        '/api/app/nothing',
-        '/v2/models',
-        '/v2/models/credit-demo/infer',
-        '/v1/models/x/metadata',
-        '/v1',
-        '/health/nothing',
-        '/metadata/x',
-      ]) {
+      // Unknown paths under any API root (the app's, Seldon's, KServe's) get JSON, never the UI's page; a path
+      // that is an endpoint for another method, a 405.
+      for (const [path, status] of [
+        ['/api/app/nothing', 404],
+        ['/v2/models', 404],
+        ['/v2/models/credit-demo/infer', 405],
+        ['/v1/models/x/metadata', 404],
+        ['/v1', 404],
+        ['/health/nothing', 404],
+        ['/metadata/x', 404],
+        ['/predict', 405],
+      ] as const) {
         const api = await ui.call('GET', path);
-        expect(api.status, path).toBe(404);
+        expect(api.status, path).toBe(status);
         expect(api.headers.get('content-type'), path).toMatch(/json/);
         expect(api.text, path).not.toContain('BranchLens UI');
       }
