@@ -31,11 +31,22 @@ const featureCommon = {
   description: localized.optional(),
 };
 
+/**
+ * The smallest scaler std: below it a raw value a little off the mean already encodes past float32's range (the
+ * model computes in float32), and a subnormal std such as 5e-324 sends every value but the mean to ±Infinity.
+ */
+export const MIN_SCALER_STD = 1e-12;
+
 const numericFeature = z
   .object({
     ...featureCommon,
     type: z.literal('numeric'),
-    scaler: z.object({ mean: z.number(), std: z.number().positive() }).strict(),
+    scaler: z
+      .object({
+        mean: z.number(),
+        std: z.number().gte(MIN_SCALER_STD, `must be at least ${MIN_SCALER_STD}`),
+      })
+      .strict(),
     impute: z.number(),
     range: z
       .object({ min: z.number().optional(), max: z.number().optional() })
@@ -46,7 +57,19 @@ const numericFeature = z
       .optional(),
     integer: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((f, ctx) => {
+    // The imputed value is used as the feature's value: it must be one the feature accepts.
+    const { min, max } = f.range ?? {};
+    if (min !== undefined && max !== undefined && min > max) return; // the range itself is refused
+    if ((min !== undefined && f.impute < min) || (max !== undefined && f.impute > max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['impute'],
+        message: `${f.impute} is outside range (${min ?? '-∞'} to ${max ?? '∞'})`,
+      });
+    }
+  });
 
 const categoricalFeature = z
   .object({
@@ -79,7 +102,20 @@ const booleanFeature = z
     false_values: z.array(z.string()).default(['false', 'no', '0']),
     impute: z.boolean(),
   })
-  .strict();
+  .strict()
+  .superRefine((f, ctx) => {
+    // Values are compared trimmed and lowercased: a string in both lists would be read as true, silently.
+    const norm = (v: string) => v.trim().toLowerCase();
+    const trues = new Set(f.true_values.map(norm));
+    const both = [...new Set(f.false_values.map(norm))].filter((v) => trues.has(v));
+    if (both.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['false_values'],
+        message: `${both.map((v) => `"${v}"`).join(', ')} cannot be in both true_values and false_values`,
+      });
+    }
+  });
 
 export const featureSchema = z.discriminatedUnion('type', [
   numericFeature,

@@ -30,12 +30,35 @@ export const PROBLEM_REASONS = {
   /** `expected`: the sha256 manifest.json lists; `actual`: the file's. */
   sha256_mismatch: { scope: 'bundle', params: ['file', 'expected', 'actual'] },
   file_not_listed: { scope: 'bundle', params: ['file'] },
+  /** `kind`: what the file is instead, in English: symbolic link, FIFO, socket, device, directory. */
+  not_regular_file: { scope: 'bundle', params: ['file', 'kind'] },
+  /** `size`, `limit`: in bytes. */
+  file_too_large: { scope: 'bundle', params: ['file', 'size', 'limit'] },
+  /** `size`: the listed files' bytes together; `limit`: in bytes. */
+  bundle_too_large: { scope: 'bundle', params: ['size', 'limit'] },
+  /** `detail`: the operating system's own words (English), e.g. `EACCES: permission denied`. */
+  file_unreadable: { scope: 'bundle', params: ['file', 'detail'] },
   required_file_not_listed: { scope: 'bundle', params: ['file'] },
   not_layers_model: { scope: 'bundle', params: [] },
   model_format: { scope: 'bundle', params: ['format'] },
   shard_not_listed: { scope: 'bundle', params: ['shard'] },
   /** `detail`: TensorFlow.js's own words (English). */
   model_unloadable: { scope: 'bundle', params: ['detail'] },
+  /** `expected`: the bytes weightsManifest's shapes and dtypes take; `actual`: the bytes its shards hold. */
+  weights_size_mismatch: { scope: 'bundle', params: ['expected', 'actual'] },
+  /** `values`: the weight values weightsManifest declares; `limit`: the most a bundle can hold. */
+  weights_too_large: { scope: 'bundle', params: ['values', 'limit'] },
+  /** `shape`: the weight the layer asked for, as `[19, 50000000]`; `limit`: the values weightsManifest holds. */
+  topology_too_large: { scope: 'bundle', params: ['layer', 'shape', 'limit'] },
+  /** `kind`: the schema's output kind; `activation`: the model's last activation (`linear`, `relu`, …). */
+  output_activation_mismatch: { scope: 'bundle', params: ['kind', 'activation'] },
+  /**
+   * `source`: which value of the feature (`impute`, `range.min`, `range.max`, `baseline`); `value`: the raw
+   * value; `encoded`: what it encodes to (Infinity, -Infinity, NaN, or a number beyond float32's range).
+   */
+  encoding_not_finite: { scope: 'bundle', params: ['feature', 'source', 'value', 'encoded'] },
+  /** `input`: the schema's baseline, or a feature at one of its extremes (`Income = 0 (range.min)`). */
+  prediction_not_finite: { scope: 'bundle', params: ['input', 'value'] },
   /** `width`: the inputs the schema encodes to; `shape`: the model's input shape, as `[null, 21]`. */
   input_width_mismatch: { scope: 'bundle', params: ['width', 'shape'] },
   output_units_mismatch: { scope: 'bundle', params: ['kind', 'expected', 'actual'] },

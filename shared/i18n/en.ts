@@ -67,11 +67,25 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'reason.sha256_mismatch': '{file} was changed (its SHA-256 does not match manifest.json)',
   'reason.file_not_listed': '{file} is not listed in manifest.json (an extra file in the bundle)',
   'reason.required_file_not_listed': 'manifest.json does not list the required file {file}',
+  'reason.not_regular_file': '{file} is a {kind}, not a regular file: a bundle holds regular files only',
+  'reason.file_too_large': '{file} is too large ({size} bytes; at most {limit} bytes)',
+  'reason.bundle_too_large': 'the bundle is too large ({size} bytes in its files; at most {limit} bytes)',
+  'reason.file_unreadable': '{file} cannot be read: {detail}',
   'reason.not_layers_model':
     'model.json is not a TensorFlow.js layers model (it lacks modelTopology or weightsManifest)',
   'reason.model_format': 'model.json must be of format layers-model, not “{format}”',
   'reason.shard_not_listed': 'the weight file {shard} named in model.json is not listed in manifest.json',
   'reason.model_unloadable': 'TensorFlow.js could not load the model: {detail}',
+  'reason.weights_size_mismatch':
+    'the weights model.json lists take {expected} bytes, but its weight files hold {actual} bytes',
+  'reason.weights_too_large': 'model.json lists {values} weight values; a bundle can hold at most {limit}',
+  'reason.topology_too_large':
+    'the layer {layer} of model.json asks for a weight of shape {shape}, more than the {limit} weight values the model lists',
+  'reason.output_activation_mismatch':
+    'the output of schema.json is {kind}, but the last activation of the model is {activation}: its output is not a probability',
+  'reason.encoding_not_finite':
+    'the {source} of the feature {feature} ({value}) encodes to {encoded}, which the model cannot take: check its scaler in schema.json',
+  'reason.prediction_not_finite': 'the model gives {value} for the input {input}: it cannot give a decision',
   'reason.input_width_mismatch':
     'the features of schema.json encode to {width} model inputs, but the model takes input shape {shape}',
   'reason.output_units_mismatch':

@@ -64,10 +64,23 @@ export const zhCN = {
   'reason.sha256_mismatch': '{file} 已被修改（SHA-256 与 manifest.json 不符）',
   'reason.file_not_listed': '{file} 未列在 manifest.json 中（模型包内多出的文件）',
   'reason.required_file_not_listed': 'manifest.json 未列出必需的文件 {file}',
+  'reason.not_regular_file': '{file} 不是普通文件（而是 {kind}）：模型包只能包含普通文件',
+  'reason.file_too_large': '{file} 过大（{size} 字节，上限 {limit} 字节）',
+  'reason.bundle_too_large': '模型包过大（文件共 {size} 字节，上限 {limit} 字节）',
+  'reason.file_unreadable': '无法读取 {file}：{detail}',
   'reason.not_layers_model': 'model.json 不是 TensorFlow.js 层模型（缺少 modelTopology 或 weightsManifest）',
   'reason.model_format': 'model.json 的格式须为 layers-model，当前为“{format}”',
   'reason.shard_not_listed': 'model.json 引用的权重文件 {shard} 未列在 manifest.json 中',
   'reason.model_unloadable': 'TensorFlow.js 无法加载该模型：{detail}',
+  'reason.weights_size_mismatch': 'model.json 列出的权重应占 {expected} 字节，而权重文件共有 {actual} 字节',
+  'reason.weights_too_large': 'model.json 列出 {values} 个权重值，模型包最多只能容纳 {limit} 个',
+  'reason.topology_too_large':
+    'model.json 中的层 {layer} 需要形状为 {shape} 的权重，超过了模型列出的 {limit} 个权重值',
+  'reason.output_activation_mismatch':
+    'schema.json 的输出为 {kind}，而模型最后的激活函数为 {activation}：其输出不是概率',
+  'reason.encoding_not_finite':
+    '特征 {feature} 的 {source}（{value}）编码后为 {encoded}，模型无法使用：请检查 schema.json 中的 scaler',
+  'reason.prediction_not_finite': '模型对输入 {input} 的输出为 {value}，无法据此作出决定',
   'reason.input_width_mismatch': 'schema.json 的特征编码后为 {width} 个模型输入，而模型的输入形状为 {shape}',
   'reason.output_units_mismatch':
     'schema.json 的输出（{kind}）需要 {expected} 个输出单元，而模型有 {actual} 个',

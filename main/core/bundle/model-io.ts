@@ -1,8 +1,9 @@
 // Reads and writes a layers model exactly as the TensorFlow.js converter lays it out on disk:
 // model.json (format "layers-model", modelTopology, weightsManifest) plus binary weight shards.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightsManifestConfig = tf.io.WeightsManifestConfig;
@@ -20,16 +21,78 @@ export interface ModelJson {
   userDefinedMetadata?: object;
 }
 
+/** Bytes per stored value of each weight dtype the loader takes (a layers model's weights are float32). */
+const DTYPE_BYTES = { float32: 4, int32: 4 } as const;
+/** Bytes per stored value of a quantized weight (the converter's --quantize_uint8/uint16/float16). */
+const QUANTIZED_BYTES = { uint8: 1, uint16: 2, float16: 2 } as const;
+
+/** A shard path: relative to the bundle, forward slashes, no `.` or `..` segment. */
+const shardPath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && p.split('/').every((s) => s && s !== '.' && s !== '..'),
+    'must be a path inside the bundle (relative, with no . or .. segment)',
+  );
+
+const weightEntry = z.looseObject({
+  name: z.string().min(1),
+  shape: z.array(z.number().int().nonnegative()),
+  dtype: z.enum(Object.keys(DTYPE_BYTES) as [keyof typeof DTYPE_BYTES]),
+  quantization: z
+    .looseObject({
+      dtype: z.enum(Object.keys(QUANTIZED_BYTES) as [keyof typeof QUANTIZED_BYTES]),
+      scale: z.number().optional(),
+      min: z.number().optional(),
+    })
+    .optional(),
+});
+
+/**
+ * model.json as the loader reads it: the converter's fields; any others (the converter adds some now and then)
+ * are kept and passed on to TensorFlow.js as they are.
+ */
+export const modelJsonSchema = z.looseObject({
+  format: z.string().optional(),
+  generatedBy: z.string().optional(),
+  convertedBy: z.string().nullable().optional(),
+  modelTopology: z.looseObject({}),
+  weightsManifest: z.array(
+    z.looseObject({ paths: z.array(shardPath).min(1), weights: z.array(weightEntry) }),
+  ),
+  trainingConfig: z.looseObject({}).optional(),
+  userDefinedMetadata: z.looseObject({}).optional(),
+});
+
 /** The weight shard paths that model.json refers to, in order. */
 export function shardPaths(modelJson: ModelJson): string[] {
   return modelJson.weightsManifest.flatMap((group) => group.paths);
 }
 
-/** An IOHandler that loads model.json and its shards from a folder, with no network and no tfjs-node. */
-export function fileLoader(dir: string, modelJson: ModelJson): tf.io.IOHandler {
+/**
+ * The weight values weightsManifest declares, and the bytes they take in the shards: the loader reads the
+ * shards concatenated, in the order of the weights. Infinite when a shape is too large to count.
+ */
+export function declaredWeights(modelJson: ModelJson): { values: number; bytes: number } {
+  let values = 0;
+  let bytes = 0;
+  for (const w of modelJson.weightsManifest.flatMap((g) => g.weights)) {
+    const n = w.shape.reduce((a, d) => a * d, 1);
+    const q = w.quantization?.dtype;
+    values += n;
+    bytes += n * (q ? QUANTIZED_BYTES[q] : DTYPE_BYTES[w.dtype as keyof typeof DTYPE_BYTES]);
+  }
+  return { values, bytes };
+}
+
+/**
+ * An IOHandler that loads model.json and its shards from a folder, with no network and no tfjs-node. `read`
+ * reads one shard by its path in the bundle (load.ts's, which refuses anything but a regular file).
+ */
+export function fileLoader(modelJson: ModelJson, read: (path: string) => Uint8Array): tf.io.IOHandler {
   return {
     load: async (): Promise<ModelArtifacts> => {
-      const buffers = shardPaths(modelJson).map((p) => readFileSync(join(dir, p)));
+      const buffers = shardPaths(modelJson).map(read);
       const total = Buffer.concat(buffers);
       const weightData = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
       return {

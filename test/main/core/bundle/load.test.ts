@@ -1,24 +1,21 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Problem } from '../../../../shared/problems.js';
 import { BundleError, loadBundle, readBundle, sha256 } from '../../../../main/core/bundle/load.js';
-import { sealBundle, type ManifestFields } from '../../../../main/core/bundle/write.js';
+import { sealBundle } from '../../../../main/core/bundle/write.js';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
-import { initBackend } from '../../../../main/core/tf/backend.js';
 import {
   LINEAR,
   OUTPUTS,
   TEST_MANIFEST,
   identityFeatures,
-  linearBundle,
   linearModel,
   makeSchema,
-  removeDir,
-  tempDir,
   writeTestBundle,
 } from '../../../helpers/bundles.js';
+import { bundleCopies, manifestFields } from './bundle-copies.js';
 import {
   KERAS_BIAS,
   KERAS_FIXTURE_DIR,
@@ -28,34 +25,7 @@ import {
 } from '../../../helpers/keras-fixture.js';
 
 const SHARD = 'group1-shard1of1.bin';
-const dirs: string[] = [];
-let valid: string;
-
-beforeAll(async () => {
-  await initBackend('cpu');
-  valid = await linearBundle(tempDir(), 'sigmoid');
-  dirs.push(valid);
-});
-afterAll(() => dirs.forEach(removeDir));
-
-/** A copy of the valid bundle, changed by `mutate`, resealed afterwards when `reseal`. */
-function broken(mutate: (dir: string) => void, reseal = false): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  cpSync(valid, dir, { recursive: true });
-  mutate(dir);
-  if (reseal) sealBundle(dir, manifestFields(dir));
-  return dir;
-}
-
-function manifestFields(dir: string): ManifestFields {
-  const { files: _files, ...fields } = JSON.parse(
-    readFileSync(join(dir, 'manifest.json'), 'utf8'),
-  ) as ManifestFields & {
-    files: unknown;
-  };
-  return fields;
-}
+const { valid: validDir, fresh, broken } = bundleCopies();
 
 interface ManifestFile {
   files: Record<string, string>;
@@ -80,7 +50,7 @@ async function problemsOf(dir: string): Promise<{ problems: Problem[]; message: 
 
 describe('a valid bundle', () => {
   it('loads, with its manifest, schema and model', async () => {
-    const loaded = await loadBundle(valid);
+    const loaded = await loadBundle(validDir());
     try {
       expect(loaded.manifest.id).toBe(TEST_MANIFEST.id);
       expect(Object.keys(loaded.manifest.files).sort()).toEqual([
@@ -89,7 +59,7 @@ describe('a valid bundle', () => {
         'schema.json',
       ]);
       expect(loaded.schema.output.kind).toBe('sigmoid');
-      expect(loaded.sha256).toBe(sha256(readFileSync(join(valid, 'manifest.json'))));
+      expect(loaded.sha256).toBe(sha256(readFileSync(join(validDir(), 'manifest.json'))));
       const y = tf.tidy(
         () => (loaded.model.predict(tf.tensor2d([[1, 0, 0, 0]])) as tf.Tensor).dataSync()[0]!,
       );
@@ -102,7 +72,7 @@ describe('a valid bundle', () => {
 
 describe('a broken bundle is refused naming the file and the field', () => {
   it('when the folder does not exist', async () => {
-    const dir = join(valid, 'nope');
+    const dir = join(validDir(), 'nope');
     const { problems } = await problemsOf(dir);
     expect(problems[0]!.message).toMatch(/is not a folder/);
     expect(problems[0]).toMatchObject({ reason: 'not_a_folder', params: { dir } });
@@ -401,8 +371,9 @@ describe('a broken bundle is refused naming the file and the field', () => {
     const dir = broken(
       (d) =>
         editJson(d, 'model.json', (m) => {
+          // As many values as the kernel [4, 1] (so the shards still fill the manifest), in a shape it cannot take.
           const spec = (m.weightsManifest as { weights: { shape: number[] }[] }[])[0]!.weights[0]!;
-          spec.shape = [5, 1];
+          spec.shape = [1, 4];
         }),
       true,
     );
@@ -421,8 +392,7 @@ describe('a model written by the Keras converter', () => {
 
   beforeAll(() => {
     // The fixture is the converter's output plus schema.json; sealing adds manifest.json and changes nothing else.
-    dir = tempDir();
-    dirs.push(dir);
+    dir = fresh();
     cpSync(KERAS_FIXTURE_DIR, dir, { recursive: true });
     sealBundle(dir, { ...TEST_MANIFEST, id: 'keras-converted' });
   });
@@ -486,8 +456,7 @@ describe('a model written by the Keras converter', () => {
 
 describe('a bundle written by writeBundle', () => {
   it('round-trips the weights', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
+    const dir = fresh();
     await writeTestBundle(
       dir,
       linearModel('regression'),
