@@ -168,12 +168,13 @@ describe('a client that never finishes its request (finding 2)', () => {
     const answer = await rawExchange(
       slow,
       'POST /api/app/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
-      { waitMs: 5_000 },
+      { waitMs: 15_000 },
     );
     expect(answer.closedByServer, answer.text).toBe(true);
     expect(answer.statuses).toEqual([408]);
+    // Cut after the 500 ms timeout, however loaded the machine running the suite (without a timeout: never).
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(400);
-    expect(answer.elapsedMs).toBeLessThan(4_000);
+    expect(answer.elapsedMs).toBeLessThan(12_000);
     expect(answer.json).toMatchObject({ error: 'invalid_request', problems: [{ field: 'request' }] });
     expectSecurityHeaders(answer.headers);
     await expectHealthy(slow);
@@ -183,11 +184,11 @@ describe('a client that never finishes its request (finding 2)', () => {
 
   it('cuts a client that drips its headers too', async () => {
     const answer = await rawExchange(slow, 'GET /health/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n', {
-      waitMs: 5_000,
+      waitMs: 15_000,
     });
     expect(answer.closedByServer).toBe(true);
     expect(answer.statuses).toEqual([408]);
-    expect(answer.elapsedMs).toBeLessThan(4_000);
+    expect(answer.elapsedMs).toBeLessThan(12_000);
     await expectHealthy(slow);
   });
 
