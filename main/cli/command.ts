@@ -216,6 +216,20 @@ export async function writeJsonArray<T>(
 }
 
 /**
+ * Consecutive values of a JSON array as JSON.stringify(array, null, 2) + '\n' spells them (see jsonArrayPart),
+ * stringified together: one call for the part rather than one for each value and its indentation.
+ */
+export function jsonArrayValues(
+  values: readonly unknown[],
+  { first, last }: { first: boolean; last: boolean },
+): string {
+  if (values.length === 0) return first && last ? '[]\n' : '';
+  // "[\n" + each value indented by two + "\n]": the values' lines as the whole array has them.
+  const inner = JSON.stringify(values, null, 2).slice(2, -2);
+  return `${first ? '[\n' : ',\n'}${inner}${last ? '\n]\n' : ''}`;
+}
+
+/**
  * Consecutive items of a JSON array, each given as its JSON indented by two spaces (JSON.stringify(item, null,
  * 2)), as JSON.stringify(array, null, 2) + '\n' spells them: the `first` part opens the array, the `last` closes
  * it and ends the line, and the parts written in order are the whole array byte for byte.

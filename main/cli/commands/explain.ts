@@ -23,7 +23,7 @@ import {
   DATA_OPTION,
   dataDirFrom,
   intFlag,
-  jsonArrayPart,
+  jsonArrayValues,
   parseFlags,
   readAllBytes,
   type CliIo,
@@ -245,7 +245,6 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
     if (problems.length) throw new InputError(problems);
     // Each call's documents go to a spool file as they come, and standard output gets them once every applicant
     // is decided: a batch that fails leaves no partial output, and memory holds one call's documents.
-    const pretty = (doc: string) => JSON.stringify(JSON.parse(doc), null, 2);
     await printOnceComplete(io, service.dataDir, async (append) => {
       for (let at = 0; at < rows.length; at += chunkSize) {
         let texts: string[];
@@ -254,12 +253,12 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
         } catch (e) {
           throw chunkFailure(e, at, rows.length, lines);
         }
-        const docs = texts.map(pretty);
+        const docs = texts.map((text) => JSON.parse(text) as unknown);
         try {
           await append(
             single
-              ? docs[0]! + '\n'
-              : jsonArrayPart(docs, { first: at === 0, last: at + chunkSize >= rows.length }),
+              ? JSON.stringify(docs[0], null, 2) + '\n'
+              : jsonArrayValues(docs, { first: at === 0, last: at + chunkSize >= rows.length }),
           );
         } catch (e) {
           throw chunkFailure(e, at + docs.length, rows.length, lines);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeJson, type CliIo } from '../../../main/cli/command.js';
+import { jsonArrayValues, writeJson, type CliIo } from '../../../main/cli/command.js';
 import { explainCommandWith } from '../../../main/cli/commands/explain.js';
 import { main } from '../../../main/cli/index.js';
 import { SPOOL_FOLDER } from '../../../main/cli/spool.js';
@@ -169,5 +169,29 @@ describe('writeJson', () => {
       expect(Buffer.concat(out).toString('utf8')).toBe(JSON.stringify(value, null, 2) + '\n');
     }
     expect(writes).toBeGreaterThan(4);
+  });
+});
+
+describe('jsonArrayValues', () => {
+  it('spells an array written in parts byte for byte as JSON.stringify(array, null, 2) + a line end', () => {
+    const values = Array.from({ length: 7 }, (_, i) => ({
+      i,
+      text: `line\nbreak "${i}" 租房`,
+      nested: { list: [i, [i], {}] },
+    }));
+    for (const size of [1, 2, 3, 7]) {
+      let out = '';
+      for (let at = 0; at < values.length; at += size) {
+        out += jsonArrayValues(values.slice(at, at + size), {
+          first: at === 0,
+          last: at + size >= values.length,
+        });
+      }
+      expect(out, `parts of ${size}`).toBe(JSON.stringify(values, null, 2) + '\n');
+    }
+    expect(jsonArrayValues([], { first: true, last: true })).toBe('[]\n');
+    expect(jsonArrayValues([[], 'x', null], { first: true, last: true })).toBe(
+      JSON.stringify([[], 'x', null], null, 2) + '\n',
+    );
   });
 });
