@@ -409,6 +409,8 @@ export function readBundle(dir: string): BundleFiles {
   const schema = schemaParsed.data;
   const encodings = encodingProblems(schema);
   if (encodings.length) throw new BundleError(encodings);
+  const baseline = baselineProblems(schema);
+  if (baseline.length) throw new BundleError(baseline);
 
   const modelRaw = readJson(dir, 'model.json');
   const modelJson = modelRaw as ModelJson;
@@ -524,6 +526,20 @@ function encodingProblems(schema: BundleSchema): Problem[] {
     }
   });
   return problems;
+}
+
+/**
+ * The baseline must be an applicant the model takes, as the engine encodes it (every feature given, of its type,
+ * in its range): otherwise no engine can start, and the problems name schema.json's baseline and the feature.
+ */
+function baselineProblems(schema: BundleSchema): Problem[] {
+  try {
+    new Preprocessor(schema).encode(schema.baseline, 'baseline.');
+    return [];
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return e.problems.map((p) => ({ ...p, field: `schema.json: ${p.field}` }));
+  }
 }
 
 /** The weight values the model being built by buildModel may still allocate, and what it allocated so far. */

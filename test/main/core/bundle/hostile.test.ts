@@ -492,6 +492,29 @@ describe('every encoded input and the predictions for them must be finite', () =
   });
 });
 
+describe('the baseline must be an applicant the model takes', () => {
+  it.each([
+    [
+      'a list where a number goes',
+      (b: Record<string, unknown>) => (b.x1 = [1]),
+      /^schema\.json: baseline\.x1$/,
+    ],
+    [
+      'a number given as text',
+      (b: Record<string, unknown>) => (b.x2 = 'two'),
+      /^schema\.json: baseline\.x2$/,
+    ],
+  ])('%s is refused naming schema.json and the feature, before any engine starts', async (_, edit, field) => {
+    const dir = broken(
+      (d) => editJson(d, 'schema.json', (s) => edit(s.baseline as Record<string, unknown>)),
+      true,
+    );
+    expect(() => readBundle(dir)).toThrow(BundleError);
+    const problems = await problemsOf(dir);
+    expect(problems.map((p) => p.field)).toEqual([expect.stringMatching(field)]);
+  });
+});
+
 describe('a sigmoid or softmax output must come from that activation', () => {
   it('a sigmoid schema on a linear output is refused: -4.15 is no probability', async () => {
     const dir = await writeTestBundle(
