@@ -238,7 +238,16 @@ const referenceFeatureSchema = z
         ctx.addIssue({ code: 'custom', path: ['edges', k], message: 'edges must be strictly ascending' });
       }
     }
+    // JS divergence and PSI compare distributions: proportions that do not sum to 1 would make them disagree, or
+    // (summing to 0) fail every drift computation.
+    const sum = f.proportions.reduce((a, p) => a + p, 0);
+    if (!(Math.abs(sum - 1) <= REFERENCE_SUM_TOLERANCE)) {
+      ctx.addIssue({ code: 'custom', path: ['proportions'], message: `must sum to 1 (they sum to ${sum})` });
+    }
   });
+
+/** How far a reference's proportions (or shares) may sum from 1: they are written to six significant digits. */
+export const REFERENCE_SUM_TOLERANCE = 1e-4;
 
 export const attributionReferenceSchema = z
   .object({
@@ -270,5 +279,18 @@ export const attributionReferenceSchema = z
     /** In schema feature order. */
     features: z.array(referenceFeatureSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    const sum = r.features.reduce((a, f) => a + f.share, 0);
+    if (!(Math.abs(sum - 1) <= REFERENCE_SUM_TOLERANCE)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message: `shares must sum to 1 (they sum to ${sum})`,
+      });
+    }
+    if (r.rows_with_mass > r.rows) {
+      ctx.addIssue({ code: 'custom', path: ['rows_with_mass'], message: 'cannot exceed rows' });
+    }
+  });
 export type AttributionReference = z.infer<typeof attributionReferenceSchema>;

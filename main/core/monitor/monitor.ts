@@ -201,6 +201,7 @@ export class Monitor<O = unknown> {
     this.#model = model;
     this.#recent = new RecentWindow(model.schema.features.length, this.#driftWindow);
     this.#samples = [];
+    this.#cachedSamples = 0;
     this.#stability = emptyStability(this.#sensitivity);
     this.#lastStabilityAt = -Infinity;
     this.#generation++;

@@ -321,6 +321,22 @@ describe('stability runs', () => {
     expect(tile(m.snapshot(), 'repeat_determinism').status).toBe('red');
   });
 
+  it('take answers served from the cache again after a model change, which drops those waiting', () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now, stabilitySamples: 4 });
+    const cached = {
+      applicant: applicants[0]!,
+      document: { shown: [{ index: 0, attribution: 3 }], rest_sum: 3.5, top_k: 1 },
+      options: undefined,
+    };
+    m.recordCachedSample(cached);
+    expect(m.wantsCachedSample).toBe(false); // a quarter of 4
+    m.setModel({ ...MODEL, sha256: 'd'.repeat(64) });
+    expect(m.pendingStabilitySamples).toBe(0);
+    expect(m.wantsCachedSample).toBe(true);
+    m.recordCachedSample(cached);
+    expect(m.pendingStabilitySamples).toBe(1);
+  });
+
   it('keep only the newest applicants, never more than the capacity', () => {
     const m = new Monitor<string>(MODEL, { now: fakeClock().now, stabilitySamples: 4 });
     served(m);

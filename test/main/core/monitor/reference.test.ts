@@ -132,6 +132,27 @@ describe('reading a reference with its bundle', () => {
     expect((error as BundleError).problems[0]!.field).toBe('reference.json: features.2.proportions');
   });
 
+  it('refuses proportions or shares that do not sum to 1, which would break drift or make JS and PSI disagree', () => {
+    const proportions = (ps: (n: number) => number[]) => ({
+      ...sample,
+      features: sample.features.map((f, i) =>
+        i === 1 ? { ...f, proportions: ps(f.proportions.length) } : f,
+      ),
+    });
+    const zeros = proportions((n) => new Array<number>(n).fill(0));
+    const ones = proportions((n) => new Array<number>(n).fill(1));
+    const shares = { ...sample, features: sample.features.map((f) => ({ ...f, share: 0 })) };
+    for (const [bad, field] of [
+      [zeros, 'reference.json: features.1.proportions'],
+      [ones, 'reference.json: features.1.proportions'],
+      [shares, 'reference.json: features'],
+    ] as const) {
+      expect(problemsOf(withReference(bad)).map((p) => p.field)).toContain(field);
+    }
+    const rows = { ...sample, rows_with_mass: sample.rows + 1 };
+    expect(problemsOf(withReference(rows)).map((p) => p.field)).toContain('reference.json: rows_with_mass');
+  });
+
   it('refuses a reference made for other features', () => {
     const other = { ...sample, features: [...sample.features].reverse() };
     expect(() => readReference(withReference(other))).toThrow(/must list the schema's features in order/);
