@@ -233,15 +233,25 @@ export interface InputColumn {
 /** The model-input columns in order: numeric and boolean give one column, categorical one per category. */
 /**
  * A numeric feature's value as given, read the one way the engine and the form both read it: a JSON number, or
- * number text (a CSV cell, a form field: `"1500"`, `" 1.5e3 "`); the text NaN / Inf / Infinity as NaN, which the
- * callers then refuse as not finite. Undefined for anything else (a wrong type).
+ * number text (a CSV cell, a form field: `"1500"`, `" 1.5e3 "`, full-width `"１５００"`); the text NaN / Inf /
+ * Infinity as NaN, which the callers then refuse as not finite. Undefined for anything else (a wrong type).
  */
 export function numberFromInput(given: unknown): number | undefined {
   if (typeof given === 'number') return given;
   if (typeof given !== 'string') return undefined;
-  if (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(given)) return Number(given);
-  if (/^\s*[-+]?(nan|inf|infinity)\s*$/i.test(given)) return NaN;
+  const text = halfWidth(given);
+  if (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(text)) return Number(text);
+  if (/^\s*[-+]?(nan|inf|infinity)\s*$/i.test(text)) return NaN;
   return undefined;
+}
+
+/**
+ * Text with the full-width forms of ASCII characters (U+FF01–U+FF5E: `１２３．５`, as a Chinese input method
+ * types digits) as their ASCII characters. Only those: other look-alike digits (superscripts, circled numbers)
+ * stay as they are and are not read as numbers.
+ */
+export function halfWidth(text: string): string {
+  return text.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
 /**

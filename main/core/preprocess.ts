@@ -1,6 +1,7 @@
 // Raw applicant (feature name → value, as a branch form or a CSV row sends it) → the model's input vector.
 import {
   inputColumns,
+  halfWidth,
   numberFromInput,
   type BundleSchema,
   type Feature,
@@ -160,7 +161,7 @@ function parseValue(
         problems.push({
           field,
           code: 'wrong_type',
-          message: `must be a JSON number, got the text ${describe(given)} (send ${given.trim()} without quotes)`,
+          message: `must be a JSON number, got the text ${describe(given)} (send ${halfWidth(given).trim()} without quotes)`,
         });
         return undefined;
       }

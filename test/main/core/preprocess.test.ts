@@ -237,6 +237,17 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
     expect(row.income).toBe(' 1.5e3 ');
   });
 
+  it('reads the full-width digits a Chinese input method types, and no other look-alikes', () => {
+    expect(numbersFromText(schema, { income: '１５００', age: '　５２　' })).toEqual({
+      income: 1500,
+      age: 52,
+    });
+    expect(numbersFromText(schema, { income: '－１．５ｅ３' }).income).toBe(-1500);
+    // Superscripts, circled digits and grouping commas are not numbers: the engine names them.
+    for (const text of ['1⁵', '①', '1,000'])
+      expect(numbersFromText(schema, { income: text }).income).toBe(text);
+  });
+
   it('leaves text that is no number, and empty cells, for the engine to name', () => {
     expect(numbersFromText(schema, { income: 'abc', age: '' })).toEqual({ income: 'abc', age: '' });
     expect(caller(numbersFromText(schema, { age: '30', income: 'NaN' }))).toEqual([['income', 'not_finite']]);
