@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { ExplanationDocument } from '../../shared/explanation.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { attributionBars, barsTotal, symmetricBound } from '../../renderer/src/lib/attribution-bars.js';
-import { problemText, serverProblemsByField, valueText } from '../../renderer/src/lib/problem-text.js';
+import {
+  fieldMessages,
+  problemText,
+  serverProblems,
+  valueText,
+} from '../../renderer/src/lib/problem-text.js';
 import { validateApplicant } from '../../renderer/src/lib/validate.js';
 import {
   emptyForm,
@@ -142,16 +147,15 @@ describe('problems in the user language', () => {
   });
 
   it('puts the API problems under their fields, in a batch too, and keeps the others as they came', () => {
-    const r = serverProblemsByField(
+    const kept = serverProblems(
       [
         { field: 'Time', code: 'out_of_range', message: 'must be between 1 and 120, got 500' },
         { field: '[3].Seniority', code: 'wrong_type', message: 'must be a number, got "x"' },
         { field: 'options.top_k', code: 'invalid', message: 'Too big' },
       ],
       schema,
-      'zh-CN',
-      zh,
     );
+    const r = { byField: fieldMessages(kept.byField, schema, 'zh-CN', zh), other: kept.other };
     expect(r.byField).toEqual({
       Time: '超出范围：1 至 120 个月（当前为 500）',
       Seniority: '请输入数字（当前为“x”）',

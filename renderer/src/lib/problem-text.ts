@@ -87,26 +87,48 @@ export function problemText(
   }
 }
 
-/** The API's problems by feature name: `Seniority` or, in a batch, `[3].Seniority` (row 3 of the call). */
-export function serverProblemsByField(
+/** One field's problem as kept until it is worded: its code and the value as given. */
+export type FieldIssue = Pick<FieldProblem, 'code' | 'given'>;
+
+/**
+ * The API's problems by feature name (`Seniority` or, in a batch, `[3].Seniority`: row 3 of the call), kept as
+ * codes so they are worded in the language of the moment; problems of no feature keep the server's words.
+ */
+export function serverProblems(
   problems: readonly Problem[],
   schema: Pick<BundleSchema, 'features'>,
-  locale: Locale,
-  t: T,
-): { byField: Record<string, string>; other: string[] } {
-  const features = new Map(schema.features.map((f) => [f.name, f]));
-  const byField: Record<string, string> = {};
+): { byField: Record<string, FieldIssue>; other: string[] } {
+  const names = new Set(schema.features.map((f) => f.name));
+  const byField: Record<string, FieldIssue> = {};
   const other: string[] = [];
   for (const p of problems) {
     const name = p.field.replace(/^\[\d+\]\./, '');
-    const f = features.get(name);
-    if (f) {
+    if (names.has(name)) {
       // The server's own words carry the value it got; the code gives the message in the user's language.
       const given = /got "?([^"]*)"?$/.exec(p.message)?.[1];
-      byField[name] = problemText(f, { code: p.code, ...(given !== undefined ? { given } : {}) }, locale, t);
+      byField[name] = { code: p.code, ...(given !== undefined ? { given } : {}) };
     } else {
       other.push(`${p.field}: ${p.message}`);
     }
   }
   return { byField, other };
+}
+
+/** Problems kept by field, worded in `locale`. */
+export function fieldMessages(
+  byField: Readonly<Record<string, FieldIssue>>,
+  schema: Pick<BundleSchema, 'features'>,
+  locale: Locale,
+  t: T,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, issue] of Object.entries(byField)) {
+    out[name] = problemText(
+      schema.features.find((f) => f.name === name),
+      issue,
+      locale,
+      t,
+    );
+  }
+  return out;
 }

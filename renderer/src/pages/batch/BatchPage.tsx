@@ -119,12 +119,15 @@ export default function BatchPage() {
     [schema, locale, t],
   );
 
-  const start = () =>
-    void batchStore.run(
-      api,
-      { top_k: settings.top_k, method: settings.method, n_steps: settings.n_steps, locale },
-      t('explain.maskedFeature'),
-    );
+  const explainOptions = {
+    top_k: settings.top_k,
+    method: settings.method,
+    n_steps: settings.n_steps,
+    locale,
+  };
+  const start = () => void batchStore.run(api, explainOptions, t('explain.maskedFeature'));
+  /** Only the rows a stopped run left unexplained, the answers received kept. */
+  const resume = () => void batchStore.resume(api, explainOptions, t('explain.maskedFeature'));
 
   // The lists (problems, results) follow the counts at a lower priority, rendered in slices while rows stream in.
   const deferred = useDeferredValue(state);
@@ -137,6 +140,10 @@ export default function BatchPage() {
   const rate = elapsedMs && elapsedMs > 0 ? state.answered / (elapsedMs / 1000) : null;
   const running = state.phase === 'running';
   const milestone = Math.floor(fraction * 4) * 25;
+  const pending = state.pending.length;
+  const stopped = state.phase === 'cancelled' || state.phase === 'interrupted';
+  // Rows the service refused are rows with errors, as the problem list shows them, not valid ones.
+  const withErrors = state.bad.length + state.failed;
 
   /** Saves and says where; a folder the officer may not write to, a full disk, are said, not swallowed. */
   const save = async (name: string, content: () => string, type: string) => {
@@ -249,13 +256,13 @@ export default function BatchPage() {
                 </li>
                 <li>
                   <span className="count-value" data-testid="count-good">
-                    {formatNumber(locale, state.good.length)}
+                    {formatNumber(locale, state.good.length - state.failed)}
                   </span>
                   <span className="count-label">{t('batch.goodRows')}</span>
                 </li>
-                <li className={state.bad.length ? 'count-bad' : ''}>
+                <li className={withErrors ? 'count-bad' : ''}>
                   <span className="count-value" data-testid="count-bad">
-                    {formatNumber(locale, state.bad.length)}
+                    {formatNumber(locale, withErrors)}
                   </span>
                   <span className="count-label">{t('batch.badRows')}</span>
                 </li>
@@ -266,7 +273,11 @@ export default function BatchPage() {
 
         {problems.length > 0 && (
           <details className="problems" open={problems.length <= 20}>
-            <summary>{t('batch.problemsTitle', { count: problems.length })}</summary>
+            <summary data-testid="problems-title">
+              {problems.length === 1
+                ? t('batch.problemsTitleOne')
+                : t('batch.problemsTitle', { count: formatNumber(locale, problems.length) })}
+            </summary>
             <ProblemList lines={problems} t={t} />
             <button type="button" className="btn btn-small" onClick={() => void exportProblems()}>
               {t('batch.exportProblems')}
@@ -285,11 +296,34 @@ export default function BatchPage() {
                   {t('batch.cancel')}
                 </button>
               ) : (
-                <button type="button" className="btn btn-primary" onClick={start} data-testid="batch-start">
-                  {state.phase === 'ready'
-                    ? t('batch.start', { count: formatNumber(locale, total) })
-                    : t('batch.restart', { count: formatNumber(locale, total) })}
-                </button>
+                <>
+                  {stopped && pending > 0 && (
+                    <button
+                      type="button"
+                      className="btn btn-primary"
+                      onClick={resume}
+                      data-testid="batch-resume"
+                    >
+                      {pending === 1
+                        ? t('batch.resumeOne')
+                        : t('batch.resume', { count: formatNumber(locale, pending) })}
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    className={stopped && pending > 0 ? 'btn' : 'btn btn-primary'}
+                    onClick={start}
+                    data-testid="batch-start"
+                  >
+                    {state.phase === 'ready'
+                      ? total === 1
+                        ? t('batch.startOne')
+                        : t('batch.start', { count: formatNumber(locale, total) })
+                      : total === 1
+                        ? t('batch.restartOne')
+                        : t('batch.restart', { count: formatNumber(locale, total) })}
+                  </button>
+                </>
               )}
               <button
                 type="button"
@@ -309,6 +343,11 @@ export default function BatchPage() {
               </button>
             </div>
           </div>
+          {state.phase === 'interrupted' && state.unreachable && (
+            <p className="alert alert-error" role="alert" data-testid="batch-unreachable">
+              {describeError(state.unreachable, t)}
+            </p>
+          )}
           {state.phase !== 'ready' && (
             <div className="progress-block">
               <div className="progress-line">
@@ -324,6 +363,7 @@ export default function BatchPage() {
                   elapsed: elapsedMs !== null ? formatMs(locale, elapsedMs) : '—',
                 })}
                 {state.phase === 'cancelled' && ` · ${t('batch.cancelled')}`}
+                {state.phase === 'interrupted' && ` · ${t('batch.interrupted')}`}
               </p>
               <p className="visually-hidden" aria-live="polite">
                 {state.phase === 'done'

@@ -2,7 +2,7 @@
 // at another page. The file is parsed in chunks and the answers arrive in chunks; listeners hear about it at most
 // every 100 ms, so a 10,000-row file never keeps the UI thread busy.
 import Papa from 'papaparse';
-import type { Api } from '../../../../shared/contract.js';
+import type { Api, ApiError } from '../../../../shared/contract.js';
 import type { BundleSchema } from '../../../../shared/bundle.js';
 import type { ExplainOptionsInput } from '../../../../shared/explain-options.js';
 import {
@@ -22,7 +22,9 @@ import { csvEncoding, type CsvEncoding } from './file-encoding.js';
 import { runChunks } from './run-chunks.js';
 import { resultRows, type ResultRow } from './results.js';
 
-export type BatchPhase = 'idle' | 'parsing' | 'ready' | 'running' | 'done' | 'cancelled' | 'failed';
+/** `interrupted`: the service could not be reached; the rows not yet explained are in `pending`. */
+export type BatchPhase =
+  'idle' | 'parsing' | 'ready' | 'running' | 'done' | 'cancelled' | 'interrupted' | 'failed';
 
 export interface BatchState {
   phase: BatchPhase;
@@ -42,6 +44,10 @@ export interface BatchState {
   finishedAt: number | null;
   /** A problem with the file as a whole (not CSV, no rows). */
   fileError: string | null;
+  /** The good rows not yet explained when a run stopped (cancelled, or the service unreachable), in file order. */
+  pending: GoodRow[];
+  /** Why the last run stopped early, when the service could not be reached. */
+  unreachable: ApiError | null;
   /** Bumped on every change: the page's memo key. */
   version: number;
 }
@@ -61,6 +67,8 @@ const EMPTY: BatchState = {
   startedAt: null,
   finishedAt: null,
   fileError: null,
+  pending: [],
+  unreachable: null,
   version: 0,
 };
 
@@ -218,24 +226,17 @@ export class BatchStore {
     });
   }
 
-  /** Explains the good rows; resolves when done or cancelled. */
+  /** Explains the good rows (all of them again); resolves when done, cancelled or the service is unreachable. */
   async run(
     api: Pick<Api, 'explain'>,
     options: Partial<ExplainOptionsInput>,
     maskedLabel: string,
   ): Promise<void> {
-    if (this.state.phase !== 'ready' && this.state.phase !== 'cancelled' && this.state.phase !== 'done')
-      return;
-    const generation = this.generation;
-    this.cancelled = false;
-    const results: ResultRow[] = [];
-    let approved = 0;
-    let declined = 0;
-    let failed = 0;
+    const phase = this.state.phase;
+    if (phase !== 'ready' && phase !== 'cancelled' && phase !== 'done' && phase !== 'interrupted') return;
     this.change(
       {
-        phase: 'running',
-        results,
+        results: [],
         answered: 0,
         approved: 0,
         declined: 0,
@@ -245,7 +246,39 @@ export class BatchStore {
       },
       true,
     );
-    await runChunks(api, this.state.good, options, {
+    await this.send(api, this.state.good, options, maskedLabel);
+  }
+
+  /**
+   * Explains only the rows a stopped run left unexplained (`pending`), keeping the answers already received;
+   * resolves as run() does.
+   */
+  async resume(
+    api: Pick<Api, 'explain'>,
+    options: Partial<ExplainOptionsInput>,
+    maskedLabel: string,
+  ): Promise<void> {
+    const { phase, pending, startedAt, finishedAt } = this.state;
+    if ((phase !== 'cancelled' && phase !== 'interrupted') || pending.length === 0) return;
+    // The time spent stopped is not the batch's: the rate stays that of the service.
+    const spent = startedAt !== null && finishedAt !== null ? finishedAt - startedAt : 0;
+    this.change({ startedAt: performance.now() - spent, finishedAt: null }, true);
+    await this.send(api, pending, options, maskedLabel);
+  }
+
+  /** Sends `rows`, adding their answers to the results and counts already there. */
+  private async send(
+    api: Pick<Api, 'explain'>,
+    rows: readonly GoodRow[],
+    options: Partial<ExplainOptionsInput>,
+    maskedLabel: string,
+  ): Promise<void> {
+    const generation = this.generation;
+    this.cancelled = false;
+    const results: ResultRow[] = [...this.state.results];
+    let { approved, declined, failed } = this.state;
+    this.change({ phase: 'running', results, pending: [], unreachable: null }, true);
+    const { unreachable, unanswered } = await runChunks(api, rows, options, {
       chunkSize: BATCH_CHUNK_SIZE,
       concurrency: BATCH_CONCURRENCY,
       isCancelled: () => this.cancelled || generation !== this.generation,
@@ -263,8 +296,10 @@ export class BatchStore {
       },
     });
     if (generation !== this.generation) return;
-    const complete = results.length === this.state.good.length;
-    this.change({ phase: complete ? 'done' : 'cancelled', finishedAt: performance.now() }, true);
+    const left = new Set(unanswered.map((r) => r.line));
+    const pending = rows.filter((r) => left.has(r.line));
+    const phase = pending.length === 0 ? 'done' : unreachable ? 'interrupted' : 'cancelled';
+    this.change({ phase, pending, unreachable, finishedAt: performance.now() }, true);
   }
 
   cancel(): void {

@@ -1,6 +1,8 @@
 // Explaining a batch in chunks (100 applicants per explain call, two calls in flight), in order of the file,
 // with cancel between chunks. A busy service is waited for and asked again; a chunk the service refuses is
-// split into the rows it named and the rest, which are asked once more. Pure: the Api is passed in.
+// split into the rows it named and the rest, which are asked once more. A service that cannot be reached stops the
+// run: no further chunk is sent, and the rows not answered are handed back to be sent again later (not failed).
+// Pure: the Api is passed in.
 import { ApiError, type Api, MAX_APPLICANTS_PER_CALL } from '../../../../shared/contract.js';
 import type { ExplainOptionsInput } from '../../../../shared/explain-options.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
@@ -28,6 +30,26 @@ export interface RunOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What runChunks hands back: the rows not answered (in file order) and, if the run stopped for it, why. */
+export interface RunResult {
+  /** The transport error when the service could not be reached; null when every chunk was sent. */
+  unreachable: ApiError | null;
+  /** The rows with no answer (unsent, or in a chunk whose call never reached the service): not failed, to send again. */
+  unanswered: ChunkItem[];
+}
+
+/** The Api client's transport failure: the call never reached the service (renderer/src/api/http.ts). */
+export function isUnreachable(e: unknown): e is ApiError {
+  return e instanceof ApiError && e.body.error === 'internal' && e.body.message.startsWith('network:');
+}
+
+/** A chunk's answer: the rows answered, and the rest if the service could not be reached. */
+interface ChunkAnswer {
+  outcomes: ItemOutcome[];
+  unanswered: ChunkItem[];
+  unreachable: ApiError | null;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -46,13 +68,15 @@ async function explainChunk(
   options: Partial<ExplainOptionsInput>,
   run: RunOptions,
   splitAllowed = true,
-): Promise<ItemOutcome[]> {
+): Promise<ChunkAnswer> {
   const sleep = run.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {
       const { documents } = await api.explain({ applicants: items.map((i) => i.applicant), options });
-      return items.map((item, k) => ({ line: item.line, ok: true as const, doc: documents[k]! }));
+      const outcomes = items.map((item, k) => ({ line: item.line, ok: true as const, doc: documents[k]! }));
+      return { outcomes, unanswered: [], unreachable: null };
     } catch (e) {
+      if (isUnreachable(e)) return { outcomes: [], unanswered: [...items], unreachable: e };
       if (
         e instanceof ApiError &&
         e.body.error === 'busy' &&
@@ -77,32 +101,44 @@ async function explainChunk(
             problems,
           }));
           const rest = items.filter((_, k) => !byIndex.has(k));
-          const again = rest.length ? await explainChunk(api, rest, options, run, false) : [];
-          return [...refused, ...again].sort((a, b) => a.line - b.line);
+          const again = rest.length
+            ? await explainChunk(api, rest, options, run, false)
+            : { outcomes: [], unanswered: [], unreachable: null };
+          return { ...again, outcomes: [...refused, ...again.outcomes].sort((a, b) => a.line - b.line) };
         }
       }
-      return items.map((item) => ({ line: item.line, ok: false as const, error: e as Error }));
+      const outcomes = items.map((item) => ({ line: item.line, ok: false as const, error: e as Error }));
+      return { outcomes, unanswered: [], unreachable: null };
     }
   }
 }
 
-/** Explains every item; resolves when all chunks are answered or the run was cancelled. */
+/**
+ * Explains every item; resolves when all chunks are answered, the run was cancelled, or the service could not be
+ * reached (no chunk is sent after that; the chunks already in flight are still heard).
+ */
 export async function runChunks(
   api: Pick<Api, 'explain'>,
   items: readonly ChunkItem[],
   options: Partial<ExplainOptionsInput>,
   run: RunOptions,
-): Promise<void> {
+): Promise<RunResult> {
   const size = Math.max(1, Math.min(run.chunkSize ?? 100, MAX_APPLICANTS_PER_CALL));
   const chunks: ChunkItem[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   let next = 0;
+  let unreachable: ApiError | null = null;
+  const answered = new Set<ChunkItem>();
   const worker = async () => {
-    while (next < chunks.length && !run.isCancelled()) {
+    while (next < chunks.length && !run.isCancelled() && !unreachable) {
       const chunk = chunks[next++]!;
-      const outcomes = await explainChunk(api, chunk, options, run);
-      run.onOutcomes(outcomes);
+      const answer = await explainChunk(api, chunk, options, run);
+      unreachable ??= answer.unreachable;
+      const left = new Set(answer.unanswered);
+      for (const item of chunk) if (!left.has(item)) answered.add(item);
+      if (answer.outcomes.length) run.onOutcomes(answer.outcomes);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, run.concurrency ?? 2) }, worker));
+  return { unreachable, unanswered: items.filter((item) => !answered.has(item)) };
 }

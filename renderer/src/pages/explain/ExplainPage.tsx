@@ -13,9 +13,10 @@ import { attributionBars } from '../../lib/attribution-bars.js';
 import { desktopBridge } from '../../api/desktop.js';
 import { describeError } from '../../lib/errors.js';
 import { fileStamp, printPage, saveFile } from '../../lib/download.js';
-import { featureLabel, problemText, serverProblemsByField } from '../../lib/problem-text.js';
+import { featureLabel } from '../../lib/problem-text.js';
 import { validateApplicant, validateValue, isMissing } from '../../lib/validate.js';
 import { ApplicantForm, fieldId } from './ApplicantForm.js';
+import { checkedProblems, fieldMessages, serverProblems, type FieldIssue } from './field-problems.js';
 import {
   emptyForm,
   fittingSamples,
@@ -58,7 +59,8 @@ export default function ExplainPage() {
   const keptHere = schema !== undefined && kept.schema === schema;
   const [values, setValues] = useState<FormValues>(() => (keptHere ? (kept.values ?? {}) : {}));
   const [formSchema, setFormSchema] = useState<typeof schema>(() => (keptHere ? schema : undefined));
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  // Problems are kept as codes and worded when shown, so that they follow a change of language.
+  const [issues, setIssues] = useState<Record<string, FieldIssue>>({});
   const [otherProblems, setOtherProblems] = useState<string[]>([]);
   /** The summary of problems shows after a submit, not on a field's blur (it would move the Explain button). */
   const [showSummary, setShowSummary] = useState(false);
@@ -69,7 +71,8 @@ export default function ExplainPage() {
   const [result, setResult] = useState<Result | null>(() => (keptHere ? (kept.result ?? null) : null));
   const [verify, setVerify] = useState<VerifyState>({ state: 'pending' });
   const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string | null>(null);
+  /** The last call's failure, worded when shown (in the language of the moment). */
+  const [failure, setFailure] = useState<{ error: unknown } | null>(null);
   /** The one-page report is rendered only for printing (it has its own chart). */
   const [printing, setPrinting] = useState(false);
   const summary = useRef<HTMLDivElement>(null);
@@ -104,7 +107,7 @@ export default function ExplainPage() {
   if (schema && schema !== formSchema) {
     setFormSchema(schema);
     setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
-    setErrors({});
+    setIssues({});
     setOtherProblems([]);
     setShowSummary(false);
     setNoData(false);
@@ -122,21 +125,21 @@ export default function ExplainPage() {
       const f = schema?.features.find((x) => x.name === name);
       if (!f) return;
       const raw = rawValue(f, value);
-      let message: string | undefined;
+      let issue: FieldIssue | undefined;
       if (isMissing(raw)) {
-        if (f.required) message = problemText(f, { code: 'missing' }, locale, t);
+        if (f.required) issue = { code: 'missing' };
       } else {
         const r = validateValue(f, raw);
-        if (r.problem) message = problemText(f, r.problem, locale, t);
+        if (r.problem) issue = checkedProblems([r.problem])[f.name];
       }
-      setErrors((e) => {
+      setIssues((e) => {
         const next = { ...e };
-        if (message) next[name] = message;
+        if (issue) next[name] = issue;
         else delete next[name];
         return next;
       });
     },
-    [schema, locale, t],
+    [schema],
   );
 
   const explain = useCallback(
@@ -179,17 +182,17 @@ export default function ExplainPage() {
         if (id !== request.current) return;
         setBusy(false);
         if (e instanceof ApiError && e.body.error === 'invalid_request' && e.body.problems.length > 0) {
-          const mapped = serverProblemsByField(e.body.problems, schema, locale, t);
-          setErrors(mapped.byField);
+          const mapped = serverProblems(e.body.problems, schema);
+          setIssues(mapped.byField);
           setOtherProblems(mapped.other);
           setShowSummary(true);
           setSummaryFocus((n) => n + 1);
         } else {
-          setFailure(describeError(e, t));
+          setFailure({ error: e });
         }
       }
     },
-    [api, schema, settings.top_k, settings.method, settings.n_steps, locale, t],
+    [api, schema, settings.top_k, settings.method, settings.n_steps, locale],
   );
 
   const onSubmit = (e: React.FormEvent) => {
@@ -198,7 +201,7 @@ export default function ExplainPage() {
     if (!schema || busy) return;
     const applicant = rawApplicant(schema, values);
     if (Object.keys(applicant).length === 0) {
-      setErrors({});
+      setIssues({});
       setOtherProblems([]);
       setNoData(true);
       setShowSummary(true);
@@ -207,16 +210,7 @@ export default function ExplainPage() {
     }
     setNoData(false);
     const checked = validateApplicant(schema, applicant);
-    const next: Record<string, string> = {};
-    for (const p of checked.problems) {
-      next[p.field] = problemText(
-        schema.features.find((f) => f.name === p.field),
-        p,
-        locale,
-        t,
-      );
-    }
-    setErrors(next);
+    setIssues(checkedProblems(checked.problems));
     setOtherProblems([]);
     setShowSummary(checked.problems.length > 0);
     if (checked.problems.length > 0) {
@@ -292,7 +286,7 @@ export default function ExplainPage() {
     if (!schema) return;
     const sample = usable[index];
     setValues(sample ? formFrom(schema, sample) : formFrom(schema, schema.baseline));
-    setErrors({});
+    setIssues({});
     setOtherProblems([]);
     setShowSummary(false);
     setNoData(false);
@@ -313,6 +307,7 @@ export default function ExplainPage() {
     );
   }
 
+  const errors = fieldMessages(issues, schema, locale, t);
   const errorList = Object.entries(errors);
   return (
     <div className="page page-explain">
@@ -421,7 +416,7 @@ export default function ExplainPage() {
               className="btn"
               onClick={() => {
                 setValues(emptyForm(schema));
-                setErrors({});
+                setIssues({});
                 setOtherProblems([]);
                 setShowSummary(false);
                 setNoData(false);
@@ -439,7 +434,7 @@ export default function ExplainPage() {
         <div className="result-column">
           {failure && (
             <p className="alert alert-error" role="alert">
-              {failure}
+              {describeError(failure.error, t)}
             </p>
           )}
           {result ? (
@@ -470,6 +465,12 @@ export default function ExplainPage() {
             <div className="card empty-state no-print">
               <h2>{t('explain.emptyTitle')}</h2>
               <p>{t('explain.empty')}</p>
+            </div>
+          )}
+          {/* Ctrl+P with no result, or one the form no longer holds: a line saying so, not a blank page. */}
+          {printing && (!result || stale) && (
+            <div className="report report-notice" data-testid="print-notice">
+              <p>{t('explain.printStale')}</p>
             </div>
           )}
         </div>

@@ -2,7 +2,7 @@
 // data, features); importing a bundle folder; activating a version and rolling back, each behind a confirmation.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BundleSchema, Feature, Locale } from '../../../../shared/bundle.js';
-import type { InstalledModelView } from '../../../../shared/contract.js';
+import type { ApiResponses, InstalledModelView, ModelRef } from '../../../../shared/contract.js';
 import type { MessageKey } from '../../../../shared/i18n/index.js';
 import { ConfirmDialog } from '../../app/ConfirmDialog.js';
 import { useApp } from '../../app/context.js';
@@ -14,6 +14,14 @@ import { categoryLabel, featureLabel, rangeText } from '../../lib/problem-text.j
 import { importResultText, switchResultText } from './import-result.js';
 
 type Pending = { kind: 'activate'; model: InstalledModelView } | { kind: 'rollback' } | null;
+
+/**
+ * What an import did, kept as the API's answer (or its error) and worded when shown, so that the sentence
+ * follows a change of language.
+ */
+type ImportOutcome =
+  | { ok: true; answer: ApiResponses['importModel']; previous: ModelRef | null }
+  | { ok: false; error: unknown };
 
 const METRIC_KEYS: Record<string, MessageKey> = {
   auc: 'models.metric.auc',
@@ -168,11 +176,12 @@ export default function ModelsPage() {
   const { api, settings, t, model, notify } = useApp();
   const locale = settings.locale;
   const [models, setModels] = useState<InstalledModelView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  /** The list's failure, worded when shown. */
+  const [error, setError] = useState<{ error: unknown } | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [path, setPath] = useState('');
   const [importing, setImporting] = useState(false);
-  const [importResult, setImportResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [importResult, setImportResult] = useState<ImportOutcome | null>(null);
   const importResultRef = useRef<HTMLParagraphElement>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [working, setWorking] = useState(false);
@@ -182,9 +191,9 @@ export default function ModelsPage() {
       setModels((await api.listModels({})).models);
       setError(null);
     } catch (e) {
-      setError(describeError(e, t));
+      setError({ error: e });
     }
-  }, [api, t]);
+  }, [api]);
 
   useEffect(() => {
     void refresh();
@@ -208,11 +217,11 @@ export default function ModelsPage() {
     const previous = active;
     try {
       const r = await api.importModel({ path: path.trim() });
-      setImportResult({ ok: true, text: importResultText(r, previous, t) });
+      setImportResult({ ok: true, answer: r, previous });
       await refresh();
       if (r.activated) await model.reload();
     } catch (err) {
-      setImportResult({ ok: false, text: describeError(err, t) });
+      setImportResult({ ok: false, error: err });
     } finally {
       setImporting(false);
     }
@@ -245,7 +254,7 @@ export default function ModelsPage() {
       </div>
       {error && (
         <p className="alert alert-error" role="alert">
-          {error}
+          {describeError(error.error, t)}
         </p>
       )}
       <section className="card" aria-labelledby="models-list-title">
@@ -359,7 +368,9 @@ export default function ModelsPage() {
               className={`alert ${importResult.ok ? 'alert-success' : 'alert-error'}`}
               data-testid="import-result"
             >
-              {importResult.text}
+              {importResult.ok
+                ? importResultText(importResult.answer, importResult.previous, t)
+                : describeError(importResult.error, t)}
             </p>
           )}
         </div>
