@@ -197,3 +197,41 @@ describe('a batch when the service cannot be reached', () => {
     );
   });
 });
+
+describe('a server shutting down', () => {
+  const answering = (status: number, body: unknown) =>
+    httpCall({
+      base: 'http://127.0.0.1:1/',
+      fetch: () =>
+        Promise.resolve(
+          new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+            status,
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
+    });
+  const request: ApiRequest<'explain'> = { applicants: [{ Seniority: 1 }], options: {} };
+  const failure = (call: ReturnType<typeof httpCall>) =>
+    call('explain', request).then(
+      () => null,
+      (e: unknown) => e,
+    );
+
+  it('answers 503 without saying busy: the client takes it as the server going away, so a batch stops', async () => {
+    for (const body of [
+      { error: 'internal', message: 'Service Unavailable' },
+      'Service Unavailable', // no JSON at all
+    ]) {
+      const e = await failure(answering(503, body));
+      expect(isUnreachable(e), JSON.stringify(body)).toBe(true);
+    }
+  });
+
+  it('while a busy 503 and other refusals stay what they are', async () => {
+    const busy = await failure(answering(503, { error: 'busy', message: 'queue full', retry_after_s: 1 }));
+    expect(isUnreachable(busy)).toBe(false);
+    expect((busy as ApiError).body.error).toBe('busy');
+    const refused = await failure(answering(400, { error: 'invalid_request', message: 'bad', problems: [] }));
+    expect(isUnreachable(refused)).toBe(false);
+  });
+});

@@ -59,9 +59,18 @@ export function httpCall(opts: HttpApiOptions): Call {
       throw new ApiError({ error: 'internal', message: 'network: the BranchLens server cannot be reached' });
     }
     let body: unknown;
+    let json = true;
     try {
       body = await response.json();
     } catch {
+      json = false;
+    }
+    // A 503 that is not "busy" is a server shutting down (it answers the calls it still gets so): for the caller
+    // the server is going away, as if it could not be reached, not a refusal of this call.
+    if (response.status === 503 && !(json && isErrorBody(body) && body.error === 'busy')) {
+      throw new ApiError({ error: 'internal', message: 'network: the BranchLens server is shutting down' });
+    }
+    if (!json) {
       throw new ApiError({
         error: 'internal',
         message: `the server answered ${response.status} without a JSON body`,
