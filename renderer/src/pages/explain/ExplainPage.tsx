@@ -5,7 +5,6 @@ import { startTransition, useCallback, useEffect, useMemo, useRef, useState } fr
 import { flushSync } from 'react-dom';
 import samples from '../../../../assets/samples/applicants.json';
 import { ApiError, type Settings } from '../../../../shared/contract.js';
-import type { BundleSchema } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import { useApp } from '../../app/context.js';
 import { loadCharts, preloadCharts } from '../../charts/EChart.js';
@@ -36,7 +35,7 @@ export const EXPLAIN_MARKS = {
 };
 
 /** What the page shows, kept while the officer looks at another page (until the model changes). */
-const kept: { schema?: BundleSchema; values?: FormValues; result?: Result | null } = {};
+const kept: { modelSha256?: string; values?: FormValues; result?: Result | null } = {};
 
 interface Result {
   doc: ExplanationDocument;
@@ -56,9 +55,11 @@ export default function ExplainPage() {
   const { api, settings, t, model, notify } = useApp();
   const locale = settings.locale;
   const schema = model.info?.schema;
-  const keptHere = schema !== undefined && kept.schema === schema;
+  // The model the form is for, by its sha256: the same model loaded again (a new object) keeps what was typed.
+  const modelSha256 = schema ? model.info?.model.sha256 : undefined;
+  const keptHere = modelSha256 !== undefined && kept.modelSha256 === modelSha256;
   const [values, setValues] = useState<FormValues>(() => (keptHere ? (kept.values ?? {}) : {}));
-  const [formSchema, setFormSchema] = useState<typeof schema>(() => (keptHere ? schema : undefined));
+  const [formModel, setFormModel] = useState<string | undefined>(() => (keptHere ? modelSha256 : undefined));
   // Problems are kept as codes and worded when shown, so that they follow a change of language.
   const [issues, setIssues] = useState<Record<string, FieldIssue>>({});
   const [otherProblems, setOtherProblems] = useState<string[]>([]);
@@ -104,8 +105,8 @@ export default function ExplainPage() {
 
   // A new model means a new form: start from the first sample that fits it, or from an empty form. Set while
   // rendering (not in an effect), so that the form never shows empty for a frame.
-  if (schema && schema !== formSchema) {
-    setFormSchema(schema);
+  if (schema && modelSha256 !== formModel) {
+    setFormModel(modelSha256);
     setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
     setIssues({});
     setOtherProblems([]);
@@ -115,10 +116,10 @@ export default function ExplainPage() {
   }
 
   useEffect(() => {
-    kept.schema = formSchema;
+    kept.modelSha256 = formModel;
     kept.values = values;
     kept.result = result;
-  }, [formSchema, values, result]);
+  }, [formModel, values, result]);
 
   const checkField = useCallback(
     (name: string, value: string) => {
