@@ -196,28 +196,16 @@ export async function writeJson(io: CliIo, value: unknown): Promise<void> {
   if (!Array.isArray(value) || value.length <= ITEMS_PER_WRITE) {
     return writeOut(io, JSON.stringify(value, null, 2) + '\n');
   }
-  await writeJsonArray(io, value, (item) => JSON.stringify(item, null, 2));
-}
-
-/**
- * Writes an array of items, each given as its JSON by `itemJson` (indented by two spaces, on lines of its
- * own), as JSON.stringify(array, null, 2) would, in parts of ITEMS_PER_WRITE items.
- */
-export async function writeJsonArray<T>(
-  io: CliIo,
-  items: readonly T[],
-  itemJson: (item: T) => string,
-): Promise<void> {
-  if (items.length === 0) return writeOut(io, '[]\n');
-  for (let at = 0; at < items.length; at += ITEMS_PER_WRITE) {
-    const part = items.slice(at, at + ITEMS_PER_WRITE).map((item) => itemJson(item));
-    await writeOut(io, jsonArrayPart(part, { first: at === 0, last: at + ITEMS_PER_WRITE >= items.length }));
+  for (let at = 0; at < value.length; at += ITEMS_PER_WRITE) {
+    const last = at + ITEMS_PER_WRITE >= value.length;
+    await writeOut(io, jsonArrayValues(value.slice(at, at + ITEMS_PER_WRITE), { first: at === 0, last }));
   }
 }
 
 /**
- * Consecutive values of a JSON array as JSON.stringify(array, null, 2) + '\n' spells them (see jsonArrayPart),
- * stringified together: one call for the part rather than one for each value and its indentation.
+ * Consecutive values of a JSON array as JSON.stringify(array, null, 2) + '\n' spells them: the `first` part opens
+ * the array, the `last` closes it and ends the line, and the parts written in order are the whole array byte for
+ * byte. The part's values are stringified together, in one call.
  */
 export function jsonArrayValues(
   values: readonly unknown[],
@@ -227,19 +215,4 @@ export function jsonArrayValues(
   // "[\n" + each value indented by two + "\n]": the values' lines as the whole array has them.
   const inner = JSON.stringify(values, null, 2).slice(2, -2);
   return `${first ? '[\n' : ',\n'}${inner}${last ? '\n]\n' : ''}`;
-}
-
-/**
- * Consecutive items of a JSON array, each given as its JSON indented by two spaces (JSON.stringify(item, null,
- * 2)), as JSON.stringify(array, null, 2) + '\n' spells them: the `first` part opens the array, the `last` closes
- * it and ends the line, and the parts written in order are the whole array byte for byte.
- */
-export function jsonArrayPart(
-  itemsJson: readonly string[],
-  { first, last }: { first: boolean; last: boolean },
-): string {
-  if (first && last && itemsJson.length === 0) return '[]\n';
-  // JSON text holds no raw line break (JSON.stringify escapes them in strings): each line is indented once.
-  const part = itemsJson.map((json) => '  ' + json.replaceAll('\n', '\n  ')).join(',\n');
-  return `${first ? '[\n' : ',\n'}${part}${last ? '\n]\n' : ''}`;
 }
