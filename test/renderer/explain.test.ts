@@ -5,6 +5,7 @@ import type { ExplanationDocument } from '../../shared/explanation.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { attributionBars, barsTotal, symmetricBound } from '../../renderer/src/lib/attribution-bars.js';
 import {
+  checkedProblems,
   fieldMessages,
   problemText,
   serverProblems,
@@ -23,6 +24,7 @@ const schema = demoSchema();
 const zh = makeT('zh-CN');
 const en = makeT('en');
 const feature = (name: string) => schema.features.find((f) => f.name === name)!;
+const CJK = /[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]/;
 
 const wording = {
   masked: '敏感特征（已脱敏）',
@@ -168,5 +170,34 @@ describe('problems in the user language', () => {
     expect(valueText(feature('Amount'), 1500, 'en', en)).toBe('1,500 thousand');
     expect(valueText(feature('Records'), false, 'zh-CN', zh)).toBe('否');
     expect(valueText(undefined, null, 'zh-CN', zh)).toBe('—');
+  });
+});
+
+describe("the explain form's problems", () => {
+  it('are kept as codes, and worded in whichever language they are shown in', () => {
+    const checked = validateApplicant(schema, { Seniority: 'abc', Amount: '900' });
+    const issues = checkedProblems(checked.problems);
+    expect(issues.Seniority).toEqual({ code: 'wrong_type', given: 'abc' });
+    expect(JSON.stringify(issues)).not.toMatch(CJK);
+    const inZh = fieldMessages(issues, schema, 'zh-CN', zh);
+    const inEn = fieldMessages(issues, schema, 'en', en);
+    expect(Object.keys(inEn)).toEqual(Object.keys(inZh));
+    expect(inZh.Seniority).toContain('请输入数字');
+    expect(inEn.Seniority).toContain('abc');
+    for (const m of Object.values(inEn)) expect(m).not.toMatch(CJK);
+  });
+
+  it("from the API's answer: by feature with the value it got, the rest in the server's words", () => {
+    const mapped = serverProblems(
+      [
+        { field: '[0].Time', code: 'out_of_range', message: 'out of range [1, 120], got 500' },
+        { field: 'extra', code: 'unknown_feature', message: 'not a feature of the model' },
+      ],
+      schema,
+    );
+    expect(mapped.byField).toEqual({ Time: { code: 'out_of_range', given: '500' } });
+    expect(mapped.other).toEqual(['extra: not a feature of the model']);
+    expect(fieldMessages(mapped.byField, schema, 'zh-CN', zh).Time).toContain('超出范围');
+    expect(fieldMessages(mapped.byField, schema, 'en', en).Time).not.toMatch(CJK);
   });
 });

@@ -90,6 +90,14 @@ export function problemText(
 /** One field's problem as kept until it is worded: its code and the value as given. */
 export type FieldIssue = Pick<FieldProblem, 'code' | 'given'>;
 
+/** The form's own checks by field, kept as codes and values until they are worded. */
+export function checkedProblems(problems: readonly FieldProblem[]): Record<string, FieldIssue> {
+  const out: Record<string, FieldIssue> = {};
+  for (const p of problems)
+    out[p.field] = { code: p.code, ...(p.given !== undefined ? { given: p.given } : {}) };
+  return out;
+}
+
 /**
  * The API's problems by feature name (`Seniority` or, in a batch, `[3].Seniority`: row 3 of the call), kept as
  * codes so they are worded in the language of the moment; problems of no feature keep the server's words.

@@ -12,10 +12,15 @@ import { attributionBars } from '../../lib/attribution-bars.js';
 import { desktopBridge } from '../../api/desktop.js';
 import { describeError } from '../../lib/errors.js';
 import { fileStamp, printPage, saveFile } from '../../lib/download.js';
-import { featureLabel } from '../../lib/problem-text.js';
+import {
+  checkedProblems,
+  featureLabel,
+  fieldMessages,
+  serverProblems,
+  type FieldIssue,
+} from '../../lib/problem-text.js';
 import { validateApplicant, validateValue, isMissing } from '../../lib/validate.js';
 import { ApplicantForm, fieldId } from './ApplicantForm.js';
-import { checkedProblems, fieldMessages, serverProblems, type FieldIssue } from './field-problems.js';
 import {
   emptyForm,
   fittingSamples,
