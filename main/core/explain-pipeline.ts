@@ -2,7 +2,6 @@
 // already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
 // answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
 // to the transport: this thread neither builds nor serialises them.
-import { timingSafeEqual } from 'node:crypto';
 import type { RawApplicant } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
@@ -24,7 +23,13 @@ import {
   type AnswerTiming,
 } from './records/answer.js';
 import { servedDocumentView } from './records/served-view.js';
-import { fixPrecision, restampJson, signFixedToJson, type SignedJson } from './records/watermark.js';
+import {
+  fixPrecision,
+  restampJson,
+  sameWatermark,
+  signFixedToJson,
+  type SignedJson,
+} from './records/watermark.js';
 
 /** What the cache keeps of an answer: its signed text, and its audit entry as the template for hits. */
 export interface CachedAnswer {
@@ -51,7 +56,7 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
         throw new RejectedCacheEntry(`signed with key ${String(_meta?.key_id)}, not this installation's`);
       }
       // The stored text is what was signed: laid out again, it must give the same watermark.
-      if (!sameHex(signed.watermark, _meta.watermark)) {
+      if (!sameWatermark(signed.watermark, _meta.watermark)) {
         throw new RejectedCacheEntry(
           'its watermark does not match its content: it was changed after it was stored',
         );
@@ -68,12 +73,6 @@ export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
     },
     immutable: true,
   };
-}
-
-/** Two hex digests equal, compared in constant time. */
-function sameHex(a: string, b: unknown): boolean {
-  if (typeof b !== 'string' || b.length !== a.length) return false;
-  return timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /** How a request that computes an answer hands it to the duplicates waiting for it. */

@@ -190,10 +190,20 @@ export function verifyDocument(doc: unknown, key: HmacKey): VerifyResult {
     const where = notCanonical(rest) ?? (e as Error).message;
     return { ok: false, reason: `the document cannot be canonical JSON: ${where}` };
   }
-  const expected = Buffer.from(signed, 'hex');
-  const given = Buffer.from(meta.watermark, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!sameWatermark(signed, meta.watermark)) {
     return { ok: false, reason: 'watermark does not match the content: the document was changed' };
   }
   return { ok: true };
+}
+
+/**
+ * Whether `given` is exactly the watermark `expected` (its lowercase hex), compared in constant time. The text is
+ * compared, not the bytes hex-decoding gives: decoding stops at the first character that is not hex, so a
+ * watermark with characters after it would otherwise pass.
+ */
+export function sameWatermark(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }

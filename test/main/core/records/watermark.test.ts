@@ -205,6 +205,14 @@ describe('watermark', () => {
     }
   });
 
+  it('refuses a watermark with characters after it, or in another case: the text must be the one signed', () => {
+    const k = key();
+    const doc = signDocument(unsigned, k);
+    for (const watermark of [doc._meta.watermark + 'zz', doc._meta.watermark.toUpperCase(), 'é'.repeat(32)]) {
+      expect(verifyDocument({ ...doc, _meta: { ...doc._meta, watermark } }, k).ok, watermark).toBe(false);
+    }
+  });
+
   it('fails under another installation’s key', () => {
     const doc = signDocument(unsigned, key());
     const other = key();
