@@ -2,10 +2,11 @@
 // folder while the batch is explained, then copied out. A batch that fails midway prints nothing, and memory
 // holds one call's documents rather than every document of the file.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsReason } from '../core/fs-reasons.js';
 import { removeOnInterrupt } from '../core/out-file.js';
+import { removeStale } from '../core/stale-files.js';
 import { writeOut, type CliIo } from './command.js';
 
 /** The data folder's subfolder (0700) that spool files are made in: documents hold applicants' values. */
@@ -55,7 +56,7 @@ export async function printOnceComplete(
   const path = join(folder, `explain-${process.pid}-${randomBytes(6).toString('hex')}.json.part`);
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 });
-    await removeStaleSpools(folder);
+    removeStale(folder, (name) => SPOOL_NAME.test(name), STALE_SPOOL_MS);
   } catch (e) {
     throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' });
   }
@@ -101,22 +102,4 @@ async function copyOut(io: CliIo, spool: FileHandle, path: string): Promise<void
     position += piece.length;
     await writeOut(io, piece);
   }
-}
-
-/**
- * Removes the spool files in `folder` not written for STALE_SPOOL_MS: a run killed before it could remove its
- * own (SIGKILL, a power cut) left them. Best effort: one that cannot be removed now is tried next time.
- */
-async function removeStaleSpools(folder: string, now = Date.now()): Promise<void> {
-  const names = (await readdir(folder)).filter((name) => SPOOL_NAME.test(name));
-  await Promise.all(
-    names.map(async (name) => {
-      const path = join(folder, name);
-      try {
-        if (now - (await lstat(path)).mtimeMs > STALE_SPOOL_MS) await rm(path, { force: true });
-      } catch {
-        // Removed meanwhile by another run, or not ours to remove: left as it is.
-      }
-    }),
-  );
 }

@@ -1,8 +1,7 @@
 // Loading an engine pinned to the bundle that was checked: a folder read again later (an engine thread started or
 // restarted from it) must still hold that bundle, or the engine refuses to start rather than serve another model.
 import { join } from 'node:path';
-import { because, type Problem } from '../../shared/problems.js';
-import { BundleError } from './bundle/load.js';
+import { BundleError, changedDuringImport, installedCopyChanged } from './bundle/load.js';
 import { Engine } from './engine.js';
 import type { BackendName } from './tf/backend.js';
 
@@ -30,12 +29,7 @@ export async function loadEngine(
     engine.dispose();
     throw new BundleError([
       pinned.source === 'import'
-        ? {
-            field: 'manifest.json',
-            code: 'invalid',
-            message: `changed while the bundle was being imported (sha256 ${found}…, checked as ${expected}…); import it again`,
-            ...because('changed_during_import', {}),
-          }
+        ? changedDuringImport({ found, expected })
         : pinned.source === 'folder'
           ? {
               field: join(bundleDir, 'manifest.json'),
@@ -46,14 +40,4 @@ export async function loadEngine(
     ]);
   }
   return engine;
-}
-
-/** The problem of an installed copy whose sha256 (`installed`, shortened) is not the one imported. */
-export function installedCopyChanged(model: string, installed: string, imported: string): Problem {
-  return {
-    field: `${model}: manifest.json`,
-    code: 'invalid',
-    message: `the installed copy (sha256 ${installed}…) is not the bundle that was imported (${imported}…): it was changed on disk; import the bundle again`,
-    ...because('installed_copy_changed', { model, installed, imported }),
-  };
 }

@@ -2,7 +2,7 @@
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { BundleError, readBundle, type BundleFiles } from './bundle/load.js';
+import { BundleError, installedCopyChanged, readBundle, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
 import {
@@ -19,7 +19,7 @@ import {
   type CachedAnswer,
   type PipelineContext,
 } from './explain-pipeline.js';
-import { installedCopyChanged, type PinnedBundle } from './engine-load.js';
+import type { PinnedBundle } from './engine-load.js';
 import { epochNow } from './records/answer.js';
 import {
   AuditLog,

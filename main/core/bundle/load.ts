@@ -215,6 +215,30 @@ function withRegularFile<T>(
   }
 }
 
+/** The problem of an installed copy whose sha256 (`installed`, shortened) is not the one imported. */
+export function installedCopyChanged(model: string, installed: string, imported: string): Problem {
+  return {
+    field: `${model}: manifest.json`,
+    code: 'invalid',
+    message: `the installed copy (sha256 ${installed}…) is not the bundle that was imported (${imported}…): it was changed on disk; import the bundle again`,
+    ...because('installed_copy_changed', { model, installed, imported }),
+  };
+}
+
+/**
+ * The problem of a bundle folder that no longer holds the bundle checked when its import began (with the
+ * sha256 prefixes when they are known).
+ */
+export function changedDuringImport(shas?: { found: string; expected: string }): Problem {
+  const which = shas ? ` (sha256 ${shas.found}…, checked as ${shas.expected}…)` : '';
+  return {
+    field: 'manifest.json',
+    code: 'invalid',
+    message: `changed while the bundle was being imported${which}; import it again`,
+    ...because('changed_during_import', {}),
+  };
+}
+
 /** A listed file whose bytes are not the ones manifest.json lists. */
 function shaMismatch(file: string, expected: string, actual: string): Problem {
   return {

@@ -2,11 +2,12 @@
 // The copy is made beside its destination and renamed into place under the write lock, so a crash never
 // leaves a half-copied bundle registered.
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { because, InputError } from '../../../shared/problems.js';
-import { BundleError, readBundle, type BundleFiles } from '../bundle/load.js';
+import { BundleError, changedDuringImport, readBundle, type BundleFiles } from '../bundle/load.js';
 import type { WritableDb } from '../db/open.js';
+import { removeStale } from '../stale-files.js';
 import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
 import {
   activeModel,
@@ -64,17 +65,6 @@ function installedCopyIsIntact(dir: string, sha256: string): boolean {
   }
 }
 
-function changedDuringImport(): BundleError {
-  return new BundleError([
-    {
-      field: 'manifest.json',
-      code: 'invalid',
-      message: 'changed while the bundle was being imported; import it again',
-      ...because('changed_during_import', {}),
-    },
-  ]);
-}
-
 const STAGING_PREFIX = '.importing-';
 
 /**
@@ -89,27 +79,12 @@ export const STALE_STAGING_MS = 60 * 60_000;
  */
 export function removeStaleStaging(dataDir: string, now = Date.now()): void {
   const root = join(dataDir, 'models');
-  let ids: string[];
   try {
-    ids = readdirSync(root);
+    for (const id of readdirSync(root)) {
+      removeStale(join(root, id), (name) => name.startsWith(STAGING_PREFIX), STALE_STAGING_MS, now);
+    }
   } catch {
-    return; // no model installed yet
-  }
-  for (const id of ids) {
-    let names: string[];
-    try {
-      names = readdirSync(join(root, id)).filter((name) => name.startsWith(STAGING_PREFIX));
-    } catch {
-      continue; // not a folder
-    }
-    for (const name of names) {
-      const path = join(root, id, name);
-      try {
-        if (now - lstatSync(path).mtimeMs > STALE_STAGING_MS) rmSync(path, { recursive: true, force: true });
-      } catch {
-        // Removed meanwhile, or not removable now: the next import tries again.
-      }
-    }
+    // A models folder that cannot be read now: the next import tries again.
   }
 }
 
@@ -119,7 +94,7 @@ function stageCopy(src: BundleFiles, finalDir: string): string {
   try {
     copyBundle(src, staging);
     const copy = readBundle(staging);
-    if (copy.sha256 !== src.sha256) throw changedDuringImport();
+    if (copy.sha256 !== src.sha256) throw new BundleError([changedDuringImport()]);
     return staging;
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
@@ -143,7 +118,8 @@ async function install(
 ): Promise<ImportResult> {
   removeStaleStaging(dataDir);
   const src = readBundle(srcDir);
-  if (checkedSha256 !== undefined && src.sha256 !== checkedSha256) throw changedDuringImport();
+  if (checkedSha256 !== undefined && src.sha256 !== checkedSha256)
+    throw new BundleError([changedDuringImport()]);
   const { id, version } = src.manifest;
   const ref = modelRef(src.manifest);
   const path = modelPath(id, version);
