@@ -1,9 +1,9 @@
 // The explain engine: a loaded bundle, its preprocessor and Integrated Gradients, answering for raw applicants.
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultTargetName, type BundleSchema, type RawApplicant } from '../../shared/bundle.js';
-import { because, InputError } from '../../shared/problems.js';
+import { InputError } from '../../shared/problems.js';
 import { initBackend, type BackendName } from './tf/backend.js';
-import { BundleError, loadBundle, type LoadedBundle } from './bundle/load.js';
+import { loadBundle, type LoadedBundle } from './bundle/load.js';
 import { Preprocessor, type CleanValue, type EncodeMode } from './preprocess.js';
 import { IntegratedGradients, type TargetSpec } from './ig/integrated-gradients.js';
 import { aggregateByFeature } from './ig/aggregate.js';
@@ -154,27 +154,11 @@ export class Engine {
     const engine = new Engine(await loadBundle(bundleDir), backend);
     // Any class will do for the warm-up; a softmax schema need not name a default class.
     const target = engine.schema.output.kind === 'softmax' ? 0 : undefined;
-    let warm: EngineExplanation | undefined;
     try {
-      [warm] = engine.explain([engine.bundle.schema.baseline], { ...DEFAULT_EXPLAIN_OPTIONS, target });
+      engine.explain([engine.bundle.schema.baseline], { ...DEFAULT_EXPLAIN_OPTIONS, target });
     } catch (e) {
-      engine.dispose();
+      engine.dispose(); // a model that cannot be warmed up is not kept
       throw e;
-    }
-    // explain() passes on whatever the model gives: a baseline the model cannot answer finitely would fail
-    // every document later (its cache key, its watermark), so the bundle is refused here, naming the model.
-    const values = warm ? [warm.score, warm.baseline_score, ...warm.predictions] : [];
-    const bad = values.find((v) => !Number.isFinite(v));
-    if (bad !== undefined) {
-      engine.dispose();
-      throw new BundleError([
-        {
-          field: 'model.json',
-          code: 'not_finite',
-          message: `gives ${bad} for the input baseline: it cannot give a decision`,
-          ...because('prediction_not_finite', { input: 'baseline', value: String(bad) }),
-        },
-      ]);
     }
     return engine;
   }
