@@ -1,7 +1,12 @@
 // `branchlens serve`: the HTTP server (Seldon v1 protocol, the app's API, metrics, the UI) until SIGINT/SIGTERM.
 import { availableParallelism } from 'node:os';
 import { InputError, type Problem } from '../../../shared/problems.js';
-import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../../server/defaults.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
 import { parseBackend } from './explain.js';
@@ -17,11 +22,34 @@ export const SERVE_OPTIONS = {
   model: { type: 'string' },
   'token-required': { type: 'boolean' },
   'body-limit': { type: 'string' },
+  'request-timeout': { type: 'string' },
 } as const;
 
 export const USAGE =
   'branchlens serve [--host H] [--port P] [--data DIR] [--workers N] [--backend tensorflow|wasm|cpu] ' +
-  '[--model DIR] [--token-required] [--body-limit BYTES]';
+  '[--model DIR] [--token-required] [--body-limit BYTES] [--request-timeout SECONDS]';
+
+/** The longest `--request-timeout` allowed: one hour for a client to send one request. */
+export const MAX_REQUEST_TIMEOUT_S = 3600;
+
+/**
+ * `--request-timeout SECONDS`: how long a client may take to send one whole request before it is answered 408
+ * (default 30 s). A branch whose link is slow enough that a large CSV batch takes longer raises it; there is no
+ * "never", because a client that never finishes would hold its connection for good.
+ */
+export function requestTimeoutFlag(raw: string | undefined): number {
+  const seconds = intFlag('request-timeout', raw, DEFAULT_REQUEST_TIMEOUT_MS / 1000, 1);
+  if (seconds > MAX_REQUEST_TIMEOUT_S) {
+    throw new InputError([
+      {
+        field: '--request-timeout',
+        code: 'out_of_range',
+        message: `must be at most ${MAX_REQUEST_TIMEOUT_S} seconds, got ${seconds}`,
+      },
+    ]);
+  }
+  return seconds * 1000;
+}
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -97,6 +125,9 @@ export const serveCommand: Command = {
     const host = values.host ?? DEFAULT_HOST;
     if (host.trim() === '') throw new InputError([{ field: '--host', code: 'invalid', message: 'is empty' }]);
     const backend = parseBackend(values.backend);
+    const requestTimeout = requestTimeoutFlag(values['request-timeout']);
+    const bodyLimit = intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024);
+    const workers = workersFlag(values.workers);
     // Loaded here, so that the other commands do not load the HTTP stack.
     const { startServer } = await import('../../server/start.js');
     let server: RunningServer;
@@ -105,8 +136,9 @@ export const serveCommand: Command = {
         dataDir: dataDirFrom(values, io),
         host,
         port,
-        workers: workersFlag(values.workers),
-        bodyLimit: intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024),
+        workers,
+        bodyLimit,
+        requestTimeout,
         tokenRequired: values['token-required'] ?? false,
         ...(backend ? { backend } : {}),
         ...(values.model !== undefined ? { modelDir: values.model } : {}),

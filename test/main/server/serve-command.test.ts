@@ -1,9 +1,11 @@
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
-import { addressProblem, workersFlag } from '../../../main/cli/commands/serve.js';
+import { addressProblem, requestTimeoutFlag, workersFlag } from '../../../main/cli/commands/serve.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { call } from './helpers.js';
 
@@ -83,6 +85,54 @@ describe('branchlens serve', () => {
     expect(expectInputError(await runCli(['serve', '--backend', 'gpu']))).toContain('--backend');
     expect(expectInputError(await runCli(['serve', '--body-limit', '10']))).toContain('--body-limit');
     expect(expectInputError(await runCli(['serve', '--frobnicate']))).toContain('--frobnicate');
+    for (const bad of ['0', '1.5', '30s', '']) {
+      expect(expectInputError(await runCli(['serve', '--request-timeout', bad]))).toMatch(
+        /- --request-timeout: must be a whole number ≥ 1/,
+      );
+    }
+    expect(expectInputError(await runCli(['serve', '--request-timeout', '3601']))).toMatch(
+      /- --request-timeout: must be at most 3600 seconds, got 3601/,
+    );
+    expect(requestTimeoutFlag(undefined)).toBe(30_000);
+    expect(requestTimeoutFlag('3600')).toBe(3_600_000);
+  });
+
+  it('cuts a client that has not sent its whole request after --request-timeout seconds (408)', async () => {
+    const data = tempDir('branchlens-serve-timeout-');
+    dirs.push(data);
+    const started = serve([
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+      '--request-timeout',
+      '1',
+    ]);
+    const url = new URL(/http:\S+/.exec(await started.readyLine)![0]);
+    const socket = connect(Number(url.port), url.hostname);
+    let got = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (got += chunk));
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    const start = Date.now();
+    socket.write(
+      'POST /api/app/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{',
+    );
+    // The default (30 s) would keep it far beyond this wait; the flag's 1 s cuts it.
+    const timer = setTimeout(() => socket.destroy(), 20_000);
+    await once(socket, 'close');
+    clearTimeout(timer);
+    const elapsed = Date.now() - start;
+    expect(got).toMatch(/^HTTP\/1\.1 408 /);
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(15_000);
+    expect((await call(url.href, 'GET', '/health/ping')).text).toBe('pong');
+    process.emit('SIGTERM');
+    expect(await started.exit).toBe(0);
   });
 
   it('says which port is in use', async () => {
