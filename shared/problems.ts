@@ -36,6 +36,8 @@ export const PROBLEM_REASONS = {
   file_too_large: { scope: 'bundle', params: ['file', 'size', 'limit'] },
   /** `size`: the listed files' bytes together; `limit`: in bytes. */
   bundle_too_large: { scope: 'bundle', params: ['size', 'limit'] },
+  /** `count`: the entries found (or listed) so far; `limit`: the most a bundle may hold. */
+  bundle_too_many_files: { scope: 'bundle', params: ['count', 'limit'] },
   /** `detail`: the operating system's own words (English), e.g. `EACCES: permission denied`. */
   file_unreadable: { scope: 'bundle', params: ['file', 'detail'] },
   required_file_not_listed: { scope: 'bundle', params: ['file'] },

@@ -70,6 +70,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'reason.not_regular_file': '{file} is a {kind}, not a regular file: a bundle holds regular files only',
   'reason.file_too_large': '{file} is too large ({size} bytes; at most {limit} bytes)',
   'reason.bundle_too_large': 'the bundle is too large ({size} bytes in its files; at most {limit} bytes)',
+  'reason.bundle_too_many_files':
+    'the bundle has too many files and folders ({count} found; at most {limit}): is this the right folder?',
   'reason.file_unreadable': '{file} cannot be read: {detail}',
   'reason.not_layers_model':
     'model.json is not a TensorFlow.js layers model (it lacks modelTopology or weightsManifest)',

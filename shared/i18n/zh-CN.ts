@@ -67,6 +67,8 @@ export const zhCN = {
   'reason.not_regular_file': '{file} 不是普通文件（而是 {kind}）：模型包只能包含普通文件',
   'reason.file_too_large': '{file} 过大（{size} 字节，上限 {limit} 字节）',
   'reason.bundle_too_large': '模型包过大（文件共 {size} 字节，上限 {limit} 字节）',
+  'reason.bundle_too_many_files':
+    '模型包中的文件和文件夹过多（发现 {count} 个，上限 {limit} 个）：是否选错了文件夹？',
   'reason.file_unreadable': '无法读取 {file}：{detail}',
   'reason.not_layers_model': 'model.json 不是 TensorFlow.js 层模型（缺少 modelTopology 或 weightsManifest）',
   'reason.model_format': 'model.json 的格式须为 layers-model，当前为“{format}”',

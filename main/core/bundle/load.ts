@@ -40,6 +40,12 @@ export const MAX_FILE_BYTES = 512 * MiB;
 export const MAX_BUNDLE_BYTES = 1024 * MiB;
 /** The most a JSON file of a bundle (manifest.json, schema.json, model.json, reference.json) may hold. */
 export const MAX_JSON_BYTES = 64 * MiB;
+/**
+ * The most files and folders a bundle folder may hold, and manifest.json may list: a model of 1 GiB in 4 MiB
+ * shards has 256. Beyond it the folder is not a bundle (a home folder picked by mistake, or one built to make the
+ * walk and its problem list take the machine's memory), and the walk stops there.
+ */
+export const MAX_BUNDLE_ENTRIES = 4096;
 /** The most weight values model.json may declare: MAX_BUNDLE_BYTES of float32. */
 export const MAX_WEIGHT_VALUES = MAX_BUNDLE_BYTES / 4;
 /** Files are hashed in pieces of this size, so a large one never sits in memory whole to be hashed. */
@@ -313,6 +319,15 @@ interface Entry {
  */
 function listEntries(dir: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
+  const tooMany = (count: number) =>
+    new BundleError([
+      {
+        field: dir,
+        code: 'invalid',
+        message: `holds ${count} files and folders or more, more than the ${MAX_BUNDLE_ENTRIES} a bundle may hold`,
+        ...because('bundle_too_many_files', { count, limit: MAX_BUNDLE_ENTRIES }),
+      },
+    ]);
   const walk = (rel: string) => {
     let names: string[];
     try {
@@ -320,6 +335,7 @@ function listEntries(dir: string): Map<string, Entry> {
     } catch (e) {
       throw fileError(dir, rel || '.', e);
     }
+    if (out.size + names.length > MAX_BUNDLE_ENTRIES) throw tooMany(out.size + names.length);
     for (const name of names) {
       const path = rel ? `${rel}/${name}` : name;
       let st: Stats;
@@ -355,6 +371,17 @@ export function readBundle(dir: string): BundleFiles {
     throw new BundleError(fileSchemaProblems('manifest.json', manifestRaw, manifestParsed.error));
   const manifest = manifestParsed.data;
   const listed = (file: string) => Object.prototype.hasOwnProperty.call(manifest.files, file);
+  const listedCount = Object.keys(manifest.files).length;
+  if (listedCount > MAX_BUNDLE_ENTRIES) {
+    throw new BundleError([
+      {
+        field: 'manifest.json: files',
+        code: 'invalid',
+        message: `list ${listedCount} files, more than the ${MAX_BUNDLE_ENTRIES} a bundle may hold`,
+        ...because('bundle_too_many_files', { count: listedCount, limit: MAX_BUNDLE_ENTRIES }),
+      },
+    ]);
+  }
 
   // Every listed file must be a regular file the walk found (so inside the folder: no "..", no absolute path,
   // no symbolic link), within the caps; the caps are checked on the sizes on disk, before anything is read.

@@ -7,6 +7,7 @@ import {
   chmodSync,
   cpSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -21,6 +22,7 @@ import type { Problem } from '../../../../shared/problems.js';
 import {
   BundleError,
   MAX_BUNDLE_BYTES,
+  MAX_BUNDLE_ENTRIES,
   MAX_FILE_BYTES,
   loadBundle,
   loadBundleFiles,
@@ -277,6 +279,61 @@ describe('a bundle has a size cap, checked before anything is read', () => {
       }),
     ]);
     expect(problems[0]!.params!.size).toBeGreaterThan(3 * each);
+  });
+});
+
+describe('a folder with more entries than any bundle', () => {
+  it('a bundle folder holding thousands of files (a home folder picked by mistake) is one problem, not a walk of it all', async () => {
+    const dir = broken((d) => {
+      // Spread over folders, as a real tree is: the walk must stop counting across them.
+      for (let f = 0; f < 5; f++) {
+        mkdirSync(join(d, `junk${f}`));
+        for (let i = 0; i < MAX_BUNDLE_ENTRIES / 4; i++) writeFileSync(join(d, `junk${f}`, `${i}.txt`), '');
+      }
+    });
+    const problems = await problemsOf(dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ field: dir, reason: 'bundle_too_many_files' });
+    expect(problems[0]!.params!.limit).toBe(MAX_BUNDLE_ENTRIES);
+    expect(problems[0]!.params!.count).toBeGreaterThan(MAX_BUNDLE_ENTRIES);
+    expect(problems[0]!.message).toMatch(/files and folders or more/);
+  });
+
+  it('a manifest listing more files than a bundle may hold is refused before the folder is walked', async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_BUNDLE_ENTRIES + 1 }, (_, i) => [`shard${i}.bin`, ANY_SHA]),
+    );
+    const dir = broken((d) => listInManifest(d, many));
+    const problems = await problemsOf(dir);
+    // One problem, not thousands of "is listed in manifest.json but missing".
+    expect(problems[0]?.params?.count).toBeGreaterThan(MAX_BUNDLE_ENTRIES);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        field: 'manifest.json: files',
+        reason: 'bundle_too_many_files',
+        params: { count: expect.any(Number) as number, limit: MAX_BUNDLE_ENTRIES },
+      }),
+    ]);
+  });
+
+  it('a bundle at the limit is still read', () => {
+    const dir = broken((d) => {
+      const existing = readdirSync(d, { recursive: true }).length;
+      mkdirSync(join(d, 'extra'));
+      // Every entry counts, folders too: `extra` and its files fill the bundle up to the limit exactly.
+      for (let i = 0; i < MAX_BUNDLE_ENTRIES - existing - 1; i++)
+        writeFileSync(join(d, 'extra', `${i}.txt`), '');
+    });
+    // Refused for its unlisted files, each named: the walk reached them all.
+    expect(() => readBundle(dir)).toThrow(BundleError);
+    let problems: Problem[] = [];
+    try {
+      readBundle(dir);
+    } catch (e) {
+      problems = (e as BundleError).problems;
+    }
+    expect(problems.every((p) => p.reason === 'file_not_listed')).toBe(true);
+    expect(problems.length).toBeGreaterThan(MAX_BUNDLE_ENTRIES - 100);
   });
 });
 
