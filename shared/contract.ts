@@ -169,6 +169,11 @@ export const AUDIT_BREAK_KINDS = [
   'checkpoint_mismatch',
   /** A checkpoint's signature does not verify, or it was signed by another key. */
   'bad_signature',
+  /**
+   * Entries left unsigned where BranchLens always signs a checkpoint (every 1,000 entries, and 10 minutes of
+   * entries): a checkpoint was removed, so that the entries it covered could be rewritten.
+   */
+  'checkpoint_missing',
 ] as const;
 export type AuditBreakKind = (typeof AUDIT_BREAK_KINDS)[number];
 

@@ -302,6 +302,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
     'the chain at entry {seq} differs from its signed checkpoint: earlier entries were rewritten with their hashes',
   'audit.break.bad_signature':
     'the checkpoint at entry {seq} has a signature that does not verify, or was signed by another key',
+  'audit.break.checkpoint_missing':
+    'entry {seq} is not covered by a signed checkpoint where BranchLens always signs one: a checkpoint was removed',
   'audit.verify.open': 'Open that entry',
   'audit.export.title': 'Export for head office',
   'audit.export.format': 'Format',

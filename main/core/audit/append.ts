@@ -5,8 +5,10 @@
 import type { WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import {
-  checkpointIfDueInTransaction,
   DEFAULT_CHECKPOINT_POLICY,
+  dueAt,
+  insertCheckpoint,
+  uncoveredRun,
   type AuditCheckpoint,
   type CheckpointPolicy,
 } from './checkpoint.js';
@@ -45,6 +47,7 @@ export interface AppendContext {
 
 export interface AppendResult {
   receipts: AuditReceipt[];
+  /** The last checkpoint the transaction signed, if any. */
   checkpoint?: AuditCheckpoint;
 }
 
@@ -62,6 +65,14 @@ export function appendPrepared(
       let prev = head?.entryHash ?? GENESIS_HASH;
       let stamp = head?.timestamp ?? '';
       const receipts: AuditReceipt[] = [];
+      const { signingKey } = context;
+      const policy = context.policy ?? DEFAULT_CHECKPOINT_POLICY;
+      const now = context.now ?? new Date();
+      // The run no checkpoint covers yet; an entry that ends it as the policy counts (every `every` entries,
+      // or `intervalMs` of stamped time) is signed right there, within this transaction, however many entries
+      // it holds: the policy verifyAudit holds the log to.
+      let run = signingKey ? uncoveredRun(db) : undefined;
+      let checkpoint: AuditCheckpoint | undefined;
       for (const entry of entries) {
         seq += 1;
         const row = [seq, ...entry.stored];
@@ -75,15 +86,31 @@ export function appendPrepared(
         insertEntry.run(...row, prev, hash);
         prev = hash;
         receipts.push({ seq, entryHash: prev, timestamp: stamp });
+        if (signingKey && run) {
+          const stampedMs = Date.parse(stamp);
+          run.oldestMs ??= stampedMs;
+          if (dueAt(policy, run, seq, stampedMs)) {
+            checkpoint = insertCheckpoint(
+              db,
+              signingKey,
+              { seq, entryHash: hash, timestamp: stamp },
+              run.covered,
+              now,
+            );
+            run = { covered: seq };
+          }
+        }
       }
-      const checkpoint = context.signingKey
-        ? checkpointIfDueInTransaction(
-            db,
-            context.signingKey,
-            context.policy ?? DEFAULT_CHECKPOINT_POLICY,
-            context.now ?? new Date(),
-          )
-        : undefined;
+      // And the head, when the run's first entry is `intervalMs` old by the clock (entries stamped a while ago).
+      if (signingKey && run && seq > run.covered && dueAt(policy, run, seq, now.getTime())) {
+        checkpoint = insertCheckpoint(
+          db,
+          signingKey,
+          { seq, entryHash: prev, timestamp: stamp },
+          run.covered,
+          now,
+        );
+      }
       return checkpoint ? { receipts, checkpoint } : { receipts };
     })
     .immediate();

@@ -1,5 +1,9 @@
 // Signed checkpoints: an Ed25519 signature over (seq, entry_hash, count, created_at, key_id) of a chain head,
-// so that head office, holding only the public key, can tell the chain up to there was not rewritten.
+// so that head office, holding only the public key, can tell the chain up to there was not rewritten. Each
+// checkpoint also signs the seq of the one before it (prev_seq, v2), so that removing a checkpoint breaks the
+// next one's signature; and they are written at least every `every` entries and `intervalMs` of stamped time,
+// counted on the entries themselves, so that verifyAudit can hold the log to that policy: removing the last
+// checkpoints leaves open only what the policy itself leaves unsigned (see verify.ts).
 import { canonicalJson } from '../canonical-json.js';
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { WritableDb } from '../db/open.js';
@@ -15,6 +19,12 @@ import {
 
 export interface AuditCheckpoint {
   seq: number;
+  /**
+   * The seq of the checkpoint before this one (0 for the first), which a v2 checkpoint signs; not stored, since
+   * it is the table's own order. Absent: the checkpoint is checked as signed (v2, or v1 as earlier versions
+   * signed without it).
+   */
+  prevSeq?: number;
   /** Hex SHA-256 of the entry at seq. */
   entryHash: string;
   /** Entries from genesis through seq. */
@@ -44,15 +54,20 @@ export interface ExportCheckpoint extends AuditCheckpoint {
   firstPrevHash: string;
 }
 
-const DOMAIN = 'branchlens/audit-checkpoint/v1';
+const DOMAIN_V1 = 'branchlens/audit-checkpoint/v1';
+const DOMAIN = 'branchlens/audit-checkpoint/v2';
 const EXPORT_DOMAIN = 'branchlens/audit-export/v1';
 
-/** The signed bytes: RFC 8785 JSON of the checkpoint's fields and a domain tag. */
+/**
+ * The signed bytes: RFC 8785 JSON of the checkpoint's fields and a domain tag. A stored checkpoint with `prevSeq`
+ * is v2, without it v1 (as BranchLens signed them before checkpoints were chained); an export's seal has its own
+ * domain.
+ */
 export function checkpointMessage(
   c: Omit<AuditCheckpoint, 'signature'> | Omit<ExportCheckpoint, 'signature'>,
 ): Buffer {
   const fields: Record<string, string | number> = {
-    domain: DOMAIN,
+    domain: DOMAIN_V1,
     seq: c.seq,
     entry_hash: c.entryHash,
     count: c.count,
@@ -63,8 +78,17 @@ export function checkpointMessage(
     fields.domain = EXPORT_DOMAIN;
     fields.first_seq = c.firstSeq;
     fields.first_prev_hash = c.firstPrevHash;
+  } else if (c.prevSeq !== undefined) {
+    fields.domain = DOMAIN;
+    fields.prev_seq = c.prevSeq;
   }
   return Buffer.from(canonicalJson(fields), 'utf8');
+}
+
+/** A checkpoint's time: `at`, or the head's own timestamp if later (a checkpoint never predates what it signs). */
+function checkpointTime(at: Date, head: { timestamp?: string }): string {
+  const iso = at.toISOString();
+  return head.timestamp !== undefined && head.timestamp > iso ? head.timestamp : iso;
 }
 
 function signed<T extends Omit<AuditCheckpoint, 'signature'>>(
@@ -77,23 +101,26 @@ function signed<T extends Omit<AuditCheckpoint, 'signature'>>(
   };
 }
 
+/** Signs `head` (v2), chained to the checkpoint at `prevSeq` (0: none before it). */
 export function signCheckpoint(
   key: SigningKey,
-  head: { seq: number; entryHash: string },
+  head: { seq: number; entryHash: string; timestamp?: string },
   at: Date,
+  prevSeq: number,
 ): AuditCheckpoint {
   return signed(key, {
     seq: head.seq,
+    prevSeq,
     entryHash: head.entryHash,
     count: head.seq,
-    createdAt: at.toISOString(),
+    createdAt: checkpointTime(at, head),
     keyId: key.id,
   });
 }
 
 export function signExportCheckpoint(
   key: SigningKey,
-  head: { seq: number; entryHash: string },
+  head: { seq: number; entryHash: string; timestamp?: string },
   first: { seq: number; prevHash: string },
   at: Date,
 ): ExportCheckpoint {
@@ -101,7 +128,7 @@ export function signExportCheckpoint(
     seq: head.seq,
     entryHash: head.entryHash,
     count: head.seq,
-    createdAt: at.toISOString(),
+    createdAt: checkpointTime(at, head),
     keyId: key.id,
     firstSeq: first.seq,
     firstPrevHash: first.prevHash,
@@ -115,19 +142,32 @@ export function auditPublicKey(key: KeyObject | string): { key: KeyObject; id: s
   return { key: object, id: keyId(Buffer.from(pem)) };
 }
 
-export type SignatureCheck = 'valid' | 'wrong_key' | 'bad_signature';
+/** `valid_v1`: a valid signature of an earlier version's unchained checkpoint (no prev_seq). */
+export type SignatureCheck = 'valid' | 'valid_v1' | 'wrong_key' | 'bad_signature';
 
+/**
+ * Checks a checkpoint's signature. A stored checkpoint (one with `prevSeq`, as verifyAudit reads them) is valid
+ * as v2 signed over that prevSeq, or else as a v1 checkpoint (`valid_v1`), which signed none.
+ */
 export function checkSignature(
-  c: AuditCheckpoint,
+  c: AuditCheckpoint | ExportCheckpoint,
   publicKey: { key: KeyObject; id: string },
 ): SignatureCheck {
   if (c.keyId !== publicKey.id) return 'wrong_key';
-  try {
-    const ok = verify(null, checkpointMessage(c), publicKey.key, Buffer.from(c.signature, 'base64'));
-    return ok ? 'valid' : 'bad_signature';
-  } catch {
-    return 'bad_signature';
+  const signature = Buffer.from(c.signature, 'base64');
+  const valid = (message: Buffer) => {
+    try {
+      return verify(null, message, publicKey.key, signature);
+    } catch {
+      return false;
+    }
+  };
+  if (valid(checkpointMessage(c))) return 'valid';
+  if (!('firstSeq' in c) && c.prevSeq !== undefined) {
+    const { prevSeq: _prevSeq, ...unchained } = c;
+    if (valid(checkpointMessage(unchained))) return 'valid_v1';
   }
+  return 'bad_signature';
 }
 
 export function fromRow(row: CheckpointRow): AuditCheckpoint {
@@ -141,13 +181,23 @@ export function fromRow(row: CheckpointRow): AuditCheckpoint {
   };
 }
 
+/** The last stored checkpoint, with the seq of the one before it (as listCheckpoints gives it). */
 export function latestCheckpoint(db: AnyDb): AuditCheckpoint | undefined {
-  const row = readStatements(db).latestCheckpoint.get();
-  return row ? fromRow(row) : undefined;
+  const { latestCheckpoint: latest, checkpointBefore } = readStatements(db);
+  const row = latest.get();
+  return row ? { ...fromRow(row), prevSeq: checkpointBefore.get(row.seq)?.seq ?? 0 } : undefined;
 }
 
+/** The stored checkpoints in seq order, each with the seq of the one before it (the v2 signature's prevSeq). */
 export function listCheckpoints(db: AnyDb): AuditCheckpoint[] {
-  return readStatements(db).checkpoints.all().map(fromRow);
+  let prevSeq = 0;
+  return readStatements(db)
+    .checkpoints.all()
+    .map((row) => {
+      const c = { ...fromRow(row), prevSeq };
+      prevSeq = row.seq;
+      return c;
+    });
 }
 
 function insert(db: WritableDb, c: AuditCheckpoint): void {
@@ -161,17 +211,55 @@ function insert(db: WritableDb, c: AuditCheckpoint): void {
   );
 }
 
+/** The run of entries no checkpoint covers yet: the last checkpoint's seq, and when the run's first entry was stamped. */
+export interface UncoveredRun {
+  covered: number;
+  /** Milliseconds since the epoch; undefined while the run is empty. */
+  oldestMs?: number;
+}
+
+export function uncoveredRun(db: AnyDb): UncoveredRun {
+  const covered = readStatements(db).latestCheckpoint.get()?.seq ?? 0;
+  const oldest = readStatements(db).entryTimestamp.get(covered + 1);
+  return oldest === undefined ? { covered } : { covered, oldestMs: Date.parse(oldest.timestamp) };
+}
+
+/**
+ * Whether the policy wants the entry at `seq`, stamped `stampedMs`, signed as the run's end: the run has `every`
+ * entries, or the entry was stamped `intervalMs` or more after the run's first. Counted on the entries' own seqs
+ * and stamps, so that verifyAudit can check a log against the same rule.
+ */
+export function dueAt(policy: CheckpointPolicy, run: UncoveredRun, seq: number, stampedMs: number): boolean {
+  return (
+    seq - run.covered >= policy.every ||
+    (run.oldestMs !== undefined && stampedMs - run.oldestMs >= policy.intervalMs)
+  );
+}
+
 /** The head, when the policy wants it signed: enough entries uncovered, or the oldest uncovered one old enough. */
-function dueHead(db: AnyDb, policy: CheckpointPolicy, now: Date): Head | undefined {
+function dueHead(
+  db: AnyDb,
+  policy: CheckpointPolicy,
+  now: Date,
+): { head: Head; prevSeq: number } | undefined {
   const head = readHead(db);
   if (!head) return undefined;
-  const covered = readStatements(db).latestCheckpoint.get()?.seq ?? 0;
-  if (head.seq <= covered) return undefined;
-  if (head.seq - covered >= policy.every) return head;
-  const oldest = readStatements(db).entryTimestamp.get(covered + 1);
-  return oldest !== undefined && now.getTime() - Date.parse(oldest.timestamp) >= policy.intervalMs
-    ? head
-    : undefined;
+  const run = uncoveredRun(db);
+  if (head.seq <= run.covered) return undefined;
+  return dueAt(policy, run, head.seq, now.getTime()) ? { head, prevSeq: run.covered } : undefined;
+}
+
+/** Inside an open write transaction: signs `head` as the end of the run after `prevSeq`, and stores it. */
+export function insertCheckpoint(
+  db: WritableDb,
+  key: SigningKey,
+  head: { seq: number; entryHash: string; timestamp: string },
+  prevSeq: number,
+  now: Date,
+): AuditCheckpoint {
+  const c = signCheckpoint(key, head, now, prevSeq);
+  insert(db, c);
+  return c;
 }
 
 /** Inside an open write transaction: signs the head when the policy says so. Returns the new checkpoint, if any. */
@@ -181,11 +269,8 @@ export function checkpointIfDueInTransaction(
   policy: CheckpointPolicy,
   now: Date,
 ): AuditCheckpoint | undefined {
-  const head = dueHead(db, policy, now);
-  if (!head) return undefined;
-  const c = signCheckpoint(key, head, now);
-  insert(db, c);
-  return c;
+  const due = dueHead(db, policy, now);
+  return due ? insertCheckpoint(db, key, due.head, due.prevSeq, now) : undefined;
 }
 
 /** Signs the current head now, unless it already is; undefined while the log is empty. */
@@ -200,9 +285,7 @@ export function writeCheckpoint(
       if (!head) return undefined;
       const latest = latestCheckpoint(db);
       if (latest && latest.seq === head.seq) return latest;
-      const c = signCheckpoint(key, head, now);
-      insert(db, c);
-      return c;
+      return insertCheckpoint(db, key, head, latest?.seq ?? 0, now);
     })
     .immediate();
 }

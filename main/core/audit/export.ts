@@ -25,7 +25,7 @@ import {
   esEntryAction,
   type AuditExportFormat,
 } from './export-format.js';
-import { ENTRY_HASH, hasAuditTables, readStatements } from './store.js';
+import { ENTRY_HASH, hasAuditTables, readHead, readStatements } from './store.js';
 
 export interface AuditExportOptions {
   format: AuditExportFormat;
@@ -186,7 +186,6 @@ function selectRange(
 
 /** Writes an export of the audit log; see AuditExportOptions. */
 export async function exportAudit(db: WritableDb, options: AuditExportOptions): Promise<AuditExportSummary> {
-  const now = new Date();
   // The export's seal vouches for every entry up to the head, so the log must verify against this installation's
   // key before anything is signed: an edited and re-hashed chain is caught here by its stored checkpoints.
   // Checkpoints of an earlier key (one that was replaced) are checked against the chain only: refusing them
@@ -194,6 +193,10 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   const verified =
     options.verified ?? verifyAudit(db, options.signingKey.publicKey, { otherKeys: EXPORT_OTHER_KEYS });
   if (verified.break) throw new AuditBrokenError(verified.break);
+  // The seal's time is taken once the log is verified (which takes seconds for a large log, while entries keep
+  // coming), and never before the head's own stamp: a signature never predates what it signs.
+  const headStamp = hasAuditTables(db) ? readHead(db)?.timestamp : undefined;
+  const now = new Date(Math.max(Date.now(), headStamp ? Date.parse(headStamp) : 0));
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
   const head = stored ?? { seq: 0, entryHash: GENESIS_HASH };

@@ -16,7 +16,8 @@ export function auditPage(
   db: ReadableDb | WritableDb,
   q: Required<Pick<AuditQuery, 'limit'>> & AuditQuery,
 ): { entries: AuditEntryView[]; next_before_seq: number | null } {
-  const where: string[] = [];
+  // Only the chain's entries: a row stored at seq 0 or below is none of them (verifyAudit reports it).
+  const where: string[] = ['seq >= 1'];
   const args: (string | number)[] = [];
   if (q.from) {
     where.push('timestamp >= ?');
@@ -42,7 +43,7 @@ export function auditPage(
     where.push('seq < ?');
     args.push(q.before_seq);
   }
-  const sql = `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+  const sql = `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...args, q.limit + 1) as Row[];
   const more = rows.length > q.limit;
   const entries = rows.slice(0, q.limit).map(view);
@@ -50,6 +51,7 @@ export function auditPage(
 }
 
 export function auditEntry(db: ReadableDb | WritableDb, seq: number): AuditEntryView | undefined {
-  const row = db.prepare('SELECT * FROM audit_entries WHERE seq = ?').get(seq) as Row | undefined;
+  const row = db.prepare('SELECT * FROM audit_entries WHERE seq = ? AND seq >= 1').get(seq) as
+    Row | undefined;
   return row && view(row);
 }

@@ -40,6 +40,7 @@ interface ReadStatements {
   entryHashOf: Database.Statement<[number], { entry_hash: string }>;
   latestCheckpoint: Database.Statement<[], CheckpointRow>;
   checkpoints: Database.Statement<[], CheckpointRow>;
+  checkpointBefore: Database.Statement<[number], { seq: number }>;
 }
 
 interface WriteStatements {
@@ -60,15 +61,16 @@ export const STAMPED_BEFORE_SHOWN = 10;
 const reads = new WeakMap<Database.Database, ReadStatements>();
 const writes = new WeakMap<Database.Database, WriteStatements>();
 
+/** Whether the database has the audit log's tables (both: a migrated database always has them). */
 export function hasAuditTables(db: AnyDb): boolean {
   return (
     (
       db
-        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'audit_entries'")
-        .get() as {
-        n: number;
-      }
-    ).n === 1
+        .prepare(
+          "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_checkpoints')",
+        )
+        .get() as { n: number }
+    ).n === 2
   );
 }
 
@@ -91,7 +93,9 @@ export function readStatements(db: AnyDb): ReadStatements {
         .raw(),
       entryTimestamp: db.prepare('SELECT timestamp FROM audit_entries WHERE seq = ?'),
       seqOfHash: db.prepare('SELECT seq FROM audit_entries WHERE entry_hash = ? ORDER BY seq LIMIT 1'),
-      firstSeqSince: db.prepare('SELECT min(seq) AS seq FROM audit_entries WHERE timestamp >= ?'),
+      firstSeqSince: db.prepare(
+        'SELECT min(seq) AS seq FROM audit_entries WHERE seq >= 1 AND timestamp >= ?',
+      ),
       // Entries from seq A to B stamped before T: only a log written before timestamps were kept
       // non-decreasing has any after the first entry stamped at or after T. The first few seqs, and how many.
       stampedBefore: db.prepare(
@@ -102,6 +106,9 @@ export function readStatements(db: AnyDb): ReadStatements {
       entryHashOf: db.prepare('SELECT entry_hash FROM audit_entries WHERE seq = ?'),
       latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
       checkpoints: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq'),
+      checkpointBefore: db.prepare(
+        'SELECT seq FROM audit_checkpoints WHERE seq < ? ORDER BY seq DESC LIMIT 1',
+      ),
     };
     reads.set(db, s);
   }

@@ -1,9 +1,25 @@
 // Walks the chain from genesis and checks every checkpoint; names the first broken entry and how it broke.
+//
+// Besides the chain and the signatures, the log is held to the policy its checkpoints are written by
+// (checkpoint.ts): a run of entries that policy would have signed, left unsigned, means a checkpoint was removed,
+// as someone able to rewrite the file would remove them before rewriting the entries they covered. What remains
+// open to such a rewrite is what the policy itself leaves unsigned: the entries of the last `intervalMs` of
+// logging, fewer than `every`, after the last checkpoint (the head office copy of an export covers the rest).
 import type { KeyObject } from 'node:crypto';
 import type { AuditBreakKind } from '../../../shared/contract.js';
-import { auditPublicKey, checkSignature, listCheckpoints, type AuditCheckpoint } from './checkpoint.js';
-import { canonicalStored, chainHash, GENESIS_HASH } from './entry.js';
+import {
+  auditPublicKey,
+  checkSignature,
+  DEFAULT_CHECKPOINT_POLICY,
+  listCheckpoints,
+  type AuditCheckpoint,
+  type CheckpointPolicy,
+} from './checkpoint.js';
+import { canonicalStored, chainHash, GENESIS_HASH, RECORD_FIELDS } from './entry.js';
 import { ENTRY_HASH, hasAuditTables, PREV_HASH, readStatements, type AnyDb } from './store.js';
+
+/** Where the timestamp sits in a stored row. */
+const TIMESTAMP = RECORD_FIELDS.findIndex(([f]) => f === 'timestamp');
 
 /** How the chain broke: the kinds are the API contract's (shared/contract.ts), where each is described. */
 export type { AuditBreakKind };
@@ -36,12 +52,24 @@ export interface VerifyAuditOptions {
    * against the chain only ('chain-only'), as an export does after the installation's key was replaced.
    */
   otherKeys?: 'break' | 'chain-only';
+  /** The policy the log's checkpoints were written by (default DEFAULT_CHECKPOINT_POLICY, as the app writes them). */
+  policy?: CheckpointPolicy;
+}
+
+/** A checkpoint as the walk uses it: whether its signature chains it to the one before (v2). */
+interface WalkCheckpoint {
+  c: AuditCheckpoint;
+  /**
+   * Signed v2 by this key: the run it ends is held to the policy. A v1 checkpoint (written before checkpoints
+   * were counted on the entries) or one of another key (its signature unchecked) is not.
+   */
+  chained: boolean;
 }
 
 function checkpointBreak(
   c: AuditCheckpoint,
   publicKey: { key: KeyObject; id: string } | null,
-): AuditBreak | undefined {
+): AuditBreak | 'v1' | undefined {
   if (!publicKey) {
     return {
       seq: c.seq,
@@ -61,7 +89,10 @@ function checkpointBreak(
     return {
       seq: c.seq,
       kind: 'bad_signature',
-      message: `the checkpoint at entry ${c.seq} has a forged signature`,
+      message:
+        `the checkpoint at entry ${c.seq} does not verify: it was forged, or the checkpoint before it ` +
+        `(${c.prevSeq ? `after entry ${c.prevSeq}` : 'the log has none before it'}) is not the one it was signed after, ` +
+        'because one was removed',
     };
   }
   if (c.count !== c.seq) {
@@ -71,7 +102,7 @@ function checkpointBreak(
       message: `the checkpoint at entry ${c.seq} counts ${c.count} entries`,
     };
   }
-  return undefined;
+  return check === 'valid_v1' ? 'v1' : undefined;
 }
 
 interface LinkProblem {
@@ -80,15 +111,39 @@ interface LinkProblem {
   selfOk: boolean;
 }
 
-function walk(db: AnyDb, checkpoints: Map<number, AuditCheckpoint>, stopBefore: number) {
+function walk(
+  db: AnyDb,
+  checkpoints: Map<number, WalkCheckpoint>,
+  stopBefore: number,
+  policy: CheckpointPolicy,
+) {
   let expected = 1;
   let prev = GENESIS_HASH;
   let lastGoodCheckpoint = 0;
   let found: AuditBreak | undefined;
   let link: LinkProblem | undefined;
-  for (const row of readStatements(db).entriesFrom.iterate(1)) {
+  // The run after the last checkpoint: its first entry's stamp, and the first entry the policy would have
+  // signed but no checkpoint covers. The run's closing checkpoint decides whether that is a break (see chained).
+  let runStartMs: number | undefined;
+  let overdue: number | undefined;
+  // Whether the run after the last checkpoint passed is held to the policy: after a v2 checkpoint, or none.
+  let tailChained = true;
+  let stopped = false;
+  // From the lowest seq stored: a row at seq 0 or below is outside the chain, planted where no walk from 1 looks.
+  for (const row of readStatements(db).entriesFrom.iterate(Number.MIN_SAFE_INTEGER)) {
     const seq = row[0] as number;
-    if (seq >= stopBefore) break;
+    if (seq >= stopBefore) {
+      stopped = true;
+      break;
+    }
+    if (seq < 1) {
+      found = {
+        seq,
+        kind: 'out_of_order',
+        message: `an entry is stored at seq ${seq}, before the chain's first entry (1): it was inserted`,
+      };
+      break;
+    }
     if (seq !== expected) {
       found = {
         seq: expected,
@@ -115,22 +170,53 @@ function walk(db: AnyDb, checkpoints: Map<number, AuditCheckpoint>, stopBefore: 
       };
       break;
     }
-    const c = checkpoints.get(seq);
-    if (c) {
-      if (c.entryHash !== storedHash) {
+    const stampedMs = Date.parse(row[TIMESTAMP] as string);
+    runStartMs ??= stampedMs;
+    if (
+      overdue === undefined &&
+      (seq - lastGoodCheckpoint >= policy.every || stampedMs - runStartMs >= policy.intervalMs)
+    ) {
+      overdue = seq;
+    }
+    const w = checkpoints.get(seq);
+    if (w) {
+      if (w.c.entryHash !== storedHash) {
         found = {
           seq,
           kind: 'checkpoint_mismatch',
-          message: `the chain at entry ${seq} differs from the checkpoint signed at ${c.createdAt}: an entry in ${lastGoodCheckpoint + 1}–${seq} was rewritten along with the hashes after it`,
+          message: `the chain at entry ${seq} differs from the checkpoint signed at ${w.c.createdAt}: an entry in ${lastGoodCheckpoint + 1}–${seq} was rewritten along with the hashes after it`,
         };
         break;
       }
+      if (w.chained && overdue !== undefined && overdue < seq) {
+        found = unsignedRun(lastGoodCheckpoint, overdue, policy);
+        break;
+      }
       lastGoodCheckpoint = seq;
+      runStartMs = undefined;
+      overdue = undefined;
+      tailChained = w.chained;
     }
     prev = storedHash;
     expected = seq + 1;
   }
+  if (!found && !link && !stopped && tailChained && overdue !== undefined) {
+    found = unsignedRun(lastGoodCheckpoint, overdue, policy);
+  }
   return { found, link, count: expected - 1, head: expected > 1 ? prev : undefined };
+}
+
+/** The break for entry `overdue`, which the policy would have signed in the run after `covered`. */
+function unsignedRun(covered: number, overdue: number, policy: CheckpointPolicy): AuditBreak {
+  const minutes = policy.intervalMs / 60_000;
+  return {
+    seq: overdue,
+    kind: 'checkpoint_missing',
+    message:
+      `no signed checkpoint covers entries ${covered + 1}–${overdue}, where BranchLens always signs one ` +
+      `(every ${policy.every} entries, and ${Number.isInteger(minutes) ? `${minutes} minutes` : `${policy.intervalMs} ms`} of entries): ` +
+      'a checkpoint was removed, and the entries it covered may have been rewritten',
+  };
 }
 
 /** Explains a link break once the walk's iterator is closed (the connection can run queries again). */
@@ -169,7 +255,20 @@ export function verifyAudit(
 ): AuditVerification {
   const key = publicKey === null ? null : auditPublicKey(publicKey);
   if (!hasAuditTables(db)) {
-    return { ok: true, entries: 0, head: null, checkpoints: 0, lastCheckpoint: null, unsigned: 0 };
+    const empty = { entries: 0, head: null, checkpoints: 0, lastCheckpoint: null, unsigned: 0 };
+    // A database BranchLens has migrated always has them: without them the whole log was removed.
+    if ((db.pragma('user_version', { simple: true }) as number) >= 1) {
+      return {
+        ok: false,
+        ...empty,
+        break: {
+          seq: 1,
+          kind: 'missing',
+          message: 'the audit log was removed: the database has no audit_entries or audit_checkpoints table',
+        },
+      };
+    }
+    return { ok: true, ...empty };
   }
   return db
     .transaction((): AuditVerification => {
@@ -178,12 +277,23 @@ export function verifyAudit(
       const otherKeyIds = chainOnly
         ? [...new Set(checkpoints.filter((c) => c.keyId !== key.id).map((c) => c.keyId))]
         : [];
-      const signatureBreak = checkpoints
-        .filter((c) => !chainOnly || c.keyId === key.id)
-        .map((c) => checkpointBreak(c, key))
-        .find((b): b is AuditBreak => b !== undefined);
-      const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
-      const walked = walk(db, bySeq, signatureBreak?.seq ?? Number.POSITIVE_INFINITY);
+      const bySeq = new Map<number, WalkCheckpoint>();
+      let signatureBreak: AuditBreak | undefined;
+      for (const c of checkpoints) {
+        const checked = !chainOnly || c.keyId === key.id;
+        const b = checked ? checkpointBreak(c, key) : 'v1';
+        if (typeof b === 'object') {
+          signatureBreak ??= b;
+          continue;
+        }
+        bySeq.set(c.seq, { c, chained: b === undefined });
+      }
+      const walked = walk(
+        db,
+        bySeq,
+        signatureBreak?.seq ?? Number.POSITIVE_INFINITY,
+        options.policy ?? DEFAULT_CHECKPOINT_POLICY,
+      );
       let found = walked.link ? classifyLink(db, walked.link) : walked.found;
       found ??= signatureBreak;
       const lastCheckpoint = checkpoints.at(-1) ?? null;

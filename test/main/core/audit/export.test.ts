@@ -32,7 +32,7 @@ beforeAll(() => {
     appendEntries(t.db, [i % 9 === 4 ? modelInput(i) : explainInput(i)], {
       now: new Date(START + i * MINUTE),
       signingKey: t.key,
-      policy: { every: 50, intervalMs: 1e12 },
+      policy: { every: 50, intervalMs: 10 * MINUTE },
     });
   }
 });

@@ -114,7 +114,9 @@ describe('range exports', () => {
       '2026-12-02T00:00:00.000Z',
     ];
     for (const [i, time] of prepared.entries()) {
-      appendPrepared(t.db, [prepareEntry(explainInput(i), new Date(time))]);
+      // Signed as the app signs (weeks apart, each run of entries is closed by a checkpoint), so that the log
+      // verifies and exports.
+      appendPrepared(t.db, [prepareEntry(explainInput(i), new Date(time))], { signingKey: t.key });
     }
     const october = await rangeExport('2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z');
     const november = await rangeExport('2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z');
