@@ -90,6 +90,24 @@ export function migrate(
   return latest;
 }
 
+/**
+ * The audit log's tables, which the first migration creates: a migrated database without them had its log
+ * removed outside BranchLens. Refused, rather than failing each write with SQLite's "no such table".
+ */
+function checkAuditTables(db: Database.Database, path: string): void {
+  const present = db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_checkpoints')",
+    )
+    .all() as { name: string }[];
+  if (present.length === 2) return;
+  const missing = ['audit_entries', 'audit_checkpoints'].filter((t) => !present.some((p) => p.name === t));
+  throw new DatabaseError(
+    `${path} has no ${missing.join(' or ')} table: its audit log was removed outside BranchLens. Keep the file as ` +
+      'it is and report it to head office (branchlens audit verify says the same); restore a backup to go on',
+  );
+}
+
 /** Opens (creating if needed) the database for writing: WAL, synchronous=FULL, checked and migrated. */
 export function openWritable(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): WritableDb {
   const path = dbPath(dataDir);
@@ -102,6 +120,7 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
     configureWriter(db);
     quickCheck(db, path);
     migrate(db, migrations, path);
+    if (migrations === MIGRATIONS) checkAuditTables(db, path);
   } catch (e) {
     db.close();
     throw named(e, path);

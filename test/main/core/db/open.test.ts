@@ -1,5 +1,6 @@
 // Opening the database: a file that is not a BranchLens database, or one damaged past reading, is refused with
 // an error naming the file and saying to restore it (it holds the audit log), never SQLite's bare words.
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,4 +48,26 @@ describe('a database file that cannot be read', () => {
     expect(run.stderr).toContain(`${dbPath(dir)} is not a BranchLens database or is damaged`);
     expect(run.stderr).not.toMatch(/holds no BranchLens database|\n\s+at /);
   });
+});
+
+describe('a database whose audit tables were dropped', () => {
+  it.each(['audit_entries', 'audit_checkpoints'])(
+    'without %s: openWritable refuses it naming the table, and the CLI exits 1 without a stack',
+    async (table) => {
+      openWritable(dir).close();
+      const raw = new Database(dbPath(dir));
+      for (const t of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
+        name: string;
+      }[])
+        raw.exec(`DROP TRIGGER ${t.name}`);
+      raw.exec(`DROP TABLE ${table}`);
+      raw.close();
+      expect(() => openWritable(dir)).toThrow(new RegExp(`has no ${table} table: its audit log was removed`));
+      const run = await runCli(['explain', '--data', dir]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(`has no ${table} table`);
+      expect(run.stderr).not.toMatch(/no such table|\n\s+at /);
+    },
+  );
 });
