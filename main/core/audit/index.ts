@@ -23,6 +23,7 @@ export {
   type MaskedAttribution,
 } from './entry.js';
 export { explainEntry } from './explain-entry.js';
+export { continuityNeeds, exportContinuity, type ExportContinuity } from './export-continuity.js';
 export {
   AuditBrokenError,
   EXPORT_OTHER_KEYS,
@@ -46,4 +47,5 @@ export {
   type ExportBreak,
   type ExportBreakKind,
   type ExportVerification,
+  type VerifyExportOptions,
 } from './verify-export.js';

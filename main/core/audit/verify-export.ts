@@ -56,7 +56,14 @@ export interface ExportVerification {
   firstSeq: number | null;
   head: { seq: number; entryHash: string } | null;
   checkpoint: ExportCheckpoint | null;
+  /** With `options.hashAt`: the entry_hash of the entry at that seq, when the file holds it. */
+  hashAt?: { seq: number; entryHash: string };
   break?: ExportBreak;
+}
+
+export interface VerifyExportOptions {
+  /** Keep the entry_hash at this seq (exportContinuity compares two exports of one log there). */
+  hashAt?: number;
 }
 
 /** A limit of this tool rather than a fault of the export: the file is not judged either way. */
@@ -225,6 +232,9 @@ class ChainFollower {
   count = 0;
   first: { seq: number; prevHash: string } | null = null;
   last: { seq: number; entryHash: string } | null = null;
+  /** The seq whose entry_hash is kept, and what it was. */
+  keepSeq: number | undefined;
+  kept: { seq: number; entryHash: string } | undefined;
   private minSeq = Infinity;
   private found: ExportBreak | undefined;
   /** An entry that did not come where expected: missing, unless it turns up later (then out of order). */
@@ -236,6 +246,7 @@ class ChainFollower {
     this.count++;
     this.minSeq = Math.min(this.minSeq, seq);
     this.last = { seq, entryHash: e.entryHash };
+    if (seq === this.keepSeq) this.kept = { seq, entryHash: e.entryHash };
     if (this.gap) {
       if (seq === this.gap.expected) {
         this.found = outOfOrder(this.gap.found, this.gap.expected);
@@ -731,6 +742,7 @@ function judged(reader: ExportReader, key: ReturnType<typeof auditPublicKey>): E
     firstSeq: chain.first?.seq ?? null,
     head: chain.last,
     checkpoint,
+    ...(chain.kept ? { hashAt: chain.kept } : {}),
   };
   if (!checkpoint) {
     return {
@@ -921,9 +933,14 @@ function gunzipInMemory(bytes: Buffer): Buffer {
  * Verifies an export held in memory (gzipped or not, any format) with the branch's public key (PEM or
  * KeyObject). Throws ExportTooLargeError past MAX_IN_MEMORY_BYTES of gunzipped text or MAX_LINE_CHARS in a line.
  */
-export function verifyExport(fileBytes: Uint8Array, publicKey: KeyObject | string): ExportVerification {
+export function verifyExport(
+  fileBytes: Uint8Array,
+  publicKey: KeyObject | string,
+  options: VerifyExportOptions = {},
+): ExportVerification {
   const key = auditPublicKey(publicKey);
   const reader = new ExportReader();
+  reader.chain.keepSeq = options.hashAt;
   try {
     let bytes = Buffer.from(fileBytes.buffer, fileBytes.byteOffset, fileBytes.byteLength);
     if (isGzip(bytes)) bytes = gunzipInMemory(bytes);
@@ -1053,9 +1070,11 @@ async function* decompressed(
 export async function verifyExportStream(
   source: AsyncIterable<Uint8Array | string>,
   publicKey: KeyObject | string,
+  options: VerifyExportOptions = {},
 ): Promise<ExportVerification> {
   const key = auditPublicKey(publicKey);
   const reader = new ExportReader();
+  reader.chain.keepSeq = options.hashAt;
   const found = { gzip: false };
   /** The text's first fault. A gzipped file is still read to its end: damage (its checksum) explains the fault. */
   let fault: Malformed | undefined;
