@@ -283,7 +283,7 @@ export const zhCN = {
   'audit.break.checkpoint_mismatch': '第 {seq} 条处的链与签名检查点不符：之前的记录连同其后的哈希被改写',
   'audit.break.bad_signature': '第 {seq} 条处的检查点签名无效，或并非由本机密钥签名',
   'audit.break.checkpoint_missing':
-    '第 {seq} 条本应由签名检查点覆盖（BranchLens 必定在此签名），但未被覆盖：有检查点被删除',
+    '第 {seq} 条本应由签名检查点覆盖（系统必定在此签名），但未被覆盖：有检查点被删除',
   'audit.verify.open': '查看该条记录',
   'audit.export.title': '导出给总行',
   'audit.export.format': '格式',
