@@ -22,7 +22,6 @@ export interface SaveDialogLike {
 export interface PrintableLike {
   printToPDF(options: {
     pageSize: 'A4';
-    pageRanges: string;
     printBackground: boolean;
     preferCSSPageSize: boolean;
     /** Inches. */
@@ -58,10 +57,13 @@ function filtersFor(suggestedName: string, locale: Locale): { name: string; exte
   ];
 }
 
-/** The one-page report: A4, first page only, with the page's own print styles and backgrounds. */
+/**
+ * The report: A4, with the page's own print styles and backgrounds, every page printed. The report is laid out to
+ * fit one page (Report.tsx lists at most REPORT_MAX_FEATURES factors); a page range would instead drop whatever
+ * did not fit (the checks, the sign-off lines) from the customer file without a word.
+ */
 export const REPORT_PDF_OPTIONS = {
   pageSize: 'A4',
-  pageRanges: '1',
   printBackground: true,
   preferCSSPageSize: true,
   margins: { top: 0.4, bottom: 0.4, left: 0.4, right: 0.4 },
@@ -77,7 +79,7 @@ function extensionOf(name: string): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
-/** Asks where to save, then prints the page to a one-page A4 PDF there. Resolves to the path, or null if cancelled. */
+/** Asks where to save, then prints the page's report to an A4 PDF there. Resolves to the path, or null if cancelled. */
 export async function printReportToPdf(
   page: PrintableLike,
   target: SaveTarget,

@@ -208,6 +208,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'report.explained': 'Explained',
   'report.decision': 'Decision',
   'report.factors': 'Main factors',
+  'report.folded':
+    'Only the {shown} largest factors are listed: the other {count} features are combined in the last row, together {sum}.',
   'report.note':
     'Produced offline on this workstation by BranchLens with Integrated Gradients; sensitive data is masked. The watermark can be checked with branchlens verify.',
   'report.officer': 'Loan officer:',

@@ -196,6 +196,7 @@ export const zhCN = {
   'report.explained': '解释时间',
   'report.decision': '决定',
   'report.factors': '主要影响因素',
+  'report.folded': '仅列出影响最大的 {shown} 项因素；其余 {count} 项特征合并为最后一行，合计 {sum}。',
   'report.note':
     '本报告由 BranchLens 在本机离线生成；归因采用积分梯度法，敏感信息已脱敏。水印可用 branchlens verify 核验。',
   'report.officer': '经办人签字：',

@@ -51,7 +51,7 @@ function fakePage(pdf = Buffer.from('%PDF-1.7')) {
 }
 
 describe('printReportToPdf', () => {
-  it('prints one A4 page to the file the user picked', async () => {
+  it('prints the A4 report to the file the user picked', async () => {
     const file = join(folders.docs, 'applicant-7.pdf');
     const { dialog, asked } = fakeDialog({ canceled: false, filePath: file });
     const page = fakePage();
@@ -62,8 +62,20 @@ describe('printReportToPdf', () => {
     expect(asked[0]?.filters).toEqual([{ name: 'PDF', extensions: ['pdf'] }]);
     // In the user's language, as the rest of the app.
     expect(asked[0]?.title).toBe('保存解释报告');
-    expect(page.options).toEqual([expect.objectContaining({ pageSize: 'A4', pageRanges: '1' })]);
+    expect(page.options).toEqual([expect.objectContaining({ pageSize: 'A4', preferCSSPageSize: true })]);
     expect(readFileSync(file, 'utf8')).toBe('%PDF-1.7');
+  });
+
+  it('prints every page: no page range silently drops what did not fit on the first', async () => {
+    // The report is laid out to fit one page (test/e2e/print-report.e2e.test.ts); should it ever not, the checks
+    // and the sign-off lines must come out on a second page rather than be cut from the customer file.
+    expect(REPORT_PDF_OPTIONS).not.toHaveProperty('pageRanges');
+    const page = fakePage();
+    const file = join(folders.docs, 'every-page.pdf');
+    const { dialog } = fakeDialog({ canceled: false, filePath: file });
+    await printReportToPdf(page, { dialog, defaultDir: folders.docs, locale: 'en' }, 'every-page');
+    expect(page.options).toHaveLength(1);
+    expect(page.options[0]).not.toHaveProperty('pageRanges');
   });
 
   it('prints nothing when the user cancels', async () => {

@@ -1,12 +1,22 @@
 // The one-page report for the customer file: shown only when printing (the print stylesheet hides the rest),
-// whether through the browser's print dialog or the desktop app's printToPDF.
+// whether through the browser's print dialog or the desktop app's printToPDF. It lists at most
+// REPORT_MAX_FEATURES factors (the others folded into the last row, and the report says so), so that the
+// probability, the reasons, the checks and the sign-off lines are on page 1 whatever the top-K.
+import { useMemo } from 'react';
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { T } from '../../i18n/i18n.js';
 import type { AttributionBar } from '../../lib/attribution-bars.js';
-import { formatDateTime, formatPercent } from '../../lib/format.js';
-import { AttributionChart, AttributionTable } from './AttributionChart.js';
+import { EChart } from '../../charts/EChart.js';
+import { formatDateTime, formatPercent, formatSigned } from '../../lib/format.js';
+import { attributionOption, AttributionTable } from './AttributionChart.js';
+import { reportBars } from './report-bars.js';
 import { Completeness, MetaLine, outputLabel, Reasons, Watermark, type VerifyState } from './ResultPanel.js';
+
+/** The printed chart's height: denser than on screen (22 px a bar), room for the axis below. */
+function chartHeight(bars: number): number {
+  return Math.max(120, bars * 22 + 56);
+}
 
 export function Report(props: {
   doc: ExplanationDocument;
@@ -16,8 +26,18 @@ export function Report(props: {
   locale: Locale;
   t: T;
 }) {
-  const { doc, bars, verify, schema, locale, t } = props;
+  const { doc, verify, schema, locale, t } = props;
   const approved = doc.decision?.approved;
+  const factors = useMemo(
+    () =>
+      reportBars(doc, props.bars, {
+        rest: (n) => t('explain.rest', { count: n }),
+        restDescription: (n) => t('explain.restDescription', { count: n }),
+      }),
+    [doc, props.bars, t],
+  );
+  const bars = factors.bars;
+  const chart = useMemo(() => attributionOption(bars, 'light', t), [bars, t]);
   return (
     <article className="report" aria-hidden="true" data-testid="report">
       <header className="report-head">
@@ -59,7 +79,12 @@ export function Report(props: {
       </section>
       <section>
         <h2>{t('report.factors')}</h2>
-        <AttributionChart bars={bars} theme="light" t={t} label={t('explain.tableCaption')} width={680} />
+        <EChart
+          option={chart}
+          label={t('explain.tableCaption')}
+          height={chartHeight(bars.length)}
+          width={680}
+        />
         <AttributionTable
           bars={bars}
           schema={schema}
@@ -67,6 +92,15 @@ export function Report(props: {
           locale={locale}
           caption={t('explain.tableCaption')}
         />
+        {factors.folded > 0 && (
+          <p className="report-folded" data-testid="report-folded">
+            {t('report.folded', {
+              shown: bars.length - 1,
+              count: factors.restCount,
+              sum: formatSigned(factors.restSum, 4),
+            })}
+          </p>
+        )}
       </section>
       <Reasons doc={doc} t={t} id="report-reasons" />
       <div className="checks">

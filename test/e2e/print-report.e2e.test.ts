@@ -1,0 +1,177 @@
+// The printed report stays on one A4 page at the largest top-K the settings allow, in both languages: printed
+// with the desktop app's own PDF options (REPORT_PDF_OPTIONS, main/electron/print.ts), the PDF has one page, and
+// the probability, the reasons, the watermark check and the sign-off lines are inside it. Factors beyond the
+// report's few are folded into its last row, which says how many and their sum. Without Chromium this suite is
+// skipped, and says so.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPORT_PDF_OPTIONS } from '../../main/electron/print.js';
+import { REPORT_MAX_FEATURES } from '../../renderer/src/pages/explain/report-bars.js';
+import {
+  RESULTS_DIR,
+  chromiumForSuite,
+  ensureRendererBuilt,
+  openPage,
+  startUiSession,
+  waitUntil,
+  type Locale,
+  type UiSession,
+} from './harness.js';
+
+const available = chromiumForSuite('the printed report tests');
+
+const LONG = 120_000;
+
+/** The largest top-K the settings accept (shared/contract.ts). */
+const MAX_TOP_K = 100;
+
+/** CSS px (96 per inch) of a length in mm. */
+const px = (mm: number) => (mm / 25.4) * 96;
+/** A4 less the wider of the report's @page margins (12 mm 14 mm, print.css) and printToPDF's. */
+const margin = (cssMm: number, pdfInches: number) => Math.max(cssMm, pdfInches * 25.4);
+const PRINTABLE = {
+  width: px(210 - margin(14, REPORT_PDF_OPTIONS.margins.left) - margin(14, REPORT_PDF_OPTIONS.margins.right)),
+  height: px(
+    297 - margin(12, REPORT_PDF_OPTIONS.margins.top) - margin(12, REPORT_PDF_OPTIONS.margins.bottom),
+  ),
+};
+
+/** What the desktop app asks of webContents.printToPDF, as Playwright's page.pdf() spells it: every page. */
+function pdfOptions() {
+  const o = REPORT_PDF_OPTIONS;
+  const inches = (n: number) => `${n}in`;
+  return {
+    format: o.pageSize,
+    preferCSSPageSize: o.preferCSSPageSize,
+    printBackground: o.printBackground,
+    tagged: o.generateTaggedPDF,
+    margin: {
+      top: inches(o.margins.top),
+      bottom: inches(o.margins.bottom),
+      left: inches(o.margins.left),
+      right: inches(o.margins.right),
+    },
+  };
+}
+
+function pageCount(pdf: Buffer): number {
+  return (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+}
+
+/** A table cell's signed number as formatSigned writes it (U+2212 for minus). */
+function signed(text: string): number {
+  return Number(text.trim().replace('\u2212', '-'));
+}
+
+async function effects(page: Page, rows: string): Promise<number[]> {
+  const cells = await page.locator(`${rows} td.num`).allTextContents();
+  return cells.map(signed);
+}
+
+describe.skipIf(!available)('the printed report', () => {
+  let s: UiSession;
+  let base: string;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    s = await startUiSession();
+    base = s.server.url;
+  }, 240_000);
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  for (const locale of ['zh-CN', 'en'] as const satisfies readonly Locale[]) {
+    it(
+      `fits one A4 page at top-K ${MAX_TOP_K} in ${locale}, checks and sign-off lines included`,
+      async () => {
+        const { page } = s;
+        // The settings API, as the Settings page saves it.
+        const saved = await fetch(new URL('api/app/updateSettings', base), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ top_k: MAX_TOP_K, locale }),
+        });
+        expect(saved.status).toBe(200);
+        await openPage(page, base, 'explain', locale);
+        await page.getByTestId('explain-button').click();
+        const result = page.getByTestId('result');
+        await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
+        await result.locator('[data-testid=watermark][data-state=ok]').waitFor();
+        // On screen: every feature of the demo model (11), none left out.
+        const onScreen = await effects(page, '[data-testid=result] [data-testid=attribution-row]');
+        expect(onScreen.length).toBeGreaterThan(REPORT_MAX_FEATURES);
+        expect(await result.getByTestId('rest-row').count()).toBe(0);
+
+        await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
+        await page.evaluate('window.__printed = 0');
+        await result.getByRole('button', { name: locale === 'en' ? 'Print report' : '打印报告' }).click();
+        await waitUntil(page, 'window.__printed === 1');
+        const report = page.getByTestId('report');
+
+        // The report lists the largest few and folds the others into its last row, saying how many and their sum.
+        const listed = await effects(page, '[data-testid=report] [data-testid=attribution-row]');
+        expect(listed).toEqual(onScreen.slice(0, REPORT_MAX_FEATURES));
+        const [rest] = await effects(page, '[data-testid=report] [data-testid=rest-row]');
+        const foldedCount = onScreen.length - REPORT_MAX_FEATURES;
+        const foldedSum = onScreen.slice(REPORT_MAX_FEATURES).reduce((a, b) => a + b, 0);
+        expect(rest).toBeCloseTo(foldedSum, 3); // each cell is rounded to 4 places
+        const note = (await report.getByTestId('report-folded').textContent()) ?? '';
+        const restText = (await report.locator('[data-testid=rest-row] td.num').textContent())?.trim() ?? '';
+        expect(note).toContain(
+          locale === 'en'
+            ? `the other ${foldedCount} features are combined in the last row, together ${restText}`
+            : `其余 ${foldedCount} 项特征合并为最后一行，合计 ${restText}`,
+        );
+        expect(await report.locator('.chart').getAttribute('data-state')).toBe('drawn');
+
+        // Laid out for print on the printable area: everything down to the sign-off lines is on page 1.
+        await page.setViewportSize({
+          width: Math.floor(PRINTABLE.width),
+          height: Math.floor(PRINTABLE.height),
+        });
+        await page.emulateMedia({ media: 'print' });
+        const layout = (await page.evaluate(`(() => {
+          const report = document.querySelector('[data-testid=report]');
+          const top = report.getBoundingClientRect().top;
+          const bottom = (sel) => {
+            const e = report.querySelector(sel);
+            return e && e.getClientRects().length > 0 ? e.getBoundingClientRect().bottom - top : null;
+          };
+          const last = report.lastElementChild;
+          return {
+            score: bottom('.report-score'),
+            reasons: bottom('[data-testid=report-reasons]'),
+            watermark: bottom('[data-testid=watermark]'),
+            sign: bottom('.report-sign'),
+            last: last.getBoundingClientRect().bottom - top,
+            lastIsSign: last.classList.contains('report-sign'),
+            watermarkState: report.querySelector('[data-testid=watermark]').dataset.state,
+          };
+        })()`)) as Record<string, number | boolean | string | null>;
+        expect(layout.lastIsSign).toBe(true);
+        for (const part of ['score', 'reasons', 'watermark', 'sign', 'last'] as const) {
+          expect(
+            layout[part],
+            `${part} (printable height ${Math.round(PRINTABLE.height)} px)`,
+          ).not.toBeNull();
+          expect(layout[part] as number, part).toBeLessThanOrEqual(PRINTABLE.height);
+        }
+        expect(layout.watermarkState).toBe('ok');
+        await page.emulateMedia({ media: null }); // 'print' stays forced otherwise, and page.pdf() prints anyway
+        await page.setViewportSize({ width: 1366, height: 900 });
+
+        // What the desktop app's printToPDF makes of it: one page.
+        const pdf = await page.pdf(pdfOptions());
+        mkdirSync(join(RESULTS_DIR, 'ui'), { recursive: true });
+        writeFileSync(join(RESULTS_DIR, 'ui', `report-top-k-${MAX_TOP_K}-${locale}.pdf`), pdf);
+        expect(pageCount(pdf)).toBe(1);
+        expect(s.problems).toEqual([]);
+      },
+      LONG,
+    );
+  }
+});
