@@ -1,15 +1,18 @@
 // `npm start`: builds BranchLens and opens the desktop app. Where the Electron binary cannot be had (an offline
-// machine such as CI here, or no display), it says so in one line and starts the branch server with the same UI
-// instead, and prints its URL. Either way the app runs.
+// machine such as CI here, or no display), or Electron starts but exits with an error before its window opens (as
+// root without --no-sandbox, a broken GPU or sandbox), it says so in one line and starts the branch server with
+// the same UI instead, and prints its URL. Either way the app runs.
 //
 //   npx tsx scripts/start.ts [--no-build] [--no-download] [--host H] [--port N] [--data DIR]
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { READY_MARKER, READY_SIGNAL_ENV } from '../main/electron/ready-signal.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const isWindows = process.platform === 'win32';
@@ -211,11 +214,113 @@ function nativeModulesFor(electron: string): string | null {
   });
 }
 
-function launchElectron(electron: string, data: string | undefined): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(data ? { BRANCHLENS_DATA: resolve(data) } : {}) };
+/**
+ * How the desktop app's run ended: its exit code, and `failedToOpen`, why it ended with an error before its
+ * window was ready (null when the window opened, when it ended well without one, as a second instance handing
+ * over to the first does, or when it was stopped with Ctrl+C).
+ */
+export interface LaunchOutcome {
+  code: number;
+  failedToOpen: string | null;
+}
+
+/** What watchLaunch needs of the Electron process (a ChildProcess spawned with stdout and stderr piped). */
+export interface LaunchedApp {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  once(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface LaunchWatch {
+  /** Where the app's own output goes on (this terminal): every line but the ready marker. */
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Whether this launcher passed on Ctrl+C or SIGTERM: an end asked for, not a failure. */
+  interrupted?: () => boolean;
+}
+
+/** The longest line of Electron's own words quoted in the one line that says why the window did not open. */
+const MAX_REASON_CHARS = 300;
+
+/**
+ * Follows a launched app until it ends: passes its output on, notes the ready marker (READY_MARKER, printed when
+ * its window is ready to show) and the last line it wrote on stderr, the usual place Chromium says why it gives up.
+ */
+export function watchLaunch(child: LaunchedApp, io: LaunchWatch): Promise<LaunchOutcome> {
+  let ready = false;
+  let pendingOut = '';
+  let pendingErr = '';
+  let lastErrLine = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const lines = (pendingOut + chunk).split('\n');
+    pendingOut = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.replace(/\r$/, '') === READY_MARKER) ready = true;
+      else io.stdout(`${line}\n`);
+    }
+  });
+  child.stdout.on('end', () => {
+    if (pendingOut === READY_MARKER) ready = true;
+    else if (pendingOut) io.stdout(pendingOut);
+  });
+  child.stderr.on('data', (chunk: string) => {
+    io.stderr(chunk);
+    const lines = (pendingErr + chunk).split('\n');
+    pendingErr = lines.pop() ?? '';
+    const last = lines
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1);
+    if (last) lastErrLine = last;
+  });
+  child.stderr.on('end', () => {
+    if (pendingErr.trim()) lastErrLine = pendingErr.trim();
+  });
+  const said = () =>
+    lastErrLine
+      ? `: ${lastErrLine.length > MAX_REASON_CHARS ? `${lastErrLine.slice(0, MAX_REASON_CHARS)}…` : lastErrLine}`
+      : '';
+  return new Promise((done) => {
+    child.once('error', (e) => done({ code: 1, failedToOpen: `it could not be started (${e.message})` }));
+    // 'close', not 'exit': its output has all been read by then.
+    child.once('close', (code, signal) => {
+      const exitCode = code ?? (signal ? 0 : 1);
+      const failed = !ready && !io.interrupted?.() && (code === null ? signal !== null : code !== 0);
+      const how = code === null ? `it was ended by ${signal ?? 'a signal'}` : `it exited with code ${code}`;
+      done({ code: code ?? (failed ? 1 : exitCode), failedToOpen: failed ? `${how}${said()}` : null });
+    });
+  });
+}
+
+/** Runs the desktop app, asking it to say when its window is ready; Ctrl+C and SIGTERM are passed on to it. */
+function launchElectron(electron: string, data: string | undefined): Promise<LaunchOutcome> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...(data ? { BRANCHLENS_DATA: resolve(data) } : {}),
+    [READY_SIGNAL_ENV]: '1',
+  };
   delete env.ELECTRON_RUN_AS_NODE;
-  const child = spawn(electron, [ROOT], { stdio: 'inherit', env });
-  return untilExit(child);
+  const child = spawn(electron, [ROOT], { stdio: ['inherit', 'pipe', 'pipe'], env });
+  let interrupted = false;
+  const forward = (signal: NodeJS.Signals) => () => {
+    interrupted = true;
+    if (child.exitCode === null) child.kill(signal);
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return watchLaunch(child, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    interrupted: () => interrupted,
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  });
 }
 
 // ---- the branch server ----------------------------------------------------------------------------------------
@@ -293,29 +398,6 @@ async function startServer(opts: StartOptions): Promise<number> {
 
 // ---- plumbing -------------------------------------------------------------------------------------------------
 
-/** Resolves to the child's exit code; Ctrl+C and SIGTERM are passed on to it. */
-function untilExit(child: ChildProcess): Promise<number> {
-  const forward = (signal: NodeJS.Signals) => () => {
-    if (child.exitCode === null) child.kill(signal);
-  };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  return new Promise((done) => {
-    const finish = (code: number) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      done(code);
-    };
-    child.once('error', (e) => {
-      console.error(`BranchLens: ${e.message}`);
-      finish(1);
-    });
-    child.once('exit', (code, signal) => finish(code ?? (signal ? 0 : 1)));
-  });
-}
-
 function run(command: string, args: string[], options: SpawnSyncOptions = {}): void {
   const r = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell: isWindows, ...options });
   if (r.status !== 0) {
@@ -359,10 +441,18 @@ export async function start(argv: string[]): Promise<number> {
       : {}),
   });
   const unusable = electron.ok ? nativeModulesFor(electron.path) : electron.reason;
-  if (electron.ok && unusable === null) return launchElectron(electron.path, opts.data);
-  console.log(
-    `Electron is not available on this machine (${unusable}); starting the branch server with the same UI instead.`,
-  );
+  if (electron.ok && unusable === null) {
+    const launched = await launchElectron(electron.path, opts.data);
+    // The window opened (whatever happened after), or the app ended well without one: it ran.
+    if (launched.failedToOpen === null) return launched.code;
+    console.log(
+      `Electron could not open its window (${launched.failedToOpen}); starting the branch server with the same UI instead.`,
+    );
+  } else {
+    console.log(
+      `Electron is not available on this machine (${unusable}); starting the branch server with the same UI instead.`,
+    );
+  }
   // A rebuild for Electron leaves better-sqlite3 built for Electron's Node, which this Node cannot load.
   if (!sqliteLoads(process.execPath, process.env)) {
     throw new Error(

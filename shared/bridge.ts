@@ -11,15 +11,24 @@ export interface SavedExport {
   entries: number;
 }
 
-/** An export saved (null: the user cancelled the dialog), or why not, as the contract's error body. */
-export type ExportResult = { ok: true; value: SavedExport | null } | { ok: false; error: ApiErrorBody };
+/**
+ * What a desktop call (print, save, export) answers: its value, or why not as the contract's error body, the
+ * body the HTTP API would send (an ApiError's body in the renderer, worded in the user's language).
+ */
+export type DesktopResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+/** A file printed or saved: where (null: the user cancelled the dialog), or why not. */
+export type SaveResult = DesktopResult<string | null>;
+
+/** An export saved (null: the user cancelled the dialog), or why not. */
+export type ExportResult = DesktopResult<SavedExport | null>;
 
 export interface BranchLensBridge {
   invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<BridgeResult<M>>;
-  /** Prints the current page to a PDF the user chooses (Electron's printToPDF); resolves to the path or null. */
-  printToPdf(suggestedName: string): Promise<string | null>;
-  /** Saves text or base64 content where the user chooses; resolves to the path or null when cancelled. */
-  saveFile(suggestedName: string, content: string, encoding: 'utf8' | 'base64'): Promise<string | null>;
+  /** Prints the current page to a PDF the user chooses (Electron's printToPDF): the path, null, or why not. */
+  printToPdf(suggestedName: string): Promise<SaveResult>;
+  /** Saves text or base64 content where the user chooses: the path, null when cancelled, or why not. */
+  saveFile(suggestedName: string, content: string, encoding: 'utf8' | 'base64'): Promise<SaveResult>;
   /**
    * Exports the audit log straight into a file the user chooses: the main process streams it there, so an
    * export of any size never crosses IPC (nor sits whole in memory).

@@ -1,11 +1,19 @@
 // Electron's IPC transport of the API contract: one channel per contract method, plus the desktop-only calls
 // (print to PDF, save a file, export the audit log to a file). Every call checks who sent it before anything runs, then goes through the
-// same dispatch() as the HTTP transport. Electron reaches this file only through the small interfaces below,
-// so it runs and is tested in plain Node.
+// same dispatch() as the HTTP transport. Every call answers {ok, value} or {ok: false, error} with the HTTP API's
+// error body, never a thrown error (which Electron would hand the page as English text, its problems lost).
+// Electron reaches this file only through the small interfaces below, so it runs and is tested in plain Node.
 import { z } from 'zod';
 import { API_METHODS, API_REQUESTS, type ApiErrorBody, type ApiMethod } from '../../shared/contract.js';
-import { ipcChannel, type BridgeResult, type ExportResult, type SavedExport } from '../../shared/bridge.js';
-import { InputError, problemsFromZod } from '../../shared/problems.js';
+import {
+  ipcChannel,
+  type BridgeResult,
+  type DesktopResult,
+  type ExportResult,
+  type SavedExport,
+  type SaveResult,
+} from '../../shared/bridge.js';
+import { InputError, problemsFromZod, type Problem } from '../../shared/problems.js';
 import { dispatch, errorResult } from '../core/api.js';
 import { isAppUrl } from './app-origin.js';
 
@@ -32,7 +40,7 @@ export interface IpcMainLike<E extends InvokeEventLike = InvokeEventLike> {
 /** An auditExport request once checked (gzip defaulted). */
 export type AuditExportRequest = z.output<(typeof API_REQUESTS)['auditExport']>;
 
-/** Desktop-only calls, implemented in main.ts with Electron's dialogs and printToPDF. */
+/** Desktop-only calls, implemented in main.ts with Electron's dialogs and printToPDF; failures are thrown. */
 export interface DesktopCalls<E extends InvokeEventLike = InvokeEventLike> {
   printToPdf(event: E, suggestedName: string): Promise<string | null>;
   saveFile(event: E, suggestedName: string, content: Buffer): Promise<string | null>;
@@ -46,6 +54,12 @@ export interface IpcOptions<E extends InvokeEventLike = InvokeEventLike> {
   desktop?: DesktopCalls<E>;
   /** Where unexpected failures are reported (their details never reach the renderer). */
   log?: (message: string, error: unknown) => void;
+  /**
+   * True once the app has begun to quit: every call is then answered CLOSING without running. The handlers stay
+   * registered while the window may still be open (macOS's Cmd+Q waits up to 15 s for the service to close), so
+   * that a batch's next call learns the app is closing instead of getting "no handler" (not_found).
+   */
+  isClosing?: () => boolean;
 }
 
 /** The channels of the desktop-only calls. The preload (preload.cts) spells the same names. */
@@ -64,12 +78,15 @@ const UNAUTHORIZED: ApiErrorBody = {
   message: 'this window may not call BranchLens',
 };
 
-export class UnauthorizedSenderError extends Error {
-  constructor() {
-    super(UNAUTHORIZED.message);
-    this.name = 'UnauthorizedSenderError';
-  }
-}
+/**
+ * The answer to any call once the app is quitting. As the HTTP transport words a server that is shutting down
+ * (renderer/src/api/http.ts): the service is going away, so the page treats it as unreachable (a batch keeps the
+ * rows not yet answered, to send again) rather than as a refusal of the call.
+ */
+export const CLOSING: ApiErrorBody = {
+  error: 'internal',
+  message: 'network: the desktop app is closing',
+};
 
 const fileName = z
   .string()
@@ -79,9 +96,12 @@ const fileName = z
 const printArgs = z.tuple([fileName]);
 const saveArgs = z.tuple([fileName, z.string().max(256 * 1024 * 1024), z.enum(['utf8', 'base64'])]);
 
-function badArguments(error: z.ZodError): Error {
-  const problems = problemsFromZod(error);
-  return new Error(`invalid arguments: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+/** The problems of a call's arguments, each named for the argument it concerns (`file name`, not `[0]`). */
+function argumentProblems(error: z.ZodError, names: readonly string[]): Problem[] {
+  return problemsFromZod(error).map((p) => {
+    const index = /^\[(\d+)\]/.exec(p.field);
+    return { ...p, field: (index && names[Number(index[1])]) || 'arguments' };
+  });
 }
 
 /** The same handlers, logging failures that become 'internal' (the renderer only sees the generic message). */
@@ -114,6 +134,7 @@ export function registerIpc<E extends InvokeEventLike>(
   opts: IpcOptions<E> = {},
 ): () => void {
   const trusted = opts.isTrustedSender ?? isAppMainFrame;
+  const closing = opts.isClosing ?? (() => false);
   const log = opts.log ?? ((message, error) => console.error(message, error));
   const channels: string[] = [];
   const logged = logInternalFailures(handlers, log);
@@ -139,6 +160,7 @@ export function registerIpc<E extends InvokeEventLike>(
     request: unknown,
   ): Promise<BridgeResult<ApiMethod>> {
     if (!isTrusted(event)) return { ok: false, error: UNAUTHORIZED };
+    if (closing()) return { ok: false, error: CLOSING };
     try {
       const result = await dispatch(logged, method, request);
       return result.ok ? { ok: true, value: result.body as never } : { ok: false, error: result.body };
@@ -149,40 +171,59 @@ export function registerIpc<E extends InvokeEventLike>(
     }
   }
 
+  /**
+   * A desktop call answered as the bridge promises: its value, or the contract's error body (as the HTTP API
+   * would send it). `prepare` checks the arguments (after the sender): their problems, or the call to run.
+   * Unexpected failures are logged here; the page gets only the generic internal message.
+   */
+  async function desktopCall<T>(
+    name: string,
+    event: E,
+    prepare: () => Problem[] | (() => Promise<T>),
+  ): Promise<DesktopResult<T>> {
+    if (!isTrusted(event)) return { ok: false, error: UNAUTHORIZED };
+    if (closing()) return { ok: false, error: CLOSING };
+    try {
+      const call = prepare();
+      if (Array.isArray(call)) return { ok: false, error: errorResult(new InputError(call)).body };
+      return { ok: true, value: await call() };
+    } catch (e) {
+      const result = errorResult(e);
+      if (result.body.error === 'internal') log(`IPC ${name} failed`, e);
+      return { ok: false, error: result.body };
+    }
+  }
+
   const desktop = opts.desktop;
   if (desktop) {
-    ipc.handle(PRINT_TO_PDF_CHANNEL, async (event, ...args) => {
-      if (!isTrusted(event)) throw new UnauthorizedSenderError();
-      const parsed = printArgs.safeParse(args);
-      if (!parsed.success) throw badArguments(parsed.error);
-      return desktop.printToPdf(event, parsed.data[0]);
-    });
-    ipc.handle(SAVE_FILE_CHANNEL, async (event, ...args) => {
-      if (!isTrusted(event)) throw new UnauthorizedSenderError();
-      const parsed = saveArgs.safeParse(args);
-      if (!parsed.success) throw badArguments(parsed.error);
-      const [name, content, encoding] = parsed.data;
-      return desktop.saveFile(event, name, Buffer.from(content, encoding));
-    });
-    ipc.handle(EXPORT_AUDIT_CHANNEL, async (event, ...args): Promise<ExportResult> => {
-      if (!isTrusted(event)) return { ok: false, error: UNAUTHORIZED };
-      const name = fileName.safeParse(args[0]);
-      const request = API_REQUESTS.auditExport.safeParse(args[1] ?? {});
-      if (!name.success || !request.success) {
-        const problems = [
-          ...(name.success ? [] : problemsFromZod(name.error).map((p) => ({ ...p, field: 'file name' }))),
-          ...(request.success ? [] : problemsFromZod(request.error)),
-        ];
-        return { ok: false, error: errorResult(new InputError(problems)).body };
-      }
-      try {
-        return { ok: true, value: await desktop.exportAudit(event, name.data, request.data) };
-      } catch (e) {
-        const result = errorResult(e);
-        if (result.body.error === 'internal') log('IPC exportAudit failed', e);
-        return { ok: false, error: result.body };
-      }
-    });
+    ipc.handle(PRINT_TO_PDF_CHANNEL, (event, ...args): Promise<SaveResult> =>
+      desktopCall('printToPdf', event, () => {
+        const parsed = printArgs.safeParse(args);
+        if (!parsed.success) return argumentProblems(parsed.error, ['file name']);
+        return () => desktop.printToPdf(event, parsed.data[0]);
+      }),
+    );
+    ipc.handle(SAVE_FILE_CHANNEL, (event, ...args): Promise<SaveResult> =>
+      desktopCall('saveFile', event, () => {
+        const parsed = saveArgs.safeParse(args);
+        if (!parsed.success) return argumentProblems(parsed.error, ['file name', 'content', 'encoding']);
+        const [name, content, encoding] = parsed.data;
+        return () => desktop.saveFile(event, name, Buffer.from(content, encoding));
+      }),
+    );
+    ipc.handle(EXPORT_AUDIT_CHANNEL, (event, ...args): Promise<ExportResult> =>
+      desktopCall('exportAudit', event, () => {
+        const name = fileName.safeParse(args[0]);
+        const request = API_REQUESTS.auditExport.safeParse(args[1] ?? {});
+        if (!name.success || !request.success) {
+          return [
+            ...(name.success ? [] : problemsFromZod(name.error).map((p) => ({ ...p, field: 'file name' }))),
+            ...(request.success ? [] : problemsFromZod(request.error)),
+          ];
+        }
+        return () => desktop.exportAudit(event, name.data, request.data);
+      }),
+    );
     channels.push(PRINT_TO_PDF_CHANNEL, SAVE_FILE_CHANNEL, EXPORT_AUDIT_CHANNEL);
   }
 

@@ -24,8 +24,10 @@ import { storedLocale } from '../core/settings.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text.js';
+import { BoundedShutdown, isIgnorableLoadFailure, startFailureHandler } from './lifecycle.js';
 import { exportAuditAs, printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
 import { serveAppRequest } from './protocol.js';
+import { readySignal } from './ready-signal.js';
 import { chooseSecretStore } from './secret-store.js';
 import { hardenContents, hardenSession } from './security.js';
 import { engineWorkerCount, secureWebPreferences } from './window-options.js';
@@ -75,7 +77,21 @@ const SHUTDOWN_LIMIT_MS = 15_000;
 
 let mainWindow: BrowserWindow | undefined;
 let service: BranchLensService | undefined;
-let unregisterIpc: (() => void) | undefined;
+/** Set when before-quit first runs: from then on the app is on its way out. */
+let quitting = false;
+
+/** Flushes the write-behind cache and the audit log, then stops the engine workers: once, and bounded. */
+const shutdown = new BoundedShutdown({
+  close: async () => {
+    await service?.close();
+    service = undefined;
+  },
+  limitMs: SHUTDOWN_LIMIT_MS,
+  log: logger,
+});
+
+/** `npm start` waits for this line to know the window opened (else it serves the UI instead). */
+const signalReady = readySignal(process.env, (line) => process.stdout.write(line));
 
 function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
   const owner = BrowserWindow.fromWebContents(event.sender);
@@ -126,12 +142,23 @@ function createWindow(): BrowserWindow {
     show: false,
     webPreferences: secureWebPreferences(join(here, 'preload.cjs'), { devTools: !app.isPackaged }),
   });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    win.show();
+    signalReady();
+  });
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = undefined;
   });
   // A window whose page cannot load would stay hidden while holding the single-instance lock: say so and quit.
-  win.loadURL(APP_START_URL).catch((e: unknown) => fail(e));
+  // Not when the load merely did not finish: the window closed meanwhile, the app is quitting, or the crash
+  // handler's reload below superseded it.
+  win.loadURL(APP_START_URL).catch((e: unknown) => {
+    if (isIgnorableLoadFailure(e, { windowDestroyed: win.isDestroyed(), shuttingDown: shutdown.begun })) {
+      log(`the window's first load did not finish (${e instanceof Error ? e.message : String(e)})`);
+      return;
+    }
+    fail(e);
+  });
   // A renderer that crashed (or was killed) leaves a blank window: reload it, but not in a loop.
   let lastReload = 0;
   win.webContents.on('render-process-gone', (_event, details) => {
@@ -151,7 +178,9 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(root, request));
 
   service = await openService();
-  unregisterIpc = registerIpc<IpcMainInvokeEvent>(ipcMain, apiHandlers(service), {
+  // Never removed: while quitting (the window may stay open up to SHUTDOWN_LIMIT_MS) each call is answered that
+  // the app is closing, not "no handler" (which the preload reports as an unknown method).
+  registerIpc<IpcMainInvokeEvent>(ipcMain, apiHandlers(service), {
     desktop: {
       printToPdf: (event, name) => printReportToPdf(event.sender, saveTarget(event), name),
       saveFile: (event, name, bytes) => saveFileAs(saveTarget(event), name, bytes),
@@ -161,18 +190,28 @@ async function start(): Promise<void> {
       },
     },
     log: (message, error) => logger.error(message, error),
+    isClosing: () => shutdown.begun,
   });
   log(`data in ${service.dataDir}; ${service.health().workers} engine worker(s) on ${service.backend}`);
   mainWindow = createWindow();
 }
 
-/** Errors a user can hit are shown in a dialog in plain words; the details go to the log. */
+/**
+ * Errors a user can hit are shown in a dialog in plain words; the details go to the log. Then the service closes
+ * (bounded) before the exit, which skips before-quit: the audit log gets its closing checkpoint, the cache its flush.
+ */
+const failed = startFailureHandler({
+  log: logger,
+  showError: (message) => {
+    const text = cannotStartText(locale(), message, logger.path);
+    dialog.showErrorBox(text.title, text.content);
+  },
+  shutdown,
+  quitting: () => quitting,
+  exit: (code) => app.exit(code),
+});
 function fail(e: unknown): void {
-  const message = e instanceof Error ? e.message : String(e);
-  logger.error('cannot start', e);
-  const text = cannotStartText(locale(), message, logger.path);
-  dialog.showErrorBox(text.title, text.content);
-  app.exit(1);
+  void failed(e);
 }
 
 /**
@@ -207,22 +246,9 @@ async function startOrRecover(): Promise<void> {
     await start();
   } catch (e) {
     if (!(e instanceof BundleError)) throw e;
-    await shutdown(); // whatever start() had opened
+    await shutdown.run(); // whatever start() had opened
     if ((await offerRollback(e)) === 'quit') app.exit(1);
   }
-}
-
-let shutDown = false;
-let shuttingDown: Promise<void> | undefined;
-/** Flushes the write-behind cache and the audit log, then stops the engine workers (once). */
-function shutdown(): Promise<void> {
-  shuttingDown ??= (async () => {
-    unregisterIpc?.();
-    unregisterIpc = undefined;
-    await service?.close();
-    service = undefined;
-  })();
-  return shuttingDown;
 }
 
 app.on('web-contents-created', (_event, contents) => hardenContents(contents, log));
@@ -240,30 +266,18 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('window-all-closed', () => app.quit());
   app.on('activate', () => {
-    if (!mainWindow && service) mainWindow = createWindow();
+    if (!mainWindow && service && !shutdown.begun) mainWindow = createWindow();
   });
+  let shutDown = false;
   app.on('before-quit', (event) => {
     if (shutDown) return;
     event.preventDefault();
-    // Bounded: a close that hangs (a worker stuck in native code) must not leave a windowless process holding the
-    // single-instance lock, which would refuse every later start. Committed audit entries are already durable.
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const limit = new Promise<void>((resolveLimit) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        logger.error(`shutdown took over ${SHUTDOWN_LIMIT_MS / 1000} s; exiting`);
-        resolveLimit();
-      }, SHUTDOWN_LIMIT_MS);
+    quitting = true;
+    void shutdown.run().then((outcome) => {
+      shutDown = true;
+      if (outcome === 'timed-out') app.exit(1);
+      else app.quit();
     });
-    Promise.race([shutdown(), limit])
-      .catch((e: unknown) => logger.error('shutdown failed', e))
-      .finally(() => {
-        clearTimeout(timer);
-        shutDown = true;
-        if (timedOut) app.exit(1);
-        else app.quit();
-      });
   });
   app.whenReady().then(startOrRecover).catch(fail);
 }

@@ -2,7 +2,7 @@
 // It is CommonJS (.cts → preload.cjs) and self-contained, because a sandboxed preload cannot be an ES module
 // and its require() only knows 'electron' and a few built-ins. Hence the channel names are spelled here:
 // they must match ipcChannel() in shared/bridge.ts and the constants in ipc-adapter.ts (a test checks both).
-import type { BranchLensBridge, BridgeResult, ExportResult } from '../../shared/bridge.js';
+import type { BranchLensBridge, BridgeResult, ExportResult, SaveResult } from '../../shared/bridge.js';
 import type { ApiMethod } from '../../shared/contract.js';
 import { contextBridge, ipcRenderer } from 'electron';
 
@@ -30,11 +30,23 @@ const bridge: BranchLensBridge = {
     }
   },
   async printToPdf(suggestedName) {
-    return (await ipcRenderer.invoke('branchlens:printToPdf', suggestedName)) as string | null;
+    try {
+      return (await ipcRenderer.invoke('branchlens:printToPdf', suggestedName)) as SaveResult;
+    } catch {
+      return NOT_PASSED_ON;
+    }
   },
   async saveFile(suggestedName, content, encoding) {
-    return (await ipcRenderer.invoke('branchlens:saveFile', suggestedName, content, encoding)) as
-      string | null;
+    try {
+      return (await ipcRenderer.invoke(
+        'branchlens:saveFile',
+        suggestedName,
+        content,
+        encoding,
+      )) as SaveResult;
+    } catch {
+      return NOT_PASSED_ON;
+    }
   },
   async exportAudit(suggestedName, request) {
     try {

@@ -11,7 +11,7 @@ function bridgeAnswering(result: ExportResult) {
     invoke: (async () => {
       throw new Error('the inline method must not be used');
     }) as BranchLensBridge['invoke'],
-    printToPdf: async () => null,
+    printToPdf: async () => ({ ok: true, value: null }),
     saveFile: async () => {
       throw new Error('the export must not cross IPC as a string');
     },

@@ -84,8 +84,8 @@ describe('the Api transports', () => {
         method === 'health'
           ? { ok: true, value: { status: 'ok' } }
           : { ok: false, error: { error: 'not_found', message: 'no' } }) as BranchLensBridge['invoke'],
-      printToPdf: async () => null,
-      saveFile: async () => null,
+      printToPdf: async () => ({ ok: true, value: null }),
+      saveFile: async () => ({ ok: true, value: null }),
       exportAudit: async () => ({ ok: true, value: null }),
     };
     const call = ipcCall(bridge);

@@ -1,9 +1,12 @@
 // Saving a file the user asked for: the desktop app's save dialog (window.branchlens.saveFile), or a browser
 // download. Resolves to where it went (the desktop path), the file name (browser), or null when cancelled.
+// The desktop app's refusals (a file inside the data folder, a folder that may not be written) reject with the
+// same ApiError as a call over HTTP (desktop-save.ts).
 import type { ApiRequest } from '../../../shared/contract.js';
 import { saveAuditExport, type SavedAuditExport } from '../api/audit-export.js';
 import { desktopBridge } from '../api/desktop.js';
 import { storedToken } from '../api/http.js';
+import { printToPdfVia, saveFileVia } from './desktop-save.js';
 
 export async function saveFile(
   name: string,
@@ -12,7 +15,7 @@ export async function saveFile(
 ): Promise<string | null> {
   const encoding = options.encoding ?? 'utf8';
   const bridge = desktopBridge();
-  if (bridge) return bridge.saveFile(name, content, encoding);
+  if (bridge) return saveFileVia(bridge, name, content, encoding);
   downloadBlob(
     name,
     encoding === 'base64'
@@ -39,7 +42,7 @@ export function downloadBlob(name: string, blob: Blob): void {
 /** Prints the current page: a PDF through the desktop app's dialog, or the browser's print dialog. */
 export async function printPage(suggestedName: string): Promise<string | null> {
   const bridge = desktopBridge();
-  if (bridge) return bridge.printToPdf(suggestedName);
+  if (bridge) return printToPdfVia(bridge, suggestedName);
   window.print();
   return null;
 }

@@ -1,11 +1,14 @@
 // The IPC transport, run in plain Node through a fake ipcMain: every contract method is reachable on its channel,
 // only the app's own top-level page may call, bad requests get the same problem bodies as over HTTP.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHandlers } from '../../../main/core/api.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { BusyError } from '../../../main/core/microbatch.js';
 import { NotFoundError } from '../../../main/core/service.js';
 import {
+  CLOSING,
   EXPORT_AUDIT_CHANNEL,
   PRINT_TO_PDF_CHANNEL,
   SAVE_FILE_CHANNEL,
@@ -16,7 +19,8 @@ import {
   type InvokeEventLike,
   type IpcMainLike,
 } from '../../../main/electron/ipc-adapter.js';
-import { ipcChannel, type BridgeResult, type ExportResult } from '../../../shared/bridge.js';
+import { printReportToPdf, saveFileAs, type SaveTarget } from '../../../main/electron/print.js';
+import { ipcChannel, type BridgeResult, type ExportResult, type SaveResult } from '../../../shared/bridge.js';
 import { InputError } from '../../../shared/problems.js';
 import { API_METHODS, type ApiMethod, type ApiRequest } from '../../../shared/contract.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
@@ -290,15 +294,17 @@ describe('the desktop calls', () => {
     expect(logged).toEqual(['IPC exportAudit failed']);
   });
 
-  it('print and save reach their implementation with checked arguments', async () => {
+  it('print and save reach their implementation with checked arguments, and answer as the bridge promises', async () => {
     const { ipc, printed, saved } = setup();
-    expect(await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'applicant-1')).toBe(
-      '/home/officer/applicant-1.pdf',
-    );
+    expect(await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'applicant-1')).toEqual({
+      ok: true,
+      value: '/home/officer/applicant-1.pdf',
+    });
     expect(printed).toEqual(['applicant-1']);
-    expect(await ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'audit.csv', 'a,b\n', 'utf8')).toBe(
-      '/home/officer/audit.csv',
-    );
+    expect(await ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'audit.csv', 'a,b\n', 'utf8')).toEqual({
+      ok: true,
+      value: '/home/officer/audit.csv',
+    });
     expect(
       await ipc.invoke(
         APP_PAGE,
@@ -307,27 +313,151 @@ describe('the desktop calls', () => {
         Buffer.from([1, 2]).toString('base64'),
         'base64',
       ),
-    ).toBe('/home/officer/audit.gz');
+    ).toEqual({ ok: true, value: '/home/officer/audit.gz' });
     expect(saved.map((s) => [s.name, [...s.bytes]])).toEqual([
       ['audit.csv', [...Buffer.from('a,b\n')]],
       ['audit.gz', [1, 2]],
     ]);
   });
 
-  it('refuse an untrusted sender and a path or malformed arguments', async () => {
+  it('print and save refuse an untrusted sender and a path or malformed arguments with error bodies', async () => {
     const { ipc, printed, saved } = setup();
     const stranger: InvokeEventLike = { senderFrame: { url: 'https://example.com/', parent: null } };
-    await expect(ipc.invoke(stranger, PRINT_TO_PDF_CHANNEL, 'x')).rejects.toThrow(/may not call/);
-    await expect(ipc.invoke(stranger, SAVE_FILE_CHANNEL, 'x', 'y', 'utf8')).rejects.toThrow(/may not call/);
-    await expect(ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, '../../.bashrc', 'y', 'utf8')).rejects.toThrow(
-      /invalid arguments/,
-    );
-    await expect(ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'a.txt', 'y', 'latin1')).rejects.toThrow(
-      /invalid arguments/,
-    );
-    await expect(ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 42)).rejects.toThrow(/invalid arguments/);
+    for (const call of [
+      ipc.invoke(stranger, PRINT_TO_PDF_CHANNEL, 'x'),
+      ipc.invoke(stranger, SAVE_FILE_CHANNEL, 'x', 'y', 'utf8'),
+    ]) {
+      expect(await call).toEqual({
+        ok: false,
+        error: { error: 'unauthorized', message: expect.any(String) },
+      });
+    }
+    const fields = async (channel: string, ...args: unknown[]) => {
+      const refused = (await ipc.invoke(APP_PAGE, channel, ...args)) as SaveResult;
+      if (refused.ok || refused.error.error !== 'invalid_request') throw new Error(JSON.stringify(refused));
+      return refused.error.problems.map((p) => p.field);
+    };
+    expect(await fields(SAVE_FILE_CHANNEL, '../../.bashrc', 'y', 'utf8')).toEqual(['file name']);
+    expect(await fields(SAVE_FILE_CHANNEL, 'a.txt', 'y', 'latin1')).toEqual(['encoding']);
+    expect(await fields(PRINT_TO_PDF_CHANNEL, 42)).toEqual(['file name']);
+    expect(await fields(PRINT_TO_PDF_CHANNEL, 'a', 'b')).toEqual(['arguments']);
     expect(printed).toEqual([]);
     expect(saved).toEqual([]);
+  });
+});
+
+describe('print and save failures', () => {
+  let docs: string;
+  let data: string;
+  beforeAll(() => {
+    docs = tempDir('branchlens-ipc-docs-');
+    data = tempDir('branchlens-ipc-data-');
+  });
+  afterAll(() => {
+    removeDir(docs);
+    removeDir(data);
+  });
+
+  /** The adapter over the real print.ts, whose dialog picks `filePath`, and whose page prints with `print`. */
+  function desktopOver(filePath: string, print: () => Promise<Buffer> = async () => Buffer.from('%PDF')) {
+    const ipc = new FakeIpcMain();
+    const logged: { message: string; error: unknown }[] = [];
+    const target: SaveTarget = {
+      dialog: { showSaveDialog: async () => ({ canceled: false, filePath }) },
+      defaultDir: docs,
+      locale: 'zh-CN',
+      dataDir: data,
+    };
+    registerIpc(ipc, recordingHandlers([]), {
+      log: (message, error) => logged.push({ message, error }),
+      desktop: {
+        printToPdf: (_event, name) => printReportToPdf({ printToPDF: print }, target, name),
+        saveFile: (_event, name, bytes) => saveFileAs(target, name, bytes),
+        exportAudit: async () => null,
+      },
+    });
+    return { ipc, logged };
+  }
+
+  it('answer a path inside the data folder with the invalid_request body and its problem, not a thrown error', async () => {
+    const { ipc, logged } = desktopOver(join(data, 'branchlens.db'));
+    for (const answer of [
+      await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'report'),
+      await ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'doc.json', '{}', 'utf8'),
+    ]) {
+      expect(answer).toEqual({
+        ok: false,
+        error: {
+          error: 'invalid_request',
+          message: expect.stringContaining('inside the data folder'),
+          problems: [
+            { field: 'file', code: 'invalid', message: expect.stringContaining('inside the data folder') },
+          ],
+        },
+      });
+    }
+    expect(logged).toEqual([]); // the officer's choice, not a failure of the app
+    expect(existsSync(join(data, 'branchlens.db'))).toBe(false);
+  });
+
+  it('answer an unexpected failure with the internal body, no stack nor details, and log it', async () => {
+    const failure = new Error('printToPDF failed: GPU process gone at /home/officer/secret');
+    const { ipc, logged } = desktopOver(join(docs, 'report.pdf'), async () => {
+      throw failure;
+    });
+    const answer = await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'report');
+    expect(answer).toEqual({
+      ok: false,
+      error: { error: 'internal', message: 'internal error; see the server log' },
+    });
+    expect(JSON.stringify(answer)).not.toMatch(/secret|GPU|at /);
+    expect(logged).toEqual([{ message: 'IPC printToPdf failed', error: failure }]);
+  });
+});
+
+describe('while the app is closing', () => {
+  it('keeps every handler registered and answers each call that it is closing, running nothing', async () => {
+    const ipc = new FakeIpcMain();
+    const calls: { method: string; request: unknown }[] = [];
+    const desktopRuns: string[] = [];
+    let closing = false;
+    registerIpc(ipc, recordingHandlers(calls), {
+      isClosing: () => closing,
+      desktop: {
+        printToPdf: async () => (desktopRuns.push('print'), null),
+        saveFile: async () => (desktopRuns.push('save'), null),
+        exportAudit: async () => (desktopRuns.push('export'), null),
+      },
+    });
+    expect(await ipc.invoke(APP_PAGE, ipcChannel('explain'), VALID_REQUESTS.explain)).toMatchObject({
+      ok: true,
+    });
+    closing = true;
+    for (const method of API_METHODS) {
+      expect(await ipc.invoke(APP_PAGE, ipcChannel(method), VALID_REQUESTS[method]), method).toEqual({
+        ok: false,
+        error: CLOSING,
+      });
+    }
+    expect(await ipc.invoke(APP_PAGE, PRINT_TO_PDF_CHANNEL, 'r')).toEqual({ ok: false, error: CLOSING });
+    expect(await ipc.invoke(APP_PAGE, SAVE_FILE_CHANNEL, 'a.txt', 'a', 'utf8')).toEqual({
+      ok: false,
+      error: CLOSING,
+    });
+    expect(await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'a.jsonl', { format: 'jsonl' })).toEqual({
+      ok: false,
+      error: CLOSING,
+    });
+    // A batch still running sees the service going away (kept to send again), not "no API method".
+    expect(CLOSING).toEqual({ error: 'internal', message: expect.stringMatching(/^network: .*closing/) });
+    expect(calls.map((c) => c.method)).toEqual(['explain']);
+    expect(desktopRuns).toEqual([]);
+    // A stranger is still told it may not call, closing or not.
+    const stranger: InvokeEventLike = { senderFrame: { url: 'https://example.com/', parent: null } };
+    expect(await ipc.invoke(stranger, ipcChannel('health'), {})).toMatchObject({
+      ok: false,
+      error: { error: 'unauthorized' },
+    });
   });
 });
 

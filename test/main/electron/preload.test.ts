@@ -77,10 +77,11 @@ describe('the preload', () => {
   });
 
   it('uses the channels the main process registers for printing, saving and exporting', async () => {
-    const { invoked, bridge } = loadPreload(async () => '/docs/file');
-    expect(await bridge.printToPdf('applicant-1')).toBe('/docs/file');
-    expect(await bridge.saveFile('audit.csv', 'a,b', 'utf8')).toBe('/docs/file');
-    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toBe('/docs/file');
+    const saved = { ok: true, value: '/docs/file' };
+    const { invoked, bridge } = loadPreload(async () => saved);
+    expect(await bridge.printToPdf('applicant-1')).toEqual(saved);
+    expect(await bridge.saveFile('audit.csv', 'a,b', 'utf8')).toEqual(saved);
+    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toEqual(saved);
     expect(invoked).toEqual([
       [PRINT_TO_PDF_CHANNEL, 'applicant-1'],
       [SAVE_FILE_CHANNEL, 'audit.csv', 'a,b', 'utf8'],
@@ -88,14 +89,27 @@ describe('the preload', () => {
     ]);
   });
 
-  it('answers an export the transport fails with an internal error body instead of throwing', async () => {
+  it('hands back the error body the main process answered for a print or a save', async () => {
+    const refused = {
+      ok: false,
+      error: { error: 'invalid_request', message: 'file: inside the data folder', problems: [] },
+    };
+    const { bridge } = loadPreload(async () => refused);
+    expect(await bridge.printToPdf('report')).toEqual(refused);
+    expect(await bridge.saveFile('doc.json', '{}', 'utf8')).toEqual(refused);
+  });
+
+  it('answers a print, save or export the transport fails with an internal error body instead of throwing', async () => {
     const { bridge } = loadPreload(async () => {
       throw new Error('An object could not be cloned.');
     });
-    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toEqual({
+    const notPassedOn = {
       ok: false,
       error: { error: 'internal', message: 'the desktop app could not pass on this request' },
-    });
+    };
+    expect(await bridge.exportAudit('audit.jsonl', { format: 'jsonl' })).toEqual(notPassedOn);
+    expect(await bridge.printToPdf('report')).toEqual(notPassedOn);
+    expect(await bridge.saveFile('doc.json', '{}', 'utf8')).toEqual(notPassedOn);
   });
 
   it('answers an unknown or malformed method with not_found instead of throwing', async () => {

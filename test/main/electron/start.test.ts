@@ -1,16 +1,22 @@
-// `npm start` on a machine without the Electron binary: one clear line, then the branch server with the UI,
-// whose URL it prints and which answers /health/ping. Also the binary lookup that never hangs.
+// `npm start` on a machine without the Electron binary, or with one that cannot open its window: one clear line,
+// then the branch server with the UI, whose URL it prints and which answers /health/ping. An app whose window
+// opened is never replaced by the server, whatever its exit code. Also the binary lookup that never hangs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READY_MARKER, READY_SIGNAL_ENV } from '../../../main/electron/ready-signal.js';
 import {
   displayUrl,
   ensureNativeModules,
   locateElectron,
   parseStartOptions,
   rebuildEnv,
+  watchLaunch,
+  type LaunchedApp,
 } from '../../../scripts/start.js';
 import { removeDir, tempDir } from '../cli/helpers.js';
 
@@ -133,6 +139,86 @@ describe('ensureNativeModules', () => {
   });
 });
 
+/** A launched app whose output and end the test writes; `interrupted` as the launcher would report it. */
+function fakeLaunch(interrupted = false) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const child = Object.assign(new EventEmitter(), { stdout, stderr }) as unknown as LaunchedApp &
+    EventEmitter;
+  const out: string[] = [];
+  const err: string[] = [];
+  const outcome = watchLaunch(child, {
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+    interrupted: () => interrupted,
+  });
+  void outcome.catch(() => undefined);
+  /** Writes `output`, then ends the app as Node reports it: the streams close, then 'close'. */
+  const end = async (
+    output: { out?: string; err?: string },
+    code: number | null,
+    signal: NodeJS.Signals | null = null,
+  ) => {
+    if (output.out) stdout.write(output.out);
+    if (output.err) stderr.write(output.err);
+    const ended = Promise.all([once(stdout, 'end'), once(stderr, 'end')]);
+    stdout.end();
+    stderr.end();
+    await ended;
+    child.emit('close', code, signal);
+    return outcome;
+  };
+  return { child, stdout, out, err, end, outcome };
+}
+
+const ROOT_REFUSAL =
+  '[4242:0101/000000.000000:FATAL:electron_main_delegate.cc(294)] Running as root without --no-sandbox is not supported. See https://crbug.com/638180.';
+
+describe('watchLaunch', () => {
+  it('reports an app that exited with an error before its window opened, with its last stderr line', async () => {
+    const { err, end } = fakeLaunch();
+    const outcome = await end({ err: `some warning\n${ROOT_REFUSAL}\n` }, 133);
+    expect(outcome).toEqual({ code: 133, failedToOpen: `it exited with code 133: ${ROOT_REFUSAL}` });
+    expect(err.join('')).toBe(`some warning\n${ROOT_REFUSAL}\n`); // passed on as it came
+    // Killed by a signal before its window (a crash): a failure too; silent: the code alone.
+    expect(await fakeLaunch().end({}, null, 'SIGSEGV')).toEqual({
+      code: 1,
+      failedToOpen: 'it was ended by SIGSEGV',
+    });
+    expect(await fakeLaunch().end({ err: 'no newline at the end' }, 2)).toEqual({
+      code: 2,
+      failedToOpen: 'it exited with code 2: no newline at the end',
+    });
+  });
+
+  it('does not report an app whose window opened, whatever its exit code, and keeps the marker off the terminal', async () => {
+    const { out, end } = fakeLaunch();
+    const outcome = await end({ out: `starting\n${READY_MARKER}\nbye\n`, err: 'crashed later\n' }, 7);
+    expect(outcome).toEqual({ code: 7, failedToOpen: null });
+    expect(out.join('')).toBe('starting\nbye\n');
+    // The marker split across chunks, on Windows line ends, is still the marker.
+    const split = fakeLaunch();
+    split.stdout.write(READY_MARKER.slice(0, 5));
+    expect(await split.end({ out: `${READY_MARKER.slice(5)}\r\n` }, 1)).toEqual({
+      code: 1,
+      failedToOpen: null,
+    });
+  });
+
+  it('does not report an app that ended well without a window, nor one stopped with Ctrl+C', async () => {
+    // A second instance hands over to the first and quits; a rollback relaunches the app.
+    expect(await fakeLaunch().end({}, 0)).toEqual({ code: 0, failedToOpen: null });
+    expect(await fakeLaunch(true).end({}, 130)).toEqual({ code: 130, failedToOpen: null });
+    expect(await fakeLaunch(true).end({}, null, 'SIGINT')).toEqual({ code: 0, failedToOpen: null });
+  });
+
+  it('reports an app that could not be started at all', async () => {
+    const { child, outcome } = fakeLaunch();
+    child.emit('error', new Error('spawn EACCES'));
+    expect(await outcome).toEqual({ code: 1, failedToOpen: 'it could not be started (spawn EACCES)' });
+  });
+});
+
 describe('start options', () => {
   it('defaults to a loopback server on 8080 after a build, downloads allowed', () => {
     expect(parseStartOptions([], {})).toMatchObject({
@@ -152,6 +238,37 @@ describe('start options', () => {
     expect(displayUrl('::1', 8080)).toBe('http://[::1]:8080/');
   });
 });
+
+/**
+ * A stand-in Electron binary in its own folder (for $ELECTRON_OVERRIDE_DIST_PATH): run as Node it is this Node
+ * (the native-module probe passes), run as the app it does what `body` (sh) says.
+ */
+function fakeElectron(dir: string, name: string, body: string): string {
+  const dist = join(dir, name);
+  mkdirSync(dist);
+  const exe = join(dist, 'electron');
+  writeFileSync(
+    exe,
+    `#!/bin/sh\nif [ "$ELECTRON_RUN_AS_NODE" = "1" ]; then exec "${process.execPath}" "$@"; fi\n${body}\n`,
+  );
+  chmodSync(exe, 0o755);
+  return dist;
+}
+
+/** Resolves to the URL npm start prints once its server listens; rejects if it exits first. */
+function servedUrl(c: ChildProcess, output: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${output()}`)), 90_000);
+    c.stdout!.on('data', () => {
+      const m = /running at (http:\/\/\S+)/.exec(output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    c.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output()}`)));
+  });
+}
 
 describe('npm start without the Electron binary', () => {
   let dir: string;
@@ -223,6 +340,92 @@ describe('npm start without the Electron binary', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 120_000);
+
+  it.skipIf(process.platform === 'win32')(
+    'serves the UI instead when Electron exits with an error before its window opens (root without --no-sandbox)',
+    async () => {
+      const electron = fakeElectron(dir, 'refuses-root', `echo "${ROOT_REFUSAL}" >&2\nexit 133`);
+      child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/start.ts',
+          '--no-build',
+          '--port',
+          '0',
+          '--data',
+          join(dir, 'data-root'),
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ELECTRON_OVERRIDE_DIST_PATH: electron,
+            DISPLAY: ':0',
+            BRANCHLENS_WORKERS: '1',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      const url = await servedUrl(child, () => `${stdout}\n${stderr}`);
+
+      expect(stdout.split('\n').filter((l) => l.startsWith('Electron '))).toEqual([
+        `Electron could not open its window (it exited with code 133: ${ROOT_REFUSAL}); ` +
+          'starting the branch server with the same UI instead.',
+      ]);
+      expect(stderr).toContain(ROOT_REFUSAL); // Electron's own words, passed on as they came
+      expect((await fetch(new URL('health/ping', url))).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    },
+    120_000,
+  );
+
+  it.skipIf(process.platform === 'win32')(
+    'returns the exit code of an app whose window opened, with no server after it',
+    () => {
+      const electron = fakeElectron(
+        dir,
+        'opened-then-failed',
+        `[ "$${READY_SIGNAL_ENV}" = "1" ] && echo "${READY_MARKER}"\necho "the window's page ended" >&2\nexit 7`,
+      );
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/start.ts',
+          '--no-build',
+          '--port',
+          '0',
+          '--data',
+          join(dir, 'data-opened'),
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ELECTRON_OVERRIDE_DIST_PATH: electron,
+            DISPLAY: ':0',
+            BRANCHLENS_WORKERS: '1',
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(7);
+      expect(run.stdout).not.toMatch(/running at|could not open|not available/);
+      expect(run.stdout).not.toContain(READY_MARKER);
+      expect(run.stderr).toContain("the window's page ended");
+    },
+    120_000,
+  );
 
   it('refuses a $BRANCHLENS_WORKERS that is not a count in one line, exit 1, before serving', async () => {
     const emptyElectron = join(dir, 'no-electron-workers');

@@ -1,0 +1,123 @@
+// The desktop app's ending, kept out of main.ts so that it runs and is tested in plain Node: the bounded shutdown
+// (the service flushes the cache and the audit log, with its closing checkpoint), the "cannot start" path that
+// runs that shutdown before exiting, and which failures of the window's first load are no failure at all.
+// Electron is reached only through the functions passed in.
+
+/** What the app's logger offers here (main/core/log-file.ts). */
+export interface LifecycleLog {
+  info(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** How a bounded shutdown ended. */
+export type ShutdownOutcome = 'closed' | 'failed' | 'timed-out';
+
+export interface ShutdownOptions {
+  /** Closes what is open: the service (engines, the write-behind cache, the audit writer). */
+  close(): Promise<void>;
+  /** The longest the close may take before the app exits anyway. */
+  limitMs: number;
+  log: LifecycleLog;
+}
+
+/**
+ * The shutdown, run once however often it is asked for (before-quit, a failed start), and bounded: a close that
+ * hangs (a worker stuck in native code) must not leave a windowless process holding the single-instance lock,
+ * which would refuse every later start. Committed audit entries are already durable.
+ */
+export class BoundedShutdown {
+  #outcome: Promise<ShutdownOutcome> | undefined;
+
+  constructor(private readonly options: ShutdownOptions) {}
+
+  /** Whether the shutdown has begun: from then on the IPC handlers answer that the app is closing. */
+  get begun(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  /** Begins the shutdown (once); resolves when the close ended or the limit passed, whichever comes first. */
+  run(): Promise<ShutdownOutcome> {
+    this.#outcome ??= this.#run();
+    return this.#outcome;
+  }
+
+  async #run(): Promise<ShutdownOutcome> {
+    const { close, limitMs, log } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<ShutdownOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        log.error(`shutdown took over ${limitMs / 1000} s; exiting`);
+        resolve('timed-out');
+      }, limitMs);
+    });
+    const closed = Promise.resolve()
+      .then(close)
+      .then(
+        (): ShutdownOutcome => 'closed',
+        (e: unknown): ShutdownOutcome => {
+          log.error('shutdown failed', e);
+          return 'failed';
+        },
+      );
+    try {
+      return await Promise.race([closed, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Chromium's net error for a load that a newer navigation (a reload, say) aborted. */
+export const ERR_ABORTED = -3;
+
+/** What webContents.loadURL's rejection carries (Electron sets errno and code on the Error). */
+interface LoadError {
+  errno?: unknown;
+  code?: unknown;
+}
+
+/**
+ * Whether a rejected load of the window's page is no reason to give up on the app: the window was destroyed
+ * while it loaded (ERR_FAILED), the app is already quitting, or a newer navigation of the same window (the crash
+ * handler's own reload) aborted it (ERR_ABORTED), which loads the page itself.
+ */
+export function isIgnorableLoadFailure(
+  error: unknown,
+  state: { windowDestroyed: boolean; shuttingDown: boolean },
+): boolean {
+  if (state.windowDestroyed || state.shuttingDown) return true;
+  const { errno, code } = (typeof error === 'object' && error !== null ? error : {}) as LoadError;
+  return errno === ERR_ABORTED || code === 'ERR_ABORTED';
+}
+
+export interface StartFailureOptions {
+  log: LifecycleLog;
+  /** Shows the "cannot start" box (Electron: dialog.showErrorBox, in the settings' language). */
+  showError(message: string): void;
+  shutdown: BoundedShutdown;
+  /** Whether the app is already quitting (before-quit ran): it then exits by itself, and says nothing more. */
+  quitting(): boolean;
+  /** Electron: app.exit, which skips before-quit and will-quit (hence the shutdown here first). */
+  exit(code: number): void;
+}
+
+/**
+ * The app's answer to a failure it cannot start (or go on) from, as `fail(error)`: the error is logged, the box
+ * says so in plain words, then the bounded shutdown closes whatever was opened (the audit log's checkpoint, the
+ * cache) before the process exits with 1. Only the first failure is shown.
+ */
+export function startFailureHandler(options: StartFailureOptions): (error: unknown) => Promise<void> {
+  let failing = false;
+  return async (error) => {
+    const { log, shutdown } = options;
+    if (failing || options.quitting()) {
+      log.error('failed while ending', error);
+      return;
+    }
+    failing = true;
+    log.error('cannot start', error);
+    options.showError(error instanceof Error ? error.message : String(error));
+    await shutdown.run();
+    options.exit(1);
+  };
+}

@@ -1,0 +1,224 @@
+// The desktop app's ending, in plain Node with fakes for Electron: the bounded shutdown that runs once, the
+// "cannot start" path that closes the service (the audit log's checkpoint, the cache) before exiting, the window's
+// first load whose interruption is no failure, the IPC handlers that answer "closing" while the app quits, and the
+// ready line `npm start` waits for.
+import { describe, expect, it } from 'vitest';
+import {
+  CLOSING,
+  PRINT_TO_PDF_CHANNEL,
+  registerIpc,
+  type ApiHandlers,
+  type InvokeEventLike,
+  type IpcMainLike,
+} from '../../../main/electron/ipc-adapter.js';
+import {
+  BoundedShutdown,
+  ERR_ABORTED,
+  isIgnorableLoadFailure,
+  startFailureHandler,
+  type LifecycleLog,
+} from '../../../main/electron/lifecycle.js';
+import { READY_MARKER, READY_SIGNAL_ENV, readySignal } from '../../../main/electron/ready-signal.js';
+import { ipcChannel } from '../../../shared/bridge.js';
+import { API_METHODS } from '../../../shared/contract.js';
+
+/** A log that keeps what it is told, in order, into `events`. */
+function recordingLog(events: string[]): LifecycleLog {
+  return {
+    info: (message) => events.push(`info: ${message}`),
+    error: (message) => events.push(`error: ${message}`),
+  };
+}
+
+/** A service whose close takes a turn of the event loop, or never ends. */
+function fakeService(events: string[], close: 'closes' | 'fails' | 'hangs' = 'closes') {
+  let closes = 0;
+  return {
+    get closes() {
+      return closes;
+    },
+    close: async () => {
+      closes++;
+      events.push('service closing');
+      if (close === 'hangs') return new Promise<void>(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (close === 'fails') throw new Error('SQLITE_BUSY');
+      events.push('audit checkpoint written, cache flushed');
+    },
+  };
+}
+
+/** Electron's rejection of webContents.loadURL (lib/browser/api/web-contents.ts). */
+function loadError(errno: number, code: string): Error {
+  return Object.assign(new Error(`${code} (${errno}) loading 'app://branchlens/index.html'`), {
+    errno,
+    code,
+  });
+}
+
+describe('BoundedShutdown', () => {
+  it('closes the service once however often it is asked, and says it has begun', async () => {
+    const events: string[] = [];
+    const service = fakeService(events);
+    const shutdown = new BoundedShutdown({ close: service.close, limitMs: 1000, log: recordingLog(events) });
+    expect(shutdown.begun).toBe(false);
+    const first = shutdown.run();
+    expect(shutdown.begun).toBe(true);
+    const [a, b] = await Promise.all([first, shutdown.run()]);
+    expect([a, b]).toEqual(['closed', 'closed']);
+    expect(await shutdown.run()).toBe('closed');
+    expect(service.closes).toBe(1);
+  });
+
+  it('gives up on a close that hangs after its limit, and logs it', async () => {
+    const events: string[] = [];
+    const service = fakeService(events, 'hangs');
+    const shutdown = new BoundedShutdown({ close: service.close, limitMs: 30, log: recordingLog(events) });
+    const started = Date.now();
+    expect(await shutdown.run()).toBe('timed-out');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(events).toEqual(['service closing', 'error: shutdown took over 0.03 s; exiting']);
+  });
+
+  it('reports a close that failed, logged, without throwing', async () => {
+    const events: string[] = [];
+    const shutdown = new BoundedShutdown({
+      close: fakeService(events, 'fails').close,
+      limitMs: 1000,
+      log: recordingLog(events),
+    });
+    expect(await shutdown.run()).toBe('failed');
+    expect(events).toEqual(['service closing', 'error: shutdown failed']);
+  });
+});
+
+describe('isIgnorableLoadFailure', () => {
+  const alive = { windowDestroyed: false, shuttingDown: false };
+
+  it('ignores a load a newer navigation aborted (the crash handler’s reload)', () => {
+    expect(isIgnorableLoadFailure(loadError(ERR_ABORTED, 'ERR_ABORTED'), alive)).toBe(true);
+    expect(isIgnorableLoadFailure(Object.assign(new Error('aborted'), { code: 'ERR_ABORTED' }), alive)).toBe(
+      true,
+    );
+  });
+
+  it('ignores any failure of a window destroyed while it loaded, or of an app already quitting', () => {
+    const destroyed = loadError(-2, 'ERR_FAILED');
+    expect(isIgnorableLoadFailure(destroyed, { windowDestroyed: true, shuttingDown: false })).toBe(true);
+    expect(isIgnorableLoadFailure(destroyed, { windowDestroyed: false, shuttingDown: true })).toBe(true);
+  });
+
+  it('does not ignore a page that cannot load in a live window', () => {
+    expect(isIgnorableLoadFailure(loadError(-2, 'ERR_FAILED'), alive)).toBe(false);
+    expect(isIgnorableLoadFailure(loadError(-6, 'ERR_FILE_NOT_FOUND'), alive)).toBe(false);
+    expect(isIgnorableLoadFailure(new Error('no page'), alive)).toBe(false);
+    expect(isIgnorableLoadFailure('a string', alive)).toBe(false);
+    expect(isIgnorableLoadFailure(null, alive)).toBe(false);
+  });
+});
+
+describe('startFailureHandler', () => {
+  function setup(close: 'closes' | 'hangs' = 'closes', quitting = false) {
+    const events: string[] = [];
+    const service = fakeService(events, close);
+    const shutdown = new BoundedShutdown({ close: service.close, limitMs: 50, log: recordingLog(events) });
+    const fail = startFailureHandler({
+      log: recordingLog(events),
+      showError: (message) => events.push(`box: ${message}`),
+      shutdown,
+      quitting: () => quitting,
+      exit: (code) => events.push(`exit ${code}`),
+    });
+    return { events, service, shutdown, fail };
+  }
+
+  it('says why, then closes the service (audit checkpoint, cache) before exiting with 1', async () => {
+    const { events, fail } = setup();
+    await fail(new Error('the window could not load its page'));
+    expect(events).toEqual([
+      'error: cannot start',
+      'box: the window could not load its page',
+      'service closing',
+      'audit checkpoint written, cache flushed',
+      'exit 1',
+    ]);
+  });
+
+  it('exits after the shutdown limit when the close hangs', async () => {
+    const { events, fail } = setup('hangs');
+    await fail(new Error('boom'));
+    expect(events.at(-2)).toMatch(/shutdown took over/);
+    expect(events.at(-1)).toBe('exit 1');
+  });
+
+  it('shows only the first failure, and nothing once the app is quitting', async () => {
+    const { events, service, fail } = setup();
+    await Promise.all([fail(new Error('first')), fail(new Error('second'))]);
+    expect(events.filter((e) => e.startsWith('box:'))).toEqual(['box: first']);
+    expect(events.filter((e) => e.startsWith('exit'))).toEqual(['exit 1']);
+    expect(service.closes).toBe(1);
+
+    const quitting = setup('closes', true);
+    await quitting.fail(new Error('late'));
+    expect(quitting.events).toEqual(['error: failed while ending']);
+  });
+});
+
+describe('the IPC handlers while the app quits', () => {
+  it('stay registered and answer that the app is closing once the shutdown has begun', async () => {
+    const listeners = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
+    const ipc: IpcMainLike = {
+      handle: (channel, listener) => listeners.set(channel, listener),
+      removeHandler: (channel) => listeners.delete(channel),
+    };
+    const ran: string[] = [];
+    const handlers = Object.fromEntries(
+      API_METHODS.map((m) => [m, async () => (ran.push(m), { answeredBy: m })]),
+    ) as unknown as ApiHandlers;
+    const events: string[] = [];
+    const shutdown = new BoundedShutdown({
+      close: fakeService(events, 'hangs').close,
+      limitMs: 10_000,
+      log: recordingLog(events),
+    });
+    // As main.ts wires them.
+    registerIpc(ipc, handlers, {
+      isClosing: () => shutdown.begun,
+      desktop: { printToPdf: async () => null, saveFile: async () => null, exportAudit: async () => null },
+    });
+    const page: InvokeEventLike = { senderFrame: { url: 'app://branchlens/index.html', parent: null } };
+    const call = (channel: string, ...args: unknown[]) => listeners.get(channel)!(page, ...args);
+
+    expect(await call(ipcChannel('health'), {})).toEqual({ ok: true, value: { answeredBy: 'health' } });
+    void shutdown.run(); // Cmd+Q: the window stays open while the service closes
+    expect(listeners.size).toBe(API_METHODS.length + 3);
+    expect(await call(ipcChannel('explain'), { applicants: [{ age: 1 }] })).toEqual({
+      ok: false,
+      error: CLOSING,
+    });
+    expect(await call(PRINT_TO_PDF_CHANNEL, 'report')).toEqual({ ok: false, error: CLOSING });
+    expect(ran).toEqual(['health']);
+  });
+});
+
+describe('readySignal', () => {
+  it('prints the marker line once when npm start asked for it, and removes the variable', () => {
+    const env: NodeJS.ProcessEnv = { [READY_SIGNAL_ENV]: '1', PATH: '/bin' };
+    const written: string[] = [];
+    const ready = readySignal(env, (line) => written.push(line));
+    expect(env).toEqual({ PATH: '/bin' }); // a relaunched app does not print it again
+    ready();
+    ready();
+    expect(written).toEqual([`${READY_MARKER}\n`]);
+  });
+
+  it('prints nothing when started otherwise, and never throws for want of a standard output', () => {
+    const written: string[] = [];
+    readySignal({}, (line) => written.push(line))();
+    expect(written).toEqual([]);
+    const noStdout = readySignal({ [READY_SIGNAL_ENV]: '1' }, () => {
+      throw new Error('EBADF');
+    });
+    expect(() => noStdout()).not.toThrow();
+  });
+});
