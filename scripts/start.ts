@@ -27,6 +27,21 @@ export interface StartOptions {
   data?: string;
 }
 
+/**
+ * The port from --port, else $BRANCHLENS_PORT, else 8080: digits only (as `branchlens serve --port`), from 0 to
+ * 65535. An empty $BRANCHLENS_PORT (a script's unset variable) is refused rather than read as 0, a random port.
+ * The error names where the value came from.
+ */
+function portOption(flag: string | undefined, variable: string | undefined): number {
+  const [raw, source] = flag !== undefined ? [flag, '--port'] : [variable, '$BRANCHLENS_PORT'];
+  if (raw === undefined) return 8080;
+  const port = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new Error(`${source}: must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
 export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): StartOptions {
   const { values } = parseArgs({
     args: argv,
@@ -39,8 +54,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     },
     strict: true,
   });
-  const port = Number(values.port ?? env.BRANCHLENS_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number`);
+  const port = portOption(values.port, env.BRANCHLENS_PORT);
   const timeout = Number(env.BRANCHLENS_ELECTRON_DOWNLOAD_TIMEOUT_MS ?? 300_000);
   return {
     build: !values['no-build'],

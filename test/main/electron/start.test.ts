@@ -234,6 +234,15 @@ describe('start options', () => {
     });
     expect(parseStartOptions([], { BRANCHLENS_ELECTRON_DOWNLOAD: '0' }).download).toBe(false);
     expect(() => parseStartOptions(['--port', 'http'], {})).toThrow(/--port/);
+    // $BRANCHLENS_PORT as strictly as --port: an empty one is no random port, hex and exponents are no ports.
+    for (const bad of ['', ' ', '0x1F90', '1e3', '8080.5', '70000', '-1']) {
+      expect(() => parseStartOptions([], { BRANCHLENS_PORT: bad })).toThrow(
+        `$BRANCHLENS_PORT: must be a port number from 0 to 65535, got ${JSON.stringify(bad)}`,
+      );
+    }
+    expect(() => parseStartOptions(['--port', '1e3'], {})).toThrow(/^--port: must be a port number/);
+    expect(parseStartOptions([], { BRANCHLENS_PORT: '8090' }).port).toBe(8090);
+    expect(parseStartOptions(['--port', '9000'], { BRANCHLENS_PORT: '' }).port).toBe(9000);
     expect(displayUrl('0.0.0.0', 8080)).toBe('http://127.0.0.1:8080/');
     expect(displayUrl('::1', 8080)).toBe('http://[::1]:8080/');
   });
