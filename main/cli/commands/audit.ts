@@ -1,16 +1,20 @@
 // `branchlens audit verify | export | public-key`: checks the audit log (or an export of it), exports it for
 // head office, and prints the public key head office verifies exports with.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../../shared/problems.js';
+import { InputError, isInputError } from '../../../shared/problems.js';
 import {
+  auditPublicKey,
   EXPORT_FORMATS,
   exportAudit,
   ExportTooLargeError,
+  listCheckpoints,
   verifyAudit,
   verifyExportStream,
   type AuditExportFormat,
+  type AuditBreak,
   type AuditVerification,
   type ExportVerification,
 } from '../../core/audit/index.js';
@@ -22,20 +26,29 @@ import {
   openWritable,
   type ReadableDb,
 } from '../../core/db/open.js';
-import { fileSecretStore, loadOrCreateSigningKey } from '../../core/keys.js';
+import {
+  fileSecretStore,
+  loadOrCreateSigningKey,
+  loadSigningKey,
+  SIGNING_KEY_FILE,
+  type SigningKey,
+} from '../../core/keys.js';
 import {
   DATA_OPTION,
   dataDirFrom,
   dataDirSource,
+  guardOutput,
+  OutputError,
   parseFlags,
   writeJson,
   writeOut,
   type CliIo,
   type Command,
 } from '../command.js';
-import { writeOutFile } from '../../core/out-file.js';
+import { OutFileWriteError, writeOutFile } from '../../core/out-file.js';
 
-const SIGNING_KEY_FILE = 'audit-ed25519.pem';
+/** The signing key's file, as problems name it (relative to the data folder). */
+const KEY_FIELD = `keys/${SIGNING_KEY_FILE}`;
 
 function problem(field: string, message: string, code: 'invalid' | 'missing' = 'invalid'): InputError {
   return new InputError([{ field, code, message }]);
@@ -95,15 +108,89 @@ function publicKeyFromFile(path: string): KeyObject {
   }
 }
 
-/** The installation's own public key, without creating a key when there is none. */
-function localPublicKey(dataDir: string): KeyObject | null {
-  const pem = fileSecretStore(dataDir).read(SIGNING_KEY_FILE);
-  return pem ? createPublicKey(pem) : null;
+/** The installation's own signing key, without creating one when there is none; a damaged file is exit 2. */
+function ownSigningKey(dataDir: string, hint = ''): SigningKey | undefined {
+  try {
+    return loadSigningKey(fileSecretStore(dataDir));
+  } catch (e) {
+    if (!isInputError(e) || !hint) throw e;
+    throw new InputError(e.problems.map((p) => ({ ...p, message: `${p.message} ${hint}` })));
+  }
+}
+
+/** A data folder that holds no installation (no database) is a bad --data: exit 2 naming where it came from. */
+function requireInstallation(dataDir: string, values: { data?: string }, io: CliIo, what: string): void {
+  if (existsSync(dbPath(dataDir))) return;
+  throw problem(
+    dataDirSource(values, io.env) ?? '--data',
+    `${dataDir} ${existsSync(dataDir) ? `holds no BranchLens installation (no ${DB_FILE})` : 'does not exist'}: point --data at the data folder of the branch's installation ${what}`,
+  );
+}
+
+/**
+ * Writes `--out FILE` (see writeOutFile). A file that was opened but could not be written to the end (a full
+ * disk, a file-size limit, a reader gone) is not a bad --out but a failed write: exit 1 with one line,
+ * `cannot write FILE: REASON`, as for standard output.
+ */
+async function writeOutFlag<T>(
+  path: string,
+  write: (out: NodeJS.WritableStream) => Promise<T> | T,
+  mode: number,
+  dataDir: string,
+): Promise<T> {
+  try {
+    return await writeOutFile('--out', path, write, mode, dataDir);
+  } catch (e) {
+    if (e instanceof OutFileWriteError) throw new Error(e.failure, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * Runs `write` into standard output and waits until all of it is written: a failed write (a closed pipe, a full
+ * disk) is an OutputError (exit 1, `cannot write standard output: EPIPE`), whatever the writer made of it.
+ */
+async function writeStdout<T>(io: CliIo, write: (out: NodeJS.WritableStream) => Promise<T>): Promise<T> {
+  const state = guardOutput(io.stdout);
+  if (state.error) throw new OutputError(state.error);
+  try {
+    const result = await write(io.stdout);
+    // Written once this empty write's callback runs: the stream writes in order.
+    await writeOut(io, '');
+    return result;
+  } catch (e) {
+    if (state.error) throw new OutputError(state.error);
+    throw e;
+  }
+}
+
+/**
+ * Whether `--out` names standard output (/dev/stdout, /dev/fd/1): then it is written as standard output is
+ * without --out (through the shell's redirection, where it stands; a failure is `cannot write standard
+ * output`), and what else is said goes to stderr, not into the file.
+ */
+function namesStandardOutput(path: string): boolean {
+  return ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'].includes(resolve(path));
 }
 
 const short = (hash: string) => hash.slice(0, 16);
 
-async function reportLog(io: CliIo, v: AuditVerification): Promise<number> {
+/** How the checkpoints were checked, for the report: by the installation's key, or by the keys given. */
+type KeysUsed = { given: string[] } | { own: string | null };
+
+/** The clause about checkpoints whose signatures could not be checked here (chain-only), if any. */
+function otherKeysNote(v: AuditVerification, keys: KeysUsed): string {
+  const others = v.otherKeyIds ?? [];
+  if (others.length === 0 || 'given' in keys) return '';
+  const advice =
+    'their signatures can be checked with --public-key, given once for each key (this installation’s own too)';
+  if (keys.own === null) {
+    return `; this installation has no audit signing key (${KEY_FIELD}): checkpoints signed by ${others.join(', ')}: checked against the chain only; ${advice}`;
+  }
+  return `; checkpoints signed by earlier key${others.length > 1 ? 's' : ''} ${others.join(', ')}: checked against the chain; ${advice}`;
+}
+
+async function reportLog(io: CliIo, v: AuditVerification, keys: KeysUsed): Promise<number> {
   if (v.break) {
     await writeOut(io, `audit log BROKEN at entry ${v.break.seq} (${v.break.kind}): ${v.break.message}\n`);
     return 1;
@@ -120,9 +207,58 @@ async function reportLog(io: CliIo, v: AuditVerification): Promise<number> {
         ? `${v.checkpoints} signed checkpoint(s), the last at #${last.seq} (${last.createdAt})`
         : 'no signed checkpoint yet') +
       (v.unsigned > 0 ? `; ${v.unsigned} entries after it are not signed yet` : '') +
+      ('given' in keys && keys.given.length > 1 && last
+        ? `; signatures checked with ${keys.given.join(', ')}`
+        : '') +
+      otherKeysNote(v, keys) +
       '\n',
   );
   return 0;
+}
+
+/**
+ * The log checked with the keys head office gave (`--public-key`, once per key: the branch's current key and
+ * earlier ones): a checkpoint is checked by the signature of the given key it names, and a checkpoint naming a
+ * key not given is a break (bad_signature), as with one key. verifyAudit takes one key, so with several the log
+ * is walked once per key, the other keys' checkpoints held against the chain only, all in one read snapshot;
+ * the log's break is the first any walk found.
+ */
+function verifyWithKeys(db: ReadableDb, keys: { key: KeyObject; id: string }[]): AuditVerification {
+  if (keys.length === 1) return verifyAudit(db, keys[0]!.key);
+  return db
+    .transaction((): AuditVerification => {
+      const given = new Set(keys.map((k) => k.id));
+      const walks = keys.map((k) => verifyAudit(db, k.key, { otherKeys: 'chain-only' }));
+      const found: { walk: AuditVerification; found: AuditBreak }[] = walks.flatMap((walk) =>
+        walk.break ? [{ walk, found: walk.break }] : [],
+      );
+      if ((walks[0]!.otherKeyIds ?? []).some((id) => !given.has(id))) {
+        const c = listCheckpoints(db).find((cp) => !given.has(cp.keyId))!;
+        found.push({
+          walk: walks[0]!,
+          found: {
+            seq: c.seq,
+            kind: 'bad_signature',
+            message: `the checkpoint at entry ${c.seq} names key ${c.keyId}, none of the given public keys (${[...given].join(', ')})`,
+          },
+        });
+      }
+      const first = found.sort((a, b) => a.found.seq - b.found.seq)[0];
+      const { otherKeyIds: _others, break: _break, ...walk } = first?.walk ?? walks[0]!;
+      return first ? { ...walk, ok: false, break: first.found } : { ...walk, ok: true };
+    })
+    .deferred();
+}
+
+/**
+ * The log checked with the installation's own key: its checkpoints by their signatures; those of keys it had
+ * before (its key file was lost and a new one made, as `audit export` allows) against the chain only, as an
+ * export checks them, and named (otherKeyIds). With no key file at all, every checkpoint is checked so.
+ */
+function verifyWithOwnKey(db: ReadableDb, own: SigningKey | undefined): AuditVerification {
+  // A throwaway key names no checkpoint: verifyAudit then holds each against the chain only.
+  const key = own?.publicKey ?? generateKeyPairSync('ed25519').publicKey;
+  return verifyAudit(db, key, { otherKeys: 'chain-only' });
 }
 
 async function reportExport(io: CliIo, file: string, v: ExportVerification): Promise<number> {
@@ -145,24 +281,30 @@ export const auditVerifyCommand: Command = {
   summary:
     'Check the audit log’s hash chain and signed checkpoints, or an export of it (--export - reads it from stdin)',
   usage:
-    'branchlens audit verify [--data DIR] [--public-key KEY] [--json] | --export FILE|- --public-key KEY [--json]',
+    'branchlens audit verify [--data DIR] [--public-key KEY]... [--json] | --export FILE|- --public-key KEY [--json]',
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       ...DATA_OPTION,
       export: { type: 'string' },
-      'public-key': { type: 'string' },
+      'public-key': { type: 'string', multiple: true },
       json: { type: 'boolean' },
     });
-    const keyPath = values['public-key'];
+    const keyPaths = values['public-key'] ?? [];
     if (values.export !== undefined) {
-      if (keyPath === undefined) {
+      if (keyPaths.length === 0) {
         throw problem(
           '--public-key',
           'an export is verified with the branch’s public key: pass --public-key KEY',
           'missing',
         );
       }
-      const publicKey = publicKeyFromFile(keyPath);
+      if (keyPaths.length > 1) {
+        throw problem(
+          '--public-key',
+          `is given ${keyPaths.length} times: an export is sealed by one key, so give the one whose id its seal names (key_id)`,
+        );
+      }
+      const publicKey = publicKeyFromFile(keyPaths[0]!);
       let result;
       try {
         result = await verifyExportStream(exportSource(values.export, io), publicKey);
@@ -175,12 +317,27 @@ export const auditVerifyCommand: Command = {
       return values.json ? (result.ok ? 0 : 1) : await reportExport(io, name, result);
     }
     const dataDir = dataDirFrom(values, io, { create: false });
-    const publicKey = keyPath === undefined ? localPublicKey(dataDir) : publicKeyFromFile(keyPath);
+    // The same key given twice is checked once.
+    const given = [
+      ...new Map(keyPaths.map((p) => auditPublicKey(publicKeyFromFile(p))).map((k) => [k.id, k])).values(),
+    ];
     const db = openLog(dataDir, values, io);
     try {
-      const result = verifyAudit(db, publicKey);
+      let result: AuditVerification;
+      let keys: KeysUsed;
+      if (given.length > 0) {
+        result = verifyWithKeys(db, given);
+        keys = { given: given.map((k) => k.id) };
+      } else {
+        const own = ownSigningKey(
+          dataDir,
+          'Meanwhile, `branchlens audit verify --public-key FILE` checks the log with the public key head office holds.',
+        );
+        result = verifyWithOwnKey(db, own);
+        keys = { own: own?.id ?? null };
+      }
       if (values.json) await writeJson(io, result);
-      return values.json ? (result.ok ? 0 : 1) : await reportLog(io, result);
+      return values.json ? (result.ok ? 0 : 1) : await reportLog(io, result, keys);
     } finally {
       db.close();
     }
@@ -191,9 +348,30 @@ export const auditVerifyCommand: Command = {
 // checked against the calendar, so 2026-02-30 is refused rather than rolled over to March.
 const sinceSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
+/**
+ * A --since/--until value as the time it names. Entries are stamped to the millisecond, so a time with finer
+ * digits (`…59.9995Z`) is rounded up to the next millisecond: `--since T` then holds exactly the entries stamped
+ * at or after T, `--until T` exactly those stamped before it, and the same T ends one range and starts the next
+ * with no entry in both or in neither. A time outside the years 0000–9999 in UTC (which a stamp cannot be, and
+ * which sorts among them wrongly) is refused.
+ */
 function parseTime(flag: '--since' | '--until', raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
-  if (sinceSchema.safeParse(raw).success) return new Date(raw);
+  if (sinceSchema.safeParse(raw).success) {
+    const fraction = /\.(\d{3})(\d*)/.exec(raw);
+    // Date parses the first three digits and drops the rest.
+    let ms = new Date(fraction ? raw.replace(/\.\d+/, `.${fraction[1]}`) : raw).getTime();
+    const roundedUp = fraction !== null && /[1-9]/.test(fraction[2]!);
+    if (roundedUp) ms += 1;
+    const year = new Date(ms).getUTCFullYear();
+    if (year < 0 || year > 9999) {
+      throw problem(
+        flag,
+        `"${raw}" falls in the year ${year} in UTC${roundedUp ? ' (rounded up to the next millisecond, as entries are stamped)' : ''}: times must fall in the years 0000–9999 (UTC)`,
+      );
+    }
+    return new Date(ms);
+  }
   const day = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0];
   throw problem(
     flag,
@@ -227,7 +405,12 @@ export const auditExportCommand: Command = {
     const since = parseTime('--since', values.since);
     const until = parseTime('--until', values.until);
     if (since && until && until <= since) {
-      throw problem('--until', `must be after --since (${values.since}), got "${values.until}"`);
+      throw problem(
+        '--until',
+        until.getTime() === since.getTime() && values.until !== values.since
+          ? `must be at least a millisecond after --since (${values.since}), got "${values.until}": entries are stamped to the millisecond, so, rounded up to it, both name the same one and the range would be empty`
+          : `must be after --since (${values.since}), got "${values.until}"`,
+      );
     }
     // An export of a folder with no audit log would be an empty export signed by a key made for it: a mistyped
     // --data that head office would file as the branch's.
@@ -238,6 +421,7 @@ export const auditExportCommand: Command = {
         `${dataDir} holds no audit log (no ${DB_FILE}): point --data at the branch's installation`,
       );
     }
+    const toStdout = values.out === undefined || namesStandardOutput(values.out);
     const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
     const write = async (out: NodeJS.WritableStream) => {
       const db = openWritable(dataDir);
@@ -255,15 +439,15 @@ export const auditExportCommand: Command = {
       }
     };
     // The --out file is opened before the head is signed, so an unwritable path leaves no checkpoint behind.
-    const summary =
-      values.out === undefined
-        ? await write(io.stdout)
-        : await writeOutFile('--out', values.out, write, 0o666, dataDir);
+    // Standard output that cannot be written (a closed pipe, a full disk) is exit 1 saying so, as for any command.
+    const summary = toStdout
+      ? await writeStdout(io, write)
+      : await writeOutFlag(values.out!, write, 0o666, dataDir);
     const range =
       summary.firstSeq === null ? 'no entries' : `entries #${summary.firstSeq}–#${summary.lastSeq}`;
-    // With the export on stdout, the summary goes to stderr so that it does not end up in the file.
+    // With the export on stdout (also as --out /dev/stdout), the summary goes to stderr, not into the export.
     const said = `exported ${range} as ${format}${values.gzip ? ' (gzip)' : ''}${values.out ? ` to ${values.out}` : ''}, ${until ? 'range end' : 'head'} #${summary.checkpoint.seq} signed by ${summary.checkpoint.keyId}\n`;
-    if (values.out === undefined) io.stderr.write(said);
+    if (toStdout) io.stderr.write(said);
     else await writeOut(io, said);
     if (summary.otherKeyIds) {
       io.stderr.write(
@@ -288,13 +472,26 @@ export const auditPublicKeyCommand: Command = {
   usage: 'branchlens audit public-key [--data DIR] [--out FILE]',
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...DATA_OPTION, out: { type: 'string' } });
-    const dataDir = dataDirFrom(values, io);
-    const key = loadOrCreateSigningKey(fileSecretStore(dataDir));
-    if (values.out === undefined) {
+    // The key of the installation in --data, never one made for the occasion: a key printed for a mistyped or
+    // empty folder would be filed by head office as the branch's, and reject every real export.
+    const dataDir = dataDirFrom(values, io, { create: false });
+    requireInstallation(dataDir, values, io, 'whose key head office needs');
+    const key = ownSigningKey(dataDir);
+    if (!key) {
+      throw problem(
+        KEY_FIELD,
+        `${fileSecretStore(dataDir).where!(SIGNING_KEY_FILE)} does not exist: this installation has no audit signing key. ` +
+          'If it was lost, restore it from a backup of the data folder; if not, BranchLens makes one when it next runs here (the app, serve, explain or audit export), and this command then prints it',
+        'missing',
+      );
+    }
+    if (values.out === undefined || namesStandardOutput(values.out)) {
       await writeOut(io, key.publicPem);
+      if (values.out !== undefined)
+        io.stderr.write(`wrote the audit public key ${key.id} to ${values.out}\n`);
       return 0;
     }
-    await writeOutFile('--out', values.out, (out) => out.write(key.publicPem), 0o644, dataDir);
+    await writeOutFlag(values.out, (out) => out.write(key.publicPem), 0o644, dataDir);
     await writeOut(io, `wrote the audit public key ${key.id} to ${values.out}\n`);
     return 0;
   },

@@ -69,7 +69,7 @@ describe('branchlens audit', () => {
       appendEntries(t.db, [i % 5 === 2 ? modelInput(i) : explainInput(i)], {
         now: new Date(Date.parse('2025-04-01T00:00:00Z') + i * 3_600_000),
         signingKey: t.key,
-        policy: { every: 10, intervalMs: 1e12 },
+        policy: { every: 10, intervalMs: 10 * 60_000 },
       });
     }
     t.db.close();

@@ -1,13 +1,23 @@
 // A file written where the user says (`--out FILE`, the desktop save dialog) is written whole or not at all: a
 // failed write leaves neither a partial file nor a truncated old one, and a path that cannot be written is an
 // InputError naming the flag.
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInputError } from '../../../shared/problems.js';
-import { writeOutFile } from '../../../main/core/out-file.js';
+import { OutFileWriteError, writeOutFile } from '../../../main/core/out-file.js';
 import { removeDir, tempDir } from '../../helpers/bundles.js';
 
 let dir: string;
@@ -68,6 +78,176 @@ describe('writeOutFile', () => {
       `--report: cannot write ${join(dir, 'no', 'such', 'x.txt')}: its folder does not exist`,
     );
     expect(ran).toBe(false);
+  });
+});
+
+describe('writeOutFile: a write that fails once the file is open', () => {
+  it('is an OutFileWriteError saying why (a full disk), and leaves no file behind', async () => {
+    const path = join(dir, 'x.jsonl');
+    const error = await writeOutFile('--out', path, async (out) => {
+      out.write('half of it');
+      await new Promise((r) => setTimeout(r, 5));
+      (out as NodeJS.WritableStream & { destroy(e: Error): void }).destroy(
+        Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+      );
+      await new Promise((r) => setTimeout(r, 5));
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutFileWriteError);
+    expect((error as OutFileWriteError).failure).toBe(`cannot write ${path}: the disk is full`);
+    // Still an InputError naming the flag where one is shown as such (the desktop app's save).
+    expect((error as Error).message).toBe(`--out: cannot write ${path}: the disk is full`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+/** Whether this process may make device nodes (root, on Linux): the devices below are made in the temp folder. */
+function mknod(path: string, major: number, minor: number): boolean {
+  try {
+    execFileSync('mknod', [path, 'c', String(major), String(minor)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('writeOutFile to what is not a regular file: written in place, never replaced', () => {
+  it('a regular file is still replaced whole: the old one is there, untouched, until the new one is complete', async () => {
+    const path = join(dir, 'x.jsonl');
+    writeFileSync(path, 'the old export\n');
+    const before = statSync(path).ino;
+    await writeOutFile('--out', path, async (out) => {
+      out.write('the new ');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(path, 'utf8')).toBe('the old export\n');
+      out.write('export\n');
+    });
+    expect(readFileSync(path, 'utf8')).toBe('the new export\n');
+    // Renamed over it: another file (inode), not the old one rewritten.
+    expect(statSync(path).ino).not.toBe(before);
+    expect(readdirSync(dir)).toEqual(['x.jsonl']);
+  });
+
+  it('a FIFO is written to its reader, and stays a FIFO', async () => {
+    const fifo = join(dir, 'export.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let read = '';
+      reader.stdout.setEncoding('utf8').on('data', (c: string) => (read += c));
+      const closed = new Promise((resolve) => reader.once('close', resolve));
+      const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+      const result = await writeOutFile('--out', fifo, (out) => {
+        out.write(lines);
+        return 'done';
+      });
+      expect(statSync(fifo).isFIFO()).toBe(true);
+      await closed;
+      expect(result).toBe('done');
+      expect(read).toBe(lines);
+      expect(readdirSync(dir)).toEqual(['export.fifo']);
+    } finally {
+      // Were the FIFO replaced, its reader would wait for a writer for ever.
+      reader.kill();
+    }
+  }, 30_000);
+
+  it('a FIFO whose reader goes away is a failed write (OutFileWriteError), not a bad path', async () => {
+    const fifo = join(dir, 'export.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('head', ['-c', '10', fifo], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const error = await writeOutFile('--out', fifo, async (out) => {
+      for (let i = 0; i < 200; i++) {
+        out.write(Buffer.alloc(64 * 1024, 'a'));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }).catch((e: unknown) => e);
+    reader.kill();
+    expect(error).toBeInstanceOf(OutFileWriteError);
+    expect((error as OutFileWriteError).failure).toBe(
+      `cannot write ${fifo}: nothing reads it any more (the pipe was closed)`,
+    );
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  }, 30_000);
+
+  it('a character device (/dev/null, and one like it) stays a character device', async (ctx) => {
+    const device = join(dir, 'null');
+    // The same device as /dev/null, in the temp folder: checked first, so that /dev/null itself is only ever
+    // written once a device is known to be written in place.
+    if (!mknod(device, 1, 3)) ctx.skip();
+    const rdev = statSync(device).rdev;
+    await writeOutFile('--out', device, (out) => out.write('into the void\n'));
+    expect(statSync(device).isCharacterDevice()).toBe(true);
+    expect(statSync(device).rdev).toBe(rdev);
+    expect(readdirSync(dir)).toEqual(['null']);
+
+    const devNull = statSync('/dev/null');
+    await writeOutFile('--out', '/dev/null', (out) => out.write('into the void\n'));
+    const after = statSync('/dev/null');
+    expect(after.isCharacterDevice()).toBe(true);
+    expect([after.ino, after.rdev]).toEqual([devNull.ino, devNull.rdev]);
+    expect(readdirSync('/dev').filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('a full device (as /dev/full) is a failed write saying the disk is full, and stays a device', async (ctx) => {
+    const device = join(dir, 'full');
+    if (!mknod(device, 1, 7)) ctx.skip();
+    const error = await writeOutFile('--out', device, (out) => out.write('x'.repeat(10_000))).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OutFileWriteError);
+    expect((error as OutFileWriteError).failure).toBe(`cannot write ${device}: the disk is full`);
+    expect(statSync(device).isCharacterDevice()).toBe(true);
+  });
+
+  it('/dev/fd/N of a regular file (a shell redirection) is appended to, not replaced', async () => {
+    const path = join(dir, 'combined.txt');
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, 'first\n');
+      const ino = statSync(path).ino;
+      await writeOutFile('--out', `/dev/fd/${fd}`, (out) => out.write('the export\n'));
+      expect(readFileSync(path, 'utf8')).toBe('first\nthe export\n');
+      expect(statSync(path).ino).toBe(ino);
+      expect(readdirSync(dir)).toEqual(['combined.txt']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('/dev/fd/N of a file in the data folder is refused like the file itself', async () => {
+    const data = join(dir, 'data');
+    execFileSync('mkdir', [data]);
+    const db = join(data, 'branchlens.db');
+    writeFileSync(db, 'the database');
+    const fd = openSync(db, 'a');
+    try {
+      const error = await writeOutFile('--out', `/dev/fd/${fd}`, (out) => out.write('x'), 0o666, data).catch(
+        (e: unknown) => e,
+      );
+      expect(isInputError(error)).toBe(true);
+      expect((error as Error).message).toContain('is inside the data folder');
+      expect(readFileSync(db, 'utf8')).toBe('the database');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a socket is refused as a bad path, naming the flag', async () => {
+    const socket = join(dir, 'x.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      let ran = false;
+      const error = await writeOutFile('--out', socket, () => {
+        ran = true;
+      }).catch((e: unknown) => e);
+      expect(isInputError(error)).toBe(true);
+      expect(error).not.toBeInstanceOf(OutFileWriteError);
+      expect((error as Error).message).toBe(`--out: cannot write ${socket}: it is a socket, not a file`);
+      expect(ran).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 });
 
