@@ -21,6 +21,14 @@ import { ENTRY_HASH, hasAuditTables, PREV_HASH, readStatements, type AnyDb } fro
 /** Where the timestamp sits in a stored row. */
 const TIMESTAMP = RECORD_FIELDS.findIndex(([f]) => f === 'timestamp');
 
+/**
+ * How late a run may be closed by a checkpoint that is not held to the policy exactly (v1, or another key's, whose
+ * signature cannot be checked): earlier versions signed at the end of the transaction in which the run fell due,
+ * and a transaction holds at most the queue's 4,096 entries, committed within moments. Past this, such a run was
+ * not closed by any writer of BranchLens either (a rewritten log given one forged "earlier key" checkpoint).
+ */
+const UNCHECKED_SLACK = { entries: 4096, ms: 5 * 60_000 };
+
 /** How the chain broke: the kinds are the API contract's (shared/contract.ts), where each is described. */
 export type { AuditBreakKind };
 
@@ -61,7 +69,8 @@ interface WalkCheckpoint {
   c: AuditCheckpoint;
   /**
    * Signed v2 by this key: the run it ends is held to the policy. A v1 checkpoint (written before checkpoints
-   * were counted on the entries) or one of another key (its signature unchecked) is not.
+   * were counted on the entries) or one of another key (its signature unchecked) is held to it within
+   * UNCHECKED_SLACK.
    */
   chained: boolean;
 }
@@ -126,6 +135,7 @@ function walk(
   // signed but no checkpoint covers. The run's closing checkpoint decides whether that is a break (see chained).
   let runStartMs: number | undefined;
   let overdue: number | undefined;
+  let overdueMs = 0;
   // Whether the run after the last checkpoint passed is held to the policy: after a v2 checkpoint, or none.
   let tailChained = true;
   let stopped = false;
@@ -177,6 +187,15 @@ function walk(
       (seq - lastGoodCheckpoint >= policy.every || stampedMs - runStartMs >= policy.intervalMs)
     ) {
       overdue = seq;
+      overdueMs = stampedMs;
+    }
+    // Past any writer's slack, whatever checkpoint closes the run (checked before it: a close this late is one too).
+    if (
+      overdue !== undefined &&
+      (seq - overdue >= UNCHECKED_SLACK.entries || stampedMs - overdueMs > UNCHECKED_SLACK.ms)
+    ) {
+      found = unsignedRun(lastGoodCheckpoint, overdue, policy);
+      break;
     }
     const w = checkpoints.get(seq);
     if (w) {

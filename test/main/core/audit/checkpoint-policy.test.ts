@@ -3,7 +3,7 @@
 // So someone able to rewrite the database cannot remove the checkpoints and then rewrite what they covered:
 // what stays open is what the policy leaves unsigned, the last run of entries. Also here: rows planted outside
 // the chain (seq 0), the audit tables dropped, and a checkpoint's time never before the head it signs.
-import { sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,11 @@ import {
   verifyAudit,
   writeCheckpoint,
 } from '../../../../main/core/audit/index.js';
-import { checkpointMessage, DEFAULT_CHECKPOINT_POLICY } from '../../../../main/core/audit/checkpoint.js';
+import {
+  auditPublicKey,
+  checkpointMessage,
+  DEFAULT_CHECKPOINT_POLICY,
+} from '../../../../main/core/audit/checkpoint.js';
 import { auditEntry, auditPage } from '../../../../main/core/audit/query.js';
 import { openReadable } from '../../../../main/core/db/open.js';
 import { explainInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
@@ -94,11 +98,33 @@ describe('a log written by the checkpoint policy', () => {
     }
   });
 
-  it('a checkpoint removed from the middle: the next one no longer verifies, and says why', () => {
+  it('a checkpoint removed from the middle: the run it closed is left longer than the policy allows', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints WHERE seq = 44'));
-    const v = verify(t);
-    expect(v).toMatchObject({ ok: false, break: { seq: 55, kind: 'bad_signature' } });
-    expect(v.break!.message).toMatch(/after entry 33.*removed/);
+    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 44, kind: 'checkpoint_missing' } });
+  });
+
+  it('one removed where the runs it parted still meet the policy (checkpoints of closing): the next one no longer verifies, and says why', () => {
+    const u = tempLog();
+    try {
+      // As a CLI command at a time: a few entries, then the closing checkpoint, well within the policy.
+      for (const n of [5, 3, 2]) {
+        appendEntries(
+          u.db,
+          Array.from({ length: n }, (_, i) => explainInput(i)),
+          { signingKey: u.key, now: new Date(START) },
+        );
+        writeCheckpoint(u.db, u.key, new Date(START));
+      }
+      expect(listCheckpoints(u.db).map((c) => c.seq)).toEqual([5, 8, 10]);
+      expect(verifyAudit(u.db, u.key.publicKey)).toMatchObject({ ok: true });
+      u.db.close();
+      tamper(u.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints WHERE seq = 5'));
+      const v = verify(u);
+      expect(v).toMatchObject({ ok: false, break: { seq: 8, kind: 'bad_signature' } });
+      expect(v.break!.message).toMatch(/the log has none before it.*removed/);
+    } finally {
+      u.cleanup();
+    }
   });
 
   it('the last two checkpoints removed to rewrite what they covered: caught where the first run should have closed', () => {
@@ -121,6 +147,37 @@ describe('a log written by the checkpoint policy', () => {
     expect(verify(t)).toMatchObject({ ok: true, unsigned: 1 });
     tamper(t.dir, (raw) => rewriteSuffix(raw, 99, 0.99));
     expect(verify(t)).toMatchObject({ ok: false, break: { seq: 99, kind: 'checkpoint_mismatch' } });
+  });
+
+  it('every checkpoint replaced by one an "earlier key" signed at the head: its run is held to the policy all the same', () => {
+    // Another key's checkpoints are checked against the chain only (a branch whose key was replaced), so an
+    // attacker can sign one with a key of their own; but no writer ever left a run of 100 minutes to close.
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const theirs = auditPublicKey(publicKey);
+    tamper(t.dir, (raw) => {
+      raw.exec('DELETE FROM audit_checkpoints');
+      rewriteSuffix(raw, 3, 0.99);
+      const head = raw.prepare('SELECT entry_hash FROM audit_entries WHERE seq = ?').get(ENTRIES) as {
+        entry_hash: string;
+      };
+      const c = {
+        seq: ENTRIES,
+        entryHash: head.entry_hash,
+        count: ENTRIES,
+        createdAt: new Date(START + ENTRIES * MINUTE).toISOString(),
+        keyId: theirs.id,
+      };
+      raw
+        .prepare('INSERT INTO audit_checkpoints VALUES (?, ?, ?, ?, ?, ?)')
+        .run(c.seq, c.entryHash, c.count, c.createdAt, sign(null, checkpointMessage(c), privateKey), c.keyId);
+    });
+    const db = openReadable(t.dir);
+    try {
+      const v = verifyAudit(db, t.key.publicPem, { otherKeys: 'chain-only' });
+      expect(v).toMatchObject({ ok: false, break: { seq: 11, kind: 'checkpoint_missing' } });
+    } finally {
+      db.close();
+    }
   });
 
   it('more entries than `every` in one transaction are signed within it, each run at most `every` long', () => {
@@ -148,17 +205,24 @@ describe('a log whose checkpoints an earlier version signed (v1, unchained, at t
   it('is not held to the policy for the runs those checkpoints close, nor the tail after them', () => {
     const t = tempLog();
     try {
-      // 30 entries over 30 minutes with one v1 checkpoint at 25, then 5 more: longer runs than v2 allows.
-      for (let i = 0; i < 30; i++)
-        appendEntries(t.db, [explainInput(i)], { now: new Date(START + i * MINUTE) });
-      const head = t.db.prepare('SELECT entry_hash FROM audit_entries WHERE seq = 25').get() as {
+      // As an earlier version wrote it: 10 transactions of 3 entries, two minutes apart. The run from entry 1
+      // fell due at entry 16 (10 minutes on) and was signed (v1) at the end of its transaction, entry 18: two
+      // entries later than v2 would. The run after it (entries 19–30, minutes 12–18) is not due yet.
+      for (let k = 0; k < 10; k++) {
+        appendEntries(
+          t.db,
+          [0, 1, 2].map((i) => explainInput(3 * k + i)),
+          { now: new Date(START + 2 * k * MINUTE) },
+        );
+      }
+      const head = t.db.prepare('SELECT entry_hash FROM audit_entries WHERE seq = 18').get() as {
         entry_hash: string;
       };
       const c = {
-        seq: 25,
+        seq: 18,
         entryHash: head.entry_hash,
-        count: 25,
-        createdAt: new Date(START + 25 * MINUTE).toISOString(),
+        count: 18,
+        createdAt: new Date(START + 10 * MINUTE).toISOString(),
         keyId: t.key.id,
       };
       t.db
@@ -175,7 +239,12 @@ describe('a log whose checkpoints an earlier version signed (v1, unchained, at t
       // And the app carries on from there with chained checkpoints, which verify after it.
       writeAsTheAppDoes(t, 20, 30);
       expect(verifyAudit(t.db, t.key.publicKey)).toMatchObject({ ok: true, entries: 50 });
-      expect(listCheckpoints(t.db).length).toBeGreaterThan(1);
+      // Its first entry (minute 30) closes the old run at once: 18 minutes since entry 19.
+      expect(
+        listCheckpoints(t.db)
+          .map((x) => x.seq)
+          .slice(0, 2),
+      ).toEqual([18, 31]);
     } finally {
       t.cleanup();
     }
