@@ -10,9 +10,12 @@ import {
   EXPORT_FORMATS,
   exportAudit,
   ExportTooLargeError,
+  continuityNeeds,
+  exportContinuity,
   listCheckpoints,
   verifyAudit,
   verifyExportStream,
+  type ExportContinuity,
   type AuditExportFormat,
   type AuditBreak,
   type AuditVerification,
@@ -62,21 +65,18 @@ function readFlagFile(flag: string, path: string): Buffer {
   }
 }
 
-/** The export to verify, streamed: a file, or standard input for `-`. */
-function exportSource(path: string, io: CliIo): NodeJS.ReadableStream {
+/** The export to verify, streamed: a file, or standard input for `-` (`flag` names it in problems). */
+function exportSource(path: string, io: CliIo, flag = '--export'): NodeJS.ReadableStream {
   if (path === '-') return io.stdin;
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw problem(
-      '--export',
-      `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    throw problem(flag, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (fstatSync(fd).isDirectory()) {
     closeSync(fd);
-    throw problem('--export', `cannot read ${path}: it is a folder`);
+    throw problem(flag, `cannot read ${path}: it is a folder`);
   }
   return createReadStream(path, { fd, highWaterMark: 1024 * 1024 });
 }
@@ -261,7 +261,12 @@ function verifyWithOwnKey(db: ReadableDb, own: SigningKey | undefined): AuditVer
   return verifyAudit(db, key, { otherKeys: 'chain-only' });
 }
 
-async function reportExport(io: CliIo, file: string, v: ExportVerification): Promise<number> {
+async function reportExport(
+  io: CliIo,
+  file: string,
+  v: ExportVerification,
+  after?: { file: string; continuity: ExportContinuity },
+): Promise<number> {
   if (v.break) {
     const at = v.break.seq === null ? '' : ` at entry ${v.break.seq}`;
     await writeOut(io, `export ${file} BROKEN${at} (${v.break.kind}): ${v.break.message}\n`);
@@ -273,7 +278,50 @@ async function reportExport(io: CliIo, file: string, v: ExportVerification): Pro
     io,
     `export ${file} intact: ${v.format}, ${range}, head #${c.seq} ${short(c.entryHash)}… signed by ${c.keyId} at ${c.createdAt}\n`,
   );
-  return 0;
+  if (!after) return 0;
+  const k = after.continuity;
+  await writeOut(
+    io,
+    k.ok
+      ? `after ${after.file}: ${k.relation}: ${k.message}\n`
+      : `after ${after.file}: BROKEN at entry ${k.seq} (${k.kind}): ${k.message}\n`,
+  );
+  return k.ok ? 0 : 1;
+}
+
+/**
+ * `--after PREVIOUS`: the export head office verified last from this branch, against which the new one is held
+ * (exportContinuity). PREVIOUS is verified first, with the same key; then the new export keeps its hash where
+ * PREVIOUS ends, and, when the new one ends earlier, PREVIOUS is read again for its hash where the new one ends.
+ */
+async function verifyAfter(
+  io: CliIo,
+  previousPath: string,
+  exportPath: string,
+  publicKey: KeyObject,
+): Promise<{ next: ExportVerification; continuity?: ExportContinuity }> {
+  if (previousPath === '-') throw problem('--after', 'must be a file: it may be read twice');
+  const readPrevious = (hashAt?: number) =>
+    verifyExportStream(
+      exportSource(previousPath, io, '--after'),
+      publicKey,
+      hashAt === undefined ? {} : { hashAt },
+    );
+  let previous = await readPrevious();
+  if (!previous.ok) {
+    const b = previous.break!;
+    throw problem(
+      '--after',
+      `${previousPath} does not verify with this --public-key (${b.kind}${b.seq === null ? '' : ` at entry ${b.seq}`}: ${b.message}): the new export cannot be held against it`,
+    );
+  }
+  const next = await verifyExportStream(exportSource(exportPath, io), publicKey, {
+    hashAt: previous.checkpoint!.seq,
+  });
+  if (!next.ok) return { next };
+  const need = continuityNeeds(previous, next);
+  if (need?.export === 'previous') previous = await readPrevious(need.seq);
+  return { next, continuity: exportContinuity(previous, next) };
 }
 
 export const auditVerifyCommand: Command = {
@@ -281,14 +329,18 @@ export const auditVerifyCommand: Command = {
   summary:
     'Check the audit log’s hash chain and signed checkpoints, or an export of it (--export - reads it from stdin)',
   usage:
-    'branchlens audit verify [--data DIR] [--public-key KEY]... [--json] | --export FILE|- --public-key KEY [--json]',
+    'branchlens audit verify [--data DIR] [--public-key KEY]... [--json] | --export FILE|- --public-key KEY [--after PREVIOUS] [--json]',
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       ...DATA_OPTION,
       export: { type: 'string' },
       'public-key': { type: 'string', multiple: true },
+      after: { type: 'string' },
       json: { type: 'boolean' },
     });
+    if (values.after !== undefined && values.export === undefined) {
+      throw problem('--after', 'holds an export against an earlier one: give the new one with --export FILE');
+    }
     const keyPaths = values['public-key'] ?? [];
     if (values.export !== undefined) {
       if (keyPaths.length === 0) {
@@ -305,16 +357,28 @@ export const auditVerifyCommand: Command = {
         );
       }
       const publicKey = publicKeyFromFile(keyPaths[0]!);
-      let result;
+      let result: ExportVerification;
+      let continuity: ExportContinuity | undefined;
       try {
-        result = await verifyExportStream(exportSource(values.export, io), publicKey);
+        if (values.after !== undefined) {
+          ({ next: result, continuity } = await verifyAfter(io, values.after, values.export, publicKey));
+        } else {
+          result = await verifyExportStream(exportSource(values.export, io), publicKey);
+        }
       } catch (e) {
         if (e instanceof ExportTooLargeError) throw problem('--export', e.message);
         throw e;
       }
-      if (values.json) await writeJson(io, result);
+      const ok = result.ok && (continuity?.ok ?? true);
+      if (values.json) await writeJson(io, continuity ? { ...result, ok, continuity } : result);
       const name = values.export === '-' ? '(standard input)' : values.export;
-      return values.json ? (result.ok ? 0 : 1) : await reportExport(io, name, result);
+      if (values.json) return ok ? 0 : 1;
+      return await reportExport(
+        io,
+        name,
+        result,
+        continuity && values.after !== undefined ? { file: values.after, continuity } : undefined,
+      );
     }
     const dataDir = dataDirFrom(values, io, { create: false });
     // The same key given twice is checked once.
