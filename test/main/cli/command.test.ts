@@ -60,27 +60,29 @@ describe('a data folder that cannot be used', () => {
 
   it('a folder that is not there yet is created, and the officer is told so once', async () => {
     const dir = join(work, 'new', 'data');
-    const run = await runCli(['audit', 'public-key', '--data', dir]);
+    // (Not audit public-key, which needs an installation and never makes one.)
+    const run = await runCli(['models', 'list', '--data', dir]);
     expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(join(dir, 'keys'))).toBe(true);
+    expect(existsSync(join(dir, 'branchlens.db'))).toBe(true);
     // A mistyped --data starts an installation of its own: said on stderr, naming where it came from.
     expect(run.stderr).toBe(
       `note: ${dir} did not exist: it now holds a new installation, with its own audit log and keys. If you meant an existing one, check --data.\n`,
     );
-    expect(run.stdout).toContain('BEGIN PUBLIC KEY');
+    expect(run.stdout).toContain('credit-demo');
     const again = await runCli(['audit', 'public-key', '--data', dir]);
     expect(again.stderr).toBe('');
+    expect(again.stdout).toContain('BEGIN PUBLIC KEY');
   });
 
   it('names $BRANCHLENS_DATA, or says where the first run put the default folder', async () => {
     const fromEnv = join(work, 'from-env');
-    const run = await runCli(['audit', 'public-key'], '', { BRANCHLENS_DATA: fromEnv });
+    const run = await runCli(['models', 'list'], '', { BRANCHLENS_DATA: fromEnv });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`note: ${fromEnv} did not exist`);
     expect(run.stderr).toContain('check $BRANCHLENS_DATA');
     if (process.platform === 'darwin') return; // the default is under the home folder there
     const home = join(work, 'config');
-    const first = await runCli(['audit', 'public-key'], '', { XDG_CONFIG_HOME: home, APPDATA: home });
+    const first = await runCli(['models', 'list'], '', { XDG_CONFIG_HOME: home, APPDATA: home });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(
       /^note: first run: the data folder \(audit log, keys, models\) is .*config.*\n$/,
@@ -129,9 +131,9 @@ describe("an empty --data or $BRANCHLENS_DATA (a script's unset variable)", () =
     );
     expect(existsSync(home)).toBe(false);
     const dir = join(work, 'named-by-flag');
-    const run = await runCli(['audit', 'public-key', '--data', dir], '', { ...env, BRANCHLENS_DATA: '' });
+    const run = await runCli(['models', 'list', '--data', dir], '', { ...env, BRANCHLENS_DATA: '' });
     expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(join(dir, 'keys'))).toBe(true);
+    expect(existsSync(join(dir, 'branchlens.db'))).toBe(true);
   });
 });
 
@@ -147,6 +149,58 @@ describe('--backend tensorflow without tfjs-node', () => {
       '- --backend: "tensorflow" needs @tensorflow/tfjs-node, which is not installed here',
     );
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('serve checks its flags before the data folder is opened', () => {
+  it.each([
+    [
+      'a --host no resolver knows',
+      ['--host', 'nosuchhost.invalid'],
+      '- --host: nosuchhost.invalid:0 names no known host',
+    ],
+    [
+      'a --model that is not there',
+      ['--model', '/nonexistent-bundle'],
+      '- --model: /nonexistent-bundle does not exist',
+    ],
+  ])('%s exits 2 naming the flag, and creates nothing', async (_name, flags, problem) => {
+    const dir = join(work, 'serve-never-made');
+    const stderr = expectInputError(
+      await runCli(['serve', '--port', '0', '--workers', '1', ...flags, '--data', dir]),
+    );
+    expect(stderr).toContain(problem);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('$BRANCHLENS_CACHE_TTL_SECONDS is checked before the data folder is opened', () => {
+  it.each([
+    ['demo', ['demo']],
+    ['models list', ['models', 'list']],
+    ['serve', ['serve', '--port', '0', '--workers', '1']],
+  ])('%s with a fraction of a second exits 2 naming it, and creates nothing', async (_name, argv) => {
+    const dir = join(work, 'ttl-never-made');
+    const stderr = expectInputError(
+      await runCli([...argv, '--data', dir], '', { BRANCHLENS_CACHE_TTL_SECONDS: '1.0005' }),
+    );
+    expect(stderr).toContain('- $BRANCHLENS_CACHE_TTL_SECONDS: must be a whole number of seconds');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('help for a command', () => {
+  it('help COMMAND prints what COMMAND --help prints', async () => {
+    for (const command of [['explain'], ['models', 'import'], ['models']]) {
+      const help = await runCli(['help', ...command]);
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toBe((await runCli([...command, '--help'])).stdout);
+      expect(help.stdout).toContain(`branchlens ${command.join(' ')}`);
+    }
+    expect((await runCli(['help', 'explain'])).stdout).toMatch(/^Usage: branchlens explain \[--model DIR\]/);
+    // `help` alone is the list of commands, and a command there is none of is said so.
+    expect((await runCli(['help'])).stdout).toMatch(/^Usage: branchlens <command>/);
+    expect(expectInputError(await runCli(['help', 'bogus']))).toContain('unknown command "bogus"');
   });
 });
 
