@@ -10,6 +10,16 @@ export const IG_METHOD_NAMES = [
   'riemann_trapezoid',
 ] as const;
 
+/**
+ * The fewest steps `method` integrates with: a Riemann rule's points are spaced over the path (linspace), which
+ * takes two, Gauss-Legendre's one (main/core/ig/quadrature.ts). The engine refuses fewer, once it is asked
+ * (main/core/engine.ts validateExplainOptions).
+ */
+export function minSteps(method: string): number {
+  return method === 'gausslegendre' ? 1 : 2;
+}
+
+/** Each option by itself. A plain object (the API contract takes `.partial()` of it, which refinements forbid). */
 export const explainOptionsSchema = z
   .object({
     method: z.enum(IG_METHOD_NAMES).default('gausslegendre'),
@@ -32,6 +42,27 @@ export const explainOptionsSchema = z
     cache_long_term: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * explainOptionsSchema with the rules between options too (a Riemann rule's fewest steps), so that a front end
+ * checking options before anything starts (the CLI's flags) refuses `--method riemann_left --steps 1` up front,
+ * with the same rule `--steps 0` is refused by, rather than once the engine is asked.
+ */
+export const checkedExplainOptionsSchema = explainOptionsSchema.superRefine((o, ctx) => {
+  const min = minSteps(o.method);
+  // Only a whole number of steps the schema takes otherwise: one it refused already is not refused twice.
+  if (Number.isInteger(o.n_steps) && o.n_steps >= 1 && o.n_steps < min) {
+    ctx.addIssue({
+      code: 'too_small',
+      origin: 'number',
+      minimum: min,
+      inclusive: true,
+      path: ['n_steps'],
+      input: o.n_steps,
+      message: `must be a whole number ≥ ${min} with ${o.method} (a Riemann rule needs two points)`,
+    });
+  }
+});
 
 export type ExplainOptionsInput = z.input<typeof explainOptionsSchema>;
 export type ExplainRequestOptions = z.output<typeof explainOptionsSchema>;

@@ -1,5 +1,5 @@
 // `branchlens`: the command-line transport. Each command lives in commands/; errors become exit codes.
-import { formatProblems, isInputError } from '../../shared/problems.js';
+import { formatProblems, isInputError, type Problem } from '../../shared/problems.js';
 import { guardOutput, writeOut, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -14,6 +14,16 @@ function help(commands: readonly Command[]): string {
     "Common options: --data DIR (or $BRANCHLENS_DATA; default: the desktop app's data folder, ~/.config/BranchLens/data on Linux), -h/--help",
     '',
   ].join('\n');
+}
+
+/** The most problems listed: a file of 200,000 bad rows is fixed from its first ones, not read in full. */
+export const MAX_PROBLEMS_LISTED = 100;
+
+/** The problems as formatProblems lists them, the first MAX_PROBLEMS_LISTED of them and how many more. */
+function listed(problems: readonly Problem[]): string {
+  const more = problems.length - MAX_PROBLEMS_LISTED;
+  if (more <= 0) return formatProblems(problems);
+  return `${formatProblems(problems.slice(0, MAX_PROBLEMS_LISTED))}\n  …and ${more} more problem${more === 1 ? '' : 's'}`;
 }
 
 function find(
@@ -41,9 +51,7 @@ export async function main(
     return await dispatch(argv, io, commands, found);
   } catch (e) {
     if (isInputError(e)) {
-      io.stderr.write(
-        `${name}: the input has ${e.problems.length} problem(s):\n${formatProblems(e.problems)}\n`,
-      );
+      io.stderr.write(`${name}: the input has ${e.problems.length} problem(s):\n${listed(e.problems)}\n`);
       return 2;
     }
     const err = e as Error;
@@ -59,6 +67,11 @@ async function dispatch(
   commands: readonly Command[],
   found: { command: Command; rest: string[] } | undefined,
 ): Promise<number> {
+  // `branchlens help explain` is `branchlens explain --help` (and `help models`, `models --help`).
+  if (argv[0] === 'help' && argv.length > 1) {
+    const asked = [...argv.slice(1), '--help'];
+    return dispatch(asked, io, commands, find(asked, commands));
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     await writeOut(io, help(commands));
     return 0;

@@ -109,17 +109,26 @@ export interface ServiceOptions {
   maxInProgress?: number;
 }
 
-/** $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour). */
-function cacheOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExplanationCacheOptions {
+/** The longest disk TTL $BRANCHLENS_CACHE_TTL_SECONDS may set: a year (long-term entries have none at all). */
+export const MAX_CACHE_TTL_SECONDS = 365 * 24 * 3600;
+
+/**
+ * $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour): a whole number of seconds, from 1 to
+ * a year. The expiry is stored as whole milliseconds (SQLite refuses 1.0005 s as a REAL in an INTEGER column,
+ * after the answer was audited), and 1e16 s would be past any date. Exported for the CLI, which checks it before
+ * the data folder is opened.
+ */
+export function cacheOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExplanationCacheOptions {
   const raw = env.BRANCHLENS_CACHE_TTL_SECONDS;
   if (raw === undefined) return {};
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  const seconds = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds >= 1 && seconds <= MAX_CACHE_TTL_SECONDS)) {
+    const shown = raw.length > 24 ? `${raw.slice(0, 20)}…` : raw;
     throw new InputError([
       {
-        field: 'BRANCHLENS_CACHE_TTL_SECONDS',
+        field: '$BRANCHLENS_CACHE_TTL_SECONDS',
         code: 'invalid',
-        message: `must be a positive number of seconds, got "${raw}"`,
+        message: `must be a whole number of seconds from 1 to ${MAX_CACHE_TTL_SECONDS} (a year), got "${shown}"`,
       },
     ]);
   }

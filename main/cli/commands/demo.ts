@@ -6,7 +6,7 @@ import { LOCALES, type Locale } from '../../../shared/bundle.js';
 import { takesApplicants } from '../../core/applicants.js';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { demoModelDir, samplesDir } from '../../core/paths.js';
-import { openService } from '../service.js';
+import { openService, serviceOptionsFromEnv } from '../service.js';
 import { DATA_OPTION, dataDirFrom, parseFlags, writeOut, type Command } from '../command.js';
 
 const WORDS = {
@@ -79,14 +79,15 @@ export const demoCommand: Command = {
       string,
       unknown
     >[];
+    const fromEnv = serviceOptionsFromEnv(io.env); // checked before the data folder is opened
     const dataDir = dataDirFrom(values, io);
-    let service = await openService({ dataDir });
+    let service = await openService({ ...fromEnv, dataDir });
     if (!takesApplicants(service.schema, applicants)) {
       // The samples are the demo model's: with a branch's own model active, the check of the install runs on
       // the bundled demo model (audited as such) rather than failing on features the active model lacks.
       const active = `${service.model.id}@${service.model.version}`;
       await service.close();
-      service = await openService({ dataDir, modelDir: demoModelDir() });
+      service = await openService({ ...fromEnv, dataDir, modelDir: demoModelDir() });
       io.stderr.write(
         `note: the active model ${active} does not take the demo's sample applicants: they are explained with the bundled demo model\n`,
       );

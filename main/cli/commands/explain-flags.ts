@@ -1,7 +1,7 @@
 // `branchlens explain`'s flags as the service's explain options, checked before anything starts, and the
 // service's problems with those options named by the flag the officer typed (`--steps`, not `n_steps`).
-import { explainOptionsSchema } from '../../../shared/explain-options.js';
-import { InputError, type Problem } from '../../../shared/problems.js';
+import { checkedExplainOptionsSchema } from '../../../shared/explain-options.js';
+import { InputError, wholeNumber, type Problem } from '../../../shared/problems.js';
 
 /** Each explain option and the flag that sets it. */
 const FLAG_OF: Readonly<Record<string, string>> = {
@@ -23,6 +23,15 @@ function shown(raw: unknown): string {
   return text.length > 24 ? `${text.slice(0, 20)}…${text.slice(-1)}` : text;
 }
 
+/**
+ * A count flag (`--steps`, `--internal-batch-size`) as the number it spells, whatever its size: which numbers
+ * are too few or too many is the options schema's to say (checkExplainOptions), one rule for every one of them.
+ * What spells no whole number is refused here, saying the least the flag takes.
+ */
+export function countFlag(flag: string, raw: string, min: number): number {
+  return /^\s*\d+\s*$/.test(raw) ? Number(raw) : wholeNumber(flag, raw, min);
+}
+
 interface OptionIssue {
   code?: string;
   path: readonly PropertyKey[];
@@ -39,9 +48,9 @@ function wording(issue: OptionIssue, raw: unknown): string {
     case 'too_big':
       return `must be at most ${String(issue.maximum)}, got ${shown(raw)}`;
     case 'too_small':
-      return issue.origin === 'string'
-        ? 'is empty'
-        : `must be at least ${String(issue.minimum)}, got ${shown(raw)}`;
+      if (issue.origin === 'string') return 'is empty';
+      // The options' own rule (a Riemann rule's two steps) says why; zod's words for a minimum do not.
+      return `${issue.message.startsWith('must be') ? issue.message : `must be a whole number ≥ ${String(issue.minimum)}`}, got ${shown(raw)}`;
     case 'invalid_value':
       return `must be one of ${(issue.values ?? []).join(', ')}, got ${shown(raw)}`;
     default:
@@ -59,10 +68,14 @@ export function checkExplainOptions(
   options: Record<string, unknown>,
   raw: Readonly<Record<string, string | undefined>>,
 ): void {
-  // A run of digits too long for a double reads as Infinity, which is no number to zod: it is too big.
-  const parsed = explainOptionsSchema.safeParse(
+  // A run of digits too long for a double reads as Infinity, which is no number to zod, and one beyond 2^53 is
+  // no safe integer, which zod says besides its maximum: either is just too big.
+  const parsed = checkedExplainOptionsSchema.safeParse(
     Object.fromEntries(
-      Object.entries(options).map(([k, v]) => [k, v === Infinity ? Number.MAX_SAFE_INTEGER : v]),
+      Object.entries(options).map(([k, v]) => [
+        k,
+        typeof v === 'number' && v > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : v,
+      ]),
     ),
   );
   if (parsed.success) return;

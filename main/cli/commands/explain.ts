@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError, type Problem } from '../../../shared/problems.js';
 import { numbersFromText } from '../../../shared/bundle.js';
+import { minSteps } from '../../../shared/explain-options.js';
 import {
+  csvHeaderProblems,
   decodeApplicantText,
   isJsonText,
   isKnownEncoding,
   parseApplicants,
   problemsAtLines,
+  quotedValues,
+  rowProblemsBesideHeader,
   takesApplicants,
 } from '../../core/applicants.js';
 import { Preprocessor } from '../../core/preprocess.js';
@@ -16,9 +20,9 @@ import { resolveTarget } from '../../core/engine.js';
 import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
-import { openService } from '../service.js';
+import { bundleFolderArg, openService, serviceOptionsFromEnv } from '../service.js';
 import { printOnceComplete } from '../spool.js';
-import { checkExplainOptions, problemsByFlag } from './explain-flags.js';
+import { checkExplainOptions, countFlag, problemsByFlag } from './explain-flags.js';
 import {
   DATA_OPTION,
   dataDirFrom,
@@ -72,6 +76,25 @@ export function parseBackend(raw: string | undefined): BackendName | undefined {
     ]);
   }
   return raw as BackendName;
+}
+
+/**
+ * `--model DIR`, checked before the data folder is opened (see bundleFolderArg). An empty path would be no
+ * folder to the service, which would then serve the active model instead.
+ */
+export function modelDirFlag(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  return bundleFolderArg(
+    '--model',
+    raw,
+    'name a model bundle folder (leave --model out for the active model)',
+  );
+}
+
+/** A flag naming a file, refused when empty (a script's unset variable) rather than read as no file. */
+function fileFlag(flag: string, raw: string | undefined, what: string): string | undefined {
+  if (raw === undefined || raw.trim() !== '') return raw;
+  throw new InputError([{ field: flag, code: 'missing', message: `is empty: ${what}` }]);
 }
 
 /** The file or standard input (`-`) --input names, decoded as decodeApplicantText says (see --encoding). */
@@ -175,16 +198,26 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   }
   const layer =
     values.layer === undefined ? undefined : /^\d+$/.test(values.layer) ? Number(values.layer) : values.layer;
+  // --steps and --internal-batch-size as any whole number: the options schema (checkExplainOptions) says which
+  // are too few or too many, with the method's own least for --steps.
   const options = {
     ...(values.method !== undefined ? { method: values.method } : {}),
-    ...(values.steps !== undefined ? { n_steps: intFlag('steps', values.steps, 0, 1) } : {}),
+    ...(values.steps !== undefined
+      ? { n_steps: countFlag('--steps', values.steps, minSteps(values.method ?? 'gausslegendre')) }
+      : {}),
     ...(values['internal-batch-size'] !== undefined
-      ? { internal_batch_size: intFlag('internal-batch-size', values['internal-batch-size'], 0, 1) }
+      ? { internal_batch_size: countFlag('--internal-batch-size', values['internal-batch-size'], 1) }
       : {}),
     ...(values.target !== undefined
       ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
       : {}),
-    baseline: baselineFrom(values.baseline),
+    baseline: baselineFrom(
+      fileFlag(
+        '--baseline',
+        values.baseline,
+        'give "schema", "zeros" or a JSON file (leave --baseline out for "schema")',
+      ),
+    ),
     ...(layer !== undefined ? { layer, attribute_to_layer_inputs: values['layer-inputs'] ?? false } : {}),
     ...(values['top-k'] !== undefined ? { top_k: intFlag('top-k', values['top-k'], 0, 0) } : {}),
     ...(locale !== undefined ? { locale } : {}),
@@ -201,15 +234,19 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
     locale,
   });
   const encoding = encodingFlag(values.encoding);
-  const source = values.input ?? join(samplesDir(), 'sample-1.json');
-  const { applicants, single, format, lines } = parseApplicants(
-    await readSource(source, io, encoding),
-    values.input === undefined ? source : '--input',
-  );
+  const modelDir = modelDirFlag(values.model);
   const backend = parseBackend(values.backend);
+  const fromEnv = serviceOptionsFromEnv(io.env);
+  const input = fileFlag('--input', values.input, 'name a JSON or CSV file, or - for standard input');
+  const source = input ?? join(samplesDir(), 'sample-1.json');
+  const { applicants, single, format, lines, header } = parseApplicants(
+    await readSource(source, io, encoding),
+    input === undefined ? source : '--input',
+  );
   const service = await openService({
+    ...fromEnv,
     dataDir: dataDirFrom(values, io),
-    ...(values.model !== undefined ? { modelDir: values.model } : {}),
+    ...(modelDir !== undefined ? { modelDir } : {}),
     ...(backend ? { backend } : {}),
   });
   try {
@@ -225,22 +262,48 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
       ]);
     }
     const rows = format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants;
-    // Every row is checked before the first is explained, with the class --target names: a bad row anywhere
-    // refuses the whole file, and nothing is decided or audited. A CSV row is found by its line in the file,
-    // not by its place in an array.
+    // Every row is checked before the first is explained, with the class --target names and the --baseline
+    // applicant: a bad row anywhere refuses the whole file, and nothing is decided or audited. A CSV row is
+    // found by its line in the file, not by its place in an array.
     const problems: Problem[] = [];
+    const preprocessor = new Preprocessor(schema);
     try {
       resolveTarget(schema, options.target);
     } catch (e) {
       if (!isInputError(e)) throw e;
       problems.push(...problemsByFlag(e.problems));
     }
+    if (typeof options.baseline === 'object') {
+      // The engine reads a baseline as it reads its own (a bundle's, which may give numbers as text): one from
+      // the officer is held to --input's rules, so `"Amount": "1500"` is refused here as it is there.
+      try {
+        preprocessor.encode(options.baseline, 'baseline.', 'caller');
+      } catch (e) {
+        if (!isInputError(e)) throw e;
+        problems.push(...problemsByFlag(e.problems).map(quotedValues));
+      }
+    }
+    // A CSV header's mistake (a column in lower case) is said once, not on every row of the file.
+    const headerCheck = header ? csvHeaderProblems(schema, header) : undefined;
+    if (headerCheck) problems.push(...headerCheck.problems);
     try {
-      new Preprocessor(schema).encodeAll(rows, 'caller');
+      preprocessor.encodeAll(
+        headerCheck?.unknown.size ? rows.map((row) => withoutKeys(row, headerCheck.unknown)) : rows,
+        'caller',
+      );
     } catch (e) {
       if (!isInputError(e)) throw e;
       const names = new Set([...schema.features.map((f) => f.name), ...Object.keys(applicants[0] ?? {})]);
-      problems.push(...(lines ? problemsAtLines(e.problems, lines, names) : e.problems));
+      const rowProblems = headerCheck
+        ? rowProblemsBesideHeader(e.problems, {
+            absent: headerCheck.absent,
+            namesNone: header!.columns.every((c) => headerCheck.unknown.has(c.name)),
+          })
+        : e.problems;
+      // One at a time: a batch of 200,000 bad cells would overflow the stack as push's arguments.
+      for (const p of lines ? problemsAtLines(rowProblems, lines, names) : rowProblems.map(quotedValues)) {
+        problems.push(p);
+      }
     }
     if (problems.length) throw new InputError(problems);
     // Each call's documents go to a spool file as they come, and standard output gets them once every applicant
@@ -269,6 +332,11 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   } finally {
     await service.close();
   }
+}
+
+/** `row` less the columns in `keys`. */
+function withoutKeys(row: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !keys.has(k)));
 }
 
 /**

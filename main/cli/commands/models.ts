@@ -1,6 +1,7 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
 import { formatProblems, InputError } from '../../../shared/problems.js';
 import { BranchLensService } from '../../core/service.js';
+import { bundleFolderArg, serviceOptionsFromEnv } from '../service.js';
 import {
   DATA_OPTION,
   dataDirFrom,
@@ -21,7 +22,9 @@ async function withService<T>(
   io: CliIo,
   fn: (s: BranchLensService) => Promise<T>,
 ): Promise<T> {
+  const fromEnv = serviceOptionsFromEnv(io.env); // checked before the data folder is opened
   const { service, unloadable } = await BranchLensService.openForModelChanges({
+    ...fromEnv,
     dataDir: dataDirFrom(values, io),
     workers: 0,
   });
@@ -72,7 +75,11 @@ export const modelsImportCommand: Command = {
   usage: 'branchlens models import DIR [--activate] [--data DIR]',
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, { ...DATA_OPTION, activate: { type: 'boolean' } }, true);
-    const dir = onePositional(positionals, 'DIR', 'give the bundle folder to import');
+    const dir = bundleFolderArg(
+      'DIR',
+      onePositional(positionals, 'DIR', 'give the bundle folder to import'),
+      'give the bundle folder to import',
+    );
     const result = await withService(values, io, (s) => s.importModel(dir, values.activate));
     await writeOut(io, `${result.message}\n`);
     return 0;

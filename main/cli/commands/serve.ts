@@ -1,4 +1,5 @@
 // `branchlens serve`: the HTTP server (Seldon v1 protocol, the app's API, metrics, the UI) until SIGINT/SIGTERM.
+import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
 import { InputError, type Problem } from '../../../shared/problems.js';
 import {
@@ -9,7 +10,8 @@ import {
 } from '../../server/defaults.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
-import { parseBackend } from './explain.js';
+import { modelDirFlag, parseBackend } from './explain.js';
+import { serviceOptionsFromEnv } from '../service.js';
 import { engineCount } from '../../core/engine-tuning.js';
 
 /** The flags `serve` takes (also read by the deployment tests, which hold the manifests to them). */
@@ -103,6 +105,25 @@ export function addressProblem(e: unknown, host: string, port: number): Problem 
 }
 
 /**
+ * Checks that `host` names an address, before the data folder is opened: a mistyped --host creates nothing. A
+ * name no resolver knows is the --host problem addressProblem words for the server's own lookup (which still
+ * says why a listen on a resolved address fails).
+ */
+export async function checkHost(host: string, port: number): Promise<void> {
+  try {
+    await lookup(host);
+  } catch (e) {
+    throw new InputError([
+      addressProblem(e, host, port) ?? {
+        field: '--host',
+        code: 'invalid',
+        message: `${host} cannot be resolved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
+  }
+}
+
+/**
  * Engine threads: one per core by default. Each holds a model and a wasm heap (~200 MB), so a number far beyond
  * the cores only costs memory: at most 4 per core (and at least 8 allowed, for small machines).
  */
@@ -128,11 +149,15 @@ export const serveCommand: Command = {
     const requestTimeout = requestTimeoutFlag(values['request-timeout']);
     const bodyLimit = intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024);
     const workers = workersFlag(values.workers);
+    const modelDir = modelDirFlag(values.model);
+    const fromEnv = serviceOptionsFromEnv(io.env);
+    await checkHost(host, port);
     // Loaded here, so that the other commands do not load the HTTP stack.
     const { startServer } = await import('../../server/start.js');
     let server: RunningServer;
     try {
       server = await startServer({
+        ...fromEnv,
         dataDir: dataDirFrom(values, io),
         host,
         port,
@@ -141,7 +166,7 @@ export const serveCommand: Command = {
         requestTimeout,
         tokenRequired: values['token-required'] ?? false,
         ...(backend ? { backend } : {}),
-        ...(values.model !== undefined ? { modelDir: values.model } : {}),
+        ...(modelDir !== undefined ? { modelDir } : {}),
       });
     } catch (e) {
       const problem = addressProblem(e, host, port);

@@ -4,7 +4,16 @@ import { InputError } from '../../../shared/problems.js';
 import { describeRepeatedKey, repeatedKeys } from '../../core/json-keys.js';
 import { fileSecretStore, loadOrCreateHmacKey } from '../../core/keys.js';
 import { verifyDocument } from '../../core/records/watermark.js';
-import { DATA_OPTION, dataDirFrom, parseFlags, readAll, writeOut, type Command } from '../command.js';
+import { decodeDocumentText } from '../../core/applicants.js';
+import {
+  DATA_OPTION,
+  dataDirFrom,
+  dataDirSource,
+  parseFlags,
+  readAllBytes,
+  writeOut,
+  type Command,
+} from '../command.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -19,12 +28,20 @@ export const verifyCommand: Command = {
       ]);
     }
     const file = positionals[0]!;
-    let text: string;
+    if (file.trim() === '') {
+      throw new InputError([
+        { field: 'FILE', code: 'missing', message: 'is empty: give a file, or - for standard input' },
+      ]);
+    }
+    let bytes: Buffer;
     try {
-      text = file === '-' ? await readAll(io.stdin) : readFileSync(file, 'utf8');
+      bytes = file === '-' ? await readAllBytes(io.stdin) : readFileSync(file);
     } catch {
       throw new InputError([{ field: 'FILE', code: 'missing', message: `cannot read ${file}` }]);
     }
+    // Read as explain's --input is: a document saved as UTF-16 (Windows PowerShell 5's `>`) verifies, and bytes
+    // that are not UTF-8 are refused rather than read as "�", which no watermark would match.
+    let text = decodeDocumentText(bytes, 'FILE');
     let parsed: unknown;
     try {
       text = text.replace(/^\uFEFF/, ''); // a byte-order mark, as an editor on Windows may save
@@ -53,11 +70,13 @@ export const verifyCommand: Command = {
     const dataDir = dataDirFrom(values, io, { create: false });
     const store = fileSecretStore(dataDir);
     if (store.read('hmac.key') === undefined) {
+      // Named by where the folder came from, as `audit verify` names it: $BRANCHLENS_DATA is fixed there.
+      const from = dataDirSource(values, io.env) ?? '--data';
       throw new InputError([
         {
-          field: values.data !== undefined ? '--data' : 'data folder',
+          field: from,
           code: 'missing',
-          message: `${dataDir} holds no BranchLens installation (no keys/hmac.key): point --data at the installation that signed the documents`,
+          message: `${dataDir} holds no BranchLens installation (no keys/hmac.key): point ${from} at the installation that signed the documents`,
         },
       ]);
     }

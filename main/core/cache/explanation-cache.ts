@@ -276,12 +276,22 @@ export class ExplanationCache<T = ExplanationDocument> {
     }
   }
 
+  /**
+   * The deferred disk write, from setImmediate: nothing is there to catch what it throws, which would end the
+   * process (the CLI's, after the answer was audited and before it was printed). Cache entries can be
+   * recomputed, so a failed write costs later misses, not an answer: it is warned about, as the writer thread
+   * warns about its own (db/writer-thread.ts).
+   */
   #writeBehindNow(): void {
     if (!this.#flushScheduled) return;
     this.#flushScheduled = false;
-    if (this.#diskWriter) {
-      if (this.#pending.size > 0) this.#diskWriter.write(this.#takeBatch());
-    } else this.flush();
+    try {
+      if (this.#diskWriter) {
+        if (this.#pending.size > 0) this.#diskWriter.write(this.#takeBatch());
+      } else this.flush();
+    } catch (e) {
+      process.emitWarning(`explanation cache write failed: ${(e as Error).message}`);
+    }
   }
 
   /** Pending writes and unwritten hits, for the disk writer. */

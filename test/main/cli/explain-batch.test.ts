@@ -166,3 +166,75 @@ describe('explain of a batch larger than one service call', () => {
     });
   }, 60_000);
 });
+
+describe('a file whose mistakes are many, or in its header', () => {
+  it('lists the first 100 of 130,000 bad cells and counts the rest, without overflowing the stack', async () => {
+    // More problems than a call can take as arguments (push(...problems) overflowed near 125,000).
+    const bad = COLUMNS.map(() => 'x').join(',');
+    const text = `${COLUMNS.join(',')}\n${`${bad}\n`.repeat(12_000)}`;
+    const data = await freshData('many-problems');
+    const before = await auditEntries(data);
+    const run = await runCli(['explain', '--data', data, '--input', file('many-bad.csv', text)]);
+    const stderr = expectInputError(run);
+    const total = 12_000 * COLUMNS.length;
+    expect(stderr).toContain(`branchlens explain: the input has ${total} problem(s):\n`);
+    const listed = stderr.split('\n').filter((l) => l.startsWith('  - '));
+    expect(listed).toHaveLength(100);
+    expect(listed[0]).toBe(`  - line 2, ${COLUMNS[0]}: must be a number, got "x"`);
+    expect(stderr.endsWith(`\n  …and ${total - 100} more problems\n`)).toBe(true);
+    expect(await auditEntries(data)).toBe(before);
+  }, 60_000);
+
+  it("says a header's mistakes once, on line 1, not on every row, and still names the rows' own", async () => {
+    const rows = applicants(1000);
+    const lower = csvOf(rows).replace(/^[^\n]*/, (header) =>
+      header.replace('Seniority', 'seniority').replace('Amount', 'Colour'),
+    );
+    const text = lower.replace(/\n([^\n]*)\n$/, (_, last: string) => `\n${last.replace(/,[^,]*$/, ',x')}\n`);
+    const data = await freshData('header-once');
+    const before = await auditEntries(data);
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('lower.csv', text)]),
+    );
+    const seniority = COLUMNS.indexOf('Seniority') + 1;
+    const amount = COLUMNS.indexOf('Amount') + 1;
+    const price = COLUMNS.at(-1)!;
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      `  - line 1, column ${seniority} "seniority": is not a feature of this model (did you mean "Seniority"?)`,
+      expect.stringMatching(
+        new RegExp(
+          `^ {2}- line 1, column ${amount} "Colour": is not a feature of this model \\(expected one of: Seniority, `,
+        ),
+      ) as string,
+      '  - line 1: has no column "Amount", a feature the model requires',
+      `  - line 1001, ${price}: must be a number, got "x"`,
+    ]);
+    expect(await auditEntries(data)).toBe(before);
+  });
+
+  it('holds a --baseline applicant to the rules of --input: a number in quotes is refused, nothing audited', async () => {
+    const data = await freshData('quoted-baseline');
+    const before = await auditEntries(data);
+    const [applicant] = holdoutApplicants(1);
+    const baseline = file('quoted-baseline.json', JSON.stringify({ ...applicant, Amount: '1500' }));
+    const stderr = expectInputError(
+      await runCli([
+        'explain',
+        '--data',
+        data,
+        '--input',
+        file('batch.csv', csvOf(applicants(3))),
+        '--baseline',
+        baseline,
+      ]),
+    );
+    expect(stderr).toMatch(
+      /1 problem.*\n {2}- --baseline, Amount: must be a JSON number, got the text "1500" \(send 1500 without quotes\)$/m,
+    );
+    expect(await auditEntries(data)).toBe(before);
+    // As a JSON number, it is the baseline.
+    const numbers = file('number-baseline.json', JSON.stringify({ ...applicant, Amount: 1500 }));
+    const run = await runCli(['explain', '--data', data, '--baseline', numbers]);
+    expectSuccess(run);
+  });
+});

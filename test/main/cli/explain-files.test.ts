@@ -95,6 +95,24 @@ describe('explain --input in the encodings Excel saves', () => {
     expect(await scores(file('ascii.csv', CSV), '--encoding', 'gb18030')).toEqual(expected);
   });
 
+  it('refuses UTF-16 without its byte-order mark as not UTF-8, naming the --encoding to give', async () => {
+    const fresh = join(work, 'never-made');
+    const le = Buffer.from(CSV, 'utf16le');
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', fresh, '--input', file('u16le.csv', le)]),
+    );
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      '  - --input: is not UTF-8 text: every other byte is zero, as in UTF-16 text saved without its byte-order mark; give its encoding: --encoding utf-16le',
+    ]);
+    expect(existsSync(fresh)).toBe(false);
+    const be = Buffer.from(le).swap16();
+    expect(
+      expectInputError(await runCli(['explain', '--data', fresh, '--input', file('u16be.csv', be)])),
+    ).toContain('give its encoding: --encoding utf-16be');
+    // Named, it is read as the same applicants.
+    expect(await scores(file('u16le.csv', le), '--encoding', 'utf-16le')).toEqual(expected);
+  });
+
   it('--encoding names an encoding the bytes are not: refused naming the line', async () => {
     const bad = Buffer.concat([Buffer.from(HEADER), Buffer.from([0xff, 0xff, 0x0a])]);
     const stderr = expectInputError(
@@ -143,5 +161,60 @@ describe('explain --input with the separators Excel uses', () => {
       await runCli(['explain', '--data', data, '--input', file('decimal.csv', semi)]),
     );
     expect(stderr).toMatch(/- line 2, Price: must be a number, got "\d+,50"/);
+  });
+});
+
+describe('explain --input with the empty cells Excel leaves', () => {
+  let expected: number[];
+  beforeAll(async () => {
+    expected = await scores(samplePath('applicants.csv'));
+  });
+
+  const rows = CSV.trim().split('\n');
+
+  it("reads a header ending in a separator (Excel's empty last column) as the same applicants", async () => {
+    const trailing = rows.map((row) => `${row},`).join('\r\n');
+    expect(await scores(file('trailing.csv', trailing))).toEqual(expected);
+    const twice = rows.map((row) => `${row},,`).join('\n');
+    expect(await scores(file('trailing-twice.csv', twice))).toEqual(expected);
+    // Rows that leave out the empty cells the header ends with are read the same.
+    const headerOnly = [`${rows[0]!},`, ...rows.slice(1)].join('\n');
+    expect(await scores(file('trailing-header.csv', headerOnly))).toEqual(expected);
+  });
+
+  it('refuses a column with no name whose cells hold values, once, naming it and a line with a value', async () => {
+    const [header, ...body] = rows;
+    const valued = [`${header!},`, ...body.map((row, i) => `${row},${i === 1 ? 'note' : ''}`)].join('\n');
+    const columns = header!.split(',').length;
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('valued.csv', valued)]),
+    );
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      `  - line 1, column ${columns + 1}: has no name, but line 3 has a value in it: name the column, or delete it`,
+    ]);
+  });
+
+  it('skips rows of separators only (what Excel leaves of rows it cleared) as blank lines', async () => {
+    const [header, ...body] = rows;
+    const empty = ','.repeat(header!.split(',').length - 1);
+    const cleared = [header, body[0], empty, empty, ...body.slice(1), empty, ` ${empty} `].join('\n');
+    expect(await scores(file('cleared.csv', cleared))).toEqual(expected);
+    // A bad row after them is still named by its own line.
+    const bad = [header, empty, body[0]!.replace(/^\d+/, 'soon')].join('\n');
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('cleared-bad.csv', bad)]),
+    );
+    expect(stderr).toMatch(/1 problem.*\n {2}- line 3, Seniority: must be a number, got "soon"$/m);
+    // A file of nothing else has no rows.
+    const none = expectInputError(
+      await runCli([
+        'explain',
+        '--data',
+        data,
+        '--input',
+        file('no-rows.csv', [header, empty, empty].join('\n')),
+      ]),
+    );
+    expect(none).toContain('- --input: has a header but no rows');
   });
 });

@@ -314,21 +314,53 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
         '\r\n' + // skipped
         '3,soon,no,45,900,1200,rent\r\n' + // line 6
         '4,48,maybe,50,800,1000,owner\r\n' + // line 7
-        ',,,,,,\r\n', // line 8: an empty row
+        ',,,,,,\r\n' + // line 8: what Excel leaves of a row it cleared, skipped as a blank line
+        '5,36,no,45,,1200,rent\r\n', // line 9: a row with an empty cell is still a row
     );
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     const problems = stderr.split('\n').filter((l) => l.startsWith('  - '));
-    // The quoted cell's line break comes through in the value it quotes; its row starts on line 3.
+    // The quoted cell's line break is escaped in the value it quotes, which stays one line; its row starts on
+    // line 3.
     expect(problems.filter((p) => p.startsWith('  - line 3, '))).toEqual([
-      expect.stringMatching(/^ {2}- line 3, Home: must be one of .*, got "rent\r?$/) as string,
+      expect.stringMatching(/^ {2}- line 3, Home: must be one of .*, got "rent\\r\\nand more"$/) as string,
     ]);
     expect(problems).toContain('  - line 6, Time: must be a number, got "soon"');
     expect(problems).toContain(
       '  - line 7, Records: must be true/false (or yes, true, 1, no, false, 0), got "maybe"',
     );
-    expect(problems).toContain('  - line 8, Seniority: is required');
-    expect(problems.some((p) => p.startsWith("  - line 8: gives none of the model's features"))).toBe(true);
+    expect(problems).toContain('  - line 9, Amount: is required');
+    expect(problems.filter((p) => p.includes('line 8'))).toEqual([]);
+    expect(problems).toHaveLength(4);
     expect(stderr).not.toMatch(/\[\d+\]/);
+  });
+
+  it('quotes a cell in a problem cut short and escaped: a 2 MB cell is not 2 MB of stderr', async () => {
+    const huge = 'castle'.repeat(350_000);
+    const input = file(
+      'huge-cell.csv',
+      `Seniority,Home,Time,Records,Expenses,Amount,Price\n2,"${huge}\ttower\nhall",60,no,60,1500,1800\n`,
+    );
+    const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
+    expect(stderr.length).toBeLessThan(1000);
+    expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
+      `  - line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "${huge.slice(0, 40)}…"`,
+    ]);
+    // Escaped, so the problem stays one line; short values are quoted whole.
+    const tab = expectInputError(
+      await runCli([
+        'explain',
+        '--data',
+        data,
+        '--input',
+        file(
+          'tab-cell.csv',
+          'Seniority,Home,Time,Records,Expenses,Amount,Price\n2,"a\tb\nc",60,no,60,1500,1800\n',
+        ),
+      ]),
+    );
+    expect(tab).toContain(
+      '- line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "a\\tb\\nc"\n',
+    );
   });
 
   it("asks for --input when the branch's own model is active: the built-in sample is the demo model's", async () => {
@@ -387,10 +419,10 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     const stderr = expectInputError(
       await runCli(['explain', '--data', data, '--input', csv, '--target', 'nobody']),
     );
-    // Both are reported: the flag's problem, and the row's column that is no feature of the model.
+    // Both are reported: the flag's problem, and the header's column that is no feature of the model.
     expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
       expect.stringMatching(/^ {2}- --target: must be one of bad, good.*"nobody"$/) as string,
-      expect.stringMatching(/^ {2}- line 2, target: is not a feature of this model/) as string,
+      expect.stringMatching(/^ {2}- line 1, column 7 "target": is not a feature of this model/) as string,
     ]);
   });
 
@@ -432,12 +464,32 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
       ['--top-k', '99999'],
       ['--locale', 'fr'],
       ['--encoding', 'klingon'],
+      ['--model', join(work, 'no-such-bundle')],
+      ['--model', file('not-a-bundle.txt', 'a file')],
+      // The least a Riemann rule takes is checked with the flags, not once the engine is asked.
+      ['--steps', '1', '--method', 'riemann_left'],
+      ['--input', ''],
     ]) {
       const dir = join(work, 'never-made');
       const stderr = expectInputError(await runCli(['explain', '--data', dir, ...args]));
       expect(stderr).toContain(`- ${args[0]}: `);
       expect(existsSync(dir), args.join(' ')).toBe(false);
     }
+  });
+
+  it('checks $BRANCHLENS_CACHE_TTL_SECONDS before the data folder is opened: a whole number of seconds', async () => {
+    for (const ttl of ['abc', '1.0005', '0.0001', '1e16', '0', '-5', String(400 * 24 * 3600)]) {
+      const dir = join(work, 'never-made');
+      const stderr = expectInputError(
+        await runCli(['explain', '--data', dir], '', { BRANCHLENS_CACHE_TTL_SECONDS: ttl }),
+      );
+      expect(stderr).toContain(
+        `- $BRANCHLENS_CACHE_TTL_SECONDS: must be a whole number of seconds from 1 to 31536000 (a year), got "${ttl}"`,
+      );
+      expect(existsSync(dir), ttl).toBe(false);
+    }
+    // A whole number of seconds is taken: the answer is cached (and audited) as ever.
+    expectSuccess(await runCli(['explain', '--data', data], '', { BRANCHLENS_CACHE_TTL_SECONDS: '60' }));
   });
 
   it('refuses an applicant that gives a feature twice, instead of taking the last', async () => {
@@ -485,7 +537,25 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     [
       '--steps 1 with a Riemann rule',
       () => ['--steps', '1', '--method', 'riemann_left'],
-      /- --steps: must be a whole number from 2 to 10000, got 1$/m,
+      /- --steps: must be a whole number ≥ 2 with riemann_left \(a Riemann rule needs two points\), got "1"$/m,
+    ],
+    ['--steps 0', () => ['--steps', '0'], /- --steps: must be a whole number ≥ 1, got "0"$/m],
+    [
+      '--steps of 26 digits, beyond a safe integer: one problem, not two',
+      () => ['--steps', '9'.repeat(26)],
+      /1 problem.*\n {2}- --steps: must be at most 10000, got "9{19}…"$/m,
+    ],
+    ['--input ""', () => ['--input', ''], /1 problem.*\n {2}- --input: is empty: name a JSON or CSV file/m],
+    [
+      '--model ""',
+      () => ['--model', ''],
+      /1 problem.*\n {2}- --model: is empty: name a model bundle folder/m,
+    ],
+    ['--baseline ""', () => ['--baseline', ''], /1 problem.*\n {2}- --baseline: is empty: give "schema"/m],
+    [
+      '--model naming no folder',
+      () => ['--model', join(work, 'no-such-bundle')],
+      /1 problem.*\n {2}- --model: .*no-such-bundle does not exist$/m,
     ],
     ['--top-k 99999', () => ['--top-k', '99999'], /- --top-k: must be at most 10000, got "99999"$/m],
     [

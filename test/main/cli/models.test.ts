@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { explanationDocumentSchema } from '../../../shared/explanation.js';
@@ -107,6 +107,25 @@ describe('branchlens models', () => {
     expect(rolledBack.stdout).toMatch(/rolled back from credit-demo@1\.0\.1 to credit-demo@1\.0\.0/);
     expect(await listed()).toEqual(['* credit-demo@1.0.0', '  credit-demo@1.0.1']);
     expect(await explainedVersion()).toBe('1.0.0');
+
+    // Once more: refused, saying what is so (1.0.1 was activated, and rolled back), not "the only version".
+    const again = expectInputError(await models('rollback'));
+    expect(again).toContain(
+      '- model: credit-demo@1.0.0 was the first version activated, and the ones activated after it (credit-demo@1.0.1) were rolled back, so there is no earlier one to roll back to',
+    );
+    expect(again).not.toMatch(/only version/);
+  });
+
+  it('import of a path that is no folder exits 2 naming DIR, before the data folder is opened', async () => {
+    const fresh = join(work, 'never-made');
+    for (const [dir, problem] of [
+      [join(work, 'no-such-bundle'), /- DIR: .*no-such-bundle does not exist$/m],
+      ['', /- DIR: is empty: give the bundle folder to import$/m],
+    ] as const) {
+      const stderr = expectInputError(await runCli(['models', 'import', dir, '--data', fresh]));
+      expect(stderr).toMatch(problem);
+      expect(existsSync(fresh)).toBe(false);
+    }
   });
 
   it('activate of a model that is not installed exits 2 naming what is installed', async () => {

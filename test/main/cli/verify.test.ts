@@ -28,7 +28,7 @@ afterAll(() => {
   for (const dir of [data, other, work]) removeDir(dir);
 });
 
-function file(name: string, text: string): string {
+function file(name: string, text: string | Buffer): string {
   const path = join(work, name);
   writeFileSync(path, text);
   return path;
@@ -61,6 +61,40 @@ describe('branchlens verify', () => {
 
   it('a document saved with a byte-order mark verifies', async () => {
     expectSuccess(await verify(file('bom.json', '\uFEFF' + single)));
+  });
+
+  it('a document saved as UTF-16 with a byte-order mark (PowerShell 5 `>`) verifies, LE and BE', async () => {
+    const le = Buffer.from(`\uFEFF${single}`, 'utf16le');
+    expectSuccess(await verify(file('utf16le.json', le)));
+    expectSuccess(await verify(file('utf16be.json', Buffer.from(le).swap16())));
+    // Read from standard input the same way.
+    expectSuccess(await runCli(['verify', '-', '--data', data], le));
+  });
+
+  it('bytes that are not UTF-8 are refused naming FILE and the line, not verified as "�"', async () => {
+    const latin1 = Buffer.from(single.replace('"id"', '"id\u00e9"'), 'latin1');
+    const stderr = expectInputError(await verify(file('latin1.json', latin1)));
+    expect(stderr).toMatch(/- FILE: is not UTF-8 text: line \d+ holds bytes that are not/);
+    // UTF-16 without its mark: every other byte is zero.
+    const unmarked = expectInputError(
+      await verify(file('utf16-unmarked.json', Buffer.from(single, 'utf16le'))),
+    );
+    expect(unmarked).toContain('- FILE: is not UTF-8 text: every other byte is zero, as in UTF-16 text');
+  });
+
+  it('an empty FILE is refused as empty, not as a file that cannot be read', async () => {
+    expect(expectInputError(await verify(''))).toMatch(
+      /- FILE: is empty: give a file, or - for standard input$/m,
+    );
+  });
+
+  it('a $BRANCHLENS_DATA holding no installation is named as such, and no key is made there', async () => {
+    const typo = join(work, 'no-installation-from-env');
+    const run = await runCli(['verify', file('for-env.json', single)], '', { BRANCHLENS_DATA: typo });
+    expect(expectInputError(run)).toContain(
+      `- $BRANCHLENS_DATA: ${typo} holds no BranchLens installation (no keys/hmac.key): point $BRANCHLENS_DATA at the installation that signed the documents`,
+    );
+    expect(existsSync(typo)).toBe(false);
   });
 
   it('a forged score and decision in front of the signed ones (repeated keys) is INVALID: exit 1', async () => {

@@ -2,11 +2,16 @@
 // as an editor numbers the file; JSON keeps its array index.
 import { describe, expect, it } from 'vitest';
 import {
+  csvHeaderProblems,
   decodeApplicantText,
+  decodeDocumentText,
   isKnownEncoding,
   parseApplicants,
   problemsAtLines,
+  quoted,
+  rowProblemsBesideHeader,
 } from '../../../main/core/applicants.js';
+import type { BundleSchema } from '../../../shared/bundle.js';
 import type { InputError } from '../../../shared/problems.js';
 
 describe('parseApplicants: the line each CSV row starts on', () => {
@@ -98,6 +103,48 @@ describe('problemsAtLines', () => {
     ).toEqual(['line 2, Time', 'line 9', '[9].Time', 'options.n_steps']);
   });
 
+  it('names a column with no name as such, not as the whole row', () => {
+    expect(
+      problemsAtLines(
+        [{ field: '[1].', code: 'unknown_feature', message: 'is not a feature' }],
+        [2, 5],
+        names,
+      ),
+    ).toEqual([
+      { field: 'line 5, the column with no name', code: 'unknown_feature', message: 'is not a feature' },
+    ]);
+  });
+
+  it("quotes a row's value cut short and escaped, so that each problem is one short line", () => {
+    const [p] = problemsAtLines(
+      [
+        {
+          field: '[0].Home',
+          code: 'unknown_category',
+          message: `must be one of a, b, got "${'x'.repeat(50)}\n"`,
+        },
+      ],
+      [2],
+      names,
+    );
+    expect(p!.message).toBe(`must be one of a, b, got "${'x'.repeat(40)}…"`);
+    const [q] = problemsAtLines(
+      [
+        {
+          field: '[0].Home',
+          code: 'unknown_category',
+          message: 'must be one of a, b, got "say "hi"\r\nthere"',
+        },
+      ],
+      [2],
+      names,
+    );
+    expect(q!.message).toBe('must be one of a, b, got "say \\"hi\\"\\r\\nthere"');
+    expect(quoted('租房')).toBe('"租房"');
+    // Not half of a character outside the BMP.
+    expect(quoted(`${'x'.repeat(39)}😀`)).toBe(`"${'x'.repeat(39)}…"`);
+  });
+
   it('for a one-row file, names the line of its unprefixed feature problems only', () => {
     expect(
       problemsAtLines(
@@ -179,6 +226,34 @@ describe('decodeApplicantText: the bytes of a file, in the encoding they are in'
     );
   });
 
+  it('refuses UTF-16 without its byte-order mark, naming the --encoding to give, instead of one-cell rows', () => {
+    const le = Buffer.from('a,b\n1,租房\n', 'utf16le');
+    expect(problem(le, { encodingFlag: '--encoding' })).toEqual([
+      '--input: is not UTF-8 text: every other byte is zero, as in UTF-16 text saved without its byte-order mark; give its encoding: --encoding utf-16le',
+    ]);
+    expect(problem(Buffer.from(le).swap16(), { encodingFlag: '--encoding' })[0]).toMatch(
+      /give its encoding: --encoding utf-16be$/,
+    );
+    // Without a flag to name (a --baseline file), it says to save it as UTF-8.
+    expect(problem(le)[0]).toMatch(/without its byte-order mark; save it as UTF-8$/);
+    // NUL bytes in no such pattern are no text either, named by their line.
+    expect(problem(Buffer.from('a,b\n1,\0\0\0x\n'), { encodingFlag: '--encoding' })).toEqual([
+      '--input: is not UTF-8 text: line 2 holds NUL bytes (no text file does; if it is UTF-16, give its encoding: --encoding utf-16le or utf-16be)',
+    ]);
+    // Named, the encoding is read.
+    expect(decodeApplicantText(le, '--input', { encoding: 'utf-16le' })).toBe('a,b\n1,租房\n');
+  });
+
+  it('reads a document as UTF-8, or as its byte-order mark says, and refuses other bytes', () => {
+    const doc = '{"a": "租房"}';
+    expect(decodeDocumentText(Buffer.from(doc), 'FILE')).toBe(doc);
+    expect(decodeDocumentText(Buffer.from(`\uFEFF${doc}`, 'utf16le'), 'FILE')).toBe(doc);
+    expect(decodeDocumentText(Buffer.from(`\uFEFF${doc}`, 'utf16le').swap16(), 'FILE')).toBe(doc);
+    expect(() => decodeDocumentText(Buffer.from([0x7b, 0x0a, 0xff, 0x7d]), 'FILE')).toThrow(
+      'FILE: is not UTF-8 text: line 2 holds bytes that are not (explain writes documents as UTF-8: check the file it wrote)',
+    );
+  });
+
   it('knows the encodings Node can decode, and no others', () => {
     for (const label of ['utf-8', 'gb18030', 'gbk', 'GB2312', 'big5', 'utf-16le'])
       expect(isKnownEncoding(label)).toBe(true);
@@ -204,5 +279,98 @@ describe('parseApplicants: the separator of a CSV file', () => {
     expect(parsed.lines).toEqual([3, 5]);
     expect(parseApplicants('\uFEFFSEP=,\na,b\n1,2\n').lines).toEqual([3]);
     expect(parseApplicants('sep=\t\na\tb\n1\t2\n').applicants).toEqual([{ a: '1', b: '2' }]);
+  });
+});
+
+describe('parseApplicants: the empty cells and columns Excel leaves', () => {
+  const refused = (text: string) => {
+    try {
+      parseApplicants(text, '--input');
+    } catch (e) {
+      return (e as InputError).problems.map((p) => `${p.field}: ${p.message}`);
+    }
+    throw new Error('parsed');
+  };
+
+  it('takes a column with no name and no value (a trailing separator) for no column', () => {
+    const parsed = parseApplicants('a,b,\n1,2,\n3,4,\n');
+    expect(parsed.applicants).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ]);
+    expect(parsed.header).toEqual({
+      line: 1,
+      columns: [
+        { name: 'a', column: 1 },
+        { name: 'b', column: 2 },
+      ],
+    });
+    // Two of them, and rows that leave them out.
+    expect(parseApplicants('a,b,,\n1,2\n3,4,\n5,6,,\n').applicants).toHaveLength(3);
+    // One in the middle is no column either; the others keep their place in the row.
+    expect(parseApplicants('a,,b\n1,,2\n').header!.columns).toEqual([
+      { name: 'a', column: 1 },
+      { name: 'b', column: 3 },
+    ]);
+  });
+
+  it('refuses a column with no name that holds values, once, naming it and the first line with one', () => {
+    expect(refused('a,b,\n1,2,\n3,4,x\n5,6,y\n')).toEqual([
+      'line 1, column 3: has no name, but line 3 has a value in it: name the column, or delete it',
+    ]);
+  });
+
+  it('skips rows of empty cells like blank lines, and keeps the lines of the others', () => {
+    const parsed = parseApplicants('\na,b\n,\n1,2\n , \n,,\n3,4\n');
+    expect(parsed.applicants).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ]);
+    expect(parsed.lines).toEqual([4, 7]);
+    expect(parsed.header!.line).toBe(2);
+    expect(refused('a,b\n,\n,\n')).toEqual(['--input: has a header but no rows']);
+  });
+});
+
+describe('csvHeaderProblems: a header checked once against the model', () => {
+  const schema = {
+    features: [
+      { name: 'Seniority', required: true },
+      { name: 'Amount', required: true },
+      { name: 'Home', required: false },
+      { name: 'Price', required: true },
+    ],
+  } as unknown as Pick<BundleSchema, 'features'>;
+  const header = (...names: string[]) => ({
+    line: 3,
+    columns: names.map((name, i) => ({ name, column: i + 2 })),
+  });
+
+  it('names each unknown column by line and column, what it meant, and each required feature no column gives', () => {
+    const checked = csvHeaderProblems(schema, header('seniority', 'Home', 'Colour', 'Amount'));
+    expect(checked.problems.map((p) => `${p.field}: ${p.message}`)).toEqual([
+      'line 3, column 2 "seniority": is not a feature of this model (did you mean "Seniority"?)',
+      'line 3, column 4 "Colour": is not a feature of this model (expected one of: Seniority, Amount, Home, Price)',
+      'line 3: has no column "Price", a feature the model requires',
+    ]);
+    expect([...checked.unknown]).toEqual(['seniority', 'Colour']);
+    expect([...checked.absent]).toEqual(['Seniority', 'Price']);
+    expect(csvHeaderProblems(schema, header('Seniority', 'Amount', 'Price')).problems).toEqual([]);
+  });
+
+  it("drops the rows' problems the header's say already, and keeps their own", () => {
+    const rows = [
+      { field: '[0].Seniority', code: 'missing' as const, message: 'is required' },
+      { field: '[0].Amount', code: 'wrong_type' as const, message: 'must be a number' },
+      { field: '[1].Amount', code: 'missing' as const, message: 'is required' },
+      { field: '[1]', code: 'missing' as const, message: "gives none of the model's features" },
+      { field: 'Seniority', code: 'missing' as const, message: 'is required' },
+    ];
+    expect(
+      rowProblemsBesideHeader(rows, { absent: new Set(['Seniority']), namesNone: false }).map((p) => p.field),
+    ).toEqual(['[0].Amount', '[1].Amount', '[1]']);
+    expect(
+      rowProblemsBesideHeader(rows, { absent: new Set(['Seniority']), namesNone: true }).map((p) => p.field),
+    ).toEqual(['[0].Amount', '[1].Amount']);
   });
 });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dbPath } from '../../../main/core/db/open.js';
-import { BranchLensService } from '../../../main/core/service.js';
+import { BranchLensService, cacheOptionsFromEnv, MAX_CACHE_TTL_SECONDS } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
 const HOUR = 3_600_000;
@@ -56,8 +56,26 @@ describe('service cache lifetimes', () => {
 
       process.env.BRANCHLENS_CACHE_TTL_SECONDS = 'soon';
       await expect(openAt(data, clock)).rejects.toThrow(/BRANCHLENS_CACHE_TTL_SECONDS/);
+      // A fraction of a second would be stored as a REAL in the INTEGER expiry, failing after the audit.
+      process.env.BRANCHLENS_CACHE_TTL_SECONDS = '1.0005';
+      await expect(openAt(data, clock)).rejects.toThrow(
+        '$BRANCHLENS_CACHE_TTL_SECONDS: must be a whole number of seconds from 1 to 31536000 (a year), got "1.0005"',
+      );
     } finally {
       delete process.env.BRANCHLENS_CACHE_TTL_SECONDS;
+    }
+  });
+
+  it('reads $BRANCHLENS_CACHE_TTL_SECONDS as whole seconds from 1 to a year, and nothing else', () => {
+    expect(cacheOptionsFromEnv({})).toEqual({});
+    expect(cacheOptionsFromEnv({ BRANCHLENS_CACHE_TTL_SECONDS: ' 90 ' })).toEqual({ diskTtlMs: 90_000 });
+    expect(cacheOptionsFromEnv({ BRANCHLENS_CACHE_TTL_SECONDS: String(MAX_CACHE_TTL_SECONDS) })).toEqual({
+      diskTtlMs: MAX_CACHE_TTL_SECONDS * 1000,
+    });
+    for (const raw of ['1.0005', '0.0001', '1e16', '0', '-1', '', 'abc', String(MAX_CACHE_TTL_SECONDS + 1)]) {
+      expect(() => cacheOptionsFromEnv({ BRANCHLENS_CACHE_TTL_SECONDS: raw }), raw).toThrow(
+        /^\$BRANCHLENS_CACHE_TTL_SECONDS: must be a whole number of seconds/,
+      );
     }
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExplanationCache } from '../../../../main/core/cache/explanation-cache.js';
 import { openWritable, type WritableDb } from '../../../../main/core/db/open.js';
 import { cacheKeyFor, sampleDocument } from './sample-document.js';
@@ -42,5 +42,25 @@ describe('write-behind disk cache', () => {
     cache.invalidate('b'.repeat(64));
     expect(diskCount()).toBe(0);
     expect(cache.get(cacheKeyFor('k2'))).toBeUndefined();
+  });
+
+  it('warns of a deferred write that fails, and never throws it: nothing would catch it', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      // A fractional TTL makes a fractional expiry, which SQLite refuses in the INTEGER column.
+      const cache = new ExplanationCache(db, { writeBehind: true, diskTtlMs: 1000.5 });
+      cache.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL });
+      await new Promise((r) => setImmediate(r));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^explanation cache write failed: .*REAL/));
+      expect(diskCount()).toBe(0);
+      // The answer is still in memory, and later writes are made.
+      expect(cache.get(cacheKeyFor('k1'))?.level).toBe('memory');
+      const ok = new ExplanationCache(db, { writeBehind: true });
+      ok.set(cacheKeyFor('k2'), sampleDocument(2), { modelSha256: MODEL });
+      await new Promise((r) => setImmediate(r));
+      expect(diskCount()).toBe(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -159,8 +159,12 @@ describe('activation and rollback', () => {
     expect((await rollbackModel(db, ctx)).model.ref).toBe('tiny@1.0.0');
     const error = await caught(rollbackModel(db, ctx));
     expect(error.problems[0]!.field).toBe('model');
-    expect(error.message).toMatch(/tiny@1\.0\.0 is the only version activated so far/);
-    expect(error.problems[0]).toMatchObject({ reason: 'no_earlier_model', params: { model: 'tiny@1.0.0' } });
+    // Not "the only version activated so far": 2.0.0 and 3.0.0 were, and were rolled back.
+    expect(error.message).toBe(
+      'model: tiny@1.0.0 was the first version activated, and the ones activated after it (tiny@2.0.0, tiny@3.0.0) were rolled back, so there is no earlier one to roll back to',
+    );
+    // Without the reason whose wording in the UI says "the only version activated so far": the UI shows this.
+    expect(error.problems[0]!.reason).toBeUndefined();
     expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
   });
 
@@ -189,7 +193,10 @@ describe('activation and rollback', () => {
 
   it('refuses a rollback when nothing was active before', async () => {
     const error = await caught(rollbackModel(db, ctx));
-    expect(error.message).toMatch(/no previous one to roll back to/);
+    expect(error.message).toMatch(
+      /tiny@1\.0\.0 is the only version activated so far.*no previous one to roll back to/,
+    );
+    expect(error.problems[0]).toMatchObject({ reason: 'no_earlier_model', params: { model: 'tiny@1.0.0' } });
   });
 
   it('refuses a rollback when the active model changes while its target is checked', async () => {
