@@ -60,14 +60,16 @@ export async function printOnceComplete(
   } catch (e) {
     throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' });
   }
+  // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
+  // Watched before it is made: a Ctrl-C that finds the file made must find it watched.
+  const stopRemoving = removeOnInterrupt(path);
   let spool: FileHandle;
   try {
     spool = await open(path, 'wx+', 0o600);
   } catch (e) {
+    stopRemoving();
     throw new SpoolError(path, 'write', e);
   }
-  // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
-  const stopRemoving = removeOnInterrupt(path);
   try {
     await fill(async (text) => {
       try {
