@@ -132,6 +132,13 @@ function requireInstallation(dataDir: string, values: { data?: string }, io: Cli
  * disk, a file-size limit, a reader gone) is not a bad --out but a failed write: exit 1 with one line,
  * `cannot write FILE: REASON`, as for standard output.
  */
+/** An empty `--out` (a script's unset variable) names no file: said, rather than "cannot write ''". */
+function checkOutFlag(out: string | undefined): void {
+  if (out !== undefined && out.trim() === '') {
+    throw problem('--out', 'is empty: name a file (leave --out out for standard output)');
+  }
+}
+
 async function writeOutFlag<T>(
   path: string,
   write: (out: NodeJS.WritableStream) => Promise<T> | T,
@@ -466,6 +473,7 @@ export const auditExportCommand: Command = {
       throw problem('--format', `must be one of ${EXPORT_FORMATS.join(', ')}, got "${values.format}"`);
     }
     const format = values.format as AuditExportFormat;
+    checkOutFlag(values.out);
     const since = parseTime('--since', values.since);
     const until = parseTime('--until', values.until);
     if (since && until && until <= since) {
@@ -536,6 +544,7 @@ export const auditPublicKeyCommand: Command = {
   usage: 'branchlens audit public-key [--data DIR] [--out FILE]',
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...DATA_OPTION, out: { type: 'string' } });
+    checkOutFlag(values.out);
     // The key of the installation in --data, never one made for the occasion: a key printed for a mistyped or
     // empty folder would be filed by head office as the branch's, and reject every real export.
     const dataDir = dataDirFrom(values, io, { create: false });

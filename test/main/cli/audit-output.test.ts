@@ -4,6 +4,7 @@
 // whatever digits the time has, and refuse times no timestamp can have.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
@@ -258,5 +259,24 @@ describe('audit export --since/--until', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('- --until: must be at least a millisecond after --since');
+  });
+});
+
+describe('an empty --out', () => {
+  it.each([
+    ['audit export', ['audit', 'export', '--format', 'jsonl']],
+    ['audit public-key', ['audit', 'public-key']],
+  ])('%s --out "" exits 2: --out is empty, before the data folder is read', async (_name, argv) => {
+    for (const empty of ['', '  ']) {
+      const r = await runCli([
+        ...argv,
+        '--out',
+        empty,
+        '--data',
+        join(tmpdir(), 'branchlens-no-such-folder'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('- --out: is empty: name a file (leave --out out for standard output)');
+    }
   });
 });
