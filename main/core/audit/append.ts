@@ -11,6 +11,7 @@ import {
   uncoveredRun,
   type AuditCheckpoint,
   type CheckpointPolicy,
+  type UncoveredRun,
 } from './checkpoint.js';
 import {
   canonicalStored,
@@ -73,6 +74,17 @@ export function appendPrepared(
       // it holds: the policy verifyAudit holds the log to.
       let run = signingKey ? uncoveredRun(db) : undefined;
       let checkpoint: AuditCheckpoint | undefined;
+      /** Signs the head (the entry just appended) as the end of `ended`; the run after it starts empty. */
+      const closeRun = (key: SigningKey, ended: UncoveredRun): UncoveredRun => {
+        checkpoint = insertCheckpoint(
+          db,
+          key,
+          { seq, entryHash: prev, timestamp: stamp },
+          ended.covered,
+          now,
+        );
+        return { covered: seq };
+      };
       for (const entry of entries) {
         seq += 1;
         const row = [seq, ...entry.stored];
@@ -89,27 +101,12 @@ export function appendPrepared(
         if (signingKey && run) {
           const stampedMs = Date.parse(stamp);
           run.oldestMs ??= stampedMs;
-          if (dueAt(policy, run, seq, stampedMs)) {
-            checkpoint = insertCheckpoint(
-              db,
-              signingKey,
-              { seq, entryHash: hash, timestamp: stamp },
-              run.covered,
-              now,
-            );
-            run = { covered: seq };
-          }
+          if (dueAt(policy, run, seq, stampedMs)) run = closeRun(signingKey, run);
         }
       }
       // And the head, when the run's first entry is `intervalMs` old by the clock (entries stamped a while ago).
       if (signingKey && run && seq > run.covered && dueAt(policy, run, seq, now.getTime())) {
-        checkpoint = insertCheckpoint(
-          db,
-          signingKey,
-          { seq, entryHash: prev, timestamp: stamp },
-          run.covered,
-          now,
-        );
+        closeRun(signingKey, run);
       }
       return checkpoint ? { receipts, checkpoint } : { receipts };
     })
