@@ -4,15 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chromiumForSuite,
-  ensureRendererBuilt,
   openPage,
   setLanguage,
   type Locale,
   screenshot,
-  startUiSession,
+  useUiSession,
   tempDir,
   waitUntil,
   type UiSession,
@@ -79,15 +78,10 @@ describe.skipIf(!available)('batch files in the encodings Excel saves', () => {
     return join(dir, name);
   };
 
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    s = await startUiSession();
-    base = s.server.url;
+  useUiSession((session) => {
+    s = session;
+    base = session.server.url;
     dir = tempDir('branchlens-e2e-encoding-');
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.close();
   });
 
   it(

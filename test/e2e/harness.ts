@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { sealBundle, type ManifestFields } from '../../main/core/bundle/write.js';
 import { appRoot, demoModelDir } from '../../main/core/paths.js';
 import { startServer, type RunningServer } from '../../main/server/index.js';
@@ -197,6 +198,22 @@ export async function startUiSession(opts: UiSessionOptions = {}): Promise<UiSes
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One UI session for the suite (describe block) it is called in: the renderer built if stale, the session started
+ * before the suite's tests and closed after them. `ready` receives it once started.
+ */
+export function useUiSession(ready: (session: UiSession) => void, opts: UiSessionOptions = {}): void {
+  let session: UiSession | undefined;
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    session = await startUiSession(opts);
+    ready(session);
+  }, 240_000);
+  afterAll(async () => {
+    await session?.close();
+  });
 }
 
 /** Saves a full-page screenshot as test-results/ui/<name>.png; returns the path relative to the repo. */

@@ -4,13 +4,12 @@
 // Without Chromium this suite is skipped, and says so.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chromiumForSuite,
-  ensureRendererBuilt,
   openPage,
   setLanguage,
-  startUiSession,
+  useUiSession,
   tempDir,
   waitUntil,
   type UiSession,
@@ -29,15 +28,9 @@ async function text(page: Page, testId: string): Promise<string> {
 describe.skipIf(!available)('messages on screen when the language changes', () => {
   let s: UiSession;
   let base: string;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    s = await startUiSession();
-    base = s.server.url;
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.close();
+  useUiSession((session) => {
+    s = session;
+    base = session.server.url;
   });
 
   it(

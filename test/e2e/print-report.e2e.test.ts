@@ -6,15 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPORT_PDF_OPTIONS } from '../../main/electron/print.js';
 import { REPORT_MAX_FEATURES } from '../../renderer/src/pages/explain/report-bars.js';
 import {
   RESULTS_DIR,
   chromiumForSuite,
-  ensureRendererBuilt,
   openPage,
-  startUiSession,
+  useUiSession,
   waitUntil,
   type Locale,
   type UiSession,
@@ -73,15 +72,9 @@ async function effects(page: Page, rows: string): Promise<number[]> {
 describe.skipIf(!available)('the printed report', () => {
   let s: UiSession;
   let base: string;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    s = await startUiSession();
-    base = s.server.url;
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.close();
+  useUiSession((session) => {
+    s = session;
+    base = session.server.url;
   });
 
   for (const locale of ['zh-CN', 'en'] as const satisfies readonly Locale[]) {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dbPath } from '../../main/core/db/open.js';
 import {
   RESULTS_DIR,
@@ -14,9 +14,8 @@ import {
   demoBundleVersion,
   openPage,
   setLanguage,
-  ensureRendererBuilt,
   screenshot,
-  startUiSession,
+  useUiSession,
   tempDir,
   waitUntil,
   type UiSession,
@@ -69,15 +68,9 @@ async function localMinute(page: Page): Promise<string> {
 describe.skipIf(!available)('the branch UI in Chromium', () => {
   let s: UiSession;
   let base: string;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    s = await startUiSession();
-    base = s.server.url;
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.close();
+  useUiSession((session) => {
+    s = session;
+    base = session.server.url;
   });
 
   it(
@@ -834,15 +827,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
 
 describe.skipIf(!available)('the branch UI when a page cannot be fetched', () => {
   let s: UiSession;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    s = await startUiSession();
-  }, 240_000);
-
-  afterAll(async () => {
-    await s?.close();
-  });
+  useUiSession((session) => (s = session));
 
   it(
     'says so in the user language, and loads the page on "Try again" once the server answers',
