@@ -22,7 +22,7 @@ import {
 } from '../../../../main/core/audit/checkpoint.js';
 import { auditEntry, auditPage } from '../../../../main/core/audit/query.js';
 import { openReadable } from '../../../../main/core/db/open.js';
-import { explainInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
+import { explainInput, rewriteSuffix, tamper, tempLog, verifyOnDisk, type TempLog } from './helpers.js';
 
 const START = Date.parse('2026-03-02T08:00:00Z');
 const MINUTE = 60_000;
@@ -31,15 +31,6 @@ const MINUTE = 60_000;
  * runs are 11 entries long (minutes 0–10, 11–21, …) and the checkpoints at 11, 22, …, 99.
  */
 const ENTRIES = 100;
-
-function verify(t: TempLog) {
-  const db = openReadable(t.dir);
-  try {
-    return verifyAudit(db, t.key.publicPem);
-  } finally {
-    db.close();
-  }
-}
 
 /** Appends entries one a minute as the app does (signed by the default policy, each at its own time). */
 function writeAsTheAppDoes(t: TempLog, n: number, from = 0): void {
@@ -73,7 +64,7 @@ describe('a log written by the checkpoint policy', () => {
       raw.exec('DELETE FROM audit_checkpoints');
       rewriteSuffix(raw, 3, 0.99);
     });
-    const v = verify(t);
+    const v = verifyOnDisk(t);
     expect(v).toMatchObject({ ok: false, break: { seq: 11, kind: 'checkpoint_missing' } });
     expect(v.break!.message).toMatch(/no signed checkpoint covers entries 1–11/);
   });
@@ -100,7 +91,7 @@ describe('a log written by the checkpoint policy', () => {
 
   it('a checkpoint removed from the middle: the run it closed is left longer than the policy allows', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints WHERE seq = 44'));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 44, kind: 'checkpoint_missing' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 44, kind: 'checkpoint_missing' } });
   });
 
   it('one removed where the runs it parted still meet the policy (checkpoints of closing): the next one no longer verifies, and says why', () => {
@@ -119,7 +110,7 @@ describe('a log written by the checkpoint policy', () => {
       expect(verifyAudit(u.db, u.key.publicKey)).toMatchObject({ ok: true });
       u.db.close();
       tamper(u.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints WHERE seq = 5'));
-      const v = verify(u);
+      const v = verifyOnDisk(u);
       expect(v).toMatchObject({ ok: false, break: { seq: 8, kind: 'bad_signature' } });
       expect(v.break!.message).toMatch(/the log has none before it.*removed/);
     } finally {
@@ -133,20 +124,20 @@ describe('a log written by the checkpoint policy', () => {
       rewriteSuffix(raw, 80, 0.99);
     });
     // The run after 77 starts at minute 77; the entry at minute 87 (seq 88) would have closed it.
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 88, kind: 'checkpoint_missing' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 88, kind: 'checkpoint_missing' } });
   });
 
   it('only the last checkpoint removed: caught too, since the entries after it show the time that passed', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints WHERE seq = 99'));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 99, kind: 'checkpoint_missing' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 99, kind: 'checkpoint_missing' } });
   });
 
   it('what stays open is the run after the last checkpoint, as a power cut leaves it: rewritten, it verifies', () => {
     // The limit of a log that signs itself: head office's copy (the signed exports) covers the rest.
     tamper(t.dir, (raw) => rewriteSuffix(raw, 100, 0.99));
-    expect(verify(t)).toMatchObject({ ok: true, unsigned: 1 });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: true, unsigned: 1 });
     tamper(t.dir, (raw) => rewriteSuffix(raw, 99, 0.99));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 99, kind: 'checkpoint_mismatch' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 99, kind: 'checkpoint_mismatch' } });
   });
 
   it('every checkpoint replaced by one an "earlier key" signed at the head: its run is held to the policy all the same', () => {
@@ -194,7 +185,7 @@ describe('a log written by the checkpoint policy', () => {
       // With the middle checkpoint gone, 2,000 entries run unsigned: more than the policy ever leaves.
       u.db.close();
       tamper(u.dir, (raw) => raw.exec('DELETE FROM audit_checkpoints'));
-      expect(verify(u)).toMatchObject({ ok: false, break: { seq: 1000, kind: 'checkpoint_missing' } });
+      expect(verifyOnDisk(u)).toMatchObject({ ok: false, break: { seq: 1000, kind: 'checkpoint_missing' } });
     } finally {
       u.cleanup();
     }
@@ -271,7 +262,7 @@ describe('rows outside the chain and missing tables', () => {
           .join(', ')} FROM audit_entries WHERE seq = 1`,
       ),
     );
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 0, kind: 'out_of_order' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 0, kind: 'out_of_order' } });
     const db = openReadable(t.dir);
     try {
       expect(auditEntry(db, 0)).toBeUndefined();
@@ -285,8 +276,8 @@ describe('rows outside the chain and missing tables', () => {
     'the table %s dropped: the log was removed, not empty',
     (table) => {
       tamper(t.dir, (raw) => raw.exec(`DROP TABLE ${table}`));
-      expect(verify(t)).toMatchObject({ ok: false, break: { seq: 1, kind: 'missing' } });
-      expect(verify(t).break!.message).toMatch(/audit log was removed/);
+      expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 1, kind: 'missing' } });
+      expect(verifyOnDisk(t).break!.message).toMatch(/audit log was removed/);
     },
   );
 });

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dbPath, openWritable, type WritableDb } from '../../../../main/core/db/open.js';
+import { dbPath, openReadable, openWritable, type WritableDb } from '../../../../main/core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey, type SigningKey } from '../../../../main/core/keys.js';
-import type { AuditEntryInput } from '../../../../main/core/audit/index.js';
+import { verifyAudit, type AuditEntryInput } from '../../../../main/core/audit/index.js';
 import {
   canonicalStored,
   chainHash,
@@ -83,6 +83,16 @@ export function modelInput(i: number): AuditEntryInput {
       nested: { ok: true, n: [1, 2.5] },
     },
   };
+}
+
+/** verifyAudit of the log in `t.dir` with its key, through a fresh read-only connection (as the CLI reads it). */
+export function verifyOnDisk(t: TempLog): ReturnType<typeof verifyAudit> {
+  const db = openReadable(t.dir);
+  try {
+    return verifyAudit(db, t.key.publicPem);
+  } finally {
+    db.close();
+  }
 }
 
 /** Runs `edit` on a separate connection after dropping every audit trigger. */

@@ -7,19 +7,18 @@ import { appendEntries, verifyAudit } from '../../../../main/core/audit/index.js
 import { checkpointMessage } from '../../../../main/core/audit/checkpoint.js';
 import { RECORD_FIELDS } from '../../../../main/core/audit/entry.js';
 import { openReadable } from '../../../../main/core/db/open.js';
-import { explainInput, modelInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
+import {
+  explainInput,
+  modelInput,
+  rewriteSuffix,
+  tamper,
+  tempLog,
+  verifyOnDisk,
+  type TempLog,
+} from './helpers.js';
 
 const ENTRIES = 50;
 const EVERY = 10;
-
-function verify(t: TempLog) {
-  const db = openReadable(t.dir);
-  try {
-    return verifyAudit(db, t.key.publicPem);
-  } finally {
-    db.close();
-  }
-}
 
 describe('verifyAudit catches tampering', () => {
   let t: TempLog;
@@ -32,13 +31,13 @@ describe('verifyAudit catches tampering', () => {
       });
     }
     t.db.close();
-    expect(verify(t)).toMatchObject({ ok: true, entries: ENTRIES, checkpoints: ENTRIES / EVERY });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: true, entries: ENTRIES, checkpoints: ENTRIES / EVERY });
   });
   afterEach(() => t.cleanup());
 
   it('an edited prediction: names the entry as edited', () => {
     tamper(t.dir, (raw) => raw.exec('UPDATE audit_entries SET prediction = 0.99 WHERE seq = 17'));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 17, kind: 'edited' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 17, kind: 'edited' } });
   });
 
   it('an edited attribution inside the JSON column', () => {
@@ -47,7 +46,7 @@ describe('verifyAudit catches tampering', () => {
         `UPDATE audit_entries SET top_attributions = replace(top_attributions, '"income"', '"incomes"') WHERE seq = 44`,
       ),
     );
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 44, kind: 'edited' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 44, kind: 'edited' } });
   });
 
   it('an edited entry whose own hash was recomputed: the next entry no longer links to it', () => {
@@ -63,17 +62,17 @@ describe('verifyAudit catches tampering', () => {
         .digest('hex');
       raw.prepare('UPDATE audit_entries SET prediction = 0.01, entry_hash = ? WHERE seq = 23').run(hash);
     });
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 24, kind: 'broken_link' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 24, kind: 'broken_link' } });
   });
 
   it('a deleted entry: names the missing seq', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_entries WHERE seq = 8'));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 8, kind: 'missing' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 8, kind: 'missing' } });
   });
 
   it('a deleted first entry', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_entries WHERE seq = 1'));
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 1, kind: 'missing' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 1, kind: 'missing' } });
   });
 
   it('a deleted entry with the later ones renumbered to close the gap', () => {
@@ -82,7 +81,7 @@ describe('verifyAudit catches tampering', () => {
       for (let s = 31; s <= ENTRIES; s++)
         raw.prepare('UPDATE audit_entries SET seq = ? WHERE seq = ?').run(s - 1, s);
     });
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 30, kind: 'out_of_order' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 30, kind: 'out_of_order' } });
   });
 
   it('two entries swapped (seq exchanged): names the first as out of order', () => {
@@ -91,19 +90,19 @@ describe('verifyAudit catches tampering', () => {
       raw.exec('UPDATE audit_entries SET seq = 12 WHERE seq = 13');
       raw.exec('UPDATE audit_entries SET seq = 13 WHERE seq = -1');
     });
-    const v = verify(t);
+    const v = verifyOnDisk(t);
     expect(v).toMatchObject({ ok: false, break: { seq: 12, kind: 'out_of_order' } });
     expect(v.break?.message).toContain('follows entry 13');
   });
 
   it('a tail cut off beyond the last checkpoint: names the first removed entry', () => {
     tamper(t.dir, (raw) => raw.exec('DELETE FROM audit_entries WHERE seq > 46'));
-    expect(verify(t)).toMatchObject({ ok: false, entries: 46, break: { seq: 47, kind: 'truncated' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, entries: 46, break: { seq: 47, kind: 'truncated' } });
   });
 
   it('a whole suffix rewritten with fresh hashes: the checkpoint no longer matches', () => {
     tamper(t.dir, (raw) => rewriteSuffix(raw, 33, 0.5));
-    const v = verify(t);
+    const v = verifyOnDisk(t);
     expect(v).toMatchObject({ ok: false, break: { seq: 40, kind: 'checkpoint_mismatch' } });
     expect(v.break?.message).toContain('31–40');
   });
@@ -116,7 +115,7 @@ describe('verifyAudit catches tampering', () => {
       sig[5]! ^= 0xff;
       raw.prepare('UPDATE audit_checkpoints SET signature = ? WHERE seq = 30').run(sig);
     });
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 30, kind: 'bad_signature' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 30, kind: 'bad_signature' } });
   });
 
   it('a checkpoint added under another key', () => {
@@ -137,7 +136,7 @@ describe('verifyAudit catches tampering', () => {
         .prepare('INSERT INTO audit_checkpoints VALUES (?, ?, ?, ?, ?, ?)')
         .run(c.seq, c.entryHash, c.count, c.createdAt, sign(null, checkpointMessage(c), privateKey), c.keyId);
     });
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 50, kind: 'bad_signature' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 50, kind: 'bad_signature' } });
   });
 
   it('checkpoints checked against a different public key', () => {
@@ -155,6 +154,6 @@ describe('verifyAudit catches tampering', () => {
       raw.exec('DELETE FROM audit_entries WHERE seq = 41');
       raw.exec("UPDATE audit_entries SET kind = 'model_import' WHERE seq = 5");
     });
-    expect(verify(t)).toMatchObject({ ok: false, break: { seq: 5, kind: 'edited' } });
+    expect(verifyOnDisk(t)).toMatchObject({ ok: false, break: { seq: 5, kind: 'edited' } });
   });
 });
