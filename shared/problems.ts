@@ -84,6 +84,8 @@ export const PROBLEM_REASONS = {
   no_model_installed: { scope: 'registry', params: ['ref'] },
   no_active_model: { scope: 'registry', params: [] },
   no_earlier_model: { scope: 'registry', params: ['model'] },
+  /** `later`: the versions activated after `model` and rolled back since, comma-separated. */
+  rolled_back_to_first: { scope: 'registry', params: ['model', 'later'] },
   active_model_changed: { scope: 'registry', params: ['model'] },
 } as const satisfies Record<string, { scope: 'bundle' | 'registry'; params: readonly string[] }>;
 

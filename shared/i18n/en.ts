@@ -111,6 +111,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'reason.no_active_model': 'no model is active, so there is nothing to roll back; activate one first',
   'reason.no_earlier_model':
     '{model} is the only version activated so far: there is no earlier one to roll back to',
+  'reason.rolled_back_to_first':
+    '{model} was the first version activated, and those activated after it ({later}) were rolled back: there is no earlier one to roll back to',
   'reason.active_model_changed': 'the active model changed while {model} was being checked; roll back again',
 
   'range.between': '{min} to {max}{unit}',

@@ -102,6 +102,8 @@ export const zhCN = {
   'reason.no_model_installed': '模型 {ref} 未安装（目前没有已安装的模型），请先导入其模型包',
   'reason.no_active_model': '当前没有使用中的模型，无从回滚；请先启用一个模型',
   'reason.no_earlier_model': '{model} 是迄今唯一启用过的版本，没有可回滚的上一版本',
+  'reason.rolled_back_to_first':
+    '{model} 是最早启用的版本，其后启用的版本（{later}）均已回滚：没有可回滚的更早版本',
   'reason.active_model_changed': '检查 {model} 期间当前模型已变更，请重新回滚',
 
   'range.between': '{min} 至 {max}{unit}',

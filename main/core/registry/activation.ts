@@ -149,17 +149,14 @@ function rollbackStep(db: WritableDb): { current: ActiveModel; target: Installed
   const target = activationStack(history).at(-2);
   if (!target) {
     // The first model activated, back again: the versions activated after it were all rolled back. Not "the only
-    // version activated so far", which no longer holds; the UI's wording of no_earlier_model says that, so this
-    // one goes without the reason, and the UI shows its English.
+    // version activated so far", which no longer holds.
     const later = [...new Set(history.map(modelRef))].filter((ref) => ref !== current.ref);
     if (later.length) {
-      throw new InputError([
-        {
-          field: 'model',
-          code: 'invalid',
-          message: `${current.ref} was the first version activated, and the ones activated after it (${later.join(', ')}) were rolled back, so there is no earlier one to roll back to`,
-        },
-      ]);
+      throw modelProblem(
+        `${current.ref} was the first version activated, and the ones activated after it (${later.join(', ')}) were rolled back, so there is no earlier one to roll back to`,
+        'rolled_back_to_first',
+        { model: current.ref, later: later.join(', ') },
+      );
     }
     throw modelProblem(
       `${current.ref} is the only version activated so far, so there is no previous one to roll back to`,

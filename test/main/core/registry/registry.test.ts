@@ -163,8 +163,11 @@ describe('activation and rollback', () => {
     expect(error.message).toBe(
       'model: tiny@1.0.0 was the first version activated, and the ones activated after it (tiny@2.0.0, tiny@3.0.0) were rolled back, so there is no earlier one to roll back to',
     );
-    // Without the reason whose wording in the UI says "the only version activated so far": the UI shows this.
-    expect(error.problems[0]!.reason).toBeUndefined();
+    // Its own reason, which the UI words in its language (not no_earlier_model's "the only version so far").
+    expect(error.problems[0]).toMatchObject({
+      reason: 'rolled_back_to_first',
+      params: { model: 'tiny@1.0.0', later: 'tiny@2.0.0, tiny@3.0.0' },
+    });
     expect(activeModel(db)?.ref).toBe('tiny@1.0.0');
   });
 
