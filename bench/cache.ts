@@ -12,6 +12,8 @@ import type { Attribution, ExplanationDocument } from '../shared/explanation.js'
 import { summarize, table, writeResult } from './util.js';
 
 const MODEL_SHA256 = 'c'.repeat(64);
+/** The installation's HMAC key, which keys cache keys. */
+const KEY = Buffer.alloc(32, 7);
 
 const FEATURES: [string, string, number][] = [
   ['seniority', '工作年限', 2],
@@ -103,7 +105,7 @@ export async function benchCache(opts: { gets?: number; entries?: number } = {})
   const db = openWritable(dataDir);
   try {
     const keys = Array.from({ length: entries }, (_, i) =>
-      cacheKey({ modelSha256: MODEL_SHA256, params: { n_steps: 50 }, input: [i, i / 3, -i] }),
+      cacheKey(KEY, { modelSha256: MODEL_SHA256, params: { n_steps: 50 }, input: [i, i / 3, -i] }),
     );
     const cache = new ExplanationCache(db);
     const sets = keys.map((key, i) =>
@@ -130,7 +132,7 @@ export async function benchCache(opts: { gets?: number; entries?: number } = {})
     run(diskOnly, 1000, roundRobin, 'disk');
     const disk = run(diskOnly, gets, roundRobin, 'disk');
     const absent = (i: number) =>
-      cacheKey({ modelSha256: MODEL_SHA256, params: { n_steps: 50 }, input: [-1, i, i / 7] });
+      cacheKey(KEY, { modelSha256: MODEL_SHA256, params: { n_steps: 50 }, input: [-1, i, i / 7] });
     const miss = run(cache, gets, absent);
 
     return {

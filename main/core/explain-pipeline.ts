@@ -139,7 +139,12 @@ export async function explainToText(
     baseline: options.baseline,
   };
   const keys = encoded.map((e) =>
-    cacheKey({ modelSha256: ctx.modelSha256, params: keyParams, input: e.vector }),
+    cacheKey(ctx.hmacKey.key, {
+      modelSha256: ctx.modelSha256,
+      params: keyParams,
+      input: e.vector,
+      imputed: e.imputed,
+    }),
   );
   const n = applicants.length;
   const texts = new Array<string>(n);

@@ -159,3 +159,54 @@ describe('service cache lifetimes', () => {
     },
   );
 });
+
+describe('cache keys and what they may give away', () => {
+  it('are keyed by the installation: the same applicant and model give another key in another installation', async () => {
+    // An unkeyed hash of the model input (which holds the masked Income and Assets too) would be the same in
+    // every installation, and could be tried value by value against a copy of the database.
+    const [applicant] = holdoutApplicants(1);
+    const keysOf = async () => {
+      const data = tempDir('branchlens-keyed-');
+      dirs.push(data);
+      const service = await BranchLensService.open({ dataDir: data });
+      try {
+        await service.explain([applicant]);
+      } finally {
+        await service.close();
+      }
+      const raw = new Database(dbPath(data), { readonly: true });
+      try {
+        return (raw.prepare('SELECT key FROM explanation_cache').all() as { key: Buffer }[]).map((r) =>
+          r.key.toString('hex'),
+        );
+      } finally {
+        raw.close();
+      }
+    };
+    const [first, second] = [await keysOf(), await keysOf()];
+    expect(first).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    expect(first[0]).not.toBe(second[0]);
+  });
+
+  it('tell a value left out (imputed, and said so) from the same value given', async () => {
+    const data = tempDir('branchlens-imputed-');
+    dirs.push(data);
+    const [applicant] = holdoutApplicants(1) as Record<string, unknown>[];
+    const service = await BranchLensService.open({ dataDir: data });
+    try {
+      const { Home: _home, ...withoutHome } = applicant!;
+      const homeNote = (doc: { attributions: { feature: string; imputed?: boolean }[] }) =>
+        doc.attributions.find((a) => a.feature === 'Home')?.imputed ?? false;
+      const [missing] = await service.explain([withoutHome], { top_k: 0 });
+      expect(homeNote(missing!)).toBe(true);
+      // The default the schema imputes, given: another document, which must not say "missing".
+      const imputedValue = service.schema.features.find((f) => f.name === 'Home')!.impute;
+      const [given] = await service.explain([{ ...withoutHome, Home: imputedValue }], { top_k: 0 });
+      expect(given!.meta.cache).toBe('miss');
+      expect(homeNote(given!)).toBe(false);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -1,43 +1,50 @@
 import canonicalize from 'canonicalize';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cacheKey } from '../../../../main/core/cache/key.js';
 
 const params = { method: 'gausslegendre', n_steps: 50, top_k: 10, locale: 'zh-CN' };
 const base = { modelSha256: 'a'.repeat(64), params, input: [0.5, -1.25, 2] };
+const KEY = Buffer.alloc(32, 1);
+const PINNED = 'ea2c992fbf9e45d604582bf6cd595ba1e9ba8704114dc9ce9fbba7cf8f99abb4';
+const key = (parts: Parameters<typeof cacheKey>[1], k: Buffer = KEY) => cacheKey(k, parts);
 
 describe('cacheKey', () => {
-  it('is the sha256 hex of the canonical JSON of model, params and input', () => {
-    expect(cacheKey(base)).toMatch(/^[0-9a-f]{64}$/);
-    expect(cacheKey(base)).toBe(cacheKey({ ...base }));
+  it('is an HMAC-SHA256 hex of the canonical JSON of model, params and input, under the installation key', () => {
+    expect(key(base)).toMatch(/^[0-9a-f]{64}$/);
+    expect(key(base)).toBe(key({ ...base }));
   });
 
   it('does not depend on the order of the params keys', () => {
     const reordered = { locale: 'zh-CN', top_k: 10, n_steps: 50, method: 'gausslegendre' };
-    expect(cacheKey({ ...base, params: reordered })).toBe(cacheKey(base));
+    expect(key({ ...base, params: reordered })).toBe(key(base));
   });
 
   it('treats a Float32Array input like the same numbers in an array', () => {
     const f32 = Float32Array.from([0.1, 0.2]);
-    expect(cacheKey({ ...base, input: f32 })).toBe(cacheKey({ ...base, input: Array.from(f32) }));
+    expect(key({ ...base, input: f32 })).toBe(key({ ...base, input: Array.from(f32) }));
   });
 
-  it('changes with the model, the params and the input', () => {
-    const key = cacheKey(base);
-    expect(cacheKey({ ...base, modelSha256: 'b'.repeat(64) })).not.toBe(key);
-    expect(cacheKey({ ...base, params: { ...params, n_steps: 51 } })).not.toBe(key);
-    expect(cacheKey({ ...base, input: [0.5, -1.25, 2.0000001] })).not.toBe(key);
+  it('changes with the model, the params, the input, the imputed features and the installation key', () => {
+    const first = key(base);
+    expect(key({ ...base, modelSha256: 'b'.repeat(64) })).not.toBe(first);
+    expect(key({ ...base, params: { ...params, n_steps: 51 } })).not.toBe(first);
+    expect(key({ ...base, input: [0.5, -1.25, 2.0000001] })).not.toBe(first);
+    // A value left out and imputed is another document than the same value given ("missing; default used").
+    expect(key({ ...base, imputed: ['Home'] })).not.toBe(first);
+    expect(key({ ...base, imputed: [] })).toBe(first);
+    expect(key({ ...base, imputed: ['b', 'a'] })).toBe(key({ ...base, imputed: ['a', 'b'] }));
+    // Another installation's key: no key of this one can be computed without its HMAC key.
+    expect(key(base, Buffer.alloc(32, 2))).not.toBe(first);
   });
 
-  it('keeps its pinned value for a known model, params and input', () => {
-    // Pinned before any change to how keys are laid out: a changed key would orphan every cached document.
+  it('keeps its pinned value for a known key, model, params and input', () => {
+    // Pinned: a change to how keys are laid out would orphan every cached document (as keying them did once).
     const input = [0.5, -1.25, 2, 1e-7, 123456789012, -0];
-    expect(cacheKey({ ...base, input })).toBe(
-      '8a4ac6e4f277b59a2b09515f7e4601ec0a0d0cf741b64a4442e7e066e4786eda',
-    );
+    expect(key({ ...base, input })).toBe(PINNED);
   });
 
-  it('is the sha256 of exactly what canonicalize gives for the three parts', () => {
+  it('is the HMAC of exactly what canonicalize gives for the parts, after the domain tag', () => {
     const numbers = [
       0,
       -0,
@@ -62,14 +69,22 @@ describe('cacheKey', () => {
       [nested, f32],
       [{}, []],
     ] as const) {
+      const hmac = (text: string) =>
+        createHmac('sha256', KEY).update('branchlens/cache-key/v2\0').update(text).digest('hex');
       const expected = canonicalize({ model_sha256: base.modelSha256, params: p, input: Array.from(input) })!;
-      expect(cacheKey({ modelSha256: base.modelSha256, params: p, input })).toBe(
-        createHash('sha256').update(expected).digest('hex'),
-      );
+      expect(key({ modelSha256: base.modelSha256, params: p, input })).toBe(hmac(expected));
+      const imputed = ['Home', 'Amount'];
+      const withImputed = canonicalize({
+        imputed: [...imputed].sort(),
+        model_sha256: base.modelSha256,
+        params: p,
+        input: Array.from(input),
+      })!;
+      expect(key({ modelSha256: base.modelSha256, params: p, input, imputed })).toBe(hmac(withImputed));
     }
   });
 
   it('refuses a non-finite input', () => {
-    expect(() => cacheKey({ ...base, input: [NaN] })).toThrow();
+    expect(() => key({ ...base, input: [NaN] })).toThrow();
   });
 });
