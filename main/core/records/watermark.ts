@@ -167,12 +167,24 @@ function shown(value: unknown): string {
  * for what JSON.parse can give: a document that has no canonical JSON (a number beyond a double, a lone
  * surrogate) is not valid, and the reason says where.
  */
+/** What `_meta` holds in a signed document: the signature's own fields, which it does not cover. */
+const META_FIELDS = new Set(['alg', 'key_id', 'watermark']);
+
 export function verifyDocument(doc: unknown, key: HmacKey): VerifyResult {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     return { ok: false, reason: 'not a JSON object' };
   const { _meta, ...rest } = doc as Record<string, unknown>;
   const meta = _meta as Partial<ExplanationDocument['_meta']> | undefined;
   if (!meta || typeof meta.watermark !== 'string') return { ok: false, reason: '_meta.watermark is missing' };
+  // _meta is outside what the watermark signs: anything in it besides the signature's own three fields (an
+  // "approved_by", a "note: override") would ride along unsigned on a document that verifies.
+  const extra = Object.keys(meta).filter((k) => !META_FIELDS.has(k));
+  if (extra.length > 0) {
+    return {
+      ok: false,
+      reason: `_meta holds ${extra.map((k) => JSON.stringify(k)).join(', ')}, which the watermark does not cover: only alg, key_id and watermark belong there`,
+    };
+  }
   if (meta.alg !== WATERMARK_ALG)
     return {
       ok: false,

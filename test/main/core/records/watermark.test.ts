@@ -76,6 +76,20 @@ describe('watermark', () => {
     expect(verifyDocument(JSON.parse(JSON.stringify(doc)), k)).toEqual({ ok: true });
   });
 
+  it('refuses members added to _meta, which the watermark does not cover', () => {
+    const k = key();
+    const doc = signDocument(unsigned, k);
+    const added = { ...doc, _meta: { ...doc._meta, approved_by: 'manager', note: 'override: approved' } };
+    expect(verifyDocument(added, k)).toEqual({
+      ok: false,
+      reason:
+        '_meta holds "approved_by", "note", which the watermark does not cover: only alg, key_id and watermark belong there',
+    });
+    // The three fields, in any order, are what a signed document holds.
+    const { alg, key_id, watermark } = doc._meta;
+    expect(verifyDocument({ ...doc, _meta: { watermark, key_id, alg } }, k)).toEqual({ ok: true });
+  });
+
   it('signs the same content identically regardless of key order', () => {
     const k = key();
     const reordered = Object.fromEntries(Object.entries(unsigned).reverse()) as UnsignedDocument;
