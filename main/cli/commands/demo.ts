@@ -22,6 +22,7 @@ const WORDS = {
     check: '完整性',
     watermark: '水印',
     latency: '耗时',
+    list: '、',
   },
   en: {
     applicant: 'Applicant',
@@ -35,6 +36,7 @@ const WORDS = {
     check: 'Completeness',
     watermark: 'Watermark',
     latency: 'Latency',
+    list: ', ',
   },
 } as const;
 
@@ -54,7 +56,7 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
     `  ${doc.rest_sum >= 0 ? ' ' : ''}${doc.rest_sum.toFixed(4)}  ${''.padEnd(20)}  ${w.rest} ${doc.rest_count} ${w.items}`,
   ];
   if (doc.reasons.length)
-    lines.push(`  ${w.reasons}: ${doc.reasons.map((r) => r.label ?? r.feature).join('、')}`);
+    lines.push(`  ${w.reasons}: ${doc.reasons.map((r) => r.label ?? r.feature).join(w.list)}`);
   lines.push(
     `  ${w.check}: Σ=${doc.completeness.sum.toFixed(6)} f(x)−f(b)=${doc.completeness.expected.toFixed(6)} Δ=${doc.completeness.delta.toExponential(1)}` +
       ` · ${w.watermark}: ${doc._meta.watermark.slice(0, 16)}… · ${w.latency}: ${doc.meta.latency_ms.toFixed(2)} ms · ${doc.meta.backend}`,

@@ -25,7 +25,9 @@ describe('branchlens demo', () => {
       samples.length,
     );
     expect(run.stdout).toMatch(/Sensitive feature masked/);
-    expect(run.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+    expect(run.stdout).not.toMatch(/[\u3000-\u303f\u4e00-\u9fff]/);
+    // A declined sample's reasons, listed the English way.
+    expect(run.stdout).toMatch(/^ {2}Principal reasons against approval: [^,\n]+, [^\n]+$/m);
   });
 
   it("speaks the branch's stored language without --locale", async () => {
