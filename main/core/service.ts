@@ -31,7 +31,7 @@ import {
 } from './audit/index.js';
 import { auditEntry, auditPage } from './audit/query.js';
 import { verifyAuditInThread } from './audit/verify-in-thread.js';
-import { readSettings, writeSettings } from './settings.js';
+import { readSettings, stepsProblem, writeSettings } from './settings.js';
 import {
   Monitor,
   readReference,
@@ -661,6 +661,9 @@ export class BranchLensService {
       .strict()
       .safeParse(patch ?? {});
     if (!parsed.success) throw new InputError(problemsFromZod(parsed.error));
+    // Checked as they would be after the change: settings every request falls back to must be takeable.
+    const problem = stepsProblem({ ...this.getSettings(), ...parsed.data });
+    if (problem) throw new InputError([problem]);
     return (this.settings = writeSettings(this.db, parsed.data));
   }
 

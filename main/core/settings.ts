@@ -1,6 +1,8 @@
 // The user's settings, kept in the database so the desktop app and the branch server remember them.
 import type { Locale } from '../../shared/bundle.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../shared/contract.js';
+import { minSteps } from '../../shared/explain-options.js';
+import type { Problem } from '../../shared/problems.js';
 import { openReadable, type ReadableDb, type WritableDb } from './db/open.js';
 
 export function readSettings(db: ReadableDb | WritableDb): Settings {
@@ -12,7 +14,25 @@ export function readSettings(db: ReadableDb | WritableDb): Settings {
     const candidate = { ...merged, [key]: value };
     if (settingsSchema.safeParse(candidate).success) merged[key] = value;
   }
-  return settingsSchema.parse(merged);
+  const settings = settingsSchema.parse(merged);
+  // A combination no request could take (a Riemann rule with one step, stored before it was checked) would fail
+  // every request that leaves the steps to the settings: the steps fall back to their default.
+  return stepsProblem(settings) ? { ...settings, n_steps: DEFAULT_SETTINGS.n_steps } : settings;
+}
+
+/**
+ * The settings' steps when too few for their method (a Riemann rule needs two points), as the problem that
+ * names them; each setting is valid by itself, so only the pair can be wrong.
+ */
+export function stepsProblem(settings: Settings): Problem | undefined {
+  const min = minSteps(settings.method);
+  return settings.n_steps < min
+    ? {
+        field: 'n_steps',
+        code: 'out_of_range',
+        message: `must be a whole number ≥ ${min} with ${settings.method} (a Riemann rule needs two points), got ${settings.n_steps}: change the steps with the method`,
+      }
+    : undefined;
 }
 
 export function writeSettings(db: WritableDb, patch: Partial<Settings>): Settings {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbPath } from '../../../main/core/db/open.js';
@@ -55,6 +56,63 @@ describe('settings', () => {
       expect((error as InputError).problems[0]!.field).toBe(Object.keys(bad)[0]);
     }
     expect(service.getSettings()).toEqual(before);
+  });
+
+  it('refuse a Riemann rule with one step, in either order, since every request left to them would fail', async () => {
+    const before = service.getSettings();
+    const refused = (patch: object) => {
+      try {
+        service.updateSettings(patch);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        return (e as InputError).problems;
+      }
+      throw new Error(`accepted ${JSON.stringify(patch)}`);
+    };
+    expect(refused({ method: 'riemann_left', n_steps: 1 })).toEqual([
+      expect.objectContaining({
+        field: 'n_steps',
+        message: expect.stringMatching(/≥ 2 with riemann_left/) as string,
+      }),
+    ]);
+    service.updateSettings({ n_steps: 1 }); // fine with Gauss–Legendre
+    expect(refused({ method: 'riemann_trapezoid' })[0]!.field).toBe('n_steps');
+    expect(service.getSettings()).toMatchObject({ method: before.method, n_steps: 1 });
+    // Changed together, they are takeable, and a request left to them is answered.
+    service.updateSettings({ method: 'riemann_left', n_steps: 2 });
+    const [doc] = await service.explain(holdoutApplicants(1));
+    expect(doc!.meta.explanation.params).toMatchObject({ method: 'riemann_left', n_steps: 2 });
+    service.updateSettings({ method: before.method, n_steps: before.n_steps });
+  });
+});
+
+describe('settings stored before the pair was checked', () => {
+  it('read with a Riemann rule and one step fall back to the default steps', async () => {
+    const dir = tempDir('branchlens-settings-pair-');
+    try {
+      const s = await BranchLensService.open({ dataDir: dir });
+      await s.close();
+      const raw = new Database(dbPath(dir));
+      raw.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('method', '"riemann_left"');
+      raw.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('n_steps', '1');
+      raw.close();
+      const again = await BranchLensService.open({ dataDir: dir });
+      try {
+        expect(again.getSettings()).toMatchObject({
+          method: 'riemann_left',
+          n_steps: DEFAULT_SETTINGS.n_steps,
+        });
+        const [doc] = await again.explain(holdoutApplicants(1));
+        expect(doc!.meta.explanation.params).toMatchObject({
+          method: 'riemann_left',
+          n_steps: DEFAULT_SETTINGS.n_steps,
+        });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });
 
