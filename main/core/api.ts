@@ -78,10 +78,11 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
     explain: async ({ applicants, options }) => ({
       documents: await service.explain(applicants, options ?? {}),
     }),
-    predict: async ({ applicants }) => ({
-      model: service.model,
-      predictions: await service.predict(applicants),
-    }),
+    predict: async ({ applicants }) => {
+      // The model that computed them, which an activation may have replaced while the call waited.
+      const { model, predictions } = await service.predictWithModel(applicants);
+      return { model, predictions };
+    },
     verifyDocument: async ({ document }) => {
       const r = service.verify(document);
       return r.ok ? { ok: true } : { ok: false, reason: r.reason };

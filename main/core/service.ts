@@ -206,6 +206,8 @@ export class BranchLensService {
   private readonly openedAt = performance.now();
   /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
   private settings: Settings | undefined;
+  /** Set when close() begins: no model is swapped in after it (swapIn). */
+  private closing = false;
   private readonly monitor: Monitor<ExplainOptions>;
   /** Stability runs and hourly monitoring snapshots. */
   private readonly monitorTimer: NodeJS.Timeout;
@@ -514,12 +516,29 @@ export class BranchLensService {
   }
 
   async predict(applicants: unknown[]): Promise<number[][]> {
+    return (await this.predictWithModel(applicants)).predictions;
+  }
+
+  /**
+   * Predictions with the model that computed them, and its output: the model serving when the call reached an
+   * engine, taken at that moment with its engines (an activation may swap the model while the call is queued,
+   * and transports must not label old-model numbers with the new model).
+   */
+  async predictWithModel(applicants: unknown[]): Promise<{
+    model: BranchLensService['model'];
+    output: BundleFiles['schema']['output'];
+    predictions: number[][];
+  }> {
     if (applicants.length === 0) {
       throw new InputError([{ field: 'applicants', code: 'missing', message: 'holds no applicants' }]);
     }
     this.preprocessor.encodeAll(applicants, 'caller');
     // Predictions share the explanations' bound: beyond it, busy, rather than an unbounded queue on the engines.
-    return this.batcher.admit(applicants.length, () => this.runner.predict(applicants));
+    return this.batcher.admit(applicants.length, async () => {
+      const { model, runner } = this;
+      const output = this.bundle.schema.output;
+      return { model, output, predictions: await runner.predict(applicants) };
+    });
   }
 
   verify(doc: unknown): VerifyResult {
@@ -629,9 +648,14 @@ export class BranchLensService {
     await this.swapIn(await BranchLensService.startModel(bundle, this.opts, this.hmacKey));
   }
 
-  /** Serves `next` from now on: the cache is invalidated, the monitor follows, the old engines stop. */
+  /**
+   * Serves `next` from now on: the cache is invalidated, the monitor follows, the old engines stop. Once close()
+   * has begun, `next` is stopped instead: close() stops the engines serving at that moment, and engines swapped
+   * in after it would be left running (an activation recorded just before the service closed is served at the
+   * next start).
+   */
   private async swapIn(next: ModelRuntime): Promise<void> {
-    if (next.bundle.sha256 === this.bundle.sha256) {
+    if (this.closing || next.bundle.sha256 === this.bundle.sha256) {
       await next.runner.close();
       return;
     }
@@ -750,6 +774,7 @@ export class BranchLensService {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.monitorTimer);
     try {
       this.monitor.persistOnClose(this.db, { queueDepth: this.batcher.depth });

@@ -2,22 +2,12 @@
 // sources), `branchlens serve` on an ephemeral port over a fresh data dir, and Debian's Chromium driven
 // headless by playwright-core with a fresh profile. No browser is downloaded; without Chromium the suite skips.
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { sealBundle, type ManifestFields } from '../../main/core/bundle/write.js';
-import { appRoot, demoModelDir } from '../../main/core/paths.js';
+import { appRoot } from '../../main/core/paths.js';
 import { startServer, type RunningServer } from '../../main/server/index.js';
 
 export const ROOT = appRoot();
@@ -112,17 +102,8 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A copy of the demo bundle with another manifest version, resealed: a valid bundle with its own sha256. */
-export function demoBundleVersion(dest: string, version: string): string {
-  mkdirSync(dest, { recursive: true });
-  const source = demoModelDir();
-  for (const name of readdirSync(source)) copyFileSync(join(source, name), join(dest, name));
-  const { files: _files, ...manifest } = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8')) as {
-    files: unknown;
-  } & ManifestFields;
-  sealBundle(dest, { ...manifest, version });
-  return dest;
-}
+/** A copy of the demo bundle with another manifest version, resealed (the CLI tests' helper). */
+export { demoBundleVersion } from '../main/cli/helpers.js';
 
 export interface UiSession {
   server: RunningServer;

@@ -117,8 +117,8 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
         const read = v1Applicants(request.body as V1Request, service.schema);
         const output = service.schema.output;
         if (verb === 'predict') {
-          const predicted = await namingFields(read, () => service.predict(read.applicants));
-          return { predictions: predictionRows(output, predicted) };
+          const done = await namingFields(read, () => service.predictWithModel(read.applicants));
+          return { predictions: predictionRows(done.output, done.predictions) };
         }
         const texts = await namingFields(read, () => service.explainJson(read.applicants));
         // The documents' probabilities, at the documents' precision (1 − p is computed here).
@@ -167,14 +167,15 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
           const other = otherModel(request.params.name, request.params.version);
           if (other) return notFound(reply, other);
           const req = request.body as V2InferRequest;
-          const { schema, model } = service;
+          const { schema } = service;
           checkRequestedOutputs(req, schema.output);
           const read = v2Applicants(req, schema);
-          const rows = predictionRows(
-            schema.output,
-            await namingFields(read, () => service.predict(read.applicants)),
+          // Labelled with the model that computed them, which an activation may have replaced meanwhile.
+          const { model, output, predictions } = await namingFields(read, () =>
+            service.predictWithModel(read.applicants),
           );
-          const out = v2Output(schema.output);
+          const rows = predictionRows(output, predictions);
+          const out = v2Output(output);
           return {
             model_name: model.id,
             model_version: model.version,

@@ -21,13 +21,16 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
   const predictions = async (request: FastifyRequest) => {
     const req = request.body as SeldonRequest;
     const applicants = seldonApplicants(req, service.schema);
-    const predicted = await namingRequestFields(req, applicants.length, () => service.predict(applicants));
+    // Labelled with the model that computed them, which an activation may have replaced meanwhile.
+    const { model, output, predictions } = await namingRequestFields(req, applicants.length, () =>
+      service.predictWithModel(applicants),
+    );
     return {
       data: {
-        names: predictionNames(service.schema.output, predicted[0]?.length ?? 1),
-        ndarray: predictionRows(service.schema.output, predicted),
+        names: predictionNames(output, predictions[0]?.length ?? 1),
+        ndarray: predictionRows(output, predictions),
       },
-      meta: seldonMeta(service.model, service.backend, req.puid),
+      meta: seldonMeta(model, service.backend, req.puid),
     };
   };
   app.post('/api/v1.0/predictions', { schema }, predictions);
@@ -38,10 +41,12 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
   app.post('/api/v1.0/explain', { schema }, async (request, reply) => {
     const req = request.body as SeldonRequest;
     const applicants = seldonApplicants(req, service.schema);
+    // The model asked (each document names the one that computed it, which an activation may have changed).
+    const model = service.model;
     const documents = await namingRequestFields(req, applicants.length, () =>
       service.explainJson(applicants),
     );
-    const meta = JSON.stringify(seldonMeta(service.model, service.backend, req.puid));
+    const meta = JSON.stringify(seldonMeta(model, service.backend, req.puid));
     // The documents are signed JSON text already: sent as they are.
     return reply
       .type('application/json; charset=utf-8')

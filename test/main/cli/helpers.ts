@@ -115,9 +115,20 @@ export function copyDemoBundle(dest: string): string {
   return dest;
 }
 
-/** A copy of the demo bundle with another manifest version, resealed: a valid bundle with a new sha256. */
-export function demoBundleVersion(dest: string, version: string): string {
+/**
+ * A copy of the demo bundle with another manifest version, resealed: a valid bundle with a new sha256. With
+ * `outputBiasShift`, its output unit's bias (the shard's last weight) is shifted too, so that its predictions
+ * tell it from the demo model's.
+ */
+export function demoBundleVersion(dest: string, version: string, outputBiasShift = 0): string {
   copyDemoBundle(dest);
+  if (outputBiasShift !== 0) {
+    const shard = join(dest, 'group1-shard1of1.bin');
+    const bytes = readFileSync(shard);
+    const weights = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    weights[weights.length - 1]! += outputBiasShift;
+    writeFileSync(shard, bytes);
+  }
   const { files: _files, ...manifest } = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8')) as {
     files: unknown;
   } & ManifestFields;
