@@ -14,7 +14,10 @@ export const attributionSchema = z
     feature: z.string(),
     /** The business label in the document's locale (absent for masked features). */
     label: z.string().optional(),
-    /** The raw value used (after imputation); dropped (null) for sensitive features. */
+    /**
+     * The raw value used (after imputation); dropped (null) for sensitive features, and for a layer's units (their
+     * activations) when the model has any sensitive feature.
+     */
     value: rawValue,
     attribution: z.number(),
     direction: z.enum(['positive', 'negative', 'neutral']),
@@ -77,14 +80,21 @@ export const explanationDocumentSchema = z
     /** Sum and count of the attributions left out by top-K compression. */
     rest_sum: z.number(),
     rest_count: z.number().int().nonnegative(),
-    /** Up to four principal reasons against approval (most negative attributions), in business words. */
+    /**
+     * Up to four principal reasons against approval (the attributions that lowered the approving class's output
+     * most: for a sigmoid model explained for its other class, its most positive), in business words.
+     */
     reasons: z.array(reasonSchema).max(4),
     /** Σ all attributions vs F(x) − F(baseline); survives compression: Σ top-K + rest_sum = sum. */
     completeness: z.object({ sum: z.number(), expected: z.number(), delta: z.number() }).strict(),
     detail: z
       .object({
         names: z.array(z.string()),
-        /** Preprocessed inputs; null where a sensitive feature's value was dropped. */
+        /**
+         * Preprocessed inputs; null for a sensitive feature, which is one column named by its pseudonym (its
+         * columns' attributions summed), after the visible ones. With a layer, its units' activations: all null
+         * when the model has any sensitive feature.
+         */
         inputs: z.array(z.number().nullable()),
         baseline: z.array(z.number().nullable()),
         attributions_raw: z.array(z.number()),

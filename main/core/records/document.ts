@@ -1,7 +1,7 @@
 // EngineExplanation → the explanation document: top-K compression, business wording, principal reasons,
 // sensitive features masked. Signing is separate (watermark.ts) so that cache hits can be re-stamped.
 import { randomUUID } from 'node:crypto';
-import type { BundleSchema, Feature, Locale } from '../../../shared/bundle.js';
+import { inputColumns, type BundleSchema, type Feature, type Locale } from '../../../shared/bundle.js';
 import type {
   Attribution,
   CacheLevel,
@@ -12,7 +12,7 @@ import type {
 import type { EngineExplanation } from '../engine.js';
 import { EXPLAINER_VERSION } from '../engine.js';
 import { compressTopK, principalReasons } from './compress.js';
-import { MASKED_DESCRIPTION, describe, directionOf } from './wording.js';
+import { MASKED_DESCRIPTION, describeIn, directionOf, wordingFrame, type WordingFrame } from './wording.js';
 import { pseudonym } from './mask.js';
 
 export interface DocumentContext {
@@ -38,6 +38,24 @@ function featuresOf(schema: BundleSchema): Map<string, Feature> {
   return map;
 }
 
+/**
+ * Whether the document explains a layer's units rather than the model's features. Units are never taken for
+ * features, whatever they are called.
+ */
+function explainsLayer(ctx: DocumentContext): boolean {
+  return ctx.params.layer !== undefined && ctx.params.layer !== null;
+}
+
+/**
+ * Whether the model has a sensitive feature. Then a layer's activations stay out of the document: from them (the
+ * first layer's inputs are the scaled model inputs; any layer's, with the bundle's weights, can be inverted) the
+ * sensitive values are recovered. Their attributions stay: a unit's is a sum over features, not a value. (The
+ * units that are the model's inputs themselves are refused before anything is computed: see answer.ts.)
+ */
+function hasSensitive(schema: BundleSchema): boolean {
+  return schema.features.some((f) => f.sensitive);
+}
+
 function attributionOf(
   feature: Feature | undefined,
   ex: EngineExplanation,
@@ -45,11 +63,13 @@ function attributionOf(
   value: unknown,
   attribution: number,
   ctx: DocumentContext,
+  frame: WordingFrame,
 ): Attribution {
   const direction = directionOf(attribution);
   if (!feature) {
     // Layer attribution: units of a hidden layer have no business meaning of their own.
-    return { attribution, description: name, direction, feature: name, value: value as number };
+    const shown = hasSensitive(ctx.schema) ? null : (value as number);
+    return { attribution, description: name, direction, feature: name, value: shown };
   }
   if (feature.sensitive) {
     return {
@@ -64,7 +84,8 @@ function attributionOf(
   const imputed = ex.imputed.includes(feature.name);
   return {
     attribution,
-    description: describe(feature, value, attribution, ctx.locale, imputed),
+    // Worded from the approval direction (see wordingFrame); `attribution` and `direction` stay the target's.
+    description: describeIn(frame, feature, value, attribution, ctx.locale, imputed),
     direction,
     feature: feature.name,
     ...(imputed ? { imputed: true } : {}),
@@ -73,21 +94,41 @@ function attributionOf(
   };
 }
 
+/**
+ * The principal reasons against approval: the attributions that lowered the approving class's output most.
+ * For a sigmoid model explained for its other class those are its most positive attributions (see
+ * wordingFrame); for a softmax model explained for a class other than its approving one, the reasons against
+ * that class (worded so).
+ */
+function reasonsOf(
+  attributions: EngineExplanation['attributions'],
+  frame: WordingFrame,
+): EngineExplanation['attributions'] {
+  const sign = frame.kind === 'approval' ? frame.sign : 1;
+  if (sign === 1) return principalReasons(attributions);
+  return principalReasons(attributions.map((a) => ({ a, attribution: sign * a.attribution }))).map(
+    ({ a }) => a,
+  );
+}
+
 export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): UnsignedDocument {
   const features = featuresOf(ctx.schema);
+  const layer = explainsLayer(ctx);
+  const frame = wordingFrame(ctx.schema.output, ex.target);
   // Ranked on the bare numbers; only the attributions that are kept (top-K and reasons) are worded.
   const { top, rest_sum, rest_count } = compressTopK(ex.attributions, ctx.params.top_k);
   const worded = new Map<EngineExplanation['attributions'][number], Attribution>();
   const word = (a: EngineExplanation['attributions'][number]): Attribution => {
     let out = worded.get(a);
     if (!out) {
-      out = attributionOf(features.get(a.feature), ex, a.feature, a.value, a.attribution, ctx);
+      const feature = layer ? undefined : features.get(a.feature);
+      out = attributionOf(feature, ex, a.feature, a.value, a.attribution, ctx, frame);
       worded.set(a, out);
     }
     return out;
   };
   const attributions = top.map(word);
-  const reasons: Reason[] = principalReasons(ex.attributions).map((a) => {
+  const reasons: Reason[] = reasonsOf(ex.attributions, frame).map((a) => {
     const { feature, label, attribution, description } = word(a);
     return { attribution, description, feature, ...(label !== undefined ? { label } : {}) };
   });
@@ -129,25 +170,71 @@ export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): Unsi
   };
 }
 
-/** The model-input detail, with a sensitive feature's columns renamed and their values dropped. */
+/** The model-input columns of a schema, in order (a service keeps one schema per model). */
+const columnLists = new WeakMap<BundleSchema, ReturnType<typeof inputColumns>>();
+
+function columnsOf(schema: BundleSchema): ReturnType<typeof inputColumns> {
+  let columns = columnLists.get(schema);
+  if (!columns) columnLists.set(schema, (columns = inputColumns(schema)));
+  return columns;
+}
+
+/**
+ * The model-input detail, with nothing of a sensitive feature but its attribution:
+ * - each sensitive feature's columns (a categorical feature's one-hot columns, whose non-zero attribution would
+ *   name its category) collapse into one column named by its pseudonym, whose `attributions_raw` is the sum of
+ *   theirs (Σ `attributions_raw` still equals `completeness.sum`) and whose `inputs` and `baseline` are null;
+ * - those columns come after the visible ones, sorted by pseudonym, so that no position maps to the schema's
+ *   order (the pseudonym of the 15th column would be the 15th column's feature).
+ * A layer's units (`names` are the units) keep their attributions; with a sensitive feature in the model their
+ * `inputs` and `baseline` (the layer's activations, from which the sensitive values are recovered) are null.
+ */
 function maskedDetail(
   ex: EngineExplanation,
   ctx: DocumentContext,
   features: Map<string, Feature>,
 ): NonNullable<UnsignedDocument['detail']> {
   const d = ex.detail;
-  const sensitiveAt = d.names.map((name) => {
-    const feature = features.get(name.split('=')[0]!);
-    return feature?.sensitive ? feature : undefined;
+  const columns = columnsOf(ctx.schema);
+  const isFeatureColumns =
+    !explainsLayer(ctx) &&
+    d.names.length === columns.length &&
+    d.names.every((name, i) => name === columns[i]!.name);
+  if (!isFeatureColumns) {
+    // A layer's units. Without a sensitive feature their activations are shown as computed.
+    const hide = hasSensitive(ctx.schema);
+    return {
+      attributions_raw: d.attributions_raw,
+      baseline: hide ? d.baseline.map(() => null) : d.baseline,
+      inputs: hide ? d.inputs.map(() => null) : d.inputs,
+      names: d.names,
+      predictions: d.predictions,
+    };
+  }
+  const names: string[] = [];
+  const inputs: (number | null)[] = [];
+  const baseline: (number | null)[] = [];
+  const attributions: number[] = [];
+  /** Each sensitive feature's attribution, summed over its columns in their order, by pseudonym. */
+  const masked = new Map<string, number>();
+  columns.forEach((column, i) => {
+    const feature = features.get(column.feature);
+    const raw = d.attributions_raw[i]!;
+    if (feature?.sensitive) {
+      const name = pseudonym(ctx.maskKey, feature.name);
+      masked.set(name, (masked.get(name) ?? 0) + raw);
+      return;
+    }
+    names.push(column.name);
+    inputs.push(d.inputs[i]!);
+    baseline.push(d.baseline[i]!);
+    attributions.push(raw);
   });
-  return {
-    attributions_raw: d.attributions_raw,
-    baseline: d.baseline.map((v, i) => (sensitiveAt[i] ? null : v)),
-    inputs: d.inputs.map((v, i) => (sensitiveAt[i] ? null : v)),
-    names: d.names.map((name, i) => {
-      const f = sensitiveAt[i];
-      return f ? pseudonym(ctx.maskKey, f.name) + name.slice(f.name.length).replace(/=.*/, '=' + '*') : name;
-    }),
-    predictions: d.predictions,
-  };
+  for (const name of [...masked.keys()].sort()) {
+    names.push(name);
+    inputs.push(null);
+    baseline.push(null);
+    attributions.push(masked.get(name)!);
+  }
+  return { attributions_raw: attributions, baseline, inputs, names, predictions: d.predictions };
 }

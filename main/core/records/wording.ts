@@ -1,5 +1,7 @@
 // Business wording: a feature's label and a sentence from the bundle's templates, by direction and locale.
-import type { Feature, Locale } from '../../../shared/bundle.js';
+// The templates speak of the approving class (the schema's explain_class): an explanation for another class is
+// worded from the approval direction (sigmoid) or in words of its own that name the class (softmax).
+import type { BundleSchema, Feature, Locale } from '../../../shared/bundle.js';
 
 export type Direction = 'positive' | 'negative' | 'neutral';
 
@@ -54,6 +56,77 @@ export function formatValue(feature: Feature, value: unknown, locale: Locale): s
   }
 }
 
+/**
+ * How the attributions of an explanation are worded, and which are its principal reasons:
+ * - `approval`: with the bundle's templates, which speak of the approving class (`explain_class`), from each
+ *   attribution × `sign`: 1 when the explained target is that class (or the model has none: regression, a
+ *   softmax without `explain_class`, whose templates speak of the explained output); −1 when it is the other
+ *   class of a sigmoid model, whose output is 1 − P(approving class), so its attributions are the approving
+ *   class's negated.
+ * - `class`: a softmax model explained for a class other than its approving class. Its attributions say
+ *   nothing of approval, so the templates (which speak of it) are not used: the words name the class instead.
+ */
+export type WordingFrame = { kind: 'approval'; sign: 1 | -1 } | { kind: 'class'; className: string };
+
+export function wordingFrame(
+  output: BundleSchema['output'],
+  target: { index: number | null; name: string | null },
+): WordingFrame {
+  switch (output.kind) {
+    case 'regression':
+      return { kind: 'approval', sign: 1 };
+    case 'sigmoid':
+      return {
+        kind: 'approval',
+        sign: target.name === null || target.name === output.explain_class ? 1 : -1,
+      };
+    case 'softmax':
+      return output.explain_class === undefined ||
+        target.name === null ||
+        target.name === output.explain_class
+        ? { kind: 'approval', sign: 1 }
+        : { kind: 'class', className: target.name };
+  }
+}
+
+/** The words for a softmax class other than the approving one (`{class}`: the class's name). */
+const CLASS_TEMPLATES: Record<Direction, Record<Locale, string>> = {
+  positive: {
+    'zh-CN': '{label}（{value}）提高了“{class}”类的概率',
+    en: '{label} ({value}) raised the probability of class “{class}”',
+  },
+  negative: {
+    'zh-CN': '{label}（{value}）降低了“{class}”类的概率',
+    en: '{label} ({value}) lowered the probability of class “{class}”',
+  },
+  neutral: {
+    'zh-CN': '{label}（{value}）对“{class}”类的概率影响不大',
+    en: '{label} ({value}) hardly changed the probability of class “{class}”',
+  },
+};
+
+/**
+ * A feature's sentence in `frame`: `attribution` is toward the explained target, as computed. In the approval
+ * frame the bundle's template for the direction of attribution × sign; in the class frame the class's words.
+ */
+export function describeIn(
+  frame: WordingFrame,
+  feature: Feature,
+  value: unknown,
+  attribution: number,
+  locale: Locale,
+  imputed = false,
+): string {
+  if (frame.kind === 'approval') return describe(feature, value, frame.sign * attribution, locale, imputed);
+  const shown = formatValue(feature, value, locale) + (imputed ? IMPUTED_NOTE[locale] : '');
+  const fill: Record<string, string> = { label: feature.label[locale], value: shown, class: frame.className };
+  return CLASS_TEMPLATES[directionOf(attribution)][locale].replace(
+    /\{(label|value|class)\}/g,
+    (_, name: string) => fill[name]!,
+  );
+}
+
+/** A sentence from the bundle's templates: `attribution` toward the approving class (or the explained output). */
 export function describe(
   feature: Feature,
   value: unknown,
