@@ -92,7 +92,10 @@ export type AnswerBatcher = MicroBatcher<BatchItem, AnswerRequest, Answer>;
 
 /** What the explain path works with; the service swaps the model's parts when the active model changes. */
 export interface PipelineContext {
+  /** The model serving when the request arrived. */
   readonly modelSha256: string;
+  /** The model serving now (an activation may replace it while the request is answered). */
+  readonly activeModelSha256: () => string;
   /**
    * The TensorFlow.js backend the engines run on. Part of the cache key: backends may differ in the last bits,
    * and a document says which backend computed it, so one started on another backend computes its own.
@@ -215,7 +218,8 @@ export async function explainToText(
         // cached under the old model's key (a rollback would serve it as the old model's) nor handed to the
         // duplicates waiting under that key, which compute their own with the model active then.
         const sameModel = preparedModelSha256(answer.audit) === ctx.modelSha256;
-        if (sameModel) {
+        // Nor cached once that model no longer serves: swapIn invalidated the cache of every other model.
+        if (sameModel && ctx.activeModelSha256() === ctx.modelSha256) {
           ctx.cache.set(
             keys[i]!,
             { signed: answer.signed, audit: answer.audit },
@@ -232,20 +236,26 @@ export async function explainToText(
       for (const key of [...leading.keys()]) lead(key)!.reject(e);
       throw e;
     }
+    // The monitor's samples: only answers of the request's model, which the monitor drops in turn once another
+    // model serves (answers the replaced engines finished would otherwise be compared with the new model).
+    const ofModel = answers.flatMap((a, j) =>
+      preparedModelSha256(a.audit) === ctx.modelSha256 ? [{ answer: a, i: indices[j]! }] : [],
+    );
     ctx.monitor.recordExplain({
       // Per answered applicant, as each document stamps it (the request time over all n, hits included).
       latencyMs: (epochNow() - startedAt) / n,
       cacheLevel: 'miss',
       count: indices.length,
       computed: {
+        modelSha256: ctx.modelSha256,
         // Schema feature order (or layer units, which the monitor keeps out of drift by `settings.layer`).
-        attributions: answers.map((a) => a.attributions),
+        attributions: ofModel.map(({ answer }) => answer.attributions),
         settings: {
           baseline: request.answer.params.baseline,
           target: request.answer.params.target,
           layer: request.answer.params.layer ?? null,
         },
-        applicants: indices.map((i) => applicants[i] as Record<string, unknown>),
+        applicants: ofModel.map(({ i }) => applicants[i] as Record<string, unknown>),
         options: request.options,
       },
     });
@@ -278,6 +288,7 @@ export async function explainToText(
       // features: those are left out).
       if (ctx.monitor.wantsCachedSample && (request.answer.params.layer ?? null) === null) {
         ctx.monitor.recordCachedSample({
+          modelSha256: ctx.modelSha256,
           applicant: applicants[i] as RawApplicant,
           document: servedDocumentView(stored.json, ctx.preprocessor.schema, ctx.hmacKey.key),
           options: request.options,

@@ -504,6 +504,7 @@ export class BranchLensService {
   private pipeline(): PipelineContext {
     return {
       modelSha256: this.bundle.sha256,
+      activeModelSha256: () => this.bundle.sha256,
       backend: this.backend,
       preprocessor: this.preprocessor,
       cache: this.cache,

@@ -80,6 +80,11 @@ export interface MonitorOptions {
 
 /** Explanations computed for a request (cache misses), with everything the monitor needs to reuse them. */
 export interface ComputedExplanations<O> {
+  /**
+   * The model that computed them (sha256 of its manifest): explanations of another model than the one monitored
+   * (computed by the engines an activation just replaced) are dropped, not compared with the new model.
+   */
+  modelSha256?: string;
   /** Per applicant, every feature's attribution in schema feature order (not top-K, not pseudonymised). */
   attributions: readonly (readonly number[])[];
   /** How they were made: only explanations comparable with the bundle's reference count towards drift. */
@@ -109,6 +114,8 @@ type StabilitySample<O> = ServedExplanation & { options: O | undefined };
 
 /** An answer served from the cache, for the stability sample: what its document showed. */
 export interface ServedFromCache<O> {
+  /** The model whose answer the cache served (as ComputedExplanations.modelSha256). */
+  modelSha256?: string;
   applicant: RawApplicant;
   document: ServedDocumentView;
   options: O | undefined;
@@ -212,7 +219,7 @@ export class Monitor<O = unknown> {
     this.#traffic.record(record.latencyMs, record.cacheLevel, record.count ?? 1);
     this.#answeredSincePersist += record.count ?? 1;
     const computed = record.computed;
-    if (!computed) return;
+    if (!computed || !this.#monitors(computed.modelSha256)) return;
     const width = this.#model.schema.features.length;
     const reference = this.#model.reference;
     // Without a reference the recent shares are still shown, for explanations made like the reference would be.
@@ -239,8 +246,13 @@ export class Monitor<O = unknown> {
 
   /** Keeps an answer served from the cache for the next stability run (see wantsCachedSample). Never throws. */
   recordCachedSample(sample: ServedFromCache<O>): void {
-    if (!this.wantsCachedSample) return;
+    if (!this.wantsCachedSample || !this.#monitors(sample.modelSha256)) return;
     this.#keep({ applicant: { ...sample.applicant }, document: sample.document, options: sample.options });
+  }
+
+  /** Whether explanations of the model `sha256` are this monitor's (unnamed: taken to be). */
+  #monitors(sha256: string | undefined): boolean {
+    return sha256 === undefined || sha256 === this.#model.sha256;
   }
 
   /** Adds a sample, forgetting the oldest beyond the capacity. */

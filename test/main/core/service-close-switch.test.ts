@@ -85,3 +85,43 @@ describe('predictions computed while a model is swapped in', () => {
     }
   }, 60_000);
 });
+
+describe('explanations computed while a model is swapped in', () => {
+  it('are answered and audited, but neither cached nor monitored once the new model serves', async () => {
+    const data = tempDir('branchlens-explain-switch-');
+    const work = tempDir('branchlens-explain-switch-bundle-');
+    try {
+      const service = await BranchLensService.open({ dataDir: data, workers: 1, backend: 'wasm' });
+      try {
+        await service.importModel(demoBundleVersion(join(work, 'v2'), '2.0.0', 2), false);
+        const rows = holdoutApplicants(3);
+        type Answering = { answer: (...a: unknown[]) => Promise<unknown> };
+        const v1Runner = (service as unknown as { runner: Answering }).runner;
+        const original = v1Runner.answer.bind(v1Runner);
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        v1Runner.answer = async (...a) => {
+          const answered = await original(...a);
+          await gate;
+          return answered;
+        };
+        const pending = service.explain(rows);
+        await new Promise((r) => setTimeout(r, 50));
+        await service.activateModel('credit-demo@2.0.0');
+        const monitor = (service as unknown as { monitor: { pendingStabilitySamples: number } }).monitor;
+        const samplesBefore = monitor.pendingStabilitySamples;
+        release();
+        const late = await pending;
+        expect(late.map((d) => d.model.version)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+        // Neither in the cache (swapIn invalidated every other model's entries) nor in the new model's samples.
+        expect(service.cacheStats()).toMatchObject({ memoryEntries: 0, diskEntries: 0 });
+        expect(monitor.pendingStabilitySamples).toBe(samplesBefore);
+      } finally {
+        await service.close();
+      }
+    } finally {
+      removeDir(data);
+      removeDir(work);
+    }
+  }, 60_000);
+});

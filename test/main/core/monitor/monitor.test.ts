@@ -213,6 +213,25 @@ describe('stability runs', () => {
       },
     });
 
+  it('keep no explanation of another model than the one monitored (answers the replaced engines finished)', () => {
+    const m = new Monitor<string>(MODEL, { now: fakeClock().now });
+    const record = (modelSha256: string) =>
+      m.recordExplain({
+        latencyMs: 5,
+        cacheLevel: 'miss',
+        count: applicants.length,
+        computed: { modelSha256, attributions: linear(applicants), settings: SETTINGS, applicants },
+      });
+    record('c'.repeat(64));
+    expect(m.pendingStabilitySamples).toBe(0);
+    expect(m.snapshot().drift.rows).toBe(0);
+    // Its traffic still counts: those applicants were answered.
+    expect(m.snapshot().windows[0]!.count).toBe(applicants.length);
+    record(MODEL.sha256);
+    expect(m.pendingStabilitySamples).toBe(3);
+    expect(m.snapshot().drift.rows).toBe(3);
+  });
+
   it('find a deterministic explainer exactly repeatable, measure its sensitivity, then forget the applicants', async () => {
     const clock = fakeClock();
     const m = new Monitor<string>(MODEL, { now: clock.now });
