@@ -60,13 +60,16 @@ describe('predictions computed while a model is swapped in', () => {
         const original = v1Runner.predict.bind(v1Runner);
         let release!: () => void;
         const gate = new Promise<void>((r) => (release = r));
+        let reached!: () => void;
+        const atEngine = new Promise<void>((r) => (reached = r));
         v1Runner.predict = async (a) => {
+          reached();
           const answered = await original(a);
           await gate;
           return answered;
         };
         const pending = service.predictWithModel(rows);
-        await new Promise((r) => setTimeout(r, 50));
+        await atEngine; // sent to the v1 engines before the switch, however busy the machine
         await service.activateModel('credit-demo@2.0.0');
         expect(service.model.version).toBe('2.0.0');
         release();
@@ -100,13 +103,16 @@ describe('explanations computed while a model is swapped in', () => {
         const original = v1Runner.answer.bind(v1Runner);
         let release!: () => void;
         const gate = new Promise<void>((r) => (release = r));
+        let reached!: () => void;
+        const atEngine = new Promise<void>((r) => (reached = r));
         v1Runner.answer = async (...a) => {
+          reached();
           const answered = await original(...a);
           await gate;
           return answered;
         };
         const pending = service.explain(rows);
-        await new Promise((r) => setTimeout(r, 50));
+        await atEngine; // sent to the v1 engines before the switch, however busy the machine
         await service.activateModel('credit-demo@2.0.0');
         const monitor = (service as unknown as { monitor: { pendingStabilitySamples: number } }).monitor;
         const samplesBefore = monitor.pendingStabilitySamples;
