@@ -1,11 +1,13 @@
 // One engine per core, in worker threads: the throughput path. Requests go to the least-busy worker.
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { InputError, type Problem } from '../../shared/problems.js';
 import { BundleError } from './bundle/load.js';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 import type { HmacKey } from './keys.js';
+import { BusyError, reportEngineTime } from './microbatch.js';
 import { startThread } from './threads.js';
 import type { Answer, AnswerRequest, AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
@@ -35,8 +37,27 @@ interface PoolOptions {
 const RESTART_DELAY_MS = 1_000;
 const MAX_RESTART_DELAY_MS = 60_000;
 
+/** What a call made once close() has begun is refused with (the in-process runner's words too). */
+export const ENGINE_CLOSING = 'the engine is closing (the service is shutting down)';
+
 /** The longest close() waits for calls in flight to finish before it fails them and stops the workers. */
 const DRAIN_MS = 30_000;
+
+/** Bounds of the Retry-After told while no worker runs, in seconds. */
+const MIN_RETRY_AFTER_S = 1;
+const MAX_RETRY_AFTER_S = 60;
+
+/**
+ * No engine worker can take the call now: the only one stopped and is being restarted (or its restart failed and
+ * is tried again), or the worker holding the call stopped under it. A "busy" answer (HTTP 503 with Retry-After,
+ * never a 500): the request can be sent again once a worker runs, which `retryAfterSeconds` estimates.
+ */
+export class EngineUnavailableError extends BusyError {
+  constructor(retryAfterSeconds: number, message: string) {
+    super(retryAfterSeconds, message);
+    this.name = 'EngineUnavailableError';
+  }
+}
 
 export class EnginePool {
   private nextId = 1;
@@ -46,6 +67,10 @@ export class EnginePool {
   /** Why the last restart of a worker failed, while no restart has succeeded since. */
   private restartFailure: string | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** When (performance.now) the next try to restart a worker is due, while one waits; else undefined. */
+  private retryAt: number | undefined;
+  /** How long starting the workers took (loading their engines), in ms: what a restart is expected to take. */
+  private startMs = 0;
 
   private constructor(
     private readonly slots: Slot[],
@@ -90,6 +115,7 @@ export class EnginePool {
 
   static async start(opts: PoolOptions): Promise<EnginePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
+    const startedAt = performance.now();
     const started = await Promise.allSettled(Array.from({ length: size }, () => EnginePool.startSlot(opts)));
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
@@ -97,11 +123,13 @@ export class EnginePool {
       await Promise.all(ok.map((s) => s.slot.worker.terminate()));
       throw failed.reason as Error;
     }
-    return new EnginePool(
+    const pool = new EnginePool(
       ok.map((s) => s.slot),
       ok[0]!.backend,
       opts,
     );
+    pool.startMs = performance.now() - startedAt;
+    return pool;
   }
 
   /**
@@ -112,7 +140,9 @@ export class EnginePool {
     const stopped = (why: string) => {
       if (slot.dead) return;
       slot.dead = true;
-      this.failPending(slot, new Error(`an engine worker stopped (${why}); the request can be sent again`));
+      const message = `an engine worker stopped (${why}); the request can be sent again`;
+      // Busy while the pool serves on (another worker, or this one's replacement): the caller may send it again.
+      this.failPending(slot, this.closed ? new Error(message) : this.unavailable(message));
       if (!this.closed) void this.replace(slot);
     };
     slot.worker.on('message', (r: WorkerReply) => this.settle(slot, r));
@@ -125,8 +155,11 @@ export class EnginePool {
    * is tried again later, waiting twice as long each time; until then calls are told why no worker runs.
    */
   private async replace(dead: Slot, delayMs = this.opts.restartDelayMs ?? RESTART_DELAY_MS): Promise<void> {
+    this.retryAt = undefined;
     try {
+      const startedAt = performance.now();
       const { slot } = await EnginePool.startSlot(this.opts);
+      this.startMs = performance.now() - startedAt;
       const at = this.slots.indexOf(dead);
       if (this.closed || at < 0) {
         await slot.worker.terminate();
@@ -146,12 +179,26 @@ export class EnginePool {
       }, delayMs);
       retry.unref();
       this.retries.add(retry);
+      this.retryAt = performance.now() + delayMs;
     }
   }
 
   /** Workers restarted from now on load the bundle from `bundleDir` (still pinned to the same bundle). */
   relocate(bundleDir: string): void {
     this.opts = { ...this.opts, bundleDir };
+  }
+
+  /**
+   * A "busy" error saying `message`, with the seconds until a worker can take the request: 1 while another
+   * worker runs; else the time a worker takes to start, after the wait for the next try of a failed restart.
+   */
+  private unavailable(message: string): EngineUnavailableError {
+    let ms = 0;
+    if (!this.slots.some((s) => !s.dead)) {
+      ms = this.startMs + (this.retryAt === undefined ? 0 : Math.max(0, this.retryAt - performance.now()));
+    }
+    const seconds = Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, Math.ceil(ms / 1000)));
+    return new EngineUnavailableError(seconds, message);
   }
 
   private failPending(slot: Slot, error: Error): void {
@@ -169,8 +216,11 @@ export class EnginePool {
     const p = slot.pending.get(r.id);
     if (p) {
       slot.pending.delete(r.id);
-      if (r.ok) p.resolve(r.value);
-      else p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
+      if (!r.ok) p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
+      // The engine's own time on the call goes with its results, for the micro-batcher's throughput estimate.
+      else if (typeof r.value === 'object' && r.value !== null)
+        p.resolve(reportEngineTime(r.value, r.engineMs));
+      else p.resolve(r.value);
     }
     this.checkDrained();
   }
@@ -185,11 +235,11 @@ export class EnginePool {
   }
 
   private send<T>(req: WithoutId<WorkerRequest>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the engine is closing (the service is shutting down)'));
+    if (this.closed) return Promise.reject(new Error(ENGINE_CLOSING));
     const live = this.slots.filter((s) => !s.dead);
     if (live.length === 0) {
       return Promise.reject(
-        new Error(
+        this.unavailable(
           this.restartFailure === undefined
             ? 'no engine worker is running (one is being restarted); send the request again'
             : `no engine worker is running: restarting one failed (${this.restartFailure}); it is tried again`,

@@ -1,4 +1,5 @@
 // One engine on one core: a worker thread that loads the bundle and answers explain/predict messages.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isInputError } from '../../shared/problems.js';
 import type { ExplainOptions } from './engine.js';
@@ -12,8 +13,13 @@ export type WorkerRequest =
   | { id: number; op: 'answer'; applicants: unknown[]; timings: AnswerTiming[]; request: AnswerRequest }
   | { id: number; op: 'predict'; applicants: unknown[] };
 
+/**
+ * `engineMs`: how long this engine worked on the call (performance.now around it), without the wait in its
+ * queue: what the micro-batcher's throughput estimate, and so Retry-After, is timed by.
+ */
 export type WorkerReply =
-  { id: number; ok: true; value: unknown } | { id: number; ok: false; problems?: unknown; message: string };
+  | { id: number; ok: true; value: unknown; engineMs: number }
+  | { id: number; ok: false; problems?: unknown; message: string };
 
 const { bundleDir, backend, hmacKey, pinned } = workerData as {
   bundleDir: string;
@@ -37,6 +43,7 @@ try {
   });
   port.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
+    const started = performance.now();
     try {
       const value =
         req.op === 'answer'
@@ -44,7 +51,7 @@ try {
           : req.op === 'explain'
             ? engine.explain(req.applicants, req.options)
             : engine.predict(req.applicants);
-      reply = { id: req.id, ok: true, value };
+      reply = { id: req.id, ok: true, value, engineMs: performance.now() - started };
     } catch (e) {
       reply = isInputError(e)
         ? { id: req.id, ok: false, problems: e.problems, message: e.message }

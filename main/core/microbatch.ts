@@ -7,12 +7,34 @@ import { ENGINE_TUNING } from './engine-tuning.js';
 /**
  * Too much work is queued. retryAfterSeconds (the HTTP Retry-After) is how long the engines would take to finish
  * what is queued at the throughput they have shown lately (MicroBatcher.retryAfterSeconds), from 1 to 60 s.
+ * `message` says why when it is not the queue (EnginePool's EngineUnavailableError: no engine worker runs).
  */
 export class BusyError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('BranchLens is busy: too many explanations are queued; retry shortly');
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'BranchLens is busy: too many explanations are queued; retry shortly',
+  ) {
+    super(message);
     this.name = 'BusyError';
   }
+}
+
+/** The engine time (ms) of the engine calls whose results said it (reportEngineTime), by their result arrays. */
+const engineTimes = new WeakMap<object, number>();
+
+/**
+ * Tags an engine call's `results` with the time the engine itself spent on the call, in milliseconds (its busy
+ * time, without the wait for the engine or the trip to and from its thread), and returns them. The batcher times
+ * a call so tagged by that time, whether or not it had to wait for a free engine; an untagged one it times itself.
+ */
+export function reportEngineTime<T extends object>(results: T, ms: number): T {
+  if (Number.isFinite(ms)) engineTimes.set(results, ms);
+  return results;
+}
+
+/** The engine time reportEngineTime tagged `results` with, if any. */
+export function engineTimeOf(results: object): number | undefined {
+  return engineTimes.get(results);
 }
 
 export interface MicroBatchOptions {
@@ -28,6 +50,7 @@ export interface MicroBatchOptions {
    * A "busy" answer says when to retry: the queued applicants over the engines' measured throughput (an
    * exponentially weighted average of engine time per applicant over the recent engine calls, so that it follows
    * n_steps and the backend), from 1 to 60 s; before any engine call has completed, a guess of 20 ms a batch.
+   * Every completed call is timed: by the engine time its results report (reportEngineTime), else by the clock.
    */
   maxQueue?: number;
   /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
@@ -90,6 +113,10 @@ export class MicroBatcher<I, O, R> {
   private readonly groups = new Map<string, Group<I, O, R>>();
   private queued = 0;
   private inFlight = 0;
+  /** When every engine last became busy (inFlight reached concurrency), while they all stay busy; else undefined. */
+  private saturatedSince: number | undefined;
+  /** When the last engine call completed. */
+  private lastDone = -Infinity;
 
   constructor(
     private readonly call: BatchCall<I, O, R>,
@@ -223,17 +250,35 @@ export class MicroBatcher<I, O, R> {
     if (batch.length) void this.run(batch, group.options);
   }
 
+  /**
+   * Times a completed engine call of `size` applicants. Best by the engine's own time, which the results report
+   * (EnginePool and the in-process runner do): it leaves out any wait for a busy engine. Otherwise by the clock:
+   * a call sent to a free engine (`free`) took `done - started`; one sent beside `concurrency` others first
+   * waited for an engine, which is not engine time, but every engine worked since the later of the last
+   * completion and the moment they all became busy, so that span times `concurrency` engines' work. Every call
+   * is timed, so that the estimate follows the engines' real speed under sustained load too.
+   */
+  private time(size: number, results: object, started: number, free: boolean): void {
+    const done = this.now();
+    const engineMs = engineTimeOf(results);
+    if (engineMs !== undefined) this.observe(size, engineMs);
+    else if (free) this.observe(size, done - started);
+    else if (this.saturatedSince !== undefined) {
+      this.observe(size, (done - Math.max(this.lastDone, this.saturatedSince)) * this.concurrency);
+    }
+  }
+
   private async run(waiters: Waiter<I, R>[], options: O): Promise<void> {
     const items = waiters.length === 1 ? waiters[0]!.items : waiters.flatMap((w) => w.items);
     this.inFlight++;
     this.hooks.onBatch?.(items.length);
-    // Timed only when an engine is free for it: a call sent beside `concurrency` others first waits for one, and
-    // that wait is not the engine's cost per applicant.
-    const timed = this.inFlight <= this.concurrency;
+    const started = this.now();
+    if (this.inFlight >= this.concurrency) this.saturatedSince ??= started;
+    // Whether an engine is free for it: a call sent beside `concurrency` others first waits for one.
+    const free = this.inFlight <= this.concurrency;
     try {
-      const started = this.now();
       const results = await this.call(items, options);
-      if (timed) this.observe(items.length, this.now() - started);
+      this.time(items.length, results, started, free);
       let at = 0;
       for (const w of waiters) {
         w.resolve(results.slice(at, at + w.items.length));
@@ -247,6 +292,8 @@ export class MicroBatcher<I, O, R> {
       }
     } finally {
       this.inFlight--;
+      this.lastDone = this.now();
+      if (this.inFlight < this.concurrency) this.saturatedSince = undefined;
       this.queued -= items.length;
       // An engine is free: the requests waiting for one go to it now.
       for (const [key, group] of this.groups) this.schedule(key, group, 0);

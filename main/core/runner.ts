@@ -1,11 +1,13 @@
 // Where explanations are computed: in this thread (CLI, tests) or on a pool of worker engines (server, app).
+import { performance } from 'node:perf_hooks';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
-import { EnginePool } from './engine-pool.js';
+import { ENGINE_CLOSING, EnginePool } from './engine-pool.js';
 import type { HmacKey } from './keys.js';
 import { answerBatch, type Answer, type AnswerRequest, type AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
 import type { Engine } from './engine.js';
 import { loadEngine, type PinnedBundle } from './engine-load.js';
+import { reportEngineTime } from './microbatch.js';
 
 export interface ExplainRunner {
   readonly backend: BackendName;
@@ -21,15 +23,32 @@ export interface ExplainRunner {
   close(): Promise<void>;
 }
 
+/**
+ * One engine in this thread. A call runs whole when it is made (the engine is synchronous), so none is ever in
+ * flight when close() begins: calls made from then on are refused with the pool's "closing" error rather than
+ * reaching the disposed engine. Each call's results report the engine's own time on it (reportEngineTime), for
+ * the micro-batcher's throughput estimate.
+ */
 export function inProcessRunner(engine: Engine, hmacKey: HmacKey): ExplainRunner {
+  let closed = false;
+  const run = async <T extends object>(work: () => T): Promise<T> => {
+    if (closed) throw new Error(ENGINE_CLOSING);
+    const started = performance.now();
+    const results = work();
+    return reportEngineTime(results, performance.now() - started);
+  };
   return {
     backend: engine.backend,
-    explain: async (applicants, options) => engine.explain(applicants, options),
-    answer: async (applicants, timings, request) =>
-      answerBatch(engine, hmacKey, applicants, timings, request),
-    predict: async (applicants) => engine.predict(applicants),
+    explain: (applicants, options) => run(() => engine.explain(applicants, options)),
+    answer: (applicants, timings, request) =>
+      run(() => answerBatch(engine, hmacKey, applicants, timings, request)),
+    predict: (applicants) => run(() => engine.predict(applicants)),
     relocate: () => undefined, // this engine is never loaded again
-    close: async () => engine.dispose(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      engine.dispose();
+    },
   };
 }
 

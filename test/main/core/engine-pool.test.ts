@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnginePool } from '../../../main/core/engine-pool.js';
+import { errorResult } from '../../../main/core/api.js';
+import { EnginePool, EngineUnavailableError } from '../../../main/core/engine-pool.js';
+import { BusyError, engineTimeOf } from '../../../main/core/microbatch.js';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine, type ExplainOptions } from '../../../main/core/engine.js';
 import { InputError } from '../../../shared/problems.js';
 import { DEMO_BUNDLE, holdoutApplicants } from '../cli/helpers.js';
@@ -55,6 +58,12 @@ describe('EnginePool with two wasm workers', () => {
       expect(engine.explain(applicants, OPTIONS[i]!)).toStrictEqual(alone[i]);
     },
   );
+
+  it("reports each call's engine time with its results", async () => {
+    const results = await pool.explain(applicants, DEFAULT_EXPLAIN_OPTIONS);
+    expect(engineTimeOf(results)).toBeGreaterThan(0);
+    expect(engineTimeOf(await pool.predict(applicants))).toBeGreaterThan(0);
+  });
 
   it('counts the requests in flight until they settle', async () => {
     const inFlight = applicants.map((a) => pool.explain([a], DEFAULT_EXPLAIN_OPTIONS));
@@ -128,6 +137,67 @@ describe('EnginePool when a worker stops, or the pool closes with calls in fligh
         await new Promise((r) => setTimeout(r, 50));
       expect(internals(p).slots.filter((s) => !s.dead)).toHaveLength(2);
       expect(internals(p).slots[0]).not.toBe(first);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('answers "busy" with Retry-After, never a 500, while the only worker is restarted', async () => {
+    const p = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 1, backend: 'wasm' });
+    try {
+      const only = internals(p).slots[0]!;
+      // A long call on the only worker, which stops under it.
+      const held = p
+        .explain(applicants, { ...DEFAULT_EXPLAIN_OPTIONS, nSteps: 2000 })
+        .catch((e: unknown) => e);
+      await only.worker.terminate();
+      const stopped = await held;
+      expect(stopped).toBeInstanceOf(EngineUnavailableError);
+      expect((stopped as Error).message).toMatch(/an engine worker stopped \(exit code 1\); .* sent again/);
+      // Until its replacement runs, a call is told so, as "busy": HTTP 503 with Retry-After, saying why.
+      const refused = await p.predict([applicants[0]]).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BusyError);
+      const answer = errorResult(refused);
+      expect(answer.status).toBe(503);
+      expect(answer.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(answer.retryAfter).toBeLessThanOrEqual(60);
+      expect(answer.body).toMatchObject({
+        error: 'busy',
+        message: 'no engine worker is running (one is being restarted); send the request again',
+        retry_after_s: answer.retryAfter,
+      });
+      for (let i = 0; i < 200 && internals(p).slots[0]!.dead; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await p.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS)).toStrictEqual([alone[0]![0]]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('says when a failed restart is tried again in its Retry-After', async () => {
+    const p = await EnginePool.start({
+      bundleDir: DEMO_BUNDLE,
+      size: 1,
+      backend: 'wasm',
+      restartDelayMs: 10_000,
+    });
+    try {
+      p.relocate(join(DEMO_BUNDLE, 'no-such-folder')); // a restart now fails, and is tried again in 10 s
+      await internals(p).slots[0]!.worker.terminate();
+      let refused: unknown;
+      for (let i = 0; i < 200; i++) {
+        refused = await p.predict([applicants[0]]).catch((e: unknown) => e);
+        if (/restarting one failed/.test((refused as Error).message)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(refused).toBeInstanceOf(BusyError);
+      expect((refused as Error).message).toMatch(
+        /^no engine worker is running: restarting one failed \(.+no-such-folder.+\); it is tried again$/s,
+      );
+      // The wait for the next try (up to 10 s) and a worker's start.
+      expect((refused as BusyError).retryAfterSeconds).toBeGreaterThanOrEqual(9);
+      expect((refused as BusyError).retryAfterSeconds).toBeLessThanOrEqual(60);
+      expect(errorResult(refused).status).toBe(503);
     } finally {
       await p.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
+import { BusyError, engineTimeOf, MicroBatcher, reportEngineTime } from '../../../main/core/microbatch.js';
 import { ENGINE_TUNING } from '../../../main/core/engine-tuning.js';
 import type { ExplainOptions } from '../../../main/core/engine.js';
 import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
@@ -342,5 +342,103 @@ describe('Retry-After from measured throughput', () => {
     const seconds = batcher.retryAfterSeconds(2000);
     expect(seconds).toBeGreaterThanOrEqual(4);
     expect(seconds).toBeLessThanOrEqual(30);
+  });
+
+  describe('under sustained load, every engine call busy', () => {
+    /**
+     * One engine on a fake clock, as a worker thread is: calls queue at it and run one after another, the first
+     * (a cold start) in 100 ms, the later ones in 5 ms each. With `report`, each call's results carry the
+     * engine's own time on it, as EnginePool's and the in-process runner's do; without, the batcher has only
+     * its clock.
+     */
+    function saturated(report: boolean) {
+      const clock = { t: 0 };
+      let engine: Promise<unknown> = Promise.resolve();
+      let calls = 0;
+      const call = (items: Item[], _options: ExplainOptions) => {
+        const ms = calls++ === 0 ? 100 : 5;
+        const run = engine.then(() => {
+          clock.t += ms;
+          const results = items.map((a) => ({ score: a.id }));
+          return report ? reportEngineTime(results, ms) : results;
+        });
+        engine = run;
+        return run;
+      };
+      const batcher = new MicroBatcher(call, {
+        concurrency: 1,
+        maxBatch: 32,
+        maxQueue: 4096,
+        now: () => clock.t,
+      });
+      return { batcher, clock, calls: () => calls };
+    }
+
+    for (const report of [true, false]) {
+      it(`says about how long the full queue takes to drain (${report ? 'engine-reported time' : 'clock only'})`, async () => {
+        const { batcher, clock, calls } = saturated(report);
+        let stop = false;
+        let refused: BusyError | undefined;
+        // 80 callers of 64 applicants each (more than the queue holds), sending again as soon as answered or (after a turn) refused.
+        const client = async () => {
+          while (!stop) {
+            try {
+              await batcher.explain(
+                Array.from({ length: 64 }, (_, id) => ({ id })),
+                opts,
+              );
+            } catch (e) {
+              expect(e).toBeInstanceOf(BusyError);
+              refused = e as BusyError;
+              await new Promise((r) => setImmediate(r));
+            }
+          }
+        };
+        const clients = Array.from({ length: 80 }, client);
+        while (calls() < 400) await new Promise((r) => setImmediate(r));
+        stop = true;
+        // The queue as it stands now, and how long the engine then takes to answer all of it.
+        const depth = batcher.depth;
+        const retryAfter = batcher.retryAfterSeconds(depth);
+        const from = clock.t;
+        await Promise.all(clients);
+        const drainSeconds = (clock.t - from) / 1000;
+        expect(depth).toBeGreaterThan(2000);
+        expect(refused).toBeDefined();
+        // 5 ms a call of 32: about 0.16 ms an applicant. Timed once, on the cold call, it stayed at 3.1 ms
+        // (a full queue's Retry-After 13 s, not 1 s).
+        expect(retryAfter).toBeGreaterThanOrEqual(drainSeconds);
+        expect(retryAfter).toBeLessThanOrEqual(Math.ceil(drainSeconds) + 1);
+        expect(refused!.retryAfterSeconds).toBe(1);
+        // Past the 1 s floor: ten full queues take 10 × 4096 / 32 × 5 ms = 6.4 s (the cold estimate: 128 s).
+        expect(batcher.retryAfterSeconds(40_960)).toBeGreaterThanOrEqual(6);
+        expect(batcher.retryAfterSeconds(40_960)).toBeLessThanOrEqual(8);
+      });
+    }
+
+    it('takes an engine-reported time over the clock, also for a call sent to a free engine', async () => {
+      const clock = { t: 0 };
+      const batcher = new MicroBatcher(
+        async (items: Item[], _options: ExplainOptions) => {
+          clock.t += 1000; // the round trip: the engine itself worked 10 ms
+          return reportEngineTime(
+            items.map((a) => ({ score: a.id })),
+            10,
+          );
+        },
+        { concurrency: 1, maxBatch: 8, now: () => clock.t },
+      );
+      for (let i = 0; i < 3; i++) {
+        await batcher.explain(
+          Array.from({ length: 8 }, (_, id) => ({ id })),
+          opts,
+        );
+      }
+      // 8 applicants per 10 ms: 4000 take 5 s (by the clock, 500 s).
+      expect(batcher.retryAfterSeconds(4000)).toBe(5);
+      const tagged = reportEngineTime([1], 2.5);
+      expect(engineTimeOf(tagged)).toBe(2.5);
+      expect(engineTimeOf([1])).toBeUndefined();
+    });
   });
 });

@@ -65,4 +65,26 @@ describe('a full queue', () => {
     await expectHealthy(t);
     expect((await t.call('GET', '/metrics')).text).toMatch(/^model_explain_queue_depth 0$/m);
   });
+
+  it('answers 503 with Retry-After, saying why, while the only engine worker is restarted', async () => {
+    type Slots = { runner: { slots: { worker: { terminate(): Promise<number> }; dead: boolean }[] } };
+    const { slots } = (t.server.service as unknown as Slots).runner;
+    await slots[0]!.worker.terminate();
+    // Its replacement takes a second or so to load its engine: until then every call is told to come back.
+    const [applicant] = distinctApplicants(1).map((a) => ({ ...a, Price: 3 }));
+    const answers = [
+      await t.app('explain', { applicants: [applicant] }),
+      await t.call('POST', '/api/v1.0/predictions', { jsonData: applicant }),
+    ];
+    for (const r of answers) {
+      expect(r.status, r.text).toBe(503);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(r.json).toMatchObject({
+        error: 'busy',
+        message: 'no engine worker is running (one is being restarted); send the request again',
+      });
+    }
+    for (let i = 0; i < 200 && slots[0]!.dead; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await t.app('explain', { applicants: [applicant] })).status).toBe(200);
+  });
 });
