@@ -43,91 +43,76 @@ describe('close() during an activation', () => {
   }, 60_000);
 });
 
-describe('predictions computed while a model is swapped in', () => {
-  it('are labelled with the model whose engines computed them, not the one serving when they return', async () => {
-    const data = tempDir('branchlens-label-switch-');
-    const work = tempDir('branchlens-label-switch-bundle-');
+/**
+ * A service serving the demo model (1.0.0) with a 2.0.0 installed whose predictions differ, and the runner
+ * method `method` of its 1.0.0 engines held: a call to it reaches the engines (`atEngine`), they answer, and the
+ * answer waits for `release()`, as a busy event loop would make it wait. The service is closed after `run`.
+ */
+async function withHeldV1Engines(
+  method: 'predict' | 'answer',
+  run: (service: BranchLensService, held: { atEngine: Promise<void>; release: () => void }) => Promise<void>,
+): Promise<void> {
+  const data = tempDir('branchlens-held-switch-');
+  const work = tempDir('branchlens-held-switch-bundle-');
+  try {
+    const service = await BranchLensService.open({ dataDir: data, workers: 1, backend: 'wasm' });
     try {
-      const service = await BranchLensService.open({ dataDir: data, workers: 1, backend: 'wasm' });
-      try {
-        await service.importModel(demoBundleVersion(join(work, 'v2'), '2.0.0', 2), false);
-        const rows = holdoutApplicants(3);
-        const byV1 = (await service.predictWithModel(rows)).predictions;
-        // The v1 engines answer, then the answer waits (as a busy event loop would make it) until v2 serves.
-        const v1Runner = (
-          service as unknown as { runner: { predict: (a: unknown[]) => Promise<number[][]> } }
-        ).runner;
-        const original = v1Runner.predict.bind(v1Runner);
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        let reached!: () => void;
-        const atEngine = new Promise<void>((r) => (reached = r));
-        v1Runner.predict = async (a) => {
-          reached();
-          const answered = await original(a);
-          await gate;
-          return answered;
-        };
-        const pending = service.predictWithModel(rows);
-        await atEngine; // sent to the v1 engines before the switch, however busy the machine
-        await service.activateModel('credit-demo@2.0.0');
-        expect(service.model.version).toBe('2.0.0');
-        release();
-        const late = await pending;
-        expect(late.predictions).toEqual(byV1);
-        expect(late.model.version).toBe('1.0.0');
-        const byV2 = await service.predictWithModel(rows);
-        expect(byV2.model.version).toBe('2.0.0');
-        expect(byV2.predictions).not.toEqual(byV1);
-      } finally {
-        await service.close();
-      }
+      await service.importModel(demoBundleVersion(join(work, 'v2'), '2.0.0', 2), false);
+      const runner = (service as unknown as { runner: Record<string, (...a: unknown[]) => Promise<unknown>> })
+        .runner;
+      const original = runner[method]!.bind(runner);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let reached!: () => void;
+      const atEngine = new Promise<void>((r) => (reached = r));
+      runner[method] = async (...a) => {
+        reached();
+        const answered = await original(...a);
+        await gate;
+        return answered;
+      };
+      // The 2.0.0 engines an activation swaps in are not held.
+      await run(service, { atEngine, release });
     } finally {
-      removeDir(data);
-      removeDir(work);
+      await service.close();
     }
-  }, 60_000);
-});
+  } finally {
+    removeDir(data);
+    removeDir(work);
+  }
+}
 
-describe('explanations computed while a model is swapped in', () => {
-  it('are answered and audited, but neither cached nor monitored once the new model serves', async () => {
-    const data = tempDir('branchlens-explain-switch-');
-    const work = tempDir('branchlens-explain-switch-bundle-');
-    try {
-      const service = await BranchLensService.open({ dataDir: data, workers: 1, backend: 'wasm' });
-      try {
-        await service.importModel(demoBundleVersion(join(work, 'v2'), '2.0.0', 2), false);
-        const rows = holdoutApplicants(3);
-        type Answering = { answer: (...a: unknown[]) => Promise<unknown> };
-        const v1Runner = (service as unknown as { runner: Answering }).runner;
-        const original = v1Runner.answer.bind(v1Runner);
-        let release!: () => void;
-        const gate = new Promise<void>((r) => (release = r));
-        let reached!: () => void;
-        const atEngine = new Promise<void>((r) => (reached = r));
-        v1Runner.answer = async (...a) => {
-          reached();
-          const answered = await original(...a);
-          await gate;
-          return answered;
-        };
-        const pending = service.explain(rows);
-        await atEngine; // sent to the v1 engines before the switch, however busy the machine
-        await service.activateModel('credit-demo@2.0.0');
-        const monitor = (service as unknown as { monitor: { pendingStabilitySamples: number } }).monitor;
-        const samplesBefore = monitor.pendingStabilitySamples;
-        release();
-        const late = await pending;
-        expect(late.map((d) => d.model.version)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
-        // Neither in the cache (swapIn invalidated every other model's entries) nor in the new model's samples.
-        expect(service.cacheStats()).toMatchObject({ memoryEntries: 0, diskEntries: 0 });
-        expect(monitor.pendingStabilitySamples).toBe(samplesBefore);
-      } finally {
-        await service.close();
-      }
-    } finally {
-      removeDir(data);
-      removeDir(work);
-    }
+describe('calls computed while a model is swapped in', () => {
+  it('predictions are labelled with the model whose engines computed them, not the one serving when they return', async () => {
+    const rows = holdoutApplicants(3);
+    await withHeldV1Engines('predict', async (service, held) => {
+      const pending = service.predictWithModel(rows);
+      await held.atEngine; // sent to the v1 engines before the switch, however busy the machine
+      await service.activateModel('credit-demo@2.0.0');
+      expect(service.model.version).toBe('2.0.0');
+      held.release();
+      const late = await pending;
+      expect(late.model.version).toBe('1.0.0');
+      const byV2 = await service.predictWithModel(rows);
+      expect(byV2.model.version).toBe('2.0.0');
+      // The numbers tell the models apart: the late ones are 1.0.0's.
+      expect(byV2.predictions).not.toEqual(late.predictions);
+    });
+  }, 60_000);
+
+  it('explanations are answered and audited, but neither cached nor monitored once the new model serves', async () => {
+    await withHeldV1Engines('answer', async (service, held) => {
+      const pending = service.explain(holdoutApplicants(3));
+      await held.atEngine;
+      await service.activateModel('credit-demo@2.0.0');
+      const monitor = (service as unknown as { monitor: { pendingStabilitySamples: number } }).monitor;
+      const samplesBefore = monitor.pendingStabilitySamples;
+      held.release();
+      const late = await pending;
+      expect(late.map((d) => d.model.version)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+      // Neither in the cache (swapIn invalidated every other model's entries) nor in the new model's samples.
+      expect(service.cacheStats()).toMatchObject({ memoryEntries: 0, diskEntries: 0 });
+      expect(monitor.pendingStabilitySamples).toBe(samplesBefore);
+    });
   }, 60_000);
 });
