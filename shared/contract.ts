@@ -184,6 +184,11 @@ export interface AuditVerifyView {
   head: { seq: number; hash: string } | null;
   /** `message`: the verifier's English sentence, with the specifics (the entries removed, the checkpoint's date). */
   break?: { seq: number; kind: AuditBreakKind; message: string };
+  /**
+   * Key ids of earlier keys of this installation (its key file was lost and a new one made) that signed
+   * checkpoints: those were checked against the chain, their signatures can be checked only with those keys.
+   */
+  other_key_ids?: string[];
 }
 
 export interface HealthView {

@@ -702,13 +702,17 @@ export class BranchLensService {
 
   async auditVerify(): Promise<AuditVerifyView> {
     await this.audit.flush();
-    const v = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem);
+    // Checkpoints of an earlier key of this installation (a replaced key file) are held against the chain, as
+    // `audit verify` and the export hold them: refusing them would show a branch that lost its key a broken log
+    // for good. They are named, for head office, which holds the earlier public keys.
+    const v = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem, { otherKeys: 'chain-only' });
     return {
       ok: v.ok,
       entries: v.entries,
       checkpoints: v.checkpoints,
       head: v.head ? { seq: v.head.seq, hash: v.head.entryHash } : null,
       ...(v.break ? { break: { seq: v.break.seq, kind: v.break.kind, message: v.break.message } } : {}),
+      ...(v.otherKeyIds?.length ? { other_key_ids: v.otherKeyIds } : {}),
     };
   }
 

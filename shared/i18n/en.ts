@@ -296,6 +296,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.verify.head': 'head #{seq}',
   'audit.verify.break': 'First break: {what}',
   'audit.verify.details': 'Details',
+  'audit.verify.otherKeys':
+    'Checkpoints signed by an earlier key of this installation ({keys}) were checked against the chain; head office can check their signatures with that key.',
   'audit.break.edited': 'entry {seq} was changed: its content does not match its hash',
   'audit.break.missing': 'entries are missing, from entry {seq}',
   'audit.break.out_of_order': 'entry {seq} is out of order: it follows another entry in the chain',

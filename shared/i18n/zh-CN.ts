@@ -278,6 +278,7 @@ export const zhCN = {
   'audit.verify.head': '链头 #{seq}',
   'audit.verify.break': '第一个断点：{what}',
   'audit.verify.details': '技术细节',
+  'audit.verify.otherKeys': '本机先前密钥（{keys}）签名的检查点已按哈希链核对；其签名可由总行用该密钥核验。',
   'audit.break.edited': '第 {seq} 条记录被改动：内容与其哈希不符',
   'audit.break.missing': '记录缺失：自第 {seq} 条起',
   'audit.break.out_of_order': '第 {seq} 条记录顺序错乱：它在链中接在另一条记录之后',

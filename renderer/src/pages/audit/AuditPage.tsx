@@ -55,6 +55,11 @@ function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(s
               </>
             )}
           </div>
+          {result.other_key_ids && (
+            <div className="check-detail" data-testid="audit-verify-other-keys">
+              {t('audit.verify.otherKeys', { keys: result.other_key_ids.join(t('common.listSeparator')) })}
+            </div>
+          )}
         </div>
       </div>
     );
