@@ -264,6 +264,33 @@ function fakeElectron(dir: string, name: string, body: string): string {
   return dist;
 }
 
+/** `npm start --no-build --port 0 ARGS` as a test runs it: Electron looked for in `electron`, one engine. */
+function startCommand(electron: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return {
+    argv: ['--import', 'tsx', 'scripts/start.ts', '--no-build', '--port', '0', ...args],
+    options: {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ELECTRON_OVERRIDE_DIST_PATH: electron,
+        DISPLAY: ':0',
+        BRANCHLENS_WORKERS: '1',
+        ...env,
+      },
+    },
+  };
+}
+
+/** startCommand, spawned with its output gathered. */
+function launchStart(electron: string, args: string[]) {
+  const { argv, options } = startCommand(electron, args);
+  const c = spawn(process.execPath, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  c.stdout!.on('data', (b: Buffer) => (out.stdout += b.toString()));
+  c.stderr!.on('data', (b: Buffer) => (out.stderr += b.toString()));
+  return { child: c, out };
+}
+
 /** Resolves to the URL npm start prints once its server listens; rejects if it exits first. */
 function servedUrl(c: ChildProcess, output: () => string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -304,37 +331,12 @@ describe('npm start without the Electron binary', () => {
   it('says so in one line, starts the branch server and prints its URL', async () => {
     const emptyElectron = join(dir, 'no-electron');
     mkdirSync(emptyElectron);
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/start.ts', '--no-build', '--port', '0', '--data', join(dir, 'data')],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ELECTRON_OVERRIDE_DIST_PATH: emptyElectron,
-          DISPLAY: ':0',
-          BRANCHLENS_WORKERS: '1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${stdout}\n${stderr}`)), 90_000);
-      child!.stdout!.on('data', () => {
-        const m = /running at (http:\/\/\S+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child!.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${stdout}\n${stderr}`)));
-    });
+    const launched = launchStart(emptyElectron, ['--data', join(dir, 'data')]);
+    child = launched.child;
+    const { out } = launched;
+    const url = await servedUrl(child, () => `${out.stdout}\n${out.stderr}`);
 
-    const lines = stdout.trim().split('\n');
+    const lines = out.stdout.trim().split('\n');
     expect(lines.filter((l) => l.includes('Electron is not available'))).toEqual([
       'Electron is not available on this machine (there is no Electron binary in $ELECTRON_OVERRIDE_DIST_PATH); ' +
         'starting the branch server with the same UI instead.',
@@ -354,40 +356,16 @@ describe('npm start without the Electron binary', () => {
     'serves the UI instead when Electron exits with an error before its window opens (root without --no-sandbox)',
     async () => {
       const electron = fakeElectron(dir, 'refuses-root', `echo "${ROOT_REFUSAL}" >&2\nexit 133`);
-      child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/start.ts',
-          '--no-build',
-          '--port',
-          '0',
-          '--data',
-          join(dir, 'data-root'),
-        ],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            ELECTRON_OVERRIDE_DIST_PATH: electron,
-            DISPLAY: ':0',
-            BRANCHLENS_WORKERS: '1',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-      const url = await servedUrl(child, () => `${stdout}\n${stderr}`);
+      const launched = launchStart(electron, ['--data', join(dir, 'data-root')]);
+      child = launched.child;
+      const { out } = launched;
+      const url = await servedUrl(child, () => `${out.stdout}\n${out.stderr}`);
 
-      expect(stdout.split('\n').filter((l) => l.startsWith('Electron '))).toEqual([
+      expect(out.stdout.split('\n').filter((l) => l.startsWith('Electron '))).toEqual([
         `Electron could not open its window (it exited with code 133: ${ROOT_REFUSAL}); ` +
           'starting the branch server with the same UI instead.',
       ]);
-      expect(stderr).toContain(ROOT_REFUSAL); // Electron's own words, passed on as they came
+      expect(out.stderr).toContain(ROOT_REFUSAL); // Electron's own words, passed on as they came
       expect((await fetch(new URL('health/ping', url))).status).toBe(200);
       const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
@@ -404,30 +382,8 @@ describe('npm start without the Electron binary', () => {
         'opened-then-failed',
         `[ "$${READY_SIGNAL_ENV}" = "1" ] && echo "${READY_MARKER}"\necho "the window's page ended" >&2\nexit 7`,
       );
-      const run = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/start.ts',
-          '--no-build',
-          '--port',
-          '0',
-          '--data',
-          join(dir, 'data-opened'),
-        ],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            ELECTRON_OVERRIDE_DIST_PATH: electron,
-            DISPLAY: ':0',
-            BRANCHLENS_WORKERS: '1',
-          },
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
+      const { argv, options } = startCommand(electron, ['--data', join(dir, 'data-opened')]);
+      const run = spawnSync(process.execPath, argv, { ...options, encoding: 'utf8', timeout: 60_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(7);
       expect(run.stdout).not.toMatch(/running at|could not open|not available/);
       expect(run.stdout).not.toContain(READY_MARKER);
@@ -439,25 +395,10 @@ describe('npm start without the Electron binary', () => {
   it('refuses a $BRANCHLENS_WORKERS that is not a count in one line, exit 1, before serving', async () => {
     const emptyElectron = join(dir, 'no-electron-workers');
     mkdirSync(emptyElectron);
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/start.ts',
-        '--no-build',
-        '--port',
-        '0',
-        '--data',
-        join(dir, 'data-workers'),
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: emptyElectron, BRANCHLENS_WORKERS: 'all' },
-        encoding: 'utf8',
-        timeout: 90_000,
-      },
-    );
+    const { argv, options } = startCommand(emptyElectron, ['--data', join(dir, 'data-workers')], {
+      BRANCHLENS_WORKERS: 'all',
+    });
+    const run = spawnSync(process.execPath, argv, { ...options, encoding: 'utf8', timeout: 90_000 });
     expect(run.status).toBe(1);
     expect(run.stdout).not.toContain('running at');
     expect(run.stderr).toBe('npm start: $BRANCHLENS_WORKERS: must be a whole number ≥ 1, got "all"\n');
@@ -468,43 +409,23 @@ describe('npm start without the Electron binary', () => {
     mkdirSync(emptyElectron);
     const data = join(dir, 'data-token');
     const run = async () => {
-      const c = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/start.ts',
-          '--no-build',
-          '--host',
-          '0.0.0.0',
-          '--port',
-          '0',
-          '--data',
-          data,
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: emptyElectron, BRANCHLENS_WORKERS: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      const { child: c, out: gathered } = launchStart(emptyElectron, ['--host', '0.0.0.0', '--data', data]);
       child = c;
-      let out = '';
-      c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${out}`)), 90_000);
+        const out = () => gathered.stdout;
+        const timer = setTimeout(() => reject(new Error(`no URL within 90 s:\n${out()}`)), 90_000);
         c.stdout!.on('data', () => {
-          if (/running at http/.test(out) && /token/i.test(out)) {
+          if (/running at http/.test(out()) && /token/i.test(out())) {
             clearTimeout(timer);
             resolve();
           }
         });
-        c.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
+        c.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out()}`)));
       });
       const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
       c.kill('SIGTERM');
       expect(await exited).toBe(0);
-      return out;
+      return gathered.stdout;
     };
     const first = await run();
     const token = readFileSync(join(data, 'keys', 'api-token'), 'utf8').trim();
