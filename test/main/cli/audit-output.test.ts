@@ -13,6 +13,7 @@ import { main } from '../../../main/cli/index.js';
 import { appendEntries, verifyExport } from '../../../main/core/audit/index.js';
 import { explainInput, tempLog, type TempLog } from '../core/audit/helpers.js';
 import { expectNoStackTrace, removeDir, runCli, tempDir } from './helpers.js';
+import { mknod } from '../../helpers/devices.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('./run-cli.ts', import.meta.url));
@@ -79,16 +80,6 @@ function failing(code: 'EPIPE' | 'ENOSPC'): Writable {
     },
   });
   return stream;
-}
-
-/** Whether this process may make device nodes (root, on Linux). */
-function mknod(path: string, major: number, minor: number): boolean {
-  try {
-    execFileSync('mknod', [path, 'c', String(major), String(minor)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('audit export: output that cannot be written is exit 1, saying so in one line', () => {

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInputError } from '../../../shared/problems.js';
 import { OutFileWriteError, writeOutFile } from '../../../main/core/out-file.js';
 import { removeDir, tempDir } from '../../helpers/bundles.js';
+import { mknod } from '../../helpers/devices.js';
 
 let dir: string;
 beforeEach(() => {
@@ -99,16 +100,6 @@ describe('writeOutFile: a write that fails once the file is open', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
-
-/** Whether this process may make device nodes (root, on Linux): the devices below are made in the temp folder. */
-function mknod(path: string, major: number, minor: number): boolean {
-  try {
-    execFileSync('mknod', [path, 'c', String(major), String(minor)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('writeOutFile to what is not a regular file: written in place, never replaced', () => {
   it('a regular file is still replaced whole: the old one is there, untouched, until the new one is complete', async () => {
