@@ -25,7 +25,7 @@ import {
   esEntryAction,
   type AuditExportFormat,
 } from './export-format.js';
-import { ENTRY_HASH, hasAuditTables, readHead, readStatements } from './store.js';
+import { ENTRY_HASH, hasAuditTables, readStatements } from './store.js';
 
 export interface AuditExportOptions {
   format: AuditExportFormat;
@@ -193,12 +193,12 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   const verified =
     options.verified ?? verifyAudit(db, options.signingKey.publicKey, { otherKeys: EXPORT_OTHER_KEYS });
   if (verified.break) throw new AuditBrokenError(verified.break);
-  // The seal's time is taken once the log is verified (which takes seconds for a large log, while entries keep
-  // coming), and never before the head's own stamp: a signature never predates what it signs.
-  const headStamp = hasAuditTables(db) ? readHead(db)?.timestamp : undefined;
-  const now = new Date(Math.max(Date.now(), headStamp ? Date.parse(headStamp) : 0));
+  // The time is taken once the log is verified (which takes seconds for a large log, while entries keep coming).
+  const now = new Date();
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
+  // A signature never predates what it signs: the stored checkpoint's time is never before the head's stamp.
+  const sealAt = stored && stored.createdAt > now.toISOString() ? new Date(stored.createdAt) : now;
   const head = stored ?? { seq: 0, entryHash: GENESIS_HASH };
   const range = head.seq > 0 ? selectRange(db, head, options) : undefined;
   const first = range?.first ?? 1;
@@ -209,7 +209,7 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
     options.signingKey,
     rangeEnd,
     { seq: first, prevHash: firstPrevHash },
-    now,
+    sealAt,
   );
   const source = Readable.from(lines(db, options.format, first, checkpoint));
   const sink = typeof options.out === 'string' ? createWriteStream(options.out) : options.out;
