@@ -77,15 +77,8 @@ interface WalkCheckpoint {
 
 function checkpointBreak(
   c: AuditCheckpoint,
-  publicKey: { key: KeyObject; id: string } | null,
+  publicKey: { key: KeyObject; id: string },
 ): AuditBreak | 'v1' | undefined {
-  if (!publicKey) {
-    return {
-      seq: c.seq,
-      kind: 'bad_signature',
-      message: `there is no public key to check the checkpoint at entry ${c.seq} with`,
-    };
-  }
   const check = checkSignature(c, publicKey);
   if (check === 'wrong_key') {
     return {
@@ -262,17 +255,33 @@ function classifyLink(db: AnyDb, link: LinkProblem): AuditBreak {
   };
 }
 
+/** The break for a checkpoint that names none of the given keys (`otherKeys: 'break'`). */
+function unknownKeyBreak(c: AuditCheckpoint, keys: readonly { id: string }[]): AuditBreak {
+  const message =
+    keys.length === 0
+      ? `there is no public key to check the checkpoint at entry ${c.seq} with`
+      : keys.length === 1
+        ? `the checkpoint at entry ${c.seq} names key ${c.keyId}, not the given public key (${keys[0]!.id})`
+        : `the checkpoint at entry ${c.seq} names key ${c.keyId}, none of the given public keys (${keys.map((k) => k.id).join(', ')})`;
+  return { seq: c.seq, kind: 'bad_signature', message };
+}
+
 /**
- * Verifies the whole audit log against the installation's public key (null when none is at hand: any
- * checkpoint then counts as unverifiable). Reads one consistent snapshot, so
- * appends running meanwhile do not disturb it.
+ * Verifies the whole audit log against the installation's public key, or several (head office holding a
+ * branch's current and earlier keys): each checkpoint is checked by the signature of the given key it names.
+ * A checkpoint naming none of them is a break, or with `otherKeys: 'chain-only'` held against the chain only and
+ * named in otherKeyIds (null, or no key: every checkpoint so). Reads one consistent snapshot, so appends
+ * running meanwhile do not disturb it.
  */
 export function verifyAudit(
   db: AnyDb,
-  publicKey: KeyObject | string | null,
+  publicKey: KeyObject | string | null | readonly (KeyObject | string)[],
   options: VerifyAuditOptions = {},
 ): AuditVerification {
-  const key = publicKey === null ? null : auditPublicKey(publicKey);
+  const keys = (publicKey === null ? [] : Array.isArray(publicKey) ? publicKey : [publicKey]).map((k) =>
+    auditPublicKey(k as KeyObject | string),
+  );
+  const byId = new Map(keys.map((k) => [k.id, k]));
   if (!hasAuditTables(db)) {
     const empty = { entries: 0, head: null, checkpoints: 0, lastCheckpoint: null, unsigned: 0 };
     // A database BranchLens has migrated always has them: without them the whole log was removed.
@@ -292,15 +301,15 @@ export function verifyAudit(
   return db
     .transaction((): AuditVerification => {
       const checkpoints = listCheckpoints(db);
-      const chainOnly = options.otherKeys === 'chain-only' && key !== null;
+      const chainOnly = options.otherKeys === 'chain-only';
       const otherKeyIds = chainOnly
-        ? [...new Set(checkpoints.filter((c) => c.keyId !== key.id).map((c) => c.keyId))]
+        ? [...new Set(checkpoints.filter((c) => !byId.has(c.keyId)).map((c) => c.keyId))]
         : [];
       const bySeq = new Map<number, WalkCheckpoint>();
       let signatureBreak: AuditBreak | undefined;
       for (const c of checkpoints) {
-        const checked = !chainOnly || c.keyId === key.id;
-        const b = checked ? checkpointBreak(c, key) : 'v1';
+        const key = byId.get(c.keyId);
+        const b = key ? checkpointBreak(c, key) : chainOnly ? 'v1' : unknownKeyBreak(c, keys);
         if (typeof b === 'object') {
           signatureBreak ??= b;
           continue;
