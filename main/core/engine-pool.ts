@@ -7,7 +7,7 @@ import { BundleError } from './bundle/load.js';
 import type { EngineExplanation, ExplainOptions } from './engine.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 import type { HmacKey } from './keys.js';
-import { BusyError, reportEngineTime } from './microbatch.js';
+import { BusyError, type TimedResults } from './microbatch.js';
 import { startThread } from './threads.js';
 import type { Answer, AnswerRequest, AnswerTiming } from './records/answer.js';
 import type { BackendName } from './tf/backend.js';
@@ -15,9 +15,15 @@ import type { PinnedBundle } from './engine-load.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+/** A worker's value, with the time its engine spent on the call (WorkerReply's engineMs). */
+interface Timed<T> {
+  value: T;
+  engineMs: number;
+}
+
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (v: Timed<unknown>) => void; reject: (e: Error) => void }>;
   /** Set when the worker stopped (an uncaught error, out of memory, killed): no more calls go to it. */
   dead: boolean;
 }
@@ -217,10 +223,7 @@ export class EnginePool {
     if (p) {
       slot.pending.delete(r.id);
       if (!r.ok) p.reject(r.problems ? new InputError(r.problems as Problem[]) : new Error(r.message));
-      // The engine's own time on the call goes with its results, for the micro-batcher's throughput estimate.
-      else if (typeof r.value === 'object' && r.value !== null)
-        p.resolve(reportEngineTime(r.value, r.engineMs));
-      else p.resolve(r.value);
+      else p.resolve({ value: r.value, engineMs: r.engineMs });
     }
     this.checkDrained();
   }
@@ -234,7 +237,7 @@ export class EnginePool {
     return this.slots.reduce((n, s) => n + s.pending.size, 0);
   }
 
-  private send<T>(req: WithoutId<WorkerRequest>): Promise<T> {
+  private send<T>(req: WithoutId<WorkerRequest>): Promise<Timed<T>> {
     if (this.closed) return Promise.reject(new Error(ENGINE_CLOSING));
     const live = this.slots.filter((s) => !s.dead);
     if (live.length === 0) {
@@ -248,22 +251,28 @@ export class EnginePool {
     }
     const slot = live.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    return new Promise<Timed<T>>((resolve, reject) => {
+      slot.pending.set(id, { resolve: resolve as (v: Timed<unknown>) => void, reject });
       slot.worker.postMessage({ ...req, id });
     });
   }
 
-  explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]> {
-    return this.send({ op: 'explain', applicants, options });
+  async explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]> {
+    return (await this.send<EngineExplanation[]>({ op: 'explain', applicants, options })).value;
   }
 
-  answer(applicants: unknown[], timings: AnswerTiming[], request: AnswerRequest): Promise<Answer[]> {
-    return this.send({ op: 'answer', applicants, timings, request });
+  /** The answers, with the engine's own time on the call for the micro-batcher's throughput estimate. */
+  async answer(
+    applicants: unknown[],
+    timings: AnswerTiming[],
+    request: AnswerRequest,
+  ): Promise<TimedResults<Answer>> {
+    const { value, engineMs } = await this.send<Answer[]>({ op: 'answer', applicants, timings, request });
+    return { results: value, engineMs };
   }
 
-  predict(applicants: unknown[]): Promise<number[][]> {
-    return this.send({ op: 'predict', applicants });
+  async predict(applicants: unknown[]): Promise<number[][]> {
+    return (await this.send<number[][]>({ op: 'predict', applicants })).value;
   }
 
   /**

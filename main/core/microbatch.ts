@@ -19,22 +19,15 @@ export class BusyError extends Error {
   }
 }
 
-/** The engine time (ms) of the engine calls whose results said it (reportEngineTime), by their result arrays. */
-const engineTimes = new WeakMap<object, number>();
-
 /**
- * Tags an engine call's `results` with the time the engine itself spent on the call, in milliseconds (its busy
- * time, without the wait for the engine or the trip to and from its thread), and returns them. The batcher times
- * a call so tagged by that time, whether or not it had to wait for a free engine; an untagged one it times itself.
+ * An engine call's results with the time the engine itself spent on the call, in milliseconds (its busy time,
+ * without the wait for the engine or the trip to and from its thread). The batcher times a call that says its
+ * engine time by that time, whether or not it had to wait for a free engine; one that returns bare results it
+ * times itself.
  */
-export function reportEngineTime<T extends object>(results: T, ms: number): T {
-  if (Number.isFinite(ms)) engineTimes.set(results, ms);
-  return results;
-}
-
-/** The engine time reportEngineTime tagged `results` with, if any. */
-export function engineTimeOf(results: object): number | undefined {
-  return engineTimes.get(results);
+export interface TimedResults<R> {
+  results: R[];
+  engineMs: number;
 }
 
 export interface MicroBatchOptions {
@@ -50,7 +43,7 @@ export interface MicroBatchOptions {
    * A "busy" answer says when to retry: the queued applicants over the engines' measured throughput (an
    * exponentially weighted average of engine time per applicant over the recent engine calls, so that it follows
    * n_steps and the backend), from 1 to 60 s; before any engine call has completed, a guess of 20 ms a batch.
-   * Every completed call is timed: by the engine time its results report (reportEngineTime), else by the clock.
+   * Every completed call is timed: by the engine time it reports (TimedResults), else by the clock.
    */
   maxQueue?: number;
   /** Engine calls in flight at once (one per worker keeps every core busy). Default 2. */
@@ -69,6 +62,10 @@ export interface MicroBatchOptions {
   minSplit?: number;
   /** The clock (milliseconds) engine calls are timed with, for the throughput estimate. Default performance.now. */
   now?: () => number;
+}
+
+function resultsOf<R>(out: R[] | TimedResults<R>): R[] {
+  return Array.isArray(out) ? out : out.results;
 }
 
 /** Weight of one full batch in the throughput average: about the last ten full batches count. */
@@ -96,8 +93,11 @@ export interface BatchStats {
   onBatch?: (size: number) => void;
 }
 
-/** One engine call: items explained together under the same options, one result per item, in order. */
-export type BatchCall<I, O, R> = (items: I[], options: O) => Promise<R[]>;
+/**
+ * One engine call: items explained together under the same options, one result per item, in order; with the
+ * engine's own time on the call when the engine says it.
+ */
+export type BatchCall<I, O, R> = (items: I[], options: O) => Promise<R[] | TimedResults<R>>;
 
 /** Batches items (applicants) by options (equal when their JSON is); `call` runs one batch on an engine. */
 export class MicroBatcher<I, O, R> {
@@ -251,17 +251,16 @@ export class MicroBatcher<I, O, R> {
   }
 
   /**
-   * Times a completed engine call of `size` applicants. Best by the engine's own time, which the results report
+   * Times a completed engine call of `size` applicants. Best by the engine's own time, which the call reports
    * (EnginePool and the in-process runner do): it leaves out any wait for a busy engine. Otherwise by the clock:
    * a call sent to a free engine (`free`) took `done - started`; one sent beside `concurrency` others first
    * waited for an engine, which is not engine time, but every engine worked since the later of the last
    * completion and the moment they all became busy, so that span times `concurrency` engines' work. Every call
    * is timed, so that the estimate follows the engines' real speed under sustained load too.
    */
-  private time(size: number, results: object, started: number, free: boolean): void {
+  private time(size: number, engineMs: number | undefined, started: number, free: boolean): void {
     const done = this.now();
-    const engineMs = engineTimeOf(results);
-    if (engineMs !== undefined) this.observe(size, engineMs);
+    if (engineMs !== undefined && Number.isFinite(engineMs)) this.observe(size, engineMs);
     else if (free) this.observe(size, done - started);
     else if (this.saturatedSince !== undefined) {
       this.observe(size, (done - Math.max(this.lastDone, this.saturatedSince)) * this.concurrency);
@@ -277,8 +276,9 @@ export class MicroBatcher<I, O, R> {
     // Whether an engine is free for it: a call sent beside `concurrency` others first waits for one.
     const free = this.inFlight <= this.concurrency;
     try {
-      const results = await this.call(items, options);
-      this.time(items.length, results, started, free);
+      const out = await this.call(items, options);
+      const results = resultsOf(out);
+      this.time(items.length, Array.isArray(out) ? undefined : out.engineMs, started, free);
       let at = 0;
       for (const w of waiters) {
         w.resolve(results.slice(at, at + w.items.length));
@@ -288,7 +288,9 @@ export class MicroBatcher<I, O, R> {
       if (waiters.length === 1) waiters[0]!.reject(e as Error);
       else {
         // One request's problem must not fail its companions: explain each alone.
-        await Promise.all(waiters.map((w) => this.call(w.items, options).then(w.resolve, w.reject)));
+        await Promise.all(
+          waiters.map((w) => this.call(w.items, options).then((out) => w.resolve(resultsOf(out)), w.reject)),
+        );
       }
     } finally {
       this.inFlight--;

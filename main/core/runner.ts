@@ -7,13 +7,20 @@ import { answerBatch, type Answer, type AnswerRequest, type AnswerTiming } from 
 import type { BackendName } from './tf/backend.js';
 import type { Engine } from './engine.js';
 import { loadEngine, type PinnedBundle } from './engine-load.js';
-import { reportEngineTime } from './microbatch.js';
+import type { TimedResults } from './microbatch.js';
 
 export interface ExplainRunner {
   readonly backend: BackendName;
   explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]>;
-  /** Explains, then builds and signs each applicant's document and audit entry where it was explained. */
-  answer(applicants: unknown[], timings: AnswerTiming[], request: AnswerRequest): Promise<Answer[]>;
+  /**
+   * Explains, then builds and signs each applicant's document and audit entry where it was explained. Says the
+   * engine's own time on the call, which the micro-batcher's throughput estimate (and so Retry-After) is timed by.
+   */
+  answer(
+    applicants: unknown[],
+    timings: AnswerTiming[],
+    request: AnswerRequest,
+  ): Promise<TimedResults<Answer>>;
   predict(applicants: unknown[]): Promise<number[][]>;
   /**
    * Where an engine restarted from now on loads the bundle from (the installed copy, once a model imported from
@@ -26,22 +33,23 @@ export interface ExplainRunner {
 /**
  * One engine in this thread. A call runs whole when it is made (the engine is synchronous), so none is ever in
  * flight when close() begins: calls made from then on are refused with the pool's "closing" error rather than
- * reaching the disposed engine. Each call's results report the engine's own time on it (reportEngineTime), for
- * the micro-batcher's throughput estimate.
+ * reaching the disposed engine.
  */
 export function inProcessRunner(engine: Engine, hmacKey: HmacKey): ExplainRunner {
   let closed = false;
-  const run = async <T extends object>(work: () => T): Promise<T> => {
+  const run = async <T>(work: () => T): Promise<T> => {
     if (closed) throw new Error(ENGINE_CLOSING);
-    const started = performance.now();
-    const results = work();
-    return reportEngineTime(results, performance.now() - started);
+    return work();
   };
   return {
     backend: engine.backend,
     explain: (applicants, options) => run(() => engine.explain(applicants, options)),
     answer: (applicants, timings, request) =>
-      run(() => answerBatch(engine, hmacKey, applicants, timings, request)),
+      run(() => {
+        const started = performance.now();
+        const results = answerBatch(engine, hmacKey, applicants, timings, request);
+        return { results, engineMs: performance.now() - started };
+      }),
     predict: (applicants) => run(() => engine.predict(applicants)),
     relocate: () => undefined, // this engine is never loaded again
     close: async () => {

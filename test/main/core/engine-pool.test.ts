@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorResult } from '../../../main/core/api.js';
 import { EnginePool, EngineUnavailableError } from '../../../main/core/engine-pool.js';
-import { BusyError, engineTimeOf } from '../../../main/core/microbatch.js';
+import { BusyError } from '../../../main/core/microbatch.js';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine, type ExplainOptions } from '../../../main/core/engine.js';
+import { epochNow } from '../../../main/core/records/answer.js';
 import { InputError } from '../../../shared/problems.js';
+import { answerRequest } from '../../helpers/answer-request.js';
 import { DEMO_BUNDLE, holdoutApplicants } from '../cli/helpers.js';
 
 const applicants = holdoutApplicants(6);
@@ -59,10 +61,21 @@ describe('EnginePool with two wasm workers', () => {
     },
   );
 
-  it("reports each call's engine time with its results", async () => {
-    const results = await pool.explain(applicants, DEFAULT_EXPLAIN_OPTIONS);
-    expect(engineTimeOf(results)).toBeGreaterThan(0);
-    expect(engineTimeOf(await pool.predict(applicants))).toBeGreaterThan(0);
+  it("says each answer call's engine time with its answers", async () => {
+    const signing = await EnginePool.start({
+      bundleDir: DEMO_BUNDLE,
+      size: 1,
+      backend: 'wasm',
+      hmacKey: { key: Buffer.alloc(32, 7), id: 'test' },
+    });
+    try {
+      const timings = applicants.map(() => ({ startedAt: epochNow(), count: applicants.length }));
+      const { results, engineMs } = await signing.answer(applicants, timings, answerRequest());
+      expect(results).toHaveLength(applicants.length);
+      expect(engineMs).toBeGreaterThan(0);
+    } finally {
+      await signing.close();
+    }
   });
 
   it('counts the requests in flight until they settle', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BusyError, engineTimeOf, MicroBatcher, reportEngineTime } from '../../../main/core/microbatch.js';
+import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
 import { ENGINE_TUNING } from '../../../main/core/engine-tuning.js';
 import type { ExplainOptions } from '../../../main/core/engine.js';
 import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
@@ -360,7 +360,7 @@ describe('Retry-After from measured throughput', () => {
         const run = engine.then(() => {
           clock.t += ms;
           const results = items.map((a) => ({ score: a.id }));
-          return report ? reportEngineTime(results, ms) : results;
+          return report ? { results, engineMs: ms } : results;
         });
         engine = run;
         return run;
@@ -421,10 +421,7 @@ describe('Retry-After from measured throughput', () => {
       const batcher = new MicroBatcher(
         async (items: Item[], _options: ExplainOptions) => {
           clock.t += 1000; // the round trip: the engine itself worked 10 ms
-          return reportEngineTime(
-            items.map((a) => ({ score: a.id })),
-            10,
-          );
+          return { results: items.map((a) => ({ score: a.id })), engineMs: 10 };
         },
         { concurrency: 1, maxBatch: 8, now: () => clock.t },
       );
@@ -436,9 +433,6 @@ describe('Retry-After from measured throughput', () => {
       }
       // 8 applicants per 10 ms: 4000 take 5 s (by the clock, 500 s).
       expect(batcher.retryAfterSeconds(4000)).toBe(5);
-      const tagged = reportEngineTime([1], 2.5);
-      expect(engineTimeOf(tagged)).toBe(2.5);
-      expect(engineTimeOf([1])).toBeUndefined();
     });
   });
 });

@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../main/core/engine.js';
 import { ENGINE_CLOSING } from '../../../main/core/engine-pool.js';
-import { engineTimeOf } from '../../../main/core/microbatch.js';
-import type { AnswerRequest } from '../../../main/core/records/answer.js';
+import { epochNow, type AnswerRequest } from '../../../main/core/records/answer.js';
 import { inProcessRunner } from '../../../main/core/runner.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import { answerRequest } from '../../helpers/answer-request.js';
 import { DEMO_BUNDLE, holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
 const applicants = holdoutApplicants(3);
@@ -16,6 +16,11 @@ describe('the in-process runner', () => {
     const engine = await Engine.load(DEMO_BUNDLE, { backend: 'wasm' });
     const runner = inProcessRunner(engine, { key: Buffer.alloc(32, 7), id: 'test' });
     const explained = runner.explain(applicants, DEFAULT_EXPLAIN_OPTIONS);
+    const answered = runner.answer(
+      applicants,
+      applicants.map(() => ({ startedAt: epochNow(), count: applicants.length })),
+      answerRequest(),
+    );
     const predicted = runner.predict(applicants);
     const closing = runner.close();
     const refused = await Promise.allSettled([
@@ -29,10 +34,11 @@ describe('the in-process runner', () => {
       ENGINE_CLOSING,
     ]);
     expect(ENGINE_CLOSING).toBe('the engine is closing (the service is shutting down)');
-    // Each result says how long the engine worked on it, for the micro-batcher's Retry-After.
-    const results = await explained;
+    expect(await explained).toHaveLength(3);
+    // An answer call says how long the engine worked on it, for the micro-batcher's Retry-After.
+    const { results, engineMs } = await answered;
     expect(results).toHaveLength(3);
-    expect(engineTimeOf(results)).toBeGreaterThan(0);
+    expect(engineMs).toBeGreaterThan(0);
     expect(await predicted).toHaveLength(3);
     await closing;
     await runner.close(); // a second close() does nothing
