@@ -77,6 +77,8 @@ export class EnginePool {
   private retryAt: number | undefined;
   /** How long starting the workers took (loading their engines), in ms: what a restart is expected to take. */
   private startMs = 0;
+  /** When (performance.now) the restart under way began, while one is; else undefined. */
+  private restartingSince: number | undefined;
 
   private constructor(
     private readonly slots: Slot[],
@@ -162,9 +164,11 @@ export class EnginePool {
    */
   private async replace(dead: Slot, delayMs = this.opts.restartDelayMs ?? RESTART_DELAY_MS): Promise<void> {
     this.retryAt = undefined;
+    const startedAt = performance.now();
+    this.restartingSince = startedAt;
     try {
-      const startedAt = performance.now();
       const { slot } = await EnginePool.startSlot(this.opts);
+      this.restartingSince = undefined;
       this.startMs = performance.now() - startedAt;
       const at = this.slots.indexOf(dead);
       if (this.closed || at < 0) {
@@ -175,6 +179,7 @@ export class EnginePool {
       this.restartFailure = undefined;
       this.watch(slot);
     } catch (e) {
+      this.restartingSince = undefined;
       const why = (e as Error).message;
       if (why !== this.restartFailure) process.emitWarning(`an engine worker could not be restarted: ${why}`);
       this.restartFailure = why;
@@ -196,12 +201,16 @@ export class EnginePool {
 
   /**
    * A "busy" error saying `message`, with the seconds until a worker can take the request: 1 while another
-   * worker runs; else the time a worker takes to start, after the wait for the next try of a failed restart.
+   * worker runs; else what is left of the restart under way (a restart takes what starting the workers took), or
+   * the wait for the next try of a failed restart and then a start.
    */
   private unavailable(message: string): EngineUnavailableError {
     let ms = 0;
     if (!this.slots.some((s) => !s.dead)) {
-      ms = this.startMs + (this.retryAt === undefined ? 0 : Math.max(0, this.retryAt - performance.now()));
+      const now = performance.now();
+      if (this.retryAt !== undefined) ms = Math.max(0, this.retryAt - now) + this.startMs;
+      else if (this.restartingSince !== undefined) ms = this.startMs - (now - this.restartingSince);
+      else ms = this.startMs;
     }
     const seconds = Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, Math.ceil(ms / 1000)));
     return new EngineUnavailableError(seconds, message);

@@ -117,7 +117,11 @@ describe('EnginePool with two wasm workers', () => {
 });
 
 describe('EnginePool when a worker stops, or the pool closes with calls in flight', () => {
-  type Internals = { slots: { worker: { terminate(): Promise<number> }; dead: boolean }[] };
+  type Internals = {
+    slots: { worker: { terminate(): Promise<number> }; dead: boolean }[];
+    startMs: number;
+    restartingSince: number | undefined;
+  };
   const internals = (p: EnginePool) => p as unknown as Internals;
   /** Settles with the call's outcome, or 'pending' after `ms`: a call must never be left waiting. */
   const within = <T>(call: Promise<T>, ms: number) =>
@@ -182,6 +186,26 @@ describe('EnginePool when a worker stops, or the pool closes with calls in fligh
       for (let i = 0; i < 200 && internals(p).slots[0]!.dead; i++)
         await new Promise((r) => setTimeout(r, 50));
       expect(await p.explain([applicants[0]], DEFAULT_EXPLAIN_OPTIONS)).toStrictEqual([alone[0]![0]]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("counts a restart's Retry-After down from when the restart began", async () => {
+    const p = await EnginePool.start({ bundleDir: DEMO_BUNDLE, size: 1, backend: 'wasm' });
+    try {
+      internals(p).startMs = 30_000; // as if starting a worker took 30 s on this machine
+      await internals(p).slots[0]!.worker.terminate();
+      for (let i = 0; i < 200 && internals(p).restartingSince === undefined; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      const retryAfter = async () =>
+        ((await p.predict([applicants[0]]).catch((e: unknown) => e)) as BusyError).retryAfterSeconds;
+      // Both asked before the replacement can run (a refusal is synchronous): at the start, and 20 s in.
+      const atStart = retryAfter();
+      internals(p).restartingSince! -= 20_000;
+      const later = retryAfter();
+      expect(await atStart).toBe(30);
+      expect(await later).toBe(10);
     } finally {
       await p.close();
     }
