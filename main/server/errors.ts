@@ -111,14 +111,38 @@ export function isKServePath(url: string): boolean {
   return isUnder(url, KSERVE_ROOTS);
 }
 
+/** The paths of Seldon Core's v1 protocol (the external API and a MODEL unit's): their errors carry `status`. */
+const SELDON_ROOTS = ['/api/v1.0', '/predict', '/metadata'];
+
+export function isSeldonPath(url: string): boolean {
+  return isUnder(url, SELDON_ROOTS);
+}
+
+/**
+ * Seldon's error SeldonMessage, `{"status": {code, info, reason, status: "FAILURE"}}`, as its microservices answer
+ * (seldon_core's SeldonMicroserviceException): what Seldon clients and the executor's callers read an error from.
+ */
+export function seldonStatus(status: number, message: string) {
+  return {
+    code: status,
+    info: message,
+    reason: status >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA',
+    status: 'FAILURE',
+  };
+}
+
 /**
  * Sends an error. Under KServe's paths it takes the protocols' shape, `{"error": message}`, with the contract's
- * `code` (`invalid_request`, …) and the problems beside it; elsewhere the contract's ApiErrorBody.
+ * `code` (`invalid_request`, …) and the problems beside it; under Seldon's, the contract's ApiErrorBody with
+ * Seldon's `status` beside it; elsewhere the contract's ApiErrorBody.
  */
 export function sendError(reply: FastifyReply, result: ErrorResult): FastifyReply {
   if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
   const body = boundedErrorBody(result.body);
   reply.code(result.status).type('application/json; charset=utf-8');
+  if (isSeldonPath(reply.request.url)) {
+    return reply.send({ ...body, status: seldonStatus(result.status, body.message) });
+  }
   if (!isKServePath(reply.request.url)) return reply.send(body);
   const { error, message, ...rest } = body;
   return reply.send({ error: message, code: error, ...rest });

@@ -1,5 +1,5 @@
 // Seldon Core's v1 protocol on top of the service: requests carry applicants as {data: {names?, ndarray}},
-// {jsonData: applicant | {applicants: [...]}} or a bare list of applicant objects; predictions come back as a
+// {jsonData: applicant | {applicants: [...]} | [...]} or a bare list of applicant objects; predictions come back as a
 // SeldonMessage {data: {names, ndarray}, meta}. Without names, a row holds the model's features in the schema's
 // order (Seldon clients often leave names out). A tensor cannot carry a categorical feature's string, so only
 // ndarray is read. Pure functions of the request and the model's schema.
@@ -50,7 +50,8 @@ const seldonMessage = z
       })
       .strict()
       .optional(),
-    jsonData: applicant.optional(),
+    // An applicant, {"applicants": [...]}, or a list of applicants (SeldonClient's json_data=[...]): read below.
+    jsonData: z.unknown().optional(),
     meta: seldonRequestMeta.optional(),
   })
   .strict();
@@ -76,7 +77,7 @@ function unsupportedSeldonForm(body: unknown): { path: PropertyKey[]; message: s
   return null;
 }
 
-export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'list';
+export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'jsonData.list' | 'list';
 
 export interface SeldonRequest {
   form: SeldonForm;
@@ -89,6 +90,8 @@ export interface SeldonRequest {
 
 const ONE_OF =
   'send {"data": {"names": [...], "ndarray": [[...]]}}, {"jsonData": {...}} or a list of applicant objects';
+const JSON_DATA_FORMS =
+  'must be an applicant object ({"Amount": 1500, ...}), {"applicants": [...]} or a list of applicant objects';
 
 /** The body of a Seldon request, validated for shape (names are checked against the model afterwards). */
 export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequest => {
@@ -123,11 +126,22 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
     const names = data.names !== undefined ? { names: data.names } : {};
     return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
   }
-  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants') && !Array.isArray(jsonData!.applicants)) {
+  // jsonData may hold any JSON in Seldon's protocol: a list is a batch, as SeldonClient sends json_data=[...].
+  if (Array.isArray(jsonData)) {
+    const list = applicantList.safeParse(jsonData);
+    return list.success
+      ? { form: 'jsonData.list', applicants: list.data, ...puid }
+      : fail(list.error.issues, ['jsonData']);
+  }
+  if (typeof jsonData !== 'object' || jsonData === null) {
+    return fail([{ path: ['jsonData'], message: JSON_DATA_FORMS }]);
+  }
+  const json = jsonData as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(json, 'applicants') && !Array.isArray(json.applicants)) {
     return fail([{ path: ['jsonData', 'applicants'], message: 'must be a list of applicant objects' }]);
   }
-  if (Object.prototype.hasOwnProperty.call(jsonData, 'applicants')) {
-    const beside = Object.keys(jsonData!).filter((key) => key !== 'applicants');
+  if (Object.prototype.hasOwnProperty.call(json, 'applicants')) {
+    const beside = Object.keys(json).filter((key) => key !== 'applicants');
     if (beside.length) {
       return fail(
         beside.map((key) => ({
@@ -136,12 +150,12 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
         })),
       );
     }
-    const list = applicantList.safeParse(jsonData!.applicants);
+    const list = applicantList.safeParse(json.applicants);
     return list.success
       ? { form: 'jsonData.applicants', applicants: list.data, ...puid }
       : fail(list.error.issues, ['jsonData', 'applicants']);
   }
-  return { form: 'jsonData', applicants: [jsonData!], ...puid };
+  return { form: 'jsonData', applicants: [json], ...puid };
 });
 
 /**
@@ -208,6 +222,8 @@ function requestField(form: SeldonForm, field: string, single: boolean): string 
       return field.startsWith('[') ? `jsonData${field.replace(/^\[0\]/, '')}` : `jsonData.${field}`;
     case 'jsonData.applicants':
       return `jsonData.applicants${indexed}`;
+    case 'jsonData.list':
+      return `jsonData${indexed}`;
     case 'list':
       return indexed.replace(/^\./, '');
   }
@@ -313,10 +329,11 @@ export function seldonModelMetadata(
       { messagetype: 'ndarray', schema: { names, shape: [names.length] } },
       {
         messagetype: 'jsonData',
-        // One applicant, or {"applicants": [...]} for several.
+        // One applicant, {"applicants": [...]} or a list of applicants for several.
         schema: {
           oneOf: [
             applicant,
+            { type: 'array', items: applicant, minItems: 1, maxItems: MAX_APPLICANTS_PER_CALL },
             {
               type: 'object',
               properties: {

@@ -121,7 +121,7 @@ describe('Seldon v1 protocol', () => {
     const valid = new Ajv({ strict: true, allErrors: true }).compile(json.schema);
     const noIncome = { ...sample, Income: null };
     const { Job: _job, ...noJob } = sample;
-    const accepted = [...applicants, noIncome, noJob, { applicants }];
+    const accepted = [...applicants, noIncome, noJob, { applicants }, applicants];
     for (const body of accepted) {
       expect(valid(body), JSON.stringify(valid.errors)).toBe(true);
       const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: body });
@@ -136,6 +136,8 @@ describe('Seldon v1 protocol', () => {
       { ...sample, Shoe: 42 }, // not a feature
       { applicants: [] }, // no applicants
       { applicants: [sample], extra: 1 },
+      [], // an empty list
+      [sample, { ...sample, Home: 'castle' }], // a list with a bad applicant
     ];
     for (const body of refused) {
       expect(valid(body), JSON.stringify(body)).toBe(false);
@@ -188,6 +190,32 @@ describe('Seldon v1 protocol', () => {
       400,
     );
     expect(one[0]!.field).toBe('jsonData.Amount');
+  });
+
+  it('answers errors with Seldon’s status object beside the problems, on every Seldon path', async () => {
+    const bad = await t.call('POST', '/api/v1.0/predictions', { jsonData: { ...sample, Amount: 'abc' } });
+    expectProblems(bad, 400);
+    expect(bad.json.status).toEqual({
+      code: 400,
+      info: bad.json.message,
+      reason: 'MICROSERVICE_BAD_DATA',
+      status: 'FAILURE',
+    });
+    const answers = [
+      await t.call('POST', '/predict', { strData: 'x' }),
+      await t.call('POST', '/api/v1.0/explain?n_steps=5', { jsonData: sample }),
+      await t.call('GET', '/api/v1.0/predictions'),
+      await t.call('POST', '/api/v1.0/feedback', {}),
+    ];
+    expect(answers.map((r) => [r.status, r.json.status?.code, r.json.status?.status])).toEqual([
+      [400, 400, 'FAILURE'],
+      [400, 400, 'FAILURE'],
+      [405, 405, 'FAILURE'],
+      [404, 404, 'FAILURE'],
+    ]);
+    for (const r of answers) expect(r.json.status.info).toBe(r.json.message);
+    // The app API's errors keep the contract's body alone.
+    expect((await app('explain', { applicants: [] })).json.status).toBeUndefined();
   });
 });
 

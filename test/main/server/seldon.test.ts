@@ -49,6 +49,28 @@ describe('Seldon requests', () => {
     expect(seldonApplicants(bare, schema)).toEqual([sample]);
   });
 
+  it('reads jsonData holding a list of applicants, as SeldonClient sends json_data=[...]', () => {
+    const list = parse({ jsonData: [sample, sample], meta: { puid: 'p1' } });
+    expect(list.form).toBe('jsonData.list');
+    expect(list.puid).toBe('p1');
+    expect(seldonApplicants(list, schema)).toEqual([sample, sample]);
+    expect(fields(() => parse({ jsonData: [] }))).toEqual(['jsonData']);
+    expect(fields(() => parse({ jsonData: [sample, 3] }))).toEqual(['jsonData[1]']);
+    // Neither an applicant nor a list: one problem saying which forms jsonData takes.
+    const text = (() => {
+      try {
+        parse({ jsonData: 'Amount=1500' });
+      } catch (e) {
+        return (e as InputError).problems;
+      }
+    })();
+    expect(text).toHaveLength(1);
+    expect(text![0]).toMatchObject({
+      field: 'jsonData',
+      message: expect.stringContaining('list of applicant'),
+    });
+  });
+
   it('names unknown, repeated and missing names, and rows of the wrong length', () => {
     const req = parse({
       data: {
@@ -128,6 +150,8 @@ describe('Seldon requests', () => {
     expect(await named({ form: 'jsonData.applicants' }, 2, ['[1].Home'])).toEqual([
       'jsonData.applicants[1].Home',
     ]);
+    expect(await named({ form: 'jsonData.list' }, 2, ['[1].Home'])).toEqual(['jsonData[1].Home']);
+    expect(await named({ form: 'jsonData.list' }, 1, ['Home'])).toEqual(['jsonData[0].Home']);
     expect(await named({ form: 'list' }, 1, ['Home'])).toEqual(['[0].Home']);
     await expect(namingRequestFields({ form: 'list' }, 1, async () => 7)).resolves.toBe(7);
   });
