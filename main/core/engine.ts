@@ -90,8 +90,16 @@ export function resolveTarget(schema: BundleSchema, target: string | number | un
           `target is required: this model has ${out.classes.length} outputs (one of ${out.classes.join(', ')})`,
         );
       }
+      // Text that names a class is that class, digits or not: classes may be named "1" and "2" (German credit),
+      // and explain_class is always a name. Only a number, or digits that name no class, is an index.
       const index =
-        typeof wanted === 'number' || /^\d+$/.test(wanted) ? Number(wanted) : out.classes.indexOf(wanted);
+        typeof wanted === 'number'
+          ? wanted
+          : out.classes.includes(wanted)
+            ? out.classes.indexOf(wanted)
+            : /^\d+$/.test(wanted)
+              ? Number(wanted)
+              : -1;
       if (!Number.isInteger(index) || index < 0 || index >= out.classes.length) {
         throw bad(
           `must be one of ${out.classes.join(', ')} (or an index 0–${out.classes.length - 1}), got ${JSON.stringify(wanted)}`,
@@ -186,10 +194,11 @@ export class Engine {
   explain(applicants: readonly unknown[], options: ExplainOptions): EngineExplanation[] {
     validateExplainOptions(options);
     const target = resolveTarget(this.schema, options.target);
+    let layerName: string | undefined;
     if (options.layer) {
       // A layer the model does not have is the caller's mistake: report it like the other options.
       try {
-        resolveLayerSplit(this.bundle.model, options.layer);
+        layerName = resolveLayerSplit(this.bundle.model, options.layer).layerName;
       } catch (e) {
         throw new InputError([{ field: 'layer', code: 'invalid', message: (e as Error).message }]);
       }
@@ -210,9 +219,9 @@ export class Engine {
       },
     );
     const columns = this.preprocessor.columns;
-    const layerNames = options.layer
-      ? Array.from({ length: ig.width }, (_, k) => `${String(options.layer!.layer)}[${k}]`)
-      : undefined;
+    // Units are named after the layer (hidden_1[3]), also when it was given by index: "0[3]" would not say which.
+    const layerNames =
+      layerName !== undefined ? Array.from({ length: ig.width }, (_, k) => `${layerName}[${k}]`) : undefined;
     return encoded.map((enc, j) => {
       const raw = ig.attributions[j]!;
       const attributions: FeatureAttribution[] = layerNames

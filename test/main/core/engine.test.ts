@@ -5,6 +5,7 @@ import {
   Engine,
   type EngineExplanation,
   type ExplainOptions,
+  resolveTarget,
 } from '../../../main/core/engine.js';
 import {
   CREDIT_APPLICANTS,
@@ -19,6 +20,7 @@ import {
   writeTestBundle,
   CREDIT_WIDTH,
   ensureBackend,
+  type OutputInput,
 } from '../../helpers/bundles.js';
 
 const GL50: ExplainOptions = { ...DEFAULT_EXPLAIN_OPTIONS, method: 'gausslegendre', nSteps: 50 };
@@ -100,6 +102,34 @@ describe('a sigmoid model', () => {
     expect(
       inputErrorOf(() => sigmoid.explain(CREDIT_APPLICANTS, { ...GL50, target: 2 })).problems[0]!.field,
     ).toBe('target');
+  });
+});
+
+describe('classes named by numbers (German credit: "1" good, "2" bad)', () => {
+  const output: OutputInput = { kind: 'sigmoid', classes: ['1', '2'], explain_class: '1' };
+
+  it('explain_class "1" is the class named "1", not the class at index 1', () => {
+    const schema = makeSchema(CREDIT_FEATURES, output, CREDIT_BASELINE);
+    expect(resolveTarget(schema, undefined)).toEqual({ index: 0, name: '1', mask: [-1], offset: 1 });
+    // A class name given as text is that class; a number, or digits that name no class, an index.
+    expect(resolveTarget(schema, '2')).toMatchObject({ index: 1, name: '2' });
+    expect(resolveTarget(schema, 1)).toMatchObject({ index: 1, name: '2' });
+    expect(resolveTarget(schema, '0')).toMatchObject({ index: 0, name: '1' });
+  });
+
+  it('a bundle whose explain_class is "2" loads, and explains class "2" by default', async () => {
+    const second = { ...output, explain_class: '2' };
+    const engine = await engineFor(async (dir) => {
+      await ensureBackend();
+      return writeTestBundle(
+        dir,
+        twoLayerModel(CREDIT_WIDTH, second),
+        makeSchema(CREDIT_FEATURES, second, CREDIT_BASELINE),
+      );
+    });
+    const [e] = engine.explain([CREDIT_APPLICANTS[0]], GL50);
+    expect(e!.target).toEqual({ index: 1, name: '2' });
+    expect(e!.score).toBe(e!.predictions[0]);
   });
 });
 
@@ -220,6 +250,17 @@ describe('layer attribution through the engine', () => {
       e.detail.attributions_raw.forEach((v, k) =>
         expect(Math.abs(v - input[j]!.detail.attributions_raw[k]!)).toBeLessThan(1e-6),
       );
+    });
+  });
+
+  it('names the units after the layer, whether the layer is given by name or by index', () => {
+    const byName = sigmoid.explain(CREDIT_APPLICANTS, { ...GL50, layer: { layer: 'out', toInputs: true } });
+    const byIndex = sigmoid.explain(CREDIT_APPLICANTS, { ...GL50, layer: { layer: 1, toInputs: true } });
+    const names = Array.from({ length: 5 }, (_, k) => `out[${k}]`);
+    byIndex.forEach((e, j) => {
+      expect(e.attributions.map((a) => a.feature)).toEqual(names);
+      expect(e.detail.names).toEqual(names);
+      expect(e.detail.attributions_raw).toEqual(byName[j]!.detail.attributions_raw);
     });
   });
 
