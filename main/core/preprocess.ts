@@ -177,6 +177,18 @@ function parseValue(
         });
         return undefined;
       }
+      // The model computes in float32: a value that scales past its range reaches the model as Infinity, and its
+      // attributions as NaN, which no document can hold (a feature without `range` lets such a value through).
+      const scaled = (n - f.scaler.mean) / f.scaler.std;
+      if (!Number.isFinite(Math.fround(scaled))) {
+        problems.push({
+          field,
+          // To the model it is not a finite number; `out_of_range` would be worded with a range it may not have.
+          code: 'not_finite',
+          message: `is too large for this model: scaled by its scaler it is ${scaled}, past the ±3.4e38 its float32 inputs hold`,
+        });
+        return undefined;
+      }
       // A perturbation for the stability check moves numbers off the whole-number grid and past the range by a
       // hair, as Captum perturbs the model's input; the model takes any number.
       if (mode === 'perturbed') return n;
@@ -197,10 +209,16 @@ function parseValue(
     }
     case 'categorical': {
       if (typeof given !== 'string') {
+        // Categories are text: the JSON number 2 is not the category "2", and "must be one of 1, 2, 3, got 2"
+        // would contradict itself.
+        const text = typeof given === 'number' || typeof given === 'boolean' ? String(given) : undefined;
         problems.push({
           field,
           code: 'wrong_type',
-          message: `must be one of ${f.categories.join(', ')}, got ${describe(given)}`,
+          message:
+            text !== undefined && f.categories.includes(text)
+              ? `must be text, one of ${f.categories.join(', ')}: got the ${typeof given} ${text} (send "${text}" in quotes)`
+              : `must be one of ${f.categories.join(', ')}, got ${describe(given)}`,
         });
         return undefined;
       }
@@ -223,8 +241,9 @@ function parseValue(
           : typeof given === 'number'
             ? String(given)
             : undefined;
-      if (s !== undefined && f.true_values.includes(s)) return true;
-      if (s !== undefined && f.false_values.includes(s)) return false;
+      // Both sides trimmed and lowercased (bundle-format.md): a bundle's "Y" must read "Y", not only "y".
+      if (s !== undefined && f.true_values.some((t) => t.trim().toLowerCase() === s)) return true;
+      if (s !== undefined && f.false_values.some((t) => t.trim().toLowerCase() === s)) return false;
       problems.push({
         field,
         code: 'wrong_type',

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { InputError, type Problem } from '../../../shared/problems.js';
 import { Preprocessor } from '../../../main/core/preprocess.js';
 import { numbersFromText } from '../../../shared/bundle.js';
-import { CREDIT_BASELINE, CREDIT_FEATURES, OUTPUTS, makeSchema } from '../../helpers/bundles.js';
+import {
+  CREDIT_BASELINE,
+  CREDIT_FEATURES,
+  OUTPUTS,
+  booleanFeature,
+  categoricalFeature,
+  makeSchema,
+  numericFeature,
+} from '../../helpers/bundles.js';
 
 // income (numeric, ≥ 0, mean 5000, std 2000, imputes 5000), age (integer 18–100, required, mean 40, std 12),
 // purpose (car | home | education, imputes car), owns_home (boolean, imputes false).
@@ -54,6 +62,23 @@ describe('a valid applicant', () => {
   });
 });
 
+describe("a boolean feature's true_values and false_values", () => {
+  it('are compared trimmed and lowercased on both sides: a bundle\'s "Y" and "N" read "Y", " y " and "no"', () => {
+    const flags = new Preprocessor(
+      makeSchema(
+        [booleanFeature('defaulted', { true_values: ['Y', ' Yes '], false_values: ['N', 'NO'] })],
+        OUTPUTS.sigmoid,
+      ),
+    );
+    expect(flags.encode({ defaulted: 'Y' }).values.defaulted).toBe(true);
+    expect(flags.encode({ defaulted: ' y ' }).values.defaulted).toBe(true);
+    expect(flags.encode({ defaulted: 'yes' }).values.defaulted).toBe(true);
+    expect(flags.encode({ defaulted: 'N' }).values.defaulted).toBe(false);
+    expect(flags.encode({ defaulted: 'no' }).values.defaulted).toBe(false);
+    expect(() => flags.encode({ defaulted: 'true' })).toThrow(/must be true\/false \(or Y, .*got "true"/);
+  });
+});
+
 describe('a bad applicant is refused naming the field', () => {
   it('for an unknown feature', () => {
     const p = problemOf({ salary: 1000 });
@@ -81,6 +106,37 @@ describe('a bad applicant is refused naming the field', () => {
     const p = problemOf(override);
     expect(p).toMatchObject({ field, code: 'wrong_type' });
     expect(p.message).toMatch(message);
+  });
+
+  it('for a number that scales past float32, which the model would see as Infinity (no range to stop it)', () => {
+    // income has no max: 1e39 scales to ~5e35, within float32; x (identity scaler) to 1e39, past it.
+    const wide = new Preprocessor(makeSchema([numericFeature('x')], OUTPUTS.sigmoid));
+    expect(wide.encode({ x: 3e38 }).vector).toEqual([3e38]);
+    for (const x of [1e39, -1e39, Number.MAX_VALUE]) {
+      expect(() => wide.encode({ x })).toThrow(
+        expect.objectContaining({
+          problems: [
+            {
+              field: 'x',
+              code: 'not_finite',
+              message: expect.stringMatching(/^is too large for this model: .*float32/) as string,
+            },
+          ],
+        }),
+      );
+      expect(() => wide.encode({ x }, '', 'perturbed')).toThrow(/too large/);
+    }
+    expect(pre.encode({ age: 30, income: 1e39 }).values.income).toBe(1e39);
+  });
+
+  it('for a number where a category named by digits is needed, saying to send it as text', () => {
+    const grades = new Preprocessor(
+      makeSchema([numericFeature('x'), categoricalFeature('grade', ['1', '2', '3'])], OUTPUTS.sigmoid),
+    );
+    expect(() => grades.encode({ x: 1, grade: 2 })).toThrow(
+      /^grade: must be text, one of 1, 2, 3: got the number 2 \(send "2" in quotes\)$/,
+    );
+    expect(grades.encode({ x: 1, grade: '2' }).values.grade).toBe('2');
   });
 
   it.each([NaN, Infinity, -Infinity, 'NaN', 'nan', 'Infinity', '-inf', ' +INF '])(
