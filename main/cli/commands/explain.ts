@@ -208,9 +208,9 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
     ...(values['internal-batch-size'] !== undefined
       ? { internal_batch_size: countFlag('--internal-batch-size', values['internal-batch-size'], 1) }
       : {}),
-    ...(values.target !== undefined
-      ? { target: /^\d+$/.test(values.target) ? Number(values.target) : values.target }
-      : {}),
+    // As typed: the engine reads text naming a class as that class (classes may be named "1" and "2"), and other
+    // digits as an index.
+    ...(values.target !== undefined ? { target: values.target } : {}),
     baseline: baselineFrom(
       fileFlag(
         '--baseline',

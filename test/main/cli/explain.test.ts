@@ -8,6 +8,16 @@ import { BranchLensService } from '../../../main/core/service.js';
 import { main } from '../../../main/cli/index.js';
 import { installTinyModel } from '../core/registry/tiny-bundle.js';
 import {
+  CREDIT_APPLICANTS,
+  CREDIT_BASELINE,
+  CREDIT_FEATURES,
+  CREDIT_WIDTH,
+  ensureBackend,
+  makeSchema,
+  twoLayerModel,
+  writeTestBundle,
+} from '../../helpers/bundles.js';
+import {
   DEMO_BUNDLE,
   demoFeatureCount,
   expectInputError,
@@ -223,6 +233,25 @@ describe('branchlens explain', () => {
     expect(schemaBaseline.detail!.baseline.some((v) => v !== 0 && v !== null)).toBe(true);
     expect(doc.baseline_score).not.toBe(schemaBaseline.baseline_score);
     expect(doc.score).toBe(schemaBaseline.score);
+  });
+
+  it('--target 1 is the class named "1" where classes are named by digits, else the class at index 1', async () => {
+    const output = { kind: 'sigmoid', classes: ['1', '2'], explain_class: '2' } as const;
+    await ensureBackend();
+    const model = await writeTestBundle(
+      join(work, 'digit-classes'),
+      twoLayerModel(CREDIT_WIDTH, output),
+      makeSchema(CREDIT_FEATURES, output, CREDIT_BASELINE),
+    );
+    const applicant = join(work, 'digit-classes-applicant.json');
+    writeFileSync(applicant, JSON.stringify(CREDIT_APPLICANTS[0]));
+    const targetOf = async (t: string) =>
+      (await explainOne(['--model', model, '--input', applicant, '--target', t])).target;
+    expect(await targetOf('1')).toEqual({ index: 0, name: '1' });
+    expect(await targetOf('2')).toEqual({ index: 1, name: '2' });
+    expect(await targetOf('0')).toEqual({ index: 0, name: '1' }); // digits naming no class: an index
+    // On the demo model (bad, good) digits stay an index.
+    expect((await explainOne(['--target', '1'])).target).toEqual({ index: 1, name: 'good' });
   });
 
   it('--target bad explains 1 − p: its attributions are the negation of target good’s', async () => {
@@ -521,7 +550,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     [
       '--target 5',
       () => ['--target', '5'],
-      /- --target: must be one of bad, good \(or an index 0–1\), got 5/,
+      /- --target: must be one of bad, good \(or an index 0–1\), got "5"/,
     ],
     ['--target ""', () => ['--target', ''], /- --target: is empty/],
     [
