@@ -11,6 +11,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
 
   'header.activeModel': 'Active model',
   'header.serverDown': 'Service unreachable',
+  'header.tokenNeeded': 'API token needed',
   'header.skipToContent': 'Skip to main content',
   'header.switchLanguage': '切换语言 / Switch language',
 
@@ -497,6 +498,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'settings.tokenSave': 'Use this token',
   'settings.tokenSaved': 'Token set',
   'settings.tokenNotSaved': 'The token could not be kept',
+  'settings.tokenRefused':
+    "The service does not accept this token: check it against keys/api-token in the service's data folder.",
   // The desktop app's native dialogs (main/electron), in the language of the settings or the OS.
   'desktop.save.report': 'Save the explanation report',
   'desktop.save.file': 'Save',

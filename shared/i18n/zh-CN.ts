@@ -8,6 +8,7 @@ export const zhCN = {
 
   'header.activeModel': '当前模型',
   'header.serverDown': '无法连接服务',
+  'header.tokenNeeded': '需要 API 令牌',
   'header.skipToContent': '跳到主要内容',
   'header.switchLanguage': '切换语言 / Switch language',
 
@@ -470,6 +471,7 @@ export const zhCN = {
   'settings.tokenSave': '使用该令牌',
   'settings.tokenSaved': '令牌已设置',
   'settings.tokenNotSaved': '无法保存令牌',
+  'settings.tokenRefused': '服务不接受该令牌：请与服务数据文件夹中 keys/api-token 的内容核对。',
   // The desktop app's native dialogs (main/electron), in the language of the settings or the OS.
   'desktop.save.report': '保存解释报告',
   'desktop.save.file': '保存',

@@ -121,6 +121,8 @@ export interface UiSessionOptions {
   locale?: string;
   viewport?: { width: number; height: number };
   workers?: number;
+  /** A server that requires the API token, as one bound to the branch network does. */
+  tokenRequired?: boolean;
 }
 
 /** A server over a fresh data dir and a fresh headless Chromium profile with one page open. */
@@ -134,6 +136,7 @@ export async function startUiSession(opts: UiSessionOptions = {}): Promise<UiSes
     backend: 'wasm',
     logLevel: false,
     rendererDir: RENDERER_DIR,
+    ...(opts.tokenRequired && { tokenRequired: true }),
   });
   let context: BrowserContext;
   try {

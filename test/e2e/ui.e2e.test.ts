@@ -566,7 +566,11 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       expect(await page.getByTestId('batch-start').count()).toBe(0);
       await screenshot(page, 'batch-missing-required-zh-CN');
 
+      // The refusal on screen follows a switch of language, as the form's errors do.
       await setLanguage(page, 'en');
+      await expect
+        .poll(() => refusal.textContent(), { timeout: 10_000 })
+        .toContain('The file has no column for these required features: Loan amount, Purchase price.');
       await page.setInputFiles('#batch-file', file);
       await expect
         .poll(() => refusal.textContent(), { timeout: 10_000 })
@@ -854,6 +858,40 @@ describe.skipIf(!available)('the branch UI when a page cannot be fetched', () =>
       await page.locator('#field-Seniority').waitFor();
       await page.locator('nav a[href="#/monitor"]').click();
       await page.getByTestId('monitor-tiles').waitFor({ timeout: 10_000 });
+    },
+    LONG,
+  );
+});
+
+describe.skipIf(!available)('the branch UI on a service that requires the API token', () => {
+  let s: UiSession;
+  useUiSession((session) => (s = session), { tokenRequired: true });
+
+  it(
+    'says the token is needed, refuses a wrong one, and loads the model once the right one is entered',
+    async () => {
+      const { page } = s;
+      await open(page, s.server.url, 'explain');
+      const badge = page.locator('.model-badge');
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('需要 API 令牌');
+      expect(await page.locator('main [role=alert]').textContent()).toContain('该服务需要 API 令牌');
+
+      await page.locator('nav a[href="#/settings"]').click();
+      const token = page.getByLabel('API 令牌');
+      const notices = page.locator('.notices');
+      await token.fill('not-the-token');
+      await token.press('Enter');
+      await expect.poll(() => notices.textContent(), { timeout: 10_000 }).toContain('服务不接受该令牌');
+      expect(await notices.textContent()).not.toContain('令牌已设置');
+
+      await token.fill(s.server.token!);
+      await token.press('Enter');
+      await expect.poll(() => notices.textContent(), { timeout: 10_000 }).toContain('令牌已设置');
+      // No reload of the page: the model, the header and the Explain form follow the token at once.
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toContain('credit-demo@1.0.0');
+      await page.locator('nav a[href="#/explain"]').click();
+      await page.locator('#field-Seniority').waitFor({ timeout: 10_000 });
+      expect(s.problems.filter((p) => !p.includes('401'))).toEqual([]);
     },
     LONG,
   );

@@ -33,6 +33,9 @@ import {
   resultsCsv,
   resultsJsonl,
 } from '../../renderer/src/pages/batch/results.js';
+import { BatchStore } from '../../renderer/src/pages/batch/batch-store.js';
+import { fileRefusalText } from '../../renderer/src/pages/batch/file-refusal.js';
+import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { demoSchema } from './helpers.js';
 
 const schema = demoSchema();
@@ -255,6 +258,29 @@ describe('CSV rows', () => {
     expect(good).toHaveLength(3000 - 3 - 4);
     expect(good).not.toContain(7);
     expect(good).toContain(3001);
+  });
+
+  it('keeps a refused file as what is wrong with it, worded in whichever language the page is in', async () => {
+    const store = new BatchStore();
+    const file = (name: string, text: string) => new File([text], name, { type: 'text/csv' });
+    const refusal = async (text: string) => {
+      await store.load(file('batch.csv', text), schema);
+      const { phase, fileError } = store.getSnapshot();
+      expect(phase).toBe('failed');
+      return (locale: 'zh-CN' | 'en') => fileRefusalText(fileError!, schema, locale, makeT(locale));
+    };
+    // An officer who switches the language reads the refusal already on screen in the new one.
+    const noAmount = await refusal('Seniority,Time,Records,Expenses,Home\n3,60,no,45,rent\n');
+    expect(noAmount('zh-CN')).toContain('文件缺少以下必填特征的列：申请金额、购买价格。');
+    expect(noAmount('en')).toContain(
+      'The file has no column for these required features: Loan amount, Purchase price.',
+    );
+    const noRows = await refusal(schema.features.map((f) => f.name).join(',') + '\n');
+    expect(noRows('zh-CN')).toBe('文件中没有数据行');
+    expect(noRows('en')).not.toMatch(/[\u4e00-\u9fff]/);
+    const twice = await refusal('Amount,申请金额,Price,Seniority,Time,Records,Expenses\n1,1,1,1,1,no,1\n');
+    expect(twice('en')).toContain('Amount ← “Amount”, “申请金额”');
+    expect(twice('zh-CN')).toMatch(/[\u4e00-\u9fff]/);
   });
 
   it('lists a row without one of the demo model’s required features as bad, naming it', () => {

@@ -1,6 +1,7 @@
 // The shell: header with the page navigation, the language switch and the active model; the current page,
 // loaded on demand; notices. Moving to another page moves the keyboard focus to its heading.
 import { Component, lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
+import { isUnauthorized } from '../lib/errors.js';
 import { useApp } from './context.js';
 import { ROUTES, routeHref, useRoute, type Route } from './route.js';
 import { Notices } from './Notices.js';
@@ -99,9 +100,10 @@ function LanguageSwitch() {
 function ModelBadge() {
   const { model, t } = useApp();
   if (model.error && !model.info) {
+    // A service that wants its API token answers: "unreachable" would send branch IT after the network.
     return (
       <span className="model-badge model-badge-error" role="status">
-        {t('header.serverDown')}
+        {isUnauthorized(model.error) ? t('header.tokenNeeded') : t('header.serverDown')}
       </span>
     );
   }

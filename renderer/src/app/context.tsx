@@ -24,7 +24,8 @@ export interface ModelState {
   info: ModelInfo | null;
   error: unknown;
   loading: boolean;
-  reload(): Promise<void>;
+  /** Loads the active model again; resolves to the error it failed with, or null once it is shown. */
+  reload(): Promise<unknown>;
 }
 
 export interface Notice {
@@ -172,9 +173,11 @@ export function AppProvider(props: {
         setModelError(null);
         setLoading(false);
       });
+      return null;
     } catch (e) {
       setModelError(e);
       setLoading(false);
+      return e;
     }
   }, [api]);
   useEffect(() => {

@@ -10,21 +10,11 @@ import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
 import { featureLabel, problemText } from '../../lib/problem-text.js';
 import { WHOLE_APPLICANT, type FieldProblem } from '../../lib/validate.js';
 import { batchStore, type BatchState } from './batch-store.js';
+import { featureList, fileRefusalText } from './file-refusal.js';
 import { shownColumns } from './csv-rows.js';
 import { problemsCsv, resultsCsv, resultsJsonl } from './results.js';
 import { ResultsTable } from './ResultsTable.js';
 import { ProblemList, type ProblemLine } from './ProblemList.js';
-
-/** Features by their labels in the page's language, as a list: what an officer reads, and a header that works. */
-function featureList(schema: BundleSchema, names: readonly string[], locale: Locale, t: T): string {
-  const features = new Map(schema.features.map((f) => [f.name, f]));
-  return names
-    .map((name) => {
-      const f = features.get(name);
-      return f ? featureLabel(f, locale) : name;
-    })
-    .join(t('common.listSeparator'));
-}
 
 /**
  * A problem with the row as a whole: no feature given (`missing`, from validateApplicant or the service's
@@ -100,23 +90,9 @@ export default function BatchPage() {
   const load = useCallback(
     (file: File | undefined) => {
       if (!file || !schema) return;
-      void batchStore.load(file, schema, {
-        notCsv: t('batch.notCsv'),
-        noRows: t('batch.noRows'),
-        noFeatureColumns: t('batch.noFeatureColumns', {
-          columns: schema.features.map((f) => f.name).join(', '),
-        }),
-        missingRequiredColumns: (names) =>
-          t('batch.missingRequiredColumns', { features: featureList(schema, names, locale, t) }),
-        repeatedColumns: (repeated) =>
-          t('batch.repeatedColumns', {
-            list: repeated
-              .map((r) => `${r.feature} ← ${r.columns.map((c) => `“${c}”`).join(', ')}`)
-              .join('; '),
-          }),
-      });
+      void batchStore.load(file, schema);
     },
-    [schema, locale, t],
+    [schema],
   );
 
   const explainOptions = {
@@ -236,7 +212,7 @@ export default function BatchPage() {
             )}
             {state.fileError && (
               <p className="alert alert-error" role="alert">
-                {state.fileError}
+                {fileRefusalText(state.fileError, schema, locale, t)}
               </p>
             )}
             {state.columns && !state.fileError && (

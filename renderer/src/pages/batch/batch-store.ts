@@ -22,6 +22,19 @@ import { csvEncoding, type CsvEncoding } from './file-encoding.js';
 import { runChunks } from './run-chunks.js';
 import { resultRows, type ResultRow } from './results.js';
 
+/**
+ * Why a file is refused as a whole, kept as what is wrong rather than as a sentence, so that the page words it in
+ * the language of the moment (and again when the officer switches it). `detail`: the browser's own words, when
+ * it could not read the file at all.
+ */
+export type FileRefusal =
+  | { kind: 'notCsv'; detail?: string }
+  | { kind: 'noRows' }
+  | { kind: 'noFeatureColumns' }
+  /** Required features with no column, by name. */
+  | { kind: 'missingRequiredColumns'; features: string[] }
+  | { kind: 'repeatedColumns'; repeated: { feature: string; columns: string[] }[] };
+
 /** `interrupted`: the service could not be reached; the rows not yet explained are in `pending`. */
 export type BatchPhase =
   'idle' | 'parsing' | 'ready' | 'running' | 'done' | 'cancelled' | 'interrupted' | 'failed';
@@ -43,7 +56,7 @@ export interface BatchState {
   startedAt: number | null;
   finishedAt: number | null;
   /** A problem with the file as a whole (not CSV, no rows). */
-  fileError: string | null;
+  fileError: FileRefusal | null;
   /** The good rows not yet explained when a run stopped (cancelled, or the service unreachable), in file order. */
   pending: GoodRow[];
   /** Why the last run stopped early, when the service could not be reached. */
@@ -122,18 +135,7 @@ export class BatchStore {
    * column for a required feature (every row would be refused for it) or has two columns for one feature, is
    * refused as a whole.
    */
-  async load(
-    file: File,
-    schema: BundleSchema,
-    messages: {
-      notCsv: string;
-      noRows: string;
-      noFeatureColumns: string;
-      /** The required features with no column, by name. */
-      missingRequiredColumns: (features: string[]) => string;
-      repeatedColumns: (repeated: { feature: string; columns: string[] }[]) => string;
-    },
-  ): Promise<void> {
+  async load(file: File, schema: BundleSchema): Promise<void> {
     this.reset();
     const generation = this.generation;
     const good: GoodRow[] = [];
@@ -153,7 +155,7 @@ export class BatchStore {
       text = new TextDecoder(encoding).decode(bytes);
     } catch (e) {
       if (generation === this.generation)
-        this.change({ phase: 'failed', fileError: `${messages.notCsv} (${(e as Error).message})` }, true);
+        this.change({ phase: 'failed', fileError: { kind: 'notCsv', detail: (e as Error).message } }, true);
       return;
     }
     if (generation !== this.generation) return;
@@ -184,15 +186,15 @@ export class BatchStore {
             const header = results.meta.fields ?? [];
             const report = columnReport(schema, header);
             const repeated = repeatedFeatures(rawHeader, feature, schema);
-            const refusal =
+            const refusal: FileRefusal | null =
               header.length === 0 || !headerIsText(header)
-                ? messages.notCsv
+                ? { kind: 'notCsv' }
                 : noFeatureColumns(schema, report)
-                  ? messages.noFeatureColumns
+                  ? { kind: 'noFeatureColumns' }
                   : report.missingRequired.length > 0
-                    ? messages.missingRequiredColumns(report.missingRequired)
+                    ? { kind: 'missingRequiredColumns', features: report.missingRequired }
                     : repeated.length > 0
-                      ? messages.repeatedColumns(repeated)
+                      ? { kind: 'repeatedColumns', repeated }
                       : null;
             if (refusal !== null) {
               this.change({ phase: 'failed', fileError: refusal, columns: null }, true);
@@ -216,7 +218,7 @@ export class BatchStore {
           if (generation !== this.generation) return resolve();
           if (this.state.phase === 'failed') return resolve();
           if (good.length + bad.length === 0) {
-            this.change({ phase: 'failed', fileError: messages.noRows, columns: null }, true);
+            this.change({ phase: 'failed', fileError: { kind: 'noRows' }, columns: null }, true);
           } else {
             this.change({ phase: 'ready', columns }, true);
           }

@@ -6,6 +6,7 @@ import { THEMES, type Settings } from '../../../../shared/contract.js';
 import { IG_METHOD_NAMES } from '../../../../shared/explain-options.js';
 import { TOKEN_STORAGE_KEY } from '../../api/http.js';
 import { useApp } from '../../app/context.js';
+import { describeError, isUnauthorized } from '../../lib/errors.js';
 import { methodName } from '../../lib/labels.js';
 
 const LANGUAGE_NAMES: Record<(typeof LOCALES)[number], string> = { 'zh-CN': '简体中文', en: 'English' };
@@ -51,7 +52,7 @@ function WholeNumberField(props: {
 }
 
 export default function SettingsPage() {
-  const { settings, updateSettings, t, notify, transport } = useApp();
+  const { settings, updateSettings, t, notify, transport, model } = useApp();
   const [topK, setTopK] = useState(String(settings.top_k));
   const [steps, setSteps] = useState(String(settings.n_steps));
   const [method, setMethod] = useState<Settings['method']>(settings.method);
@@ -80,6 +81,22 @@ export default function SettingsPage() {
     const ok = await updateSettings({ top_k: topKValue, n_steps: stepsValue, method });
     setSaving(false);
     if (ok) notify('success', t('settings.saved'));
+  };
+
+  const applyToken = async (value: string) => {
+    try {
+      if (value) sessionStorage.setItem(TOKEN_STORAGE_KEY, value);
+      else sessionStorage.removeItem(TOKEN_STORAGE_KEY);
+    } catch {
+      notify('error', t('settings.tokenNotSaved'));
+      return;
+    }
+    // The model (and with it the Explain form and the header) failed for want of the token: loaded again now,
+    // not on the next page reload; and a token the service refuses is said at once, not as "token set".
+    const error = await model.reload();
+    if (error === null) notify('success', t('settings.tokenSaved'));
+    else if (value && isUnauthorized(error)) notify('error', t('settings.tokenRefused'));
+    else notify('error', describeError(error, t));
   };
 
   return (
@@ -187,13 +204,7 @@ export default function SettingsPage() {
               className="inline-form"
               onSubmit={(e) => {
                 e.preventDefault();
-                try {
-                  if (token.trim()) sessionStorage.setItem(TOKEN_STORAGE_KEY, token.trim());
-                  else sessionStorage.removeItem(TOKEN_STORAGE_KEY);
-                  notify('success', t('settings.tokenSaved'));
-                } catch {
-                  notify('error', t('settings.tokenNotSaved'));
-                }
+                void applyToken(token.trim());
               }}
             >
               <label className="grow">
