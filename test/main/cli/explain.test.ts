@@ -14,6 +14,7 @@ import {
   CREDIT_WIDTH,
   ensureBackend,
   makeSchema,
+  type OutputInput,
   twoLayerModel,
   writeTestBundle,
 } from '../../helpers/bundles.js';
@@ -236,7 +237,7 @@ describe('branchlens explain', () => {
   });
 
   it('--target 1 is the class named "1" where classes are named by digits, else the class at index 1', async () => {
-    const output = { kind: 'sigmoid', classes: ['1', '2'], explain_class: '2' } as const;
+    const output: OutputInput = { kind: 'sigmoid', classes: ['1', '2'], explain_class: '2' };
     await ensureBackend();
     const model = await writeTestBundle(
       join(work, 'digit-classes'),
