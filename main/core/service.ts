@@ -113,6 +113,12 @@ export interface ServiceOptions {
 export const MAX_CACHE_TTL_SECONDS = 365 * 24 * 3600;
 
 /**
+ * How often a service checks whether another process on its data folder changed the active model (one indexed
+ * query): a `models activate` beside a running app is served within seconds, not after the next restart.
+ */
+export const REGISTRY_FOLLOW_MS = 5_000;
+
+/**
  * $BRANCHLENS_CACHE_TTL_SECONDS sets the disk cache's TTL (default 1 hour): a whole number of seconds, from 1 to
  * a year. The expiry is stored as whole milliseconds (SQLite refuses 1.0005 s as a REAL in an INTEGER column,
  * after the answer was audited), and 1e16 s would be past any date. Exported for the CLI, which checks it before
@@ -211,6 +217,14 @@ export class BranchLensService {
   private readonly monitor: Monitor<ExplainOptions>;
   /** Stability runs and hourly monitoring snapshots. */
   private readonly monitorTimer: NodeJS.Timeout;
+  /** Follows the registry's active model when another process changes it (followRegistry). */
+  private readonly registryTimer: NodeJS.Timeout;
+  /** Set while followRegistry starts a model: one at a time. */
+  private following = false;
+  /** Imports, activations and rollbacks under way in this service: followRegistry waits for them to finish. */
+  private changingModel = 0;
+  /** The sha256 of a registry's active model that followRegistry could not start: not tried again by it. */
+  private unfollowable: string | undefined;
   /** Applicants being answered now (hits included), and the most allowed at once (ServiceOptions.maxInProgress). */
   private inProgress = 0;
   private readonly maxInProgress: number;
@@ -243,6 +257,8 @@ export class BranchLensService {
     this.monitor = new Monitor(this.monitorModel(), opts.monitor);
     this.monitorTimer = setInterval(() => void this.monitorTick(), 60_000);
     this.monitorTimer.unref();
+    this.registryTimer = setInterval(() => void this.followRegistry(), REGISTRY_FOLLOW_MS);
+    this.registryTimer.unref();
   }
 
   private monitorModel(): MonitorModel {
@@ -567,6 +583,15 @@ export class BranchLensService {
    * the installed copy, never from the source folder, which may be gone or changed by then; otherwise they stop.
    */
   async importModel(srcDir: string, activate?: boolean): Promise<ImportResult> {
+    this.changingModel++;
+    try {
+      return await this.importModelNow(srcDir, activate);
+    } finally {
+      this.changingModel--;
+    }
+  }
+
+  private async importModelNow(srcDir: string, activate?: boolean): Promise<ImportResult> {
     // An import that will activate starts the engines it will serve with, before anything is recorded.
     const serves =
       !this.opts.modelDir && (activate === true || (activate === undefined && !activeModel(this.db)));
@@ -615,6 +640,7 @@ export class BranchLensService {
     change: (context: RegistryContext) => Promise<ActivationResult>,
   ): Promise<ActivationResult> {
     let started: ModelRuntime | undefined;
+    this.changingModel++;
     try {
       const result = await change(
         this.registryContext(async (model) => {
@@ -629,9 +655,14 @@ export class BranchLensService {
         const next = started;
         started = undefined; // the service owns it from here, even if stopping the old engines fails
         await this.swapIn(next);
+      } else if (!result.changed) {
+        // Already active in the registry, but maybe not served here: another process (the CLI beside the app)
+        // activated it. Asking for it here serves it, or says why it cannot be.
+        await this.serveRegistryActive();
       }
       return result;
     } finally {
+      this.changingModel--;
       await started?.runner.close();
     }
   }
@@ -639,6 +670,55 @@ export class BranchLensService {
   /** Options for starting a model only to check it: one engine thread, or in this thread without workers. */
   private trialOptions(): ServiceOptions {
     return { ...this.opts, workers: Math.min(1, this.opts.workers ?? 0) };
+  }
+
+  /**
+   * Serves the registry's active model when another process on the data folder (the CLI beside the app or a
+   * server) activated, rolled back or imported one: otherwise this service would go on explaining with the model
+   * active before while the registry, and the models list, name another. Run every REGISTRY_FOLLOW_MS. A model
+   * that cannot be started is not tried again by it (activating it here says why); the current one keeps serving.
+   */
+  async followRegistry(): Promise<void> {
+    // A change this service is making would be started twice: the next tick sees how it ended.
+    if (this.following || this.changingModel > 0 || this.closing || this.opts.modelDir) return;
+    this.following = true;
+    let sha256: string | undefined;
+    try {
+      sha256 = activeModel(this.db)?.sha256;
+      if (sha256 !== this.unfollowable) await this.serveRegistryActive();
+    } catch (e) {
+      if (!this.closing) {
+        this.unfollowable = sha256;
+        process.emitWarning(
+          `the model another process activated could not be started here (${(e as Error).message}); ` +
+            `${this.model.id}@${this.model.version} keeps serving`,
+        );
+      }
+    } finally {
+      this.following = false;
+    }
+  }
+
+  /**
+   * Starts the registry's active model and serves it, when this service serves another. It is swapped in only if
+   * the registry still names it once started: an activation made meanwhile (here or elsewhere) wins.
+   */
+  private async serveRegistryActive(): Promise<void> {
+    if (this.opts.modelDir || this.closing) return;
+    const active = activeModel(this.db);
+    if (!active || active.sha256 === this.bundle.sha256) return;
+    const next = await BranchLensService.startModel(
+      BranchLensService.installedBundle(this.dataDir, active),
+      this.opts,
+      this.hmacKey,
+    );
+    let still = false;
+    try {
+      still = !this.closing && activeModel(this.db)?.sha256 === next.bundle.sha256;
+    } finally {
+      if (!still) await next.runner.close();
+    }
+    if (still) await this.swapIn(next);
   }
 
   /** Loads the registry's active model in place of the current one (when it differs). */
@@ -781,6 +861,7 @@ export class BranchLensService {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.monitorTimer);
+    clearInterval(this.registryTimer);
     try {
       this.monitor.persistOnClose(this.db, { queueDepth: this.batcher.depth });
     } catch (e) {

@@ -3,11 +3,11 @@
 // activation or rollback changes nothing: not the active model, not the registry, not the audit log.
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyAudit } from '../../../main/core/audit/index.js';
 import { sealBundle, type ManifestFields } from '../../../main/core/bundle/write.js';
 import { openReadable } from '../../../main/core/db/open.js';
-import { BranchLensService } from '../../../main/core/service.js';
+import { BranchLensService, REGISTRY_FOLLOW_MS } from '../../../main/core/service.js';
 import { isInputError } from '../../../shared/problems.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 import { writeTinyBundle } from './registry/tiny-bundle.js';
@@ -170,3 +170,38 @@ function readdirShard(dir: string): string {
   };
   return join(dir, model.weightsManifest[0]!.paths[0]!);
 }
+
+describe('a model activated by another process on the same data folder (the CLI beside the app)', () => {
+  it('is served within seconds, with no call made to this service', async () => {
+    const dir = await writeTinyBundle(join(work, 'elsewhere'), '7.0.0');
+    const other = await BranchLensService.open({ dataDir: data, workers: 0 });
+    try {
+      await other.importModel(dir, true);
+    } finally {
+      await other.close();
+    }
+    expect(service.listModels().find((m) => m.active)?.ref).toBe('tiny@7.0.0');
+    expect(service.model.version).not.toBe('7.0.0');
+    // Within REGISTRY_FOLLOW_MS (and the time to start the model), with no call made here.
+    await vi.waitFor(() => expect(service.model.version).toBe('7.0.0'), {
+      timeout: REGISTRY_FOLLOW_MS + 15_000,
+      interval: 100,
+    });
+    const [doc] = await service.explain([{ income: 2, debt: 2 }]);
+    expect(doc!.model.version).toBe('7.0.0');
+  });
+  it('is served when it is activated here, though the registry already names it', async () => {
+    const dir = await writeTinyBundle(join(work, 'named'), '8.0.0');
+    const other = await BranchLensService.open({ dataDir: data, workers: 0 });
+    try {
+      await other.importModel(dir, true);
+    } finally {
+      await other.close();
+    }
+    const result = await service.activateModel('tiny@8.0.0');
+    expect(result.changed).toBe(false);
+    expect(service.model.version).toBe('8.0.0');
+    const [doc] = await service.explain([{ income: 1, debt: 1 }]);
+    expect(doc!.model.version).toBe('8.0.0');
+  });
+});
