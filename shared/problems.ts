@@ -77,6 +77,8 @@ export const PROBLEM_REASONS = {
   /** `installed`, `bundle`: the first 12 hex digits of each sha256. */
   installed_with_other_sha256: { scope: 'registry', params: ['model', 'installed', 'bundle'] },
   installed_meanwhile_with_other_sha256: { scope: 'registry', params: ['model'] },
+  /** `installed`: the installed version whose folder `model`'s would be on Windows and macOS. */
+  version_folder_taken: { scope: 'registry', params: ['model', 'installed'] },
   /** `versions`: comma-separated. */
   model_ambiguous: { scope: 'registry', params: ['id', 'versions'] },
   /** `installed`: the installed models' refs, comma-separated. */

@@ -106,6 +106,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
     '{model} is already installed with a different SHA-256 ({installed}…, this bundle {bundle}…); give the changed bundle a new version',
   'reason.installed_meanwhile_with_other_sha256':
     '{model} was just installed by another process with a different SHA-256; give this bundle a new version',
+  'reason.version_folder_taken':
+    '{installed} is installed, and {model} differs from it only in letter case or a trailing dot, which Windows and macOS folders do not tell apart; give this bundle another version',
   'reason.model_ambiguous': '{id} has several versions installed ({versions}); name one, as {id}@version',
   'reason.model_not_installed': '{ref} is not installed (installed: {installed}); import its bundle first',
   'reason.no_model_installed': '{ref} is not installed (no model is installed); import its bundle first',

@@ -98,6 +98,8 @@ export const zhCN = {
     '{model} 已安装，但 SHA-256 不同（已安装 {installed}…，此模型包 {bundle}…）；修改过的模型包须使用新的版本号',
   'reason.installed_meanwhile_with_other_sha256':
     '{model} 刚被另一进程安装，SHA-256 不同；请为此模型包使用新的版本号',
+  'reason.version_folder_taken':
+    '已安装 {installed}，{model} 与其仅有大小写或末尾句点之差，Windows 和 macOS 的文件夹无法区分二者；请为此模型包使用另一个版本号',
   'reason.model_ambiguous': '{id} 安装了多个版本（{versions}），请指明版本，如 {id}@版本号',
   'reason.model_not_installed': '模型 {ref} 未安装（已安装：{installed}），请先导入其模型包',
   'reason.no_model_installed': '模型 {ref} 未安装（目前没有已安装的模型），请先导入其模型包',

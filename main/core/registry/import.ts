@@ -14,6 +14,7 @@ import {
   findModel,
   identity,
   insertModel,
+  listModels,
   modelDir,
   modelPath,
   modelRef,
@@ -108,6 +109,34 @@ function moveIntoPlace(staging: string, finalDir: string): void {
   renameSync(staging, finalDir);
 }
 
+/** A version's folder name as Windows and macOS compare it: letter case ignored, a trailing dot dropped. */
+function folderKey(version: string): string {
+  return version.toLowerCase().replace(/\.+$/, '');
+}
+
+/**
+ * Refuses `id@version` when another installed version of `id` has the same folder there (1.0.0-RC1 and
+ * 1.0.0-rc1): installing it would replace that version's files, which would then fail to verify. Refused on
+ * every system, so that a data folder holds the same models wherever it is copied.
+ */
+function refuseSharedFolder(db: WritableDb, id: string, version: string): void {
+  // Already installed (both, on a data folder made before this check): re-importing or repairing it is as before.
+  if (findModel(db, id, version)) return;
+  const other = listModels(db).find(
+    (m) => m.id === id && m.version !== version && folderKey(m.version) === folderKey(version),
+  );
+  if (!other) return;
+  const model = modelRef({ id, version });
+  throw new InputError([
+    {
+      field: 'manifest.json: version',
+      code: 'invalid',
+      message: `${other.ref} is installed, and ${model} differs from it only in letter case or a trailing dot, which Windows and macOS folders do not tell apart; give this bundle another version`,
+      ...because('version_folder_taken', { model, installed: other.ref }),
+    },
+  ]);
+}
+
 async function install(
   db: WritableDb,
   dataDir: string,
@@ -125,6 +154,7 @@ async function install(
   const path = modelPath(id, version);
   const finalDir = modelDir(dataDir, { path });
 
+  refuseSharedFolder(db, id, version);
   const existing = findModel(db, id, version);
   if (existing && existing.sha256 !== src.sha256) {
     const installed = existing.sha256.slice(0, 12);
@@ -146,6 +176,7 @@ async function install(
     outcome = db
       .transaction(() => {
         // Checked again under the write lock: another process may have installed it meanwhile.
+        refuseSharedFolder(db, id, version);
         const registered = findModel(db, id, version);
         if (registered && registered.sha256 !== src.sha256) {
           throw new InputError([

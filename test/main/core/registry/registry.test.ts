@@ -130,6 +130,26 @@ describe('importBundle', () => {
     expect(listModels(db)[0]!.sha256).toBe(readBundle(bundle('v1')).sha256);
   });
 
+  it('refuses a version whose folder is an installed one on Windows or macOS (1.0.0-RC1, 1.0.0-rc1)', async () => {
+    // Those file systems ignore letter case (and Windows drops a trailing dot): installing 1.0.0-rc1 there would
+    // replace the files of 1.0.0-RC1, which would then fail to verify as the model it was imported as.
+    const upper = await writeTinyBundle(bundle('rc-upper'), '1.0.0-RC1');
+    const lower = await writeTinyBundle(bundle('rc-lower'), '1.0.0-rc1');
+    const dotted = await writeTinyBundle(bundle('rc-dotted'), '1.0.0-RC1.');
+    const { model } = await importBundle(db, dataDir, upper, ctx);
+    for (const dir of [lower, dotted]) {
+      const error = await caught(importBundle(db, dataDir, dir, ctx));
+      expect(error.problems[0]).toMatchObject({
+        field: 'manifest.json: version',
+        reason: 'version_folder_taken',
+        params: { installed: 'tiny@1.0.0-RC1' },
+      });
+      expect(error.message).toMatch(/tiny@1\.0\.0-RC1 is installed.*letter case.*another version/);
+    }
+    expect(refs()).toEqual(['tiny@1.0.0-RC1*']);
+    expect(readBundle(modelDir(dataDir, model)).sha256).toBe(model.sha256);
+  });
+
   it('copies the files again when the installed copy no longer verifies', async () => {
     const { model } = await importBundle(db, dataDir, bundle('v1'), ctx);
     rmSync(join(modelDir(dataDir, model), SHARD));
