@@ -110,7 +110,12 @@ export const API_REQUESTS = {
       from: z.iso.datetime({ offset: true }).optional(),
       to: z.iso.datetime({ offset: true }).optional(),
     })
-    .strict(),
+    .strict()
+    // Reversed bounds would answer an empty series, read as "no data" rather than as the mistake it is.
+    .refine((r) => !r.from || !r.to || Date.parse(r.to) >= Date.parse(r.from), {
+      path: ['to'],
+      message: 'must not be before from',
+    }),
   getSettings: empty,
   updateSettings: settingsSchema.partial().strict(),
 } as const;

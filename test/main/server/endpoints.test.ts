@@ -311,6 +311,20 @@ describe('the app API (POST /api/app/<method>)', () => {
     expect(closed.json.entries).toBe(0);
   });
 
+  it('refuses a monitoring series whose to is before its from, naming to', async () => {
+    const reversed = expectProblems(
+      await app('monitoringSeries', { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+      400,
+    );
+    expect(reversed.map((p) => p.field)).toEqual(['to']);
+    // One instant is a closed range, not a reversed one.
+    const instant = await app('monitoringSeries', {
+      from: '2026-01-01T00:00:00Z',
+      to: '2026-01-01T00:00:00Z',
+    });
+    expect(instant.status, instant.text).toBe(200);
+  });
+
   it('answers monitoring, its series, settings and health', async () => {
     expect((await app('monitoring')).status).toBe(200);
     const series = await app('monitoringSeries', { from: '2020-01-01T00:00:00Z' });
