@@ -129,6 +129,9 @@ export class ServerMetrics {
       labelNames: ['level'],
       registers,
     });
+    // Both levels are known: exported at 0 from the start, since a series that appears only with its first hit
+    // reads as "no data" in a hit ratio and loses that first hit to rate() and increase().
+    for (const level of ['memory', 'disk'] as const) this.cacheHits.inc({ level }, 0);
     this.cacheMisses = new Counter({
       name: 'model_explain_cache_misses_total',
       help: 'Explanations computed by the engine (not in the cache).',

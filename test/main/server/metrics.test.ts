@@ -185,6 +185,31 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('cache hits by level', () => {
+  it('export 0 for each level before the first hit, so that a rate or a hit ratio starts at 0, not at no data', async () => {
+    const service = {
+      events: new EventEmitter(),
+      model: { id: 'm', version: '1', sha256: 'x' },
+      backend: 'wasm',
+      health: () => ({ queue_depth: 0, database: 'ok' }),
+      monitoringSnapshot: () => undefined,
+    } as unknown as BranchLensService;
+    const metrics = new ServerMetrics(service);
+    try {
+      let samples = parsePrometheus(await metrics.text());
+      expect(samples.get('model_explain_cache_hits_total{level="memory"}')).toBe(0);
+      expect(samples.get('model_explain_cache_hits_total{level="disk"}')).toBe(0);
+      expect(samples.get('model_explain_cache_misses_total')).toBe(0);
+      service.events.emit('explained', { latencyMs: 5, count: 2, levels: ['disk', 'miss'], backend: 'wasm' });
+      samples = parsePrometheus(await metrics.text());
+      expect(samples.get('model_explain_cache_hits_total{level="memory"}')).toBe(0);
+      expect(samples.get('model_explain_cache_hits_total{level="disk"}')).toBe(1);
+    } finally {
+      metrics.close();
+    }
+  });
+});
+
 describe('explain latency quantiles', () => {
   it('read NaN, not 0, once the 10-minute window holds no explain call, while count and sum stay', async () => {
     // prom-client's sliding window reads the time with Date.now().
