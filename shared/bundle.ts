@@ -246,6 +246,37 @@ export function numberFromInput(given: unknown): number | undefined {
 }
 
 /**
+ * Whether a numeric feature's value, scaled by its scaler, is past what the model's float32 inputs hold (±3.4e38):
+ * the model would see Infinity, and its attributions would be NaN. Only a feature without a `range` lets such a
+ * value through; the engine and the form both refuse it as not finite.
+ */
+export function scaledPastFloat32(f: Pick<NumericFeature, 'scaler'>, n: number): boolean {
+  return !Number.isFinite(Math.fround((n - f.scaler.mean) / f.scaler.std));
+}
+
+/**
+ * A boolean feature's value as given, read the one way the engine and the form both read it: a JSON boolean, or
+ * text or a number matching one of the feature's true_values / false_values, both sides trimmed and lowercased
+ * (a bundle's "Y" reads "Y", " y" and "y"). Undefined for anything else (a wrong type).
+ */
+export function booleanFromInput(
+  f: Pick<BooleanFeature, 'true_values' | 'false_values'>,
+  given: unknown,
+): boolean | undefined {
+  if (typeof given === 'boolean') return given;
+  const s =
+    typeof given === 'string'
+      ? given.trim().toLowerCase()
+      : typeof given === 'number'
+        ? String(given)
+        : undefined;
+  if (s === undefined) return undefined;
+  if (f.true_values.some((t) => t.trim().toLowerCase() === s)) return true;
+  if (f.false_values.some((t) => t.trim().toLowerCase() === s)) return false;
+  return undefined;
+}
+
+/**
  * Text with the full-width forms of ASCII characters (U+FF01–U+FF5E: `１２３．５`, as a Chinese input method
  * types digits) as their ASCII characters. Only those: other look-alike digits (superscripts, circled numbers)
  * stay as they are and are not read as numbers.

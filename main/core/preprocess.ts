@@ -1,8 +1,10 @@
 // Raw applicant (feature name → value, as a branch form or a CSV row sends it) → the model's input vector.
 import {
+  booleanFromInput,
   inputColumns,
   halfWidth,
   numberFromInput,
+  scaledPastFloat32,
   type BundleSchema,
   type Feature,
   type InputColumn,
@@ -179,8 +181,8 @@ function parseValue(
       }
       // The model computes in float32: a value that scales past its range reaches the model as Infinity, and its
       // attributions as NaN, which no document can hold (a feature without `range` lets such a value through).
-      const scaled = (n - f.scaler.mean) / f.scaler.std;
-      if (!Number.isFinite(Math.fround(scaled))) {
+      if (scaledPastFloat32(f, n)) {
+        const scaled = (n - f.scaler.mean) / f.scaler.std;
         problems.push({
           field,
           // To the model it is not a finite number; `out_of_range` would be worded with a range it may not have.
@@ -234,16 +236,8 @@ function parseValue(
       return v;
     }
     case 'boolean': {
-      if (typeof given === 'boolean') return given;
-      const s =
-        typeof given === 'string'
-          ? given.trim().toLowerCase()
-          : typeof given === 'number'
-            ? String(given)
-            : undefined;
-      // Both sides trimmed and lowercased (bundle-format.md): a bundle's "Y" must read "Y", not only "y".
-      if (s !== undefined && f.true_values.some((t) => t.trim().toLowerCase() === s)) return true;
-      if (s !== undefined && f.false_values.some((t) => t.trim().toLowerCase() === s)) return false;
+      const b = booleanFromInput(f, given);
+      if (b !== undefined) return b;
       problems.push({
         field,
         code: 'wrong_type',

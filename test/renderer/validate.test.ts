@@ -177,6 +177,38 @@ describe('the form validator', () => {
     expect(categoryCode(ambiguous, 'Rent')).toBe('Rent');
   });
 
+  it("reads a bundle's own true/false words in any case, and refuses a number past float32, as the engine does", () => {
+    // A bank's bundle: Records as Y/N in capitals, Income without a range.
+    const bank = {
+      ...optional,
+      features: optional.features.map((f) =>
+        f.type === 'boolean'
+          ? { ...f, true_values: ['Y'], false_values: ['N'] }
+          : f.name === 'Income' && f.type === 'numeric'
+            ? { ...f, range: undefined }
+            : f,
+      ),
+    };
+    const engine = new Preprocessor(bank);
+    const records = bank.features.find((f) => f.type === 'boolean')!.name;
+    for (const [given, value] of [
+      ['Y', true],
+      [' y ', true],
+      ['N', false],
+    ] as const) {
+      expect(validateApplicant(bank, { [records]: given }).values).toEqual({ [records]: value });
+      expect(engine.encode({ [records]: given }).values[records]).toBe(value);
+    }
+    const form = validateApplicant(bank, { Income: 1e300 }).problems.map((p) => `${p.field}:${p.code}`);
+    expect(form).toEqual(['Income:not_finite']);
+    try {
+      engine.encode({ Income: 1e300 });
+      expect.unreachable('the engine takes 1e300');
+    } catch (e) {
+      expect(isInputError(e) && e.problems.map((p) => `${p.field}:${p.code}`)).toEqual(['Income:not_finite']);
+    }
+  });
+
   it('refuses an applicant that gives none of the features, as the engine does, as one problem', () => {
     const engineProblems = (s: typeof schema, raw: Record<string, unknown>) => {
       try {

@@ -3,7 +3,9 @@
 // case is taken as the code, which is what the form sends). Problems carry a code and
 // the numbers a message needs, and are worded in the user's language by the page. Pure: runs under test in Node.
 import {
+  booleanFromInput,
   numberFromInput,
+  scaledPastFloat32,
   type BundleSchema,
   type CategoricalFeature,
   type Feature,
@@ -65,7 +67,7 @@ export function validateValue(
     case 'numeric': {
       const n = numberFromInput(given);
       if (n === undefined) return fail('wrong_type');
-      if (!Number.isFinite(n)) return fail('not_finite');
+      if (!Number.isFinite(n) || scaledPastFloat32(f, n)) return fail('not_finite');
       if (f.integer && !Number.isInteger(n)) return fail('not_integer');
       const { min, max } = f.range ?? {};
       if ((min !== undefined && n < min) || (max !== undefined && n > max)) return fail('out_of_range');
@@ -77,15 +79,8 @@ export function validateValue(
       return code !== undefined ? { value: code } : fail('unknown_category');
     }
     case 'boolean': {
-      if (typeof given === 'boolean') return { value: given };
-      const s =
-        typeof given === 'string'
-          ? given.trim().toLowerCase()
-          : typeof given === 'number'
-            ? String(given)
-            : undefined;
-      if (s !== undefined && f.true_values.includes(s)) return { value: true };
-      if (s !== undefined && f.false_values.includes(s)) return { value: false };
+      const b = booleanFromInput(f, given);
+      if (b !== undefined) return { value: b };
       return fail('wrong_type');
     }
   }
