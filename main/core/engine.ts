@@ -1,7 +1,7 @@
 // The explain engine: a loaded bundle, its preprocessor and Integrated Gradients, answering for raw applicants.
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultTargetName, type BundleSchema, type RawApplicant } from '../../shared/bundle.js';
-import { InputError } from '../../shared/problems.js';
+import { InputError, type Problem } from '../../shared/problems.js';
 import { initBackend, type BackendName } from './tf/backend.js';
 import { loadBundle, type LoadedBundle } from './bundle/load.js';
 import { Preprocessor, type CleanValue, type EncodeMode } from './preprocess.js';
@@ -142,6 +142,30 @@ export function validateExplainOptions(o: ExplainOptions): void {
   if (problems.length) throw new InputError(problems);
 }
 
+/**
+ * Refuses a call in which the model computed a number that is not finite for an applicant (`numbers(j)`): values
+ * in range of the float32 inputs can still overflow inside the model (a feature without a `range`, a value far
+ * beyond the training data), and no document or prediction can hold the NaN or Infinity that comes out. The
+ * caller's input, so a 400 naming the applicant, never an internal error. Counted as the call's applicants: the
+ * service explains one request's applicants in a call of their own after a refused batch.
+ */
+function refuseNonFinite(count: number, numbers: (j: number) => ArrayLike<number>, what: string): void {
+  const problems: Problem[] = [];
+  for (let j = 0; j < count; j++) {
+    const values = numbers(j);
+    for (let k = 0; k < values.length; k++) {
+      if (Number.isFinite(values[k])) continue;
+      problems.push({
+        field: count === 1 ? 'applicant' : `[${j}]`,
+        code: 'not_finite',
+        message: `the model computed ${what} as ${values[k]} for this applicant: a value lies far beyond what the model was trained on (a range for the feature in the bundle's schema would refuse it by name)`,
+      });
+      break;
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+}
+
 export class Engine {
   readonly preprocessor: Preprocessor;
   private readonly ig: IntegratedGradients;
@@ -218,6 +242,11 @@ export class Engine {
         ...(options.layer ? { layer: options.layer } : {}),
       },
     );
+    refuseNonFinite(
+      applicants.length,
+      (j) => [ig.fx[j]!, ig.fb[j]!, ...ig.predictions[j]!, ...ig.attributions[j]!],
+      'its explanation',
+    );
     const columns = this.preprocessor.columns;
     // Units are named after the layer (hidden_1[3]), also when it was given by index: "0[3]" would not say which.
     const layerNames =
@@ -256,12 +285,14 @@ export class Engine {
   /** Model outputs only, no explanation. */
   predict(applicants: readonly unknown[]): number[][] {
     const x = this.encodeAll(applicants).map((e) => e.vector);
-    return tf.tidy(() => {
+    const outputs = tf.tidy(() => {
       const out = this.bundle.model.apply(tf.tensor2d(x, [x.length, this.preprocessor.width], 'float32'), {
         training: false,
       });
       return (out as tf.Tensor).arraySync() as number[][];
     });
+    refuseNonFinite(applicants.length, (j) => outputs[j]!, 'its output');
+    return outputs;
   }
 
   /** How input attributions are computed for this model: a Dense chain by hand, or the gradient tape. */

@@ -2,6 +2,7 @@
 // call on the engines. An engine call has a fixed cost, so very small batches are avoided: a request that
 // finds every engine busy waits for the first to free up (it could not start sooner anyway) and goes with
 // whatever arrived meanwhile. The queue is bounded: beyond it, "busy".
+import { InputError, isInputError } from '../../shared/problems.js';
 import { ENGINE_TUNING } from './engine-tuning.js';
 
 /**
@@ -62,6 +63,23 @@ export interface MicroBatchOptions {
   minSplit?: number;
   /** The clock (milliseconds) engine calls are timed with, for the throughput estimate. Default performance.now. */
   now?: () => number;
+}
+
+/**
+ * An engine's refusal of part of a request (items `at`…), its problems named by their place in the request: the
+ * engine names an item by its place in the call, `[j]`, or `applicant` when the call holds one.
+ */
+function reindexed(e: unknown, at: number, size: number): unknown {
+  if (!isInputError(e) || at === 0) return e;
+  return new InputError(
+    e.problems.map((p) => {
+      const field =
+        size === 1 && p.field === 'applicant'
+          ? `[${at}]`
+          : p.field.replace(/^\[(\d+)\]/, (_, j: string) => `[${at + Number(j)}]`);
+      return { ...p, field };
+    }),
+  );
 }
 
 function resultsOf<R>(out: R[] | TimedResults<R>): R[] {
@@ -188,7 +206,10 @@ export class MicroBatcher<I, O, R> {
     if (items.length <= this.maxBatch) return this.enqueue(items, options);
     const parts: Promise<R[]>[] = [];
     for (let at = 0; at < items.length; at += this.maxBatch) {
-      parts.push(this.enqueue(items.slice(at, at + this.maxBatch), options));
+      const part = items.slice(at, at + this.maxBatch);
+      parts.push(
+        this.enqueue(part, options).catch((e: unknown) => Promise.reject(reindexed(e, at, part.length))),
+      );
     }
     return Promise.all(parts).then((results) => results.flat());
   }

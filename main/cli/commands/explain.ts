@@ -350,8 +350,10 @@ function chunkFailure(e: unknown, done: number, total: number, lines: readonly n
       ? `${done} of the ${total} applicants were already decided and audited before this failure; their documents were not printed`
       : '';
   if (isInputError(e)) {
-    // Rows' problems would name their place in this call: put them back at their place in the file.
+    // Rows' problems would name their place in this call ([j], or `applicant` in a call of one, as the engine names
+    // a row whose explanation overflowed): put them back at their place in the file.
     const atFile = e.problems.map((p) => {
+      if (p.field === 'applicant' && total > 1) return { ...p, field: `[${done}]` };
       const row = /^\[(\d+)\](.*)$/.exec(p.field);
       return row ? { ...p, field: `[${done + Number(row[1])}]${row[2]}` } : p;
     });

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
 import { explainCommandWith } from '../../../main/cli/commands/explain.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import { InputError } from '../../../shared/problems.js';
 import { expectInputError, expectSuccess, holdoutApplicants, removeDir, runCli, tempDir } from './helpers.js';
 
 let work: string;
@@ -109,6 +110,33 @@ describe('explain of a batch larger than one service call', () => {
     expect(stderr).toMatch(/1 problem/);
     expect(stderr).toContain('  - line 6, Seniority: must be a number, got "soon"');
     expect(await auditEntries(data)).toBe(before);
+  });
+
+  it('names the line of a row the engine refuses in a later call, also when that call holds it alone', async () => {
+    const data = await freshData('engine-refusal');
+    const real = BranchLensService.prototype.explainJson;
+    let calls = 0;
+    vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(function (
+      this: BranchLensService,
+      ...args: Parameters<typeof real>
+    ) {
+      calls++;
+      // The fifth row goes alone in the third call: the engine names it `applicant`, as its only one.
+      if (calls === 3) {
+        return Promise.reject(
+          new InputError([{ field: 'applicant', code: 'not_finite', message: 'the model computed NaN' }]),
+        );
+      }
+      return real.apply(this, args);
+    });
+    const run = await runCli(
+      ['explain', '--data', data, '--input', file('refused.csv', csvOf(applicants(5)))],
+      '',
+      {},
+      inPairs,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('  - line 6: the model computed NaN');
   });
 
   it('says how many applicants were decided and audited when a later call fails', async () => {

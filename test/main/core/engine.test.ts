@@ -13,6 +13,8 @@ import {
   CREDIT_FEATURES,
   OUTPUTS,
   creditBundle,
+  denseModel,
+  identityFeatures,
   makeSchema,
   removeDir,
   tempDir,
@@ -130,6 +132,50 @@ describe('classes named by numbers (German credit: "1" good, "2" bad)', () => {
     const [e] = engine.explain([CREDIT_APPLICANTS[0]], GL50);
     expect(e!.target).toEqual({ index: 1, name: '2' });
     expect(e!.score).toBe(e!.predictions[0]);
+  });
+});
+
+describe('a value that overflows inside the model', () => {
+  // x0…x3 unscaled and without a range; two hidden units of 2·x1 each, the output sigmoid(h0 − h1). x1 = 3e38 is
+  // below float32's ±3.4e38, but the hidden units are past it (∞), and the output ∞ − ∞ = NaN.
+  const overflowing = { x0: 1, x1: 3e38, x2: 3, x3: 1 };
+  const fine = { x0: 1, x1: 2, x2: 3, x3: 4 };
+  let linear: Engine;
+  beforeAll(async () => {
+    linear = await engineFor(async (dir) => {
+      await ensureBackend();
+      return writeTestBundle(
+        dir,
+        denseModel(4, [
+          {
+            activation: 'linear',
+            kernel: [
+              [0, 0],
+              [2, 2],
+              [0, 0],
+              [0, 0],
+            ],
+            bias: [0, 0],
+          },
+          { activation: 'sigmoid', kernel: [[1], [-1]], bias: [0.5] },
+        ]),
+        makeSchema(identityFeatures(4), OUTPUTS.sigmoid, { x0: 0, x1: 0, x2: 0, x3: 0 }),
+      );
+    });
+  });
+
+  it("is refused as the caller's input (not_finite, naming the applicant), never a NaN document", () => {
+    const alone = inputErrorOf(() => linear.explain([overflowing], GL50));
+    expect(alone.problems.map((p) => [p.field, p.code])).toEqual([['applicant', 'not_finite']]);
+    expect(alone.problems[0]!.message).toMatch(
+      /^the model computed its explanation as NaN for this applicant/,
+    );
+    const batch = inputErrorOf(() => linear.explain([fine, overflowing, fine], GL50));
+    expect(batch.problems.map((p) => [p.field, p.code])).toEqual([['[1]', 'not_finite']]);
+    const predicted = inputErrorOf(() => linear.predict([fine, overflowing]));
+    expect(predicted.problems.map((p) => [p.field, p.code])).toEqual([['[1]', 'not_finite']]);
+    // The others are explained as before.
+    expect(Number.isFinite(linear.explain([fine], GL50)[0]!.score)).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@ import { BusyError, MicroBatcher } from '../../../main/core/microbatch.js';
 import { ENGINE_TUNING } from '../../../main/core/engine-tuning.js';
 import type { ExplainOptions } from '../../../main/core/engine.js';
 import { DEFAULT_EXPLAIN_OPTIONS } from '../../../main/core/engine.js';
-import { InputError } from '../../../shared/problems.js';
+import { InputError, isInputError } from '../../../shared/problems.js';
 
 interface Item {
   id: number;
@@ -169,6 +169,43 @@ describe('micro-batching', () => {
     await expect(running).resolves.toBe('done');
     expect(batcher.depth).toBe(0);
     await expect(batcher.admit(4, async () => 'fits')).resolves.toBe('fits');
+  });
+});
+
+describe("an engine's refusal of part of a large request", () => {
+  it('names the refused items by their place in the request, not in the engine call', async () => {
+    // The engine names an item by its place in the call ([j]), or `applicant` when the call holds one.
+    const batcher = new MicroBatcher(
+      async (items: Item[], _options: ExplainOptions) => {
+        const bad = items.flatMap((item, j) => (item.id < 0 ? [j] : []));
+        if (bad.length) {
+          throw new InputError(
+            bad.map((j) => ({
+              field: items.length === 1 ? 'applicant' : `[${j}]`,
+              code: 'not_finite',
+              message: 'overflows',
+            })),
+          );
+        }
+        return items.map((a) => ({ score: a.id }));
+      },
+      { concurrency: 1, maxBatch: 8 },
+    );
+    const fieldsOf = async (ids: number[]) => {
+      const e = await batcher
+        .explain(
+          ids.map((id) => ({ id })),
+          opts,
+        )
+        .catch((e: unknown) => e);
+      expect(isInputError(e)).toBe(true);
+      return (e as InputError).problems.map((p) => p.field);
+    };
+    // 20 items go as calls of 8, 8 and 4: the 14th ([13]) is the 6th of the second call.
+    expect(await fieldsOf(Array.from({ length: 20 }, (_, i) => (i === 13 ? -1 : i)))).toEqual(['[13]']);
+    expect(await fieldsOf(Array.from({ length: 17 }, (_, i) => (i === 16 ? -1 : i)))).toEqual(['[16]']);
+    expect(await fieldsOf(Array.from({ length: 8 }, (_, i) => (i === 2 ? -1 : i)))).toEqual(['[2]']);
+    expect(await fieldsOf([-1])).toEqual(['applicant']);
   });
 });
 
