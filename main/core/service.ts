@@ -2,7 +2,13 @@
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { BundleError, installedCopyChanged, readBundle, type BundleFiles } from './bundle/load.js';
+import {
+  BundleError,
+  installedCopyChanged,
+  readBundle,
+  readBundleAsync,
+  type BundleFiles,
+} from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
 import {
@@ -595,7 +601,8 @@ export class BranchLensService {
     // An import that will activate starts the engines it will serve with, before anything is recorded.
     const serves =
       !this.opts.modelDir && (activate === true || (activate === undefined && !activeModel(this.db)));
-    const checked = readBundle(srcDir);
+    // Hashed without holding the thread: a bundle may hold 1 GiB, and the service answers meanwhile.
+    const checked = await readBundleAsync(srcDir);
     let started: ModelRuntime | undefined = await BranchLensService.startModel(
       checked,
       serves ? this.opts : this.trialOptions(),

@@ -17,6 +17,7 @@ import {
   statSync,
   type Stats,
 } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -48,7 +49,10 @@ export const MAX_JSON_BYTES = 64 * MiB;
 export const MAX_BUNDLE_ENTRIES = 4096;
 /** The most weight values model.json may declare: MAX_BUNDLE_BYTES of float32. */
 export const MAX_WEIGHT_VALUES = MAX_BUNDLE_BYTES / 4;
-/** Files are hashed in pieces of this size, so a large one never sits in memory whole to be hashed. */
+/**
+ * Files are hashed in pieces of this size, so a large one never sits in memory whole to be hashed, and (read
+ * asynchronously) the thread is never held by one for more than about a millisecond.
+ */
 const PIECE_BYTES = MiB;
 /**
  * How bundle files are opened: never following a symbolic link (O_NOFOLLOW: one swapped in after the lstat
@@ -195,21 +199,16 @@ function withRegularFile<T>(
   limit: number,
   use: (fd: number, size: number) => T,
 ): T {
-  const check = (st: Stats): number => {
-    if (!st.isFile()) throw new BundleError([notRegularFile(file, kindOf(st))]);
-    if (st.size > limit) throw new BundleError([fileTooLarge(file, st.size, limit)]);
-    return st.size;
-  };
   const path = join(dir, file);
   let fd: number;
   try {
-    check(lstatSync(path));
+    regularFileSize(file, limit, lstatSync(path));
     fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
     throw fileError(dir, file, e);
   }
   try {
-    return use(fd, check(fstatSync(fd)));
+    return use(fd, regularFileSize(file, limit, fstatSync(fd)));
   } catch (e) {
     throw fileError(dir, file, e);
   } finally {
@@ -218,6 +217,39 @@ function withRegularFile<T>(
     } catch {
       // Nothing was written: a failed close loses nothing.
     }
+  }
+}
+
+/** The size of `file`, as `st` gives it, if it is a regular file of at most `limit` bytes; else a BundleError. */
+function regularFileSize(file: string, limit: number, st: Stats): number {
+  if (!st.isFile()) throw new BundleError([notRegularFile(file, kindOf(st))]);
+  if (st.size > limit) throw new BundleError([fileTooLarge(file, st.size, limit)]);
+  return st.size;
+}
+
+/** withRegularFile with the file read asynchronously (by the thread pool), so this thread is free meanwhile. */
+async function withRegularFileAsync<T>(
+  dir: string,
+  file: string,
+  limit: number,
+  use: (handle: FileHandle, size: number) => Promise<T>,
+): Promise<T> {
+  const path = join(dir, file);
+  let handle: FileHandle;
+  try {
+    regularFileSize(file, limit, await lstat(path));
+    handle = await open(path, OPEN_FLAGS);
+  } catch (e) {
+    throw fileError(dir, file, e);
+  }
+  try {
+    return await use(handle, regularFileSize(file, limit, await handle.stat()));
+  } catch (e) {
+    throw fileError(dir, file, e);
+  } finally {
+    await handle.close().catch(() => {
+      // Nothing was written: a failed close loses nothing.
+    });
   }
 }
 
@@ -281,6 +313,33 @@ function hashBundleFile(dir: string, file: string, limit: number): string {
       at += n;
     }
     return hash.digest('hex');
+  });
+}
+
+/**
+ * A bundle file's sha256, read in pieces of PIECE_BYTES by the thread pool, each hashed as it comes: the thread
+ * is free between pieces, so a service importing a bundle of 1 GiB goes on answering. With `keep`, also the
+ * bytes hashed (the very ones: the file is read once). Or a BundleError naming the file.
+ */
+async function readBundleFileAsync(
+  dir: string,
+  file: string,
+  limit: number,
+  keep = false,
+): Promise<{ sha256: string; bytes?: Buffer }> {
+  return withRegularFileAsync(dir, file, limit, async (handle, size) => {
+    const hash = createHash('sha256');
+    const whole = keep ? Buffer.allocUnsafe(size) : undefined;
+    const piece = whole ?? Buffer.allocUnsafe(Math.max(1, Math.min(PIECE_BYTES, size)));
+    let at = 0;
+    while (at < size) {
+      const into = whole ? at : 0;
+      const { bytesRead } = await handle.read(piece, into, Math.min(PIECE_BYTES, size - at), null);
+      if (bytesRead === 0) break;
+      hash.update(piece.subarray(into, into + bytesRead));
+      at += bytesRead;
+    }
+    return { sha256: hash.digest('hex'), ...(whole ? { bytes: whole.subarray(0, at) } : {}) };
   });
 }
 
@@ -352,8 +411,49 @@ function listEntries(dir: string): Map<string, Entry> {
   return out;
 }
 
-/** Reads and verifies the bundle's files without loading the model (cheap; used by the registry too). */
+/**
+ * Reads and verifies the bundle's files without loading the model (used by the registry too), hashing them in
+ * this thread: a bundle of 1 GiB holds it for about a second. An import uses readBundleAsync.
+ */
 export function readBundle(dir: string): BundleFiles {
+  const checks = bundleChecks(dir);
+  for (let step = checks.next(); ;) {
+    if (step.done) return step.value;
+    let hashed: string | BundleError;
+    try {
+      hashed = hashBundleFile(dir, step.value, MAX_FILE_BYTES);
+    } catch (e) {
+      hashed = refusal(e);
+    }
+    step = checks.next(hashed);
+  }
+}
+
+/**
+ * readBundle, with each file hashed in pieces read by the thread pool: the thread is never held for more than
+ * a piece, so a service importing a large bundle goes on answering its other requests meanwhile.
+ */
+export async function readBundleAsync(dir: string): Promise<BundleFiles> {
+  const checks = bundleChecks(dir);
+  for (let step = checks.next(); ;) {
+    if (step.done) return step.value;
+    const hashed = await readBundleFileAsync(dir, step.value, MAX_FILE_BYTES).then((r) => r.sha256, refusal);
+    step = checks.next(hashed);
+  }
+}
+
+/** A BundleError caught while hashing, to be sent to bundleChecks; any other error is thrown on. */
+function refusal(e: unknown): BundleError {
+  if (e instanceof BundleError) return e;
+  throw e;
+}
+
+/**
+ * readBundle's checks, one implementation for readBundle and readBundleAsync: the one step that takes time,
+ * hashing a listed file, is left to them. It yields the file's path and is sent back its sha256, or the
+ * BundleError reading it failed with.
+ */
+function* bundleChecks(dir: string): Generator<string, BundleFiles, string | BundleError> {
   let isFolder: boolean;
   try {
     isFolder = statSync(dir).isDirectory();
@@ -421,12 +521,9 @@ export function readBundle(dir: string): BundleFiles {
       continue;
     }
     if (tooLarge) continue;
-    let actual: string;
-    try {
-      actual = hashBundleFile(dir, file, MAX_FILE_BYTES);
-    } catch (e) {
-      if (!(e instanceof BundleError)) throw e;
-      problems.push(...e.problems);
+    const actual = yield file;
+    if (actual instanceof BundleError) {
+      problems.push(...actual.problems);
       continue;
     }
     if (actual !== expected) problems.push(shaMismatch(file, expected, actual));
@@ -658,13 +755,12 @@ async function buildModel(files: BundleFiles): Promise<tfl.LayersModel> {
   const limit = declaredWeights(files.modelJson).values;
   const budget: WeightBudget = { left: limit, limit, created: [] };
   // The shards are read again here: each must still be the file readBundle verified, or a bundle swapped in
-  // the meantime would be built from weights no manifest vouches for.
-  const loader = fileLoader(files.modelJson, (p) => {
-    const bytes = readBundleFile(files.dir, p, MAX_FILE_BYTES);
+  // the meantime would be built from weights no manifest vouches for. The bytes hashed are the bytes loaded.
+  const loader = fileLoader(files.modelJson, async (p) => {
+    const { sha256: actual, bytes } = await readBundleFileAsync(files.dir, p, MAX_FILE_BYTES, true);
     const expected = files.manifest.files[p];
-    const actual = sha256(bytes);
     if (actual !== expected) throw new BundleError([shaMismatch(p, String(expected), actual)]);
-    return bytes;
+    return bytes!;
   });
   try {
     return await weightBudget.run(budget, () => tfl.loadLayersModel(loader));
@@ -787,7 +883,7 @@ function predictionProblems(model: tfl.LayersModel, schema: BundleSchema): Probl
 
 /** Verifies and loads a bundle, checking that the model's input and output fit the schema. */
 export async function loadBundle(dir: string): Promise<LoadedBundle> {
-  return loadBundleFiles(readBundle(dir));
+  return loadBundleFiles(await readBundleAsync(dir));
 }
 
 /** loadBundle for a bundle readBundle verified: its weight shards are checked again as they are read. */

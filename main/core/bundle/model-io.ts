@@ -89,10 +89,14 @@ export function declaredWeights(modelJson: ModelJson): { values: number; bytes: 
  * An IOHandler that loads model.json and its shards from a folder, with no network and no tfjs-node. `read`
  * reads one shard by its path in the bundle (load.ts's, which refuses anything but a regular file).
  */
-export function fileLoader(modelJson: ModelJson, read: (path: string) => Uint8Array): tf.io.IOHandler {
+export function fileLoader(
+  modelJson: ModelJson,
+  read: (path: string) => Promise<Uint8Array>,
+): tf.io.IOHandler {
   return {
     load: async (): Promise<ModelArtifacts> => {
-      const buffers = shardPaths(modelJson).map(read);
+      const buffers: Uint8Array[] = [];
+      for (const path of shardPaths(modelJson)) buffers.push(await read(path));
       const total = Buffer.concat(buffers);
       const weightData = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
       return {

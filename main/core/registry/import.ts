@@ -1,11 +1,19 @@
 // Installing a model bundle into the data dir: verify, copy, verify the copy, then record it.
 // The copy is made beside its destination and renamed into place under the write lock, so a crash never
-// leaves a half-copied bundle registered.
+// leaves a half-copied bundle registered. A bundle may hold 1 GiB: it is hashed and copied asynchronously, so
+// a service importing one goes on answering its other requests meanwhile.
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { because, InputError } from '../../../shared/problems.js';
-import { BundleError, changedDuringImport, readBundle, type BundleFiles } from '../bundle/load.js';
+import {
+  BundleError,
+  changedDuringImport,
+  readBundle,
+  readBundleAsync,
+  type BundleFiles,
+} from '../bundle/load.js';
 import type { WritableDb } from '../db/open.js';
 import { removeStale } from '../stale-files.js';
 import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
@@ -50,20 +58,29 @@ export interface ImportResult {
   message: string;
 }
 
-function copyBundle(src: BundleFiles, dest: string): void {
+async function copyBundle(src: BundleFiles, dest: string): Promise<void> {
   for (const file of [...Object.keys(src.manifest.files), 'manifest.json']) {
     const to = join(dest, file);
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(join(src.dir, file), to);
+    await mkdir(dirname(to), { recursive: true });
+    await copyFile(join(src.dir, file), to);
   }
 }
 
+/** Whether the bundle in `dir` verifies and is the bundle `sha256`. */
 function installedCopyIsIntact(dir: string, sha256: string): boolean {
   try {
     return readBundle(dir).sha256 === sha256;
   } catch {
     return false;
   }
+}
+
+/** installedCopyIsIntact, hashing without holding the thread. */
+async function installedCopyVerifies(dir: string, sha256: string): Promise<boolean> {
+  return readBundleAsync(dir).then(
+    (copy) => copy.sha256 === sha256,
+    () => false,
+  );
 }
 
 const STAGING_PREFIX = '.importing-';
@@ -90,15 +107,15 @@ export function removeStaleStaging(dataDir: string, now = Date.now()): void {
 }
 
 /** Copies the verified bundle to a fresh folder beside `finalDir` and verifies the copy. */
-function stageCopy(src: BundleFiles, finalDir: string): string {
+async function stageCopy(src: BundleFiles, finalDir: string): Promise<string> {
   const staging = join(dirname(finalDir), `${STAGING_PREFIX}${randomUUID()}`);
   try {
-    copyBundle(src, staging);
-    const copy = readBundle(staging);
+    await copyBundle(src, staging);
+    const copy = await readBundleAsync(staging);
     if (copy.sha256 !== src.sha256) throw new BundleError([changedDuringImport()]);
     return staging;
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
     throw e;
   }
 }
@@ -146,7 +163,7 @@ async function install(
   checkedSha256?: string,
 ): Promise<ImportResult> {
   removeStaleStaging(dataDir);
-  const src = readBundle(srcDir);
+  const src = await readBundleAsync(srcDir);
   if (checkedSha256 !== undefined && src.sha256 !== checkedSha256)
     throw new BundleError([changedDuringImport()]);
   const { id, version } = src.manifest;
@@ -168,8 +185,8 @@ async function install(
       },
     ]);
   }
-  const needsCopy = !existing || !installedCopyIsIntact(finalDir, existing.sha256);
-  const staging = needsCopy ? stageCopy(src, finalDir) : undefined;
+  const needsCopy = !existing || !(await installedCopyVerifies(finalDir, existing.sha256));
+  const staging = needsCopy ? await stageCopy(src, finalDir) : undefined;
 
   let outcome: Omit<ImportResult, 'message'>;
   try {
@@ -189,6 +206,7 @@ async function install(
           ]);
         }
         let status: ImportStatus = 'already_installed';
+        // Hashed in this thread (a transaction cannot wait): only when repairing, or racing another import.
         if (staging && !(registered && installedCopyIsIntact(finalDir, registered.sha256))) {
           moveIntoPlace(staging, finalDir);
           status = registered ? 'repaired' : 'installed';
@@ -218,7 +236,7 @@ async function install(
       })
       .immediate();
   } finally {
-    if (staging) rmSync(staging, { recursive: true, force: true });
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
 
   const events: RegistryEvent[] = [];

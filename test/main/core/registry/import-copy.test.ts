@@ -23,21 +23,21 @@ const copying = vi.hoisted(() => ({
   onCopy: undefined as (() => void) | undefined,
 }));
 
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const copyFileSync: typeof fs.copyFileSync = (src, dest, mode) => {
-    fs.copyFileSync(src, dest, mode);
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fsp = await importOriginal<typeof import('node:fs/promises')>();
+  const copyFile: typeof fsp.copyFile = async (src, dest, mode) => {
+    await fsp.copyFile(src, dest, mode);
     if (copying.corrupt && String(dest).endsWith('.bin')) {
-      const bytes = fs.readFileSync(dest);
+      const bytes = await fsp.readFile(dest);
       bytes[0] = bytes[0]! ^ 0xff;
-      fs.writeFileSync(dest, bytes);
+      await fsp.writeFile(dest, bytes);
     }
     if (copying.manifest && String(dest).endsWith('manifest.json')) {
-      fs.writeFileSync(dest, `${fs.readFileSync(dest, 'utf8')}\n`);
+      await fsp.writeFile(dest, `${await fsp.readFile(dest, 'utf8')}\n`);
     }
     copying.onCopy?.();
   };
-  return { ...fs, default: { ...fs, copyFileSync }, copyFileSync };
+  return { ...fsp, default: { ...fsp, copyFile }, copyFile };
 });
 
 let root: string;
