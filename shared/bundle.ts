@@ -200,10 +200,41 @@ export type BundleSchema = z.infer<typeof bundleSchemaSchema>;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 
+/** Names Windows keeps for devices, in any case, also with an extension (`nul.txt` is NUL) or spaces before it. */
+const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(\.|$)/i;
+
+/**
+ * Why `name` cannot name a folder on Windows, or undefined. A model is installed in models/<id>/<version>/, and a
+ * branch workstation may run Windows: a device name there is the device, not a folder, and a trailing space or
+ * dot is dropped (so 1.0.0-rc. would be 1.0.0-rc). Refused on every system, so a data folder can be moved to
+ * any workstation. `what` is what to change: `model id`, `version`.
+ */
+export function windowsFolderNameProblem(name: string, what: string): string | undefined {
+  const why = `the model's folder is named after it, and Windows`;
+  if (WINDOWS_DEVICE_NAME.test(name)) {
+    return `must not be a device name of Windows (CON, PRN, AUX, NUL, COM1 to COM9, LPT1 to LPT9, in any letter case, with or without an extension): ${why} cannot make such a folder; give the bundle another ${what}`;
+  }
+  if (/[ .]$/.test(name)) {
+    return `must not end in a space or a dot: ${why} drops them from a folder's name; give the bundle another ${what}`;
+  }
+  return undefined;
+}
+
+/** A manifest field that names the model's folder: refused with windowsFolderNameProblem's words. */
+function folderName(format: RegExp, message: string, what: string) {
+  return z
+    .string()
+    .regex(format, { message, abort: true })
+    .superRefine((name, ctx) => {
+      const problem = windowsFolderNameProblem(name, what);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
 export const manifestSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and -'),
-    version: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version'),
+    id: folderName(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and -', 'model id'),
+    version: folderName(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version', 'version'),
     created_at: z.iso.datetime({ offset: true }),
     description: localized.optional(),
     training_data: z

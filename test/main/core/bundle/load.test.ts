@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import { windowsFolderNameProblem } from '../../../../shared/bundle.js';
 import type { Problem } from '../../../../shared/problems.js';
 import { BundleError, loadBundle, readBundle, sha256 } from '../../../../main/core/bundle/load.js';
 import { sealBundle } from '../../../../main/core/bundle/write.js';
@@ -122,6 +123,48 @@ describe('a broken bundle is refused naming the file and the field', () => {
       reason: 'field_invalid',
       params: { file: 'manifest.json', path: 'version', detail: 'must be a semantic version' },
     });
+  });
+
+  it('when the id is a device name of Windows, in any letter case: no folder can be named so there', async () => {
+    // The model is installed in models/<id>/<version>/, and a branch workstation may run Windows. Refused on
+    // every system, so that a data folder can be moved to any workstation.
+    for (const id of ['con', 'prn', 'aux', 'nul', 'com1', 'com9', 'lpt1', 'lpt9']) {
+      const dir = broken((d) => editJson(d, 'manifest.json', (m) => (m.id = id)));
+      const { problems } = await problemsOf(dir);
+      expect(problems, id).toEqual([
+        expect.objectContaining({ field: 'manifest.json: id', code: 'invalid', reason: 'field_invalid' }),
+      ]);
+      expect(problems[0]!.message).toMatch(/device name of Windows .*give the bundle another model id$/);
+    }
+    // Names that only begin like one are folders like any other.
+    const dir = broken((d) => editJson(d, 'manifest.json', (m) => (m.id = 'con-credit')));
+    expect(readBundle(dir).manifest.id).toBe('con-credit');
+  });
+
+  it('when the version ends in a dot, which Windows drops from a folder name', async () => {
+    for (const version of ['1.0.0-rc.', '1.0.0+build..']) {
+      const dir = broken((d) => editJson(d, 'manifest.json', (m) => (m.version = version)));
+      const { problems } = await problemsOf(dir);
+      expect(problems, version).toEqual([
+        expect.objectContaining({
+          field: 'manifest.json: version',
+          code: 'invalid',
+          reason: 'field_invalid',
+        }),
+      ]);
+      expect(problems[0]!.message).toMatch(
+        /must not end in a space or a dot: .*give the bundle another version$/,
+      );
+    }
+  });
+
+  it('names a folder Windows cannot make in any spelling of it', () => {
+    for (const name of ['NUL', 'Com3', 'nul.txt', 'LPT1.tar.gz', 'aux .json', 'lpt²', 'name ', 'v1.']) {
+      expect(windowsFolderNameProblem(name, 'version'), name).toMatch(/^must not/);
+    }
+    for (const name of ['null', 'console', 'com10', 'com', '1.0.0', 'nul-model', 'a.nul']) {
+      expect(windowsFolderNameProblem(name, 'version'), name).toBeUndefined();
+    }
   });
 
   it('when a required field of manifest.json is missing, or one it does not know is there', async () => {

@@ -131,23 +131,46 @@ describe('importBundle', () => {
   });
 
   it('refuses a version whose folder is an installed one on Windows or macOS (1.0.0-RC1, 1.0.0-rc1)', async () => {
-    // Those file systems ignore letter case (and Windows drops a trailing dot): installing 1.0.0-rc1 there would
-    // replace the files of 1.0.0-RC1, which would then fail to verify as the model it was imported as.
+    // Those file systems ignore letter case: installing 1.0.0-rc1 there would replace the files of 1.0.0-RC1,
+    // which would then fail to verify as the model it was imported as.
     const upper = await writeTinyBundle(bundle('rc-upper'), '1.0.0-RC1');
     const lower = await writeTinyBundle(bundle('rc-lower'), '1.0.0-rc1');
-    const dotted = await writeTinyBundle(bundle('rc-dotted'), '1.0.0-RC1.');
     const { model } = await importBundle(db, dataDir, upper, ctx);
-    for (const dir of [lower, dotted]) {
-      const error = await caught(importBundle(db, dataDir, dir, ctx));
-      expect(error.problems[0]).toMatchObject({
-        field: 'manifest.json: version',
-        reason: 'version_folder_taken',
-        params: { installed: 'tiny@1.0.0-RC1' },
-      });
-      expect(error.message).toMatch(/tiny@1\.0\.0-RC1 is installed.*letter case.*another version/);
-    }
+    const error = await caught(importBundle(db, dataDir, lower, ctx));
+    expect(error.problems[0]).toMatchObject({
+      field: 'manifest.json: version',
+      reason: 'version_folder_taken',
+      params: { installed: 'tiny@1.0.0-RC1' },
+    });
+    expect(error.message).toMatch(/tiny@1\.0\.0-RC1 is installed.*letter case.*another version/);
+    // And a version ending in a dot (Windows drops it: 1.0.0-RC1. is 1.0.0-RC1's folder) is no version at all.
+    const dotted = await writeTinyBundle(bundle('rc-dotted'), '1.0.0-RC1.');
+    const refused = await caught(importBundle(db, dataDir, dotted, ctx));
+    expect(refused).toBeInstanceOf(BundleError);
+    expect(refused.problems).toEqual([
+      expect.objectContaining({ field: 'manifest.json: version', reason: 'field_invalid' }),
+    ]);
     expect(refs()).toEqual(['tiny@1.0.0-RC1*']);
     expect(readBundle(modelDir(dataDir, model)).sha256).toBe(model.sha256);
+  });
+
+  it('refuses an id or version Windows cannot name a folder, and installs nothing', async () => {
+    // A data folder holds models/<id>/<version>/ and may be moved to a Windows workstation: refused everywhere.
+    const nul = await writeTinyBundle(bundle('nul-id'), '1.0.0');
+    const manifest = JSON.parse(readFileSync(join(nul, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(nul, 'manifest.json'), JSON.stringify({ ...manifest, id: 'nul' }));
+    const trailing = await writeTinyBundle(bundle('trailing-dot'), '1.0.0-rc.');
+    for (const [dir, field] of [
+      [nul, 'manifest.json: id'],
+      [trailing, 'manifest.json: version'],
+    ] as const) {
+      const error = await caught(importBundle(db, dataDir, dir, ctx));
+      expect(error).toBeInstanceOf(BundleError);
+      expect(error.problems).toEqual([expect.objectContaining({ field, reason: 'field_invalid' })]);
+      expect(error.message).toMatch(/Windows/);
+    }
+    expect(listModels(db)).toEqual([]);
+    expect(events).toEqual([]);
   });
 
   it('copies the files again when the installed copy no longer verifies', async () => {
