@@ -2,13 +2,7 @@
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import {
-  BundleError,
-  installedCopyChanged,
-  readBundle,
-  readBundleAsync,
-  type BundleFiles,
-} from './bundle/load.js';
+import { BundleError, installedCopyChanged, readBundleAsync, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, type WritableDb } from './db/open.js';
 import {
@@ -380,7 +374,7 @@ export class BranchLensService {
     return { bundle, reference, runner };
   }
 
-  private static activeBundle(db: WritableDb, dataDir: string): BundleFiles {
+  private static async activeBundle(db: WritableDb, dataDir: string): Promise<BundleFiles> {
     const active = activeModel(db);
     if (!active) throw new Error('no model is active: import one with `branchlens models import DIR`');
     return BranchLensService.installedBundle(dataDir, active);
@@ -416,10 +410,14 @@ export class BranchLensService {
     hmacKey: HmacKey,
   ): Promise<ModelRuntime> {
     if (opts.modelDir) {
-      return BranchLensService.startModel(readBundle(opts.modelDir), opts, hmacKey, 'folder');
+      return BranchLensService.startModel(await readBundleAsync(opts.modelDir), opts, hmacKey, 'folder');
     }
     try {
-      return await BranchLensService.startModel(BranchLensService.activeBundle(db, dataDir), opts, hmacKey);
+      return await BranchLensService.startModel(
+        await BranchLensService.activeBundle(db, dataDir),
+        opts,
+        hmacKey,
+      );
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
       throw new BundleError([
@@ -435,9 +433,13 @@ export class BranchLensService {
     }
   }
 
-  /** An installed model's bundle, once its copy is checked to still be the bundle that was imported. */
-  private static installedBundle(dataDir: string, model: InstalledModel): BundleFiles {
-    const bundle = readBundle(installedModelDir(dataDir, model));
+  /**
+   * An installed model's bundle, once its copy is checked to still be the bundle that was imported. Hashed without
+   * holding the thread (a bundle may hold 1 GiB): an activation, a rollback or following another process's change
+   * leaves the service answering meanwhile.
+   */
+  private static async installedBundle(dataDir: string, model: InstalledModel): Promise<BundleFiles> {
+    const bundle = await readBundleAsync(installedModelDir(dataDir, model));
     const { sha256 } = bundle;
     if (sha256 !== model.sha256) {
       throw new BundleError([
@@ -652,7 +654,7 @@ export class BranchLensService {
       const result = await change(
         this.registryContext(async (model) => {
           started = await BranchLensService.startModel(
-            BranchLensService.installedBundle(this.dataDir, model),
+            await BranchLensService.installedBundle(this.dataDir, model),
             this.opts.modelDir ? this.trialOptions() : this.opts,
             this.hmacKey,
           );
@@ -715,7 +717,7 @@ export class BranchLensService {
     const active = activeModel(this.db);
     if (!active || active.sha256 === this.bundle.sha256) return;
     const next = await BranchLensService.startModel(
-      BranchLensService.installedBundle(this.dataDir, active),
+      await BranchLensService.installedBundle(this.dataDir, active),
       this.opts,
       this.hmacKey,
     );
@@ -731,7 +733,7 @@ export class BranchLensService {
   /** Loads the registry's active model in place of the current one (when it differs). */
   private async reloadActive(): Promise<void> {
     if (this.opts.modelDir) return;
-    const bundle = BranchLensService.activeBundle(this.db, this.dataDir);
+    const bundle = await BranchLensService.activeBundle(this.db, this.dataDir);
     if (bundle.sha256 === this.bundle.sha256) return;
     await this.swapIn(await BranchLensService.startModel(bundle, this.opts, this.hmacKey));
   }
