@@ -36,6 +36,13 @@ export function auditExportExtension(format: AuditExportFormat, gzip: boolean): 
  */
 export const MAX_INLINE_EXPORT_BYTES = 32 * 1024 * 1024;
 
+/**
+ * The points one monitoringSeries answer carries at most, by default and when asked: a range holding more
+ * stored snapshots is thinned evenly over time (a year of hourly snapshots is 8,760, 36 MB of JSON).
+ */
+export const DEFAULT_SERIES_POINTS = 500;
+export const MAX_SERIES_POINTS = 1000;
+
 export const settingsSchema = z
   .object({
     locale: z.enum(LOCALES),
@@ -109,6 +116,8 @@ export const API_REQUESTS = {
     .object({
       from: z.iso.datetime({ offset: true }).optional(),
       to: z.iso.datetime({ offset: true }).optional(),
+      /** At most this many points: a range holding more stored snapshots is thinned, one per time bucket. */
+      max_points: z.number().int().min(2).max(MAX_SERIES_POINTS).default(DEFAULT_SERIES_POINTS),
     })
     .strict()
     // Reversed bounds would answer an empty series, read as "no data" rather than as the mistake it is.
@@ -229,7 +238,11 @@ export interface ApiResponses {
   };
   auditPublicKey: { pem: string; key_id: string };
   monitoring: { snapshot: MonitoringSnapshot };
-  monitoringSeries: { series: MonitoringSeries };
+  /**
+   * `stored`: the snapshots stored in [from, to]; `thinned`: more than max_points were, and `series` keeps the
+   * newest of each `bucket_ms` (whole hours from the epoch; null when not thinned).
+   */
+  monitoringSeries: { series: MonitoringSeries; stored: number; thinned: boolean; bucket_ms: number | null };
   getSettings: Settings;
   updateSettings: Settings;
 }

@@ -145,9 +145,13 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
     },
     auditPublicKey: async () => service.auditPublicKey(),
     monitoring: async () => ({ snapshot: service.monitoringSnapshot() }),
-    monitoringSeries: async ({ from, to }) => ({
-      series: service.monitoringSeries(asDates({ from, to })),
-    }),
+    monitoringSeries: async ({ from, to, max_points }) => {
+      const { series, stored, bucket_ms } = service.monitoringSeries({
+        ...asDates({ from, to }),
+        maxPoints: max_points,
+      });
+      return { series, stored, thinned: bucket_ms !== null, bucket_ms };
+    },
     getSettings: async () => service.getSettings(),
     updateSettings: async (patch) => service.updateSettings(patch),
   };

@@ -35,12 +35,14 @@ import { readSettings, stepsProblem, writeSettings } from './settings.js';
 import {
   Monitor,
   readReference,
-  timeSeries,
+  sampledSeries,
   type MonitorModel,
   type MonitorOptions,
+  type SampledRange,
+  type SampledSeries,
 } from './monitor/index.js';
 import { pseudonym } from './records/mask.js';
-import type { AttributionReference, MonitoringSeries, MonitoringSnapshot } from '../../shared/monitoring.js';
+import type { AttributionReference, MonitoringSnapshot } from '../../shared/monitoring.js';
 import {
   activeModel,
   listModels,
@@ -843,8 +845,9 @@ export class BranchLensService {
     return this.monitor.snapshot({ queueDepth: this.batcher.depth });
   }
 
-  monitoringSeries(range: { from?: Date; to?: Date }): MonitoringSeries {
-    return timeSeries(this.db, range);
+  /** The stored snapshots in [from, to], thinned evenly to at most `maxPoints` (store.ts `sampledSeries`). */
+  monitoringSeries(range: SampledRange): SampledSeries {
+    return sampledSeries(this.db, range);
   }
 
   // ---- health -------------------------------------------------------------------------------------------

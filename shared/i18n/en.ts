@@ -474,6 +474,13 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'monitor.drift.recent': 'Recent share',
   'monitor.drift.reference': 'Reference share',
   'monitor.drift.status': 'Status',
+  'monitor.period': 'Chart period',
+  'monitor.period.24h': 'Last 24 hours',
+  'monitor.period.7d': 'Last 7 days',
+  'monitor.period.30d': 'Last 30 days',
+  'monitor.period.365d': 'Last year',
+  'monitor.thinned':
+    '{stored} snapshots stored in this period: the charts show 1 point per {period} ({shown} points).',
 
   'settings.title': 'Settings',
   'settings.lead': 'Settings are kept by the service on this machine and used the next time too.',

@@ -447,6 +447,12 @@ export const zhCN = {
   'monitor.drift.recent': '近期占比',
   'monitor.drift.reference': '参考占比',
   'monitor.drift.status': '状态',
+  'monitor.period': '图表时段',
+  'monitor.period.24h': '最近 24 小时',
+  'monitor.period.7d': '最近 7 天',
+  'monitor.period.30d': '最近 30 天',
+  'monitor.period.365d': '最近一年',
+  'monitor.thinned': '此时段存有 {stored} 个快照：图表每 {period}显示 1 个点（共 {shown} 个点）。',
 
   'settings.title': '设置',
   'settings.lead': '设置保存在本机服务中，下次打开时自动沿用。',

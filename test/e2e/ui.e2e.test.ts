@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { dbPath } from '../../main/core/db/open.js';
 import {
@@ -767,6 +767,76 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
         expect(await page.getByTestId('throughput').textContent()).toBe('0.027 笔/秒');
       } finally {
         await page.unroute('**/api/app/monitoring');
+      }
+    },
+    LONG,
+  );
+
+  it(
+    'charts the last 7 days first, a longer period when chosen (thinned, and says so), in either language',
+    async () => {
+      const { page } = s;
+      // 700 hourly snapshots up to now: the last 7 days hold 168, the year all 700 (more than a chart's 500).
+      const HOUR = 3_600_000;
+      const newest = Date.now() - 60_000;
+      const snapshot = s.server.service.monitoringSnapshot();
+      const raw = new Database(dbPath(s.dataDir));
+      const insert = raw.prepare(
+        'INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (?, ?, ?)',
+      );
+      const seqs: number[] = [];
+      raw.transaction(() => {
+        for (let h = 0; h < 700; h++) {
+          const at = newest - h * HOUR;
+          const json = JSON.stringify({ ...snapshot, taken_at: new Date(at).toISOString() });
+          seqs.push(Number(insert.run(at, snapshot.model.sha256, json).lastInsertRowid));
+        }
+      })();
+      const asked: { from: number; at: number }[] = [];
+      const listen = (r: Request) => {
+        if (!r.url().endsWith('/api/app/monitoringSeries')) return;
+        const body = (r.postDataJSON() ?? {}) as { from?: string };
+        asked.push({ from: Date.parse(body.from ?? ''), at: Date.now() });
+      };
+      page.on('request', listen);
+      const period = page.getByTestId('monitor-period');
+      try {
+        // From another page, so that the Monitor page starts afresh (an earlier test may have left it open).
+        await open(page, base, 'explain');
+        await open(page, base, 'monitor');
+        await page.getByTestId('monitor-tiles').waitFor();
+        await expect.poll(() => asked.length).toBeGreaterThan(0);
+        expect(asked[0]!.at - asked[0]!.from).toBeGreaterThan(7 * 24 * HOUR - 60_000);
+        expect(asked[0]!.at - asked[0]!.from).toBeLessThan(7 * 24 * HOUR + 60_000);
+        expect(await page.getByLabel('图表时段').inputValue()).toBe('7d');
+        expect(await page.getByTestId('series-thinned').count()).toBe(0);
+        await screenshot(page, 'monitor-week-zh-CN');
+
+        asked.length = 0;
+        await period.selectOption('365d');
+        const thinned = page.getByTestId('series-thinned');
+        await thinned.waitFor();
+        expect(asked[0]!.at - asked[0]!.from).toBeGreaterThan(365 * 24 * HOUR - 60_000);
+        expect(await thinned.textContent()).toMatch(
+          /^此时段存有 70\d 个快照：图表每 2 小时显示 1 个点（共 3\d\d 个点）。$/,
+        );
+
+        // The refresh asks only for what was stored after the last point it has.
+        asked.length = 0;
+        await page.getByRole('button', { name: '刷新', exact: true }).click();
+        await expect.poll(() => asked.length).toBeGreaterThan(0);
+        expect(asked[0]!.from).toBeGreaterThan(newest);
+
+        // Another language keeps the period.
+        await setLanguage(page, 'en');
+        expect(await page.getByLabel('Chart period').inputValue()).toBe('365d');
+        expect(await thinned.textContent()).toContain('the charts show 1 point per 2 h');
+        await screenshot(page, 'monitor-year-en');
+      } finally {
+        page.off('request', listen);
+        await period.selectOption('7d').catch(() => undefined);
+        raw.prepare(`DELETE FROM monitoring_snapshots WHERE seq IN (${seqs.join(',') || 'NULL'})`).run();
+        raw.close();
       }
     },
     LONG,

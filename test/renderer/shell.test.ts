@@ -25,11 +25,15 @@ import {
 import { auditFeatureName } from '../../renderer/src/pages/audit/entry-features.js';
 import { auditExportName } from '../../renderer/src/pages/audit/export-name.js';
 import {
+  axisTimeOptions,
   checkSnapshot,
+  DEFAULT_SERIES_PERIOD,
   histogramBuckets,
   pickWindow,
   seriesPoints,
+  seriesRequest,
   mergeSeries,
+  withinPeriod,
 } from '../../renderer/src/pages/monitor/monitor-data.js';
 import { API_METHODS } from '../../shared/contract.js';
 import { demoSchema } from './helpers.js';
@@ -248,6 +252,41 @@ describe('the monitoring data', () => {
     ]);
     expect(mergeSeries([], [at(1)])).toEqual([at(1)]);
     expect(mergeSeries([at(1)], [])).toEqual([at(1)]);
+  });
+
+  it('asks for the last 7 days first, a longer period when chosen, then only what is newer', () => {
+    const now = Date.UTC(2026, 10, 26, 9, 30);
+    const day = 24 * 3_600_000;
+    expect(DEFAULT_SERIES_PERIOD).toBe('7d');
+    expect(seriesRequest(DEFAULT_SERIES_PERIOD, [], now)).toEqual({
+      from: new Date(now - 7 * day).toISOString(),
+    });
+    expect(seriesRequest('365d', [], now)).toEqual({ from: new Date(now - 365 * day).toISOString() });
+    expect(seriesRequest('24h', [], now)).toEqual({ from: new Date(now - day).toISOString() });
+    const known = [{ taken_at: '2026-11-26T08:00:30.000Z' }, { taken_at: '2026-11-26T09:00:30.000Z' }];
+    expect(seriesRequest('365d', known, now)).toEqual({ from: '2026-11-26T09:00:30.001Z' });
+    // Points that left the period while the page stayed open are dropped.
+    expect(withinPeriod(known, '24h', Date.UTC(2026, 10, 27, 8, 30)).map((s) => s.taken_at)).toEqual([
+      '2026-11-26T09:00:30.000Z',
+    ]);
+  });
+
+  it('draws a thinned series as one line, and still breaks it where a whole bucket is missing', () => {
+    const step = 18 * 3_600_000;
+    const at = (i: number) => ({
+      taken_at: new Date(Date.UTC(2026, 0, 1) + i * step).toISOString(),
+      windows: [window(3600, i)],
+    });
+    const points = seriesPoints([at(0), at(1), at(2), at(4)], undefined, step);
+    expect(points.map((p) => p.p99)).toEqual([0, 1, 2, null, 4]);
+    // Without the step every point would stand alone, as missing hours.
+    expect(seriesPoints([at(0), at(1)]).map((p) => p.p99)).toEqual([0, null, 1]);
+  });
+
+  it('labels the time axis with dates once the points span more than a day and a half', () => {
+    expect(axisTimeOptions(6 * 3_600_000)).not.toHaveProperty('day');
+    expect(axisTimeOptions(7 * 24 * 3_600_000)).toMatchObject({ day: '2-digit', hour: '2-digit' });
+    expect(axisTimeOptions(365 * 24 * 3_600_000)).not.toHaveProperty('hour');
   });
 
   it('shows a snapshot that does not match the contract as far as it goes', () => {

@@ -9,4 +9,10 @@ export {
   type StabilityExplain,
 } from './monitor.js';
 export { comparableToReference, readReference, type ExplanationSettings } from './reference.js';
-export { timeSeries, type SeriesRange } from './store.js';
+export {
+  sampledSeries,
+  timeSeries,
+  type SampledRange,
+  type SampledSeries,
+  type SeriesRange,
+} from './store.js';

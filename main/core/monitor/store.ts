@@ -1,10 +1,13 @@
 // The hourly monitoring snapshots in SQLite (migration 005), and the time series the UI charts read.
+import { DEFAULT_SERIES_POINTS } from '../../../shared/contract.js';
 import {
   monitoringSnapshotSchema,
   type MonitoringSeries,
   type MonitoringSnapshot,
 } from '../../../shared/monitoring.js';
 import type { ReadableDb, WritableDb } from '../db/open.js';
+
+const HOUR_MS = 3_600_000;
 
 export function insertSnapshot(db: WritableDb, snapshot: MonitoringSnapshot, takenAtMs: number): void {
   db.prepare('INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (?, ?, ?)').run(
@@ -52,10 +55,74 @@ export function timeSeries(db: ReadableDb | WritableDb, range: SeriesRange = {})
       range.to?.getTime() ?? Number.MAX_SAFE_INTEGER,
       range.limit ?? 10_000,
     ) as { snapshot: string }[];
+  return parseRows(rows);
+}
+
+/** Stored rows as snapshots, leaving out a row that no longer matches the schema. */
+function parseRows(rows: readonly { snapshot: string }[]): MonitoringSeries {
   const out: MonitoringSeries = [];
   for (const { snapshot } of rows) {
     const parsed = monitoringSnapshotSchema.safeParse(JSON.parse(snapshot));
     if (parsed.success) out.push(parsed.data);
   }
   return out;
+}
+
+export interface SampledRange {
+  /** Inclusive; no lower bound when absent. */
+  from?: Date;
+  /** Inclusive; no upper bound when absent. */
+  to?: Date;
+  /** At most this many points (default DEFAULT_SERIES_POINTS; 2 at least). */
+  maxPoints?: number;
+}
+
+export interface SampledSeries {
+  /** Oldest first. */
+  series: MonitoringSeries;
+  /** How many snapshots are stored in [from, to]. */
+  stored: number;
+  /**
+   * When the range holds more than maxPoints snapshots: the width of the time buckets (whole hours, counted
+   * from the epoch) of which one snapshot each was kept. Null when every stored snapshot is in the series.
+   */
+  bucket_ms: number | null;
+}
+
+/**
+ * The snapshots taken in [from, to], oldest first, thinned evenly over time to at most `maxPoints`: a year of
+ * hourly snapshots is 36 MB of JSON, which took the process about a second to read, parse and check, and is
+ * more points than a chart can show. The thinning is done by SQLite on the time index alone (one snapshot per
+ * bucket of whole hours, the newest in it, so the newest stored snapshot is always there for the page's
+ * "only what is newer" refresh); only the kept rows are read and parsed.
+ */
+export function sampledSeries(db: ReadableDb | WritableDb, range: SampledRange = {}): SampledSeries {
+  const from = range.from?.getTime() ?? Number.MIN_SAFE_INTEGER;
+  const to = range.to?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  const maxPoints = Math.max(2, Math.floor(range.maxPoints ?? DEFAULT_SERIES_POINTS));
+  const span = db
+    .prepare(
+      `SELECT count(*) AS n, min(taken_at) AS lo, max(taken_at) AS hi FROM monitoring_snapshots
+       WHERE taken_at >= ? AND taken_at <= ?`,
+    )
+    .get(from, to) as { n: number; lo: number | null; hi: number | null };
+  if (span.n <= maxPoints || span.lo === null || span.hi === null) {
+    return { series: timeSeries(db, { ...range, limit: maxPoints }), stored: span.n, bucket_ms: null };
+  }
+  // Buckets of b ms counted from the epoch: [lo, hi] meets fewer than (hi - lo) / b + 2 of them, so
+  // b >= (hi - lo) / (maxPoints - 1) keeps that to maxPoints. Whole hours, so the page can say "1 point per N h".
+  const bucket = Math.max(1, Math.ceil((span.hi - span.lo) / (maxPoints - 1) / HOUR_MS)) * HOUR_MS;
+  // SQLite takes the bare `seq` from the row holding the max(taken_at). The bucket is bound as an integer (a JS
+  // number binds as REAL, which would make the division exact: one group per row).
+  const rows = db
+    .prepare(
+      `SELECT s.snapshot FROM monitoring_snapshots s JOIN (
+         SELECT seq, max(taken_at) FROM monitoring_snapshots
+         WHERE taken_at >= ? AND taken_at <= ?
+         GROUP BY taken_at / CAST(? AS INTEGER)
+       ) picked ON s.seq = picked.seq
+       ORDER BY s.taken_at, s.seq`,
+    )
+    .all(from, to, bucket) as { snapshot: string }[];
+  return { series: parseRows(rows), stored: span.n, bucket_ms: bucket };
 }

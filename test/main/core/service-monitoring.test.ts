@@ -58,11 +58,11 @@ describe('service monitoring', () => {
   });
 
   it('persists an hourly snapshot that comes back as a time series', async () => {
-    expect(service.monitoringSeries({})).toHaveLength(0);
+    expect(service.monitoringSeries({}).series).toHaveLength(0);
     clock.t += HOUR;
     await service.explain(holdoutApplicants(1));
     await service.monitorTick();
-    const series = service.monitoringSeries({});
+    const series = service.monitoringSeries({}).series;
     expect(series).toHaveLength(1);
     expect(series[0]!.windows[0]!.count).toBe(1);
     expect(series[0]!.model.sha256).toBe(service.model.sha256);
@@ -83,7 +83,7 @@ describe('service monitoring', () => {
   });
 
   it('stores the hour’s snapshot, with the queue depth, even when the stability check fails', async () => {
-    const stored = service.monitoringSeries({}).length;
+    const stored = service.monitoringSeries({}).series.length;
     await service.explain(holdoutApplicants(3).slice(2)); // a new applicant: a stability sample is waiting
     clock.t += HOUR;
     const runner = (service as unknown as { runner: { explain: () => Promise<unknown> } }).runner;
@@ -97,7 +97,7 @@ describe('service monitoring', () => {
       failing.mockRestore();
       warnings.mockRestore();
     }
-    const series = service.monitoringSeries({});
+    const series = service.monitoringSeries({}).series;
     expect(series).toHaveLength(stored + 1);
     expect(series.at(-1)!.queue_depth).toBe(0);
   });
@@ -115,7 +115,7 @@ describe('closing the service', () => {
       await command.close();
       const reader = await BranchLensService.open({ dataDir: dir, workers: 0 });
       try {
-        const series = reader.monitoringSeries({});
+        const series = reader.monitoringSeries({}).series;
         expect(series).toHaveLength(1);
         expect(series[0]!.windows[0]!.count).toBe(2);
       } finally {

@@ -98,6 +98,7 @@ describe('registerIpc', () => {
     expect(calls.map((c) => c.method)).toEqual(API_METHODS);
     // Handlers get the parsed request, defaults applied (as over HTTP).
     expect(calls.find((c) => c.method === 'auditExport')?.request).toEqual({ format: 'jsonl', gzip: false });
+    expect(calls.find((c) => c.method === 'monitoringSeries')?.request).toEqual({ max_points: 500 });
   });
 
   it('refuses a sender that is not the app page, and runs nothing', async () => {
@@ -158,6 +159,13 @@ describe('registerIpc', () => {
       evil: true,
     })) as BridgeResult<'auditEntry'>;
     expect(extra).toMatchObject({ ok: false, error: { error: 'invalid_request' } });
+
+    const window = (await ipc.invoke(APP_PAGE, ipcChannel('monitoringSeries'), {
+      max_points: 100_000,
+    })) as BridgeResult<'monitoringSeries'>;
+    expect(
+      !window.ok && window.error.error === 'invalid_request' && window.error.problems.map((p) => p.field),
+    ).toEqual(['max_points']);
 
     const notAnObject = await ipc.invoke(APP_PAGE, ipcChannel('updateSettings'), 'zh-CN');
     expect(notAnObject).toMatchObject({ ok: false, error: { error: 'invalid_request' } });

@@ -325,6 +325,30 @@ describe('the app API (POST /api/app/<method>)', () => {
     expect(instant.status, instant.text).toBe(200);
   });
 
+  it('refuses bad monitoring series window parameters, naming the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ max_points: 0 }, 'max_points'],
+      [{ max_points: 1 }, 'max_points'],
+      [{ max_points: 2.5 }, 'max_points'],
+      [{ max_points: 100_000 }, 'max_points'],
+      [{ max_points: '500' }, 'max_points'],
+      [{ from: 'last week' }, 'from'],
+      [{ to: 1_700_000_000_000 }, 'to'],
+    ];
+    for (const [body, field] of cases) {
+      const problems = expectProblems(await app('monitoringSeries', body), 400);
+      expect(
+        problems.map((p) => p.field),
+        JSON.stringify(body),
+      ).toEqual([field]);
+    }
+    // The bound and whether the series was thinned are in the answer.
+    const ok = await app('monitoringSeries', { from: '2020-01-01T00:00:00Z', max_points: 2 });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.json).toMatchObject({ thinned: false, bucket_ms: null, stored: expect.any(Number) });
+    expect(ok.json.series.length).toBeLessThanOrEqual(2);
+  });
+
   it('answers monitoring, its series, settings and health', async () => {
     expect((await app('monitoring')).status).toBe(200);
     const series = await app('monitoringSeries', { from: '2020-01-01T00:00:00Z' });

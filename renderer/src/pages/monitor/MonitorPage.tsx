@@ -13,20 +13,20 @@ import type { T } from '../../i18n/i18n.js';
 import { pick } from '../../i18n/i18n.js';
 import { PSEUDONYM_PREFIX } from '../audit/entry-features.js';
 import { describeError } from '../../lib/errors.js';
+import { formatDateTime, formatMs, formatNumber, formatPercent, formatRate } from '../../lib/format.js';
 import {
-  formatDateTime,
-  formatMs,
-  formatNumber,
-  formatPercent,
-  formatRate,
-  formatTime,
-} from '../../lib/format.js';
-import {
+  axisTimeOptions,
   checkSnapshot,
+  DEFAULT_SERIES_PERIOD,
   histogramBuckets,
+  isSeriesPeriod,
   mergeSeries,
   pickWindow,
+  SERIES_PERIODS,
   seriesPoints,
+  seriesRequest,
+  withinPeriod,
+  type SeriesPeriod,
   type SeriesPoint,
 } from './monitor-data.js';
 
@@ -40,6 +40,16 @@ const TILE_LABELS: Record<string, MessageKey> = {
   drift_js: 'monitor.tile.drift_js',
   drift_psi_max: 'monitor.tile.drift_psi_max',
 };
+
+const PERIOD_LABELS: Record<SeriesPeriod, MessageKey> = {
+  '24h': 'monitor.period.24h',
+  '7d': 'monitor.period.7d',
+  '30d': 'monitor.period.30d',
+  '365d': 'monitor.period.365d',
+};
+
+/** The period last chosen, kept while the app is open: coming back to the page shows the same one. */
+let lastPeriod: SeriesPeriod = DEFAULT_SERIES_PERIOD;
 
 const STATUS_LABELS: Record<TileStatus, MessageKey> = {
   ok: 'monitor.status.ok',
@@ -125,7 +135,10 @@ function timeBounds(points: SeriesPoint[]): { min?: number; max?: number } {
   return { min: first - pad, max: last + pad };
 }
 
-function latencyOption(points: SeriesPoint[], c: ChartPalette, locale: Locale): ChartOption {
+/** A time axis label: the time of day, or the date too, as the points' span needs (axisTimeOptions). */
+type AxisLabel = (ms: number) => string;
+
+function latencyOption(points: SeriesPoint[], c: ChartPalette, axisLabel: AxisLabel): ChartOption {
   const line = (name: string, key: 'p50' | 'p90' | 'p99', color: string) => ({
     name,
     type: 'line',
@@ -141,7 +154,7 @@ function latencyOption(points: SeriesPoint[], c: ChartPalette, locale: Locale): 
     xAxis: {
       type: 'time',
       ...timeBounds(points),
-      axisLabel: { color: c.muted, formatter: (v: number) => formatTime(locale, v) },
+      axisLabel: { color: c.muted, formatter: axisLabel, hideOverlap: true },
       axisLine: { lineStyle: { color: c.axis } },
     },
     yAxis: {
@@ -159,14 +172,20 @@ function latencyOption(points: SeriesPoint[], c: ChartPalette, locale: Locale): 
   };
 }
 
-function throughputOption(points: SeriesPoint[], c: ChartPalette, locale: Locale, t: T): ChartOption {
+function throughputOption(
+  points: SeriesPoint[],
+  c: ChartPalette,
+  locale: Locale,
+  axisLabel: AxisLabel,
+  t: T,
+): ChartOption {
   return {
     ...baseOption(c),
     grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
     xAxis: {
       type: 'time',
       ...timeBounds(points),
-      axisLabel: { color: c.muted, formatter: (v: number) => formatTime(locale, v) },
+      axisLabel: { color: c.muted, formatter: axisLabel, hideOverlap: true },
       axisLine: { lineStyle: { color: c.axis } },
     },
     yAxis: [
@@ -299,27 +318,53 @@ export default function MonitorPage() {
   const [error, setError] = useState<string | null>(null);
   const [auto, setAuto] = useState(true);
   const [windowS, setWindowS] = useState<number | null>(null);
+  const [period, setPeriod] = useState<SeriesPeriod>(lastPeriod);
+  /** How the service thinned the period's series (a long one comes as one snapshot per bucket_ms). */
+  const [sampling, setSampling] = useState<{ stored: number; bucketMs: number | null } | null>(null);
 
-  // The stored series is read whole once, then only the points stored since its last one.
-  const known = useRef<Partial<MonitoringSnapshot>[]>([]);
+  // The chosen period's stored series is read once (thinned by the service when long), then only the points
+  // stored since its last one. Choosing another period starts afresh.
+  const known = useRef<{ period: SeriesPeriod; series: Partial<MonitoringSnapshot>[] }>({
+    period,
+    series: [],
+  });
   const load = useCallback(async () => {
+    let view = known.current;
+    if (view.period !== period) {
+      view = known.current = { period, series: [] };
+      setSeries([]);
+      setSampling(null);
+    }
     try {
-      const lastAt = Date.parse(known.current.at(-1)?.taken_at ?? '');
-      const since = Number.isFinite(lastAt) ? { from: new Date(lastAt + 1).toISOString() } : {};
+      const whole = view.series.length === 0;
       const [now, past] = await Promise.all([
         api.monitoring({}),
-        api.monitoringSeries(since).catch(() => null),
+        api.monitoringSeries(seriesRequest(period, view.series, Date.now())).catch(() => null),
       ]);
       setSnapshot(checkSnapshot((now as { snapshot?: unknown }).snapshot));
-      if (past && Array.isArray(past.series) && past.series.length > 0) {
-        known.current = mergeSeries(known.current, past.series as Partial<MonitoringSnapshot>[]);
-        setSeries(known.current);
+      // An answer for a period left meanwhile is dropped.
+      if (past && Array.isArray(past.series) && known.current === view) {
+        if (whole) {
+          setSampling({
+            stored: typeof past.stored === 'number' ? past.stored : past.series.length,
+            bucketMs: typeof past.bucket_ms === 'number' && past.bucket_ms > 0 ? past.bucket_ms : null,
+          });
+        }
+        const merged = withinPeriod(
+          mergeSeries(view.series, past.series as Partial<MonitoringSnapshot>[]),
+          period,
+          Date.now(),
+        );
+        if (merged.length !== view.series.length || merged.at(-1) !== view.series.at(-1)) {
+          view.series = merged;
+          setSeries(merged);
+        }
       }
       setError(null);
     } catch (e) {
       setError(describeError(e, t));
     }
-  }, [api, t]);
+  }, [api, t, period]);
 
   useEffect(() => {
     void load();
@@ -331,7 +376,14 @@ export default function MonitorPage() {
   }, [load, auto]);
 
   const s = snapshot?.value;
-  const points = useMemo(() => seriesPoints(series, s), [series, s]);
+  const points = useMemo(() => seriesPoints(series, s, sampling?.bucketMs), [series, s, sampling]);
+  const axisLabel = useMemo(() => {
+    const format = new Intl.DateTimeFormat(
+      locale,
+      axisTimeOptions((points.at(-1)?.at ?? 0) - (points[0]?.at ?? 0)),
+    );
+    return (ms: number) => format.format(ms);
+  }, [points, locale]);
   const current = s ? pickWindow(s, windowS) : undefined;
   const buckets = useMemo(() => histogramBuckets(current?.latency?.histogram), [current]);
   const schema = model.info?.schema;
@@ -354,10 +406,10 @@ export default function MonitorPage() {
     [s, schema, locale, t],
   );
 
-  const latencyChart = useMemo(() => latencyOption(points, palette, locale), [points, palette, locale]);
+  const latencyChart = useMemo(() => latencyOption(points, palette, axisLabel), [points, palette, axisLabel]);
   const throughputChart = useMemo(
-    () => throughputOption(points, palette, locale, t),
-    [points, palette, locale, t],
+    () => throughputOption(points, palette, locale, axisLabel, t),
+    [points, palette, locale, axisLabel, t],
   );
   const histogramChart = useMemo(() => histogramOption(buckets, palette), [buckets, palette]);
   const driftChart = useMemo(
@@ -373,6 +425,24 @@ export default function MonitorPage() {
           <p className="page-lead">{t('monitor.lead')}</p>
         </div>
         <div className="toolbar">
+          <label className="inline-label">
+            <span>{t('monitor.period')}</span>
+            <select
+              value={period}
+              data-testid="monitor-period"
+              onChange={(e) => {
+                if (!isSeriesPeriod(e.target.value)) return;
+                lastPeriod = e.target.value;
+                setPeriod(e.target.value);
+              }}
+            >
+              {SERIES_PERIODS.map((p) => (
+                <option key={p} value={p}>
+                  {t(PERIOD_LABELS[p])}
+                </option>
+              ))}
+            </select>
+          </label>
           <label className="checkbox">
             <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} />
             <span>{t('monitor.autoRefresh')}</span>
@@ -465,6 +535,15 @@ export default function MonitorPage() {
                   testId="latency-chart"
                 />
                 {points.length <= 1 && <p className="muted small">{t('monitor.noHistory')}</p>}
+                {sampling?.bucketMs && (
+                  <p className="muted small" data-testid="series-thinned">
+                    {t('monitor.thinned', {
+                      stored: formatNumber(locale, sampling.stored),
+                      period: t('monitor.hours', { n: sampling.bucketMs / 3_600_000 }),
+                      shown: formatNumber(locale, series.length),
+                    })}
+                  </p>
+                )}
               </div>
               <div>
                 <h3>{t('monitor.histogram')}</h3>

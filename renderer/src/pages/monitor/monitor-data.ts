@@ -51,10 +51,16 @@ export function longestWindow(s: Partial<MonitoringSnapshot> | undefined): Traff
   );
 }
 
+/**
+ * The points of the time charts, oldest first. `stepMs` is how far apart stored points are meant to be: an hour,
+ * or the bucket of a thinned series (monitoringSeries' `bucket_ms`); points further apart have a gap between.
+ */
 export function seriesPoints(
   series: readonly Partial<MonitoringSnapshot>[],
   current?: Partial<MonitoringSnapshot>,
+  stepMs: number | null = null,
 ): SeriesPoint[] {
+  const maxGap = Math.max(MAX_GAP_MS, 1.5 * (stepMs ?? 0));
   const all = current ? [...series, current] : [...series];
   const points: SeriesPoint[] = [];
   for (const s of all) {
@@ -77,7 +83,7 @@ export function seriesPoints(
   const out: SeriesPoint[] = [];
   for (const p of points) {
     const prev = out.at(-1);
-    if (prev && p.at - prev.at > MAX_GAP_MS) {
+    if (prev && p.at - prev.at > maxGap) {
       out.push({ at: prev.at + 1, p50: null, p90: null, p99: null, rps: null, hitRate: null, count: 0 });
     }
     out.push(p);
@@ -87,6 +93,57 @@ export function seriesPoints(
 
 /** Points further apart than this (stored hourly) have missing hours between them. */
 export const MAX_GAP_MS = 1.5 * 3_600_000;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The periods of stored history the charts can show: a year of hours is too many points to read (or to send). */
+export const SERIES_PERIODS = ['24h', '7d', '30d', '365d'] as const;
+export type SeriesPeriod = (typeof SERIES_PERIODS)[number];
+export const DEFAULT_SERIES_PERIOD: SeriesPeriod = '7d';
+export const PERIOD_MS: Record<SeriesPeriod, number> = {
+  '24h': DAY_MS,
+  '7d': 7 * DAY_MS,
+  '30d': 30 * DAY_MS,
+  '365d': 365 * DAY_MS,
+};
+
+export function isSeriesPeriod(value: string): value is SeriesPeriod {
+  return (SERIES_PERIODS as readonly string[]).includes(value);
+}
+
+/**
+ * What the page asks monitoringSeries for: the whole period the first time (the service thins a long one to a
+ * few hundred points), then only the points stored after the last one known.
+ */
+export function seriesRequest(
+  period: SeriesPeriod,
+  known: readonly Partial<MonitoringSnapshot>[],
+  now: number,
+): { from: string } {
+  const last = Date.parse(known.at(-1)?.taken_at ?? '');
+  return { from: new Date(Number.isFinite(last) ? last + 1 : now - PERIOD_MS[period]).toISOString() };
+}
+
+/** The points still inside the period: the page stays open for hours, and the oldest points leave it. */
+export function withinPeriod(
+  series: readonly Partial<MonitoringSnapshot>[],
+  period: SeriesPeriod,
+  now: number,
+): Partial<MonitoringSnapshot>[] {
+  const from = now - PERIOD_MS[period];
+  return series.filter((s) => !(Date.parse(s.taken_at ?? '') < from));
+}
+
+/**
+ * The time axis' labels for points spanning `spanMs`: the time of day within a day and a half, the date and
+ * time within ten days, the date beyond (a week of "00:00" labels tells nothing).
+ */
+export function axisTimeOptions(spanMs: number): Intl.DateTimeFormatOptions {
+  const time = { hour: '2-digit', minute: '2-digit', hour12: false } as const;
+  const date = { month: '2-digit', day: '2-digit' } as const;
+  return spanMs <= 1.5 * DAY_MS ? time : spanMs <= 10 * DAY_MS ? { ...date, ...time } : date;
+}
 
 /**
  * The stored series with the points fetched since appended: only those taken after the last one known (the

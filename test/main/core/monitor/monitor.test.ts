@@ -13,7 +13,7 @@ import { MIGRATIONS } from '../../../../main/core/db/migrations/index.js';
 import { migration005 } from '../../../../main/core/db/migrations/005-monitor.js';
 import { Monitor, steadyClock, type MonitorModel } from '../../../../main/core/monitor/monitor.js';
 import { buildReference, type ExplanationSettings } from '../../../../main/core/monitor/reference.js';
-import { timeSeries } from '../../../../main/core/monitor/store.js';
+import { insertSnapshot, sampledSeries, timeSeries } from '../../../../main/core/monitor/store.js';
 import { identityFeatures, makeSchema, OUTPUTS, removeDir, tempDir } from '../../../helpers/bundles.js';
 
 const HOUR = 3_600_000;
@@ -462,6 +462,71 @@ describe('hourly snapshots in SQLite', () => {
       '2025-01-01T12:01:00.000Z',
       '2025-01-01T13:01:00.000Z',
     ]);
+  });
+
+  it('come back thinned evenly over a long range: bounded, oldest first, one per bucket, only those parsed', () => {
+    // A year of hourly snapshots, as a workstation in daily use keeps them.
+    const snapshot = new Monitor(MODEL, { now: fakeClock().now }).snapshot();
+    const start = Date.UTC(2025, 0, 1, 0, 0, 30);
+    const hours = 8760;
+    db.transaction(() => {
+      for (let h = 0; h < hours; h++) {
+        const at = start + h * HOUR;
+        insertSnapshot(db, { ...snapshot, taken_at: new Date(at).toISOString() }, at);
+      }
+    })();
+    const times = (r: { series: MonitoringSnapshot[] }) => r.series.map((s) => Date.parse(s.taken_at));
+
+    const parse = vi.spyOn(JSON, 'parse');
+    let year;
+    try {
+      year = sampledSeries(db, { maxPoints: 500 });
+      // Only the kept rows are read and parsed, not the 8,760 stored.
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(500);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(year.stored).toBe(hours);
+    expect(year.bucket_ms).toBe(18 * HOUR); // 8,759 hours over 499 steps, rounded up to whole hours
+    expect(year.series.length).toBeLessThanOrEqual(500);
+    expect(year.series.length).toBeGreaterThan(480);
+    const at = times(year);
+    // Evenly spread: one bucket apart, from the first bucket to the newest snapshot (whose bucket may be partial).
+    const steps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(new Set(steps.slice(0, -1))).toEqual(new Set([18 * HOUR]));
+    expect(steps.at(-1)).toBeGreaterThan(0);
+    expect(steps.at(-1)).toBeLessThanOrEqual(18 * HOUR);
+    expect(at[0]! - start).toBeLessThan(18 * HOUR);
+    expect(at.at(-1)).toBe(start + (hours - 1) * HOUR);
+
+    // A month in the middle: 720 snapshots, one per 2 hours.
+    const from = new Date(start + 100 * 24 * HOUR);
+    const to = new Date(start + 130 * 24 * HOUR - 1);
+    const month = sampledSeries(db, { from, to, maxPoints: 500 });
+    expect(month).toMatchObject({ stored: 720, bucket_ms: 2 * HOUR });
+    expect(month.series).toHaveLength(360);
+    expect(times(month).every((t) => t >= from.getTime() && t <= to.getTime())).toBe(true);
+    expect(
+      new Set(
+        times(month)
+          .slice(1)
+          .map((t, i) => t - times(month)[i]!),
+      ),
+    ).toEqual(new Set([2 * HOUR]));
+
+    // A range holding no more than maxPoints comes whole, not thinned.
+    const week = sampledSeries(db, { from: new Date(start + (hours - 7 * 24) * HOUR), maxPoints: 500 });
+    expect(week).toMatchObject({ stored: 168, bucket_ms: null });
+    expect(times(week)).toEqual(Array.from({ length: 168 }, (_, h) => start + (hours - 168 + h) * HOUR));
+
+    // The bound holds whatever it is.
+    for (const maxPoints of [2, 3, 7, 1000]) {
+      const r = sampledSeries(db, { maxPoints });
+      expect(r.series.length, `maxPoints ${maxPoints}`).toBeLessThanOrEqual(maxPoints);
+      expect(r.series.length, `maxPoints ${maxPoints}`).toBeGreaterThanOrEqual(Math.min(maxPoints, 2));
+      expect(times(r)).toEqual([...times(r)].sort((a, b) => a - b));
+      expect(times(r).at(-1)).toBe(start + (hours - 1) * HOUR);
+    }
   });
 
   it('are not stored twice in one hour across a restart', () => {
