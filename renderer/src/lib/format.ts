@@ -87,12 +87,6 @@ export function formatDateTime(locale: Locale, iso: string | number | Date): str
   }).format(d);
 }
 
-export function formatTime(locale: Locale, iso: string | number | Date): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
-}
-
 /** The first 8 and last 4 hex digits of a hash, for a table cell. */
 export function shortHash(hex: string | null | undefined): string {
   if (!hex) return '—';
