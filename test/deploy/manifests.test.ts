@@ -18,7 +18,7 @@ interface Container {
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
-  resources?: { limits?: { cpu?: string } };
+  resources?: { requests?: { cpu?: string }; limits?: { cpu?: string } };
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   env?: { name: string; value?: string }[];
@@ -40,6 +40,11 @@ const predictor = seldon.spec.predictors[0];
 const component = predictor.componentSpecs[0];
 const container = (component.spec.containers as Container[]).find((c) => c.name === predictor.graph.name)!;
 const dataDir = container.env!.find((e) => e.name === 'BRANCHLENS_DATA')!.value!;
+
+/** A Kubernetes CPU quantity ('2', '1500m', '0.5') in CPUs. */
+function cpu(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
 
 /** The flags `branchlens serve` would read from the container's arguments. */
 function serveFlags(args: string[]) {
@@ -87,13 +92,28 @@ describe('the SeldonDeployment example', () => {
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
   });
 
-  it('routes what Seldon does not to the same pods through a Service on the named port', () => {
+  it('routes what Seldon does not to the same pods through a Service', () => {
     const service = byKind('Service').find((s) => s.metadata.name === 'branchlens-direct')!;
     const podLabels = component.metadata.labels as Record<string, string>;
     for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>)) {
       expect(podLabels[k], k).toBe(v);
     }
-    expect(service.spec.ports[0].targetPort).toBe('http');
+  });
+
+  it('routes the Service to the server by its port number, not a name the executor shares', () => {
+    // Seldon's executor container, added to the same pod, also names its port `http` (8000); a named targetPort
+    // resolves to the first container that has it, so only the number reaches `serve` whatever the order.
+    const service = byKind('Service').find((s) => s.metadata.name === 'branchlens-direct')!;
+    const port = Number(serveFlags(container.args!).port ?? DEFAULT_PORT);
+    expect(service.spec.ports[0].targetPort).toBe(port);
+  });
+
+  it('fits a node of 2 cores: the CPU the pod requests, Seldon’s executor included, leaves room for the system', () => {
+    // The executor's request is Seldon's default (0.5 CPU, seldon-core operator/constants) unless svcOrchSpec sets
+    // it. A 2-core node has some 1.9 CPUs allocatable, less its daemons (kube-proxy, the network plugin…).
+    const executor = cpu(predictor.svcOrchSpec?.resources?.requests?.cpu ?? '0.5');
+    expect(cpu(container.resources!.requests!.cpu!) + executor).toBeLessThanOrEqual(1.5);
+    expect(cpu(container.resources!.limits!.cpu!)).toBe(2);
   });
 });
 
@@ -121,6 +141,11 @@ describe('the KServe InferenceService example', () => {
     expect(Number(flags.workers)).toBeLessThanOrEqual(Number(server.resources!.limits!.cpu));
     const port = Number(flags.port ?? DEFAULT_PORT);
     expect(server.ports).toEqual([expect.objectContaining({ containerPort: port })]);
+  });
+
+  it('fits a node of 2 cores: it requests less CPU than such a node has allocatable, and may use 2', () => {
+    expect(cpu(server.resources!.requests!.cpu!)).toBeLessThanOrEqual(1.5);
+    expect(cpu(server.resources!.limits!.cpu!)).toBe(2);
   });
 
   it('probes paths that a server requiring the token answers without it', async () => {
