@@ -859,6 +859,8 @@ export class BranchLensService {
     } catch {
       database = 'error';
     }
+    // The database answers reads, but with its writer thread stopped no answer can be audited (each fails).
+    if (this.writer?.failure) database = 'error';
     return {
       status: database === 'ok' ? 'ok' : 'degraded',
       model: this.model,

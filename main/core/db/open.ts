@@ -1,7 +1,7 @@
 // Opens the one BranchLens database in the data dir: WAL, busy_timeout, quick_check, migrations.
 // Readable and writable handles are distinct types, so a read path cannot write by accident.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
@@ -42,15 +42,53 @@ function configureWriter(db: Database.Database): void {
   db.pragma('wal_autocheckpoint = 10000');
 }
 
+/**
+ * Copies what the WAL holds into the database file, as far as readers allow: PASSIVE never waits for them, nor
+ * for another connection's write (what it cannot copy now, the next checkpoint does; the WAL keeps it meanwhile).
+ */
+export function walCheckpoint(db: Database.Database): void {
+  db.pragma('wal_checkpoint(PASSIVE)');
+}
+
 /** Page size of a new database file: 8 KB pages halve the writes of a 2-3 KB cached document. */
 const PAGE_SIZE = 8192;
 
 /** SQLite's word for a file that is not a database, or one damaged past reading. */
 const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 
-/** A DatabaseError naming the file for SQLite's "file is not a database" and the like; other errors as they are. */
-function named(e: unknown, path: string): unknown {
+/** Under this much free space, SQLite's "disk I/O error" on a write is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+/** The free space of the file system holding `dir`, or undefined when it cannot be told. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A DatabaseError naming the file for SQLite's "file is not a database" and the like, and for a disk that is
+ * full or failing (a full disk also shows as "disk I/O error": the shared-memory file cannot grow); other errors
+ * as they are.
+ */
+export function databaseError(e: unknown, path: string): unknown {
   const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
+    const free = freeBytes(dirname(path));
+    if (code === 'SQLITE_FULL' || (free !== undefined && free < NEARLY_FULL_BYTES)) {
+      return new DatabaseError(
+        `cannot use ${path}: its disk is full${free !== undefined ? ` (${free} bytes free)` : ''}. ` +
+          'Free some space on it and try again',
+      );
+    }
+    return new DatabaseError(
+      `cannot use ${path}: the disk reported an error (${(e as Error).message}, ${code}). Check the disk; ` +
+        'do not delete the file: it holds the audit log',
+    );
+  }
   if (typeof code !== 'string' || !DAMAGED.has(code)) return e;
   return new DatabaseError(
     `${path} is not a BranchLens database or is damaged (${(e as Error).message}): restore it from a backup. ` +
@@ -119,11 +157,16 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
     if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
     configureWriter(db);
     quickCheck(db, path);
+    const before = db.pragma('user_version', { simple: true }) as number;
     migrate(db, migrations, path);
     if (migrations === MIGRATIONS) checkAuditTables(db, path);
+    // A new or upgraded schema goes into branchlens.db itself at once, not only into its WAL (which reaches the
+    // file every ~80 MB): a copy of that file alone, taken while BranchLens runs, is then an older state of this
+    // database, never an empty one that the next start would take for a new installation.
+    if ((db.pragma('user_version', { simple: true }) as number) !== before) walCheckpoint(db);
   } catch (e) {
     db.close();
-    throw named(e, path);
+    throw databaseError(e, path);
   }
   return db as WritableDb;
 }
@@ -169,7 +212,7 @@ export function openReadable(dataDir: string): ReadableDb {
     db.pragma('user_version', { simple: true });
   } catch (e) {
     db.close();
-    throw named(e, path);
+    throw databaseError(e, path);
   }
   return db as ReadableDb;
 }

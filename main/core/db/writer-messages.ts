@@ -17,6 +17,8 @@ export interface WriterData {
     checkpointIntervalMs?: number;
   };
   cache: Omit<DiskCacheOptions, 'now'>;
+  /** How often (ms) the writer copies its WAL into the database file, when it has written since. */
+  walCheckpointMs: number;
   /** One Int32: the writer sets it to 1 and notifies once a call's answer is on `answers`. */
   signal: SharedArrayBuffer;
   answers: MessagePort;

@@ -6,7 +6,7 @@ import type { AuditReceipt } from '../audit/append.js';
 import { AuditLog } from '../audit/log.js';
 import { DiskCache } from '../cache/disk-cache.js';
 import type { DiskWriteBatch } from '../cache/explanation-cache.js';
-import { openAnotherWritable, type WritableDb } from './open.js';
+import { openAnotherWritable, walCheckpoint, type WritableDb } from './open.js';
 import type {
   CallAnswer,
   Done,
@@ -79,6 +79,20 @@ function startWriter(db: WritableDb): void {
     writeCache();
   };
 
+  // The WAL copied into branchlens.db now and then (writer.ts WAL_CHECKPOINT_MS), between this thread's writes.
+  let wroteSinceCheckpoint = false;
+  const walTimer = setInterval(() => {
+    if (!wroteSinceCheckpoint) return;
+    wroteSinceCheckpoint = false;
+    try {
+      walCheckpoint(db);
+    } catch (e) {
+      // The WAL still holds every commit: the next checkpoint copies them.
+      post({ op: 'error', message: `database WAL checkpoint failed: ${errorOf(e).message}` });
+    }
+  }, data.walCheckpointMs);
+  walTimer.unref();
+
   const perform = (call: WriterCall): unknown => {
     switch (call.op) {
       case 'appendSync':
@@ -110,6 +124,7 @@ function startWriter(db: WritableDb): void {
   };
 
   port.on('message', (m: ToWriter) => {
+    wroteSinceCheckpoint = true;
     switch (m.op) {
       case 'work':
         for (const q of m.entries) {
@@ -134,6 +149,7 @@ function startWriter(db: WritableDb): void {
       case 'call':
         return answer(m.call);
       case 'close':
+        clearInterval(walTimer);
         writeAll();
         void log.close();
         db.close();

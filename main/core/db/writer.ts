@@ -28,11 +28,20 @@ import type {
 /** How long a synchronous call waits for the writer (a group commit takes milliseconds; a busy disk, more). */
 const CALL_TIMEOUT_MS = 60_000;
 
+/**
+ * How often the writer copies the WAL into branchlens.db when it has written since. wal_autocheckpoint alone
+ * does only every ~80 MB (open.ts): until then the file holds none of a running service's writes, and a backup
+ * that copies it alone (without branchlens.db-wal) restores the database as it was days ago, or empty.
+ */
+export const WAL_CHECKPOINT_MS = 30_000;
+
 export interface DatabaseWriterOptions {
   dataDir: string;
   signingKey: SigningKey;
   audit?: AuditLogOptions;
   cache: Omit<DiskCacheOptions, 'now'>;
+  /** WAL_CHECKPOINT_MS unless given (tests). */
+  walCheckpointMs?: number;
 }
 
 function errorFrom(e: WriterError): Error {
@@ -100,6 +109,7 @@ export class DatabaseWriter {
             : {}),
         },
         cache: opts.cache,
+        walCheckpointMs: opts.walCheckpointMs ?? WAL_CHECKPOINT_MS,
         signal,
         answers: port2,
       } satisfies WriterData,
@@ -130,6 +140,11 @@ export class DatabaseWriter {
       audit.now ?? (() => new Date()),
       audit.onError ?? ((e) => process.emitWarning(e.message)),
     );
+  }
+
+  /** Why the thread stopped, once it has (it is not restarted): every later write fails with it. */
+  get failure(): Error | undefined {
+    return this.stopped;
   }
 
   /** Commits everything handed over so far, then stops the thread. */

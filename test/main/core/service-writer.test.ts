@@ -1,4 +1,5 @@
 // The service with its audit log and cache disk level on the database writer thread (as with worker engines).
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReadable, openWritable } from '../../../main/core/db/open.js';
 import { BranchLensService } from '../../../main/core/service.js';
@@ -103,5 +104,25 @@ describe('the service with a database writer thread', () => {
         .map((r) => r.document_id),
     ).toEqual(answers.map((d) => d.id));
     await expect(service.auditVerify()).resolves.toMatchObject({ ok: true, entries: before + 300 });
+  });
+});
+
+describe('the service whose database writer thread stopped', () => {
+  it('reports the database as failing (degraded, so probes answer 503) and refuses answers it cannot audit', async () => {
+    const dir = tempDir('branchlens-writer-stopped-');
+    const svc = await BranchLensService.open({ dataDir: dir, writer: 'thread' });
+    try {
+      await svc.explain(applicants.slice(0, 1));
+      expect(svc.health()).toMatchObject({ status: 'ok', database: 'ok' });
+      // The thread ends as a crash would end it (the writer is not restarted).
+      const { worker } = (svc as unknown as { writer: { worker: Worker } }).writer;
+      await worker.terminate();
+      await expect.poll(() => svc.health().database).toBe('error');
+      expect(svc.health().status).toBe('degraded');
+      await expect(svc.explain(applicants.slice(1, 2))).rejects.toThrow(/database writer stopped/);
+    } finally {
+      await svc.close().catch(() => {});
+      removeDir(dir);
+    }
   });
 });

@@ -1,10 +1,17 @@
 // Opening the database: a file that is not a BranchLens database, or one damaged past reading, is refused with
 // an error naming the file and saying to restore it (it holds the audit log), never SQLite's bare words.
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatabaseError, dbPath, openReadable, openWritable } from '../../../../main/core/db/open.js';
+import {
+  databaseError,
+  DatabaseError,
+  dbPath,
+  openReadable,
+  openWritable,
+} from '../../../../main/core/db/open.js';
+import { MIGRATIONS } from '../../../../main/core/db/migrations/index.js';
 import { removeDir, tempDir } from '../../../helpers/bundles.js';
 import { runCli } from '../../cli/helpers.js';
 
@@ -70,4 +77,60 @@ describe('a database whose audit tables were dropped', () => {
       expect(run.stderr).not.toMatch(/no such table|\n\s+at /);
     },
   );
+});
+
+describe('a copy of branchlens.db alone, taken while BranchLens has it open (a backup without its -wal)', () => {
+  it('holds the migrated schema: a new database reaches the file itself, not only its WAL', () => {
+    const db = openWritable(dir);
+    const copy = tempDir('branchlens-open-copy-');
+    try {
+      copyFileSync(dbPath(dir), dbPath(copy));
+      const restored = new Database(dbPath(copy), { readonly: true });
+      try {
+        expect(restored.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
+        expect(
+          restored.prepare("SELECT name FROM sqlite_master WHERE name = 'audit_entries'").get(),
+        ).toBeDefined();
+      } finally {
+        restored.close();
+      }
+    } finally {
+      db.close();
+      removeDir(copy);
+    }
+  });
+});
+
+describe('a disk that is full or failing', () => {
+  it('says the disk is full, naming the file, for SQLite’s "database or disk is full"', () => {
+    const db = new Database(':memory:');
+    let full: unknown;
+    try {
+      db.exec('CREATE TABLE t (x TEXT)');
+      db.pragma('max_page_count = 2');
+      db.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(100_000));
+    } catch (e) {
+      full = e;
+    } finally {
+      db.close();
+    }
+    expect((full as { code?: string }).code).toBe('SQLITE_FULL');
+    const error = databaseError(full, dbPath(dir));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^cannot use ${dbPath(dir)}: its disk is full \\(\\d+ bytes free\\)\\. Free some space on it`,
+      ),
+    );
+  });
+
+  it('names the file and the disk for "disk I/O error" (a full disk says so too, when its shared memory cannot grow)', () => {
+    const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_SHMSIZE' });
+    const error = databaseError(io, dbPath(dir));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as Error).message).toBe(
+      `cannot use ${dbPath(dir)}: the disk reported an error (disk I/O error, SQLITE_IOERR_SHMSIZE). Check the ` +
+        'disk; do not delete the file: it holds the audit log',
+    );
+  });
 });

@@ -1,4 +1,8 @@
 // The database writer thread: the audit log's promises and the cache's disk writes, kept on another connection.
+import Database from 'better-sqlite3';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AuditEntryError,
@@ -8,7 +12,7 @@ import {
 } from '../../../../main/core/audit/index.js';
 import { ExplanationCache, diskCacheOptions } from '../../../../main/core/cache/explanation-cache.js';
 import { prepareEntry } from '../../../../main/core/audit/entry.js';
-import { openReadable } from '../../../../main/core/db/open.js';
+import { dbPath, openReadable } from '../../../../main/core/db/open.js';
 import { DatabaseWriter, type DatabaseWriterOptions } from '../../../../main/core/db/writer.js';
 import { explainInput, modelInput, tempLog, type TempLog } from '../audit/helpers.js';
 import { cacheKeyFor, nameOf, sampleDocument } from '../cache/sample-document.js';
@@ -159,6 +163,31 @@ describe('the audit log on the writer thread', () => {
     await expect(Promise.all(pending)).resolves.toHaveLength(5);
     await expect(w.audit.append(explainInput(5))).rejects.toThrow(/database writer is closed/);
     expect(() => w.audit.checkpoint()).toThrow(/database writer is closed/);
+  });
+
+  it('copies its commits into branchlens.db itself, so a copy of that file alone (without its -wal) holds them', async () => {
+    const w = await start({ walCheckpointMs: 50 });
+    await Promise.all([1, 2, 3].map((i) => w.audit.append(explainInput(i))));
+    const copy = mkdtempSync(join(tmpdir(), 'branchlens-wal-copy-'));
+    try {
+      // A backup copying the file while the service runs: it holds the entries once a checkpoint ran.
+      await expect
+        .poll(
+          () => {
+            copyFileSync(dbPath(t.dir), dbPath(copy));
+            const restored = new Database(dbPath(copy), { readonly: true });
+            try {
+              return (restored.prepare('SELECT count(*) AS n FROM audit_entries').get() as { n: number }).n;
+            } finally {
+              restored.close();
+            }
+          },
+          { timeout: 5000 },
+        )
+        .toBe(3);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start on a data dir without a BranchLens database', async () => {
