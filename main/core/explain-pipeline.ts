@@ -2,6 +2,7 @@
 // already signed as JSON text with its audit entry; hits re-stamped with their cache level and latency; every
 // answer audited, and returned once its audit entry is durably committed. Documents stay text from the engine
 // to the transport: this thread neither builds nor serialises them.
+import { createHmac } from 'node:crypto';
 import type { RawApplicant } from '../../shared/bundle.js';
 import type { ExplainRequestOptions } from '../../shared/explain-options.js';
 import type { CacheLevel, ExplanationDocument } from '../../shared/explanation.js';
@@ -40,14 +41,20 @@ export interface CachedAnswer {
 /** The input hash of an entry made from a stored document: every hit stamps its own. */
 const NO_INPUT_HASH = '0'.repeat(64);
 
+/** Separates cache entries' MACs from every other use of the HMAC key. */
+const ENTRY_MAC_DOMAIN = 'branchlens/cache-entry/v1\0';
+
 /**
  * Cached answers on disk are their signed document's text; read back, the text is laid out (and signed) again.
  * Text whose watermark does not match its content, or that another key signed, is refused (RejectedCacheEntry):
- * the database can be written outside BranchLens, and signing such a document again would vouch for it.
+ * the database can be written outside BranchLens, and signing such a document again would vouch for it. So is
+ * text stored under another cache key (another applicant's document, moved): its MAC binds it to its own.
  */
 export function answerCodec(hmacKey: HmacKey): CacheCodec<CachedAnswer> {
   return {
     toJson: (answer) => answer.signed.json,
+    mac: (key, json) =>
+      createHmac('sha256', hmacKey.key).update(ENTRY_MAC_DOMAIN).update(key).update(json).digest('hex'),
     fromJson: (json) => {
       const { _meta, ...stored } = JSON.parse(json) as ExplanationDocument;
       const doc = fixPrecision(stored);

@@ -20,6 +20,8 @@ export interface DiskEntry {
   json: string;
   /** null: a long-term entry. */
   expiresAt: number | null;
+  /** What binds the document to its key (CacheCodec.mac), as stored; null when the writer's codec binds nothing. */
+  mac: string | null;
 }
 
 export interface DiskWrite {
@@ -28,6 +30,8 @@ export interface DiskWrite {
   json: string;
   modelSha256: string;
   longTerm?: boolean;
+  /** CacheCodec.mac of the key and json, when the codec has one. */
+  mac?: string;
 }
 
 export interface DiskTotals {
@@ -47,6 +51,7 @@ interface UpsertParams {
   now: number;
   expiresAt: number | null;
   bytes: number;
+  mac: string | null;
 }
 
 export class DiskCache {
@@ -73,15 +78,16 @@ export class DiskCache {
     const read = db.transaction((fn: () => unknown) => fn());
     this.#read = <R>(fn: () => R) => read.deferred(fn) as R;
     this.#select = db.prepare<[Buffer, number], DiskEntry>(
-      `SELECT document AS json, expires_at AS expiresAt FROM explanation_cache
+      `SELECT document AS json, expires_at AS expiresAt, mac FROM explanation_cache
        WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`,
     );
     this.#upsert = db.prepare<[UpsertParams]>(
-      `INSERT INTO explanation_cache (key, model_sha256, document, created_at, expires_at, last_used_at, bytes)
-       VALUES (@key, @model, @json, @now, @expiresAt, @now, @bytes)
+      `INSERT INTO explanation_cache (key, model_sha256, document, created_at, expires_at, last_used_at, bytes, mac)
+       VALUES (@key, @model, @json, @now, @expiresAt, @now, @bytes, @mac)
        ON CONFLICT (key) DO UPDATE SET
          model_sha256 = excluded.model_sha256, document = excluded.document, created_at = excluded.created_at,
-         expires_at = excluded.expires_at, last_used_at = excluded.last_used_at, bytes = excluded.bytes`,
+         expires_at = excluded.expires_at, last_used_at = excluded.last_used_at, bytes = excluded.bytes,
+         mac = excluded.mac`,
     );
     this.#touch = db.prepare<[number, Buffer]>(
       'UPDATE explanation_cache SET last_used_at = max(last_used_at, ?) WHERE key = ?',
@@ -152,6 +158,7 @@ export class DiskCache {
           now,
           expiresAt: e.longTerm ? null : now + this.#opts.ttlMs,
           bytes: Buffer.byteLength(e.json, 'utf8'),
+          mac: e.mac ?? null,
         });
         this.#touched.delete(e.key);
       });

@@ -2,6 +2,7 @@
 // What it keeps is stored on disk as JSON text through a codec: by default explanation documents, handed out
 // deep-frozen (parsed on their first hit), so a memory hit and a disk hit return the same JSON and no caller
 // can change a cached document in place; the service keeps its answers' signed text (explain-pipeline.ts).
+import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { CacheLevel, ExplanationDocument } from '../../../shared/explanation.js';
 import type { WritableDb } from '../db/open.js';
@@ -35,6 +36,11 @@ export interface ExplanationCacheOptions {
   now?: () => number;
   memoryTtlMs?: number;
   memoryMaxEntries?: number;
+  /**
+   * Bound on the remembered documents' total JSON length (characters). Entries alone would let a few thousand
+   * large documents (detail, a wide model or a layer) take gigabytes; the disk level is bounded in bytes too.
+   */
+  memoryMaxBytes?: number;
   diskTtlMs?: number;
   diskMaxBytes?: number;
   diskMaxEntries?: number;
@@ -52,6 +58,7 @@ export const DEFAULT_CACHE_OPTIONS: Required<
 > = {
   memoryTtlMs: 5 * 60_000,
   memoryMaxEntries: 10_000,
+  memoryMaxBytes: 64 * 1024 * 1024,
   diskTtlMs: 60 * 60_000,
   diskMaxBytes: 64 * 1024 * 1024,
   diskMaxEntries: 20_000,
@@ -92,6 +99,12 @@ export interface CacheCodec<T> {
   /** The value of stored text; throws RejectedCacheEntry for text it will not hand out. */
   fromJson(json: string): T;
   /**
+   * A keyed MAC of a key and the text stored under it, kept with the disk entry and checked before fromJson.
+   * Without it, a stored text moved under another key (the database can be written outside BranchLens) would be
+   * handed out for that key: the text's own checks (a watermark) say it is intact, not whose it is.
+   */
+  mac?(key: string, json: string): string;
+  /**
    * Values cannot change once stored (text, frozen objects): memory keeps the value itself. Otherwise memory
    * keeps the JSON and hands out a frozen copy parsed on the first hit.
    */
@@ -123,6 +136,12 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Whether a stored MAC is the expected one (hex text), in constant time. */
+function sameMac(stored: string | null, expected: string): boolean {
+  if (stored === null || stored.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
 }
 
 function fromJson(json: string): ExplanationDocument {
@@ -179,6 +198,9 @@ export class ExplanationCache<T = ExplanationDocument> {
     this.#diskWriter = options.diskWriter;
     this.#memory = new LRUCache<string, Remembered<T>>({
       max: opts.memoryMaxEntries,
+      // A document larger than the whole bound is not remembered (the disk level may still hold it).
+      maxSize: opts.memoryMaxBytes,
+      sizeCalculation: (entry) => Math.max(1, entry.json.length),
       ttl: opts.memoryTtlMs,
       // Read the clock on every check: the default 1 ms debounce runs on real timers, which a fake clock skips.
       ttlResolution: 0,
@@ -213,6 +235,13 @@ export class ExplanationCache<T = ExplanationDocument> {
       }
       let value: T;
       try {
+        if (this.#codec.mac && !sameMac(onDisk.mac, this.#codec.mac(key, onDisk.json))) {
+          throw new RejectedCacheEntry(
+            onDisk.mac === null
+              ? 'it has no MAC binding it to its key'
+              : 'its MAC does not match its key: it was stored under another key, or changed after it was stored',
+          );
+        }
         value = this.#codec.fromJson(onDisk.json);
       } catch (e) {
         if (!(e instanceof RejectedCacheEntry)) throw e;
@@ -263,7 +292,8 @@ export class ExplanationCache<T = ExplanationDocument> {
    */
   set(key: string, value: T, { modelSha256, longTerm = false }: CacheSetOptions): void {
     const json = this.#codec.toJson(value);
-    this.#pending.set(key, { key, json, modelSha256, longTerm });
+    const mac = this.#codec.mac?.(key, json);
+    this.#pending.set(key, { key, json, modelSha256, longTerm, ...(mac !== undefined ? { mac } : {}) });
     this.#remember(
       key,
       this.#codec.immutable ? { json, value } : { json },

@@ -160,6 +160,48 @@ describe('service cache lifetimes', () => {
   );
 });
 
+describe('a stored answer moved under another applicant’s key', () => {
+  it('is refused: the other applicant is computed, never served the first one’s intact document', async () => {
+    const data = tempDir('branchlens-moved-');
+    dirs.push(data);
+    const [first, second] = holdoutApplicants(2);
+    let service = await BranchLensService.open({ dataDir: data });
+    const [firstDoc] = await service.explain([first]);
+    const [secondDoc] = await service.explain([second]);
+    await service.close();
+
+    // Someone with write access to the file swaps the two rows' documents (each still signed, intact).
+    const raw = new Database(dbPath(data));
+    try {
+      const rows = raw.prepare('SELECT key, document, mac FROM explanation_cache').all() as {
+        key: Buffer;
+        document: string;
+        mac: string | null;
+      }[];
+      expect(rows).toHaveLength(2);
+      const move = raw.prepare('UPDATE explanation_cache SET document = ?, mac = ? WHERE key = ?');
+      move.run(rows[1]!.document, rows[1]!.mac, rows[0]!.key);
+      move.run(rows[0]!.document, rows[0]!.mac, rows[1]!.key);
+    } finally {
+      raw.close();
+    }
+
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    service = await BranchLensService.open({ dataDir: data });
+    try {
+      const [again] = await service.explain([second]);
+      expect(again!.id).not.toBe(firstDoc!.id);
+      expect(again!.meta.cache).toBe('miss');
+      expect(again!.attributions).toEqual(secondDoc!.attributions);
+      expect(service.cacheStats()).toMatchObject({ rejected: 1, diskHits: 0 });
+      expect(warnings).toHaveBeenCalledWith(expect.stringMatching(/its MAC does not match its key/));
+    } finally {
+      warnings.mockRestore();
+      await service.close();
+    }
+  });
+});
+
 describe('cache keys and what they may give away', () => {
   it('are keyed by the installation: the same applicant and model give another key in another installation', async () => {
     // An unkeyed hash of the model input (which holds the masked Income and Assets too) would be the same in

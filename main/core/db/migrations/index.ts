@@ -6,6 +6,7 @@ import { migration003 } from './003-models.js';
 import { migration004 } from './004-settings.js';
 import { migration005 } from './005-monitor.js';
 import { migration006 } from './006-cache-blob-key.js';
+import { migration007 } from './007-cache-entry-mac.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];

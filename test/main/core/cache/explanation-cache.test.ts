@@ -230,6 +230,19 @@ describe('ExplanationCache', () => {
     expect(diskKeys()).toEqual(['k3', 'long']);
   });
 
+  it('bounds memory by the documents’ size as well as their number: large documents evict the oldest', () => {
+    const size = JSON.stringify(sampleDocument(1)).length;
+    const c = cache({ memoryMaxBytes: Math.floor(size * 2.5) });
+    for (const k of ['k1', 'k2', 'k3']) c.set(cacheKeyFor(k), sampleDocument(1), { modelSha256: MODEL_A });
+    expect(c.stats().memoryEntries).toBe(2);
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('disk');
+    expect(c.get(cacheKeyFor('k3'))?.level).toBe('memory');
+    // A document larger than the whole bound is not remembered, and answered from disk.
+    const huge = { ...sampleDocument(9), id: 'x'.repeat(size * 3) };
+    c.set(cacheKeyFor('huge'), huge, { modelSha256: MODEL_A });
+    expect(c.get(cacheKeyFor('huge'))).toMatchObject({ level: 'disk', value: huge });
+  });
+
   it('counts memory hits, disk hits and misses, and reports the disk totals', () => {
     const c = cache();
     c.get(cacheKeyFor('k1'));
