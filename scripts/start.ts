@@ -55,6 +55,14 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     strict: true,
   });
   const port = portOption(values.port, env.BRANCHLENS_PORT);
+  // As in the CLI: an empty folder name (`--data "$DIR"` with DIR unset) must not open the default data folder,
+  // which holds the desktop app's audit log and keys.
+  if (values.data !== undefined && values.data.trim() === '') {
+    throw new Error('--data: is empty: name the data folder (leave --data out for the default one)');
+  }
+  if (values.data === undefined && env.BRANCHLENS_DATA !== undefined && env.BRANCHLENS_DATA.trim() === '') {
+    throw new Error('$BRANCHLENS_DATA: is empty: name the data folder, or unset it for the default one');
+  }
   const timeout = Number(env.BRANCHLENS_ELECTRON_DOWNLOAD_TIMEOUT_MS ?? 300_000);
   return {
     build: !values['no-build'],
@@ -62,7 +70,7 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     downloadTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 300_000,
     host: values.host ?? '127.0.0.1',
     port,
-    ...(values.data ? { data: values.data } : {}),
+    ...(values.data !== undefined ? { data: values.data } : {}),
   };
 }
 

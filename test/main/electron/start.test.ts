@@ -246,6 +246,16 @@ describe('start options', () => {
     expect(displayUrl('0.0.0.0', 8080)).toBe('http://127.0.0.1:8080/');
     expect(displayUrl('::1', 8080)).toBe('http://[::1]:8080/');
   });
+
+  it('refuses an empty --data or $BRANCHLENS_DATA rather than opening the default data folder', () => {
+    // `npm start -- --data "$DIR"` with DIR unset must not open the desktop app's audit log, as in the CLI.
+    for (const empty of ['', '  ']) {
+      expect(() => parseStartOptions(['--data', empty], {})).toThrow(/^--data: is empty/);
+      expect(() => parseStartOptions([], { BRANCHLENS_DATA: empty })).toThrow(/^\$BRANCHLENS_DATA: is empty/);
+    }
+    expect(parseStartOptions(['--data', '/srv/branch'], { BRANCHLENS_DATA: '' }).data).toBe('/srv/branch');
+    expect(parseStartOptions([], { BRANCHLENS_DATA: '/srv/branch' }).data).toBeUndefined();
+  });
 });
 
 /**
