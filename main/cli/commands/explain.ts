@@ -175,7 +175,8 @@ export const EXPLAIN_CHUNK = 1024;
 export function explainCommandWith({ chunkSize = EXPLAIN_CHUNK }: { chunkSize?: number } = {}): Command {
   return {
     name: 'explain',
-    summary: 'Explain applicants with Integrated Gradients (default: the demo model and its first sample).',
+    summary:
+      "Explain applicants with Integrated Gradients (default: the active model, and the demo model's first sample applicant).",
     usage: USAGE,
     run: (argv, io) => runExplain(argv, io, Math.max(1, chunkSize)),
   };

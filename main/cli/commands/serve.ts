@@ -133,7 +133,8 @@ export function workersFlag(raw: string | undefined, cores = availableParallelis
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Serve the HTTP API (Seldon v1 protocol, the app API, /metrics) and the UI; Ctrl-C stops it.',
+  summary:
+    'Serve the HTTP API (Seldon v1, KServe V1 and V2, the app API, /metrics) and the UI; Ctrl-C stops it.',
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseFlags(argv, SERVE_OPTIONS);

@@ -202,6 +202,15 @@ describe('help for a command', () => {
     expect((await runCli(['help'])).stdout).toMatch(/^Usage: branchlens <command>/);
     expect(expectInputError(await runCli(['help', 'bogus']))).toContain('unknown command "bogus"');
   });
+
+  it('says what serve serves and which model explain uses, as the README does', async () => {
+    const serve = (await runCli(['serve', '--help'])).stdout;
+    for (const protocol of ['Seldon v1', 'KServe V1 and V2', 'the app API', '/metrics']) {
+      expect(serve).toContain(protocol);
+    }
+    // The active model explains (a branch's own, once activated); only the sample applicant is the demo's.
+    expect((await runCli(['explain', '--help'])).stdout).toContain('default: the active model');
+  });
 });
 
 describe('help for a group of commands', () => {
