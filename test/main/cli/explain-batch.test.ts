@@ -44,6 +44,18 @@ function file(name: string, text: string): string {
   return path;
 }
 
+/** The service's third explain call fails with `error`; the others are answered as usual. */
+function failThirdCall(error: Error): void {
+  const real = BranchLensService.prototype.explainJson;
+  let calls = 0;
+  vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(function (
+    this: BranchLensService,
+    ...args: Parameters<typeof real>
+  ) {
+    return ++calls === 3 ? Promise.reject(error) : real.apply(this, args);
+  });
+}
+
 /** A command explaining two applicants per service call. */
 const inPairs = [explainCommandWith({ chunkSize: 2 })];
 
@@ -114,21 +126,10 @@ describe('explain of a batch larger than one service call', () => {
 
   it('names the line of a row the engine refuses in a later call, also when that call holds it alone', async () => {
     const data = await freshData('engine-refusal');
-    const real = BranchLensService.prototype.explainJson;
-    let calls = 0;
-    vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(function (
-      this: BranchLensService,
-      ...args: Parameters<typeof real>
-    ) {
-      calls++;
-      // The fifth row goes alone in the third call: the engine names it `applicant`, as its only one.
-      if (calls === 3) {
-        return Promise.reject(
-          new InputError([{ field: 'applicant', code: 'not_finite', message: 'the model computed NaN' }]),
-        );
-      }
-      return real.apply(this, args);
-    });
+    // The fifth row goes alone in the third call: the engine names it `applicant`, as its only one.
+    failThirdCall(
+      new InputError([{ field: 'applicant', code: 'not_finite', message: 'the model computed NaN' }]),
+    );
     const run = await runCli(
       ['explain', '--data', data, '--input', file('refused.csv', csvOf(applicants(5)))],
       '',
@@ -142,16 +143,7 @@ describe('explain of a batch larger than one service call', () => {
   it('says how many applicants were decided and audited when a later call fails', async () => {
     const data = await freshData('later-failure');
     const before = await auditEntries(data);
-    const real = BranchLensService.prototype.explainJson;
-    let calls = 0;
-    vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(function (
-      this: BranchLensService,
-      ...args: Parameters<typeof real>
-    ) {
-      calls++;
-      if (calls === 3) return Promise.reject(new Error('database or disk is full'));
-      return real.apply(this, args);
-    });
+    failThirdCall(new Error('database or disk is full'));
     const run = await runCli(
       ['explain', '--data', data, '--input', file('later.csv', csvOf(applicants(5)))],
       '',

@@ -185,15 +185,20 @@ describe('GET /metrics', () => {
   });
 });
 
+/** A service whose events the metrics count: nothing else of it is read. */
+function fakeService(): BranchLensService {
+  return {
+    events: new EventEmitter(),
+    model: { id: 'm', version: '1', sha256: 'x' },
+    backend: 'wasm',
+    health: () => ({ queue_depth: 0, database: 'ok' }),
+    monitoringSnapshot: () => undefined,
+  } as unknown as BranchLensService;
+}
+
 describe('cache hits by level', () => {
   it('export 0 for each level before the first hit, so that a rate or a hit ratio starts at 0, not at no data', async () => {
-    const service = {
-      events: new EventEmitter(),
-      model: { id: 'm', version: '1', sha256: 'x' },
-      backend: 'wasm',
-      health: () => ({ queue_depth: 0, database: 'ok' }),
-      monitoringSnapshot: () => undefined,
-    } as unknown as BranchLensService;
+    const service = fakeService();
     const metrics = new ServerMetrics(service);
     try {
       let samples = parsePrometheus(await metrics.text());
@@ -215,13 +220,7 @@ describe('explain latency quantiles', () => {
     // prom-client's sliding window reads the time with Date.now().
     let now = Date.now();
     const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
-    const service = {
-      events: new EventEmitter(),
-      model: { id: 'm', version: '1', sha256: 'x' },
-      backend: 'wasm',
-      health: () => ({ queue_depth: 0, database: 'ok' }),
-      monitoringSnapshot: () => undefined,
-    } as unknown as BranchLensService;
+    const service = fakeService();
     const metrics = new ServerMetrics(service);
     const explained = (latencyMs: number) =>
       service.events.emit('explained', { latencyMs, count: 1, levels: ['miss'], backend: 'wasm' });
