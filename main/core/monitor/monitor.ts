@@ -422,7 +422,8 @@ export class Monitor<O = unknown> {
     const snapshot = this.snapshot(extra);
     db.transaction(() => {
       insertSnapshot(db, snapshot, now);
-      pruneSnapshots(db, now - this.#retentionMs);
+      // At least a retention's worth of periods is kept, whatever the clock says (store.ts pruneSnapshots).
+      pruneSnapshots(db, now - this.#retentionMs, Math.ceil(this.#retentionMs / this.#persistEveryMs));
     })();
     this.#lastPersistedAt = now;
     this.#answeredSincePersist = 0;

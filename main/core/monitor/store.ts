@@ -23,9 +23,19 @@ export function latestSnapshotTime(db: ReadableDb | WritableDb): number | null {
   return row.t;
 }
 
-/** Deletes snapshots taken before `beforeMs`; returns how many. */
-export function pruneSnapshots(db: WritableDb, beforeMs: number): number {
-  return db.prepare('DELETE FROM monitoring_snapshots WHERE taken_at < ?').run(beforeMs).changes;
+/**
+ * Deletes the snapshots taken before `beforeMs`, but never the newest `keepNewest`: a clock set years ahead for a
+ * moment (a snapshot stored then prunes from that "now") must not delete the stored history, only age it out one
+ * snapshot per new one. Returns how many were deleted.
+ */
+export function pruneSnapshots(db: WritableDb, beforeMs: number, keepNewest = 0): number {
+  return db
+    .prepare(
+      `DELETE FROM monitoring_snapshots WHERE taken_at < ? AND seq NOT IN (
+         SELECT seq FROM monitoring_snapshots ORDER BY taken_at DESC, seq DESC LIMIT ?
+       )`,
+    )
+    .run(beforeMs, keepNewest).changes;
 }
 
 export interface SeriesRange {

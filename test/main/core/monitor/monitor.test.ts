@@ -613,6 +613,22 @@ describe('hourly snapshots in SQLite', () => {
     expect(Date.parse(series[0]!.taken_at)).toBeGreaterThanOrEqual(clock.now() - 48 * HOUR);
   });
 
+  it('are not all deleted by one snapshot stored while the clock was set years ahead', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 0, 0));
+    const m = new Monitor(MODEL, { now: clock.now, retentionMs: 48 * HOUR });
+    for (let h = 0; h < 30; h++) {
+      clock.advance(HOUR);
+      m.persistIfDue(db);
+    }
+    expect(timeSeries(db)).toHaveLength(30);
+    clock.set(Date.UTC(2027, 0, 1, 0, 0)); // set two years ahead by mistake
+    m.persist(db);
+    const series = timeSeries(db);
+    // The history stays (at most a retention's worth of periods, 48, is kept), beside the misdated one.
+    expect(series).toHaveLength(31);
+    expect(series[0]!.taken_at).toBe('2025-01-01T01:00:00.000Z');
+  });
+
   it('leave out stored rows that no longer match the snapshot schema', () => {
     const clock = fakeClock();
     new Monitor(MODEL, { now: clock.now }).persist(db);
