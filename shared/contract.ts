@@ -259,6 +259,8 @@ export type ApiErrorBody =
   /** The audit log fails verification, so it is not exported (409): `seq` is the first entry that fails. */
   | { error: 'audit_broken'; message: string; seq: number }
   | { error: 'unauthorized'; message: string }
+  /** The database cannot be written now (a full or failing disk, the writer stopped): 503, nothing decided. */
+  | { error: 'storage'; message: string }
   | { error: 'internal'; message: string };
 
 export class ApiError extends Error {

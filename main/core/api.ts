@@ -16,6 +16,7 @@ import { InputError, isInputError, problemsFromZod } from '../../shared/problems
 import { BusyError } from './microbatch.js';
 import { NotFoundError, type BranchLensService } from './service.js';
 import { AuditBrokenError, AuditEntryError } from './audit/index.js';
+import { storageFailure } from './db/open.js';
 
 type Handlers = { [M in ApiMethod]: (req: z.output<(typeof API_REQUESTS)[M]>) => Promise<ApiResponses[M]> };
 
@@ -189,11 +190,22 @@ export function errorResult(e: unknown): Extract<ApiResult, { ok: false }> {
     return { ok: false, status: 404, body: { error: 'not_found', message: e.message } };
   if (e instanceof AuditBrokenError)
     return { ok: false, status: 409, body: { error: 'audit_broken', message: e.message, seq: e.found.seq } };
+  const storage = storageFailure(e);
+  if (storage !== undefined) {
+    // Every answer is audited before it is returned: none was, so nothing was decided.
+    const message = `${storage}; nothing was decided or recorded`;
+    return { ok: false, status: 503, body: { error: 'storage', message } };
+  }
   return {
     ok: false,
     status: 500,
     body: { error: 'internal', message: 'internal error; see the server log' },
   };
+}
+
+/** Whether a failure belongs in the server's log: an internal error, or storage that failed (branch IT must act). */
+export function worthLogging(result: Extract<ApiResult, { ok: false }>): boolean {
+  return result.status === 500 || result.body.error === 'storage';
 }
 
 /** The explain method answered as JSON text: the documents are text already, so nothing is serialised again. */
@@ -212,7 +224,7 @@ export async function dispatchExplainJson(
     return { ok: true, status: 200, json: `{"documents":[${texts.join(',')}]}` };
   } catch (e) {
     const result = errorResult(e);
-    if (result.status === 500) onInternalError(e);
+    if (worthLogging(result)) onInternalError(e);
     return result;
   }
 }

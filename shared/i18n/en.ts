@@ -41,6 +41,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'error.notFound': 'Not found: {message}',
   'error.unauthorized': 'This service needs its API token: enter it under Settings.',
   'error.network': 'The BranchLens service cannot be reached. Check that it is running.',
+  'error.storage': 'The service cannot record decisions now: {message}. Tell branch IT.',
   'error.internal': 'The service failed: {message}',
   'error.invalidBundle': 'The model bundle is not valid: {problems}',
 

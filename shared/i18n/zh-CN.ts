@@ -38,6 +38,7 @@ export const zhCN = {
   'error.notFound': '未找到：{message}',
   'error.unauthorized': '该服务需要 API 令牌：请在“设置”中填写。',
   'error.network': '无法连接 BranchLens 服务，请确认服务已启动。',
+  'error.storage': '服务目前无法记录决定：{message}。请联系网点 IT。',
   'error.internal': '服务出错：{message}',
   'error.invalidBundle': '模型包无效：{problems}',
 

@@ -21,6 +21,35 @@ export class DatabaseError extends Error {
   }
 }
 
+/**
+ * The database cannot take the write now: its writer thread stopped, or SQLite reports the storage full, failing,
+ * read-only or locked. Not the caller's mistake, nor a bug: a 503 that says what is wrong (storageFailure).
+ */
+export class StorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+/**
+ * What a write failed on, when it is the storage (a StorageError, or a SQLite error code saying the disk is full,
+ * failing, read-only or locked), as a sentence for the caller; undefined for any other error.
+ */
+export function storageFailure(e: unknown): string | undefined {
+  if (e instanceof StorageError) return e.message;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  if (code === 'SQLITE_FULL') return 'the disk holding the database is full: free some space on it';
+  if (code.startsWith('SQLITE_IOERR')) return `the disk holding the database reported an error (${code})`;
+  if (code.startsWith('SQLITE_READONLY'))
+    return `the database cannot be written (${code}): check its permissions`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return `the database is locked by another program (${code}); send the request again`;
+  }
+  return undefined;
+}
+
 export function dbPath(dataDir: string): string {
   return join(dataDir, DB_FILE);
 }

@@ -61,6 +61,15 @@ export type ToWriter = Work | { op: 'call'; call: WriterCall } | { op: 'close' }
 export interface WriterError {
   name: string;
   message: string;
+  /** SQLite's error code (SQLITE_FULL, SQLITE_IOERR_…), which says whether the storage failed. */
+  code?: string;
+}
+
+/** An error of the writer thread as it crosses to the service's thread. */
+export function errorOf(e: unknown): WriterError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
 }
 
 export interface Done {

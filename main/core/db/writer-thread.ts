@@ -7,24 +7,20 @@ import { AuditLog } from '../audit/log.js';
 import { DiskCache } from '../cache/disk-cache.js';
 import type { DiskWriteBatch } from '../cache/explanation-cache.js';
 import { openAnotherWritable, walCheckpoint, type WritableDb } from './open.js';
-import type {
-  CallAnswer,
-  Done,
-  FromWriter,
-  ToWriter,
-  WriterCall,
-  WriterData,
-  WriterError,
+import {
+  errorOf,
+  type CallAnswer,
+  type Done,
+  type FromWriter,
+  type ToWriter,
+  type WriterCall,
+  type WriterData,
 } from './writer-messages.js';
 
 const data = workerData as WriterData;
 const port = parentPort!;
 const signal = new Int32Array(data.signal);
 const post = (m: FromWriter) => port.postMessage(m);
-
-function errorOf(e: unknown): WriterError {
-  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
-}
 
 function startWriter(db: WritableDb): void {
   const disk = new DiskCache(db, { ...data.cache, now: Date.now });

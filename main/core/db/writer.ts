@@ -11,6 +11,7 @@ import type { AuditAppender, AuditLogOptions } from '../audit/log.js';
 import type { DiskCacheOptions, PruneResult } from '../cache/disk-cache.js';
 import type { DiskCacheWriter } from '../cache/explanation-cache.js';
 import type { SigningKey } from '../keys.js';
+import { StorageError } from './open.js';
 import { startThread } from '../threads.js';
 import type {
   CallAnswer,
@@ -44,9 +45,12 @@ export interface DatabaseWriterOptions {
   walCheckpointMs?: number;
 }
 
-function errorFrom(e: WriterError): Error {
+/** A writer thread's error (errorOf) as an Error again on the service's thread, with its name and SQLite code. */
+export function errorFrom(e: WriterError): Error {
   const error = e.name === 'AuditEntryError' ? new AuditEntryError(e.message) : new Error(e.message);
   if (error.name !== e.name) error.name = e.name;
+  // SQLite's code says whether the storage failed (a full disk is a 503, not an internal error).
+  if (e.code !== undefined) Object.assign(error, { code: e.code });
   return error;
 }
 
@@ -271,7 +275,10 @@ export class DatabaseWriter {
   }
 
   private stop(error: Error): void {
-    this.stopped ??= error;
+    // Every later write fails with it: the storage is unavailable until BranchLens is restarted.
+    this.stopped ??= new StorageError(
+      `${error.message}: nothing more can be audited until BranchLens restarts`,
+    );
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     for (const w of this.appends.values()) w.reject(this.stopped);

@@ -11,7 +11,14 @@ import {
   UNTIL_AFTER_SINCE,
   untilAfterSince,
 } from '../../../shared/contract.js';
-import { apiHandlers, asDates, dispatch, dispatchExplainJson, errorResult } from '../../core/api.js';
+import {
+  apiHandlers,
+  asDates,
+  dispatch,
+  dispatchExplainJson,
+  errorResult,
+  worthLogging,
+} from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
 
@@ -25,7 +32,7 @@ function logged(handlers: Handlers, log: FastifyBaseLogger): Handlers {
       try {
         return await handler(req);
       } catch (e) {
-        if (errorResult(e).status === 500) log.error({ err: e, method }, `API method ${method} failed`);
+        if (worthLogging(errorResult(e))) log.error({ err: e, method }, `API method ${method} failed`);
         throw e;
       }
     },
@@ -83,7 +90,7 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
     );
     if (begun !== null) {
       const result = errorResult(begun);
-      if (result.status === 500) request.log.error({ err: begun }, 'audit export failed');
+      if (worthLogging(result)) request.log.error({ err: begun }, 'audit export failed');
       return sendError(reply, result);
     }
     exported.then(

@@ -18,6 +18,8 @@ export function describeError(e: unknown, t: T): string {
         return t('error.auditBroken', { seq: body.seq });
       case 'unauthorized':
         return t('error.unauthorized');
+      case 'storage':
+        return t('error.storage', { message: body.message });
       case 'internal':
         return body.message.startsWith('network:')
           ? t('error.network')

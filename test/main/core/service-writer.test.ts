@@ -2,6 +2,7 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReadable, openWritable } from '../../../main/core/db/open.js';
+import { errorResult } from '../../../main/core/api.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -119,7 +120,18 @@ describe('the service whose database writer thread stopped', () => {
       await worker.terminate();
       await expect.poll(() => svc.health().database).toBe('error');
       expect(svc.health().status).toBe('degraded');
-      await expect(svc.explain(applicants.slice(1, 2))).rejects.toThrow(/database writer stopped/);
+      const refused = await svc.explain(applicants.slice(1, 2)).catch((e: unknown) => e);
+      expect((refused as Error).message).toMatch(/database writer stopped/);
+      // Over HTTP and IPC: a 503 saying the storage failed and nothing was decided, not "internal error".
+      expect(errorResult(refused)).toMatchObject({
+        status: 503,
+        body: {
+          error: 'storage',
+          message: expect.stringMatching(
+            /^the database writer stopped: nothing more can be audited until BranchLens restarts; nothing was decided or recorded$/,
+          ) as string,
+        },
+      });
     } finally {
       await svc.close().catch(() => {});
       removeDir(dir);
