@@ -240,6 +240,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
     'Several columns stand for the same feature, so which one counts would be a guess; nothing was read: {list}. Keep one column per feature.',
   'batch.moreColumns': ' and {count} more',
   'batch.noRows': 'The file has no data rows',
+  'batch.emptyFile': 'The file is empty: choose a CSV file with a header row and data rows',
   'batch.ignoredColumns': 'These columns are not features of the model and were ignored: {columns}',
   'batch.missingRequiredColumns':
     'The file has no column for these required features: {features}. Every row needs them, so nothing was read: add a column for each, headed with its name in the model or its label as shown here.',

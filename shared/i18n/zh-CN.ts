@@ -225,6 +225,7 @@ export const zhCN = {
     '多列对应同一特征，无法确定以哪一列为准，未读取任何数据：{list}。每个特征只保留一列。',
   'batch.moreColumns': '（另有 {count} 列）',
   'batch.noRows': '文件中没有数据行',
+  'batch.emptyFile': '文件是空的：请选择首行为列名、其下为数据行的 CSV 文件',
   'batch.ignoredColumns': '以下列不是模型特征，已忽略：{columns}',
   'batch.missingRequiredColumns':
     '文件缺少以下必填特征的列：{features}。每一行都需要这些特征，因此未读取任何数据：请为每项添加一列，列名可用特征名或此处所示的名称。',

@@ -454,6 +454,24 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'rewords a notice already on screen when the language is switched',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'settings');
+      await page.getByRole('button', { name: '保存', exact: true }).click();
+      const notices = page.locator('.notices');
+      await expect.poll(() => notices.textContent(), { timeout: 10_000 }).toContain('设置已保存');
+      await setLanguage(page, 'en');
+      // Within the notice's 6 seconds: the same notice, now in English.
+      await expect.poll(() => notices.textContent(), { timeout: 3_000 }).toContain('Settings saved');
+      expect(await notices.textContent()).not.toContain('设置已保存');
+      await setLanguage(page, 'zh-CN');
+      expect(await notices.textContent()).toContain('设置已保存');
+    },
+    LONG,
+  );
+
+  it(
     'explains with the keyboard alone',
     async () => {
       const { page } = s;
@@ -962,6 +980,29 @@ describe.skipIf(!available)('the branch UI on a service that requires the API to
       await page.locator('nav a[href="#/explain"]').click();
       await page.locator('#field-Seniority').waitFor({ timeout: 10_000 });
       expect(s.problems.filter((p) => !p.includes('401'))).toEqual([]);
+    },
+    LONG,
+  );
+  it(
+    "takes the service's own settings once the token is accepted, without a reload of the page",
+    async () => {
+      const { page } = s;
+      // Set on the service (say by another tab), while this tab has no token: it starts from its stored copy.
+      s.server.service.updateSettings({ locale: 'en', theme: 'dark', top_k: 4, n_steps: 64 });
+      await page.evaluate('sessionStorage.clear()');
+      await page.goto(`${s.server.url}#/settings`);
+      await page.reload();
+      const token = page.getByLabel('API 令牌');
+      await token.waitFor();
+      expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
+      expect(await page.locator('#settings-topk').inputValue()).toBe('5');
+
+      await token.fill(s.server.token!);
+      await token.press('Enter');
+      await waitUntil(page, "document.documentElement.lang === 'en'");
+      await waitUntil(page, "document.documentElement.dataset.theme === 'dark'");
+      await expect.poll(() => page.locator('#settings-topk').inputValue(), { timeout: 10_000 }).toBe('4');
+      expect(await page.locator('#settings-steps').inputValue()).toBe('64');
     },
     LONG,
   );

@@ -283,6 +283,22 @@ describe('CSV rows', () => {
     expect(twice('zh-CN')).toMatch(/[\u4e00-\u9fff]/);
   });
 
+  it('says an empty file is empty, not that it cannot be read', async () => {
+    const store = new BatchStore();
+    // 0 bytes, a byte-order mark alone (Excel's "CSV UTF-8" of an empty sheet), blank lines.
+    for (const content of ['', '\uFEFF', '\r\n\r\n']) {
+      await store.load(new File([content], 'empty.csv', { type: 'text/csv' }), schema);
+      const { phase, fileError } = store.getSnapshot();
+      expect(phase, JSON.stringify(content)).toBe('failed');
+      expect(fileError, JSON.stringify(content)).toEqual({ kind: 'emptyFile' });
+      expect(fileRefusalText(fileError!, schema, 'zh-CN', makeT('zh-CN'))).toContain('文件是空的');
+      expect(fileRefusalText(fileError!, schema, 'en', makeT('en'))).toContain('The file is empty');
+    }
+    // Not text at all is still "cannot be read".
+    await store.load(new File([new Uint8Array([0, 1, 2, 0, 0xff])], 'x.csv'), schema);
+    expect(store.getSnapshot().fileError?.kind).toBe('notCsv');
+  });
+
   it('lists a row without one of the demo model’s required features as bad, naming it', () => {
     const parsed = parse(
       'Seniority,Time,Records,Expenses,Amount,Price,Income\n3,60,no,45,900,1200,\n3,60,no,45,,1200,150\n',

@@ -1,5 +1,5 @@
 // Short notices (saved, exported, failed) in a live region, so a screen reader reads them out too.
-import { useApp } from './context.js';
+import { noticeText, useApp } from './context.js';
 
 export function Notices() {
   const { notices, dismiss, t } = useApp();
@@ -7,7 +7,7 @@ export function Notices() {
     <div className="notices" role="status" aria-live="polite">
       {notices.map((n) => (
         <div key={n.id} className={`notice notice-${n.kind}`}>
-          <span>{n.text}</span>
+          <span>{noticeText(n, t)}</span>
           <button
             type="button"
             className="notice-close"

@@ -13,6 +13,7 @@ import {
   type ReactNode,
 } from 'react';
 import type { Api, ApiResponses, Settings } from '../../../shared/contract.js';
+import type { MessageKey, MessageParams } from '../../../shared/i18n/index.js';
 import { makeT, type T } from '../i18n/i18n.js';
 import { readStoredSettings, writeStoredSettings } from './stored-settings.js';
 import { describeError } from '../lib/errors.js';
@@ -28,10 +29,22 @@ export interface ModelState {
   reload(): Promise<unknown>;
 }
 
+/**
+ * A notice's words, chosen each time it is drawn (so that a language switch rewords a notice already on screen):
+ * a message key, with `params`, or a function of `t` for words made of more than one message (an error).
+ */
+export type NoticeText = MessageKey | ((t: T) => string);
+
 export interface Notice {
   id: number;
   kind: 'info' | 'success' | 'error';
-  text: string;
+  text: NoticeText;
+  params?: MessageParams;
+}
+
+/** A notice in the language of `t`. */
+export function noticeText(notice: Pick<Notice, 'text' | 'params'>, t: T): string {
+  return typeof notice.text === 'function' ? notice.text(t) : t(notice.text, notice.params);
 }
 
 export interface AppContextValue {
@@ -39,10 +52,15 @@ export interface AppContextValue {
   transport: Transport;
   settings: Settings;
   updateSettings(patch: Partial<Settings>): Promise<boolean>;
+  /**
+   * Reads the service's settings again, as at start (after an API token, when the first read was refused):
+   * resolves to the error the read failed with (the settings in use then stay), or null once they are applied.
+   */
+  reloadSettings(): Promise<unknown>;
   t: T;
   model: ModelState;
   notices: Notice[];
-  notify(kind: Notice['kind'], text: string): void;
+  notify(kind: Notice['kind'], text: NoticeText, params?: MessageParams): void;
   dismiss(id: number): void;
 }
 
@@ -101,9 +119,9 @@ export function AppProvider(props: {
 
   const dismiss = useCallback((id: number) => setNotices((n) => n.filter((x) => x.id !== id)), []);
   const notify = useCallback(
-    (kind: Notice['kind'], text: string) => {
+    (kind: Notice['kind'], text: NoticeText, params?: MessageParams) => {
       const id = nextNotice.current++;
-      setNotices((n) => [...n.slice(-3), { id, kind, text }]);
+      setNotices((n) => [...n.slice(-3), { id, kind, text, ...(params && { params }) }]);
       if (kind !== 'error') window.setTimeout(() => dismiss(id), 6000);
     },
     [dismiss],
@@ -128,17 +146,33 @@ export function AppProvider(props: {
    */
   const changes = useRef(0);
 
+  /**
+   * Applies the service's settings from `pending` unless the user has changed one since they were asked for
+   * (`asked`: the count of changes then). Resolves to the error the read failed with, or null.
+   */
+  const adopt = useCallback(
+    async (pending: Promise<Settings>, asked: number, live: () => boolean = () => true) => {
+      try {
+        const stored = await pending;
+        if (live() && changes.current === asked) apply(stored);
+        return null;
+      } catch (e) {
+        return e; // The stored copy stays in use; the model load reports a server that is down.
+      }
+    },
+    [apply],
+  );
+
   const boot = useRef<Boot | null>(props.boot);
   useEffect(() => {
     let live = true;
-    props.boot.settings.then(
-      (stored) => live && changes.current === 0 && apply(stored),
-      () => undefined, // The stored copy stays in use; the model load reports a server that is down.
-    );
+    void adopt(props.boot.settings, 0, () => live);
     return () => {
       live = false;
     };
-  }, [props.boot, apply]);
+  }, [props.boot, adopt]);
+
+  const reloadSettings = useCallback(() => adopt(api.getSettings({}), changes.current), [api, adopt]);
 
   const updateSettings = useCallback(
     async (patch: Partial<Settings>) => {
@@ -150,7 +184,7 @@ export function AppProvider(props: {
         if (change === changes.current) apply(saved);
         return true;
       } catch (e) {
-        notify('error', describeError(e, makeT({ ...before, ...patch }.locale)));
+        notify('error', (t) => describeError(e, t));
         return false;
       }
     },
@@ -190,8 +224,8 @@ export function AppProvider(props: {
   );
 
   const value = useMemo<AppContextValue>(
-    () => ({ api, transport, settings, updateSettings, t, model, notices, notify, dismiss }),
-    [api, transport, settings, updateSettings, t, model, notices, notify, dismiss],
+    () => ({ api, transport, settings, updateSettings, reloadSettings, t, model, notices, notify, dismiss }),
+    [api, transport, settings, updateSettings, reloadSettings, t, model, notices, notify, dismiss],
   );
   return <AppContext.Provider value={value}>{props.children}</AppContext.Provider>;
 }

@@ -242,7 +242,7 @@ export default function AuditPage() {
       focusEntry.current = true;
       setEntry(opened);
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     }
   };
 
@@ -251,7 +251,7 @@ export default function AuditPage() {
     try {
       setVerify(await api.auditVerify({}));
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     } finally {
       setVerifying(false);
     }
@@ -267,15 +267,11 @@ export default function AuditPage() {
         auditExportName(format, gzip),
       );
       if (saved) {
-        notify(
-          'success',
-          saved.entries === null
-            ? t('common.saved', { where: saved.where })
-            : t('audit.export.done', { entries: saved.entries, where: saved.where }),
-        );
+        if (saved.entries === null) notify('success', 'common.saved', { where: saved.where });
+        else notify('success', 'audit.export.done', { entries: saved.entries, where: saved.where });
       }
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     } finally {
       setExporting(false);
     }
@@ -287,9 +283,9 @@ export default function AuditPage() {
       const where = await saveFile(`branchlens-audit-${r.key_id}.pub.pem`, r.pem, {
         type: 'application/x-pem-file',
       });
-      if (where) notify('success', t('common.saved', { where }));
+      if (where) notify('success', 'common.saved', { where });
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     }
   };
 

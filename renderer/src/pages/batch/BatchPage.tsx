@@ -125,9 +125,9 @@ export default function BatchPage() {
   const save = async (name: string, content: () => string, type: string) => {
     try {
       const where = await saveFile(name, content(), { type });
-      if (where) notify('success', t('common.saved', { where }));
+      if (where) notify('success', 'common.saved', { where });
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     }
   };
 

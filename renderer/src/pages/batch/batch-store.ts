@@ -29,6 +29,8 @@ import { resultRows, type ResultRow } from './results.js';
  */
 export type FileRefusal =
   | { kind: 'notCsv'; detail?: string }
+  /** Nothing in it but white space (0 bytes, say, or a byte-order mark alone). */
+  | { kind: 'emptyFile' }
   | { kind: 'noRows' }
   | { kind: 'noFeatureColumns' }
   /** Required features with no column, by name. */
@@ -159,6 +161,12 @@ export class BatchStore {
       return;
     }
     if (generation !== this.generation) return;
+    // Papaparse finds no header in an empty text, which would read as "not a CSV file" (the decoder has already
+    // dropped a byte-order mark).
+    if (text.trim() === '') {
+      this.change({ phase: 'failed', fileError: { kind: 'emptyFile' } }, true);
+      return;
+    }
     const sep = excelSeparatorLine(text);
     if (sep) text = text.slice(sep.length);
     // Rows are numbered as in a spreadsheet: the header is line 1, or line 2 after a `sep=` line.

@@ -26,6 +26,8 @@ export function fileRefusalText(
   switch (refusal.kind) {
     case 'notCsv':
       return refusal.detail ? `${t('batch.notCsv')} (${refusal.detail})` : t('batch.notCsv');
+    case 'emptyFile':
+      return t('batch.emptyFile');
     case 'noRows':
       return t('batch.noRows');
     case 'noFeatureColumns':

@@ -266,10 +266,10 @@ export default function ExplainPage() {
         JSON.stringify(result.doc, null, 2) + '\n',
         { type: 'application/json' },
       );
-      if (where) notify('success', t('common.saved', { where }));
+      if (where) notify('success', 'common.saved', { where });
     } catch (e) {
       // A folder the officer may not write to, a full disk: said, not swallowed.
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     }
   };
 
@@ -279,12 +279,12 @@ export default function ExplainPage() {
       await loadCharts();
       flushSync(() => setPrinting(true));
       const where = await printPage(`branchlens-report-${fileStamp()}-${result.doc.id.slice(0, 8)}`);
-      if (where) notify('success', t('common.saved', { where }));
+      if (where) notify('success', 'common.saved', { where });
       // The desktop app has printed when printToPdf resolves; a browser says so with "afterprint".
       if (desktopBridge()) setPrinting(false);
     } catch (e) {
       setPrinting(false);
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     }
   };
 

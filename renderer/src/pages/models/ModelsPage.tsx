@@ -235,12 +235,12 @@ export default function ModelsPage() {
     try {
       const r =
         p.kind === 'activate' ? await api.activateModel({ ref: p.model.ref }) : await api.rollbackModel({});
-      notify(r.changed ? 'success' : 'info', switchResultText(p.kind, r, t));
+      notify(r.changed ? 'success' : 'info', (t) => switchResultText(p.kind, r, t));
       await refresh();
       await model.reload();
       setSelected(null);
     } catch (e) {
-      notify('error', describeError(e, t));
+      notify('error', (t) => describeError(e, t));
     } finally {
       setWorking(false);
     }

@@ -52,7 +52,7 @@ function WholeNumberField(props: {
 }
 
 export default function SettingsPage() {
-  const { settings, updateSettings, t, notify, transport, model } = useApp();
+  const { settings, updateSettings, reloadSettings, t, notify, transport, model } = useApp();
   const [topK, setTopK] = useState(String(settings.top_k));
   const [steps, setSteps] = useState(String(settings.n_steps));
   const [method, setMethod] = useState<Settings['method']>(settings.method);
@@ -80,7 +80,7 @@ export default function SettingsPage() {
     setSaving(true);
     const ok = await updateSettings({ top_k: topKValue, n_steps: stepsValue, method });
     setSaving(false);
-    if (ok) notify('success', t('settings.saved'));
+    if (ok) notify('success', 'settings.saved');
   };
 
   const applyToken = async (value: string) => {
@@ -88,15 +88,16 @@ export default function SettingsPage() {
       if (value) sessionStorage.setItem(TOKEN_STORAGE_KEY, value);
       else sessionStorage.removeItem(TOKEN_STORAGE_KEY);
     } catch {
-      notify('error', t('settings.tokenNotSaved'));
+      notify('error', 'settings.tokenNotSaved');
       return;
     }
-    // The model (and with it the Explain form and the header) failed for want of the token: loaded again now,
-    // not on the next page reload; and a token the service refuses is said at once, not as "token set".
-    const error = await model.reload();
-    if (error === null) notify('success', t('settings.tokenSaved'));
-    else if (value && isUnauthorized(error)) notify('error', t('settings.tokenRefused'));
-    else notify('error', describeError(error, t));
+    // The model (and with it the Explain form and the header) and the service's settings (language, theme,
+    // explain defaults) failed for want of the token: loaded again now, not on the next page reload; and a token
+    // the service refuses is said at once, not as "token set". A refused read leaves the settings in use.
+    const [error] = await Promise.all([model.reload(), reloadSettings()]);
+    if (error === null) notify('success', 'settings.tokenSaved');
+    else if (value && isUnauthorized(error)) notify('error', 'settings.tokenRefused');
+    else notify('error', (t) => describeError(error, t));
   };
 
   return (
