@@ -334,6 +334,17 @@ export function v2Applicants(req: V2InferRequest, schema: BundleSchema): ReadApp
   const tooMany = rowsOf(rows);
   if (tooMany) problems.push(tooMany);
   if (problems.length) throw new InputError(problems);
+  // A required feature without an input is one problem naming that input, where the service would name it once
+  // per row; checked, as the service would, once the inputs given are sound.
+  for (const f of schema.features) {
+    if (!f.required || seen.has(f.name)) continue;
+    problems.push({
+      field: `inputs (${f.name})`,
+      code: 'missing',
+      message: `is required: send an input named "${f.name}" of shape [N] or [N, 1], datatype ${featureDatatype(f)}`,
+    });
+  }
+  if (problems.length) throw new InputError(problems);
   const applicants = Array.from({ length: rows }, (_, i) =>
     Object.fromEntries(req.inputs.map((input, k) => [input.name, columns[k]![i]])),
   );

@@ -305,15 +305,19 @@ describe('KServe V2 (Open Inference Protocol)', () => {
       }
       expect(kserveProblems(r), JSON.stringify(body)).toEqual(fields);
     }
-    // Only some features sent: the required ones missing are named (the others would be imputed).
+    // Only some features sent: each required one missing is one problem naming its input, however many rows
+    // lack it (the optional ones would be imputed).
     const partial = await t.call('POST', '/v2/models/credit-demo/infer', {
-      inputs: byFeature([sample]).slice(0, 1),
+      inputs: byFeature([sample, sample, sample]).slice(0, 1),
     });
     const required = schema.features.filter((f) => f.required).map((f) => f.name);
-    expect(required.length).toBeGreaterThan(0);
-    expect(kserveProblems(partial)).toEqual(
-      required.filter((f) => f !== names[0]).map((f) => `inputs (${f}, row 0)`),
-    );
+    expect(required.length).toBeGreaterThan(1);
+    const missing = required.filter((f) => f !== names[0]);
+    expect(kserveProblems(partial)).toEqual(missing.map((f) => `inputs (${f})`));
+    expect(partial.json.problems[missing.indexOf('Price')]).toMatchObject({
+      code: 'missing',
+      message: expect.stringContaining('"Price" of shape [N] or [N, 1], datatype INT64'),
+    });
     await expectHealthy(t);
   });
 
