@@ -1,10 +1,12 @@
 // Seldon Core's v1 protocol on top of the service: requests carry applicants as {data: {names?, ndarray}},
-// {jsonData: applicant | {applicants: [...]} | [...]} or a bare list of applicant objects; predictions come back as a
-// SeldonMessage {data: {names, ndarray}, meta}. Without names, a row holds the model's features in the schema's
-// order (Seldon clients often leave names out). A tensor cannot carry a categorical feature's string, so only
-// ndarray is read. Pure functions of the request and the model's schema.
+// {data: {names?, tensor: {shape: [n, f], values}}}, {jsonData: applicant | {applicants: [...]} | [...]} or a bare
+// list of applicant objects; predictions come back as a SeldonMessage {data: {names, ndarray}, meta}, or
+// {data: {names, tensor}, meta} when asked in a tensor (Seldon answers in the form it was asked). Without names, a
+// row holds the model's features in the schema's order (Seldon clients often leave names out). A tensor holds
+// numbers only, so it is taken only for a model whose features all read from numbers (no categorical feature).
+// Pure functions of the request and the model's schema.
 import { z } from 'zod';
-import type { BundleSchema, Feature, OutputSpec } from '../../shared/bundle.js';
+import { booleanFromInput, type BundleSchema, type Feature, type OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
 import { InputError, isInputError, type Problem } from '../../shared/problems.js';
 
@@ -36,6 +38,18 @@ const seldonRequestMeta = z
   })
   .loose();
 
+// Seldon's Tensor: the values of an [n, f] matrix, row after row (checked against the shape with the model's
+// schema, so that a model a tensor cannot carry says so first).
+const seldonTensor = z
+  .object({
+    shape: z.array(z.number().int().min(0), {
+      error: "must be the tensor's dimensions: [rows, features]",
+    }),
+    values: z.array(z.unknown(), { error: 'must be an array of numbers, row after row' }),
+  })
+  .strict();
+type SeldonTensor = z.infer<typeof seldonTensor>;
+
 const seldonMessage = z
   .object({
     data: z
@@ -46,7 +60,9 @@ const seldonMessage = z
             error: 'must be an array of rows',
           })
           .min(1, 'holds no rows')
-          .max(MAX_APPLICANTS_PER_CALL, `holds more than ${MAX_APPLICANTS_PER_CALL} rows`),
+          .max(MAX_APPLICANTS_PER_CALL, `holds more than ${MAX_APPLICANTS_PER_CALL} rows`)
+          .optional(),
+        tensor: seldonTensor.optional(),
       })
       .strict()
       .optional(),
@@ -57,7 +73,7 @@ const seldonMessage = z
   .strict();
 
 /**
- * Seldon's forms this server does not take (tensor, strData, binData), as one problem naming the form, rather
+ * Seldon's forms this server does not take (strData, binData, tftensor), as one problem naming the form, rather
  * than zod's "unrecognized key" beside a missing ndarray.
  */
 function unsupportedSeldonForm(body: unknown): { path: PropertyKey[]; message: string } | null {
@@ -67,23 +83,24 @@ function unsupportedSeldonForm(body: unknown): { path: PropertyKey[]; message: s
     if (has(body, key)) return { path: [key], message: `is not accepted: ${ONE_OF}` };
   }
   const data = (body as { data?: unknown }).data;
-  if (typeof data === 'object' && data !== null && has(data, 'tensor') && !has(data, 'ndarray')) {
+  if (typeof data === 'object' && data !== null && has(data, 'tftensor')) {
     return {
-      path: ['data', 'tensor'],
+      path: ['data', 'tftensor'],
       message:
-        'is not accepted: send the rows as data.ndarray (a tensor holds numbers only, and categorical features are strings)',
+        'is not accepted: send the rows as data.ndarray, or as data.tensor {"shape": [n, f], "values": [...]}',
     };
   }
   return null;
 }
 
-export type SeldonForm = 'ndarray' | 'jsonData' | 'jsonData.applicants' | 'jsonData.list' | 'list';
+export type SeldonForm = 'ndarray' | 'tensor' | 'jsonData' | 'jsonData.applicants' | 'jsonData.list' | 'list';
 
 export interface SeldonRequest {
   form: SeldonForm;
-  /** ndarray: the column names (when given) and the rows; other forms: the applicants. */
+  /** ndarray and tensor: the column names (when given), and the rows or the tensor; other forms: the applicants. */
   names?: string[];
   rows?: unknown[][];
+  tensor?: SeldonTensor;
   applicants?: Record<string, unknown>[];
   puid?: string;
 }
@@ -93,7 +110,7 @@ const ONE_OF =
 const JSON_DATA_FORMS =
   'must be an applicant object ({"Amount": 1500, ...}), {"applicants": [...]} or a list of applicant objects';
 
-/** The body of a Seldon request, validated for shape (names are checked against the model afterwards). */
+/** The body of a Seldon request, validated for shape (names and a tensor are checked with the model afterwards). */
 export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequest => {
   const fail = (
     issues: readonly { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[],
@@ -124,6 +141,19 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   }
   if (data) {
     const names = data.names !== undefined ? { names: data.names } : {};
+    if (data.ndarray !== undefined && data.tensor !== undefined) {
+      return fail([{ path: ['data'], message: 'must hold one of ndarray and tensor, not both' }]);
+    }
+    if (data.tensor !== undefined) return { form: 'tensor', ...names, tensor: data.tensor, ...puid };
+    if (data.ndarray === undefined) {
+      return fail([
+        {
+          path: ['data', 'ndarray'],
+          message:
+            'is missing: send the rows as data.ndarray (or, for a model whose features are all numbers, data.tensor)',
+        },
+      ]);
+    }
     return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
   }
   // jsonData may hold any JSON in Seldon's protocol: a list is a batch, as SeldonClient sends json_data=[...].
@@ -158,15 +188,92 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   return { form: 'jsonData', applicants: [json], ...puid };
 });
 
+/** A value as a problem's message quotes it. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
+}
+
 /**
- * The rows of an ndarray as applicants. With names, they must be exactly the model's features (in any order);
- * without, each row holds the features in the schema's order.
+ * A tensor's values as rows, checked against its shape: two dimensions [n, f] with n from 1 to the row cap (as
+ * an ndarray's), n·f values, numbers only. Whether f matches the names or the model's features is checked by
+ * rowsAsApplicants.
+ */
+function tensorRows({ shape, values }: SeldonTensor): number[][] {
+  const invalid = (field: string, message: string) => new InputError([{ field, code: 'invalid', message }]);
+  if (shape.length !== 2) {
+    throw invalid(
+      'data.tensor.shape',
+      `is [${shape.join(', ')}], but a tensor of applicants has two dimensions: [rows, features]`,
+    );
+  }
+  const [n, f] = shape as [number, number];
+  if (n === 0) throw invalid('data.tensor.shape', 'holds no rows (n is 0)');
+  if (n > MAX_APPLICANTS_PER_CALL) {
+    throw invalid(
+      'data.tensor.shape',
+      `holds ${n} rows, more than ${MAX_APPLICANTS_PER_CALL} in one request`,
+    );
+  }
+  if (values.length !== n * f) {
+    throw invalid(
+      'data.tensor.values',
+      `holds ${values.length} values, but shape [${n}, ${f}] needs ${n * f}`,
+    );
+  }
+  const problems = values.flatMap((v, k): Problem[] =>
+    typeof v === 'number'
+      ? []
+      : [
+          {
+            field: `data.tensor.values[${k}]`,
+            code: 'wrong_type',
+            message: `must be a number (a tensor holds numbers only), got ${describe(v)}`,
+          },
+        ],
+  );
+  if (problems.length) throw new InputError(problems);
+  const numbers = values as number[];
+  return Array.from({ length: n }, (_, i) => numbers.slice(i * f, (i + 1) * f));
+}
+
+/**
+ * Why a tensor cannot carry feature `f` (a tensor holds numbers only), or null when it can: a numeric feature is a
+ * number, a boolean one 1/0 when its true/false values read them so (booleanFromInput); a category is text.
+ */
+export function tensorFeatureProblem(f: Feature): string | null {
+  switch (f.type) {
+    case 'numeric':
+      return null;
+    case 'boolean':
+      return booleanFromInput(f, 1) === true && booleanFromInput(f, 0) === false
+        ? null
+        : `${f.name} is boolean, read from ${[...f.true_values, ...f.false_values].join(', ')}, which do not take 1 and 0: a tensor holds numbers only; send data.ndarray`;
+    case 'categorical':
+      return `${f.name} is categorical: a tensor holds numbers only; send data.ndarray`;
+  }
+}
+
+/**
+ * The rows of an ndarray or a tensor as applicants. With names, they must be exactly the model's features (in any
+ * order); without, each row holds the features in the schema's order.
  */
 function rowsAsApplicants(
-  given: string[] | undefined,
-  rows: unknown[][],
+  req: SeldonRequest & { form: 'ndarray' | 'tensor' },
   schema: BundleSchema,
 ): Record<string, unknown>[] {
+  const { form, names: given, tensor } = req;
+  let rows = req.rows ?? [];
+  if (form === 'tensor') {
+    const refused = schema.features.flatMap((f): Problem[] => {
+      const message = tensorFeatureProblem(f);
+      return message ? [{ field: 'data.tensor', code: 'invalid', message }] : [];
+    });
+    if (refused.length) throw new InputError(refused);
+    rows = tensorRows(tensor!);
+  }
   const features = schema.features.map((f) => f.name);
   const names = given ?? features;
   const known = new Set(features);
@@ -195,21 +302,46 @@ function rowsAsApplicants(
   const width = given
     ? `names lists ${names.length}`
     : `without data.names a row holds the model's ${names.length} features in this order: ${names.join(', ')}`;
-  rows.forEach((row, i) => {
-    if (row.length !== names.length) {
+  if (form === 'tensor') {
+    // Every row of a tensor is f wide: one problem for its shape.
+    const f = rows[0]!.length;
+    if (f !== names.length) {
       problems.push({
-        field: `data.ndarray[${i}]`,
+        field: 'data.tensor.shape',
         code: 'invalid',
-        message: `holds ${row.length} values, but ${width}`,
+        message: `is [${rows.length}, ${f}], but ${width}`,
       });
     }
-  });
+  } else {
+    rows.forEach((row, i) => {
+      if (row.length !== names.length) {
+        problems.push({
+          field: `data.ndarray[${i}]`,
+          code: 'invalid',
+          message: `holds ${row.length} values, but ${width}`,
+        });
+      }
+    });
+  }
   if (problems.length) throw new InputError(problems);
-  return rows.map((row) => Object.fromEntries(names.map((name, j) => [name, row[j]])));
+  const byName = new Map(schema.features.map((f) => [f.name, f]));
+  return rows.map((row) =>
+    Object.fromEntries(
+      names.map((name, j) => {
+        const f = byName.get(name)!;
+        // A tensor's 1/0 for a boolean feature as true/false; any other number stays, for the service to name.
+        const value =
+          form === 'tensor' && f.type === 'boolean' ? (booleanFromInput(f, row[j]) ?? row[j]) : row[j];
+        return [name, value];
+      }),
+    ),
+  );
 }
 
 export function seldonApplicants(req: SeldonRequest, schema: BundleSchema): Record<string, unknown>[] {
-  return req.form === 'ndarray' ? rowsAsApplicants(req.names, req.rows!, schema) : req.applicants!;
+  return req.form === 'ndarray' || req.form === 'tensor'
+    ? rowsAsApplicants(req as SeldonRequest & { form: 'ndarray' | 'tensor' }, schema)
+    : req.applicants!;
 }
 
 /** A problem the service found in applicant i (`[i].Amount`, or `Amount` for one), named as the request did. */
@@ -218,6 +350,8 @@ function requestField(form: SeldonForm, field: string, single: boolean): string 
   switch (form) {
     case 'ndarray':
       return `data.ndarray${indexed}`;
+    case 'tensor':
+      return `data.tensor${indexed}`;
     case 'jsonData':
       return field.startsWith('[') ? `jsonData${field.replace(/^\[0\]/, '')}` : `jsonData.${field}`;
     case 'jsonData.applicants':
@@ -265,6 +399,23 @@ export function predictionRows(output: OutputSpec, predictions: number[][]): num
   return predictions.map((row) => (row.length === 1 ? [1 - row[0]!, row[0]!] : row));
 }
 
+/**
+ * The predictions as a SeldonMessage's data, in the form they were asked in, as Seldon's own servers answer: a
+ * tensor {shape: [n, k], values} for a tensor, an ndarray for every other form.
+ */
+export function predictionData(
+  form: SeldonForm,
+  output: OutputSpec,
+  predictions: number[][],
+):
+  | { names: string[]; ndarray: number[][] }
+  | { names: string[]; tensor: { shape: [number, number]; values: number[] } } {
+  const names = predictionNames(output, predictions[0]?.length ?? 1);
+  const rows = predictionRows(output, predictions);
+  if (form !== 'tensor') return { names, ndarray: rows };
+  return { names, tensor: { shape: [rows.length, rows[0]?.length ?? names.length], values: rows.flat() } };
+}
+
 export interface SeldonMeta {
   puid?: string;
   tags: Record<string, string>;
@@ -300,7 +451,8 @@ function featureJsonSchema(f: Feature): Record<string, unknown> {
 /**
  * The model's metadata as a Seldon Core v1 model serves it on GET /metadata (seldon_core/metadata.py's schema),
  * which Seldon's executor answers /api/v1.0/metadata/<model> with: the ndarray and jsonData inputs the endpoints
- * take, the ndarray they answer, and the model's identity in `custom` (strings only).
+ * take (and the tensor, for a model a tensor can carry), the ndarray they answer (and the tensor), and the model's
+ * identity in `custom` (strings only).
  */
 export function seldonModelMetadata(
   model: { id: string; version: string; sha256: string },
@@ -309,6 +461,7 @@ export function seldonModelMetadata(
 ) {
   const names = schema.features.map((f) => f.name);
   const outputs = outputColumns(schema.output);
+  const tensor = schema.features.every((f) => tensorFeatureProblem(f) === null);
   // An optional feature may be left out or sent as null (both are imputed).
   const applicant = {
     type: 'object',
@@ -350,8 +503,13 @@ export function seldonModelMetadata(
           ],
         },
       },
+      // Listed after the others, which keep their places whatever the model.
+      ...(tensor ? [{ messagetype: 'tensor', schema: { names, shape: [names.length] } }] : []),
     ],
-    outputs: [{ messagetype: 'ndarray', schema: { names: outputs, shape: [outputs.length] } }],
+    outputs: [
+      { messagetype: 'ndarray', schema: { names: outputs, shape: [outputs.length] } },
+      ...(tensor ? [{ messagetype: 'tensor', schema: { names: outputs, shape: [outputs.length] } }] : []),
+    ],
     custom: { model_sha256: model.sha256, backend },
   };
 }

@@ -5,8 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BranchLensService } from '../../core/service.js';
 import {
   namingRequestFields,
-  predictionNames,
-  predictionRows,
+  predictionData,
   seldonApplicants,
   seldonMeta,
   seldonModelMetadata,
@@ -25,11 +24,9 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
     const { model, output, predictions } = await namingRequestFields(req, applicants.length, () =>
       service.predictWithModel(applicants),
     );
+    // In the form asked: a tensor for a tensor, else an ndarray.
     return {
-      data: {
-        names: predictionNames(output, predictions[0]?.length ?? 1),
-        ndarray: predictionRows(output, predictions),
-      },
+      data: predictionData(req.form, output, predictions),
       meta: seldonMeta(model, service.backend, req.puid),
     };
   };

@@ -159,6 +159,30 @@ describe('Seldon v1 protocol', () => {
     expect(short).toEqual([expect.objectContaining({ field: 'data.ndarray[0]', code: 'invalid' })]);
   });
 
+  it('refuses data.tensor for the demo model, naming its categorical features', async () => {
+    const values = names.map((n) => (typeof sample[n] === 'number' ? sample[n] : 0));
+    const r = await t.call('POST', '/api/v1.0/predictions', {
+      data: { names, tensor: { shape: [1, names.length], values } },
+    });
+    expect(expectProblems(r, 400)).toEqual([
+      expect.objectContaining({
+        field: 'data.tensor',
+        message: 'Home is categorical: a tensor holds numbers only; send data.ndarray',
+      }),
+      expect.objectContaining({
+        field: 'data.tensor',
+        message: expect.stringMatching(/^Job is categorical/),
+      }),
+    ]);
+    expect(r.json.status).toMatchObject({ code: 400, reason: 'MICROSERVICE_BAD_DATA' });
+    // …and GET /metadata does not list it.
+    const meta = await t.call('GET', '/metadata');
+    expect(meta.json.inputs.map((i: { messagetype: string }) => i.messagetype)).toEqual([
+      'ndarray',
+      'jsonData',
+    ]);
+  });
+
   it('echoes meta.puid', async () => {
     const r = await t.call('POST', '/api/v1.0/predictions', { jsonData: sample, meta: { puid: 'req-42' } });
     expect(r.json.meta.puid).toBe('req-42');

@@ -1,5 +1,5 @@
-// KServe V2's [N, F] form end to end, on a server whose active model is all-numeric (tiny: income, debt), and the
-// nesting rules for V2 tensor data.
+// KServe V2's [N, F] form and Seldon's data.tensor end to end, on a server whose active model is all-numeric
+// (tiny: income, debt), and the nesting rules for V2 tensor data.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nestingProblem } from '../../../main/server/kserve.js';
@@ -92,6 +92,90 @@ describe('V2 infer with one [N, F] input', () => {
       'inputs[0].data[2] (income)',
       'inputs[0].data[3] (debt)',
     ]);
+  });
+});
+
+describe('Seldon data.tensor', () => {
+  const rows = [
+    { income: 1.5, debt: -0.5 },
+    { income: -2, debt: 0.25 },
+    { income: 0, debt: 3 },
+  ];
+  const values = rows.flatMap((a) => [a.income, a.debt]);
+
+  it('predicts from a tensor, answering a tensor [n, 2] of [P(declined), P(approved)]', async () => {
+    const expected = (await seldonRows(rows)).flat();
+    for (const path of ['/api/v1.0/predictions', '/predict']) {
+      const r = await t.call('POST', path, {
+        data: { names: ['income', 'debt'], tensor: { shape: [3, 2], values } },
+        meta: { puid: 'p-7' },
+      });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.data).toEqual({
+        names: ['declined', 'approved'],
+        tensor: { shape: [3, 2], values: expected },
+      });
+      expect(r.json.meta).toMatchObject({ puid: 'p-7', tags: { model_id: 'tiny' } });
+    }
+    // Without names, as SeldonClient sends it: the schema's order.
+    const plain = await t.call('POST', '/api/v1.0/predictions', {
+      data: { tensor: { shape: [3, 2], values } },
+    });
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json.data.tensor.values).toEqual(expected);
+    // Names in another order read the columns by them.
+    const swapped = await t.call('POST', '/api/v1.0/predictions', {
+      data: {
+        names: ['debt', 'income'],
+        tensor: { shape: [3, 2], values: rows.flatMap((a) => [a.debt, a.income]) },
+      },
+    });
+    expect(swapped.json.data.tensor.values).toEqual(expected);
+  });
+
+  it('explains a tensor with the documents the other forms get', async () => {
+    const r = await t.call('POST', '/api/v1.0/explain', { data: { tensor: { shape: [3, 2], values } } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.documents).toHaveLength(3);
+    const fromJson = await t.call('POST', '/api/v1.0/explain', { jsonData: { applicants: rows } });
+    expect(r.json.documents.map((d: { attributions: unknown }) => d.attributions)).toEqual(
+      fromJson.json.documents.map((d: { attributions: unknown }) => d.attributions),
+    );
+    expect(r.json.meta.tags.model_id).toBe('tiny');
+  });
+
+  it('names a bad shape, value or feature value where it is in the tensor', async () => {
+    const fields = async (body: unknown) => {
+      const r = await t.call('POST', '/api/v1.0/predictions', body);
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.status).toMatchObject({ code: 400, status: 'FAILURE' });
+      return r.json.problems.map((p: { field: string }) => p.field);
+    };
+    expect(await fields({ data: { tensor: { shape: [2, 3], values: [1, 2, 3, 4, 5, 6] } } })).toEqual([
+      'data.tensor.shape',
+    ]);
+    expect(await fields({ data: { tensor: { shape: [3, 2], values: values.slice(1) } } })).toEqual([
+      'data.tensor.values',
+    ]);
+    expect(await fields({ data: { tensor: { shape: [1, 2], values: [1, 'two'] } } })).toEqual([
+      'data.tensor.values[1]',
+    ]);
+    // A value the model cannot take (past float32 once scaled) is named by row and feature, as an ndarray's.
+    expect(await fields({ data: { tensor: { shape: [2, 2], values: [1, 2, 3, 1e39] } } })).toEqual([
+      'data.tensor[1].debt',
+    ]);
+  });
+
+  it('lists the tensor among GET /metadata’s inputs and outputs', async () => {
+    const r = await t.call('GET', '/metadata');
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.inputs.map((i: { messagetype: string }) => i.messagetype)).toEqual([
+      'ndarray',
+      'jsonData',
+      'tensor',
+    ]);
+    expect(r.json.inputs[2].schema).toEqual({ names: ['income', 'debt'], shape: [2] });
+    expect(r.json.outputs.map((o: { messagetype: string }) => o.messagetype)).toEqual(['ndarray', 'tensor']);
   });
 });
 
