@@ -69,6 +69,8 @@ RUN mkdir -p /var/lib/branchlens/keys \
 USER 1000:1000
 VOLUME ["/var/lib/branchlens"]
 EXPOSE 8080
+# Asks port 8080: a container run with another --port needs its own check (docker run --health-cmd, or a
+# HEALTHCHECK in a derived image), or it is reported unhealthy while it serves.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health/ping').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/branchlens.js"]
