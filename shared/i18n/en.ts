@@ -118,6 +118,13 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'reason.rolled_back_to_first':
     '{model} was the first version activated, and those activated after it ({later}) were rolled back: there is no earlier one to roll back to',
   'reason.active_model_changed': 'the active model changed while {model} was being checked; roll back again',
+  // What a bundle entry is instead of a regular file: the {kind} of reason.not_regular_file.
+  'fileKind.directory': 'directory',
+  'fileKind.symbolic_link': 'symbolic link',
+  'fileKind.fifo': 'FIFO',
+  'fileKind.socket': 'socket',
+  'fileKind.device': 'device',
+  'fileKind.special_file': 'special file',
 
   'range.between': '{min} to {max}{unit}',
   'range.atLeast': 'at least {min}{unit}',

@@ -7,11 +7,24 @@ import { placeholders, type MessageKey, type MessageParams } from './index.js';
 /** A message lookup in one language (the UI's `t`, or `translate` bound to a locale). */
 export type Translate = (key: MessageKey, params?: MessageParams) => string;
 
+/** The words for the {kind} of not_regular_file, which the service gives in English (main/core/bundle/load.ts). */
+const FILE_KINDS: Readonly<Record<string, MessageKey>> = {
+  directory: 'fileKind.directory',
+  'symbolic link': 'fileKind.symbolic_link',
+  FIFO: 'fileKind.fifo',
+  socket: 'fileKind.socket',
+  device: 'fileKind.device',
+  'special file': 'fileKind.special_file',
+};
+
 /** A problem worded from its reason, or null when it cannot be. */
 export function reasonText(problem: Problem, t: Translate): string | null {
   if (!isProblemReason(problem.reason)) return null;
   const key = `reason.${problem.reason}` as const;
-  const params = problem.params ?? {};
+  let params = problem.params ?? {};
+  const kind = problem.reason === 'not_regular_file' ? params.kind : undefined;
+  if (typeof kind === 'string' && Object.prototype.hasOwnProperty.call(FILE_KINDS, kind))
+    params = { ...params, kind: t(FILE_KINDS[kind]!) };
   const filled = placeholders(t(key)).every((name) => Object.prototype.hasOwnProperty.call(params, name));
   return filled ? t(key, params) : null;
 }

@@ -66,7 +66,7 @@ export const zhCN = {
   'reason.sha256_mismatch': '{file} 已被修改（SHA-256 与 manifest.json 不符）',
   'reason.file_not_listed': '{file} 未列在 manifest.json 中（模型包内多出的文件）',
   'reason.required_file_not_listed': 'manifest.json 未列出必需的文件 {file}',
-  'reason.not_regular_file': '{file} 不是普通文件（而是 {kind}）：模型包只能包含普通文件',
+  'reason.not_regular_file': '{file} 不是普通文件（而是{kind}）：模型包只能包含普通文件',
   'reason.file_too_large': '{file} 过大（{size} 字节，上限 {limit} 字节）',
   'reason.bundle_too_large': '模型包过大（文件共 {size} 字节，上限 {limit} 字节）',
   'reason.bundle_too_many_files':
@@ -109,6 +109,13 @@ export const zhCN = {
   'reason.rolled_back_to_first':
     '{model} 是最早启用的版本，其后启用的版本（{later}）均已回滚：没有可回滚的更早版本',
   'reason.active_model_changed': '检查 {model} 期间当前模型已变更，请重新回滚',
+  // What a bundle entry is instead of a regular file: the {kind} of reason.not_regular_file.
+  'fileKind.directory': '文件夹',
+  'fileKind.symbolic_link': '符号链接',
+  'fileKind.fifo': '命名管道',
+  'fileKind.socket': '套接字',
+  'fileKind.device': '设备文件',
+  'fileKind.special_file': '特殊文件',
 
   'range.between': '{min} 至 {max}{unit}',
   'range.atLeast': '不小于 {min}{unit}',
@@ -412,7 +419,7 @@ export const zhCN = {
   'monitor.status.amber': '注意',
   'monitor.status.red': '警报',
   'monitor.status.unknown': '暂无数据',
-  'monitor.limits': '琥珀 {amber} · 红 {red}',
+  'monitor.limits': '注意 {amber} · 警报 {red}',
   'monitor.tile.latency_p99': 'p99 延迟',
   'monitor.tile.cache_hit_rate': '缓存命中率',
   'monitor.tile.repeat_determinism': '重复计算一致性',

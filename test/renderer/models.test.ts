@@ -222,6 +222,33 @@ describe('every problem reason', () => {
       expect(text, reason).toMatch(/[\u4e00-\u9fff]/);
     }
   });
+
+  it('says in Chinese what a bundle entry is instead of a regular file (the service names it in English)', () => {
+    // Every kind main/core/bundle/load.ts gives (kindOf).
+    const kinds = ['directory', 'symbolic link', 'FIFO', 'socket', 'device', 'special file'];
+    for (const kind of kinds) {
+      const problem: Problem = {
+        field: 'weights',
+        code: 'invalid',
+        message: `is a ${kind}, not a regular file: a bundle holds regular files only`,
+        reason: 'not_regular_file',
+        params: { file: 'weights', kind },
+      };
+      const text = reasonText(problem, zh)!;
+      expect(text.replace('weights', ''), kind).not.toMatch(/[A-Za-z]{3,}/);
+      expect(reasonText(problem, en), kind).toBe(
+        `weights is a ${kind}, not a regular file: a bundle holds regular files only`,
+      );
+    }
+    const dir: Problem = {
+      field: 'model.json',
+      code: 'invalid',
+      message: 'is a directory, not a regular file: a bundle holds regular files only',
+      reason: 'not_regular_file',
+      params: { file: 'model.json', kind: 'directory' },
+    };
+    expect(reasonText(dir, zh)).toBe('model.json 不是普通文件（而是文件夹）：模型包只能包含普通文件');
+  });
 });
 
 describe('a refused audit export', () => {

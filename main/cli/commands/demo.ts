@@ -16,13 +16,16 @@ const WORDS = {
     decision: '决定',
     approved: '通过',
     declined: '拒绝',
-    reasons: '主要拒绝理由',
+    reasons: '主要拒绝原因',
+    // An approved applicant's factors against approval are not reasons for a refusal (as in the UI).
+    adverse: '主要不利因素',
     rest: '其余',
     items: '项',
     check: '完整性',
     watermark: '水印',
     latency: '耗时',
     list: '、',
+    colon: '：',
   },
   en: {
     applicant: 'Applicant',
@@ -31,12 +34,14 @@ const WORDS = {
     approved: 'approved',
     declined: 'declined',
     reasons: 'Principal reasons against approval',
+    adverse: 'Main adverse factors',
     rest: 'others',
     items: 'features',
     check: 'Completeness',
     watermark: 'Watermark',
     latency: 'Latency',
     list: ', ',
+    colon: ': ',
   },
 } as const;
 
@@ -46,20 +51,23 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
     const len = Math.min(20, Math.round(Math.abs(a) * 100));
     return (a < 0 ? '-' : '+').repeat(Math.max(1, len));
   };
+  const c = w.colon;
   const lines = [
-    `${w.applicant} ${n}: ${w.approval} ${(doc.score * 100).toFixed(1)}%` +
-      (doc.decision ? ` · ${w.decision}: ${doc.decision.approved ? w.approved : w.declined}` : ''),
+    `${w.applicant} ${n}${c}${w.approval} ${(doc.score * 100).toFixed(1)}%` +
+      (doc.decision ? ` · ${w.decision}${c}${doc.decision.approved ? w.approved : w.declined}` : ''),
     ...doc.attributions.map(
       (a) =>
         `  ${a.attribution >= 0 ? ' ' : ''}${a.attribution.toFixed(4)}  ${bar(a.attribution).padEnd(20)}  ${a.description}`,
     ),
     `  ${doc.rest_sum >= 0 ? ' ' : ''}${doc.rest_sum.toFixed(4)}  ${''.padEnd(20)}  ${w.rest} ${doc.rest_count} ${w.items}`,
   ];
-  if (doc.reasons.length)
-    lines.push(`  ${w.reasons}: ${doc.reasons.map((r) => r.label ?? r.feature).join(w.list)}`);
+  if (doc.reasons.length) {
+    const heading = doc.decision?.approved === false ? w.reasons : w.adverse;
+    lines.push(`  ${heading}${c}${doc.reasons.map((r) => r.label ?? r.feature).join(w.list)}`);
+  }
   lines.push(
-    `  ${w.check}: Σ=${doc.completeness.sum.toFixed(6)} f(x)−f(b)=${doc.completeness.expected.toFixed(6)} Δ=${doc.completeness.delta.toExponential(1)}` +
-      ` · ${w.watermark}: ${doc._meta.watermark.slice(0, 16)}… · ${w.latency}: ${doc.meta.latency_ms.toFixed(2)} ms · ${doc.meta.backend}`,
+    `  ${w.check}${c}Σ=${doc.completeness.sum.toFixed(6)} f(x)−f(b)=${doc.completeness.expected.toFixed(6)} Δ=${doc.completeness.delta.toExponential(1)}` +
+      ` · ${w.watermark}${c}${doc._meta.watermark.slice(0, 16)}… · ${w.latency}${c}${doc.meta.latency_ms.toFixed(2)} ms · ${doc.meta.backend}`,
   );
   return lines.join('\n');
 }

@@ -30,6 +30,23 @@ describe('branchlens demo', () => {
     expect(run.stdout).toMatch(/^ {2}Principal reasons against approval: [^,\n]+, [^\n]+$/m);
   });
 
+  it('--locale zh-CN heads an approved applicant’s adverse factors as such, not as reasons for a refusal', async () => {
+    const run = await runCli(['demo', '--locale', 'zh-CN', '--data', data]);
+    expectSuccess(run);
+    const blocks = run.stdout.split('\n\n').filter((b) => b.startsWith('申请人'));
+    expect(blocks.length).toBeGreaterThan(1);
+    for (const block of blocks) {
+      const approved = /^申请人 \d+：通过率 [\d.]+% · 决定：通过$/m.test(block);
+      const declined = /^申请人 \d+：通过率 [\d.]+% · 决定：拒绝$/m.test(block);
+      expect(approved || declined, block).toBe(true);
+      if (approved) expect(block).not.toMatch(/拒绝原因|拒绝理由/);
+      if (declined) expect(block).toMatch(/^ {2}主要拒绝原因：\S+、/m);
+    }
+    // The samples hold approved applicants with factors against approval.
+    expect(run.stdout).toMatch(/^ {2}主要不利因素：\S+/m);
+    expect(run.stdout).not.toMatch(/^申请人 \d+: /m);
+  });
+
   it("speaks the branch's stored language without --locale", async () => {
     const branch = tempDir('branchlens-demo-settings-');
     try {
