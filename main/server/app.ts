@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
-import { bearerMatches, isLoopbackHostHeader } from './auth.js';
+import { bearerMatches, isCrossSiteRequest, isLoopbackHostHeader, isTopLevelNavigation } from './auth.js';
 import { checkBodyEncoding, decodeBody, parseJsonBody } from './body.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { answerClientError, httpErrorResult, invalidRequest, sendError, type ErrorResult } from './errors.js';
@@ -61,8 +61,11 @@ function routeLabel(request: FastifyRequest): string {
   return url;
 }
 
-/** Why a request may not call at all: the token missing or wrong (401), or a Host not naming this machine (403). */
-function refusal(headers: IncomingHttpHeaders, token: string | null): ErrorResult | null {
+/**
+ * Why a request may not call at all: the token missing or wrong (401), or a Host not naming this machine or
+ * another site's page (403).
+ */
+function refusal(headers: IncomingHttpHeaders, token: string | null, opensUi = false): ErrorResult | null {
   if (token !== null) {
     if (bearerMatches(headers.authorization, token)) return null;
     return {
@@ -76,13 +79,25 @@ function refusal(headers: IncomingHttpHeaders, token: string | null): ErrorResul
     };
   }
   // Without a token only local clients may call, and a web page must not pass for one via DNS rebinding.
-  if (isLoopbackHostHeader(headers.host)) return null;
+  if (!isLoopbackHostHeader(headers.host)) {
+    return {
+      ok: false,
+      status: 403,
+      body: {
+        error: 'unauthorized',
+        message: `this server answers local clients only; the Host header must name this machine (got ${JSON.stringify(headers.host ?? '')})`,
+      },
+    };
+  }
+  // Nor may another site's page in the officer's browser call it (see isCrossSiteRequest), though a link there
+  // may open the UI: a link to an export would start one per navigation, downloads leaving the page in place.
+  if (!isCrossSiteRequest(headers) || (opensUi && isTopLevelNavigation(headers))) return null;
   return {
     ok: false,
     status: 403,
     body: {
       error: 'unauthorized',
-      message: `this server answers local clients only; the Host header must name this machine (got ${JSON.stringify(headers.host ?? '')})`,
+      message: `this server answers local clients only, not the pages of other sites (got Sec-Fetch-Site: ${JSON.stringify(String(headers['sec-fetch-site']).slice(0, 50))})`,
     },
   };
 }
@@ -190,7 +205,8 @@ export async function buildApp(
       );
     }
     if (token !== null && isPublic(request)) return;
-    const refused = refusal(request.headers, token);
+    const opensUi = request.routeOptions.config.uiFile === true || request.is404;
+    const refused = refusal(request.headers, token, opensUi);
     if (refused === null) return;
     if (refused.status === 401) reply.header('www-authenticate', 'Bearer realm="BranchLens"');
     return sendError(reply, refused);

@@ -38,6 +38,24 @@ export function isLoopbackHostHeader(header: string | undefined): boolean {
 
 const seenHosts = new Map<string, boolean>();
 
+/**
+ * True when a browser says (Fetch Metadata) that another site's page made the request: a loopback server
+ * without a token refuses such requests, bar a link that opens the UI. Its Host check stops DNS rebinding, and
+ * JSON bodies need a CORS preflight it never grants, but a page can still send GETs to 127.0.0.1 (`<img src>`,
+ * `fetch` with no-cors, iframes, downloads) by the hundred, each audit export a verification thread of its own.
+ * The UI's own requests are same-origin; a typed URL or bookmark is `none`; clients other than browsers send no
+ * Sec-Fetch-Site at all.
+ */
+export function isCrossSiteRequest(headers: Record<string, string | string[] | undefined>): boolean {
+  const site = headers['sec-fetch-site'];
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
+}
+
+/** A link followed in the browser's window (not an iframe, image or script): one request per click. */
+export function isTopLevelNavigation(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers['sec-fetch-mode'] === 'navigate' && headers['sec-fetch-dest'] === 'document';
+}
+
 /** The host name of a Host header (`name:port`, `[v6]:port`), without the port. */
 export function hostOfHeader(header: string | undefined): string {
   if (!header) return '';

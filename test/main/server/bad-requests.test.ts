@@ -457,3 +457,51 @@ describe('bad requests are answered 4xx with their problems, and the server keep
     await expectHealthy(t);
   });
 });
+
+describe('a page of another site in the officer’s browser, on a loopback server without a token', () => {
+  const crossSite = { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' };
+  /** The status of a request sent with exactly these headers (fetch would set Sec-Fetch-Mode itself). */
+  const statusOf = async (method: string, path: string, headers: Record<string, string>) => {
+    const { request } = await import('node:http');
+    const body = method === 'POST' ? '{}' : undefined;
+    return new Promise<number>((resolve, reject) => {
+      const req = request(
+        new URL(path, t.server.url),
+        { method, headers: body ? { ...headers, 'content-type': 'application/json' } : headers },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+
+  it('is refused 403 for its no-cors GETs (each audit export would start a verification thread)', async () => {
+    for (const path of ['/api/app/auditExport?format=csv', '/metrics', '/health/status', '/']) {
+      const r = await t.call('GET', path, undefined, crossSite);
+      expect(r.status, path).toBe(403);
+      expect(r.json.message).toMatch(/other sites/);
+      const noCors = { ...crossSite, 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+      expect(await statusOf('GET', path, noCors), path).toBe(403);
+    }
+    const iframe = { ...crossSite, 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' };
+    expect(await statusOf('GET', '/api/app/auditExport?format=csv', iframe)).toBe(403);
+    // A download leaves the page in place: it could navigate to the export again and again.
+    const download = { ...crossSite, 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+    expect(await statusOf('GET', '/api/app/auditExport?format=csv', download)).toBe(403);
+    const sameSite = { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' };
+    expect(await statusOf('POST', '/api/app/health', sameSite)).toBe(403);
+  });
+
+  it('still opens the UI from a link on another site, and the UI’s own and non-browser requests pass', async () => {
+    const link = { ...crossSite, 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+    expect(await statusOf('GET', '/', link)).toBe(200);
+    expect(await statusOf('GET', '/audit', link)).toBe(200);
+    const own = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' };
+    expect(await statusOf('POST', '/api/app/health', own)).toBe(200);
+    expect(await statusOf('GET', '/metrics', { 'sec-fetch-site': 'none' })).toBe(200);
+    expect(await statusOf('GET', '/api/app/auditExport?format=csv', {})).toBe(200);
+  });
+});
