@@ -626,7 +626,7 @@ export class BranchLensService {
         started = undefined;
         await this.swapIn(next);
       } else if (result.activated) {
-        await this.reloadActive(); // activated by a race with another process: start it in full
+        await this.serveRegistryActive(); // activated by a race with another process: start it in full
       }
       return result;
     } finally {
@@ -696,7 +696,9 @@ export class BranchLensService {
     let sha256: string | undefined;
     try {
       sha256 = activeModel(this.db)?.sha256;
-      if (sha256 !== this.unfollowable) await this.serveRegistryActive();
+      // Nothing changed (the usual tick), or a change it could not serve: no second read, no start.
+      if (sha256 === undefined || sha256 === this.bundle.sha256 || sha256 === this.unfollowable) return;
+      await this.serveRegistryActive();
     } catch (e) {
       if (!this.closing) {
         this.unfollowable = sha256;
@@ -730,14 +732,6 @@ export class BranchLensService {
       if (!still) await next.runner.close();
     }
     if (still) await this.swapIn(next);
-  }
-
-  /** Loads the registry's active model in place of the current one (when it differs). */
-  private async reloadActive(): Promise<void> {
-    if (this.opts.modelDir) return;
-    const bundle = await BranchLensService.activeBundle(this.db, this.dataDir);
-    if (bundle.sha256 === this.bundle.sha256) return;
-    await this.swapIn(await BranchLensService.startModel(bundle, this.opts, this.hmacKey));
   }
 
   /**
