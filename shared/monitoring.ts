@@ -67,6 +67,12 @@ export function worstStatus(statuses: readonly TileStatus[]): TileStatus {
   return statuses.reduce<TileStatus>((w, s) => (STATUS_RANK[s] > STATUS_RANK[w] ? s : w), 'unknown');
 }
 
+/**
+ * An hour in ms: snapshots are stored hourly, and a thinned series' buckets are whole hours (monitoringSeries'
+ * `bucket_ms`), which the Monitor page reads as "1 point per N h".
+ */
+export const HOUR_MS = 3_600_000;
+
 // ---- the snapshot -------------------------------------------------------------------------------------------
 
 /** The fixed upper bucket edges (ms) of the latency histogram; the last bucket is everything above. */

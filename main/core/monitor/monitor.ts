@@ -5,6 +5,7 @@ import type { BundleSchema, RawApplicant } from '../../../shared/bundle.js';
 import type { CacheLevel } from '../../../shared/explanation.js';
 import {
   DEFAULT_THRESHOLDS,
+  HOUR_MS,
   tileStatus,
   worstStatus,
   type AttributionReference,
@@ -120,8 +121,6 @@ export interface ServedFromCache<O> {
   document: ServedDocumentView;
   options: O | undefined;
 }
-
-const HOUR_MS = 60 * 60_000;
 
 /**
  * A monotonic clock in epoch milliseconds: the wall time when it was made, advanced by performance.now(). Setting

@@ -1,13 +1,12 @@
 // The hourly monitoring snapshots in SQLite (migration 005), and the time series the UI charts read.
 import { DEFAULT_SERIES_POINTS } from '../../../shared/contract.js';
 import {
+  HOUR_MS,
   monitoringSnapshotSchema,
   type MonitoringSeries,
   type MonitoringSnapshot,
 } from '../../../shared/monitoring.js';
 import type { ReadableDb, WritableDb } from '../db/open.js';
-
-const HOUR_MS = 3_600_000;
 
 export function insertSnapshot(db: WritableDb, snapshot: MonitoringSnapshot, takenAtMs: number): void {
   db.prepare('INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (?, ?, ?)').run(

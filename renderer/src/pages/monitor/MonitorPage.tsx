@@ -3,7 +3,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Locale } from '../../../../shared/bundle.js';
 import type { MessageKey } from '../../../../shared/i18n/index.js';
-import type { MonitoringSnapshot, Tile, TileStatus } from '../../../../shared/monitoring.js';
+import {
+  HOUR_MS,
+  type MonitoringSnapshot,
+  type Tile,
+  type TileStatus,
+} from '../../../../shared/monitoring.js';
 import { useApp } from '../../app/context.js';
 import { EChart } from '../../charts/EChart.js';
 import type { ChartOption } from '../../charts/echarts.js';
@@ -539,7 +544,7 @@ export default function MonitorPage() {
                   <p className="muted small" data-testid="series-thinned">
                     {t('monitor.thinned', {
                       stored: formatNumber(locale, sampling.stored),
-                      period: t('monitor.hours', { n: sampling.bucketMs / 3_600_000 }),
+                      period: t('monitor.hours', { n: sampling.bucketMs / HOUR_MS }),
                       shown: formatNumber(locale, series.length),
                     })}
                   </p>

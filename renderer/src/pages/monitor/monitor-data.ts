@@ -2,6 +2,7 @@
 // of the time charts. Written against the contract's types but reading defensively, since a snapshot from
 // another version may lack a part: whatever is present is shown. Pure.
 import {
+  HOUR_MS,
   monitoringSnapshotSchema,
   type MonitoringSnapshot,
   type TrafficWindow,
@@ -92,9 +93,8 @@ export function seriesPoints(
 }
 
 /** Points further apart than this (stored hourly) have missing hours between them. */
-export const MAX_GAP_MS = 1.5 * 3_600_000;
+export const MAX_GAP_MS = 1.5 * HOUR_MS;
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** The periods of stored history the charts can show: a year of hours is too many points to read (or to send). */
