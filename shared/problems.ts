@@ -143,6 +143,14 @@ export function isInputError(e: unknown): e is InputError {
   );
 }
 
+/** A given value as a problem's message quotes it: text in quotes (cut to 40 characters), a list or an object by its kind. */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
+}
+
 /** Formats problems as plain lines for a terminal or a log, one per problem. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n');

@@ -9,7 +9,7 @@ import {
   type Feature,
   type InputColumn,
 } from '../../shared/bundle.js';
-import { InputError, type Problem } from '../../shared/problems.js';
+import { describeValue, InputError, type Problem } from '../../shared/problems.js';
 
 /** A raw feature value after validation and imputation. */
 export type CleanValue = number | string | boolean;
@@ -163,12 +163,16 @@ function parseValue(
         problems.push({
           field,
           code: 'wrong_type',
-          message: `must be a JSON number, got the text ${describe(given)} (send ${halfWidth(given).trim()} without quotes)`,
+          message: `must be a JSON number, got the text ${describeValue(given)} (send ${halfWidth(given).trim()} without quotes)`,
         });
         return undefined;
       }
       if (n === undefined) {
-        problems.push({ field, code: 'wrong_type', message: `must be a number, got ${describe(given)}` });
+        problems.push({
+          field,
+          code: 'wrong_type',
+          message: `must be a number, got ${describeValue(given)}`,
+        });
         return undefined;
       }
       if (!Number.isFinite(n)) {
@@ -220,7 +224,7 @@ function parseValue(
           message:
             text !== undefined && f.categories.includes(text)
               ? `must be text, one of ${f.categories.join(', ')}: got the ${typeof given} ${text} (send "${text}" in quotes)`
-              : `must be one of ${f.categories.join(', ')}, got ${describe(given)}`,
+              : `must be one of ${f.categories.join(', ')}, got ${describeValue(given)}`,
         });
         return undefined;
       }
@@ -241,16 +245,9 @@ function parseValue(
       problems.push({
         field,
         code: 'wrong_type',
-        message: `must be true/false (or ${[...f.true_values, ...f.false_values].join(', ')}), got ${describe(given)}`,
+        message: `must be true/false (or ${[...f.true_values, ...f.false_values].join(', ')}), got ${describeValue(given)}`,
       });
       return undefined;
     }
   }
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return String(v);
 }

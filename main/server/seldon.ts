@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { booleanFromInput, type BundleSchema, type Feature, type OutputSpec } from '../../shared/bundle.js';
 import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
-import { InputError, isInputError, type Problem } from '../../shared/problems.js';
+import { describeValue, InputError, isInputError, type Problem } from '../../shared/problems.js';
 
 /**
  * Seldon's v1 endpoints take no query parameters: explain options are the service's settings (or the app API's
@@ -188,14 +188,6 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   return { form: 'jsonData', applicants: [json], ...puid };
 });
 
-/** A value as a problem's message quotes it. */
-function describe(v: unknown): string {
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
-  if (Array.isArray(v)) return 'a list';
-  if (v !== null && typeof v === 'object') return 'an object';
-  return String(v);
-}
-
 /**
  * A tensor's values as rows, checked against its shape: two dimensions [n, f] with n from 1 to the row cap (as
  * an ndarray's), n·f values, numbers only. Whether f matches the names or the model's features is checked by
@@ -230,7 +222,7 @@ function tensorRows({ shape, values }: SeldonTensor): number[][] {
           {
             field: `data.tensor.values[${k}]`,
             code: 'wrong_type',
-            message: `must be a number (a tensor holds numbers only), got ${describe(v)}`,
+            message: `must be a number (a tensor holds numbers only), got ${describeValue(v)}`,
           },
         ],
   );
