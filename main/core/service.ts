@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { BundleError, installedCopyChanged, readBundleAsync, type BundleFiles } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
-import { openWritable, type WritableDb } from './db/open.js';
+import { openWritable, withFreeSpace, type WritableDb } from './db/open.js';
 import {
   diskCacheOptions,
   ExplanationCache,
@@ -503,7 +503,10 @@ export class BranchLensService {
         { options: engineOptions(options), answer: answerOptions(options, params) },
         startedAt,
       ),
-    );
+    ).catch((e: unknown) => {
+      // An audit write in this thread that found the disk full or failing: the free space tells which.
+      throw withFreeSpace(e, this.dataDir);
+    });
     this.events.emit('explained', {
       latencyMs: epochNow() - startedAt,
       count: texts.length,

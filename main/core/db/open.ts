@@ -1,8 +1,9 @@
 // Opens the one BranchLens database in the data dir: WAL, busy_timeout, quick_check, migrations.
 // Readable and writable handles are distinct types, so a read path cannot write by accident.
 import Database from 'better-sqlite3';
-import { mkdirSync, statfsSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsReason } from '../fs-reasons.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 declare const writable: unique symbol;
@@ -23,7 +24,8 @@ export class DatabaseError extends Error {
 
 /**
  * The database cannot take the write now: its writer thread stopped, or SQLite reports the storage full, failing,
- * read-only or locked. Not the caller's mistake, nor a bug: a 503 that says what is wrong (storageFailure).
+ * read-only, locked or damaged (storageProblem). Not the caller's mistake, nor a bug: a 503 that says what is
+ * wrong (storageFailure).
  */
 export class StorageError extends Error {
   constructor(message: string) {
@@ -32,22 +34,86 @@ export class StorageError extends Error {
   }
 }
 
+/** What is wrong with the storage, as SQLite's error code (and, for an I/O error, the free space) says. */
+export type StorageProblem = 'full' | 'failing' | 'read-only' | 'locked' | 'damaged';
+
+/** Under this much free space, SQLite's "disk I/O error" is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
 /**
- * What a write failed on, when it is the storage (a StorageError, or a SQLite error code saying the disk is full,
- * failing, read-only or locked), as a sentence for the caller; undefined for any other error.
+ * The storage problem SQLite's error `code` names, or undefined when it names none. A full disk also shows as
+ * "disk I/O error" (the WAL or its shared memory cannot grow): with under 1 MiB `free` (bytes free on the
+ * database's disk, when known), an I/O error is a full disk, not a failing one. The one classification: the
+ * database's opening (databaseError) and a request (storageFailure) only word it for their reader.
+ */
+export function storageProblem(code: unknown, free: number | undefined): StorageProblem | undefined {
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  if (code === 'SQLITE_FULL') return 'full';
+  if (code.startsWith('SQLITE_IOERR')) {
+    return free !== undefined && free < NEARLY_FULL_BYTES ? 'full' : 'failing';
+  }
+  if (code.startsWith('SQLITE_READONLY')) return 'read-only';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'locked';
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return 'damaged';
+  return undefined;
+}
+
+/** Whether the free space tells what SQLite's error `code` means (an I/O error) or how full the disk is. */
+function aboutSpace(code: unknown): boolean {
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'));
+}
+
+/** The free space of the file system holding `dir`, or undefined when it cannot be told. */
+export function freeSpace(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `e` with the free space of `dir` (the database's folder) as it failed, in its `freeBytes`, when SQLite says the
+ * disk is full or failing: what storageFailure needs to tell the two apart. Where the error arises, since by the
+ * time a transport words it, neither the folder nor that moment is known. Any other error as it is.
+ */
+export function withFreeSpace(
+  e: unknown,
+  dir: string,
+  free: (dir: string) => number | undefined = freeSpace,
+): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (!aboutSpace(code) || typeof (e as { freeBytes?: unknown }).freeBytes === 'number') return e;
+  const bytes = free(dir);
+  if (bytes !== undefined) Object.assign(e as object, { freeBytes: bytes });
+  return e;
+}
+
+/**
+ * What a request failed on, when it is the storage (a StorageError, or a SQLite error code saying the disk is
+ * full or failing, the database read-only, locked or damaged), as a sentence for the caller; undefined for any
+ * other error.
  */
 export function storageFailure(e: unknown): string | undefined {
   if (e instanceof StorageError) return e.message;
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
-  if (code === 'SQLITE_FULL') return 'the disk holding the database is full: free some space on it';
-  if (code.startsWith('SQLITE_IOERR')) return `the disk holding the database reported an error (${code})`;
-  if (code.startsWith('SQLITE_READONLY'))
-    return `the database cannot be written (${code}): check its permissions`;
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return `the database is locked by another program (${code}); send the request again`;
+  const free = (e as { freeBytes?: unknown } | null)?.freeBytes;
+  const bytes = typeof free === 'number' ? free : undefined;
+  switch (storageProblem(code, bytes)) {
+    case 'full':
+      return `the disk holding the database is full${bytes !== undefined ? ` (${bytes} bytes free)` : ''}: free some space on it`;
+    case 'failing':
+      return `the disk holding the database reported an error (${code as string})`;
+    case 'read-only':
+      return `the database cannot be written (${code as string}): check its permissions`;
+    case 'locked':
+      return `the database is locked by another program (${code as string}); send the request again`;
+    case 'damaged':
+      return `the database is damaged (${code as string}): restore it from a backup`;
+    case undefined:
+      return undefined;
   }
-  return undefined;
 }
 
 export function dbPath(dataDir: string): string {
@@ -82,47 +148,52 @@ export function walCheckpoint(db: Database.Database): void {
 /** Page size of a new database file: 8 KB pages halve the writes of a 2-3 KB cached document. */
 const PAGE_SIZE = 8192;
 
-/** SQLite's word for a file that is not a database, or one damaged past reading. */
-const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
-
-/** Under this much free space, SQLite's "disk I/O error" on a write is taken for a full disk. */
-const NEARLY_FULL_BYTES = 1024 * 1024;
-
-/** The free space of the file system holding `dir`, or undefined when it cannot be told. */
-function freeBytes(dir: string): number | undefined {
-  try {
-    const s = statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return undefined;
-  }
+/** A database that cannot be written, named at its opening, with `said` (why) and what to check. */
+function cannotWrite(path: string, said: string): DatabaseError {
+  return new DatabaseError(
+    `cannot write ${path} (${said}): check that the user running BranchLens may write it and its folder, and ` +
+      'that its disk is not read-only; then try again',
+  );
 }
 
 /**
- * A DatabaseError naming the file for SQLite's "file is not a database" and the like, and for a disk that is
- * full or failing (a full disk also shows as "disk I/O error": the shared-memory file cannot grow); other errors
- * as they are.
+ * A DatabaseError naming the file, and what to do, for a storage problem (storageProblem: a full or failing
+ * disk, a read-only or locked database, a file that is not a database or is damaged); other errors as they are.
  */
-export function databaseError(e: unknown, path: string): unknown {
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
-    const free = freeBytes(dirname(path));
-    if (code === 'SQLITE_FULL' || (free !== undefined && free < NEARLY_FULL_BYTES)) {
+export function databaseError(
+  e: unknown,
+  path: string,
+  free: (dir: string) => number | undefined = freeSpace,
+): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  const bytes = aboutSpace(code) ? free(dirname(path)) : undefined;
+  const problem = storageProblem(code, bytes);
+  if (problem === undefined) return e;
+  const said = `${(e as Error).message}, ${code as string}`;
+  switch (problem) {
+    case 'full':
       return new DatabaseError(
-        `cannot use ${path}: its disk is full${free !== undefined ? ` (${free} bytes free)` : ''}. ` +
+        `cannot use ${path}: its disk is full${bytes !== undefined ? ` (${bytes} bytes free)` : ''}. ` +
           'Free some space on it and try again',
       );
-    }
-    return new DatabaseError(
-      `cannot use ${path}: the disk reported an error (${(e as Error).message}, ${code}). Check the disk; ` +
-        'do not delete the file: it holds the audit log',
-    );
+    case 'failing':
+      return new DatabaseError(
+        `cannot use ${path}: the disk reported an error (${said}). Check the disk; ` +
+          'do not delete the file: it holds the audit log',
+      );
+    case 'read-only':
+      return cannotWrite(path, said);
+    case 'locked':
+      return new DatabaseError(
+        `cannot use ${path}: another program holds it locked (${said}). Close that program (a backup or a ` +
+          'database viewer, say) and try again',
+      );
+    case 'damaged':
+      return new DatabaseError(
+        `${path} is not a BranchLens database or is damaged (${(e as Error).message}): restore it from a backup. ` +
+          'Do not delete it: it holds the audit log',
+      );
   }
-  if (typeof code !== 'string' || !DAMAGED.has(code)) return e;
-  return new DatabaseError(
-    `${path} is not a BranchLens database or is damaged (${(e as Error).message}): restore it from a backup. ` +
-      'Do not delete it: it holds the audit log',
-  );
 }
 
 function quickCheck(db: Database.Database, path: string): void {
@@ -181,6 +252,13 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
+    // SQLite opens a file it may not write read-only without a word: its first write (an answer's audit
+    // entry) would fail instead, after the answer was computed.
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (e) {
+      throw cannotWrite(path, fsReason(e) ?? (e as Error).message);
+    }
     configure(db);
     // Only a new, empty file takes a page size (before WAL); an existing one keeps its own.
     if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -222,7 +300,7 @@ export function openAnotherWritable(
     }
   } catch (e) {
     db.close();
-    throw e;
+    throw databaseError(e, path);
   }
   return db as WritableDb;
 }

@@ -63,13 +63,20 @@ export interface WriterError {
   message: string;
   /** SQLite's error code (SQLITE_FULL, SQLITE_IOERR_…), which says whether the storage failed. */
   code?: string;
+  /** The database disk's free bytes when it failed (open.ts withFreeSpace): a nearly full one is full. */
+  freeBytes?: number;
 }
 
 /** An error of the writer thread as it crosses to the service's thread. */
 export function errorOf(e: unknown): WriterError {
   if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
-  const code = (e as { code?: unknown }).code;
-  return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
+  const { code, freeBytes } = e as { code?: unknown; freeBytes?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof freeBytes === 'number' ? { freeBytes } : {}),
+  };
 }
 
 export interface Done {

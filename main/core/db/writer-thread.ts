@@ -6,9 +6,15 @@ import type { AuditReceipt } from '../audit/append.js';
 import { AuditLog } from '../audit/log.js';
 import { DiskCache } from '../cache/disk-cache.js';
 import type { DiskWriteBatch } from '../cache/explanation-cache.js';
-import { openAnotherWritable, walCheckpoint, type WritableDb } from './open.js';
 import {
-  errorOf,
+  openAnotherWritable,
+  storageFailure,
+  walCheckpoint,
+  withFreeSpace,
+  type WritableDb,
+} from './open.js';
+import {
+  errorOf as plainErrorOf,
   type CallAnswer,
   type Done,
   type FromWriter,
@@ -21,6 +27,10 @@ const data = workerData as WriterData;
 const port = parentPort!;
 const signal = new Int32Array(data.signal);
 const post = (m: FromWriter) => port.postMessage(m);
+/** An error as it crosses to the service, with the free space a full or failing disk left (storageFailure). */
+const errorOf = (e: unknown) => plainErrorOf(withFreeSpace(e, data.dataDir));
+/** Why a background write failed, for the server's log: a storage failure as a request would be told it. */
+const failed = (e: unknown) => storageFailure(withFreeSpace(e, data.dataDir)) ?? plainErrorOf(e).message;
 
 function startWriter(db: WritableDb): void {
   const disk = new DiskCache(db, { ...data.cache, now: Date.now });
@@ -60,13 +70,13 @@ function startWriter(db: WritableDb): void {
       });
     } catch (e) {
       // Cache entries can be recomputed: a failed write costs later misses, not an answer.
-      post({ op: 'error', message: `explanation cache write failed: ${errorOf(e).message}` });
+      post({ op: 'error', message: `explanation cache write failed: ${failed(e)}` });
     }
   };
 
   const log = new AuditLog(db, data.signingKey, {
     ...data.audit,
-    onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${e.message}` }),
+    onError: (e) => post({ op: 'error', message: `audit checkpoint failed: ${failed(e)}` }),
   });
 
   /** Commits everything received so far: the queued audit entries first, then the cache writes. */
@@ -84,7 +94,7 @@ function startWriter(db: WritableDb): void {
       walCheckpoint(db);
     } catch (e) {
       // The WAL still holds every commit: the next checkpoint copies them.
-      post({ op: 'error', message: `database WAL checkpoint failed: ${errorOf(e).message}` });
+      post({ op: 'error', message: `database WAL checkpoint failed: ${failed(e)}` });
     }
   }, data.walCheckpointMs);
   walTimer.unref();

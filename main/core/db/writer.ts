@@ -49,8 +49,10 @@ export interface DatabaseWriterOptions {
 export function errorFrom(e: WriterError): Error {
   const error = e.name === 'AuditEntryError' ? new AuditEntryError(e.message) : new Error(e.message);
   if (error.name !== e.name) error.name = e.name;
-  // SQLite's code says whether the storage failed (a full disk is a 503, not an internal error).
+  // SQLite's code and the free space say whether the storage failed, and how (storageFailure: a full disk is a
+  // 503 saying so, not an internal error, nor a failing disk).
   if (e.code !== undefined) Object.assign(error, { code: e.code });
+  if (e.freeBytes !== undefined) Object.assign(error, { freeBytes: e.freeBytes });
   return error;
 }
 

@@ -178,3 +178,18 @@ describe('model changes', () => {
     expect(verification.entries).toBe(auditRows().length);
   });
 });
+
+describe('an audit write in the service’s own thread that the disk refused', () => {
+  it('carries the free space of the data folder, which tells a full disk from a failing one', async () => {
+    const audit = service.audit as { appendAll: unknown };
+    const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_SHMSIZE' });
+    audit.appendAll = () => Promise.reject(io);
+    try {
+      const refused = await service.explain(holdoutApplicants(40).slice(39)).catch((e: unknown) => e);
+      expect(refused).toBe(io);
+      expect(refused).toMatchObject({ freeBytes: expect.any(Number) as number });
+    } finally {
+      delete audit.appendAll;
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Opening the database: a file that is not a BranchLens database, or one damaged past reading, is refused with
 // an error naming the file and saying to restore it (it holds the audit log), never SQLite's bare words.
 import Database from 'better-sqlite3';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -134,3 +134,58 @@ describe('a disk that is full or failing', () => {
     );
   });
 });
+
+describe('a database that cannot be written or is held by another program', () => {
+  const sqlite = (message: string, code: string) => new Database.SqliteError(message, code);
+
+  it('says the disk is full, naming the file, for "disk I/O error" with under 1 MiB free', () => {
+    const error = databaseError(sqlite('disk I/O error', 'SQLITE_IOERR_SHMSIZE'), dbPath(dir), () => 4096);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as Error).message).toBe(
+      `cannot use ${dbPath(dir)}: its disk is full (4096 bytes free). Free some space on it and try again`,
+    );
+  });
+
+  it('names the file and what to check for a read-only database, not SQLite’s bare words', () => {
+    const error = databaseError(
+      sqlite('attempt to write a readonly database', 'SQLITE_READONLY_DIRECTORY'),
+      dbPath(dir),
+    );
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as Error).message).toBe(
+      `cannot write ${dbPath(dir)} (attempt to write a readonly database, SQLITE_READONLY_DIRECTORY): check that ` +
+        'the user running BranchLens may write it and its folder, and that its disk is not read-only; then try again',
+    );
+  });
+
+  it('names the file and says to close the other program for a locked database', () => {
+    const error = databaseError(sqlite('database is locked', 'SQLITE_BUSY'), dbPath(dir));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as Error).message).toBe(
+      `cannot use ${dbPath(dir)}: another program holds it locked (database is locked, SQLITE_BUSY). Close that ` +
+        'program (a backup or a database viewer, say) and try again',
+    );
+  });
+
+  it('leaves errors that are not the storage’s as they are', () => {
+    const other = sqlite('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
+    expect(databaseError(other, dbPath(dir))).toBe(other);
+  });
+});
+
+// Root may write any file: only another user sees SQLite open a file it may not write read-only, without a word.
+describe.skipIf(process.getuid?.() === 0 || process.platform === 'win32')(
+  'a database file BranchLens may not write',
+  () => {
+    it('is refused at its opening, naming the file, not at the first answer’s audit entry', () => {
+      openWritable(dir).close();
+      chmodSync(dbPath(dir), 0o444);
+      expect(() => openWritable(dir)).toThrow(
+        new DatabaseError(
+          `cannot write ${dbPath(dir)} (permission denied): check that the user running BranchLens may write it ` +
+            'and its folder, and that its disk is not read-only; then try again',
+        ),
+      );
+    });
+  },
+);
