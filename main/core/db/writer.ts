@@ -43,9 +43,14 @@ export interface DatabaseWriterOptions {
   cache: Omit<DiskCacheOptions, 'now'>;
   /** WAL_CHECKPOINT_MS unless given (tests). */
   walCheckpointMs?: number;
+  /** How long a blocking call waits for the thread's answer: CALL_TIMEOUT_MS unless given (tests). */
+  callTimeoutMs?: number;
 }
 
-/** A writer thread's error (errorOf) as an Error again on the service's thread, with its name and SQLite code. */
+/**
+ * A writer thread's error (errorOf) as an Error again on the service's thread, with its name, SQLite code and the
+ * free space it failed with.
+ */
 export function errorFrom(e: WriterError): Error {
   const error = e.name === 'AuditEntryError' ? new AuditEntryError(e.message) : new Error(e.message);
   if (error.name !== e.name) error.name = e.name;
@@ -84,6 +89,7 @@ export class DatabaseWriter {
     private readonly maxGroupSize: number,
     private readonly now: () => Date,
     private readonly onError: (error: Error) => void,
+    private readonly callTimeoutMs: number,
   ) {
     worker.on('message', (m: FromWriter) => this.receive(m));
     worker.on('error', (e) => this.stop(e));
@@ -145,6 +151,7 @@ export class DatabaseWriter {
       Math.max(1, audit.maxGroupSize ?? 256),
       audit.now ?? (() => new Date()),
       audit.onError ?? ((e) => process.emitWarning(e.message)),
+      opts.callTimeoutMs ?? CALL_TIMEOUT_MS,
     );
   }
 
@@ -216,18 +223,20 @@ export class DatabaseWriter {
     this.send();
     Atomics.store(this.signal, 0, 0);
     this.worker.postMessage({ op: 'call', call } satisfies ToWriter);
-    const waited = Atomics.wait(this.signal, 0, 0, CALL_TIMEOUT_MS);
+    const waited = Atomics.wait(this.signal, 0, 0, this.callTimeoutMs);
     const answer = receiveMessageOnPort(this.answers)?.message as CallAnswer | undefined;
     if (waited === 'timed-out' || !answer) {
       // A late answer would be taken for the next call's: this writer is not used again.
-      const error = new Error(
-        waited === 'timed-out'
-          ? `the database writer did not answer within ${CALL_TIMEOUT_MS / 1000} s`
-          : 'the database writer answered nothing',
+      this.stop(
+        new Error(
+          waited === 'timed-out'
+            ? `the database writer did not answer within ${this.callTimeoutMs / 1000} s`
+            : 'the database writer answered nothing',
+        ),
       );
-      this.stop(error);
       void this.worker.terminate();
-      throw error;
+      // The StorageError every later call gets: this call is told the same (a 503 saying so, not a 500).
+      throw this.stopped!;
     }
     if (!answer.ok) throw errorFrom(answer.error);
     return answer.value as CallAnswers[C['op']];

@@ -12,7 +12,7 @@ import {
 } from '../../../../main/core/audit/index.js';
 import { ExplanationCache, diskCacheOptions } from '../../../../main/core/cache/explanation-cache.js';
 import { prepareEntry } from '../../../../main/core/audit/entry.js';
-import { dbPath, openReadable } from '../../../../main/core/db/open.js';
+import { dbPath, openReadable, StorageError, storageFailure } from '../../../../main/core/db/open.js';
 import { DatabaseWriter, type DatabaseWriterOptions } from '../../../../main/core/db/writer.js';
 import { explainInput, modelInput, tempLog, type TempLog } from '../audit/helpers.js';
 import { cacheKeyFor, nameOf, sampleDocument } from '../cache/sample-document.js';
@@ -163,6 +163,27 @@ describe('the audit log on the writer thread', () => {
     await expect(Promise.all(pending)).resolves.toHaveLength(5);
     await expect(w.audit.append(explainInput(5))).rejects.toThrow(/database writer is closed/);
     expect(() => w.audit.checkpoint()).toThrow(/database writer is closed/);
+  });
+
+  it('a call the thread does not answer in time is a storage failure, for that call as for every later one', async () => {
+    const w = await start({ callTimeoutMs: 300 });
+    // Another program holds the database: the thread waits for it (busy_timeout) past the call's time.
+    const other = new Database(dbPath(t.dir));
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      let first: unknown;
+      try {
+        w.audit.appendSync(modelInput(0));
+      } catch (e) {
+        first = e;
+      }
+      expect(first).toBeInstanceOf(StorageError);
+      expect(storageFailure(first)).toMatch(/did not answer within 0.3 s: nothing more can be audited/);
+      await expect(w.audit.append(explainInput(1))).rejects.toBe(first);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
   });
 
   it('copies its commits into branchlens.db itself, so a copy of that file alone (without its -wal) holds them', async () => {
