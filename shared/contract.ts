@@ -116,7 +116,7 @@ export const API_REQUESTS = {
     .object({
       from: z.iso.datetime({ offset: true }).optional(),
       to: z.iso.datetime({ offset: true }).optional(),
-      /** At most this many points: a range holding more stored snapshots is thinned, one per time bucket. */
+      /** At most this many points: a range holding more stored snapshots is thinned, one summary per time bucket. */
       max_points: z.number().int().min(2).max(MAX_SERIES_POINTS).default(DEFAULT_SERIES_POINTS),
     })
     .strict()
@@ -239,8 +239,10 @@ export interface ApiResponses {
   auditPublicKey: { pem: string; key_id: string };
   monitoring: { snapshot: MonitoringSnapshot };
   /**
-   * `stored`: the snapshots stored in [from, to]; `thinned`: more than max_points were, and `series` keeps the
-   * newest of each `bucket_ms` (whole hours from the epoch; null when not thinned).
+   * `stored`: the snapshots stored in [from, to]; `thinned`: more than max_points were, and `series` has one point
+   * per `bucket_ms` (whole hours from the epoch; null when not thinned) summarising its snapshots, each measure at
+   * its worst (latency quantiles, drift, stability: the largest) and counts summed; the point's `summary` says how
+   * many it stands for (docs/monitoring.md).
    */
   monitoringSeries: { series: MonitoringSeries; stored: number; thinned: boolean; bucket_ms: number | null };
   getSettings: Settings;

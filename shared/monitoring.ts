@@ -60,7 +60,8 @@ export function tileStatus(value: number | null, threshold: Threshold): TileStat
   return 'ok';
 }
 
-const STATUS_RANK: Record<TileStatus, number> = { unknown: 0, ok: 1, amber: 2, red: 3 };
+/** Statuses from best to worst: `unknown` ranks lowest, since it judges nothing. */
+export const STATUS_RANK: Record<TileStatus, number> = { unknown: 0, ok: 1, amber: 2, red: 3 };
 
 /** The worst of several statuses (`unknown` only when all are unknown). */
 export function worstStatus(statuses: readonly TileStatus[]): TileStatus {
@@ -208,6 +209,14 @@ export const monitoringSnapshotSchema = z
     tiles: z.array(tileSchema),
     /** The worst tile status. */
     status: z.enum(TILE_STATUSES),
+    /**
+     * Only on a point of a thinned series (monitoringSeries): the point summarises this many stored snapshots,
+     * taken from `first_taken_at` to `taken_at`, each measure at its worst (docs/monitoring.md).
+     */
+    summary: z
+      .object({ snapshots: z.number().int().positive(), first_taken_at: z.string() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type MonitoringSnapshot = z.infer<typeof monitoringSnapshotSchema>;

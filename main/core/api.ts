@@ -147,7 +147,7 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
     auditPublicKey: async () => service.auditPublicKey(),
     monitoring: async () => ({ snapshot: service.monitoringSnapshot() }),
     monitoringSeries: async ({ from, to, max_points }) => {
-      const { series, stored, bucket_ms } = service.monitoringSeries({
+      const { series, stored, bucket_ms } = await service.monitoringSeries({
         ...asDates({ from, to }),
         maxPoints: max_points,
       });

@@ -34,6 +34,7 @@ import { verifyAuditInThread } from './audit/verify-in-thread.js';
 import { readSettings, stepsProblem, writeSettings } from './settings.js';
 import {
   Monitor,
+  isThinned,
   readReference,
   sampledSeries,
   type MonitorModel,
@@ -41,6 +42,7 @@ import {
   type SampledRange,
   type SampledSeries,
 } from './monitor/index.js';
+import { sampledSeriesInThread } from './monitor/series-in-thread.js';
 import { pseudonym } from './records/mask.js';
 import type { AttributionReference, MonitoringSnapshot } from '../../shared/monitoring.js';
 import {
@@ -842,8 +844,12 @@ export class BranchLensService {
     return this.monitor.snapshot({ queueDepth: this.batcher.depth });
   }
 
-  /** The stored snapshots in [from, to], thinned evenly to at most `maxPoints` (store.ts `sampledSeries`). */
-  monitoringSeries(range: SampledRange): SampledSeries {
+  /**
+   * The stored snapshots in [from, to], thinned evenly to at most `maxPoints` (store.ts `sampledSeries`); a range
+   * that is thinned is read and summarised off this thread.
+   */
+  async monitoringSeries(range: SampledRange): Promise<SampledSeries> {
+    if (isThinned(this.db, range)) return sampledSeriesInThread(this.dataDir, range);
     return sampledSeries(this.db, range);
   }
 

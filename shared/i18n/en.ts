@@ -489,7 +489,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'monitor.period.30d': 'Last 30 days',
   'monitor.period.365d': 'Last year',
   'monitor.thinned':
-    '{stored} snapshots stored in this period: the charts show 1 point per {period} ({shown} points).',
+    '{stored} snapshots stored in this period: the charts show 1 point per {period} ({shown} points), each with the worst latency and the average throughput of the snapshots it stands for.',
 
   'settings.title': 'Settings',
   'settings.lead': 'Settings are kept by the service on this machine and used the next time too.',

@@ -461,7 +461,8 @@ export const zhCN = {
   'monitor.period.7d': '最近 7 天',
   'monitor.period.30d': '最近 30 天',
   'monitor.period.365d': '最近一年',
-  'monitor.thinned': '此时段存有 {stored} 个快照：图表每 {period}显示 1 个点（共 {shown} 个点）。',
+  'monitor.thinned':
+    '此时段存有 {stored} 个快照：图表每 {period}显示 1 个点（共 {shown} 个点），每个点取其所含快照中最差的延迟和平均吞吐量。',
 
   'settings.title': '设置',
   'settings.lead': '设置保存在本机服务中，下次打开时自动沿用。',

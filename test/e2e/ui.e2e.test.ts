@@ -836,7 +836,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
         await thinned.waitFor();
         expect(asked[0]!.at - asked[0]!.from).toBeGreaterThan(365 * 24 * HOUR - 60_000);
         expect(await thinned.textContent()).toMatch(
-          /^此时段存有 70\d 个快照：图表每 2 小时显示 1 个点（共 3\d\d 个点）。$/,
+          /^此时段存有 70\d 个快照：图表每 2 小时显示 1 个点（共 3\d\d 个点），每个点取其所含快照中最差的延迟和平均吞吐量。$/,
         );
 
         // The refresh asks only for what was stored after the last point it has.

@@ -10,6 +10,7 @@ export {
 } from './monitor.js';
 export { comparableToReference, readReference, type ExplanationSettings } from './reference.js';
 export {
+  isThinned,
   sampledSeries,
   timeSeries,
   type SampledRange,

@@ -7,6 +7,7 @@ import {
   type MonitoringSnapshot,
 } from '../../../shared/monitoring.js';
 import type { ReadableDb, WritableDb } from '../db/open.js';
+import { summariseSnapshots } from './summary.js';
 
 export function insertSnapshot(db: WritableDb, snapshot: MonitoringSnapshot, takenAtMs: number): void {
   db.prepare('INSERT INTO monitoring_snapshots (taken_at, model_sha256, snapshot) VALUES (?, ?, ?)').run(
@@ -93,19 +94,14 @@ export interface SampledSeries {
   stored: number;
   /**
    * When the range holds more than maxPoints snapshots: the width of the time buckets (whole hours, counted
-   * from the epoch) of which one snapshot each was kept. Null when every stored snapshot is in the series.
+   * from the epoch) each of which the series has one point for, the summary of the bucket's snapshots
+   * (summariseSnapshots). Null when every stored snapshot is in the series as it was stored.
    */
   bucket_ms: number | null;
 }
 
-/**
- * The snapshots taken in [from, to], oldest first, thinned evenly over time to at most `maxPoints`: a year of
- * hourly snapshots is 36 MB of JSON, which took the process about a second to read, parse and check, and is
- * more points than a chart can show. The thinning is done by SQLite on the time index alone (one snapshot per
- * bucket of whole hours, the newest in it, so the newest stored snapshot is always there for the page's
- * "only what is newer" refresh); only the kept rows are read and parsed.
- */
-export function sampledSeries(db: ReadableDb | WritableDb, range: SampledRange = {}): SampledSeries {
+/** The range's bounds in ms, its point limit, and how many snapshots it holds between which times. */
+function spanOf(db: ReadableDb | WritableDb, range: SampledRange) {
   const from = range.from?.getTime() ?? Number.MIN_SAFE_INTEGER;
   const to = range.to?.getTime() ?? Number.MAX_SAFE_INTEGER;
   const maxPoints = Math.max(2, Math.floor(range.maxPoints ?? DEFAULT_SERIES_POINTS));
@@ -115,23 +111,75 @@ export function sampledSeries(db: ReadableDb | WritableDb, range: SampledRange =
        WHERE taken_at >= ? AND taken_at <= ?`,
     )
     .get(from, to) as { n: number; lo: number | null; hi: number | null };
+  return { from, to, maxPoints, span };
+}
+
+/**
+ * Whether sampledSeries thins the range: it then reads and summarises every snapshot in it (a year is 8,760 of
+ * them, ~0.4 s), which the service does off its own thread (sampledSeriesInThread).
+ */
+export function isThinned(db: ReadableDb | WritableDb, range: SampledRange = {}): boolean {
+  const { maxPoints, span } = spanOf(db, range);
+  return span.n > maxPoints;
+}
+
+/**
+ * The snapshots taken in [from, to], oldest first, thinned evenly over time to at most `maxPoints`: a year of
+ * hourly snapshots is 8,760 (36 MB of JSON), more points than a chart can show. A thinned point summarises its
+ * bucket of whole hours (the worst latency, drift and stability of any of its snapshots, the sum of its counts:
+ * summariseSnapshots), so an hour of trouble between two points still shows; it stands at the bucket's newest
+ * snapshot, so the newest stored snapshot's time is always there for the page's "only what is newer" refresh.
+ */
+export function sampledSeries(db: ReadableDb | WritableDb, range: SampledRange = {}): SampledSeries {
+  const { from, to, maxPoints, span } = spanOf(db, range);
   if (span.n <= maxPoints || span.lo === null || span.hi === null) {
     return { series: timeSeries(db, { ...range, limit: maxPoints }), stored: span.n, bucket_ms: null };
   }
   // Buckets of b ms counted from the epoch: [lo, hi] meets fewer than (hi - lo) / b + 2 of them, so
   // b >= (hi - lo) / (maxPoints - 1) keeps that to maxPoints. Whole hours, so the page can say "1 point per N h".
   const bucket = Math.max(1, Math.ceil((span.hi - span.lo) / (maxPoints - 1) / HOUR_MS)) * HOUR_MS;
-  // SQLite takes the bare `seq` from the row holding the max(taken_at). The bucket is bound as an integer (a JS
-  // number binds as REAL, which would make the division exact: one group per row).
   const rows = db
     .prepare(
-      `SELECT s.snapshot FROM monitoring_snapshots s JOIN (
-         SELECT seq, max(taken_at) FROM monitoring_snapshots
-         WHERE taken_at >= ? AND taken_at <= ?
-         GROUP BY taken_at / CAST(? AS INTEGER)
-       ) picked ON s.seq = picked.seq
-       ORDER BY s.taken_at, s.seq`,
+      `SELECT taken_at, snapshot FROM monitoring_snapshots
+       WHERE taken_at >= ? AND taken_at <= ?
+       ORDER BY taken_at, seq`,
     )
-    .all(from, to, bucket) as { snapshot: string }[];
-  return { series: parseRows(rows), stored: span.n, bucket_ms: bucket };
+    .raw()
+    .iterate(from, to) as IterableIterator<[number, string]>;
+  const series: MonitoringSeries = [];
+  let inBucket: string[] = [];
+  let current: number | null = null;
+  const flush = () => {
+    const point = inBucket.length ? summariseBucket(inBucket) : null;
+    if (point) series.push(point);
+    inBucket = [];
+  };
+  for (const [takenAt, snapshot] of rows) {
+    const key = Math.floor(takenAt / bucket);
+    if (key !== current) flush();
+    current = key;
+    inBucket.push(snapshot);
+  }
+  flush();
+  return { series, stored: span.n, bucket_ms: bucket };
+}
+
+/**
+ * One bucket's stored rows as one summarised snapshot, or null when none matches the schema. The rows are this
+ * version's snapshots but for the rare one written by another version, so the summary is checked rather than
+ * each row (checking 8,760 rows would double the time of a year); a row that breaks the summary sends the
+ * bucket through the row-by-row check, which leaves it out.
+ */
+function summariseBucket(rows: readonly string[]): MonitoringSnapshot | null {
+  try {
+    const snapshots = rows.map((r) => JSON.parse(r) as MonitoringSnapshot);
+    if (snapshots.every((s) => s.snapshot_version === 1)) {
+      const checked = monitoringSnapshotSchema.safeParse(summariseSnapshots(snapshots));
+      if (checked.success) return checked.data;
+    }
+  } catch {
+    // A row of another shape: checked one by one below.
+  }
+  const valid = parseRows(rows.map((snapshot) => ({ snapshot })));
+  return valid.length ? summariseSnapshots(valid) : null;
 }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openService } from '../../../main/cli/service.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import type { WritableDb } from '../../../main/core/db/open.js';
+import { insertSnapshot, sampledSeries } from '../../../main/core/monitor/store.js';
+import { readThreadsRunning } from '../../../main/core/read-thread.js';
 import { monitoringSnapshotSchema } from '../../../shared/monitoring.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -58,11 +61,11 @@ describe('service monitoring', () => {
   });
 
   it('persists an hourly snapshot that comes back as a time series', async () => {
-    expect(service.monitoringSeries({}).series).toHaveLength(0);
+    expect((await service.monitoringSeries({})).series).toHaveLength(0);
     clock.t += HOUR;
     await service.explain(holdoutApplicants(1));
     await service.monitorTick();
-    const series = service.monitoringSeries({}).series;
+    const series = (await service.monitoringSeries({})).series;
     expect(series).toHaveLength(1);
     expect(series[0]!.windows[0]!.count).toBe(1);
     expect(series[0]!.model.sha256).toBe(service.model.sha256);
@@ -83,7 +86,7 @@ describe('service monitoring', () => {
   });
 
   it('stores the hour’s snapshot, with the queue depth, even when the stability check fails', async () => {
-    const stored = service.monitoringSeries({}).series.length;
+    const stored = (await service.monitoringSeries({})).series.length;
     await service.explain(holdoutApplicants(3).slice(2)); // a new applicant: a stability sample is waiting
     clock.t += HOUR;
     const runner = (service as unknown as { runner: { explain: () => Promise<unknown> } }).runner;
@@ -97,9 +100,28 @@ describe('service monitoring', () => {
       failing.mockRestore();
       warnings.mockRestore();
     }
-    const series = service.monitoringSeries({}).series;
+    const series = (await service.monitoringSeries({})).series;
     expect(series).toHaveLength(stored + 1);
     expect(series.at(-1)!.queue_depth).toBe(0);
+  });
+
+  it('thins a long range off its own thread, to the same series read here', async () => {
+    const db = (service as unknown as { db: WritableDb }).db;
+    const [newest] = (await service.monitoringSeries({})).series.slice(-1);
+    for (let h = 1; h <= 30; h++) insertSnapshot(db, newest!, clock.t - h * HOUR);
+    const range = { maxPoints: 4 };
+    const running = readThreadsRunning();
+    const pending = service.monitoringSeries(range);
+    // The summaries are computed in a read thread (a year of them takes ~0.4 s, which would stall requests here).
+    expect(readThreadsRunning()).toBe(running + 1);
+    const thinned = await pending;
+    expect(thinned.bucket_ms).not.toBeNull();
+    expect(thinned.series.length).toBeLessThanOrEqual(4);
+    expect(thinned).toEqual(sampledSeries(db, range));
+    // A range that is not thinned is read here: no thread for the page's 7 days or its refresh.
+    const few = service.monitoringSeries({ maxPoints: 500 });
+    expect(readThreadsRunning()).toBe(running);
+    expect((await few).bucket_ms).toBeNull();
   });
 });
 
@@ -115,7 +137,7 @@ describe('closing the service', () => {
       await command.close();
       const reader = await BranchLensService.open({ dataDir: dir, workers: 0 });
       try {
-        const series = reader.monitoringSeries({}).series;
+        const series = (await reader.monitoringSeries({})).series;
         expect(series).toHaveLength(1);
         expect(series[0]!.windows[0]!.count).toBe(2);
       } finally {

@@ -1,0 +1,81 @@
+// Work that reads the whole database in a thread of its own, on its own read connection: audit verification
+// (about 7–11 s per million entries) and a long monitoring series (a year of snapshots, ~0.4 s), which on the
+// service's thread would stall every request for that long.
+// At most MAX_RUNNING such threads run at once, and at most MAX_WAITING calls wait for one: each thread holds
+// the database's pages and its own V8 heap, and a client asking again and again (or a page that could, before the
+// server refused other sites' requests) must not grow the process by a thread per request.
+import { parentPort } from 'node:worker_threads';
+import { BusyError } from './microbatch.js';
+import { startThread } from './threads.js';
+
+const MAX_RUNNING = 2;
+const MAX_WAITING = 16;
+/** Seconds a refused caller is told to wait: the queue's work, at a second or so each. */
+const RETRY_AFTER_S = 5;
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** How many read threads run now (for tests). */
+export function readThreadsRunning(): number {
+  return running;
+}
+
+/** A slot to run a thread in, or a BusyError saying `busy` when too many calls wait already. */
+async function acquire(busy: string): Promise<void> {
+  if (running < MAX_RUNNING) {
+    running++;
+    return;
+  }
+  if (waiting.length >= MAX_WAITING) throw new BusyError(RETRY_AFTER_S, busy);
+  await new Promise<void>((resume) => waiting.push(resume)); // the slot is handed over by release()
+}
+
+function release(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running--;
+}
+
+/** What a read thread posts back once: its result, or why it failed. */
+type ThreadAnswer<T> = { ok: true; result: T } | { ok: false; message: string };
+
+export interface ReadThreadJob {
+  /** The caller's import.meta.url: the thread's module `./<name>.js` (or `.ts`) is next to it. */
+  callerUrl: string;
+  name: string;
+  workerData: unknown;
+  /** What the work is, for its errors: "audit verification". */
+  what: string;
+  /** What a caller refused for too many waiting calls is told (with Retry-After). */
+  busy: string;
+}
+
+/** Runs the thread `job` names once a slot is free, and resolves with what it answers (runInReadThread). */
+export async function inReadThread<T>(job: ReadThreadJob): Promise<T> {
+  await acquire(job.busy);
+  try {
+    const worker = startThread(job.callerUrl, job.name, { workerData: job.workerData });
+    return await new Promise<T>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`${job.what} stopped (exit ${code})`)));
+      worker.once('message', (m: ThreadAnswer<T>) => {
+        if (m.ok) resolve(m.result);
+        else reject(new Error(`${job.what} failed: ${m.message}`));
+      });
+    }).finally(() => void worker.terminate());
+  } finally {
+    release();
+  }
+}
+
+/** In a read thread: posts what `work` returns, or why it threw, to the thread that started it. */
+export function answerFromThread<T>(work: () => T): void {
+  let answer: ThreadAnswer<T>;
+  try {
+    answer = { ok: true, result: work() };
+  } catch (e) {
+    answer = { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+  parentPort!.postMessage(answer);
+}
