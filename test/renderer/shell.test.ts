@@ -32,6 +32,7 @@ import {
   pickWindow,
   seriesPoints,
   seriesRequest,
+  serviceNow,
   mergeSeries,
   withinPeriod,
 } from '../../renderer/src/pages/monitor/monitor-data.js';
@@ -269,6 +270,21 @@ describe('the monitoring data', () => {
     expect(withinPeriod(known, '24h', Date.UTC(2026, 10, 27, 8, 30)).map((s) => s.taken_at)).toEqual([
       '2026-11-26T09:00:30.000Z',
     ]);
+  });
+
+  it('counts the period back from the service’s clock, not from a browser clock that is off', () => {
+    const day = 24 * 3_600_000;
+    const service = Date.UTC(2026, 10, 26, 9, 30);
+    const stored = [{ taken_at: '2026-11-25T09:00:30.000Z' }, { taken_at: '2026-11-26T09:00:30.000Z' }];
+    // The branch PC's clock is a year ahead: its "last 7 days" would hold none of the stored points.
+    const browser = service + 365 * day;
+    const clock = serviceNow({ taken_at: new Date(service).toISOString() }, browser);
+    expect(clock).toBe(service);
+    expect(seriesRequest('7d', [], clock)).toEqual({ from: new Date(service - 7 * day).toISOString() });
+    expect(withinPeriod(stored, '7d', clock)).toEqual(stored);
+    // Without the service's time (no snapshot, or a broken one), the browser's.
+    expect(serviceNow(undefined, browser)).toBe(browser);
+    expect(serviceNow({ taken_at: 'never' }, browser)).toBe(browser);
   });
 
   it('draws a thinned series as one line, and still breaks it where a whole bucket is missing', () => {

@@ -30,6 +30,7 @@ import {
   SERIES_PERIODS,
   seriesPoints,
   seriesRequest,
+  serviceNow,
   withinPeriod,
   type SeriesPeriod,
   type SeriesPoint,
@@ -342,11 +343,11 @@ export default function MonitorPage() {
     }
     try {
       const whole = view.series.length === 0;
-      const [now, past] = await Promise.all([
-        api.monitoring({}),
-        api.monitoringSeries(seriesRequest(period, view.series, Date.now())).catch(() => null),
-      ]);
-      setSnapshot(checkSnapshot((now as { snapshot?: unknown }).snapshot));
+      const now = checkSnapshot(((await api.monitoring({})) as { snapshot?: unknown }).snapshot);
+      setSnapshot(now);
+      // The period is counted back from the service's clock, which stamped the stored points (serviceNow).
+      const clock = serviceNow(now?.value, Date.now());
+      const past = await api.monitoringSeries(seriesRequest(period, view.series, clock)).catch(() => null);
       // An answer for a period left meanwhile is dropped.
       if (past && Array.isArray(past.series) && known.current === view) {
         if (whole) {
@@ -358,7 +359,7 @@ export default function MonitorPage() {
         const merged = withinPeriod(
           mergeSeries(view.series, past.series as Partial<MonitoringSnapshot>[]),
           period,
-          Date.now(),
+          clock,
         );
         if (merged.length !== view.series.length || merged.at(-1) !== view.series.at(-1)) {
           view.series = merged;

@@ -113,6 +113,16 @@ export function isSeriesPeriod(value: string): value is SeriesPeriod {
 }
 
 /**
+ * The time the period is counted back from: the service's clock (the time of the snapshot it just answered),
+ * which also stamped the stored points, rather than the browser's: a branch PC whose clock is off would ask for,
+ * and keep, the wrong window (a clock a year ahead: none of the stored points). The browser's without a snapshot.
+ */
+export function serviceNow(current: Partial<MonitoringSnapshot> | undefined, browserNow: number): number {
+  const at = Date.parse(current?.taken_at ?? '');
+  return Number.isFinite(at) ? at : browserNow;
+}
+
+/**
  * What the page asks monitoringSeries for: the whole period the first time (the service thins a long one to a
  * few hundred points), then only the points stored after the last one known.
  */
