@@ -15,6 +15,39 @@ const IMPUTED_NOTE: Record<Locale, string> = {
   'zh-CN': '（缺失，按默认值）',
   en: ' (missing; default used)',
 };
+/** The note for a value a template already puts in brackets, as in `{label}（{value}）`: said inside them. */
+const IMPUTED_IN_BRACKETS: Record<Locale, string> = {
+  'zh-CN': '缺失，按默认值：',
+  en: 'missing; default used: ',
+};
+
+/**
+ * `{label}`, `{value}` (and `{class}`) filled in one pass, so that no filled-in text is read as a placeholder. An
+ * imputed value says so where a reader sees it whole: inside the template's own brackets (`（缺失，按默认值：自有住房）`,
+ * not `（自有住房（缺失，按默认值））`), after its quotes (`“自有住房”（缺失，按默认值）`), else after the value.
+ */
+function fill(
+  template: string,
+  feature: Feature,
+  value: unknown,
+  locale: Locale,
+  imputed: boolean,
+  className?: string,
+): string {
+  const shown = formatValue(feature, value, locale);
+  return template.replace(
+    /([（(])\{value\}([）)])|([“"「‘])\{value\}([”"」’])|\{(label|value|class)\}/g,
+    (whole, open?: string, close?: string, quote?: string, unquote?: string, name?: string) => {
+      if (open) return `${open}${imputed ? IMPUTED_IN_BRACKETS[locale] : ''}${shown}${close}`;
+      const note = imputed ? IMPUTED_NOTE[locale] : '';
+      if (quote) return `${quote}${shown}${unquote}${note}`;
+      if (name === 'label') return feature.label[locale];
+      // `{class}` is a placeholder of the class frame's own words only, not of the bundle's templates.
+      if (name === 'class') return className ?? whole;
+      return shown + note;
+    },
+  );
+}
 
 /** Digits grouped as the UI shows them (1,500), with two decimals for a fraction. */
 const NUMBER_FORMATS: Record<Locale, { whole: Intl.NumberFormat; fraction: Intl.NumberFormat }> = {
@@ -118,11 +151,13 @@ export function describeIn(
   imputed = false,
 ): string {
   if (frame.kind === 'approval') return describe(feature, value, frame.sign * attribution, locale, imputed);
-  const shown = formatValue(feature, value, locale) + (imputed ? IMPUTED_NOTE[locale] : '');
-  const fill: Record<string, string> = { label: feature.label[locale], value: shown, class: frame.className };
-  return CLASS_TEMPLATES[directionOf(attribution)][locale].replace(
-    /\{(label|value|class)\}/g,
-    (_, name: string) => fill[name]!,
+  return fill(
+    CLASS_TEMPLATES[directionOf(attribution)][locale],
+    feature,
+    value,
+    locale,
+    imputed,
+    frame.className,
   );
 }
 
@@ -139,6 +174,5 @@ export function describe(
     direction === 'neutral'
       ? (feature.templates.neutral?.[locale] ?? feature.templates.positive[locale])
       : feature.templates[direction][locale];
-  const shown = formatValue(feature, value, locale) + (imputed ? IMPUTED_NOTE[locale] : '');
-  return template.replaceAll('{label}', feature.label[locale]).replaceAll('{value}', shown);
+  return fill(template, feature, value, locale, imputed);
 }

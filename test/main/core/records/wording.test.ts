@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleSchemaSchema, type Feature } from '../../../../shared/bundle.js';
 import {
   describe as describeFeature,
+  describeIn,
   directionOf,
   formatValue,
 } from '../../../../main/core/records/wording.js';
@@ -80,6 +81,39 @@ describe('business wording', () => {
     expect(describeFeature(records, false, 0.3, 'en')).toBe('Arrears records: no, helps');
     expect(describeFeature(income, 120, 0.1, 'en', true)).toContain('missing; default used');
     expect(formatValue(income, 12.3456, 'en')).toBe('12.35 thousand');
+  });
+
+  it('says a defaulted value was missing without nesting brackets, in Chinese and English', () => {
+    // The template's own brackets hold the note: not 住房情况（自有住房（缺失，按默认值））.
+    expect(describeFeature(home, 'owner', 0.1, 'zh-CN', true)).toBe(
+      '住房情况（缺失，按默认值：自有住房）有利',
+    );
+    expect(describeFeature(home, 'owner', 0.1, 'en', true)).toBe(
+      'Housing (missing; default used: owner) helps',
+    );
+    expect(describeFeature(income, 120, 0, 'zh-CN', true)).toBe('月收入（缺失，按默认值：120 千元）影响不大');
+    // A quoted value keeps its quotes around the value alone; an unbracketed one takes the note after it.
+    const quoted = {
+      ...home,
+      templates: {
+        positive: { 'zh-CN': '{label}为“{value}”，有利', en: '{label} is “{value}”, helps' },
+        negative: home.templates.negative,
+      },
+    };
+    expect(describeFeature(quoted, 'owner', 0.1, 'zh-CN', true)).toBe(
+      '住房为“自有住房”（缺失，按默认值），有利',
+    );
+    expect(describeFeature(quoted, 'owner', 0.1, 'en', true)).toBe(
+      'Housing is “owner” (missing; default used), helps',
+    );
+    expect(describeFeature(records, false, 0.3, 'zh-CN', true)).toBe('逾期记录：否（缺失，按默认值），有利');
+    // The words of a class other than the approving one, too.
+    const frame = { kind: 'class', className: 'medium' } as const;
+    const zh = describeIn(frame, home, 'owner', 0.1, 'zh-CN', true);
+    expect(zh).toBe('住房（缺失，按默认值：自有住房）提高了“medium”类的概率');
+    for (const text of [zh, describeFeature(home, 'owner', -0.1, 'zh-CN', true)])
+      expect(text).not.toMatch(/（[^）]*（/);
+    expect(describeIn(frame, home, 'owner', 0.1, 'en', true)).not.toMatch(/\([^)]*\(/);
   });
 
   it('groups digits as the UI does, and gives one unit of time in the singular', () => {
