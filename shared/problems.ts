@@ -56,7 +56,8 @@ export const PROBLEM_REASONS = {
   output_activation_mismatch: { scope: 'bundle', params: ['kind', 'activation'] },
   /**
    * `source`: which value of the feature (`impute`, `range.min`, `range.max`, `baseline`); `value`: the raw
-   * value; `encoded`: what it encodes to (Infinity, -Infinity, NaN, or a number beyond float32's range).
+   * value; `encoded`: what it encodes to, as a bare number (`Infinity`, `-Infinity`, or one beyond float32's
+   * range, as `1e+42`): the wording says it is beyond that range.
    */
   encoding_not_finite: { scope: 'bundle', params: ['feature', 'source', 'value', 'encoded'] },
   /** `input`: the schema's baseline, or a feature at one of its extremes (`Income = 0 (range.min)`). */

@@ -88,7 +88,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'reason.output_activation_mismatch':
     'the output of schema.json is {kind}, but the last activation of the model is {activation}: its output is not a probability',
   'reason.encoding_not_finite':
-    'the {source} of the feature {feature} ({value}) encodes to {encoded}, which the model cannot take: check its scaler in schema.json',
+    'the {source} of the feature {feature} ({value}) encodes to {encoded}, past the float32 range the model takes: check its scaler in schema.json',
   'reason.prediction_not_finite': 'the model gives {value} for the input {input}: it cannot give a decision',
   'reason.input_width_mismatch':
     'the features of schema.json encode to {width} model inputs, but the model takes input shape {shape}',

@@ -83,7 +83,7 @@ export const zhCN = {
   'reason.output_activation_mismatch':
     'schema.json 的输出为 {kind}，而模型最后的激活函数为 {activation}：其输出不是概率',
   'reason.encoding_not_finite':
-    '特征 {feature} 的 {source}（{value}）编码后为 {encoded}，模型无法使用：请检查 schema.json 中的 scaler',
+    '特征 {feature} 的 {source}（{value}）编码后为 {encoded}，超出模型单精度浮点输入的范围，模型无法使用：请检查 schema.json 中的 scaler',
   'reason.prediction_not_finite': '模型对输入 {input} 的输出为 {value}，无法据此作出决定',
   'reason.input_width_mismatch': 'schema.json 的特征编码后为 {width} 个模型输入，而模型的输入形状为 {shape}',
   'reason.output_units_mismatch':

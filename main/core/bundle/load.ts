@@ -668,7 +668,8 @@ function encodingProblems(schema: BundleSchema): Problem[] {
         message:
           `${f.name}: ${source} ${value} encodes to ${shown} with mean ${f.scaler.mean} and std ` +
           `${f.scaler.std}; the model cannot take it`,
-        ...because('encoding_not_finite', { feature: f.name, source, value, encoded: shown }),
+        // The bare number (a string: JSON has no Infinity): each language's wording says it is past float32's range.
+        ...because('encoding_not_finite', { feature: f.name, source, value, encoded: String(encoded) }),
       });
       return;
     }

@@ -19,6 +19,8 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Problem } from '../../../../shared/problems.js';
+import { translate } from '../../../../shared/i18n/index.js';
+import { reasonText } from '../../../../shared/i18n/problems.js';
 import {
   BundleError,
   MAX_BUNDLE_BYTES,
@@ -491,9 +493,25 @@ describe('every encoded input and the predictions for them must be finite', () =
         field: 'schema.json: features[0].scaler',
         code: 'not_finite',
         reason: 'encoding_not_finite',
-        params: { feature: 'income', source: 'range.max', value: 1e30, encoded: '1e+42 (beyond float32)' },
+        params: { feature: 'income', source: 'range.max', value: 1e30, encoded: '1e+42' },
       }),
     ]);
+  });
+
+  it('words a scaler that encodes past float32 in Chinese with no English fragment in it', async () => {
+    const features: FeatureInput[] = [
+      numericFeature('income', { scaler: { mean: 0, std: 1e-12 }, impute: 0, range: { max: 1e30 } }),
+      ...identityFeatures(3),
+    ];
+    const dir = await writeTestBundle(fresh(), linearModel('sigmoid'), makeSchema(features, OUTPUTS.sigmoid));
+    const [problem] = await problemsOf(dir);
+    const zh = reasonText(problem!, (key, params) => translate('zh-CN', key, params))!;
+    expect(zh).toContain('1e+42');
+    expect(zh).toContain('超出');
+    // Only the names a user finds in schema.json stay in Latin letters (not "(beyond float32)").
+    expect(zh.replace(/income|range\.max|schema\.json|scaler/g, '')).not.toMatch(/[A-Za-z]{2,}/);
+    const en = reasonText(problem!, (key, params) => translate('en', key, params))!;
+    expect(en).toContain('encodes to 1e+42, past the float32 range');
   });
 
   /** A regression model that answers 1e38 · x0: Infinity in float32 for the baseline x0 = 10. */
