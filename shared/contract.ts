@@ -191,6 +191,42 @@ export const AUDIT_BREAK_KINDS = [
 ] as const;
 export type AuditBreakKind = (typeof AUDIT_BREAK_KINDS)[number];
 
+/**
+ * Why a document's watermark does not verify, as `verifyDocument` names it: each kind with the params its wording
+ * fills in, so that a UI words it in its own language. Its `reason` stays the English for the CLI and API clients.
+ * `path`: where in the document, as `attributions[1].attribution` (a key as `meta."\ud800"`).
+ */
+export const WATERMARK_FAILURES = {
+  not_an_object: [],
+  watermark_missing: [],
+  /** `fields`: the members of `_meta` besides alg, key_id and watermark, quoted, comma-separated. */
+  meta_unsigned: ['fields'],
+  /** `_meta.alg` is missing or no string. */
+  alg_missing: [],
+  /** `alg`: the alg the document names, quoted. */
+  alg_unsupported: ['alg'],
+  /** `_meta.key_id` is missing or no string. */
+  key_id_missing: [],
+  /** `key_id`: the key the document names; `installation_key_id`: this installation's. */
+  other_key: ['key_id', 'installation_key_id'],
+  /** `value`: what JSON.parse read the number as (`Infinity`, `-Infinity`). */
+  number_beyond_double: ['path', 'value'],
+  string_lone_surrogate: ['path'],
+  key_lone_surrogate: ['path'],
+  /** `detail`: the canonicaliser's own words (English), for what the kinds above do not name. */
+  not_canonical: ['detail'],
+  changed: [],
+} as const satisfies Record<string, readonly string[]>;
+export type WatermarkFailureKind = keyof typeof WATERMARK_FAILURES;
+
+/** A document that does not verify: why, in English (`reason`), and as a kind with its params. */
+export interface WatermarkFailure {
+  ok: false;
+  reason: string;
+  kind: WatermarkFailureKind;
+  params: Readonly<Record<string, string>>;
+}
+
 export interface AuditVerifyView {
   ok: boolean;
   entries: number;
@@ -221,7 +257,8 @@ export interface ApiResponses {
   getModel: { model: ModelRef; schema: BundleSchema; manifest: Manifest; backend: string };
   explain: { documents: ExplanationDocument[] };
   predict: { model: ModelRef; predictions: number[][] };
-  verifyDocument: { ok: boolean; reason?: string };
+  /** `kind`, `params`: see WATERMARK_FAILURES; a UI that does not know a kind (a newer server's) shows `reason`. */
+  verifyDocument: { ok: true } | WatermarkFailure;
   listModels: { models: InstalledModelView[] };
   importModel: { status: string; message: string; model: ModelRef; activated: boolean };
   activateModel: { changed: boolean; message: string; model: ModelRef };

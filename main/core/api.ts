@@ -86,7 +86,7 @@ export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions 
     },
     verifyDocument: async ({ document }) => {
       const r = service.verify(document);
-      return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+      return r.ok ? { ok: true } : { ok: false, reason: r.reason, kind: r.kind, params: r.params };
     },
     listModels: async () => ({
       models: service.listModels().map((m) => ({

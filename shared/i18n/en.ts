@@ -205,6 +205,22 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.watermark.bad': 'Watermark not valid: {reason}',
   'explain.watermark.unknown': 'The watermark cannot be verified right now',
   'explain.watermark.key': 'key',
+  'watermark.fail.not_an_object': 'the document is not a JSON object',
+  'watermark.fail.watermark_missing': 'the document has no watermark',
+  'watermark.fail.meta_unsigned': 'its signature holds {fields}, which the watermark does not cover',
+  'watermark.fail.alg_missing': 'the document names no signing algorithm',
+  'watermark.fail.alg_unsupported': 'the signing algorithm {alg} is not supported',
+  'watermark.fail.key_id_missing': 'the document names no signing key',
+  'watermark.fail.other_key':
+    "signed with another key ({key_id}); this installation's key is {installation_key_id}",
+  'watermark.fail.number_beyond_double':
+    '{path} holds a number beyond a double (read as {value}): the document cannot be canonical JSON',
+  'watermark.fail.string_lone_surrogate':
+    '{path} holds a lone UTF-16 surrogate, which is not Unicode text: the document cannot be canonical JSON',
+  'watermark.fail.key_lone_surrogate':
+    'the key {path} holds a lone UTF-16 surrogate, which is not Unicode text: the document cannot be canonical JSON',
+  'watermark.fail.not_canonical': 'the document cannot be canonical JSON: {detail}',
+  'watermark.fail.changed': 'the document was changed after it was signed',
   'explain.cache.miss': 'Miss (computed now)',
   'explain.cache.memory': 'Memory cache',
   'explain.cache.disk': 'Disk cache',

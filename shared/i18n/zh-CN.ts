@@ -193,6 +193,21 @@ export const zhCN = {
   'explain.watermark.bad': '水印未通过验证：{reason}',
   'explain.watermark.unknown': '暂时无法验证水印',
   'explain.watermark.key': '密钥',
+  'watermark.fail.not_an_object': '文档不是 JSON 对象',
+  'watermark.fail.watermark_missing': '文档没有水印',
+  'watermark.fail.meta_unsigned': '签名信息中多出了水印不覆盖的字段 {fields}，这些内容未经签名',
+  'watermark.fail.alg_missing': '文档未注明签名算法',
+  'watermark.fail.alg_unsupported': '不支持文档的签名算法 {alg}',
+  'watermark.fail.key_id_missing': '文档未注明签名密钥',
+  'watermark.fail.other_key': '文档由另一密钥 {key_id} 签名，本机密钥为 {installation_key_id}',
+  'watermark.fail.number_beyond_double':
+    '文档中 {path} 处的数值超出双精度范围（读作 {value}），因此无法转为规范 JSON',
+  'watermark.fail.string_lone_surrogate':
+    '文档中 {path} 处的文本含有不成对的 UTF-16 代理字符，不是有效的 Unicode 文本，因此无法转为规范 JSON',
+  'watermark.fail.key_lone_surrogate':
+    '文档中的键名 {path} 含有不成对的 UTF-16 代理字符，不是有效的 Unicode 文本，因此无法转为规范 JSON',
+  'watermark.fail.not_canonical': '文档无法转为规范 JSON：{detail}',
+  'watermark.fail.changed': '文档在签名后被改动过，内容与水印不符',
   'explain.cache.miss': '未命中（实时计算）',
   'explain.cache.memory': '内存缓存',
   'explain.cache.disk': '磁盘缓存',

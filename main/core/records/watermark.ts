@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson, canonicalJsonOfSorted } from '../canonical-json.js';
 import type { ExplanationDocument, UnsignedDocument } from '../../../shared/explanation.js';
+import type { WatermarkFailure, WatermarkFailureKind } from '../../../shared/contract.js';
 import type { HmacKey } from '../keys.js';
 
 export const WATERMARK_ALG = 'HMAC-SHA256/JCS' as const;
@@ -121,7 +122,16 @@ export function restampJson(signed: SignedJson, meta: ExplanationDocument['meta'
   );
 }
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+export type VerifyResult = { ok: true } | WatermarkFailure;
+
+/** A failure: the English `reason`, and its kind and params for a UI to word in its own language. */
+function failure(
+  reason: string,
+  kind: WatermarkFailureKind,
+  params: Record<string, string> = {},
+): WatermarkFailure {
+  return { ok: false, reason, kind, params };
+}
 
 /** A string holding a UTF-16 surrogate without its pair, which RFC 8785 refuses (it is no Unicode text). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -130,16 +140,22 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Why a parsed document has no canonical JSON, naming where: a number JSON.parse read as ±Infinity (`1e400`), or
  * a string or key with a lone surrogate (`"\ud800"`). Walked without recursion; null when it finds neither.
  */
-function notCanonical(doc: Record<string, unknown>): string | null {
+function notCanonical(doc: Record<string, unknown>): WatermarkFailure | null {
   const stack: { value: unknown; path: string }[] = [{ value: doc, path: '' }];
+  const cannot = (where: string, kind: WatermarkFailureKind, params: Record<string, string>) =>
+    failure(`the document cannot be canonical JSON: ${where}`, kind, params);
   while (stack.length) {
     const { value, path } = stack.pop()!;
     const at = path || 'the document';
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      return `${at} holds a number beyond a double (read as ${value})`;
+      return cannot(`${at} holds a number beyond a double (read as ${value})`, 'number_beyond_double', {
+        path,
+        value: String(value),
+      });
     }
     if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
-      return `${at} holds a lone UTF-16 surrogate, which is not Unicode text`;
+      const why = `${at} holds a lone UTF-16 surrogate, which is not Unicode text`;
+      return cannot(why, 'string_lone_surrogate', { path });
     }
     if (value === null || typeof value !== 'object') continue;
     const entries: [string | number, unknown][] = Array.isArray(value)
@@ -147,7 +163,11 @@ function notCanonical(doc: Record<string, unknown>): string | null {
       : Object.entries(value);
     for (const [k, v] of entries.reverse()) {
       if (typeof k === 'string' && LONE_SURROGATE.test(k)) {
-        return `${at} has the key ${JSON.stringify(k)}, holding a lone UTF-16 surrogate, which is not Unicode text`;
+        return cannot(
+          `${at} has the key ${JSON.stringify(k)}, holding a lone UTF-16 surrogate, which is not Unicode text`,
+          'key_lone_surrogate',
+          { path: `${path ? `${path}.` : ''}${JSON.stringify(k)}` },
+        );
       }
       stack.push({ value: v, path: typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k });
     }
@@ -172,38 +192,46 @@ const META_FIELDS = new Set(['alg', 'key_id', 'watermark']);
 
 export function verifyDocument(doc: unknown, key: HmacKey): VerifyResult {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
-    return { ok: false, reason: 'not a JSON object' };
+    return failure('not a JSON object', 'not_an_object');
   const { _meta, ...rest } = doc as Record<string, unknown>;
   const meta = _meta as Partial<ExplanationDocument['_meta']> | undefined;
-  if (!meta || typeof meta.watermark !== 'string') return { ok: false, reason: '_meta.watermark is missing' };
+  if (!meta || typeof meta.watermark !== 'string')
+    return failure('_meta.watermark is missing', 'watermark_missing');
   // _meta is outside what the watermark signs: anything in it besides the signature's own three fields (an
   // "approved_by", a "note: override") would ride along unsigned on a document that verifies.
   const extra = Object.keys(meta).filter((k) => !META_FIELDS.has(k));
   if (extra.length > 0) {
-    return {
-      ok: false,
-      reason: `_meta holds ${extra.map((k) => JSON.stringify(k)).join(', ')}, which the watermark does not cover: only alg, key_id and watermark belong there`,
-    };
+    const fields = extra.map((k) => JSON.stringify(k)).join(', ');
+    return failure(
+      `_meta holds ${fields}, which the watermark does not cover: only alg, key_id and watermark belong there`,
+      'meta_unsigned',
+      { fields },
+    );
   }
-  if (meta.alg !== WATERMARK_ALG)
-    return {
-      ok: false,
-      reason: `unsupported _meta.alg ${typeof meta.alg === 'string' ? JSON.stringify(meta.alg) : shown(meta.alg)}`,
-    };
-  if (meta.key_id !== key.id)
-    return {
-      ok: false,
-      reason: `signed with key ${shown(meta.key_id)}, this installation's key is ${key.id}`,
-    };
+  if (meta.alg !== WATERMARK_ALG) {
+    // A UI words the alg the document names; one that is no string (an object) it words by its kind alone.
+    if (typeof meta.alg !== 'string')
+      return failure(`unsupported _meta.alg ${shown(meta.alg)}`, 'alg_missing');
+    const alg = JSON.stringify(meta.alg);
+    return failure(`unsupported _meta.alg ${alg}`, 'alg_unsupported', { alg });
+  }
+  if (meta.key_id !== key.id) {
+    const reason = `signed with key ${shown(meta.key_id)}, this installation's key is ${key.id}`;
+    if (typeof meta.key_id !== 'string') return failure(reason, 'key_id_missing');
+    return failure(reason, 'other_key', { key_id: meta.key_id, installation_key_id: key.id });
+  }
   let signed: string;
   try {
     signed = mac(key.key, rest as UnsignedDocument);
   } catch (e) {
-    const where = notCanonical(rest) ?? (e as Error).message;
-    return { ok: false, reason: `the document cannot be canonical JSON: ${where}` };
+    const detail = (e as Error).message;
+    return (
+      notCanonical(rest) ??
+      failure(`the document cannot be canonical JSON: ${detail}`, 'not_canonical', { detail })
+    );
   }
   if (!sameWatermark(signed, meta.watermark)) {
-    return { ok: false, reason: 'watermark does not match the content: the document was changed' };
+    return failure('watermark does not match the content: the document was changed', 'changed');
   }
   return { ok: true };
 }

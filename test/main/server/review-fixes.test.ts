@@ -147,7 +147,12 @@ describe('verifyDocument with a document that has no canonical JSON (finding 1)'
     const changed = signed.replace(/"key_id":"[^"]+"/, '"key_id":{"toString":1,"valueOf":1}');
     const answer = await verify(changed);
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json).toEqual({ ok: false, reason: expect.stringMatching(/signed with key an object/) });
+    expect(answer.json).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/signed with key an object/),
+      kind: 'key_id_missing',
+      params: {},
+    });
   });
 
   it('still verifies the document as signed', async () => {

@@ -179,9 +179,7 @@ export default function ExplainPage() {
           setBusy(false);
         });
         api.verifyDocument({ document: doc }).then(
-          (r) =>
-            id === request.current &&
-            setVerify({ state: 'done', ok: r.ok, ...(r.reason ? { reason: r.reason } : {}) }),
+          (result) => id === request.current && setVerify({ state: 'done', result }),
           () => id === request.current && setVerify({ state: 'failed' }),
         );
       } catch (e) {

@@ -1,6 +1,7 @@
 // One explained applicant: probability and decision, the attribution chart and its table, the principal reasons
 // for a decline, the completeness check, the watermark, and how the answer was made (cache level, latency).
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
+import type { ApiResponses } from '../../../../shared/contract.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { ThemeName } from '../../charts/palette.js';
 import type { T } from '../../i18n/i18n.js';
@@ -10,9 +11,10 @@ import { cacheText, methodName } from '../../lib/labels.js';
 import { formatMs, formatNumber, formatSigned, formatTiny, shortHash } from '../../lib/format.js';
 import { AttributionChart, AttributionTable } from './AttributionChart.js';
 import { ProbabilityBar } from './ProbabilityBar.js';
+import { watermarkFailureText } from './watermark-failure.js';
 
 export type VerifyState =
-  { state: 'pending' } | { state: 'done'; ok: boolean; reason?: string } | { state: 'failed' };
+  { state: 'pending' } | { state: 'done'; result: ApiResponses['verifyDocument'] } | { state: 'failed' };
 
 /** Completeness holds when Σ attributions matches f(x) − f(baseline) to a small fraction of its size. */
 export function completenessHolds(c: ExplanationDocument['completeness']): boolean {
@@ -29,9 +31,13 @@ export function Watermark({ verify, doc, t }: { verify: VerifyState; doc: Explan
       ? { cls: 'pending', icon: '…', text: t('explain.watermark.pending') }
       : verify.state === 'failed'
         ? { cls: 'unknown', icon: '?', text: t('explain.watermark.unknown') }
-        : verify.ok
+        : verify.result.ok
           ? { cls: 'ok', icon: '✓', text: t('explain.watermark.ok') }
-          : { cls: 'bad', icon: '✕', text: t('explain.watermark.bad', { reason: verify.reason ?? '' }) };
+          : {
+              cls: 'bad',
+              icon: '✕',
+              text: t('explain.watermark.bad', { reason: watermarkFailureText(verify.result, t) }),
+            };
   return (
     <div className={`check check-${status.cls}`} data-testid="watermark" data-state={status.cls}>
       <span className="check-icon" aria-hidden="true">

@@ -18,24 +18,42 @@ function parsed(k: HmacKey, members: string): unknown {
 
 describe('verifyDocument of a document that has no canonical JSON', () => {
   it.each([
-    ['a number beyond a double (Infinity)', '"score":1e400', 'score holds a number beyond a double'],
+    [
+      'a number beyond a double (Infinity)',
+      '"score":1e400',
+      'score holds a number beyond a double',
+      { kind: 'number_beyond_double', params: { path: 'score', value: 'Infinity' } },
+    ],
     [
       'a nested number beyond a double (-Infinity)',
       '"attributions":[{"attribution":1},{"attribution":-1e400}]',
       'attributions[1].attribution holds a number beyond a double (read as -Infinity)',
+      { kind: 'number_beyond_double', params: { path: 'attributions[1].attribution', value: '-Infinity' } },
     ],
-    ['a lone high surrogate in a string', '"id":"x\\ud800"', 'id holds a lone UTF-16 surrogate'],
+    [
+      'a lone high surrogate in a string',
+      '"id":"x\\ud800"',
+      'id holds a lone UTF-16 surrogate',
+      { kind: 'string_lone_surrogate', params: { path: 'id' } },
+    ],
     [
       'a lone low surrogate in a string',
       '"meta":{"locale":"\\udc00"}',
       'meta.locale holds a lone UTF-16 surrogate',
+      { kind: 'string_lone_surrogate', params: { path: 'meta.locale' } },
     ],
-    ['a lone surrogate in a key', '"meta":{"\\ud800":1}', 'meta has the key "\\ud800"'],
-  ])('%s: {ok: false} naming where, not a throw', (_name, members, where) => {
+    [
+      'a lone surrogate in a key',
+      '"meta":{"\\ud800":1}',
+      'meta has the key "\\ud800"',
+      { kind: 'key_lone_surrogate', params: { path: 'meta."\\ud800"' } },
+    ],
+  ])('%s: {ok: false} naming where (in words and as a kind), not a throw', (_name, members, where, named) => {
     const k = key();
     const r = verifyDocument(parsed(k, members), k);
     expect(r.ok).toBe(false);
     expect(r.ok === false && r.reason).toContain(`the document cannot be canonical JSON: ${where}`);
+    expect(r).toMatchObject(named);
   });
 
   it('takes a surrogate pair (an emoji) as the text it is', () => {
@@ -44,6 +62,8 @@ describe('verifyDocument of a document that has no canonical JSON', () => {
     expect(r).toEqual({
       ok: false,
       reason: 'watermark does not match the content: the document was changed',
+      kind: 'changed',
+      params: {},
     });
   });
 
@@ -65,18 +85,26 @@ describe('verifyDocument of a document that has no canonical JSON', () => {
     expect(verifyDocument(doc({ key_id: unprintable }), k)).toEqual({
       ok: false,
       reason: `signed with key an object, this installation's key is ${k.id}`,
+      kind: 'key_id_missing',
+      params: {},
     });
     expect(verifyDocument(doc({ key_id: undefined }), k)).toEqual({
       ok: false,
       reason: `signed with key none, this installation's key is ${k.id}`,
+      kind: 'key_id_missing',
+      params: {},
     });
     expect(verifyDocument(doc({ alg: unprintable }), k)).toEqual({
       ok: false,
       reason: 'unsupported _meta.alg an object',
+      kind: 'alg_missing',
+      params: {},
     });
     expect(verifyDocument(doc({ alg: 'HS256' }), k)).toEqual({
       ok: false,
       reason: 'unsupported _meta.alg "HS256"',
+      kind: 'alg_unsupported',
+      params: { alg: '"HS256"' },
     });
   });
 });

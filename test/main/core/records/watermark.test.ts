@@ -84,6 +84,8 @@ describe('watermark', () => {
       ok: false,
       reason:
         '_meta holds "approved_by", "note", which the watermark does not cover: only alg, key_id and watermark belong there',
+      kind: 'meta_unsigned',
+      params: { fields: '"approved_by", "note"' },
     });
     // The three fields, in any order, are what a signed document holds.
     const { alg, key_id, watermark } = doc._meta;
