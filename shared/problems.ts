@@ -152,6 +152,21 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** The most of a name or value given by the user that a problem quotes (a sha256 in hex still fits whole). */
+export const MAX_QUOTED_CHARS = 64;
+
+/**
+ * `text` as a problem may quote it: whole up to `max` characters, else its start, an ellipsis and its length
+ * (`kkkk…(1048576 characters)`), so that a 1 MB key is not echoed back in full, and a name cut still shows
+ * which one is meant.
+ */
+export function shortened(text: string, max = MAX_QUOTED_CHARS): string {
+  if (text.length <= max) return text;
+  // Not between the two halves of a surrogate pair: a lone half is no text.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
+  return `${text.slice(0, end)}…(${text.length} characters)`;
+}
+
 /** Formats problems as plain lines for a terminal or a log, one per problem. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n');

@@ -12,10 +12,18 @@ import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isCrossSiteRequest, isLoopbackHostHeader, isTopLevelNavigation } from './auth.js';
 import { checkBodyEncoding, decodeBody, parseJsonBody } from './body.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
-import { answerClientError, httpErrorResult, invalidRequest, sendError, type ErrorResult } from './errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_PATH_PARAM_CHARS } from './defaults.js';
+import {
+  answerClientError,
+  answerConnect,
+  httpErrorResult,
+  invalidRequest,
+  sendError,
+  type ErrorResult,
+} from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
+import { isApiPath } from './paths.js';
 import { registerAppApi } from './routes/app-api.js';
 import { registerKServe } from './routes/kserve.js';
 import { registerRenderer } from './routes/renderer.js';
@@ -24,8 +32,11 @@ import { zodValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Answered without the API token (health probes, the UI's static files). */
-    public?: boolean;
+    /**
+     * Answered without the API token (health probes, the UI's static files); a function: for the requests it
+     * accepts (a probe's route that also answers other paths).
+     */
+    public?: boolean | ((request: FastifyRequest) => boolean);
     /** One of the UI's static files: the same in every installation, so caches may keep it. */
     uiFile?: boolean;
   }
@@ -106,10 +117,18 @@ function refusal(headers: IncomingHttpHeaders, token: string | null, opensUi = f
 const UNMET_EXPECTATION = Symbol('unmet expectation');
 type ExpectingRequest = IncomingMessage & { [UNMET_EXPECTATION]?: string };
 
+/** An HTTP/1.1 request without the Host header HTTP/1.1 requires (RFC 9112 §3.2): answered 400. */
+function lacksHost(req: IncomingMessage): boolean {
+  return req.httpVersion === '1.1' && req.headers.host === undefined;
+}
+
 function isPublic(request: FastifyRequest): boolean {
-  if (request.routeOptions.config.public === true) return true;
-  // Unknown paths: a GET may be one of the UI's routes (answered with its index.html or a JSON 404).
-  return request.is404 && (request.method === 'GET' || request.method === 'HEAD');
+  const open = request.routeOptions.config.public;
+  if (typeof open === 'function' ? open(request) : open === true) return true;
+  // Unknown paths: a GET may be one of the UI's routes (answered with its index.html). Not under the API's
+  // roots: there, as on every endpoint, a request without the token learns nothing (not even which method a
+  // path takes) but 401.
+  return request.is404 && (request.method === 'GET' || request.method === 'HEAD') && !isApiPath(request.url);
 }
 
 export async function buildApp(
@@ -124,18 +143,22 @@ export async function buildApp(
     // A client that stalls or drips its request (slowloris) is answered 408 once `requestTimeout` has passed
     // since its first byte: Node checks every connection at the interval, so a few times per timeout.
     requestTimeout,
-    http:
-      requestTimeout > 0
+    http: {
+      // Node would answer an HTTP/1.1 request without a Host header with a bare 400 of its own: the onRequest
+      // hook answers it instead, as every other bad request (Node ≥ 20 has the option).
+      requireHostHeader: false,
+      ...(requestTimeout > 0
         ? {
             headersTimeout: Math.min(60_000, requestTimeout),
             connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(requestTimeout / 4))),
           }
-        : {},
+        : {}),
+    },
     logger: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // A model's id has no length limit, and KServe's paths carry it (`/v1/models/<id>:predict`).
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     forceCloseConnections: 'idle',
     // A request Node's parser refuses is answered like every other bad request: JSON naming the problem.
     clientErrorHandler: answerClientError,
@@ -183,7 +206,7 @@ export async function buildApp(
   // request as it answers any other, so a wrong guess here only costs the client its wait for the 100.
   app.server.on('checkContinue', (req, res) => {
     const length = Number(req.headers['content-length']);
-    if (refusal(req.headers, token) === null && !(length > bodyLimit)) res.writeContinue();
+    if (refusal(req.headers, token) === null && !(length > bodyLimit) && !lacksHost(req)) res.writeContinue();
     app.server.emit('request', req, res);
   });
   // Any other expectation cannot be met: 417, answered as every other error (Node's own 417 has no body).
@@ -192,7 +215,22 @@ export async function buildApp(
     app.server.emit('request', req, res);
   });
 
+  // A CONNECT (the server taken for a proxy) would be answered by Node closing the connection without a word.
+  app.server.on('connect', answerConnect);
+
   app.addHook('onRequest', async (request, reply) => {
+    if (lacksHost(request.raw)) {
+      // As Node's own answer would: a client that sends no Host may not frame its next request right either.
+      reply.header('connection', 'close');
+      return sendError(
+        reply,
+        invalidRequest(400, {
+          field: 'host',
+          code: 'missing',
+          message: 'is missing: an HTTP/1.1 request must name the server it is for in a Host header',
+        }),
+      );
+    }
     const expectation = (request.raw as ExpectingRequest)[UNMET_EXPECTATION];
     if (expectation !== undefined) {
       return sendError(

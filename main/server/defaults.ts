@@ -5,3 +5,5 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** 30 s: the longest a client may take to send one whole request (headers and body), else 408. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** The longest part of a path a route reads (a model's id has no length limit, and KServe's paths carry it). */
+export const MAX_PATH_PARAM_CHARS = 500;

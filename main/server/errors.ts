@@ -1,13 +1,14 @@
 // Every failure the server can answer, as the contract's ApiErrorBody: bad input of any kind (the service's
 // problems, Fastify's own body, content-type and size checks) is a 4xx naming the field; busy is 503 with
 // Retry-After; anything else is a generic 500 whose details go to the log only.
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody } from '../../shared/contract.js';
-import type { Problem } from '../../shared/problems.js';
+import { MAX_QUOTED_CHARS, shortened, type Problem } from '../../shared/problems.js';
 import { errorResult, type ApiResult } from '../core/api.js';
 import { UnsupportedBodyError } from './body.js';
+import { MAX_PATH_PARAM_CHARS } from './defaults.js';
 import { SECURITY_HEADERS } from './headers.js';
 import { isUnder } from './paths.js';
 
@@ -55,6 +56,12 @@ function fastifyRequestError(
         code: 'invalid',
         message: 'is not a valid URL (bad percent-encoding)',
       });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return invalidRequest(414, {
+        field: 'url',
+        code: 'out_of_range',
+        message: `has a part longer than this server reads (a method or a model's name: ${MAX_PATH_PARAM_CHARS} characters at most)`,
+      });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalidRequest(400, {
         field: 'content-length',
@@ -82,23 +89,57 @@ export const MAX_PROBLEMS_ANSWERED = 100;
 /** The longest `message` an error answer carries. */
 export const MAX_MESSAGE_CHARS = 4000;
 
+/** The longest `field` (a path of names) or param an error answer carries. */
+export const MAX_FIELD_CHARS = 256;
+
+/**
+ * A run of text with no white space, quote or punctuation of paths and lists in it, longer than a problem
+ * quotes: a name or value from the request (a key, a category, a URL), never the server's own wording, which
+ * such runs leave whole (a feature list, a file path, a sha256).
+ */
+const LONG_RUN = new RegExp(`[^\\s"'\`.,:;()[\\]{}/\\\\=]{${MAX_QUOTED_CHARS + 1},}`, 'gu');
+
+/** `text` with each long run of it cut (see `shortened`), wherever the core or a route quoted it from. */
+function quotingShort(text: string): string {
+  return text.length <= MAX_QUOTED_CHARS ? text : text.replace(LONG_RUN, (run) => shortened(run));
+}
+
+function boundedProblem(p: Problem): Problem {
+  const out: Problem = {
+    ...p,
+    field: shortened(quotingShort(p.field), MAX_FIELD_CHARS),
+    message: shortened(quotingShort(p.message), MAX_MESSAGE_CHARS),
+  };
+  if (p.params) {
+    out.params = Object.fromEntries(
+      Object.entries(p.params).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? shortened(quotingShort(v), MAX_FIELD_CHARS) : v,
+      ]),
+    );
+  }
+  return out;
+}
+
 /**
  * An error body of bounded size, whatever the request: a 10 KB body with 8,000 wrong values would otherwise be
- * answered with megabytes (each problem, and the message joining them all).
+ * answered with megabytes (each problem, and the message joining them all), and a 1 MB key name with that key
+ * in full, in the field, the message and Seldon's `info`. The names and values a problem quotes are cut here,
+ * for every route and every part of the core alike.
  */
 export function boundedErrorBody(body: ApiErrorBody): ApiErrorBody {
-  let out = body;
+  let out: ApiErrorBody = { ...body, message: quotingShort(body.message) };
   let total: number | undefined;
-  if (out.error === 'invalid_request' && out.problems.length > MAX_PROBLEMS_ANSWERED) {
+  if (out.error === 'invalid_request') {
     total = out.problems.length;
     out = {
       ...out,
-      problems: out.problems.slice(0, MAX_PROBLEMS_ANSWERED),
-      problems_omitted: total - MAX_PROBLEMS_ANSWERED,
+      problems: out.problems.slice(0, MAX_PROBLEMS_ANSWERED).map(boundedProblem),
+      ...(total > MAX_PROBLEMS_ANSWERED ? { problems_omitted: total - MAX_PROBLEMS_ANSWERED } : {}),
     };
   }
   if (out.message.length > MAX_MESSAGE_CHARS) {
-    const all = total !== undefined ? ` (${total} problems in all)` : '';
+    const all = total !== undefined && total > MAX_PROBLEMS_ANSWERED ? ` (${total} problems in all)` : '';
     out = { ...out, message: `${out.message.slice(0, MAX_MESSAGE_CHARS)}…${all}` };
   }
   return out;
@@ -167,7 +208,11 @@ function clientProblem(code: string | undefined): { status: number; problem: Pro
     case 'HPE_HEADER_OVERFLOW':
       return {
         status: 431,
-        problem: { field: 'headers', code: 'out_of_range', message: 'are larger than this server accepts' },
+        problem: {
+          field: 'headers',
+          code: 'out_of_range',
+          message: `are larger than this server accepts (${maxHeaderSize} bytes at most, the request line included)`,
+        },
       };
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
@@ -185,7 +230,43 @@ function clientProblem(code: string | undefined): { status: number; problem: Pro
         problem: {
           field: 'body',
           code: 'invalid',
-          message: 'ended before the length its content-length gave',
+          message:
+            'ended before the whole of it arrived (shorter than its content-length, or without its last chunk)',
+        },
+      };
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return {
+        status: 400,
+        problem: {
+          field: 'transfer-encoding',
+          code: 'invalid',
+          message: `is chunked, but the body is not valid chunked encoding (${code})`,
+        },
+      };
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return {
+        status: 400,
+        problem: {
+          field: 'transfer-encoding',
+          code: 'invalid',
+          message:
+            'must end with chunked (or be left out and a content-length sent): the body cannot be read',
+        },
+      };
+    case 'HPE_INVALID_URL':
+      return {
+        status: 400,
+        problem: { field: 'url', code: 'invalid', message: 'holds characters a URL may not hold' },
+      };
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return {
+        status: 400,
+        problem: {
+          field: 'headers',
+          code: 'invalid',
+          message:
+            'hold a name or value with characters HTTP does not allow, or a line folded onto the one before',
         },
       };
     default:
@@ -229,4 +310,17 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   }
   const { status, problem } = clientProblem(err.code);
   socket.end(rawJsonAnswer(status, invalidRequest(status, problem).body));
+}
+
+/**
+ * Answers a CONNECT (the server taken for a proxy), which Node would answer by closing the connection without
+ * a word: a JSON 400 naming the method, then the connection is closed.
+ */
+export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
+  const problem: Problem = {
+    field: 'method',
+    code: 'invalid',
+    message: 'CONNECT is not supported: this server is no proxy (see docs/http-api.md)',
+  };
+  socket.end(rawJsonAnswer(400, invalidRequest(400, problem).body));
 }

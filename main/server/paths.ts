@@ -10,3 +10,20 @@ export function isUnder(path: string, roots: readonly string[]): boolean {
   const p = pathOf(path);
   return roots.some((root) => p === root || p.startsWith(`${root}/`));
 }
+
+/** Roots that belong to the API (the app's, Seldon's and its executor's, KServe's V1 and V2), never to the UI. */
+const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/predict', '/v1', '/v2'];
+
+/**
+ * Whether a path is one of the API's roots or lies under one, read as the router reads it (percent-decoded) and
+ * with repeated slashes as one: `//health/ping` and `/%70redict` are the API's mistakes, not the UI's routes.
+ */
+export function isApiPath(path: string): boolean {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Bad percent-encoding: the path as it came.
+  }
+  return isUnder(decoded.replace(/\/{2,}/g, '/'), API_ROOTS);
+}

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { appRoot } from '../../core/paths.js';
 import { fixPrecision } from '../../core/records/watermark.js';
@@ -71,8 +71,13 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
 
     // ---- V1 ---------------------------------------------------------------------------------------------
     scope.get('/v1/models', async () => ({ models: [service.model.id] }));
-    scope.get<{ Params: { name: string } }>('/v1/models/:name', probe, async (request, reply) => {
-      const verb = V1_VERBS.find((v) => request.params.name.endsWith(`:${v}`));
+    // The model's probe; `<name>:predict` and `:explain` are no probe, and need the token like their POSTs.
+    const v1Verb = (name: string) => V1_VERBS.find((v) => name.endsWith(`:${v}`));
+    const v1Probe = {
+      config: { public: (request: FastifyRequest) => !v1Verb((request.params as { name: string }).name) },
+    };
+    scope.get<{ Params: { name: string } }>('/v1/models/:name', v1Probe, async (request, reply) => {
+      const verb = v1Verb(request.params.name);
       if (verb) {
         reply.header('allow', 'POST');
         return sendError(

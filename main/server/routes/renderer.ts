@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isApiMethod } from '../../core/api.js';
 import { invalidRequest, sendError } from '../errors.js';
-import { isUnder, pathOf } from '../paths.js';
+import { isApiPath, isUnder, pathOf } from '../paths.js';
 
 export const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
@@ -21,23 +21,6 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 </body>
 </html>
 `;
-
-/** Roots that belong to the API (the app's, Seldon's and its executor's, KServe's V1 and V2), never to the UI. */
-const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/predict', '/v1', '/v2'];
-
-/**
- * Whether a path is one of the API's roots or lies under one, read as the router reads it (percent-decoded) and
- * with repeated slashes as one: `//health/ping` and `/%70redict` are the API's mistakes, not the UI's routes.
- */
-function isApiPath(path: string): boolean {
-  let decoded = path;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    // Bad percent-encoding: the path as it came.
-  }
-  return isUnder(decoded.replace(/\/{2,}/g, '/'), API_ROOTS);
-}
 
 /** A GET for a UI route (no file extension) outside the API: answered with the UI's index.html. */
 function wantsUi(request: FastifyRequest): boolean {

@@ -144,6 +144,30 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
     }
   });
 
+  it('answers 401 without the token on any API path and method, never which method a path takes (405) or 404', async () => {
+    const routes: [string, string][] = [
+      ['GET', '/api/app/explain'],
+      ['HEAD', '/api/app/explain'],
+      ['GET', '/api/v1.0/predictions'],
+      ['GET', '/predict'],
+      ['GET', '/v1/models/credit-demo:predict'],
+      ['GET', '/v2/models/credit-demo/infer'],
+      ['GET', '/api/no/such/route'],
+      ['GET', '/v2/no/such/route'],
+    ];
+    for (const [method, path] of routes) {
+      const r = await call(t.server.url, method, path);
+      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.headers.get('allow'), `${method} ${path}`).toBeNull();
+    }
+    // With the token, the 405 says which method the path takes; the UI's own routes need no token.
+    const headers = { authorization: `Bearer ${t.server.token}` };
+    const get = await call(t.server.url, 'GET', '/api/app/explain', undefined, headers);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await call(t.server.url, 'GET', '/audit')).status).toBe(200);
+  });
+
   it('refuses a request without the token before reading its body', async () => {
     const r = await call(t.server.url, 'POST', '/api/app/explain', {
       applicants: [sample],

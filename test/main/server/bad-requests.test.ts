@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiErrorBody } from '../../../shared/contract.js';
+import { boundedErrorBody } from '../../../main/server/errors.js';
 import { readSample } from '../cli/helpers.js';
 import { expectHealthy, expectProblems, RawBody, startTestServer, type TestServer } from './helpers.js';
 
@@ -383,7 +385,43 @@ describe('bad requests are answered 4xx with their problems, and the server keep
 
   it.each([
     ['a request that is not HTTP', 'HELLO\r\n\r\n', false, 400, 'request'],
-    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n', false, 400, 'request'],
+    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n', false, 400, 'headers'],
+    [
+      'an HTTP/1.1 request without a Host header',
+      'POST /api/app/explain HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      false,
+      400,
+      'host',
+    ],
+    [
+      'a chunked body with a chunk size that is not hex',
+      'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      false,
+      400,
+      'transfer-encoding',
+    ],
+    [
+      'a transfer-encoding that does not end with chunked',
+      'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n',
+      false,
+      400,
+      'transfer-encoding',
+    ],
+    [
+      'a chunked body cut off before its last chunk',
+      'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{"applicants":',
+      true,
+      400,
+      'body',
+    ],
+    ['a URL with a control character', 'GET /\x01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', false, 400, 'url'],
+    [
+      'a CONNECT (the server taken for a proxy)',
+      'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+      false,
+      400,
+      'method',
+    ],
     [
       'a content-length that is not a number',
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
@@ -414,6 +452,51 @@ describe('bad requests are answered 4xx with their problems, and the server keep
       await expectHealthy(t);
     },
   );
+
+  it('quotes a name or value given at length cut short, its start and length still saying which it is', async () => {
+    const long = 'k'.repeat(60_000);
+    const cut = `${'k'.repeat(64)}…(60000 characters)`;
+    const answers = [
+      await t.call('POST', EXPLAIN, { applicants: [sample], [long]: 1 }),
+      await t.call('POST', EXPLAIN, { applicants: [{ ...sample, [long]: 1 }] }),
+      await t.call('POST', EXPLAIN, { applicants: [{ ...sample, Home: long }] }),
+      await t.call('POST', SELDON, { jsonData: { ...sample, [long]: 1 } }),
+      await t.call('POST', SELDON, {
+        data: { names: [...names, long], ndarray: [[...Object.values(sample), 1]] },
+      }),
+      await t.call('POST', EXPLAIN, new RawBody(`{"applicants":[],"${long}":{"__proto__":1}}`)),
+    ];
+    for (const answer of answers) {
+      const problems = expectProblems(answer, 400);
+      // The field, the message and Seldon's `info` each held the whole key: 180 KB for a 60 KB key.
+      expect(answer.text.length, answer.text.slice(0, 200)).toBeLessThan(2_000);
+      expect(JSON.stringify(problems)).toContain(cut);
+      expect(answer.json.message).toContain(cut);
+    }
+    // A name of normal length is quoted whole.
+    const short = expectProblems(
+      await t.call('POST', EXPLAIN, { applicants: [{ ...sample, Amonut: 1 }] }),
+      400,
+    );
+    expect(short.map((p) => p.field)).toContain('Amonut');
+  });
+
+  it('bounds a problem quoting a long name that has spaces in it, and never cuts a character in two', () => {
+    const spaced = 'k '.repeat(50_000);
+    const emoji = `${'k'.repeat(63)}😀${'k'.repeat(100)}`;
+    const body = boundedErrorBody({
+      error: 'invalid_request',
+      message: `${spaced}: is not a known field`,
+      problems: [
+        { field: spaced, code: 'invalid', message: 'is not a known field' },
+        { field: emoji, code: 'invalid', message: `"${emoji}" is not a feature` },
+      ],
+    }) as Extract<ApiErrorBody, { error: 'invalid_request' }>;
+    expect(JSON.stringify(body).length).toBeLessThan(5_000);
+    expect(body.problems[0]!.field).toMatch(/^(k ){128}…\(100000 characters\)$/);
+    expect(body.problems[1]!.field).toBe(`${'k'.repeat(63)}…(165 characters)`);
+    expect(body.problems[1]!.message).toBe(`"${'k'.repeat(63)}…(165 characters)" is not a feature`);
+  });
 
   it('leaves Object.prototype untouched', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
