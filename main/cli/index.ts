@@ -1,5 +1,6 @@
 // `branchlens`: the command-line transport. Each command lives in commands/; errors become exit codes.
 import { formatProblems, isInputError, type Problem } from '../../shared/problems.js';
+import { CountedInputError } from '../core/applicants.js';
 import { guardOutput, writeOut, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -19,9 +20,12 @@ function help(commands: readonly Command[]): string {
 /** The most problems listed: a file of 200,000 bad rows is fixed from its first ones, not read in full. */
 export const MAX_PROBLEMS_LISTED = 100;
 
-/** The problems as formatProblems lists them, the first MAX_PROBLEMS_LISTED of them and how many more. */
-function listed(problems: readonly Problem[]): string {
-  const more = problems.length - MAX_PROBLEMS_LISTED;
+/**
+ * The problems as formatProblems lists them, the first MAX_PROBLEMS_LISTED of them and how many more of the
+ * `total` (which counts those found but not kept: see CountedInputError).
+ */
+function listed(problems: readonly Problem[], total: number): string {
+  const more = total - MAX_PROBLEMS_LISTED;
   if (more <= 0) return formatProblems(problems);
   return `${formatProblems(problems.slice(0, MAX_PROBLEMS_LISTED))}\n  …and ${more} more problem${more === 1 ? '' : 's'}`;
 }
@@ -51,7 +55,8 @@ export async function main(
     return await dispatch(argv, io, commands, found);
   } catch (e) {
     if (isInputError(e)) {
-      io.stderr.write(`${name}: the input has ${e.problems.length} problem(s):\n${listed(e.problems)}\n`);
+      const total = e.problems.length + (e instanceof CountedInputError ? e.omitted : 0);
+      io.stderr.write(`${name}: the input has ${total} problem(s):\n${listed(e.problems, total)}\n`);
       return 2;
     }
     const err = e as Error;

@@ -1,6 +1,7 @@
 // A batch's standard output, held back until the whole batch succeeded: spooled to a private file in the data
 // folder while the batch is explained, then copied out. A batch that fails midway prints nothing, and memory
-// holds one call's documents rather than every document of the file.
+// holds one call's documents rather than every document of the file. A CSV batch's input is copied to such a
+// file too, and its rows explained from there (see the explain command).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ export const SPOOL_FOLDER = 'tmp';
  */
 export const STALE_SPOOL_MS = 24 * 60 * 60 * 1000;
 
-const SPOOL_NAME = /^explain-\d+-[0-9a-f]+\.json\.part$/;
+const SPOOL_NAME = /^explain-\d+-[0-9a-f]+\.(?:json|csv)\.part$/;
 
 /** Bytes per write when the spool is copied to standard output. */
 const COPY_PIECE = 1 << 20;
@@ -41,19 +42,25 @@ export class SpoolError extends Error {
   }
 }
 
+/** A spool file of this run's: where it is, and its handle (opened for reading and writing). */
+export interface SpoolFile {
+  path: string;
+  handle: FileHandle;
+}
+
 /**
- * Runs `fill`, whose `append` adds text to a new spool file of this run's own in `dataDir`'s tmp/ folder
- * (mode 0600), then, only if `fill` succeeded, copies the file to standard output through writeOut (a closed
- * pipe is an OutputError). The file is removed in every case. Spool files of earlier runs that were killed
+ * Runs `use` with a new spool file of this run's own in `dataDir`'s tmp/ folder (mode 0600), `explain-….KIND.part`,
+ * and removes the file once it returns or throws, and on Ctrl-C. Spool files of earlier runs that were killed
  * are removed first once they are older than STALE_SPOOL_MS.
  */
-export async function printOnceComplete(
+export async function withSpoolFile<T>(
   io: CliIo,
   dataDir: string,
-  fill: (append: (text: string) => Promise<void>) => Promise<void>,
-): Promise<void> {
+  kind: 'json' | 'csv',
+  use: (spool: SpoolFile) => Promise<T>,
+): Promise<T> {
   const folder = join(dataDir, SPOOL_FOLDER);
-  const path = join(folder, `explain-${process.pid}-${randomBytes(6).toString('hex')}.json.part`);
+  const path = join(folder, `explain-${process.pid}-${randomBytes(6).toString('hex')}.${kind}.part`);
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 });
     removeStale(folder, (name) => SPOOL_NAME.test(name), STALE_SPOOL_MS);
@@ -63,31 +70,46 @@ export async function printOnceComplete(
   // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
   // Watched before it is made: a Ctrl-C that finds the file made must find it watched.
   const stopRemoving = removeOnInterrupt(path);
-  let spool: FileHandle;
+  let handle: FileHandle;
   try {
-    spool = await open(path, 'wx+', 0o600);
+    handle = await open(path, 'wx+', 0o600);
   } catch (e) {
     stopRemoving();
     throw new SpoolError(path, 'write', e);
   }
   try {
+    return await use({ path, handle });
+  } finally {
+    stopRemoving();
+    await handle.close().catch(() => undefined);
+    await rm(path, { force: true }).catch((e: unknown) => {
+      io.stderr.write(
+        `note: cannot remove ${path}: ${fsReason(e) ?? (e as Error).message}; it holds applicants' ${kind === 'json' ? 'documents' : 'rows'}, remove it by hand\n`,
+      );
+    });
+  }
+}
+
+/**
+ * Runs `fill`, whose `append` adds text to a new spool file (withSpoolFile), then, only if `fill` succeeded,
+ * copies the file to standard output through writeOut (a closed pipe is an OutputError). The file is removed in
+ * every case.
+ */
+export async function printOnceComplete(
+  io: CliIo,
+  dataDir: string,
+  fill: (append: (text: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  await withSpoolFile(io, dataDir, 'json', async ({ path, handle }) => {
     await fill(async (text) => {
       try {
-        await spool.writeFile(text);
+        await handle.writeFile(text);
       } catch (e) {
         throw new SpoolError(path, 'write', e);
       }
     });
-    await copyOut(io, spool, path);
-  } finally {
-    stopRemoving();
-    await spool.close().catch(() => undefined);
-    await rm(path, { force: true }).catch((e: unknown) => {
-      io.stderr.write(
-        `note: cannot remove ${path}: ${fsReason(e) ?? (e as Error).message}; it holds applicants' documents, remove it by hand\n`,
-      );
-    });
-  }
+    await copyOut(io, handle, path);
+  });
 }
 
 /** The spool's bytes, from its start, to standard output one piece at a time as the reader takes them. */

@@ -218,27 +218,38 @@ async function writeInPlace<T>(
 
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The partial files Ctrl-C removes, and the handlers that do (installed while any file is watched). */
+const interrupted = new Set<{ path: string }>();
+let handlers: (readonly [NodeJS.Signals, () => void])[] | undefined;
+
 /**
  * Ctrl-C (or a kill) while the file is written would end the process with the hidden partial file left
  * beside the one asked for. Where nothing else handles the signal (a CLI command), it is handled here: the
  * partial file is removed, then the signal is raised again, so the process still ends as it would have. Where
  * something does (serve, the desktop app), that shutdown stops the write, and the write's failure removes it.
- * Returns the function that stops listening.
+ * Files watched at once (a batch's copy of its input and its output) are all removed. Returns the function
+ * that stops watching the file.
  */
 export function removeOnInterrupt(partial: string): () => void {
-  const handlers = INTERRUPTS.filter((signal) => process.listenerCount(signal) === 0).map((signal) => {
+  const stopAll = () => {
+    for (const [signal, handler] of handlers ?? []) process.off(signal, handler);
+    handlers = undefined;
+  };
+  handlers ??= INTERRUPTS.filter((signal) => process.listenerCount(signal) === 0).map((signal) => {
     const handler = () => {
-      stop();
-      rmSync(partial, { force: true });
+      stopAll();
+      for (const { path } of interrupted) rmSync(path, { force: true });
       process.kill(process.pid, signal);
     };
     process.once(signal, handler);
     return [signal, handler] as const;
   });
-  const stop = () => {
-    for (const [signal, handler] of handlers) process.off(signal, handler);
+  const entry = { path: partial };
+  interrupted.add(entry);
+  return () => {
+    interrupted.delete(entry);
+    if (interrupted.size === 0) stopAll();
   };
-  return stop;
 }
 
 /** Whether `path` (made real as far as it exists) lies in `dir` (made real). */

@@ -1,19 +1,26 @@
 // `branchlens explain`: explains one applicant, a JSON array or a CSV batch; documents go to stdout as JSON.
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError, type Problem } from '../../../shared/problems.js';
-import { numbersFromText } from '../../../shared/bundle.js';
+import { numbersFromText, type BundleSchema } from '../../../shared/bundle.js';
 import { minSteps } from '../../../shared/explain-options.js';
 import {
+  applicantsFormat,
+  csvApplicants,
   csvHeaderProblems,
   decodeApplicantText,
   isJsonText,
   isKnownEncoding,
   parseApplicants,
+  ProblemList,
   problemsAtLines,
   quotedValues,
   rowProblemsBesideHeader,
+  scanCsv,
   takesApplicants,
+  type CsvApplicant,
+  type CsvLayout,
+  type ParsedApplicants,
 } from '../../core/applicants.js';
 import { Preprocessor } from '../../core/preprocess.js';
 import { resolveTarget } from '../../core/engine.js';
@@ -21,7 +28,7 @@ import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
 import { bundleFolderArg, openService, serviceOptionsFromEnv } from '../service.js';
-import { printOnceComplete } from '../spool.js';
+import { printOnceComplete, SpoolError, withSpoolFile, type SpoolFile } from '../spool.js';
 import { checkExplainOptions, countFlag, problemsByFlag } from './explain-flags.js';
 import {
   DATA_OPTION,
@@ -29,7 +36,6 @@ import {
   intFlag,
   jsonArrayValues,
   parseFlags,
-  readAllBytes,
   type CliIo,
   type Command,
 } from '../command.js';
@@ -97,27 +103,79 @@ function fileFlag(flag: string, raw: string | undefined, what: string): string |
   throw new InputError([{ field: flag, code: 'missing', message: `is empty: ${what}` }]);
 }
 
-/** The file or standard input (`-`) --input names, decoded as decodeApplicantText says (see --encoding). */
-async function readSource(path: string, io: CliIo, encoding: string | undefined): Promise<string> {
+/** A file --input names that cannot be read: refused naming it. */
+function cannotRead(path: string, e: unknown): InputError {
+  return new InputError([
+    {
+      field: '--input',
+      code: 'missing',
+      message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    },
+  ]);
+}
+
+/** The bytes of the file at `path`, as they are read. */
+async function* fileBytes(path: string): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) yield chunk as Buffer;
+  } catch (e) {
+    throw cannotRead(path, e);
+  }
+}
+
+/**
+ * The applicants --input (or the built-in sample) gives: JSON, read whole and parsed as parseApplicants reads
+ * it; or CSV, read as a stream. Standard input (`-`) that is CSV is left to be copied to the data folder
+ * (`stdin`: its bytes read so far, and the iterator of the rest), since a stream cannot be read twice.
+ */
+type Source =
+  | { format: 'json'; parsed: ParsedApplicants }
+  | { format: 'csv'; path: string }
+  | { format: 'csv'; stdin: { head: Buffer; rest: AsyncIterator<unknown> } };
+
+/** Reads as much of `source` as says what it holds (see applicantsFormat), and a JSON file whole. */
+async function openSource(
+  source: string,
+  name: string,
+  io: CliIo,
+  encoding: string | undefined,
+): Promise<Source> {
+  const decoding = { ...(encoding !== undefined ? { encoding } : {}), encodingFlag: '--encoding' };
+  const chunks: Buffer[] = [];
+  const stream = source === '-' ? io.stdin : createReadStream(source, { highWaterMark: 64 * 1024 });
+  const rest = stream[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+  let format: 'json' | 'csv' | undefined;
+  try {
+    while (format === undefined) {
+      const next = await rest.next();
+      if (!next.done)
+        chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+      format = applicantsFormat(Buffer.concat(chunks), next.done === true, encoding);
+    }
+  } catch (e) {
+    throw source === '-' ? e : cannotRead(source, e);
+  } finally {
+    if (source !== '-') await rest.return?.();
+  }
+  if (format === 'csv') {
+    return source === '-'
+      ? { format, stdin: { head: Buffer.concat(chunks), rest } }
+      : { format, path: source };
+  }
   let bytes: Buffer;
-  if (path === '-') bytes = await readAllBytes(io.stdin);
-  else {
+  if (source === '-') {
+    for (let next = await rest.next(); !next.done; next = await rest.next()) {
+      chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+    }
+    bytes = Buffer.concat(chunks);
+  } else {
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(source);
     } catch (e) {
-      throw new InputError([
-        {
-          field: '--input',
-          code: 'missing',
-          message: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        },
-      ]);
+      throw cannotRead(source, e);
     }
   }
-  return decodeApplicantText(bytes, '--input', {
-    ...(encoding !== undefined ? { encoding } : {}),
-    encodingFlag: '--encoding',
-  });
+  return { format, parsed: parseApplicants(decodeApplicantText(bytes, '--input', decoding), name) };
 }
 
 function encodingFlag(raw: string | undefined): string | undefined {
@@ -240,10 +298,13 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   const fromEnv = serviceOptionsFromEnv(io.env);
   const input = fileFlag('--input', values.input, 'name a JSON or CSV file, or - for standard input');
   const source = input ?? join(samplesDir(), 'sample-1.json');
-  const { applicants, single, format, lines, header } = parseApplicants(
-    await readSource(source, io, encoding),
-    input === undefined ? source : '--input',
-  );
+  const decoding = { ...(encoding !== undefined ? { encoding } : {}), encodingFlag: '--encoding' };
+  const opened = await openSource(source, input === undefined ? source : '--input', io, encoding);
+  // A CSV file is read through before the data folder is opened, as a JSON file is parsed: one that is not CSV,
+  // or whose rows do not match its header, leaves nothing behind. Its rows are not kept: they are read again to
+  // be checked against the model, then again to be explained, and memory does not grow with the file.
+  const scanned =
+    'path' in opened ? await scanCsv(() => fileBytes(opened.path), '--input', decoding) : undefined;
   const service = await openService({
     ...fromEnv,
     dataDir: dataDirFrom(values, io),
@@ -252,87 +313,219 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   });
   try {
     const schema = service.schema;
-    if (values.input === undefined && !takesApplicants(schema, applicants)) {
-      // The built-in sample is the demo model's: a branch's own model needs its own applicant.
-      throw new InputError([
-        {
-          field: '--input',
-          code: 'missing',
-          message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
-        },
-      ]);
-    }
-    const rows = format === 'csv' ? applicants.map((row) => numbersFromText(schema, row)) : applicants;
     // Every row is checked before the first is explained, with the class --target names and the --baseline
-    // applicant: a bad row anywhere refuses the whole file, and nothing is decided or audited. A CSV row is
-    // found by its line in the file, not by its place in an array.
-    const problems: Problem[] = [];
-    const preprocessor = new Preprocessor(schema);
-    try {
-      resolveTarget(schema, options.target);
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      problems.push(...problemsByFlag(e.problems));
-    }
-    if (typeof options.baseline === 'object') {
-      // The engine reads a baseline as it reads its own (a bundle's, which may give numbers as text): one from
-      // the officer is held to --input's rules, so `"Amount": "1500"` is refused here as it is there.
+    // applicant: a bad row anywhere refuses the whole file, and nothing is decided or audited.
+    const problems = requestProblems(schema, options);
+    const explain = (chunks: AsyncIterable<Chunk>, total: number, single: boolean) =>
+      explainChunks(io, service, options, chunks, total, single);
+    if (opened.format === 'json') {
+      const { applicants, single } = opened.parsed;
+      if (values.input === undefined && !takesApplicants(schema, applicants)) {
+        // The built-in sample is the demo model's: a branch's own model needs its own applicant.
+        throw new InputError([
+          {
+            field: '--input',
+            code: 'missing',
+            message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
+          },
+        ]);
+      }
       try {
-        preprocessor.encode(options.baseline, 'baseline.', 'caller');
+        new Preprocessor(schema).encodeAll(applicants, 'caller');
       } catch (e) {
         if (!isInputError(e)) throw e;
-        problems.push(...problemsByFlag(e.problems).map(quotedValues));
+        // One at a time: a batch of 200,000 bad values would overflow the stack as push's arguments.
+        for (const p of e.problems) problems.push(quotedValues(p));
       }
+      if (problems.length) throw new InputError(problems);
+      await explain(jsonChunks(applicants, chunkSize), applicants.length, single);
+      return 0;
     }
-    // A CSV header's mistake (a column in lower case) is said once, not on every row of the file.
-    const headerCheck = header ? csvHeaderProblems(schema, header) : undefined;
-    if (headerCheck) problems.push(...headerCheck.problems);
+    // The rows are explained from a copy in the data folder's tmp/ (0600), made as they are checked: what is
+    // explained is what was checked, whatever becomes of the file meanwhile. Standard input is copied first, and
+    // read through from the copy.
+    await withSpoolFile(io, service.dataDir, 'csv', async (copy) => {
+      const append = copyTo(copy);
+      let layout = scanned;
+      if ('stdin' in opened) {
+        await append(opened.stdin.head);
+        for (let next = await opened.stdin.rest.next(); !next.done; next = await opened.stdin.rest.next()) {
+          await append(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+        }
+        layout = await scanCsv(() => fileBytes(copy.path), '--input', decoding);
+      }
+      const original = 'path' in opened ? opened.path : undefined;
+      const checked = csvApplicants(fileBytes(original ?? copy.path), layout!, {
+        source: '--input',
+        decoding,
+        ...(original !== undefined ? { onBytes: append } : {}),
+        changed: () =>
+          new InputError([
+            {
+              field: '--input',
+              code: 'invalid',
+              message: `${original ?? 'standard input'} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it`,
+            },
+          ]),
+      });
+      const rowProblems = await csvRowProblems(schema, layout!, checked);
+      if (problems.length || rowProblems.size) throw rowProblems.error(problems);
+      const rows = csvApplicants(fileBytes(copy.path), layout!, {
+        source: '--input',
+        decoding,
+        changed: () => new Error(`${copy.path} changed while its rows were explained`),
+      });
+      await explain(csvChunks(schema, rows, chunkSize), layout!.rows, false);
+    });
+    return 0;
+  } finally {
+    await service.close();
+  }
+}
+
+/** Applicants of one explain call, and for a CSV file the line of each. */
+interface Chunk {
+  rows: Record<string, unknown>[];
+  lines?: number[];
+}
+
+async function* jsonChunks(
+  applicants: readonly Record<string, unknown>[],
+  size: number,
+): AsyncGenerator<Chunk, void, undefined> {
+  for (let at = 0; at < applicants.length; at += size) yield { rows: applicants.slice(at, at + size) };
+}
+
+/** A CSV file's rows, `size` at a time, their cells read as the numbers they spell (see numbersFromText). */
+async function* csvChunks(
+  schema: BundleSchema,
+  rows: AsyncIterable<CsvApplicant>,
+  size: number,
+): AsyncGenerator<Chunk, void, undefined> {
+  let chunk: Required<Chunk> = { rows: [], lines: [] };
+  for await (const { applicant, line } of rows) {
+    chunk.rows.push(numbersFromText(schema, applicant));
+    chunk.lines.push(line);
+    if (chunk.rows.length < size) continue;
+    yield chunk;
+    chunk = { rows: [], lines: [] };
+  }
+  if (chunk.rows.length) yield chunk;
+}
+
+/** Appends to a spool file: an input's copy. */
+function copyTo({ path, handle }: SpoolFile): (bytes: Buffer) => Promise<void> {
+  return async (bytes) => {
     try {
-      preprocessor.encodeAll(
-        headerCheck?.unknown.size ? rows.map((row) => withoutKeys(row, headerCheck.unknown)) : rows,
-        'caller',
-      );
+      await handle.writeFile(bytes);
+    } catch (e) {
+      throw new SpoolError(path, 'write', e);
+    }
+  };
+}
+
+/** The problems of the request itself: the class --target names, and the --baseline applicant. */
+function requestProblems(schema: BundleSchema, options: { target?: string; baseline: unknown }): Problem[] {
+  const problems: Problem[] = [];
+  try {
+    resolveTarget(schema, options.target);
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    problems.push(...problemsByFlag(e.problems));
+  }
+  if (typeof options.baseline === 'object') {
+    // The engine reads a baseline as it reads its own (a bundle's, which may give numbers as text): one from
+    // the officer is held to --input's rules, so `"Amount": "1500"` is refused here as it is there.
+    try {
+      new Preprocessor(schema).encode(options.baseline, 'baseline.', 'caller');
     } catch (e) {
       if (!isInputError(e)) throw e;
-      const names = new Set([...schema.features.map((f) => f.name), ...Object.keys(applicants[0] ?? {})]);
-      const rowProblems = headerCheck
-        ? rowProblemsBesideHeader(e.problems, {
-            absent: headerCheck.absent,
-            namesNone: header!.columns.every((c) => headerCheck.unknown.has(c.name)),
-          })
-        : e.problems;
-      // One at a time: a batch of 200,000 bad cells would overflow the stack as push's arguments.
-      for (const p of lines ? problemsAtLines(rowProblems, lines, names) : rowProblems.map(quotedValues)) {
-        problems.push(p);
-      }
+      problems.push(...problemsByFlag(e.problems).map(quotedValues));
     }
-    if (problems.length) throw new InputError(problems);
-    // Each call's documents go to a spool file as they come, and standard output gets them once every applicant
-    // is decided: a batch that fails leaves no partial output, and memory holds one call's documents.
-    await printOnceComplete(io, service.dataDir, async (append) => {
-      for (let at = 0; at < rows.length; at += chunkSize) {
+  }
+  return problems;
+}
+
+/**
+ * The problems of a CSV file's header and rows with the model, each row's found by the line it starts on in the
+ * file. A header's mistake (a column in lower case) is said once, not on every row of the file; the rows'
+ * problems are counted past the first ones (ProblemList), not kept.
+ */
+async function csvRowProblems(
+  schema: BundleSchema,
+  layout: CsvLayout,
+  rows: AsyncIterable<CsvApplicant>,
+): Promise<ProblemList> {
+  const preprocessor = new Preprocessor(schema);
+  const header = csvHeaderProblems(schema, layout.header);
+  const besideHeader = {
+    absent: header.absent,
+    namesNone: layout.header.columns.every((c) => header.unknown.has(c.name)),
+  };
+  const problems = new ProblemList();
+  for (const p of header.problems) problems.add(p);
+  for await (const { applicant, line } of rows) {
+    const row = numbersFromText(schema, applicant);
+    try {
+      // Each row as the first of a file of many: its problems are named `[0].Time`, then by its line.
+      preprocessor.encode(header.unknown.size ? withoutKeys(row, header.unknown) : row, '[0].', 'caller');
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      const named = problemsAtLines(rowProblemsBesideHeader(e.problems, besideHeader), [line], new Set(), 2);
+      for (const p of named) problems.add(p);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Explains the batch's applicants one call (`chunks`' each) after another, and prints their documents once every
+ * applicant is decided: each call's go to a spool file as they come, so that a batch that fails leaves no
+ * partial output, and memory holds one call's documents.
+ */
+async function explainChunks(
+  io: CliIo,
+  service: Awaited<ReturnType<typeof openService>>,
+  options: Parameters<Awaited<ReturnType<typeof openService>>['explainJson']>[1],
+  chunks: AsyncIterable<Chunk>,
+  total: number,
+  single: boolean,
+): Promise<void> {
+  await printOnceComplete(io, service.dataDir, async (append) => {
+    const calls = chunks[Symbol.asyncIterator]();
+    try {
+      for (let at = 0; ;) {
+        let next: IteratorResult<Chunk>;
+        try {
+          next = await calls.next();
+        } catch (e) {
+          throw chunkFailure(e, at, total, undefined);
+        }
+        if (next.done) return;
+        const { rows, lines } = next.value;
         let texts: string[];
         try {
-          texts = await service.explainJson(rows.slice(at, at + chunkSize), options);
+          texts = await service.explainJson(rows, options);
         } catch (e) {
-          throw chunkFailure(e, at, rows.length, lines);
+          throw chunkFailure(e, at, total, lines);
         }
         const docs = texts.map((text) => JSON.parse(text) as unknown);
         try {
           await append(
             single
               ? JSON.stringify(docs[0], null, 2) + '\n'
-              : jsonArrayValues(docs, { first: at === 0, last: at + chunkSize >= rows.length }),
+              : jsonArrayValues(docs, { first: at === 0, last: at + rows.length >= total }),
           );
         } catch (e) {
-          throw chunkFailure(e, at + docs.length, rows.length, lines);
+          throw chunkFailure(e, at + docs.length, total, lines);
         }
+        at += rows.length;
       }
-    });
-    return 0;
-  } finally {
-    await service.close();
-  }
+    } finally {
+      // A batch that failed stops reading its rows: the file they are read from is closed before it is removed.
+      await calls.return?.();
+    }
+  });
 }
 
 /** `row` less the columns in `keys`. */
@@ -343,7 +536,7 @@ function withoutKeys(row: Record<string, unknown>, keys: ReadonlySet<string>): R
 /**
  * A failed explain call of the batch's applicants from `done` on, as the error to report: the request's problems
  * named by flag (the rows were checked before), and when earlier calls succeeded, how many applicants were
- * already decided and audited, though not printed.
+ * already decided and audited, though not printed. `lines`: the call's rows' lines in a CSV file.
  */
 function chunkFailure(e: unknown, done: number, total: number, lines: readonly number[] | undefined): Error {
   const already =
@@ -351,14 +544,16 @@ function chunkFailure(e: unknown, done: number, total: number, lines: readonly n
       ? `${done} of the ${total} applicants were already decided and audited before this failure; their documents were not printed`
       : '';
   if (isInputError(e)) {
-    // Rows' problems would name their place in this call ([j], or `applicant` in a call of one, as the engine names
-    // a row whose explanation overflowed): put them back at their place in the file.
-    const atFile = e.problems.map((p) => {
-      if (p.field === 'applicant' && total > 1) return { ...p, field: `[${done}]` };
-      const row = /^\[(\d+)\](.*)$/.exec(p.field);
-      return row ? { ...p, field: `[${done + Number(row[1])}]${row[2]}` } : p;
-    });
-    const named = problemsByFlag(lines ? problemsAtLines(atFile, lines, new Set()) : atFile);
+    // Rows' problems name their place in this call ([j], or `applicant` in a call of one, as the engine names
+    // a row whose explanation overflowed): put them back at their line in the file, or their place in the array.
+    const inCall = e.problems.map((p) => (p.field === 'applicant' && total > 1 ? { ...p, field: '[0]' } : p));
+    const atFile = lines
+      ? problemsAtLines(inCall, lines, new Set(), total)
+      : inCall.map((p) => {
+          const row = /^\[(\d+)\](.*)$/.exec(p.field);
+          return row ? { ...p, field: `[${done + Number(row[1])}]${row[2]}` } : p;
+        });
+    const named = problemsByFlag(atFile);
     return new InputError(
       already ? [...named, { field: '--input', code: 'invalid', message: already }] : named,
     );

@@ -2,12 +2,13 @@
 // with nothing decided or audited), then the rows are explained in calls the service accepts, in order, and the
 // output is written once at the end. The service refuses more than 4,096 applicants waiting at once as busy,
 // which a CLI batch, its only caller, would be forever.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
 import { explainCommandWith } from '../../../main/cli/commands/explain.js';
 import { BranchLensService } from '../../../main/core/service.js';
+import { SPOOL_FOLDER } from '../../../main/cli/spool.js';
 import { InputError } from '../../../shared/problems.js';
 import { expectInputError, expectSuccess, holdoutApplicants, removeDir, runCli, tempDir } from './helpers.js';
 
@@ -256,5 +257,74 @@ describe('a file whose mistakes are many, or in its header', () => {
     const numbers = file('number-baseline.json', JSON.stringify({ ...applicant, Amount: 1500 }));
     const run = await runCli(['explain', '--data', data, '--baseline', numbers]);
     expectSuccess(run);
+  });
+});
+
+describe('a CSV batch read as a stream', () => {
+  it('refuses a file that changed after it was checked, naming it: nothing is decided or audited', async () => {
+    const data = await freshData('changed');
+    const before = await auditEntries(data);
+    const path = file('changing.csv', csvOf(applicants(5)));
+    // The file is read through (its rows checked against its header) before the service opens, and read
+    // again to be checked against the model and copied: it changes in between.
+    const open = BranchLensService.open.bind(BranchLensService);
+    vi.spyOn(BranchLensService, 'open').mockImplementation((options) => {
+      writeFileSync(path, csvOf(applicants(6)));
+      return open(options);
+    });
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', path], '', {}, inPairs),
+    );
+    expect(stderr).toContain(
+      `  - --input: ${path} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it\n`,
+    );
+    vi.restoreAllMocks();
+    expect(await auditEntries(data)).toBe(before);
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+  });
+
+  it('explains the rows it checked, from its copy, whatever becomes of the file once they are', async () => {
+    const data = await freshData('copied');
+    const rows = applicants(5);
+    const path = file('copied.csv', csvOf(rows));
+    // Once the first call is explained, the file is emptied: the batch goes on from its copy.
+    const real = BranchLensService.prototype.explainJson;
+    vi.spyOn(BranchLensService.prototype, 'explainJson').mockImplementation(async function (
+      this: BranchLensService,
+      ...args: Parameters<typeof real>
+    ) {
+      const texts = await real.apply(this, args);
+      writeFileSync(path, '');
+      return texts;
+    });
+    const run = await runCli(['explain', '--data', data, '--input', path], '', {}, inPairs);
+    expectSuccess(run);
+    expect(documents(run.stdout)).toHaveLength(5);
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+  });
+
+  it('reads standard input through a copy in the data folder, removed afterwards, byte for byte as a file', async () => {
+    const data = await freshData('stdin');
+    const before = await auditEntries(data);
+    const rows = applicants(5);
+    const run = await runCli(['explain', '--data', data, '--input', '-'], csvOf(rows), {}, inPairs);
+    expectSuccess(run);
+    const docs = documents(run.stdout);
+    expect(docs).toHaveLength(5);
+    // One JSON array, spelled as JSON.stringify spells it, whatever the calls.
+    expect(run.stdout).toBe(JSON.stringify(JSON.parse(run.stdout), null, 2) + '\n');
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+    expect((await auditEntries(data)) - before).toBe(5);
+    // A bad row at the end of standard input refuses it all, named by its line.
+    const bad = csvOf(applicants(7)).replace(
+      /\n([^\n]*)\n$/,
+      (_, last: string) => `\n${last.replace(/^\d+/, 'soon')}\n`,
+    );
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', '-'], bad, {}, inPairs),
+    );
+    expect(stderr).toContain('  - line 8, Seniority: must be a number, got "soon"');
+    expect((await auditEntries(data)) - before).toBe(5);
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
   });
 });

@@ -208,6 +208,7 @@ describe('spool files left by a run that was killed', () => {
     };
     aged('explain-123-00aa11bb22cc.json.part', STALE_SPOOL_MS + 60_000);
     aged('explain-456-33dd44ee55ff.json.part', STALE_SPOOL_MS - 60 * 60_000);
+    aged('explain-789-66ee77ff8899.csv.part', STALE_SPOOL_MS + 60_000);
     aged('notes.txt', 2 * STALE_SPOOL_MS);
     expectSuccess(await runCli(['explain', '--data', data, '--input', batch], '', {}, inPairs));
     expect(readdirSync(folder).sort()).toEqual(['explain-456-33dd44ee55ff.json.part', 'notes.txt']);
@@ -215,22 +216,18 @@ describe('spool files left by a run that was killed', () => {
 });
 
 describe('a batch interrupted by Ctrl-C', () => {
-  it('removes its spool file, prints nothing and ends by the signal', async () => {
-    const data = await freshData();
-    // 3,000 distinct applicants: three calls, long enough to be interrupted midway.
-    const many = join(work, 'many.json');
-    writeFileSync(
-      many,
-      JSON.stringify(
-        Array.from({ length: 3000 }, (_, i) => {
-          const base = holdoutApplicants(600)[i % 600]!;
-          return { ...base, Amount: Number(base.Amount) + Math.floor(i / 600) };
-        }),
-      ),
-    );
+  /**
+   * Runs `explain --input FILE` in a process of its own, interrupts it once tmp/ holds `files` spool files
+   * (a CSV file's copy, then the documents' spool), and returns what it printed and the signal it ended by.
+   */
+  async function interrupted(
+    data: string,
+    input: string,
+    files: number,
+  ): Promise<{ signal: NodeJS.Signals | null; stdout: string }> {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CHILD, 'explain', '--data', data, '--input', many],
+      ['--import', 'tsx', CHILD, 'explain', '--data', data, '--input', input],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -245,13 +242,47 @@ describe('a batch interrupted by Ctrl-C', () => {
     const folder = join(data, SPOOL_FOLDER);
     // Interrupted once its spool exists (the rows are checked and the explaining has begun).
     for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 5))) {
-      if (existsSync(folder) && readdirSync(folder).length > 0) break;
+      if (existsSync(folder) && readdirSync(folder).length >= files) break;
       if (Date.now() > deadline || child.exitCode !== null)
         throw new Error('the batch never started its spool');
     }
     child.kill('SIGINT');
-    expect(await closed).toBe('SIGINT');
+    return { signal: await closed, stdout };
+  }
+
+  /** 3,000 distinct applicants: three calls, long enough to be interrupted midway. */
+  const many = () =>
+    Array.from({ length: 3000 }, (_, i) => {
+      const base = holdoutApplicants(600)[i % 600]!;
+      return { ...base, Amount: Number(base.Amount) + Math.floor(i / 600) };
+    });
+
+  it('removes its spool file, prints nothing and ends by the signal', async () => {
+    const data = await freshData();
+    const input = join(work, 'many.json');
+    writeFileSync(input, JSON.stringify(many()));
+    const { signal, stdout } = await interrupted(data, input, 1);
+    expect(signal).toBe('SIGINT');
     expect(stdout).toBe('');
-    expect(readdirSync(folder)).toEqual([]);
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+  }, 90_000);
+
+  it("removes a CSV file's copy and the documents' spool both", async () => {
+    const data = await freshData();
+    const rows = many();
+    const columns = Object.keys(rows[0]!);
+    const cell = (v: unknown) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v ?? ''));
+    const input = join(work, 'many.csv');
+    writeFileSync(
+      input,
+      [
+        columns.join(','),
+        ...rows.map((r) => columns.map((c) => cell(r[c as keyof typeof r])).join(',')),
+      ].join('\n'),
+    );
+    const { signal, stdout } = await interrupted(data, input, 2);
+    expect(signal).toBe('SIGINT');
+    expect(stdout).toBe('');
+    expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
   }, 90_000);
 });

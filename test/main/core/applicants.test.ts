@@ -2,6 +2,9 @@
 // as an editor numbers the file; JSON keeps its array index.
 import { describe, expect, it } from 'vitest';
 import {
+  applicantsFormat,
+  CountedInputError,
+  csvApplicants,
   csvHeaderProblems,
   decodeApplicantText,
   decodeDocumentText,
@@ -10,9 +13,11 @@ import {
   problemsAtLines,
   quoted,
   rowProblemsBesideHeader,
+  scanCsv,
+  type CsvLayout,
 } from '../../../main/core/applicants.js';
 import type { BundleSchema } from '../../../shared/bundle.js';
-import type { InputError } from '../../../shared/problems.js';
+import { isInputError, type InputError } from '../../../shared/problems.js';
 
 describe('parseApplicants: the line each CSV row starts on', () => {
   it('counts the header as line 1, and skipped blank lines', () => {
@@ -372,5 +377,154 @@ describe('csvHeaderProblems: a header checked once against the model', () => {
     expect(
       rowProblemsBesideHeader(rows, { absent: new Set(['Seniority']), namesNone: true }).map((p) => p.field),
     ).toEqual(['[0].Amount', '[1].Amount']);
+  });
+});
+
+describe('scanCsv and csvApplicants: a CSV file read as a stream, as parseApplicants reads its text', () => {
+  /** `bytes` in pieces of `size`, counting the pieces read in `read`. */
+  async function* pieces(bytes: Buffer, size: number, read = { pieces: 0 }): AsyncGenerator<Buffer> {
+    for (let at = 0; at < bytes.length; at += size) {
+      read.pieces++;
+      yield bytes.subarray(at, at + size);
+    }
+  }
+
+  const decoding = (encoding?: string) => ({
+    ...(encoding ? { encoding } : {}),
+    encodingFlag: '--encoding',
+  });
+
+  /** What parseApplicants makes of the bytes, decoded as the CLI decodes them: rows, lines, or problems. */
+  function whole(bytes: Buffer, encoding?: string): unknown {
+    try {
+      const text = decodeApplicantText(bytes, '--input', decoding(encoding));
+      const { applicants, lines, header } = parseApplicants(text, '--input');
+      return { applicants, lines, header };
+    } catch (e) {
+      if (isInputError(e)) return { problems: e.problems };
+      throw e;
+    }
+  }
+
+  /** The same, read as a stream in pieces of `size` bytes: scanned, then its rows read again. */
+  async function streamed(bytes: Buffer, size: number, encoding?: string): Promise<unknown> {
+    let layout: CsvLayout;
+    try {
+      layout = await scanCsv(() => pieces(bytes, size), '--input', decoding(encoding), Infinity);
+    } catch (e) {
+      if (isInputError(e)) return { problems: e.problems };
+      throw e;
+    }
+    const applicants: unknown[] = [];
+    const lines: number[] = [];
+    const rows = csvApplicants(pieces(bytes, size), layout, {
+      source: '--input',
+      decoding: decoding(encoding),
+      changed: () => new Error('changed'),
+    });
+    for await (const { applicant, line } of rows) {
+      applicants.push(applicant);
+      lines.push(line);
+    }
+    return { applicants, lines, header: layout.header };
+  }
+
+  const H = 'Seniority,Home,Price';
+  const bytes = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const files: [name: string, bytes: Buffer, encoding?: string][] = [
+    ['blank lines, CRLF, a lone CR', bytes(`\r\n\r\n${H}\r\n\r\n1,rent,2\r\n  \r3,owner,4`)],
+    ['line breaks in quoted cells', bytes(`${H}\n1,"a\r\nb",2\n3,"c\nd\re",4\n5,x,6\n`)],
+    ['a byte-order mark, text outside ASCII', bytes(`\uFEFF${H}\n1,租房,2\n3,é,4\n`)],
+    ["Excel's sep= line", bytes(`sep=;\nSeniority;Home;Price\n1;rent;2\n`)],
+    ['semicolons and tabs', bytes(`Seniority;Home;Price\n1;rent;"2,5"\n`)],
+    ['a trailing separator', bytes(`${H},\n1,rent,2,\n3,owner,4\n`)],
+    ['a trailing separator with a value', bytes(`${H},,\n1,rent,2,,x\n3,owner,4\n5,a,6,y\n`)],
+    ['rows of too many and too few cells', bytes(`${H},\n1,rent,2,,9\n3,owner\n6\n`)],
+    ['a column with no name', bytes(`Seniority,,Price\n1,,2\n3,x,4\n`)],
+    ['a repeated column', bytes(`Seniority,Home,Seniority\n1,rent,2\n`)],
+    ['rows of empty cells', bytes(`${H}\n,,\n1,rent,2\n,,\n`)],
+    ['no rows', bytes(`${H}\n`)],
+    ['blanks only', bytes(`   \n\n  `)],
+    ['one JSON value', bytes(`"a,b"`)],
+    ['a quote never closed', bytes(`${H}\n1,rent,2\n3,"own\ner,4\n`)],
+    ['text after a closing quote', bytes(`${H}\n1,rent,2\n\n3,"own"er,4\n5,a,6\n`)],
+    ['bytes that are not UTF-8', bytes(`${H}\n1,rent,2\n3,`, [0xd7, 0xe2, 0xb7], ',4\n')],
+    ['a character cut short at the end', bytes(`${H}\n1,rent,2\n3,`, [0xe7, 0xa7])],
+    ['GB18030 when told', bytes(`${H}\n1,`, [0xd7, 0xe2, 0xb7, 0xbf], ',4\n'), 'gb18030'],
+    ['UTF-16 LE with its mark', bytes([0xff, 0xfe], [...Buffer.from(`${H}\n1,租房,2\n`, 'utf16le')])],
+    ['UTF-16 without its mark', Buffer.from(`${H}\n1,rent,2\n`, 'utf16le')],
+    ['NUL after bytes that are not UTF-8', bytes(`${H}\n1,`, [0xff], ',2\n\n', [0])],
+    ['bad CSV before bytes that are not UTF-8', bytes(`${H}\n1,"x"y,2\n\n`, [0xff])],
+  ];
+
+  it.each(files)('reads %s as parseApplicants does, in pieces of any size', async (_name, file, encoding) => {
+    const expected = whole(file, encoding);
+    for (const size of [1, 2, 3, 7, 64 * 1024]) {
+      expect(await streamed(file, size, encoding), `pieces of ${size}`).toEqual(expected);
+    }
+  });
+
+  it('gives the first row before the last bytes are read: the rows are not held', async () => {
+    const text = `${H}\n${'1,rent,2\n'.repeat(10_000)}`;
+    const file = Buffer.from(text);
+    const layout = await scanCsv(() => pieces(file, 1024), '--input');
+    expect(layout.rows).toBe(10_000);
+    const read = { pieces: 0 };
+    const rows = csvApplicants(pieces(file, 1024, read), layout, {
+      source: '--input',
+      changed: () => new Error('changed'),
+    });
+    const first = await rows.next();
+    expect(first.value).toEqual({ applicant: { Seniority: '1', Home: 'rent', Price: '2' }, line: 2 });
+    expect(read.pieces).toBeLessThan(5);
+    await rows.return();
+  });
+
+  it('keeps the first 100 problems of a file and counts the others', async () => {
+    const file = Buffer.from(`${H}\n${'1,rent,2,3\n'.repeat(1000)}`);
+    const error = await scanCsv(() => pieces(file, 4096), '--input').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CountedInputError);
+    const { problems, omitted } = error as CountedInputError;
+    expect(problems).toHaveLength(100);
+    expect(omitted).toBe(900);
+    expect(problems[99]).toEqual({
+      field: 'line 101',
+      code: 'invalid',
+      message: 'has 4 cells where the header has 3 columns',
+    });
+  });
+
+  it('throws `changed` when the file read again is not what was scanned, also once every row is given', async () => {
+    const file = Buffer.from(`${H}\n1,rent,2\n3,owner,4\n`);
+    const layout = await scanCsv(() => pieces(file, 5), '--input');
+    const changed = () => new Error('changed');
+    const readAll = async (again: Buffer) => {
+      const rows: unknown[] = [];
+      for await (const row of csvApplicants(pieces(again, 5), layout, { source: '--input', changed }))
+        rows.push(row);
+      return rows;
+    };
+    await expect(readAll(file)).resolves.toHaveLength(2);
+    // The same rows, one cell changed; a row more; a header changed; and text that is no longer CSV.
+    for (const again of [
+      `${H}\n1,rent,2\n3,owner,5\n`,
+      `${H}\n1,rent,2\n3,owner,4\n5,a,6\n`,
+      `Seniority,Home,Amount\n1,rent,2\n3,owner,4\n`,
+      `${H}\n1,rent,2\n3,"owner,4\n`,
+    ]) {
+      await expect(readAll(Buffer.from(again)), again).rejects.toThrow('changed');
+    }
+  });
+
+  it('tells JSON from CSV by the first character that is not blank, once the bytes say', () => {
+    expect(applicantsFormat(Buffer.from('  \n [{"a": 1}]'), false)).toBe('json');
+    expect(applicantsFormat(Buffer.from('\uFEFF{"a": 1}'), false)).toBe('json');
+    expect(applicantsFormat(Buffer.from(`${H}\n`), false)).toBe('csv');
+    expect(applicantsFormat(Buffer.from('  \n'), false)).toBeUndefined();
+    expect(applicantsFormat(Buffer.from('  \n'), true)).toBe('csv');
+    // A byte-order mark cut short, and UTF-16 that opens an object.
+    expect(applicantsFormat(Buffer.from([0xff, 0xfe]), false)).toBeUndefined();
+    expect(applicantsFormat(Buffer.from('\uFEFF{}', 'utf16le'), false)).toBe('json');
   });
 });
