@@ -1,6 +1,7 @@
 // `branchlens`: the command-line transport. Each command lives in commands/; errors become exit codes.
 import { formatProblems, isInputError, type Problem } from '../../shared/problems.js';
 import { CountedInputError } from '../core/applicants.js';
+import { storageFailure } from '../core/db/open.js';
 import { guardOutput, writeOut, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -60,7 +61,8 @@ export async function main(
       return 2;
     }
     const err = e as Error;
-    io.stderr.write(`${name}: ${err.message}\n`);
+    // SQLite's bare words ("disk I/O error") are said as a request is told them: full, failing, read-only…
+    io.stderr.write(`${name}: ${storageFailure(e) ?? err.message}\n`);
     if (io.env.BRANCHLENS_DEBUG) io.stderr.write(`${err.stack}\n`);
     return 1;
   }

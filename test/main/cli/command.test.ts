@@ -3,6 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from '../../../main/cli/command.js';
 import { tensorflowInstalled } from '../../../main/core/tf/installed.js';
 import { expectInputError, removeDir, runCli, samplePath, tempDir } from './helpers.js';
 
@@ -225,5 +226,30 @@ describe('help for a group of commands', () => {
     }
     // Without --help, a group alone still says what it expects, as bad input.
     expect((await runCli(['models'])).code).toBe(2);
+  });
+});
+
+describe('a storage failure after the data folder opened', () => {
+  it('is said as what is wrong with the disk, not SQLite’s bare words', async () => {
+    const failing = (error: Error): Command => ({
+      name: 'explain',
+      summary: '',
+      usage: '',
+      run: () => Promise.reject(error),
+    });
+    const io = (code: string, freeBytes?: number) =>
+      Object.assign(new Error('disk I/O error'), { code }, freeBytes === undefined ? {} : { freeBytes });
+    const full = await runCli(['explain'], '', {}, [failing(io('SQLITE_IOERR_SHMSIZE', 4096))]);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toBe(
+      'branchlens explain: the disk holding the database is full (4096 bytes free): free some space on it\n',
+    );
+    const broken = await runCli(['explain'], '', {}, [failing(io('SQLITE_IOERR_WRITE', 10 ** 9))]);
+    expect(broken.stderr).toBe(
+      'branchlens explain: the disk holding the database reported an error (SQLITE_IOERR_WRITE)\n',
+    );
+    // Any other error as it is.
+    const other = await runCli(['explain'], '', {}, [failing(new Error('no such thing'))]);
+    expect(other.stderr).toBe('branchlens explain: no such thing\n');
   });
 });
