@@ -90,9 +90,12 @@ export function ensureRendererBuilt(): boolean {
   const sources = Math.max(...SOURCES.map((s) => newestMtime(join(ROOT, s))));
   if (built > sources) return false;
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  // NODE_ENV as `npm run build:renderer` has it: vitest sets it to 'test', with which Vite builds React's
+  // development JSX (and StrictMode's double effects), not the renderer that ships.
   const run = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
   return true;

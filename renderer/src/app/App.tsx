@@ -125,15 +125,17 @@ export function App() {
   /** Bumped by "Try again": a fresh boundary and a fresh import of the page. */
   const [attempt, setAttempt] = useState(0);
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
+  /**
+   * The route whose heading last had the focus: the first page keeps the focus where the browser put it (a first
+   * Tab reaches the skip link), and StrictMode's second run of the effect does not count as a change of page.
+   */
+  const focusedRoute = useRef(route);
 
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (focusedRoute.current === route) return;
     // After the page's chunk has loaded, its heading takes the focus (screen readers announce the new page).
     const id = window.setTimeout(() => {
+      focusedRoute.current = route;
       const heading = main.current?.querySelector<HTMLElement>('h1');
       (heading ?? main.current)?.focus();
     }, 0);
