@@ -168,6 +168,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.approved': 'Approved',
   'explain.declined': 'Declined',
   'explain.threshold': 'Threshold {value}',
+  'explain.announceDecision': 'Explained: {decision}. {label} {probability}, {threshold}.',
+  'explain.announceScore': 'Explained: {label} {probability}.',
   'explain.showAll': 'Show all features',
   'explain.showTopK': 'Show the main features only',
   'explain.exportJson': 'Export JSON',

@@ -157,6 +157,8 @@ export const zhCN = {
   'explain.approved': '通过',
   'explain.declined': '拒绝',
   'explain.threshold': '阈值 {value}',
+  'explain.announceDecision': '解释完成：{decision}。{label} {probability}，{threshold}。',
+  'explain.announceScore': '解释完成：{label} {probability}。',
   'explain.showAll': '显示全部特征',
   'explain.showTopK': '仅显示主要特征',
   'explain.exportJson': '导出 JSON',

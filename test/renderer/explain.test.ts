@@ -95,6 +95,12 @@ describe('the attribution chart', () => {
     expect(bars.map((b) => b.label)).toEqual(['职业类型', '申请金额', '敏感特征（已脱敏）']);
   });
 
+  it("carries the document's language on the bars it words, not on the rest bar the page words", () => {
+    const bars = attributionBars({ ...doc, meta: { locale: 'zh-CN' } }, wording);
+    expect(bars.map((b) => b.docLocale)).toEqual(['zh-CN', 'zh-CN', 'zh-CN', 'zh-CN', undefined]);
+    expect(attributionBars(doc, wording).every((b) => b.docLocale === undefined)).toBe(true);
+  });
+
   it('keeps zero in the middle of a symmetric axis with room for the labels', () => {
     expect(symmetricBound(attributionBars(doc, wording))).toBe(0.3);
     expect(symmetricBound([])).toBe(0.1);

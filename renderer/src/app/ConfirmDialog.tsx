@@ -1,5 +1,6 @@
-// A modal confirmation (the native <dialog>: focus is trapped inside, Escape cancels, focus returns after).
-import { useEffect, useRef } from 'react';
+// A modal confirmation (the native <dialog>: focus is trapped inside, Escape cancels, focus returns after). Its
+// body is its description, so that a screen reader reads what is to be confirmed, not only the title and "Cancel".
+import { useEffect, useId, useRef } from 'react';
 
 export function ConfirmDialog(props: {
   open: boolean;
@@ -12,6 +13,7 @@ export function ConfirmDialog(props: {
   onCancel(): void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const id = useId();
   useEffect(() => {
     const d = dialog.current;
     if (!d) return;
@@ -22,14 +24,17 @@ export function ConfirmDialog(props: {
     <dialog
       ref={dialog}
       className="dialog"
-      aria-labelledby="confirm-title"
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-body`}
       onCancel={(e) => {
         e.preventDefault();
         props.onCancel();
       }}
     >
-      <h2 id="confirm-title">{props.title}</h2>
-      <div className="dialog-body">{props.body}</div>
+      <h2 id={`${id}-title`}>{props.title}</h2>
+      <div className="dialog-body" id={`${id}-body`}>
+        {props.body}
+      </div>
       <div className="dialog-actions">
         <button type="button" className="btn" onClick={props.onCancel} autoFocus>
           {props.cancel}

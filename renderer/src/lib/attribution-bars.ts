@@ -1,5 +1,6 @@
 // An explanation document's attributions as the bars of the chart and the rows of its table: sorted by
 // magnitude, masked features named as masked, and the features top-K left out as one "N others" bar. Pure.
+import type { Locale } from '../../../shared/bundle.js';
 import type { Attribution, ExplanationDocument } from '../../../shared/explanation.js';
 
 export type BarKind = 'positive' | 'negative' | 'neutral' | 'rest';
@@ -15,6 +16,12 @@ export interface AttributionBar {
   /** The raw value used, null when masked; undefined for the rest bar. */
   raw?: string | number | boolean | null;
   description: string;
+  /**
+   * The language the document words its label and description in (its meta.locale), which is not the page's
+   * after a change of language: marked on the text (lang) so that a screen reader reads it in the right voice.
+   * Absent for the rest bar, which the page words.
+   */
+  docLocale?: Locale;
 }
 
 export interface BarWording {
@@ -29,7 +36,9 @@ function kindOf(a: Attribution): BarKind {
 
 /** Bars largest |attribution| first, then the rest bar (when top-K left features out). */
 export function attributionBars(
-  doc: Pick<ExplanationDocument, 'attributions' | 'rest_sum' | 'rest_count'>,
+  doc: Pick<ExplanationDocument, 'attributions' | 'rest_sum' | 'rest_count'> & {
+    meta?: Pick<ExplanationDocument['meta'], 'locale'>;
+  },
   wording: BarWording,
 ): AttributionBar[] {
   // Two masked features must not read the same (a chart's categories are its labels): number them.
@@ -46,6 +55,7 @@ export function attributionBars(
       imputed: a.imputed === true,
       raw: a.value,
       description: a.description,
+      ...(doc.meta && { docLocale: doc.meta.locale }),
     }))
     .sort((x, y) => Math.abs(y.value) - Math.abs(x.value) || x.key.localeCompare(y.key));
   if (doc.rest_count > 0) {

@@ -205,7 +205,8 @@ export function ResultsTable(props: {
                     </span>
                   </td>
                   <td className="num mono">{r.score === null ? '—' : formatPercent(locale, r.score)}</td>
-                  <td className="truncate">
+                  {/* The strongest factor and the reason are worded in the language the batch ran in. */}
+                  <td className="truncate" lang={r.doc?.meta.locale}>
                     {r.top && (
                       <>
                         {r.top}{' '}
@@ -215,7 +216,7 @@ export function ResultsTable(props: {
                       </>
                     )}
                   </td>
-                  <td className="truncate" title={r.reason}>
+                  <td className="truncate" title={r.reason} lang={r.doc?.meta.locale}>
                     {r.doc === null ? describeError(r.error, t) : r.reason || '—'}
                   </td>
                   <td className="num mono">{formatMs(locale, r.latencyMs)}</td>

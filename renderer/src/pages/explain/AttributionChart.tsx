@@ -133,13 +133,14 @@ export function AttributionTable(props: {
           <tr key={b.key} data-kind={b.kind} data-testid={b.kind === 'rest' ? 'rest-row' : 'attribution-row'}>
             <th scope="row">
               <span className={`swatch swatch-${b.kind}`} aria-hidden="true" />
-              {b.label}
+              {/* A masked feature's label is the page's wording; any other is the document's. */}
+              <span lang={b.masked ? undefined : b.docLocale}>{b.label}</span>
               {b.masked && <span className="tag tag-sensitive">{t('explain.masked')}</span>}
               {b.imputed && <span className="tag">{t('explain.imputed')}</span>}
             </th>
             <td>{shownValue(b)}</td>
             <td className={`num mono value-${b.kind}`}>{formatSigned(b.value, 4)}</td>
-            <td>{b.description}</td>
+            <td lang={b.docLocale}>{b.description}</td>
           </tr>
         ))}
       </tbody>

@@ -30,7 +30,8 @@ import {
   type FormValues,
 } from './form-state.js';
 import { Report } from './Report.js';
-import { ResultPanel, type VerifyState } from './ResultPanel.js';
+import { resultAnnouncement } from './ProbabilityBar.js';
+import { ResultPanel, outputLabel, type VerifyState } from './ResultPanel.js';
 
 /** Marks used by bench/ui.ts: from the click on Explain to the chart drawn. */
 export const EXPLAIN_MARKS = {
@@ -81,6 +82,12 @@ export default function ExplainPage() {
   const [failure, setFailure] = useState<{ error: unknown } | null>(null);
   /** The one-page report is rendered only for printing (it has its own chart). */
   const [printing, setPrinting] = useState(false);
+  /**
+   * The explanation a submit brought, read out by the live region below (which stays in the page, since a region
+   * that appears with its text is not announced). Emptied while explaining, so that the same decision twice is
+   * announced twice.
+   */
+  const [announced, setAnnounced] = useState<ExplanationDocument | null>(null);
   const summary = useRef<HTMLDivElement>(null);
   const explainButton = useRef<HTMLButtonElement>(null);
   const request = useRef(0);
@@ -157,6 +164,7 @@ export default function ExplainPage() {
       if (fromClick) {
         performance.clearMarks(EXPLAIN_MARKS.start);
         performance.mark(EXPLAIN_MARKS.start);
+        setAnnounced(null);
       }
       try {
         const { documents } = await api.explain({
@@ -177,6 +185,7 @@ export default function ExplainPage() {
           setResult({ doc, applicant, locale, showAll });
           setVerify({ state: 'pending' });
           setBusy(false);
+          if (fromClick) setAnnounced(doc);
         });
         api.verifyDocument({ document: doc }).then(
           (result) => id === request.current && setVerify({ state: 'done', result }),
@@ -436,6 +445,11 @@ export default function ExplainPage() {
           </div>
         </form>
         <div className="result-column">
+          <p className="visually-hidden" role="status" aria-atomic="true" data-testid="result-announcement">
+            {announced && result?.doc === announced
+              ? resultAnnouncement(announced, outputLabel(schema, locale, t), locale, t)
+              : ''}
+          </p>
           {failure && (
             <p className="alert alert-error" role="alert">
               {describeError(failure.error, t)}

@@ -4,6 +4,18 @@ import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { T } from '../../i18n/i18n.js';
 import { formatPercent } from '../../lib/format.js';
 
+/** What a screen reader is told when an explanation arrives: the decision, the probability and the threshold. */
+export function resultAnnouncement(doc: ExplanationDocument, label: string, locale: Locale, t: T): string {
+  const probability = formatPercent(locale, Math.min(1, Math.max(0, doc.score)));
+  if (!doc.decision) return t('explain.announceScore', { label, probability });
+  return t('explain.announceDecision', {
+    decision: doc.decision.approved ? t('explain.approved') : t('explain.declined'),
+    label,
+    probability,
+    threshold: t('explain.threshold', { value: formatPercent(locale, doc.decision.threshold, 0) }),
+  });
+}
+
 export function ProbabilityBar(props: { doc: ExplanationDocument; label: string; locale: Locale; t: T }) {
   const { doc, locale, t } = props;
   const p = Math.min(1, Math.max(0, doc.score));
@@ -20,7 +32,8 @@ export function ProbabilityBar(props: { doc: ExplanationDocument; label: string;
           </div>
         </div>
         {doc.decision && (
-          <div className={`decision decision-${state}`} data-testid="decision" role="status">
+          // Not a live region: the page announces the decision with the probability (resultAnnouncement).
+          <div className={`decision decision-${state}`} data-testid="decision">
             <span className="decision-icon" aria-hidden="true">
               {approved ? '✓' : '✕'}
             </span>

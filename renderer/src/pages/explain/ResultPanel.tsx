@@ -130,7 +130,8 @@ export function Reasons({ doc, t, id = 'reasons' }: { doc: ExplanationDocument; 
       {doc.reasons.length === 0 ? (
         <p className="muted">{t('explain.reasons.none')}</p>
       ) : (
-        <ol>
+        // In the document's language, which is not the page's after a change of language (a batch's rows).
+        <ol lang={doc.meta.locale}>
           {doc.reasons.map((r) => (
             <li key={r.feature}>{r.description}</li>
           ))}
@@ -256,7 +257,7 @@ export function ResultPanel(props: ResultPanelProps) {
               <li key={b.key} className={`description description-${b.kind}`}>
                 <span className={`swatch swatch-${b.kind}`} aria-hidden="true" />
                 <span>
-                  {b.description}
+                  <span lang={b.docLocale}>{b.description}</span>
                   {b.masked && <span className="tag tag-sensitive">{t('explain.masked')}</span>}
                 </span>
               </li>
