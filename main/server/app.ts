@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import type { Problem } from '../../shared/problems.js';
 import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import { bearerMatches, isCrossSiteRequest, isLoopbackHostHeader, isTopLevelNavigation } from './auth.js';
@@ -117,9 +118,29 @@ function refusal(headers: IncomingHttpHeaders, token: string | null, opensUi = f
 const UNMET_EXPECTATION = Symbol('unmet expectation');
 type ExpectingRequest = IncomingMessage & { [UNMET_EXPECTATION]?: string };
 
-/** An HTTP/1.1 request without the Host header HTTP/1.1 requires (RFC 9112 §3.2): answered 400. */
-function lacksHost(req: IncomingMessage): boolean {
-  return req.httpVersion === '1.1' && req.headers.host === undefined;
+/**
+ * What is wrong with a request's Host header, which RFC 9112 §3.2 answers 400: missing from an HTTP/1.1 request,
+ * or given more than once (Node keeps the first, while a proxy in front may have read another).
+ */
+function hostProblem(req: IncomingMessage): Problem | undefined {
+  if (req.headers.host === undefined) {
+    if (req.httpVersion !== '1.1') return undefined;
+    return {
+      field: 'host',
+      code: 'missing',
+      message: 'is missing: an HTTP/1.1 request must name the server it is for in a Host header',
+    };
+  }
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') count++;
+  }
+  if (count < 2) return undefined;
+  return {
+    field: 'host',
+    code: 'invalid',
+    message: `is given ${count} times: a request names the server it is for in one Host header`,
+  };
 }
 
 function isPublic(request: FastifyRequest): boolean {
@@ -206,7 +227,8 @@ export async function buildApp(
   // request as it answers any other, so a wrong guess here only costs the client its wait for the 100.
   app.server.on('checkContinue', (req, res) => {
     const length = Number(req.headers['content-length']);
-    if (refusal(req.headers, token) === null && !(length > bodyLimit) && !lacksHost(req)) res.writeContinue();
+    if (refusal(req.headers, token) === null && !(length > bodyLimit) && !hostProblem(req))
+      res.writeContinue();
     app.server.emit('request', req, res);
   });
   // Any other expectation cannot be met: 417, answered as every other error (Node's own 417 has no body).
@@ -219,17 +241,11 @@ export async function buildApp(
   app.server.on('connect', answerConnect);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (lacksHost(request.raw)) {
+    const host = hostProblem(request.raw);
+    if (host) {
       // As Node's own answer would: a client that sends no Host may not frame its next request right either.
       reply.header('connection', 'close');
-      return sendError(
-        reply,
-        invalidRequest(400, {
-          field: 'host',
-          code: 'missing',
-          message: 'is missing: an HTTP/1.1 request must name the server it is for in a Host header',
-        }),
-      );
+      return sendError(reply, invalidRequest(400, host));
     }
     const expectation = (request.raw as ExpectingRequest)[UNMET_EXPECTATION];
     if (expectation !== undefined) {

@@ -394,6 +394,13 @@ describe('bad requests are answered 4xx with their problems, and the server keep
       'host',
     ],
     [
+      'a request with two Host headers',
+      'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      false,
+      400,
+      'host',
+    ],
+    [
       'a chunked body with a chunk size that is not hex',
       'POST /api/app/explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
       false,
