@@ -1,6 +1,6 @@
 // The contract's handlers over a real service: auditExport answers an export inline only up to its bound, and
 // refuses a larger one with a problem that says how to get it, without holding it whole.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiHandlers, dispatch } from '../../../main/core/api.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
@@ -46,5 +46,19 @@ describe('auditExport answered inline', () => {
     });
     expect(recent.status).toBe(200);
     expect((await service.auditVerify()).ok).toBe(true);
+  });
+});
+
+describe('a write in the service’s thread that the disk refused', () => {
+  it('carries the free space of the data folder, which tells a full disk from a failing one', async () => {
+    const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+    const settings = vi.spyOn(service, 'updateSettings').mockRejectedValue(io);
+    try {
+      const r = await dispatch(apiHandlers(service), 'updateSettings', { top_k: 4 });
+      expect(r).toMatchObject({ ok: false, status: 503, body: { error: 'storage' } });
+      expect(io).toMatchObject({ freeBytes: expect.any(Number) as number });
+    } finally {
+      settings.mockRestore();
+    }
   });
 });
