@@ -89,7 +89,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       expect(await chart.locator('svg text', { hasText: '其余 6 项' }).count()).toBe(1);
       expect(await chart.locator('svg path[fill="#c2410c"]').count()).toBeGreaterThan(0); // lowers approval
       expect(await chart.locator('svg path[fill="#1f5fbf"]').count()).toBeGreaterThan(0); // raises approval
-      expect(await chart.locator('svg path[fill="#9aa4b2"]').count()).toBe(1); // the rest
+      expect(await chart.locator('svg path[fill="#808a99"]').count()).toBe(1); // the rest
       expect(await result.getByTestId('decision').textContent()).toContain('通过');
       expect(await result.getByTestId('completeness').getAttribute('data-state')).toBe('ok');
       expect(await result.getByTestId('cache-level').textContent()).toContain('未命中');

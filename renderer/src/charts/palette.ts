@@ -20,7 +20,7 @@ const LIGHT: ChartPalette = {
   positive: '#1f5fbf',
   negative: '#c2410c',
   neutral: '#6b7280',
-  rest: '#9aa4b2',
+  rest: '#808a99',
   text: '#1c2733',
   muted: '#55606e',
   axis: '#8a94a3',
