@@ -74,9 +74,12 @@ export async function registerRenderer(app: FastifyInstance, dir: string): Promi
   const index = join(dir, 'index.html');
   if (existsSync(index)) {
     await app.register(async (scope) => {
-      // The UI's files are the same in every installation and hold no data: no token needed to load them.
+      // The UI's files are the same in every installation and hold no data: no token needed to load them. Their
+      // wildcard route also matches every GET under the API's roots, which is no file of the UI: there, as on every
+      // endpoint, a request without the token learns nothing (not which methods a path takes, nor a 404) but 401.
+      const open = (request: FastifyRequest) => !isApiPath(request.url);
       scope.addHook('onRoute', (route) => {
-        route.config = { ...route.config, public: true, uiFile: true };
+        route.config = { ...route.config, public: open, uiFile: true };
       });
       // A path the static files refuse (a dot file, `..`, `//`) is no file of the UI: 404, as any other path
       // that is none. 403 is the Host check's alone.

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -166,6 +166,43 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect((await call(t.server.url, 'GET', '/audit')).status).toBe(200);
+  });
+
+  it('answers 401 on API paths without the token when the UI is built, its files and pages staying open', async () => {
+    // The built UI's static files answer every GET path (a wildcard route): one under the API's roots is no file.
+    const dir = tempDir('branchlens-renderer-');
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>BranchLens UI</title>');
+    writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1);');
+    const ui = await startTestServer({
+      service: t.server.service,
+      dataDir: t.dataDir,
+      tokenRequired: true,
+      rendererDir: dir,
+    });
+    try {
+      for (const [method, path] of [
+        ['GET', '/api/app/explain'],
+        ['HEAD', '/api/app/explain'],
+        ['GET', '/%61pi/app/explain'],
+        ['GET', '/api/v1.0/predictions'],
+        ['GET', '/predict'],
+        ['GET', '/v2/models/credit-demo/infer'],
+        ['GET', '/api/no/such/route'],
+        ['GET', '/v2/no/such/route'],
+      ] as const) {
+        const r = await call(ui.server.url, method, path);
+        expect(r.status, `${method} ${path}`).toBe(401);
+        expect(r.headers.get('allow'), `${method} ${path}`).toBeNull();
+      }
+      for (const path of ['/', '/audit', '/assets/app.js']) {
+        expect((await call(ui.server.url, 'GET', path)).status, path).toBe(200);
+      }
+      expect((await call(ui.server.url, 'GET', '/assets/none.js')).status).toBe(404);
+    } finally {
+      await ui.close();
+      removeDir(dir);
+    }
   });
 
   it('refuses a request without the token before reading its body', async () => {
