@@ -66,9 +66,11 @@ function routeLabel(request: FastifyRequest): string {
     const method = (request.params as { method?: string }).method ?? '';
     return isApiMethod(method) ? `/api/app/${method}` : url;
   }
-  if (url === '/v1/models/:target') {
-    const verb = /:(predict|explain)$/.exec((request.params as { target?: string }).target ?? '')?.[1];
-    return verb ? `/v1/models/:name:${verb}` : url;
+  // KServe V1's POST route reads `:target`, its GET (the model's probe, or a GET of a verb: 405) `:name`.
+  if (url === '/v1/models/:target' || url === '/v1/models/:name') {
+    const { target, name } = request.params as { target?: string; name?: string };
+    const verb = /:(predict|explain)$/.exec(target ?? name ?? '')?.[1];
+    return verb ? `/v1/models/:name:${verb}` : '/v1/models/:name';
   }
   return url;
 }

@@ -389,7 +389,11 @@ describe('KServe V2 (Open Inference Protocol)', () => {
   });
 
   it('counts the requests by route in /metrics', async () => {
+    expect((await t.call('GET', '/v1/models/credit-demo:predict')).status).toBe(405);
     const samples = parsePrometheus((await t.call('GET', '/metrics')).text);
+    expect(
+      samples.get('http_requests_total{method="GET",route="/v1/models/:name:predict",status="405"}'),
+    ).toBeGreaterThanOrEqual(1);
     const count = (method: string, route: string) =>
       samples.get(`http_requests_total{method="${method}",route="${route}",status="200"}`) ?? 0;
     expect(count('POST', '/v2/models/:name/infer')).toBeGreaterThanOrEqual(2);
