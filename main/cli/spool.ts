@@ -25,6 +25,13 @@ const SPOOL_NAME = /^explain-\d+-[0-9a-f]+\.(?:json|csv)\.part$/;
 /** Bytes per write when the spool is copied to standard output. */
 const COPY_PIECE = 1 << 20;
 
+/** What a spool file of each kind holds, as its errors say it. */
+const HOLDS = {
+  json: 'where the documents wait until every applicant is decided',
+  // A CSV batch's input: said as such, or a full disk while it is copied reads as the documents' failure.
+  csv: "where the input's rows are copied to be checked and explained",
+} as const;
+
 /** A spool file (or its folder) that could not be made, written or read back: exit 1, naming it and why. */
 export class SpoolError extends Error {
   constructor(
@@ -32,10 +39,11 @@ export class SpoolError extends Error {
     verb: 'create' | 'write' | 'read',
     cause: unknown,
     specific: Partial<Record<string, string>> = {},
+    kind: 'json' | 'csv' = 'json',
   ) {
     const reason =
       fsReason(cause, specific) ?? (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-    super(`cannot ${verb} ${path}, where the documents wait until every applicant is decided: ${reason}`, {
+    super(`cannot ${verb} ${path}, ${HOLDS[kind]}: ${reason}`, {
       cause,
     });
     this.name = 'SpoolError';
@@ -65,7 +73,7 @@ export async function withSpoolFile<T>(
     await mkdir(folder, { recursive: true, mode: 0o700 });
     removeStale(folder, (name) => SPOOL_NAME.test(name), STALE_SPOOL_MS);
   } catch (e) {
-    throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' });
+    throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' }, kind);
   }
   // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
   // Watched before it is made: a Ctrl-C that finds the file made must find it watched.
@@ -75,7 +83,7 @@ export async function withSpoolFile<T>(
     handle = await open(path, 'wx+', 0o600);
   } catch (e) {
     stopRemoving();
-    throw new SpoolError(path, 'write', e);
+    throw new SpoolError(path, 'write', e, {}, kind);
   }
   try {
     return await use({ path, handle });

@@ -1,5 +1,5 @@
 // `branchlens explain`: explains one applicant, a JSON array or a CSV batch; documents go to stdout as JSON.
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError, type Problem } from '../../../shared/problems.js';
 import { numbersFromText, type BundleSchema } from '../../../shared/bundle.js';
@@ -125,13 +125,27 @@ async function* fileBytes(path: string): AsyncGenerator<Buffer, void, undefined>
 
 /**
  * The applicants --input (or the built-in sample) gives: JSON, read whole and parsed as parseApplicants reads
- * it; or CSV, read as a stream. Standard input (`-`) that is CSV is left to be copied to the data folder
- * (`stdin`: its bytes read so far, and the iterator of the rest), since a stream cannot be read twice.
+ * it; or CSV, read as a stream. Standard input (`-`) that is CSV, or a pipe named by its path, is left to be
+ * copied to the data folder (`stdin`: its bytes read so far, the iterator of the rest, and what it is called),
+ * since a stream cannot be read twice.
  */
 type Source =
   | { format: 'json'; parsed: ParsedApplicants }
   | { format: 'csv'; path: string }
-  | { format: 'csv'; stdin: { head: Buffer; rest: AsyncIterator<unknown> } };
+  | { format: 'csv'; stdin: { head: Buffer; rest: AsyncIterator<unknown>; name: string } };
+
+/**
+ * Whether the file at `path` gives its bytes only once: a pipe named by its path (`--input /dev/stdin` in a
+ * pipeline, bash's `--input <(iconv …)`), which opened again gives what is left of it, or nothing. It is read
+ * as standard input is. One that cannot be looked at is left to the reading to name.
+ */
+function readOnce(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /** Reads as much of `source` as says what it holds (see applicantsFormat), and a JSON file whole. */
 async function openSource(
@@ -142,6 +156,7 @@ async function openSource(
 ): Promise<Source> {
   const decoding = { ...(encoding !== undefined ? { encoding } : {}), encodingFlag: '--encoding' };
   const chunks: Buffer[] = [];
+  const once = source === '-' || readOnce(source);
   const stream = source === '-' ? io.stdin : createReadStream(source, { highWaterMark: 64 * 1024 });
   const rest = stream[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   let format: 'json' | 'csv' | undefined;
@@ -153,19 +168,23 @@ async function openSource(
       format = applicantsFormat(Buffer.concat(chunks), next.done === true, encoding);
     }
   } catch (e) {
-    throw source === '-' ? e : cannotRead(source, e);
-  } finally {
     if (source !== '-') await rest.return?.();
+    throw source === '-' ? e : cannotRead(source, e);
   }
+  // A file is opened again to be read; a pipe is read on from here.
+  if (!once) await rest.return?.();
   if (format === 'csv') {
-    return source === '-'
-      ? { format, stdin: { head: Buffer.concat(chunks), rest } }
-      : { format, path: source };
+    const name = source === '-' ? 'standard input' : source;
+    return once ? { format, stdin: { head: Buffer.concat(chunks), rest, name } } : { format, path: source };
   }
   let bytes: Buffer;
-  if (source === '-') {
-    for (let next = await rest.next(); !next.done; next = await rest.next()) {
-      chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+  if (once) {
+    try {
+      for (let next = await rest.next(); !next.done; next = await rest.next()) {
+        chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+      }
+    } catch (e) {
+      throw source === '-' ? e : cannotRead(source, e);
     }
     bytes = Buffer.concat(chunks);
   } else {
@@ -364,7 +383,7 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
             {
               field: '--input',
               code: 'invalid',
-              message: `${original ?? 'standard input'} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it`,
+              message: `${'stdin' in opened ? opened.stdin.name : original} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it`,
             },
           ]),
       });
@@ -419,7 +438,7 @@ function copyTo({ path, handle }: SpoolFile): (bytes: Buffer) => Promise<void> {
     try {
       await handle.writeFile(bytes);
     } catch (e) {
-      throw new SpoolError(path, 'write', e);
+      throw new SpoolError(path, 'write', e, {}, 'csv');
     }
   };
 }

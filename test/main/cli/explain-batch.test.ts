@@ -2,7 +2,9 @@
 // with nothing decided or audited), then the rows are explained in calls the service accepts, in order, and the
 // output is written once at the end. The service refuses more than 4,096 applicants waiting at once as busy,
 // which a CLI batch, its only caller, would be forever.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { explanationDocumentSchema, type ExplanationDocument } from '../../../shared/explanation.js';
@@ -327,4 +329,32 @@ describe('a CSV batch read as a stream', () => {
     expect((await auditEntries(data)) - before).toBe(5);
     expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
   });
+
+  it(
+    'reads a pipe named by its path (--input /dev/stdin, <(…)) once, as standard input: CSV and JSON',
+    { timeout: 20_000 },
+    async () => {
+      const data = await freshData('fifo');
+      const rows = applicants(3);
+      // A FIFO gives its bytes once: opened again to be read, it gives what is left of it (here, nothing).
+      const pipe = (name: string, text: string) => {
+        const path = join(work, name);
+        execFileSync('mkfifo', [path]);
+        // Opening a FIFO to write waits for its reader, as the shell's `<(…)` does.
+        const written = writeFile(path, text);
+        return { path, written };
+      };
+      const csv = pipe('rows.fifo', csvOf(rows));
+      const run = await runCli(['explain', '--data', data, '--input', csv.path], '', {}, inPairs);
+      await csv.written;
+      expectSuccess(run);
+      expect(documents(run.stdout)).toHaveLength(3);
+      expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+      const json = pipe('rows-json.fifo', JSON.stringify(rows));
+      const fromJson = await runCli(['explain', '--data', data, '--input', json.path], '', {}, inPairs);
+      await json.written;
+      expectSuccess(fromJson);
+      expect(documents(fromJson.stdout)).toHaveLength(3);
+    },
+  );
 });

@@ -182,6 +182,38 @@ describe('a batch that fails prints nothing and leaves no spool file', () => {
     expect((await auditEntries(data)) - before).toBe(4);
   });
 
+  it("a CSV file's copy that cannot be written (a full disk): exit 1 naming it as the input's, nothing decided", async () => {
+    const data = await freshData();
+    const before = await auditEntries(data);
+    const rows = holdoutApplicants(5);
+    const columns = Object.keys(rows[0]!);
+    const cell = (v: unknown) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v ?? ''));
+    const input = join(work, 'five.csv');
+    writeFileSync(
+      input,
+      [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n'),
+    );
+    const probe = await open(batch, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as typeof probe;
+    await probe.close();
+    // The first write of a CSV batch is its copy's: no document is written before every row is checked.
+    vi.spyOn(fileHandle, 'writeFile').mockRejectedValue(
+      Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }),
+    );
+    const run = await runCli(['explain', '--data', data, '--input', input], '', {}, inPairs);
+    vi.restoreAllMocks();
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const said =
+      /^branchlens explain: cannot write (\S+), where the input's rows are copied to be checked and explained: the disk is full\n$/.exec(
+        run.stderr,
+      );
+    expect(said, run.stderr).not.toBeNull();
+    expect(basename(said![1]!)).toMatch(/^explain-\d+-[0-9a-f]+\.csv\.part$/);
+    expect(spools(data)).toEqual([]);
+    expect(await auditEntries(data)).toBe(before);
+  });
+
   it('a tmp/ folder that cannot be made: exit 1 naming it and why, before any applicant is decided', async () => {
     const data = await freshData();
     const before = await auditEntries(data);
