@@ -122,9 +122,14 @@ export function intFlag(flag: string, raw: string | undefined, fallback: number,
   return raw === undefined ? fallback : wholeNumber(`--${flag}`, raw, min);
 }
 
+/** A piece of a stream as bytes: a stream in text mode (standard input in a test) gives strings. */
+export function asBuffer(piece: unknown): Buffer {
+  return typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
+}
+
 export async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  for await (const c of stream) chunks.push(asBuffer(c));
   return Buffer.concat(chunks);
 }
 

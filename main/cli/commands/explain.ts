@@ -31,6 +31,7 @@ import { bundleFolderArg, openService, serviceOptionsFromEnv } from '../service.
 import { printOnceComplete, SpoolError, withSpoolFile, type SpoolFile } from '../spool.js';
 import { checkExplainOptions, countFlag, problemsByFlag } from './explain-flags.js';
 import {
+  asBuffer,
   DATA_OPTION,
   dataDirFrom,
   intFlag,
@@ -152,9 +153,9 @@ async function openSource(
   source: string,
   name: string,
   io: CliIo,
-  encoding: string | undefined,
+  decoding: { encoding?: string; encodingFlag: string },
 ): Promise<Source> {
-  const decoding = { ...(encoding !== undefined ? { encoding } : {}), encodingFlag: '--encoding' };
+  const { encoding } = decoding;
   const chunks: Buffer[] = [];
   const once = source === '-' || readOnce(source);
   const stream = source === '-' ? io.stdin : createReadStream(source, { highWaterMark: 64 * 1024 });
@@ -163,8 +164,7 @@ async function openSource(
   try {
     while (format === undefined) {
       const next = await rest.next();
-      if (!next.done)
-        chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+      if (!next.done) chunks.push(asBuffer(next.value));
       format = applicantsFormat(Buffer.concat(chunks), next.done === true, encoding);
     }
   } catch (e) {
@@ -181,7 +181,7 @@ async function openSource(
   if (once) {
     try {
       for (let next = await rest.next(); !next.done; next = await rest.next()) {
-        chunks.push(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+        chunks.push(asBuffer(next.value));
       }
     } catch (e) {
       throw source === '-' ? e : cannotRead(source, e);
@@ -318,7 +318,7 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   const input = fileFlag('--input', values.input, 'name a JSON or CSV file, or - for standard input');
   const source = input ?? join(samplesDir(), 'sample-1.json');
   const decoding = { ...(encoding !== undefined ? { encoding } : {}), encodingFlag: '--encoding' };
-  const opened = await openSource(source, input === undefined ? source : '--input', io, encoding);
+  const opened = await openSource(source, input === undefined ? source : '--input', io, decoding);
   // A CSV file is read through before the data folder is opened, as a JSON file is parsed: one that is not CSV,
   // or whose rows do not match its header, leaves nothing behind. Its rows are not kept: they are read again to
   // be checked against the model, then again to be explained, and memory does not grow with the file.
@@ -369,7 +369,7 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
       if ('stdin' in opened) {
         await append(opened.stdin.head);
         for (let next = await opened.stdin.rest.next(); !next.done; next = await opened.stdin.rest.next()) {
-          await append(typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer));
+          await append(asBuffer(next.value));
         }
         layout = await scanCsv(() => fileBytes(copy.path), '--input', decoding);
       }
