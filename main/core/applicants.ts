@@ -422,16 +422,12 @@ function parseCsv(
     throw new InputError([{ field: source, code: 'missing', message: 'has a header but no rows' }]);
   // A column with no name is Excel's trailing separator (`Price,`) when none of its cells holds anything: no
   // column at all. One whose cells hold values must be named: whose values they are would be a guess.
-  const unnamed = header.flatMap((name, i) => (name === '' ? [i] : []));
-  const dropped = new Set(unnamed.filter((i) => rows.every(({ cells }) => (cells[i] ?? '') === '')));
-  const problems: Problem[] = unnamed
-    .filter((i) => !dropped.has(i))
-    .map((i) => ({
-      field: `line ${headerLine}, column ${i + 1}`,
-      code: 'invalid' as const,
-      message: `has no name, but line ${rows.find(({ cells }) => (cells[i] ?? '') !== '')!.line} has a value in it: name the column, or delete it`,
-    }));
-  problems.push(...repeatedColumns(header, source));
+  const { dropped, problems } = headerColumns(
+    header,
+    source,
+    headerLine,
+    (i) => rows.find(({ cells }) => (cells[i] ?? '') !== '')?.line,
+  );
   // A cell too many or too few: which column each cell belongs to would be a guess. A row may leave out the
   // empty cells of the separators the header ends with.
   let trailing = 0;
@@ -476,19 +472,42 @@ function lineIndex(bytes: Uint8Array): (offset: number) => number {
   };
 }
 
-/** One value per feature: with a column named twice, which one counts would be a guess. */
-function repeatedColumns(header: readonly string[], source: string): Problem[] {
-  return header.flatMap((name, i) =>
-    name === '' || header.indexOf(name) === i
-      ? []
-      : [
-          {
-            field: source,
-            code: 'invalid' as const,
-            message: `column ${i + 1} of the header repeats ${quoted(name)}`,
-          },
-        ],
-  );
+/**
+ * What a CSV header's columns say, whether its rows are held (parseApplicants) or streamed (scanCsv): the unnamed
+ * columns dropped, those no cell fills (Excel's trailing separator, `Price,`, is no column at all), and the
+ * problems of the rest. An unnamed column with values must be named (whose values they are would be a guess), and
+ * so must a column named twice (which one counts would be a guess). `valuedAt(i)`: the first line whose cell i
+ * holds a value, if any.
+ */
+function headerColumns(
+  header: readonly string[],
+  source: string,
+  headerLine: number,
+  valuedAt: (column: number) => number | undefined,
+): { dropped: Set<number>; problems: Problem[] } {
+  const dropped = new Set<number>();
+  const problems: Problem[] = [];
+  header.forEach((name, i) => {
+    if (name !== '') return;
+    const line = valuedAt(i);
+    if (line === undefined) dropped.add(i);
+    else {
+      problems.push({
+        field: `line ${headerLine}, column ${i + 1}`,
+        code: 'invalid',
+        message: `has no name, but line ${line} has a value in it: name the column, or delete it`,
+      });
+    }
+  });
+  header.forEach((name, i) => {
+    if (name === '' || header.indexOf(name) === i) return;
+    problems.push({
+      field: source,
+      code: 'invalid',
+      message: `column ${i + 1} of the header repeats ${quoted(name)}`,
+    });
+  });
+  return { dropped, problems };
 }
 
 /** The most problems of a file kept to be listed (as many as the CLI lists): the others are counted. */
@@ -940,18 +959,10 @@ async function scanCsvOnce(
     throw new InputError([{ field: source, code: 'missing', message: 'has a header but no rows' }]);
   // A column with no name is Excel's trailing separator (`Price,`) when none of its cells holds anything: no
   // column at all. One whose cells hold values must be named: whose values they are would be a guess.
-  const dropped = new Set(unnamed.filter((i) => !valued.has(i)));
+  const { dropped, problems } = headerColumns(header, source, headerLine, (i) => valued.get(i));
   let trailing = 0;
   while (dropped.has(header.length - 1 - trailing)) trailing++;
   if (unsure) return { trailing };
-  const problems: Problem[] = unnamed
-    .filter((i) => !dropped.has(i))
-    .map((i) => ({
-      field: `line ${headerLine}, column ${i + 1}`,
-      code: 'invalid' as const,
-      message: `has no name, but line ${valued.get(i)!} has a value in it: name the column, or delete it`,
-    }));
-  problems.push(...repeatedColumns(header, source));
   if (problems.length || counts.size) throw counts.error(problems);
   const columns = header.flatMap((name, i) => (dropped.has(i) ? [] : [{ name, column: i + 1 }]));
   return {
