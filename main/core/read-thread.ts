@@ -5,7 +5,7 @@
 // the database's pages and its own V8 heap, and a client asking again and again (or a page that could, before the
 // server refused other sites' requests) must not grow the process by a thread per request.
 import { parentPort } from 'node:worker_threads';
-import { errorOf, type WriterError } from './db/writer-messages.js';
+import { errorOf, withStorageFacts, type WriterError } from './db/writer-messages.js';
 import { BusyError } from './microbatch.js';
 import { startThread } from './threads.js';
 
@@ -41,18 +41,6 @@ function release(): void {
 /** What a read thread posts back once: its result, or why it failed (with SQLite's code, as the writer's do). */
 type ThreadAnswer<T> = { ok: true; result: T } | { ok: false; error: WriterError };
 
-/**
- * A read thread's failure as an Error on the caller's thread, saying what work failed, with SQLite's code and the
- * free space it failed with: a damaged or failing database is then the 503 that says so (storageFailure), as the
- * same read on the service's thread would be, not an internal error.
- */
-function failureOf(what: string, e: WriterError): Error {
-  const error = new Error(`${what} failed: ${e.message}`);
-  if (e.code !== undefined) Object.assign(error, { code: e.code });
-  if (e.freeBytes !== undefined) Object.assign(error, { freeBytes: e.freeBytes });
-  return error;
-}
-
 export interface ReadThreadJob {
   /** The caller's import.meta.url: the thread's module `./<name>.js` (or `.ts`) is next to it. */
   callerUrl: string;
@@ -74,7 +62,9 @@ export async function inReadThread<T>(job: ReadThreadJob): Promise<T> {
       worker.once('exit', (code) => reject(new Error(`${job.what} stopped (exit ${code})`)));
       worker.once('message', (m: ThreadAnswer<T>) => {
         if (m.ok) resolve(m.result);
-        else reject(failureOf(job.what, m.error));
+        // With SQLite's code and the free space: a damaged or failing database is then the 503 that says so, as
+        // the same read on the service's thread would be, not an internal error.
+        else reject(withStorageFacts(new Error(`${job.what} failed: ${m.error.message}`), m.error));
       });
     }).finally(() => void worker.terminate());
   } finally {

@@ -79,6 +79,17 @@ export function errorOf(e: unknown): WriterError {
   };
 }
 
+/**
+ * `error`, made on the receiving thread from `e` (errorOf), with the SQLite code and the free space `e` carries:
+ * what says whether the storage failed, and how (storageFailure: a full disk is a 503 saying so, not an internal
+ * error, nor a failing disk).
+ */
+export function withStorageFacts(error: Error, e: WriterError): Error {
+  if (e.code !== undefined) Object.assign(error, { code: e.code });
+  if (e.freeBytes !== undefined) Object.assign(error, { freeBytes: e.freeBytes });
+  return error;
+}
+
 export interface Done {
   op: 'done';
   /** Each queued entry's receipts (one per entry of a set), or why it was refused or its transaction failed. */

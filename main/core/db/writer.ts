@@ -13,17 +13,18 @@ import type { DiskCacheWriter } from '../cache/explanation-cache.js';
 import type { SigningKey } from '../keys.js';
 import { StorageError } from './open.js';
 import { startThread } from '../threads.js';
-import type {
-  CallAnswer,
-  CallAnswers,
-  Done,
-  FromWriter,
-  QueuedEntry,
-  ToWriter,
-  Work,
-  WriterCall,
-  WriterData,
-  WriterError,
+import {
+  withStorageFacts,
+  type CallAnswer,
+  type CallAnswers,
+  type Done,
+  type FromWriter,
+  type QueuedEntry,
+  type ToWriter,
+  type Work,
+  type WriterCall,
+  type WriterData,
+  type WriterError,
 } from './writer-messages.js';
 
 /** How long a synchronous call waits for the writer (a group commit takes milliseconds; a busy disk, more). */
@@ -54,11 +55,7 @@ export interface DatabaseWriterOptions {
 export function errorFrom(e: WriterError): Error {
   const error = e.name === 'AuditEntryError' ? new AuditEntryError(e.message) : new Error(e.message);
   if (error.name !== e.name) error.name = e.name;
-  // SQLite's code and the free space say whether the storage failed, and how (storageFailure: a full disk is a
-  // 503 saying so, not an internal error, nor a failing disk).
-  if (e.code !== undefined) Object.assign(error, { code: e.code });
-  if (e.freeBytes !== undefined) Object.assign(error, { freeBytes: e.freeBytes });
-  return error;
+  return withStorageFacts(error, e);
 }
 
 interface Waiting {
