@@ -186,7 +186,12 @@ export function sendError(reply: FastifyReply, result: ErrorResult): FastifyRepl
   }
   if (!isKServePath(reply.request.url)) return reply.send(body);
   const { error, message, ...rest } = body;
-  return reply.send({ error: message, code: error, ...rest });
+  // Typed "application/json" exactly: KServe's Python client (InferenceRESTClient) reads "error" into the
+  // exception it raises only for that type, and would show a bare "400 Bad Request" for "; charset=utf-8".
+  // Sent as bytes, which Fastify leaves typed as given (JSON is UTF-8 whatever the type says, RFC 8259).
+  return reply
+    .type('application/json')
+    .send(Buffer.from(JSON.stringify({ error: message, code: error, ...rest }), 'utf8'));
 }
 
 export function errorBody(error: 'not_found' | 'unauthorized', message: string): ApiErrorBody {

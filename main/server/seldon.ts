@@ -103,6 +103,8 @@ export interface SeldonRequest {
   tensor?: SeldonTensor;
   applicants?: Record<string, unknown>[];
   puid?: string;
+  /** meta.tags, answered back beside the model's own (see seldonMeta). */
+  tags?: Record<string, unknown>;
 }
 
 const ONE_OF =
@@ -135,16 +137,22 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   const parsed = seldonMessage.safeParse(body);
   if (!parsed.success) return fail(parsed.error.issues);
   const { data, jsonData, meta } = parsed.data;
-  const puid = meta?.puid !== undefined ? { puid: meta.puid } : {};
+  // The meta answered back (seldonMeta).
+  const echoed = {
+    ...(meta?.puid !== undefined ? { puid: meta.puid } : {}),
+    ...(meta?.tags !== undefined ? { tags: meta.tags } : {}),
+  };
   if ((data === undefined) === (jsonData === undefined)) {
     return fail([{ path: [], message: `must hold exactly one of data and jsonData: ${ONE_OF}` }]);
   }
   if (data) {
-    const names = data.names !== undefined ? { names: data.names } : {};
+    // "names": [] is no names: Seldon's protobuf holds an empty repeated field as none, and Seldon's Python wrapper
+    // sends one from a TRANSFORMER without feature names to the unit after it (this model).
+    const names = data.names !== undefined && data.names.length > 0 ? { names: data.names } : {};
     if (data.ndarray !== undefined && data.tensor !== undefined) {
       return fail([{ path: ['data'], message: 'must hold one of ndarray and tensor, not both' }]);
     }
-    if (data.tensor !== undefined) return { form: 'tensor', ...names, tensor: data.tensor, ...puid };
+    if (data.tensor !== undefined) return { form: 'tensor', ...names, tensor: data.tensor, ...echoed };
     if (data.ndarray === undefined) {
       return fail([
         {
@@ -154,13 +162,13 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
         },
       ]);
     }
-    return { form: 'ndarray', ...names, rows: data.ndarray, ...puid };
+    return { form: 'ndarray', ...names, rows: data.ndarray, ...echoed };
   }
   // jsonData may hold any JSON in Seldon's protocol: a list is a batch, as SeldonClient sends json_data=[...].
   if (Array.isArray(jsonData)) {
     const list = applicantList.safeParse(jsonData);
     return list.success
-      ? { form: 'jsonData.list', applicants: list.data, ...puid }
+      ? { form: 'jsonData.list', applicants: list.data, ...echoed }
       : fail(list.error.issues, ['jsonData']);
   }
   if (typeof jsonData !== 'object' || jsonData === null) {
@@ -182,18 +190,19 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
     }
     const list = applicantList.safeParse(json.applicants);
     return list.success
-      ? { form: 'jsonData.applicants', applicants: list.data, ...puid }
+      ? { form: 'jsonData.applicants', applicants: list.data, ...echoed }
       : fail(list.error.issues, ['jsonData', 'applicants']);
   }
-  return { form: 'jsonData', applicants: [json], ...puid };
+  return { form: 'jsonData', applicants: [json], ...echoed };
 });
 
 /**
  * A tensor's values as rows, checked against its shape: two dimensions [n, f] with n from 1 to the row cap (as
- * an ndarray's), n·f values, numbers only. Whether f matches the names or the model's features is checked by
- * rowsAsApplicants.
+ * an ndarray's), n·f values, numbers only. A missing value is "NaN", as Seldon's protobuf JSON writes a double's
+ * NaN (SeldonClient sends numpy's NaN so), or null, as in an ndarray: read as null, for the service to impute or
+ * name. Whether f matches the names or the model's features is checked by rowsAsApplicants.
  */
-function tensorRows({ shape, values }: SeldonTensor): number[][] {
+function tensorRows({ shape, values }: SeldonTensor): (number | null)[][] {
   const invalid = (field: string, message: string) => new InputError([{ field, code: 'invalid', message }]);
   if (shape.length !== 2) {
     throw invalid(
@@ -215,19 +224,28 @@ function tensorRows({ shape, values }: SeldonTensor): number[][] {
       `holds ${values.length} values, but shape [${n}, ${f}] needs ${n * f}`,
     );
   }
-  const problems = values.flatMap((v, k): Problem[] =>
-    typeof v === 'number'
-      ? []
-      : [
-          {
-            field: `data.tensor.values[${k}]`,
-            code: 'wrong_type',
-            message: `must be a number (a tensor holds numbers only), got ${describeValue(v)}`,
-          },
-        ],
-  );
+  const missing = '"NaN" or null for a missing value';
+  const problems: Problem[] = [];
+  const numbers = values.map((v, k): number | null => {
+    if (typeof v === 'number') return v;
+    if (v === null || v === 'NaN') return null;
+    const field = `data.tensor.values[${k}]`;
+    if (v === 'Infinity' || v === '-Infinity') {
+      problems.push({
+        field,
+        code: 'not_finite',
+        message: `is ${v}: a tensor's values must be finite (${missing})`,
+      });
+    } else {
+      problems.push({
+        field,
+        code: 'wrong_type',
+        message: `must be a number (a tensor holds numbers only; ${missing}), got ${describeValue(v)}`,
+      });
+    }
+    return null;
+  });
   if (problems.length) throw new InputError(problems);
-  const numbers = values as number[];
   return Array.from({ length: n }, (_, i) => numbers.slice(i * f, (i + 1) * f));
 }
 
@@ -336,14 +354,33 @@ export function seldonApplicants(req: SeldonRequest, schema: BundleSchema): Reco
     : req.applicants!;
 }
 
+/**
+ * Where applicant i's `feature` is in a tensor: `data.tensor.values[k] (feature)`, k = i·f + j, j its column in
+ * `columns` (the names, or the model's features), as V2's [N, F] input names `inputs[0].data[k] (feature)`.
+ * A problem with a whole row, or with a name that is no column, is `data.tensor row i`.
+ */
+function tensorField(indexed: string, columns: readonly string[]): string {
+  const m = /^\[(\d+)\](?:\.(.+))?$/.exec(indexed);
+  if (!m) return `data.tensor${indexed}`;
+  const [row, feature] = [Number(m[1]), m[2]];
+  const j = feature === undefined ? -1 : columns.indexOf(feature);
+  if (j >= 0) return `data.tensor.values[${row * columns.length + j}] (${feature})`;
+  return `data.tensor row ${row}${feature === undefined ? '' : ` (${feature})`}`;
+}
+
 /** A problem the service found in applicant i (`[i].Amount`, or `Amount` for one), named as the request did. */
-function requestField(form: SeldonForm, field: string, single: boolean): string {
+function requestField(
+  req: SeldonRequest,
+  field: string,
+  single: boolean,
+  columns: readonly string[],
+): string {
   const indexed = field.startsWith('[') ? field : single ? `[0].${field}` : `.${field}`;
-  switch (form) {
+  switch (req.form) {
     case 'ndarray':
       return `data.ndarray${indexed}`;
     case 'tensor':
-      return `data.tensor${indexed}`;
+      return tensorField(indexed, req.names ?? columns);
     case 'jsonData':
       return field.startsWith('[') ? `jsonData${field.replace(/^\[0\]/, '')}` : `jsonData.${field}`;
     case 'jsonData.applicants':
@@ -355,18 +392,23 @@ function requestField(form: SeldonForm, field: string, single: boolean): string 
   }
 }
 
-/** Runs `fn`, renaming the fields of any problems it reports to where they are in the Seldon request. */
+/**
+ * Runs `fn`, renaming the fields of any problems it reports to where they are in the Seldon request; `schema` is
+ * the model the request was read for (a tensor without names holds its features in its order).
+ */
 export async function namingRequestFields<T>(
   req: SeldonRequest,
   count: number,
   fn: () => Promise<T>,
+  schema?: BundleSchema,
 ): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (!isInputError(e)) throw e;
+    const columns = schema?.features.map((f) => f.name) ?? [];
     throw new InputError(
-      e.problems.map((p) => ({ ...p, field: requestField(req.form, p.field, count === 1) })),
+      e.problems.map((p) => ({ ...p, field: requestField(req, p.field, count === 1, columns) })),
       undefined,
     );
   }
@@ -410,17 +452,28 @@ export function predictionData(
 
 export interface SeldonMeta {
   puid?: string;
-  tags: Record<string, string>;
+  tags: Record<string, unknown>;
 }
 
+/**
+ * The answer's meta: the request's puid, and its tags with the model's over them, as Seldon's own model servers
+ * answer (seldon_core's construct_response), so that tags set by the caller or a unit before this one in the
+ * graph reach the caller.
+ */
 export function seldonMeta(
   model: { id: string; version: string; sha256: string },
   backend: string,
-  puid?: string,
+  asked: Pick<SeldonRequest, 'puid' | 'tags'> = {},
 ): SeldonMeta {
   return {
-    ...(puid !== undefined ? { puid } : {}),
-    tags: { model_id: model.id, model_version: model.version, model_sha256: model.sha256, backend },
+    ...(asked.puid !== undefined ? { puid: asked.puid } : {}),
+    tags: {
+      ...asked.tags,
+      model_id: model.id,
+      model_version: model.version,
+      model_sha256: model.sha256,
+      backend,
+    },
   };
 }
 

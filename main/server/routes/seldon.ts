@@ -19,15 +19,19 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
 
   const predictions = async (request: FastifyRequest) => {
     const req = request.body as SeldonRequest;
-    const applicants = seldonApplicants(req, service.schema);
+    const modelSchema = service.schema;
+    const applicants = seldonApplicants(req, modelSchema);
     // Labelled with the model that computed them, which an activation may have replaced meanwhile.
-    const { model, output, predictions } = await namingRequestFields(req, applicants.length, () =>
-      service.predictWithModel(applicants),
+    const { model, output, predictions } = await namingRequestFields(
+      req,
+      applicants.length,
+      () => service.predictWithModel(applicants),
+      modelSchema,
     );
     // In the form asked: a tensor for a tensor, else an ndarray.
     return {
       data: predictionData(req.form, output, predictions),
-      meta: seldonMeta(model, service.backend, req.puid),
+      meta: seldonMeta(model, service.backend, req),
     };
   };
   app.post('/api/v1.0/predictions', { schema }, predictions);
@@ -37,13 +41,17 @@ export function registerSeldon(app: FastifyInstance, service: BranchLensService)
 
   app.post('/api/v1.0/explain', { schema }, async (request, reply) => {
     const req = request.body as SeldonRequest;
-    const applicants = seldonApplicants(req, service.schema);
+    const modelSchema = service.schema;
+    const applicants = seldonApplicants(req, modelSchema);
     // The model asked (each document names the one that computed it, which an activation may have changed).
     const model = service.model;
-    const documents = await namingRequestFields(req, applicants.length, () =>
-      service.explainJson(applicants),
+    const documents = await namingRequestFields(
+      req,
+      applicants.length,
+      () => service.explainJson(applicants),
+      modelSchema,
     );
-    const meta = JSON.stringify(seldonMeta(model, service.backend, req.puid));
+    const meta = JSON.stringify(seldonMeta(model, service.backend, req));
     // The documents are signed JSON text already: sent as they are.
     return reply
       .type('application/json; charset=utf-8')

@@ -133,6 +133,62 @@ describe('Seldon data.tensor', () => {
     expect(swapped.json.data.tensor.values).toEqual(expected);
   });
 
+  it('reads "NaN" or null in a tensor as a missing value, imputed as in an ndarray', async () => {
+    // SeldonClient sends numpy's NaN as "NaN" (protobuf's JSON for a double); tiny's features are optional.
+    const fromNdarray = await t.call('POST', '/api/v1.0/predictions', {
+      data: {
+        ndarray: [
+          [1.5, null],
+          [null, 0.25],
+        ],
+      },
+    });
+    expect(fromNdarray.status, fromNdarray.text).toBe(200);
+    const r = await t.call('POST', '/api/v1.0/predictions', {
+      data: { tensor: { shape: [2, 2], values: [1.5, 'NaN', null, 0.25] } },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.data.tensor.values).toEqual(fromNdarray.json.data.ndarray.flat());
+    const infinite = await t.call('POST', '/api/v1.0/predictions', {
+      data: { tensor: { shape: [1, 2], values: [1, 'Infinity'] } },
+    });
+    expect(infinite.status, infinite.text).toBe(400);
+    expect(infinite.json.problems).toEqual([
+      expect.objectContaining({ field: 'data.tensor.values[1]', code: 'not_finite' }),
+    ]);
+  });
+
+  it('takes "names": [] as no names, as a Seldon transformer before this model sends it', async () => {
+    for (const data of [
+      { names: [], tensor: { shape: [3, 2], values } },
+      { names: [], ndarray: rows.map((a) => [a.income, a.debt]) },
+    ]) {
+      const r = await t.call('POST', '/predict', { data, meta: {} });
+      expect(r.status, r.text).toBe(200);
+      expect(Object.values(r.json.data)[1]).toBeDefined();
+    }
+  });
+
+  it('answers the request’s meta.tags back beside the model’s, as Seldon’s model servers do', async () => {
+    const meta = { puid: 'p-9', tags: { branch: '0421', model_id: 'spoofed', score_run: 3 } };
+    const predicted = await t.call('POST', '/api/v1.0/predictions', { jsonData: rows[0], meta });
+    expect(predicted.status, predicted.text).toBe(200);
+    const explained = await t.call('POST', '/api/v1.0/explain', { jsonData: rows[0], meta });
+    expect(explained.status, explained.text).toBe(200);
+    for (const r of [predicted, explained]) {
+      // The model's own tags win over the caller's: they say which model answered.
+      expect(r.json.meta).toEqual({
+        puid: 'p-9',
+        tags: expect.objectContaining({
+          branch: '0421',
+          score_run: 3,
+          model_id: 'tiny',
+          model_version: '1.0.0',
+        }),
+      });
+    }
+  });
+
   it('explains a tensor with the documents the other forms get', async () => {
     const r = await t.call('POST', '/api/v1.0/explain', { data: { tensor: { shape: [3, 2], values } } });
     expect(r.status, r.text).toBe(200);
@@ -160,9 +216,26 @@ describe('Seldon data.tensor', () => {
     expect(await fields({ data: { tensor: { shape: [1, 2], values: [1, 'two'] } } })).toEqual([
       'data.tensor.values[1]',
     ]);
-    // A value the model cannot take (past float32 once scaled) is named by row and feature, as an ndarray's.
+  });
+
+  it('names a value the model refuses by its index in the tensor’s values, with its feature', async () => {
+    const fields = async (body: unknown) => {
+      const r = await t.call('POST', '/api/v1.0/predictions', body);
+      expect(r.status, r.text).toBe(400);
+      return r.json.problems.map((p: { field: string }) => p.field);
+    };
+    // Past float32 once scaled: values[3] is row 1's debt, as the V2 [N, F] form names inputs[0].data[3] (debt).
     expect(await fields({ data: { tensor: { shape: [2, 2], values: [1, 2, 3, 1e39] } } })).toEqual([
-      'data.tensor[1].debt',
+      'data.tensor.values[3] (debt)',
+    ]);
+    // The columns in the order of names: debt first.
+    expect(
+      await fields({
+        data: { names: ['debt', 'income'], tensor: { shape: [2, 2], values: [1, 2, 1e39, 4] } },
+      }),
+    ).toEqual(['data.tensor.values[2] (debt)']);
+    expect(await fields({ data: { tensor: { shape: [1, 2], values: [1e39, 0] } } })).toEqual([
+      'data.tensor.values[0] (income)',
     ]);
   });
 

@@ -367,6 +367,26 @@ describe('KServe V2 (Open Inference Protocol)', () => {
     expect(binary.json.error).toContain('binary data extension');
   });
 
+  it('types its errors application/json exactly, which KServe’s Python client reads the error text from', async () => {
+    // InferenceRESTClient puts the body's "error" in its HTTPStatusError only when the content-type is exactly
+    // "application/json": with "; charset=utf-8" the officer would see "400 Bad Request" and nothing else.
+    const answers = [
+      await t.call('POST', '/v2/models/credit-demo/infer', { inputs: 'none' }),
+      await t.call('POST', '/v2/models/credit-demo/infer', {
+        inputs: [{ name: 'Amount', shape: [1], datatype: 'FP64', data: ['x'] }],
+      }),
+      await t.call('POST', '/v1/models/credit-demo:predict', { instances: [{ ...sample, Amount: 'x' }] }),
+      await t.call('POST', '/v2/models/other/infer', { inputs: byFeature([sample]) }),
+      await t.call('GET', '/v2/nowhere'),
+      await t.call('POST', '/v2/models/credit-demo/infer', new RawBody('{bad')),
+    ];
+    for (const r of answers) {
+      expect(r.status, r.text).toBeGreaterThanOrEqual(400);
+      expect(r.headers.get('content-type'), r.text).toBe('application/json');
+      expect(typeof r.json.error).toBe('string');
+    }
+  });
+
   it('answers in the protocols’ shape whoever answers: unknown paths, bad URLs', async () => {
     const unknown = await t.call('GET', '/v2/models/credit-demo/');
     kserveProblems(unknown, 404);

@@ -196,10 +196,39 @@ describe('Seldon requests', () => {
     });
     expect(named.puid).toBe('p');
     expect(seldonApplicants(named, numeric)).toEqual(expected);
-    // A number a boolean does not read is left for the service to name (data.tensor[i].owns_home).
+    // A number a boolean does not read is left for the service to name (data.tensor.values[k] (owns_home)).
     expect(seldonApplicants(parse(tensor([1, 3], [1, 2, 7])), numeric)).toEqual([
       { income: 1, debt: 2, owns_home: 7 },
     ]);
+  });
+
+  it('reads "names": [] as no names, as a Seldon transformer without feature names sends it', () => {
+    // Seldon's Python wrapper answers a TRANSFORMER's request with "names": [] when it has no feature names, and
+    // Seldon's protobuf holds an empty repeated field as none: the next unit (this model) gets "names": [].
+    const row = names.map((n) => sample[n]);
+    expect(seldonApplicants(parse({ data: { names: [], ndarray: [row] } }), schema)).toEqual([sample]);
+    expect(seldonApplicants(parse(tensor([1, 3], [1.5, 2, 1], [])), numeric)).toEqual([
+      { income: 1.5, debt: 2, owns_home: true },
+    ]);
+  });
+
+  it('reads a tensor\'s "NaN" or null as a missing value, and refuses an infinity naming where it is', () => {
+    // Seldon's protobuf JSON writes a double's NaN as "NaN" (SeldonClient sends numpy's NaN so), and has no null;
+    // ndarray's null is taken too. Either is missing: imputed for an optional feature, named for a required one.
+    expect(seldonApplicants(parse(tensor([2, 3], [1.5, 'NaN', 1, null, 0, 'NaN'])), numeric)).toEqual([
+      { income: 1.5, debt: null, owns_home: true },
+      { income: null, debt: 0, owns_home: null },
+    ]);
+    const refused = problems(() =>
+      seldonApplicants(parse(tensor([2, 3], [1, 'Infinity', 1, '-Infinity', 0, 'x'])), numeric),
+    );
+    expect(refused).toEqual([
+      expect.objectContaining({ field: 'data.tensor.values[1]', code: 'not_finite' }),
+      expect.objectContaining({ field: 'data.tensor.values[3]', code: 'not_finite' }),
+      expect.objectContaining({ field: 'data.tensor.values[5]', code: 'wrong_type' }),
+    ]);
+    expect(refused[0]!.message).toContain('"NaN" or null for a missing value');
+    expect(refused[2]!.message).toContain('"NaN" or null for a missing value');
   });
 
   it('checks a tensor against its shape, the names and the model, naming where', () => {
@@ -216,13 +245,13 @@ describe('Seldon requests', () => {
         message: 'holds 3 values, but shape [2, 3] needs 6',
       }),
     ]);
-    expect(at(tensor([2, 3], [1, 2, 1, '3', null, true]))).toEqual([
+    expect(at(tensor([2, 3], [1, 2, 1, '3', [4], true]))).toEqual([
       'data.tensor.values[3]',
       'data.tensor.values[4]',
       'data.tensor.values[5]',
     ]);
     expect(read(tensor([1, 3], [1, 'x', 1]))[0]!.message).toBe(
-      'must be a number (a tensor holds numbers only), got "x"',
+      'must be a number (a tensor holds numbers only; "NaN" or null for a missing value), got "x"',
     );
     // f against the model's features (without names) or the names.
     expect(read(tensor([2, 2], [1, 2, 3, 4]))).toEqual([
@@ -261,11 +290,13 @@ describe('Seldon requests', () => {
     };
     expect(await named({ form: 'ndarray' }, 1, ['Amount'])).toEqual(['data.ndarray[0].Amount']);
     expect(await named({ form: 'ndarray' }, 3, ['[2].Amount'])).toEqual(['data.ndarray[2].Amount']);
-    expect(await named({ form: 'tensor' }, 1, ['income'])).toEqual(['data.tensor[0].income']);
-    expect(await named({ form: 'tensor' }, 3, ['[2].debt', '[1]'])).toEqual([
-      'data.tensor[2].debt',
-      'data.tensor[1]',
+    // A tensor's by the value's index in `values` (row·f + column, the columns in the order of names).
+    expect(await named({ form: 'tensor', names: ['income', 'debt'] }, 1, ['debt'])).toEqual([
+      'data.tensor.values[1] (debt)',
     ]);
+    expect(
+      await named({ form: 'tensor', names: ['debt', 'income'] }, 3, ['[2].debt', '[1]', '[0].x']),
+    ).toEqual(['data.tensor.values[4] (debt)', 'data.tensor row 1', 'data.tensor row 0 (x)']);
     expect(await named({ form: 'jsonData' }, 1, ['Amount'])).toEqual(['jsonData.Amount']);
     expect(await named({ form: 'jsonData.applicants' }, 2, ['[1].Home'])).toEqual([
       'jsonData.applicants[1].Home',
