@@ -371,6 +371,14 @@ function csvSeparator(text: string): { delimiter: string; skip: number } {
   return { delimiter, skip: 0 };
 }
 
+/**
+ * What ends a CSV record: CRLF, LF or a lone CR, each wherever it is, as lineIndex counts lines. csv-parse would
+ * take the first line's ending for the only one, and a file one tool wrote with CRLF and another appended to with
+ * LF would have its appended rows run together ("has 21 cells where the header has 11 columns"). A line break
+ * inside a quoted cell is the cell's, whichever it is; RFC 4180 has an unquoted cell hold none.
+ */
+const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
+
 function parseCsv(
   text: string,
   source: string,
@@ -392,6 +400,7 @@ function parseCsv(
   try {
     records = parse(text.slice(skip), {
       delimiter,
+      record_delimiter: RECORD_DELIMITERS,
       skip_empty_lines: true,
       trim: true,
       bom: true,
@@ -833,6 +842,7 @@ async function* csvRecords(
     skipped = Buffer.byteLength(all.slice(0, skip), 'utf8');
     parser = csvParser({
       delimiter,
+      record_delimiter: RECORD_DELIMITERS,
       skip_empty_lines: true,
       trim: true,
       bom: true,

@@ -30,6 +30,32 @@ describe('parseApplicants: the line each CSV row starts on', () => {
     expect(parseApplicants('a,b\r1,2\r3,4').lines).toEqual([2, 3]);
   });
 
+  it('reads a file whose lines mix CRLF and LF (one tool wrote it, another appended) by the line each row is on', () => {
+    // Auto-detected, the first line's ending would be the only one: the other lines' rows would run together.
+    const crlfFirst = parseApplicants('a,b\r\n1,2\r\n3,4\n5,6\n\n7,8\r\n');
+    expect(crlfFirst.applicants).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+      { a: '5', b: '6' },
+      { a: '7', b: '8' },
+    ]);
+    expect(crlfFirst.lines).toEqual([2, 3, 4, 6]);
+    // LF first: the CRLF rows' last cells are not left with a CR in them, quoted or not.
+    const lfFirst = parseApplicants('a,b\n1,2\n3,"x"\r\n5,6\r\n');
+    expect(lfFirst.applicants).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: 'x' },
+      { a: '5', b: '6' },
+    ]);
+    expect(lfFirst.lines).toEqual([2, 3, 4]);
+  });
+
+  it('keeps the line breaks of quoted cells in a file of mixed line endings, whichever they are', () => {
+    const parsed = parseApplicants('a,b\r\n1,"x\ny"\n2,"p\r\nq\rr"\r\n3,z\n');
+    expect(parsed.applicants.map((a) => a.b)).toEqual(['x\ny', 'p\r\nq\rr', 'z']);
+    expect(parsed.lines).toEqual([2, 4, 7]);
+  });
+
   it('counts lines before the header that the reader trims, with or without a BOM', () => {
     expect(parseApplicants('\uFEFF\n\r\na,b\n1,2\n').lines).toEqual([4]);
     expect(parseApplicants('  \n a,b\n1,2').lines).toEqual([3]);
@@ -435,6 +461,8 @@ describe('scanCsv and csvApplicants: a CSV file read as a stream, as parseApplic
   const files: [name: string, bytes: Buffer, encoding?: string][] = [
     ['blank lines, CRLF, a lone CR', bytes(`\r\n\r\n${H}\r\n\r\n1,rent,2\r\n  \r3,owner,4`)],
     ['line breaks in quoted cells', bytes(`${H}\n1,"a\r\nb",2\n3,"c\nd\re",4\n5,x,6\n`)],
+    ['CRLF then LF lines', bytes(`${H}\r\n1,rent,2\r\n3,owner,4\n5,"a\r\nb",6\n\n7,x,8\r\n`)],
+    ['LF then CRLF lines', bytes(`${H}\n1,rent,"2"\n3,owner,4\r\n5,"a\nb",6\r\n`)],
     ['a byte-order mark, text outside ASCII', bytes(`\uFEFF${H}\n1,租房,2\n3,é,4\n`)],
     ["Excel's sep= line", bytes(`sep=;\nSeniority;Home;Price\n1;rent;2\n`)],
     ['semicolons and tabs', bytes(`Seniority;Home;Price\n1;rent;"2,5"\n`)],
