@@ -5,7 +5,7 @@ import { parse as csvParser, type CsvError, type Parser } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import type { BundleSchema } from '../../shared/bundle.js';
 import { excelSeparatorLine, markedEncoding } from '../../shared/csv-text.js';
-import { InputError, isInputError, type Problem } from '../../shared/problems.js';
+import { InputError, isInputError, shortened, type Problem } from '../../shared/problems.js';
 import { describeRepeatedKey, repeatedKeys } from './json-keys.js';
 
 export interface ParsedApplicants {
@@ -205,30 +205,33 @@ export function problemsAtLines(
   });
 }
 
-/** The most characters of a value a problem quotes: a 2 MB cell is named, not printed. */
-const QUOTED_LENGTH = 40;
-
 /**
  * `value` as a problem quotes it, on one line: in double quotes, its line breaks, tabs and other control
- * characters (and quotes) escaped as JSON escapes them, and cut to its first 40 characters and "…".
+ * characters (and quotes) escaped as JSON escapes them, and a long one cut as an HTTP answer cuts it
+ * (shortened: its first 64 characters, an ellipsis and its length): a 2 MB cell is named, not printed.
  */
 export function quoted(value: string): string {
-  let cut = value.length > QUOTED_LENGTH ? value.slice(0, QUOTED_LENGTH) : value;
-  // Not half a character: a cut between the two halves of a surrogate pair would print as an escape.
-  if (cut !== value && /[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return cut === value ? JSON.stringify(value) : `${JSON.stringify(cut).slice(0, -1)}…"`;
+  return JSON.stringify(shortened(value));
 }
 
 /**
  * A row's problem with the value its message quotes (`got "…"`, which the engine words in full: a category, a
- * quoted line break) made one short line by quoted(), so that every problem stays one line of the report.
+ * quoted line break) made one short line by quoted(), so that every problem stays one line of the report. A
+ * caller's key that the field names (`Colour`, `[3].Colour`, `line 5, Colour`) is cut and escaped alike.
  */
 export function quotedValues(p: Problem): Problem {
+  const field = shortKey(p.field);
   // Greedy: the value runs to the last quote of the message, whatever quotes it holds itself.
   const m = /^(.*?got (?:the text )?)"([\s\S]*)"([^"]*)$/s.exec(p.message);
-  if (!m) return { ...p, message: escapedControls(p.message) };
+  if (!m) return { ...p, field, message: escapedControls(p.message) };
   const [, before, value, after] = m;
-  return { ...p, message: `${escapedControls(before!)}${quoted(value!)}${escapedControls(after!)}` };
+  return { ...p, field, message: `${escapedControls(before!)}${quoted(value!)}${escapedControls(after!)}` };
+}
+
+/** A field with the key it names (after `[3].` or `line 5, `) shortened and escaped, as quoted() does a value. */
+function shortKey(field: string): string {
+  const [, place, key] = /^(\[\d+\]\.|line \d+, )?([\s\S]*)$/.exec(field)!;
+  return `${place ?? ''}${escapedControls(shortened(key!))}`;
 }
 
 /** `text` with its control characters (a line break…) as JSON escapes them: `\n`. */
@@ -303,8 +306,7 @@ function refuseJsonScalar(text: string, source: string): void {
   } catch {
     return;
   }
-  const got =
-    value === null ? 'null' : `a ${typeof value} (${text.length > 40 ? text.slice(0, 40) + '…' : text})`;
+  const got = value === null ? 'null' : `a ${typeof value} (${shortened(text)})`;
   throw new InputError([
     {
       field: source,

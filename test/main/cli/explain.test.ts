@@ -373,7 +373,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr.length).toBeLessThan(1000);
     expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
-      `  - line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "${huge.slice(0, 40)}…"`,
+      `  - line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "${huge.slice(0, 64)}…(${huge.length + '\ttower\nhall'.length} characters)"`,
     ]);
     // Escaped, so the problem stays one line; short values are quoted whole.
     const tab = expectInputError(

@@ -12,6 +12,7 @@ import {
   parseApplicants,
   problemsAtLines,
   quoted,
+  quotedValues,
   rowProblemsBesideHeader,
   scanCsv,
   type CsvLayout,
@@ -158,7 +159,7 @@ describe('problemsAtLines', () => {
       [2],
       names,
     );
-    expect(p!.message).toBe(`must be one of a, b, got "${'x'.repeat(40)}…"`);
+    expect(p!.message).toBe(`must be one of a, b, got "${'x'.repeat(50)}\\n"`);
     const [q] = problemsAtLines(
       [
         {
@@ -172,8 +173,30 @@ describe('problemsAtLines', () => {
     );
     expect(q!.message).toBe('must be one of a, b, got "say \\"hi\\"\\r\\nthere"');
     expect(quoted('租房')).toBe('"租房"');
+  });
+
+  it('cuts a long value as HTTP answers do (shortened): its first 64 characters, an ellipsis and its length', () => {
+    expect(quoted('x'.repeat(64))).toBe(`"${'x'.repeat(64)}"`);
+    expect(quoted(`${'x'.repeat(70)}\n`)).toBe(`"${'x'.repeat(64)}…(71 characters)"`);
     // Not half of a character outside the BMP.
-    expect(quoted(`${'x'.repeat(39)}😀`)).toBe(`"${'x'.repeat(39)}…"`);
+    expect(quoted(`${'x'.repeat(63)}😀`)).toBe(`"${'x'.repeat(63)}…(65 characters)"`);
+    // The line breaks of the part kept are escaped, so the problem stays one line.
+    expect(quoted(`a\nb${'x'.repeat(100)}`)).toBe(`"a\\nb${'x'.repeat(61)}…(103 characters)"`);
+  });
+
+  it("names a caller's long key as HTTP answers do, not in full, and on one line", () => {
+    const key = `${'k'.repeat(300)}\n`;
+    const [p, q] = problemsAtLines(
+      [
+        { field: `[0].${key}`, code: 'unknown_feature', message: 'is not a feature' },
+        { field: key, code: 'unknown_feature', message: 'is not a feature' },
+      ],
+      [2, 3],
+      names,
+    );
+    expect(p!.field).toBe(`line 2, ${'k'.repeat(64)}…(301 characters)`);
+    expect(quotedValues(q!).field).toBe(`${'k'.repeat(64)}…(301 characters)`);
+    expect(quotedValues({ field: 'a\nb', code: 'invalid', message: 'x' }).field).toBe('a\\nb');
   });
 
   it('for a one-row file, names the line of its unprefixed feature problems only', () => {
