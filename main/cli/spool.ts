@@ -4,6 +4,7 @@
 // file too, and its rows explained from there (see the explain command).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fsReason } from '../core/fs-reasons.js';
 import { removeOnInterrupt } from '../core/out-file.js';
@@ -21,6 +22,9 @@ export const SPOOL_FOLDER = 'tmp';
 export const STALE_SPOOL_MS = 24 * 60 * 60 * 1000;
 
 const SPOOL_NAME = /^explain-\d+-[0-9a-f]+\.(?:json|csv)\.part$/;
+
+/** The prefix of a spool file made in the system's temporary folder, outside any data folder. */
+const PRIVATE_PREFIX = 'branchlens-';
 
 /** Bytes per write when the spool is copied to standard output. */
 const COPY_PIECE = 1 << 20;
@@ -68,13 +72,47 @@ export async function withSpoolFile<T>(
   use: (spool: SpoolFile) => Promise<T>,
 ): Promise<T> {
   const folder = join(dataDir, SPOOL_FOLDER);
-  const path = join(folder, `explain-${process.pid}-${randomBytes(6).toString('hex')}.${kind}.part`);
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 });
     removeStale(folder, (name) => SPOOL_NAME.test(name), STALE_SPOOL_MS);
   } catch (e) {
     throw new SpoolError(folder, 'create', e, { EEXIST: 'it is a file, not a folder' }, kind);
   }
+  return withFileIn(io, folder, '', kind, use);
+}
+
+/**
+ * Runs `use` with a new spool file of this run's own as withSpoolFile does, but in the system's temporary folder
+ * (`branchlens-explain-….KIND.part`, mode 0600, made by this run alone): for what must be held before the data
+ * folder is opened (standard input's CSV, checked first, so that a mistyped --data creates nothing for an input
+ * that is refused). Removed as withSpoolFile's are, also once left behind by a run that was killed.
+ */
+export async function withPrivateSpoolFile<T>(
+  io: CliIo,
+  kind: 'json' | 'csv',
+  use: (spool: SpoolFile) => Promise<T>,
+): Promise<T> {
+  const folder = tmpdir();
+  try {
+    removeStale(
+      folder,
+      (name) => name.startsWith(PRIVATE_PREFIX) && SPOOL_NAME.test(name.slice(PRIVATE_PREFIX.length)),
+      STALE_SPOOL_MS,
+    );
+  } catch {
+    // A temporary folder that cannot be listed: the file's own creation says what is wrong with it.
+  }
+  return withFileIn(io, folder, PRIVATE_PREFIX, kind, use);
+}
+
+async function withFileIn<T>(
+  io: CliIo,
+  folder: string,
+  prefix: string,
+  kind: 'json' | 'csv',
+  use: (spool: SpoolFile) => Promise<T>,
+): Promise<T> {
+  const path = join(folder, `${prefix}explain-${process.pid}-${randomBytes(6).toString('hex')}.${kind}.part`);
   // Ctrl-C (or a kill) while the batch runs removes the file too; only SIGKILL or a power cut leaves it behind.
   // Watched before it is made: a Ctrl-C that finds the file made must find it watched.
   const stopRemoving = removeOnInterrupt(path);

@@ -28,7 +28,13 @@ import { BACKENDS, type BackendName } from '../../core/tf/backend.js';
 import { tensorflowInstalled } from '../../core/tf/installed.js';
 import { samplesDir } from '../../core/paths.js';
 import { bundleFolderArg, openService, serviceOptionsFromEnv } from '../service.js';
-import { printOnceComplete, SpoolError, withSpoolFile, type SpoolFile } from '../spool.js';
+import {
+  printOnceComplete,
+  SpoolError,
+  withPrivateSpoolFile,
+  withSpoolFile,
+  type SpoolFile,
+} from '../spool.js';
 import { checkExplainOptions, countFlag, problemsByFlag } from './explain-flags.js';
 import {
   asBuffer,
@@ -127,13 +133,16 @@ async function* fileBytes(path: string): AsyncGenerator<Buffer, void, undefined>
 /**
  * The applicants --input (or the built-in sample) gives: JSON, read whole and parsed as parseApplicants reads
  * it; or CSV, read as a stream. Standard input (`-`) that is CSV, or a pipe named by its path, is left to be
- * copied to the data folder (`stdin`: its bytes read so far, the iterator of the rest, and what it is called),
+ * copied to a private file (`stdin`: its bytes read so far, the iterator of the rest, and what it is called),
  * since a stream cannot be read twice.
  */
 type Source =
   | { format: 'json'; parsed: ParsedApplicants }
   | { format: 'csv'; path: string }
   | { format: 'csv'; stdin: { head: Buffer; rest: AsyncIterator<unknown>; name: string } };
+
+/** A source read as often as needed: JSON parsed, a CSV file, or the private copy of standard input's CSV. */
+type Rereadable = Exclude<Source, { stdin: unknown }> | { format: 'csv'; copy: string; name: string };
 
 /**
  * Whether the file at `path` gives its bytes only once: a pipe named by its path (`--input /dev/stdin` in a
@@ -322,84 +331,100 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
   // A CSV file is read through before the data folder is opened, as a JSON file is parsed: one that is not CSV,
   // or whose rows do not match its header, leaves nothing behind. Its rows are not kept: they are read again to
   // be checked against the model, then again to be explained, and memory does not grow with the file.
-  const scanned =
-    'path' in opened ? await scanCsv(() => fileBytes(opened.path), '--input', decoding) : undefined;
-  const service = await openService({
-    ...fromEnv,
-    dataDir: dataDirFrom(values, io),
-    ...(modelDir !== undefined ? { modelDir } : {}),
-    ...(backend ? { backend } : {}),
-  });
-  try {
-    const schema = service.schema;
-    // Every row is checked before the first is explained, with the class --target names and the --baseline
-    // applicant: a bad row anywhere refuses the whole file, and nothing is decided or audited.
-    const problems = requestProblems(schema, options);
-    const explain = (chunks: AsyncIterable<Chunk>, total: number, single: boolean) =>
-      explainChunks(io, service, options, chunks, total, single);
-    if (opened.format === 'json') {
-      const { applicants, single } = opened.parsed;
-      if (values.input === undefined && !takesApplicants(schema, applicants)) {
-        // The built-in sample is the demo model's: a branch's own model needs its own applicant.
-        throw new InputError([
-          {
-            field: '--input',
-            code: 'missing',
-            message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
-          },
-        ]);
-      }
-      try {
-        new Preprocessor(schema).encodeAll(applicants, 'caller');
-      } catch (e) {
-        if (!isInputError(e)) throw e;
-        // One at a time: a batch of 200,000 bad values would overflow the stack as push's arguments.
-        for (const p of e.problems) problems.push(quotedValues(p));
-      }
-      if (problems.length) throw new InputError(problems);
-      await explain(jsonChunks(applicants, chunkSize), applicants.length, single);
-      return 0;
-    }
-    // The rows are explained from a copy in the data folder's tmp/ (0600), made as they are checked: what is
-    // explained is what was checked, whatever becomes of the file meanwhile. Standard input is copied first, and
-    // read through from the copy.
-    await withSpoolFile(io, service.dataDir, 'csv', async (copy) => {
-      const append = copyTo(copy);
-      let layout = scanned;
-      if ('stdin' in opened) {
-        await append(opened.stdin.head);
-        for (let next = await opened.stdin.rest.next(); !next.done; next = await opened.stdin.rest.next()) {
-          await append(asBuffer(next.value));
-        }
-        layout = await scanCsv(() => fileBytes(copy.path), '--input', decoding);
-      }
-      const original = 'path' in opened ? opened.path : undefined;
-      const checked = csvApplicants(fileBytes(original ?? copy.path), layout!, {
-        source: '--input',
-        decoding,
-        ...(original !== undefined ? { onBytes: append } : {}),
-        changed: () =>
-          new InputError([
+  const explainFrom = async (from: Rereadable): Promise<number> => {
+    const scanned =
+      from.format === 'csv'
+        ? await scanCsv(() => fileBytes('copy' in from ? from.copy : from.path), '--input', decoding)
+        : undefined;
+    const service = await openService({
+      ...fromEnv,
+      dataDir: dataDirFrom(values, io),
+      ...(modelDir !== undefined ? { modelDir } : {}),
+      ...(backend ? { backend } : {}),
+    });
+    try {
+      const schema = service.schema;
+      // Every row is checked before the first is explained, with the class --target names and the --baseline
+      // applicant: a bad row anywhere refuses the whole file, and nothing is decided or audited.
+      const problems = requestProblems(schema, options);
+      const explain = (chunks: AsyncIterable<Chunk>, total: number, single: boolean) =>
+        explainChunks(io, service, options, chunks, total, single);
+      if (from.format === 'json') {
+        const { applicants, single } = from.parsed;
+        if (values.input === undefined && !takesApplicants(schema, applicants)) {
+          // The built-in sample is the demo model's: a branch's own model needs its own applicant.
+          throw new InputError([
             {
               field: '--input',
-              code: 'invalid',
-              message: `${'stdin' in opened ? opened.stdin.name : original} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it`,
+              code: 'missing',
+              message: `is needed for ${service.model.id}@${service.model.version}: the built-in sample applicant is the demo model's (give --input FILE, JSON or CSV, or - for standard input)`,
             },
-          ]),
-      });
-      const rowProblems = await csvRowProblems(schema, layout!, checked);
-      if (problems.length || rowProblems.size) throw rowProblems.error(problems);
-      const rows = csvApplicants(fileBytes(copy.path), layout!, {
-        source: '--input',
-        decoding,
-        changed: () => new Error(`${copy.path} changed while its rows were explained`),
-      });
-      await explain(csvChunks(schema, rows, chunkSize), layout!.rows, false);
-    });
-    return 0;
-  } finally {
-    await service.close();
-  }
+          ]);
+        }
+        try {
+          new Preprocessor(schema).encodeAll(applicants, 'caller');
+        } catch (e) {
+          if (!isInputError(e)) throw e;
+          // One at a time: a batch of 200,000 bad values would overflow the stack as push's arguments.
+          for (const p of e.problems) problems.push(quotedValues(p));
+        }
+        if (problems.length) throw new InputError(problems);
+        await explain(jsonChunks(applicants, chunkSize), applicants.length, single);
+        return 0;
+      }
+      // The rows are checked, then explained, from a copy of this run's own (0600): what is explained is what was
+      // checked, whatever becomes of the file meanwhile. A file is copied to the data folder's tmp/ as its rows are
+      // checked; standard input was copied before the data folder was opened, and is read from that copy.
+      const name = 'copy' in from ? from.name : from.path;
+      const explainCsv = async (
+        copy: string,
+        original?: string,
+        append?: (bytes: Buffer) => Promise<void>,
+      ) => {
+        const checked = csvApplicants(fileBytes(original ?? copy), scanned!, {
+          source: '--input',
+          decoding,
+          ...(append !== undefined ? { onBytes: append } : {}),
+          changed: () =>
+            new InputError([
+              {
+                field: '--input',
+                code: 'invalid',
+                message: `${name} changed while it was read (once to check every row, then again to explain them): nothing was decided; run again once nothing is writing to it`,
+              },
+            ]),
+        });
+        const rowProblems = await csvRowProblems(schema, scanned!, checked);
+        if (problems.length || rowProblems.size) throw rowProblems.error(problems);
+        const rows = csvApplicants(fileBytes(copy), scanned!, {
+          source: '--input',
+          decoding,
+          changed: () => new Error(`${copy} changed while its rows were explained`),
+        });
+        await explain(csvChunks(schema, rows, chunkSize), scanned!.rows, false);
+      };
+      if ('copy' in from) await explainCsv(from.copy);
+      else {
+        const path = from.path;
+        await withSpoolFile(io, service.dataDir, 'csv', (copy) => explainCsv(copy.path, path, copyTo(copy)));
+      }
+      return 0;
+    } finally {
+      await service.close();
+    }
+  };
+  if (!('stdin' in opened)) return explainFrom(opened);
+  // Standard input (or a pipe) gives its bytes once: a CSV batch's are copied first, outside the data folder, and
+  // read through from the copy as a file is, so that an input that is refused leaves nothing behind either (a
+  // mistyped --data would have created an installation). Memory does not grow with it.
+  return withPrivateSpoolFile(io, 'csv', async (copy) => {
+    const append = copyTo(copy);
+    await append(opened.stdin.head);
+    for (let next = await opened.stdin.rest.next(); !next.done; next = await opened.stdin.rest.next()) {
+      await append(asBuffer(next.value));
+    }
+    return explainFrom({ format: 'csv', copy: copy.path, name: opened.stdin.name });
+  });
 }
 
 /** Applicants of one explain call, and for a CSV file the line of each. */

@@ -3,7 +3,8 @@
 // output is written once at the end. The service refuses more than 4,096 applicants waiting at once as busy,
 // which a CLI batch, its only caller, would be forever.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -305,7 +306,7 @@ describe('a CSV batch read as a stream', () => {
     expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
   });
 
-  it('reads standard input through a copy in the data folder, removed afterwards, byte for byte as a file', async () => {
+  it('reads standard input through a private copy, removed afterwards, byte for byte as a file', async () => {
     const data = await freshData('stdin');
     const before = await auditEntries(data);
     const rows = applicants(5);
@@ -328,6 +329,26 @@ describe('a CSV batch read as a stream', () => {
     expect(stderr).toContain('  - line 8, Seniority: must be a number, got "soon"');
     expect((await auditEntries(data)) - before).toBe(5);
     expect(readdirSync(join(data, SPOOL_FOLDER))).toEqual([]);
+  });
+
+  it('refuses standard input that is not CSV of its header before the data folder is opened: a mistyped --data creates nothing', async () => {
+    const data = join(work, 'never-made');
+    const ours = () =>
+      readdirSync(tmpdir()).filter((n) => n.startsWith(`branchlens-explain-${process.pid}-`));
+    const run = await runCli(['explain', '--data', data, '--input', '-'], `${COLUMNS.join(',')}\n1,2\n`);
+    expect(expectInputError(run)).toContain('  - line 2: has 2 cells where the header has');
+    expect(run.stderr).not.toContain('note:');
+    expect(existsSync(data)).toBe(false);
+    // Its copy, in the system's temporary folder, is removed as the data folder's would be.
+    expect(ours()).toEqual([]);
+    // Good rows are explained from that copy, which is removed afterwards too.
+    const good = await runCli(
+      ['explain', '--data', await freshData('stdin-good'), '--input', '-'],
+      csvOf(applicants(3)),
+    );
+    expectSuccess(good);
+    expect(documents(good.stdout)).toHaveLength(3);
+    expect(ours()).toEqual([]);
   });
 
   it(
