@@ -47,6 +47,7 @@ import {
   type Command,
 } from '../command.js';
 import { OutFileWriteError, writeOutFile } from '../../core/out-file.js';
+import { withFreeSpaceOnFailure } from '../service.js';
 
 /** The signing key's file, as problems name it (relative to the data folder). */
 const KEY_FIELD = `keys/${SIGNING_KEY_FILE}`;
@@ -472,14 +473,17 @@ export const auditExportCommand: Command = {
     const write = async (out: NodeJS.WritableStream) => {
       const db = openWritable(dataDir);
       try {
-        return await exportAudit(db, {
-          format,
-          gzip: values.gzip === true,
-          out,
-          signingKey,
-          ...(since ? { since } : {}),
-          ...(until ? { until } : {}),
-        });
+        // The head's checkpoint is written here: a full disk is said to be full (see withFreeSpaceOnFailure).
+        return await withFreeSpaceOnFailure(dataDir, () =>
+          exportAudit(db, {
+            format,
+            gzip: values.gzip === true,
+            out,
+            signingKey,
+            ...(since ? { since } : {}),
+            ...(until ? { until } : {}),
+          }),
+        );
       } finally {
         db.close();
       }

@@ -1,7 +1,7 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
 import { formatProblems, InputError } from '../../../shared/problems.js';
 import { BranchLensService } from '../../core/service.js';
-import { bundleFolderArg, serviceOptionsFromEnv } from '../service.js';
+import { bundleFolderArg, serviceOptionsFromEnv, withFreeSpaceOnFailure } from '../service.js';
 import {
   DATA_OPTION,
   dataDirFrom,
@@ -35,7 +35,8 @@ async function withService<T>(
     );
   }
   try {
-    return await fn(service);
+    // A full disk is said to be full, as it is to the app's other callers.
+    return await withFreeSpaceOnFailure(service.dataDir, () => fn(service));
   } finally {
     await service.close();
   }

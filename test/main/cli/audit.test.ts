@@ -1,4 +1,4 @@
-import {
+import fs, {
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -8,12 +8,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../main/cli/index.js';
 import { appendEntries, verifyExport } from '../../../main/core/audit/index.js';
 import { openWritable } from '../../../main/core/db/open.js';
@@ -159,6 +161,45 @@ describe('branchlens audit', () => {
       entries: 10,
       firstSeq: 21,
     });
+  });
+
+  it('export whose checkpoint SQLite refuses as "disk I/O error" on a full disk says the disk is full', async () => {
+    // An entry past the last checkpoint: the export signs the head in a checkpoint of its own, its write.
+    const db = openWritable(t.dir);
+    appendEntries(db, [explainInput(30)], {
+      now: new Date('2025-04-03T00:00:00Z'),
+      signingKey: t.key,
+      policy: { every: 1000, intervalMs: 24 * 3_600_000 },
+    });
+    db.close();
+    // That write finds the disk full; statfs finds 8 KiB left on the data folder's disk.
+    const prepare = Database.prototype.prepare;
+    vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (
+      this: Database.Database,
+      sql: string,
+    ) {
+      if (sql.startsWith('INSERT INTO audit_checkpoints'))
+        throw new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_SHMSIZE');
+      return prepare.call(this, sql);
+    } as typeof prepare);
+    const statfs = fs.statfsSync;
+    vi.spyOn(fs, 'statfsSync').mockImplementation(((path: fs.PathLike) => ({
+      ...statfs(path),
+      bavail: 2,
+      bsize: 4096,
+    })) as typeof fs.statfsSync);
+    syncBuiltinESMExports();
+    try {
+      const r = await run(['audit', 'export', '--format', 'jsonl', '--data', t.dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'branchlens audit export: the disk holding the database is full (8192 bytes free): free some space on it\n',
+      );
+    } finally {
+      vi.restoreAllMocks();
+      syncBuiltinESMExports();
+    }
   });
 
   it('--since takes a plain date as midnight UTC, and a date-time with an offset', async () => {

@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BranchLensService } from '../../../main/core/service.js';
 import { explanationDocumentSchema } from '../../../shared/explanation.js';
 import {
   demoBundleVersion,
@@ -139,4 +142,44 @@ describe('branchlens models', () => {
     expect(stderr).toMatch(/no previous one to roll back to/);
     expect(await listed()).toEqual(['* credit-demo@1.0.0']);
   });
+});
+
+describe('a model change that finds the disk full', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    syncBuiltinESMExports();
+  });
+
+  /** The disk holding the data folder has `free` bytes left, as statfs says it (the ESM import sees it too). */
+  function diskWith(free: number): void {
+    const real = fs.statfsSync;
+    vi.spyOn(fs, 'statfsSync').mockImplementation(((path: fs.PathLike) => ({
+      ...real(path),
+      bavail: free / 4096,
+      bsize: 4096,
+    })) as typeof fs.statfsSync);
+    syncBuiltinESMExports();
+  }
+
+  it.each([
+    ['import', 'importModel', () => ['import', join(work, 'bundle')]],
+    ['activate', 'activateModel', () => ['activate', 'credit-demo@1.0.0']],
+    ['rollback', 'rollbackModel', () => ['rollback']],
+  ] as const)(
+    'models %s whose write SQLite calls "disk I/O error" says the disk is full, as explain does',
+    async (name, method, args) => {
+      expectSuccess(await models('list'));
+      demoBundleVersion(join(work, 'bundle'), '1.0.1');
+      // SQLite's word for a WAL that cannot grow on a full disk, thrown by the write in the service's thread.
+      vi.spyOn(BranchLensService.prototype, method).mockRejectedValue(
+        new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_SHMSIZE'),
+      );
+      diskWith(8192);
+      const run = await models(...args());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `branchlens models ${name}: the disk holding the database is full (8192 bytes free): free some space on it\n`,
+      );
+    },
+  );
 });
