@@ -118,6 +118,13 @@ export const trafficWindowSchema = z
   .strict();
 export type TrafficWindow = z.infer<typeof trafficWindowSchema>;
 
+/**
+ * A stored snapshot's traffic since the previous snapshot its service stored (or since the service started):
+ * each answer is in exactly one stored snapshot's interval, where sliding windows overlap (a snapshot stored on
+ * closing) or leave gaps. `window_s` is how long that was, 0 or more.
+ */
+export const trafficIntervalSchema = trafficWindowSchema.extend({ window_s: z.number().nonnegative() });
+
 export const stabilitySchema = z
   .object({
     /** When the last stability run finished; null if none has run since the service started. */
@@ -209,6 +216,11 @@ export const monitoringSnapshotSchema = z
     tiles: z.array(tileSchema),
     /** The worst tile status. */
     status: z.enum(TILE_STATUSES),
+    /**
+     * Only on a stored snapshot (or a thinned point, the sum of its snapshots' when each has one): what was answered
+     * since the previous one, counted once (docs/monitoring.md). Snapshots stored before it existed lack it.
+     */
+    since_previous: trafficIntervalSchema.optional(),
     /**
      * Only on a point of a thinned series (monitoringSeries): the point summarises this many stored snapshots,
      * taken from `first_taken_at` to `taken_at`, each measure at its worst (docs/monitoring.md).

@@ -4,6 +4,7 @@
 // newest buckets that fit in it, so it is exact to within one bucket. Each bucket counts latencies in
 // log-spaced bins (ratio 2^(1/32), so a quantile is off by at most 1.1 %) and in the UI's fixed histogram
 // bins, plus exact count, sum, min and max. Memory depends on the windows, never on the traffic.
+// TrafficTally counts the same way in one bucket since a point in time (the last stored snapshot).
 import { LATENCY_HISTOGRAM_EDGES_MS, type TrafficWindow } from '../../../shared/monitoring.js';
 import type { CacheLevel } from '../../../shared/explanation.js';
 
@@ -69,16 +70,7 @@ export class LatencyRecorder {
   }
 
   #emptyBucket(index: number): Bucket {
-    return {
-      index,
-      count: 0,
-      sum: 0,
-      min: Infinity,
-      max: -Infinity,
-      fine: new Map(),
-      histogram: new Array<number>(this.histogramEdgesMs.length + 1).fill(0),
-      levels: { miss: 0, memory: 0, disk: 0 },
-    };
+    return emptyBucket(index, this.histogramEdgesMs);
   }
 
   /** The current time, never earlier than a time already seen (a clock set back does not rewrite buckets). */
@@ -89,7 +81,7 @@ export class LatencyRecorder {
 
   /** Records `count` answers that each took `latencyMs`, all at the same cache level. */
   record(latencyMs: number, level: CacheLevel, count = 1): void {
-    if (!Number.isFinite(latencyMs) || latencyMs < 0 || !Number.isInteger(count) || count < 1) return;
+    if (!isRecordable(latencyMs, count)) return;
     const index = Math.floor(this.#time() / this.bucketMs);
     const slot = index % this.#ring.length;
     let bucket = this.#ring[slot]!;
@@ -97,14 +89,7 @@ export class LatencyRecorder {
       bucket = this.#emptyBucket(index);
       this.#ring[slot] = bucket;
     }
-    bucket.count += count;
-    bucket.sum += latencyMs * count;
-    bucket.min = Math.min(bucket.min, latencyMs);
-    bucket.max = Math.max(bucket.max, latencyMs);
-    const bin = latencyBin(latencyMs);
-    bucket.fine.set(bin, (bucket.fine.get(bin) ?? 0) + count);
-    bucket.histogram[histogramBin(this.histogramEdgesMs, latencyMs)]! += count;
-    bucket.levels[level] += count;
+    addTo(bucket, this.histogramEdgesMs, latencyMs, level, count);
   }
 
   /** Traffic over the newest `windowMs` (which must be one of the windows, or shorter than the longest). */
@@ -125,31 +110,114 @@ export class LatencyRecorder {
       for (const level of Object.keys(b.levels) as CacheLevel[]) merged.levels[level] += b.levels[level];
     }
     const coveredMs = now - Math.max(oldest * this.bucketMs, this.#startedAt);
-    const quantile = (q: number) => quantileOf(merged, q);
-    const hits = merged.levels.memory + merged.levels.disk;
-    return {
-      window_s: windowMs / 1000,
-      count: merged.count,
-      throughput_rps: coveredMs > 0 ? merged.count / (coveredMs / 1000) : 0,
-      latency: {
-        p50_ms: quantile(0.5),
-        p90_ms: quantile(0.9),
-        p99_ms: quantile(0.99),
-        max_ms: merged.count ? merged.max : null,
-        mean_ms: merged.count ? merged.sum / merged.count : null,
-        histogram: { edges_ms: [...this.histogramEdgesMs], counts: merged.histogram },
-      },
-      cache: {
-        by_level: merged.levels,
-        hit_rate: merged.count ? hits / merged.count : null,
-      },
-    };
+    return windowOf(merged, this.histogramEdgesMs, windowMs, coveredMs);
   }
 
   /** One summary per configured window, shortest first. */
   summaries(): TrafficWindow[] {
     return this.windowsMs.map((w) => this.summary(w));
   }
+}
+
+/**
+ * Every answer since the last take() (or since it was made), however long ago, in one bucket: what a stored
+ * snapshot answered since the previous one, which sliding windows cannot say (they overlap or leave gaps
+ * between snapshots not exactly one window apart). Memory is bounded by the fine bins, not by the traffic.
+ */
+export class TrafficTally {
+  readonly histogramEdgesMs: readonly number[];
+  readonly #now: () => number;
+  #bucket: Bucket;
+  #since: number;
+
+  constructor(options: Pick<LatencyRecorderOptions, 'now' | 'histogramEdgesMs'> = {}) {
+    this.#now = options.now ?? Date.now;
+    this.histogramEdgesMs = options.histogramEdgesMs ?? LATENCY_HISTOGRAM_EDGES_MS;
+    this.#bucket = emptyBucket(0, this.histogramEdgesMs);
+    this.#since = this.#now();
+  }
+
+  /** Answers counted since the last take(). */
+  get count(): number {
+    return this.#bucket.count;
+  }
+
+  /** Records `count` answers that each took `latencyMs`, all at the same cache level. */
+  record(latencyMs: number, level: CacheLevel, count = 1): void {
+    if (isRecordable(latencyMs, count)) addTo(this.#bucket, this.histogramEdgesMs, latencyMs, level, count);
+  }
+
+  /**
+   * The answers since the last take(), as a window whose `window_s` is how long that was (0 or more: a clock set
+   * back counts as no time). Counting starts again only with restart(), once the caller has kept them.
+   */
+  window(): TrafficWindow {
+    const elapsedMs = Math.max(0, this.#now() - this.#since);
+    return windowOf(this.#bucket, this.histogramEdgesMs, elapsedMs, elapsedMs);
+  }
+
+  /** Forgets what was counted: counting starts again from now. */
+  restart(): void {
+    this.#bucket = emptyBucket(0, this.histogramEdgesMs);
+    this.#since = this.#now();
+  }
+}
+
+function emptyBucket(index: number, edges: readonly number[]): Bucket {
+  return {
+    index,
+    count: 0,
+    sum: 0,
+    min: Infinity,
+    max: -Infinity,
+    fine: new Map(),
+    histogram: new Array<number>(edges.length + 1).fill(0),
+    levels: { miss: 0, memory: 0, disk: 0 },
+  };
+}
+
+function isRecordable(latencyMs: number, count: number): boolean {
+  return Number.isFinite(latencyMs) && latencyMs >= 0 && Number.isInteger(count) && count >= 1;
+}
+
+function addTo(
+  bucket: Bucket,
+  edges: readonly number[],
+  latencyMs: number,
+  level: CacheLevel,
+  count: number,
+) {
+  bucket.count += count;
+  bucket.sum += latencyMs * count;
+  bucket.min = Math.min(bucket.min, latencyMs);
+  bucket.max = Math.max(bucket.max, latencyMs);
+  const bin = latencyBin(latencyMs);
+  bucket.fine.set(bin, (bucket.fine.get(bin) ?? 0) + count);
+  bucket.histogram[histogramBin(edges, latencyMs)]! += count;
+  bucket.levels[level] += count;
+}
+
+/** A bucket's traffic as a window of `windowMs`, its throughput over the `coveredMs` of it the service ran. */
+function windowOf(b: Bucket, edges: readonly number[], windowMs: number, coveredMs: number): TrafficWindow {
+  const quantile = (q: number) => quantileOf(b, q);
+  const hits = b.levels.memory + b.levels.disk;
+  return {
+    window_s: windowMs / 1000,
+    count: b.count,
+    throughput_rps: coveredMs > 0 ? b.count / (coveredMs / 1000) : 0,
+    latency: {
+      p50_ms: quantile(0.5),
+      p90_ms: quantile(0.9),
+      p99_ms: quantile(0.99),
+      max_ms: b.count ? b.max : null,
+      mean_ms: b.count ? b.sum / b.count : null,
+      histogram: { edges_ms: [...edges], counts: [...b.histogram] },
+    },
+    cache: {
+      by_level: { ...b.levels },
+      hit_rate: b.count ? hits / b.count : null,
+    },
+  };
 }
 
 /** The UI bin: the first edge the latency does not exceed, or the overflow bin. */

@@ -17,7 +17,7 @@ import {
 } from '../../../shared/monitoring.js';
 import type { WritableDb } from '../db/open.js';
 import { computeDrift, RecentWindow } from './drift.js';
-import { DEFAULT_WINDOWS_MS, LatencyRecorder } from './latency.js';
+import { DEFAULT_WINDOWS_MS, LatencyRecorder, TrafficTally } from './latency.js';
 import { comparableToReference, type ExplanationSettings } from './reference.js';
 import {
   DEFAULT_SENSITIVITY,
@@ -169,8 +169,11 @@ export class Monitor<O = unknown> {
   #stabilityRunning = false;
   #lastStabilityAt = -Infinity;
   #lastPersistedAt: number | undefined;
-  /** Applicants answered since the last stored snapshot (whether close() has anything to store). */
-  #answeredSincePersist = 0;
+  /**
+   * Applicants answered since the last snapshot this monitor stored (or since it started): stored with the next
+   * one as `since_previous`, so that a chart summing snapshots counts each answer once.
+   */
+  readonly #sincePersist: TrafficTally;
 
   constructor(model: MonitorModel, options: MonitorOptions = {}) {
     this.#now = options.now ?? steadyClock();
@@ -180,6 +183,7 @@ export class Monitor<O = unknown> {
       bucketMs: options.bucketMs ?? 10_000,
       windowsMs: options.windowsMs ?? DEFAULT_WINDOWS_MS,
     });
+    this.#sincePersist = new TrafficTally({ now: this.#now });
     this.#tileWindowMs = options.tileWindowMs ?? 5 * 60_000;
     this.#driftWindow = options.driftWindow ?? 1000;
     this.#driftMinRows = options.driftMinRows ?? 300;
@@ -216,7 +220,7 @@ export class Monitor<O = unknown> {
   /** Call once per answered request and cache level, after the documents are built. Never throws. */
   recordExplain(record: ExplainRecord<O>): void {
     this.#traffic.record(record.latencyMs, record.cacheLevel, record.count ?? 1);
-    this.#answeredSincePersist += record.count ?? 1;
+    this.#sincePersist.record(record.latencyMs, record.cacheLevel, record.count ?? 1);
     const computed = record.computed;
     if (!computed || !this.#monitors(computed.modelSha256)) return;
     const width = this.#model.schema.features.length;
@@ -412,20 +416,27 @@ export class Monitor<O = unknown> {
    * a session shorter than the period (a workstation switched on at 09:10 and off at 09:55) leaves its point.
    */
   persistOnClose(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot | null {
-    return this.#snapshotOnClose && this.#answeredSincePersist > 0 ? this.persist(db, extra) : null;
+    return this.#snapshotOnClose && this.#sincePersist.count > 0 ? this.persist(db, extra) : null;
   }
 
-  /** Stores the current snapshot now (and prunes), whether due or not. */
+  /**
+   * Stores the current snapshot now (and prunes), whether due or not, with what was answered since the last one
+   * stored (`since_previous`).
+   */
   persist(db: WritableDb, extra: { queueDepth?: number } = {}): MonitoringSnapshot {
     const now = this.#wallNow();
-    const snapshot = this.snapshot(extra);
+    const snapshot: MonitoringSnapshot = {
+      ...this.snapshot(extra),
+      since_previous: this.#sincePersist.window(),
+    };
     db.transaction(() => {
       insertSnapshot(db, snapshot, now);
       // At least a retention's worth of periods is kept, whatever the clock says (store.ts pruneSnapshots).
       pruneSnapshots(db, now - this.#retentionMs, Math.ceil(this.#retentionMs / this.#persistEveryMs));
     })();
     this.#lastPersistedAt = now;
-    this.#answeredSincePersist = 0;
+    // Only once stored: answers of a snapshot that failed to store count in the next one.
+    this.#sincePersist.restart();
     return snapshot;
   }
 }

@@ -32,6 +32,10 @@ function sum(values: readonly number[]): number {
  *   page's "only what is newer" refresh goes on from it); `summary` says how many snapshots it stands for.
  * - windows (matched by length): answer and cache counts and the histogram summed, the hit rate and mean latency
  *   over those sums, the throughput the mean of the rates, the latency quantiles and max the worst (largest).
+ *   The longest window's counts are the bucket's answers, each once: each snapshot adds what it answered since the
+ *   previous one (`since_previous`), not its window, which overlaps the previous snapshot's when it was stored on
+ *   closing, or leaves a gap when stored late; a snapshot stored before `since_previous` existed adds its window.
+ * - `since_previous`: the sum of the snapshots', when each has one (what was answered since the previous point).
  * - `queue_depth`: the largest.
  * - stability, over the distinct runs (snapshots repeat a run until the next): the largest repeat difference and
  *   sensitivity, either non-finite flag if any run had it, the samples summed, the mean sensitivity weighted by
@@ -43,13 +47,19 @@ function sum(values: readonly number[]): number {
 export function summariseSnapshots(snapshots: readonly MonitoringSnapshot[]): MonitoringSnapshot {
   const newest = snapshots.at(-1);
   if (!newest) throw new Error('summariseSnapshots: no snapshot to summarise');
+  const longest = Math.max(...newest.windows.map((w) => w.window_s));
   const summarised: MonitoringSnapshot = {
     snapshot_version: 1,
     taken_at: newest.taken_at,
     model: newest.model,
-    windows: newest.windows.map((w) =>
-      summariseWindow(snapshots.flatMap((s) => s.windows.filter((x) => x.window_s === w.window_s))),
-    ),
+    windows: newest.windows.map((w) => {
+      const windows = snapshots.flatMap((s) => s.windows.filter((x) => x.window_s === w.window_s));
+      if (w.window_s !== longest) return summariseWindow(windows, windows);
+      const counted = snapshots.flatMap(
+        (s) => s.since_previous ?? s.windows.filter((x) => x.window_s === w.window_s),
+      );
+      return summariseWindow(windows, counted);
+    }),
     tile_window_s: newest.tile_window_s,
     stability: summariseStability(snapshots.map((s) => s.stability)),
     drift: summariseDrift(snapshots.map((s) => s.drift)),
@@ -59,24 +69,43 @@ export function summariseSnapshots(snapshots: readonly MonitoringSnapshot[]): Mo
   };
   const depth = maxOf(snapshots.map((s) => s.queue_depth));
   if (depth !== null) summarised.queue_depth = depth;
+  const intervals = snapshots.map((s) => s.since_previous);
+  if (intervals.every((i) => i !== undefined)) {
+    const seconds = sum(intervals.map((i) => i.window_s));
+    const interval = summariseWindow(intervals, intervals);
+    summarised.since_previous = {
+      ...interval,
+      window_s: seconds,
+      throughput_rps: seconds > 0 ? interval.count / seconds : 0,
+    };
+  }
   return summarised;
 }
 
-function summariseWindow(windows: readonly TrafficWindow[]): TrafficWindow {
+/**
+ * The windows of one length as one: the throughput from `windows`, the counts (answers, cache levels, histogram,
+ * and the mean latency over them) from `counted`, which hold each answer once, the quantiles and maximum the worst
+ * of both (an answer in a gap between two windows is in `counted` alone).
+ */
+function summariseWindow(
+  windows: readonly TrafficWindow[],
+  counted: readonly TrafficWindow[],
+): TrafficWindow {
   const newest = windows.at(-1)!;
-  const count = sum(windows.map((w) => w.count));
+  const timedWindows = windows === counted ? windows : [...windows, ...counted];
+  const count = sum(counted.map((w) => w.count));
   const byLevel = {
-    miss: sum(windows.map((w) => w.cache.by_level.miss)),
-    memory: sum(windows.map((w) => w.cache.by_level.memory)),
-    disk: sum(windows.map((w) => w.cache.by_level.disk)),
+    miss: sum(counted.map((w) => w.cache.by_level.miss)),
+    memory: sum(counted.map((w) => w.cache.by_level.memory)),
+    disk: sum(counted.map((w) => w.cache.by_level.disk)),
   };
   const cached = byLevel.miss + byLevel.memory + byLevel.disk;
   // The mean over every answer of the bucket: each window's mean weighted by its answers.
-  const timed = windows.filter((w) => typeof w.latency.mean_ms === 'number' && w.count > 0);
+  const timed = counted.filter((w) => typeof w.latency.mean_ms === 'number' && w.count > 0);
   const timedCount = sum(timed.map((w) => w.count));
   // Histograms add up bin by bin when their edges are the same (they are a constant of the version).
   const edges = newest.latency.histogram.edges_ms;
-  const sameEdges = windows.filter(
+  const sameEdges = counted.filter(
     (w) =>
       w.latency.histogram.edges_ms.length === edges.length &&
       w.latency.histogram.edges_ms.every((e, i) => e === edges[i]),
@@ -86,10 +115,10 @@ function summariseWindow(windows: readonly TrafficWindow[]): TrafficWindow {
     count,
     throughput_rps: sum(windows.map((w) => w.throughput_rps)) / windows.length,
     latency: {
-      p50_ms: maxOf(windows.map((w) => w.latency.p50_ms)),
-      p90_ms: maxOf(windows.map((w) => w.latency.p90_ms)),
-      p99_ms: maxOf(windows.map((w) => w.latency.p99_ms)),
-      max_ms: maxOf(windows.map((w) => w.latency.max_ms)),
+      p50_ms: maxOf(timedWindows.map((w) => w.latency.p50_ms)),
+      p90_ms: maxOf(timedWindows.map((w) => w.latency.p90_ms)),
+      p99_ms: maxOf(timedWindows.map((w) => w.latency.p99_ms)),
+      max_ms: maxOf(timedWindows.map((w) => w.latency.max_ms)),
       mean_ms: timedCount ? sum(timed.map((w) => w.latency.mean_ms! * w.count)) / timedCount : null,
       histogram: {
         edges_ms: [...edges],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyRecorder, latencyBin, latencyBinMiddle } from '../../../../main/core/monitor/latency.js';
+import {
+  LatencyRecorder,
+  TrafficTally,
+  latencyBin,
+  latencyBinMiddle,
+} from '../../../../main/core/monitor/latency.js';
 
 /** A clock the test moves by hand, starting at a round time. */
 function fakeClock(start = Date.UTC(2025, 0, 1, 9, 0, 0)) {
@@ -142,5 +147,26 @@ describe('the histogram and the cache levels', () => {
     const { cache } = rec.summary(MIN);
     expect(cache.by_level).toEqual({ miss: 6, memory: 3, disk: 1 });
     expect(cache.hit_rate).toBeCloseTo(0.4, 12);
+  });
+});
+
+describe('the tally since the last stored snapshot', () => {
+  it('counts every answer since it was restarted, however long ago, and says how long that was', () => {
+    const clock = fakeClock();
+    const tally = new TrafficTally({ now: clock.now });
+    tally.record(5, 'miss', 3);
+    clock.advance(3 * 60 * MIN); // longer than any sliding window
+    tally.record(500, 'disk');
+    const w = tally.window();
+    expect(w).toMatchObject({ window_s: 3 * 3600, count: 4, throughput_rps: 4 / (3 * 3600) });
+    expect(w.cache.by_level).toEqual({ miss: 3, memory: 0, disk: 1 });
+    expect(w.latency.max_ms).toBe(500);
+    expect(w.latency.histogram.counts.reduce((a, c) => a + c, 0)).toBe(4);
+    // Taking a look does not start it again; restarting does.
+    expect(tally.window().count).toBe(4);
+    tally.restart();
+    clock.advance(MIN);
+    expect(tally.window()).toMatchObject({ window_s: 60, count: 0, throughput_rps: 0 });
+    expect(tally.window().latency.p99_ms).toBeNull();
   });
 });

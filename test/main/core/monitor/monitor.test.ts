@@ -649,6 +649,73 @@ describe('hourly snapshots in SQLite', () => {
     expect(timeSeries(db)).toHaveLength(1);
   });
 
+  it('count each answer once in a thinned point, though the snapshot stored on closing overlaps the hourly one', () => {
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 20));
+    const m = new Monitor(MODEL, { now: clock.now });
+    clock.set(Date.UTC(2025, 0, 1, 9, 50));
+    m.recordExplain({ latencyMs: 10, cacheLevel: 'miss', count: 100 });
+    clock.set(Date.UTC(2025, 0, 1, 10, 0, 30));
+    expect(m.persistIfDue(db)!.since_previous).toMatchObject({ window_s: 40 * 60 + 30, count: 100 });
+    clock.set(Date.UTC(2025, 0, 1, 10, 20));
+    m.recordExplain({ latencyMs: 3, cacheLevel: 'memory', count: 10 });
+    // Closed at 10:40: its hour (09:40 to 10:40) holds the 100 answers of 09:50 again.
+    clock.set(Date.UTC(2025, 0, 1, 10, 40));
+    const closing = m.persistOnClose(db)!;
+    expect(closing.windows.at(-1)!.count).toBe(110);
+    expect(closing.since_previous).toMatchObject({ window_s: 39 * 60 + 30, count: 10 });
+    // The next day's session: its hourly snapshot is taken late (the machine was busy), so its hour leaves
+    // out the answers of just after the previous one.
+    clock.set(Date.UTC(2025, 0, 2, 9, 0));
+    const next = new Monitor(MODEL, { now: clock.now });
+    clock.set(Date.UTC(2025, 0, 2, 9, 5));
+    next.recordExplain({ latencyMs: 10, cacheLevel: 'miss', count: 7 });
+    clock.set(Date.UTC(2025, 0, 2, 10, 0, 30));
+    next.persistIfDue(db);
+    clock.set(Date.UTC(2025, 0, 2, 10, 1));
+    next.recordExplain({ latencyMs: 10, cacheLevel: 'disk', count: 5 });
+    clock.set(Date.UTC(2025, 0, 2, 11, 3));
+    expect(next.persistIfDue(db)!.windows.at(-1)!.count).toBe(0);
+
+    // Thinned to 2 points: whichever snapshots share a point, the points hold every answer once.
+    const r = sampledSeries(db, { maxPoints: 2 });
+    expect(r.series).toHaveLength(2);
+    const longest = r.series.map((s) => s.windows.at(-1)!);
+    const total = (f: (w: MonitoringSnapshot['windows'][number]) => number) =>
+      longest.reduce((n, w) => n + f(w), 0);
+    expect(total((w) => w.count)).toBe(122);
+    expect(total((w) => w.cache.by_level.miss)).toBe(107);
+    expect(total((w) => w.cache.by_level.memory)).toBe(10);
+    expect(total((w) => w.cache.by_level.disk)).toBe(5);
+    expect(total((w) => w.latency.histogram.counts.reduce((a, c) => a + c, 0))).toBe(122);
+    expect(total((w) => w.latency.mean_ms! * w.count)).toBeCloseTo(100 * 10 + 10 * 3 + 12 * 10, 9);
+    // Each point says what was answered since the point before.
+    expect(r.series.map((s) => s.since_previous!.count)).toEqual(longest.map((w) => w.count));
+    expect(r.series.every((s) => monitoringSnapshotSchema.safeParse(s).success)).toBe(true);
+  });
+
+  it('still sum the windows of snapshots stored before they said what they answered since the previous one', () => {
+    // Before an upgrade: a snapshot without since_previous.
+    const clock = fakeClock(Date.UTC(2025, 0, 1, 9, 50));
+    const before = new Monitor(MODEL, { now: clock.now });
+    before.recordExplain({ latencyMs: 10, cacheLevel: 'miss', count: 4 });
+    clock.set(Date.UTC(2025, 0, 1, 10, 0, 30));
+    const { since_previous: _, ...old } = before.persist(db);
+    db.prepare('UPDATE monitoring_snapshots SET snapshot = ?').run(JSON.stringify(old));
+    // After it.
+    clock.set(Date.UTC(2025, 0, 1, 10, 10));
+    const after = new Monitor(MODEL, { now: clock.now });
+    after.recordExplain({ latencyMs: 10, cacheLevel: 'miss', count: 2 });
+    for (const hour of [11, 12, 13]) {
+      clock.set(Date.UTC(2025, 0, 1, hour, 0, 30));
+      after.persist(db);
+    }
+    expect(timeSeries(db).map((s) => s.since_previous?.count)).toEqual([undefined, 2, 0, 0]);
+    const r = sampledSeries(db, { maxPoints: 2 });
+    expect(r.series.reduce((n, s) => n + s.windows.at(-1)!.count, 0)).toBe(6);
+    // A point with an old snapshot cannot say what it answered since the point before.
+    expect(r.series[0]!.since_previous).toBeUndefined();
+  });
+
   it('keep coming after the clock was set ahead and back, in this process and after a restart', () => {
     const wall = fakeClock(Date.UTC(2025, 0, 1, 9, 30));
     const steady = fakeClock(0);
