@@ -11,7 +11,13 @@ export interface DiskCacheOptions {
   /** Bound on the stored documents' total UTF-8 size. */
   maxBytes: number;
   maxEntries: number;
-  /** Milliseconds since the Unix epoch. */
+  /**
+   * Milliseconds since the Unix epoch: stored times (`expires_at`, `last_used_at`) must mean the same to the next
+   * process, so they are wall-clock times, and follow its changes. A clock set back keeps entries that long past
+   * their TTL (or an entry stored while it was ahead, until it catches up), and makes new hits look older than
+   * earlier ones to eviction; a clock set forward expires entries early, and the next write deletes them. Either
+   * costs recomputation, never a wrong answer: a cached document is tied to its model and inputs, not to a time.
+   */
   now: () => number;
 }
 

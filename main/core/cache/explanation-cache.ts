@@ -32,8 +32,16 @@ export interface DiskCacheWriter {
 }
 
 export interface ExplanationCacheOptions {
-  /** Milliseconds since the Unix epoch; injected so tests can move time. */
+  /**
+   * Milliseconds since the Unix epoch, for the disk level's stored times (expiry, recency), which must mean the
+   * same to the next process; injected so tests can move time (default Date.now).
+   */
   now?: () => number;
+  /**
+   * The clock the memory level's TTL counts on, in milliseconds (default performance.now: monotonic, so a wall
+   * clock set back does not keep entries past their TTL; `now` when only that is given, as tests do).
+   */
+  steadyNow?: () => number;
   memoryTtlMs?: number;
   memoryMaxEntries?: number;
   /**
@@ -54,7 +62,7 @@ export interface ExplanationCacheOptions {
 }
 
 export const DEFAULT_CACHE_OPTIONS: Required<
-  Omit<ExplanationCacheOptions, 'now' | 'writeBehind' | 'diskWriter'>
+  Omit<ExplanationCacheOptions, 'now' | 'steadyNow' | 'writeBehind' | 'diskWriter'>
 > = {
   memoryTtlMs: 5 * 60_000,
   memoryMaxEntries: 10_000,
@@ -192,6 +200,7 @@ export class ExplanationCache<T = ExplanationDocument> {
     this.#codec = codec;
     const now = options.now ?? Date.now;
     this.#now = now;
+    const steadyNow = options.steadyNow ?? options.now ?? (() => performance.now());
     this.#memoryTtlMs = opts.memoryTtlMs;
     this.#diskTtlMs = opts.diskTtlMs;
     this.#writeBehind = options.writeBehind ?? false;
@@ -204,7 +213,8 @@ export class ExplanationCache<T = ExplanationDocument> {
       ttl: opts.memoryTtlMs,
       // Read the clock on every check: the default 1 ms debounce runs on real timers, which a fake clock skips.
       ttlResolution: 0,
-      perf: { now },
+      // A TTL is a duration: on the wall clock, one set back an hour would keep every entry an hour longer.
+      perf: { now: steadyNow },
     });
     this.#disk = new DiskCache(db, { ...diskCacheOptions(options), now });
   }

@@ -158,6 +158,42 @@ describe('ExplanationCache', () => {
     expect(cache().get(cacheKeyFor('k1'))).toBeUndefined();
   });
 
+  it('expires memory entries after the memory TTL though the wall clock was set back meanwhile', () => {
+    let wall = Date.UTC(2025, 0, 1, 9, 0);
+    let steady = 1000;
+    const wallClock = vi.spyOn(Date, 'now').mockImplementation(() => wall);
+    const steadyClock = vi.spyOn(performance, 'now').mockImplementation(() => steady);
+    try {
+      // The service's cache: on its default clocks.
+      const c = new ExplanationCache(db, { memoryTtlMs: 5 * MINUTE, diskTtlMs: 60 * MINUTE });
+      c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+      steady += MINUTE;
+      expect(c.get(cacheKeyFor('k1'))?.level).toBe('memory');
+      // Six minutes later by the monotonic clock, while the wall clock was set back a day (NTP, a user).
+      wall -= 24 * 60 * MINUTE;
+      steady += 5 * MINUTE;
+      expect(c.get(cacheKeyFor('k1'))?.level).toBe('disk');
+      // The disk entry's expiry is a wall-clock time: it stays until that clock reaches it.
+      expect(c.get(cacheKeyFor('k1'))?.level).toBe('memory');
+    } finally {
+      wallClock.mockRestore();
+      steadyClock.mockRestore();
+    }
+  });
+
+  it('counts the memory TTL on the steady clock it is given, the disk expiry on the wall clock', () => {
+    // A wall clock set ahead no longer ends memory entries early; the disk's expiry is a wall-clock time.
+    let steady = 1000;
+    const c = cache({ memoryTtlMs: 5 * MINUTE, diskTtlMs: 60 * MINUTE, steadyNow: () => steady });
+    c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
+    time += 10 * MINUTE; // the wall clock set ahead: memory keeps its TTL…
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('memory');
+    steady += 5 * MINUTE + 1; // …counted on the steady clock
+    expect(c.get(cacheKeyFor('k1'))?.level).toBe('disk');
+    time += 51 * MINUTE; // past the disk expiry, by the wall clock
+    expect(cache().get(cacheKeyFor('k1'))).toBeUndefined();
+  });
+
   it('never keeps a document in memory past its disk expiry', () => {
     const c = cache({ memoryTtlMs: 5 * MINUTE, diskTtlMs: 1 * MINUTE });
     c.set(cacheKeyFor('k1'), sampleDocument(1), { modelSha256: MODEL_A });
