@@ -1,11 +1,13 @@
 // Batch files as Excel saves them on Chinese Windows, end to end in Debian's headless Chromium: "CSV (逗号分隔)"
 // is GB18030 (GBK) without a byte-order mark, "Unicode text" is UTF-16 LE with a mark and tabs, and a file may
-// start with Excel's `sep=;` line. The bytes are built here. Without Chromium this suite is skipped, and says so.
-import { writeFileSync } from 'node:fs';
+// start with Excel's `sep=;` line. The bytes are built here. And the results table a batch fills: from the keyboard,
+// and in the language shown. Without Chromium these suites are skipped, and say so.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import {
+  ROOT,
   chromiumForSuite,
   openPage,
   setLanguage,
@@ -221,6 +223,158 @@ describe.skipIf(!available)('batch files in the encodings Excel saves', () => {
       expect(await page.getByTestId('count-good').textContent()).toBe('1');
       expect(await page.getByTestId('count-bad').textContent()).toBe('1');
       expect(await page.getByTestId('problem-list').textContent()).toContain('第 4 行');
+    },
+    LONG,
+  );
+});
+
+/** The focused element, described for an assertion: its tag, its row index in the table, and where it is. */
+async function focusedRow(page: Page): Promise<{ tag: string; rowIndex: number | null; inTable: boolean }> {
+  return (await page.evaluate(`(() => {
+    const a = document.activeElement;
+    const row = a && a.getAttribute('aria-rowindex');
+    return {
+      tag: a ? a.tagName.toLowerCase() : '',
+      rowIndex: row === null ? null : Number(row),
+      inTable: !!(a && a.closest('[data-testid=results-table]')),
+    };
+  })()`)) as { tag: string; rowIndex: number | null; inTable: boolean };
+}
+
+describe.skipIf(!available)('the batch results table, from the keyboard and in the language shown', () => {
+  let s: UiSession;
+  let base: string;
+  let dir: string;
+
+  useUiSession((session) => {
+    s = session;
+    base = session.server.url;
+    dir = tempDir('branchlens-e2e-batch-table-');
+  });
+
+  /** Runs `file` to 100 % on the batch page. */
+  async function runBatch(page: Page, file: string, name: string): Promise<void> {
+    await page.setInputFiles('#batch-file', file);
+    await fileRead(page, name);
+    await page.getByTestId('batch-start').click();
+    await expect
+      .poll(() => page.getByTestId('batch-percent').textContent(), { timeout: 60_000 })
+      .toBe('100%');
+  }
+
+  it(
+    'is one Tab stop: the arrow keys, Home, End and the page keys move between rows, rendering the focused one',
+    async () => {
+      const { page } = s;
+      // 120 rows: four times as many as the virtualiser renders at once.
+      const sample = readFileSync(join(ROOT, 'assets', 'samples', 'applicants.csv'), 'utf8')
+        .trim()
+        .split(/\r?\n/);
+      const rows = Array.from({ length: 120 }, (_, i) => sample[1 + (i % (sample.length - 1))]!);
+      const file = join(dir, 'many.csv');
+      writeFileSync(file, [sample[0], ...rows].join('\r\n') + '\r\n');
+      await openBatch(page, base, 'en');
+      await runBatch(page, file, 'many.csv');
+      const table = page.getByTestId('results-table');
+      expect(await table.getAttribute('role')).toBe('grid');
+      expect(await table.getAttribute('aria-rowcount')).toBe('121');
+      const rendered = await page.locator('[data-testid=results-table] tbody tr.result-row').count();
+      expect(rendered).toBeLessThan(60);
+      // One row only is in the Tab order.
+      expect(await page.locator('[data-testid=results-table] tbody tr[tabindex="0"]').count()).toBe(1);
+
+      // From the search field, Tab passes the sort buttons and enters the table on its first row.
+      await page.getByRole('searchbox').focus();
+      let presses = 0;
+      while (!(await focusedRow(page)).rowIndex && presses < 10) {
+        await page.keyboard.press('Tab');
+        presses++;
+      }
+      expect(await focusedRow(page)).toEqual({ tag: 'tr', rowIndex: 2, inTable: true });
+
+      const focusedIsShown = `(() => {
+        const row = document.activeElement;
+        const scroller = document.querySelector('[data-testid=results-scroller]').getBoundingClientRect();
+        const head = document.querySelector('[data-testid=results-table] thead').getBoundingClientRect();
+        const r = row.getBoundingClientRect();
+        return r.top >= head.bottom - 1 && r.bottom <= scroller.bottom + 1;
+      })()`;
+      for (let i = 0; i < 45; i++) await page.keyboard.press('ArrowDown');
+      expect(await focusedRow(page)).toEqual({ tag: 'tr', rowIndex: 47, inTable: true });
+      expect(await page.evaluate('document.activeElement.cells[0].textContent')).toBe('47');
+      expect(await page.evaluate(focusedIsShown)).toBe(true);
+      // The first rows are no longer rendered: the list scrolled with the focus.
+      expect(await page.locator('[data-testid=results-table] tbody tr[aria-rowindex="2"]').count()).toBe(0);
+      expect(await page.locator('[data-testid=results-table] tbody tr[tabindex="0"]').count()).toBe(1);
+
+      await page.keyboard.press('End');
+      expect((await focusedRow(page)).rowIndex).toBe(121);
+      expect(await page.evaluate(focusedIsShown)).toBe(true);
+      await page.keyboard.press('ArrowDown');
+      expect((await focusedRow(page)).rowIndex).toBe(121);
+      await page.keyboard.press('PageUp');
+      const up = (await focusedRow(page)).rowIndex!;
+      expect(up).toBeLessThan(121 - 5);
+      expect(await page.evaluate(focusedIsShown)).toBe(true);
+      await page.keyboard.press('PageDown');
+      expect((await focusedRow(page)).rowIndex).toBe(121);
+      await page.keyboard.press('Home');
+      expect((await focusedRow(page)).rowIndex).toBe(2);
+      expect(await page.evaluate(focusedIsShown)).toBe(true);
+      await page.keyboard.press('ArrowUp');
+      expect((await focusedRow(page)).rowIndex).toBe(2);
+
+      // Enter opens the row's explanation, as a click does, and marks the row selected.
+      for (let i = 0; i < 35; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      expect(await page.locator('.detail-panel .card-head h3').textContent()).toBe('Explanation of row 37');
+      expect(await page.evaluate('document.activeElement.getAttribute("aria-selected")')).toBe('true');
+
+      // One Tab leaves the table; Shift+Tab comes back to the row it left.
+      await page.keyboard.press('Tab');
+      expect((await focusedRow(page)).inTable).toBe(false);
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('Close');
+      await page.keyboard.press('Shift+Tab');
+      expect(await focusedRow(page)).toEqual({ tag: 'tr', rowIndex: 37, inTable: true });
+      // Space, too, opens the row the focus is on.
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press(' ');
+      expect(await page.locator('.detail-panel .card-head h3').textContent()).toBe('Explanation of row 38');
+
+      // The list scrolled far away with the wheel: the row in the Tab order is still there to come back to.
+      await page.keyboard.press('Tab');
+      await page.getByTestId('results-scroller').evaluate((e) => (e.scrollTop = e.scrollHeight));
+      await waitUntil(page, `!document.querySelector('[data-testid=results-table] tr[aria-rowindex="60"]')`);
+      await waitUntil(
+        page,
+        `!!document.querySelector('[data-testid=results-table] tr[aria-rowindex="121"]')`,
+      );
+      await page.keyboard.press('Shift+Tab');
+      expect(await focusedRow(page)).toEqual({ tag: 'tr', rowIndex: 38, inTable: true });
+      expect(await page.evaluate(focusedIsShown)).toBe(true);
+    },
+    LONG,
+  );
+
+  it(
+    'words a masked strongest factor in the language shown, after the page changes language',
+    async () => {
+      const { page } = s;
+      await openBatch(page, base, 'zh-CN');
+      // The sample's second applicant (line 3): its strongest factor is a sensitive feature, masked.
+      await runBatch(page, join(ROOT, 'assets', 'samples', 'applicants.csv'), 'applicants.csv');
+      const cell = page.locator('[data-testid=results-table] tbody tr[aria-rowindex="3"] td').nth(3);
+      expect(await cell.textContent()).toContain('敏感特征（已脱敏）');
+      await setLanguage(page, 'en');
+      await expect.poll(() => cell.textContent()).toContain('Sensitive feature (masked)');
+      expect(await cell.evaluate((e) => e.closest('[lang]')!.getAttribute('lang'))).toBe('en');
+      // And the search finds it by the words shown.
+      await page.getByRole('searchbox').fill('sensitive');
+      expect(
+        await page
+          .locator('[data-testid=results-table] tbody tr.result-row td:first-child')
+          .allTextContents(),
+      ).toEqual(['3']);
     },
     LONG,
   );

@@ -154,7 +154,7 @@ describe('a batch when the service cannot be reached', () => {
         return { documents: request.applicants.map((_, k) => doc(k)) };
       },
     };
-    await store.run(api, {}, 'masked');
+    await store.run(api, {});
     let s = store.getSnapshot();
     expect(s.phase).toBe('interrupted');
     expect(isUnreachable(s.unreachable)).toBe(true);
@@ -171,7 +171,7 @@ describe('a batch when the service cannot be reached', () => {
         return { documents: request.applicants.map((_, k) => doc(k)) };
       },
     };
-    await store.resume(back, {}, 'masked');
+    await store.resume(back, {});
     s = store.getSnapshot();
     expect(resumed).toEqual([100, 50]);
     expect(s.phase).toBe('done');

@@ -32,6 +32,10 @@ import {
   resultRows,
   resultsCsv,
   resultsJsonl,
+  topLabel,
+  type DecisionFilter,
+  type SortDir,
+  type SortKey,
 } from '../../renderer/src/pages/batch/results.js';
 import { BatchStore } from '../../renderer/src/pages/batch/batch-store.js';
 import { fileRefusalText } from '../../renderer/src/pages/batch/file-refusal.js';
@@ -479,31 +483,55 @@ describe('the results table and exports', () => {
     { line: 4, ok: false, error: new ApiError({ error: 'internal', message: 'x' }) },
     { line: 5, ok: true, doc: fakeDoc(5, 0.9) },
   ];
-  const rows = resultRows(outcomes, '敏感特征（已脱敏）');
+  const rows = resultRows(outcomes);
+  const MASKED = '敏感特征（已脱敏）';
 
   it('shows the strongest factor (masked as masked) and the first reason', () => {
-    expect(rows[0]!.top).toBe('敏感特征（已脱敏）');
+    expect(rows[0]!.topMasked).toBe(true);
+    expect(topLabel(rows[0]!, MASKED)).toBe('敏感特征（已脱敏）');
     expect(rows[0]!.topValue).toBe(-0.9);
     expect(rows[0]!.reason).toBe('敏感特征已脱敏');
   });
 
+  it('words a masked strongest factor as the page does now, and sorts and finds it by those words', () => {
+    // The batch ran in Chinese; the page has since switched to English.
+    const english = 'Sensitive feature (masked)';
+    expect(topLabel(rows[0]!, english)).toBe(english);
+    expect(rows[0]!.haystack).not.toContain('敏感特征（已脱敏）');
+    const found = (text: string, label: string) =>
+      filterAndSort(rows, { decision: 'all', text }, { key: 'line', dir: 'asc' }, label).map((r) => r.line);
+    expect(found('sensitive', english)).toEqual([2, 3, 5]);
+    expect(found('（已脱敏）', english)).toEqual([]);
+    expect(found('（已脱敏）', MASKED)).toEqual([2, 3, 5]);
+    const unmasked = resultRows([
+      {
+        line: 6,
+        ok: true,
+        doc: fakeDoc(6, 0.7, {
+          attributions: [{ ...fakeDoc(6, 0.7).attributions[0]!, attribution: 2, label: 'Employment type' }],
+        }),
+      },
+    ]);
+    const byTop = (label: string) =>
+      filterAndSort(
+        [...rows, ...unmasked],
+        { decision: 'approved', text: '' },
+        { key: 'top', dir: 'asc' },
+        label,
+      );
+    expect(byTop(english).map((r) => r.line)).toEqual([6, 2, 5]); // "Employment…" before "Sensitive…"
+    expect(byTop('A masked feature').map((r) => r.line)).toEqual([2, 5, 6]);
+  });
+
   it('sorts by any column, either way, and filters by decision and text', () => {
-    const byScore = filterAndSort(rows, { decision: 'all', text: '' }, { key: 'score', dir: 'desc' });
-    expect(byScore.map((r) => r.line)).toEqual([5, 2, 3, 4]);
-    const byDecision = filterAndSort(rows, { decision: 'all', text: '' }, { key: 'decision', dir: 'asc' });
-    expect(byDecision.map((r) => r.line)).toEqual([2, 5, 3, 4]);
-    expect(
-      filterAndSort(rows, { decision: 'declined', text: '' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
-    ).toEqual([3]);
-    expect(
-      filterAndSort(rows, { decision: 'failed', text: '' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
-    ).toEqual([4]);
-    expect(
-      filterAndSort(rows, { decision: 'all', text: '5' }, { key: 'line', dir: 'asc' }).map((r) => r.line),
-    ).toEqual([5]);
-    expect(
-      filterAndSort(rows, { decision: 'all', text: '脱敏' }, { key: 'line', dir: 'desc' }).map((r) => r.line),
-    ).toEqual([5, 3, 2]);
+    const view = (filter: { decision: DecisionFilter; text: string }, sort: { key: SortKey; dir: SortDir }) =>
+      filterAndSort(rows, filter, sort, MASKED).map((r) => r.line);
+    expect(view({ decision: 'all', text: '' }, { key: 'score', dir: 'desc' })).toEqual([5, 2, 3, 4]);
+    expect(view({ decision: 'all', text: '' }, { key: 'decision', dir: 'asc' })).toEqual([2, 5, 3, 4]);
+    expect(view({ decision: 'declined', text: '' }, { key: 'line', dir: 'asc' })).toEqual([3]);
+    expect(view({ decision: 'failed', text: '' }, { key: 'line', dir: 'asc' })).toEqual([4]);
+    expect(view({ decision: 'all', text: '5' }, { key: 'line', dir: 'asc' })).toEqual([5]);
+    expect(view({ decision: 'all', text: '脱敏' }, { key: 'line', dir: 'desc' })).toEqual([5, 3, 2]);
   });
 
   // How fast is the UI bench's business (npm run bench:ui), not a test's: a shared machine makes timings noisy.
@@ -514,9 +542,13 @@ describe('the results table and exports', () => {
         ok: true as const,
         doc: fakeDoc(i + 2, ((i * 7919) % 1000) / 1000),
       })),
+    );
+    const sorted = filterAndSort(
+      many,
+      { decision: 'approved', text: '' },
+      { key: 'score', dir: 'desc' },
       'masked',
     );
-    const sorted = filterAndSort(many, { decision: 'approved', text: '' }, { key: 'score', dir: 'desc' });
     const approved = many.filter((r) => r.approved === true);
     expect(approved.length).toBeGreaterThan(1000);
     expect(approved.length).toBeLessThan(many.length);

@@ -101,9 +101,9 @@ export default function BatchPage() {
     n_steps: settings.n_steps,
     locale,
   };
-  const start = () => void batchStore.run(api, explainOptions, t('explain.maskedFeature'));
+  const start = () => void batchStore.run(api, explainOptions);
   /** Only the rows a stopped run left unexplained, the answers received kept. */
-  const resume = () => void batchStore.resume(api, explainOptions, t('explain.maskedFeature'));
+  const resume = () => void batchStore.resume(api, explainOptions);
 
   // The lists (problems, results) follow the counts at a lower priority, rendered in slices while rows stream in.
   const deferred = useDeferredValue(state);

@@ -1,7 +1,8 @@
 // The batch's answers: a real table (so screen readers know rows and columns) whose body is virtualised, with
-// column sorting and filters. A row opens its explanation below the table (click, or Enter on the row).
-import { useMemo, useRef, useState } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
+// column sorting and filters. A row opens its explanation below the table (click, or Enter on the row). The rows
+// are one Tab stop, as in a WAI-ARIA grid: the arrow keys, Home, End and the page keys move between them.
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import type { T } from '../../i18n/i18n.js';
 import { attributionBars } from '../../lib/attribution-bars.js';
@@ -9,9 +10,25 @@ import { describeError } from '../../lib/errors.js';
 import { formatMs, formatNumber, formatPercent, formatSigned } from '../../lib/format.js';
 import { AttributionTable } from '../explain/AttributionChart.js';
 import { Reasons } from '../explain/ResultPanel.js';
-import { filterAndSort, type DecisionFilter, type ResultRow, type SortDir, type SortKey } from './results.js';
+import {
+  filterAndSort,
+  topLabel,
+  type DecisionFilter,
+  type ResultRow,
+  type SortDir,
+  type SortKey,
+} from './results.js';
 
 const ROW_HEIGHT = 38;
+
+/** Stands for rows the virtualiser does not render, so that the scrollbar is the whole list's. */
+function Spacer({ height }: { height: number }) {
+  return (
+    <tr aria-hidden="true" className="spacer">
+      <td colSpan={6} style={{ height }} />
+    </tr>
+  );
+}
 
 function SortHeader(props: {
   id: SortKey;
@@ -86,22 +103,113 @@ export function ResultsTable(props: {
   const [decision, setDecision] = useState<DecisionFilter>('all');
   const [text, setText] = useState('');
   const [selected, setSelected] = useState<number | null>(null);
+  /** The line of the row in the Tab order (the first row until the officer moves). */
+  const [active, setActive] = useState<number | null>(null);
+  /** The line of the row a key moved the focus from: rendered until the focus has left it (see rangeExtractor). */
+  const [leaving, setLeaving] = useState<number | null>(null);
+  /** Set by a key that moves between rows: the row it moved to takes the focus once rendered. */
+  const focusActive = useRef(false);
   const scroller = useRef<HTMLDivElement>(null);
+  const head = useRef<HTMLTableSectionElement>(null);
+  const masked = t('explain.maskedFeature');
 
   // `rows` grows in place while the batch runs; `version` says when to look again.
   const shown = useMemo(
-    () => filterAndSort(rows, { decision, text }, sort),
-    [rows, version, decision, text, sort],
+    () => filterAndSort(rows, { decision, text }, sort, masked),
+    [rows, version, decision, text, sort, masked],
+  );
+  const found = active === null ? -1 : shown.findIndex((r) => r.line === active);
+  const activeIndex = found >= 0 ? found : 0;
+  const leavingIndex = leaving === null ? -1 : shown.findIndex((r) => r.line === leaving);
+  // The row in the Tab order is rendered wherever the list is scrolled: Tab always reaches the table, and a
+  // focused row scrolled away with the wheel keeps the focus. So is the row a key leaves, until the focus has
+  // moved: the virtualiser learns of a scroll a frame late, and a focused row it dropped would lose the focus.
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      const kept = [activeIndex, leavingIndex].filter(
+        (i) => i >= 0 && i < range.count && !indexes.includes(i),
+      );
+      return kept.length ? [...new Set([...indexes, ...kept])].sort((a, b) => a - b) : indexes;
+    },
+    [activeIndex, leavingIndex],
   );
   const virtual = useVirtualizer({
     count: shown.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 15,
+    rangeExtractor,
   });
   const items = virtual.getVirtualItems();
-  const padTop = items[0]?.start ?? 0;
   const padBottom = items.length ? virtual.getTotalSize() - items[items.length - 1]!.end : 0;
+
+  useEffect(() => {
+    if (!focusActive.current) return;
+    focusActive.current = false;
+    const row = scroller.current?.querySelector<HTMLElement>(`tr[aria-rowindex="${activeIndex + 2}"]`);
+    const from = document.activeElement;
+    if (row && (from === document.body || scroller.current?.contains(from)))
+      row.focus({ preventScroll: true });
+  }, [activeIndex]);
+
+  /** The height the rows are seen in: the scroller's, less the sticky header's. */
+  const viewHeight = () => {
+    const el = scroller.current;
+    return el ? el.clientHeight - (head.current?.offsetHeight ?? 0) : 0;
+  };
+  /**
+   * Scrolls as little as shows row `index` whole, below the sticky header (which the browser's scrolling to a
+   * focused element would hide it under), from the scroller's own position: the virtualiser's lags behind keys.
+   */
+  const scrollToRow = (index: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = index * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + viewHeight()) el.scrollTop = top + ROW_HEIGHT - viewHeight();
+  };
+  const moveTo = (from: number, to: number) => {
+    const index = Math.max(0, Math.min(shown.length - 1, to));
+    if (index === from) return;
+    focusActive.current = true;
+    setLeaving(shown[from]!.line);
+    setActive(shown[index]!.line);
+    scrollToRow(index);
+  };
+  /** The rows in view but one, as a page key moves them (at least one). */
+  const pageRows = () => Math.max(1, Math.floor(viewHeight() / ROW_HEIGHT) - 1);
+  const onRowKey = (e: KeyboardEvent<HTMLTableRowElement>, index: number, line: number) => {
+    if (e.altKey || e.metaKey) return;
+    switch (e.key) {
+      case 'ArrowDown':
+        moveTo(index, index + 1);
+        break;
+      case 'ArrowUp':
+        moveTo(index, index - 1);
+        break;
+      case 'PageDown':
+        moveTo(index, index + pageRows());
+        break;
+      case 'PageUp':
+        moveTo(index, index - pageRows());
+        break;
+      case 'Home':
+        moveTo(index, 0);
+        break;
+      case 'End':
+        moveTo(index, shown.length - 1);
+        break;
+      case 'Enter':
+      case ' ':
+        setSelected(line);
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+
   const onSort = (key: SortKey) =>
     setSort((s) =>
       s.key === key
@@ -141,13 +249,22 @@ export function ResultsTable(props: {
           total: formatNumber(locale, rows.length),
         })}
       </p>
-      <div ref={scroller} className="table-scroller" data-testid="results-scroller">
+      {/* No scroll anchoring: the browser would move the list when the spacers change, away from the row a key
+          scrolled to. */}
+      <div
+        ref={scroller}
+        className="table-scroller"
+        data-testid="results-scroller"
+        style={{ overflowAnchor: 'none' }}
+      >
         <table
           className="data-table results-table"
+          role="grid"
+          aria-labelledby="batch-results-title"
           aria-rowcount={shown.length + 1}
           data-testid="results-table"
         >
-          <thead>
+          <thead ref={head}>
             <tr aria-rowindex={1}>
               <SortHeader id="line" label={t('batch.col.line')} sort={sort} onSort={onSort} className="num" />
               <SortHeader id="decision" label={t('batch.col.decision')} sort={sort} onSort={onSort} />
@@ -170,64 +287,57 @@ export function ResultsTable(props: {
             </tr>
           </thead>
           <tbody>
-            {padTop > 0 && (
-              <tr aria-hidden="true" className="spacer">
-                <td colSpan={6} style={{ height: padTop }} />
-              </tr>
-            )}
-            {items.map((item) => {
+            {items.map((item, k) => {
               const r = shown[item.index]!;
               const state = r.doc === null ? 'failed' : r.approved ? 'approved' : 'declined';
+              const top = topLabel(r, masked);
+              // The rows not rendered: above the first, and between the others and a focused row far from them.
+              const gap = item.start - (k === 0 ? 0 : items[k - 1]!.end);
               return (
-                <tr
-                  key={r.line}
-                  aria-rowindex={item.index + 2}
-                  className={`result-row ${selected === r.line ? 'is-selected' : ''}`}
-                  style={{ height: ROW_HEIGHT }}
-                  tabIndex={0}
-                  aria-selected={selected === r.line}
-                  onClick={() => setSelected(r.line)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') {
-                      e.preventDefault();
-                      setSelected(r.line);
-                    }
-                  }}
-                >
-                  <td className="num mono">{r.line}</td>
-                  <td>
-                    <span className={`pill pill-${state}`}>
-                      {state === 'failed'
-                        ? t('batch.failed')
-                        : state === 'approved'
-                          ? t('explain.approved')
-                          : t('explain.declined')}
-                    </span>
-                  </td>
-                  <td className="num mono">{r.score === null ? '—' : formatPercent(locale, r.score)}</td>
-                  {/* The strongest factor and the reason are worded in the language the batch ran in. */}
-                  <td className="truncate" lang={r.doc?.meta.locale}>
-                    {r.top && (
-                      <>
-                        {r.top}{' '}
-                        <span className={`mono value-${r.topValue < 0 ? 'negative' : 'positive'}`}>
-                          {formatSigned(r.topValue)}
-                        </span>
-                      </>
-                    )}
-                  </td>
-                  <td className="truncate" title={r.reason} lang={r.doc?.meta.locale}>
-                    {r.doc === null ? describeError(r.error, t) : r.reason || '—'}
-                  </td>
-                  <td className="num mono">{formatMs(locale, r.latencyMs)}</td>
-                </tr>
+                <Fragment key={r.line}>
+                  {gap > 0 && <Spacer height={gap} />}
+                  <tr
+                    aria-rowindex={item.index + 2}
+                    className={`result-row ${selected === r.line ? 'is-selected' : ''}`}
+                    style={{ height: ROW_HEIGHT }}
+                    tabIndex={item.index === activeIndex ? 0 : -1}
+                    aria-selected={selected === r.line}
+                    onClick={() => setSelected(r.line)}
+                    onFocus={() => setActive(r.line)}
+                    onKeyDown={(e) => onRowKey(e, item.index, r.line)}
+                  >
+                    <td className="num mono">{r.line}</td>
+                    <td>
+                      <span className={`pill pill-${state}`}>
+                        {state === 'failed'
+                          ? t('batch.failed')
+                          : state === 'approved'
+                            ? t('explain.approved')
+                            : t('explain.declined')}
+                      </span>
+                    </td>
+                    <td className="num mono">{r.score === null ? '—' : formatPercent(locale, r.score)}</td>
+                    {/* The strongest factor and the reason are worded in the language the batch ran in; a masked
+                        factor, as the page words it, in the page's. */}
+                    <td className="truncate" lang={r.topMasked ? undefined : r.doc?.meta.locale}>
+                      {top && (
+                        <>
+                          {top}{' '}
+                          <span className={`mono value-${r.topValue < 0 ? 'negative' : 'positive'}`}>
+                            {formatSigned(r.topValue)}
+                          </span>
+                        </>
+                      )}
+                    </td>
+                    <td className="truncate" title={r.reason} lang={r.doc?.meta.locale}>
+                      {r.doc === null ? describeError(r.error, t) : r.reason || '—'}
+                    </td>
+                    <td className="num mono">{formatMs(locale, r.latencyMs)}</td>
+                  </tr>
+                </Fragment>
               );
             })}
-            {padBottom > 0 && (
-              <tr aria-hidden="true" className="spacer">
-                <td colSpan={6} style={{ height: padBottom }} />
-              </tr>
-            )}
+            {padBottom > 0 && <Spacer height={padBottom} />}
           </tbody>
         </table>
       </div>

@@ -237,11 +237,7 @@ export class BatchStore {
   }
 
   /** Explains the good rows (all of them again); resolves when done, cancelled or the service is unreachable. */
-  async run(
-    api: Pick<Api, 'explain'>,
-    options: Partial<ExplainOptionsInput>,
-    maskedLabel: string,
-  ): Promise<void> {
+  async run(api: Pick<Api, 'explain'>, options: Partial<ExplainOptionsInput>): Promise<void> {
     const phase = this.state.phase;
     if (phase !== 'ready' && phase !== 'cancelled' && phase !== 'done' && phase !== 'interrupted') return;
     this.change(
@@ -256,24 +252,20 @@ export class BatchStore {
       },
       true,
     );
-    await this.send(api, this.state.good, options, maskedLabel);
+    await this.send(api, this.state.good, options);
   }
 
   /**
    * Explains only the rows a stopped run left unexplained (`pending`), keeping the answers already received;
    * resolves as run() does.
    */
-  async resume(
-    api: Pick<Api, 'explain'>,
-    options: Partial<ExplainOptionsInput>,
-    maskedLabel: string,
-  ): Promise<void> {
+  async resume(api: Pick<Api, 'explain'>, options: Partial<ExplainOptionsInput>): Promise<void> {
     const { phase, pending, startedAt, finishedAt } = this.state;
     if ((phase !== 'cancelled' && phase !== 'interrupted') || pending.length === 0) return;
     // The time spent stopped is not the batch's: the rate stays that of the service.
     const spent = startedAt !== null && finishedAt !== null ? finishedAt - startedAt : 0;
     this.change({ startedAt: performance.now() - spent, finishedAt: null }, true);
-    await this.send(api, pending, options, maskedLabel);
+    await this.send(api, pending, options);
   }
 
   /** Sends `rows`, adding their answers to the results and counts already there. */
@@ -281,7 +273,6 @@ export class BatchStore {
     api: Pick<Api, 'explain'>,
     rows: readonly GoodRow[],
     options: Partial<ExplainOptionsInput>,
-    maskedLabel: string,
   ): Promise<void> {
     const generation = this.generation;
     this.cancelled = false;
@@ -295,7 +286,7 @@ export class BatchStore {
       onOutcomes: (outcomes) => {
         if (generation !== this.generation) return;
         const began = performance.now();
-        for (const row of resultRows(outcomes, maskedLabel)) {
+        for (const row of resultRows(outcomes)) {
           results.push(row);
           if (row.doc === null) failed++;
           else if (row.approved === true) approved++;

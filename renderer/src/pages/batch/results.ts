@@ -11,19 +11,23 @@ export interface ResultRow {
   /** null: no decision (a failed row, or a model without a threshold). */
   approved: boolean | null;
   score: number | null;
-  /** The strongest factor's label (masked features: the pseudonym) and attribution. */
+  /**
+   * The strongest factor's label, in the document's language; '' when it is masked, which the page words in its
+   * own language of the moment (topLabel), as it words a masked feature everywhere else.
+   */
   top: string;
+  topMasked: boolean;
   topValue: number;
   /** The first principal reason against approval. */
   reason: string;
   latencyMs: number | null;
   error: unknown;
   problems: Problem[] | null;
-  /** Lower-cased text the filter searches. */
+  /** Lower-cased text the filter searches (a masked factor's wording is not in it: see filterAndSort). */
   haystack: string;
 }
 
-export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string): ResultRow[] {
+export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
   return outcomes.map((o) => {
     if (!o.ok) {
       return {
@@ -32,6 +36,7 @@ export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string
         approved: null,
         score: null,
         top: '',
+        topMasked: false,
         topValue: 0,
         reason: '',
         latencyMs: null,
@@ -44,7 +49,8 @@ export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string
     let strongest = doc.attributions[0];
     for (const a of doc.attributions)
       if (!strongest || Math.abs(a.attribution) > Math.abs(strongest.attribution)) strongest = a;
-    const top = strongest ? (strongest.masked ? maskedLabel : (strongest.label ?? strongest.feature)) : '';
+    const topMasked = strongest?.masked === true;
+    const top = strongest && !topMasked ? (strongest.label ?? strongest.feature) : '';
     const reason = doc.reasons[0]?.description ?? '';
     return {
       line: o.line,
@@ -52,6 +58,7 @@ export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string
       approved: doc.decision ? doc.decision.approved : null,
       score: doc.score,
       top,
+      topMasked,
       topValue: strongest?.attribution ?? 0,
       reason,
       latencyMs: doc.meta.latency_ms,
@@ -62,6 +69,11 @@ export function resultRows(outcomes: readonly ItemOutcome[], maskedLabel: string
   });
 }
 
+/** The strongest factor as the table shows it: a masked one in the words the page gives (`maskedLabel`). */
+export function topLabel(row: Pick<ResultRow, 'top' | 'topMasked'>, maskedLabel: string): string {
+  return row.topMasked ? maskedLabel : row.top;
+}
+
 export type SortKey = 'line' | 'decision' | 'score' | 'top' | 'latency';
 export type SortDir = 'asc' | 'desc';
 export type DecisionFilter = 'all' | 'approved' | 'declined' | 'failed';
@@ -70,20 +82,26 @@ function decisionRank(r: ResultRow): number {
   return r.doc === null ? 2 : r.approved === false ? 1 : 0;
 }
 
-const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow) => number> = {
+const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow, maskedLabel: string) => number> = {
   line: (a, b) => a.line - b.line,
   decision: (a, b) => decisionRank(a) - decisionRank(b),
   score: (a, b) => (a.score ?? -1) - (b.score ?? -1),
-  top: (a, b) => a.top.localeCompare(b.top),
+  top: (a, b, masked) => topLabel(a, masked).localeCompare(topLabel(b, masked)),
   latency: (a, b) => (a.latencyMs ?? -1) - (b.latencyMs ?? -1),
 };
 
+/**
+ * `maskedLabel`: how the page words a masked feature now; a masked strongest factor sorts and is found by it, in
+ * whichever language the page has switched to since the batch ran.
+ */
 export function filterAndSort(
   rows: readonly ResultRow[],
   filter: { decision: DecisionFilter; text: string },
   sort: { key: SortKey; dir: SortDir },
+  maskedLabel: string,
 ): ResultRow[] {
   const text = filter.text.trim().toLowerCase();
+  const maskedFound = text !== '' && maskedLabel.toLowerCase().includes(text);
   const kept = rows.filter((r) => {
     switch (filter.decision) {
       case 'approved':
@@ -98,11 +116,13 @@ export function filterAndSort(
       case 'all':
         break;
     }
-    return text === '' || r.haystack.includes(text) || String(r.line) === text;
+    return (
+      text === '' || r.haystack.includes(text) || (r.topMasked && maskedFound) || String(r.line) === text
+    );
   });
   const compare = COMPARE[sort.key];
   const sign = sort.dir === 'asc' ? 1 : -1;
-  return kept.sort((a, b) => sign * compare(a, b) || a.line - b.line);
+  return kept.sort((a, b) => sign * compare(a, b, maskedLabel) || a.line - b.line);
 }
 
 /** One line per explained row, in file order. Masked features stay masked: only the documents are used. */
