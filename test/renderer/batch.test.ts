@@ -287,6 +287,31 @@ describe('CSV rows', () => {
     expect(twice('zh-CN')).toMatch(/[\u4e00-\u9fff]/);
   });
 
+  it('reads a file whose lines mix CRLF and LF (one tool wrote it, another appended) row by row', async () => {
+    const header = schema.features.map((f) => f.name).join(',');
+    const sample = JSON.parse(
+      readFileSync(join(appRoot(), 'assets', 'samples', 'sample-1.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const row = (amount: number) =>
+      schema.features.map((f) => (f.name === 'Amount' ? amount : String(sample[f.name]))).join(',');
+    // CRLF first then LF, and LF first then CRLF: rows neither run together nor keep a carriage return.
+    for (const text of [
+      `${header}\r\n${row(1000)}\r\n${row(1100)}\n${row(1200)}\n`,
+      `${header}\n${row(1000)}\n${row(1100)}\r\n${row(1200)}\r\n`,
+    ]) {
+      const store = new BatchStore();
+      await store.load(new File([text], 'mixed.csv', { type: 'text/csv' }), schema);
+      const { phase, good, bad } = store.getSnapshot();
+      expect(phase, JSON.stringify(text.slice(0, 40))).toBe('ready');
+      expect(bad).toEqual([]);
+      expect(good.map((g) => [g.line, g.applicant.Amount])).toEqual([
+        [2, 1000],
+        [3, 1100],
+        [4, 1200],
+      ]);
+    }
+  });
+
   it('says an empty file is empty, not that it cannot be read', async () => {
     const store = new BatchStore();
     // 0 bytes, a byte-order mark alone (Excel's "CSV UTF-8" of an empty sheet), blank lines.

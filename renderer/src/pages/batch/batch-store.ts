@@ -167,6 +167,11 @@ export class BatchStore {
       this.change({ phase: 'failed', fileError: { kind: 'emptyFile' } }, true);
       return;
     }
+    // Every line ends in LF: papaparse takes the first line's ending for the only one, so a file one tool wrote
+    // with CRLF and another appended to with LF would have its appended rows run together ("Too many fields"),
+    // and the other way round keep a CR in each last cell. A line break inside a quoted cell becomes an LF, which
+    // no feature's value can hold either way (the CLI reads CRLF, LF and CR alike too).
+    text = text.replace(/\r\n?/g, '\n');
     const sep = excelSeparatorLine(text);
     if (sep) text = text.slice(sep.length);
     // Rows are numbered as in a spreadsheet: the header is line 1, or line 2 after a `sep=` line.
