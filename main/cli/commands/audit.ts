@@ -95,16 +95,23 @@ function openLog(dataDir: string, values: { data?: string }, io: CliIo): Readabl
   }
 }
 
-function publicKeyFromFile(path: string): KeyObject {
-  const bytes = readFlagFile('--public-key', path);
+function publicKeyFromFile(path: string, flag = '--public-key'): KeyObject {
+  const bytes = readFlagFile(flag, path);
+  let key: KeyObject;
   try {
-    return createPublicKey(bytes);
+    key = createPublicKey(bytes);
   } catch {
+    throw problem(flag, `${path} is not a PEM public key (get one with \`branchlens audit public-key\`)`);
+  }
+  // Another kind of key verifies no checkpoint: a wrong file picked (an RSA key, an X25519 key) is a bad flag,
+  // not a log or an export reported broken.
+  if (key.asymmetricKeyType !== 'ed25519') {
     throw problem(
-      '--public-key',
-      `${path} is not a PEM public key (get one with \`branchlens audit public-key\`)`,
+      flag,
+      `${path} holds a key of type ${key.asymmetricKeyType ?? 'unknown'}, not an Ed25519 public key: audit checkpoints and exports are signed with Ed25519 (get the branch's key with \`branchlens audit public-key\`)`,
     );
   }
+  return key;
 }
 
 /** The installation's own signing key, without creating one when there is none; a damaged file is exit 2. */
@@ -281,20 +288,27 @@ async function verifyAfter(
   previousPath: string,
   exportPath: string,
   publicKey: KeyObject,
+  previousKey?: KeyObject,
 ): Promise<{ next: ExportVerification; continuity?: ExportContinuity }> {
   if (previousPath === '-') throw problem('--after', 'must be a file: it may be read twice');
   const readPrevious = (hashAt?: number) =>
     verifyExportStream(
       exportSource(previousPath, io, '--after'),
-      publicKey,
+      previousKey ?? publicKey,
       hashAt === undefined ? {} : { hashAt },
     );
   let previous = await readPrevious();
   if (!previous.ok) {
     const b = previous.break!;
+    // The branch's key may have been replaced between the two exports: entry hashes do not depend on the key, so
+    // the new export can still be held against the one the earlier key sealed.
+    const otherKey =
+      !previousKey && previous.checkpoint && previous.checkpoint.keyId !== auditPublicKey(publicKey).id
+        ? `; if the branch's key was replaced since, give the public key that sealed it with --after-public-key`
+        : '';
     throw problem(
       '--after',
-      `${previousPath} does not verify with this --public-key (${b.kind}${b.seq === null ? '' : ` at entry ${b.seq}`}: ${b.message}): the new export cannot be held against it`,
+      `${previousPath} does not verify with ${previousKey ? '--after-public-key' : 'this --public-key'} (${b.kind}${b.seq === null ? '' : ` at entry ${b.seq}`}: ${b.message}): the new export cannot be held against it${otherKey}`,
     );
   }
   const next = await verifyExportStream(exportSource(exportPath, io), publicKey, {
@@ -311,17 +325,21 @@ export const auditVerifyCommand: Command = {
   summary:
     'Check the audit log’s hash chain and signed checkpoints, or an export of it (--export - reads it from stdin)',
   usage:
-    'branchlens audit verify [--data DIR] [--public-key KEY]... [--json] | --export FILE|- --public-key KEY [--after PREVIOUS] [--json]',
+    'branchlens audit verify [--data DIR] [--public-key KEY]... [--json] | --export FILE|- --public-key KEY [--after PREVIOUS [--after-public-key KEY]] [--json]',
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       ...DATA_OPTION,
       export: { type: 'string' },
       'public-key': { type: 'string', multiple: true },
       after: { type: 'string' },
+      'after-public-key': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (values.after !== undefined && values.export === undefined) {
       throw problem('--after', 'holds an export against an earlier one: give the new one with --export FILE');
+    }
+    if (values['after-public-key'] !== undefined && values.after === undefined) {
+      throw problem('--after-public-key', 'is the key of the --after export: give --after PREVIOUS too');
     }
     const keyPaths = values['public-key'] ?? [];
     if (values.export !== undefined) {
@@ -339,11 +357,20 @@ export const auditVerifyCommand: Command = {
         );
       }
       const publicKey = publicKeyFromFile(keyPaths[0]!);
+      const afterKeyPath = values['after-public-key'];
+      const previousKey =
+        afterKeyPath === undefined ? undefined : publicKeyFromFile(afterKeyPath, '--after-public-key');
       let result: ExportVerification;
       let continuity: ExportContinuity | undefined;
       try {
         if (values.after !== undefined) {
-          ({ next: result, continuity } = await verifyAfter(io, values.after, values.export, publicKey));
+          ({ next: result, continuity } = await verifyAfter(
+            io,
+            values.after,
+            values.export,
+            publicKey,
+            previousKey,
+          ));
         } else {
           result = await verifyExportStream(exportSource(values.export, io), publicKey);
         }

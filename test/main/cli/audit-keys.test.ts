@@ -2,6 +2,7 @@
 // named, never one made for a mistyped folder; a damaged key file named as such (exit 2), not taken for a broken
 // log; and a log whose key was replaced verified as intact, with the earlier key's checkpoints checked against
 // the chain, or by their signatures with the public keys head office holds.
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -139,6 +140,36 @@ describe('a damaged signing key file', () => {
   });
 });
 
+describe('a --public-key that is not an Ed25519 key', () => {
+  // Such a key can verify no checkpoint: a wrong file picked at head office (the bank's RSA or EC key, an X25519
+  // key) is a bad flag, not a branch whose log or export is broken.
+  it.each([
+    ['an RSA key', 'rsa', () => generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey],
+    ['an EC key', 'ec', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey],
+    ['an X25519 key', 'x25519', () => generateKeyPairSync('x25519').publicKey],
+    ['an Ed448 key', 'ed448', () => generateKeyPairSync('ed448').publicKey],
+  ])('(%s) is exit 2 naming --public-key, for an export and for the log', async (_name, type, make) => {
+    const pem = join(work, `${type}.pem`);
+    writeFileSync(pem, make().export({ type: 'spki', format: 'pem' }));
+    const exported = join(work, 'all.jsonl');
+    expect(
+      (await runCli(['audit', 'export', '--data', t.dir, '--format', 'jsonl', '--out', exported])).code,
+    ).toBe(0);
+    for (const argv of [
+      ['--export', exported, '--public-key', pem],
+      ['--data', t.dir, '--public-key', pem],
+    ]) {
+      const r = await runCli(['audit', 'verify', ...argv]);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(
+        `- --public-key: ${pem} holds a key of type ${type}, not an Ed25519 public key`,
+      );
+      expectNoStackTrace(r.stderr);
+    }
+  });
+});
+
 describe('audit verify of a log whose signing key was replaced', () => {
   /** The first key's public PEM file, the second key, and its PEM file. */
   let first: string;
@@ -258,6 +289,79 @@ describe('audit verify of a log whose signing key was replaced', () => {
       `this installation has no audit signing key (keys/audit-ed25519.pem): checkpoints signed by ${t.key.id}, ${second.id}: checked against the chain only`,
     );
     expect(existsSync(join(t.dir, KEY_FILE))).toBe(false);
+  });
+
+  it('verify --export --after holds the new key’s export against the earlier key’s (--after-public-key)', async () => {
+    // The export head office received before the key was replaced: the same first 10 entries, sealed by the first
+    // key (the same entries, stamps and checkpoints make the same chain).
+    const before = join(work, 'before.jsonl');
+    const firstOnly = tempLog();
+    try {
+      firstOnly.db.close();
+      writeFileSync(
+        join(firstOnly.dir, KEY_FILE),
+        t.key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      );
+      append(firstOnly.dir, t.key, 0, 10);
+      const r0 = await runCli([
+        'audit',
+        'export',
+        '--data',
+        firstOnly.dir,
+        '--format',
+        'jsonl',
+        '--out',
+        before,
+      ]);
+      expect(r0.code, r0.stderr).toBe(0);
+    } finally {
+      firstOnly.cleanup();
+    }
+    const after = join(work, 'after.jsonl');
+    const r1 = await runCli([
+      'audit',
+      'export',
+      '--data',
+      t.dir,
+      '--format',
+      'jsonl',
+      '--since',
+      '2026-10-01T09:00:00.010Z',
+      '--out',
+      after,
+    ]);
+    expect(r1.code, r1.stderr).toBe(0);
+    const verify = (...more: string[]) =>
+      runCli(['audit', 'verify', '--export', after, '--public-key', secondPem, '--after', before, ...more]);
+    const withoutKey = await verify();
+    expect(withoutKey.code).toBe(2);
+    expect(withoutKey.stderr).toContain('give the public key that sealed it with --after-public-key');
+    const r = await verify('--after-public-key', first);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^export .*after\.jsonl intact: jsonl, entries #11–#20/m);
+    expect(r.stdout).toMatch(
+      /^after .*before\.jsonl: continues: it continues the previous export \(entries 11–20 after 10\)$/m,
+    );
+    // The --after export is verified with that key, as it is with --public-key.
+    const wrongPrevious = await verify('--after-public-key', secondPem);
+    expect(wrongPrevious.code).toBe(2);
+    expect(wrongPrevious.stderr).toMatch(
+      /- --after: .*before\.jsonl does not verify with --after-public-key \(bad_signature/,
+    );
+    const alone = await runCli([
+      'audit',
+      'verify',
+      '--export',
+      after,
+      '--public-key',
+      secondPem,
+      '--after-public-key',
+      first,
+    ]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain(
+      '- --after-public-key: is the key of the --after export: give --after PREVIOUS too',
+    );
   });
 
   it('verify --export takes one --public-key: more is exit 2 naming it', async () => {
