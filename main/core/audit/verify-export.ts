@@ -355,6 +355,18 @@ function blankLine(text: string, at: number): Malformed {
 
 type EsIds = 'entry_hash' | 'key_seq';
 
+/** The operations of Elasticsearch's _bulk API, which name an action line. */
+const ES_ACTIONS = ['create', 'index', 'update', 'delete'];
+
+/** The refusal of a record that is neither an entry nor a checkpoint. */
+function unknownRecord(where: string, o: Record<string, unknown>): Malformed {
+  return new Malformed(
+    'record' in o
+      ? `${where}: unknown record type ${JSON.stringify(o.record)}`
+      : `${where}: the object has no "record" member (an entry or a checkpoint)`,
+  );
+}
+
 /**
  * Reads an export's text as it arrives (write, then end) into the chain and the seal. Throws Malformed at the
  * first line that is not as the exporter writes it. What is wrong with the seal's own record (its action, its
@@ -504,7 +516,7 @@ class ExportReader {
           : notAsExported(where, text, checkpointObject(c), CHECKPOINT_FIELDS).message,
       );
     } else {
-      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+      throw unknownRecord(where, o);
     }
   }
 
@@ -514,10 +526,21 @@ class ExportReader {
     const action = this.esAction;
     if (!action) {
       this.refuseAfterCheckpoint(where);
+      // Documents and actions alternate: a line lost or moved puts one where the other belongs, said as such.
+      if ('record' in o) {
+        throw new Malformed(
+          `${where}: a document where an action line belongs (each document follows its action line)`,
+        );
+      }
       this.esAction = { o, text, at };
       return;
     }
     this.esAction = null;
+    if (!('record' in o) && Object.keys(o).some((k) => ES_ACTIONS.includes(k))) {
+      throw new Malformed(
+        `${where}: an action line where the document of line ${action.at}’s action belongs (a document is missing)`,
+      );
+    }
     if (o.record === 'entry') {
       refuseUnknownField(o, ES_ENTRY_FIELDS, 'entry', where);
       if (!('key_id' in o)) throw new Malformed(`${where}: the entry has no "key_id"`);
@@ -553,7 +576,7 @@ class ExportReader {
         return null;
       });
     } else {
-      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+      throw unknownRecord(where, o);
     }
   }
 
@@ -669,8 +692,11 @@ class ExportReader {
       this.seal(c, at, () =>
         text === checkpointCsv(c) ? null : csvNotAsExported(where, cells, checkpointCsvValues(c)).message,
       );
+    } else if (text === CSV_COLUMNS.join(',')) {
+      // Two exports pasted into one file, or a header copied along with rows.
+      throw new Malformed(`${where}: a second header row`);
     } else {
-      throw new Malformed(`${where}: unknown record type ${JSON.stringify(o.record)}`);
+      throw unknownRecord(where, o);
     }
   }
 }

@@ -163,6 +163,45 @@ describe('an es-bulk action line that is not the exporter’s is refused', () =>
   });
 });
 
+describe('a line where another kind of line belongs is named as such, not as an unknown record type', () => {
+  it.each([
+    [
+      'an es-bulk action line deleted: the document stands where an action belongs',
+      'es-bulk' as const,
+      (l: string[]) => l.splice(2, 1),
+      /^line 3: a document where an action line belongs \(each document follows its action line\)$/,
+    ],
+    [
+      'an es-bulk document deleted: the next action stands where the document belongs',
+      'es-bulk' as const,
+      (l: string[]) => l.splice(3, 1),
+      /^line 4: an action line where the document of line 3’s action belongs \(a document is missing\)$/,
+    ],
+    [
+      'an es-bulk action and its document swapped',
+      'es-bulk' as const,
+      (l: string[]) => l.splice(2, 2, l[3]!, l[2]!),
+      /^line 3: a document where an action line belongs/,
+    ],
+    [
+      'a JSONL line without "record"',
+      'jsonl' as const,
+      (l: string[]) => (l[1] = JSON.stringify({ create: { _index: 'x', _id: 'y' } })),
+      /^line 2: the object has no "record" member \(an entry or a checkpoint\)$/,
+    ],
+    [
+      'a second CSV header (two exports pasted together)',
+      'csv' as const,
+      (l: string[]) => l.splice(3, 0, l[0]!),
+      /^line 4: a second header row$/,
+    ],
+  ])('%s', (_name, format, edit, message) => {
+    const v = forged(format, edit);
+    expectRefused(v, message);
+    expect(v.break?.message).not.toMatch(/unknown record type/);
+  });
+});
+
 describe('a record with a field the format does not define is refused, naming it', () => {
   const addTo = (line: string, member: string) => line.replace(/}$/, `,${member}}`);
   it.each([
