@@ -526,6 +526,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'settings.steps': 'Integration steps',
   'settings.stepsHint': 'More steps are more accurate and take longer (1 to 1000).',
   'settings.stepsInvalid': 'Enter a whole number from 1 to 1000',
+  'settings.stepsTooFew': '{method} needs at least {min} steps',
   'settings.save': 'Save',
   'settings.saved': 'Settings saved',
   'settings.connection': 'Connection',

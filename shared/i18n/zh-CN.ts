@@ -498,6 +498,7 @@ export const zhCN = {
   'settings.steps': '积分步数',
   'settings.stepsHint': '步数越多越精确，耗时也越长（1 到 1000）。',
   'settings.stepsInvalid': '请输入 1 到 1000 之间的整数',
+  'settings.stepsTooFew': '{method}至少需要 {min} 步',
   'settings.save': '保存',
   'settings.saved': '设置已保存',
   'settings.connection': '连接',

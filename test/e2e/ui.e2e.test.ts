@@ -454,6 +454,43 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'refuses one step with a Riemann rule before saving it, and reads full-width digits',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'settings');
+      const save = page.getByRole('button', { name: '保存', exact: true });
+      // A Chinese input method's digits, as the applicant form takes them.
+      await page.locator('#settings-topk').fill('４');
+      expect(await page.locator('#settings-topk').getAttribute('aria-invalid')).toBeNull();
+      // One step is a whole number the settings take, but a Riemann rule integrates with two at least: saved, it
+      // would have every explanation refused. Said at the field, and not saved.
+      await page.locator('#settings-method').selectOption('riemann_left');
+      await page.locator('#settings-steps').fill('1');
+      expect(await page.locator('#settings-steps-hint').textContent()).toBe('黎曼和（左端点）至少需要 2 步');
+      expect(await page.locator('#settings-steps').getAttribute('aria-invalid')).toBe('true');
+      expect(await save.isDisabled()).toBe(true);
+      await page.locator('#settings-steps').fill('２０');
+      await save.click();
+      await expect
+        .poll(async () => s.server.service.getSettings(), { timeout: 10_000 })
+        .toMatchObject({ top_k: 4, method: 'riemann_left', n_steps: 20 });
+      await open(page, base, 'explain');
+      await explainShown(page);
+      expect(await page.getByTestId('meta').textContent()).toContain('黎曼和（左端点） · 20 步');
+      expect(await page.getByTestId('result').getByTestId('attribution-row').count()).toBe(4);
+      await open(page, base, 'settings');
+      await page.locator('#settings-topk').fill('5');
+      await page.locator('#settings-method').selectOption('gausslegendre');
+      await page.locator('#settings-steps').fill('50');
+      await save.click();
+      await expect
+        .poll(async () => s.server.service.getSettings(), { timeout: 10_000 })
+        .toMatchObject({ top_k: 5, method: 'gausslegendre', n_steps: 50 });
+    },
+    LONG,
+  );
+
+  it(
     'rewords a notice already on screen when the language is switched',
     async () => {
       const { page } = s;

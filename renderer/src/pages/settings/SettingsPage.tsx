@@ -8,14 +8,9 @@ import { TOKEN_STORAGE_KEY } from '../../api/http.js';
 import { useApp } from '../../app/context.js';
 import { describeError, isUnauthorized } from '../../lib/errors.js';
 import { methodName } from '../../lib/labels.js';
+import { checkSteps, TOP_K_RANGE, wholeNumberIn } from './explain-defaults.js';
 
 const LANGUAGE_NAMES: Record<(typeof LOCALES)[number], string> = { 'zh-CN': '简体中文', en: 'English' };
-
-function intIn(text: string, min: number, max: number): number | null {
-  if (!/^\s*\d+\s*$/.test(text)) return null;
-  const n = Number(text);
-  return n >= min && n <= max ? n : null;
-}
 
 /** A whole-number setting typed as text: its hint, or why the text is refused, read out with the field. */
 function WholeNumberField(props: {
@@ -71,8 +66,10 @@ export default function SettingsPage() {
   useEffect(() => setLocale(settings.locale), [settings.locale]);
   useEffect(() => setTheme(settings.theme), [settings.theme]);
 
-  const topKValue = intIn(topK, 0, 100);
-  const stepsValue = intIn(steps, 1, 1000);
+  const topKValue = wholeNumberIn(topK, TOP_K_RANGE.min, TOP_K_RANGE.max);
+  // Checked with the method chosen: a Riemann rule with one step would be saved, and every explanation refused.
+  const stepsCheck = checkSteps(steps, method);
+  const stepsValue = stepsCheck.value ?? null;
 
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -184,7 +181,11 @@ export default function SettingsPage() {
             onText={setSteps}
             valid={stepsValue !== null}
             hint={t('settings.stepsHint')}
-            invalid={t('settings.stepsInvalid')}
+            invalid={
+              stepsCheck.problem === 'too_few'
+                ? t('settings.stepsTooFew', { method: methodName(method, t), min: stepsCheck.min })
+                : t('settings.stepsInvalid')
+            }
           />
           <div className="form-actions">
             <button
