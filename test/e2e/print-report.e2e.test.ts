@@ -167,4 +167,48 @@ describe.skipIf(!available)('the printed report', () => {
       LONG,
     );
   }
+
+  it(
+    'prints the report in the same colours from the dark theme as from the light one',
+    async () => {
+      const { page } = s;
+      const printed: Record<string, string[]> = {};
+      for (const theme of ['light', 'dark'] as const) {
+        s.server.service.updateSettings({ locale: 'zh-CN', theme, top_k: 5 });
+        await page.goto(`${base}#/explain`);
+        await page.reload();
+        await waitUntil(page, `document.documentElement.dataset.theme === ${JSON.stringify(theme)}`);
+        await page.getByTestId('explain-button').click();
+        const result = page.getByTestId('result');
+        await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
+        await result.locator('[data-testid=watermark][data-state=ok]').waitFor();
+        await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
+        await page.evaluate('window.__printed = 0');
+        await result.getByRole('button', { name: '打印报告' }).click();
+        await waitUntil(page, 'window.__printed === 1');
+        await page.emulateMedia({ media: 'print' });
+        try {
+          await page.getByTestId('report').locator('.chart[data-state=drawn]').waitFor();
+          // Each element of the report (not the chart's own drawing, which is always in the light palette) with
+          // the colours it prints in.
+          printed[theme] = (await page.evaluate(`[...document.querySelectorAll(
+            '[data-testid=report] *:not(.chart *)')].map((e) => {
+              const c = getComputedStyle(e);
+              return e.tagName.toLowerCase() + '.' + [...e.classList].join('.') + ': ' +
+                [c.color, c.backgroundColor, c.borderTopColor, c.borderBottomColor].join(' ');
+            })`)) as string[];
+        } finally {
+          await page.emulateMedia({ media: null });
+          await page.evaluate("dispatchEvent(new Event('afterprint'))");
+        }
+      }
+      expect(printed.light!.length).toBeGreaterThan(20);
+      expect(printed.dark).toEqual(printed.light);
+      // The checks on paper: dark text on their light tint (print.css), not the dark theme's dark blocks.
+      const check = printed.dark!.find((e) => e.startsWith('div.check.check-ok:'));
+      expect(check).toContain('rgb(231, 245, 238)');
+      s.server.service.updateSettings({ theme: 'light' });
+    },
+    LONG,
+  );
 });
