@@ -531,6 +531,34 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'steps through the sample applicants with the arrow keys, one each press, to the reference applicant',
+    async () => {
+      const { page } = s;
+      await open(page, base, 'explain');
+      const picker = page.locator('#sample-select');
+      await picker.selectOption({ index: 1 });
+      await picker.focus();
+      // A closed select chooses as the arrow keys move: each press loads the next sample, not the first again.
+      const samples = JSON.parse(readFileSync(join(ROOT, 'assets', 'samples', 'applicants.json'), 'utf8'));
+      for (let i = 1; i < samples.length; i++) {
+        await page.keyboard.press('ArrowDown');
+        await expect
+          .poll(() => page.locator('#field-Seniority').inputValue(), { timeout: 5_000 })
+          .toBe(String(samples[i].Seniority));
+        expect(await picker.inputValue()).toBe(String(i));
+      }
+      await page.keyboard.press('ArrowDown');
+      await expect.poll(() => picker.inputValue(), { timeout: 5_000 }).toBe(String(samples.length));
+      expect(await picker.locator('option:checked').textContent()).toBe('参考申请人（基准）');
+      // A field typed into: the form no longer holds a sample, and the picker says so.
+      await page.locator('#field-Seniority').fill('9');
+      expect(await picker.inputValue()).toBe('');
+      await picker.selectOption({ index: 1 });
+    },
+    LONG,
+  );
+
+  it(
     'refuses a batch file with no feature column, matches columns by label or case, and lists category codes',
     async () => {
       const { page } = s;

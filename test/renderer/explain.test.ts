@@ -8,6 +8,7 @@ import {
   checkedProblems,
   fieldMessages,
   problemText,
+  rangeText,
   serverProblems,
   valueText,
 } from '../../renderer/src/lib/problem-text.js';
@@ -16,6 +17,7 @@ import {
   emptyForm,
   fittingSamples,
   formFrom,
+  loadedForm,
   rawApplicant,
 } from '../../renderer/src/pages/explain/form-state.js';
 import { demoSchema, sampleApplicants } from './helpers.js';
@@ -123,6 +125,31 @@ describe('the applicant form', () => {
     const r = validateApplicant(schema, raw);
     expect(r.problems).toEqual([]);
     expect(r.values).toEqual(Object.fromEntries(Object.entries(sampleApplicants()[3]!)));
+  });
+
+  it('takes a number typed with the grouping commas its range hint is written with, and only those', () => {
+    const form = {
+      ...formFrom(schema, sampleApplicants()[0]!),
+      Assets: '1,500,000',
+      Amount: '１，５００',
+      Price: '1,800.',
+    };
+    expect(rangeText(feature('Assets'), 'zh-CN', zh)).toBe('0 至 2,000,000 千元');
+    const r = validateApplicant(schema, rawApplicant(schema, form));
+    expect(r.problems).toEqual([]);
+    expect(r.values).toMatchObject({ Assets: 1_500_000, Amount: 1500, Price: 1800 });
+    // Not groups of three: refused as before (not read as 15, nor as 1.5), with the value as it was typed.
+    for (const typed of ['1,5', '15,00', ',500', '1,500,', '1,,500']) {
+      const bad = validateApplicant(schema, rawApplicant(schema, { ...form, Amount: typed }));
+      expect(bad.problems, typed).toEqual([{ field: 'Amount', code: 'wrong_type', given: typed }]);
+    }
+  });
+
+  it('knows which sample the form holds, and none once a field is typed into', () => {
+    const forms = sampleApplicants().map((a) => formFrom(schema, a));
+    expect(loadedForm(schema, formFrom(schema, sampleApplicants()[2]!), forms)).toBe(2);
+    expect(loadedForm(schema, { ...forms[2]!, Seniority: '9' }, forms)).toBe(-1);
+    expect(loadedForm(schema, emptyForm(schema), forms)).toBe(-1);
   });
 
   it('keeps only the samples that fit the active model', () => {

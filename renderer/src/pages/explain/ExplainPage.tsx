@@ -25,6 +25,7 @@ import {
   emptyForm,
   fittingSamples,
   formFrom,
+  loadedForm,
   rawApplicant,
   rawValue,
   type FormValues,
@@ -113,6 +114,11 @@ export default function ExplainPage() {
   const usable = useMemo(
     () => (schema ? fittingSamples(schema, samples as Record<string, unknown>[]) : []),
     [schema],
+  );
+  // The samples and then the reference applicant as the sample picker loads them (by its option values).
+  const sampleForms = useMemo(
+    () => (schema ? [...usable.map((s) => formFrom(schema, s)), formFrom(schema, schema.baseline)] : []),
+    [schema, usable],
   );
 
   // A new model means a new form: start from the first sample that fits it, or from an empty form. Set while
@@ -320,6 +326,9 @@ export default function ExplainPage() {
     );
   }
 
+  // The picker shows the sample the form holds, so that the arrow keys (which choose as they move on a closed
+  // select) go on to the next one, instead of loading the first again from the placeholder at each press.
+  const loaded = loadedForm(schema, values, sampleForms);
   const errors = fieldMessages(issues, schema, locale, t);
   const errorList = Object.entries(errors);
   return (
@@ -343,7 +352,7 @@ export default function ExplainPage() {
               </label>
               <select
                 id="sample-select"
-                value=""
+                value={loaded < 0 ? '' : String(loaded)}
                 onChange={(e) => {
                   if (e.target.value !== '') loadSample(Number(e.target.value));
                 }}

@@ -1,6 +1,6 @@
 // The applicant form's state: one string per feature (what the inputs hold), turned into the raw applicant the
 // API takes. Samples and the schema's reference applicant fill it in. Pure.
-import type { BundleSchema, Feature } from '../../../../shared/bundle.js';
+import { halfWidth, type BundleSchema, type Feature } from '../../../../shared/bundle.js';
 
 export type FormValues = Record<string, string>;
 
@@ -27,9 +27,25 @@ export function formFrom(
   return out;
 }
 
-/** A form value as the raw applicant value: a boolean select gives a JSON boolean, the rest stays a string. */
+/** A number written in groups of three, as the page writes them ("0 to 2,000,000" in a field's hint). */
+const GROUPED = /^\s*[-+]?\d{1,3}(,\d{3})+(\.\d*)?\s*$/;
+
+/**
+ * A number typed the way the page shows numbers, "1,500,000" (or with full-width commas), without its commas.
+ * Only well-formed groups of three: "1,5" is not read as 15, nor as 1.5, and stays refused.
+ */
+export function ungrouped(value: string): string {
+  const ascii = halfWidth(value);
+  return GROUPED.test(ascii) ? ascii.replace(/,/g, '') : value;
+}
+
+/**
+ * A form value as the raw applicant value: a boolean select gives a JSON boolean, the rest stays a string (a
+ * number without its grouping commas).
+ */
 export function rawValue(f: Feature, value: string): unknown {
   if (value.trim() === '') return undefined;
+  if (f.type === 'numeric') return ungrouped(value);
   if (f.type === 'boolean') {
     if (value === 'true') return true;
     if (value === 'false') return false;
@@ -58,4 +74,13 @@ export function fittingSamples(
   return samples
     .map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => names.has(k))))
     .filter((s) => Object.keys(s).length > 0);
+}
+
+/** Which of `forms` (the samples as loaded) the form holds, value for value; -1 for none (typed, or changed). */
+export function loadedForm(
+  schema: Pick<BundleSchema, 'features'>,
+  values: FormValues,
+  forms: readonly FormValues[],
+): number {
+  return forms.findIndex((form) => schema.features.every((f) => (values[f.name] ?? '') === form[f.name]));
 }
