@@ -793,6 +793,39 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'gives the focus back to the Details button an audit entry was opened from when it is closed',
+    async () => {
+      const { page } = s;
+      // Entries enough for rows below the one opened, whatever ran before.
+      const samples = JSON.parse(readFileSync(join(ROOT, 'assets', 'samples', 'applicants.json'), 'utf8'));
+      const explained = await fetch(new URL('api/app/explain', base), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ applicants: samples }),
+      });
+      expect(explained.status).toBe(200);
+      await open(page, base, 'audit');
+      await page.locator('[data-testid=audit-table] tbody tr').nth(3).waitFor();
+      const details = page.getByRole('button', { name: /^详情/ });
+      const label = (await details.nth(2).textContent())!;
+      await details.nth(2).focus();
+      await page.keyboard.press('Enter');
+      await waitUntil(page, "document.activeElement?.id === 'audit-entry-title'", 5_000);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('关闭');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('audit-entry').waitFor({ state: 'detached' });
+      // Back on the row, not thrown to the top of the page: the keyboard goes on down the list from there.
+      expect(await page.evaluate('document.activeElement.textContent')).toBe(label);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.textContent')).toBe(
+        await details.nth(3).textContent(),
+      );
+    },
+    LONG,
+  );
+
+  it(
     "words a broken audit chain in the user's language, with the verifier's own words as the detail",
     async () => {
       const { page } = s;

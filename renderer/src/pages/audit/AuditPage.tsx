@@ -198,6 +198,11 @@ export default function AuditPage() {
   const [entry, setEntry] = useState<AuditEntryView | null>(null);
   /** An entry opened by a click takes the focus once its detail is committed (and scrolls into view). */
   const focusEntry = useRef(false);
+  /**
+   * The control the entry was opened from (its row's Details, or the chain check's link): the focus goes back to it
+   * when the entry is closed, not to the start of the page with the panel that held it.
+   */
+  const opener = useRef<HTMLElement | null>(null);
   const [verify, setVerify] = useState<AuditVerifyView | null>(null);
   const [verifying, setVerifying] = useState(false);
   const [format, setFormat] = useState<(typeof AUDIT_EXPORT_FORMATS)[number]>('jsonl');
@@ -237,13 +242,24 @@ export default function AuditPage() {
   }, [entry]);
 
   const open = async (seq: number) => {
+    const from = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     try {
       const opened = (await api.auditEntry({ seq })).entry;
+      opener.current = from;
       focusEntry.current = true;
       setEntry(opened);
     } catch (e) {
       notify('error', (t) => describeError(e, t));
     }
+  };
+
+  const closeEntry = () => {
+    const back = opener.current;
+    opener.current = null;
+    setEntry(null);
+    // The opener may be gone (another page of the log, new filters): the list's heading then.
+    if (back?.isConnected) back.focus();
+    else document.getElementById('audit-list-title')?.focus();
   };
 
   const runVerify = async () => {
@@ -350,7 +366,9 @@ export default function AuditPage() {
       </div>
 
       <section className="card" aria-labelledby="audit-list-title">
-        <h2 id="audit-list-title">{t('audit.list')}</h2>
+        <h2 id="audit-list-title" tabIndex={-1}>
+          {t('audit.list')}
+        </h2>
         <form
           className="inline-form filters-form"
           onSubmit={(e) => {
@@ -528,7 +546,7 @@ export default function AuditPage() {
             {t('audit.older')} →
           </button>
         </div>
-        {entry && <EntryDetail entry={entry} t={t} onClose={() => setEntry(null)} />}
+        {entry && <EntryDetail entry={entry} t={t} onClose={closeEntry} />}
       </section>
     </div>
   );
