@@ -491,6 +491,48 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'does not keep settings the service refused: the next explanation asks with the ones it holds',
+    async () => {
+      const { page } = s;
+      await s.server.service.updateSettings({ top_k: 5, method: 'gausslegendre', n_steps: 50 });
+      await open(page, base, 'settings');
+      // The service refuses the change (a newer rule than the page's checks, say): the page must not go on with it.
+      await page.route('**/api/app/updateSettings', (route) =>
+        route.fulfill({
+          status: 400,
+          json: {
+            error: 'invalid_request',
+            message: 'top_k: must be at most 3 on this branch',
+            problems: [{ field: 'top_k', code: 'out_of_range', message: 'must be at most 3 on this branch' }],
+          },
+        }),
+      );
+      try {
+        await page.locator('#settings-topk').fill('9');
+        await page.getByRole('button', { name: '保存', exact: true }).click();
+        await page.getByText('must be at most 3 on this branch').first().waitFor();
+      } finally {
+        await page.unroute('**/api/app/updateSettings');
+      }
+      const asked: unknown[] = [];
+      const onRequest = (r: Request) => {
+        if (r.url().endsWith('/api/app/explain')) asked.push(r.postDataJSON());
+      };
+      page.on('request', onRequest);
+      try {
+        await open(page, base, 'explain');
+        await explainShown(page);
+      } finally {
+        page.off('request', onRequest);
+      }
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.at(-1)).toMatchObject({ options: { top_k: 5 } });
+      expect(await page.getByTestId('result').getByTestId('attribution-row').count()).toBe(5);
+    },
+    LONG,
+  );
+
+  it(
     'rewords a notice already on screen when the language is switched',
     async () => {
       const { page } = s;

@@ -12,7 +12,7 @@ import {
   startTransition,
   type ReactNode,
 } from 'react';
-import type { Api, ApiResponses, Settings } from '../../../shared/contract.js';
+import { ApiError, type Api, type ApiResponses, type Settings } from '../../../shared/contract.js';
 import type { MessageKey, MessageParams } from '../../../shared/i18n/index.js';
 import { makeT, type T } from '../i18n/i18n.js';
 import { readStoredSettings, writeStoredSettings } from './stored-settings.js';
@@ -184,6 +184,11 @@ export function AppProvider(props: {
         if (change === changes.current) apply(saved);
         return true;
       } catch (e) {
+        // Values the service refuses are not kept: the Explain page would ask with them, and every explanation
+        // would be refused. Unless newer ones were chosen meanwhile. (When the service cannot be reached, the page
+        // keeps what was chosen: the language and theme are the officer's to see at once.)
+        const refused = e instanceof ApiError && e.body.error === 'invalid_request';
+        if (refused && change === changes.current) apply(before);
         notify('error', (t) => describeError(e, t));
         return false;
       }
