@@ -120,7 +120,7 @@ export class LatencyRecorder {
 }
 
 /**
- * Every answer since the last take() (or since it was made), however long ago, in one bucket: what a stored
+ * Every answer since the last restart() (or since it was made), however long ago, in one bucket: what a stored
  * snapshot answered since the previous one, which sliding windows cannot say (they overlap or leave gaps
  * between snapshots not exactly one window apart). Memory is bounded by the fine bins, not by the traffic.
  */
@@ -137,7 +137,7 @@ export class TrafficTally {
     this.#since = this.#now();
   }
 
-  /** Answers counted since the last take(). */
+  /** Answers counted since the last restart(). */
   get count(): number {
     return this.#bucket.count;
   }
@@ -148,7 +148,7 @@ export class TrafficTally {
   }
 
   /**
-   * The answers since the last take(), as a window whose `window_s` is how long that was (0 or more: a clock set
+   * The answers since the last restart(), as a window whose `window_s` is how long that was (0 or more: a clock set
    * back counts as no time). Counting starts again only with restart(), once the caller has kept them.
    */
   window(): TrafficWindow {
