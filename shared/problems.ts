@@ -69,9 +69,12 @@ export const PROBLEM_REASONS = {
   weight_not_finite: { scope: 'bundle', params: ['weight', 'index', 'value'] },
   /** `expected`, `got`: the feature names, comma-separated. */
   reference_features_mismatch: { scope: 'bundle', params: ['expected', 'got'] },
+  /** `target`: the reference's class as JSON (`"good"`, `0`, `null`); `classes`: the model's, comma-separated. */
+  reference_target_mismatch: { scope: 'bundle', params: ['target', 'classes'] },
   changed_during_import: { scope: 'bundle', params: [] },
   /** `installed`, `imported`: the first 12 hex digits of each sha256. */
   installed_copy_changed: { scope: 'bundle', params: ['model', 'installed', 'imported'] },
+  installed_copy_unverified: { scope: 'bundle', params: ['model'] },
   active_model_unservable: { scope: 'bundle', params: [] },
 
   // The registry of installed models: main/core/registry.

@@ -2,7 +2,13 @@
 // It validates at the edge, answers from the cache or the engine, builds and signs documents, and audits.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { BundleError, installedCopyChanged, readBundleAsync, type BundleFiles } from './bundle/load.js';
+import {
+  BundleError,
+  installedCopyChanged,
+  installedCopyUnverified,
+  readBundleAsync,
+  type BundleFiles,
+} from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
 import { openWritable, withFreeSpace, type WritableDb } from './db/open.js';
 import {
@@ -368,7 +374,7 @@ export class BranchLensService {
     hmacKey: HmacKey,
     source: PinnedBundle['source'] = 'installed',
   ): Promise<ModelRuntime> {
-    const reference = readReference(bundle);
+    const reference = readReference(bundle, { installed: source === 'installed' });
     const runner = await startRunner(bundle.dir, {
       workers: opts.workers ?? 0,
       hmacKey,
@@ -443,7 +449,11 @@ export class BranchLensService {
    * leaves the service answering meanwhile.
    */
   private static async installedBundle(dataDir: string, model: InstalledModel): Promise<BundleFiles> {
-    const bundle = await readBundleAsync(installedModelDir(dataDir, model));
+    const bundle = await readBundleAsync(installedModelDir(dataDir, model)).catch((e: unknown) => {
+      throw e instanceof BundleError
+        ? new BundleError([...e.problems, installedCopyUnverified(model.ref)])
+        : e;
+    });
     const { sha256 } = bundle;
     if (sha256 !== model.sha256) {
       throw new BundleError([

@@ -98,7 +98,11 @@ export const en: Readonly<Record<MessageKey, string>> = {
     'the model weight {weight} holds a value that is not finite (at {index}: {value}), so the model cannot give a probability',
   'reason.reference_features_mismatch':
     'reference.json must list the features of schema.json in order ({expected}), not {got}',
+  'reason.reference_target_mismatch':
+    'reference.json was explained for the class {target}, which the model does not have ({classes}): drift could never be measured against it',
   'reason.changed_during_import': 'the bundle changed while it was being imported; import it again',
+  'reason.installed_copy_unverified':
+    'the installed copy of {model} no longer verifies; import its bundle again to repair it',
   'reason.installed_copy_changed':
     'the installed files of {model} were changed (SHA-256 {installed}…, imported as {imported}…); import the bundle again',
   'reason.active_model_unservable':

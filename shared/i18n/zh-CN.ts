@@ -91,7 +91,10 @@ export const zhCN = {
   'reason.weight_not_finite': '模型权重 {weight} 含非有限数值（位置 {index} 为 {value}），无法给出概率',
   'reason.reference_features_mismatch':
     'reference.json 须按 schema.json 的顺序列出全部特征（应为 {expected}，实为 {got}）',
+  'reason.reference_target_mismatch':
+    'reference.json 针对的类别 {target} 不是该模型的类别（{classes}），漂移将永远无法与其比较',
   'reason.changed_during_import': '导入过程中模型包被修改，请重新导入',
+  'reason.installed_copy_unverified': '{model} 的已安装副本校验未通过，请重新导入该模型包以修复',
   'reason.installed_copy_changed':
     '{model} 的已安装文件已被修改（SHA-256 {installed}…，导入时为 {imported}…），请重新导入该模型包',
   'reason.active_model_unservable': '当前模型无法使用：请回滚，或启用另一个已安装的模型',

@@ -264,6 +264,19 @@ export function installedCopyChanged(model: string, installed: string, imported:
 }
 
 /**
+ * Follows the problems of an installed copy that no longer verifies (a file deleted, changed or quarantined on
+ * disk): they name files only, which a user would take for the bundle they imported, and not say the way out.
+ */
+export function installedCopyUnverified(model: string): Problem {
+  return {
+    field: model,
+    code: 'invalid',
+    message: 'the installed copy of this model no longer verifies: import its bundle again to repair it',
+    ...because('installed_copy_unverified', { model }),
+  };
+}
+
+/**
  * The problem of a bundle folder that no longer holds the bundle checked when its import began (with the
  * sha256 prefixes when they are known).
  */

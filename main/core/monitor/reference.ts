@@ -69,11 +69,38 @@ export function referenceProblems(reference: AttributionReference, schema: Bundl
 }
 
 /**
+ * The problem of a reference explained for a class the model does not have, if it is one. Explanations name
+ * their class (null for a regression's single output), and drift counts only those of the reference's class
+ * (comparableToReference): with a class the model lacks (a retrained model's renamed classes beside the old
+ * model's reference), drift would wait for comparable rows forever, saying only "insufficient data".
+ */
+export function referenceTargetProblem(
+  reference: AttributionReference,
+  schema: BundleSchema,
+): Problem | undefined {
+  const out = schema.output;
+  const targets = out.kind === 'regression' ? [null] : out.classes;
+  const { target } = reference.explainer;
+  if (targets.some((t) => String(t) === String(target))) return undefined;
+  const shown = JSON.stringify(target);
+  const classes = targets.map(String).join(', ');
+  return {
+    field: `${REFERENCE_FILE}: explainer.target`,
+    code: 'invalid',
+    message: `must name one of the model's classes (${classes}), got ${shown}: no explanation of this model could be compared with the reference, so drift could never be measured`,
+    ...because('reference_target_mismatch', { target: shown, classes }),
+  };
+}
+
+/**
  * The bundle's reference, or null when it ships none. readBundle has already checked the file's sha256 (it
  * must be listed in manifest.json like any file); a reference that is not valid refuses the bundle.
+ * `installed`: the bundle was imported before a reference of a class the model lacks was refused; its model goes
+ * on serving without drift (a warning says why) rather than not at all.
  */
 export function readReference(
   bundle: Pick<BundleFiles, 'dir' | 'manifest' | 'schema'>,
+  { installed = false }: { installed?: boolean } = {},
 ): AttributionReference | null {
   if (!(REFERENCE_FILE in bundle.manifest.files)) return null;
   const raw = readJson(bundle.dir, REFERENCE_FILE);
@@ -85,6 +112,13 @@ export function readReference(
   }
   const problems = referenceProblems(parsed.data, bundle.schema);
   if (problems.length) throw new BundleError(problems);
+  const target = referenceTargetProblem(parsed.data, bundle.schema);
+  if (target && !installed) throw new BundleError([target]);
+  if (target) {
+    const model = `${bundle.manifest.id}@${bundle.manifest.version}`;
+    process.emitWarning(`${model}: ${target.field}: ${target.message}; drift is not measured for it`);
+    return null;
+  }
   return parsed.data;
 }
 

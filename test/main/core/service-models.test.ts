@@ -112,6 +112,32 @@ describe('a model that cannot serve', () => {
     }
   });
 
+  it('is refused at activation when its installed copy lost a file, saying whose copy it is and that importing it again repairs it', async () => {
+    const dir = await writeTinyBundle(join(work, 'lost-shard'), '3.1.0');
+    const imported = await service.importModel(dir, false);
+    const installed = join(data, imported.model.path);
+    rmSync(readdirShard(installed));
+    const before = state();
+    const error = await service.activateModel('tiny@3.1.0').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isInputError(error)).toBe(true);
+    // Without it, only "group1-shard1of1.bin: is listed in manifest.json but missing": which folder, and what to do?
+    expect((error as { problems: unknown[] }).problems).toContainEqual(
+      expect.objectContaining({
+        field: 'tiny@3.1.0',
+        reason: 'installed_copy_unverified',
+        params: { model: 'tiny@3.1.0' },
+        message: expect.stringContaining('import its bundle again') as string,
+      }),
+    );
+    expect(state()).toEqual(before);
+    expect((await service.importModel(dir, false)).status).toBe('repaired');
+    expect((await service.activateModel('tiny@3.1.0')).changed).toBe(true);
+    await service.rollbackModel(); // the model active before, for the tests below
+  });
+
   it('is refused at rollback, leaving the active model and the history as they were', async () => {
     const ok = await writeTinyBundle(join(work, 'ok'), '4.0.0');
     await service.importModel(ok, true);

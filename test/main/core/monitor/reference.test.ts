@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { attributionReferenceSchema, type AttributionReference } from '../../../../shared/monitoring.js';
 import { BundleError, readBundle } from '../../../../main/core/bundle/load.js';
 import { sealBundle, type ManifestFields } from '../../../../main/core/bundle/write.js';
@@ -156,6 +156,38 @@ describe('reading a reference with its bundle', () => {
   it('refuses a reference made for other features', () => {
     const other = { ...sample, features: [...sample.features].reverse() };
     expect(() => readReference(withReference(other))).toThrow(/must list the schema's features in order/);
+  });
+
+  it('refuses a reference explained for a class the model does not have, which no explanation could be compared with', () => {
+    // A retrained model whose classes were renamed, shipped with the old model's reference: drift would wait for
+    // comparable rows forever, showing "insufficient data" instead of the reason.
+    for (const target of ['good', 0, null]) {
+      const other = { ...sample, explainer: { ...sample.explainer, target } };
+      expect(problemsOf(withReference(other))).toEqual([
+        expect.objectContaining({
+          field: 'reference.json: explainer.target',
+          reason: 'reference_target_mismatch',
+          params: { target: JSON.stringify(target), classes: 'declined, approved' },
+        }),
+      ]);
+    }
+    const declined = { ...sample, explainer: { ...sample.explainer, target: 'declined' } };
+    expect(readReference(withReference(declined))).toEqual(declined);
+  });
+
+  it('serves an installed model whose reference names a class it lacks without drift, rather than not at all', () => {
+    // Imported before such a reference was refused: refusing it now would stop the branch's model at start.
+    const other = { ...sample, explainer: { ...sample.explainer, target: 'good' } };
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      expect(readReference(withReference(other), { installed: true })).toBeNull();
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(
+        /reference\.json: explainer\.target: .*drift is not measured/,
+      );
+    } finally {
+      warn.mockRestore();
+    }
+    expect(readReference(withReference(sample), { installed: true })).toEqual(sample);
   });
 
   // Each refusal carries a reason and its params, for a UI to word in the user's language.
