@@ -455,6 +455,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'models.confirmRollback.title': 'Roll back the model?',
   'models.confirmRollback.body':
     '{model} is deactivated and the previously active version restored. This is recorded in the audit log.',
+  'models.notServed':
+    '{active} is the active model, but this service still explains with {served}. It takes up a model activated by another program within a few seconds; if this stays, the service was started with a model folder of its own, or could not start {active} (activating it here says why).',
 
   'monitor.title': 'Monitor',
   'monitor.lead':

@@ -427,6 +427,8 @@ export const zhCN = {
   'models.confirmActivate.body': '此后的所有解释将由 {to} 完成（当前为 {from}）。此操作会记入审计日志。',
   'models.confirmRollback.title': '回滚模型？',
   'models.confirmRollback.body': '将停用 {model}，恢复上一次启用的版本。此操作会记入审计日志。',
+  'models.notServed':
+    '已启用的模型是 {active}，但此服务仍在使用 {served} 解释。其他程序启用的模型会在几秒内生效；若一直如此，说明此服务是以指定的模型文件夹启动的，或无法启动 {active}（在此启用它即可看到原因）。',
 
   'monitor.title': '运行监控',
   'monitor.lead': '本机服务的延迟、吞吐量、缓存、稳定性与归因漂移；超过阈值的指标会变为琥珀色或红色。',

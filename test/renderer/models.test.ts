@@ -1,13 +1,15 @@
 // The models page's words: what an import did, and why a bundle was refused, in the user's language.
 import { describe, expect, it } from 'vitest';
 import { LOCALES } from '../../shared/bundle.js';
-import { ApiError, type ApiResponses } from '../../shared/contract.js';
+import { ApiError, type ApiResponses, type InstalledModelView } from '../../shared/contract.js';
 import { MESSAGES, placeholders } from '../../shared/i18n/index.js';
 import { PROBLEM_REASONS, type Problem, type ProblemReason } from '../../shared/problems.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { describeError } from '../../renderer/src/lib/errors.js';
 import { reasonText } from '../../shared/i18n/problems.js';
 import { importResultText, switchResultText } from '../../renderer/src/pages/models/import-result.js';
+import { activeNotServed, notServedText } from '../../renderer/src/pages/models/served-model.js';
+import { folderFromInput } from '../../renderer/src/pages/models/import-path.js';
 
 const zh = makeT('zh-CN');
 const en = makeT('en');
@@ -284,5 +286,56 @@ describe('what an activation or a rollback did', () => {
       'credit-demo@1.1.0 is already the active model',
     );
     expect(switchResultText('rollback', answer(true), en)).toBe('Rolled back to credit-demo@1.1.0');
+  });
+});
+
+describe('the active model, when the service explains with another', () => {
+  const view = (version: string, sha256: string, active: boolean): InstalledModelView => ({
+    id: 'credit-demo',
+    version,
+    sha256,
+    ref: `credit-demo@${version}`,
+    installedAt: '2025-01-01T00:00:00Z',
+    active,
+    manifest: {} as InstalledModelView['manifest'],
+  });
+  const listed = [view('1.0.0', previous.sha256, false), view('1.1.0', SHA, true)];
+
+  // The CLI beside the app (or another workstation's page) activated 1.1.0: the page's header, card and Explain
+  // form still held 1.0.0, while the list marked 1.1.0 active.
+  it('is found from the list, so that the page loads the model the service now serves', () => {
+    expect(activeNotServed(listed, previous)?.ref).toBe('credit-demo@1.1.0');
+    expect(activeNotServed(listed, model)).toBeNull();
+    expect(activeNotServed(listed, undefined)).toBeNull();
+    expect(activeNotServed([view('1.0.0', previous.sha256, false)], previous)).toBeNull();
+  });
+
+  it("is explained in the user's language, naming both models", () => {
+    const active = activeNotServed(listed, previous)!;
+    expect(notServedText(active, previous, zh)).toContain(
+      '已启用的模型是 credit-demo@1.1.0，但此服务仍在使用 credit-demo@1.0.0 解释',
+    );
+    expect(notServedText(active, previous, en)).toContain(
+      'credit-demo@1.1.0 is the active model, but this service still explains with credit-demo@1.0.0',
+    );
+  });
+});
+
+describe('the folder typed or pasted to import', () => {
+  // Windows Explorer's "Copy as path" puts the path in double quotes; the service then found no folder of that name.
+  it('is the path without the quotes a copied path comes in, and without the spaces around it', () => {
+    expect(folderFromInput('"D:\\models\\credit-demo-1.1.0"')).toBe('D:\\models\\credit-demo-1.1.0');
+    expect(folderFromInput('  "C:\\Users\\it\\Desktop\\credit demo 1.1.0"\n')).toBe(
+      'C:\\Users\\it\\Desktop\\credit demo 1.1.0',
+    );
+    expect(folderFromInput("'/media/usb/credit-demo-1.1.0'")).toBe('/media/usb/credit-demo-1.1.0');
+    expect(folderFromInput(' /srv/models/credit-demo ')).toBe('/srv/models/credit-demo');
+  });
+
+  it('keeps a quote that does not enclose the whole path, and is empty when only quotes are given', () => {
+    expect(folderFromInput('"D:\\models')).toBe('"D:\\models');
+    expect(folderFromInput("/srv/O'Brien's models")).toBe("/srv/O'Brien's models");
+    expect(folderFromInput('""')).toBe('');
+    expect(folderFromInput(' " " ')).toBe('');
   });
 });

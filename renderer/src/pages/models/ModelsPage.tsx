@@ -11,7 +11,9 @@ import { pick } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
 import { formatDateTime, formatNumber, shortHash } from '../../lib/format.js';
 import { categoryLabel, featureLabel, rangeText } from '../../lib/problem-text.js';
+import { folderFromInput } from './import-path.js';
 import { importResultText, switchResultText } from './import-result.js';
+import { activeNotServed, notServedText } from './served-model.js';
 
 type Pending = { kind: 'activate'; model: InstalledModelView } | { kind: 'rollback' } | null;
 
@@ -185,6 +187,8 @@ export default function ModelsPage() {
   const importResultRef = useRef<HTMLParagraphElement>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [working, setWorking] = useState(false);
+  /** The list for which the served model was checked against the active one (and loaded again if it differed). */
+  const [checkedFor, setCheckedFor] = useState<InstalledModelView[] | null>(null);
 
   const refresh = useCallback(async () => {
     try {
@@ -204,6 +208,25 @@ export default function ModelsPage() {
     if (importResult) importResultRef.current?.scrollIntoView({ block: 'nearest' });
   }, [importResult]);
 
+  // Another program may have changed the active model since the page loaded it (the CLI beside the app, another
+  // workstation's page): the header, the model card and the Explain form would go on showing the old one. Loaded
+  // again once per list, so that a service which keeps another model (see notServed) is not asked in a loop.
+  const { info: servedInfo, reload: reloadModel } = model;
+  /** The list being checked: the reload gives a new model object, which must not start a second check. */
+  const checking = useRef<InstalledModelView[] | null>(null);
+  useEffect(() => {
+    if (!models || !servedInfo || checking.current === models) return;
+    checking.current = models;
+    void (async () => {
+      if (activeNotServed(models, servedInfo.model)) await reloadModel();
+      setCheckedFor(models);
+    })();
+  }, [models, servedInfo, reloadModel]);
+  const notServed =
+    models && checkedFor === models && model.info && !model.loading
+      ? activeNotServed(models, model.info.model)
+      : null;
+
   const active = models?.find((m) => m.active) ?? null;
   const shown = models?.find((m) => m.ref === selected) ?? active;
   const schemaFor = (m: InstalledModelView) =>
@@ -211,12 +234,13 @@ export default function ModelsPage() {
 
   const doImport = async (e: React.FormEvent) => {
     e.preventDefault();
-    if (!path.trim()) return;
+    const folder = folderFromInput(path);
+    if (!folder) return;
     setImporting(true);
     setImportResult(null);
     const previous = active;
     try {
-      const r = await api.importModel({ path: path.trim() });
+      const r = await api.importModel({ path: folder });
       setImportResult({ ok: true, answer: r, previous });
       await refresh();
       if (r.activated) await model.reload();
@@ -255,6 +279,11 @@ export default function ModelsPage() {
       {error && (
         <p className="alert alert-error" role="alert">
           {describeError(error.error, t)}
+        </p>
+      )}
+      {notServed && model.info && (
+        <p className="alert alert-warn" role="status" data-testid="models-not-served">
+          {notServedText(notServed, model.info.model, t)}
         </p>
       )}
       <section className="card" aria-labelledby="models-list-title">
@@ -356,7 +385,7 @@ export default function ModelsPage() {
               data-testid="import-path"
             />
           </label>
-          <button type="submit" className="btn btn-primary" disabled={importing || !path.trim()}>
+          <button type="submit" className="btn btn-primary" disabled={importing || !folderFromInput(path)}>
             {importing ? t('models.import.running') : t('models.import.button')}
           </button>
         </form>
