@@ -2,7 +2,7 @@
 // transport (POST /api/app/<method>), Electron's IPC (channel "branchlens:<method>") and the renderer's Api.
 import { z } from 'zod';
 import { LOCALES, type BundleSchema, type Manifest } from './bundle.js';
-import { explainOptionsSchema, IG_METHOD_NAMES } from './explain-options.js';
+import { explainRequestOptionsSchema, IG_METHOD_NAMES } from './explain-options.js';
 import type { ExplanationDocument } from './explanation.js';
 import type { Problem } from './problems.js';
 import type { MonitoringSeries, MonitoringSnapshot } from './monitoring.js';
@@ -88,7 +88,7 @@ export const API_REQUESTS = {
   explain: z
     .object({
       applicants: z.array(applicant).min(1).max(MAX_APPLICANTS_PER_CALL),
-      options: explainOptionsSchema.partial().optional(),
+      options: explainRequestOptionsSchema.optional(),
     })
     .strict(),
   predict: z.object({ applicants: z.array(applicant).min(1).max(MAX_APPLICANTS_PER_CALL) }).strict(),

@@ -1,7 +1,8 @@
 // The contract's handlers over a real service: auditExport answers an export inline only up to its bound, and
 // refuses a larger one with a problem that says how to get it, without holding it whole.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiHandlers, dispatch } from '../../../main/core/api.js';
+import { apiHandlers, dispatch, dispatchExplainJson } from '../../../main/core/api.js';
+import type { ExplanationDocument } from '../../../shared/explanation.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -59,6 +60,51 @@ describe('a write in the service’s thread that the disk refused', () => {
       expect(io).toMatchObject({ freeBytes: expect.any(Number) as number });
     } finally {
       settings.mockRestore();
+    }
+  });
+});
+
+describe('explain with some options given', () => {
+  it('takes the branch settings for the options the request leaves out, not the schema defaults', async () => {
+    const before = service.getSettings();
+    service.updateSettings({ top_k: 3, n_steps: 64, locale: 'en', method: 'riemann_trapezoid' });
+    try {
+      const params = async (options: Record<string, unknown>) => {
+        const r = await dispatch(apiHandlers(service), 'explain', {
+          applicants: holdoutApplicants(1),
+          options,
+        });
+        if (!r.ok) throw new Error(JSON.stringify(r.body));
+        const doc = (r.body as { documents: ExplanationDocument[] }).documents[0]!;
+        return { ...doc.meta.explanation.params, locale: doc.meta.locale };
+      };
+      // Only the language given: top-K, steps and method are the branch's.
+      expect(await params({ locale: 'zh-CN' })).toMatchObject({
+        locale: 'zh-CN',
+        top_k: 3,
+        n_steps: 64,
+        method: 'riemann_trapezoid',
+      });
+      // Only top-K given: the branch's language, steps and method.
+      expect(await params({ top_k: 2 })).toMatchObject({
+        locale: 'en',
+        top_k: 2,
+        n_steps: 64,
+        method: 'riemann_trapezoid',
+      });
+      // The HTTP path (documents as text) reads the request the same way.
+      const r = await dispatchExplainJson(service, {
+        applicants: holdoutApplicants(1),
+        options: { top_k: 2 },
+      });
+      if (!r.ok) throw new Error(JSON.stringify(r.body));
+      const doc = JSON.parse(r.json) as { documents: ExplanationDocument[] };
+      expect(doc.documents[0]!.meta).toMatchObject({
+        locale: 'en',
+        explanation: { params: { top_k: 2, n_steps: 64, method: 'riemann_trapezoid' } },
+      });
+    } finally {
+      service.updateSettings(before);
     }
   });
 });
