@@ -34,6 +34,12 @@ import {
   seriesRequest,
   serviceNow,
   mergeSeries,
+  NON_FINITE_TEXT,
+  SYMBOLS_BELOW,
+  tablePoints,
+  tileNonFinite,
+  tileValueText,
+  timeLine,
   withinPeriod,
 } from '../../renderer/src/pages/monitor/monitor-data.js';
 import { API_METHODS } from '../../shared/contract.js';
@@ -244,6 +250,31 @@ describe('the monitoring data', () => {
     expect(points[2]!.at).toBeLessThan(points[3]!.at);
   });
 
+  it('leaves the break out of the table: it is no measurement, and would repeat the time of the row above', () => {
+    const at = (h: number) => ({
+      taken_at: `2026-11-26T${String(h).padStart(2, '0')}:00:00Z`,
+      windows: [window(3600, h)],
+    });
+    const points = seriesPoints([at(1), at(2), at(7)]);
+    expect(points).toHaveLength(4);
+    expect(tablePoints(points).map((p) => p.p99)).toEqual([1, 2, 7]);
+    // An hour that was measured but answered nothing is a row, with its time.
+    const idle = {
+      ...at(8),
+      windows: [
+        {
+          ...window(3600, 0),
+          count: 0,
+          latency: { ...window(3600, 0).latency, p50_ms: null, p90_ms: null, p99_ms: null },
+        },
+      ],
+    };
+    expect(tablePoints(seriesPoints([at(7), idle])).map((p) => p.at)).toEqual([
+      Date.parse(at(7).taken_at),
+      Date.parse(idle.taken_at),
+    ]);
+  });
+
   it('appends only the points stored after the last one known', () => {
     const at = (h: number) => ({ taken_at: `2026-11-26T0${h}:00:00Z` });
     expect(mergeSeries([at(1), at(2)], [at(2), at(3)]).map((s) => s.taken_at)).toEqual([
@@ -297,6 +328,78 @@ describe('the monitoring data', () => {
     expect(points.map((p) => p.p99)).toEqual([0, 1, 2, null, 4]);
     // Without the step every point would stand alone, as missing hours.
     expect(seriesPoints([at(0), at(1)]).map((p) => p.p99)).toEqual([0, null, 1]);
+  });
+
+  it('draws a point with no neighbour on its line (the live point after a night off), which ECharts leaves out', async () => {
+    const { echarts } = await import('../../renderer/src/charts/echarts.js');
+    const hour = 3_600_000;
+    const start = Date.UTC(2026, 10, 25, 1);
+    // Yesterday's stored hours, more than SYMBOLS_BELOW of them, then this morning's live snapshot 16 hours later.
+    const stored = Array.from({ length: SYMBOLS_BELOW + 10 }, (_, h) => ({
+      taken_at: new Date(start + h * hour).toISOString(),
+      windows: [window(3600, 5)],
+    }));
+    const live = { taken_at: new Date(start + 56 * hour).toISOString(), windows: [window(3600, 900)] };
+    const points = seriesPoints(stored, live);
+    expect(points.at(-2)!.p99).toBeNull();
+    const lone = points.length - 1;
+
+    const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 600, height: 300 });
+    chart.setOption({
+      animation: false,
+      xAxis: { type: 'time' },
+      yAxis: { type: 'value' },
+      series: [timeLine(points, 'p99')],
+    });
+    const svg = chart.renderToSVGString();
+    chart.dispose();
+    // The only symbol drawn is the lone point's: the others are on the line.
+    const symbols = [...svg.matchAll(/ecmeta_data_index="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(symbols).toEqual([lone]);
+
+    // A short series shows every point's symbol, as before.
+    const few = seriesPoints(stored.slice(0, 3), live);
+    expect(timeLine(few, 'p99').data).toEqual(few.map((p) => [p.at, p.p99]));
+  });
+
+  it('shows a tile red from a NaN in the stability run as NaN / ∞, not as the "—" of nothing measured', () => {
+    const threshold = { direction: 'above' as const, amber: null, red: 0 };
+    const repeat = { id: 'repeat_determinism' as const, value: null, status: 'red' as const, threshold };
+    const sensitivity = {
+      id: 'sensitivity_max' as const,
+      value: null,
+      status: 'red' as const,
+      threshold: { direction: 'above' as const, amber: 0.15, red: 0.3 },
+    };
+    const run = (repeatNonFinite: boolean, sensitivityNonFinite: boolean) => ({
+      stability: {
+        computed_at: '2026-11-26T02:00:00Z',
+        samples: 16,
+        repeat_max_abs_delta: null,
+        ...(repeatNonFinite && { repeat_non_finite: true as const }),
+        sensitivity: {
+          radius: 0.02,
+          perturbations: 10,
+          seed: 1,
+          max: null,
+          mean: null,
+          ...(sensitivityNonFinite && { non_finite: true as const }),
+        },
+        duration_ms: 12,
+      },
+    });
+    expect(NON_FINITE_TEXT).toBe('NaN / ∞');
+    expect(tileValueText(repeat, 'zh-CN', tileNonFinite(repeat, run(true, false)))).toBe('NaN / ∞');
+    expect(tileValueText(sensitivity, 'en', tileNonFinite(sensitivity, run(false, true)))).toBe('NaN / ∞');
+    // Each flag is its own tile's; no run yet is nothing measured.
+    expect(tileNonFinite(repeat, run(false, true))).toBe(false);
+    expect(tileNonFinite(sensitivity, run(true, false))).toBe(false);
+    const notRun = { ...repeat, status: 'unknown' as const };
+    expect(tileValueText(notRun, 'en', tileNonFinite(notRun, {}))).toBe('—');
+    // A finite difference, in the tile and the stability card alike.
+    expect(tileValueText({ ...repeat, value: 2.220446049250313e-16 }, 'en')).toBe('2.22e-16');
+    const same = { ...repeat, value: 0, status: 'ok' as const };
+    expect(tileValueText(same, 'en')).toBe('0');
   });
 
   it('labels the time axis with dates once the points span more than a day and a half', () => {

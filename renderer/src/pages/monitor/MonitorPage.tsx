@@ -26,11 +26,16 @@ import {
   histogramBuckets,
   isSeriesPeriod,
   mergeSeries,
+  NON_FINITE_TEXT,
   pickWindow,
   SERIES_PERIODS,
   seriesPoints,
   seriesRequest,
   serviceNow,
+  tablePoints,
+  tileNonFinite,
+  tileValueText,
+  timeLine,
   withinPeriod,
   type SeriesPeriod,
   type SeriesPoint,
@@ -64,20 +69,6 @@ const STATUS_LABELS: Record<TileStatus, MessageKey> = {
   unknown: 'monitor.status.unknown',
 };
 
-function tileValue(tile: Tile, locale: Locale): string {
-  if (tile.value === null || tile.value === undefined) return '—';
-  switch (tile.id) {
-    case 'latency_p99':
-      return formatMs(locale, tile.value);
-    case 'cache_hit_rate':
-      return formatPercent(locale, tile.value);
-    case 'repeat_determinism':
-      return tile.value === 0 ? '0' : tile.value.toExponential(2);
-    default:
-      return formatNumber(locale, tile.value, 3);
-  }
-}
-
 function limitText(tile: Tile, limit: number | null, locale: Locale): string {
   if (limit === null) return '—';
   const sign = tile.threshold.direction === 'above' ? '>' : '<';
@@ -96,7 +87,17 @@ function StatusBadge({ status, t }: { status: TileStatus; t: T }) {
   );
 }
 
-function Tiles({ tiles, locale, t }: { tiles: Tile[]; locale: Locale; t: T }) {
+function Tiles({
+  tiles,
+  snapshot,
+  locale,
+  t,
+}: {
+  tiles: Tile[];
+  snapshot: Partial<MonitoringSnapshot>;
+  locale: Locale;
+  t: T;
+}) {
   return (
     <ul className="tiles" data-testid="monitor-tiles">
       {tiles.map((tile) => (
@@ -110,7 +111,7 @@ function Tiles({ tiles, locale, t }: { tiles: Tile[]; locale: Locale; t: T }) {
             <span className="tile-label">{TILE_LABELS[tile.id] ? t(TILE_LABELS[tile.id]!) : tile.id}</span>
             <StatusBadge status={tile.status} t={t} />
           </div>
-          <div className="tile-value">{tileValue(tile, locale)}</div>
+          <div className="tile-value">{tileValueText(tile, locale, tileNonFinite(tile, snapshot))}</div>
           <div className="tile-limits">
             {t('monitor.limits', {
               amber: limitText(tile, tile.threshold?.amber ?? null, locale),
@@ -147,12 +148,9 @@ type AxisLabel = (ms: number) => string;
 function latencyOption(points: SeriesPoint[], c: ChartPalette, axisLabel: AxisLabel): ChartOption {
   const line = (name: string, key: 'p50' | 'p90' | 'p99', color: string) => ({
     name,
-    type: 'line',
-    showSymbol: points.length < 30,
-    connectNulls: false,
+    ...timeLine(points, key),
     lineStyle: { width: 2, color },
     itemStyle: { color },
-    data: points.map((p) => [p.at, p[key]]),
   });
   return {
     ...baseOption(c),
@@ -215,19 +213,15 @@ function throughputOption(
     series: [
       {
         name: t('monitor.throughput'),
-        type: 'line',
-        showSymbol: points.length < 30,
+        ...timeLine(points, 'rps'),
         itemStyle: { color: c.series[0] },
-        data: points.map((p) => [p.at, p.rps]),
       },
       {
         name: t('monitor.hitRate'),
-        type: 'line',
+        ...timeLine(points, 'hitRate'),
         yAxisIndex: 1,
-        showSymbol: points.length < 30,
         itemStyle: { color: c.series[2] },
         lineStyle: { type: 'dashed' },
-        data: points.map((p) => [p.at, p.hitRate]),
       },
     ],
   };
@@ -478,7 +472,7 @@ export default function MonitorPage() {
               </>
             )}
           </p>
-          {Array.isArray(s.tiles) && <Tiles tiles={s.tiles} locale={locale} t={t} />}
+          {Array.isArray(s.tiles) && <Tiles tiles={s.tiles} snapshot={s} locale={locale} t={t} />}
 
           <section className="card" aria-labelledby="latency-title">
             <div className="card-head">
@@ -587,7 +581,7 @@ export default function MonitorPage() {
                     </tr>
                   </thead>
                   <tbody>
-                    {points.map((p) => (
+                    {tablePoints(points).map((p) => (
                       <tr key={p.at}>
                         <th scope="row" className="nowrap">
                           {formatDateTime(locale, p.at)}
@@ -656,14 +650,18 @@ export default function MonitorPage() {
                 <div>
                   <dt>{t('monitor.stability.repeat')}</dt>
                   <dd className="mono">
-                    {s.stability?.repeat_non_finite ? 'NaN / ∞' : (s.stability?.repeat_max_abs_delta ?? '—')}
+                    {tileValueText(
+                      { id: 'repeat_determinism', value: s.stability?.repeat_max_abs_delta ?? null },
+                      locale,
+                      s.stability?.repeat_non_finite === true,
+                    )}
                   </dd>
                 </div>
                 <div>
                   <dt>{t('monitor.stability.sensitivity')}</dt>
                   <dd className="mono">
                     {s.stability?.sensitivity?.non_finite
-                      ? 'NaN / ∞'
+                      ? NON_FINITE_TEXT
                       : `${num(locale, s.stability?.sensitivity?.max)} / ${num(locale, s.stability?.sensitivity?.mean)}`}
                   </dd>
                 </div>

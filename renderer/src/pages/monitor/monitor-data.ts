@@ -1,12 +1,15 @@
 // The monitoring snapshot and hourly series shaped for the dashboard: tiles, the histogram's buckets, the points
 // of the time charts. Written against the contract's types but reading defensively, since a snapshot from
 // another version may lack a part: whatever is present is shown. Pure.
+import type { Locale } from '../../../../shared/bundle.js';
 import {
   HOUR_MS,
   monitoringSnapshotSchema,
   type MonitoringSnapshot,
+  type Tile,
   type TrafficWindow,
 } from '../../../../shared/monitoring.js';
+import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
 
 export interface Checked<T> {
   value: T;
@@ -41,6 +44,8 @@ export interface SeriesPoint {
   rps: number | null;
   hitRate: number | null;
   count: number;
+  /** A break in the lines where hours are missing, not a measurement. */
+  gap?: true;
 }
 
 /** The longest window of a snapshot (the hour before it, for stored points). */
@@ -85,11 +90,89 @@ export function seriesPoints(
   for (const p of points) {
     const prev = out.at(-1);
     if (prev && p.at - prev.at > maxGap) {
-      out.push({ at: prev.at + 1, p50: null, p90: null, p99: null, rps: null, hitRate: null, count: 0 });
+      out.push({
+        at: prev.at + 1,
+        p50: null,
+        p90: null,
+        p99: null,
+        rps: null,
+        hitRate: null,
+        count: 0,
+        gap: true,
+      });
     }
     out.push(p);
   }
   return out;
+}
+
+/** A time chart of fewer points than this shows each point's symbol; a longer one shows its lines only. */
+export const SYMBOLS_BELOW = 30;
+
+/**
+ * One line of a time chart, as an ECharts series: its points, and their symbols while there are few. Without
+ * symbols, a point with no value beside it on the line (between two gaps, or beside one at an end: an hour the
+ * workstation ran alone, or the live point the morning after a night off) is a line of no length, which ECharts
+ * draws as nothing, the axis stretched to a value nowhere to be seen: such a point keeps its symbol.
+ */
+export function timeLine(
+  points: readonly SeriesPoint[],
+  key: 'p50' | 'p90' | 'p99' | 'rps' | 'hitRate',
+): {
+  type: 'line';
+  connectNulls: false;
+  showSymbol: true;
+  data: ([number, number | null] | { value: [number, number | null]; symbol: 'none' })[];
+} {
+  const symbols = points.length < SYMBOLS_BELOW;
+  const has = (i: number) => typeof points[i]?.[key] === 'number';
+  return {
+    type: 'line',
+    connectNulls: false,
+    showSymbol: true,
+    data: points.map((p, i) => {
+      const value: [number, number | null] = [p.at, p[key]];
+      return symbols || (has(i) && !has(i - 1) && !has(i + 1)) ? value : { value, symbol: 'none' };
+    }),
+  };
+}
+
+/** What a tile or the stability card shows for a number that was NaN or infinite (JSON carries neither). */
+export const NON_FINITE_TEXT = 'NaN / ∞';
+
+/**
+ * Whether a stability tile has no value because its run gave NaN or infinity (the tile is then red), rather
+ * than because nothing was measured yet.
+ */
+export function tileNonFinite(tile: Pick<Tile, 'id'>, s: Partial<MonitoringSnapshot> | undefined): boolean {
+  if (tile.id === 'repeat_determinism') return s?.stability?.repeat_non_finite === true;
+  if (tile.id === 'sensitivity_max') return s?.stability?.sensitivity?.non_finite === true;
+  return false;
+}
+
+/** A tile's value as the page shows it: "—" when nothing was measured, NON_FINITE_TEXT when not a number. */
+export function tileValueText(tile: Pick<Tile, 'id' | 'value'>, locale: Locale, nonFinite = false): string {
+  if (nonFinite) return NON_FINITE_TEXT;
+  if (tile.value === null || tile.value === undefined) return '—';
+  switch (tile.id) {
+    case 'latency_p99':
+      return formatMs(locale, tile.value);
+    case 'cache_hit_rate':
+      return formatPercent(locale, tile.value);
+    case 'repeat_determinism':
+      // Any difference is red, even in the last bit: shown in full magnitude, not rounded to 0.
+      return tile.value === 0 ? '0' : tile.value.toExponential(2);
+    default:
+      return formatNumber(locale, tile.value, 3);
+  }
+}
+
+/**
+ * The rows of the charts' table: the points without the breaks, which measure nothing and stand 1 ms after the
+ * point before (a row of dashes at that point's time); the jump in the time column shows the missing hours.
+ */
+export function tablePoints(points: readonly SeriesPoint[]): SeriesPoint[] {
+  return points.filter((p) => !p.gap);
 }
 
 /** Points further apart than this (stored hourly) have missing hours between them. */
