@@ -179,7 +179,9 @@ export async function buildApp(
     },
     logger: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // A request that arrives while the server closes is refused by the onRequest hook below, in the contract's
+    // format and with the security headers, not with Fastify's own 503 body.
+    return503OnClosing: false,
     // A model's id has no length limit, and KServe's paths carry it (`/v1/models/<id>:predict`).
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     forceCloseConnections: 'idle',
@@ -242,7 +244,25 @@ export async function buildApp(
   // A CONNECT (the server taken for a proxy) would be answered by Node closing the connection without a word.
   app.server.on('connect', answerConnect);
 
+  // Set once close() begins. An answer sent from then on closes its connection: a keep-alive connection left idle
+  // would hold the close until the client or the keep-alive timeout (72 s) ends it, past Kubernetes' grace period.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      return sendError(reply, {
+        ok: false,
+        status: 503,
+        body: {
+          error: 'internal',
+          message:
+            'the server is shutting down: send the request again once it is back (or to another replica)',
+        },
+      });
+    }
     const host = hostProblem(request.raw);
     if (host) {
       // As Node's own answer would: a client that sends no Host may not frame its next request right either.
@@ -270,6 +290,7 @@ export async function buildApp(
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(SECURITY_HEADERS);
+    if (closing) reply.header('connection', 'close');
     // Every answer but the UI's files is live state (probes included), as is any error: never cached.
     if (!request.routeOptions.config.uiFile || reply.statusCode >= 400)
       reply.header('cache-control', 'no-store');

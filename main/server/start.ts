@@ -11,6 +11,14 @@ import { buildApp } from './app.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerMetrics } from './metrics.js';
 
+/**
+ * Milliseconds close() lets the requests in flight finish before it cuts their connections: a client that stopped
+ * reading a download, or sends its request slower than --request-timeout allows, would otherwise hold the server
+ * open for good. 20 s leaves the service time to sign its closing checkpoint within Kubernetes' default grace
+ * period of 30 s.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 20_000;
+
 export interface ServerOptions extends ServiceOptions {
   /** Default 127.0.0.1. Any non-loopback address makes the API token required. */
   host?: string;
@@ -22,6 +30,8 @@ export interface ServerOptions extends ServiceOptions {
   bodyLimit?: number;
   /** Milliseconds a client may take to send one whole request (default 30 s); then 408. */
   requestTimeout?: number;
+  /** Milliseconds close() waits for the requests in flight before it cuts them (default DEFAULT_DRAIN_TIMEOUT_MS). */
+  drainTimeout?: number;
   /** The built UI; default dist/renderer/ in the app root. */
   rendererDir?: string;
   /** Pino level for the server log (default "warn": errors and warnings only); false: no log. */
@@ -44,7 +54,11 @@ export interface RunningServer {
   tokenCreated: boolean;
   /** Where the token is kept (the data dir's keys/), when it is needed. */
   tokenFile: string | null;
-  close(): Promise<void>;
+  /**
+   * Stops listening, lets the requests in flight finish for up to `drainTimeout` ms (default: the server's), then
+   * cuts their connections and closes the service. A second call with a shorter time (a second Ctrl-C) cuts sooner.
+   */
+  close(drainTimeout?: number): Promise<void>;
 }
 
 function urlHost(host: string): string {
@@ -60,6 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tokenRequired: _tokenRequired,
     bodyLimit: _bodyLimit,
     requestTimeout: _requestTimeout,
+    drainTimeout: _drainTimeout,
     rendererDir: _rendererDir,
     logLevel: _logLevel,
     logStream: _logStream,
@@ -95,6 +110,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const port = (app.server.address() as AddressInfo).port;
     let closing: Promise<void> | undefined;
     const served = metrics;
+    let cutAt = Infinity;
+    let cutTimer: NodeJS.Timeout | undefined;
+    // Unref'd: the connections keep the process alive while they last, the timer alone never does.
+    const cutIn = (ms: number) => (cutTimer = setTimeout(cut, ms).unref());
+    const cut = () => {
+      // Not before the server has stopped listening: a connection accepted meanwhile would escape the cut.
+      if (app.server.listening) cutIn(10);
+      else app.server.closeAllConnections();
+    };
     return {
       url: `http://${urlHost(host)}:${port}/`,
       host,
@@ -103,9 +127,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       token: issued?.token ?? null,
       tokenCreated: issued?.created ?? false,
       tokenFile: issued && !opts.secrets ? join(service.dataDir, 'keys', API_TOKEN_NAME) : null,
-      close() {
+      close(drainTimeout = opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS) {
+        if (Date.now() + drainTimeout < cutAt) {
+          cutAt = Date.now() + drainTimeout;
+          clearTimeout(cutTimer);
+          cutIn(drainTimeout);
+        }
         closing ??= (async () => {
-          await app.close();
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(cutTimer);
+          }
           served.close();
           if (owned) await service.close();
         })();
