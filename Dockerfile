@@ -5,7 +5,7 @@
 #
 #   docker build -t branchlens:0.1.0 .
 #   docker build --build-arg TFJS_NODE=1 -t branchlens:0.1.0-tfnode .   # with the native tensorflow backend
-#   docker run -p 8080:8080 -v branchlens-data:/var/lib/branchlens branchlens:0.1.0
+#   docker run --stop-timeout 30 -p 8080:8080 -v branchlens-data:/var/lib/branchlens branchlens:0.1.0
 #
 # Node 22: Node 20 reached end of life on 2026-04-30, and some production dependencies (content-disposition@3 under
 # @fastify/static, cookie@2 under fastify) declare engines node >=22. package.json keeps `"node": ">=20.19"` on

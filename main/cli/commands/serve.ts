@@ -53,17 +53,42 @@ export function requestTimeoutFlag(raw: string | undefined): number {
   return seconds * 1000;
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+/**
+ * SIGINT and SIGTERM, listened for from the start: one received while the server starts (Kubernetes deleting a pod
+ * that is still starting) closes it once it is up, rather than being lost (node as a container's PID 1 ignores a
+ * signal it has no listener for). The first closes the server, letting the requests in flight finish; a second
+ * cuts them now; after it the listeners are gone, so a third has the default effect (the process is killed).
+ */
+function stopSignals() {
+  let received: NodeJS.Signals | undefined;
+  let first!: (signal: NodeJS.Signals) => void;
+  let again!: (signal: NodeJS.Signals) => void;
+  const on = (signal: NodeJS.Signals) => {
+    if (received === undefined) {
+      received = signal;
+      first(signal);
+    } else {
+      stop.dispose();
+      again(signal);
+    }
+  };
+  // One listener per signal, each knowing its own name (a listener is not always told it).
+  const onInt = () => on('SIGINT');
+  const onTerm = () => on('SIGTERM');
+  const stop = {
+    first: new Promise<NodeJS.Signals>((resolve) => (first = resolve)),
+    again: new Promise<NodeJS.Signals>((resolve) => (again = resolve)),
+    get received() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return stop;
 }
 
 function announce(server: RunningServer, io: CliIo): void {
@@ -152,11 +177,12 @@ export const serveCommand: Command = {
     const workers = workersFlag(values.workers);
     const modelDir = modelDirFlag(values.model);
     const fromEnv = serviceOptionsFromEnv(io.env);
-    await checkHost(host, port);
-    // Loaded here, so that the other commands do not load the HTTP stack.
-    const { startServer } = await import('../../server/start.js');
+    const stop = stopSignals();
     let server: RunningServer;
     try {
+      await checkHost(host, port);
+      // Loaded here, so that the other commands do not load the HTTP stack.
+      const { startServer } = await import('../../server/start.js');
       server = await startServer({
         ...fromEnv,
         dataDir: dataDirFrom(values, io),
@@ -170,16 +196,26 @@ export const serveCommand: Command = {
         ...(modelDir !== undefined ? { modelDir } : {}),
       });
     } catch (e) {
+      stop.dispose();
       const problem = addressProblem(e, host, port);
       if (problem) throw new InputError([problem]);
       throw e;
     }
-    // Listening for the signals before the URL is printed: whoever reads it may stop the server at once.
-    const signalled = untilSignal();
-    announce(server, io);
-    const received = await signalled;
-    io.stderr.write(`${received}: closing…\n`);
-    await server.close();
+    // Whoever reads the URL may stop the server at once: the signals are listened for already. A server stopped
+    // while it started is not announced.
+    if (stop.received === undefined) announce(server, io);
+    const received = await stop.first;
+    io.stderr.write(`${received}: closing… (again: cut the requests still in flight)\n`);
+    void stop.again.then((signal) => {
+      io.stderr.write(`${signal}: cutting the requests still in flight…\n`);
+      // The same close, only sooner: its failure is reported where it is awaited below.
+      server.close(0).catch(() => undefined);
+    });
+    try {
+      await server.close();
+    } finally {
+      stop.dispose();
+    }
     return 0;
   },
 };

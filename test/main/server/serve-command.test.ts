@@ -204,6 +204,52 @@ describe('branchlens serve', () => {
     expect(stderr).toMatch(/- active model: cannot be served; .*branchlens models rollback/);
   });
 
+  it('closes without announcing itself when stopped while it starts, rather than serving on', async () => {
+    const data = tempDir('branchlens-serve-early-');
+    dirs.push(data);
+    const early = serve(['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+    // Kubernetes deleting a pod that is still starting: the signal must not be lost (as PID 1, node ignores one
+    // it has no listener for, and the pod would serve on until it is killed 30 s later).
+    process.emit('SIGTERM');
+    const exited = await Promise.race([
+      early.exit,
+      new Promise<string>((resolve) => setTimeout(() => resolve('still serving after 30 s'), 30_000)),
+    ]);
+    expect(exited, early.stderr()).toBe(0);
+    expect(early.stderr()).toMatch(/^SIGTERM: closing…/m);
+    const verified = await runCli(['audit', 'verify', '--data', data]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/the last at #2 /);
+  }, 60_000);
+
+  it('cuts the requests still in flight on a second signal instead of waiting the drain time', async () => {
+    const data = tempDir('branchlens-serve-twice-');
+    dirs.push(data);
+    const started = serve(['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+    const url = new URL(/http:\S+/.exec(await started.readyLine)![0]);
+    // A client sending its request slowly holds the first close for the drain time (20 s).
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(
+      'POST /api/app/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{',
+    );
+    const cut = once(socket, 'close');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.emit('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = Date.now();
+    process.emit('SIGINT');
+    expect(await started.exit).toBe(0);
+    await cut;
+    expect(Date.now() - again).toBeLessThan(10_000);
+    expect(started.stderr()).toMatch(/^SIGINT: cutting the requests still in flight…$/m);
+    // Cut, but closed in order: the closing checkpoint signs the log's head.
+    const verified = await runCli(['audit', 'verify', '--data', data]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/the last at #2 /);
+  }, 60_000);
+
   it('is listed by --help', async () => {
     const help = await runCli(['--help']);
     expect(help.stdout).toMatch(/^ {2}serve /m);
