@@ -2,7 +2,6 @@
 // session: it leaves no monitoring snapshot when it closes (serve, which runs until stopped, opens its own).
 import { statSync } from 'node:fs';
 import { InputError } from '../../shared/problems.js';
-import { withFreeSpace } from '../core/db/open.js';
 import { BranchLensService, cacheOptionsFromEnv, type ServiceOptions } from '../core/service.js';
 
 /**
@@ -19,20 +18,6 @@ export function openService(opts: ServiceOptions): Promise<BranchLensService> {
     ...opts,
     monitor: { snapshotOnClose: false, ...opts.monitor },
   });
-}
-
-/**
- * `run`, whose failure carries the free space of `dataDir` (the database's folder) when SQLite says the disk is
- * full or failing (withFreeSpace), taken as it fails and before the database is closed: a write in this thread (a
- * model's import or activation, an export's checkpoint) that finds the disk full, which SQLite may call "disk I/O
- * error", is then said to be a full disk, as explain's are (see storageFailure), not a failing one.
- */
-export async function withFreeSpaceOnFailure<T>(dataDir: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    throw withFreeSpace(e, dataDir);
-  }
 }
 
 /**

@@ -16,7 +16,7 @@ import { InputError, isInputError, problemsFromZod } from '../../shared/problems
 import { BusyError } from './microbatch.js';
 import { NotFoundError, type BranchLensService } from './service.js';
 import { AuditBrokenError, AuditEntryError } from './audit/index.js';
-import { storageFailure, withFreeSpace } from './db/open.js';
+import { storageFailure, withFreeSpaceOnFailure } from './db/open.js';
 
 type Handlers = { [M in ApiMethod]: (req: z.output<(typeof API_REQUESTS)[M]>) => Promise<ApiResponses[M]> };
 
@@ -67,18 +67,17 @@ export interface ApiHandlerOptions {
 }
 
 export function apiHandlers(service: BranchLensService, opts: ApiHandlerOptions = {}): Handlers {
-  return withFreeSpaceOnFailure(methods(service, opts), service.dataDir);
+  return eachWithFreeSpace(methods(service, opts), service.dataDir);
 }
 
 /**
- * `handlers`, each failure carrying the free space of the data folder when SQLite says the disk is full or
- * failing (withFreeSpace): a write in the service's thread (an import, an activation, the settings) that finds the
- * disk full is then said to be a full disk, as one on the writer thread is, not a failing one.
+ * `handlers`, each run by withFreeSpaceOnFailure: a write in the service's thread (an import, an activation, the
+ * settings) that finds the disk full is said to be a full disk, as one on the writer thread is, not a failing one.
  */
-function withFreeSpaceOnFailure(handlers: Handlers, dataDir: string): Handlers {
+function eachWithFreeSpace(handlers: Handlers, dataDir: string): Handlers {
   const out: Record<string, (req: never) => Promise<unknown>> = {};
   for (const [method, run] of Object.entries(handlers) as [string, (req: never) => Promise<unknown>][]) {
-    out[method] = (req) => run(req).catch((e: unknown) => Promise.reject(withFreeSpace(e, dataDir)));
+    out[method] = (req) => withFreeSpaceOnFailure(dataDir, () => run(req));
   }
   return out as unknown as Handlers;
 }

@@ -10,7 +10,7 @@ import {
   type BundleFiles,
 } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
-import { openWritable, withFreeSpace, type WritableDb } from './db/open.js';
+import { openWritable, withFreeSpaceOnFailure, type WritableDb } from './db/open.js';
 import {
   diskCacheOptions,
   ExplanationCache,
@@ -507,18 +507,18 @@ export class BranchLensService {
     }
     const target = resolveTarget(this.schema, options.target);
     const params = documentParams(options, target.name ?? null);
-    const { texts, levels } = await this.boundInProgress(applicants.length, () =>
-      explainToText(
-        this.pipeline(),
-        applicants,
-        options,
-        { options: engineOptions(options), answer: answerOptions(options, params) },
-        startedAt,
+    // An audit write in this thread that finds the disk full or failing: the free space tells which.
+    const { texts, levels } = await withFreeSpaceOnFailure(this.dataDir, () =>
+      this.boundInProgress(applicants.length, () =>
+        explainToText(
+          this.pipeline(),
+          applicants,
+          options,
+          { options: engineOptions(options), answer: answerOptions(options, params) },
+          startedAt,
+        ),
       ),
-    ).catch((e: unknown) => {
-      // An audit write in this thread that found the disk full or failing: the free space tells which.
-      throw withFreeSpace(e, this.dataDir);
-    });
+    );
     this.events.emit('explained', {
       latencyMs: epochNow() - startedAt,
       count: texts.length,

@@ -47,7 +47,7 @@ import {
   type Command,
 } from '../command.js';
 import { OutFileWriteError, writeOutFile } from '../../core/out-file.js';
-import { withFreeSpaceOnFailure } from '../service.js';
+import { withFreeSpaceOnFailure } from '../../core/db/open.js';
 
 /** The signing key's file, as problems name it (relative to the data folder). */
 const KEY_FIELD = `keys/${SIGNING_KEY_FILE}`;

@@ -1,7 +1,8 @@
 // `branchlens models …`: the installed model bundles — list, import, activate, rollback.
 import { formatProblems, InputError } from '../../../shared/problems.js';
 import { BranchLensService } from '../../core/service.js';
-import { bundleFolderArg, serviceOptionsFromEnv, withFreeSpaceOnFailure } from '../service.js';
+import { withFreeSpaceOnFailure } from '../../core/db/open.js';
+import { bundleFolderArg, serviceOptionsFromEnv } from '../service.js';
 import {
   DATA_OPTION,
   dataDirFrom,

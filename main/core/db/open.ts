@@ -91,6 +91,20 @@ export function withFreeSpace(
 }
 
 /**
+ * `run`, whose failure carries the free space of `dir` (the database's folder) as withFreeSpace gives it, taken as
+ * it fails (before the database is closed): a write in the calling thread (an import, an activation, the settings,
+ * an export's checkpoint, an explain's audit entries) that finds the disk full, which SQLite may call "disk I/O
+ * error", is then said to be a full disk (see storageFailure), not a failing one.
+ */
+export async function withFreeSpaceOnFailure<T>(dir: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw withFreeSpace(e, dir);
+  }
+}
+
+/**
  * What a request failed on, when it is the storage (a StorageError, or a SQLite error code saying the disk is
  * full or failing, the database read-only, locked or damaged), as a sentence for the caller; undefined for any
  * other error.
