@@ -147,9 +147,12 @@ export function isInputError(e: unknown): e is InputError {
   );
 }
 
-/** A given value as a problem's message quotes it: text in quotes (cut to 40 characters), a list or an object by its kind. */
+/**
+ * A given value as a problem's message quotes it: text in quotes, `shortened` as every other quoted name or value
+ * is (a long one cut with its length said), a list or an object by its kind.
+ */
 export function describeValue(v: unknown): string {
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  if (typeof v === 'string') return `"${shortened(v)}"`;
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
   return String(v);
