@@ -316,9 +316,22 @@ export function halfWidth(text: string): string {
   return text.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
+/** A number written in groups of three, as the page writes them and Excel saves a cell formatted so. */
+const GROUPED = /^\s*[-+]?\d{1,3}(,\d{3})+(\.\d*)?\s*$/;
+
+/**
+ * Number text written in groups of three, "1,500,000" (or with full-width commas), without its commas: as the
+ * form's fields are typed, and as Excel writes a cell formatted with a thousands separator into a CSV ("12,000").
+ * Only well-formed groups of three: "1,5" is not read as 15, nor as 1.5, and stays as it is, to be refused.
+ */
+export function ungrouped(value: string): string {
+  const ascii = halfWidth(value);
+  return GROUPED.test(ascii) ? ascii.replace(/,/g, '') : value;
+}
+
 /**
  * A CSV row's cells as the JSON an applicant is sent in: a numeric feature's cell that reads as a number
- * (`numberFromInput`) becomes that number; every other cell stays as it is, so the engine names whatever is
+ * (`numberFromInput`, grouping commas allowed: `ungrouped`) becomes that number; every other cell stays as it is, so the engine names whatever is
  * wrong with it. Text has no types; JSON does, and the service holds its callers to them.
  */
 export function numbersFromText(
@@ -330,7 +343,7 @@ export function numbersFromText(
     if (f.type !== 'numeric' || !Object.prototype.hasOwnProperty.call(row, f.name)) continue;
     const cell = row[f.name];
     if (typeof cell !== 'string' || cell.trim() === '') continue;
-    const n = numberFromInput(cell);
+    const n = numberFromInput(ungrouped(cell));
     if (n !== undefined) out[f.name] = n;
   }
   return out;

@@ -206,6 +206,13 @@ describe('CSV rows', () => {
     ]);
   });
 
+  it('reads an amount Excel saved with its thousands separator ("12,000") as the CLI does, and no other commas', () => {
+    const parsed = parse('Amount,Assets,Seniority\n"12,000","1,234,567",3\n"1,5",100,3\n');
+    const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
+    expect(good).toEqual([{ line: 2, applicant: { Amount: 12000, Assets: 1234567, Seniority: 3 } }]);
+    expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,5' }] }]);
+  });
+
   it('lists a row whose feature cells are all empty as bad, as a whole, and skips an empty line', () => {
     // Every feature optional: nothing else would refuse it here, but the service would (it gives no feature).
     const parsed = parse('Status,Seniority,Home,Income\ngood,3,,\n\ngood,,,\n, ,\t,\n');

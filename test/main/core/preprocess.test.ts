@@ -299,8 +299,17 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
       age: 52,
     });
     expect(numbersFromText(schema, { income: '－１．５ｅ３' }).income).toBe(-1500);
-    // Superscripts, circled digits and grouping commas are not numbers: the engine names them.
-    for (const text of ['1⁵', '①', '1,000'])
+    // Superscripts and circled digits are not numbers: the engine names them.
+    for (const text of ['1⁵', '①']) expect(numbersFromText(schema, { income: text }).income).toBe(text);
+  });
+
+  it('reads the groups of three Excel writes for a cell formatted with a thousands separator, and only those', () => {
+    expect(numbersFromText(schema, { income: '12,000', age: '31' }).income).toBe(12000);
+    expect(numbersFromText(schema, { income: ' 1,234,567.50 ' }).income).toBe(1234567.5);
+    expect(numbersFromText(schema, { income: '-1,500' }).income).toBe(-1500);
+    expect(numbersFromText(schema, { income: '１，５００' }).income).toBe(1500);
+    // Not groups of three: a decimal comma (1,5), misplaced or doubled commas stay text, for the engine to name.
+    for (const text of ['1,5', '15,00', ',500', '1,500,', '1,,500', '1,500.2,0'])
       expect(numbersFromText(schema, { income: text }).income).toBe(text);
   });
 

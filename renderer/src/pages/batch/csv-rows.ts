@@ -3,7 +3,7 @@
 // Marital…), missing optional feature columns are imputed like empty cells, and each bad row is listed with its
 // problems while the good rows go on to be explained. A file with no feature column at all, or with no column
 // for a required feature, is refused. Pure, so it runs under test in Node.
-import type { BundleSchema } from '../../../../shared/bundle.js';
+import { numbersFromText, type BundleSchema } from '../../../../shared/bundle.js';
 import {
   validateApplicant,
   WHOLE_APPLICANT,
@@ -154,7 +154,8 @@ export function checkRows(
     for (const name of names) {
       if (Object.prototype.hasOwnProperty.call(row, name)) raw[name] = row[name];
     }
-    const checked = validateApplicant(schema, raw);
+    // Cells are read as the CLI reads them (numbersFromText): "12,000" is the number Excel saved formatted.
+    const checked = validateApplicant(schema, numbersFromText(schema, raw));
     if (checked.problems.length > 0) bad.push({ line, problems: checked.problems });
     else good.push({ line, applicant: checked.values });
   }

@@ -1,6 +1,6 @@
 // The applicant form's state: one string per feature (what the inputs hold), turned into the raw applicant the
 // API takes. Samples and the schema's reference applicant fill it in. Pure.
-import { halfWidth, type BundleSchema, type Feature } from '../../../../shared/bundle.js';
+import { ungrouped, type BundleSchema, type Feature } from '../../../../shared/bundle.js';
 
 export type FormValues = Record<string, string>;
 
@@ -25,18 +25,6 @@ export function formFrom(
     if (Object.prototype.hasOwnProperty.call(applicant, f.name)) out[f.name] = toFormValue(applicant[f.name]);
   }
   return out;
-}
-
-/** A number written in groups of three, as the page writes them ("0 to 2,000,000" in a field's hint). */
-const GROUPED = /^\s*[-+]?\d{1,3}(,\d{3})+(\.\d*)?\s*$/;
-
-/**
- * A number typed the way the page shows numbers, "1,500,000" (or with full-width commas), without its commas.
- * Only well-formed groups of three: "1,5" is not read as 15, nor as 1.5, and stays refused.
- */
-export function ungrouped(value: string): string {
-  const ascii = halfWidth(value);
-  return GROUPED.test(ascii) ? ascii.replace(/,/g, '') : value;
 }
 
 /**
