@@ -1,7 +1,7 @@
 // The desktop app's ending, kept out of main.ts so that it runs and is tested in plain Node: the bounded shutdown
 // (the service flushes the cache and the audit log, with its closing checkpoint), the "cannot start" path that
-// runs that shutdown before exiting, and which failures of the window's first load are no failure at all.
-// Electron is reached only through the functions passed in.
+// runs that shutdown before exiting, which failures of the window's first load are no failure at all, and how the
+// app starts itself again after a rollback. Electron is reached only through the functions passed in.
 
 /** What the app's logger offers here (main/core/log-file.ts). */
 export interface LifecycleLog {
@@ -120,4 +120,28 @@ export function startFailureHandler(options: StartFailureOptions): (error: unkno
     await shutdown.run();
     options.exit(1);
   };
+}
+
+/** What app.relaunch takes (Electron: RelaunchOptions). */
+export interface RelaunchOptions {
+  execPath: string;
+  args: string[];
+}
+
+/**
+ * How to start the app again after the rollback offer: undefined for Electron's own relaunch (this executable,
+ * these arguments), except in an AppImage. An AppImage runs from a squashfs mounted under /tmp only while it runs,
+ * so relaunching process.execPath starts a file that is gone by then: the app would quit after the rollback and
+ * never come back. It is started again from the AppImage file itself ($APPIMAGE, set by its runtime), extracted
+ * rather than mounted, since the ending instance's mount may still be held; the officer's arguments are kept.
+ */
+export function relaunchOptions(app: {
+  isPackaged: boolean;
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  argv: readonly string[];
+}): RelaunchOptions | undefined {
+  const appImage = app.env.APPIMAGE;
+  if (!app.isPackaged || app.platform !== 'linux' || !appImage) return undefined;
+  return { execPath: appImage, args: ['--appimage-extract-and-run', ...app.argv.slice(1)] };
 }

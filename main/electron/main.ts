@@ -24,7 +24,12 @@ import { storedLocale } from '../core/settings.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text.js';
-import { BoundedShutdown, isIgnorableLoadFailure, startFailureHandler } from './lifecycle.js';
+import {
+  BoundedShutdown,
+  isIgnorableLoadFailure,
+  relaunchOptions,
+  startFailureHandler,
+} from './lifecycle.js';
 import { exportAuditAs, printReportToPdf, saveFileAs, type SaveTarget } from './print.js';
 import { serveAppRequest } from './protocol.js';
 import { readySignal } from './ready-signal.js';
@@ -236,7 +241,14 @@ async function offerRollback(e: BundleError): Promise<'relaunched' | 'quit'> {
   } finally {
     await maintenance.close();
   }
-  app.relaunch();
+  app.relaunch(
+    relaunchOptions({
+      isPackaged: app.isPackaged,
+      platform: process.platform,
+      env: process.env,
+      argv: process.argv,
+    }),
+  );
   app.exit(0);
   return 'relaunched';
 }

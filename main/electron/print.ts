@@ -15,8 +15,16 @@ export interface SaveDialogLike {
     title: string;
     defaultPath: string;
     filters: { name: string; extensions: string[] }[];
+    properties: 'showOverwriteConfirmation'[];
   }): Promise<{ canceled: boolean; filePath?: string }>;
 }
+
+/**
+ * Every save dialog asks before replacing an existing file. Windows and macOS always do; Linux's (GTK or the
+ * desktop portal) only with this flag, and the chosen file is then replaced without a word: yesterday's audit
+ * export, or another applicant's report saved under the same name.
+ */
+const SAVE_DIALOG_PROPERTIES: 'showOverwriteConfirmation'[] = ['showOverwriteConfirmation'];
 
 /** What printing needs of the sender's page (Electron: WebContents). */
 export interface PrintableLike {
@@ -89,6 +97,7 @@ export async function printReportToPdf(
     title: translate(target.locale, 'desktop.save.report'),
     defaultPath: join(target.defaultDir, withExtension(suggestedName, 'pdf')),
     filters: [{ name: 'PDF', extensions: ['pdf'] }],
+    properties: SAVE_DIALOG_PROPERTIES,
   });
   if (choice.canceled || !choice.filePath) return null;
   const pdf = await page.printToPDF({ ...REPORT_PDF_OPTIONS });
@@ -106,6 +115,7 @@ export async function saveFileAs(
     title: translate(target.locale, 'desktop.save.file'),
     defaultPath: join(target.defaultDir, suggestedName),
     filters: filtersFor(suggestedName, target.locale),
+    properties: SAVE_DIALOG_PROPERTIES,
   });
   if (choice.canceled || !choice.filePath) return null;
   await writeBytes(target, choice.filePath, bytes);
@@ -128,6 +138,7 @@ export async function streamFileAs<T>(
     title,
     defaultPath: join(target.defaultDir, suggestedName),
     filters: filtersFor(suggestedName, target.locale),
+    properties: SAVE_DIALOG_PROPERTIES,
   });
   if (choice.canceled || !choice.filePath) return null;
   const path = choice.filePath;

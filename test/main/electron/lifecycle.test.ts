@@ -15,6 +15,7 @@ import {
   BoundedShutdown,
   ERR_ABORTED,
   isIgnorableLoadFailure,
+  relaunchOptions,
   startFailureHandler,
   type LifecycleLog,
 } from '../../../main/electron/lifecycle.js';
@@ -220,5 +221,39 @@ describe('readySignal', () => {
       throw new Error('EBADF');
     });
     expect(() => noStdout()).not.toThrow();
+  });
+});
+
+describe('relaunchOptions', () => {
+  const mounted = '/tmp/.mount_BranchXyz/branchlens';
+
+  it('starts an AppImage again from its file, whose mount is gone once the app exits', () => {
+    // Electron's default relaunches process.execPath, inside the squashfs the AppImage runtime unmounts when the
+    // app exits: after the rollback the app would quit and never come back.
+    const options = relaunchOptions({
+      isPackaged: true,
+      platform: 'linux',
+      env: { APPIMAGE: '/home/officer/BranchLens.AppImage' },
+      argv: [mounted, '--no-sandbox'],
+    });
+    expect(options).toEqual({
+      execPath: '/home/officer/BranchLens.AppImage',
+      args: ['--appimage-extract-and-run', '--no-sandbox'],
+    });
+    expect(options?.args).not.toContain(mounted);
+  });
+
+  it('leaves every other relaunch to Electron: installed, deb, Windows, macOS, development', () => {
+    const argv = ['/opt/BranchLens/branchlens'];
+    expect(relaunchOptions({ isPackaged: true, platform: 'linux', env: {}, argv })).toBeUndefined();
+    for (const platform of ['win32', 'darwin'] as const) {
+      expect(
+        relaunchOptions({ isPackaged: true, platform, env: { APPIMAGE: '/x.AppImage' }, argv }),
+      ).toBeUndefined();
+    }
+    // `npm start` run from inside some other AppImage (a terminal emulator, an editor) inherits its $APPIMAGE.
+    expect(
+      relaunchOptions({ isPackaged: false, platform: 'linux', env: { APPIMAGE: '/x.AppImage' }, argv }),
+    ).toBeUndefined();
   });
 });

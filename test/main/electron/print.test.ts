@@ -132,6 +132,24 @@ describe('saving into the data folder', () => {
   });
 });
 
+describe('the save dialogs', () => {
+  it('ask before replacing an existing file, which Linux’s dialog does only when told', async () => {
+    // On Linux the dialog replaces a file the officer picks without asking unless showOverwriteConfirmation is
+    // set: yesterday's audit export or another applicant's report would be lost without a word.
+    const { dialog, asked } = fakeDialog({ canceled: true });
+    const target = { dialog, defaultDir: folders.docs, locale: 'en' as const };
+    const service = {
+      dataDir: folders.data,
+      auditExport: () => Promise.reject(new Error('not reached: the dialog was cancelled')),
+    };
+    await printReportToPdf(fakePage(), target, 'report');
+    await saveFileAs(target, 'batch.csv', Buffer.from('a'));
+    await exportAuditAs(target, service, 'audit.jsonl', { format: 'jsonl', gzip: false });
+    expect(asked).toHaveLength(3);
+    for (const options of asked) expect(options.properties).toContain('showOverwriteConfirmation');
+  });
+});
+
 describe('exportAuditAs', () => {
   let data: string;
   let docs: string;
