@@ -9,7 +9,7 @@ export interface Attributed {
   attribution: number;
 }
 
-/** Sorted by |attribution| descending; ties keep their input (schema) order. */
+/** Sorted by |attribution| descending; ties keep their input order (a document's: see inRankingOrder). */
 export function byMagnitude<T extends Attributed>(items: readonly T[]): T[] {
   return items
     .map((item, i) => ({ item, i }))

@@ -111,12 +111,37 @@ function reasonsOf(
   );
 }
 
+/**
+ * The attributions in the order ties are ranked in: the visible features in schema order, then the sensitive ones
+ * sorted by pseudonym, as the detail lays its columns out. Ties keep this order (byMagnitude), and ties are
+ * common (every feature at its baseline value, or imputed to it, has an attribution of exactly 0): in schema
+ * order, two masked features tied at 0 would be listed as the schema lists them, saying which pseudonym is which
+ * feature, for every document of the installation.
+ */
+function inRankingOrder(
+  attributions: EngineExplanation['attributions'],
+  features: Map<string, Feature>,
+  ctx: DocumentContext,
+): EngineExplanation['attributions'] {
+  const masked: { name: string; a: EngineExplanation['attributions'][number] }[] = [];
+  const visible = attributions.filter((a) => {
+    const feature = features.get(a.feature);
+    if (!feature?.sensitive) return true;
+    masked.push({ name: pseudonym(ctx.maskKey, feature.name), a });
+    return false;
+  });
+  if (masked.length === 0) return attributions;
+  masked.sort((p, q) => (p.name < q.name ? -1 : p.name > q.name ? 1 : 0));
+  return [...visible, ...masked.map(({ a }) => a)];
+}
+
 export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): UnsignedDocument {
   const features = featuresOf(ctx.schema);
   const layer = explainsLayer(ctx);
   const frame = wordingFrame(ctx.schema.output, ex.target);
+  const ranked = layer ? ex.attributions : inRankingOrder(ex.attributions, features, ctx);
   // Ranked on the bare numbers; only the attributions that are kept (top-K and reasons) are worded.
-  const { top, rest_sum, rest_count } = compressTopK(ex.attributions, ctx.params.top_k);
+  const { top, rest_sum, rest_count } = compressTopK(ranked, ctx.params.top_k);
   const worded = new Map<EngineExplanation['attributions'][number], Attribution>();
   const word = (a: EngineExplanation['attributions'][number]): Attribution => {
     let out = worded.get(a);
@@ -128,7 +153,7 @@ export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): Unsi
     return out;
   };
   const attributions = top.map(word);
-  const reasons: Reason[] = reasonsOf(ex.attributions, frame).map((a) => {
+  const reasons: Reason[] = reasonsOf(ranked, frame).map((a) => {
     const { feature, label, attribution, description } = word(a);
     return { attribution, description, feature, ...(label !== undefined ? { label } : {}) };
   });

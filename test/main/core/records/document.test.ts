@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
 import { buildDocument } from '../../../../main/core/records/document.js';
+import { pseudonym } from '../../../../main/core/records/mask.js';
 import { documentParams, parseExplainOptions } from '../../../../main/core/service.js';
+import { readSample } from '../../cli/helpers.js';
 
 const DEMO_BUNDLE = fileURLToPath(new URL('../../../../assets/models/credit-demo/', import.meta.url));
 const HOLDOUT = fileURLToPath(new URL('../../../../assets/data/holdout.json', import.meta.url));
@@ -60,4 +62,94 @@ describe('buildDocument', () => {
       }
     },
   );
+});
+
+describe('ties in |attribution|', () => {
+  // Income and Assets left out are imputed to the baseline's values: both attributions are exactly 0, tied with
+  // the visible features at their baseline values (Records, Debt).
+  const applicant = {
+    Seniority: 2,
+    Home: 'rent',
+    Time: 60,
+    Records: false,
+    Job: 'freelance',
+    Expenses: 60,
+    Debt: 0,
+    Amount: 1500,
+    Price: 1800,
+  };
+  /** Installation keys: for some the pseudonyms sort as the schema lists Income and Assets, for others not. */
+  const keys = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => Buffer.alloc(32, n));
+  const build = (maskKey: Buffer, topK: number) => {
+    const [ex] = engine.explain([applicant], DEFAULT_EXPLAIN_OPTIONS);
+    return buildDocument(ex!, {
+      schema: engine.schema,
+      model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+      params: documentParams(parseExplainOptions({ top_k: topK, locale: 'en' }), null),
+      locale: 'en',
+      backend: 'cpu',
+      latencyMs: 1,
+      cache: 'miss',
+      maskKey,
+      detail: false,
+    });
+  };
+
+  it('list masked features by pseudonym after the visible ones, so that their order does not say which is which', () => {
+    const orders = new Set<string>();
+    for (const key of keys) {
+      const doc = build(key, 0);
+      const zeros = doc.attributions.filter((a) => a.attribution === 0).map((a) => a.feature);
+      const masked = zeros.filter((f) => f.startsWith('sensitive_'));
+      expect(masked).toHaveLength(2);
+      expect(zeros).toEqual(['Records', 'Debt', ...[...masked].sort()]);
+      orders.add(JSON.stringify(masked.map((f) => (f === pseudonym(key, 'Income') ? 'Income' : 'Assets'))));
+    }
+    // Both orders occur over the keys: the listing follows the pseudonyms, not the schema (Income before Assets).
+    expect(orders.size).toBe(2);
+  });
+
+  it('keep the visible features at 0 in the top-K before the masked ones, in schema order', () => {
+    const doc = build(keys[0]!, 9);
+    expect(doc.attributions.slice(-2).map((a) => a.feature)).toEqual(['Records', 'Debt']);
+    expect(doc.rest_count).toBe(2);
+    expect(doc.rest_sum).toBe(0);
+  });
+});
+
+describe('a masked feature', () => {
+  it('keeps its attribution, from which the bundle gives the value back (what docs/api.md says masking does not hide)', () => {
+    const applicant: Record<string, unknown> = {
+      ...readSample<Record<string, unknown>>('sample-1.json'),
+      Income: 200,
+    };
+    delete applicant.Assets;
+    const maskKey = randomBytes(32);
+    const params = documentParams(parseExplainOptions({ top_k: 0, locale: 'en' }), null);
+    const doc = (a: Record<string, unknown>) =>
+      buildDocument(engine.explain([a], DEFAULT_EXPLAIN_OPTIONS)[0]!, {
+        schema: engine.schema,
+        model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+        params,
+        locale: 'en',
+        backend: 'cpu',
+        latencyMs: 1,
+        cache: 'miss',
+        maskKey,
+        detail: false,
+      });
+    const income = pseudonym(maskKey, 'Income');
+    const shown = doc(applicant).attributions.find((a) => a.feature === income)!;
+    expect(shown.value).toBeNull();
+    // Every other value is in the document; Assets, left out, has its attribution at exactly 0.
+    const candidates = Array.from({ length: 401 }, (_, i) => ({ ...applicant, Income: i }));
+    const matches = engine
+      .explain(candidates, DEFAULT_EXPLAIN_OPTIONS)
+      .flatMap((ex, i) =>
+        Math.abs(ex.attributions.find((a) => a.feature === 'Income')!.attribution - shown.attribution) < 1e-9
+          ? [i]
+          : [],
+      );
+    expect(matches).toEqual([200]);
+  });
 });
