@@ -11,7 +11,13 @@ import Fastify, {
 import type { Problem } from '../../shared/problems.js';
 import { isApiMethod } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
-import { bearerMatches, isCrossSiteRequest, isLoopbackHostHeader, isTopLevelNavigation } from './auth.js';
+import {
+  bearerMatches,
+  isCrossSiteRequest,
+  isForeignOrigin,
+  isLoopbackHostHeader,
+  isTopLevelNavigation,
+} from './auth.js';
 import { checkBodyEncoding, decodeBody, parseJsonBody } from './body.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_PATH_PARAM_CHARS } from './defaults.js';
 import {
@@ -105,13 +111,19 @@ function refusal(headers: IncomingHttpHeaders, token: string | null, opensUi = f
   }
   // Nor may another site's page in the officer's browser call it (see isCrossSiteRequest), though a link there
   // may open the UI: a link to an export would start one per navigation, downloads leaving the page in place.
-  if (!isCrossSiteRequest(headers) || (opensUi && isTopLevelNavigation(headers))) return null;
+  // Browsers that send no Sec-Fetch-Site still name the page's origin on a POST (see isForeignOrigin).
+  const foreign = isCrossSiteRequest(headers)
+    ? `Sec-Fetch-Site: ${JSON.stringify(String(headers['sec-fetch-site']).slice(0, 50))}`
+    : isForeignOrigin(headers)
+      ? `Origin: ${JSON.stringify(String(headers.origin).slice(0, 100))}`
+      : null;
+  if (foreign === null || (opensUi && isTopLevelNavigation(headers))) return null;
   return {
     ok: false,
     status: 403,
     body: {
       error: 'unauthorized',
-      message: `this server answers local clients only, not the pages of other sites (got Sec-Fetch-Site: ${JSON.stringify(String(headers['sec-fetch-site']).slice(0, 50))})`,
+      message: `this server answers local clients only, not the pages of other sites (got ${foreign})`,
     },
   };
 }

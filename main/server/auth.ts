@@ -51,6 +51,24 @@ export function isCrossSiteRequest(headers: Record<string, string | string[] | u
   return site !== undefined && site !== 'same-origin' && site !== 'none';
 }
 
+/**
+ * True when a browser's Origin header names another origin than the server the request is for (its Host): a page
+ * of another site, or one with no origin of its own (`null`: a sandboxed frame, a local file). Browsers without
+ * Fetch Metadata (Safari before 16.4, Firefox before 90) send no Sec-Fetch-Site but do send Origin on a POST, and a
+ * POST without a body needs neither a content type nor a CORS preflight (`fetch(url, {method: 'POST', mode:
+ * 'no-cors'})`): enough to call `rollbackModel`. The UI's own requests carry its origin, which is the Host's.
+ */
+export function isForeignOrigin(headers: Record<string, string | string[] | undefined>): boolean {
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  try {
+    // URL drops a default port and lowercases, as browsers write the Host they send.
+    return new URL(String(origin)).host !== new URL(`http://${String(headers.host)}`).host;
+  } catch {
+    return true;
+  }
+}
+
 /** A link followed in the browser's window (not an iframe, image or script): one request per click. */
 export function isTopLevelNavigation(headers: Record<string, string | string[] | undefined>): boolean {
   return headers['sec-fetch-mode'] === 'navigate' && headers['sec-fetch-dest'] === 'document';

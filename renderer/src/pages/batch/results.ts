@@ -125,6 +125,14 @@ export function filterAndSort(
   return kept.sort((a, b) => sign * compare(a, b, maskedLabel) || a.line - b.line);
 }
 
+/**
+ * Text cells that a spreadsheet would run as a formula (OWASP's CSV injection: `=`, `+`, `-`, `@`, tab, CR first)
+ * get a leading `'`: labels and reason wordings come from the model bundle, and compliance opens these files in
+ * Excel. Numbers stay numbers (Papa leaves them alone); unlike Papa's own pattern, a cell of several lines counts.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const CSV_OPTIONS = { newline: '\r\n', escapeFormulae: FORMULA_START };
+
 /** One line per explained row, in file order. Masked features stay masked: only the documents are used. */
 export function resultsCsv(rows: readonly ResultRow[]): string {
   const data = rows
@@ -151,7 +159,7 @@ export function resultsCsv(rows: readonly ResultRow[]): string {
       };
     });
   // A byte-order mark, so that spreadsheet programs read the Chinese text as UTF-8.
-  return '\uFEFF' + Papa.unparse(data, { newline: '\r\n' }) + '\r\n';
+  return '\uFEFF' + Papa.unparse(data, CSV_OPTIONS) + '\r\n';
 }
 
 /** The signed documents, one per line, in file order: each verifies with `branchlens verify`. */
@@ -167,8 +175,6 @@ export function resultsJsonl(rows: readonly ResultRow[]): string {
 /** The rows that could not be explained, with what was wrong, to fix and send again. */
 export function problemsCsv(rows: readonly { line: number; field: string; message: string }[]): string {
   return (
-    '\uFEFF' +
-    Papa.unparse(rows as { line: number; field: string; message: string }[], { newline: '\r\n' }) +
-    '\r\n'
+    '\uFEFF' + Papa.unparse(rows as { line: number; field: string; message: string }[], CSV_OPTIONS) + '\r\n'
   );
 }
