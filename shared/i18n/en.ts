@@ -183,6 +183,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.chartAxis': 'Effect on the approval probability',
   'explain.chartLabel':
     'Attribution bar chart: {count} bars, {positive} raise and {negative} lower the approval probability. The table below gives the numbers.',
+  'explain.chartLabelNeutral':
+    'Attribution bar chart: {count} bars, {positive} raise the approval probability, {negative} lower it and {neutral} hardly change it. The table below gives the numbers.',
   'explain.legend.positive': 'Raises approval',
   'explain.legend.negative': 'Lowers approval',
   'explain.legend.rest': 'All other features',

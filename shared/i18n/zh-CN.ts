@@ -171,6 +171,8 @@ export const zhCN = {
   'explain.chartAxis': '对通过率的影响',
   'explain.chartLabel':
     '归因条形图：共 {count} 条，{positive} 项提高通过率，{negative} 项降低通过率。详细数值见下方表格。',
+  'explain.chartLabelNeutral':
+    '归因条形图：共 {count} 条，{positive} 项提高通过率，{negative} 项降低通过率，{neutral} 项几乎没有影响。详细数值见下方表格。',
   'explain.legend.positive': '提高通过率',
   'explain.legend.negative': '降低通过率',
   'explain.legend.rest': '其余特征合计',

@@ -120,6 +120,12 @@ describe.skipIf(!available)('the printed report', () => {
             : `其余 ${foldedCount} 项特征合并为最后一行，合计 ${restText}`,
         );
         expect(await report.locator('.chart').getAttribute('data-state')).toBe('drawn');
+        // The applicant as explained, every feature (the loan term is not among the factors listed), the
+        // sensitive ones masked.
+        const applicant = await report.locator('[data-testid=report-applicant] dl > div').allTextContents();
+        expect(applicant).toHaveLength(11);
+        expect(applicant).toContain(locale === 'en' ? 'Loan term60 months' : '贷款期限60 个月');
+        expect(applicant).toContain(locale === 'en' ? 'Monthly incomeMasked' : '月收入已脱敏');
 
         // Laid out for print on the printable area: everything down to the sign-off lines is on page 1.
         await page.setViewportSize({
@@ -137,6 +143,7 @@ describe.skipIf(!available)('the printed report', () => {
           const last = report.lastElementChild;
           return {
             score: bottom('.report-score'),
+            applicant: bottom('[data-testid=report-applicant]'),
             reasons: bottom('[data-testid=report-reasons]'),
             watermark: bottom('[data-testid=watermark]'),
             sign: bottom('.report-sign'),
@@ -146,7 +153,7 @@ describe.skipIf(!available)('the printed report', () => {
           };
         })()`)) as Record<string, number | boolean | string | null>;
         expect(layout.lastIsSign).toBe(true);
-        for (const part of ['score', 'reasons', 'watermark', 'sign', 'last'] as const) {
+        for (const part of ['score', 'applicant', 'reasons', 'watermark', 'sign', 'last'] as const) {
           expect(
             layout[part],
             `${part} (printable height ${Math.round(PRINTABLE.height)} px)`,
@@ -167,6 +174,32 @@ describe.skipIf(!available)('the printed report', () => {
       LONG,
     );
   }
+
+  it(
+    'reads a decline a hair under the threshold as under it, on screen and on paper',
+    async () => {
+      const { page } = s;
+      s.server.service.updateSettings({ locale: 'zh-CN', top_k: 5 });
+      await openPage(page, base, 'explain', 'zh-CN');
+      // The first sample with a loan of 1,642 thousand: approval probability 0.4997, declined at 0.5.
+      await page.locator('#field-Amount').fill('1642');
+      await page.getByTestId('explain-button').click();
+      const result = page.getByTestId('result');
+      await result.locator('[data-testid=watermark][data-state=ok]').waitFor();
+      expect(await result.getByTestId('decision').textContent()).toContain('拒绝');
+      expect(await result.getByTestId('probability-value').textContent()).toBe('49.9%');
+      expect(await page.getByTestId('result-announcement').textContent()).toBe(
+        '解释完成：拒绝。通过率 49.9%，阈值 50%。',
+      );
+      await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
+      await page.evaluate('window.__printed = 0');
+      await result.getByRole('button', { name: '打印报告' }).click();
+      await waitUntil(page, 'window.__printed === 1');
+      expect(await page.getByTestId('report').locator('.report-score').textContent()).toBe('49.9%');
+      await page.evaluate("dispatchEvent(new Event('afterprint'))");
+    },
+    LONG,
+  );
 
   it(
     'prints the report in the same colours from the dark theme as from the light one',

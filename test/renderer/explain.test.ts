@@ -3,7 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ExplanationDocument } from '../../shared/explanation.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
-import { attributionBars, barsTotal, symmetricBound } from '../../renderer/src/lib/attribution-bars.js';
+import {
+  attributionBars,
+  barsTotal,
+  chartLabel,
+  symmetricBound,
+} from '../../renderer/src/lib/attribution-bars.js';
 import {
   checkedProblems,
   fieldMessages,
@@ -12,6 +17,7 @@ import {
   serverProblems,
   valueText,
 } from '../../renderer/src/lib/problem-text.js';
+import { formatScore, formatThreshold } from '../../renderer/src/lib/format.js';
 import { validateApplicant } from '../../renderer/src/lib/validate.js';
 import {
   emptyForm,
@@ -103,9 +109,61 @@ describe('the attribution chart', () => {
     expect(attributionBars(doc, wording).every((b) => b.docLocale === undefined)).toBe(true);
   });
 
+  it('tells a screen reader how many bars raise, lower and do not change approval, zero not counted as lowering', () => {
+    // "Show all features": the values at the baseline's (no debt, no arrears) have attribution 0.
+    const zero = (feature: string, label: string) => ({
+      feature,
+      label,
+      value: 0,
+      attribution: 0,
+      direction: 'neutral' as const,
+      description: label,
+    });
+    const all = attributionBars(
+      {
+        attributions: [...doc.attributions, zero('Debt', '负债'), zero('Records', '逾期记录')],
+        rest_count: 0,
+        rest_sum: 0,
+      },
+      wording,
+    );
+    expect(chartLabel(all, zh)).toBe(
+      '归因条形图：共 6 条，2 项提高通过率，2 项降低通过率，2 项几乎没有影响。详细数值见下方表格。',
+    );
+    expect(chartLabel(all, en)).toBe(
+      'Attribution bar chart: 6 bars, 2 raise the approval probability, 2 lower it and 2 hardly change it. The table below gives the numbers.',
+    );
+    // Top-K with its rest bar and no zero: the wording as before.
+    expect(chartLabel(attributionBars(doc, wording), zh)).toBe(
+      '归因条形图：共 5 条，2 项提高通过率，2 项降低通过率。详细数值见下方表格。',
+    );
+  });
+
   it('keeps zero in the middle of a symmetric axis with room for the labels', () => {
     expect(symmetricBound(attributionBars(doc, wording))).toBe(0.3);
     expect(symmetricBound([])).toBe(0.1);
+  });
+});
+
+describe('the probability beside its threshold', () => {
+  it('never reads as the threshold or beyond it when the decision is a decline, nor below it for an approval', () => {
+    // The demo model's first sample with a loan of 1,642 thousand: declined, a hair under the threshold (the
+    // page, its announcement and the printed report read 50.0 % beside "threshold 50%").
+    expect(formatScore('zh-CN', 0.499698966742, 0.5)).toBe('49.9%');
+    expect(formatScore('zh-CN', 0.5, 0.5)).toBe('50.0%');
+    expect(formatScore('en', 0.52549, 0.5255)).toBe('52.5%');
+    expect(formatScore('en', 0.52551, 0.5255)).toBe('52.6%');
+    expect(formatScore('en', 0.5253, 0.5252)).toBe('52.6%'); // approved: not 52.5 %, under 52.52 %
+    // Away from the threshold, rounded as always; with no decision, as formatPercent.
+    expect(formatScore('zh-CN', 0.578778862953, 0.5)).toBe('57.9%');
+    expect(formatScore('zh-CN', 0.49951, 0.3)).toBe('50.0%');
+    expect(formatScore('en', 0.49971)).toBe('50.0%');
+  });
+
+  it('shows a threshold with the digits it has', () => {
+    expect(formatThreshold('zh-CN', 0.5)).toBe('50%');
+    expect(formatThreshold('en', 0.525)).toBe('52.5%');
+    expect(formatThreshold('en', 0.5255)).toBe('52.55%');
   });
 });
 

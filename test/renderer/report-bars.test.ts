@@ -1,10 +1,14 @@
 // The printed report's factors: at most REPORT_MAX_FEATURES features, the largest by |attribution|, the others
-// folded into the one rest bar with the document's own rest, so that the numbers still add up.
+// folded into the one rest bar with the document's own rest, so that the numbers still add up. And its applicant:
+// every feature with the value explained, sensitive ones masked.
 import { describe, expect, it } from 'vitest';
 import type { Attribution, ExplanationDocument } from '../../shared/explanation.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { attributionBars, barsTotal } from '../../renderer/src/lib/attribution-bars.js';
+import { validateApplicant } from '../../renderer/src/lib/validate.js';
+import { applicantRows } from '../../renderer/src/pages/explain/report-applicant.js';
 import { REPORT_MAX_FEATURES, reportBars } from '../../renderer/src/pages/explain/report-bars.js';
+import { demoSchema } from './helpers.js';
 
 const en = makeT('en');
 const zh = makeT('zh-CN');
@@ -96,5 +100,52 @@ describe('reportBars', () => {
     expect(en('report.folded', { shown: 6, count: 5, sum: '+0.0123' })).toBe(
       'Only the 6 largest factors are listed: the other 5 features are combined in the last row, together +0.0123.',
     );
+  });
+});
+
+describe("the printed report's applicant", () => {
+  const schema = demoSchema();
+  // The page's first sample as the form checks it, with the housing and the debt left empty.
+  const checked = validateApplicant(schema, {
+    Seniority: '2',
+    Time: '60',
+    Records: false,
+    Job: 'freelance',
+    Expenses: '60',
+    Income: '200',
+    Assets: '5000',
+    Amount: '1500',
+    Price: '1800',
+  });
+
+  it('lists every feature with the value explained, sensitive values masked and defaults marked', () => {
+    expect(checked.problems).toEqual([]);
+    const rows = applicantRows(schema, checked.values, 'zh-CN', zh);
+    expect(rows.map((r) => r.name)).toEqual(schema.features.map((f) => f.name));
+    const text = Object.fromEntries(rows.map((r) => [r.label, r.value]));
+    expect(text).toEqual({
+      工龄: '2 年',
+      住房情况: '自有住房',
+      贷款期限: '60 个月',
+      逾期记录: '否',
+      职业类型: '自由职业',
+      月支出: '60 千元/月',
+      月收入: '已脱敏',
+      资产: '已脱敏',
+      负债: '0 千元',
+      申请金额: '1,500 千元',
+      购买价格: '1,800 千元',
+    });
+    expect(rows.filter((r) => r.imputed).map((r) => r.name)).toEqual(['Home', 'Debt']);
+    expect(rows.filter((r) => r.masked).map((r) => r.name)).toEqual(['Income', 'Assets']);
+    // Nothing of a sensitive value reaches the paper.
+    expect(JSON.stringify(rows)).not.toMatch(/200|5,?000/);
+  });
+
+  it('is worded in English too', () => {
+    const rows = applicantRows(schema, checked.values, 'en', en);
+    expect(rows.find((r) => r.name === 'Time')).toMatchObject({ label: 'Loan term', value: '60 months' });
+    expect(rows.find((r) => r.name === 'Amount')).toMatchObject({ value: '1,500 thousand' });
+    expect(rows.find((r) => r.name === 'Income')).toMatchObject({ value: 'Masked', masked: true });
   });
 });

@@ -161,6 +161,12 @@ export function describeIn(
   );
 }
 
+/** The words for a zero attribution when the bundle's templates have no `neutral`: no direction, no output named. */
+const NEUTRAL_TEMPLATE: Record<Locale, string> = {
+  'zh-CN': '{label}（{value}）几乎没有影响',
+  en: '{label} ({value}) has almost no effect',
+};
+
 /** A sentence from the bundle's templates: `attribution` toward the approving class (or the explained output). */
 export function describe(
   feature: Feature,
@@ -170,9 +176,11 @@ export function describe(
   imputed = false,
 ): string {
   const direction = directionOf(attribution);
+  // A bundle may leave out `neutral`: a zero attribution (a value at the baseline's) then takes BranchLens's own
+  // words, never the positive template, which would say that the value raised the output.
   const template =
     direction === 'neutral'
-      ? (feature.templates.neutral?.[locale] ?? feature.templates.positive[locale])
+      ? (feature.templates.neutral?.[locale] ?? NEUTRAL_TEMPLATE[locale])
       : feature.templates[direction][locale];
   return fill(template, feature, value, locale, imputed);
 }

@@ -2,6 +2,7 @@
 // magnitude, masked features named as masked, and the features top-K left out as one "N others" bar. Pure.
 import type { Locale } from '../../../shared/bundle.js';
 import type { Attribution, ExplanationDocument } from '../../../shared/explanation.js';
+import type { T } from '../i18n/i18n.js';
 
 export type BarKind = 'positive' | 'negative' | 'neutral' | 'rest';
 
@@ -70,6 +71,19 @@ export function attributionBars(
     });
   }
   return bars;
+}
+
+/**
+ * What the chart shows, for a screen reader: how many bars, how many raise and lower the output, and how many do
+ * not change it (a value at the baseline's), which are not counted as lowering it.
+ */
+export function chartLabel(bars: readonly AttributionBar[], t: T): string {
+  const count = (kind: BarKind) => bars.filter((b) => b.kind === kind).length;
+  const params = { count: bars.length, positive: count('positive'), negative: count('negative') };
+  const neutral = count('neutral');
+  return neutral > 0
+    ? t('explain.chartLabelNeutral', { ...params, neutral })
+    : t('explain.chartLabel', params);
 }
 
 /** Σ of the shown bars (the rest bar included): equals completeness.sum up to rounding. */

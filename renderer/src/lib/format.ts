@@ -46,6 +46,30 @@ export function formatPercent(locale: Locale, p: number, fractionDigits = 1): st
   }).format(p);
 }
 
+/**
+ * A probability shown against the threshold that decided it (`formatPercent`'s "57.9%"): when rounding would carry
+ * it onto the threshold or across it, it is rounded toward its own side instead, so that a decline at 0.4997 reads
+ * "49.9%", not "50.0%" beside a threshold of 50 %.
+ */
+export function formatScore(locale: Locale, p: number, threshold?: number, fractionDigits = 1): string {
+  if (!Number.isFinite(p) || threshold === undefined) return formatPercent(locale, p, fractionDigits);
+  const scale = 10 ** (fractionDigits + 2);
+  const rounded = Math.round(p * scale) / scale;
+  const shown =
+    p < threshold && rounded >= threshold
+      ? Math.floor(p * scale) / scale
+      : p >= threshold && rounded < threshold
+        ? Math.ceil(p * scale) / scale
+        : p;
+  return formatPercent(locale, shown, fractionDigits);
+}
+
+/** A decision threshold as a percentage with the digits it has, up to two: "50%", "52.5%". */
+export function formatThreshold(locale: Locale, threshold: number): string {
+  if (!Number.isFinite(threshold)) return '—';
+  return numberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }).format(threshold);
+}
+
 /** An attribution with its sign always shown and a typographic minus: "+0.193", "−0.161". */
 export function formatSigned(n: number, fractionDigits = 3): string {
   if (!Number.isFinite(n)) return String(n);

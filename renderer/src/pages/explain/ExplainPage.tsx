@@ -485,7 +485,15 @@ export default function ExplainPage() {
                 />
               </div>
               {printing && !stale && (
-                <Report doc={result.doc} bars={bars} verify={verify} schema={schema} locale={locale} t={t} />
+                <Report
+                  doc={result.doc}
+                  applicant={result.applicant}
+                  bars={bars}
+                  verify={verify}
+                  schema={schema}
+                  locale={locale}
+                  t={t}
+                />
               )}
             </>
           ) : (

@@ -2,17 +2,17 @@
 import type { Locale } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { T } from '../../i18n/i18n.js';
-import { formatPercent } from '../../lib/format.js';
+import { formatScore, formatThreshold } from '../../lib/format.js';
 
 /** What a screen reader is told when an explanation arrives: the decision, the probability and the threshold. */
 export function resultAnnouncement(doc: ExplanationDocument, label: string, locale: Locale, t: T): string {
-  const probability = formatPercent(locale, Math.min(1, Math.max(0, doc.score)));
+  const probability = formatScore(locale, Math.min(1, Math.max(0, doc.score)), doc.decision?.threshold);
   if (!doc.decision) return t('explain.announceScore', { label, probability });
   return t('explain.announceDecision', {
     decision: doc.decision.approved ? t('explain.approved') : t('explain.declined'),
     label,
     probability,
-    threshold: t('explain.threshold', { value: formatPercent(locale, doc.decision.threshold, 0) }),
+    threshold: t('explain.threshold', { value: formatThreshold(locale, doc.decision.threshold) }),
   });
 }
 
@@ -21,6 +21,7 @@ export function ProbabilityBar(props: { doc: ExplanationDocument; label: string;
   const p = Math.min(1, Math.max(0, doc.score));
   const threshold = doc.decision?.threshold;
   const approved = doc.decision?.approved;
+  const shown = formatScore(locale, p, threshold);
   const state = approved === undefined ? 'neutral' : approved ? 'approved' : 'declined';
   return (
     <div className={`probability probability-${state}`} data-testid="probability">
@@ -28,7 +29,7 @@ export function ProbabilityBar(props: { doc: ExplanationDocument; label: string;
         <div>
           <div className="probability-label">{props.label}</div>
           <div className="probability-value" data-testid="probability-value">
-            {formatPercent(locale, p)}
+            {shown}
           </div>
         </div>
         {doc.decision && (
@@ -48,7 +49,7 @@ export function ProbabilityBar(props: { doc: ExplanationDocument; label: string;
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={Math.round(p * 1000) / 10}
-        aria-valuetext={formatPercent(locale, p)}
+        aria-valuetext={shown}
       >
         <div className="probability-fill" style={{ width: `${p * 100}%` }} />
         {threshold !== undefined && (
@@ -59,14 +60,14 @@ export function ProbabilityBar(props: { doc: ExplanationDocument; label: string;
         <span>0%</span>
         {threshold !== undefined && (
           <span className="probability-threshold-label" style={{ left: `${threshold * 100}%` }}>
-            {t('explain.threshold', { value: formatPercent(locale, threshold, 0) })}
+            {t('explain.threshold', { value: formatThreshold(locale, threshold) })}
           </span>
         )}
         <span>100%</span>
       </div>
       {threshold !== undefined && (
         <p className="visually-hidden">
-          {t('explain.threshold', { value: formatPercent(locale, threshold, 0) })}
+          {t('explain.threshold', { value: formatThreshold(locale, threshold) })}
         </p>
       )}
     </div>

@@ -8,8 +8,9 @@ import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { T } from '../../i18n/i18n.js';
 import type { AttributionBar } from '../../lib/attribution-bars.js';
 import { EChart } from '../../charts/EChart.js';
-import { formatDateTime, formatPercent, formatSigned } from '../../lib/format.js';
+import { formatDateTime, formatScore, formatSigned, formatThreshold } from '../../lib/format.js';
 import { attributionOption, AttributionTable } from './AttributionChart.js';
+import { applicantRows } from './report-applicant.js';
 import { reportBars } from './report-bars.js';
 import { Completeness, MetaLine, outputLabel, Reasons, Watermark, type VerifyState } from './ResultPanel.js';
 
@@ -20,6 +21,8 @@ function chartHeight(bars: number): number {
 
 export function Report(props: {
   doc: ExplanationDocument;
+  /** The checked values explained (the form's, which the page checks still hold them). */
+  applicant: Readonly<Record<string, unknown>>;
   bars: readonly AttributionBar[];
   verify: VerifyState;
   schema: BundleSchema | undefined;
@@ -35,6 +38,10 @@ export function Report(props: {
         restDescription: (n) => t('explain.restDescription', { count: n }),
       }),
     [doc, props.bars, t],
+  );
+  const applicant = useMemo(
+    () => (schema ? applicantRows(schema, props.applicant, locale, t) : []),
+    [schema, props.applicant, locale, t],
   );
   const bars = factors.bars;
   const chart = useMemo(() => attributionOption(bars, 'light', t), [bars, t]);
@@ -63,7 +70,7 @@ export function Report(props: {
       <section className="report-decision">
         <div>
           <span className="report-label">{outputLabel(schema, locale, t)}</span>
-          <strong className="report-score">{formatPercent(locale, doc.score)}</strong>
+          <strong className="report-score">{formatScore(locale, doc.score, doc.decision?.threshold)}</strong>
         </div>
         {doc.decision && (
           <div>
@@ -72,11 +79,27 @@ export function Report(props: {
               {approved ? t('explain.approved') : t('explain.declined')}
             </strong>
             <span className="report-label">
-              {t('explain.threshold', { value: formatPercent(locale, doc.decision.threshold, 0) })}
+              {t('explain.threshold', { value: formatThreshold(locale, doc.decision.threshold) })}
             </span>
           </div>
         )}
       </section>
+      {applicant.length > 0 && (
+        <section className="report-applicant" data-testid="report-applicant">
+          <h2>{t('explain.applicant')}</h2>
+          <dl>
+            {applicant.map((r) => (
+              <div key={r.name}>
+                <dt>{r.label}</dt>
+                <dd>
+                  {r.value}
+                  {r.imputed && <span className="tag">{t('explain.imputed')}</span>}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      )}
       <section>
         <h2>{t('report.factors')}</h2>
         <EChart

@@ -6,7 +6,7 @@ import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { ThemeName } from '../../charts/palette.js';
 import type { T } from '../../i18n/i18n.js';
 import { pick } from '../../i18n/i18n.js';
-import type { AttributionBar } from '../../lib/attribution-bars.js';
+import { chartLabel, type AttributionBar } from '../../lib/attribution-bars.js';
 import { cacheText, methodName } from '../../lib/labels.js';
 import { formatMs, formatNumber, formatSigned, formatTiny, shortHash } from '../../lib/format.js';
 import { AttributionChart, AttributionTable } from './AttributionChart.js';
@@ -161,7 +161,6 @@ export interface ResultPanelProps {
 
 export function ResultPanel(props: ResultPanelProps) {
   const { doc, bars, verify, schema, locale, theme, t } = props;
-  const positives = doc.attributions.filter((a) => a.direction === 'positive');
   return (
     <section
       className={`result ${props.stale ? 'result-stale' : ''}`}
@@ -226,11 +225,7 @@ export function ResultPanel(props: ResultPanelProps) {
           bars={bars}
           theme={theme}
           t={t}
-          label={t('explain.chartLabel', {
-            count: bars.length,
-            positive: positives.length,
-            negative: doc.attributions.length - positives.length,
-          })}
+          label={chartLabel(bars, t)}
           testId="attribution-chart"
           onDrawn={props.onChartDrawn}
         />

@@ -128,6 +128,22 @@ describe('business wording', () => {
     );
   });
 
+  it('words a zero attribution as no effect when the bundle has no neutral template, never as raising', () => {
+    // Home and Records have positive and negative templates only; a value at the baseline's has attribution 0.
+    expect(describeFeature(home, 'owner', 0, 'zh-CN')).toBe('住房（自有住房）几乎没有影响');
+    expect(describeFeature(home, 'owner', 0, 'en')).toBe('Housing (owner) has almost no effect');
+    expect(describeFeature(records, false, 0, 'en')).toBe('Arrears records (no) has almost no effect');
+    expect(describeFeature(records, false, 0, 'zh-CN', true)).toBe(
+      '逾期记录（缺失，按默认值：否）几乎没有影响',
+    );
+    // Worded from the approval side for the other class of a sigmoid model too: zero stays zero.
+    expect(describeIn({ kind: 'approval', sign: -1 }, home, 'rent', 0, 'zh-CN')).toBe(
+      '住房（租房）几乎没有影响',
+    );
+    // A bundle's own neutral words still come first.
+    expect(describeFeature(income, 120, 0, 'zh-CN')).toBe('月收入（120 千元）影响不大');
+  });
+
   it('classifies direction by sign', () => {
     expect([directionOf(0.1), directionOf(-0.1), directionOf(0)]).toEqual([
       'positive',
