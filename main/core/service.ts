@@ -124,7 +124,8 @@ export const MAX_CACHE_TTL_SECONDS = 365 * 24 * 3600;
 
 /**
  * How often a service checks whether another process on its data folder changed the active model (one indexed
- * query): a `models activate` beside a running app is served within seconds, not after the next restart.
+ * query): a `models activate` beside a running app is served within seconds, not after the next restart. The
+ * settings are read again as often.
  */
 export const REGISTRY_FOLLOW_MS = 5_000;
 
@@ -267,7 +268,10 @@ export class BranchLensService {
     this.monitor = new Monitor(this.monitorModel(), opts.monitor);
     this.monitorTimer = setInterval(() => void this.monitorTick(), 60_000);
     this.monitorTimer.unref();
-    this.registryTimer = setInterval(() => void this.followRegistry(), REGISTRY_FOLLOW_MS);
+    this.registryTimer = setInterval(() => {
+      this.settings = undefined;
+      void this.followRegistry();
+    }, REGISTRY_FOLLOW_MS);
     this.registryTimer.unref();
   }
 
@@ -786,8 +790,10 @@ export class BranchLensService {
       .strict()
       .safeParse(patch ?? {});
     if (!parsed.success) throw new InputError(problemsFromZod(parsed.error));
-    // Checked as they would be after the change: settings every request falls back to must be takeable.
-    const problem = stepsProblem({ ...this.getSettings(), ...parsed.data });
+    // Checked as they would be after the change: settings every request falls back to must be takeable. Against
+    // the stored ones, which another process may have changed since they were read here.
+    this.settings = readSettings(this.db);
+    const problem = stepsProblem({ ...this.settings, ...parsed.data });
     if (problem) throw new InputError([problem]);
     return (this.settings = writeSettings(this.db, parsed.data));
   }

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dbPath } from '../../../main/core/db/open.js';
-import { BranchLensService } from '../../../main/core/service.js';
+import { BranchLensService, REGISTRY_FOLLOW_MS } from '../../../main/core/service.js';
 import { storedLocale } from '../../../main/core/settings.js';
 import { DEFAULT_SETTINGS } from '../../../shared/contract.js';
 import { InputError } from '../../../shared/problems.js';
@@ -111,6 +111,37 @@ describe('settings stored before the pair was checked', () => {
         await again.close();
       }
     } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe('settings changed by another process on the same data folder (the desktop app beside serve)', () => {
+  it('are taken up within seconds, and a change here is checked against them', async () => {
+    const dir = tempDir('branchlens-settings-two-');
+    const here = await BranchLensService.open({ dataDir: dir });
+    const other = await BranchLensService.open({ dataDir: dir });
+    try {
+      expect(here.getSettings().top_k).toBe(DEFAULT_SETTINGS.top_k);
+      other.updateSettings({ locale: 'en', top_k: 2 });
+      // Within REGISTRY_FOLLOW_MS, with no call made here: the answers follow the installation's settings.
+      await vi.waitFor(() => expect(here.getSettings()).toMatchObject({ locale: 'en', top_k: 2 }), {
+        timeout: REGISTRY_FOLLOW_MS + 2_000,
+        interval: 100,
+      });
+      const [doc] = await here.explain(holdoutApplicants(1));
+      expect(doc!.meta.locale).toBe('en');
+      expect(doc!.attributions).toHaveLength(2);
+      // One step (fine with Gauss–Legendre, read here) is refused with the Riemann rule the other process chose
+      // meanwhile, even before this one took it up: stored, the pair would fail every request left to them.
+      other.updateSettings({ method: 'riemann_left' });
+      expect(() => here.updateSettings({ n_steps: 1 })).toThrow(/n_steps.*≥ 2 with riemann_left/s);
+      expect(here.getSettings()).toMatchObject({ method: 'riemann_left', n_steps: DEFAULT_SETTINGS.n_steps });
+      const [left] = await here.explain(holdoutApplicants(1));
+      expect(left!.meta.explanation.params).toMatchObject({ method: 'riemann_left' });
+    } finally {
+      await other.close();
+      await here.close();
       removeDir(dir);
     }
   });
