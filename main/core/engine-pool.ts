@@ -241,6 +241,11 @@ export class EnginePool {
     return this.slots.length;
   }
 
+  /** Whether a worker runs to take a call: not while every one stopped and none is restarted yet. */
+  get running(): boolean {
+    return this.slots.some((s) => !s.dead);
+  }
+
   /** Requests in flight across all workers. */
   get depth(): number {
     return this.slots.reduce((n, s) => n + s.pending.size, 0);

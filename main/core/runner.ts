@@ -11,6 +11,8 @@ import type { TimedResults } from './microbatch.js';
 
 export interface ExplainRunner {
   readonly backend: BackendName;
+  /** Whether an engine can take a call now: a pool whose workers all stopped cannot until one is restarted. */
+  readonly running: boolean;
   explain(applicants: unknown[], options: ExplainOptions): Promise<EngineExplanation[]>;
   /**
    * Explains, then builds and signs each applicant's document and audit entry where it was explained. Says the
@@ -43,6 +45,9 @@ export function inProcessRunner(engine: Engine, hmacKey: HmacKey): ExplainRunner
   };
   return {
     backend: engine.backend,
+    get running() {
+      return !closed;
+    },
     explain: (applicants, options) => run(() => engine.explain(applicants, options)),
     answer: (applicants, timings, request) =>
       run(() => {

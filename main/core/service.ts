@@ -10,7 +10,7 @@ import {
   type BundleFiles,
 } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
-import { openWritable, withFreeSpaceOnFailure, type WritableDb } from './db/open.js';
+import { checkUnmoved, openWritable, withFreeSpaceOnFailure, type WritableDb } from './db/open.js';
 import {
   diskCacheOptions,
   ExplanationCache,
@@ -221,7 +221,10 @@ export class BranchLensService {
   /** Answers being computed, by cache key (explain-pipeline.ts: duplicates wait for them). */
   private readonly inFlight = new Map<string, Promise<CachedAnswer | undefined>>();
   private readonly openedAt = performance.now();
-  /** Read once, then kept in step by updateSettings (this process is the only writer it serves). */
+  /**
+   * Read when needed, kept in step by updateSettings, and read again every REGISTRY_FOLLOW_MS: another process on
+   * the data folder (the desktop app beside `serve`) may change them.
+   */
   private settings: Settings | undefined;
   /** Set when close() begins: no model is swapped in after it (swapIn). */
   private closing = false;
@@ -875,13 +878,16 @@ export class BranchLensService {
     let database: 'ok' | 'error' = 'ok';
     try {
       this.db.prepare('SELECT 1').get();
+      // A file deleted or replaced under it still answers reads, but nothing written to it would be kept.
+      checkUnmoved(this.db);
     } catch {
       database = 'error';
     }
     // The database answers reads, but with its writer thread stopped no answer can be audited (each fails).
     if (this.writer?.failure) database = 'error';
     return {
-      status: database === 'ok' ? 'ok' : 'degraded',
+      // With no engine running (all stopped, their restart failing), every call is refused as busy: not ready.
+      status: database === 'ok' && this.runner.running ? 'ok' : 'degraded',
       model: this.model,
       backend: this.backend,
       database,

@@ -2,7 +2,7 @@
 // signs a checkpoint when one is due. The head is read under the write lock, so concurrent writers
 // (other connections, other processes) queue up instead of forking the chain, and an entry is never stamped
 // earlier than the one before it.
-import type { WritableDb } from '../db/open.js';
+import { checkUnmoved, type WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import {
   DEFAULT_CHECKPOINT_POLICY,
@@ -61,6 +61,8 @@ export function appendPrepared(
   const { insertEntry } = writeStatements(db);
   return db
     .transaction((): AppendResult => {
+      // Under the lock: entries committed into a file deleted or replaced meanwhile would be lost with it.
+      checkUnmoved(db);
       const head = readHead(db);
       let seq = head?.seq ?? 0;
       let prev = head?.entryHash ?? GENESIS_HASH;

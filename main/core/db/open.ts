@@ -1,7 +1,7 @@
 // Opens the one BranchLens database in the data dir: WAL, busy_timeout, quick_check, migrations.
 // Readable and writable handles are distinct types, so a read path cannot write by accident.
 import Database from 'better-sqlite3';
-import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsReason } from '../fs-reasons.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
@@ -35,7 +35,13 @@ export class StorageError extends Error {
 }
 
 /** What is wrong with the storage, as SQLite's error code (and, for an I/O error, the free space) says. */
-export type StorageProblem = 'full' | 'failing' | 'read-only' | 'locked' | 'damaged';
+export type StorageProblem = 'full' | 'failing' | 'read-only' | 'moved' | 'locked' | 'damaged';
+
+/**
+ * SQLite's code for a database file deleted, renamed or replaced since it was opened. SQLite itself checks it
+ * only with a rollback journal: in WAL mode it writes on into the file it opened (checkUnmoved).
+ */
+export const DB_MOVED = 'SQLITE_READONLY_DBMOVED';
 
 /** Under this much free space, SQLite's "disk I/O error" is taken for a full disk. */
 const NEARLY_FULL_BYTES = 1024 * 1024;
@@ -52,6 +58,7 @@ export function storageProblem(code: unknown, free: number | undefined): Storage
   if (code.startsWith('SQLITE_IOERR')) {
     return free !== undefined && free < NEARLY_FULL_BYTES ? 'full' : 'failing';
   }
+  if (code === DB_MOVED) return 'moved';
   if (code.startsWith('SQLITE_READONLY')) return 'read-only';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'locked';
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return 'damaged';
@@ -121,6 +128,8 @@ export function storageFailure(e: unknown): string | undefined {
       return `the disk holding the database reported an error (${code as string})`;
     case 'read-only':
       return `the database cannot be written (${code as string}): check its permissions`;
+    case 'moved':
+      return `the database file was deleted or replaced while BranchLens ran (${code as string}): put it back and restart BranchLens`;
     case 'locked':
       return `the database is locked by another program (${code as string}); send the request again`;
     case 'damaged':
@@ -132,6 +141,35 @@ export function storageFailure(e: unknown): string | undefined {
 
 export function dbPath(dataDir: string): string {
   return join(dataDir, DB_FILE);
+}
+
+/** The file (device and inode) each writable connection opened, as checkUnmoved compares it. */
+const openedFiles = new WeakMap<Database.Database, { dev: bigint; ino: bigint }>();
+
+function rememberFile(db: Database.Database): void {
+  const s = statSync(db.name, { bigint: true, throwIfNoEntry: false });
+  if (s) openedFiles.set(db, { dev: s.dev, ino: s.ino });
+}
+
+/**
+ * Throws (code DB_MOVED) when the database file `db` opened is no longer the one at its path: deleted, or another
+ * put in its place (a backup restored by renaming it over the file). SQLite in WAL mode writes on into the file it
+ * opened, which no one can open again: every audit entry from then on would be lost when BranchLens stops, though
+ * its answer was given. For a write transaction, once it holds the lock. A connection not opened here is not checked.
+ */
+export function checkUnmoved(db: Database.Database): void {
+  const opened = openedFiles.get(db);
+  if (!opened) return;
+  const now = statSync(db.name, { bigint: true, throwIfNoEntry: false });
+  if (now && now.dev === opened.dev && now.ino === opened.ino) return;
+  throw Object.assign(
+    new DatabaseError(
+      `the database file ${db.name} was ${now ? 'replaced' : 'deleted'} while BranchLens ran: what it writes would go ` +
+        'into the file it opened, which no one can open again. Stop BranchLens, put the database back (from a ' +
+        'backup if it is gone) and start BranchLens again',
+    ),
+    { code: DB_MOVED },
+  );
 }
 
 function configure(db: Database.Database): void {
@@ -196,6 +234,7 @@ export function databaseError(
           'do not delete the file: it holds the audit log',
       );
     case 'read-only':
+    case 'moved':
       return cannotWrite(path, said);
     case 'locked':
       return new DatabaseError(
@@ -285,6 +324,7 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
     // file every ~80 MB): a copy of that file alone, taken while BranchLens runs, is then an older state of this
     // database, never an empty one that the next start would take for a new installation.
     if ((db.pragma('user_version', { simple: true }) as number) !== before) walCheckpoint(db);
+    rememberFile(db);
   } catch (e) {
     db.close();
     throw databaseError(e, path);
@@ -312,6 +352,7 @@ export function openAnotherWritable(
         `${path} has schema version ${version}, expected ${latest}: open it with openWritable first`,
       );
     }
+    rememberFile(db);
   } catch (e) {
     db.close();
     throw databaseError(e, path);

@@ -1,4 +1,6 @@
 // The service with its audit log and cache disk level on the database writer thread (as with worker engines).
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReadable, openWritable } from '../../../main/core/db/open.js';
@@ -137,4 +139,40 @@ describe('the service whose database writer thread stopped', () => {
       removeDir(dir);
     }
   });
+});
+
+describe('the service whose database file was deleted or replaced while it ran', () => {
+  // SQLite in WAL mode writes on into a file unlinked (or renamed over) under it: every answer after that would be
+  // audited into a file no one can open again, and lost with it when BranchLens stops.
+  it.each(['thread', 'inline'] as const)(
+    'refuses answers it could only audit into the lost file, and reports the database as failing (%s writer)',
+    async (writer) => {
+      for (const replace of [false, true]) {
+        const dir = tempDir('branchlens-db-moved-');
+        const svc = await BranchLensService.open({ dataDir: dir, writer });
+        try {
+          await svc.explain(applicants.slice(0, 1));
+          for (const suffix of ['', '-wal', '-shm'])
+            rmSync(join(dir, `branchlens.db${suffix}`), { force: true });
+          // A backup restored by renaming it over the file is a different file too.
+          if (replace) openWritable(dir).close();
+          const refused = await svc.explain(applicants.slice(1, 2)).catch((e: unknown) => e);
+          expect(errorResult(refused)).toEqual({
+            ok: false,
+            status: 503,
+            body: {
+              error: 'storage',
+              message: expect.stringMatching(
+                /^the database file was deleted or replaced while BranchLens ran \(SQLITE_READONLY_DBMOVED\): put it back and restart BranchLens; nothing was decided or recorded$/,
+              ) as string,
+            },
+          });
+          expect(svc.health()).toMatchObject({ status: 'degraded', database: 'error' });
+        } finally {
+          await svc.close().catch(() => {});
+          removeDir(dir);
+        }
+      }
+    },
+  );
 });

@@ -193,3 +193,34 @@ describe('an audit write in the service’s own thread that the disk refused', (
     }
   });
 });
+
+describe('the service whose engine workers all stopped', () => {
+  it('reports itself degraded (probes answer 503) while no engine runs, and ok again once one does', async () => {
+    const dir = tempDir('branchlens-service-engines-');
+    const svc = await BranchLensService.open({ dataDir: dir, workers: 1 });
+    type Pool = {
+      slots: { worker: { terminate(): Promise<number> }; dead: boolean }[];
+      relocate(dir: string): void;
+      opts: { bundleDir: string; restartDelayMs?: number };
+    };
+    const pool = (svc as unknown as { runner: Pool }).runner;
+    try {
+      expect(svc.health().status).toBe('ok');
+      // Its only engine stops, and cannot be started again yet (its model's folder is gone, say): every call is
+      // refused as busy, and branch IT's monitoring, or a load balancer's readiness probe, must be told so too.
+      const bundleDir = pool.opts.bundleDir;
+      pool.relocate(join(dir, 'no-such-folder'));
+      await pool.slots[0]!.worker.terminate();
+      await expect.poll(() => pool.slots[0]!.dead).toBe(true);
+      expect(svc.health()).toMatchObject({ status: 'degraded', database: 'ok' });
+      await expect(svc.explain(applicants.slice(0, 1))).rejects.toThrow(/no engine worker is running/);
+      // The folder is back: the next try starts an engine, and the service is ready again.
+      pool.relocate(bundleDir);
+      await expect.poll(() => svc.health().status, { timeout: 15_000, interval: 100 }).toBe('ok');
+      expect(await svc.explain(applicants.slice(0, 1))).toHaveLength(1);
+    } finally {
+      await svc.close();
+      removeDir(dir);
+    }
+  }, 30_000);
+});

@@ -25,6 +25,10 @@ describe('a write the storage refused', () => {
       /^the database cannot be written \(SQLITE_READONLY\): check its permissions; nothing/,
     ],
     [
+      'SQLITE_READONLY_DBMOVED',
+      /^the database file was deleted or replaced while BranchLens ran \(SQLITE_READONLY_DBMOVED\): put it back and restart BranchLens; nothing/,
+    ],
+    [
       'SQLITE_BUSY',
       /^the database is locked by another program \(SQLITE_BUSY\); send the request again; nothing/,
     ],
