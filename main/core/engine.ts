@@ -10,7 +10,13 @@ import { aggregateByFeature } from './ig/aggregate.js';
 import { IG_METHODS, type IgMethod } from './ig/quadrature.js';
 import { resolveLayerSplit } from './ig/layers.js';
 
-export const EXPLAINER_VERSION = '1.0.0';
+/**
+ * The version of the code that turns an applicant into a document, in every document's meta and part of the cache
+ * key: raise it whenever the same request would give a different document, so that an upgrade does not serve
+ * documents cached by the code before it. 1.1.0: ties ranked visible features first, masked ones by pseudonym; a
+ * zero attribution worded as no effect when the bundle has no neutral template.
+ */
+export const EXPLAINER_VERSION = '1.1.0';
 
 export type BaselineChoice =
   { kind: 'schema' } | { kind: 'zeros' } | { kind: 'applicant'; applicant: RawApplicant };
