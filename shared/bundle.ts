@@ -331,19 +331,25 @@ export function ungrouped(value: string): string {
 
 /**
  * A CSV row's cells as the JSON an applicant is sent in: a numeric feature's cell that reads as a number
- * (`numberFromInput`, grouping commas allowed: `ungrouped`) becomes that number; every other cell stays as it is, so the engine names whatever is
+ * (`numberFromInput`) becomes that number; every other cell stays as it is, so the engine names whatever is
  * wrong with it. Text has no types; JSON does, and the service holds its callers to them.
+ *
+ * `delimiter` is the file's separator. Only a comma-separated file's cells may be grouped ("12,000", `ungrouped`):
+ * Excel separates with a comma where the decimal mark is a point, and with a semicolon where it is a comma, so in
+ * a semicolon- or tab-separated file "1,500" may be one and a half, and is left to be refused rather than misread.
  */
 export function numbersFromText(
   schema: Pick<BundleSchema, 'features'>,
   row: Readonly<Record<string, unknown>>,
+  delimiter: string,
 ): Record<string, unknown> {
+  const read = delimiter === ',' ? (cell: string) => numberFromInput(ungrouped(cell)) : numberFromInput;
   const out: Record<string, unknown> = { ...row };
   for (const f of schema.features) {
     if (f.type !== 'numeric' || !Object.prototype.hasOwnProperty.call(row, f.name)) continue;
     const cell = row[f.name];
     if (typeof cell !== 'string' || cell.trim() === '') continue;
-    const n = numberFromInput(ungrouped(cell));
+    const n = read(cell);
     if (n !== undefined) out[f.name] = n;
   }
   return out;

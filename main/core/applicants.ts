@@ -20,10 +20,15 @@ export interface ParsedApplicants {
   header?: CsvHeader;
 }
 
-/** A CSV file's header: the line it is on, and each named column with its place (1-based) in the file's rows. */
+/**
+ * A CSV file's header: the line it is on, each named column with its place (1-based) in the file's rows, and the
+ * separator its cells are read by.
+ */
 export interface CsvHeader {
   line: number;
   columns: { name: string; column: number }[];
+  /** `,`, `;` or a tab: a comma-separated file's number cells may be grouped ("12,000"; see numbersFromText). */
+  delimiter: string;
 }
 
 /** Reads JSON or CSV text; `source` names the file in errors. */
@@ -458,7 +463,7 @@ function parseCsv(
   const applicants = rows.map(({ cells }) =>
     Object.fromEntries(columns.map(({ name, column }) => [name, cells[column - 1] ?? ''])),
   );
-  return { applicants, lines: rows.map((r) => r.line), header: { line: headerLine, columns } };
+  return { applicants, lines: rows.map((r) => r.line), header: { line: headerLine, columns, delimiter } };
 }
 
 function isBlank(byte: number): boolean {
@@ -758,6 +763,8 @@ interface CsvLine {
 /** What reading a CSV file found besides its records: the sha256 of its bytes, once they are all read. */
 interface CsvReading {
   sha256?: string;
+  /** The separator the file's cells were read by, once its header is read. */
+  delimiter?: string;
   /** Given each piece of the file's bytes as it is read, before it is decoded (a copy being made). */
   onBytes?: (bytes: Buffer) => Promise<void>;
 }
@@ -841,6 +848,7 @@ async function* csvRecords(
     // header are skipped like any other, and every line csv-parse names is the file's. It reads what follows
     // a `sep=` line; its byte counts are moved on by the line's.
     const { delimiter, skip } = csvSeparator(all);
+    reading.delimiter = delimiter;
     skipped = Buffer.byteLength(all.slice(0, skip), 'utf8');
     parser = csvParser({
       delimiter,
@@ -978,7 +986,12 @@ async function scanCsvOnce(
   if (problems.length || counts.size) throw counts.error(problems);
   const columns = header.flatMap((name, i) => (dropped.has(i) ? [] : [{ name, column: i + 1 }]));
   return {
-    layout: { header: { line: headerLine, columns }, cells: header, rows, sha256: reading.sha256! },
+    layout: {
+      header: { line: headerLine, columns, delimiter: reading.delimiter ?? ',' },
+      cells: header,
+      rows,
+      sha256: reading.sha256!,
+    },
   };
 }
 

@@ -211,6 +211,14 @@ describe('CSV rows', () => {
     const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
     expect(good).toEqual([{ line: 2, applicant: { Amount: 12000, Assets: 1234567, Seniority: 3 } }]);
     expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,5' }] }]);
+    // A semicolon file's "1,500" may be one and a half (its decimal mark is a comma): not read as a number.
+    const semi = Papa.parse<Record<string, string>>('Amount;Seniority\n1,500;3', {
+      header: true,
+      delimiter: ';',
+    });
+    expect(checkRows(optional, semi.data, 2, new Map(), semi.meta.delimiter).bad).toEqual([
+      { line: 2, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,500' }] },
+    ]);
   });
 
   it('lists a row whose feature cells are all empty as bad, as a whole, and skips an empty line', () => {

@@ -401,7 +401,7 @@ async function runExplain(argv: string[], io: CliIo, chunkSize: number): Promise
           decoding,
           changed: () => new Error(`${copy} changed while its rows were explained`),
         });
-        await explain(csvChunks(schema, rows, chunkSize), scanned!.rows, false);
+        await explain(csvChunks(schema, scanned!, rows, chunkSize), scanned!.rows, false);
       };
       if ('copy' in from) await explainCsv(from.copy);
       else {
@@ -443,12 +443,13 @@ async function* jsonChunks(
 /** A CSV file's rows, `size` at a time, their cells read as the numbers they spell (see numbersFromText). */
 async function* csvChunks(
   schema: BundleSchema,
+  layout: CsvLayout,
   rows: AsyncIterable<CsvApplicant>,
   size: number,
 ): AsyncGenerator<Chunk, void, undefined> {
   let chunk: Required<Chunk> = { rows: [], lines: [] };
   for await (const { applicant, line } of rows) {
-    chunk.rows.push(numbersFromText(schema, applicant));
+    chunk.rows.push(numbersFromText(schema, applicant, layout.header.delimiter));
     chunk.lines.push(line);
     if (chunk.rows.length < size) continue;
     yield chunk;
@@ -509,7 +510,7 @@ async function csvRowProblems(
   const problems = new ProblemList();
   for (const p of header.problems) problems.add(p);
   for await (const { applicant, line } of rows) {
-    const row = numbersFromText(schema, applicant);
+    const row = numbersFromText(schema, applicant, layout.header.delimiter);
     try {
       // Each row as the first of a file of many: its problems are named `[0].Time`, then by its line.
       preprocessor.encode(header.unknown.size ? withoutKeys(row, header.unknown) : row, '[0].', 'caller');

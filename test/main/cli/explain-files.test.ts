@@ -162,6 +162,20 @@ describe('explain --input with the separators Excel uses', () => {
     );
     expect(stderr).toMatch(/- line 2, Price: must be a number, got "\d+,50"/);
   });
+
+  it('reads an amount Excel saved with a thousands separator in a comma file, and no grouping in a semicolon file', async () => {
+    const [header, ...rows] = CSV.trim().split('\n');
+    // Price is the last column, 1800 and 1500 in the first rows: Excel writes them "1,800" and "1,500".
+    const grouped = rows.map((row) => row.replace(/,(\d)(\d{3})$/, ',"$1,$2"'));
+    expect(grouped[0]).toMatch(/,"1,800"$/);
+    expect(await scores(file('grouped.csv', `${header}\n${grouped.join('\n')}\n`))).toEqual(expected);
+    // Where the separator is a semicolon the decimal mark is a comma: "1,800" may be 1.8, and is not guessed at.
+    const semi = `${header!.replaceAll(',', ';')}\n${rows[0]!.replaceAll(',', ';').replace(/;(\d)(\d{3})$/, ';$1,$2')}\n`;
+    const stderr = expectInputError(
+      await runCli(['explain', '--data', data, '--input', file('grouped-semi.csv', semi)]),
+    );
+    expect(stderr).toContain('- line 2, Price: must be a number, got "1,800"');
+  });
 });
 
 describe('explain --input with the empty cells Excel leaves', () => {

@@ -358,6 +358,7 @@ describe('parseApplicants: the empty cells and columns Excel leaves', () => {
         { name: 'a', column: 1 },
         { name: 'b', column: 2 },
       ],
+      delimiter: ',',
     });
     // Two of them, and rows that leave them out.
     expect(parseApplicants('a,b,,\n1,2\n3,4,\n5,6,,\n').applicants).toHaveLength(3);
@@ -398,6 +399,7 @@ describe('csvHeaderProblems: a header checked once against the model', () => {
   const header = (...names: string[]) => ({
     line: 3,
     columns: names.map((name, i) => ({ name, column: i + 2 })),
+    delimiter: ',',
   });
 
   it('names each unknown column by line and column, what it meant, and each required feature no column gives', () => {

@@ -283,7 +283,7 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
 
   it('turns a numeric feature’s number text into the number, and leaves every other cell as it is', () => {
     const row = { income: ' 1.5e3 ', age: '52', purpose: '1', owns_home: 'yes', note: '7' };
-    expect(numbersFromText(schema, row)).toEqual({
+    expect(numbersFromText(schema, row, ',')).toEqual({
       income: 1500,
       age: 52,
       purpose: '1',
@@ -294,33 +294,43 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
   });
 
   it('reads the full-width digits a Chinese input method types, and no other look-alikes', () => {
-    expect(numbersFromText(schema, { income: '１５００', age: '　５２　' })).toEqual({
+    expect(numbersFromText(schema, { income: '１５００', age: '　５２　' }, ',')).toEqual({
       income: 1500,
       age: 52,
     });
-    expect(numbersFromText(schema, { income: '－１．５ｅ３' }).income).toBe(-1500);
+    expect(numbersFromText(schema, { income: '－１．５ｅ３' }, ',').income).toBe(-1500);
     // Superscripts and circled digits are not numbers: the engine names them.
-    for (const text of ['1⁵', '①']) expect(numbersFromText(schema, { income: text }).income).toBe(text);
+    for (const text of ['1⁵', '①']) expect(numbersFromText(schema, { income: text }, ',').income).toBe(text);
   });
 
   it('reads the groups of three Excel writes for a cell formatted with a thousands separator, and only those', () => {
-    expect(numbersFromText(schema, { income: '12,000', age: '31' }).income).toBe(12000);
-    expect(numbersFromText(schema, { income: ' 1,234,567.50 ' }).income).toBe(1234567.5);
-    expect(numbersFromText(schema, { income: '-1,500' }).income).toBe(-1500);
-    expect(numbersFromText(schema, { income: '１，５００' }).income).toBe(1500);
+    expect(numbersFromText(schema, { income: '12,000', age: '31' }, ',').income).toBe(12000);
+    expect(numbersFromText(schema, { income: ' 1,234,567.50 ' }, ',').income).toBe(1234567.5);
+    expect(numbersFromText(schema, { income: '-1,500' }, ',').income).toBe(-1500);
+    expect(numbersFromText(schema, { income: '１，５００' }, ',').income).toBe(1500);
     // Not groups of three: a decimal comma (1,5), misplaced or doubled commas stay text, for the engine to name.
     for (const text of ['1,5', '15,00', ',500', '1,500,', '1,,500', '1,500.2,0'])
-      expect(numbersFromText(schema, { income: text }).income).toBe(text);
+      expect(numbersFromText(schema, { income: text }, ',').income).toBe(text);
+  });
+
+  it('reads no grouping in a file separated by semicolons or tabs, where "1,500" may be one and a half', () => {
+    // Excel separates with a semicolon where the decimal mark is a comma; "Unicode text" (tabs) in any locale.
+    for (const delimiter of [';', '\t']) {
+      expect(numbersFromText(schema, { income: '1,500' }, delimiter).income).toBe('1,500');
+      expect(numbersFromText(schema, { income: '1500' }, delimiter).income).toBe(1500);
+    }
   });
 
   it('leaves text that is no number, and empty cells, for the engine to name', () => {
-    expect(numbersFromText(schema, { income: 'abc', age: '' })).toEqual({ income: 'abc', age: '' });
-    expect(caller(numbersFromText(schema, { age: '30', income: 'NaN' }))).toEqual([['income', 'not_finite']]);
+    expect(numbersFromText(schema, { income: 'abc', age: '' }, ',')).toEqual({ income: 'abc', age: '' });
+    expect(caller(numbersFromText(schema, { age: '30', income: 'NaN' }, ','))).toEqual([
+      ['income', 'not_finite'],
+    ]);
   });
 
   it('makes a caller’s CSV row encode exactly as the lenient engine reads its text', () => {
     const row = { income: '8200', age: ' 31 ', purpose: 'home', owns_home: 'YES' };
-    expect(pre.encodeAll([numbersFromText(schema, row)], 'caller')[0]).toEqual(pre.encode(row));
+    expect(pre.encodeAll([numbersFromText(schema, row, ',')], 'caller')[0]).toEqual(pre.encode(row));
   });
 
   function caller(applicant: Record<string, unknown>) {

@@ -217,7 +217,7 @@ export class BatchStore {
             columns = report;
           }
           const malformed = malformedRows(results.errors, nextLine - 2);
-          const checked = checkRows(schema, results.data, nextLine, malformed);
+          const checked = checkRows(schema, results.data, nextLine, malformed, results.meta.delimiter);
           nextLine += results.data.length;
           for (const g of checked.good) good.push(g);
           for (const b of checked.bad) bad.push(b);

@@ -124,7 +124,8 @@ export function noFeatureColumns(schema: Pick<BundleSchema, 'features'>, columns
 }
 
 /**
- * Checks parsed rows (objects keyed by header). `firstLine` is the file line of rows[0]. Rows that the CSV
+ * Checks parsed rows (objects keyed by header). `firstLine` is the file line of rows[0]; `delimiter` the file's
+ * separator (numbersFromText reads grouped numbers in a comma-separated file only). Rows that the CSV
  * parser itself flagged (a wrong number of cells) come in `malformed` by index and are listed as bad, except
  * empty lines, which are skipped. A row of the right width whose feature cells are all empty (`,,,`, or only
  * ignored columns filled in) is bad, as the applicant problem WHOLE_APPLICANT `missing` (validateApplicant):
@@ -135,6 +136,7 @@ export function checkRows(
   rows: readonly Record<string, unknown>[],
   firstLine: number,
   malformed: ReadonlyMap<number, string> = new Map(),
+  delimiter = ',',
 ): { good: GoodRow[]; bad: BadRow[] } {
   const names = schema.features.map((f) => f.name);
   const good: GoodRow[] = [];
@@ -154,8 +156,9 @@ export function checkRows(
     for (const name of names) {
       if (Object.prototype.hasOwnProperty.call(row, name)) raw[name] = row[name];
     }
-    // Cells are read as the CLI reads them (numbersFromText): "12,000" is the number Excel saved formatted.
-    const checked = validateApplicant(schema, numbersFromText(schema, raw));
+    // Cells are read as the CLI reads them (numbersFromText): in a comma-separated file, "12,000" is the number
+    // Excel saved formatted with a thousands separator.
+    const checked = validateApplicant(schema, numbersFromText(schema, raw, delimiter));
     if (checked.problems.length > 0) bad.push({ line, problems: checked.problems });
     else good.push({ line, applicant: checked.values });
   }
