@@ -179,7 +179,10 @@ export type FeatureDrift = z.infer<typeof featureDriftSchema>;
 export const driftSchema = z
   .object({
     state: z.enum(DRIFT_STATES),
-    /** Rows in the recent window, and the fewest rows for which drift is reported. */
+    /**
+     * Rows in the recent window with some attribution mass (those that count: an applicant at the baseline has
+     * no shares), and the fewest such rows for which drift is reported.
+     */
     rows: count,
     min_rows: count,
     reference_rows: count.nullable(),

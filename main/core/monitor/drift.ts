@@ -164,14 +164,16 @@ export function computeDrift(
 ): DriftSnapshot {
   const psiThreshold = options.psiThreshold ?? DEFAULT_THRESHOLDS.drift_psi_max;
   const recent = massShares(rows);
-  const base = {
-    rows: rows.length,
-    min_rows: options.minRows,
-    reference_rows: reference?.rows ?? null,
-  };
   // Per-feature PSI bins each applicant's own shares, which a row without attribution mass does not have:
   // only rows with mass count toward the minimum.
   const perRow = rows.map(rowShares).filter((s): s is number[] => s !== null);
+  const base = {
+    // The rows compared with min_rows, as the page shows them side by side ("310 recent explanations, drift
+    // needs 300" must not come with "not enough data").
+    rows: perRow.length,
+    min_rows: options.minRows,
+    reference_rows: reference?.rows ?? null,
+  };
   const enough = perRow.length >= options.minRows && recent !== null;
   if (!reference || !enough) {
     return {

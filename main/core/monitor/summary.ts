@@ -202,6 +202,9 @@ function summariseTiles(snapshots: readonly MonitoringSnapshot[]): Tile[] {
 /** Whether tile a is worse than tile b: a worse status, or the same status and a value further beyond. */
 function worseTile(a: Tile, b: Tile): boolean {
   if (STATUS_RANK[a.status] !== STATUS_RANK[b.status]) return STATUS_RANK[a.status] > STATUS_RANK[b.status];
-  if (a.value === null || b.value === null) return false;
+  // A judged tile without a value is a non-finite result (a NaN attribution: red, value null), worse than any
+  // number, whichever snapshot of the bucket had it: the point's stability says non-finite, its tile must too.
+  if (a.value === null || b.value === null)
+    return a.value === null && b.value !== null && a.status !== 'unknown';
   return a.threshold.direction === 'below' ? a.value < b.value : a.value > b.value;
 }

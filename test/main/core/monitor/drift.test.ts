@@ -167,6 +167,61 @@ describe('the recent window', () => {
   });
 });
 
+describe('drift on a hand example', () => {
+  // Two features, the second sensitive: the snapshot names it by its pseudonym, the reference by its name, and
+  // they are matched by schema position. Reference: pooled shares 0.75 / 0.25, one edge per feature, half the
+  // reference rows on either side of it.
+  const reference = {
+    reference_version: 1 as const,
+    data: 'hand',
+    rows: 4,
+    rows_with_mass: 4,
+    explainer: EXPLAINER,
+    binning: { statistic: 'row_share' as const, quantiles: 2 },
+    features: [
+      { name: 'x', share: 0.75, edges: [0.7], proportions: [0.5, 0.5] },
+      { name: 's', share: 0.25, edges: [0.3], proportions: [0.5, 0.5] },
+    ],
+  };
+  // Row shares (x, s): (0.75, 0.25), (0.5, 0.5), (1, 0); the last row is at the baseline and has none.
+  const rows = [
+    [3, -1],
+    [-1, 1],
+    [4, 0],
+    [0, 0],
+  ];
+  const d = computeDrift(rows, reference, ['x', 'sensitive_0123abcd'], { minRows: 3 });
+
+  it('pools |attribution| mass into shares, and gives their JS divergence in bits', () => {
+    expect(d.state).toBe('computed');
+    expect(d.rows).toBe(3);
+    // Pooled: x 3 + 1 + 4 = 8, s 1 + 1 + 0 = 2 of 10.
+    expect(d.features.map((f) => [f.feature, f.share_recent, f.share_reference])).toEqual([
+      ['x', 0.8, 0.75],
+      ['sensitive_0123abcd', 0.2, 0.25],
+    ]);
+    const kl = (p: number[], m: number[]) => p.reduce((a, pi, i) => a + pi * Math.log2(pi / m[i]!), 0);
+    const m = [0.775, 0.225];
+    expect(d.js!).toBeCloseTo(0.5 * kl([0.75, 0.25], m) + 0.5 * kl([0.8, 0.2], m), 12);
+  });
+
+  it('bins each row’s share with the reference edges, right-closed, and gives PSI in nats', () => {
+    // x: 0.5 ≤ 0.7 in bin 0, 0.75 and 1 in bin 1: (1/3, 2/3). s: 0.25 and 0 ≤ 0.3 in bin 0, 0.5 above: (2/3, 1/3).
+    // Both: (1/3 − ½)·ln(⅔) + (⅔ − ½)·ln(4/3) = ln(2) / 6 ≈ 0.1155, amber (0.1 < PSI ≤ 0.25).
+    for (const f of d.features) {
+      expect(f.psi!).toBeCloseTo(Math.log(2) / 6, 12);
+      expect(f.status).toBe('amber');
+    }
+    expect(d.psi_max!).toBeCloseTo(Math.log(2) / 6, 12);
+    const js = (p: number[], q: number[]) => {
+      const m = p.map((pi, i) => (pi + q[i]!) / 2);
+      const kl = (a: number[]) => a.reduce((s, ai, i) => s + (ai > 0 ? ai * Math.log2(ai / m[i]!) : 0), 0);
+      return 0.5 * kl(p) + 0.5 * kl(q);
+    };
+    expect(d.features[0]!.js!).toBeCloseTo(js([0.5, 0.5], [1 / 3, 2 / 3]), 12);
+  });
+});
+
 describe('drift against a reference', () => {
   // Feature a carries most of the mass in the reference population; b and c less, with some spread.
   const population = (n: number, weights: number[], seed: number) =>
@@ -212,9 +267,26 @@ describe('drift against a reference', () => {
     const zeros = Array.from({ length: 99 }, () => [0, 0, 0]);
     const one = population(1, [1, 3, 0.5], 7);
     const d = computeDrift([...zeros, ...one], reference, names, { minRows: 100 });
-    expect(d.rows).toBe(100);
+    expect(d.rows).toBe(1);
     expect(d.state).toBe('insufficient_data');
     expect(d.psi_max).toBeNull();
+  });
+
+  it('reports as its rows those compared with min_rows, never more rows than the minimum with too few', () => {
+    // 290 applicants with attribution mass and 20 at the baseline: the page must not read "310 recent
+    // explanations, drift needs 300" beside "not enough data".
+    const zeros = Array.from({ length: 20 }, () => [0, 0, 0]);
+    const short = computeDrift([...population(290, [3, 1, 0.5], 7), ...zeros], reference, names, {
+      minRows: 300,
+    });
+    expect(short.state).toBe('insufficient_data');
+    expect(short.rows).toBe(290);
+    expect(short.rows).toBeLessThan(short.min_rows);
+    const enough = computeDrift([...population(300, [3, 1, 0.5], 7), ...zeros], reference, names, {
+      minRows: 300,
+    });
+    expect(enough.state).toBe('computed');
+    expect(enough.rows).toBe(300);
   });
 
   it('reports no reference when the bundle ships none, with the recent shares', () => {

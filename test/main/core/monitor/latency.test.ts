@@ -97,6 +97,29 @@ describe('the sliding window', () => {
     expect(rec.summaries().map((w) => w.count)).toEqual([0, 0, 0]);
   });
 
+  it('keeps an answer until the window’s length has passed, its p99 that answer, and then has no quantiles', () => {
+    // Start on a bucket boundary: the window is then exactly its newest 30 buckets of 10 s.
+    const clock = fakeClock();
+    const rec = new LatencyRecorder({ now: clock.now });
+    rec.record(42, 'disk');
+    clock.advance(5 * MIN - 1);
+    const last = rec.summary(5 * MIN);
+    expect(last.count).toBe(1);
+    expect([last.latency.p50_ms, last.latency.p99_ms, last.latency.max_ms]).toEqual([42, 42, 42]);
+    expect(last.cache.hit_rate).toBe(1);
+    expect(last.throughput_rps).toBeCloseTo(1 / ((5 * MIN - 1) / 1000), 12);
+    clock.advance(1);
+    const gone = rec.summary(5 * MIN);
+    expect(gone.count).toBe(0);
+    expect([gone.latency.p99_ms, gone.latency.max_ms, gone.latency.mean_ms, gone.cache.hit_rate]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(gone.throughput_rps).toBe(0);
+  });
+
   it('reuses its ring slots: memory does not grow with time or traffic', () => {
     const clock = fakeClock();
     const rec = new LatencyRecorder({ now: clock.now, bucketMs: 10_000, windowsMs: [MIN] });

@@ -101,6 +101,27 @@ describe('a thinned point', () => {
     expect(monitoringSnapshotSchema.parse(s)).toEqual(s);
   });
 
+  it('shows a non-finite run’s red tile, not a later run’s finite red value, whatever their order', () => {
+    const nan = { ...run(10, 16, null, 0.05, 0.03), repeat_non_finite: true as const };
+    const tiny = run(70, 16, 1e-10, 0.05, 0.03);
+    const red = (value: number | null) =>
+      base.tiles.map((t) => (t.id === 'repeat_determinism' ? { ...t, value, status: 'red' as const } : t));
+    for (const [first, second] of [
+      [
+        at(0, { stability: nan, tiles: red(null), status: 'red' }),
+        at(1, { stability: tiny, tiles: red(1e-10) }),
+      ],
+      [
+        at(0, { stability: tiny, tiles: red(1e-10) }),
+        at(1, { stability: nan, tiles: red(null), status: 'red' }),
+      ],
+    ]) {
+      const s = summariseSnapshots([first!, second!]);
+      expect(s.stability).toMatchObject({ repeat_non_finite: true, repeat_max_abs_delta: null });
+      expect(tile(s, 'repeat_determinism')).toMatchObject({ value: null, status: 'red' });
+    }
+  });
+
   it('shows each feature’s largest drift with the shares that gave it, and keeps the newest drift when none was computed', () => {
     const drift = (features: FeatureDrift[]) => ({
       ...base.drift,
