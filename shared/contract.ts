@@ -245,7 +245,10 @@ export interface HealthView {
   status: 'ok' | 'degraded';
   model: ModelRef;
   backend: string;
-  database: 'ok' | 'error';
+  /** `full`: an answer's audit entry found the disk full, and it still is (every explain is refused meanwhile). */
+  database: 'ok' | 'error' | 'full';
+  /** Why the status is degraded, when a sentence can say it (a full disk). */
+  problem?: string;
   queue_depth: number;
   workers: number;
   uptime_s: number;

@@ -1,9 +1,19 @@
 // Where BranchLens keeps its database and keys: --data DIR, else $BRANCHLENS_DATA, else the folder the desktop
 // app uses (Electron's userData/data). One default for every entry point, so the CLI, `serve` and the desktop
 // app on one workstation share one audit log, one cache and one set of keys.
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { resolve, win32, posix } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join, resolve, win32, posix } from 'node:path';
 import { DB_FILE } from './db/open.js';
 import { fsReason } from './fs-reasons.js';
 
@@ -134,4 +144,93 @@ export function checkDataDir(dir: string): string {
   }
   if (!isFolder) throw new DataDirError(dir, NOT_A_FOLDER);
   return dir;
+}
+
+/**
+ * A server using a data folder, as its file there says (`serve-<pid>-<port>.pid`, written when it starts listening
+ * and removed when it closes): so that the next one on the folder can tell branch IT that two share it.
+ */
+export interface ServerRecord {
+  pid: number;
+  host: string;
+  port: number;
+  /** The machine it runs on: a pid says nothing on another one (another container, a shared folder). */
+  hostname: string;
+  started_at: string;
+}
+
+const SERVER_FILE = /^serve-\d+-\d+\.pid$/;
+
+function serverFile(dir: string, pid: number, port: number): string {
+  return join(dir, `serve-${pid}-${port}.pid`);
+}
+
+/** Whether process `pid` runs (on this machine): signal 0 checks without sending anything. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The servers whose files in `dir` say they use it now. A file left by a server that did not close (killed, or
+ * the machine stopped) is removed: its process is gone, or the pid is this process's while the file is older
+ * than it (a container restarted, whose server always has the same pid). A file from another machine is left
+ * alone, since whether its server runs cannot be told from here. Best effort: an unreadable folder lists none.
+ */
+export function serversUsing(dir: string, now = Date.now()): ServerRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => SERVER_FILE.test(n));
+  } catch {
+    return [];
+  }
+  const startedAt = now - process.uptime() * 1000;
+  const live: ServerRecord[] = [];
+  for (const name of names) {
+    let record: ServerRecord;
+    try {
+      record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ServerRecord;
+    } catch {
+      continue; // Being written, or removed meanwhile.
+    }
+    if (record.hostname !== hostname() || !Number.isSafeInteger(record.pid)) continue;
+    const older = record.pid === process.pid && Date.parse(record.started_at) < startedAt - 1000;
+    if (isRunning(record.pid) && !older) live.push(record);
+    else removeQuietly(join(dir, name));
+  }
+  return live;
+}
+
+/**
+ * Writes the file that says this process serves on `dir` at `host`:`port`, and returns what removes it (at
+ * close). Best effort: a folder that cannot take the file (full, say) only leaves the next server untold.
+ */
+export function recordServer(dir: string, host: string, port: number): () => void {
+  const path = serverFile(dir, process.pid, port);
+  const record: ServerRecord = {
+    pid: process.pid,
+    host,
+    port,
+    hostname: hostname(),
+    started_at: new Date().toISOString(),
+  };
+  try {
+    writeFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o644 });
+  } catch {
+    return () => {};
+  }
+  return () => removeQuietly(path);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Left for the next server to find stale.
+  }
 }

@@ -10,7 +10,16 @@ import {
   type BundleFiles,
 } from './bundle/load.js';
 import { Preprocessor } from './preprocess.js';
-import { checkUnmoved, openWritable, withFreeSpaceOnFailure, type WritableDb } from './db/open.js';
+import {
+  checkUnmoved,
+  diskFullSentence,
+  freeSpace,
+  isDiskFull,
+  NEARLY_FULL_BYTES,
+  openWritable,
+  withFreeSpaceOnFailure,
+  type WritableDb,
+} from './db/open.js';
 import {
   diskCacheOptions,
   ExplanationCache,
@@ -228,6 +237,8 @@ export class BranchLensService {
   private settings: Settings | undefined;
   /** Set when close() begins: no model is swapped in after it (swapIn). */
   private closing = false;
+  /** Set when an answer's audit entry found the disk full, cleared by the next that is written (see health). */
+  private diskFull = false;
   private readonly monitor: Monitor<ExplainOptions>;
   /** Stability runs and hourly monitoring snapshots. */
   private readonly monitorTimer: NodeJS.Timeout;
@@ -525,7 +536,11 @@ export class BranchLensService {
           startedAt,
         ),
       ),
-    );
+    ).catch((e: unknown) => {
+      if (isDiskFull(e)) this.diskFull = true;
+      throw e;
+    });
+    this.diskFull = false;
     this.events.emit('explained', {
       latencyMs: epochNow() - startedAt,
       count: texts.length,
@@ -875,7 +890,7 @@ export class BranchLensService {
   // ---- health -------------------------------------------------------------------------------------------
 
   health(): HealthView {
-    let database: 'ok' | 'error' = 'ok';
+    let database: HealthView['database'] = 'ok';
     try {
       this.db.prepare('SELECT 1').get();
       // A file deleted or replaced under it still answers reads, but nothing written to it would be kept.
@@ -885,12 +900,23 @@ export class BranchLensService {
     }
     // The database answers reads, but with its writer thread stopped no answer can be audited (each fails).
     if (this.writer?.failure) database = 'error';
+    // Nor while the disk is full: not ready, so that a load balancer sends the requests elsewhere. The free space
+    // is read afresh (statfs is cheap), so that health recovers once space is freed, with no request sent. Free
+    // space alone would not do: a process running as root writes into the blocks reserved for root, which
+    // statfs does not count as free.
+    let free: number | undefined;
+    if (database === 'ok' && this.diskFull) {
+      free = freeSpace(this.dataDir);
+      if (free !== undefined && free < NEARLY_FULL_BYTES) database = 'full';
+      else this.diskFull = false;
+    }
     return {
       // With no engine running (all stopped, their restart failing), every call is refused as busy: not ready.
       status: database === 'ok' && this.runner.running ? 'ok' : 'degraded',
       model: this.model,
       backend: this.backend,
       database,
+      ...(database === 'full' ? { problem: diskFullSentence(free) } : {}),
       queue_depth: this.batcher.depth,
       workers: Math.max(1, this.opts.workers ?? 0),
       uptime_s: Math.round((performance.now() - this.openedAt) / 1000),

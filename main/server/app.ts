@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import type { Problem } from '../../shared/problems.js';
-import { isApiMethod } from '../core/api.js';
+import { isApiMethod, worthLogging } from '../core/api.js';
 import type { BranchLensService } from '../core/service.js';
 import {
   bearerMatches,
@@ -31,6 +31,7 @@ import {
 import { SECURITY_HEADERS } from './headers.js';
 import type { ServerMetrics } from './metrics.js';
 import { isApiPath } from './paths.js';
+import { logFailure, RepeatLimiter } from './repeat-limit.js';
 import { registerAppApi } from './routes/app-api.js';
 import { registerKServe } from './routes/kserve.js';
 import { registerRenderer } from './routes/renderer.js';
@@ -231,9 +232,16 @@ export async function buildApp(
     });
   }
 
+  // With the disk full every request fails alike: the log gets the first failure of a kind and then a count.
+  const failures = new RepeatLimiter();
+  app.addHook('onClose', async () => failures.close());
   app.setErrorHandler((error, request, reply) => {
     const result = httpErrorResult(error, request, bodyLimit);
-    if (result.body.error === 'internal') request.log.error({ err: error }, 'internal error');
+    if (worthLogging(result)) {
+      const msg =
+        result.status === 500 ? 'internal error' : `${request.method} ${routeLabel(request)} failed`;
+      logFailure(request.log, failures, error, msg);
+    }
     return sendError(reply, result);
   });
 
@@ -324,7 +332,7 @@ export async function buildApp(
 
   registerSeldon(app, service);
   await registerKServe(app, service);
-  registerAppApi(app, service);
+  registerAppApi(app, service, failures);
   await registerRenderer(app, opts.rendererDir);
   return app;
 }

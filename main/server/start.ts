@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { recordServer, serversUsing, type ServerRecord } from '../core/data-dir.js';
 import { fileSecretStore } from '../core/keys.js';
 import { appRoot } from '../core/paths.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
@@ -54,6 +55,11 @@ export interface RunningServer {
   tokenCreated: boolean;
   /** Where the token is kept (the data dir's keys/), when it is needed. */
   tokenFile: string | null;
+  /**
+   * The other servers that used the data folder as this one started (safe, SQLite locks it; but they share its
+   * settings, models and audit log, so a change made through one shows in the other).
+   */
+  others: ServerRecord[];
   /**
    * Stops listening, lets the requests in flight finish for up to `drainTimeout` ms (default: the server's), then
    * cuts their connections and closes the service. A second call with a shorter time (a second Ctrl-C) cuts sooner.
@@ -108,6 +114,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw e;
     }
     const port = (app.server.address() as AddressInfo).port;
+    const others = serversUsing(service.dataDir);
+    const unrecord = recordServer(service.dataDir, host, port);
     let closing: Promise<void> | undefined;
     const served = metrics;
     let cutAt = Infinity;
@@ -127,6 +135,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       token: issued?.token ?? null,
       tokenCreated: issued?.created ?? false,
       tokenFile: issued && !opts.secrets ? join(service.dataDir, 'keys', API_TOKEN_NAME) : null,
+      others,
       close(drainTimeout = opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS) {
         if (Date.now() + drainTimeout < cutAt) {
           cutAt = Date.now() + drainTimeout;
@@ -138,6 +147,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
             await app.close();
           } finally {
             clearTimeout(cutTimer);
+            unrecord();
           }
           served.close();
           if (owned) await service.close();

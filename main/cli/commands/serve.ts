@@ -8,6 +8,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../../server/defaults.js';
+import { limitWarnings, RepeatLimiter } from '../../server/repeat-limit.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
 import { modelDirFlag, parseBackend } from './explain.js';
@@ -102,6 +103,14 @@ function announce(server: RunningServer, io: CliIo): void {
       `Requests need the API token in ${server.tokenFile ?? 'the key store'} ("Authorization: Bearer <token>").\n`,
     );
   }
+  if (server.others.length > 0) {
+    // Safe (SQLite locks the database), but what one changes (settings, the active model) the other follows.
+    const which = server.others.map((o) => `pid ${o.pid}, port ${o.port}`).join('; ');
+    io.stderr.write(
+      `note: ${server.others.length === 1 ? 'another BranchLens server uses' : `${server.others.length} other BranchLens servers use`} ` +
+        `${server.service.dataDir} (${which}): they share its settings, models and audit log.\n`,
+    );
+  }
   const { model, backend } = server.service;
   io.stdout.write(`BranchLens serving ${server.url} (model ${model.id}@${model.version}, ${backend})\n`);
 }
@@ -162,60 +171,73 @@ export const serveCommand: Command = {
     'Serve the HTTP API (Seldon v1, KServe V1 and V2, the app API, /metrics) and the UI; Ctrl-C stops it.',
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseFlags(argv, SERVE_OPTIONS);
-    const port = intFlag('port', values.port, DEFAULT_PORT, 0);
-    if (port > 65535) {
-      throw new InputError([
-        { field: '--port', code: 'out_of_range', message: `must be ≤ 65535, got ${port}` },
-      ]);
-    }
-    const host = values.host ?? DEFAULT_HOST;
-    if (host.trim() === '') throw new InputError([{ field: '--host', code: 'invalid', message: 'is empty' }]);
-    const backend = parseBackend(values.backend);
-    const requestTimeout = requestTimeoutFlag(values['request-timeout']);
-    const bodyLimit = intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024);
-    const workers = workersFlag(values.workers);
-    const modelDir = modelDirFlag(values.model);
-    const fromEnv = serviceOptionsFromEnv(io.env);
-    const stop = stopSignals();
-    let server: RunningServer;
+    // The core warns of each failed background write (a cache write, a WAL checkpoint): with the disk full, the
+    // same warning thousands of times a minute. A server prints the first, then a count per minute.
+    const warnings = new RepeatLimiter();
+    const unlimitWarnings = limitWarnings(warnings);
     try {
-      await checkHost(host, port);
-      // Loaded here, so that the other commands do not load the HTTP stack.
-      const { startServer } = await import('../../server/start.js');
-      server = await startServer({
-        ...fromEnv,
-        dataDir: dataDirFrom(values, io),
-        host,
-        port,
-        workers,
-        bodyLimit,
-        requestTimeout,
-        tokenRequired: values['token-required'] ?? false,
-        ...(backend ? { backend } : {}),
-        ...(modelDir !== undefined ? { modelDir } : {}),
-      });
-    } catch (e) {
-      stop.dispose();
-      const problem = addressProblem(e, host, port);
-      if (problem) throw new InputError([problem]);
-      throw e;
-    }
-    // Whoever reads the URL may stop the server at once: the signals are listened for already. A server stopped
-    // while it started is not announced.
-    if (stop.received === undefined) announce(server, io);
-    const received = await stop.first;
-    io.stderr.write(`${received}: closing… (again: cut the requests still in flight)\n`);
-    void stop.again.then((signal) => {
-      io.stderr.write(`${signal}: cutting the requests still in flight…\n`);
-      // The same close, only sooner: its failure is reported where it is awaited below.
-      server.close(0).catch(() => undefined);
-    });
-    try {
-      await server.close();
+      return await serve(argv, io);
     } finally {
-      stop.dispose();
+      unlimitWarnings();
+      warnings.close();
     }
-    return 0;
   },
 };
+
+async function serve(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, SERVE_OPTIONS);
+  const port = intFlag('port', values.port, DEFAULT_PORT, 0);
+  if (port > 65535) {
+    throw new InputError([
+      { field: '--port', code: 'out_of_range', message: `must be ≤ 65535, got ${port}` },
+    ]);
+  }
+  const host = values.host ?? DEFAULT_HOST;
+  if (host.trim() === '') throw new InputError([{ field: '--host', code: 'invalid', message: 'is empty' }]);
+  const backend = parseBackend(values.backend);
+  const requestTimeout = requestTimeoutFlag(values['request-timeout']);
+  const bodyLimit = intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024);
+  const workers = workersFlag(values.workers);
+  const modelDir = modelDirFlag(values.model);
+  const fromEnv = serviceOptionsFromEnv(io.env);
+  const stop = stopSignals();
+  let server: RunningServer;
+  try {
+    await checkHost(host, port);
+    // Loaded here, so that the other commands do not load the HTTP stack.
+    const { startServer } = await import('../../server/start.js');
+    server = await startServer({
+      ...fromEnv,
+      dataDir: dataDirFrom(values, io),
+      host,
+      port,
+      workers,
+      bodyLimit,
+      requestTimeout,
+      tokenRequired: values['token-required'] ?? false,
+      ...(backend ? { backend } : {}),
+      ...(modelDir !== undefined ? { modelDir } : {}),
+    });
+  } catch (e) {
+    stop.dispose();
+    const problem = addressProblem(e, host, port);
+    if (problem) throw new InputError([problem]);
+    throw e;
+  }
+  // Whoever reads the URL may stop the server at once: the signals are listened for already. A server stopped
+  // while it started is not announced.
+  if (stop.received === undefined) announce(server, io);
+  const received = await stop.first;
+  io.stderr.write(`${received}: closing… (again: cut the requests still in flight)\n`);
+  void stop.again.then((signal) => {
+    io.stderr.write(`${signal}: cutting the requests still in flight…\n`);
+    // The same close, only sooner: its failure is reported where it is awaited below.
+    server.close(0).catch(() => undefined);
+  });
+  try {
+    await server.close();
+  } finally {
+    stop.dispose();
+  }
+  return 0;
+}

@@ -43,8 +43,8 @@ export type StorageProblem = 'full' | 'failing' | 'read-only' | 'moved' | 'locke
  */
 export const DB_MOVED = 'SQLITE_READONLY_DBMOVED';
 
-/** Under this much free space, SQLite's "disk I/O error" is taken for a full disk. */
-const NEARLY_FULL_BYTES = 1024 * 1024;
+/** Under this much free space, SQLite's "disk I/O error" is taken for a full disk (and health stays degraded). */
+export const NEARLY_FULL_BYTES = 1024 * 1024;
 
 /**
  * The storage problem SQLite's error `code` names, or undefined when it names none. A full disk also shows as
@@ -111,6 +111,20 @@ export async function withFreeSpaceOnFailure<T>(dir: string, run: () => Promise<
   }
 }
 
+/** Whether `e` is a write that found the disk full (storageProblem), as a request is told it. */
+export function isDiskFull(e: unknown): boolean {
+  const free = (e as { freeBytes?: unknown } | null)?.freeBytes;
+  return (
+    storageProblem((e as { code?: unknown } | null)?.code, typeof free === 'number' ? free : undefined) ===
+    'full'
+  );
+}
+
+/** What to tell of a full disk: how much is left on it, when known, and what to do. */
+export function diskFullSentence(bytes: number | undefined): string {
+  return `the disk holding the database is full${bytes !== undefined ? ` (${bytes} bytes free)` : ''}: free some space on it`;
+}
+
 /**
  * What a request failed on, when it is the storage (a StorageError, or a SQLite error code saying the disk is
  * full or failing, the database read-only, locked or damaged), as a sentence for the caller; undefined for any
@@ -123,7 +137,7 @@ export function storageFailure(e: unknown): string | undefined {
   const bytes = typeof free === 'number' ? free : undefined;
   switch (storageProblem(code, bytes)) {
     case 'full':
-      return `the disk holding the database is full${bytes !== undefined ? ` (${bytes} bytes free)` : ''}: free some space on it`;
+      return diskFullSentence(bytes);
     case 'failing':
       return `the disk holding the database reported an error (${code as string})`;
     case 'read-only':

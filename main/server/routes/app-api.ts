@@ -21,18 +21,20 @@ import {
 } from '../../core/api.js';
 import type { BranchLensService } from '../../core/service.js';
 import { sendError } from '../errors.js';
+import { logFailure, type RepeatLimiter } from '../repeat-limit.js';
 
 type Handlers = ReturnType<typeof apiHandlers>;
 
 /** The handlers, each logging an internal failure before dispatch turns it into a generic 500. */
-function logged(handlers: Handlers, log: FastifyBaseLogger): Handlers {
+function logged(handlers: Handlers, log: FastifyBaseLogger, failures: RepeatLimiter): Handlers {
   const wrap = ([method, handler]: [string, (req: unknown) => Promise<unknown>]) => [
     method,
     async (req: unknown) => {
       try {
         return await handler(req);
       } catch (e) {
-        if (worthLogging(errorResult(e))) log.error({ err: e, method }, `API method ${method} failed`);
+        if (worthLogging(errorResult(e)))
+          logFailure(log, failures, e, `API method ${method} failed`, { method });
         throw e;
       }
     },
@@ -55,14 +57,18 @@ const auditExportQuery = z
   .strict()
   .refine(untilAfterSince, UNTIL_AFTER_SINCE);
 
-export function registerAppApi(app: FastifyInstance, service: BranchLensService): void {
-  const handlers = logged(apiHandlers(service), app.log);
+export function registerAppApi(
+  app: FastifyInstance,
+  service: BranchLensService,
+  failures: RepeatLimiter,
+): void {
+  const handlers = logged(apiHandlers(service), app.log, failures);
 
   app.post<{ Params: { method: string } }>('/api/app/:method', async (request, reply) => {
     if (request.params.method === 'explain') {
       // The hot path: documents arrive as signed JSON text and are sent as they are.
       const explained = await dispatchExplainJson(service, request.body, (e) =>
-        request.log.error({ err: e, method: 'explain' }, 'API method explain failed'),
+        logFailure(request.log, failures, e, 'API method explain failed', { method: 'explain' }),
       );
       if (explained.ok) return reply.type('application/json; charset=utf-8').send(explained.json);
       return sendError(reply, explained);
@@ -90,13 +96,13 @@ export function registerAppApi(app: FastifyInstance, service: BranchLensService)
     );
     if (begun !== null) {
       const result = errorResult(begun);
-      if (worthLogging(result)) request.log.error({ err: begun }, 'audit export failed');
+      if (worthLogging(result)) logFailure(request.log, failures, begun, 'audit export failed');
       return sendError(reply, result);
     }
     exported.then(
       () => out.end(),
       (e: unknown) => {
-        request.log.error({ err: e }, 'audit export failed');
+        logFailure(request.log, failures, e, 'audit export failed');
         out.destroy(e as Error);
       },
     );

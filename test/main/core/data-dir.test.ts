@@ -1,10 +1,12 @@
 // The data folder: --data, then $BRANCHLENS_DATA, then the desktop app's own folder (Electron's
 // app.getPath('appData') + BranchLens/data), so the CLI, serve and the desktop app share one audit log.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  recordServer,
+  serversUsing,
   appDataDir,
   checkDataDir,
   DataDirError,
@@ -150,5 +152,25 @@ describe('an installation from before the shared default', () => {
       '/Users/ann/Library/Application Support/BranchLens',
     );
     expect(earlierDataDir({ XDG_DATA_HOME: '/xdg-data' }, 'linux', '/home/ann')).toBe('/xdg-data/BranchLens');
+  });
+});
+
+describe('the servers using a data folder', () => {
+  it('counts this process’s own file as stale when it is older than the process (a container restarted, same pid)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'branchlens-servers-'));
+    try {
+      const file = join(dir, `serve-${process.pid}-8080.pid`);
+      const record = { pid: process.pid, host: '0.0.0.0', port: 8080, hostname: hostname() };
+      writeFileSync(file, JSON.stringify({ ...record, started_at: '2020-01-01T00:00:00Z' }));
+      expect(serversUsing(dir)).toEqual([]);
+      expect(existsSync(file)).toBe(false);
+      // Written by this process: a server that runs.
+      const remove = recordServer(dir, '0.0.0.0', 8080);
+      expect(serversUsing(dir)).toEqual([expect.objectContaining(record)]);
+      remove();
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { errorResult } from '../../../main/core/api.js';
 import { verifyAudit } from '../../../main/core/audit/index.js';
 import { openReadable } from '../../../main/core/db/open.js';
 import { BranchLensService } from '../../../main/core/service.js';
@@ -223,4 +227,57 @@ describe('the service whose engine workers all stopped', () => {
       removeDir(dir);
     }
   }, 30_000);
+});
+
+describe('the service whose disk is full', () => {
+  /** The disk holding the data folder has `free` bytes left, as statfs says it (the ESM import sees it too). */
+  function diskWith(free: number): void {
+    const real = fs.statfsSync;
+    vi.spyOn(fs, 'statfsSync').mockImplementation(((path: fs.PathLike) => ({
+      ...real(path),
+      bavail: free / 4096,
+      bsize: 4096,
+    })) as typeof fs.statfsSync);
+    syncBuiltinESMExports();
+  }
+
+  it('reports itself degraded (probes answer 503) while the disk stays full, and ok again once space is freed, with no request', async () => {
+    const dir = tempDir('branchlens-service-full-');
+    const svc = await BranchLensService.open({ dataDir: dir });
+    const db = (svc as unknown as { db: Database.Database }).db;
+    try {
+      await svc.explain(applicants.slice(0, 1));
+      // Little free space alone is no failure (a process running as root writes into the blocks kept for root).
+      diskWith(8192);
+      expect(svc.health()).toMatchObject({ status: 'ok', database: 'ok' });
+      // The disk fills: the database cannot grow, and every answer's audit entry is refused.
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      let refused: unknown;
+      for (const applicant of holdoutApplicants(40)) {
+        refused = await svc.explain([applicant]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (refused) break;
+      }
+      expect(errorResult(refused)).toMatchObject({ status: 503, body: { error: 'storage' } });
+      expect(svc.health()).toMatchObject({
+        status: 'degraded',
+        database: 'full',
+        problem: 'the disk holding the database is full (8192 bytes free): free some space on it',
+      });
+      // Space is freed (the database may grow again): ready again before any request is sent.
+      vi.restoreAllMocks();
+      syncBuiltinESMExports();
+      db.pragma('max_page_count = 4294967294');
+      expect(svc.health()).toMatchObject({ status: 'ok', database: 'ok' });
+      expect(svc.health()).not.toHaveProperty('problem');
+      expect(await svc.explain(applicants.slice(1, 2))).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+      syncBuiltinESMExports();
+      await svc.close();
+      removeDir(dir);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
 import { addressProblem, requestTimeoutFlag, workersFlag } from '../../../main/cli/commands/serve.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
-import { call } from './helpers.js';
+import { call, startTestServer } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -248,6 +248,27 @@ describe('branchlens serve', () => {
     const verified = await runCli(['audit', 'verify', '--data', data]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/the last at #2 /);
+  }, 60_000);
+
+  it('says on one line that another server uses its data folder, naming its pid and port, and serves', async () => {
+    const data = tempDir('branchlens-serve-shared-');
+    dirs.push(data);
+    const other = await startTestServer({ dataDir: data });
+    try {
+      const started = serve(['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+      await started.readyLine;
+      const notes = started
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('another BranchLens server'));
+      expect(notes).toEqual([
+        `note: another BranchLens server uses ${data} (pid ${process.pid}, port ${other.server.port}): they share its settings, models and audit log.`,
+      ]);
+      process.emit('SIGTERM');
+      expect(await started.exit).toBe(0);
+    } finally {
+      await other.close();
+    }
   }, 60_000);
 
   it('is listed by --help', async () => {

@@ -1,7 +1,10 @@
 // Stopping the server as Kubernetes and branch IT do: the requests in flight are answered, a client that holds
 // its connection open does not hold the server with it past the drain time, and the audit log closes in order.
 import { once } from 'node:events';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSample, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { startTestServer } from './helpers.js';
@@ -88,5 +91,38 @@ describe('closing the server', () => {
       message: expect.stringMatching(/shutting down/),
       status: { code: 503, status: 'FAILURE' },
     });
+  }, 30_000);
+});
+
+describe('a data folder another server uses', () => {
+  const serverFiles = (dir: string) => readdirSync(dir).filter((n) => /^serve-.*\.pid$/.test(n));
+
+  it('is told of the other live server, not of one that is gone or on another machine, and removes its file at close', async () => {
+    const dataDir = tempDir('branchlens-two-servers-');
+    dirs.push(dataDir);
+    const first = await startTestServer({ dataDir });
+    expect(first.server.others).toEqual([]);
+    // Left by a server that was killed (its process is gone), and by one on another machine sharing the folder.
+    const stale = (pid: number, host: string) =>
+      JSON.stringify({ pid, host: '127.0.0.1', port: 9, hostname: host, started_at: '2020-01-01T00:00:00Z' });
+    writeFileSync(join(dataDir, 'serve-2147483646-9.pid'), stale(2147483646, hostname()));
+    writeFileSync(join(dataDir, 'serve-1-9.pid'), stale(1, `not-${hostname()}`));
+    const second = await startTestServer({ dataDir });
+    try {
+      expect(second.server.others).toEqual([
+        expect.objectContaining({ pid: process.pid, port: first.server.port, hostname: hostname() }),
+      ]);
+      expect(serverFiles(dataDir).sort()).toEqual(
+        [
+          `serve-${process.pid}-${first.server.port}.pid`,
+          `serve-${process.pid}-${second.server.port}.pid`,
+          'serve-1-9.pid',
+        ].sort(),
+      );
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    expect(serverFiles(dataDir)).toEqual(['serve-1-9.pid']);
   }, 30_000);
 });
