@@ -65,6 +65,128 @@ describe('gausslegendre nodes', () => {
   });
 });
 
+/** Σ xs with Neumaier's compensation: a plain sum of 10 000 weights is itself off by ~1e-15. */
+function accurateSum(xs: readonly number[]): number {
+  let s = 0;
+  let c = 0;
+  for (const x of xs) {
+    const t = s + x;
+    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+describe('gausslegendre nodes and weights, up to the largest n_steps', () => {
+  it('match the closed forms for n = 1 … 5', () => {
+    const r = Math.sqrt;
+    const [a4, b4] = [r(3 / 7 + (2 / 7) * r(6 / 5)), r(3 / 7 - (2 / 7) * r(6 / 5))];
+    const [a5, b5] = [r(5 + 2 * r(10 / 7)) / 3, r(5 - 2 * r(10 / 7)) / 3];
+    const closed: Record<number, { nodes: number[]; weights: number[] }> = {
+      1: { nodes: [0], weights: [2] },
+      2: { nodes: [-1 / r(3), 1 / r(3)], weights: [1, 1] },
+      3: { nodes: [-r(3 / 5), 0, r(3 / 5)], weights: [5 / 9, 8 / 9, 5 / 9] },
+      4: {
+        nodes: [-a4, -b4, b4, a4],
+        weights: [(18 - r(30)) / 36, (18 + r(30)) / 36, (18 + r(30)) / 36, (18 - r(30)) / 36],
+      },
+      5: {
+        nodes: [-a5, -b5, 0, b5, a5],
+        weights: [
+          (322 - 13 * r(70)) / 900,
+          (322 + 13 * r(70)) / 900,
+          128 / 225,
+          (322 + 13 * r(70)) / 900,
+          (322 - 13 * r(70)) / 900,
+        ],
+      },
+    };
+    for (const [n, want] of Object.entries(closed)) {
+      const got = leggauss(Number(n));
+      expectClose(got.nodes, want.nodes, 1e-15);
+      got.weights.forEach((w, i) =>
+        expect(Math.abs(w / want.weights[i]! - 1), `n = ${n}, weight ${i}`).toBeLessThan(1e-15),
+      );
+    }
+  });
+
+  it.each([10, 50, 100, 201, 202, 1000, 4999, 10000])(
+    'are ascending, exactly symmetric, sum to 2 and integrate x^k exactly for k < 2n (n = %i)',
+    (n) => {
+      const { nodes, weights } = leggauss(n);
+      expect(nodes).toHaveLength(n);
+      expect(weights).toHaveLength(n);
+      const ok = (i: number) =>
+        (i === 0 ? nodes[0]! > -1 : nodes[i]! > nodes[i - 1]!) &&
+        nodes[i]! + nodes[n - 1 - i]! === 0 &&
+        weights[i] === weights[n - 1 - i] &&
+        weights[i]! > 0;
+      expect(
+        nodes.findIndex((_, i) => !ok(i)),
+        'first node out of order, asymmetric or with weight ≤ 0',
+      ).toBe(-1);
+      expect(Math.abs(accurateSum(weights) - 2)).toBeLessThan(1e-15);
+      // On [0, 1], as IG uses the rule: Σ w α^k = 1/(k + 1) up to degree 2n − 1 (here up to 40).
+      const { alphas, weights: halves } = quadrature('gausslegendre', n);
+      for (let k = 0; k < Math.min(2 * n, 41); k++) {
+        const approx = accurateSum(alphas.map((a, i) => halves[i]! * a ** k));
+        expect(Math.abs(approx * (k + 1) - 1), `degree ${k}`).toBeLessThan(1e-14);
+      }
+    },
+  );
+
+  // [n, index (ascending), node, weight] on [−1, 1], from Newton's method on the recurrence at 40 digits in
+  // mpmath: the outermost nodes, whose weights are the hardest to get right, one at ¾, one by the middle.
+  const reference: [number, number, string, string][] = [
+    [10, 9, '0.973906528517171720078', '0.06667134430868813759357'],
+    [10, 5, '0.1488743389816312108848', '0.2955242247147528701739'],
+    [50, 49, '0.9988664044200710501855', '0.002908622553155140958401'],
+    [50, 37, '0.7015524687068222510895', '0.04432750433880327549202'],
+    [100, 99, '0.9997137267734412336782', '0.0007346344905056717304063'],
+    [100, 50, '0.01562898442154308287222', '0.03125542345386335694764'],
+    [201, 200, '0.9999287834362645959765', '0.0001827625311345397011479'],
+    [201, 101, '0.01559035090483694734266', '0.01558908764898742766686'],
+    [1000, 999, '0.9999971112980755105699', '0.000007413338416432071517477'],
+    [1000, 998, '0.9999847796329174183243', '0.00001725676977373923011776'],
+    [1000, 750, '0.7079388266180989626648', '0.002217715028859311318754'],
+    [1000, 500, '0.001570010480083193829005', '0.003140018380182867786996'],
+    [4999, 4998, '0.9999998843131471431129', '2.968898174152501996692e-7'],
+    [10000, 9999, '0.9999999710869617248116', '7.42001927323932279658e-8'],
+    [10000, 9998, '0.9999998476589267651707', '1.727239176140950166905e-7'],
+    [10000, 7500, '0.7071900752860284079308', '0.0002221068703131367248067'],
+    [10000, 5000, '0.0001570717782483478341764', '0.0003141435539132268276346'],
+  ];
+
+  it.each(reference)(
+    'match 40-digit values, weights near ±1 included (n = %i, node %i)',
+    (n, i, node, weight) => {
+      const { nodes, weights } = leggauss(n);
+      // Nodes to within an ulp of 1 everywhere; weights to a few ulps above 200 points. Up to 200 points, the
+      // rule is Newton's on the recurrence, kept bit for bit (below): its outer weights are off by ~1e-13.
+      expect(Math.abs(nodes[i]! - Number(node))).toBeLessThan(1.2e-16);
+      expect(Math.abs(nodes[n - 1 - i]! + Number(node))).toBeLessThan(1.2e-16);
+      expect(Math.abs(weights[i]! / Number(weight) - 1)).toBeLessThan(n > 200 ? 1e-15 : 2e-13);
+    },
+  );
+
+  it('up to 200 points, as for the default n_steps of 50, are bit for bit those of earlier versions', () => {
+    // FNV-1a over the doubles of every rule n = 1 … 200, and of n = 50 alone, as quadrature() hands them
+    // to IG: explanations at those n stay reproducible to the last bit.
+    const fnv = (ns: number[]) => {
+      let h = 0x811c9dc5;
+      for (const n of ns) {
+        const { alphas, weights } = quadrature('gausslegendre', n);
+        for (const word of new Uint32Array(new Float64Array([...alphas, ...weights]).buffer)) {
+          h = Math.imul(h ^ word, 0x01000193) >>> 0;
+        }
+      }
+      return h.toString(16);
+    };
+    expect(fnv([50])).toBe('a3577bf9');
+    expect(fnv(Array.from({ length: 200 }, (_, i) => i + 1))).toBe('db6f928a');
+  });
+});
+
 describe('riemann rules', () => {
   const ns = [2, 3, 7, 50];
 
