@@ -14,7 +14,8 @@ import { resolveLayerSplit } from './ig/layers.js';
  * The version of the code that turns an applicant into a document, in every document's meta and part of the cache
  * key: raise it whenever the same request would give a different document, so that an upgrade does not serve
  * documents cached by the code before it. 1.1.0: ties ranked visible features first, masked ones by pseudonym; a
- * zero attribution worded as no effect when the bundle has no neutral template.
+ * zero attribution worded as no effect when the bundle has no neutral template; Gauss-Legendre rules above 200
+ * points from Bogaert's formulas (their last bits).
  */
 export const EXPLAINER_VERSION = '1.1.0';
 
