@@ -9,6 +9,7 @@ import type { ExplanationDocument } from '../../shared/explanation.js';
 import { isInputError } from '../../shared/problems.js';
 import { appRoot } from '../../main/core/paths.js';
 import { Preprocessor } from '../../main/core/preprocess.js';
+import { maskedFeatureLabels } from '../../renderer/src/lib/labels.js';
 import { WHOLE_APPLICANT } from '../../renderer/src/lib/validate.js';
 import {
   checkRows,
@@ -28,10 +29,12 @@ import {
 } from '../../renderer/src/pages/batch/run-chunks.js';
 import {
   filterAndSort,
+  maskedPseudonyms,
   problemsCsv,
   resultRows,
   resultsCsv,
   resultsJsonl,
+  scoreText,
   topLabel,
   type DecisionFilter,
   type SortDir,
@@ -525,10 +528,11 @@ describe('the results table and exports', () => {
   ];
   const rows = resultRows(outcomes);
   const MASKED = '敏感特征（已脱敏）';
+  const masked = (wording: string) => () => wording;
 
   it('shows the strongest factor (masked as masked) and the first reason', () => {
     expect(rows[0]!.topMasked).toBe(true);
-    expect(topLabel(rows[0]!, MASKED)).toBe('敏感特征（已脱敏）');
+    expect(topLabel(rows[0]!, masked(MASKED))).toBe('敏感特征（已脱敏）');
     expect(rows[0]!.topValue).toBe(-0.9);
     expect(rows[0]!.reason).toBe('敏感特征已脱敏');
   });
@@ -536,10 +540,12 @@ describe('the results table and exports', () => {
   it('words a masked strongest factor as the page does now, and sorts and finds it by those words', () => {
     // The batch ran in Chinese; the page has since switched to English.
     const english = 'Sensitive feature (masked)';
-    expect(topLabel(rows[0]!, english)).toBe(english);
+    expect(topLabel(rows[0]!, masked(english))).toBe(english);
     expect(rows[0]!.haystack).not.toContain('敏感特征（已脱敏）');
     const found = (text: string, label: string) =>
-      filterAndSort(rows, { decision: 'all', text }, { key: 'line', dir: 'asc' }, label).map((r) => r.line);
+      filterAndSort(rows, { decision: 'all', text }, { key: 'line', dir: 'asc' }, masked(label)).map(
+        (r) => r.line,
+      );
     expect(found('sensitive', english)).toEqual([2, 3, 5]);
     expect(found('（已脱敏）', english)).toEqual([]);
     expect(found('（已脱敏）', MASKED)).toEqual([2, 3, 5]);
@@ -557,7 +563,7 @@ describe('the results table and exports', () => {
         [...rows, ...unmasked],
         { decision: 'approved', text: '' },
         { key: 'top', dir: 'asc' },
-        label,
+        masked(label),
       );
     expect(byTop(english).map((r) => r.line)).toEqual([6, 2, 5]); // "Employment…" before "Sensitive…"
     expect(byTop('A masked feature').map((r) => r.line)).toEqual([2, 5, 6]);
@@ -565,13 +571,62 @@ describe('the results table and exports', () => {
 
   it('sorts by any column, either way, and filters by decision and text', () => {
     const view = (filter: { decision: DecisionFilter; text: string }, sort: { key: SortKey; dir: SortDir }) =>
-      filterAndSort(rows, filter, sort, MASKED).map((r) => r.line);
+      filterAndSort(rows, filter, sort, masked(MASKED)).map((r) => r.line);
     expect(view({ decision: 'all', text: '' }, { key: 'score', dir: 'desc' })).toEqual([5, 2, 3, 4]);
     expect(view({ decision: 'all', text: '' }, { key: 'decision', dir: 'asc' })).toEqual([2, 5, 3, 4]);
     expect(view({ decision: 'declined', text: '' }, { key: 'line', dir: 'asc' })).toEqual([3]);
     expect(view({ decision: 'failed', text: '' }, { key: 'line', dir: 'asc' })).toEqual([4]);
     expect(view({ decision: 'all', text: '5' }, { key: 'line', dir: 'asc' })).toEqual([5]);
     expect(view({ decision: 'all', text: '脱敏' }, { key: 'line', dir: 'desc' })).toEqual([5, 3, 2]);
+  });
+
+  it('names two masked strongest factors apart, the same in every row, and finds each by its own name', () => {
+    // Two sensitive features (Income and Assets in the demo model), each the strongest factor of some rows.
+    const [job] = fakeDoc(2, 0.7).attributions;
+    const maskedAttribution = (feature: string, attribution: number) => ({
+      feature,
+      value: null,
+      attribution,
+      direction: 'negative' as const,
+      description: '敏感特征已脱敏',
+      masked: true,
+    });
+    const docWith = (line: number, ...masked: [string, number][]) =>
+      fakeDoc(line, 0.2, { attributions: [job!, ...masked.map(([f, a]) => maskedAttribution(f, a))] });
+    const income = 'sensitive_3fa2c1d0e9ab';
+    const assets = 'sensitive_b71e08aa4c2f';
+    const two = resultRows([
+      { line: 2, ok: true, doc: docWith(2, [income, -0.9]) },
+      { line: 3, ok: true, doc: docWith(3, [assets, -0.8], [income, -0.1]) },
+      { line: 4, ok: true, doc: docWith(4, [income, -0.7], [assets, -0.6]) },
+    ]);
+    const names = maskedFeatureLabels(maskedPseudonyms(two), MASKED);
+    const label = (pseudonym: string) => names.get(pseudonym) ?? MASKED;
+    expect(two.map((r) => topLabel(r, label))).toEqual([
+      '敏感特征（已脱敏） #3fa2',
+      '敏感特征（已脱敏） #b71e',
+      '敏感特征（已脱敏） #3fa2',
+    ]);
+    const found = (text: string) =>
+      filterAndSort(two, { decision: 'all', text }, { key: 'line', dir: 'asc' }, label).map((r) => r.line);
+    expect(found('#b71e')).toEqual([3]);
+    expect(found('已脱敏')).toEqual([2, 3, 4]);
+    // Never the feature's name.
+    expect(two.map((r) => topLabel(r, label)).join()).not.toMatch(/Income|Assets|收入|资产/);
+  });
+
+  it('shows a decline at 0.4997 as 49.9 %, not 50.0 % beside its threshold of 50 %', () => {
+    const [decline, approval] = resultRows([
+      { line: 2, ok: true, doc: fakeDoc(2, 0.4997) },
+      { line: 3, ok: true, doc: fakeDoc(3, 0.5) },
+    ]);
+    expect(decline!.approved).toBe(false);
+    expect(scoreText('zh-CN', decline!)).toBe('49.9%');
+    expect(scoreText('en', decline!)).toBe('49.9%');
+    expect(scoreText('zh-CN', approval!)).toBe('50.0%');
+    // Away from the threshold, rounded as ever; a failed row has no score.
+    expect(scoreText('zh-CN', rows[0]!)).toBe('70.0%');
+    expect(scoreText('zh-CN', rows[2]!)).toBe('—');
   });
 
   // How fast is the UI bench's business (npm run bench:ui), not a test's: a shared machine makes timings noisy.
@@ -587,7 +642,7 @@ describe('the results table and exports', () => {
       many,
       { decision: 'approved', text: '' },
       { key: 'score', dir: 'desc' },
-      'masked',
+      masked('masked'),
     );
     const approved = many.filter((r) => r.approved === true);
     expect(approved.length).toBeGreaterThan(1000);

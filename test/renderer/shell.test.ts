@@ -22,12 +22,15 @@ import {
   localDayBound,
   NO_FILTERS,
 } from '../../renderer/src/pages/audit/audit-query.js';
+import { maskedFeatureLabels } from '../../renderer/src/lib/labels.js';
+import { entryDecision, entryScoreText } from '../../renderer/src/pages/audit/entry-decision.js';
 import { auditFeatureName } from '../../renderer/src/pages/audit/entry-features.js';
 import { auditExportName } from '../../renderer/src/pages/audit/export-name.js';
 import {
   axisTimeOptions,
   checkSnapshot,
   DEFAULT_SERIES_PERIOD,
+  driftTableRows,
   histogramBuckets,
   pickWindow,
   seriesPoints,
@@ -145,6 +148,21 @@ describe('routes and formats', () => {
     expect(shortHash('97f10a04f46b4b5eb1e5b36d2b2dc476')).toBe('97f10a04…c476');
   });
 
+  it('name masked features apart by their pseudonyms, the same whichever others are shown with them', () => {
+    const income = 'sensitive_3fa2c1d0e9ab';
+    const assets = 'sensitive_b71e08aa4c2f';
+    const both = maskedFeatureLabels([assets, income, income], 'Sensitive feature (masked)');
+    expect([...both.values()]).toEqual([
+      'Sensitive feature (masked) #b71e',
+      'Sensitive feature (masked) #3fa2',
+    ]);
+    // One answer's top-K kept only one of them: it reads as it does beside the other, not "1".
+    expect(maskedFeatureLabels([assets], '敏感特征（已脱敏）').get(assets)).toBe('敏感特征（已脱敏） #b71e');
+    // Two that share their first digits show as many more as tell them apart.
+    const near = maskedFeatureLabels(['sensitive_3fa2c1d0e9ab', 'sensitive_3fa29900aaaa', assets], 'M');
+    expect([...near.values()]).toEqual(['M #3fa2c', 'M #3fa29', 'M #b71e']);
+  });
+
   it('show a small throughput with its significant digits, not as 0', () => {
     expect(formatRate('zh-CN', 8 / 300)).toBe('0.027');
     expect(formatRate('en', 0.0031)).toBe('0.0031');
@@ -190,6 +208,20 @@ describe('the audit filters', () => {
       masked: true,
     });
     expect(auditFeatureName('Records', null, 'en').label).toBe('Records');
+  });
+
+  it("show an entry's approval probability beside its decision: a decline at 0.4997 reads 49.9 %", () => {
+    const decline = {
+      prediction: 0.4997,
+      details: { decision: { approved: false, label: 'bad', threshold: 0.5 } },
+    };
+    expect(entryDecision(decline)).toEqual({ approved: false, threshold: 0.5 });
+    expect(entryScoreText('zh-CN', decline)).toBe('49.9%');
+    expect(entryScoreText('en', { ...decline, prediction: 0.578778862953 })).toBe('57.9%');
+    // No decision recorded (a model without a threshold, or not an explanation): the probability as it is.
+    expect(entryDecision({ details: null })).toBeNull();
+    expect(entryScoreText('zh-CN', { prediction: 0.4997, details: null })).toBe('50.0%');
+    expect(entryScoreText('zh-CN', { prediction: null, details: null })).toBe('—');
   });
 
   it('send only the filters that are set', () => {
@@ -413,5 +445,35 @@ describe('the monitoring data', () => {
     expect(r?.valid).toBe(false);
     expect(r?.value.taken_at).toBe('2026-11-26T02:00:00Z');
     expect(checkSnapshot(null)).toBeNull();
+  });
+  it('names each masked feature of the drift table apart, never by name nor by place, as the other pages do', () => {
+    const drift = (feature: string) => ({
+      feature,
+      share_recent: 0.1,
+      share_reference: 0.1,
+      js: 0,
+      psi: 0,
+      status: 'ok' as const,
+    });
+    // The snapshot lists the features in schema order: Income (here b71e…) before Assets (3fa2…).
+    const rows = driftTableRows(
+      [drift('Records'), drift('sensitive_b71e08aa4c2f'), drift('sensitive_3fa2c1d0e9ab'), drift('Debt')],
+      demoSchema(),
+      'zh-CN',
+      '敏感特征（已脱敏）',
+    );
+    // The masked ones last, by pseudonym: in schema order, they would say which is Income and which Assets.
+    expect(rows.map((r) => r.label)).toEqual([
+      '逾期记录',
+      '负债',
+      '敏感特征（已脱敏） #3fa2',
+      '敏感特征（已脱敏） #b71e',
+    ]);
+    expect(rows.map((r) => r.key)).toEqual([
+      'Records',
+      'Debt',
+      'sensitive_3fa2c1d0e9ab',
+      'sensitive_b71e08aa4c2f',
+    ]);
   });
 });

@@ -31,3 +31,41 @@ export function cacheText(level: string | null | undefined, t: T): string {
       return level;
   }
 }
+
+/** How a sensitive feature's keyed pseudonym begins (main/core/records/mask.ts): "sensitive_" and 12 hex digits. */
+export const PSEUDONYM_PREFIX = 'sensitive_';
+
+/** The pseudonym's digits a masked feature's tag shows, at least: more only where two share them. */
+const TAG_DIGITS = 4;
+
+/**
+ * How a page names the masked features it shows: its wording for a masked feature (`masked`, e.g. "敏感特征（已脱敏）")
+ * and a tag from each one's keyed pseudonym ("sensitive_3fa2c1d0e9ab" → "敏感特征（已脱敏） #3fa2"), so that two of
+ * them do not read the same. Never the feature's name: the pseudonym is an HMAC of it with the installation's key.
+ *
+ * The tag, not a number: it is the same on every page, in every answer and after a reload, and it is found in the
+ * audit log and the exports, which give the pseudonym whole. A number says where a feature comes among those it is
+ * numbered with, and the pages see different ones: a document only those its top-K kept, so that "1" would be
+ * Income in one answer and Assets in the next. (The Explain page's chart still numbers them in document order,
+ * attribution-bars.ts; it should switch to this.)
+ *
+ * `pseudonyms`: the masked features the page shows together. Where two share their first digits, those two show
+ * as many more as tell them apart.
+ */
+export function maskedFeatureLabels(pseudonyms: Iterable<string>, masked: string): Map<string, string> {
+  const names = [...new Set(pseudonyms)];
+  const digitsOf = (name: string) =>
+    name.startsWith(PSEUDONYM_PREFIX) ? name.slice(PSEUDONYM_PREFIX.length) : name;
+  const labels = new Map<string, string>();
+  for (const name of names) {
+    const digits = digitsOf(name);
+    let length = TAG_DIGITS;
+    for (const other of names) {
+      if (other === name) continue;
+      const theirs = digitsOf(other);
+      while (length < digits.length && theirs.startsWith(digits.slice(0, length))) length++;
+    }
+    labels.set(name, `${masked} #${digits.slice(0, length)}`);
+  }
+  return labels;
+}

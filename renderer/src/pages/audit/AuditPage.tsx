@@ -9,8 +9,10 @@ import { describeError } from '../../lib/errors.js';
 import { auditBreakText } from './audit-break.js';
 import { cacheText } from '../../lib/labels.js';
 import { saveAuditExportHere, saveFile } from '../../lib/download.js';
-import { formatDateTime, formatMs, formatPercent, formatSigned, shortHash } from '../../lib/format.js';
+import { formatDateTime, formatMs, formatSigned, formatThreshold, shortHash } from '../../lib/format.js';
+import { maskedFeatureLabels } from '../../lib/labels.js';
 import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
+import { entryDecision, entryScoreText } from './entry-decision.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
 
@@ -29,11 +31,6 @@ function kindText(kind: string, t: T): string {
     default:
       return kind;
   }
-}
-
-function decisionOf(e: AuditEntryView): boolean | null {
-  const d = (e.details as { decision?: { approved?: unknown } } | null)?.decision;
-  return typeof d?.approved === 'boolean' ? d.approved : null;
 }
 
 function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(seq: number): void; t: T }) {
@@ -94,6 +91,13 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
   const { settings, model } = useApp();
   const locale = settings.locale;
   const schema = model.info?.schema ?? null;
+  const decision = entryDecision(entry);
+  const features = (entry.top_attributions ?? []).map((a) => auditFeatureName(a.feature, schema, locale));
+  // A masked feature, recorded under its pseudonym, named as every page names it (told apart from the others).
+  const maskedNames = maskedFeatureLabels(
+    features.filter((f) => f.masked).map((f) => f.recorded),
+    t('explain.maskedFeature'),
+  );
   const rows: [string, React.ReactNode][] = [
     [t('audit.col.seq'), <span className="mono">{entry.seq}</span>],
     [t('audit.col.time'), formatDateTime(locale, entry.timestamp)],
@@ -107,7 +111,16 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
       t('audit.detail.explainer'),
       entry.explainer_version ? <span className="mono">{entry.explainer_version}</span> : '—',
     ],
-    [t('audit.col.prediction'), entry.prediction === null ? '—' : formatPercent(locale, entry.prediction)],
+    [t('audit.col.prediction'), entryScoreText(locale, entry)],
+    [
+      t('audit.col.decision'),
+      decision === null
+        ? '—'
+        : (decision.approved ? t('explain.approved') : t('explain.declined')) +
+          (decision.threshold === null
+            ? ''
+            : ` · ${t('explain.threshold', { value: formatThreshold(locale, decision.threshold) })}`),
+    ],
     [t('audit.col.cache'), cacheText(entry.cache_level, t)],
     [t('audit.col.latency'), formatMs(locale, entry.latency_ms)],
     [t('audit.detail.document'), <span className="mono break">{entry.document_id ?? '—'}</span>],
@@ -152,16 +165,17 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
             </tr>
           </thead>
           <tbody>
-            {entry.top_attributions.map((a) => {
-              const name = auditFeatureName(a.feature, schema, locale);
+            {entry.top_attributions.map((a, i) => {
+              const name = features[i]!;
+              const label = maskedNames.get(name.recorded) ?? name.label;
               return (
                 <tr key={a.feature} data-testid="audit-attribution" data-feature={a.feature}>
                   <th scope="row">
-                    {name.label === name.recorded ? (
+                    {label === name.recorded ? (
                       <span className="mono">{name.recorded}</span>
                     ) : (
                       <>
-                        {name.label} <span className="mono muted small">{name.recorded}</span>
+                        {label} <span className="mono muted small">{name.recorded}</span>
                       </>
                     )}
                     {name.masked && <span className="tag tag-sensitive">{t('explain.masked')}</span>}
@@ -494,16 +508,14 @@ export default function AuditPage() {
                 </tr>
               )}
               {page?.entries.map((e) => {
-                const approved = decisionOf(e);
+                const approved = entryDecision(e)?.approved ?? null;
                 return (
                   <tr key={e.seq} className={entry?.seq === e.seq ? 'is-selected' : ''}>
                     <td className="num mono">{e.seq}</td>
                     <td className="nowrap">{formatDateTime(locale, e.timestamp)}</td>
                     <td>{kindText(e.kind, t)}</td>
                     <td className="mono">{e.model_id ? `${e.model_id}@${e.model_version ?? ''}` : '—'}</td>
-                    <td className="num mono">
-                      {e.prediction === null ? '—' : formatPercent(locale, e.prediction)}
-                    </td>
+                    <td className="num mono">{entryScoreText(locale, e)}</td>
                     <td>
                       {approved === null ? (
                         '—'

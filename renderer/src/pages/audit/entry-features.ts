@@ -1,6 +1,7 @@
 // How an audit entry names a feature: the business label from the active model's schema where the name is one of
 // its features; a sensitive feature is recorded under a keyed pseudonym ("sensitive_…"), which stays as it is.
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
+import { PSEUDONYM_PREFIX } from '../../lib/labels.js';
 import { featureLabel } from '../../lib/problem-text.js';
 
 export interface AuditFeatureName {
@@ -11,8 +12,7 @@ export interface AuditFeatureName {
   masked: boolean;
 }
 
-/** How a sensitive feature's keyed pseudonym begins (main/core/records/mask.ts). */
-export const PSEUDONYM_PREFIX = 'sensitive_';
+export { PSEUDONYM_PREFIX };
 
 export function auditFeatureName(
   recorded: string,

@@ -7,13 +7,17 @@ import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import type { T } from '../../i18n/i18n.js';
 import { attributionBars } from '../../lib/attribution-bars.js';
 import { describeError } from '../../lib/errors.js';
-import { formatMs, formatNumber, formatPercent, formatSigned } from '../../lib/format.js';
+import { formatMs, formatNumber, formatSigned } from '../../lib/format.js';
+import { maskedFeatureLabels } from '../../lib/labels.js';
 import { AttributionTable } from '../explain/AttributionChart.js';
 import { Reasons } from '../explain/ResultPanel.js';
 import {
   filterAndSort,
+  maskedPseudonyms,
+  scoreText,
   topLabel,
   type DecisionFilter,
+  type MaskedLabel,
   type ResultRow,
   type SortDir,
   type SortKey,
@@ -59,11 +63,13 @@ function Detail({
   schema,
   locale,
   t,
+  maskedLabel,
 }: {
   row: ResultRow;
   schema: BundleSchema | undefined;
   locale: Locale;
   t: T;
+  maskedLabel: MaskedLabel;
 }) {
   if (!row.doc) {
     return (
@@ -72,11 +78,12 @@ function Detail({
       </p>
     );
   }
+  // A masked feature named as in the table above it (and on the other pages), not numbered within this row.
   const bars = attributionBars(row.doc, {
     masked: t('explain.maskedFeature'),
     rest: (n) => t('explain.rest', { count: n }),
     restDescription: (n) => t('explain.restDescription', { count: n }),
-  });
+  }).map((b) => (b.masked ? { ...b, label: maskedLabel(b.key) } : b));
   return (
     <div className="batch-detail">
       <AttributionTable
@@ -111,7 +118,16 @@ export function ResultsTable(props: {
   const focusActive = useRef(false);
   const scroller = useRef<HTMLDivElement>(null);
   const head = useRef<HTMLTableSectionElement>(null);
-  const masked = t('explain.maskedFeature');
+  const maskedWording = t('explain.maskedFeature');
+  // Each masked feature the batch's answers show, named apart from the others, the same in every row.
+  const maskedNames = useMemo(
+    () => maskedFeatureLabels(maskedPseudonyms(rows), maskedWording),
+    [rows, version, maskedWording],
+  );
+  const masked = useCallback<MaskedLabel>(
+    (pseudonym) => maskedNames.get(pseudonym) ?? maskedWording,
+    [maskedNames, maskedWording],
+  );
 
   // `rows` grows in place while the batch runs; `version` says when to look again.
   const shown = useMemo(
@@ -316,7 +332,7 @@ export function ResultsTable(props: {
                             : t('explain.declined')}
                       </span>
                     </td>
-                    <td className="num mono">{r.score === null ? '—' : formatPercent(locale, r.score)}</td>
+                    <td className="num mono">{scoreText(locale, r)}</td>
                     {/* The strongest factor and the reason are worded in the language the batch ran in; a masked
                         factor, as the page words it, in the page's. */}
                     <td className="truncate" lang={r.topMasked ? undefined : r.doc?.meta.locale}>
@@ -349,7 +365,7 @@ export function ResultsTable(props: {
               {t('common.close')}
             </button>
           </div>
-          <Detail row={selectedRow} schema={schema} locale={locale} t={t} />
+          <Detail row={selectedRow} schema={schema} locale={locale} t={t} maskedLabel={masked} />
         </div>
       )}
     </section>

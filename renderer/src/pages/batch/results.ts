@@ -1,7 +1,9 @@
 // The batch's answers as table rows (decision, probability, strongest factor, first reason), how the table sorts
 // and filters them, and the CSV / JSONL exports. Pure.
 import Papa from 'papaparse';
+import type { Locale } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
+import { formatScore } from '../../lib/format.js';
 import type { Problem } from '../../../../shared/problems.js';
 import type { ItemOutcome } from './run-chunks.js';
 
@@ -17,6 +19,8 @@ export interface ResultRow {
    */
   top: string;
   topMasked: boolean;
+  /** The strongest factor's feature: its keyed pseudonym when masked ('' for a failed row). */
+  topFeature: string;
   topValue: number;
   /** The first principal reason against approval. */
   reason: string;
@@ -37,6 +41,7 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
         score: null,
         top: '',
         topMasked: false,
+        topFeature: '',
         topValue: 0,
         reason: '',
         latencyMs: null,
@@ -59,6 +64,7 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
       score: doc.score,
       top,
       topMasked,
+      topFeature: strongest?.feature ?? '',
       topValue: strongest?.attribution ?? 0,
       reason,
       latencyMs: doc.meta.latency_ms,
@@ -69,9 +75,33 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
   });
 }
 
+/**
+ * How the page names a masked feature now, by its pseudonym: its wording for a masked feature, in the page's
+ * language of the moment, told apart from the others (maskedFeatureLabels).
+ */
+export type MaskedLabel = (pseudonym: string) => string;
+
 /** The strongest factor as the table shows it: a masked one in the words the page gives (`maskedLabel`). */
-export function topLabel(row: Pick<ResultRow, 'top' | 'topMasked'>, maskedLabel: string): string {
-  return row.topMasked ? maskedLabel : row.top;
+export function topLabel(
+  row: Pick<ResultRow, 'top' | 'topMasked' | 'topFeature'>,
+  maskedLabel: MaskedLabel,
+): string {
+  return row.topMasked ? maskedLabel(row.topFeature) : row.top;
+}
+
+/** Every masked feature the rows' documents show (their pseudonyms), for the page to name them apart. */
+export function maskedPseudonyms(rows: readonly ResultRow[]): Set<string> {
+  const names = new Set<string>();
+  for (const r of rows) for (const a of r.doc?.attributions ?? []) if (a.masked) names.add(a.feature);
+  return names;
+}
+
+/**
+ * The approval probability as the table shows it, beside the decision taken against the document's threshold:
+ * never rounded onto or across it (a decline at 0.4997 reads 49.9 %, not 50.0 %).
+ */
+export function scoreText(locale: Locale, row: Pick<ResultRow, 'score' | 'doc'>): string {
+  return row.score === null ? '—' : formatScore(locale, row.score, row.doc?.decision?.threshold);
 }
 
 export type SortKey = 'line' | 'decision' | 'score' | 'top' | 'latency';
@@ -82,7 +112,7 @@ function decisionRank(r: ResultRow): number {
   return r.doc === null ? 2 : r.approved === false ? 1 : 0;
 }
 
-const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow, maskedLabel: string) => number> = {
+const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow, maskedLabel: MaskedLabel) => number> = {
   line: (a, b) => a.line - b.line,
   decision: (a, b) => decisionRank(a) - decisionRank(b),
   score: (a, b) => (a.score ?? -1) - (b.score ?? -1),
@@ -98,10 +128,11 @@ export function filterAndSort(
   rows: readonly ResultRow[],
   filter: { decision: DecisionFilter; text: string },
   sort: { key: SortKey; dir: SortDir },
-  maskedLabel: string,
+  maskedLabel: MaskedLabel,
 ): ResultRow[] {
   const text = filter.text.trim().toLowerCase();
-  const maskedFound = text !== '' && maskedLabel.toLowerCase().includes(text);
+  const maskedFound = (r: ResultRow) =>
+    r.topMasked && text !== '' && maskedLabel(r.topFeature).toLowerCase().includes(text);
   const kept = rows.filter((r) => {
     switch (filter.decision) {
       case 'approved':
@@ -116,9 +147,7 @@ export function filterAndSort(
       case 'all':
         break;
     }
-    return (
-      text === '' || r.haystack.includes(text) || (r.topMasked && maskedFound) || String(r.line) === text
-    );
+    return text === '' || r.haystack.includes(text) || maskedFound(r) || String(r.line) === text;
   });
   const compare = COMPARE[sort.key];
   const sign = sort.dir === 'asc' ? 1 : -1;

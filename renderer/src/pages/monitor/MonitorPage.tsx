@@ -15,14 +15,13 @@ import type { ChartOption } from '../../charts/echarts.js';
 import { chartPalette, type ChartPalette } from '../../charts/palette.js';
 import { CHART_FONT } from '../../charts/text.js';
 import type { T } from '../../i18n/i18n.js';
-import { pick } from '../../i18n/i18n.js';
-import { PSEUDONYM_PREFIX } from '../audit/entry-features.js';
 import { describeError } from '../../lib/errors.js';
 import { formatDateTime, formatMs, formatNumber, formatPercent, formatRate } from '../../lib/format.js';
 import {
   axisTimeOptions,
   checkSnapshot,
   DEFAULT_SERIES_PERIOD,
+  driftTableRows,
   histogramBuckets,
   isSeriesPeriod,
   mergeSeries,
@@ -388,21 +387,7 @@ export default function MonitorPage() {
   const buckets = useMemo(() => histogramBuckets(current?.latency?.histogram), [current]);
   const schema = model.info?.schema;
   const driftRows = useMemo(
-    () =>
-      (s?.drift?.features ?? []).map((f) => {
-        const feature = schema?.features.find((x) => x.name === f.feature);
-        // A sensitive feature comes under its pseudonym, as in the documents: shown as masked, not by name.
-        const masked = !feature && f.feature.startsWith(PSEUDONYM_PREFIX);
-        return {
-          key: f.feature,
-          label: feature ? pick(feature.label, locale) : masked ? t('explain.maskedFeature') : f.feature,
-          recent: f.share_recent,
-          reference: f.share_reference,
-          js: f.js,
-          psi: f.psi,
-          status: f.status,
-        };
-      }),
+    () => driftTableRows(s?.drift?.features ?? [], schema, locale, t('explain.maskedFeature')),
     [s, schema, locale, t],
   );
 

@@ -1,15 +1,18 @@
 // The monitoring snapshot and hourly series shaped for the dashboard: tiles, the histogram's buckets, the points
 // of the time charts. Written against the contract's types but reading defensively, since a snapshot from
 // another version may lack a part: whatever is present is shown. Pure.
-import type { Locale } from '../../../../shared/bundle.js';
+import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import {
   HOUR_MS,
   monitoringSnapshotSchema,
+  type FeatureDrift,
   type MonitoringSnapshot,
   type Tile,
   type TrafficWindow,
 } from '../../../../shared/monitoring.js';
+import { pick } from '../../i18n/i18n.js';
 import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
+import { maskedFeatureLabels, PSEUDONYM_PREFIX } from '../../lib/labels.js';
 
 export interface Checked<T> {
   value: T;
@@ -258,4 +261,50 @@ export function pickWindow(
 ): TrafficWindow | undefined {
   const ws = Array.isArray(s.windows) ? s.windows : [];
   return ws.find((w) => w.window_s === windowS) ?? ws.find((w) => w.window_s === s.tile_window_s) ?? ws[0];
+}
+
+export interface DriftRow {
+  key: string;
+  label: string;
+  recent: number | null;
+  reference: number | null;
+  js: number | null;
+  psi: number | null;
+  status: FeatureDrift['status'];
+}
+
+/**
+ * The drift table's (and chart's) rows: each feature by its business label. A sensitive feature comes under its
+ * pseudonym, as in the documents: shown as masked (`masked`, the page's wording), never by name, and told apart
+ * from the other masked ones as every page tells them apart (maskedFeatureLabels). The masked ones come last,
+ * sorted by pseudonym, as the documents list them: the snapshot lists every feature in schema order, and masked
+ * rows told apart in that order would say which one is Income (the schema's seventh feature), which Assets.
+ */
+export function driftTableRows(
+  features: readonly FeatureDrift[],
+  schema: Pick<BundleSchema, 'features'> | null | undefined,
+  locale: Locale,
+  masked: string,
+): DriftRow[] {
+  const known = (name: string) => schema?.features.find((x) => x.name === name);
+  const isMasked = (name: string) => !known(name) && name.startsWith(PSEUDONYM_PREFIX);
+  const maskedNames = maskedFeatureLabels(features.map((f) => f.feature).filter(isMasked), masked);
+  const ordered = [
+    ...features.filter((f) => !isMasked(f.feature)),
+    ...features
+      .filter((f) => isMasked(f.feature))
+      .sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0)),
+  ];
+  return ordered.map((f) => {
+    const feature = known(f.feature);
+    return {
+      key: f.feature,
+      label: feature ? pick(feature.label, locale) : (maskedNames.get(f.feature) ?? f.feature),
+      recent: f.share_recent,
+      reference: f.share_reference,
+      js: f.js,
+      psi: f.psi,
+      status: f.status,
+    };
+  });
 }
