@@ -1,8 +1,8 @@
-import fs, { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { diskRestored, diskWith } from '../../helpers/disk.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { explanationDocumentSchema } from '../../../shared/explanation.js';
 import {
@@ -146,20 +146,8 @@ describe('branchlens models', () => {
 
 describe('a model change that finds the disk full', () => {
   afterEach(() => {
-    vi.restoreAllMocks();
-    syncBuiltinESMExports();
+    diskRestored();
   });
-
-  /** The disk holding the data folder has `free` bytes left, as statfs says it (the ESM import sees it too). */
-  function diskWith(free: number): void {
-    const real = fs.statfsSync;
-    vi.spyOn(fs, 'statfsSync').mockImplementation(((path: fs.PathLike) => ({
-      ...real(path),
-      bavail: free / 4096,
-      bsize: 4096,
-    })) as typeof fs.statfsSync);
-    syncBuiltinESMExports();
-  }
 
   it.each([
     ['import', 'importModel', () => ['import', join(work, 'bundle')]],

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diskRestored, diskWith } from '../../helpers/disk.js';
 import { errorResult } from '../../../main/core/api.js';
 import { verifyAudit } from '../../../main/core/audit/index.js';
 import { openReadable } from '../../../main/core/db/open.js';
@@ -230,17 +229,6 @@ describe('the service whose engine workers all stopped', () => {
 });
 
 describe('the service whose disk is full', () => {
-  /** The disk holding the data folder has `free` bytes left, as statfs says it (the ESM import sees it too). */
-  function diskWith(free: number): void {
-    const real = fs.statfsSync;
-    vi.spyOn(fs, 'statfsSync').mockImplementation(((path: fs.PathLike) => ({
-      ...real(path),
-      bavail: free / 4096,
-      bsize: 4096,
-    })) as typeof fs.statfsSync);
-    syncBuiltinESMExports();
-  }
-
   it('reports itself degraded (probes answer 503) while the disk stays full, and ok again once space is freed, with no request', async () => {
     const dir = tempDir('branchlens-service-full-');
     const svc = await BranchLensService.open({ dataDir: dir });
@@ -267,15 +255,13 @@ describe('the service whose disk is full', () => {
         problem: 'the disk holding the database is full (8192 bytes free): free some space on it',
       });
       // Space is freed (the database may grow again): ready again before any request is sent.
-      vi.restoreAllMocks();
-      syncBuiltinESMExports();
+      diskRestored();
       db.pragma('max_page_count = 4294967294');
       expect(svc.health()).toMatchObject({ status: 'ok', database: 'ok' });
       expect(svc.health()).not.toHaveProperty('problem');
       expect(await svc.explain(applicants.slice(1, 2))).toHaveLength(1);
     } finally {
-      vi.restoreAllMocks();
-      syncBuiltinESMExports();
+      diskRestored();
       await svc.close();
       removeDir(dir);
     }
