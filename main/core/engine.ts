@@ -15,7 +15,8 @@ import { resolveLayerSplit } from './ig/layers.js';
  * key: raise it whenever the same request would give a different document, so that an upgrade does not serve
  * documents cached by the code before it. 1.1.0: ties ranked visible features first, masked ones by pseudonym; a
  * zero attribution worded as no effect when the bundle has no neutral template; Gauss-Legendre rules above 200
- * points from Bogaert's formulas (their last bits).
+ * points from Bogaert's formulas (their last bits); a masked feature's description tagged with the first digits
+ * of its pseudonym ("Sensitive feature masked (#3fa2)").
  */
 export const EXPLAINER_VERSION = '1.1.0';
 

@@ -60,7 +60,7 @@ const doc: Doc = {
       description: 'j',
     },
     {
-      feature: 'sensitive_1',
+      feature: 'sensitive_e3fb0c1d2a9f',
       value: null,
       attribution: 0.07,
       direction: 'positive',
@@ -68,7 +68,7 @@ const doc: Doc = {
       masked: true,
     },
     {
-      feature: 'sensitive_2',
+      feature: 'sensitive_5895aa0b7c3e',
       value: null,
       attribution: 0.01,
       direction: 'positive',
@@ -86,8 +86,8 @@ describe('the attribution chart', () => {
     expect(bars.map((b) => b.label)).toEqual([
       '职业类型',
       '申请金额',
-      '敏感特征（已脱敏） 1',
-      '敏感特征（已脱敏） 2',
+      '敏感特征（已脱敏） #e3fb',
+      '敏感特征（已脱敏） #5895',
       '其余 7 项',
     ]);
     expect(bars.map((b) => b.kind)).toEqual(['negative', 'negative', 'positive', 'positive', 'rest']);
@@ -95,12 +95,32 @@ describe('the attribution chart', () => {
     expect(barsTotal(bars)).toBeCloseTo(-0.19 - 0.16 + 0.07 + 0.01 + 0.116, 12);
   });
 
-  it('has no rest bar when every feature is shown, and one masked label when one feature is masked', () => {
+  it('has no rest bar when every feature is shown, and tags a masked feature alone as it tags it among others', () => {
     const bars = attributionBars(
       { ...doc, attributions: doc.attributions.slice(0, 3), rest_count: 0, rest_sum: 0 },
       wording,
     );
-    expect(bars.map((b) => b.label)).toEqual(['职业类型', '申请金额', '敏感特征（已脱敏）']);
+    expect(bars.map((b) => b.label)).toEqual(['职业类型', '申请金额', '敏感特征（已脱敏） #e3fb']);
+  });
+
+  it('names each masked feature by its pseudonym’s tag, the same whatever the document lists before it', () => {
+    // Numbered in document order, "1" would be one feature in this answer and the other in the next.
+    const [first, second] = doc.attributions.filter((a) => a.masked);
+    const swapped = {
+      ...doc,
+      attributions: [
+        { ...first!, attribution: 0.01 },
+        { ...second!, attribution: 0.07 },
+      ],
+    };
+    const labels = (d: Doc) =>
+      new Map(attributionBars(d, wording).flatMap((b) => (b.masked ? [[b.key, b.label]] : [])));
+    const expected = new Map([
+      ['sensitive_e3fb0c1d2a9f', '敏感特征（已脱敏） #e3fb'],
+      ['sensitive_5895aa0b7c3e', '敏感特征（已脱敏） #5895'],
+    ]);
+    expect(labels(doc)).toEqual(expected);
+    expect(labels(swapped)).toEqual(expected);
   });
 
   it("carries the document's language on the bars it words, not on the rest bar the page words", () => {

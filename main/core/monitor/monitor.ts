@@ -3,6 +3,7 @@
 // It owns no timer: the service calls runStabilityIfDue and persistIfDue (docs/monitoring.md).
 import type { BundleSchema, RawApplicant } from '../../../shared/bundle.js';
 import type { CacheLevel } from '../../../shared/explanation.js';
+import { maskedLast } from '../../../shared/masked-features.js';
 import {
   DEFAULT_THRESHOLDS,
   HOUR_MS,
@@ -39,7 +40,8 @@ export interface MonitorModel {
   reference: AttributionReference | null;
   /**
    * Each feature's name as monitoring shows and stores it, in schema order: a sensitive feature under the
-   * pseudonym its documents use (default: the schema's names).
+   * pseudonym its documents use (default: the schema's names). The snapshot lists the sensitive ones last,
+   * sorted by these names (maskedLast).
    */
   featureNames?: readonly string[];
 }
@@ -344,12 +346,22 @@ export class Monitor<O = unknown> {
   snapshot(extra: { queueDepth?: number } = {}): MonitoringSnapshot {
     const now = this.#wallNow();
     const tileWindow = this.#traffic.summary(this.#tileWindowMs);
-    const drift = computeDrift(
+    const computed = computeDrift(
       this.#recent.rows(),
       this.#model.reference,
       this.#model.featureNames ?? this.#model.schema.features.map((f) => f.name),
       { minRows: this.#driftMinRows, psiThreshold: this.thresholds.drift_psi_max },
     );
+    // Computed in schema order (the reference's); listed with the sensitive features last, by pseudonym.
+    const { features } = this.#model.schema;
+    const drift = {
+      ...computed,
+      features: maskedLast(
+        computed.features,
+        (f) => f.feature,
+        (_, i) => features[i]?.sensitive === true,
+      ),
+    };
     const stability = this.#stability;
     const values: Record<TileId, number | null> = {
       latency_p99: tileWindow.latency.p99_ms,

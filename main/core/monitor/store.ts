@@ -1,5 +1,6 @@
 // The hourly monitoring snapshots in SQLite (migration 005), and the time series the UI charts read.
 import { DEFAULT_SERIES_POINTS } from '../../../shared/contract.js';
+import { isPseudonym, maskedLast } from '../../../shared/masked-features.js';
 import {
   HOUR_MS,
   monitoringSnapshotSchema,
@@ -73,9 +74,26 @@ function parseRows(rows: readonly { snapshot: string }[]): MonitoringSeries {
   const out: MonitoringSeries = [];
   for (const { snapshot } of rows) {
     const parsed = monitoringSnapshotSchema.safeParse(JSON.parse(snapshot));
-    if (parsed.success) out.push(parsed.data);
+    if (parsed.success) out.push(maskedFeaturesLast(parsed.data));
   }
   return out;
+}
+
+/**
+ * The snapshot with its sensitive features (their pseudonyms) after the visible ones, sorted by pseudonym, as the
+ * monitor lists them: one stored by an earlier version lists them in schema order, which says which pseudonym
+ * is which feature.
+ */
+function maskedFeaturesLast(snapshot: MonitoringSnapshot): MonitoringSnapshot {
+  const listed = snapshot.drift.features;
+  const features = maskedLast(
+    listed,
+    (f) => f.feature,
+    (f) => isPseudonym(f.feature),
+  );
+  return features.every((f, i) => f === listed[i])
+    ? snapshot
+    : { ...snapshot, drift: { ...snapshot.drift, features } };
 }
 
 export interface SampledRange {
@@ -175,7 +193,7 @@ function summariseBucket(rows: readonly string[]): MonitoringSnapshot | null {
     const snapshots = rows.map((r) => JSON.parse(r) as MonitoringSnapshot);
     if (snapshots.every((s) => s.snapshot_version === 1)) {
       const checked = monitoringSnapshotSchema.safeParse(summariseSnapshots(snapshots));
-      if (checked.success) return checked.data;
+      if (checked.success) return maskedFeaturesLast(checked.data);
     }
   } catch {
     // A row of another shape: checked one by one below.

@@ -12,8 +12,8 @@ import type {
 import type { EngineExplanation } from '../engine.js';
 import { EXPLAINER_VERSION } from '../engine.js';
 import { compressTopK, principalReasons } from './compress.js';
-import { MASKED_DESCRIPTION, describeIn, directionOf, wordingFrame, type WordingFrame } from './wording.js';
-import { pseudonym } from './mask.js';
+import { maskedDescription, describeIn, directionOf, wordingFrame, type WordingFrame } from './wording.js';
+import { maskedTags, pseudonym } from './mask.js';
 
 export interface DocumentContext {
   schema: BundleSchema;
@@ -74,7 +74,7 @@ function attributionOf(
   if (feature.sensitive) {
     return {
       attribution,
-      description: MASKED_DESCRIPTION[ctx.locale],
+      description: maskedDescription(ctx.locale, maskedTags(ctx.maskKey, ctx.schema).get(feature.name)!),
       direction,
       feature: pseudonym(ctx.maskKey, feature.name),
       masked: true,

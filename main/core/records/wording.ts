@@ -10,6 +10,17 @@ export const MASKED_DESCRIPTION: Record<Locale, string> = {
   en: 'Sensitive feature masked',
 };
 
+/**
+ * A masked attribution's description, with its feature's tag (mask.ts maskedTags, e.g. "3fa2"): two masked
+ * reasons must not read the same (a batch's first-reason column, a document's reasons), and the tag is the one
+ * the UI names the feature by ("敏感特征（已脱敏） #3fa2").
+ */
+export function maskedDescription(locale: Locale, tag: string): string {
+  return locale === 'zh-CN'
+    ? `${MASKED_DESCRIPTION[locale]}（#${tag}）`
+    : `${MASKED_DESCRIPTION[locale]} (#${tag})`;
+}
+
 const BOOLEAN_WORDS: Record<Locale, [string, string]> = { 'zh-CN': ['否', '是'], en: ['no', 'yes'] };
 const IMPUTED_NOTE: Record<Locale, string> = {
   'zh-CN': '（缺失，按默认值）',

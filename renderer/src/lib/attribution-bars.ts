@@ -3,12 +3,16 @@
 import type { Locale } from '../../../shared/bundle.js';
 import type { Attribution, ExplanationDocument } from '../../../shared/explanation.js';
 import type { T } from '../i18n/i18n.js';
+import { maskedFeatureLabels } from './labels.js';
 
 export type BarKind = 'positive' | 'negative' | 'neutral' | 'rest';
 
 export interface AttributionBar {
   key: string;
-  /** The business label; for a masked feature, the wording the page gives (e.g. "敏感特征（已脱敏）"). */
+  /**
+   * The business label; for a masked feature, the wording the page gives and its pseudonym's tag (e.g.
+   * "敏感特征（已脱敏） #3fa2", maskedFeatureLabels).
+   */
   label: string;
   value: number;
   kind: BarKind;
@@ -42,14 +46,16 @@ export function attributionBars(
   },
   wording: BarWording,
 ): AttributionBar[] {
-  // Two masked features must not read the same (a chart's categories are its labels): number them.
-  const maskedCount = doc.attributions.filter((a) => a.masked).length;
-  let maskedSeen = 0;
-  const maskedLabel = () => (maskedCount > 1 ? `${wording.masked} ${++maskedSeen}` : wording.masked);
+  // Two masked features must not read the same (a chart's categories are its labels): each is tagged from its
+  // pseudonym, as every page and the document's own description tag it, not numbered in this document's order.
+  const maskedNames = maskedFeatureLabels(
+    doc.attributions.filter((a) => a.masked).map((a) => a.feature),
+    wording.masked,
+  );
   const bars: AttributionBar[] = doc.attributions
     .map((a) => ({
       key: a.feature,
-      label: a.masked ? maskedLabel() : (a.label ?? a.feature),
+      label: a.masked ? (maskedNames.get(a.feature) ?? wording.masked) : (a.label ?? a.feature),
       value: a.attribution,
       kind: kindOf(a),
       masked: a.masked === true,

@@ -1,5 +1,6 @@
 // Names of the explainer's settings in the user's language.
 import type { MessageKey } from '../../../shared/i18n/index.js';
+import { maskedFeatureTags, PSEUDONYM_PREFIX } from '../../../shared/masked-features.js';
 import type { T } from '../i18n/i18n.js';
 
 const METHOD_KEYS: Record<string, MessageKey> = {
@@ -32,11 +33,8 @@ export function cacheText(level: string | null | undefined, t: T): string {
   }
 }
 
-/** How a sensitive feature's keyed pseudonym begins (main/core/records/mask.ts): "sensitive_" and 12 hex digits. */
-export const PSEUDONYM_PREFIX = 'sensitive_';
-
-/** The pseudonym's digits a masked feature's tag shows, at least: more only where two share them. */
-const TAG_DIGITS = 4;
+/** How a sensitive feature's keyed pseudonym begins: "sensitive_" and 12 hex digits. */
+export { PSEUDONYM_PREFIX };
 
 /**
  * How a page names the masked features it shows: its wording for a masked feature (`masked`, e.g. "敏感特征（已脱敏）")
@@ -44,28 +42,15 @@ const TAG_DIGITS = 4;
  * them do not read the same. Never the feature's name: the pseudonym is an HMAC of it with the installation's key.
  *
  * The tag, not a number: it is the same on every page, in every answer and after a reload, and it is found in the
- * audit log and the exports, which give the pseudonym whole. A number says where a feature comes among those it is
- * numbered with, and the pages see different ones: a document only those its top-K kept, so that "1" would be
- * Income in one answer and Assets in the next. (The Explain page's chart still numbers them in document order,
- * attribution-bars.ts; it should switch to this.)
+ * audit log and the exports, which give the pseudonym whole, and in the documents' own descriptions of masked
+ * features ("Sensitive feature masked (#3fa2)"), which follow the same rule (shared/masked-features.ts). A number
+ * says where a feature comes among those it is numbered with, and the pages see different ones: a document only
+ * those its top-K kept, so that "1" would be Income in one answer and Assets in the next.
  *
  * `pseudonyms`: the masked features the page shows together. Where two share their first digits, those two show
  * as many more as tell them apart.
  */
 export function maskedFeatureLabels(pseudonyms: Iterable<string>, masked: string): Map<string, string> {
-  const names = [...new Set(pseudonyms)];
-  const digitsOf = (name: string) =>
-    name.startsWith(PSEUDONYM_PREFIX) ? name.slice(PSEUDONYM_PREFIX.length) : name;
-  const labels = new Map<string, string>();
-  for (const name of names) {
-    const digits = digitsOf(name);
-    let length = TAG_DIGITS;
-    for (const other of names) {
-      if (other === name) continue;
-      const theirs = digitsOf(other);
-      while (length < digits.length && theirs.startsWith(digits.slice(0, length))) length++;
-    }
-    labels.set(name, `${masked} #${digits.slice(0, length)}`);
-  }
-  return labels;
+  const tags = maskedFeatureTags(pseudonyms);
+  return new Map([...tags].map(([name, tag]) => [name, `${masked} #${tag}`]));
 }

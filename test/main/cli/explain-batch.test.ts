@@ -32,9 +32,11 @@ function applicants(count: number): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => ({ ...base[i % base.length]!, Amount: 100 + i }));
 }
 
-/** A document's attributions, with a masked feature's pseudonym (keyed by the installation) left out. */
+/** A document's attributions, with a masked feature's pseudonym and its tag (keyed by the installation) left out. */
 const attributions = (doc: ExplanationDocument) =>
-  doc.attributions.map((a) => ({ ...a, feature: a.masked ? 'masked' : a.feature }));
+  doc.attributions.map((a) =>
+    a.masked ? { ...a, feature: 'masked', description: a.description.replace(/#[0-9a-f]+/, '#') } : a,
+  );
 
 function csvOf(rows: readonly Record<string, unknown>[]): string {
   const cell = (v: unknown) =>

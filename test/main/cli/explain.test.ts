@@ -185,8 +185,10 @@ describe('branchlens explain', () => {
       const other = zhByFeature.get(a.feature)!;
       expect(other.description).not.toBe(a.description);
       if (a.masked) {
-        expect(a.description).toBe('Sensitive feature masked');
-        expect(other.description).toBe('敏感特征已脱敏');
+        // Tagged with the first digits of the pseudonym, as the pages tag the feature.
+        const tag = a.feature.slice('sensitive_'.length, 'sensitive_'.length + 4);
+        expect(a.description).toBe(`Sensitive feature masked (#${tag})`);
+        expect(other.description).toBe(`敏感特征已脱敏（#${tag}）`);
         continue;
       }
       const f = features.get(a.feature)!;

@@ -104,11 +104,12 @@ function pseudonyms(doc: ExplanationDocument): string[] {
 const isInstalledBundle = (name: string) => /^\w+:models\//.test(name);
 
 describe('sensitive features are masked', () => {
-  it('each masked attribution carries a keyed pseudonym, no value, no label and the masked wording', () => {
+  it('each masked attribution carries a keyed pseudonym, no value, no label and the masked wording with its tag', () => {
+    const tag = (a: { feature: string }) => a.feature.slice('sensitive_'.length, 'sensitive_'.length + 4);
     const cases = [
-      [docs.cliZh!, '敏感特征已脱敏'],
-      [docs.cliEn!, 'Sensitive feature masked'],
-      [docs.service!, 'Sensitive feature masked'],
+      [docs.cliZh!, (a: { feature: string }) => `敏感特征已脱敏（#${tag(a)}）`],
+      [docs.cliEn!, (a: { feature: string }) => `Sensitive feature masked (#${tag(a)})`],
+      [docs.service!, (a: { feature: string }) => `Sensitive feature masked (#${tag(a)})`],
     ] as const;
     for (const [doc, description] of cases) {
       const masked = doc.attributions.filter((a) => a.masked);
@@ -117,7 +118,7 @@ describe('sensitive features are masked', () => {
         expect(a.feature).toMatch(/^sensitive_[0-9a-f]{12}$/);
         expect(a.value).toBeNull();
         expect(a).not.toHaveProperty('label');
-        expect(a.description).toBe(description);
+        expect(a.description).toBe(description(a));
         expect(a.attribution).not.toBe(0);
       }
       const d = doc.detail!;

@@ -164,6 +164,39 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('lists the sensitive features after the visible ones, sorted by pseudonym, as the snapshot does', async () => {
+    // The demo model's sensitive features (Income, Assets) are its 7th and 8th: listed there, under their
+    // pseudonyms, anyone with the schema would read which pseudonym is Income.
+    const d = await startTestServer({ monitor: { driftMinRows: 3 } });
+    try {
+      const applicants = [1, 2, 3, 4].map((i) => ({ ...sample, Amount: 1000 + 100 * i }));
+      expect((await d.app('explain', { applicants })).status).toBe(200);
+      const visible = d.server.service.schema.features.filter((f) => !f.sensitive).map((f) => f.name);
+      const snapshot = ((await d.app('monitoring')).json as { snapshot: MonitoringSnapshot }).snapshot;
+      expect(snapshot.drift.state).toBe('computed');
+      const listed = snapshot.drift.features.map((f) => f.feature);
+      const pseudonyms = listed.slice(visible.length);
+      expect(listed.slice(0, visible.length)).toEqual(visible);
+      expect(pseudonyms).toHaveLength(2);
+      for (const p of pseudonyms) expect(p).toMatch(/^sensitive_[0-9a-f]{12}$/);
+      expect(pseudonyms).toEqual([...pseudonyms].sort());
+
+      const text = (await d.call('GET', '/metrics')).text;
+      for (const metric of [
+        'model_attribution_share',
+        'model_attribution_drift_feature_psi',
+        'model_attribution_drift_feature_js',
+      ]) {
+        const exposed = [...text.matchAll(new RegExp(`^${metric}\\{[^}]*feature="([^"]+)"`, 'gm'))].map(
+          (m) => m[1],
+        );
+        expect(exposed, metric).toEqual(listed);
+      }
+    } finally {
+      await d.close();
+    }
+  });
+
   it('reads numbers out of an unknown snapshot tolerantly', () => {
     expect(numberAt({ a: { b: 2 } }, 'a', 'b')).toBe(2);
     expect(numberAt({ a: { b: null } }, 'a', 'b')).toBeUndefined();

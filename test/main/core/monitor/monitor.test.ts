@@ -14,7 +14,14 @@ import { migration005 } from '../../../../main/core/db/migrations/005-monitor.js
 import { Monitor, steadyClock, type MonitorModel } from '../../../../main/core/monitor/monitor.js';
 import { buildReference, type ExplanationSettings } from '../../../../main/core/monitor/reference.js';
 import { insertSnapshot, sampledSeries, timeSeries } from '../../../../main/core/monitor/store.js';
-import { identityFeatures, makeSchema, OUTPUTS, removeDir, tempDir } from '../../../helpers/bundles.js';
+import {
+  identityFeatures,
+  makeSchema,
+  numericFeature,
+  OUTPUTS,
+  removeDir,
+  tempDir,
+} from '../../../helpers/bundles.js';
 
 const HOUR = 3_600_000;
 const schema = makeSchema(identityFeatures(3), OUTPUTS.sigmoid);
@@ -191,6 +198,53 @@ describe('the monitor’s snapshot', () => {
     expect(s.stability.computed_at).toBeNull();
     expect(s.model.sha256).toBe('b'.repeat(64));
     expect(s.windows[0]!.count).toBe(1);
+  });
+
+  it('lists sensitive features after the visible ones, sorted by pseudonym, each with its own numbers', () => {
+    // Sensitive features first in the schema, their pseudonyms in the other order: in schema order, the list
+    // would say which pseudonym is the schema's first feature (Income, say), which its third.
+    const masked = makeSchema(
+      [
+        numericFeature('income', { sensitive: true }),
+        numericFeature('x1'),
+        numericFeature('assets', { sensitive: true }),
+        numericFeature('x3'),
+      ],
+      OUTPUTS.sigmoid,
+    );
+    const names = ['sensitive_ffff00000000', 'x1', 'sensitive_000011111111', 'x3'];
+    const weights = [4, 1, 2, 0.5];
+    const ref = buildReference({
+      attributions: population(500, weights),
+      features: masked.features.map((f) => f.name),
+      data: 'synthetic',
+      explainer: reference.explainer,
+    });
+    const m = new Monitor(
+      { ...MODEL, schema: masked, reference: ref, featureNames: names },
+      { now: fakeClock().now, driftMinRows: 10 },
+    );
+    m.recordExplain({
+      latencyMs: 5,
+      cacheLevel: 'miss',
+      count: 50,
+      computed: { attributions: population(50, weights, 3), settings: SETTINGS },
+    });
+    const drift = m.snapshot().drift;
+    expect(drift.state).toBe('computed');
+    expect(drift.features.map((f) => f.feature)).toEqual([
+      'x1',
+      'x3',
+      'sensitive_000011111111',
+      'sensitive_ffff00000000',
+    ]);
+    // Each still paired with its own reference: income (weight 4) carries half the mass, assets a quarter.
+    const byName = new Map(drift.features.map((f) => [f.feature, f]));
+    expect(byName.get('sensitive_ffff00000000')!.share_reference).toBe(ref.features[0]!.share);
+    expect(byName.get('sensitive_000011111111')!.share_reference).toBe(ref.features[2]!.share);
+    expect(byName.get('sensitive_ffff00000000')!.share_recent!).toBeCloseTo(4 / 7.5, 1);
+    expect(byName.get('sensitive_000011111111')!.share_recent!).toBeCloseTo(2 / 7.5, 1);
+    expect(drift.features.every((f) => f.status === 'ok')).toBe(true);
   });
 });
 
@@ -790,6 +844,47 @@ describe('hourly snapshots in SQLite', () => {
     const r = sampledSeries(db, { maxPoints: 5 });
     expect(r.stored).toBe(12);
     expect(r.series.map((s) => s.summary!.snapshots)).toEqual([3, 3, 3, 1]);
+  });
+
+  it('list sensitive features after the visible ones, sorted by pseudonym, though stored in schema order', () => {
+    // As a version before this order stored them: the masked features where the schema has them.
+    const snapshot = new Monitor(MODEL, { now: fakeClock().now }).snapshot();
+    const feature = (name: string, psi: number) => ({
+      feature: name,
+      share_recent: 0.25,
+      share_reference: 0.25,
+      js: psi / 10,
+      psi,
+      status: 'ok' as const,
+    });
+    const drift = {
+      ...snapshot.drift,
+      state: 'computed' as const,
+      js: 0.01,
+      psi_max: 0.04,
+      features: [
+        feature('sensitive_ffff00000000', 0.01),
+        feature('Seniority', 0.02),
+        feature('sensitive_000011111111', 0.03),
+        feature('Amount', 0.04),
+      ],
+    };
+    const start = Date.UTC(2025, 0, 1, 0, 0, 30);
+    for (let h = 0; h < 6; h++) {
+      const at = start + h * HOUR;
+      insertSnapshot(db, { ...snapshot, taken_at: new Date(at).toISOString(), drift }, at);
+    }
+    const order = ['Seniority', 'Amount', 'sensitive_000011111111', 'sensitive_ffff00000000'];
+    const listed = (s: MonitoringSnapshot) => s.drift.features.map((f) => f.feature);
+    expect(timeSeries(db).map(listed)).toEqual(Array(6).fill(order));
+    expect(sampledSeries(db).series.map(listed)).toEqual(Array(6).fill(order));
+    const thinned = sampledSeries(db, { maxPoints: 3 });
+    expect(thinned.bucket_ms).not.toBeNull();
+    expect(thinned.series.map(listed)).toEqual(Array(thinned.series.length).fill(order));
+    // Reordered, not renumbered: each keeps its own numbers.
+    const psi = new Map(thinned.series[0]!.drift.features.map((f) => [f.feature, f.psi]));
+    expect(psi.get('sensitive_ffff00000000')).toBe(0.01);
+    expect(psi.get('sensitive_000011111111')).toBe(0.03);
   });
 
   it('refuse a snapshot that is not JSON at the database level', () => {

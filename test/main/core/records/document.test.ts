@@ -6,6 +6,7 @@ import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js
 import { buildDocument } from '../../../../main/core/records/document.js';
 import { pseudonym } from '../../../../main/core/records/mask.js';
 import { documentParams, parseExplainOptions } from '../../../../main/core/service.js';
+import { maskedFeatureTags } from '../../../../shared/masked-features.js';
 import { readSample } from '../../cli/helpers.js';
 
 const DEMO_BUNDLE = fileURLToPath(new URL('../../../../assets/models/credit-demo/', import.meta.url));
@@ -118,6 +119,43 @@ describe('ties in |attribution|', () => {
 });
 
 describe('a masked feature', () => {
+  it('is described with its pseudonym’s tag, so that two masked reasons do not read the same', () => {
+    const applicant = readSample<Record<string, unknown>>('sample-2.json');
+    const [ex] = engine.explain([applicant], DEFAULT_EXPLAIN_OPTIONS);
+    const maskKey = Buffer.alloc(32, 7);
+    const describeMasked = (locale: 'en' | 'zh-CN') => {
+      const doc = buildDocument(ex!, {
+        schema: engine.schema,
+        model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+        params: documentParams(parseExplainOptions({ top_k: 0, locale }), null),
+        locale,
+        backend: 'cpu',
+        latencyMs: 1,
+        cache: 'miss',
+        maskKey,
+        detail: false,
+      });
+      return new Map(doc.attributions.filter((a) => a.masked).map((a) => [a.feature, a.description]));
+    };
+    const income = pseudonym(maskKey, 'Income');
+    const assets = pseudonym(maskKey, 'Assets');
+    // The tag the pages show for each ("Sensitive feature (masked) #3fa2"): at least 4 digits of its pseudonym.
+    const tags = maskedFeatureTags([income, assets]);
+    expect(tags.get(income)).toBe(income.slice('sensitive_'.length, 'sensitive_'.length + 4));
+    expect(describeMasked('en')).toEqual(
+      new Map([
+        [income, `Sensitive feature masked (#${tags.get(income)})`],
+        [assets, `Sensitive feature masked (#${tags.get(assets)})`],
+      ]),
+    );
+    expect(describeMasked('zh-CN')).toEqual(
+      new Map([
+        [income, `敏感特征已脱敏（#${tags.get(income)}）`],
+        [assets, `敏感特征已脱敏（#${tags.get(assets)}）`],
+      ]),
+    );
+  });
+
   it('keeps its attribution, from which the bundle gives the value back (what docs/api.md says masking does not hide)', () => {
     const applicant: Record<string, unknown> = {
       ...readSample<Record<string, unknown>>('sample-1.json'),
