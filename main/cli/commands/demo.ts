@@ -63,7 +63,7 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
   ];
   if (doc.reasons.length) {
     const heading = doc.decision?.approved === false ? w.reasons : w.adverse;
-    lines.push(`  ${heading}${c}${doc.reasons.map((r) => r.label ?? r.feature).join(w.list)}`);
+    lines.push(`  ${heading}${c}${doc.reasons.map((r) => r.label ?? r.description).join(w.list)}`);
   }
   lines.push(
     `  ${w.check}${c}Σ=${doc.completeness.sum.toFixed(6)} f(x)−f(b)=${doc.completeness.expected.toFixed(6)} Δ=${doc.completeness.delta.toExponential(1)}` +

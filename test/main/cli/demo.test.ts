@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { renderDocument } from '../../../main/cli/commands/demo.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { installTinyModel } from '../core/registry/tiny-bundle.js';
 import { expectSuccess, readSample, removeDir, runCli, tempDir } from './helpers.js';
@@ -83,6 +84,25 @@ describe('branchlens demo', () => {
       expect(JSON.parse(models.stdout)).toContainEqual(expect.objectContaining({ id: 'tiny', active: true }));
     } finally {
       removeDir(branch);
+    }
+  });
+
+  it('lists a masked reason by its tag, as its description says it, never by its pseudonym', async () => {
+    const service = await BranchLensService.open({ dataDir: data, workers: 1 });
+    try {
+      // Sample 1 with next to no income: Income, a sensitive feature, is among the reasons against approval.
+      const applicant = { ...readSample<Record<string, unknown>[]>('applicants.json')[0]!, Income: 1 };
+      const [doc] = await service.explain([applicant], { locale: 'en', top_k: 3 });
+      const masked = doc!.reasons.find((r) => r.feature.startsWith('sensitive_'));
+      expect(masked, 'a masked reason').toBeDefined();
+      const reasons = renderDocument(doc!, 1, 'en')
+        .split('\n')
+        .find((line) => line.startsWith('  Principal reasons'));
+      expect(reasons).toContain(masked!.description);
+      expect(reasons).toMatch(/Sensitive feature masked \(#[0-9a-f]{4,}\)/);
+      expect(reasons).not.toContain('sensitive_');
+    } finally {
+      await service.close();
     }
   });
 
