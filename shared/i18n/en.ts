@@ -8,6 +8,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'app.pageLoadFailed':
     'This page could not be loaded: the BranchLens service could not be reached. Check that it is running, then press Try again.',
   'app.retry': 'Try again',
+  'app.followedModel': 'The active model is now {model}.',
+  'app.followedSettings': "The service's settings were changed elsewhere: this page now uses them.",
 
   'header.activeModel': 'Active model',
   'header.serverDown': 'Service unreachable',
@@ -165,6 +167,16 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.staleResult':
     'The form has changed: this result is for the applicant as it was before. Press Explain to explain the new data; until then it cannot be printed or exported.',
   'explain.printStale': 'The result is out of date or missing: explain the applicant again before printing.',
+  'explain.staleModel':
+    'Explained with model {explained}; the active model is now {active}: press Explain to explain again. Until then this result cannot be printed or exported.',
+  'explain.staleSettings':
+    'Explained with {explained}; the settings are now {current}: press Explain to explain again. Until then this result cannot be printed or exported.',
+  'explain.explainedWith': '{method} · {note}',
+  'explain.schemaChanged':
+    'The active model is now {model}, and its applicant form differs: {changes}. What you typed into the other fields is kept.',
+  'explain.schemaAdded': 'new: {fields}',
+  'explain.schemaRemoved': 'removed: {fields}',
+  'explain.schemaRuleChanged': 'other accepted values: {fields}',
   'explain.emptyTitle': 'No result yet',
   'explain.empty': 'Fill in the form or load a sample applicant, then press Explain.',
   'explain.resultTitle': 'Explanation',

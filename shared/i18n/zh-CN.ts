@@ -5,6 +5,8 @@ export const zhCN = {
   'app.pageFailed': '页面无法显示：{message}。请刷新后重试。',
   'app.pageLoadFailed': '页面未能载入：与 BranchLens 服务的连接中断。请确认服务已运行，然后点击“重试”。',
   'app.retry': '重试',
+  'app.followedModel': '当前模型已改为 {model}。',
+  'app.followedSettings': '服务的设置已在别处更改，本页面已改用新设置。',
 
   'header.activeModel': '当前模型',
   'header.serverDown': '无法连接服务',
@@ -153,6 +155,16 @@ export const zhCN = {
   'explain.staleResult':
     '表单已修改，此结果对应修改前的申请人，已不适用。请点击“解释”重新生成；在此之前不能打印或导出。',
   'explain.printStale': '没有可打印的最新结果：请重新解释后再打印。',
+  'explain.staleModel':
+    '此结果由模型 {explained} 生成；当前模型已改为 {active}：请点击“解释”重新生成；在此之前不能打印或导出。',
+  'explain.staleSettings':
+    '此结果按 {explained} 生成；设置已改为 {current}：请点击“解释”重新生成；在此之前不能打印或导出。',
+  'explain.explainedWith': '{method} · {note}',
+  'explain.schemaChanged':
+    '当前模型已改为 {model}，申请人表单有变化：{changes}。其余字段已填写的内容保留不变。',
+  'explain.schemaAdded': '新增 {fields}',
+  'explain.schemaRemoved': '移除 {fields}',
+  'explain.schemaRuleChanged': '{fields} 的取值要求有变',
   'explain.emptyTitle': '尚无结果',
   'explain.empty': '填写申请人表单或载入示例申请人，然后点击“解释”。',
   'explain.resultTitle': '解释结果',

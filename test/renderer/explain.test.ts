@@ -20,11 +20,14 @@ import {
 import { formatScore, formatThreshold } from '../../renderer/src/lib/format.js';
 import { validateApplicant } from '../../renderer/src/lib/validate.js';
 import {
+  carriedForm,
   emptyForm,
   fittingSamples,
   formFrom,
   loadedForm,
   rawApplicant,
+  schemaChanges,
+  schemaDiffers,
 } from '../../renderer/src/pages/explain/form-state.js';
 import { demoSchema, sampleApplicants } from './helpers.js';
 
@@ -310,5 +313,48 @@ describe("the explain form's problems", () => {
     expect(mapped.other).toEqual(['extra: not a feature of the model']);
     expect(fieldMessages(mapped.byField, schema, 'zh-CN', zh).Time).toContain('超出范围');
     expect(fieldMessages(mapped.byField, schema, 'en', en).Time).not.toMatch(CJK);
+  });
+});
+
+describe('the form when another model becomes active', () => {
+  it('keeps what was typed into the features the new model still has, and starts its new ones empty', () => {
+    const typed: Record<string, string> = { ...formFrom(schema, sampleApplicants()[0]!), Amount: '1,234' };
+    const next = {
+      features: [
+        ...schema.features.filter((f) => f.name !== 'Assets'),
+        { ...feature('Seniority'), name: 'Age', label: { 'zh-CN': '年龄', en: 'Age' } },
+      ],
+    };
+    const carried = carriedForm(next, typed);
+    expect(Object.keys(carried)).toEqual(next.features.map((f) => f.name));
+    expect(carried.Amount).toBe('1,234');
+    expect(carried.Job).toBe(typed.Job);
+    expect(carried.Age).toBe('');
+    expect(carried).not.toHaveProperty('Assets');
+  });
+
+  it('tells features added, removed and with other accepted values from those only relabelled', () => {
+    const same = schemaChanges(schema, {
+      features: schema.features.map((f) => ({ ...f, label: { 'zh-CN': '新', en: 'New' } })),
+    });
+    expect(schemaDiffers(same)).toBe(false);
+
+    const time = feature('Time');
+    const job = feature('Job');
+    const changes = schemaChanges(schema, {
+      features: [
+        ...schema.features.filter((f) => !['Assets', 'Time', 'Job'].includes(f.name)),
+        { ...time, range: { min: 1, max: 360 } } as typeof time,
+        {
+          ...job,
+          categories: [...(job.type === 'categorical' ? job.categories : []), 'retired'],
+        } as typeof job,
+        { ...feature('Seniority'), name: 'Age' },
+      ],
+    });
+    expect(schemaDiffers(changes)).toBe(true);
+    expect(changes.added.map((f) => f.name)).toEqual(['Age']);
+    expect(changes.removed.map((f) => f.name)).toEqual(['Assets']);
+    expect(changes.changed.map((f) => f.name)).toEqual(['Time', 'Job']);
   });
 });

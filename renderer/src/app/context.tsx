@@ -18,6 +18,7 @@ import { makeT, type T } from '../i18n/i18n.js';
 import { readStoredSettings, writeStoredSettings } from './stored-settings.js';
 import { describeError } from '../lib/errors.js';
 import type { Transport } from '../api/index.js';
+import { follow, followEveryMs, sameSettings, servedModelChanged, type FollowEnv } from './follow.js';
 
 export type ModelInfo = ApiResponses['getModel'];
 
@@ -102,6 +103,26 @@ export function startBoot(api: Api): Boot {
   boot.model.catch(() => undefined);
   boot.settings.catch(() => undefined);
   return boot;
+}
+
+/** The page's window for following the service: in view, focused, and its timer. */
+function browserFollowEnv(): FollowEnv {
+  return {
+    visible: () => document.visibilityState === 'visible',
+    now: () => Date.now(),
+    onShown(listener) {
+      window.addEventListener('focus', listener);
+      document.addEventListener('visibilitychange', listener);
+      return () => {
+        window.removeEventListener('focus', listener);
+        document.removeEventListener('visibilitychange', listener);
+      };
+    },
+    every(ms, tick) {
+      const id = window.setInterval(tick, ms);
+      return () => window.clearInterval(id);
+    },
+  };
 }
 
 export function AppProvider(props: {
@@ -199,13 +220,18 @@ export function AppProvider(props: {
   const [info, setInfo] = useState<ModelInfo | null>(null);
   const [modelError, setModelError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
+  /** The model shown (ahead of the render), and the loads under way: for following the service (below). */
+  const infoRef = useRef<ModelInfo | null>(null);
+  const reloading = useRef(0);
   const reload = useCallback(async () => {
     setLoading(true);
+    reloading.current++;
     try {
       // The first load uses the call started at boot; later ones (after a model change) ask again.
       const pending = boot.current?.model ?? api.getModel({});
       boot.current = null;
       const loaded = await pending;
+      infoRef.current = loaded;
       // Loading ends in the commit that shows the new model, not ahead of it (see ExplainPage's busy).
       startTransition(() => {
         setInfo(loaded);
@@ -217,11 +243,47 @@ export function AppProvider(props: {
       setModelError(e);
       setLoading(false);
       return e;
+    } finally {
+      reloading.current--;
     }
   }, [api]);
   useEffect(() => {
     void reload();
   }, [reload]);
+
+  // Another program may activate a model or change the settings meanwhile (the CLI, the desktop app, another
+  // workstation): the service follows within seconds, and the page follows the service, or the header and the
+  // Explain form would show the old model, and every explanation would be asked with the old settings (the pages
+  // send each option explicitly). Only what changed is applied: a settings answer under way when the officer
+  // changes one is dropped, as at boot.
+  useEffect(() => {
+    const check = async () => {
+      const asked = changes.current;
+      const [health, stored] = await Promise.allSettled([api.health({}), api.getSettings({})]);
+      if (health.status === 'fulfilled' && reloading.current === 0) {
+        if (servedModelChanged(health.value.model, infoRef.current?.model)) {
+          const had = infoRef.current !== null;
+          if ((await reload()) === null && had) {
+            const { id, version } = health.value.model;
+            notify('info', 'app.followedModel', { model: `${id}@${version}` });
+          }
+        }
+      }
+      if (
+        stored.status === 'fulfilled' &&
+        changes.current === asked &&
+        !sameSettings(settingsRef.current, stored.value)
+      ) {
+        apply(stored.value);
+        notify('info', 'app.followedSettings');
+      }
+    };
+    // A test sets a shorter interval by an init script (window.__BRANCHLENS_FOLLOW_MS__); the app never does.
+    const everyMs = followEveryMs(
+      (window as { __BRANCHLENS_FOLLOW_MS__?: unknown }).__BRANCHLENS_FOLLOW_MS__,
+    );
+    return follow(browserFollowEnv(), everyMs, check);
+  }, [api, apply, notify, reload]);
 
   const model = useMemo<ModelState>(
     () => ({ info, error: modelError, loading, reload }),

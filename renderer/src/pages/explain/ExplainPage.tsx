@@ -4,6 +4,7 @@
 import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import samples from '../../../../assets/samples/applicants.json';
+import type { BundleSchema } from '../../../../shared/bundle.js';
 import { ApiError, type Settings } from '../../../../shared/contract.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import { useApp } from '../../app/context.js';
@@ -22,17 +23,22 @@ import {
 import { validateApplicant, validateValue, isMissing } from '../../lib/validate.js';
 import { ApplicantForm, fieldId } from './ApplicantForm.js';
 import {
+  carriedForm,
   emptyForm,
   fittingSamples,
   formFrom,
   loadedForm,
   rawApplicant,
   rawValue,
+  schemaChanges,
+  schemaDiffers,
   type FormValues,
+  type SchemaChanges,
 } from './form-state.js';
 import { Report } from './Report.js';
 import { resultAnnouncement } from './ProbabilityBar.js';
 import { ResultPanel, outputLabel, type VerifyState } from './ResultPanel.js';
+import { schemaChangedText, staleReason, staleText, type ExplainSettings } from './stale-result.js';
 
 /** Marks used by bench/ui.ts: from the click on Explain to the chart drawn. */
 export const EXPLAIN_MARKS = {
@@ -41,8 +47,28 @@ export const EXPLAIN_MARKS = {
   measure: 'branchlens:explain',
 };
 
-/** What the page shows, kept while the officer looks at another page (until the model changes). */
-const kept: { modelSha256?: string; values?: FormValues; result?: Result | null } = {};
+/**
+ * What the page shows, kept while the officer looks at another page. A model activated meanwhile (here or by
+ * another program) takes the form over as it does with the page open: what was typed is kept where it fits.
+ */
+const kept: {
+  form?: FormModel;
+  values?: FormValues;
+  result?: Result | null;
+  schemaNote?: SchemaNote | null;
+} = {};
+
+/** The model the form's fields are for. */
+interface FormModel {
+  sha256: string;
+  schema: BundleSchema;
+}
+
+/** The newly active model's form differs from the one the officer was filling in. */
+interface SchemaNote {
+  model: string;
+  changes: SchemaChanges;
+}
 
 interface Result {
   doc: ExplanationDocument;
@@ -50,6 +76,10 @@ interface Result {
   applicant: Record<string, unknown>;
   locale: Settings['locale'];
   showAll: boolean;
+  /** The options sent (each explicitly): a result asked with other settings than the current is out of date. */
+  options: ExplainSettings;
+  /** The schema of the model the page had when it asked (the result's labels, the printed applicant). */
+  schema: BundleSchema;
 }
 
 /** Whether the form still holds the applicant that was explained (the same clean values). */
@@ -60,13 +90,14 @@ function sameApplicant(a: Readonly<Record<string, unknown>>, b: Readonly<Record<
 
 export default function ExplainPage() {
   const { api, settings, t, model, notify } = useApp();
+  const reloadModel = model.reload;
   const locale = settings.locale;
   const schema = model.info?.schema;
   // The model the form is for, by its sha256: the same model loaded again (a new object) keeps what was typed.
   const modelSha256 = schema ? model.info?.model.sha256 : undefined;
-  const keptHere = modelSha256 !== undefined && kept.modelSha256 === modelSha256;
-  const [values, setValues] = useState<FormValues>(() => (keptHere ? (kept.values ?? {}) : {}));
-  const [formModel, setFormModel] = useState<string | undefined>(() => (keptHere ? modelSha256 : undefined));
+  const [values, setValues] = useState<FormValues>(() => kept.values ?? {});
+  const [formModel, setFormModel] = useState<FormModel | undefined>(() => kept.form);
+  const [schemaNote, setSchemaNote] = useState<SchemaNote | null>(() => kept.schemaNote ?? null);
   // Problems are kept as codes and worded when shown, so that they follow a change of language.
   const [issues, setIssues] = useState<Record<string, FieldIssue>>({});
   const [otherProblems, setOtherProblems] = useState<string[]>([]);
@@ -76,7 +107,7 @@ export default function ExplainPage() {
   const [noData, setNoData] = useState(false);
   /** Bumped to focus the summary once it is committed. */
   const [summaryFocus, setSummaryFocus] = useState(0);
-  const [result, setResult] = useState<Result | null>(() => (keptHere ? (kept.result ?? null) : null));
+  const [result, setResult] = useState<Result | null>(() => kept.result ?? null);
   const [verify, setVerify] = useState<VerifyState>({ state: 'pending' });
   const [busy, setBusy] = useState(false);
   /** The last call's failure, worded when shown (in the language of the moment). */
@@ -121,23 +152,33 @@ export default function ExplainPage() {
     [schema, usable],
   );
 
-  // A new model means a new form: start from the first sample that fits it, or from an empty form. Set while
-  // rendering (not in an effect), so that the form never shows empty for a frame.
-  if (schema && modelSha256 !== formModel) {
-    setFormModel(modelSha256);
-    setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
+  // The first form starts from the first sample that fits the model, or empty. Another model activated since
+  // (here, or by another program: see context.tsx) keeps what was typed into the fields it still has, says in a
+  // line if its fields differ, and leaves the result shown, marked as explained with the previous model. Set
+  // while rendering (not in an effect), so that the form never shows empty for a frame.
+  if (schema && modelSha256 !== undefined && modelSha256 !== formModel?.sha256) {
+    setFormModel({ sha256: modelSha256, schema });
+    if (formModel) {
+      setValues(carriedForm(schema, values));
+      const changes = schemaChanges(formModel.schema, schema);
+      const { id, version } = model.info!.model;
+      setSchemaNote(schemaDiffers(changes) ? { model: `${id}@${version}`, changes } : null);
+    } else {
+      setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
+      setResult(null);
+    }
     setIssues({});
     setOtherProblems([]);
     setShowSummary(false);
     setNoData(false);
-    setResult(null);
   }
 
   useEffect(() => {
-    kept.modelSha256 = formModel;
+    kept.form = formModel;
     kept.values = values;
     kept.result = result;
-  }, [formModel, values, result]);
+    kept.schemaNote = schemaNote;
+  }, [formModel, values, result, schemaNote]);
 
   const checkField = useCallback(
     (name: string, value: string) => {
@@ -172,26 +213,29 @@ export default function ExplainPage() {
         performance.mark(EXPLAIN_MARKS.start);
         setAnnounced(null);
       }
+      const options = {
+        top_k: showAll ? 0 : settings.top_k,
+        method: settings.method,
+        n_steps: settings.n_steps,
+      };
       try {
-        const { documents } = await api.explain({
-          applicants: [applicant],
-          options: {
-            top_k: showAll ? 0 : settings.top_k,
-            method: settings.method,
-            n_steps: settings.n_steps,
-            locale,
-          },
-        });
+        const { documents } = await api.explain({ applicants: [applicant], options: { ...options, locale } });
         if (id !== request.current) return;
         const doc = documents[0]!;
+        // The service already explains with a model activated elsewhere, which the page has not loaded yet: loaded
+        // now (the form follows it), not at the next check.
+        if (doc.model.sha256 !== modelSha256) void reloadModel();
         // Rendered in slices: the result panel is the largest render of the page. Busy ends in the same commit
         // as the new result shows, never before it: a slow machine would otherwise show the previous result,
         // with its buttons, as if it were the answer.
         startTransition(() => {
-          setResult({ doc, applicant, locale, showAll });
+          setResult({ doc, applicant, locale, showAll, options, schema });
           setVerify({ state: 'pending' });
           setBusy(false);
-          if (fromClick) setAnnounced(doc);
+          if (fromClick) {
+            setAnnounced(doc);
+            setSchemaNote(null);
+          }
         });
         api.verifyDocument({ document: doc }).then(
           (result) => id === request.current && setVerify({ state: 'done', result }),
@@ -211,7 +255,7 @@ export default function ExplainPage() {
         }
       }
     },
-    [api, schema, settings.top_k, settings.method, settings.n_steps, locale],
+    [api, schema, modelSha256, reloadModel, settings.top_k, settings.method, settings.n_steps, locale],
   );
 
   const onSubmit = (e: React.FormEvent) => {
@@ -239,18 +283,27 @@ export default function ExplainPage() {
     void explain(checked.values, false, true);
   };
 
-  // The language changed while a result is shown: ask again, so labels and descriptions follow.
+  // The language changed while a result is shown: ask again, so labels and descriptions follow. Not for a result
+  // of the previous model: its applicant may not fit the model active now.
   useEffect(() => {
-    if (result && result.locale !== locale && !busy) void explain(result.applicant, result.showAll, false);
-  }, [locale, result, busy, explain]);
+    if (result && result.locale !== locale && !busy && result.doc.model.sha256 === modelSha256)
+      void explain(result.applicant, result.showAll, false);
+  }, [locale, result, busy, explain, modelSha256]);
 
-  // A result beside a form that no longer holds its applicant is out of date: marked so, and not printed or
+  // A result is out of date beside a form that no longer holds its applicant, once another model is active, or
+  // once the explain settings changed (another workstation, IT): marked so, with why, and not printed or
   // exported, until explained again.
-  const stale = useMemo(() => {
-    if (!result || !schema) return false;
+  const activeModel = model.loading ? undefined : model.info?.model;
+  const why = useMemo(() => {
+    if (!result || !schema) return null;
     const checked = validateApplicant(schema, rawApplicant(schema, values));
-    return checked.problems.length > 0 || !sameApplicant(checked.values, result.applicant);
-  }, [result, schema, values]);
+    const holds = checked.problems.length === 0 && sameApplicant(checked.values, result.applicant);
+    const current = { top_k: settings.top_k, method: settings.method, n_steps: settings.n_steps };
+    return staleReason({ ...result, model: result.doc.model }, activeModel, current, holds);
+  }, [result, schema, values, activeModel, settings.top_k, settings.method, settings.n_steps]);
+  const stale = why !== null;
+  // The schema the result was explained with: the current one's labels may not fit a previous model's features.
+  const resultSchema = result && result.doc.model.sha256 !== modelSha256 ? result.schema : schema;
 
   const bars = useMemo(
     () =>
@@ -367,6 +420,11 @@ export default function ExplainPage() {
               </select>
             </div>
           </div>
+          {schemaNote && (
+            <p className="alert alert-warn" role="status" data-testid="schema-changed">
+              {schemaChangedText(schemaNote.model, schemaNote.changes, locale, t)}
+            </p>
+          )}
           {showSummary && (noData || errorList.length > 0 || otherProblems.length > 0) && (
             <div
               className="alert alert-error"
@@ -471,13 +529,14 @@ export default function ExplainPage() {
                   doc={result.doc}
                   bars={bars}
                   verify={verify}
-                  schema={schema}
+                  schema={resultSchema}
                   locale={locale}
                   theme={settings.theme}
                   t={t}
                   showAll={result.showAll}
                   busy={busy}
                   stale={stale}
+                  staleText={why ? staleText(why, t) : undefined}
                   onToggleAll={() => void explain(result.applicant, !result.showAll, false)}
                   onExport={() => void exportJson()}
                   onPrint={() => void print()}
@@ -490,7 +549,7 @@ export default function ExplainPage() {
                   applicant={result.applicant}
                   bars={bars}
                   verify={verify}
-                  schema={schema}
+                  schema={resultSchema}
                   locale={locale}
                   t={t}
                 />

@@ -153,6 +153,8 @@ export interface ResultPanelProps {
   busy: boolean;
   /** The form no longer holds this applicant: shown as out of date, not to be printed or exported. */
   stale?: boolean;
+  /** Why it is out of date (another model or other settings since); the edited form's line when not given. */
+  staleText?: string | undefined;
   onToggleAll(): void;
   onExport(): void;
   onPrint(): void;
@@ -193,7 +195,7 @@ export function ResultPanel(props: ResultPanelProps) {
       </div>
       {props.stale && (
         <p className="alert alert-warn" role="status" data-testid="result-stale">
-          {t('explain.staleResult')}
+          {props.staleText ?? t('explain.staleResult')}
         </p>
       )}
 

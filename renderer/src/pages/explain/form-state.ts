@@ -72,3 +72,48 @@ export function loadedForm(
 ): number {
   return forms.findIndex((form) => schema.features.every((f) => (values[f.name] ?? '') === form[f.name]));
 }
+
+/**
+ * The form for another model (one activated meanwhile): what was typed into a feature it still has is kept, a
+ * feature it adds starts empty, and a feature it dropped is let go.
+ */
+export function carriedForm(schema: Pick<BundleSchema, 'features'>, values: FormValues): FormValues {
+  const out = emptyForm(schema);
+  for (const f of schema.features) {
+    if (Object.prototype.hasOwnProperty.call(values, f.name)) out[f.name] = values[f.name]!;
+  }
+  return out;
+}
+
+/** How one model's applicant differs from another's: features added, removed, and those whose values changed rules. */
+export interface SchemaChanges {
+  added: Feature[];
+  removed: Feature[];
+  /** Same name, but another type, range, integer rule, categories, boolean words or required. */
+  changed: Feature[];
+}
+
+/** What of a feature decides which values it takes (its labels and descriptions do not). */
+function valueRules(f: Feature): string {
+  const { type, required } = f;
+  if (f.type === 'numeric') return JSON.stringify([type, required, f.range?.min, f.range?.max, f.integer]);
+  if (f.type === 'categorical') return JSON.stringify([type, required, f.categories]);
+  return JSON.stringify([type, required, f.true_values, f.false_values]);
+}
+
+export function schemaChanges(
+  before: Pick<BundleSchema, 'features'>,
+  after: Pick<BundleSchema, 'features'>,
+): SchemaChanges {
+  const old = new Map(before.features.map((f) => [f.name, f]));
+  const now = new Set(after.features.map((f) => f.name));
+  return {
+    added: after.features.filter((f) => !old.has(f.name)),
+    removed: before.features.filter((f) => !now.has(f.name)),
+    changed: after.features.filter((f) => old.has(f.name) && valueRules(old.get(f.name)!) !== valueRules(f)),
+  };
+}
+
+export function schemaDiffers(c: SchemaChanges): boolean {
+  return c.added.length + c.removed.length + c.changed.length > 0;
+}

@@ -199,9 +199,12 @@ export default function ModelsPage() {
     }
   }, [api]);
 
+  // Read again when the app follows a model activated by another program (context.tsx): else the list would
+  // still mark the previous one active, and the check below would say the service does not explain with it.
+  const servedSha256 = model.info?.model.sha256;
   useEffect(() => {
     void refresh();
-  }, [refresh]);
+  }, [refresh, servedSha256]);
 
   // The result appears under the form, below the fold on a laptop screen: bring it into view.
   useEffect(() => {

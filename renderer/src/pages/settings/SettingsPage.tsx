@@ -58,11 +58,11 @@ export default function SettingsPage() {
   const [locale, setLocale] = useState(settings.locale);
   const [theme, setTheme] = useState(settings.theme);
 
-  useEffect(() => {
-    setTopK(String(settings.top_k));
-    setSteps(String(settings.n_steps));
-    setMethod(settings.method);
-  }, [settings.top_k, settings.n_steps, settings.method]);
+  // Each field follows its own setting: one changed by another workstation (the app follows the service) must
+  // not wipe what is being typed into the others.
+  useEffect(() => setTopK(String(settings.top_k)), [settings.top_k]);
+  useEffect(() => setSteps(String(settings.n_steps)), [settings.n_steps]);
+  useEffect(() => setMethod(settings.method), [settings.method]);
   useEffect(() => setLocale(settings.locale), [settings.locale]);
   useEffect(() => setTheme(settings.theme), [settings.theme]);
 
