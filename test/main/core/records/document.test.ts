@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_EXPLAIN_OPTIONS, Engine } from '../../../../main/core/engine.js';
-import { buildDocument } from '../../../../main/core/records/document.js';
+import { DEFAULT_EXPLAIN_OPTIONS, Engine, type EngineExplanation } from '../../../../main/core/engine.js';
+import { buildDocument, type DocumentContext } from '../../../../main/core/records/document.js';
 import { pseudonym } from '../../../../main/core/records/mask.js';
 import { documentParams, parseExplainOptions } from '../../../../main/core/service.js';
 import { maskedFeatureTags } from '../../../../shared/masked-features.js';
@@ -17,6 +17,22 @@ beforeAll(async () => {
   engine = await Engine.load(DEMO_BUNDLE, { backend: 'cpu' });
 });
 afterAll(() => engine?.dispose());
+
+/** A document of the demo model as the service builds it for `ex`: top-K 0 in English and a random key, unless `over` says. */
+function demoDocument(ex: EngineExplanation, over: Partial<DocumentContext> = {}) {
+  return buildDocument(ex, {
+    schema: engine.schema,
+    model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+    params: documentParams(parseExplainOptions({ top_k: 0, locale: over.locale ?? 'en' }), null),
+    locale: 'en',
+    backend: 'cpu',
+    latencyMs: 1,
+    cache: 'miss',
+    maskKey: randomBytes(32),
+    detail: false,
+    ...over,
+  });
+}
 
 /** Every object in `value` whose members are not in RFC 8785 order, by path. */
 function outOfOrder(value: unknown, path = '$'): string[] {
@@ -45,15 +61,10 @@ describe('buildDocument', () => {
         ...(layer ? { layer: { layer: 0 } } : {}),
       });
       for (const ex of explanations) {
-        const doc = buildDocument(ex, {
-          schema: engine.schema,
-          model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+        const doc = demoDocument(ex, {
           params: documentParams(options, null),
           locale,
-          backend: 'cpu',
           latencyMs: 1.5,
-          cache: 'miss',
-          maskKey: randomBytes(32),
           detail,
         });
         expect(outOfOrder(doc)).toEqual([]);
@@ -83,16 +94,9 @@ describe('ties in |attribution|', () => {
   const keys = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => Buffer.alloc(32, n));
   const build = (maskKey: Buffer, topK: number) => {
     const [ex] = engine.explain([applicant], DEFAULT_EXPLAIN_OPTIONS);
-    return buildDocument(ex!, {
-      schema: engine.schema,
-      model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
+    return demoDocument(ex!, {
       params: documentParams(parseExplainOptions({ top_k: topK, locale: 'en' }), null),
-      locale: 'en',
-      backend: 'cpu',
-      latencyMs: 1,
-      cache: 'miss',
       maskKey,
-      detail: false,
     });
   };
 
@@ -124,17 +128,7 @@ describe('a masked feature', () => {
     const [ex] = engine.explain([applicant], DEFAULT_EXPLAIN_OPTIONS);
     const maskKey = Buffer.alloc(32, 7);
     const describeMasked = (locale: 'en' | 'zh-CN') => {
-      const doc = buildDocument(ex!, {
-        schema: engine.schema,
-        model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
-        params: documentParams(parseExplainOptions({ top_k: 0, locale }), null),
-        locale,
-        backend: 'cpu',
-        latencyMs: 1,
-        cache: 'miss',
-        maskKey,
-        detail: false,
-      });
+      const doc = demoDocument(ex!, { locale, maskKey });
       return new Map(doc.attributions.filter((a) => a.masked).map((a) => [a.feature, a.description]));
     };
     const income = pseudonym(maskKey, 'Income');
@@ -165,17 +159,7 @@ describe('a masked feature', () => {
     const maskKey = randomBytes(32);
     const params = documentParams(parseExplainOptions({ top_k: 0, locale: 'en' }), null);
     const doc = (a: Record<string, unknown>) =>
-      buildDocument(engine.explain([a], DEFAULT_EXPLAIN_OPTIONS)[0]!, {
-        schema: engine.schema,
-        model: { version: '1', sha256: 'a'.repeat(64), id: 'demo' },
-        params,
-        locale: 'en',
-        backend: 'cpu',
-        latencyMs: 1,
-        cache: 'miss',
-        maskKey,
-        detail: false,
-      });
+      demoDocument(engine.explain([a], DEFAULT_EXPLAIN_OPTIONS)[0]!, { params, maskKey });
     const income = pseudonym(maskKey, 'Income');
     const shown = doc(applicant).attributions.find((a) => a.feature === income)!;
     expect(shown.value).toBeNull();
