@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Papa from 'papaparse';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Api } from '../../shared/contract.js';
 import type { ExplanationDocument } from '../../shared/explanation.js';
 import { isInputError } from '../../shared/problems.js';
@@ -40,7 +40,7 @@ import {
   type SortDir,
   type SortKey,
 } from '../../renderer/src/pages/batch/results.js';
-import { BatchStore } from '../../renderer/src/pages/batch/batch-store.js';
+import { BatchStore, READ_CHUNK_CHARS } from '../../renderer/src/pages/batch/batch-store.js';
 import { fileRefusalText } from '../../renderer/src/pages/batch/file-refusal.js';
 import { makeT } from '../../renderer/src/i18n/i18n.js';
 import { demoSchema } from './helpers.js';
@@ -344,6 +344,69 @@ describe('CSV rows', () => {
     // Not text at all is still "cannot be read".
     await store.load(new File([new Uint8Array([0, 1, 2, 0, 0xff])], 'x.csv'), schema);
     expect(store.getSnapshot().fileError?.kind).toBe('notCsv');
+  });
+
+  /** Papa.parse, logging each call into `log` as `guess` (told no separator) or `parse` (the chunked parse). */
+  function spyOnPapa(log: string[]): Papa.ParseConfig[] {
+    const configs: Papa.ParseConfig[] = [];
+    const original = Papa.parse.bind(Papa) as (input: string, config: Papa.ParseConfig) => unknown;
+    vi.spyOn(Papa, 'parse').mockImplementation(((input: string, config: Papa.ParseConfig) => {
+      log.push('chunk' in config ? 'parse' : 'guess');
+      configs.push(config);
+      return original(input, config);
+    }) as typeof Papa.parse);
+    return configs;
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('reads a file in turns: the decoding, the separator guess and each chunk a task of its own', async () => {
+    const log: string[] = [];
+    const configs = spyOnPapa(log);
+    const store: BatchStore = new BatchStore(async () => {
+      const { good, bad } = store.getSnapshot();
+      log.push(`turn ${good.length + bad.length}`);
+    });
+    const csv = readFileSync(join(appRoot(), 'assets', 'data', 'credit_data.csv'));
+    await store.load(new File([csv], 'credit_data.csv', { type: 'text/csv' }), schema);
+    const { phase, good, bad } = store.getSnapshot();
+    expect(phase).toBe('ready');
+    expect(bad).toEqual([]);
+    expect(good.map((g) => g.line)).toEqual(Array.from({ length: 4454 }, (_, i) => i + 2));
+    // Decoded, a turn; the separator guessed, a turn; then chunk after chunk, a turn after each.
+    expect(log.slice(0, 4)).toEqual(['turn 0', 'guess', 'turn 0', 'parse']);
+    const rowsAtTurns = log.slice(4).map((entry) => Number(/^turn (\d+)$/.exec(entry)?.[1]));
+    expect(rowsAtTurns.length).toBeGreaterThanOrEqual(Math.floor(csv.length / READ_CHUNK_CHARS));
+    expect(rowsAtTurns.at(-1)).toBe(4454);
+    for (let i = 1; i < rowsAtTurns.length; i++)
+      expect(rowsAtTurns[i]! - rowsAtTurns[i - 1]!).toBeLessThanOrEqual(READ_CHUNK_CHARS / 50);
+    expect(configs.at(-1)!.delimiter).toBe(',');
+  });
+
+  it("tells the chunked parse the separator papaparse guessed from the file's start: comma, semicolon, tab, pipe", async () => {
+    const sample = JSON.parse(
+      readFileSync(join(appRoot(), 'assets', 'samples', 'sample-1.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    for (const d of [',', ';', '\t', '|']) {
+      const log: string[] = [];
+      const configs = spyOnPapa(log);
+      const header = schema.features.map((f) => `"${f.name}"`).join(d);
+      const row = (amount: number) =>
+        schema.features.map((f) => `"${f.name === 'Amount' ? amount : String(sample[f.name])}"`).join(d);
+      // More than one chunk: the guess reads the first, as papaparse's own would.
+      const rows = Array.from({ length: 600 }, (_, i) => row(1000 + i));
+      const store = new BatchStore(() => Promise.resolve());
+      await store.load(new File([[header, ...rows].join('\n')], 'batch.csv'), schema);
+      const { phase, good, bad } = store.getSnapshot();
+      expect(phase, JSON.stringify(d)).toBe('ready');
+      expect(bad).toEqual([]);
+      expect(good.map((g) => g.applicant.Amount)).toEqual(rows.map((_, i) => 1000 + i));
+      expect(log, JSON.stringify(d)).toEqual(['guess', 'parse']);
+      expect(configs[1]!.delimiter, JSON.stringify(d)).toBe(d);
+      vi.restoreAllMocks();
+    }
   });
 
   it('lists a row without one of the demo model’s required features as bad, naming it', () => {
