@@ -859,6 +859,7 @@ export class BranchLensService {
     until?: Date;
     gzip?: boolean;
     out: string | NodeJS.WritableStream;
+    signal?: AbortSignal;
   }) {
     await this.audit.flush();
     // The whole log is verified first, in a thread of its own: callers keep being answered meanwhile.

@@ -40,6 +40,8 @@ export interface AuditExportOptions {
   gzip?: boolean;
   /** A file path, or a stream left open afterwards (stdout). */
   out: string | NodeJS.WritableStream;
+  /** Aborted when the reader of `out` went away: the export stops (rejecting with an AbortError). */
+  signal?: AbortSignal;
   /** Signs the head the export ends with. */
   signingKey: SigningKey;
   /**
@@ -214,8 +216,10 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
   const source = Readable.from(lines(db, options.format, first, checkpoint));
   const sink = typeof options.out === 'string' ? createWriteStream(options.out) : options.out;
   const end = typeof options.out === 'string';
-  if (options.gzip) await pipeline(source, createGzip(), sink, { end });
-  else await pipeline(source, sink, { end });
+  // A reader that goes away (a download cut short) aborts `signal`: the entries left are not read for nobody.
+  const signal = options.signal;
+  if (options.gzip) await pipeline(source, createGzip(), sink, { end, ...(signal && { signal }) });
+  else await pipeline(source, sink, { end, ...(signal && { signal }) });
   const entries = Math.max(0, checkpoint.seq - first + 1);
   return {
     format: options.format,

@@ -82,10 +82,16 @@ export function registerAppApi(
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const filename = `branchlens-audit-${stamp}.${auditExportExtension(format, gzip)}`;
     const out = new PassThrough();
+    // A client that goes away (a download cancelled, a browser closed) stops the export: it is no failure.
+    const cut = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) cut.abort();
+    });
     const exported = service.auditExport({
       format,
       gzip,
       out,
+      signal: cut.signal,
       ...asDates({ since, until }),
     });
     // The log is verified before a byte is written: a refusal (409 audit_broken) is answered as such, not as a
@@ -102,7 +108,8 @@ export function registerAppApi(
     exported.then(
       () => out.end(),
       (e: unknown) => {
-        logFailure(request.log, failures, e, 'audit export failed');
+        if (cut.signal.aborted) request.log.info('audit export download cut short: the client went away');
+        else logFailure(request.log, failures, e, 'audit export failed');
         out.destroy(e as Error);
       },
     );
