@@ -227,6 +227,22 @@ export function recordServer(dir: string, host: string, port: number): () => voi
   return () => removeQuietly(path);
 }
 
+/**
+ * The desktop app's record among the servers' (it has no port): `serve` beside it names it as the desktop app, so
+ * that branch IT learns that the two share the folder. No server records port 0: it records the port it got.
+ */
+export const DESKTOP_HOST = 'desktop';
+
+/** Writes the desktop app's record in `dir` while its service is open; returns what removes it (at quit). */
+export function recordDesktopApp(dir: string): () => void {
+  return recordServer(dir, DESKTOP_HOST, 0);
+}
+
+/** Whether a record is the desktop app's (recordDesktopApp) rather than a server's. */
+export function isDesktopApp(record: ServerRecord): boolean {
+  return record.host === DESKTOP_HOST && record.port === 0;
+}
+
 function removeQuietly(path: string): void {
   try {
     rmSync(path, { force: true });

@@ -1,7 +1,8 @@
 // Electron's IPC transport of the API contract: one channel per contract method, plus the desktop-only calls
 // (print to PDF, save a file, export the audit log to a file). Every call checks who sent it before anything runs, then goes through the
 // same dispatch() as the HTTP transport. Every call answers {ok, value} or {ok: false, error} with the HTTP API's
-// error body, never a thrown error (which Electron would hand the page as English text, its problems lost).
+// error body, bounded as HTTP bounds it, never a thrown error (which Electron would hand the page as English text,
+// its problems lost).
 // Electron reaches this file only through the small interfaces below, so it runs and is tested in plain Node.
 import { z } from 'zod';
 import { API_METHODS, API_REQUESTS, type ApiErrorBody, type ApiMethod } from '../../shared/contract.js';
@@ -15,6 +16,7 @@ import {
 } from '../../shared/bridge.js';
 import { InputError, problemsFromZod, type Problem } from '../../shared/problems.js';
 import { dispatch, errorResult } from '../core/api.js';
+import { boundedErrorBody } from '../core/error-body.js';
 import { isAppUrl } from './app-origin.js';
 
 /** The contract handlers, as apiHandlers(service) builds them. */
@@ -163,11 +165,13 @@ export function registerIpc<E extends InvokeEventLike>(
     if (closing()) return { ok: false, error: CLOSING };
     try {
       const result = await dispatch(logged, method, request);
-      return result.ok ? { ok: true, value: result.body as never } : { ok: false, error: result.body };
+      return result.ok
+        ? { ok: true, value: result.body as never }
+        : { ok: false, error: boundedErrorBody(result.body) };
     } catch (e) {
       // dispatch() maps handler failures itself; this catches only the impossible, without leaking it.
       log(`IPC ${method} failed`, e);
-      return { ok: false, error: errorResult(e).body };
+      return { ok: false, error: boundedErrorBody(errorResult(e).body) };
     }
   }
 
@@ -185,12 +189,14 @@ export function registerIpc<E extends InvokeEventLike>(
     if (closing()) return { ok: false, error: CLOSING };
     try {
       const call = prepare();
-      if (Array.isArray(call)) return { ok: false, error: errorResult(new InputError(call)).body };
+      if (Array.isArray(call)) {
+        return { ok: false, error: boundedErrorBody(errorResult(new InputError(call)).body) };
+      }
       return { ok: true, value: await call() };
     } catch (e) {
       const result = errorResult(e);
       if (result.body.error === 'internal') log(`IPC ${name} failed`, e);
-      return { ok: false, error: result.body };
+      return { ok: false, error: boundedErrorBody(result.body) };
     }
   }
 

@@ -1,7 +1,10 @@
 // The desktop app's ending, kept out of main.ts so that it runs and is tested in plain Node: the bounded shutdown
-// (the service flushes the cache and the audit log, with its closing checkpoint), the "cannot start" path that
-// runs that shutdown before exiting, which failures of the window's first load are no failure at all, and how the
-// app starts itself again after a rollback. Electron is reached only through the functions passed in.
+// (the service flushes the cache and the audit log, with its closing checkpoint), the ways the app ends (quitting,
+// the system shutting down or the user logging off), the "cannot start" path that runs that shutdown before
+// exiting, which failures of the window's first load are no failure at all, and how the app starts itself again
+// after a rollback. Also the app's record in its data folder while its service is open. Electron is reached only
+// through the functions passed in.
+import { recordDesktopApp } from '../core/data-dir.js';
 
 /** What the app's logger offers here (main/core/log-file.ts). */
 export interface LifecycleLog {
@@ -21,9 +24,9 @@ export interface ShutdownOptions {
 }
 
 /**
- * The shutdown, run once however often it is asked for (before-quit, a failed start), and bounded: a close that
- * hangs (a worker stuck in native code) must not leave a windowless process holding the single-instance lock,
- * which would refuse every later start. Committed audit entries are already durable.
+ * The shutdown, run once however often it is asked for (before-quit, the session's end, a failed start), and
+ * bounded: a close that hangs (a worker stuck in native code) must not leave a windowless process holding the
+ * single-instance lock, which would refuse every later start. Committed audit entries are already durable.
  */
 export class BoundedShutdown {
   #outcome: Promise<ShutdownOutcome> | undefined;
@@ -64,6 +67,108 @@ export class BoundedShutdown {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** What the app needs here of its service (BranchLensService). */
+export interface ClosableService {
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A service the desktop app opened, recorded in its data folder until `close`. */
+export interface RecordedService<S extends ClosableService> {
+  readonly service: S;
+  /** Closes the service, then removes the record, even when the close failed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the service and records the app in its data folder (recordDesktopApp) while it is open, so that a
+ * `branchlens serve` started on the same folder says the desktop app uses it too, as it says of another server.
+ */
+export async function openRecorded<S extends ClosableService>(
+  open: () => Promise<S>,
+): Promise<RecordedService<S>> {
+  const service = await open();
+  const unrecord = recordDesktopApp(service.dataDir);
+  return {
+    service,
+    async close() {
+      try {
+        await service.close();
+      } finally {
+        unrecord();
+      }
+    },
+  };
+}
+
+/** What Electron hands the listeners of before-quit and powerMonitor's shutdown: an event that can be prevented. */
+export interface PreventableEvent {
+  preventDefault(): void;
+}
+
+export interface EndingOptions {
+  shutdown: BoundedShutdown;
+  /** Electron: app.quit, which emits before-quit (answered by `beforeQuit`) before the app ends. */
+  quit(): void;
+  /** Electron: app.exit, which skips before-quit and will-quit. */
+  exit(code: number): void;
+  log: LifecycleLog;
+}
+
+/**
+ * The ways the app ends, each through the one bounded shutdown (the audit log's closing checkpoint, the cache's
+ * flush):
+ * - quitting (`beforeQuit`, app's before-quit): held until the shutdown ends, then the app quits (or exits with 1
+ *   when the close outlived its limit);
+ * - Windows ending the session (`sessionEnd`, the window's session-end: shut down, restart, log off), where
+ *   before-quit is never emitted and nothing can delay the end: the same shutdown starts at once, best effort, and
+ *   the app exits when it ends, unless Windows ends the process first (acknowledged entries are durable already);
+ * - Linux and macOS shutting down (`systemShutdown`, powerMonitor's shutdown): the event is prevented, which makes
+ *   Electron delay the shutdown (logind's delay lock), and the app quits as usual, through before-quit.
+ * query-session-end is not listened to: the officer's shutdown is never refused, since nothing is lost.
+ */
+export class AppEnding {
+  #quitting = false;
+  #shutDown = false;
+  #sessionEnd: Promise<void> | undefined;
+
+  constructor(private readonly options: EndingOptions) {}
+
+  /** Whether the app is on its way out (before-quit ran, or the session is ending). */
+  get quitting(): boolean {
+    return this.#quitting;
+  }
+
+  beforeQuit(event: PreventableEvent): void {
+    if (this.#shutDown) return;
+    event.preventDefault();
+    this.#quitting = true;
+    void this.options.shutdown.run().then((outcome) => {
+      this.#shutDown = true;
+      if (outcome === 'timed-out') this.options.exit(1);
+      else this.options.quit();
+    });
+  }
+
+  sessionEnd(reasons: readonly string[]): Promise<void> {
+    this.#sessionEnd ??= (async () => {
+      this.#quitting = true;
+      this.options.log.info(`the session is ending (${reasons.join(', ') || 'no reason given'}): closing`);
+      const outcome = await this.options.shutdown.run();
+      this.#shutDown = true;
+      this.options.exit(outcome === 'closed' ? 0 : 1);
+    })();
+    return this.#sessionEnd;
+  }
+
+  systemShutdown(event?: PreventableEvent): void {
+    event?.preventDefault();
+    // On macOS Electron may ask this of other requests to terminate the app too: the same quit either way.
+    this.options.log.info('the system asks the app to end (a shutdown, a restart, a log-out): quitting');
+    this.options.quit();
   }
 }
 

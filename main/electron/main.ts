@@ -5,6 +5,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  powerMonitor,
   protocol,
   safeStorage,
   session,
@@ -25,8 +26,10 @@ import { APP_SCHEME, APP_START_URL } from './app-origin.js';
 import { registerIpc } from './ipc-adapter.js';
 import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text.js';
 import {
+  AppEnding,
   BoundedShutdown,
   isIgnorableLoadFailure,
+  openRecorded,
   relaunchOptions,
   startFailureHandler,
 } from './lifecycle.js';
@@ -82,16 +85,28 @@ const SHUTDOWN_LIMIT_MS = 15_000;
 
 let mainWindow: BrowserWindow | undefined;
 let service: BranchLensService | undefined;
-/** Set when before-quit first runs: from then on the app is on its way out. */
-let quitting = false;
+/** Closes the service, then removes the app's record from the data folder (`serve` names it while it is there). */
+let closeService: (() => Promise<void>) | undefined;
 
 /** Flushes the write-behind cache and the audit log, then stops the engine workers: once, and bounded. */
 const shutdown = new BoundedShutdown({
   close: async () => {
-    await service?.close();
-    service = undefined;
+    try {
+      await closeService?.();
+    } finally {
+      service = undefined;
+      closeService = undefined;
+    }
   },
   limitMs: SHUTDOWN_LIMIT_MS,
+  log: logger,
+});
+
+/** Quitting, and the system ending the session (Windows) or shutting down, all through the shutdown above. */
+const ending = new AppEnding({
+  shutdown,
+  quit: () => app.quit(),
+  exit: (code) => app.exit(code),
   log: logger,
 });
 
@@ -154,6 +169,8 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = undefined;
   });
+  // Windows: shutting down or logging off emits no before-quit, so the service would never close in order.
+  win.on('session-end', (event) => void ending.sessionEnd(event.reasons));
   // A window whose page cannot load would stay hidden while holding the single-instance lock: say so and quit.
   // Not when the load merely did not finish: the window closed meanwhile, the app is quitting, or the crash
   // handler's reload below superseded it.
@@ -182,7 +199,9 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, log);
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(root, request));
 
-  service = await openService();
+  ({ service, close: closeService } = await openRecorded(openService));
+  // Linux, macOS: delays the system's shutdown while the app quits as usual (before-quit, the shutdown above).
+  powerMonitor.on('shutdown', (event?: Electron.Event) => ending.systemShutdown(event));
   // Never removed: while quitting (the window may stay open up to SHUTDOWN_LIMIT_MS) each call is answered that
   // the app is closing, not "no handler" (which the preload reports as an unknown method).
   registerIpc<IpcMainInvokeEvent>(ipcMain, apiHandlers(service), {
@@ -212,7 +231,7 @@ const failed = startFailureHandler({
     dialog.showErrorBox(text.title, text.content);
   },
   shutdown,
-  quitting: () => quitting,
+  quitting: () => ending.quitting,
   exit: (code) => app.exit(code),
 });
 function fail(e: unknown): void {
@@ -280,16 +299,6 @@ if (!app.requestSingleInstanceLock()) {
   app.on('activate', () => {
     if (!mainWindow && service && !shutdown.begun) mainWindow = createWindow();
   });
-  let shutDown = false;
-  app.on('before-quit', (event) => {
-    if (shutDown) return;
-    event.preventDefault();
-    quitting = true;
-    void shutdown.run().then((outcome) => {
-      shutDown = true;
-      if (outcome === 'timed-out') app.exit(1);
-      else app.quit();
-    });
-  });
+  app.on('before-quit', (event) => ending.beforeQuit(event));
   app.whenReady().then(startOrRecover).catch(fail);
 }

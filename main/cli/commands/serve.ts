@@ -14,6 +14,7 @@ import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command
 import { modelDirFlag, parseBackend } from './explain.js';
 import { serviceOptionsFromEnv } from '../service.js';
 import { engineCount } from '../../core/engine-tuning.js';
+import { isDesktopApp, type ServerRecord } from '../../core/data-dir.js';
 
 /** The flags `serve` takes (also read by the deployment tests, which hold the manifests to them). */
 export const SERVE_OPTIONS = {
@@ -92,6 +93,26 @@ function stopSignals() {
   return stop;
 }
 
+/**
+ * The note that others use the data folder: servers by pid and port, the desktop app (which has no port) as such.
+ * Safe (SQLite locks the database), but what one changes (settings, the active model) the other follows.
+ */
+export function othersNote(dataDir: string, others: readonly ServerRecord[]): string {
+  const share = 'they share its settings, models and audit log.';
+  const [only] = others;
+  if (others.length === 1 && only && isDesktopApp(only)) {
+    return `note: the BranchLens desktop app (pid ${only.pid}) uses ${dataDir}: ${share}`;
+  }
+  const which = others
+    .map((o) => (isDesktopApp(o) ? `the desktop app, pid ${o.pid}` : `pid ${o.pid}, port ${o.port}`))
+    .join('; ');
+  const who =
+    others.length === 1
+      ? 'another BranchLens server uses'
+      : `${others.length} other BranchLens ${others.some(isDesktopApp) ? 'processes' : 'servers'} use`;
+  return `note: ${who} ${dataDir} (${which}): ${share}`;
+}
+
 function announce(server: RunningServer, io: CliIo): void {
   if (server.tokenCreated) {
     io.stderr.write(
@@ -103,14 +124,7 @@ function announce(server: RunningServer, io: CliIo): void {
       `Requests need the API token in ${server.tokenFile ?? 'the key store'} ("Authorization: Bearer <token>").\n`,
     );
   }
-  if (server.others.length > 0) {
-    // Safe (SQLite locks the database), but what one changes (settings, the active model) the other follows.
-    const which = server.others.map((o) => `pid ${o.pid}, port ${o.port}`).join('; ');
-    io.stderr.write(
-      `note: ${server.others.length === 1 ? 'another BranchLens server uses' : `${server.others.length} other BranchLens servers use`} ` +
-        `${server.service.dataDir} (${which}): they share its settings, models and audit log.\n`,
-    );
-  }
+  if (server.others.length > 0) io.stderr.write(`${othersNote(server.service.dataDir, server.others)}\n`);
   const { model, backend } = server.service;
   io.stdout.write(`BranchLens serving ${server.url} (model ${model.id}@${model.version}, ${backend})\n`);
 }

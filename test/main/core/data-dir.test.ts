@@ -5,6 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  isDesktopApp,
+  recordDesktopApp,
   recordServer,
   serversUsing,
   appDataDir,
@@ -156,6 +158,24 @@ describe('an installation from before the shared default', () => {
 });
 
 describe('the servers using a data folder', () => {
+  it('lists the desktop app’s record as the desktop app’s, and no server’s as such', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'branchlens-servers-'));
+    try {
+      const removeDesktop = recordDesktopApp(dir);
+      const removeServer = recordServer(dir, '127.0.0.1', 8080);
+      const found = serversUsing(dir).sort((a, b) => a.port - b.port);
+      expect(found.map((r) => [r.pid, r.port, isDesktopApp(r)])).toEqual([
+        [process.pid, 0, true],
+        [process.pid, 8080, false],
+      ]);
+      removeDesktop();
+      removeServer();
+      expect(serversUsing(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts this process’s own file as stale when it is older than the process (a container restarted, same pid)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'branchlens-servers-'));
     try {

@@ -209,6 +209,60 @@ describe('registerIpc', () => {
     expect((logged[0] as Error).message).toContain('SQLITE_CORRUPT');
   });
 
+  it('bounds its error bodies as HTTP does: a 1 MB name is quoted cut short, 10,000 problems are cut to 100', async () => {
+    const ipc = new FakeIpcMain();
+    const long = 'k'.repeat(1_000_000);
+    const many = Array.from({ length: 10_000 }, (_, i) => ({
+      field: `applicants[${i}].age`,
+      code: 'invalid' as const,
+      message: 'must be a number',
+    }));
+    const handlers = {
+      ...recordingHandlers([]),
+      predict: async () => {
+        throw new InputError(many);
+      },
+    } as unknown as ApiHandlers;
+    registerIpc(ipc, handlers, {
+      desktop: {
+        printToPdf: async () => null,
+        saveFile: async () => null,
+        exportAudit: async () => {
+          throw new InputError([{ field: long, code: 'invalid', message: `"${long}" cannot be written` }]);
+        },
+      },
+    });
+
+    const keyed = (await ipc.invoke(APP_PAGE, ipcChannel('explain'), {
+      ...VALID_REQUESTS.explain,
+      [long]: 1,
+    })) as BridgeResult<'explain'>;
+    const listed = (await ipc.invoke(
+      APP_PAGE,
+      ipcChannel('predict'),
+      VALID_REQUESTS.predict,
+    )) as BridgeResult<'predict'>;
+    const exported = (await ipc.invoke(APP_PAGE, EXPORT_AUDIT_CHANNEL, 'a.jsonl', {
+      format: 'jsonl',
+    })) as ExportResult;
+    for (const answer of [keyed, listed, exported]) {
+      if (answer.ok || answer.error.error !== 'invalid_request') throw new Error('expected invalid_request');
+      // Over HTTP each of these is answered in under 20 KB: the same here, not megabytes over IPC.
+      expect(JSON.stringify(answer).length).toBeLessThan(20_000);
+    }
+    const cut = `${'k'.repeat(64)}…(1000000 characters)`;
+    expect(!keyed.ok && JSON.stringify(keyed.error)).toContain(cut);
+    expect(!exported.ok && exported.error.error === 'invalid_request' && exported.error.problems[0]).toEqual({
+      field: expect.stringContaining('…(1000000 characters)'),
+      code: 'invalid',
+      message: `"${cut}" cannot be written`,
+    });
+    if (listed.ok || listed.error.error !== 'invalid_request') return;
+    expect(listed.error.problems).toHaveLength(100);
+    expect(listed.error.problems_omitted).toBe(9_900);
+    expect(listed.error.message).toMatch(/… \(10000 problems in all\)$/);
+  });
+
   it('removes every handler it registered', () => {
     const ipc = new FakeIpcMain();
     const unregister = registerIpc(ipc, recordingHandlers([]), {

@@ -2,7 +2,11 @@
 // "cannot start" path that closes the service (the audit log's checkpoint, the cache) before exiting, the window's
 // first load whose interruption is no failure, the IPC handlers that answer "closing" while the app quits, and the
 // ready line `npm start` waits for.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isDesktopApp, serversUsing } from '../../../main/core/data-dir.js';
 import {
   CLOSING,
   PRINT_TO_PDF_CHANNEL,
@@ -12,9 +16,11 @@ import {
   type IpcMainLike,
 } from '../../../main/electron/ipc-adapter.js';
 import {
+  AppEnding,
   BoundedShutdown,
   ERR_ABORTED,
   isIgnorableLoadFailure,
+  openRecorded,
   relaunchOptions,
   startFailureHandler,
   type LifecycleLog,
@@ -90,6 +96,149 @@ describe('BoundedShutdown', () => {
     });
     expect(await shutdown.run()).toBe('failed');
     expect(events).toEqual(['service closing', 'error: shutdown failed']);
+  });
+});
+
+describe('the desktop app’s record in its data folder', () => {
+  function setup(close: 'closes' | 'fails' = 'closes') {
+    const dir = mkdtempSync(join(tmpdir(), 'branchlens-desktop-record-'));
+    const events: string[] = [];
+    const service = { ...fakeService(events, close), dataDir: dir };
+    return { dir, events, service };
+  }
+
+  it('is written when the service opens and removed when the quit closes it', async () => {
+    const { dir, events, service } = setup();
+    try {
+      const opened = await openRecorded(async () => service);
+      expect(opened.service).toBe(service);
+      // What `serve` on the same folder reads: this process, as the desktop app.
+      expect(readdirSync(dir)).toEqual([`serve-${process.pid}-0.pid`]);
+      const [record] = serversUsing(dir);
+      expect(record && isDesktopApp(record)).toBe(true);
+      expect(record?.pid).toBe(process.pid);
+
+      const shutdown = new BoundedShutdown({ close: opened.close, limitMs: 1000, log: recordingLog(events) });
+      const ending = new AppEnding({ shutdown, quit: () => {}, exit: () => {}, log: recordingLog(events) });
+      ending.beforeQuit({ preventDefault: () => {} });
+      expect(await shutdown.run()).toBe('closed');
+      expect(events).toContain('audit checkpoint written, cache flushed');
+      expect(readdirSync(dir)).toEqual([]);
+      expect(serversUsing(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is removed even when the service fails to close', async () => {
+    const { dir, events, service } = setup('fails');
+    try {
+      const opened = await openRecorded(async () => service);
+      const shutdown = new BoundedShutdown({ close: opened.close, limitMs: 1000, log: recordingLog(events) });
+      expect(await shutdown.run()).toBe('failed');
+      expect(existsSync(join(dir, `serve-${process.pid}-0.pid`))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is not written when the service does not open', async () => {
+    const { dir } = setup();
+    try {
+      await expect(
+        openRecorded(async (): Promise<{ dataDir: string; close(): Promise<void> }> => {
+          throw new Error('the model cannot be loaded');
+        }),
+      ).rejects.toThrow('the model cannot be loaded');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('AppEnding', () => {
+  /**
+   * The app as Electron runs it: app.quit emits before-quit, and the app ends unless a listener prevented it;
+   * app.exit ends it at once, without before-quit.
+   */
+  function setup(close: 'closes' | 'hangs' = 'closes') {
+    const events: string[] = [];
+    const service = fakeService(events, close);
+    const shutdown = new BoundedShutdown({ close: service.close, limitMs: 50, log: recordingLog(events) });
+    const quit = () => {
+      events.push('before-quit');
+      let prevented = false;
+      ending.beforeQuit({ preventDefault: () => (prevented = true) });
+      if (!prevented) events.push('app ended');
+    };
+    const ending = new AppEnding({
+      shutdown,
+      quit,
+      exit: (code) => events.push(`exit ${code}`),
+      log: { info: () => {}, error: (message) => events.push(`error: ${message}`) },
+    });
+    return { events, service, shutdown, ending, quit };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('holds a quit until the service has closed, then lets the app end', async () => {
+    const { events, ending, quit } = setup();
+    expect(ending.quitting).toBe(false);
+    quit();
+    expect(ending.quitting).toBe(true);
+    await settle();
+    expect(events).toEqual([
+      'before-quit',
+      'service closing',
+      'audit checkpoint written, cache flushed',
+      'before-quit',
+      'app ended',
+    ]);
+  });
+
+  it('closes the service on Windows’ session end (no before-quit) as quitting does, then exits', async () => {
+    const quitting = setup();
+    quitting.quit();
+    await settle();
+    const closeOnQuit = quitting.events.filter((e) => e !== 'before-quit' && e !== 'app ended');
+
+    const { events, service, ending } = setup();
+    await ending.sessionEnd(['logoff']);
+    expect(ending.quitting).toBe(true);
+    expect(events).toEqual([...closeOnQuit, 'exit 0']);
+    // Asked again (a second window, a late before-quit): the one close, the one exit.
+    await ending.sessionEnd(['shutdown']);
+    ending.beforeQuit({ preventDefault: () => events.push('prevented') });
+    await settle();
+    expect(service.closes).toBe(1);
+    expect(events.filter((e) => e.startsWith('exit'))).toEqual(['exit 0']);
+    expect(events).not.toContain('prevented');
+  });
+
+  it('exits after the shutdown limit when the close hangs at the session’s end', async () => {
+    const { events, ending } = setup('hangs');
+    const started = Date.now();
+    await ending.sessionEnd(['shutdown']);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(events.at(-2)).toMatch(/shutdown took over/);
+    expect(events.at(-1)).toBe('exit 1');
+  });
+
+  it('delays a Linux or macOS shutdown and quits through the same close', async () => {
+    const { events, service, ending } = setup();
+    let prevented = false;
+    ending.systemShutdown({ preventDefault: () => (prevented = true) });
+    expect(prevented).toBe(true);
+    await settle();
+    expect(service.closes).toBe(1);
+    expect(events).toEqual([
+      'before-quit',
+      'service closing',
+      'audit checkpoint written, cache flushed',
+      'before-quit',
+      'app ended',
+    ]);
   });
 });
 

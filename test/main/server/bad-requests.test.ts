@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiErrorBody } from '../../../shared/contract.js';
-import { boundedErrorBody } from '../../../main/server/errors.js';
+import { boundedErrorBody } from '../../../main/core/error-body.js';
 import { readSample } from '../cli/helpers.js';
 import { expectHealthy, expectProblems, RawBody, startTestServer, type TestServer } from './helpers.js';
 

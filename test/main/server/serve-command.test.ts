@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
-import { addressProblem, requestTimeoutFlag, workersFlag } from '../../../main/cli/commands/serve.js';
+import {
+  addressProblem,
+  othersNote,
+  requestTimeoutFlag,
+  workersFlag,
+} from '../../../main/cli/commands/serve.js';
+import { recordDesktopApp, type ServerRecord } from '../../../main/core/data-dir.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { call, startTestServer } from './helpers.js';
 
@@ -271,8 +277,52 @@ describe('branchlens serve', () => {
     }
   }, 60_000);
 
+  it('names the desktop app on its data folder as the desktop app, by its pid, and serves', async () => {
+    const data = tempDir('branchlens-serve-desktop-');
+    dirs.push(data);
+    // As the desktop app on the same folder records itself while its service is open.
+    const unrecord = recordDesktopApp(data);
+    try {
+      const started = serve(['--port', '0', '--data', data, '--workers', '1', '--backend', 'wasm']);
+      await started.readyLine;
+      expect(
+        started
+          .stderr()
+          .split('\n')
+          .filter((l) => l.startsWith('note: ')),
+      ).toEqual([
+        `note: the BranchLens desktop app (pid ${process.pid}) uses ${data}: they share its settings, models and audit log.`,
+      ]);
+      process.emit('SIGTERM');
+      expect(await started.exit).toBe(0);
+    } finally {
+      unrecord();
+    }
+  }, 60_000);
+
   it('is listed by --help', async () => {
     const help = await runCli(['--help']);
     expect(help.stdout).toMatch(/^ {2}serve /m);
+  });
+});
+
+describe('the note that others use the data folder', () => {
+  const at = { hostname: 'ws-01', started_at: '2026-11-02T08:00:00Z' };
+  const desktop: ServerRecord = { ...at, pid: 4100, host: 'desktop', port: 0 };
+  const server: ServerRecord = { ...at, pid: 4200, host: '127.0.0.1', port: 8080 };
+
+  it('names a server by its pid and port, and the desktop app as the desktop app, never as port 0', () => {
+    expect(othersNote('/data', [server])).toBe(
+      'note: another BranchLens server uses /data (pid 4200, port 8080): they share its settings, models and audit log.',
+    );
+    expect(othersNote('/data', [desktop])).toBe(
+      'note: the BranchLens desktop app (pid 4100) uses /data: they share its settings, models and audit log.',
+    );
+    expect(othersNote('/data', [desktop, server])).toBe(
+      'note: 2 other BranchLens processes use /data (the desktop app, pid 4100; pid 4200, port 8080): they share its settings, models and audit log.',
+    );
+    expect(othersNote('/data', [server, { ...server, pid: 4300, port: 8081 }])).toMatch(
+      /^note: 2 other BranchLens servers use \/data \(pid 4200, port 8080; pid 4300, port 8081\): /,
+    );
   });
 });
