@@ -21,6 +21,14 @@ const domGlobals = [
 ];
 
 const noElectron = { name: 'electron', message: 'Only main/electron/ may import electron.' };
+/** The layering: the core serves every transport and imports none; a transport does not import another. */
+const notFrom = (message, ...dirs) => ({ group: dirs.map((d) => `**/${d}/**`), message });
+const coreLayer = notFrom(
+  'main/core imports no transport (server, electron, cli).',
+  'server',
+  'electron',
+  'cli',
+);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-results/**', 'bench/results/**'] },
@@ -45,8 +53,30 @@ export default tseslint.config(
     },
   },
   {
+    files: ['main/core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [coreLayer] }] },
+  },
+  {
+    files: ['main/server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [notFrom('main/server imports no other transport.', 'electron', 'cli')],
+        },
+      ],
+    },
+  },
+  {
+    // The one folder that may import electron; it shares the core with the other transports, not their code.
     files: ['main/electron/**/*.ts', 'main/electron/**/*.cts'],
-    rules: { 'no-restricted-imports': 'off' },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [notFrom('main/electron imports no other transport.', 'server', 'cli')] },
+      ],
+    },
   },
   {
     // The UI and the shared contract run in a browser: no Node built-ins, no Electron.
