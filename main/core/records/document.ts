@@ -14,6 +14,7 @@ import { EXPLAINER_VERSION } from '../engine.js';
 import { compressTopK, principalReasons } from './compress.js';
 import { maskedDescription, describeIn, directionOf, wordingFrame, type WordingFrame } from './wording.js';
 import { maskedTags, pseudonym } from './mask.js';
+import { maskedLast } from '../../../shared/masked-features.js';
 
 export interface DocumentContext {
   schema: BundleSchema;
@@ -123,16 +124,11 @@ function inRankingOrder(
   features: Map<string, Feature>,
   ctx: DocumentContext,
 ): EngineExplanation['attributions'] {
-  const masked: { name: string; a: EngineExplanation['attributions'][number] }[] = [];
-  const visible = attributions.filter((a) => {
-    const feature = features.get(a.feature);
-    if (!feature?.sensitive) return true;
-    masked.push({ name: pseudonym(ctx.maskKey, feature.name), a });
-    return false;
-  });
-  if (masked.length === 0) return attributions;
-  masked.sort((p, q) => (p.name < q.name ? -1 : p.name > q.name ? 1 : 0));
-  return [...visible, ...masked.map(({ a }) => a)];
+  return maskedLast(
+    attributions,
+    (a) => pseudonym(ctx.maskKey, a.feature),
+    (a) => features.get(a.feature)?.sensitive === true,
+  );
 }
 
 export function buildDocument(ex: EngineExplanation, ctx: DocumentContext): UnsignedDocument {
