@@ -181,6 +181,14 @@ describe('AppEnding', () => {
     return { events, service, shutdown, ending, quit };
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+  /** A quit: held (the first before-quit) until the service has closed, then let through. */
+  const QUIT_EVENTS = [
+    'before-quit',
+    'service closing',
+    'audit checkpoint written, cache flushed',
+    'before-quit',
+    'app ended',
+  ];
 
   it('holds a quit until the service has closed, then lets the app end', async () => {
     const { events, ending, quit } = setup();
@@ -188,13 +196,7 @@ describe('AppEnding', () => {
     quit();
     expect(ending.quitting).toBe(true);
     await settle();
-    expect(events).toEqual([
-      'before-quit',
-      'service closing',
-      'audit checkpoint written, cache flushed',
-      'before-quit',
-      'app ended',
-    ]);
+    expect(events).toEqual(QUIT_EVENTS);
   });
 
   it('closes the service on Windows’ session end (no before-quit) as quitting does, then exits', async () => {
@@ -232,13 +234,7 @@ describe('AppEnding', () => {
     expect(prevented).toBe(true);
     await settle();
     expect(service.closes).toBe(1);
-    expect(events).toEqual([
-      'before-quit',
-      'service closing',
-      'audit checkpoint written, cache flushed',
-      'before-quit',
-      'app ended',
-    ]);
+    expect(events).toEqual(QUIT_EVENTS);
   });
 });
 
