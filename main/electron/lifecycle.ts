@@ -104,6 +104,52 @@ export async function openRecorded<S extends ClosableService>(
   };
 }
 
+/**
+ * The desktop app's service from the moment it begins to open. A quit while it is still opening (a slow first
+ * start, the user closing at once) waits for the open to end and then closes what it opened: without this the
+ * shutdown found nothing to close, and the service opened afterwards was never closed (no closing checkpoint, no
+ * cache flush, the app's record left in its data folder).
+ */
+export class DesktopService<S extends ClosableService> {
+  #opening: Promise<RecordedService<S>> | undefined;
+  #open: RecordedService<S> | undefined;
+  #closing = false;
+
+  /** The open service; undefined before it opened and from the moment the close begins. */
+  get service(): S | undefined {
+    return this.#open?.service;
+  }
+
+  /**
+   * Opens the service and records the app while it is open (openRecorded). Resolves to undefined when the close
+   * began meanwhile (that close then closes it): the caller starts nothing on it. A failed open rejects.
+   */
+  async open(open: () => Promise<S>): Promise<S | undefined> {
+    if (this.#closing || this.#opening) return undefined;
+    const opening = openRecorded(open);
+    this.#opening = opening;
+    const opened = await opening;
+    if (this.#closing) return undefined;
+    this.#open = opened;
+    return opened.service;
+  }
+
+  /** Closes the service, once: after its open ended when it is still opening; nothing when it never opened. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#open = undefined;
+    let opened: RecordedService<S>;
+    try {
+      if (!this.#opening) return;
+      opened = await this.#opening;
+    } catch {
+      return; // it did not open: nothing to close (open's caller reports why)
+    }
+    await opened.close();
+  }
+}
+
 /** What Electron hands the listeners of before-quit and powerMonitor's shutdown: an event that can be prevented. */
 export interface PreventableEvent {
   preventDefault(): void;

@@ -28,8 +28,8 @@ import { cannotStartText, desktopLocale, rollbackOfferText } from './dialog-text
 import {
   AppEnding,
   BoundedShutdown,
+  DesktopService,
   isIgnorableLoadFailure,
-  openRecorded,
   relaunchOptions,
   startFailureHandler,
 } from './lifecycle.js';
@@ -84,20 +84,15 @@ function rendererRoot(): string {
 const SHUTDOWN_LIMIT_MS = 15_000;
 
 let mainWindow: BrowserWindow | undefined;
-let service: BranchLensService | undefined;
-/** Closes the service, then removes the app's record from the data folder (`serve` names it while it is there). */
-let closeService: (() => Promise<void>) | undefined;
+/** The service, and the app's record in the data folder while it is open (`serve` names it while it is there). */
+const desktop = new DesktopService<BranchLensService>();
 
-/** Flushes the write-behind cache and the audit log, then stops the engine workers: once, and bounded. */
+/**
+ * Flushes the write-behind cache and the audit log, then stops the engine workers: once, and bounded; after the
+ * open ends when the service is still opening.
+ */
 const shutdown = new BoundedShutdown({
-  close: async () => {
-    try {
-      await closeService?.();
-    } finally {
-      service = undefined;
-      closeService = undefined;
-    }
-  },
+  close: () => desktop.close(),
   limitMs: SHUTDOWN_LIMIT_MS,
   log: logger,
 });
@@ -122,7 +117,7 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
     },
     defaultDir: app.getPath('documents'),
     locale: locale(),
-    dataDir: service?.dataDir ?? dataDir(),
+    dataDir: desktop.service?.dataDir ?? dataDir(),
   };
 }
 
@@ -133,6 +128,7 @@ function saveTarget(event: IpcMainInvokeEvent): SaveTarget {
 function locale(): Locale {
   let settings: Locale | undefined;
   try {
+    const service = desktop.service;
     settings = service ? service.getSettings().locale : storedLocale(dataDir());
   } catch {
     // the database is not readable: the OS's language
@@ -199,7 +195,8 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, log);
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(root, request));
 
-  ({ service, close: closeService } = await openRecorded(openService));
+  const service = await desktop.open(openService);
+  if (!service) return; // the app began quitting while the service opened: the shutdown closes it
   // Linux, macOS: delays the system's shutdown while the app quits as usual (before-quit, the shutdown above).
   powerMonitor.on('shutdown', (event?: Electron.Event) => ending.systemShutdown(event));
   // Never removed: while quitting (the window may stay open up to SHUTDOWN_LIMIT_MS) each call is answered that
@@ -209,8 +206,9 @@ async function start(): Promise<void> {
       printToPdf: (event, name) => printReportToPdf(event.sender, saveTarget(event), name),
       saveFile: (event, name, bytes) => saveFileAs(saveTarget(event), name, bytes),
       exportAudit: async (event, name, request) => {
-        if (!service) throw new Error('the service is not open');
-        return exportAuditAs(saveTarget(event), service, name, request);
+        const open = desktop.service;
+        if (!open) throw new Error('the service is not open');
+        return exportAuditAs(saveTarget(event), open, name, request);
       },
     },
     log: (message, error) => logger.error(message, error),
@@ -297,7 +295,7 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('window-all-closed', () => app.quit());
   app.on('activate', () => {
-    if (!mainWindow && service && !shutdown.begun) mainWindow = createWindow();
+    if (!mainWindow && desktop.service && !shutdown.begun) mainWindow = createWindow();
   });
   app.on('before-quit', (event) => ending.beforeQuit(event));
   app.whenReady().then(startOrRecover).catch(fail);

@@ -18,6 +18,7 @@ import {
 import {
   AppEnding,
   BoundedShutdown,
+  DesktopService,
   ERR_ABORTED,
   isIgnorableLoadFailure,
   openRecorded,
@@ -153,6 +154,110 @@ describe('the desktop app’s record in its data folder', () => {
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DesktopService: a quit while the service is still opening', () => {
+  const closes = (events: string[]) => events.filter((e) => e === 'service closing').length;
+
+  function setup() {
+    const dir = mkdtempSync(join(tmpdir(), 'branchlens-desktop-opening-'));
+    const events: string[] = [];
+    const service = { ...fakeService(events), dataDir: dir };
+    let finishOpen!: () => void;
+    let failOpen!: (e: Error) => void;
+    let opens = 0;
+    const open = () =>
+      new Promise<typeof service>((resolve, reject) => {
+        opens++;
+        events.push('opening');
+        finishOpen = () => resolve(service);
+        failOpen = reject;
+      });
+    const desktop = new DesktopService<typeof service>();
+    const shutdown = new BoundedShutdown({
+      close: () => desktop.close(),
+      limitMs: 1000,
+      log: recordingLog(events),
+    });
+    const ending = new AppEnding({ shutdown, quit: () => {}, exit: () => {}, log: recordingLog(events) });
+    return {
+      dir,
+      events,
+      service,
+      desktop,
+      shutdown,
+      ending,
+      open,
+      opens: () => opens,
+      finishOpen: () => finishOpen(),
+      failOpen: (e: Error) => failOpen(e),
+    };
+  }
+
+  it('closes the service once its open ends, and the start goes no further', async () => {
+    const t = setup();
+    try {
+      const started = t.desktop.open(t.open);
+      t.ending.beforeQuit({ preventDefault: () => {} }); // the user quits during the slow first start
+      const outcome = t.shutdown.run();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(closes(t.events)).toBe(0); // nothing to close yet: it waits for the open
+
+      t.finishOpen();
+      expect(await started).toBeUndefined(); // start() then opens no window and registers nothing
+      expect(await outcome).toBe('closed');
+      expect(closes(t.events)).toBe(1);
+      expect(t.events).toContain('audit checkpoint written, cache flushed');
+      expect(t.desktop.service).toBeUndefined();
+      expect(readdirSync(t.dir)).toEqual([]); // the app's record is gone with it
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('closes an open service once, however often the close is asked for', async () => {
+    const t = setup();
+    try {
+      const started = t.desktop.open(t.open);
+      t.finishOpen();
+      expect(await started).toBe(t.service);
+      expect(t.desktop.service).toBe(t.service);
+      expect(readdirSync(t.dir)).toEqual([`serve-${process.pid}-0.pid`]);
+      await Promise.all([t.desktop.close(), t.desktop.close()]);
+      expect(closes(t.events)).toBe(1);
+      expect(t.desktop.service).toBeUndefined();
+      expect(readdirSync(t.dir)).toEqual([]);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has nothing to close when the open fails, and the failure reaches the start', async () => {
+    const t = setup();
+    try {
+      const started = t.desktop.open(t.open);
+      const outcome = t.shutdown.run();
+      t.failOpen(new Error('the model cannot be loaded'));
+      await expect(started).rejects.toThrow('the model cannot be loaded');
+      expect(await outcome).toBe('closed');
+      expect(closes(t.events)).toBe(0);
+      expect(readdirSync(t.dir)).toEqual([]);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens nothing once the close began', async () => {
+    const t = setup();
+    try {
+      await t.desktop.close();
+      expect(await t.desktop.open(t.open)).toBeUndefined();
+      expect(t.opens()).toBe(0);
+      expect(readdirSync(t.dir)).toEqual([]);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
     }
   });
 });
