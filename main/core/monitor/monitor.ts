@@ -1,6 +1,7 @@
 // The service's monitor: it is told about every answered request, keeps bounded in-memory windows, computes
 // the snapshot on demand, re-checks stability when asked, and stores a snapshot in SQLite every hour.
 // It owns no timer: the service calls runStabilityIfDue and persistIfDue (docs/monitoring.md).
+import { uptime } from 'node:os';
 import type { BundleSchema, RawApplicant } from '../../../shared/bundle.js';
 import type { CacheLevel } from '../../../shared/explanation.js';
 import { maskedLast } from '../../../shared/masked-features.js';
@@ -49,7 +50,8 @@ export interface MonitorModel {
 export interface MonitorOptions {
   /**
    * The clock of the sliding windows and the stability schedule, in milliseconds (default `steadyClock()`:
-   * monotonic, so a clock set forward and back again neither freezes the windows nor skips checks).
+   * monotonic, so a clock set forward and back again neither freezes the windows nor skips checks, and counting
+   * the time the machine slept, so the windows are empty the morning after a night in suspend).
    */
   now?: () => number;
   /**
@@ -124,14 +126,51 @@ export interface ServedFromCache<O> {
   options: O | undefined;
 }
 
+/** The clocks steadyClock reads (tests pass their own). */
+export interface SteadyClockSources {
+  /** Monotonic milliseconds that stand still while the machine sleeps (performance.now: CLOCK_MONOTONIC). */
+  monotonic(): number;
+  /** Milliseconds since the epoch, which the user or NTP may set (Date.now). */
+  wall(): number;
+  /** Seconds since boot, sleep included (os.uptime: CLOCK_BOOTTIME on Linux); ~7 µs a call, so read rarely. */
+  uptime(): number;
+}
+
+/** How far the wall clock and the monotonic one may part between two readings before the uptime is asked. */
+const CLOCKS_PART_MS = 1000;
+
 /**
- * A monotonic clock in epoch milliseconds: the wall time when it was made, advanced by performance.now(). Setting
- * the system clock does not move it, so sliding windows and schedules keep their pace.
+ * A monotonic clock in epoch milliseconds: the wall time when it was made, advanced by performance.now() and by
+ * the time the machine slept. Setting the system clock does not move it, so sliding windows and schedules keep
+ * their pace. A sleep does: performance.now() stands still through one, and a workstation suspended overnight
+ * would otherwise show the evening's traffic as the last 5 minutes' in the morning. When the wall clock has moved
+ * more than a second more (or less) than the monotonic one since the last reading, the uptime, which counts
+ * sleep, tells a sleep (it moved too) from a clock being set (it did not).
  */
-export function steadyClock(): () => number {
-  const wall = Date.now();
-  const start = performance.now();
-  return () => wall + (performance.now() - start);
+export function steadyClock(
+  sources: SteadyClockSources = { monotonic: () => performance.now(), wall: Date.now, uptime },
+): () => number {
+  const origin = sources.wall() - sources.monotonic();
+  let slept = 0;
+  let lastMono = sources.monotonic();
+  let lastWall = sources.wall();
+  // The uptime and the monotonic time at the last look at the uptime.
+  let upMono = lastMono;
+  let upMs = sources.uptime() * 1000;
+  return () => {
+    const mono = sources.monotonic();
+    const wall = sources.wall();
+    if (Math.abs(wall - lastWall - (mono - lastMono)) > CLOCKS_PART_MS) {
+      const up = sources.uptime() * 1000;
+      const asleep = up - upMs - (mono - upMono);
+      if (asleep > CLOCKS_PART_MS) slept += asleep;
+      upMs = up;
+      upMono = mono;
+    }
+    lastMono = mono;
+    lastWall = wall;
+    return origin + mono + slept;
+  };
 }
 
 function emptyStability(s: SensitivityOptions): StabilitySnapshot {

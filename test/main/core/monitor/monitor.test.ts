@@ -460,6 +460,61 @@ describe('the clocks', () => {
     }
   });
 
+  /** The three clocks steadyClock reads: sleeping moves the wall clock and the uptime, not the monotonic one. */
+  function machineClocks() {
+    const t = { mono: 1_000, wall: Date.UTC(2026, 10, 27, 18, 0), up: 5_000_000 };
+    return {
+      sources: { monotonic: () => t.mono, wall: () => t.wall, uptime: () => t.up / 1000 },
+      run(ms: number) {
+        t.mono += ms;
+        t.wall += ms;
+        t.up += ms;
+      },
+      sleep(ms: number) {
+        t.wall += ms;
+        t.up += ms;
+      },
+      setWall(byMs: number) {
+        t.wall += byMs;
+      },
+    };
+  }
+
+  it('count the time the machine slept: the windows are empty the morning after a suspend', () => {
+    const machine = machineClocks();
+    const clock = steadyClock(machine.sources);
+    const m = new Monitor(MODEL, { now: clock });
+    m.recordExplain({ latencyMs: 5, cacheLevel: 'miss' });
+    machine.run(30_000);
+    expect(m.snapshot().windows.map((w) => w.count)).toEqual([1, 1, 1]);
+
+    const before = clock();
+    machine.sleep(14 * 3_600_000); // suspended overnight
+    expect(clock() - before).toBe(14 * 3_600_000);
+    expect(m.snapshot().windows.map((w) => w.count)).toEqual([0, 0, 0]);
+    machine.run(1_000);
+    expect(clock() - before).toBe(14 * 3_600_000 + 1_000);
+  });
+
+  it('do not count a clock set forward or back, nor a sleep shorter than a second', () => {
+    const machine = machineClocks();
+    const clock = steadyClock(machine.sources);
+    const start = clock();
+    machine.setWall(86_400_000);
+    machine.run(100);
+    expect(clock() - start).toBe(100);
+    machine.setWall(-2 * 86_400_000);
+    machine.run(100);
+    expect(clock() - start).toBe(200);
+    machine.sleep(900);
+    machine.run(100);
+    expect(clock() - start).toBe(300);
+    // The next sleep that is noticed counts all the uptime has seen since it was last asked, that one included.
+    machine.sleep(60_000);
+    machine.run(100);
+    expect(clock() - start).toBe(400 + 900 + 60_000);
+  });
+
   it('stamp snapshots and stability runs with the wall clock', async () => {
     const wall = fakeClock(Date.UTC(2025, 0, 1, 9, 30));
     const m = new Monitor<string>(MODEL, { now: fakeClock(5).now, wallNow: wall.now });
