@@ -187,8 +187,15 @@ export default function ModelsPage() {
   const importResultRef = useRef<HTMLParagraphElement>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [working, setWorking] = useState(false);
-  /** The list for which the served model was checked against the active one (and loaded again if it differed). */
-  const [checkedFor, setCheckedFor] = useState<InstalledModelView[] | null>(null);
+  /**
+   * The list, and the served model, checked against each other (the model loaded again if they differed). Both:
+   * when the app follows a model activated elsewhere, the served model changes a round trip before the list does,
+   * and the list still marking the previous one active is no sign the service keeps another model.
+   */
+  const [checkedFor, setCheckedFor] = useState<{
+    models: InstalledModelView[];
+    servedSha256: string;
+  } | null>(null);
 
   const refresh = useCallback(async () => {
     try {
@@ -222,11 +229,14 @@ export default function ModelsPage() {
     checking.current = models;
     void (async () => {
       if (activeNotServed(models, servedInfo.model)) await reloadModel();
-      setCheckedFor(models);
+      setCheckedFor({ models, servedSha256: servedInfo.model.sha256 });
     })();
   }, [models, servedInfo, reloadModel]);
   const notServed =
-    models && checkedFor === models && model.info && !model.loading
+    models &&
+    checkedFor?.models === models &&
+    checkedFor.servedSha256 === model.info?.model.sha256 &&
+    !model.loading
       ? activeNotServed(models, model.info.model)
       : null;
 
