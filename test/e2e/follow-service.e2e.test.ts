@@ -153,14 +153,13 @@ describe.skipIf(!available)('the page follows the service', () => {
       await openPage(page, base, 'models', 'en');
       await page.locator('[data-testid=models-table] tr.is-active[data-ref="credit-demo@1.0.2"]').waitFor();
       // Every time the warning shows, however briefly.
-      await page.evaluate(() => {
-        const w = window as unknown as { notServedSeen: string[] };
-        w.notServedSeen = [];
+      await page.evaluate(`
+        window.notServedSeen = [];
         new MutationObserver(() => {
           const warning = document.querySelector('[data-testid=models-not-served]');
-          if (warning) w.notServedSeen.push(warning.textContent ?? '');
+          if (warning) window.notServedSeen.push(warning.textContent ?? '');
         }).observe(document.body, { subtree: true, childList: true, characterData: true });
-      });
+      `);
       // The list's round trip made long, as on a busy branch server: the page follows the served model first.
       let listed = 0;
       await page.route('**/api/app/listModels', async (route) => {
@@ -175,9 +174,7 @@ describe.skipIf(!available)('the page follows the service', () => {
         });
         expect(listed).toBeGreaterThan(0);
         expect(await page.locator('.model-badge').textContent()).toContain('credit-demo@1.0.1');
-        expect(
-          await page.evaluate(() => (window as unknown as { notServedSeen: string[] }).notServedSeen),
-        ).toEqual([]);
+        expect(await page.evaluate('window.notServedSeen')).toEqual([]);
         expect(await page.getByTestId('models-not-served').count()).toBe(0);
       } finally {
         await page.unroute('**/api/app/listModels');
