@@ -8,14 +8,13 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve, win32 } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { READY_MARKER, READY_SIGNAL_ENV } from '../main/electron/ready-signal.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const isWindows = process.platform === 'win32';
 
 export interface StartOptions {
   build: boolean;
@@ -227,11 +226,7 @@ function nativeModulesFor(electron: string): string | null {
   return ensureNativeModules({
     loads: () => sqliteLoads(electron, { ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
     rebuild: () =>
-      run(
-        join(ROOT, 'node_modules', '.bin', isWindows ? 'electron-builder.cmd' : 'electron-builder'),
-        ['install-app-deps'],
-        { env: rebuildEnv(process.env) },
-      ),
+      run(toolCommand('electron-builder', ['install-app-deps']), { env: rebuildEnv(process.env) }),
     log: (line) => console.log(line),
   });
 }
@@ -420,8 +415,59 @@ async function startServer(opts: StartOptions): Promise<number> {
 
 // ---- plumbing -------------------------------------------------------------------------------------------------
 
-function run(command: string, args: string[], options: SpawnSyncOptions = {}): void {
-  const r = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell: isWindows, ...options });
+/** A command to run: what spawnSync is given. */
+export interface ToolCommand {
+  command: string;
+  args: string[];
+  /** Whether it needs a shell (only `npm.cmd` found on the PATH, on Windows). */
+  shell: boolean;
+}
+
+export interface ToolCommandContext {
+  root: string;
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  /** This Node (process.execPath). */
+  node: string;
+}
+
+/**
+ * How to run npm or electron-builder: their own scripts in this Node, not the .cmd files of node_modules/.bin
+ * on Windows. Node refuses to spawn a .cmd file without a shell (EINVAL, since 18.20.2 and 20.12.2), and the
+ * shell, cmd.exe, is handed the command line unquoted, so it cuts a path at its first space: a repository in
+ * `C:\Users\Jane Doe\…` or in a OneDrive folder (`OneDrive - Bank`) could never rebuild for Electron. npm's
+ * script is $npm_execpath, which `npm start` sets; without it, `npm` (`npm.cmd`) is found on the PATH.
+ */
+export function toolCommand(
+  tool: 'npm' | 'electron-builder',
+  args: string[],
+  context: ToolCommandContext = {
+    root: ROOT,
+    platform: process.platform,
+    env: process.env,
+    node: process.execPath,
+  },
+): ToolCommand {
+  const { root, platform, env, node } = context;
+  if (tool === 'electron-builder') {
+    const path = platform === 'win32' ? win32 : posix;
+    return {
+      command: node,
+      args: [path.join(root, 'node_modules', 'electron-builder', 'cli.js'), ...args],
+      shell: false,
+    };
+  }
+  const npmScript = env.npm_execpath;
+  if (npmScript && /\.[cm]?js$/i.test(npmScript))
+    return { command: node, args: [npmScript, ...args], shell: false };
+  // `npm.cmd` and these arguments have no spaces, so the shell leaves them whole.
+  return platform === 'win32'
+    ? { command: 'npm.cmd', args, shell: true }
+    : { command: 'npm', args, shell: false };
+}
+
+function run({ command, args, shell }: ToolCommand, options: SpawnSyncOptions = {}): void {
+  const r = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell, ...options });
   if (r.status !== 0) {
     throw new Error(`\`${[command, ...args].join(' ')}\` failed${r.error ? `: ${r.error.message}` : ''}`);
   }
@@ -436,17 +482,17 @@ function npmScripts(): Record<string, string> {
 
 /** npm run build (the CLI, core and server), the Electron main process and preload, and the renderer. */
 function build(): void {
-  const npm = isWindows ? 'npm.cmd' : 'npm';
+  const npm = (script: string) => run(toolCommand('npm', ['run', '--silent', script]));
   const scripts = npmScripts();
-  run(npm, ['run', '--silent', 'build']);
-  if (scripts['build:electron']) run(npm, ['run', '--silent', 'build:electron']);
+  npm('build');
+  if (scripts['build:electron']) npm('build:electron');
   else
-    run(process.execPath, [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      'tsconfig.electron.json',
-    ]);
-  if (scripts['build:renderer']) run(npm, ['run', '--silent', 'build:renderer']);
+    run({
+      command: process.execPath,
+      args: [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.electron.json'],
+      shell: false,
+    });
+  if (scripts['build:renderer']) npm('build:renderer');
   else console.log('(No build:renderer script yet: the window will say the user interface is not built.)');
 }
 

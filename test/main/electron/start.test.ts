@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   locateElectron,
   parseStartOptions,
   rebuildEnv,
+  toolCommand,
   watchLaunch,
   type LaunchedApp,
 } from '../../../scripts/start.js';
@@ -136,6 +137,65 @@ describe('ensureNativeModules', () => {
   it('rebuilds without npm’s nodedir, which would build for this Node instead of Electron', () => {
     const env = rebuildEnv({ npm_config_nodedir: '/usr', NPM_CONFIG_NODEDIR: '/usr', PATH: '/bin' });
     expect(env).toEqual({ PATH: '/bin' });
+  });
+});
+
+describe('toolCommand: npm and electron-builder, on Windows too', () => {
+  const windows = {
+    root: 'C:\\Users\\Jane Doe\\OneDrive - Bank\\branchlens',
+    platform: 'win32' as const,
+    node: 'C:\\Program Files\\nodejs\\node.exe',
+  };
+
+  it('rebuilds for Electron from a folder whose path has spaces: electron-builder’s cli.js in this Node, no .cmd, no shell', () => {
+    // cmd.exe, which a .cmd file needs, would run `C:\Users\Jane` and fail.
+    expect(toolCommand('electron-builder', ['install-app-deps'], { ...windows, env: {} })).toEqual({
+      command: windows.node,
+      args: [`${windows.root}\\node_modules\\electron-builder\\cli.js`, 'install-app-deps'],
+      shell: false,
+    });
+    const here = toolCommand('electron-builder', ['install-app-deps']);
+    expect(here.command).toBe(process.execPath);
+    expect(existsSync(here.args[0]!)).toBe(true);
+  });
+
+  it('runs npm’s own script (npm start’s $npm_execpath) in this Node; npm.cmd through the shell only without it', () => {
+    const npmCli = 'C:\\Program Files\\nodejs\\node_modules\\npm\\bin\\npm-cli.js';
+    expect(toolCommand('npm', ['run', 'build'], { ...windows, env: { npm_execpath: npmCli } })).toEqual({
+      command: windows.node,
+      args: [npmCli, 'run', 'build'],
+      shell: false,
+    });
+    expect(toolCommand('npm', ['run', 'build'], { ...windows, env: {} })).toEqual({
+      command: 'npm.cmd',
+      args: ['run', 'build'],
+      shell: true,
+    });
+    expect(toolCommand('npm', ['run', 'build'], { ...windows, platform: 'linux', env: {} })).toEqual({
+      command: 'npm',
+      args: ['run', 'build'],
+      shell: false,
+    });
+  });
+
+  it('the rebuild command runs as given from a folder whose path has spaces', () => {
+    const root = join(tempDir('branchlens-start-'), 'Jane Doe', 'branch lens');
+    try {
+      const cli = join(root, 'node_modules', 'electron-builder', 'cli.js');
+      mkdirSync(dirname(cli), { recursive: true });
+      writeFileSync(cli, "require('node:fs').writeFileSync(process.argv[3], process.argv[2]);\n");
+      const done = join(root, 'done.txt');
+      const { command, args, shell } = toolCommand('electron-builder', ['install-app-deps', done], {
+        root,
+        platform: process.platform,
+        env: {},
+        node: process.execPath,
+      });
+      expect(spawnSync(command, args, { cwd: root, shell }).status).toBe(0);
+      expect(readFileSync(done, 'utf8')).toBe('install-app-deps');
+    } finally {
+      removeDir(dirname(dirname(root)));
+    }
   });
 });
 
