@@ -136,7 +136,7 @@ export async function writeOutFile<T>(
     out.end();
     await finished(out);
     try {
-      renameSync(partial, target);
+      await replaceFile(partial, target);
     } catch (e) {
       writeError ??= e;
       throw e;
@@ -153,6 +153,51 @@ export async function writeOutFile<T>(
       : e;
   } finally {
     stopRemoving();
+  }
+}
+
+/** Errors of a rename over a file that Windows gives while another process has that file open. */
+const HELD_OPEN = new Set(['EPERM', 'EACCES', 'EBUSY']);
+
+/** The waits between tries of such a rename: about 1.5 s in all, as long as an antivirus scan usually takes. */
+const HELD_OPEN_RETRY_MS = [50, 100, 200, 400, 800];
+
+export interface ReplaceFileDeps {
+  platform: NodeJS.Platform;
+  rename: (from: string, to: string) => void;
+  wait: (ms: number) => Promise<void>;
+}
+
+const replaceFileDeps: ReplaceFileDeps = {
+  platform: process.platform,
+  rename: renameSync,
+  wait: (ms) => new Promise((done) => setTimeout(done, ms)),
+};
+
+/**
+ * Renames the complete file `from` over `to`. Windows refuses to replace a file that another process has open
+ * (EPERM, EACCES or EBUSY), where POSIX systems never do: an antivirus or the search indexer reading the file for
+ * a moment, which trying again a few times outlasts, or a spreadsheet or PDF viewer showing it, which holds it
+ * until it is closed. The latter is said in those words, not as "permission denied" or a bare EBUSY.
+ */
+export async function replaceFile(from: string, to: string, deps = replaceFileDeps): Promise<void> {
+  for (let tried = 0; ; tried++) {
+    try {
+      deps.rename(from, to);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (deps.platform !== 'win32' || !HELD_OPEN.has(code)) throw e;
+      const delay = HELD_OPEN_RETRY_MS[tried];
+      if (delay === undefined) {
+        throw new Error(
+          'Windows would not replace it: it is open in another program (close it there, then try again), ' +
+            'or this user may not replace it',
+          { cause: e },
+        );
+      }
+      await deps.wait(delay);
+    }
   }
 }
 

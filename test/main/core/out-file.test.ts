@@ -17,7 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInputError } from '../../../shared/problems.js';
-import { OutFileWriteError, writeOutFile } from '../../../main/core/out-file.js';
+import {
+  OutFileWriteError,
+  replaceFile,
+  writeOutFile,
+  type ReplaceFileDeps,
+} from '../../../main/core/out-file.js';
 import { removeDir, tempDir } from '../../helpers/bundles.js';
 import { mknod } from '../../helpers/devices.js';
 
@@ -98,6 +103,51 @@ describe('writeOutFile: a write that fails once the file is open', () => {
     // Still an InputError naming the flag where one is shown as such (the desktop app's save).
     expect((error as Error).message).toBe(`--out: cannot write ${path}: the disk is full`);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('replaceFile: the last step of writeOutFile, on Windows', () => {
+  /** A rename that fails with `codes` in turn, then succeeds; the waits it was given. */
+  function renames(platform: NodeJS.Platform, codes: string[]) {
+    const waits: number[] = [];
+    let calls = 0;
+    const deps: ReplaceFileDeps = {
+      platform,
+      rename: () => {
+        calls++;
+        const code = codes.shift();
+        if (code) throw Object.assign(new Error(`${code}: operation not permitted, rename`), { code });
+      },
+      wait: async (ms) => void waits.push(ms),
+    };
+    return { deps, waits, calls: () => calls };
+  }
+
+  it('tries again while another program holds the file for a moment (an antivirus scan), then replaces it', async () => {
+    const { deps, waits, calls } = renames('win32', ['EPERM', 'EBUSY', 'EACCES']);
+    await replaceFile('C:\\out\\.x.csv.1234.partial', 'C:\\out\\x.csv', deps);
+    expect(calls()).toBe(4);
+    expect(waits).toEqual([50, 100, 200]);
+  });
+
+  it('says that a file held open (a spreadsheet showing it) is open in another program, not "permission denied"', async () => {
+    const { deps, waits } = renames('win32', Array<string>(10).fill('EPERM'));
+    const error = await replaceFile('C:\\out\\.x.csv.1234.partial', 'C:\\out\\x.csv', deps).catch(
+      (e: unknown) => e,
+    );
+    expect(waits.reduce((a, b) => a + b)).toBeLessThanOrEqual(2000);
+    // How `--out` (and the desktop app's save) reports it.
+    const shown = new OutFileWriteError('--out', 'C:\\out\\x.csv', error);
+    expect(shown.failure).toBe(
+      'cannot write C:\\out\\x.csv: Windows would not replace it: it is open in another program ' +
+        '(close it there, then try again), or this user may not replace it',
+    );
+  });
+
+  it('does not wait elsewhere, where a rename is never refused for a file being open', async () => {
+    const { deps, waits } = renames('linux', ['EPERM']);
+    await expect(replaceFile('/out/.x.partial', '/out/x', deps)).rejects.toMatchObject({ code: 'EPERM' });
+    expect(waits).toEqual([]);
   });
 });
 
