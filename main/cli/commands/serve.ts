@@ -56,12 +56,23 @@ export function requestTimeoutFlag(raw: string | undefined): number {
 }
 
 /**
- * SIGINT and SIGTERM, listened for from the start: one received while the server starts (Kubernetes deleting a pod
- * that is still starting) closes it once it is up, rather than being lost (node as a container's PID 1 ignores a
- * signal it has no listener for). The first closes the server, letting the requests in flight finish; a second
- * cuts them now; after it the listeners are gone, so a third has the default effect (the process is killed).
+ * The signals that stop the server: SIGINT (Ctrl-C) and SIGTERM; on Windows also Ctrl-Break (SIGBREAK) and the
+ * console window being closed (SIGHUP, after which Windows ends the process within seconds), either of which
+ * kills a process that does not listen for it at once: no closing checkpoint for the audit log's tail, no cache
+ * flush. Not SIGHUP elsewhere: listening for it would undo `nohup branchlens serve`.
  */
-function stopSignals() {
+function signalsToStop(platform: NodeJS.Platform): NodeJS.Signals[] {
+  return platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+}
+
+/**
+ * The stop signals (signalsToStop), listened for from the start: one received while the server starts (Kubernetes
+ * deleting a pod that is still starting) closes it once it is up, rather than being lost (node as a container's
+ * PID 1 ignores a signal it has no listener for). The first closes the server, letting the requests in flight
+ * finish; a second cuts them now; after it the listeners are gone, so a third has the default effect (the process
+ * is killed).
+ */
+export function stopSignals(platform: NodeJS.Platform = process.platform) {
   let received: NodeJS.Signals | undefined;
   let first!: (signal: NodeJS.Signals) => void;
   let again!: (signal: NodeJS.Signals) => void;
@@ -75,8 +86,7 @@ function stopSignals() {
     }
   };
   // One listener per signal, each knowing its own name (a listener is not always told it).
-  const onInt = () => on('SIGINT');
-  const onTerm = () => on('SIGTERM');
+  const listeners = signalsToStop(platform).map((signal) => [signal, () => on(signal)] as const);
   const stop = {
     first: new Promise<NodeJS.Signals>((resolve) => (first = resolve)),
     again: new Promise<NodeJS.Signals>((resolve) => (again = resolve)),
@@ -84,12 +94,10 @@ function stopSignals() {
       return received;
     },
     dispose() {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      for (const [signal, listener] of listeners) process.off(signal, listener);
     },
   };
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  for (const [signal, listener] of listeners) process.on(signal, listener);
   return stop;
 }
 

@@ -9,6 +9,7 @@ import {
   addressProblem,
   othersNote,
   requestTimeoutFlag,
+  stopSignals,
   workersFlag,
 } from '../../../main/cli/commands/serve.js';
 import { recordDesktopApp, type ServerRecord } from '../../../main/core/data-dir.js';
@@ -299,6 +300,26 @@ describe('branchlens serve', () => {
       unrecord();
     }
   }, 60_000);
+
+  it('on Windows, closes in order on Ctrl-Break (SIGBREAK) and on its console window being closed (SIGHUP)', async () => {
+    const before = { SIGBREAK: process.listenerCount('SIGBREAK'), SIGHUP: process.listenerCount('SIGHUP') };
+    const stop = stopSignals('win32');
+    process.emit('SIGBREAK');
+    expect(await stop.first).toBe('SIGBREAK');
+    process.emit('SIGHUP');
+    expect(await stop.again).toBe('SIGHUP');
+    // After the second, the listeners are gone: a third has its default effect.
+    expect(process.listenerCount('SIGBREAK')).toBe(before.SIGBREAK);
+    expect(process.listenerCount('SIGHUP')).toBe(before.SIGHUP);
+  });
+
+  it('leaves SIGHUP alone elsewhere, so that `nohup branchlens serve` keeps serving', () => {
+    const before = process.listenerCount('SIGHUP');
+    const stop = stopSignals('linux');
+    expect(process.listenerCount('SIGHUP')).toBe(before);
+    expect(process.listenerCount('SIGINT')).toBeGreaterThan(0);
+    stop.dispose();
+  });
 
   it('is listed by --help', async () => {
     const help = await runCli(['--help']);
