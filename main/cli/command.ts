@@ -95,8 +95,9 @@ export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = tr
       },
     ]);
   }
-  const dir = resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
+  let dir: string | undefined;
   try {
+    dir = resolveDataDir(typeof values.data === 'string' ? values.data : undefined, io.env);
     if (!create) return checkDataDir(dir);
     const existed = existsSync(dir);
     ensureDataDir(dir);
@@ -112,7 +113,7 @@ export function dataDirFrom(values: { data?: unknown }, io: CliIo, { create = tr
     if (!(e instanceof DataDirError)) throw e;
     const hint = from ? '' : ' (the default data folder; choose another with --data DIR)';
     throw new InputError([
-      { field: from ?? '--data', code: 'invalid', message: `cannot use ${dir}${hint}: ${e.reason}` },
+      { field: from ?? '--data', code: 'invalid', message: `cannot use ${dir ?? e.dir}${hint}: ${e.reason}` },
     ]);
   }
 }

@@ -62,6 +62,21 @@ export function earlierDataDir(
 }
 
 /**
+ * No Windows name may hold a double quote, so one in a folder named on Windows is a quoting slip, refused before
+ * it becomes an unreadable "no such file" about a folder nobody named. On a command line (cmd.exe, PowerShell 5,
+ * an npm .cmd shim) a backslash just before the closing quote, as a folder's Tab completion leaves it, makes the
+ * quote part of the name, and the arguments after it run into the name too. In cmd.exe, `set VAR="…"` keeps the
+ * quotes in the value.
+ */
+const QUOTE_IN_FLAG =
+  'it has a double quote (") in it, which Windows does not allow in a name. A backslash just before the ' +
+  'closing quote ("C:\\Branch Data\\") makes the quote, and what follows it, part of the name: leave that ' +
+  'backslash out ("C:\\Branch Data")';
+const QUOTE_IN_VARIABLE =
+  'it has a double quote (") in it, which Windows does not allow in a name: set $BRANCHLENS_DATA without ' +
+  'quotes (in cmd.exe, set BRANCHLENS_DATA=C:\\Branch Data)';
+
+/**
  * --data, else $BRANCHLENS_DATA, else the default folder. An installation whose data (its audit log, its
  * keys) is still in the earlier folder keeps using it while the default does not exist yet, so that an
  * upgrade never starts a second audit log and a new key beside the first. A flag that is given but empty (a
@@ -75,6 +90,7 @@ export function resolveDataDir(
 ): string {
   if (flag !== undefined) {
     if (flag.trim() === '') throw new DataDirError(flag, 'the folder named is empty');
+    if (platform === 'win32' && flag.includes('"')) throw new DataDirError(flag, QUOTE_IN_FLAG);
     return resolve(flag);
   }
   const path = platform === 'win32' ? win32 : posix;
@@ -92,7 +108,12 @@ export function desktopDataDir(
   platform: NodeJS.Platform = process.platform,
   home: string = homedir(),
 ): string {
-  if (env.BRANCHLENS_DATA) return resolve(env.BRANCHLENS_DATA);
+  if (env.BRANCHLENS_DATA) {
+    if (platform === 'win32' && env.BRANCHLENS_DATA.includes('"')) {
+      throw new DataDirError(env.BRANCHLENS_DATA, QUOTE_IN_VARIABLE);
+    }
+    return resolve(env.BRANCHLENS_DATA);
+  }
   const path = platform === 'win32' ? win32 : posix;
   const dir = path.join(userData, 'data');
   const earlier = earlierDataDir(env, platform, home);

@@ -50,6 +50,22 @@ describe('the data folder', () => {
     expect(appDataDir({}, 'win32', 'C:\\Users\\ann')).toBe('C:\\Users\\ann\\AppData\\Roaming');
   });
 
+  it('on Windows, refuses a folder with a double quote in it: a trailing backslash that escaped the closing quote', () => {
+    const home = 'C:\\Users\\ann';
+    // `--data "C:\\Branch Data\\" --input x.csv` as cmd.exe or PowerShell 5 hands it to Node.
+    const swallowed = 'C:\\Branch Data" --input x.csv';
+    expect(() => resolveDataDir(swallowed, {}, 'win32', home)).toThrow(DataDirError);
+    expect(() => resolveDataDir(swallowed, {}, 'win32', home)).toThrow(
+      /double quote \("\) in it.*leave that backslash out/,
+    );
+    // cmd.exe's `set BRANCHLENS_DATA="C:\\Branch Data"` keeps the quotes, for the desktop app too.
+    const quoted = { BRANCHLENS_DATA: '"C:\\Branch Data"' };
+    expect(() => resolveDataDir(undefined, quoted, 'win32', home)).toThrow(/without quotes/);
+    expect(() => desktopDataDir('C:\\AppData\\BranchLens', quoted, 'win32', home)).toThrow(DataDirError);
+    // Elsewhere a double quote is a character like any other in a name.
+    expect(resolveDataDir('/srv/a"b', {}, 'linux', '/home/ann')).toBe('/srv/a"b');
+  });
+
   it('on macOS: ~/Library/Application Support', () => {
     expect(defaultDataDir({ XDG_CONFIG_HOME: '/ignored' }, 'darwin', '/Users/ann')).toBe(
       '/Users/ann/Library/Application Support/BranchLens/data',
