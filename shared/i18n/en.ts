@@ -53,9 +53,9 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'problem.notFinite': 'Must be a finite number (NaN and Infinity are not allowed)',
   'problem.notInteger': 'Must be a whole number (got {given})',
   'problem.outOfRange': 'Out of range: {range} (got {given})',
-  'problem.unknownCategory': '"{given}" is not an option; choose one of: {options}',
+  'problem.unknownCategory': '"{given}" is not an option; write one of these codes: {options}',
   'problem.categoryOption': '{code} ({label})',
-  'problem.notBoolean': 'Must be yes or no ({accepted}; got "{given}")',
+  'problem.notBoolean': '"{given}" is not read as yes or no: for yes write {yes}, for no write {no}',
   'problem.chooseOption': 'Choose an option from the list',
   'problem.invalid': 'Invalid value',
 

@@ -50,9 +50,9 @@ export const zhCN = {
   'problem.notFinite': '须为有限数值（不接受 NaN 或 Infinity）',
   'problem.notInteger': '须为整数（当前为 {given}）',
   'problem.outOfRange': '超出范围：{range}（当前为 {given}）',
-  'problem.unknownCategory': '“{given}”不是可选值；可选：{options}',
+  'problem.unknownCategory': '“{given}”不是可选值；请填写以下代码之一：{options}',
   'problem.categoryOption': '{code}（{label}）',
-  'problem.notBoolean': '须为是或否（可用 {accepted}；当前为“{given}”）',
+  'problem.notBoolean': '无法将“{given}”识别为是或否：“是”请填 {yes}，“否”请填 {no}',
   'problem.chooseOption': '请从列表中选择',
   'problem.invalid': '取值无效',
 
@@ -158,13 +158,13 @@ export const zhCN = {
   'explain.staleModel':
     '此结果由模型 {explained} 生成；当前模型已改为 {active}：请点击“解释”重新生成；在此之前不能打印或导出。',
   'explain.staleSettings':
-    '此结果按 {explained} 生成；设置已改为 {current}：请点击“解释”重新生成；在此之前不能打印或导出。',
+    '此结果按“{explained}”生成；设置已改为“{current}”：请点击“解释”重新生成；在此之前不能打印或导出。',
   'explain.explainedWith': '{method} · {note}',
   'explain.schemaChanged':
     '当前模型已改为 {model}，申请人表单有变化：{changes}。其余字段已填写的内容保留不变。',
-  'explain.schemaAdded': '新增 {fields}',
-  'explain.schemaRemoved': '移除 {fields}',
-  'explain.schemaRuleChanged': '{fields} 的取值要求有变',
+  'explain.schemaAdded': '新增{fields}',
+  'explain.schemaRemoved': '移除{fields}',
+  'explain.schemaRuleChanged': '{fields}的取值要求有变',
   'explain.emptyTitle': '尚无结果',
   'explain.empty': '填写申请人表单或载入示例申请人，然后点击“解释”。',
   'explain.resultTitle': '解释结果',

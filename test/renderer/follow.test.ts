@@ -157,6 +157,11 @@ describe('a result explained before a change made elsewhere', () => {
       'Explained with Gauss–Legendre · Top 5 · 50 steps; the settings are now Gauss–Legendre · Top 3 · 50 steps: ' +
         'press Explain to explain again. Until then this result cannot be printed or exported.',
     );
+    // The settings are Chinese words in zh-CN: quoted, with no space between them and the sentence's words.
+    expect(staleText(why, zh)).toBe(
+      '此结果按“高斯-勒让德积分 · 显示前 5 项 · 50 步”生成；设置已改为“高斯-勒让德积分 · 显示前 3 项 · 50 步”：' +
+        '请点击“解释”重新生成；在此之前不能打印或导出。',
+    );
     expect(staleReason(result, v100, { ...asked, n_steps: 100 }, true)?.kind).toBe('settings');
     expect(staleReason(result, v100, { ...asked, method: 'riemann_trapezoid' }, true)?.kind).toBe('settings');
   });
@@ -190,7 +195,8 @@ describe("the line saying the new model's form differs", () => {
     );
     expect(line).not.toContain('\n');
     const zhLine = schemaChangedText('credit-demo@2.0.0', changes, 'zh-CN', zh);
-    expect(zhLine).toContain('新增 年龄；移除 ');
-    expect(zhLine).toContain('贷款期限 的取值要求有变');
+    // Chinese takes no space between words: not "新增 年龄", "贷款期限 的取值要求有变".
+    expect(zhLine).toMatch(/：新增年龄；移除[^；]+、[^；]+；贷款期限的取值要求有变。/);
+    expect(zhLine).not.toMatch(/[\u4e00-\u9fff] [\u4e00-\u9fff]/);
   });
 });

@@ -42,6 +42,19 @@ describe('the UI strings', () => {
     ).toEqual([]);
   });
 
+  it('punctuate Chinese sentences in zh-CN with full-width marks, and put no space between Chinese words', () => {
+    const cjk = '[\\u3400-\\u9fff\\u3000-\\u303f\\uff00-\\uffef“”]';
+    const asciiByChinese = new RegExp(`${cjk} ?[,.;:!?()]|[,;:!?()] ?${cjk}`);
+    const spaced = /[\u3400-\u9fff] [\u3400-\u9fff]/;
+    // A formula, f(基准), and the name Excel gives its format on Chinese Windows, "CSV (逗号分隔)", are quoted as written.
+    const asWritten = ['explain.completeness.formula', 'batch.readAsGb18030'];
+    const wrong = keys.filter((k) => {
+      const m = MESSAGES['zh-CN'][k].replace(/\{[^}]+\}/g, 'X');
+      return !asWritten.includes(k) && (asciiByChinese.test(m) || spaced.test(m));
+    });
+    expect(wrong).toEqual([]);
+  });
+
   it('cover every key the renderer asks for', () => {
     const used = new Set<string>();
     for (const file of sourceFiles(join(appRoot(), 'renderer', 'src'))) {

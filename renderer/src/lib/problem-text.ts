@@ -75,10 +75,13 @@ export function problemText(
         : t('problem.invalid');
     case 'wrong_type':
       if (f?.type === 'numeric') return t('problem.notNumber', { given });
+      // Which words mean yes and which no, apart: the page shows booleans as 是/否, which a file then holds, and
+      // "must be yes or no" would say that 否 must be 是 or 否.
       if (f?.type === 'boolean')
         return t('problem.notBoolean', {
           given,
-          accepted: [...f.true_values, ...f.false_values].join(' / '),
+          yes: f.true_values.join(' / '),
+          no: f.false_values.join(' / '),
         });
       if (f?.type === 'categorical') return t('problem.chooseOption');
       return t('problem.invalid');
