@@ -44,11 +44,23 @@ function logged(handlers: Handlers, log: FastifyBaseLogger, failures: RepeatLimi
   ) as Handlers;
 }
 
+/**
+ * A time in the download's query. A URL reads an unescaped "+" as a space, so the offset of a branch east of UTC,
+ * typed as the docs write it (`since=2026-11-01T00:00:00+08:00`, in curl or an address bar), arrives as
+ * "…00:00 08:00": a space before a final hh:mm is that "+" (no time has a space there otherwise).
+ */
+const queryTime = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.replace(/^(\S+T\S+) (\d\d:\d\d)$/, '$1+$2') : v),
+    z.iso.datetime({ offset: true }),
+  )
+  .optional();
+
 const auditExportQuery = z
   .object({
     format: z.enum(AUDIT_EXPORT_FORMATS),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
+    since: queryTime,
+    until: queryTime,
     gzip: z
       .enum(['true', 'false', '1', '0'])
       .optional()

@@ -335,6 +335,29 @@ describe('the app API (POST /api/app/<method>)', () => {
     expect(closed.json.entries).toBe(0);
   });
 
+  it('reads a download time with an unescaped + offset (a branch east of UTC) as the time it names', async () => {
+    // A URL decodes "+" as a space: `since=…+08:00` as typed in curl or an address bar arrives as "… 08:00".
+    const all = await t.call('GET', '/api/app/auditExport?format=jsonl&since=2020-01-01T00:00:00+08:00');
+    expect(all.status, all.text).toBe(200);
+    const escaped = await t.call(
+      'GET',
+      '/api/app/auditExport?format=jsonl&since=2020-01-01T00:00:00%2B08:00',
+    );
+    expect(all.text.trim().split('\n').length).toBe(escaped.text.trim().split('\n').length);
+    const none = await t.call(
+      'GET',
+      '/api/app/auditExport?format=jsonl&since=2020-01-01T00:00:00+08:00&until=2020-01-01T08:00:00+08:00',
+    );
+    expect(none.status, none.text).toBe(200);
+    expect(none.text.trim().split('\n')).toHaveLength(1);
+    // A space anywhere else is still no time.
+    const bad = expectProblems(
+      await t.call('GET', '/api/app/auditExport?format=jsonl&since=2020-01-01+00:00'),
+      400,
+    );
+    expect(bad.map((p) => p.field)).toEqual(['query.since']);
+  });
+
   it('refuses a monitoring series whose to is before its from, naming to', async () => {
     const reversed = expectProblems(
       await app('monitoringSeries', { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
