@@ -454,6 +454,33 @@ function parseTime(flag: '--since' | '--until', raw: string | undefined): Date |
   );
 }
 
+/** A time on this machine's clock as ISO 8601 with its offset, to the minute or (`seconds`) to the second. */
+function localIso(d: Date, seconds: boolean): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const minutes = -d.getTimezoneOffset();
+  const offset = `${minutes < 0 ? '-' : '+'}${p(Math.floor(Math.abs(minutes) / 60))}:${p(Math.abs(minutes) % 60)}`;
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}${seconds ? `:${p(d.getSeconds())}` : ''}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}${seconds ? 'T' : ' '}${time}${offset}`;
+}
+
+/**
+ * A plain --since/--until date is midnight UTC (docs/audit.md), which on a branch's clock east or west of UTC is
+ * another hour, even another day: 2026-10-01 is 08:00 in Beijing, and the night before it falls in the range
+ * before. The note says which local time that is, and the date-time that is midnight here.
+ */
+function plainDateNote(flag: '--since' | '--until', raw: string | undefined): string | null {
+  if (raw === undefined || !z.iso.date().safeParse(raw).success) return null;
+  const [year, month, day] = raw.split('-').map(Number) as [number, number, number];
+  const localMidnight = new Date(year, month - 1, day);
+  const utcMidnight = new Date(`${raw}T00:00:00.000Z`);
+  if (localMidnight.getTime() === utcMidnight.getTime()) return null;
+  const here = localIso(utcMidnight, false);
+  return (
+    `note: ${flag} ${raw} is midnight UTC, ${here.slice(0, -6)} on this machine (UTC${here.slice(-6)}); ` +
+    `for midnight here, give ${flag} ${localIso(localMidnight, true)}\n`
+  );
+}
+
 export const auditExportCommand: Command = {
   name: 'audit export',
   summary: 'Export the audit log (JSONL, CSV or Elasticsearch bulk) with a signed head, for head office',
@@ -530,6 +557,13 @@ export const auditExportCommand: Command = {
       io.stderr.write(
         `note: earlier checkpoints in this log were signed by ${summary.otherKeyIds.join(', ')}, not by this installation's key ${summary.checkpoint.keyId}: they match the chain, but their signatures can only be checked with the earlier public key${summary.otherKeyIds.length > 1 ? 's' : ''} head office holds. Send head office the new public key (branchlens audit public-key).\n`,
       );
+    }
+    for (const [flag, raw] of [
+      ['--since', values.since],
+      ['--until', values.until],
+    ] as const) {
+      const note = plainDateNote(flag, raw);
+      if (note) io.stderr.write(note);
     }
     // Only in a log written before timestamps were kept in order (docs/audit.md, section 5).
     for (const m of summary.misplaced ?? []) {

@@ -213,6 +213,50 @@ describe('branchlens audit', () => {
     }
   });
 
+  it.each([
+    [
+      'Asia/Shanghai',
+      'note: --since 2025-04-02 is midnight UTC, 2025-04-02 08:00 on this machine (UTC+08:00); for midnight here, give --since 2025-04-02T00:00:00+08:00\n',
+      17,
+    ],
+    [
+      'America/New_York',
+      'note: --since 2025-04-02 is midnight UTC, 2025-04-01 20:00 on this machine (UTC-04:00); for midnight here, give --since 2025-04-02T00:00:00-04:00\n',
+      29,
+    ],
+    ['UTC', null, 25],
+  ])(
+    'a plain --since date on a machine in %s says which local time it is, and how to give local midnight',
+    async (zone, note, localFirst) => {
+      const tz = process.env.TZ;
+      process.env.TZ = zone;
+      try {
+        const r = await run([
+          'audit',
+          'export',
+          '--format',
+          'jsonl',
+          '--since',
+          '2025-04-02',
+          '--data',
+          t.dir,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        // Still midnight UTC, as documented: the 25th entry is the first stamped on 2 April in UTC.
+        expect(verifyExport(r.stdoutBytes, t.key.publicPem)).toMatchObject({ ok: true, firstSeq: 25 });
+        const notes = r.stderr.split(/(?=note: )/).filter((l) => l.startsWith('note: '));
+        expect(notes).toEqual(note ? [note] : []);
+        // The date-time it suggests starts the export at midnight here.
+        const given = note ? /give --since (\S+)\n/.exec(note)![1]! : '2025-04-02';
+        const local = await run(['audit', 'export', '--format', 'jsonl', '--since', given, '--data', t.dir]);
+        expect(verifyExport(local.stdoutBytes, t.key.publicPem)).toMatchObject({ firstSeq: localFirst });
+      } finally {
+        if (tz === undefined) delete process.env.TZ;
+        else process.env.TZ = tz;
+      }
+    },
+  );
+
   it('--since with --until exports a closed range; --until not after --since, or not a date, is exit 2', async () => {
     const r = await run([
       'audit',
@@ -467,7 +511,7 @@ describe('branchlens audit', () => {
     expect(since.stderr).toMatch(
       /note: entry #33 is stamped before --since 2025-04-03 .* so it is in this export/,
     );
-    // A log stamped in order has nothing to note.
+    // A log stamped in order has nothing to note (but, off UTC, what the plain date is here).
     const plain = await run([
       'audit',
       'export',
@@ -478,7 +522,7 @@ describe('branchlens audit', () => {
       '--data',
       t.dir,
     ]);
-    expect(plain.stderr).not.toContain('note:');
+    expect(plain.stderr).not.toMatch(/^note: .*stamped before/m);
   });
 
   it('export --format es-bulk keeps every entry’s _id when the signing key is replaced', async () => {
