@@ -10,6 +10,7 @@ import { API_METHOD_NAMES, apiOver } from '../../renderer/src/api/methods.js';
 import { routeOf } from '../../renderer/src/app/routes.js';
 import { parseStoredSettings } from '../../renderer/src/app/stored-settings.js';
 import {
+  formatDateTime,
   formatPercent,
   formatRate,
   formatSigned,
@@ -161,6 +162,17 @@ describe('routes and formats', () => {
     // Two that share their first digits show as many more as tell them apart.
     const near = maskedFeatureLabels(['sensitive_3fa2c1d0e9ab', 'sensitive_3fa29900aaaa', assets], 'M');
     expect([...near.values()]).toEqual(['M #3fa2c', 'M #3fa29', 'M #b71e']);
+  });
+
+  it('show the half hour after midnight as 00:30, not as 24:30 of the day it begins (English too)', () => {
+    // Intl's hour12: false is the 24-hour cycle 1–24 in English on V8 before 12.4 (Chrome 124, so the Chrome
+    // 109 of a Windows 7 branch PC): 00:30 on 28 November read "11/28/2026, 24:30:05", the end of that day.
+    const half = new Date(2026, 10, 28, 0, 30, 5); // local time
+    expect(formatDateTime('en', half)).toMatch(/^11\/28\/2026, 00:30:05$/);
+    expect(formatDateTime('zh-CN', half)).toBe('2026/11/28 00:30:05');
+    for (const span of [6 * 3_600_000, 7 * 24 * 3_600_000]) {
+      expect(new Intl.DateTimeFormat('en', axisTimeOptions(span)).format(half)).toMatch(/00:30$/);
+    }
   });
 
   it('show a small throughput with its significant digits, not as 0', () => {

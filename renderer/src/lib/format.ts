@@ -107,7 +107,8 @@ export function formatDateTime(locale: Locale, iso: string | number | Date): str
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
-    hour12: false,
+    // Not hour12: false, which older Chrome (V8 before 12.4) reads in English as the cycle 1–24: "24:30" at 00:30.
+    hourCycle: 'h23',
   }).format(d);
 }
 

@@ -236,7 +236,8 @@ export function withinPeriod(
  * time within ten days, the date beyond (a week of "00:00" labels tells nothing).
  */
 export function axisTimeOptions(spanMs: number): Intl.DateTimeFormatOptions {
-  const time = { hour: '2-digit', minute: '2-digit', hour12: false } as const;
+  // hourCycle, not hour12: false, which older Chrome reads in English as 1–24 (formatDateTime).
+  const time = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const;
   const date = { month: '2-digit', day: '2-digit' } as const;
   return spanMs <= 1.5 * DAY_MS ? time : spanMs <= 10 * DAY_MS ? { ...date, ...time } : date;
 }
