@@ -277,6 +277,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.readAsGb18030':
     "This file is not UTF-8, so it was read as GB18030 (GBK), the encoding of Excel's “CSV (Comma delimited)” on Chinese Windows",
   'batch.notCsv': 'This file cannot be read: use a CSV file (UTF-8, GB18030 or UTF-16) with a header row',
+  'batch.notCsvDetail': '{message} ({detail})',
   'batch.noFeatureColumns':
     'No column of this file is a feature of the model, so nothing was read. The first line must name the columns: {columns} (the features\' Chinese or English labels work too, e.g. "Years with current employer")',
   'batch.repeatedColumns':

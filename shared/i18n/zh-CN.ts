@@ -260,6 +260,7 @@ export const zhCN = {
   'batch.readAsGb18030':
     '该文件不是 UTF-8 编码，已按 GB18030（GBK）读取：中文版 Windows 上 Excel 的“CSV (逗号分隔)”即为此编码',
   'batch.notCsv': '无法读取该文件：请使用首行为列名的 CSV 文件（UTF-8、GB18030 或 UTF-16 编码）',
+  'batch.notCsvDetail': '{message}（{detail}）',
   'batch.noFeatureColumns':
     '文件中没有与模型特征对应的列，未读取任何数据。首行须为列名：{columns}（也可用中文或英文特征名称，如“工龄”）',
   'batch.repeatedColumns':

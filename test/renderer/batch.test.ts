@@ -282,6 +282,37 @@ describe('CSV rows', () => {
     expect(good).toContain(3001);
   });
 
+  it('lists columns in a Chinese refusal with Chinese punctuation (、；（）), in an English one with ASCII', () => {
+    const zh = (r: Parameters<typeof fileRefusalText>[0]) =>
+      fileRefusalText(r, schema, 'zh-CN', makeT('zh-CN'));
+    const en = (r: Parameters<typeof fileRefusalText>[0]) => fileRefusalText(r, schema, 'en', makeT('en'));
+    const repeated = {
+      kind: 'repeatedColumns' as const,
+      repeated: [
+        { feature: 'Amount', columns: ['Amount', '申请金额'] },
+        { feature: 'Price', columns: ['price', 'PRICE'] },
+      ],
+    };
+    const refusals = [
+      { kind: 'noFeatureColumns' as const },
+      repeated,
+      { kind: 'notCsv' as const, detail: 'The file could not be read' },
+    ];
+    for (const r of refusals) {
+      expect(zh(r)).not.toMatch(/, |; |\(/);
+      expect(en(r)).not.toMatch(/、|；|（/);
+    }
+    expect(zh({ kind: 'noFeatureColumns' })).toContain('Seniority、Home、Time');
+    expect(zh(repeated)).toContain('Amount ← “Amount”、“申请金额”；Price ← “price”、“PRICE”');
+    expect(en(repeated)).toContain('Amount ← “Amount”, “申请金额”; Price ← “price”, “PRICE”');
+    expect(zh({ kind: 'notCsv', detail: 'The file could not be read' })).toMatch(
+      /（The file could not be read）$/,
+    );
+    expect(en({ kind: 'notCsv', detail: 'The file could not be read' })).toMatch(
+      / \(The file could not be read\)$/,
+    );
+  });
+
   it('keeps a refused file as what is wrong with it, worded in whichever language the page is in', async () => {
     const store = new BatchStore();
     const file = (name: string, text: string) => new File([text], name, { type: 'text/csv' });

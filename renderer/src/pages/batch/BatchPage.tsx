@@ -75,7 +75,7 @@ function ColumnNotices({ ignored, missing, t }: { ignored: string[]; missing: st
     <>
       {ignored.length > 0 && (
         <p className="alert alert-info" data-testid="ignored-columns">
-          {t('batch.ignoredColumns', { columns: set.shown.join(', ') + more })}
+          {t('batch.ignoredColumns', { columns: set.shown.join(t('common.listSeparator')) + more })}
         </p>
       )}
       {missing.length > 0 && (
@@ -211,7 +211,9 @@ export default function BatchPage() {
             {t('batch.choose')}
           </label>
           <p className="muted small">
-            {t('batch.columnsHint', { columns: schema?.features.map((f) => f.name).join(', ') ?? '' })}
+            {t('batch.columnsHint', {
+              columns: schema?.features.map((f) => f.name).join(t('common.listSeparator')) ?? '',
+            })}
           </p>
         </div>
 

@@ -25,24 +25,28 @@ export function fileRefusalText(
 ): string {
   switch (refusal.kind) {
     case 'notCsv':
-      return refusal.detail ? `${t('batch.notCsv')} (${refusal.detail})` : t('batch.notCsv');
+      return refusal.detail
+        ? t('batch.notCsvDetail', { message: t('batch.notCsv'), detail: refusal.detail })
+        : t('batch.notCsv');
     case 'emptyFile':
       return t('batch.emptyFile');
     case 'noRows':
       return t('batch.noRows');
     case 'noFeatureColumns':
       return t('batch.noFeatureColumns', {
-        columns: (schema?.features ?? []).map((f) => f.name).join(', '),
+        columns: (schema?.features ?? []).map((f) => f.name).join(t('common.listSeparator')),
       });
     case 'missingRequiredColumns':
       return t('batch.missingRequiredColumns', {
-        features: schema ? featureList(schema, refusal.features, locale, t) : refusal.features.join(', '),
+        features: schema
+          ? featureList(schema, refusal.features, locale, t)
+          : refusal.features.join(t('common.listSeparator')),
       });
     case 'repeatedColumns':
       return t('batch.repeatedColumns', {
         list: refusal.repeated
-          .map((r) => `${r.feature} ← ${r.columns.map((c) => `“${c}”`).join(', ')}`)
-          .join('; '),
+          .map((r) => `${r.feature} ← ${r.columns.map((c) => `“${c}”`).join(t('common.listSeparator'))}`)
+          .join(t('error.problemSeparator')),
       });
   }
 }
