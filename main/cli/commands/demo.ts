@@ -19,8 +19,7 @@ const WORDS = {
     reasons: '主要拒绝原因',
     // An approved applicant's factors against approval are not reasons for a refusal (as in the UI).
     adverse: '主要不利因素',
-    rest: '其余',
-    items: '项',
+    rest: (count: number) => `其余 ${count} 项`,
     check: '完整性',
     watermark: '水印',
     latency: '耗时',
@@ -35,8 +34,7 @@ const WORDS = {
     declined: 'declined',
     reasons: 'Principal reasons against approval',
     adverse: 'Main adverse factors',
-    rest: 'others',
-    items: 'features',
+    rest: (count: number) => `${count} other feature${count === 1 ? '' : 's'}`,
     check: 'Completeness',
     watermark: 'Watermark',
     latency: 'Latency',
@@ -59,7 +57,7 @@ export function renderDocument(doc: ExplanationDocument, n: number, locale: Loca
       (a) =>
         `  ${a.attribution >= 0 ? ' ' : ''}${a.attribution.toFixed(4)}  ${bar(a.attribution).padEnd(20)}  ${a.description}`,
     ),
-    `  ${doc.rest_sum >= 0 ? ' ' : ''}${doc.rest_sum.toFixed(4)}  ${''.padEnd(20)}  ${w.rest} ${doc.rest_count} ${w.items}`,
+    `  ${doc.rest_sum >= 0 ? ' ' : ''}${doc.rest_sum.toFixed(4)}  ${''.padEnd(20)}  ${w.rest(doc.rest_count)}`,
   ];
   if (doc.reasons.length) {
     const heading = doc.decision?.approved === false ? w.reasons : w.adverse;

@@ -106,6 +106,26 @@ describe('branchlens demo', () => {
     }
   });
 
+  it('words the remainder line in each language: "6 other features", "其余 6 项"', async () => {
+    const service = await BranchLensService.open({ dataDir: data, workers: 1 });
+    try {
+      const applicant = readSample<Record<string, unknown>[]>('applicants.json')[0]!;
+      for (const [top_k, rest] of [
+        [5, '6 other features'],
+        [10, '1 other feature'],
+      ] as const) {
+        const [doc] = await service.explain([applicant], { locale: 'en', top_k });
+        expect(doc!.rest_count).toBe(Number(rest[0]));
+        const line = renderDocument(doc!, 1, 'en').split('\n')[top_k + 1];
+        expect(line).toMatch(new RegExp(`  ${rest}$`));
+      }
+      const [zh] = await service.explain([applicant], { locale: 'zh-CN', top_k: 5 });
+      expect(renderDocument(zh!, 1, 'zh-CN').split('\n')[6]).toMatch(/ {2}其余 6 项$/);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('refuses another locale with exit 2', async () => {
     const run = await runCli(['demo', '--locale', 'fr', '--data', data]);
     expect(run.code).toBe(2);
