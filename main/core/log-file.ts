@@ -51,7 +51,14 @@ export class LogFile {
     const bytes = Buffer.byteLength(record);
     try {
       this.#size ??= statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
-      if (this.#size > 0 && this.#size + bytes > this.#maxBytes) this.#rotate();
+      if (this.#size > 0 && this.#size + bytes > this.#maxBytes) {
+        try {
+          this.#rotate();
+        } catch {
+          // A log file held open elsewhere cannot be renamed on Windows (a viewer, an antivirus scan): the record
+          // goes on the end of the current file, past the bound, rather than nowhere; the next record tries again.
+        }
+      }
       appendFileSync(this.path, record, { mode: 0o600 });
       this.#size += bytes;
       return true;

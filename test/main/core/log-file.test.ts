@@ -1,6 +1,6 @@
 // The desktop app's log file: stamped records, an error's stack indented under its line, rotation by size with
 // a few files kept, and never a failure of the caller when the file cannot be written.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogFile, Logger, type LogConsole } from '../../../main/core/log-file.js';
@@ -51,6 +51,21 @@ describe('LogFile', () => {
     log.write('info', 'after a restart');
     expect(readFileSync(join(dir, 'branchlens.log.1'), 'utf8')).toBe('x'.repeat(190) + '\n');
     expect(readFileSync(log.path, 'utf8')).toContain('after a restart');
+  });
+
+  it('keeps writing past the bound, losing no record, while the file cannot be rotated', () => {
+    // What Windows does to a log open in another program: it will not move it. Here, a folder in the way.
+    mkdirSync(join(dir, 'branchlens.log.1', 'held'), { recursive: true });
+    const log = new LogFile({ dir, maxBytes: 100, keep: 1, now: at });
+    for (let i = 0; i < 5; i++) expect(log.write('info', `record ${i} ${'x'.repeat(40)}`)).toBe(true);
+    const current = readFileSync(log.path, 'utf8');
+    expect(current.split('\n').filter(Boolean)).toHaveLength(5);
+    expect(current).toContain('record 4');
+    // Once it can be moved, the next record rotates it as usual.
+    removeDir(join(dir, 'branchlens.log.1'));
+    expect(log.write('info', 'after the viewer closed')).toBe(true);
+    expect(readFileSync(join(dir, 'branchlens.log.1'), 'utf8')).toContain('record 4');
+    expect(readFileSync(log.path, 'utf8')).toContain('after the viewer closed');
   });
 
   it('reports false, and throws nothing, when its folder is a file', () => {
