@@ -446,8 +446,15 @@ describe('the monitoring data', () => {
     expect(tileValueText(same, 'en')).toBe('0');
   });
 
-  it('labels the time axis with dates once the points span more than a day and a half', () => {
+  it('labels the time axis with dates once the points span more than a day, so that no hour shows twice', () => {
     expect(axisTimeOptions(6 * 3_600_000)).not.toHaveProperty('day');
+    expect(axisTimeOptions(24 * 3_600_000)).not.toHaveProperty('day'); // the 24-hour view
+    // A 7-day view with 30 hours of points: 10:00 yesterday and 10:00 today are told apart.
+    const span = axisTimeOptions(30 * 3_600_000);
+    expect(span).toMatchObject({ day: '2-digit', hour: '2-digit' });
+    const label = (t: number) => new Intl.DateTimeFormat('en', { ...span, timeZone: 'UTC' }).format(t);
+    const start = Date.UTC(2026, 10, 26, 10);
+    expect(label(start)).not.toBe(label(start + 24 * 3_600_000));
     expect(axisTimeOptions(7 * 24 * 3_600_000)).toMatchObject({ day: '2-digit', hour: '2-digit' });
     expect(axisTimeOptions(365 * 24 * 3_600_000)).not.toHaveProperty('hour');
   });

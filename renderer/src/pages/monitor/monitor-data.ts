@@ -232,14 +232,15 @@ export function withinPeriod(
 }
 
 /**
- * The time axis' labels for points spanning `spanMs`: the time of day within a day and a half, the date and
- * time within ten days, the date beyond (a week of "00:00" labels tells nothing).
+ * The time axis' labels for points spanning `spanMs`: the time of day within a day (the 24-hour view), the date
+ * and time within ten days, the date beyond (a week of "00:00" labels tells nothing). Beyond a day, times alone
+ * would repeat: a 7-day view of a workstation installed yesterday spans 30 hours, and showed 10:00 twice.
  */
 export function axisTimeOptions(spanMs: number): Intl.DateTimeFormatOptions {
   // hourCycle, not hour12: false, which older Chrome reads in English as 1–24 (formatDateTime).
   const time = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const;
   const date = { month: '2-digit', day: '2-digit' } as const;
-  return spanMs <= 1.5 * DAY_MS ? time : spanMs <= 10 * DAY_MS ? { ...date, ...time } : date;
+  return spanMs <= DAY_MS ? time : spanMs <= 10 * DAY_MS ? { ...date, ...time } : date;
 }
 
 /**
