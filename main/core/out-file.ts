@@ -159,8 +159,13 @@ export async function writeOutFile<T>(
 /** Errors of a rename over a file that Windows gives while another process has that file open. */
 const HELD_OPEN = new Set(['EPERM', 'EACCES', 'EBUSY']);
 
+/** Whether `e` is Windows refusing a rename because another process has the file (or one in the folder) open. */
+export function heldByAnotherProgram(e: unknown, platform: NodeJS.Platform): boolean {
+  return platform === 'win32' && HELD_OPEN.has((e as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
 /** The waits between tries of such a rename: about 1.5 s in all, as long as an antivirus scan usually takes. */
-const HELD_OPEN_RETRY_MS = [50, 100, 200, 400, 800];
+export const HELD_OPEN_RETRY_MS = [50, 100, 200, 400, 800];
 
 export interface ReplaceFileDeps {
   platform: NodeJS.Platform;
@@ -168,7 +173,7 @@ export interface ReplaceFileDeps {
   wait: (ms: number) => Promise<void>;
 }
 
-const replaceFileDeps: ReplaceFileDeps = {
+export const replaceFileDeps: ReplaceFileDeps = {
   platform: process.platform,
   rename: renameSync,
   wait: (ms) => new Promise((done) => setTimeout(done, ms)),
@@ -186,8 +191,7 @@ export async function replaceFile(from: string, to: string, deps = replaceFileDe
       deps.rename(from, to);
       return;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? '';
-      if (deps.platform !== 'win32' || !HELD_OPEN.has(code)) throw e;
+      if (!heldByAnotherProgram(e, deps.platform)) throw e;
       const delay = HELD_OPEN_RETRY_MS[tried];
       if (delay === undefined) {
         throw new Error(

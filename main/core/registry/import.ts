@@ -3,7 +3,7 @@
 // leaves a half-copied bundle registered. A bundle may hold 1 GiB: it is hashed and copied asynchronously, so
 // a service importing one goes on answering its other requests meanwhile.
 import { randomUUID } from 'node:crypto';
-import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { because, InputError } from '../../../shared/problems.js';
@@ -15,6 +15,13 @@ import {
   type BundleFiles,
 } from '../bundle/load.js';
 import type { WritableDb } from '../db/open.js';
+import { BusyError } from '../microbatch.js';
+import {
+  heldByAnotherProgram,
+  HELD_OPEN_RETRY_MS,
+  replaceFileDeps,
+  type ReplaceFileDeps,
+} from '../out-file.js';
 import { removeStale } from '../stale-files.js';
 import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
 import {
@@ -39,6 +46,8 @@ export interface ImportOptions extends RegistryContext {
    * by the time it is copied is refused (changed_during_import), so what is installed is what was checked.
    */
   sha256?: string;
+  /** How the copy is moved into place (tests: Windows refusing while another program holds a file in it). */
+  move?: ReplaceFileDeps;
 }
 
 export type ImportStatus =
@@ -120,10 +129,18 @@ async function stageCopy(src: BundleFiles, finalDir: string): Promise<string> {
   }
 }
 
-function moveIntoPlace(staging: string, finalDir: string): void {
+/** The copy could not be moved into place: on Windows, another program holds a file in it (or in the old folder). */
+class FolderHeld extends Error {}
+
+function moveIntoPlace(staging: string, finalDir: string, move: ReplaceFileDeps): void {
   // A folder without a row is left over from an interrupted import.
   rmSync(finalDir, { recursive: true, force: true });
-  renameSync(staging, finalDir);
+  try {
+    move.rename(staging, finalDir);
+  } catch (e) {
+    if (heldByAnotherProgram(e, move.platform)) throw new FolderHeld('held', { cause: e });
+    throw e;
+  }
 }
 
 /** A version's folder name as Windows and macOS compare it: letter case ignored, a trailing dot dropped. */
@@ -161,6 +178,7 @@ async function install(
   activation: { when: 'always' | 'never' | 'if-none-active'; reason: Exclude<ActivationReason, 'rollback'> },
   { sink, now = () => new Date() }: RegistryContext,
   checkedSha256?: string,
+  move: ReplaceFileDeps = replaceFileDeps,
 ): Promise<ImportResult> {
   removeStaleStaging(dataDir);
   const src = await readBundleAsync(srcDir);
@@ -188,9 +206,33 @@ async function install(
   const needsCopy = !existing || !(await installedCopyVerifies(finalDir, existing.sha256));
   const staging = needsCopy ? await stageCopy(src, finalDir) : undefined;
 
-  let outcome: Omit<ImportResult, 'message'>;
+  let outcome: Omit<ImportResult, 'message'> | undefined;
   try {
-    outcome = db
+    // Windows refuses to move a folder while another program has a file in it open: the antivirus scanning the
+    // copy just made, the search indexer. The transaction (which rolls back) is tried again after a pause, a few
+    // times; a folder still held is a busy answer, with nothing installed.
+    for (let tried = 0; !outcome; tried++) {
+      try {
+        outcome = installNow();
+      } catch (e) {
+        if (!(e instanceof FolderHeld)) throw e;
+        const delay = HELD_OPEN_RETRY_MS[tried];
+        if (delay === undefined) {
+          throw new BusyError(
+            5,
+            `cannot install ${ref} now: Windows would not move its folder into place, as another program (an ` +
+              'antivirus scan, the search indexer, an Explorer window) has a file in it open; import it again shortly',
+          );
+        }
+        await move.wait(delay);
+      }
+    }
+  } finally {
+    if (staging) await rm(staging, { recursive: true, force: true });
+  }
+
+  function installNow(): Omit<ImportResult, 'message'> {
+    return db
       .transaction(() => {
         // Checked again under the write lock: another process may have installed it meanwhile.
         refuseSharedFolder(db, id, version);
@@ -208,7 +250,7 @@ async function install(
         let status: ImportStatus = 'already_installed';
         // Hashed in this thread (a transaction cannot wait): only when repairing, or racing another import.
         if (staging && !(registered && installedCopyIsIntact(finalDir, registered.sha256))) {
-          moveIntoPlace(staging, finalDir);
+          moveIntoPlace(staging, finalDir, move);
           status = registered ? 'repaired' : 'installed';
         }
         if (!registered) {
@@ -235,8 +277,6 @@ async function install(
         };
       })
       .immediate();
-  } finally {
-    if (staging) await rm(staging, { recursive: true, force: true });
   }
 
   const events: RegistryEvent[] = [];
@@ -273,7 +313,7 @@ export function importBundle(
   db: WritableDb,
   dataDir: string,
   srcDir: string,
-  { activate, sha256, ...context }: ImportOptions,
+  { activate, sha256, move, ...context }: ImportOptions,
 ): Promise<ImportResult> {
   return install(
     db,
@@ -282,6 +322,7 @@ export function importBundle(
     { when: activate === undefined ? 'if-none-active' : activate ? 'always' : 'never', reason: 'import' },
     context,
     sha256,
+    move,
   );
 }
 

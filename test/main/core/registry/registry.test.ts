@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +16,7 @@ import { openWritable, type WritableDb } from '../../../../main/core/db/open.js'
 import { activateModel, rollbackModel } from '../../../../main/core/registry/activation.js';
 import type { RegistryEvent } from '../../../../main/core/registry/events.js';
 import { ensureDemoModel, importBundle } from '../../../../main/core/registry/import.js';
+import { BusyError } from '../../../../main/core/microbatch.js';
 import {
   activationHistory,
   activeModel,
@@ -73,6 +83,51 @@ describe('importBundle', () => {
     expect(result.model.sha256).toBe(readBundle(bundle('v1')).sha256);
     expect(refs()).toEqual(['tiny@1.0.0*']);
     expect(activationHistory(db).map((a) => a.reason)).toEqual(['import']);
+  });
+
+  /** Windows' rename, refusing `refusals` times as while an antivirus scans the copy: the waits it was given. */
+  function heldFolder(refusals: number) {
+    const waits: number[] = [];
+    let left = refusals;
+    return {
+      waits,
+      move: {
+        platform: 'win32' as const,
+        rename: (from: string, to: string) => {
+          if (left-- > 0)
+            throw Object.assign(new Error(`EPERM: operation not permitted, rename '${from}'`), {
+              code: 'EPERM',
+            });
+          renameSync(from, to);
+        },
+        wait: async (ms: number) => void waits.push(ms),
+      },
+    };
+  }
+
+  it('on Windows, tries the move again while another program holds a file of the copy for a moment', async () => {
+    const held = heldFolder(2);
+    const result = await importBundle(db, dataDir, bundle('v1'), { ...ctx, move: held.move });
+    expect(result).toMatchObject({ status: 'installed', activated: true });
+    expect(held.waits).toEqual([50, 100]);
+    expect(readBundle(modelDir(dataDir, result.model)).sha256).toBe(readBundle(bundle('v1')).sha256);
+    expect(refs()).toEqual(['tiny@1.0.0*']);
+    expect(events.map((e) => e.kind)).toEqual(['model_import', 'model_activate']); // once each, not per try
+  });
+
+  it('on Windows, answers busy when the copy stays held, having installed nothing', async () => {
+    const held = heldFolder(Infinity);
+    const failure = await importBundle(db, dataDir, bundle('v1'), { ...ctx, move: held.move }).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(BusyError);
+    expect((failure as BusyError).message).toMatch(
+      /cannot install tiny@1\.0\.0 now: Windows would not move its folder into place, as another program/,
+    );
+    expect(held.waits).toEqual([50, 100, 200, 400, 800]);
+    expect(refs()).toEqual([]);
+    expect(events).toEqual([]);
+    expect(readdirSync(join(dataDir, 'models', 'tiny'))).toEqual([]); // the staging copy removed
   });
 
   it('installs later versions without activating them unless asked', async () => {
