@@ -15,6 +15,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../../shared/problems.js';
@@ -287,8 +288,19 @@ export function removeOnInterrupt(partial: string): () => void {
   handlers ??= INTERRUPTS.filter((signal) => process.listenerCount(signal) === 0).map((signal) => {
     const handler = () => {
       stopAll();
-      for (const { path } of interrupted) rmSync(path, { force: true });
-      process.kill(process.pid, signal);
+      for (const { path } of interrupted) {
+        try {
+          rmSync(path, { force: true });
+        } catch {
+          // Held for a moment (an antivirus, on Windows): left, hidden, beside the file asked for; the process ends.
+        }
+      }
+      try {
+        process.kill(process.pid, signal);
+      } catch {
+        // Windows cannot raise SIGHUP (ENOSYS: its console window is closing): end as the signal would have.
+        process.exit(128 + (osConstants.signals[signal] ?? 1));
+      }
     };
     process.once(signal, handler);
     return [signal, handler] as const;

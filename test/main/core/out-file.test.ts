@@ -15,13 +15,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isInputError } from '../../../shared/problems.js';
 import {
   OutFileWriteError,
   replaceFile,
   writeOutFile,
   type ReplaceFileDeps,
+  removeOnInterrupt,
 } from '../../../main/core/out-file.js';
 import { removeDir, tempDir } from '../../helpers/bundles.js';
 import { mknod } from '../../helpers/devices.js';
@@ -333,6 +334,27 @@ describe('writeOutFile interrupted', () => {
     },
     30_000,
   );
+
+  it('ends by exit code 129 where the signal cannot be raised again (SIGHUP on Windows), the file removed', () => {
+    const partial = join(dir, '.export.jsonl.1234.partial');
+    writeFileSync(partial, 'half');
+    const stop = removeOnInterrupt(partial);
+    const kill = vi.spyOn(process, 'kill').mockImplementation(() => {
+      throw Object.assign(new Error('kill ENOSYS'), { code: 'ENOSYS' });
+    });
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    try {
+      expect(process.listenerCount('SIGHUP')).toBeGreaterThan(0);
+      expect(() => process.emit('SIGHUP', 'SIGHUP')).not.toThrow();
+      expect(kill).toHaveBeenCalledWith(process.pid, 'SIGHUP');
+      expect(exit).toHaveBeenCalledWith(129);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      kill.mockRestore();
+      exit.mockRestore();
+      stop();
+    }
+  });
 
   it('leaves a process that handles the signal itself to its own handler', async () => {
     const path = join(dir, 'export.jsonl');
