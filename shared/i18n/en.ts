@@ -364,6 +364,8 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.export.format': 'Format',
   'audit.export.esBulk': 'Elasticsearch bulk',
   'audit.export.since': 'Since (optional)',
+  'audit.export.until': 'Until, inclusive (optional)',
+  'audit.export.reversed': 'The until date is before the since date: swap or correct the dates, then export.',
   'audit.export.gzip': 'gzip',
   'audit.export.button': 'Export',
   'audit.export.running': 'Exporting…',

@@ -340,6 +340,8 @@ export const zhCN = {
   'audit.export.format': '格式',
   'audit.export.esBulk': 'Elasticsearch 批量',
   'audit.export.since': '起始日期（可选）',
+  'audit.export.until': '截止日期（含当日，可选）',
+  'audit.export.reversed': '截止日期早于起始日期：请调换或更正日期后再导出。',
   'audit.export.gzip': 'gzip 压缩',
   'audit.export.button': '导出',
   'audit.export.running': '正在导出…',

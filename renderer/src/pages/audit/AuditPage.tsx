@@ -11,7 +11,14 @@ import { cacheText } from '../../lib/labels.js';
 import { saveAuditExportHere, saveFile } from '../../lib/download.js';
 import { formatDateTime, formatMs, formatSigned, formatThreshold, shortHash } from '../../lib/format.js';
 import { maskedFeatureLabels } from '../../lib/labels.js';
-import { auditQuery, datesReversed, localDayBound, NO_FILTERS, type AuditFilters } from './audit-query.js';
+import {
+  auditExportRequest,
+  auditQuery,
+  datesReversed,
+  exportDatesReversed,
+  NO_FILTERS,
+  type AuditFilters,
+} from './audit-query.js';
 import { entryDecision, entryScoreText } from './entry-decision.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
@@ -222,6 +229,7 @@ export default function AuditPage() {
   const [format, setFormat] = useState<(typeof AUDIT_EXPORT_FORMATS)[number]>('jsonl');
   const [gzip, setGzip] = useState(false);
   const [since, setSince] = useState('');
+  const [until, setUntil] = useState('');
   const [exporting, setExporting] = useState(false);
   const cursor = cursors[cursors.length - 1];
 
@@ -287,14 +295,15 @@ export default function AuditPage() {
     }
   };
 
+  const exportReversed = exportDatesReversed({ since, until });
   const runExport = async () => {
+    if (exportReversed) return;
     setExporting(true);
     try {
-      const sinceIso = localDayBound(since, false);
       // Streamed into a file whatever the log's size: never held here as one string.
       const saved = await saveAuditExportHere(
-        { format, gzip, ...(sinceIso ? { since: sinceIso } : {}) },
-        auditExportName(format, gzip),
+        auditExportRequest({ format, gzip, since, until }),
+        auditExportName(format, gzip, new Date(), { since, until }),
       );
       if (saved) {
         if (saved.entries === null) notify('success', 'common.saved', { where: saved.where });
@@ -358,17 +367,30 @@ export default function AuditPage() {
               <span>{t('audit.export.since')}</span>
               <input type="date" value={since} onChange={(e) => setSince(e.target.value)} />
             </label>
+            <label>
+              <span>{t('audit.export.until')}</span>
+              <input type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
+            </label>
             <label className="checkbox">
               <input type="checkbox" checked={gzip} onChange={(e) => setGzip(e.target.checked)} />
               <span>{t('audit.export.gzip')}</span>
             </label>
+            {exportReversed && (
+              <p
+                className="alert alert-error filter-problem"
+                role="alert"
+                data-testid="audit-export-reversed"
+              >
+                {t('audit.export.reversed')}
+              </p>
+            )}
           </div>
           <div className="toolbar">
             <button
               type="button"
               className="btn btn-primary"
               onClick={() => void runExport()}
-              disabled={exporting}
+              disabled={exporting || exportReversed}
             >
               {exporting ? t('audit.export.running') : t('audit.export.button')}
             </button>

@@ -1,6 +1,7 @@
 // The audit page's filters as the API's query: local calendar days become ISO instants with the local offset
-// (a whole day, from 00:00:00.000 to 23:59:59.999). Pure.
-import type { AuditQuery } from '../../../../shared/contract.js';
+// (a whole day, from 00:00:00.000 to 23:59:59.999). The export's range likewise, but its `until` is exclusive
+// (docs/audit.md section 5): the day ends at the next day's local midnight. Pure.
+import type { AuditExportFormat, AuditQuery, ApiRequest } from '../../../../shared/contract.js';
 
 export interface AuditFilters {
   /** yyyy-mm-dd from a date input, or ''. */
@@ -20,19 +21,37 @@ function offset(d: Date): string {
   return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
-/** A local day's start or end as an ISO 8601 instant with the local UTC offset; null if not a date. */
-export function localDayBound(day: string, end: boolean): string | null {
+/** The local day `day` (yyyy-mm-dd) plus `days`, at the given local time; null if not a date. */
+function localTime(day: string, days: number, h: number, min: number, sec: number, ms: number): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) return null;
-  const d = end
-    ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59, 999)
-    : new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 0, 0, 0, 0);
-  if (Number.isNaN(d.getTime())) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days, h, min, sec, ms);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** An instant as ISO 8601 in local time with the local UTC offset. */
+function localIso(d: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return (
     `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:` +
     `${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}${offset(d)}`
   );
+}
+
+/** A local day's start or end as an ISO 8601 instant with the local UTC offset; null if not a date. */
+export function localDayBound(day: string, end: boolean): string | null {
+  const d = end ? localTime(day, 0, 23, 59, 59, 999) : localTime(day, 0, 0, 0, 0, 0);
+  return d && localIso(d);
+}
+
+/**
+ * The end of a local day as an exclusive bound: the next day's local midnight, as ISO 8601 with its offset; null
+ * if not a date. The export's `until` holds the entries stamped before it, so 23:59:59.999 (localDayBound's end)
+ * would leave out the day's last millisecond, and a month's export would not meet the next month's at midnight.
+ */
+export function localDayEnd(day: string): string | null {
+  const d = localTime(day, 1, 0, 0, 0, 0);
+  return d && localIso(d);
 }
 
 /** A "from" day after the "to" day: no entry can match, and the officer has most likely swapped them. */
@@ -51,4 +70,24 @@ export function auditQuery(f: AuditFilters, limit: number, beforeSeq?: number): 
   if (f.kind) q.kind = f.kind;
   if (beforeSeq !== undefined) q.before_seq = beforeSeq;
   return q;
+}
+
+/** The Audit page's export form: yyyy-mm-dd days from date inputs, or ''. */
+export interface AuditExportForm {
+  format: AuditExportFormat;
+  gzip: boolean;
+  since: string;
+  until: string;
+}
+
+/** The export's range the wrong way round: the page refuses it rather than ask for an export that cannot be. */
+export function exportDatesReversed(f: Pick<AuditExportForm, 'since' | 'until'>): boolean {
+  return datesReversed({ from: f.since, to: f.until });
+}
+
+/** The export request for the form: from the start of the `since` day to the end of the `until` day, local time. */
+export function auditExportRequest(f: AuditExportForm): ApiRequest<'auditExport'> {
+  const since = localDayBound(f.since, false);
+  const until = localDayEnd(f.until);
+  return { format: f.format, gzip: f.gzip, ...(since ? { since } : {}), ...(until ? { until } : {}) };
 }
