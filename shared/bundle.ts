@@ -1,6 +1,7 @@
 // The model bundle's declarative parts: schema.json and manifest.json.
 // Shared because the renderer builds its applicant form from the same schema the engine validates with.
 import { z } from 'zod';
+import { MESSAGES } from './i18n/index.js';
 
 export const LOCALES = ['zh-CN', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -288,7 +289,10 @@ export function scaledPastFloat32(f: Pick<NumericFeature, 'scaler'>, n: number):
 /**
  * A boolean feature's value as given, read the one way the engine and the form both read it: a JSON boolean, or
  * text or a number matching one of the feature's true_values / false_values, both sides trimmed and lowercased
- * (a bundle's "Y" reads "Y", " y" and "y"). Undefined for anything else (a wrong type).
+ * (a bundle's "Y" reads "Y", " y" and "y"). Text may also be a word the page shows the value in (是 / 否,
+ * Yes / No: `shownBooleanWords`), or one of the feature's own values in full-width letters, in any case: what a
+ * file saved from the page, or typed with a Chinese input method, holds. The bundle's own values win; a word
+ * that also reads as the other side is neither. Undefined for anything else (a wrong type).
  */
 export function booleanFromInput(
   f: Pick<BooleanFeature, 'true_values' | 'false_values'>,
@@ -304,7 +308,73 @@ export function booleanFromInput(
   if (s === undefined) return undefined;
   if (f.true_values.some((t) => t.trim().toLowerCase() === s)) return true;
   if (f.false_values.some((t) => t.trim().toLowerCase() === s)) return false;
-  return undefined;
+  if (typeof given !== 'string') return undefined;
+  const words = booleanWords(f);
+  const w = folded(given);
+  const yes = words.yes.some((t) => folded(t) === w);
+  const no = words.no.some((t) => folded(t) === w);
+  return yes === no ? undefined : yes;
+}
+
+/** The words the page shows a boolean in, in every language (common.yes / common.no): 是 and 否, Yes and No. */
+export const shownBooleanWords: { readonly yes: readonly string[]; readonly no: readonly string[] } = {
+  yes: LOCALES.map((l) => MESSAGES[l]['common.yes']),
+  no: LOCALES.map((l) => MESSAGES[l]['common.no']),
+};
+
+/**
+ * The text a boolean feature reads as true and as false (booleanFromInput), each once in any case and width: its
+ * own values, then the words the page shows, less any that is also a word for the other side (a bundle whose
+ * false_values hold "yes" does not read "Yes" as true). Also what messages tell the user to write.
+ */
+export function booleanWords(f: Pick<BooleanFeature, 'true_values' | 'false_values'>): {
+  yes: string[];
+  no: string[];
+} {
+  const has = (words: readonly string[], w: string) => words.some((v) => folded(v) === folded(w));
+  const once = (words: readonly string[]) =>
+    words.filter((w, i) => words.findIndex((v) => folded(v) === folded(w)) === i);
+  const shown = (words: readonly string[], other: readonly string[]) => words.filter((w) => !has(other, w));
+  return {
+    yes: once([
+      ...f.true_values,
+      ...shown(shownBooleanWords.yes, [...f.false_values, ...shownBooleanWords.no]),
+    ]),
+    no: once([
+      ...f.false_values,
+      ...shown(shownBooleanWords.no, [...f.true_values, ...shownBooleanWords.yes]),
+    ]),
+  };
+}
+
+/**
+ * A categorical feature's value as given, read the one way the engine and the form both read it: its code, or
+ * the one category whose code or label (category_labels, in any language: 租房, Renting) it is, in any case and
+ * width: what a file saved from the page, or typed by an officer, holds. A code as given wins; text that is the
+ * code or label of more than one category is none of them. Undefined for anything else (not text, or unknown).
+ */
+export function categoryFromInput(
+  f: Pick<CategoricalFeature, 'categories' | 'category_labels'>,
+  given: unknown,
+): string | undefined {
+  if (typeof given !== 'string') return undefined;
+  const v = given.trim();
+  if (f.categories.includes(v)) return v;
+  const w = folded(v);
+  const meant = f.categories.filter(
+    (c) =>
+      folded(c) === w ||
+      LOCALES.some((l) => {
+        const label = f.category_labels?.[c]?.[l];
+        return label !== undefined && folded(label) === w;
+      }),
+  );
+  return meant.length === 1 ? meant[0] : undefined;
+}
+
+/** Text as compared with a code, a label or a yes/no word: trimmed, half-width, lowercased. */
+function folded(text: string): string {
+  return halfWidth(text).trim().toLowerCase();
 }
 
 /**

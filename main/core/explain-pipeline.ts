@@ -134,12 +134,15 @@ export interface ExplainedText {
  */
 export async function explainToText(
   ctx: PipelineContext,
-  applicants: unknown[],
+  given: unknown[],
   options: ExplainRequestOptions,
   request: AnswerRequest,
   startedAt: number,
 ): Promise<ExplainedText> {
-  const encoded = ctx.preprocessor.encodeAll(applicants, 'caller');
+  const encoded = ctx.preprocessor.encodeAll(given, 'caller');
+  // Categories and booleans as read (租房 as rent, 是 as true): one applicant hashes, and is watched, alike
+  // however it was typed, as its cache key (from the encoded vector) already is.
+  const applicants = encoded.map((e) => e.applicant);
   const keyParams = {
     explainer: EXPLAINER_VERSION,
     backend: ctx.backend,

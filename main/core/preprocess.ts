@@ -1,6 +1,8 @@
 // Raw applicant (feature name → value, as a branch form or a CSV row sends it) → the model's input vector.
 import {
   booleanFromInput,
+  booleanWords,
+  categoryFromInput,
   inputColumns,
   halfWidth,
   numberFromInput,
@@ -21,6 +23,13 @@ export interface Preprocessed {
   values: Record<string, CleanValue>;
   /** Features whose value was missing and imputed. */
   imputed: string[];
+  /**
+   * The applicant as given, each category and boolean as the code and the true/false it was read as (租房 and
+   * " Rent " as rent, 是 and "yes" as true): what the audit log's input hash and the monitor take, so that an
+   * applicant typed with the page's labels is the same applicant as one typed with codes. Numbers and missing
+   * values stay as given.
+   */
+  applicant: Record<string, unknown>;
 }
 
 /**
@@ -93,6 +102,7 @@ export class Preprocessor {
     const vector: number[] = [];
     const values: Record<string, CleanValue> = {};
     const imputed: string[] = [];
+    const applicant: Record<string, unknown> = { ...record };
     let givenCount = 0;
     for (const f of this.schema.features) {
       const given = Object.prototype.hasOwnProperty.call(record, f.name) ? record[f.name] : undefined;
@@ -109,6 +119,7 @@ export class Preprocessor {
       } else {
         givenCount++;
         value = parseValue(f, given, at(f.name), problems, mode);
+        if (value !== undefined && f.type !== 'numeric') applicant[f.name] = value;
       }
       if (value === undefined) {
         for (let i = 0; i < widthOf(f); i++) vector.push(0);
@@ -126,7 +137,7 @@ export class Preprocessor {
       });
     }
     if (problems.length > 0) throw new InputError(problems);
-    return { vector, values, imputed };
+    return { vector, values, imputed, applicant };
   }
 }
 
@@ -228,24 +239,25 @@ function parseValue(
         });
         return undefined;
       }
-      const v = given.trim();
-      if (!f.categories.includes(v)) {
+      const code = categoryFromInput(f, given);
+      if (code === undefined) {
         problems.push({
           field,
           code: 'unknown_category',
-          message: `must be one of ${f.categories.join(', ')}, got "${v}"`,
+          message: `must be one of ${f.categories.join(', ')}${f.category_labels ? " (or a category's label, as the page shows it)" : ''}, got "${given.trim()}"`,
         });
         return undefined;
       }
-      return v;
+      return code;
     }
     case 'boolean': {
       const b = booleanFromInput(f, given);
       if (b !== undefined) return b;
+      const words = booleanWords(f);
       problems.push({
         field,
         code: 'wrong_type',
-        message: `must be true/false (or ${[...f.true_values, ...f.false_values].join(', ')}), got ${describeValue(given)}`,
+        message: `must be true or false (for true: ${words.yes.join(', ')}; for false: ${words.no.join(', ')}), got ${describeValue(given)}`,
       });
       return undefined;
     }

@@ -53,7 +53,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'problem.notFinite': 'Must be a finite number (NaN and Infinity are not allowed)',
   'problem.notInteger': 'Must be a whole number (got {given})',
   'problem.outOfRange': 'Out of range: {range} (got {given})',
-  'problem.unknownCategory': '"{given}" is not an option; write one of these codes: {options}',
+  'problem.unknownCategory': '"{given}" is not an option; write one of these codes, or its label: {options}',
   'problem.categoryOption': '{code} ({label})',
   'problem.notBoolean': '"{given}" is not read as yes or no: for yes write {yes}, for no write {no}',
   'problem.chooseOption': 'Choose an option from the list',

@@ -50,7 +50,7 @@ export const zhCN = {
   'problem.notFinite': '须为有限数值（不接受 NaN 或 Infinity）',
   'problem.notInteger': '须为整数（当前为 {given}）',
   'problem.outOfRange': '超出范围：{range}（当前为 {given}）',
-  'problem.unknownCategory': '“{given}”不是可选值；请填写以下代码之一：{options}',
+  'problem.unknownCategory': '“{given}”不是可选值；请填写以下代码或其名称之一：{options}',
   'problem.categoryOption': '{code}（{label}）',
   'problem.notBoolean': '无法将“{given}”识别为是或否：“是”请填 {yes}，“否”请填 {no}',
   'problem.chooseOption': '请从列表中选择',

@@ -38,6 +38,9 @@ const GB18030_WORDS: Readonly<Record<string, string>> = {
   李四: 'c0eecbc4',
   王五: 'cdf5cee5',
   租房: 'd7e2b7bf',
+  否: 'b7f1',
+  城堡: 'b3c7b1a4',
+  赵六: 'd5d4c1f9',
 };
 
 /** `text` as Excel's "CSV (逗号分隔)" saves it on Chinese Windows: ASCII, and the words above in GB18030. */
@@ -97,8 +100,10 @@ describe.skipIf(!available)('batch files in the encodings Excel saves', () => {
             '工龄,住房情况,贷款期限,逾期记录,职业类型,月支出,申请金额,购买价格,姓名',
             '2,rent,60,no,fixed,45,900,1200,张三',
             '3,owner,36,no,freelance,60,800,1500,李四',
-            // A category is given by its code: the label 租房 is refused, and named as the file writes it.
-            '4,租房,60,no,fixed,45,900,1200,王五',
+            // A category may be given by the label the page shows (租房, 否): read as its code. A word that is no
+            // label (城堡) is refused, and named as the file writes it.
+            '4,租房,60,否,fixed,45,900,1200,王五',
+            '5,城堡,60,no,fixed,45,900,1200,赵六',
           ].join('\r\n') + '\r\n',
         ),
       );
@@ -106,13 +111,13 @@ describe.skipIf(!available)('batch files in the encodings Excel saves', () => {
       await page.setInputFiles('#batch-file', file);
       await fileRead(page, 'gbk.csv');
       expect(await page.locator('[data-testid=file-summary] [role=alert]').count()).toBe(0);
-      expect(await page.getByTestId('count-good').textContent()).toBe('2');
+      expect(await page.getByTestId('count-good').textContent()).toBe('3');
       expect(await page.getByTestId('count-bad').textContent()).toBe('1');
       expect(await page.getByTestId('file-encoding').textContent()).toContain('GB18030');
       expect(await page.getByTestId('ignored-columns').textContent()).toContain('姓名');
       const problems = await page.getByTestId('problem-list').textContent();
-      expect(problems).toContain('第 4 行');
-      expect(problems).toContain('租房');
+      expect(problems).toContain('第 5 行');
+      expect(problems).toContain('城堡');
       expect(problems).not.toContain('\uFFFD');
       await screenshot(page, 'batch-gb18030-zh-CN');
 
@@ -120,7 +125,7 @@ describe.skipIf(!available)('batch files in the encodings Excel saves', () => {
       await expect
         .poll(() => page.getByTestId('batch-percent').textContent(), { timeout: 30_000 })
         .toBe('100%');
-      expect(await page.locator('[data-testid=results-table] tbody tr.result-row').count()).toBe(2);
+      expect(await page.locator('[data-testid=results-table] tbody tr.result-row').count()).toBe(3);
 
       await setLanguage(page, 'en');
       expect(await page.getByTestId('file-encoding').textContent()).toContain('read as GB18030');

@@ -634,7 +634,8 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       expect(await page.getByTestId('count-rows').count()).toBe(0);
 
       // Lower-case names and labels in either language, in any case, are the features; a code in another case
-      // is the code. Every required feature has its column; the optional ones without one get their defaults.
+      // is the code (a value's label too; 城堡 is none). Every required feature has its column; the optional ones
+      // without one get their defaults.
       await page.setInputFiles(
         '#batch-file',
         write(
@@ -642,7 +643,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
           [
             'seniority,住房情况,Loan term,RECORDS,职业类型,Income,月支出,loan AMOUNT,price',
             '2,Rent,60,no,Fixed,200,45,900,1200',
-            '3,租房,60,no,fixed,200,45,900,1200',
+            '3,城堡,60,no,fixed,200,45,900,1200',
             ',,,,,,,,',
           ].join('\n'),
         ),

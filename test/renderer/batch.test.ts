@@ -160,6 +160,26 @@ describe('CSV rows', () => {
     });
   });
 
+  it('takes a row typed as the page shows its values (租房, 否, Part-time) as a good row of codes', () => {
+    const parsed = parse(
+      'Seniority,Home,Records,Job\n3,租房,否,Part-time\n4,ＲＥＮＴＩＮＧ,是,兼职\n5,城堡,对,兼职\n',
+    );
+    const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
+    expect(good.map((g) => g.applicant)).toEqual([
+      { Seniority: 3, Home: 'rent', Records: false, Job: 'partime' },
+      { Seniority: 4, Home: 'rent', Records: true, Job: 'partime' },
+    ]);
+    expect(bad).toEqual([
+      {
+        line: 4,
+        problems: [
+          { field: 'Home', code: 'unknown_category', given: '城堡' },
+          { field: 'Records', code: 'wrong_type', given: '对' },
+        ],
+      },
+    ]);
+  });
+
   it('names the features that more than one column stands for', () => {
     const feature = headerMatcher(schema);
     expect(

@@ -252,27 +252,27 @@ describe('problems in the user language', () => {
     expect(problemText(feature('Home'), { code: 'unknown_category', given: 'castle' }, 'en', en)).toContain(
       'owner (Home owner)',
     );
-    // A file must hold the codes: they are listed, with the labels the form shows, and said to be what to write
-    // (a label typed as the form shows it, 租房, is not an option beside "rent（租房）").
-    expect(problemText(feature('Home'), { code: 'unknown_category', given: '租房' }, 'zh-CN', zh)).toBe(
-      '“租房”不是可选值；请填写以下代码之一：ignore（未说明）、other（其他）、owner（自有住房）、' +
+    // The codes are listed with the labels the form shows, and either is said to be what to write (a file may
+    // hold 租房 as well as rent).
+    expect(problemText(feature('Home'), { code: 'unknown_category', given: '城堡' }, 'zh-CN', zh)).toBe(
+      '“城堡”不是可选值；请填写以下代码或其名称之一：ignore（未说明）、other（其他）、owner（自有住房）、' +
         'parents（与父母同住）、priv（私人住房）、rent（租房）',
     );
-    expect(problemText(feature('Home'), { code: 'unknown_category', given: 'Renting' }, 'en', en)).toMatch(
-      /^"Renting" is not an option; write one of these codes: ignore \(Not stated\), /,
+    expect(problemText(feature('Home'), { code: 'unknown_category', given: 'Castle' }, 'en', en)).toMatch(
+      /^"Castle" is not an option; write one of these codes, or its label: ignore \(Not stated\), /,
     );
     expect(problemText(feature('Records'), { code: 'wrong_type', given: 'maybe' }, 'en', en)).toContain(
       'yes / true / 1',
     );
   });
 
-  it('says which values a yes/no feature takes for yes and which for no, never that 否 must be 是 or 否', () => {
-    // The page shows booleans as 是/否, so a file typed in Chinese holds them; the bundle takes its own words only.
-    expect(problemText(feature('Records'), { code: 'wrong_type', given: '否' }, 'zh-CN', zh)).toBe(
-      '无法将“否”识别为是或否：“是”请填 yes / true / 1，“否”请填 no / false / 0',
+  it("says which values a yes/no feature takes for yes and which for no, the page's 是/否 among them", () => {
+    // The page shows booleans as 是/否, so a file typed in Chinese holds them: they are read, and said to be.
+    expect(problemText(feature('Records'), { code: 'wrong_type', given: '对' }, 'zh-CN', zh)).toBe(
+      '无法将“对”识别为是或否：“是”请填 yes / true / 1 / 是，“否”请填 no / false / 0 / 否',
     );
     expect(problemText(feature('Records'), { code: 'wrong_type', given: 'Y' }, 'en', en)).toBe(
-      '"Y" is not read as yes or no: for yes write yes / true / 1, for no write no / false / 0',
+      '"Y" is not read as yes or no: for yes write yes / true / 1 / 是, for no write no / false / 0 / 否',
     );
   });
 

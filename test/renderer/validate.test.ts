@@ -11,19 +11,8 @@ const preprocessor = new Preprocessor(schema);
 // The demo model with every feature optional, for rules that are not about required features.
 const optional = { ...schema, features: schema.features.map((f) => ({ ...f, required: false })) };
 
-/** A category code given in another case, as the code: the form takes `RENT` for `rent` and sends `rent`. */
-function caseFolded(raw: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...raw };
-  for (const f of schema.features) {
-    const v = out[f.name];
-    if (f.type === 'categorical' && typeof v === 'string') out[f.name] = categoryCode(f, v) ?? v;
-  }
-  return out;
-}
-
-/** What the engine says, once category codes are in their case: the problems' (field, code), or the clean values. */
-function engineVerdict(given: Record<string, unknown>) {
-  const raw = caseFolded(given);
+/** What the engine says: the problems' (field, code), or the clean values. */
+function engineVerdict(raw: Record<string, unknown>) {
   try {
     const r = preprocessor.encode(raw);
     const given = Object.fromEntries(Object.entries(r.values).filter(([k]) => !r.imputed.includes(k)));
@@ -90,6 +79,17 @@ const CATEGORY_VALUES: unknown[] = [
   'owner',
   'fixed',
   'freelance',
+  // The labels the page shows, in either language, case and width.
+  '租房',
+  ' 自有住房 ',
+  'Renting',
+  'ＲＥＮＴＩＮＧ',
+  'Ｒｅｎｔ',
+  '兼职',
+  'Part-time',
+  // "Other" labels `other` of Home and `others` of Job.
+  'Other',
+  '其他',
 ];
 const BOOLEAN_VALUES: unknown[] = [
   true,
@@ -110,6 +110,13 @@ const BOOLEAN_VALUES: unknown[] = [
   null,
   undefined,
   [],
+  // The words the page shows, in either language, case and width.
+  '是',
+  ' 否 ',
+  'Yes',
+  'ＮＯ',
+  'ｙｅｓ',
+  '对',
 ];
 
 function valuesFor(type: string): unknown[] {
@@ -175,6 +182,30 @@ describe('the form validator', () => {
     const ambiguous = { ...home, categories: ['rent', 'Rent'] };
     expect(categoryCode(ambiguous, 'RENT')).toBeUndefined();
     expect(categoryCode(ambiguous, 'Rent')).toBe('Rent');
+  });
+
+  it('takes the labels and yes/no words the page shows, in either language, as the code and boolean they show', () => {
+    // A Chinese officer's batch row, typed as the page shows the values: the form sends what the engine reads.
+    const r = validateApplicant(optional, { Home: '租房', Job: 'Part-time', Records: '否' });
+    expect(r.problems).toEqual([]);
+    expect(r.values).toEqual({ Home: 'rent', Job: 'partime', Records: false });
+    const engine = new Preprocessor(optional).encode({ Home: '租房', Job: 'Part-time', Records: '否' });
+    expect(engine.values).toMatchObject(r.values);
+    expect(validateApplicant(optional, { Records: 'ＹＥＳ' }).values).toEqual({ Records: true });
+    // "Other" and 其他 label one category of each feature: a code of one feature, not two of the same.
+    expect(validateApplicant(optional, { Home: '其他', Job: 'Other' }).values).toEqual({
+      Home: 'other',
+      Job: 'others',
+    });
+    const home = schema.features.find((f) => f.name === 'Home')!;
+    if (home.type !== 'categorical') return;
+    // A label shared by two categories names neither.
+    const shared = {
+      ...home,
+      category_labels: { ...home.category_labels, priv: { 'zh-CN': '租房', en: 'Private' } },
+    };
+    expect(categoryCode(shared, '租房')).toBeUndefined();
+    expect(categoryCode(shared, 'rent')).toBe('rent');
   });
 
   it("reads a bundle's own true/false words in any case, and refuses a number past float32, as the engine does", () => {

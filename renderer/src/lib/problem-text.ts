@@ -1,6 +1,6 @@
 // A problem with an applicant's value, worded for the user in their language, with the numbers the schema gives
 // (range, unit, categories). Used for the form's own checks and for the problems the API answers with.
-import type { BundleSchema, Feature, Locale } from '../../../shared/bundle.js';
+import { booleanWords, type BundleSchema, type Feature, type Locale } from '../../../shared/bundle.js';
 import type { Problem } from '../../../shared/problems.js';
 import type { T } from '../i18n/i18n.js';
 import { pick } from '../i18n/i18n.js';
@@ -64,7 +64,7 @@ export function problemText(
       return f && f.type === 'categorical'
         ? t('problem.unknownCategory', {
             given,
-            // The codes, which a file must hold, with the labels the form shows.
+            // The codes, with the labels the form shows, which a file may hold instead.
             options: f.categories
               .map((c) => {
                 const label = categoryLabel(f, c, locale);
@@ -75,13 +75,13 @@ export function problemText(
         : t('problem.invalid');
     case 'wrong_type':
       if (f?.type === 'numeric') return t('problem.notNumber', { given });
-      // Which words mean yes and which no, apart: the page shows booleans as 是/否, which a file then holds, and
-      // "must be yes or no" would say that 否 must be 是 or 否.
+      // Which words mean yes and which no, apart (the bundle's own and the page's 是/否, Yes/No): "must be yes or
+      // no" would not say which of the bundle's words is which.
       if (f?.type === 'boolean')
         return t('problem.notBoolean', {
           given,
-          yes: f.true_values.join(' / '),
-          no: f.false_values.join(' / '),
+          yes: booleanWords(f).yes.join(' / '),
+          no: booleanWords(f).no.join(' / '),
         });
       if (f?.type === 'categorical') return t('problem.chooseOption');
       return t('problem.invalid');

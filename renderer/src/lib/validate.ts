@@ -1,9 +1,10 @@
 // The applicant form's validation: the same rules, in the same order, as the engine's preprocessing
-// (main/core/preprocess.ts), so a value the form accepts is a value the API accepts (a category code in another
-// case is taken as the code, which is what the form sends). Problems carry a code and
+// (main/core/preprocess.ts), so a value the form accepts is a value the API accepts (a category's label or its
+// code in another case is taken as the code, which is what the form sends). Problems carry a code and
 // the numbers a message needs, and are worded in the user's language by the page. Pure: runs under test in Node.
 import {
   booleanFromInput,
+  categoryFromInput,
   numberFromInput,
   scaledPastFloat32,
   type BundleSchema,
@@ -47,14 +48,12 @@ function show(given: unknown): string {
 }
 
 /**
- * The category a text stands for: the code itself, or the one code spelt the same in another case (`Rent` for
- * `rent`; the engine takes codes as they are, so the form and a batch send the code it knows).
+ * The category a text stands for (categoryFromInput, as the engine reads it): the code, or the one category whose
+ * code in another case or width, or label in either language, it is (`Rent` and 租房 for `rent`); the form and a
+ * batch send the code.
  */
 export function categoryCode(f: CategoricalFeature, given: string): string | undefined {
-  const v = given.trim();
-  if (f.categories.includes(v)) return v;
-  const alike = f.categories.filter((c) => c.toLowerCase() === v.toLowerCase());
-  return alike.length === 1 ? alike[0] : undefined;
+  return categoryFromInput(f, given);
 }
 
 /** One feature's value: the clean value, or the problem with it. */

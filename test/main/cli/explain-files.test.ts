@@ -71,26 +71,37 @@ describe('explain --input in the encodings Excel saves', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
-  it('--encoding gb18030 (or gbk) reads the file as it is: its 租房 is read as 租房', async () => {
-    for (const encoding of ['gb18030', 'gbk']) {
-      const stderr = expectInputError(
-        await runCli([
-          'explain',
-          '--data',
-          data,
-          '--input',
-          file('gb.csv', gb18030Csv),
-          '--encoding',
-          encoding,
-        ]),
-      );
-      // Decoded right, the officer's Chinese word is named as it was typed (the model's categories are codes).
-      expect(stderr).toMatch(/^ {2}- line 2, Home: must be one of .*rent.*, got "租房"$/m);
-    }
-    const fromStdin = expectInputError(
-      await runCli(['explain', '--data', data, '--input', '-', '--encoding', 'gb18030'], gb18030Csv),
+  it('--encoding gb18030 (or gbk) reads the file as it is: its 租房 is read as 租房, the label of rent', async () => {
+    // Decoded right, the officer's Chinese word is the label the page shows for rent, and explains as rent does.
+    const asCode = await scores(
+      file('rent.csv', `${HEADER}2,rent,60,no,freelance,60,200,5000,0,1500,1800\n`),
     );
-    expect(fromStdin).toContain('got "租房"');
+    for (const encoding of ['gb18030', 'gbk']) {
+      expect(await scores(file('gb.csv', gb18030Csv), '--encoding', encoding)).toEqual(asCode);
+    }
+    const fromStdin = await runCli(
+      ['explain', '--data', data, '--input', '-', '--encoding', 'gb18030'],
+      gb18030Csv,
+    );
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    // A word that is no label is named as it was typed (城堡, "castle", in GB18030).
+    const castle = Buffer.concat([
+      Buffer.from(`${HEADER}2,`),
+      Buffer.from([0xb3, 0xc7, 0xb1, 0xa4]),
+      Buffer.from(',60,no,freelance,60,200,5000,0,1500,1800\n'),
+    ]);
+    const stderr = expectInputError(
+      await runCli([
+        'explain',
+        '--data',
+        data,
+        '--input',
+        file('castle.csv', castle),
+        '--encoding',
+        'gb18030',
+      ]),
+    );
+    expect(stderr).toMatch(/^ {2}- line 2, Home: must be one of .*rent.*, got "城堡"$/m);
     // ASCII is the same in GB18030: a file of it explains as it would in UTF-8.
     expect(await scores(file('ascii.csv', CSV), '--encoding', 'gb18030')).toEqual(expected);
   });

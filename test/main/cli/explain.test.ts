@@ -358,7 +358,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     ]);
     expect(problems).toContain('  - line 6, Time: must be a number, got "soon"');
     expect(problems).toContain(
-      '  - line 7, Records: must be true/false (or yes, true, 1, no, false, 0), got "maybe"',
+      '  - line 7, Records: must be true or false (for true: yes, true, 1, 是; for false: no, false, 0, 否), got "maybe"',
     );
     expect(problems).toContain('  - line 9, Amount: is required');
     expect(problems.filter((p) => p.includes('line 8'))).toEqual([]);
@@ -375,7 +375,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
     const stderr = expectInputError(await runCli(['explain', '--data', data, '--input', input]));
     expect(stderr.length).toBeLessThan(1000);
     expect(stderr.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
-      `  - line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "${huge.slice(0, 64)}…(${huge.length + '\ttower\nhall'.length} characters)"`,
+      `  - line 2, Home: must be one of ignore, other, owner, parents, priv, rent (or a category's label, as the page shows it), got "${huge.slice(0, 64)}…(${huge.length + '\ttower\nhall'.length} characters)"`,
     ]);
     // Escaped, so the problem stays one line; short values are quoted whole.
     const tab = expectInputError(
@@ -391,7 +391,7 @@ describe('branchlens explain refuses bad input with exit 2, naming every problem
       ]),
     );
     expect(tab).toContain(
-      '- line 2, Home: must be one of ignore, other, owner, parents, priv, rent, got "a\\tb\\nc"\n',
+      '- line 2, Home: must be one of ignore, other, owner, parents, priv, rent (or a category\'s label, as the page shows it), got "a\\tb\\nc"\n',
     );
   });
 

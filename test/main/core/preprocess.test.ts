@@ -75,7 +75,86 @@ describe("a boolean feature's true_values and false_values", () => {
     expect(flags.encode({ defaulted: 'yes' }).values.defaulted).toBe(true);
     expect(flags.encode({ defaulted: 'N' }).values.defaulted).toBe(false);
     expect(flags.encode({ defaulted: 'no' }).values.defaulted).toBe(false);
-    expect(() => flags.encode({ defaulted: 'true' })).toThrow(/must be true\/false \(or Y, .*got "true"/);
+    expect(() => flags.encode({ defaulted: 'true' })).toThrow(
+      /must be true or false \(for true: Y, {2}Yes , 是; for false: N, NO, 否\), got "true"/,
+    );
+  });
+});
+
+describe('the values the page shows: 是/否 and Yes/No, and category labels, in either language', () => {
+  const labelled = new Preprocessor(
+    makeSchema(
+      [
+        categoricalFeature('home', ['own', 'rent', 'parents'], {
+          category_labels: {
+            own: { 'zh-CN': '自有住房', en: 'Home owner' },
+            rent: { 'zh-CN': '租房', en: 'Renting' },
+            parents: { 'zh-CN': '与父母同住', en: 'Living with parents' },
+          },
+        }),
+        booleanFeature('defaulted', { true_values: ['Y'], false_values: ['N'] }),
+      ],
+      OUTPUTS.sigmoid,
+    ),
+  );
+  const read = (raw: Record<string, unknown>) => labelled.encode(raw).values;
+
+  it('reads a category label in Chinese or English, in any case and width, as its code', () => {
+    const asCode = labelled.encode({ home: 'rent' });
+    for (const home of ['租房', ' 租房 ', 'Renting', 'RENTING', 'ｒｅｎｔｉｎｇ', 'Rent', 'ＲＥＮＴ']) {
+      const out = labelled.encode({ home });
+      expect(out.values.home, home).toBe('rent');
+      expect(out.vector, home).toEqual(asCode.vector);
+      // The applicant as read, for the audit log's input hash: the code, as if typed so.
+      expect(out.applicant, home).toEqual({ home: 'rent' });
+    }
+    expect(read({ home: '与父母同住' }).home).toBe('parents');
+  });
+
+  it("reads 是/否 and Yes/No as true/false, beside a bundle's own words, in any case and width", () => {
+    for (const [given, value] of [
+      ['是', true],
+      [' 否 ', false],
+      ['Yes', true],
+      ['NO', false],
+      ['ｙｅｓ', true],
+      ['Ｙ', true],
+      ['y', true],
+    ] as const) {
+      const out = labelled.encode({ defaulted: given });
+      expect(out.values.defaulted, given).toBe(value);
+      expect(out.applicant, given).toEqual({ defaulted: value });
+    }
+  });
+
+  it("lets the bundle's own values and codes win, and refuses a label that names two categories", () => {
+    const clash = new Preprocessor(
+      makeSchema(
+        [
+          // "other"'s English label is the code of another category; two categories share a Chinese label.
+          categoricalFeature('job', ['fixed', 'other', 'others', 'temp'], {
+            category_labels: {
+              fixed: { 'zh-CN': '固定', en: 'Fixed' },
+              other: { 'zh-CN': '其他', en: 'temp' },
+              others: { 'zh-CN': '其他', en: 'Others' },
+              temp: { 'zh-CN': '临时', en: 'Temporary' },
+            },
+          }),
+          // A bundle whose no-word is a yes-word the page shows.
+          booleanFeature('flag', { true_values: ['1'], false_values: ['0', 'yes'] }),
+        ],
+        OUTPUTS.sigmoid,
+      ),
+    );
+    expect(clash.encode({ job: 'temp' }).values.job).toBe('temp');
+    expect(clash.encode({ job: 'Others' }).values.job).toBe('others');
+    expect(clash.encode({ flag: 'Yes' }).values.flag).toBe(false);
+    expect(clash.encode({ flag: '是' }).values.flag).toBe(true);
+    for (const job of ['其他', 'TEMP']) {
+      expect(() => clash.encode({ job }), job).toThrow(
+        /job: must be one of fixed, other, others, temp \(or a category's label, as the page shows it\), got/,
+      );
+    }
   });
 });
 
@@ -100,7 +179,7 @@ describe('a bad applicant is refused naming the field', () => {
     ['a list for a number', { income: [1] }, 'income', /must be a number, got a list/],
     ['a number for a categorical', { purpose: 3 }, 'purpose', /must be one of car, home, education, got 3/],
     ['an object for a categorical', { purpose: {} }, 'purpose', /got an object/],
-    ['a word for a boolean', { owns_home: 'maybe' }, 'owns_home', /must be true\/false .*got "maybe"/],
+    ['a word for a boolean', { owns_home: 'maybe' }, 'owns_home', /must be true or false .*got "maybe"/],
     ['an object for a boolean', { owns_home: { yes: true } }, 'owns_home', /got an object/],
   ])('for the wrong type: %s', (_, override, field, message) => {
     const p = problemOf(override);
@@ -330,7 +409,14 @@ describe('numbersFromText: a CSV row as the JSON a caller sends', () => {
 
   it('makes a caller’s CSV row encode exactly as the lenient engine reads its text', () => {
     const row = { income: '8200', age: ' 31 ', purpose: 'home', owns_home: 'YES' };
-    expect(pre.encodeAll([numbersFromText(schema, row, ',')], 'caller')[0]).toEqual(pre.encode(row));
+    // Alike but for the applicant as given, whose numbers are the numbers the CSV row was read into.
+    const encoded = pre.encodeAll([numbersFromText(schema, row, ',')], 'caller')[0]!;
+    const lenient = pre.encode(row);
+    expect([encoded.vector, encoded.values, encoded.imputed]).toEqual([
+      lenient.vector,
+      lenient.values,
+      lenient.imputed,
+    ]);
   });
 
   function caller(applicant: Record<string, unknown>) {

@@ -252,3 +252,55 @@ describe('cache keys and what they may give away', () => {
     }
   });
 });
+
+describe('an applicant typed as the page shows its values', () => {
+  it('is the applicant typed with codes: one cache entry, the same signed document, one audit input hash', async () => {
+    const data = tempDir('branchlens-labels-');
+    dirs.push(data);
+    const [first, second] = holdoutApplicants(2);
+    // 自有住房 / Freelance / 是 are what the page shows for owner / freelance / true.
+    const asPageShows = (a: Record<string, unknown>) => ({
+      ...a,
+      Home: { owner: '自有住房', rent: 'Renting', parents: '与父母同住' }[a.Home as string] ?? a.Home,
+      Job: { freelance: 'Freelance', fixed: '固定工作', partime: '兼职' }[a.Job as string] ?? a.Job,
+      Records: a.Records ? '是' : 'No',
+    });
+    expect(asPageShows(first!)).not.toEqual(first);
+    expect(asPageShows(second!)).not.toEqual(second);
+    const service = await BranchLensService.open({ dataDir: data });
+    let docs;
+    try {
+      // Codes first, then labels (a hit); then labels first (computed from them), then codes (a hit).
+      docs = [
+        ...(await service.explain([first])),
+        ...(await service.explain([asPageShows(first!)])),
+        ...(await service.explain([asPageShows(second!)])),
+        ...(await service.explain([second])),
+      ];
+    } finally {
+      await service.close();
+    }
+    expect(docs.map((d) => d.meta.cache)).toEqual(['miss', 'memory', 'miss', 'memory']);
+    // The document a hit serves is the one stored, stamped again with where it came from.
+    const signedPart = (d: (typeof docs)[number]) => ({
+      ...d,
+      _meta: undefined,
+      meta: { ...d.meta, cache: undefined, latency_ms: undefined },
+    });
+    expect(signedPart(docs[1]!)).toEqual(signedPart(docs[0]!));
+    expect(signedPart(docs[3]!)).toEqual(signedPart(docs[2]!));
+    const db = new Database(dbPath(data), { readonly: true });
+    try {
+      const hashes = db
+        .prepare(`SELECT input_hash FROM audit_entries WHERE kind = 'explain' ORDER BY seq`)
+        .pluck()
+        .all() as string[];
+      expect(hashes).toHaveLength(4);
+      expect(hashes[1]).toBe(hashes[0]);
+      expect(hashes[3]).toBe(hashes[2]);
+      expect(hashes[2]).not.toBe(hashes[0]);
+    } finally {
+      db.close();
+    }
+  });
+});
