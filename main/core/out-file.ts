@@ -166,7 +166,7 @@ export function heldByAnotherProgram(e: unknown, platform: NodeJS.Platform): boo
 }
 
 /** The waits between tries of such a rename: about 1.5 s in all, as long as an antivirus scan usually takes. */
-export const HELD_OPEN_RETRY_MS = [50, 100, 200, 400, 800];
+const HELD_OPEN_RETRY_MS = [50, 100, 200, 400, 800];
 
 export interface ReplaceFileDeps {
   platform: NodeJS.Platform;
@@ -181,29 +181,46 @@ export const replaceFileDeps: ReplaceFileDeps = {
 };
 
 /**
+ * Runs `attempt`, and again after each of the HELD_OPEN_RETRY_MS pauses while it fails because another program
+ * holds a file it moves (`held`); a failure still held after the last is thrown as `giveUp` words it, any other
+ * failure as it is.
+ */
+export async function retryWhileHeld<T>(
+  attempt: () => T,
+  held: (e: unknown) => boolean,
+  wait: (ms: number) => Promise<void>,
+  giveUp: (e: unknown) => Error,
+): Promise<T> {
+  for (let tried = 0; ; tried++) {
+    try {
+      return attempt();
+    } catch (e) {
+      if (!held(e)) throw e;
+      const delay = HELD_OPEN_RETRY_MS[tried];
+      if (delay === undefined) throw giveUp(e);
+      await wait(delay);
+    }
+  }
+}
+
+/**
  * Renames the complete file `from` over `to`. Windows refuses to replace a file that another process has open
  * (EPERM, EACCES or EBUSY), where POSIX systems never do: an antivirus or the search indexer reading the file for
  * a moment, which trying again a few times outlasts, or a spreadsheet or PDF viewer showing it, which holds it
  * until it is closed. The latter is said in those words, not as "permission denied" or a bare EBUSY.
  */
-export async function replaceFile(from: string, to: string, deps = replaceFileDeps): Promise<void> {
-  for (let tried = 0; ; tried++) {
-    try {
-      deps.rename(from, to);
-      return;
-    } catch (e) {
-      if (!heldByAnotherProgram(e, deps.platform)) throw e;
-      const delay = HELD_OPEN_RETRY_MS[tried];
-      if (delay === undefined) {
-        throw new Error(
-          'Windows would not replace it: it is open in another program (close it there, then try again), ' +
-            'or this user may not replace it',
-          { cause: e },
-        );
-      }
-      await deps.wait(delay);
-    }
-  }
+export function replaceFile(from: string, to: string, deps = replaceFileDeps): Promise<void> {
+  return retryWhileHeld(
+    () => deps.rename(from, to),
+    (e) => heldByAnotherProgram(e, deps.platform),
+    deps.wait,
+    (e) =>
+      new Error(
+        'Windows would not replace it: it is open in another program (close it there, then try again), ' +
+          'or this user may not replace it',
+        { cause: e },
+      ),
+  );
 }
 
 /** A file in the data folder (the database, its audit log, the keys) is never written over. */

@@ -16,12 +16,7 @@ import {
 } from '../bundle/load.js';
 import type { WritableDb } from '../db/open.js';
 import { BusyError } from '../microbatch.js';
-import {
-  heldByAnotherProgram,
-  HELD_OPEN_RETRY_MS,
-  replaceFileDeps,
-  type ReplaceFileDeps,
-} from '../out-file.js';
+import { heldByAnotherProgram, replaceFileDeps, retryWhileHeld, type ReplaceFileDeps } from '../out-file.js';
 import { removeStale } from '../stale-files.js';
 import type { ActivationReason, ModelIdentity, RegistryEvent } from './events.js';
 import {
@@ -206,27 +201,22 @@ async function install(
   const needsCopy = !existing || !(await installedCopyVerifies(finalDir, existing.sha256));
   const staging = needsCopy ? await stageCopy(src, finalDir) : undefined;
 
-  let outcome: Omit<ImportResult, 'message'> | undefined;
+  let outcome: Omit<ImportResult, 'message'>;
   try {
     // Windows refuses to move a folder while another program has a file in it open: the antivirus scanning the
     // copy just made, the search indexer. The transaction (which rolls back) is tried again after a pause, a few
     // times; a folder still held is a busy answer, with nothing installed.
-    for (let tried = 0; !outcome; tried++) {
-      try {
-        outcome = installNow();
-      } catch (e) {
-        if (!(e instanceof FolderHeld)) throw e;
-        const delay = HELD_OPEN_RETRY_MS[tried];
-        if (delay === undefined) {
-          throw new BusyError(
-            5,
-            `cannot install ${ref} now: Windows would not move its folder into place, as another program (an ` +
-              'antivirus scan, the search indexer, an Explorer window) has a file in it open; import it again shortly',
-          );
-        }
-        await move.wait(delay);
-      }
-    }
+    outcome = await retryWhileHeld(
+      installNow,
+      (e) => e instanceof FolderHeld,
+      move.wait,
+      () =>
+        new BusyError(
+          5,
+          `cannot install ${ref} now: Windows would not move its folder into place, as another program (an ` +
+            'antivirus scan, the search indexer, an Explorer window) has a file in it open; import it again shortly',
+        ),
+    );
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true });
   }
