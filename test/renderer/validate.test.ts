@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { Preprocessor } from '../../main/core/preprocess.js';
 import { isInputError } from '../../shared/problems.js';
-import { categoryCode, validateApplicant, WHOLE_APPLICANT } from '../../renderer/src/lib/validate.js';
+import { categoryFromInput } from '../../shared/bundle.js';
+import { validateApplicant, WHOLE_APPLICANT } from '../../renderer/src/lib/validate.js';
 import { demoSchema, sampleApplicants } from './helpers.js';
 
 const schema = demoSchema();
@@ -180,8 +181,8 @@ describe('the form validator', () => {
     // What the form sends is what the engine takes.
     expect(new Preprocessor(optional).encode(r.values).values.Home).toBe('rent');
     const ambiguous = { ...home, categories: ['rent', 'Rent'] };
-    expect(categoryCode(ambiguous, 'RENT')).toBeUndefined();
-    expect(categoryCode(ambiguous, 'Rent')).toBe('Rent');
+    expect(categoryFromInput(ambiguous, 'RENT')).toBeUndefined();
+    expect(categoryFromInput(ambiguous, 'Rent')).toBe('Rent');
   });
 
   it('takes the labels and yes/no words the page shows, in either language, as the code and boolean they show', () => {
@@ -204,8 +205,8 @@ describe('the form validator', () => {
       ...home,
       category_labels: { ...home.category_labels, priv: { 'zh-CN': '租房', en: 'Private' } },
     };
-    expect(categoryCode(shared, '租房')).toBeUndefined();
-    expect(categoryCode(shared, 'rent')).toBe('rent');
+    expect(categoryFromInput(shared, '租房')).toBeUndefined();
+    expect(categoryFromInput(shared, 'rent')).toBe('rent');
   });
 
   it("reads a bundle's own true/false words in any case, and refuses a number past float32, as the engine does", () => {

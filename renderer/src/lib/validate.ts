@@ -8,7 +8,6 @@ import {
   numberFromInput,
   scaledPastFloat32,
   type BundleSchema,
-  type CategoricalFeature,
   type Feature,
 } from '../../../shared/bundle.js';
 import type { ProblemCode } from '../../../shared/problems.js';
@@ -47,15 +46,6 @@ function show(given: unknown): string {
   return String(given);
 }
 
-/**
- * The category a text stands for (categoryFromInput, as the engine reads it): the code, or the one category whose
- * code in another case or width, or label in either language, it is (`Rent` and 租房 for `rent`); the form and a
- * batch send the code.
- */
-export function categoryCode(f: CategoricalFeature, given: string): string | undefined {
-  return categoryFromInput(f, given);
-}
-
 /** One feature's value: the clean value, or the problem with it. */
 export function validateValue(
   f: Feature,
@@ -74,7 +64,9 @@ export function validateValue(
     }
     case 'categorical': {
       if (typeof given !== 'string') return fail('wrong_type');
-      const code = categoryCode(f, given);
+      // As the engine reads it: the code, or the one category whose code in another case or width, or label in
+      // either language, it is (`Rent` and 租房 for `rent`); the form and a batch send the code.
+      const code = categoryFromInput(f, given);
       return code !== undefined ? { value: code } : fail('unknown_category');
     }
     case 'boolean': {
