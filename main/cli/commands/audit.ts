@@ -5,6 +5,7 @@ import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileS
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError, isInputError } from '../../../shared/problems.js';
+import { localIso, utcOffset } from '../../../shared/local-time.js';
 import {
   auditPublicKey,
   EXPORT_FORMATS,
@@ -454,15 +455,6 @@ function parseTime(flag: '--since' | '--until', raw: string | undefined): Date |
   );
 }
 
-/** A time on this machine's clock as ISO 8601 with its offset, to the minute or (`seconds`) to the second. */
-function localIso(d: Date, seconds: boolean): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const minutes = -d.getTimezoneOffset();
-  const offset = `${minutes < 0 ? '-' : '+'}${p(Math.floor(Math.abs(minutes) / 60))}:${p(Math.abs(minutes) % 60)}`;
-  const time = `${p(d.getHours())}:${p(d.getMinutes())}${seconds ? `:${p(d.getSeconds())}` : ''}`;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}${seconds ? 'T' : ' '}${time}${offset}`;
-}
-
 /**
  * A plain --since/--until date is midnight UTC (docs/audit.md), which on a branch's clock east or west of UTC is
  * another hour, even another day: 2026-10-01 is 08:00 in Beijing, and the night before it falls in the range
@@ -474,10 +466,12 @@ function plainDateNote(flag: '--since' | '--until', raw: string | undefined): st
   const localMidnight = new Date(year, month - 1, day);
   const utcMidnight = new Date(`${raw}T00:00:00.000Z`);
   if (localMidnight.getTime() === utcMidnight.getTime()) return null;
-  const here = localIso(utcMidnight, false);
+  // localIso: yyyy-mm-ddThh:mm:ss.sss±hh:mm; the note gives the local time to the minute, the suggestion to the second.
+  const here = localIso(utcMidnight);
   return (
-    `note: ${flag} ${raw} is midnight UTC, ${here.slice(0, -6)} on this machine (UTC${here.slice(-6)}); ` +
-    `for midnight here, give ${flag} ${localIso(localMidnight, true)}\n`
+    `note: ${flag} ${raw} is midnight UTC, ${here.slice(0, 10)} ${here.slice(11, 16)} on this machine ` +
+    `(UTC${utcOffset(utcMidnight)}); for midnight here, give ${flag} ` +
+    `${localIso(localMidnight).slice(0, 19)}${utcOffset(localMidnight)}\n`
   );
 }
 

@@ -2,6 +2,7 @@
 // (a whole day, from 00:00:00.000 to 23:59:59.999). The export's range likewise, but its `until` is exclusive
 // (docs/audit.md section 5): the day ends at the next day's local midnight. Pure.
 import type { AuditExportFormat, AuditQuery, ApiRequest } from '../../../../shared/contract.js';
+import { localIso } from '../../../../shared/local-time.js';
 
 export interface AuditFilters {
   /** yyyy-mm-dd from a date input, or ''. */
@@ -14,28 +15,12 @@ export interface AuditFilters {
 
 export const NO_FILTERS: AuditFilters = { from: '', to: '', modelVersion: '', decision: '', kind: '' };
 
-function offset(d: Date): string {
-  const minutes = -d.getTimezoneOffset();
-  const sign = minutes >= 0 ? '+' : '-';
-  const abs = Math.abs(minutes);
-  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
 /** The local day `day` (yyyy-mm-dd) plus `days`, at the given local time; null if not a date. */
 function localTime(day: string, days: number, h: number, min: number, sec: number, ms: number): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) return null;
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days, h, min, sec, ms);
   return Number.isNaN(d.getTime()) ? null : d;
-}
-
-/** An instant as ISO 8601 in local time with the local UTC offset. */
-function localIso(d: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:` +
-    `${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}${offset(d)}`
-  );
 }
 
 /** A local day's start or end as an ISO 8601 instant with the local UTC offset; null if not a date. */
