@@ -77,12 +77,10 @@ export function problemText(
       if (f?.type === 'numeric') return t('problem.notNumber', { given });
       // Which words mean yes and which no, apart (the bundle's own and the page's 是/否, Yes/No): "must be yes or
       // no" would not say which of the bundle's words is which.
-      if (f?.type === 'boolean')
-        return t('problem.notBoolean', {
-          given,
-          yes: booleanWords(f).yes.join(' / '),
-          no: booleanWords(f).no.join(' / '),
-        });
+      if (f?.type === 'boolean') {
+        const { yes, no } = booleanWords(f);
+        return t('problem.notBoolean', { given, yes: yes.join(' / '), no: no.join(' / ') });
+      }
       if (f?.type === 'categorical') return t('problem.chooseOption');
       return t('problem.invalid');
     case 'invalid':
