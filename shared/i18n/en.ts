@@ -192,7 +192,9 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.print': 'Print report',
   'explain.chartTitle': 'Main factors (top {count})',
   'explain.chartTitleAll': 'All factors ({count})',
-  'explain.chartAxis': 'Effect on the approval probability',
+  'explain.chartAxis': 'Effect on the approval probability (percentage points)',
+  'explain.points': '{value} pp',
+  'explain.pointsExact': '{points} percentage points (the probability changes by {exact})',
   'explain.chartLabel':
     'Attribution bar chart: {count} bars, {positive} raise and {negative} lower the approval probability. The table below gives the numbers.',
   'explain.chartLabelNeutral':
@@ -209,7 +211,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'explain.tableCaption': 'Effect of each feature on the approval probability',
   'explain.col.feature': 'Feature',
   'explain.col.value': 'Value',
-  'explain.col.attribution': 'Effect',
+  'explain.col.attribution': 'Effect (pp)',
   'explain.col.description': 'Explanation',
   'explain.reasons.declined': 'Principal reasons for the decline',
   'explain.reasons.adverse': 'Main adverse factors',
@@ -260,10 +262,12 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'report.folded':
     'Only the {shown} largest factors are listed: the other {count} features are combined in the last row, together {sum}.',
   'report.note':
-    'Produced offline on this workstation by BranchLens with Integrated Gradients; sensitive data is masked. The watermark can be checked with branchlens verify.',
+    'Produced offline on this workstation by BranchLens with Integrated Gradients; sensitive data is masked.',
   'report.officer': 'Loan officer:',
   'report.reviewer': 'Reviewed by:',
   'report.date': 'Date:',
+  'report.verify.title': 'For verification',
+  'report.verify.how': 'Check the watermark with branchlens verify',
 
   'batch.title': 'Batch',
   'batch.lead':
@@ -273,19 +277,21 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.choose': 'Choose a file…',
   'batch.columnsHint':
     "Column names must be the model's features (or their Chinese or English labels, in any case): {columns}",
+  'batch.featureColumn': '{label} ({name})',
   'batch.parsing': 'Reading…',
   'batch.readAsGb18030':
     "This file is not UTF-8, so it was read as GB18030 (GBK), the encoding of Excel's “CSV (Comma delimited)” on Chinese Windows",
   'batch.notCsv': 'This file cannot be read: use a CSV file (UTF-8, GB18030 or UTF-16) with a header row',
   'batch.notCsvDetail': '{message} ({detail})',
   'batch.noFeatureColumns':
-    'No column of this file is a feature of the model, so nothing was read. The first line must name the columns: {columns} (the features\' Chinese or English labels work too, e.g. "Years with current employer")',
+    "No column of this file is a feature of the model, so nothing was read. The first line must name the columns, by the features' names or their Chinese or English labels: {columns}",
   'batch.repeatedColumns':
     'Several columns stand for the same feature, so which one counts would be a guess; nothing was read: {list}. Keep one column per feature.',
   'batch.moreColumns': ' and {count} more',
   'batch.noRows': 'The file has no data rows',
   'batch.emptyFile': 'The file is empty: choose a CSV file with a header row and data rows',
-  'batch.ignoredColumns': 'These columns are not features of the model and were ignored: {columns}',
+  'batch.ignoredColumns':
+    'These columns are not features of the model: they are not sent to the model, but are kept in the results and the CSV export: {columns}',
   'batch.missingRequiredColumns':
     'The file has no column for these required features: {features}. Every row needs them, so nothing was read: add a column for each, headed with its name in the model or its label as shown here.',
   'batch.missingColumns':
@@ -328,9 +334,10 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'batch.col.decision': 'Decision',
   'batch.col.score': 'Approval',
   'batch.col.top': 'Strongest factor',
-  'batch.col.reason': 'First reason against',
+  'batch.col.reason': 'Top adverse factor',
   'batch.col.latency': 'Latency',
   'batch.detail': 'Explanation of row {line}',
+  'batch.keptCells': 'Other columns of the file',
 
   'audit.title': 'Audit log',
   'audit.lead':

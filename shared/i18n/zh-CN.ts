@@ -180,7 +180,9 @@ export const zhCN = {
   'explain.print': '打印报告',
   'explain.chartTitle': '主要影响因素（前 {count} 项）',
   'explain.chartTitleAll': '全部影响因素（{count} 项）',
-  'explain.chartAxis': '对通过率的影响',
+  'explain.chartAxis': '对通过率的影响（百分点）',
+  'explain.points': '{value} 个百分点',
+  'explain.pointsExact': '{points} 个百分点（通过率变化 {exact}）',
   'explain.chartLabel':
     '归因条形图：共 {count} 条，{positive} 项提高通过率，{negative} 项降低通过率。详细数值见下方表格。',
   'explain.chartLabelNeutral':
@@ -197,7 +199,7 @@ export const zhCN = {
   'explain.tableCaption': '各特征对通过率的影响',
   'explain.col.feature': '特征',
   'explain.col.value': '取值',
-  'explain.col.attribution': '影响',
+  'explain.col.attribution': '影响（百分点）',
   'explain.col.description': '说明',
   'explain.reasons.declined': '主要拒绝原因',
   'explain.reasons.adverse': '主要不利因素',
@@ -244,11 +246,12 @@ export const zhCN = {
   'report.decision': '决定',
   'report.factors': '主要影响因素',
   'report.folded': '仅列出影响最大的 {shown} 项因素；其余 {count} 项特征合并为最后一行，合计 {sum}。',
-  'report.note':
-    '本报告由 BranchLens 在本机离线生成；归因采用积分梯度法，敏感信息已脱敏。水印可用 branchlens verify 核验。',
+  'report.note': '本报告由 BranchLens 在本机离线生成；归因采用积分梯度法，敏感信息已脱敏。',
   'report.officer': '经办人签字：',
   'report.reviewer': '复核人签字：',
   'report.date': '日期：',
+  'report.verify.title': '供核验',
+  'report.verify.how': '可用 branchlens verify 核验水印',
 
   'batch.title': '批量解释',
   'batch.lead': '导入 CSV 文件（首行为列名）。逐行校验后，有效行分批解释；结果可排序、筛选并导出。',
@@ -256,19 +259,20 @@ export const zhCN = {
   'batch.drop': '将 CSV 文件拖放到此处，或',
   'batch.choose': '选择文件…',
   'batch.columnsHint': '列名须为模型特征名（或其中文、英文名称，不区分大小写）：{columns}',
+  'batch.featureColumn': '{label}（{name}）',
   'batch.parsing': '正在读取…',
   'batch.readAsGb18030':
     '该文件不是 UTF-8 编码，已按 GB18030（GBK）读取：中文版 Windows 上 Excel 的“CSV (逗号分隔)”即为此编码',
   'batch.notCsv': '无法读取该文件：请使用首行为列名的 CSV 文件（UTF-8、GB18030 或 UTF-16 编码）',
   'batch.notCsvDetail': '{message}（{detail}）',
   'batch.noFeatureColumns':
-    '文件中没有与模型特征对应的列，未读取任何数据。首行须为列名：{columns}（也可用中文或英文特征名称，如“工龄”）',
+    '文件中没有与模型特征对应的列，未读取任何数据。首行须为列名，用特征名或其中文、英文名称：{columns}',
   'batch.repeatedColumns':
     '多列对应同一特征，无法确定以哪一列为准，未读取任何数据：{list}。每个特征只保留一列。',
   'batch.moreColumns': '（另有 {count} 列）',
   'batch.noRows': '文件中没有数据行',
   'batch.emptyFile': '文件是空的：请选择首行为列名、其下为数据行的 CSV 文件',
-  'batch.ignoredColumns': '以下列不是模型特征，已忽略：{columns}',
+  'batch.ignoredColumns': '以下列不是模型特征，不会发送给模型，但会保留在结果和导出的 CSV 中：{columns}',
   'batch.missingRequiredColumns':
     '文件缺少以下必填特征的列：{features}。每一行都需要这些特征，因此未读取任何数据：请为每项添加一列，列名可用特征名或此处所示的名称。',
   'batch.missingColumns': '文件缺少以下选填特征的列，将按默认值处理：{columns}',
@@ -309,9 +313,10 @@ export const zhCN = {
   'batch.col.decision': '决定',
   'batch.col.score': '通过率',
   'batch.col.top': '最主要因素',
-  'batch.col.reason': '首要拒绝原因',
+  'batch.col.reason': '首要不利因素',
   'batch.col.latency': '耗时',
   'batch.detail': '第 {line} 行的解释',
+  'batch.keptCells': '文件中的其他列',
 
   'audit.title': '审计日志',
   'audit.lead': '每一次解释和模型变更都记录在防篡改的哈希链中，并定期签名。',

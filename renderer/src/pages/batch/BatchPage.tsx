@@ -13,14 +13,15 @@ import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import { useApp } from '../../app/context.js';
 import type { T } from '../../i18n/i18n.js';
 import { describeError } from '../../lib/errors.js';
+import { maskedFeatureLabels } from '../../lib/labels.js';
 import { fileStamp, saveFile } from '../../lib/download.js';
 import { formatMs, formatNumber, formatPercent } from '../../lib/format.js';
 import { featureLabel, problemText } from '../../lib/problem-text.js';
 import { WHOLE_APPLICANT, type FieldProblem } from '../../lib/validate.js';
 import { batchStore, type BatchState } from './batch-store.js';
-import { featureList, fileRefusalText } from './file-refusal.js';
+import { expectedColumns, featureList, fileRefusalText } from './file-refusal.js';
 import { shownColumns } from './csv-rows.js';
-import { problemsCsv, resultsCsv, resultsJsonl } from './results.js';
+import { maskedPseudonyms, problemsCsv, resultsCsv, resultsJsonl } from './results.js';
 import { ResultsTable } from './ResultsTable.js';
 import { ProblemList, type ProblemLine } from './ProblemList.js';
 
@@ -147,10 +148,20 @@ export default function BatchPage() {
     }
   };
 
+  /** The CSV as the table reads: the file's kept columns, a masked feature named as the page names it now. */
+  const csvOfResults = () => {
+    const wording = t('explain.maskedFeature');
+    const names = maskedFeatureLabels(maskedPseudonyms(state.results), wording);
+    return resultsCsv(state.results, {
+      kept: state.columns?.ignored ?? [],
+      maskedLabel: (pseudonym) => names.get(pseudonym) ?? wording,
+    });
+  };
+
   const exportResults = (kind: 'csv' | 'jsonl') =>
     save(
       `branchlens-batch-${fileStamp()}.${kind}`,
-      () => (kind === 'csv' ? resultsCsv(state.results) : resultsJsonl(state.results)),
+      () => (kind === 'csv' ? csvOfResults() : resultsJsonl(state.results)),
       kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson',
     );
 
@@ -211,9 +222,7 @@ export default function BatchPage() {
             {t('batch.choose')}
           </label>
           <p className="muted small">
-            {t('batch.columnsHint', {
-              columns: schema?.features.map((f) => f.name).join(t('common.listSeparator')) ?? '',
-            })}
+            {t('batch.columnsHint', { columns: schema ? expectedColumns(schema, locale, t) : '' })}
           </p>
         </div>
 
@@ -393,6 +402,7 @@ export default function BatchPage() {
         <ResultsTable
           rows={deferred.results}
           version={deferred.version}
+          kept={deferred.columns?.ignored ?? []}
           schema={schema}
           locale={locale}
           t={t}

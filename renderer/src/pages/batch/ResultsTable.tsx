@@ -1,6 +1,8 @@
 // The batch's answers: a real table (so screen readers know rows and columns) whose body is virtualised, with
-// column sorting and filters. A row opens its explanation below the table (click, or Enter on the row). The rows
-// are one Tab stop, as in a WAI-ARIA grid: the arrow keys, Home, End and the page keys move between them.
+// column sorting and filters, each row led by its cells of the file's first columns that are not features (a
+// customer number and name), so that a sorted or filtered row is still known by its customer. A row opens its
+// explanation below the table (click, or Enter on the row). The rows are one Tab stop, as in a WAI-ARIA grid:
+// the arrow keys, Home, End and the page keys move between them.
 import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
@@ -25,11 +27,43 @@ import {
 
 const ROW_HEIGHT = 38;
 
+/**
+ * The kept columns the table shows (the first ones: a customer number, a name); the row's detail and the CSV
+ * export have them all. A head-office extract with twenty such columns leaves the answer's columns readable.
+ */
+export const KEPT_COLUMNS_SHOWN = 2;
+const KEPT_COLUMN_PX = 120;
+
+/**
+ * The columns' widths, set on the table's <col>s, which a fixed table layout follows before its header cells':
+ * the row's line, the kept columns shown, decision, probability, strongest factor, adverse factor (the rest),
+ * latency.
+ */
+function columnWidths(keptShown: number): (string | undefined)[] {
+  return [
+    '80px',
+    ...Array<string>(keptShown).fill(`${KEPT_COLUMN_PX}px`),
+    '96px',
+    '100px',
+    '26%',
+    undefined,
+    '100px',
+  ];
+}
+
+/**
+ * The table's least width with kept columns shown: in a narrow window it scrolls sideways in its scroller rather
+ * than squeeze the adverse factor's column (the one without a width) to nothing.
+ */
+function minTableWidth(keptShown: number): string | undefined {
+  return keptShown > 0 ? `${640 + KEPT_COLUMN_PX * keptShown}px` : undefined;
+}
+
 /** Stands for rows the virtualiser does not render, so that the scrollbar is the whole list's. */
-function Spacer({ height }: { height: number }) {
+function Spacer({ height, columns }: { height: number; columns: number }) {
   return (
     <tr aria-hidden="true" className="spacer">
-      <td colSpan={6} style={{ height }} />
+      <td colSpan={columns} style={{ height }} />
     </tr>
   );
 }
@@ -58,14 +92,31 @@ function SortHeader(props: {
   );
 }
 
+/** Every kept cell of the row, by its column's name as the file gives it (the table shows the first two). */
+function KeptCells({ columns, row, t }: { columns: readonly string[]; row: ResultRow; t: T }) {
+  if (columns.length === 0) return null;
+  return (
+    <dl className="kv" aria-label={t('batch.keptCells')} data-testid="kept-cells">
+      {columns.map((name, i) => (
+        <div key={i}>
+          <dt>{name}</dt>
+          <dd>{row.kept[i] || '—'}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 function Detail({
   row,
+  kept,
   schema,
   locale,
   t,
   maskedLabel,
 }: {
   row: ResultRow;
+  kept: readonly string[];
   schema: BundleSchema | undefined;
   locale: Locale;
   t: T;
@@ -73,9 +124,12 @@ function Detail({
 }) {
   if (!row.doc) {
     return (
-      <p className="alert alert-error">
-        {t('batch.line', { line: row.line })} · {describeError(row.error, t)}
-      </p>
+      <>
+        <KeptCells columns={kept} row={row} t={t} />
+        <p className="alert alert-error">
+          {t('batch.line', { line: row.line })} · {describeError(row.error, t)}
+        </p>
+      </>
     );
   }
   // A masked feature named as in the table above it (and on the other pages), not numbered within this row.
@@ -85,27 +139,34 @@ function Detail({
     restDescription: (n) => t('explain.restDescription', { count: n }),
   }).map((b) => (b.masked ? { ...b, label: maskedLabel(b.key) } : b));
   return (
-    <div className="batch-detail">
-      <AttributionTable
-        bars={bars}
-        schema={schema}
-        t={t}
-        locale={locale}
-        caption={t('explain.tableCaption')}
-      />
-      <Reasons doc={row.doc} t={t} id="batch-reasons" />
-    </div>
+    <>
+      <KeptCells columns={kept} row={row} t={t} />
+      <div className="batch-detail">
+        <AttributionTable
+          bars={bars}
+          schema={schema}
+          t={t}
+          locale={locale}
+          caption={t('explain.tableCaption')}
+        />
+        <Reasons doc={row.doc} t={t} id="batch-reasons" />
+      </div>
+    </>
   );
 }
 
+/** `kept`: the file's columns that are not features, as it names them, whose cells each row keeps (ResultRow.kept). */
 export function ResultsTable(props: {
   rows: ResultRow[];
   version: number;
+  kept: readonly string[];
   schema: BundleSchema | undefined;
   locale: Locale;
   t: T;
 }) {
-  const { rows, version, schema, locale, t } = props;
+  const { rows, version, kept, schema, locale, t } = props;
+  const keptShown = kept.slice(0, KEPT_COLUMNS_SHOWN);
+  const columnCount = 6 + keptShown.length;
   const [sort, setSort] = useState<{ key: SortKey; dir: SortDir }>({ key: 'line', dir: 'asc' });
   const [decision, setDecision] = useState<DecisionFilter>('all');
   const [text, setText] = useState('');
@@ -226,11 +287,12 @@ export function ResultsTable(props: {
     e.preventDefault();
   };
 
+  // Text and the line read from the top first; numbers and decisions, from the highest.
   const onSort = (key: SortKey) =>
     setSort((s) =>
       s.key === key
         ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' }
-        : { key, dir: key === 'line' || key === 'top' ? 'asc' : 'desc' },
+        : { key, dir: key === 'line' || key === 'top' || key.startsWith('kept:') ? 'asc' : 'desc' },
     );
   const selectedRow = selected === null ? null : (rows.find((r) => r.line === selected) ?? null);
 
@@ -279,10 +341,26 @@ export function ResultsTable(props: {
           aria-labelledby="batch-results-title"
           aria-rowcount={shown.length + 1}
           data-testid="results-table"
+          style={{ minWidth: minTableWidth(keptShown.length) }}
         >
+          <colgroup>
+            {columnWidths(keptShown.length).map((width, i) => (
+              <col key={i} style={width ? { width } : undefined} />
+            ))}
+          </colgroup>
           <thead ref={head}>
             <tr aria-rowindex={1}>
               <SortHeader id="line" label={t('batch.col.line')} sort={sort} onSort={onSort} className="num" />
+              {keptShown.map((name, i) => (
+                <SortHeader
+                  key={i}
+                  id={`kept:${i}`}
+                  label={name}
+                  sort={sort}
+                  onSort={onSort}
+                  className="truncate"
+                />
+              ))}
               <SortHeader id="decision" label={t('batch.col.decision')} sort={sort} onSort={onSort} />
               <SortHeader
                 id="score"
@@ -311,7 +389,7 @@ export function ResultsTable(props: {
               const gap = item.start - (k === 0 ? 0 : items[k - 1]!.end);
               return (
                 <Fragment key={r.line}>
-                  {gap > 0 && <Spacer height={gap} />}
+                  {gap > 0 && <Spacer height={gap} columns={columnCount} />}
                   <tr
                     aria-rowindex={item.index + 2}
                     className={`result-row ${selected === r.line ? 'is-selected' : ''}`}
@@ -323,6 +401,11 @@ export function ResultsTable(props: {
                     onKeyDown={(e) => onRowKey(e, item.index, r.line)}
                   >
                     <td className="num mono">{r.line}</td>
+                    {keptShown.map((_, i) => (
+                      <td key={i} className="truncate" title={r.kept[i]}>
+                        {r.kept[i]}
+                      </td>
+                    ))}
                     <td>
                       <span className={`pill pill-${state}`}>
                         {state === 'failed'
@@ -353,7 +436,7 @@ export function ResultsTable(props: {
                 </Fragment>
               );
             })}
-            {padBottom > 0 && <Spacer height={padBottom} />}
+            {padBottom > 0 && <Spacer height={padBottom} columns={columnCount} />}
           </tbody>
         </table>
       </div>
@@ -365,7 +448,7 @@ export function ResultsTable(props: {
               {t('common.close')}
             </button>
           </div>
-          <Detail row={selectedRow} schema={schema} locale={locale} t={t} maskedLabel={masked} />
+          <Detail row={selectedRow} kept={kept} schema={schema} locale={locale} t={t} maskedLabel={masked} />
         </div>
       )}
     </section>

@@ -259,7 +259,14 @@ export class BatchStore {
             columns = report;
           }
           const malformed = malformedRows(results.errors, nextLine - 2);
-          const checked = checkRows(schema, results.data, nextLine, malformed, results.meta.delimiter);
+          const checked = checkRows(
+            schema,
+            results.data,
+            nextLine,
+            malformed,
+            results.meta.delimiter,
+            columns.ignored,
+          );
           nextLine += results.data.length;
           for (const g of checked.good) good.push(g);
           for (const b of checked.bad) bad.push(b);
@@ -324,6 +331,8 @@ export class BatchStore {
     const generation = this.generation;
     this.cancelled = false;
     const results: ResultRow[] = [...this.state.results];
+    // Each answer beside the row's own cells of the columns not sent (a customer number), by its line.
+    const kept = new Map(rows.map((r) => [r.line, r.kept]));
     let { approved, declined, failed } = this.state;
     this.change({ phase: 'running', results, pending: [], unreachable: null }, true);
     const { unreachable, unanswered } = await runChunks(api, rows, options, {
@@ -333,7 +342,7 @@ export class BatchStore {
       onOutcomes: (outcomes) => {
         if (generation !== this.generation) return;
         const began = performance.now();
-        for (const row of resultRows(outcomes)) {
+        for (const row of resultRows(outcomes, (line) => kept.get(line) ?? [])) {
           results.push(row);
           if (row.doc === null) failed++;
           else if (row.approved === true) approved++;

@@ -1,8 +1,9 @@
 // A CSV batch checked row by row against the model's schema, with the form's rules (lib/validate.ts): columns
-// that are not features are set aside once for the whole file (a head-office extract may carry Status, Age,
-// Marital…), missing optional feature columns are imputed like empty cells, and each bad row is listed with its
-// problems while the good rows go on to be explained. A file with no feature column at all, or with no column
-// for a required feature, is refused. Pure, so it runs under test in Node.
+// that are not features are set aside once for the whole file (Status, Age, Marital… in a head-office extract;
+// a customer number and name in a branch's) and kept beside each row's answer, never sent; missing
+// optional feature columns are imputed like empty cells, and each bad row is listed with its problems while the
+// good rows go on to be explained. A file with no feature column at all, or with no column for a required
+// feature, is refused. Pure, so it runs under test in Node.
 import { numbersFromText, type BundleSchema } from '../../../../shared/bundle.js';
 import {
   validateApplicant,
@@ -14,7 +15,14 @@ import {
 export interface GoodRow {
   /** The row's line in the file, the header being line 1 (as a spreadsheet numbers it). */
   line: number;
+  /** The feature values: the only part of the row sent to the service (run-chunks.ts). */
   applicant: Record<string, CleanValue>;
+  /**
+   * The row's cells in the columns that are not features (ColumnReport.ignored, in that order), as written: a
+   * customer number or name that ties the answer to the customer in the results and the CSV export. Kept in the
+   * page, never sent, so never in the audit log.
+   */
+  kept: string[];
 }
 
 export interface BadRow {
@@ -23,7 +31,7 @@ export interface BadRow {
 }
 
 export interface ColumnReport {
-  /** Columns that are not features of the model: not sent. */
+  /** Columns that are not features of the model: not sent, but kept beside each row's answer (GoodRow.kept). */
   ignored: string[];
   /** Optional features with no column: every row gets the schema's default. */
   missing: string[];
@@ -129,7 +137,8 @@ export function noFeatureColumns(schema: Pick<BundleSchema, 'features'>, columns
  * parser itself flagged (a wrong number of cells) come in `malformed` by index and are listed as bad, except
  * empty lines, which are skipped. A row of the right width whose feature cells are all empty (`,,,`, or only
  * ignored columns filled in) is bad, as the applicant problem WHOLE_APPLICANT `missing` (validateApplicant):
- * the service would refuse it. Every parsed row counts as one line, so the parser must not drop any.
+ * the service would refuse it. Every parsed row counts as one line, so the parser must not drop any. `kept`: the
+ * columns that are not features (ColumnReport.ignored), whose cells each good row keeps as written.
  */
 export function checkRows(
   schema: Pick<BundleSchema, 'features'>,
@@ -137,6 +146,7 @@ export function checkRows(
   firstLine: number,
   malformed: ReadonlyMap<number, string> = new Map(),
   delimiter = ',',
+  kept: readonly string[] = [],
 ): { good: GoodRow[]; bad: BadRow[] } {
   const names = schema.features.map((f) => f.name);
   const good: GoodRow[] = [];
@@ -160,9 +170,14 @@ export function checkRows(
     // Excel saved formatted with a thousands separator.
     const checked = validateApplicant(schema, numbersFromText(schema, raw, delimiter));
     if (checked.problems.length > 0) bad.push({ line, problems: checked.problems });
-    else good.push({ line, applicant: checked.values });
+    else good.push({ line, applicant: checked.values, kept: kept.map((c) => cellText(row[c])) });
   }
   return { good, bad };
+}
+
+/** A kept cell as the file writes it ('' for none). */
+function cellText(cell: unknown): string {
+  return typeof cell === 'string' ? cell : cell === undefined || cell === null ? '' : String(cell);
 }
 
 /** The parser's row errors (a wrong number of cells) by index within a chunk; the parser counts rows across chunks. */

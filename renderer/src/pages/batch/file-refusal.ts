@@ -16,6 +16,21 @@ export function featureList(schema: BundleSchema, names: readonly string[], loca
     .join(t('common.listSeparator'));
 }
 
+/**
+ * The columns a file may have, for the page's hint and a refusal: each feature by its label in the page's language
+ * and its name ("工龄（Seniority）"), as the Models page shows them; a label that is the name, once ("Assets").
+ */
+export function expectedColumns(schema: Pick<BundleSchema, 'features'>, locale: Locale, t: T): string {
+  return schema.features
+    .map((f) => {
+      const label = featureLabel(f, locale);
+      return label.toLowerCase() === f.name.toLowerCase()
+        ? f.name
+        : t('batch.featureColumn', { label, name: f.name });
+    })
+    .join(t('common.listSeparator'));
+}
+
 /** Why the file is refused, in the page's language (worded here, so that a language switch rewords it). */
 export function fileRefusalText(
   refusal: FileRefusal,
@@ -33,9 +48,7 @@ export function fileRefusalText(
     case 'noRows':
       return t('batch.noRows');
     case 'noFeatureColumns':
-      return t('batch.noFeatureColumns', {
-        columns: (schema?.features ?? []).map((f) => f.name).join(t('common.listSeparator')),
-      });
+      return t('batch.noFeatureColumns', { columns: schema ? expectedColumns(schema, locale, t) : '' });
     case 'missingRequiredColumns':
       return t('batch.missingRequiredColumns', {
         features: schema

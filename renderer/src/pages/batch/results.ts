@@ -1,5 +1,5 @@
-// The batch's answers as table rows (decision, probability, strongest factor, first reason), how the table sorts
-// and filters them, and the CSV / JSONL exports. Pure.
+// The batch's answers as table rows (the file's own reference cells, decision, probability, strongest factor, first
+// adverse factor), how the table sorts and filters them, and the CSV / JSONL exports. Pure.
 import Papa from 'papaparse';
 import type { Locale } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
@@ -9,6 +9,11 @@ import type { ItemOutcome } from './run-chunks.js';
 
 export interface ResultRow {
   line: number;
+  /**
+   * The row's cells in the file's columns that are not features (GoodRow.kept: a customer number, a name), which
+   * tie the answer to the customer once the table is sorted or filtered. Never part of the document.
+   */
+  kept: readonly string[];
   doc: ExplanationDocument | null;
   /** null: no decision (a failed row, or a model without a threshold). */
   approved: boolean | null;
@@ -22,7 +27,7 @@ export interface ResultRow {
   /** The strongest factor's feature: its keyed pseudonym when masked ('' for a failed row). */
   topFeature: string;
   topValue: number;
-  /** The first principal reason against approval. */
+  /** The first adverse factor: the reason that lowered the approval probability most (approved or not). */
   reason: string;
   latencyMs: number | null;
   error: unknown;
@@ -31,11 +36,17 @@ export interface ResultRow {
   haystack: string;
 }
 
-export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
+/** `kept`: the kept cells of the row on a line (none by default). */
+export function resultRows(
+  outcomes: readonly ItemOutcome[],
+  kept: (line: number) => readonly string[] = () => [],
+): ResultRow[] {
   return outcomes.map((o) => {
+    const cells = kept(o.line);
     if (!o.ok) {
       return {
         line: o.line,
+        kept: cells,
         doc: null,
         approved: null,
         score: null,
@@ -47,7 +58,7 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
         latencyMs: null,
         error: o.error,
         problems: o.problems ?? null,
-        haystack: '',
+        haystack: cells.join(' ').toLowerCase(),
       };
     }
     const doc = o.doc;
@@ -59,6 +70,7 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
     const reason = doc.reasons[0]?.description ?? '';
     return {
       line: o.line,
+      kept: cells,
       doc,
       approved: doc.decision ? doc.decision.approved : null,
       score: doc.score,
@@ -70,7 +82,8 @@ export function resultRows(outcomes: readonly ItemOutcome[]): ResultRow[] {
       latencyMs: doc.meta.latency_ms,
       error: null,
       problems: null,
-      haystack: `${top} ${reason} ${doc.reasons.map((r) => r.label ?? '').join(' ')}`.toLowerCase(),
+      haystack:
+        `${cells.join(' ')} ${top} ${reason} ${doc.reasons.map((r) => r.label ?? '').join(' ')}`.toLowerCase(),
     };
   });
 }
@@ -104,7 +117,8 @@ export function scoreText(locale: Locale, row: Pick<ResultRow, 'score' | 'doc'>)
   return row.score === null ? '—' : formatScore(locale, row.score, row.doc?.decision?.threshold);
 }
 
-export type SortKey = 'line' | 'decision' | 'score' | 'top' | 'latency';
+/** `kept:0`: the first of the file's kept columns (ResultRow.kept), and so on. */
+export type SortKey = 'line' | 'decision' | 'score' | 'top' | 'latency' | `kept:${number}`;
 export type SortDir = 'asc' | 'desc';
 export type DecisionFilter = 'all' | 'approved' | 'declined' | 'failed';
 
@@ -112,13 +126,24 @@ function decisionRank(r: ResultRow): number {
   return r.doc === null ? 2 : r.approved === false ? 1 : 0;
 }
 
-const COMPARE: Record<SortKey, (a: ResultRow, b: ResultRow, maskedLabel: MaskedLabel) => number> = {
+type Compare = (a: ResultRow, b: ResultRow, maskedLabel: MaskedLabel) => number;
+
+const COMPARE: Record<Exclude<SortKey, `kept:${number}`>, Compare> = {
   line: (a, b) => a.line - b.line,
   decision: (a, b) => decisionRank(a) - decisionRank(b),
   score: (a, b) => (a.score ?? -1) - (b.score ?? -1),
   top: (a, b, masked) => topLabel(a, masked).localeCompare(topLabel(b, masked)),
   latency: (a, b) => (a.latencyMs ?? -1) - (b.latencyMs ?? -1),
 };
+
+/** Customer numbers sort as a person reads them: C2 before C10. */
+const keptOrder = new Intl.Collator(undefined, { numeric: true });
+
+function comparer(key: SortKey): Compare {
+  if (!key.startsWith('kept:')) return COMPARE[key as keyof typeof COMPARE];
+  const i = Number(key.slice('kept:'.length));
+  return (a, b) => keptOrder.compare(a.kept[i] ?? '', b.kept[i] ?? '');
+}
 
 /**
  * `maskedLabel`: how the page words a masked feature now; a masked strongest factor sorts and is found by it, in
@@ -149,7 +174,7 @@ export function filterAndSort(
     }
     return text === '' || r.haystack.includes(text) || maskedFound(r) || String(r.line) === text;
   });
-  const compare = COMPARE[sort.key];
+  const compare = comparer(sort.key);
   const sign = sort.dir === 'asc' ? 1 : -1;
   return kept.sort((a, b) => sign * compare(a, b, maskedLabel) || a.line - b.line);
 }
@@ -162,21 +187,60 @@ export function filterAndSort(
 const FORMULA_START = /^[=+\-@\t\r]/;
 const CSV_OPTIONS = { newline: '\r\n', escapeFormulae: FORMULA_START };
 
-/** One line per explained row, in file order. Masked features stay masked: only the documents are used. */
-export function resultsCsv(rows: readonly ResultRow[]): string {
+/** The export's own columns, after `line` and the file's kept columns. */
+const RESULT_COLUMNS = [
+  'document_id',
+  'decision',
+  'score',
+  'threshold',
+  'top_attributions',
+  'rest_sum',
+  'reasons',
+  'model',
+  'locale',
+  'cache',
+  'latency_ms',
+  'watermark',
+] as const;
+
+/**
+ * The kept columns' headers in the export: as the file names them, except one that an export column already
+ * has (a head-office `score`, say), which becomes `file_score`, so that no reader takes one for the other.
+ */
+export function keptHeaders(kept: readonly string[]): string[] {
+  const taken = new Set<string>(['line', ...RESULT_COLUMNS]);
+  return kept.map((name) => {
+    let header = name;
+    while (taken.has(header.toLowerCase())) header = `file_${header}`;
+    taken.add(header.toLowerCase());
+    return header;
+  });
+}
+
+/**
+ * One line per explained row, in file order: its line, its cells of the file's kept columns (`kept`, their
+ * headers as the file names them), then the answer. Masked features stay masked: a masked feature is named as
+ * the page names it (`maskedLabel`, "敏感特征（已脱敏） #3b96"), never by a name; the JSONL gives its pseudonym whole.
+ */
+export function resultsCsv(
+  rows: readonly ResultRow[],
+  { kept, maskedLabel }: { kept: readonly string[]; maskedLabel: MaskedLabel },
+): string {
   const data = rows
     .filter((r) => r.doc !== null)
     .sort((a, b) => a.line - b.line)
     .map((r) => {
       const d = r.doc!;
-      return {
-        line: r.line,
+      const answer: Record<(typeof RESULT_COLUMNS)[number], unknown> = {
         document_id: d.id,
         decision: d.decision ? (d.decision.approved ? 'approved' : 'declined') : '',
         score: d.score,
         threshold: d.decision?.threshold ?? '',
         top_attributions: d.attributions
-          .map((a) => `${a.masked ? a.feature : (a.label ?? a.feature)}: ${a.attribution.toFixed(4)}`)
+          .map((a) => {
+            const name = a.masked ? maskedLabel(a.feature) : (a.label ?? a.feature);
+            return `${name}: ${a.attribution.toFixed(4)}`;
+          })
           .join('; '),
         rest_sum: d.rest_sum,
         reasons: d.reasons.map((x) => x.description).join('; '),
@@ -186,9 +250,12 @@ export function resultsCsv(rows: readonly ResultRow[]): string {
         latency_ms: d.meta.latency_ms,
         watermark: d._meta.watermark,
       };
+      // The kept cells are text as the file wrote them (CSV_OPTIONS neutralises one that starts like a formula).
+      return [r.line, ...kept.map((_, i) => r.kept[i] ?? ''), ...RESULT_COLUMNS.map((c) => answer[c])];
     });
+  const fields = ['line', ...keptHeaders(kept), ...RESULT_COLUMNS];
   // A byte-order mark, so that spreadsheet programs read the Chinese text as UTF-8.
-  return '\uFEFF' + Papa.unparse(data, CSV_OPTIONS) + '\r\n';
+  return '\uFEFF' + Papa.unparse({ fields, data }, CSV_OPTIONS) + '\r\n';
 }
 
 /** The signed documents, one per line, in file order: each verifies with `branchlens verify`. */

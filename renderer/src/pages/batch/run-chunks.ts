@@ -72,6 +72,7 @@ async function explainChunk(
   const sleep = run.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {
+      // The applicants alone: a row's other cells (GoodRow.kept: a customer's name) stay in the page.
       const { documents } = await api.explain({ applicants: items.map((i) => i.applicant), options });
       const outcomes = items.map((item, k) => ({ line: item.line, ok: true as const, doc: documents[k]! }));
       return { outcomes, unanswered: [], unreachable: null };
