@@ -5,6 +5,7 @@ import Fastify, {
   errorCodes,
   LogController,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
@@ -328,9 +329,13 @@ export async function buildApp(
     const health = service.health();
     return reply.code(health.status === 'ok' ? 200 : 503).send(health);
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  const metricsText = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.type(metrics.contentType).send(await metrics.text());
+  app.get('/metrics', metricsText);
+  // Where Seldon's Python wrapper serves its metrics (a scrape set up for it finds them), with /metrics' rules.
+  app.get('/prometheus', metricsText);
 
-  registerSeldon(app, service);
+  registerSeldon(app, service, metrics);
   await registerKServe(app, service);
   registerAppApi(app, service, failures);
   await registerRenderer(app, opts.rendererDir);

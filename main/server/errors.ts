@@ -92,8 +92,11 @@ export function isKServePath(url: string): boolean {
   return isUnder(url, KSERVE_ROOTS);
 }
 
-/** The paths of Seldon Core's v1 protocol (the external API and a MODEL unit's): their errors carry `status`. */
-const SELDON_ROOTS = ['/api/v1.0', '/predict', '/metadata'];
+/**
+ * The paths of Seldon Core's v1 protocol (the external API, its v0.1 twins and a MODEL unit's): their errors are
+ * SeldonMessages (seldonErrorMessage).
+ */
+const SELDON_ROOTS = ['/api/v1.0', '/api/v0.1', '/predict', '/send-feedback', '/metadata'];
 
 export function isSeldonPath(url: string): boolean {
   return isUnder(url, SELDON_ROOTS);
@@ -113,17 +116,24 @@ export function seldonStatus(status: number, message: string) {
 }
 
 /**
+ * An error as a SeldonMessage: Seldon's `status`, and the contract's ApiErrorBody (its problems included) in
+ * `jsonData`. Seldon's Python client reads an answer with protobuf's ParseDict, which fails on any field a
+ * SeldonMessage does not have (the contract's `error` beside `status`), losing the message.
+ */
+export function seldonErrorMessage(status: number, body: ApiErrorBody) {
+  return { status: seldonStatus(status, body.message), jsonData: body };
+}
+
+/**
  * Sends an error. Under KServe's paths it takes the protocols' shape, `{"error": message}`, with the contract's
- * `code` (`invalid_request`, …) and the problems beside it; under Seldon's, the contract's ApiErrorBody with
- * Seldon's `status` beside it; elsewhere the contract's ApiErrorBody.
+ * `code` (`invalid_request`, …) and the problems beside it; under Seldon's, a SeldonMessage
+ * (seldonErrorMessage); elsewhere the contract's ApiErrorBody.
  */
 export function sendError(reply: FastifyReply, result: ErrorResult): FastifyReply {
   if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
   const body = boundedErrorBody(result.body);
   reply.code(result.status).type('application/json; charset=utf-8');
-  if (isSeldonPath(reply.request.url)) {
-    return reply.send({ ...body, status: seldonStatus(result.status, body.message) });
-  }
+  if (isSeldonPath(reply.request.url)) return reply.send(seldonErrorMessage(result.status, body));
   if (!isKServePath(reply.request.url)) return reply.send(body);
   const { error, message, ...rest } = body;
   // Typed "application/json" exactly: KServe's Python client (InferenceRESTClient) reads "error" into the

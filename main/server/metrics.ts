@@ -84,6 +84,8 @@ export class ServerMetrics {
   private readonly cacheMisses: Counter;
   private readonly explained: Counter;
   private readonly batchSize: Histogram;
+  private readonly feedback: Counter;
+  private readonly feedbackReward: Gauge;
   private snapshot?: Promise<unknown>;
   private readonly onExplained = (e: Explained) => this.recordExplained(e);
   private readonly onBatch = (e: Batch) => this.batchSize.observe(e.size);
@@ -141,6 +143,18 @@ export class ServerMetrics {
       name: 'model_explain_batch_size',
       help: 'Applicants per engine call made by the micro-batcher.',
       buckets: BATCH_BUCKETS,
+      registers,
+    });
+    // Seldon's feedback under the names Seldon's Python wrapper gives them (its dashboards read them). The reward's
+    // sum is a gauge: a reward may be negative, and a counter cannot go down.
+    this.feedback = new Counter({
+      name: 'seldon_api_model_feedback_total',
+      help: "Seldon feedback messages received (Seldon's /api/v1.0/feedback and /send-feedback).",
+      registers,
+    });
+    this.feedbackReward = new Gauge({
+      name: 'seldon_api_model_feedback_reward_total',
+      help: 'Sum of the rewards the Seldon feedback messages carried (a missing reward counts 0).',
       registers,
     });
     this.scrapeGauges(registers);
@@ -268,6 +282,12 @@ export class ServerMetrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.requests.inc({ method, route, status: String(status) });
     this.requestSeconds.observe({ method, route }, seconds);
+  }
+
+  /** Counts one Seldon feedback message and adds its reward (0 when it has none). */
+  observeFeedback(reward = 0): void {
+    this.feedback.inc();
+    this.feedbackReward.inc(reward);
   }
 
   get contentType(): string {

@@ -11,8 +11,21 @@ export function isUnder(path: string, roots: readonly string[]): boolean {
   return roots.some((root) => p === root || p.startsWith(`${root}/`));
 }
 
-/** Roots that belong to the API (the app's, Seldon's and its executor's, KServe's V1 and V2), never to the UI. */
-const API_ROOTS = ['/api', '/health', '/metrics', '/metadata', '/predict', '/v1', '/v2'];
+/**
+ * Roots that belong to the API (the app's, Seldon's and its executor's, KServe's V1 and V2, the metrics under
+ * their name and Seldon's), never to the UI.
+ */
+const API_ROOTS = [
+  '/api',
+  '/health',
+  '/metrics',
+  '/prometheus',
+  '/metadata',
+  '/predict',
+  '/send-feedback',
+  '/v1',
+  '/v2',
+];
 
 /**
  * Whether a path is one of the API's roots or lies under one, read as the router reads it (percent-decoded) and

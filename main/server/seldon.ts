@@ -50,6 +50,16 @@ const seldonTensor = z
   .strict();
 type SeldonTensor = z.infer<typeof seldonTensor>;
 
+/**
+ * A SeldonMessage's `status` (protobuf's Status: code, info, reason, status), which a request may carry: a
+ * unit's answer passed on as the next request does. It says nothing about the applicants: read and ignored.
+ */
+const seldonStatusField = z
+  .record(z.string(), z.unknown(), {
+    error: 'must be a Seldon Status object ({"code", "info", "reason", "status"}), or left out',
+  })
+  .optional();
+
 const seldonMessage = z
   .object({
     data: z
@@ -69,6 +79,7 @@ const seldonMessage = z
     // An applicant, {"applicants": [...]}, or a list of applicants (SeldonClient's json_data=[...]): read below.
     jsonData: z.unknown().optional(),
     meta: seldonRequestMeta.optional(),
+    status: seldonStatusField,
   })
   .strict();
 
@@ -195,6 +206,51 @@ export const seldonRequestSchema = z.unknown().transform((body, ctx): SeldonRequ
   }
   return { form: 'jsonData', applicants: [json], ...echoed };
 });
+
+/** The fields of a SeldonMessage, as protobuf's JSON names them: what a Feedback's messages may hold. */
+const feedbackMessage = z
+  .object(
+    {
+      status: seldonStatusField,
+      meta: seldonRequestMeta.optional(),
+      data: z.record(z.string(), z.unknown(), { error: 'must be a Seldon data object' }).optional(),
+      jsonData: z.unknown().optional(),
+      strData: z.string({ error: 'must be text' }).optional(),
+      binData: z.string({ error: 'must be base64 text' }).optional(),
+    },
+    { error: 'must be a SeldonMessage object ({"data": …}, {"jsonData": …}, "meta", …), or left out' },
+  )
+  .strict();
+
+/**
+ * Seldon's Feedback message (prediction.proto): the request, the answer it got, a reward and the truth, each
+ * optional. Nothing of it is read but the reward (counted in the metrics) and the meta answered back.
+ */
+export const seldonFeedbackSchema = z
+  .object(
+    {
+      request: feedbackMessage.optional(),
+      response: feedbackMessage.optional(),
+      reward: z
+        .number({ error: 'must be a number (a finite one), or left out' })
+        .refine(Number.isFinite, 'must be finite')
+        .optional(),
+      truth: feedbackMessage.optional(),
+    },
+    { error: 'must be a Seldon Feedback object ({"request", "response", "reward", "truth"}, each optional)' },
+  )
+  .strict();
+export type SeldonFeedback = z.infer<typeof seldonFeedbackSchema>;
+
+/**
+ * What a feedback answers back in its meta, as Seldon's wrapper answers it from the feedback's request: the
+ * request's puid (else the response's, which the prediction answered) and the request's tags.
+ */
+export function feedbackEcho(feedback: SeldonFeedback): Pick<SeldonRequest, 'puid' | 'tags'> {
+  const puid = feedback.request?.meta?.puid ?? feedback.response?.meta?.puid;
+  const tags = feedback.request?.meta?.tags;
+  return { ...(puid !== undefined ? { puid } : {}), ...(tags !== undefined ? { tags } : {}) };
+}
 
 /**
  * A tensor's values as rows, checked against its shape: two dimensions [n, f] with n from 1 to the row cap (as

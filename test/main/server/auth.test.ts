@@ -10,7 +10,7 @@ import {
 } from '../../../main/server/auth.js';
 import { fileSecretStore } from '../../../main/core/keys.js';
 import { readSample, removeDir, tempDir } from '../cli/helpers.js';
-import { call, RawBody, startTestServer, type TestServer } from './helpers.js';
+import { call, errorBodyOf, RawBody, startTestServer, type TestServer } from './helpers.js';
 
 describe('which binds need the API token', () => {
   it.each([
@@ -138,7 +138,8 @@ describe('a server that requires the token (--token-required on 127.0.0.1)', () 
         if (/^\/v[12](\/|$)/.test(path)) {
           expect(r.json.code, path).toBe('unauthorized');
           expect(r.json.error, path).toContain('API token');
-        } else expect(r.json.error).toBe('unauthorized');
+          // Seldon's answer in a SeldonMessage (errorBodyOf), the others in the contract's body.
+        } else expect(errorBodyOf(r).error).toBe('unauthorized');
         expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
     }

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSample, removeDir, tempDir } from '../cli/helpers.js';
-import { call, startTestServer, type TestServer } from './helpers.js';
+import { call, errorBodyOf, startTestServer, type TestServer } from './helpers.js';
 
 describe('a server bound to 0.0.0.0 without --token-required', () => {
   const sample = readSample<Record<string, unknown>>('sample-1.json');
@@ -47,7 +47,7 @@ describe('a server bound to 0.0.0.0 without --token-required', () => {
         const what = `${method} ${path} ${JSON.stringify(headers)}`;
         expect(r.status, what).toBe(401);
         expect(r.headers.get('content-type'), what).toMatch(/^application\/json/);
-        expect(r.json, what).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
+        expect(errorBodyOf(r), what).toMatchObject({ error: 'unauthorized', message: expect.any(String) });
         expect(r.headers.get('www-authenticate'), what).toMatch(/^Bearer/);
       }
     }

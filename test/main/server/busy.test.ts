@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distinctApplicants } from '../../../bench/service.js';
-import { expectHealthy, startTestServer, type TestServer } from './helpers.js';
+import { errorBodyOf, expectHealthy, startTestServer, type TestServer } from './helpers.js';
 
 let t: TestServer;
 
@@ -28,8 +28,9 @@ describe('a full queue', () => {
     expect(statuses).toContain(200);
     for (const r of busy) {
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(r.json).toMatchObject({ error: 'busy' });
-      expect(r.json.retry_after_s).toBe(Number(r.headers.get('retry-after')));
+      // Seldon's answer in a SeldonMessage (errorBodyOf), the app API's in the contract's body.
+      expect(errorBodyOf(r)).toMatchObject({ error: 'busy' });
+      expect(errorBodyOf(r).retry_after_s).toBe(Number(r.headers.get('retry-after')));
     }
     // Both transports report busy: the app API and Seldon.
     expect(answers.slice(0, 20).some((r) => r.status === 503)).toBe(true);
@@ -60,7 +61,7 @@ describe('a full queue', () => {
     expect(statuses).toContain(503);
     expect(statuses).toContain(200);
     const busy = answers.find((r) => r.status === 503)!;
-    expect(busy.json).toMatchObject({ error: 'busy' });
+    expect(errorBodyOf(busy)).toMatchObject({ error: 'busy' });
     expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     await expectHealthy(t);
     expect((await t.call('GET', '/metrics')).text).toMatch(/^model_explain_queue_depth 0$/m);
@@ -79,7 +80,7 @@ describe('a full queue', () => {
     for (const r of answers) {
       expect(r.status, r.text).toBe(503);
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(r.json).toMatchObject({
+      expect(errorBodyOf(r)).toMatchObject({
         error: 'busy',
         message: 'no engine worker is running (one is being restarted); send the request again',
       });

@@ -216,12 +216,12 @@ describe('Seldon v1 protocol', () => {
     expect(one[0]!.field).toBe('jsonData.Amount');
   });
 
-  it('answers errors with Seldon’s status object beside the problems, on every Seldon path', async () => {
+  it('answers errors as SeldonMessages, Seldon’s status and the problems in jsonData, on every Seldon path', async () => {
     const bad = await t.call('POST', '/api/v1.0/predictions', { jsonData: { ...sample, Amount: 'abc' } });
     expectProblems(bad, 400);
     expect(bad.json.status).toEqual({
       code: 400,
-      info: bad.json.message,
+      info: bad.json.jsonData.message,
       reason: 'MICROSERVICE_BAD_DATA',
       status: 'FAILURE',
     });
@@ -229,7 +229,7 @@ describe('Seldon v1 protocol', () => {
       await t.call('POST', '/predict', { strData: 'x' }),
       await t.call('POST', '/api/v1.0/explain?n_steps=5', { jsonData: sample }),
       await t.call('GET', '/api/v1.0/predictions'),
-      await t.call('POST', '/api/v1.0/feedback', {}),
+      await t.call('POST', '/api/v1.0/nothing', {}),
     ];
     expect(answers.map((r) => [r.status, r.json.status?.code, r.json.status?.status])).toEqual([
       [400, 400, 'FAILURE'],
@@ -237,7 +237,7 @@ describe('Seldon v1 protocol', () => {
       [405, 405, 'FAILURE'],
       [404, 404, 'FAILURE'],
     ]);
-    for (const r of answers) expect(r.json.status.info).toBe(r.json.message);
+    for (const r of answers) expect(r.json.status.info).toBe(r.json.jsonData.message);
     // The app API's errors keep the contract's body alone.
     expect((await app('explain', { applicants: [] })).json.status).toBeUndefined();
   });

@@ -112,20 +112,45 @@ export async function expectHealthy(t: TestServer): Promise<void> {
   expect(ping.text).toBe('pong');
 }
 
-/** A 4xx in the contract's error format: a JSON body naming each problem's field. */
+/** The top-level fields of a SeldonMessage (Seldon's prediction.proto): all an answer on its paths may hold. */
+export const SELDON_MESSAGE_FIELDS = ['status', 'meta', 'data', 'jsonData', 'strData', 'binData'];
+
+/**
+ * The contract's error body of an answer: the body itself, or on Seldon's paths the SeldonMessage's `jsonData`,
+ * after checking that the answer is a valid SeldonMessage whose `status` says the same.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function errorBodyOf(answer: Answer): any {
+  const isSeldon = answer.json?.status?.status === 'FAILURE';
+  if (!isSeldon) return answer.json;
+  expect(SELDON_MESSAGE_FIELDS, answer.text).toEqual(expect.arrayContaining(Object.keys(answer.json)));
+  expect(answer.json.status).toEqual({
+    code: answer.status,
+    info: answer.json.jsonData.message,
+    reason: answer.status >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA',
+    status: 'FAILURE',
+  });
+  return answer.json.jsonData;
+}
+
+/**
+ * A 4xx in the contract's error format: a JSON body naming each problem's field (on Seldon's paths, in the
+ * SeldonMessage's `jsonData`).
+ */
 export function expectProblems(
   answer: Answer,
   status: number,
 ): { field: string; code: string; message: string }[] {
   expect(answer.status, answer.text).toBe(status);
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(answer.json.error).toBe('invalid_request');
-  expect(typeof answer.json.message).toBe('string');
-  expect(answer.json.problems.length).toBeGreaterThan(0);
-  for (const p of answer.json.problems) {
+  const body = errorBodyOf(answer);
+  expect(body.error).toBe('invalid_request');
+  expect(typeof body.message).toBe('string');
+  expect(body.problems.length).toBeGreaterThan(0);
+  for (const p of body.problems) {
     expect(typeof p.field).toBe('string');
     expect(p.field.length).toBeGreaterThan(0);
   }
   expect(answer.text).not.toMatch(/\n\s+at /);
-  return answer.json.problems;
+  return body.problems;
 }

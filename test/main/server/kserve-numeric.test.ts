@@ -153,7 +153,7 @@ describe('Seldon data.tensor', () => {
       data: { tensor: { shape: [1, 2], values: [1, 'Infinity'] } },
     });
     expect(infinite.status, infinite.text).toBe(400);
-    expect(infinite.json.problems).toEqual([
+    expect(infinite.json.jsonData.problems).toEqual([
       expect.objectContaining({ field: 'data.tensor.values[1]', code: 'not_finite' }),
     ]);
   });
@@ -205,7 +205,7 @@ describe('Seldon data.tensor', () => {
       const r = await t.call('POST', '/api/v1.0/predictions', body);
       expect(r.status, r.text).toBe(400);
       expect(r.json.status).toMatchObject({ code: 400, status: 'FAILURE' });
-      return r.json.problems.map((p: { field: string }) => p.field);
+      return r.json.jsonData.problems.map((p: { field: string }) => p.field);
     };
     expect(await fields({ data: { tensor: { shape: [2, 3], values: [1, 2, 3, 4, 5, 6] } } })).toEqual([
       'data.tensor.shape',
@@ -222,7 +222,7 @@ describe('Seldon data.tensor', () => {
     const fields = async (body: unknown) => {
       const r = await t.call('POST', '/api/v1.0/predictions', body);
       expect(r.status, r.text).toBe(400);
-      return r.json.problems.map((p: { field: string }) => p.field);
+      return r.json.jsonData.problems.map((p: { field: string }) => p.field);
     };
     // Past float32 once scaled: values[3] is row 1's debt, as the V2 [N, F] form names inputs[0].data[3] (debt).
     expect(await fields({ data: { tensor: { shape: [2, 2], values: [1, 2, 3, 1e39] } } })).toEqual([

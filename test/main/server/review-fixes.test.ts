@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../../main/server/headers.js';
 import { readSample, removeDir, tempDir } from '../cli/helpers.js';
-import { call, expectHealthy, expectProblems, RawBody, startTestServer, type TestServer } from './helpers.js';
+import {
+  call,
+  errorBodyOf,
+  expectHealthy,
+  expectProblems,
+  RawBody,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 const sample = readSample<Record<string, unknown>>('sample-1.json');
 const BODY_LIMIT = 64 * 1024;
@@ -284,10 +292,11 @@ describe('a wrong method on an endpoint (finding 4)', () => {
       expect(answer.headers.get('allow')).toBe(allow);
       expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
       expectSecurityHeaders(answer.headers);
-      // KServe's paths answer in their protocols' shape, the others in the contract's.
-      const problems = answer.json.problems as { field: string }[];
+      // KServe's paths answer in their protocols' shape, Seldon's in a SeldonMessage, the others in the contract's.
+      const body = errorBodyOf(answer);
+      const problems = body.problems as { field: string }[];
       expect(problems.map((p) => p.field)).toEqual(['method']);
-      expect(path.startsWith('/v') ? answer.json.code : answer.json.error).toBe('invalid_request');
+      expect(path.startsWith('/v') ? body.code : body.error).toBe('invalid_request');
     }
   });
 

@@ -85,11 +85,10 @@ describe('closing the server', () => {
     expect(head).toMatch(/^connection: close$/im);
     expect(head).toMatch(/^x-content-type-options: nosniff$/im);
     expect(head).toMatch(/^cache-control: no-store$/im);
-    // Seldon's path: the contract's body with Seldon's status, as every other error there.
-    expect(JSON.parse(json)).toMatchObject({
-      error: 'internal',
-      message: expect.stringMatching(/shutting down/),
-      status: { code: 503, status: 'FAILURE' },
+    // Seldon's path: a SeldonMessage, Seldon's status and the contract's body, as every other error there.
+    expect(JSON.parse(json)).toEqual({
+      status: expect.objectContaining({ code: 503, status: 'FAILURE' }),
+      jsonData: { error: 'internal', message: expect.stringMatching(/shutting down/) },
     });
   }, 30_000);
 });
