@@ -12,14 +12,18 @@ import {
 import { Preprocessor } from './preprocess.js';
 import {
   checkUnmoved,
+  dbPath,
   diskFullSentence,
   freeSpace,
+  integrityError,
   isDiskFull,
   NEARLY_FULL_BYTES,
   openWritable,
+  storageProblem,
   withFreeSpaceOnFailure,
   type WritableDb,
 } from './db/open.js';
+import { integrityProblemsInThread } from './integrity-in-thread.js';
 import {
   diskCacheOptions,
   ExplanationCache,
@@ -126,6 +130,12 @@ export interface ServiceOptions {
    * covers only what waits for an engine, and hits never do.
    */
   maxInProgress?: number;
+  /**
+   * 'background': once open, the database's integrity check reads all of it in a read thread (checkIntegrity);
+   * 'skip': not at all. Default: 'background' with worker engines (serve, the desktop app), 'skip' with the engine
+   * in this thread (a one-off CLI command: `branchlens audit verify` runs the check when asked).
+   */
+  integrityCheck?: 'background' | 'skip';
 }
 
 /** The longest disk TTL $BRANCHLENS_CACHE_TTL_SECONDS may set: a year (long-term entries have none at all). */
@@ -253,6 +263,10 @@ export class BranchLensService {
   /** Applicants being answered now (hits included), and the most allowed at once (ServiceOptions.maxInProgress). */
   private inProgress = 0;
   private readonly maxInProgress: number;
+  /** What the background integrity check found wrong with the database, as a sentence (see health). */
+  private damaged: string | undefined;
+  /** The background integrity check, settled once it has run (checkIntegrity); undefined when not run. */
+  readonly integrityChecked: Promise<void> | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -287,6 +301,35 @@ export class BranchLensService {
       void this.followRegistry();
     }, REGISTRY_FOLLOW_MS);
     this.registryTimer.unref();
+    const integrityCheck = opts.integrityCheck ?? ((opts.workers ?? 0) > 0 ? 'background' : 'skip');
+    if (integrityCheck === 'background') this.integrityChecked = this.checkIntegrity();
+  }
+
+  /**
+   * Runs the database's integrity check off this thread, once per start of a long-running process, and keeps
+   * what it finds for health(), saying it once. Each start rather than "when it has not passed for a day": the
+   * server starts when its machine does and the app about once a working day, so that is about as often; a mark
+   * of a passed check would have to travel with the file (a backup restored over it must be checked), which means
+   * a write to the database at each start; and the check costs no one a wait. Meanwhile a damaged page is found
+   * by the request that reads it (a 503 saying so), as it would be between checks. The process cannot end while
+   * the check runs (SQLite's check is not interrupted from here), as with an audit verification's thread.
+   */
+  private async checkIntegrity(): Promise<void> {
+    const path = dbPath(this.dataDir);
+    try {
+      const problems = await integrityProblemsInThread(this.dataDir);
+      if (problems.length === 0) return;
+      this.damaged = integrityError(path, problems).message;
+    } catch (e) {
+      // SQLite may stop at a page too damaged to walk, rather than list what is wrong.
+      const code = (e as { code?: unknown } | null)?.code;
+      if (storageProblem(code, undefined) !== 'damaged') {
+        process.emitWarning(`database: the integrity check could not run: ${(e as Error).message}`);
+        return;
+      }
+      this.damaged = integrityError(path, [code as string]).message;
+    }
+    process.emitWarning(`database: ${this.damaged}`);
   }
 
   private monitorModel(): MonitorModel {
@@ -899,6 +942,8 @@ export class BranchLensService {
     } catch {
       database = 'error';
     }
+    // Damage the integrity check found: whichever request reads those pages fails.
+    if (this.damaged !== undefined) database = 'error';
     // The database answers reads, but with its writer thread stopped no answer can be audited (each fails).
     if (this.writer?.failure) database = 'error';
     // Nor while the disk is full: not ready, so that a load balancer sends the requests elsewhere. The free space
@@ -918,6 +963,7 @@ export class BranchLensService {
       backend: this.backend,
       database,
       ...(database === 'full' ? { problem: diskFullSentence(free) } : {}),
+      ...(database === 'error' && this.damaged !== undefined ? { problem: this.damaged } : {}),
       queue_depth: this.batcher.depth,
       workers: Math.max(1, this.opts.workers ?? 0),
       uptime_s: Math.round((performance.now() - this.openedAt) / 1000),

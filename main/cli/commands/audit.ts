@@ -84,7 +84,7 @@ function exportSource(path: string, io: CliIo, flag = '--export'): NodeJS.Readab
 /** The database to verify; a data folder without one is a bad --data (exit 2), not a broken log (exit 1). */
 function openLog(dataDir: string, values: { data?: string }, io: CliIo): ReadableDb {
   try {
-    return openReadable(dataDir);
+    return openReadable(dataDir, { integrityCheck: true });
   } catch (e) {
     // A database file that is there but cannot be read is a damaged log (exit 1), not a wrong folder.
     if (!(e instanceof DatabaseError) || existsSync(dbPath(dataDir))) throw e;

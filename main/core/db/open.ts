@@ -1,4 +1,4 @@
-// Opens the one BranchLens database in the data dir: WAL, busy_timeout, quick_check, migrations.
+// Opens the one BranchLens database in the data dir: WAL, busy_timeout, migrations; and its integrity check.
 // Readable and writable handles are distinct types, so a read path cannot write by accident.
 import Database from 'better-sqlite3';
 import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
@@ -263,13 +263,24 @@ export function databaseError(
   }
 }
 
-function quickCheck(db: Database.Database, path: string): void {
+/**
+ * What SQLite's quick_check finds wrong in the database: nothing ([]) when it is sound. It reads every page
+ * (about 2 s per GB from memory, 8 s or more from disk), so it is not run at opening, where the time would grow
+ * with the log: long-running processes run it in a read thread once started (integrity-in-thread.ts) and
+ * `branchlens audit verify` at its opening (openReadable). What an opening reads (the header, the schema) and a
+ * damaged page a request reads are reported by SQLite meanwhile, as 'damaged' (storageProblem).
+ */
+export function integrityProblems(db: Database.Database): string[] {
   const rows = db.pragma('quick_check') as { quick_check: string }[];
-  if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
-    throw new DatabaseError(
-      `${path} failed its integrity check (${rows.map((r) => r.quick_check).join('; ')}); restore it from a backup`,
-    );
-  }
+  return rows.length === 1 && rows[0]!.quick_check === 'ok' ? [] : rows.map((r) => r.quick_check);
+}
+
+/** The DatabaseError for a database at `path` whose integrity check found `problems` (integrityProblems). */
+export function integrityError(path: string, problems: readonly string[]): DatabaseError {
+  return new DatabaseError(
+    `${path} failed its integrity check (${problems.map((p) => p.replace(/\s*\n\s*/g, ' ')).join('; ')}): ` +
+      'restore it from a backup. Do not delete it: it holds the audit log',
+  );
 }
 
 /** Applies pending migrations, each in its own transaction; refuses a database from a newer BranchLens. */
@@ -313,7 +324,10 @@ function checkAuditTables(db: Database.Database, path: string): void {
   );
 }
 
-/** Opens (creating if needed) the database for writing: WAL, synchronous=FULL, checked and migrated. */
+/**
+ * Opens (creating if needed) the database for writing: WAL, synchronous=FULL, migrated, its audit tables there.
+ * Not integrity-checked: that reads every page (see integrityProblems).
+ */
 export function openWritable(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): WritableDb {
   const path = dbPath(dataDir);
   mkdirSync(dirname(path), { recursive: true });
@@ -330,7 +344,6 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
     // Only a new, empty file takes a page size (before WAL); an existing one keeps its own.
     if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
     configureWriter(db);
-    quickCheck(db, path);
     const before = db.pragma('user_version', { simple: true }) as number;
     migrate(db, migrations, path);
     if (migrations === MIGRATIONS) checkAuditTables(db, path);
@@ -347,8 +360,8 @@ export function openWritable(dataDir: string, migrations: readonly Migration[] =
 }
 
 /**
- * Opens a second writable connection to a database that openWritable has already checked and migrated (the
- * writer thread's): the same WAL and synchronous=FULL, without repeating the integrity check or the migrations.
+ * Opens a second writable connection to a database that openWritable has already opened and migrated (the
+ * writer thread's): the same WAL and synchronous=FULL, without repeating the migrations.
  */
 export function openAnotherWritable(
   dataDir: string,
@@ -374,8 +387,11 @@ export function openAnotherWritable(
   return db as WritableDb;
 }
 
-/** Opens an existing database for reading only. */
-export function openReadable(dataDir: string): ReadableDb {
+/**
+ * Opens an existing database for reading only; with `integrityCheck`, refuses one whose integrity check
+ * (integrityProblems) fails, having read all of it.
+ */
+export function openReadable(dataDir: string, opts: { integrityCheck?: boolean } = {}): ReadableDb {
   const path = dbPath(dataDir);
   let db: Database.Database;
   try {
@@ -386,6 +402,10 @@ export function openReadable(dataDir: string): ReadableDb {
   try {
     configure(db);
     db.pragma('user_version', { simple: true });
+    if (opts.integrityCheck) {
+      const problems = integrityProblems(db);
+      if (problems.length > 0) throw integrityError(path, problems);
+    }
   } catch (e) {
     db.close();
     throw databaseError(e, path);

@@ -3,17 +3,19 @@
 import Database from 'better-sqlite3';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   databaseError,
   DatabaseError,
   dbPath,
+  openAnotherWritable,
   openReadable,
   openWritable,
 } from '../../../../main/core/db/open.js';
 import { MIGRATIONS } from '../../../../main/core/db/migrations/index.js';
 import { removeDir, tempDir } from '../../../helpers/bundles.js';
 import { runCli } from '../../cli/helpers.js';
+import { damageUnreadPage, miscountFreePages } from './damage.js';
 
 let dir: string;
 beforeEach(() => {
@@ -189,3 +191,52 @@ describe.skipIf(process.getuid?.() === 0 || process.platform === 'win32')(
     });
   },
 );
+
+describe('opening the database', () => {
+  it('does not read all of it: no integrity check, whose time grows with the audit log', () => {
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
+    try {
+      openWritable(dir).close(); // a new database
+      openWritable(dir).close(); // an existing one
+      openAnotherWritable(dir).close();
+      openReadable(dir).close();
+      const said = pragma.mock.calls.map(([source]) => source);
+      expect(said).toContain('user_version');
+      expect(said.filter((source) => /quick_check|integrity_check/.test(source))).toEqual([]);
+    } finally {
+      pragma.mockRestore();
+    }
+  });
+});
+
+describe('a database damaged where opening does not read', () => {
+  it('opens for writing: the damage is found by the integrity check or by the request that reads it', () => {
+    damageUnreadPage(dir);
+    openWritable(dir).close();
+  });
+
+  it('is refused by openReadable with integrityCheck, naming the file and saying to restore it', () => {
+    miscountFreePages(dir);
+    expect(() => openReadable(dir, { integrityCheck: true })).toThrow(
+      new DatabaseError(
+        `${dbPath(dir)} failed its integrity check (*** in database main *** Freelist: size is 1 but should be 3): ` +
+          'restore it from a backup. Do not delete it: it holds the audit log',
+      ),
+    );
+  });
+
+  it.each([
+    ['a page it cannot walk', damageUnreadPage, 'is not a BranchLens database or is damaged'],
+    ['free pages miscounted', miscountFreePages, 'failed its integrity check'],
+  ])(
+    'with %s: the CLI audit verify (a full check, asked for) exits 1 saying so, without a stack',
+    async (_name, damage, said) => {
+      damage(dir);
+      const run = await runCli(['audit', 'verify', '--data', dir]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(`${dbPath(dir)} ${said}`);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+});
