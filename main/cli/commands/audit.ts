@@ -263,11 +263,12 @@ async function reportExport(
     return 1;
   }
   const c = v.checkpoint!;
-  const range = v.head ? `entries #${v.firstSeq}–#${v.head.seq}` : 'no entries';
-  await writeOut(
-    io,
-    `export ${file} intact: ${v.format}, ${range}, head #${c.seq} ${short(c.entryHash)}… signed by ${c.keyId} at ${c.createdAt}\n`,
-  );
+  // The seal does not record --since or --until, so its last entry is the log's head or a range's end: named
+  // for what it is, with the stamps that show the range.
+  const range = v.head
+    ? `entries #${v.firstSeq}–#${v.head.seq} stamped ${v.firstTimestamp} to ${v.lastTimestamp}; last entry #${c.seq} ${short(c.entryHash)}…`
+    : `no entries: the range is empty (it starts after entry #${c.seq} ${short(c.entryHash)}…);`;
+  await writeOut(io, `export ${file} intact: ${v.format}, ${range} signed by ${c.keyId} at ${c.createdAt}\n`);
   if (!after) return 0;
   const k = after.continuity;
   await writeOut(
@@ -571,12 +572,36 @@ export const auditExportCommand: Command = {
   },
 };
 
+/**
+ * `audit public-key --public-key KEY`: the key id of a public key file head office holds (the id seals and
+ * messages name), without a data folder.
+ */
+async function printKeyId(io: CliIo, values: { data?: string; out?: string; 'public-key'?: string }) {
+  for (const flag of ['data', 'out'] as const) {
+    if (values[flag] !== undefined) {
+      throw problem(
+        `--${flag}`,
+        `is not used with --public-key, which prints the key id of the given public key file: leave --${flag} out`,
+      );
+    }
+  }
+  const { id } = auditPublicKey(publicKeyFromFile(values['public-key']!));
+  await writeOut(io, `${id}\n`);
+  return 0;
+}
+
 export const auditPublicKeyCommand: Command = {
   name: 'audit public-key',
-  summary: 'Print the public key that verifies this branch’s audit checkpoints and exports',
-  usage: 'branchlens audit public-key [--data DIR] [--out FILE]',
+  summary:
+    'Print the public key that verifies this branch’s audit checkpoints and exports, or the key id of a public key file (--public-key KEY)',
+  usage: 'branchlens audit public-key [--data DIR] [--out FILE] | --public-key KEY',
   async run(argv, io) {
-    const { values } = parseFlags(argv, { ...DATA_OPTION, out: { type: 'string' } });
+    const { values } = parseFlags(argv, {
+      ...DATA_OPTION,
+      out: { type: 'string' },
+      'public-key': { type: 'string' },
+    });
+    if (values['public-key'] !== undefined) return await printKeyId(io, values);
     checkOutFlag(values.out);
     // The key of the installation in --data, never one made for the occasion: a key printed for a mistyped or
     // empty folder would be filed by head office as the branch's, and reject every real export.

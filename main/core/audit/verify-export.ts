@@ -54,7 +54,11 @@ export interface ExportVerification {
   format: AuditExportFormat | null;
   entries: number;
   firstSeq: number | null;
+  /** The last entry the file holds: the head of the log, or the end of a date range (the seal does not say which). */
   head: { seq: number; entryHash: string } | null;
+  /** The first and the last entry's timestamps, which show the range an export covers (null with no entries). */
+  firstTimestamp: string | null;
+  lastTimestamp: string | null;
   checkpoint: ExportCheckpoint | null;
   /** With `options.hashAt`: the entry_hash of the entry at that seq, when the file holds it. */
   hashAt?: { seq: number; entryHash: string };
@@ -232,6 +236,10 @@ class ChainFollower {
   count = 0;
   first: { seq: number; prevHash: string } | null = null;
   last: { seq: number; entryHash: string } | null = null;
+  firstTimestamp: string | null = null;
+  lastTimestamp: string | null = null;
+  /** The line the last entry is on. */
+  private lastAt = 0;
   /** The seq whose entry_hash is kept, and what it was. */
   keepSeq: number | undefined;
   kept: { seq: number; entryHash: string } | undefined;
@@ -240,12 +248,17 @@ class ChainFollower {
   /** An entry that did not come where expected: missing, unless it turns up later (then out of order). */
   private gap: { expected: number; found: number } | undefined;
 
-  add(e: ExportedEntry): void {
+  /** Follows the entry `e`, read on line `at`. */
+  add(e: ExportedEntry, at: number): void {
     const { seq } = e.record;
     const before = this.last;
+    const beforeAt = this.lastAt;
     this.count++;
     this.minSeq = Math.min(this.minSeq, seq);
     this.last = { seq, entryHash: e.entryHash };
+    this.lastAt = at;
+    this.firstTimestamp ??= e.record.timestamp;
+    this.lastTimestamp = e.record.timestamp;
     if (seq === this.keepSeq) this.kept = { seq, entryHash: e.entryHash };
     if (this.gap) {
       if (seq === this.gap.expected) {
@@ -259,6 +272,14 @@ class ChainFollower {
       this.first = { seq, prevHash: e.prevHash };
     } else if (seq > before.seq + 1) {
       this.gap = { expected: before.seq + 1, found: seq };
+      return;
+    } else if (seq === before.seq && e.entryHash === before.entryHash) {
+      // A row copied (a paste, a spreadsheet's fill) rather than entries moved: said as such.
+      this.found = {
+        seq,
+        kind: 'out_of_order',
+        message: `entry ${seq} appears twice (lines ${beforeAt} and ${at})`,
+      };
       return;
     } else if (seq !== before.seq + 1) {
       this.found = outOfOrder(seq, before.seq + 1);
@@ -305,10 +326,13 @@ class ChainFollower {
       };
     }
     if (expectedPrev !== c.entryHash) {
+      // Every entry matched its own hash and link: one was changed with all the hashes after it recomputed, so
+      // the signed head is the first place it shows, and the change may be anywhere in the range.
+      const from = this.first?.seq ?? c.firstSeq;
       return {
         seq: c.seq,
         kind: 'checkpoint_mismatch',
-        message: `the exported chain does not end in the signed head`,
+        message: `the exported chain does not end in the signed head: an entry ${from === c.seq ? `#${c.seq}` : `in #${from}–#${c.seq}`} was changed (or removed, or added) and the hashes of the entries after it recomputed, so each entry still matches its own hash and only the signed head shows it; the change may be in any entry of that range, not only #${c.seq}`,
       };
     }
     return undefined;
@@ -340,6 +364,97 @@ function looksLikeCsvHeader(line: string): boolean {
   if (line.startsWith('{') || line.startsWith('[')) return false;
   const cells = csvCells(line) ?? line.split(',').map((c) => c.replace(/"/g, ''));
   return cells.length > 1 && cells.some((c) => isCsvColumn(c.trim()));
+}
+
+/** The separators a spreadsheet may re-save a CSV with, as a message names them. */
+const OTHER_SEPARATORS: [string, string][] = [
+  [';', "';'"],
+  ['\t', 'tabs'],
+  ['|', "'|'"],
+];
+
+/**
+ * What a spreadsheet made of the header line when it re-saved the export (the exporter writes it comma-separated
+ * and alone on line 1), or undefined.
+ */
+function resavedCsv(line: string): string | undefined {
+  if (/^sep=.?$/i.test(line)) {
+    return `Excel's "${line}" line, which a spreadsheet writes when it re-saves a CSV; the export starts with its header`;
+  }
+  if (line.startsWith('{') || line.startsWith('[') || looksLikeCsvHeader(line)) return undefined;
+  for (const [separator, name] of OTHER_SEPARATORS) {
+    const cells = line.split(separator).map((c) => c.replace(/"/g, '').trim());
+    if (cells.length > 1 && cells.some(isCsvColumn)) {
+      return `a CSV separated by ${name} (a spreadsheet re-saved it); the export is comma-separated`;
+    }
+  }
+  return undefined;
+}
+
+/** A date as spreadsheets write one (28/11/2026 10:27, 11/28/2026 10:27:24 AM), or its serial number. */
+const SPREADSHEET_DATE =
+  /^(\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}( \d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?( ?[AP]M)?)?|\d+([.,]\d+)?)$/i;
+
+/**
+ * What a spreadsheet is known to make of each kind of cell the exporter spells one way: the cause, when `v` (not
+ * the exporter's spelling) reads as such. A cell altered otherwise is left to the hashes and the signature.
+ */
+const SPREADSHEET_REWRITES = {
+  hash: (v: string) =>
+    /^[0-9a-f]{64}$/.test(v)
+      ? undefined
+      : /^0+$/.test(v)
+        ? 'a spreadsheet turned 000…0 into the number 0'
+        : /^[\d.]+(E[+-]?\d+)?$/i.test(v)
+          ? 'a spreadsheet turned the hash into a number'
+          : undefined,
+  // #NAME? and the like are what Excel saves for a formula it cannot compute (LibreOffice: Err:508).
+  signature: (v: string) =>
+    /^#[A-Z0-9/]+[?!]?$/.test(v) || /^Err:\d+$/.test(v)
+      ? 'a spreadsheet read the signature, which may start with "+", as a formula'
+      : undefined,
+  time: (v: string) => (SPREADSHEET_DATE.test(v) ? 'a spreadsheet rewrote the date-time' : undefined),
+} as const;
+
+const SPELLINGS = {
+  hash: 'a SHA-256 in 64 lowercase hex characters',
+  signature: 'the base64 of a 64-byte Ed25519 signature',
+  time: 'an ISO 8601 date-time (2025-03-01T09:30:00.000Z)',
+} as const;
+
+/** The cells of each record kind a spreadsheet may rewrite, which the hashes or the signature cover. */
+const SPREADSHEET_CELLS: Record<'entry' | 'checkpoint', [string, keyof typeof SPELLINGS][]> = {
+  entry: [
+    ['timestamp', 'time'],
+    ['prev_hash', 'hash'],
+    ['entry_hash', 'hash'],
+  ],
+  checkpoint: [
+    ['entry_hash', 'hash'],
+    ['first_prev_hash', 'hash'],
+    ['created_at', 'time'],
+    ['signature', 'signature'],
+  ],
+};
+
+/**
+ * Refuses a CSV cell a spreadsheet rewrote when the file was opened and saved (64 zeros saved as 0, a signature
+ * read as a formula), naming the column and the cause: such a file is not reported as an edited log or a forged
+ * seal, which is what its hashes and signature would say.
+ */
+function refuseSpreadsheetCells(
+  o: Record<string, string>,
+  record: 'entry' | 'checkpoint',
+  where: string,
+): void {
+  for (const [column, kind] of SPREADSHEET_CELLS[record]) {
+    const v = o[column]!;
+    const cause = SPREADSHEET_REWRITES[kind](v);
+    if (cause === undefined) continue;
+    throw new Malformed(
+      `${where}: the "${column}" cell holds ${shown(v)}, where the export writes ${SPELLINGS[kind]}: ${cause}; verify the file as received, not a copy opened and saved in a spreadsheet`,
+    );
+  }
 }
 
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -466,6 +581,8 @@ class ExportReader {
   }
 
   private firstLine(text: string, at: number): void {
+    const resaved = resavedCsv(text);
+    if (resaved) throw new Malformed(`line ${at}: ${resaved}: verify the file as received`);
     if (looksLikeCsvHeader(text)) {
       this.format = 'csv';
       return this.csvHeader(text, at);
@@ -506,7 +623,7 @@ class ExportReader {
     const o = jsonLine(text, where);
     this.refuseAfterCheckpoint(where);
     if (o.record === 'entry') {
-      this.chain.add(this.jsonEntry(text, o, where));
+      this.chain.add(this.jsonEntry(text, o, where), at);
     } else if (o.record === 'checkpoint') {
       refuseUnknownField(o, CHECKPOINT_FIELDS, 'checkpoint', where);
       const c = checkpointFrom(o, where);
@@ -553,7 +670,7 @@ class ExportReader {
       this.esKeyId ??= { value: keyId, at };
       const e = this.jsonEntry(text, o, where, keyId);
       this.esEntryId(action, e, keyId);
-      this.chain.add(e);
+      this.chain.add(e, at);
     } else if (o.record === 'checkpoint') {
       refuseUnknownField(o, ES_CHECKPOINT_FIELDS, 'checkpoint', where);
       const c = checkpointFrom(o, where);
@@ -677,16 +794,23 @@ class ExportReader {
 
   private csvRow(cells: string[], text: string, at: number): void {
     const where = `line ${at}`;
+    if (cells.every((c) => c === '')) {
+      throw new Malformed(
+        `${where}: an empty row (only commas)${this.checkpoint ? ' after the checkpoint, which the export ends with' : ', which the export never writes'}: a spreadsheet left it; verify the file as received`,
+      );
+    }
     this.refuseAfterCheckpoint(where);
     if (cells.length !== CSV_COLUMNS.length) {
       throw new Malformed(`${where} has ${cells.length} cells, where the header has ${CSV_COLUMNS.length}`);
     }
     const o = Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, cells[i]!])) as Record<string, string>;
+    // Before the hashes and the signature are checked, which would take a spreadsheet's rewrite for a forgery.
+    if (o.record === 'entry' || o.record === 'checkpoint') refuseSpreadsheetCells(o, o.record, where);
     if (o.record === 'entry') {
       const e = entryFrom(o, true, where);
       const row = rowOf(e, where);
       if (text !== entryCsv(row)) throw csvNotAsExported(where, cells, entryCsvValues(row));
-      this.chain.add(e);
+      this.chain.add(e, at);
     } else if (o.record === 'checkpoint') {
       const c = checkpointFrom(o, where);
       this.seal(c, at, () =>
@@ -749,6 +873,8 @@ const UNREAD: ExportVerification = {
   entries: 0,
   firstSeq: null,
   head: null,
+  firstTimestamp: null,
+  lastTimestamp: null,
   checkpoint: null,
 };
 
@@ -767,6 +893,8 @@ function judged(reader: ExportReader, key: ReturnType<typeof auditPublicKey>): E
     entries: chain.count,
     firstSeq: chain.first?.seq ?? null,
     head: chain.last,
+    firstTimestamp: chain.firstTimestamp,
+    lastTimestamp: chain.lastTimestamp,
     checkpoint,
     ...(chain.kept ? { hashAt: chain.kept } : {}),
   };
@@ -817,10 +945,13 @@ class Utf8Feed {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   /** The first bytes of a character the last chunk cut off. */
   private cut: Uint8Array = EMPTY;
+  /** The text's first bytes, until there are two: gzip's magic bytes there mean a file gzipped twice. */
+  private start: Buffer | null = EMPTY;
 
   constructor(private readonly reader: ExportReader) {}
 
   write(bytes: Uint8Array): void {
+    if (this.start) this.refuseGzipInGzip(bytes);
     let text: string;
     try {
       text = this.decoder.decode(bytes, { stream: true });
@@ -840,6 +971,22 @@ class Utf8Feed {
     }
     this.reader.write(text);
     this.reader.end();
+  }
+
+  /**
+   * A plain file starting with gzip's magic bytes is read as gzip, so text starting with them is a gzip stream
+   * inside the one just read: said as such, rather than as a line that is not UTF-8 text.
+   */
+  private refuseGzipInGzip(bytes: Uint8Array): void {
+    this.start = Buffer.concat([this.start!, bytes.subarray(0, 2)]);
+    if (this.start.length < 2) return;
+    const twice = isGzip(this.start);
+    this.start = null;
+    if (twice) {
+      throw new Malformed(
+        'the file is gzip inside gzip (it was compressed twice): decompress it once more (gunzip) and verify what comes out',
+      );
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // named, never one made for a mistyped folder; a damaged key file named as such (exit 2), not taken for a broken
 // log; and a log whose key was replaced verified as intact, with the earlier key's checkpoints checked against
 // the chain, or by their signatures with the public keys head office holds.
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,53 @@ describe('audit public-key prints the key of the installation in --data, and nev
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toBe(t.key.publicPem);
     expect(out.stderr).toBe(`wrote the audit public key ${t.key.id} to /dev/stdout\n`);
+  });
+});
+
+describe('audit public-key --public-key KEY prints the key id of a key file, without a data folder', () => {
+  it('prints the id seals name, the same for a copy with a BOM, CRLF or no final newline', async () => {
+    const copies = {
+      'branch.pem': t.key.publicPem,
+      'bom.pem': '\ufeff' + t.key.publicPem,
+      'crlf.pem': t.key.publicPem.replace(/\n/g, '\r\n'),
+      'nonl.pem': t.key.publicPem.trimEnd(),
+    };
+    for (const [name, text] of Object.entries(copies)) {
+      writeFileSync(join(work, name), text);
+      const r = await runCli(['audit', 'public-key', '--public-key', join(work, name)], '', {
+        BRANCHLENS_DATA: join(work, 'none'),
+      });
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe(`${t.key.id}\n`);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('is the formula docs/audit.md gives: k + 15 hex of SHA-256("branchlens/key-id" 0x00 PEM)', () => {
+    const id = createHash('sha256')
+      .update(Buffer.concat([Buffer.from('branchlens/key-id\0'), Buffer.from(t.key.publicPem)]))
+      .digest('hex')
+      .slice(0, 15);
+    expect(`k${id}`).toBe(t.key.id);
+  });
+
+  it.each([['--data'], ['--out']])('with %s is exit 2 naming it', async (flag) => {
+    const pem = join(work, 'branch.pem');
+    writeFileSync(pem, t.key.publicPem);
+    const r = await runCli(['audit', 'public-key', '--public-key', pem, flag, join(work, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`- ${flag}: is not used with --public-key`);
+    expect(existsSync(join(work, 'x'))).toBe(false);
+  });
+
+  it('a file that is not a public key is exit 2 naming --public-key', async () => {
+    const bad = join(work, 'bad.pem');
+    writeFileSync(bad, 'garbage\n');
+    const r = await runCli(['audit', 'public-key', '--public-key', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`- --public-key: ${bad} is not a PEM public key`);
+    expectNoStackTrace(r.stderr);
   });
 });
 

@@ -565,6 +565,75 @@ describe('branchlens audit', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('verify --export of a date range names its last entry, not a head, with the range’s timestamps', async () => {
+    const file = join(outDir, 'range.csv');
+    const pem = join(t.dir, 'branch.pem');
+    writeFileSync(pem, t.key.publicPem);
+    const exported = await run([
+      'audit',
+      'export',
+      '--format',
+      'csv',
+      '--since',
+      '2025-04-01T05:00:00Z',
+      '--until',
+      '2025-04-01T10:00:00Z',
+      '--out',
+      file,
+      '--data',
+      t.dir,
+    ]);
+    expect(exported.stdout).toMatch(/exported entries #6–#10 as csv .*, range end #10 signed by/);
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^export .*range\.csv intact: csv, entries #6–#10 stamped 2025-04-01T05:00:00\.000Z to 2025-04-01T09:00:00\.000Z; last entry #10 [0-9a-f]{16}… signed by k[0-9a-f]{15} at \S+\n$/,
+    );
+    expect(r.stdout).not.toContain('head');
+    const json = await run(['audit', 'verify', '--export', file, '--public-key', pem, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      firstSeq: 6,
+      head: { seq: 10 },
+      firstTimestamp: '2025-04-01T05:00:00.000Z',
+      lastTimestamp: '2025-04-01T09:00:00.000Z',
+    });
+  });
+
+  it('verify --export of an empty range says it is empty', async () => {
+    const file = join(outDir, 'empty.jsonl');
+    const pem = join(t.dir, 'branch.pem');
+    writeFileSync(pem, t.key.publicPem);
+    const args = ['--since', '2026-01-01', '--out', file, '--data', t.dir];
+    expect((await run(['audit', 'export', '--format', 'jsonl', ...args])).code).toBe(0);
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /intact: jsonl, no entries: the range is empty \(it starts after entry #30 [0-9a-f]{16}…\); signed by k/,
+    );
+  });
+
+  it('verify --export of a CSV saved by Excel is malformed, naming the line, the column and the cause (exit 1)', async () => {
+    const { file, pem } = await exportFile('csv');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // Excel: a byte-order mark, CRLF, 64 zeros as 0, and a signature starting with "+" read as a formula.
+    lines[1] = lines[1]!.replace(`,${'0'.repeat(64)},`, ',0,');
+    lines[31] = lines[31]!.replace(/,[A-Za-z0-9+/]{86}==$/, ',#NAME?');
+    writeFileSync(file, '\ufeff' + lines.join('\r\n'));
+    const r = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /BROKEN \(malformed\): line 2: the "prev_hash" cell holds "0", .*: a spreadsheet turned 000…0 into the number 0; verify the file as received/,
+    );
+    writeFileSync(file, '\ufeff' + lines.join('\r\n').replace(',0,', `,${'0'.repeat(64)},`));
+    const sig = await run(['audit', 'verify', '--export', file, '--public-key', pem]);
+    expect(sig.code).toBe(1);
+    expect(sig.stdout).toMatch(
+      /BROKEN \(malformed\): line 32: the "signature" cell holds "#NAME\?", .*read the signature, which may start with "\+", as a formula/,
+    );
+    expect(sig.stderr).toBe('');
+  });
+
   it.each([
     ['does not exist', (dir: string) => join(dir, 'nonexistent'), 'does not exist'],
     ['holds no database', (dir: string) => mkdtempSync(join(dir, 'empty-')), 'holds no BranchLens database'],

@@ -18,6 +18,7 @@ import {
   type AuditExportFormat,
 } from '../../../../main/core/audit/index.js';
 import { openWritable } from '../../../../main/core/db/open.js';
+import { explanationParamsSchema } from '../../../../shared/explanation.js';
 import { explainInput, modelInput, rewriteSuffix, tamper, tempLog, type TempLog } from './helpers.js';
 
 const START = Date.parse('2025-03-01T00:00:00Z');
@@ -335,14 +336,17 @@ describe('exports', () => {
     ) as {
       index_patterns: string[];
       template: {
-        mappings: { dynamic: string; properties: Record<string, { type: string; properties?: object }> };
+        mappings: {
+          dynamic: string;
+          properties: Record<string, { type: string; properties?: Record<string, { type: string }> }>;
+        };
       };
     };
     const props = template.template.mappings.properties;
     expect(props).toMatchObject({
       timestamp: { type: 'date' },
       model_version: { type: 'keyword' },
-      explainer_params: { type: 'flattened' },
+      explainer_params: { type: 'object', dynamic: false },
       input_hash: { type: 'keyword' },
       top_attributions: { type: 'nested' },
     });
@@ -377,6 +381,17 @@ describe('exports', () => {
           case 'flattened':
             expect(typeof value === 'object' && !Array.isArray(value)).toBe(true);
             break;
+          case 'object':
+            // Each parameter is mapped by its type, so that numbers compare as numbers (n_steps > 50).
+            for (const [key, param] of Object.entries(value as Record<string, unknown>)) {
+              const type = mapping!.properties?.[key]?.type;
+              expect(type, `${field}.${key} is mapped`).toBeDefined();
+              if (param === null) continue;
+              if (type === 'long') expect(Number.isSafeInteger(param), `${field}.${key}`).toBe(true);
+              else if (type === 'boolean') expect(typeof param, `${field}.${key}`).toBe('boolean');
+              else expect(['string', 'number'], `${field}.${key}`).toContain(typeof param);
+            }
+            break;
           case 'nested':
             for (const item of value as Record<string, unknown>[]) {
               for (const key of Object.keys(item)) expect(mapping!.properties).toHaveProperty(key);
@@ -387,6 +402,23 @@ describe('exports', () => {
         }
       }
     }
+  });
+
+  it('for Elasticsearch map every explanation parameter, its numbers as longs', () => {
+    const template = JSON.parse(
+      readFileSync(
+        new URL('../../../../docs/elasticsearch/audit-index-template.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { template: { mappings: { properties: { explainer_params: { properties: object } } } } };
+    const params = template.template.mappings.properties.explainer_params.properties;
+    expect(Object.keys(params).sort()).toEqual(Object.keys(explanationParamsSchema.shape).sort());
+    expect(params).toMatchObject({
+      n_steps: { type: 'long' },
+      top_k: { type: 'long' },
+      internal_batch_size: { type: 'long' },
+      method: { type: 'keyword' },
+    });
   });
 
   it('refuse a file that is not an export', () => {

@@ -1,5 +1,6 @@
 // verifyExport refuses a file that differs from what the exporter writes, even where the hashes and the seal do
 // not reach: extra fields, repeated keys, numbers spelled another way, Elasticsearch actions and timestamps.
+import { parse as parseCsv } from 'csv-parse/sync';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +22,7 @@ import {
   CSV_COLUMNS,
   esCheckpointLines,
 } from '../../../../main/core/audit/export-format.js';
+import { canonicalRecord, chainHash, type AuditRecord } from '../../../../main/core/audit/entry.js';
 import { explainInput, modelInput, tempLog, type TempLog } from './helpers.js';
 
 const ENTRIES = 12;
@@ -706,5 +708,175 @@ describe('es-bulk with CRLF line ends', () => {
   it('and text after a record is still refused', () => {
     const v = forged('es-bulk', (l) => (l[1] = l[1]! + ' \r'));
     expectRefused(v, /^line 2 is not written as the export writes it \(text after the record\)/);
+  });
+});
+
+/** The CSV export's cells of line `i` (0-based), edited by `edit` and written back bare, as a spreadsheet saves. */
+function csvCellsEdited(l: string[], i: number, edit: (o: Record<string, string>) => void): void {
+  const cells = (parseCsv(l[i]!) as string[][])[0]!;
+  const o = Object.fromEntries(CSV_COLUMNS.map((c, j) => [c, cells[j]!]));
+  edit(o);
+  l[i] = CSV_COLUMNS.map((c) => (/[",]/.test(o[c]!) ? `"${o[c]!.replace(/"/g, '""')}"` : o[c]!)).join(',');
+}
+
+describe('a CSV opened and saved by a spreadsheet is named as such, not as an edit or a forged seal', () => {
+  const SEAL_LINE = ENTRIES + 2;
+  const spreadsheetAdvice = /; verify the file as received, not a copy opened and saved in a spreadsheet$/;
+
+  it('64 zeros saved as 0: entry 1’s prev_hash, and the seal’s first_prev_hash', () => {
+    const entry = forged('csv', (l) => csvCellsEdited(l, 1, (o) => (o.prev_hash = '0')));
+    expectRefused(
+      entry,
+      /^line 2: the "prev_hash" cell holds "0", where the export writes a SHA-256 in 64 lowercase hex characters: a spreadsheet turned 000…0 into the number 0; verify the file as received/,
+    );
+    expect(entry.break!.message).toMatch(spreadsheetAdvice);
+    const seal = forged('csv', (l) => csvCellsEdited(l, l.length - 2, (o) => (o.first_prev_hash = '0')));
+    expectRefused(
+      seal,
+      new RegExp(`^line ${SEAL_LINE}: the "first_prev_hash" cell holds "0", .*000…0 into the number 0`),
+    );
+  });
+
+  it('a signature read as a formula (#NAME?), a hash turned into a number, a date rewritten', () => {
+    expectRefused(
+      forged('csv', (l) => csvCellsEdited(l, l.length - 2, (o) => (o.signature = '#NAME?'))),
+      new RegExp(
+        `^line ${SEAL_LINE}: the "signature" cell holds "#NAME\\?", where the export writes the base64 of a 64-byte Ed25519 signature: a spreadsheet read the signature, which may start with "\\+", as a formula`,
+      ),
+    );
+    expectRefused(
+      forged('csv', (l) => csvCellsEdited(l, 3, (o) => (o.entry_hash = '1.23457E+63'))),
+      /^line 4: the "entry_hash" cell holds "1.23457E\+63", .*: a spreadsheet turned the hash into a number/,
+    );
+    expectRefused(
+      forged('csv', (l) => csvCellsEdited(l, l.length - 2, (o) => (o.created_at = '01/03/2025 00:12'))),
+      new RegExp(
+        `^line ${SEAL_LINE}: the "created_at" cell holds "01/03/2025 00:12", .*a spreadsheet rewrote`,
+      ),
+    );
+  });
+
+  it('a cell changed otherwise is still judged by the hashes and the signature', () => {
+    const upper = forged('csv', (l) =>
+      csvCellsEdited(l, 3, (o) => (o.entry_hash = o.entry_hash!.toUpperCase())),
+    );
+    expect(upper).toMatchObject({ ok: false, break: { seq: 3, kind: 'edited' } });
+    const sig = forged('csv', (l) =>
+      csvCellsEdited(
+        l,
+        l.length - 2,
+        (o) => (o.signature = `${o.signature![0] === 'A' ? 'B' : 'A'}${o.signature!.slice(1)}`),
+      ),
+    );
+    expect(sig).toMatchObject({ ok: false, break: { kind: 'bad_signature' } });
+  });
+
+  it.each([
+    [';', "';'"],
+    ['\t', 'tabs'],
+  ])('a CSV re-saved with %j between cells names the separator', (separator, name) => {
+    const v = forged('csv', (l) => (l[0] = l[0]!.split(',').join(separator)));
+    expectRefused(
+      v,
+      new RegExp(
+        `^line 1: a CSV separated by ${name} \\(a spreadsheet re-saved it\\); the export is comma-separated: verify the file as received$`,
+      ),
+    );
+  });
+
+  it.each(['sep=,', 'sep=;'])('a CSV starting with Excel’s "%s" line names it', (line) => {
+    expectRefused(
+      verify(`${line}\r\n${exported.get('csv')!}`),
+      new RegExp(`^line 1: Excel's "${line}" line, which a spreadsheet writes when it re-saves a CSV`),
+    );
+  });
+
+  it('an empty row of commas is named as such, after the checkpoint too', () => {
+    const empty = ','.repeat(CSV_COLUMNS.length - 1);
+    expectRefused(
+      forged('csv', (l) => l.splice(l.length - 1, 0, empty)),
+      new RegExp(
+        `^line ${SEAL_LINE + 1}: an empty row \\(only commas\\) after the checkpoint, which the export ends with: a spreadsheet left it`,
+      ),
+    );
+    expectRefused(
+      forged('csv', (l) => l.splice(3, 0, empty)),
+      /^line 4: an empty row \(only commas\), which the export never writes/,
+    );
+  });
+});
+
+describe('an entry that appears twice', () => {
+  it.each(EXPORT_FORMATS)('in a row, in %s, is named with both its lines', (format) => {
+    const v = forged(format, (l) => {
+      if (format === 'es-bulk') l.splice(6, 0, l[4]!, l[5]!);
+      else l.splice(format === 'csv' ? 4 : 3, 0, l[format === 'csv' ? 3 : 2]!);
+    });
+    const lines = format === 'es-bulk' ? [6, 8] : format === 'csv' ? [4, 5] : [3, 4];
+    expect(v).toMatchObject({ ok: false, break: { seq: 3, kind: 'out_of_order' } });
+    expect(v.break!.message).toBe(`entry 3 appears twice (lines ${lines[0]} and ${lines[1]})`);
+  });
+
+  it('further on, is out of order as before', () => {
+    const v = forged('jsonl', (l) => l.splice(6, 0, l[2]!));
+    expect(v.break).toMatchObject({
+      seq: 7,
+      kind: 'out_of_order',
+      message: 'entry 3 stands where entry 7 belongs',
+    });
+  });
+});
+
+it('an entry changed with every later hash recomputed names the whole range, not only the last entry', () => {
+  const v = forged('jsonl', (l) => {
+    let prev: string | undefined;
+    for (let i = 0; i < ENTRIES; i++) {
+      const o = JSON.parse(l[i]!) as Record<string, unknown>;
+      if (o.seq === 5) o.document_id = 'doc-forged';
+      const { record: _record, prev_hash, entry_hash: _hash, ...fields } = o;
+      o.prev_hash = prev ?? prev_hash;
+      o.entry_hash = chainHash(o.prev_hash as string, canonicalRecord(fields as unknown as AuditRecord));
+      prev = o.entry_hash as string;
+      l[i] = JSON.stringify(o);
+    }
+  });
+  expect(v).toMatchObject({ ok: false, break: { seq: ENTRIES, kind: 'checkpoint_mismatch' } });
+  expect(v.break!.message).toBe(
+    `the exported chain does not end in the signed head: an entry in #1–#${ENTRIES} was changed (or removed, or added) and the hashes of the entries after it recomputed, so each entry still matches its own hash and only the signed head shows it; the change may be in any entry of that range, not only #${ENTRIES}`,
+  );
+});
+
+it('a file gzipped twice is named as gzip inside gzip, in memory and streamed', async () => {
+  const twice = gzipSync(gzipSync(exported.get('jsonl')!));
+  const message =
+    'the file is gzip inside gzip (it was compressed twice): decompress it once more (gunzip) and verify what comes out';
+  expect(verify(twice).break).toEqual({ seq: null, kind: 'malformed', message });
+  const streamed = await verifying.verifyExportStream(
+    Readable.from([...twice].map((b) => Buffer.of(b))),
+    t.key.publicPem,
+  );
+  expect(streamed.break).toEqual({ seq: null, kind: 'malformed', message });
+});
+
+describe('the first and last entries’ timestamps', () => {
+  it.each(EXPORT_FORMATS)('are given for %s, which show the range', (format) => {
+    expect(verify(exported.get(format)!)).toMatchObject({
+      ok: true,
+      firstTimestamp: '2025-03-01T00:00:00.000Z',
+      lastTimestamp: new Date(Date.parse('2025-03-01T00:00:00Z') + (ENTRIES - 1) * 60_000).toISOString(),
+    });
+  });
+
+  it('are null for an empty range, and for a file not read', async () => {
+    const out = join(t.dir, 'empty.jsonl');
+    await exportAudit(t.db, { format: 'jsonl', out, signingKey: t.key, since: new Date('2030-01-01') });
+    expect(verify(readFileSync(out))).toMatchObject({
+      ok: true,
+      entries: 0,
+      head: null,
+      firstTimestamp: null,
+      lastTimestamp: null,
+    });
+    expect(verify('nonsense')).toMatchObject({ ok: false, firstTimestamp: null, lastTimestamp: null });
   });
 });
