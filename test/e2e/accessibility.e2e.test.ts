@@ -121,7 +121,9 @@ async function controlContrastProblems(page: Page, where: string): Promise<strin
   return found.length === 0 ? [] : [`${where}:\n${found.join('\n')}`];
 }
 
-async function explainShown(page: Page): Promise<void> {
+/** Loads sample applicant `sample` from the picker (the form opens empty) and explains it. */
+async function explainShown(page: Page, sample: number): Promise<void> {
+  await page.locator('#sample-select').selectOption({ index: sample });
   await page.getByTestId('explain-button').click();
   const result = page.getByTestId('result');
   await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
@@ -151,7 +153,7 @@ async function tabTo(page: Page, selector: string, limit = 40): Promise<number> 
 
 /** Brings a page to the state an officer sees it in use. */
 async function showInUse(page: Page, route: string): Promise<void> {
-  if (route === 'explain') await explainShown(page);
+  if (route === 'explain') await explainShown(page, 1);
   if (route === 'batch') {
     await page.setInputFiles('#batch-file', SAMPLE_CSV);
     await page.getByTestId('batch-start').click();
@@ -214,7 +216,7 @@ describe.skipIf(!available)('the branch UI against WCAG 2.1 AA (axe-core)', () =
       async () => {
         const { page } = s;
         await openIn(s, 'explain', locale, 'light');
-        await explainShown(page);
+        await explainShown(page, 1);
         await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
         await page.evaluate('window.__printed = 0');
         await page.getByRole('button', { name: locale === 'en' ? 'Print report' : '打印报告' }).click();
@@ -251,7 +253,7 @@ describe.skipIf(!available)('the branch UI against WCAG 2.1 AA (axe-core)', () =
       expect(await live.count()).toBe(1);
       expect(await live.getAttribute('role')).toBe('status');
       expect((await live.textContent())?.trim()).toBe('');
-      await explainShown(page);
+      await explainShown(page, 1);
       const said = (await live.textContent()) ?? '';
       const probability = (await page.getByTestId('probability-value').textContent()) ?? '';
       expect(said).toContain('通过');
@@ -263,12 +265,12 @@ describe.skipIf(!available)('the branch UI against WCAG 2.1 AA (axe-core)', () =
       await page.evaluate(`new MutationObserver(() =>
         window.__announced(document.querySelector('[data-testid=result-announcement]').textContent)
       ).observe(document.querySelector('[data-testid=result-announcement]'), { childList: true, subtree: true, characterData: true })`);
-      await explainShown(page);
+      await explainShown(page, 1);
       await expect.poll(() => texts.at(-1)).toBe(said);
       expect(texts).toContain('');
       // In the language of the page after a switch.
       await setLanguage(page, 'en');
-      await explainShown(page);
+      await explainShown(page, 1);
       await expect.poll(() => live.textContent()).toContain('Approved');
     },
     LONG,
@@ -312,6 +314,10 @@ describe.skipIf(!available)('the branch UI against WCAG 2.1 AA (axe-core)', () =
       await page.keyboard.press('Enter');
       await waitUntil(page, `document.documentElement.lang === 'en'`);
       expect(await page.evaluate(`document.activeElement.classList.contains('lang-switch')`)).toBe(true);
+      // The form opens empty: sample applicant 1 from the picker (a closed select chooses as the arrow keys move).
+      await tabTo(page, '#sample-select');
+      await page.keyboard.press('ArrowDown');
+      await expect.poll(() => page.locator('#field-Seniority').inputValue()).toBe('2');
       // Into the form: a field, typed into.
       await tabTo(page, '#field-Seniority');
       await page.keyboard.press('Control+A');

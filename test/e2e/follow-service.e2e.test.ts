@@ -63,7 +63,8 @@ describe.skipIf(!available)('the page follows the service', () => {
       const base = s.server.url;
       await s.context.addInitScript(`window.__BRANCHLENS_FOLLOW_MS__ = ${FOLLOW_MS}`);
       await openPage(page, base, 'explain', 'en');
-      // The officer has typed an amount of their own and explained it.
+      // The officer has loaded sample applicant 1, typed an amount of their own and explained it.
+      await page.locator('#sample-select').selectOption({ index: 1 });
       await page.locator('#field-Amount').fill('1234');
       await page.getByTestId('explain-button').click();
       await page.locator('[data-testid=result] [data-testid=watermark][data-state=ok]').waitFor();

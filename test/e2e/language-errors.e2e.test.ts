@@ -38,7 +38,8 @@ describe.skipIf(!available)('messages on screen when the language changes', () =
     async () => {
       const { page } = s;
       await openPage(page, base, 'explain', 'zh-CN');
-      // The form is the model's once its sample applicant is in it: what is typed after that stays.
+      // Sample applicant 1 from the picker (the form opens empty); what is typed after that stays.
+      await page.locator('#sample-select').selectOption({ index: 1 });
       await waitUntil(page, `document.querySelector('#field-Seniority')?.value === '2'`);
       await page.locator('#field-Seniority').fill('abc');
       await page.locator('#field-Time').fill('');

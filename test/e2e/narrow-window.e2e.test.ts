@@ -1,7 +1,8 @@
 // The branch UI in a narrow window: a 1366-px screen zoomed to 200 % is 683 CSS px wide (and 384 high). Every
 // page, with what it shows in use (an explanation, a batch's results, the audit entries they made), fits that
 // width in both languages: nothing scrolls sideways, the language switch and the active model stay on the screen,
-// and each page link stays on one line. Without Chromium this suite is skipped, and says so.
+// and each page link stays on one line; a result explained with Enter is brought into view. Without Chromium this
+// suite is skipped, and says so.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -59,6 +60,7 @@ describe.skipIf(!available)('the branch UI at 200 % zoom (683 CSS px wide)', () 
       const base = s.server.url;
       // What the pages show in use: an explanation, a batch's results, and the audit entries they made.
       await openPage(page, base, 'explain', 'en');
+      await page.locator('#sample-select').selectOption({ index: 1 });
       await page.getByTestId('explain-button').click();
       await page.getByTestId('result').locator('[data-testid=watermark][data-state=ok]').waitFor();
       await openPage(page, base, 'batch', 'en');
@@ -85,6 +87,42 @@ describe.skipIf(!available)('the branch UI at 200 % zoom (683 CSS px wide)', () 
         }
       }
       expect(misfits).toEqual([]);
+    },
+    LONG,
+  );
+
+  it(
+    'brings the result into view after Enter, its heading focused, with a header that scrolls away',
+    async () => {
+      const { page } = s;
+      const base = s.server.url;
+      /** The result's heading: focused, and on the screen (between the top and the bottom of the window). */
+      const headingShown = `(() => {
+        const h = document.getElementById('result-title');
+        if (!h || document.activeElement !== h) return false;
+        const r = h.getBoundingClientRect();
+        return r.top >= -1 && r.bottom <= innerHeight + 1; // within a pixel: layout in fractions of one
+      })()`;
+      await openPage(page, base, 'explain', 'en');
+      // 384 px high: the header scrolls with the page instead of keeping a quarter of the screen.
+      expect(await page.evaluate(`getComputedStyle(document.querySelector('.app-header')).position`)).toBe(
+        'static',
+      );
+      // The result lands under the form, out of view: Enter in the last field brings it up at once when the
+      // officer's system asks for reduced motion (no smooth scrolling)...
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      try {
+        await page.locator('#sample-select').selectOption({ index: 2 });
+        await page.locator('#field-Price').press('Enter');
+        await waitUntil(page, `document.activeElement?.id === 'result-title'`, 30_000);
+        expect(await page.evaluate(headingShown)).toBe(true);
+      } finally {
+        await page.emulateMedia({ reducedMotion: null });
+      }
+      // ...and with a smooth scroll otherwise.
+      await page.locator('#sample-select').selectOption({ index: 3 });
+      await page.locator('#field-Price').press('Enter');
+      await waitUntil(page, headingShown, 30_000);
     },
     LONG,
   );

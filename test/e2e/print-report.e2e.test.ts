@@ -1,8 +1,8 @@
 // The printed report stays on one A4 page at the largest top-K the settings allow, in both languages: printed
 // with the desktop app's own PDF options (REPORT_PDF_OPTIONS, main/electron/print.ts), the PDF has one page, and
-// the probability, the reasons, the watermark check and the sign-off lines are inside it. Factors beyond the
-// report's few are folded into its last row, which says how many and their sum. Without Chromium this suite is
-// skipped, and says so.
+// the probability, the reasons, the sign-off lines and, under them, the technical footer with the watermark check
+// are inside it. Factors beyond the report's few are folded into its last row, which says how many and their sum.
+// Without Chromium this suite is skipped, and says so.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -59,7 +59,7 @@ function pageCount(pdf: Buffer): number {
   return (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
 }
 
-/** A table cell's signed number as formatSigned writes it (U+2212 for minus). */
+/** A table cell's effect in percentage points as formatPoints writes it (U+2212 for minus). */
 function signed(text: string): number {
   return Number(text.trim().replace('\u2212', '-'));
 }
@@ -90,6 +90,7 @@ describe.skipIf(!available)('the printed report', () => {
         });
         expect(saved.status).toBe(200);
         await openPage(page, base, 'explain', locale);
+        await page.locator('#sample-select').selectOption({ index: 1 });
         await page.getByTestId('explain-button').click();
         const result = page.getByTestId('result');
         await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
@@ -111,7 +112,8 @@ describe.skipIf(!available)('the printed report', () => {
         const [rest] = await effects(page, '[data-testid=report] [data-testid=rest-row]');
         const foldedCount = onScreen.length - REPORT_MAX_FEATURES;
         const foldedSum = onScreen.slice(REPORT_MAX_FEATURES).reduce((a, b) => a + b, 0);
-        expect(rest).toBeCloseTo(foldedSum, 3); // each cell is rounded to 4 places
+        // Each cell is rounded to 0.1 point: the rest's cell is within half a point per folded cell of their sum.
+        expect(Math.abs(rest! - foldedSum)).toBeLessThanOrEqual(0.05 * (foldedCount + 1) + 1e-9);
         const note = (await report.getByTestId('report-folded').textContent()) ?? '';
         const restText = (await report.locator('[data-testid=rest-row] td.num').textContent())?.trim() ?? '';
         expect(note).toContain(
@@ -126,6 +128,36 @@ describe.skipIf(!available)('the printed report', () => {
         expect(applicant).toHaveLength(11);
         expect(applicant).toContain(locale === 'en' ? 'Loan term60 months' : '贷款期限60 个月');
         expect(applicant).toContain(locale === 'en' ? 'Monthly incomeMasked' : '月收入已脱敏');
+
+        // Effects in percentage points of the approval probability, the exact change in the cell's title.
+        const cell = report.locator('[data-testid=attribution-row] td.num').first();
+        expect(await cell.textContent()).toMatch(/^[+\u2212]\d+\.\d$/);
+        expect(await cell.getAttribute('title')).toMatch(
+          locale === 'en'
+            ? /^[+\u2212]\d+\.\d percentage points \(the probability changes by [+\u2212]0\.\d{4}\)$/
+            : /^[+\u2212]\d+\.\d 个百分点（通过率变化 [+\u2212]0\.\d{4}）$/,
+        );
+        expect(
+          await report
+            .locator('svg text', { hasText: locale === 'en' ? 'percentage points' : '百分点' })
+            .count(),
+        ).toBe(1);
+        // The technical checks are in the footer "For verification", not in the body the customer reads.
+        const verify = report.getByTestId('report-verify');
+        expect(await verify.locator('h2').textContent()).toBe(
+          locale === 'en' ? 'For verification' : '供核验',
+        );
+        const body = (await page.evaluate(`(() => {
+          const report = document.querySelector('[data-testid=report]').cloneNode(true);
+          report.querySelector('[data-testid=report-verify]').remove();
+          return report.textContent;
+        })()`)) as string;
+        const footer = (await verify.textContent()) ?? '';
+        for (const technical of ['Σ', 'HMAC-SHA256/JCS', 'branchlens verify', 'wasm']) {
+          expect(body, technical).not.toContain(technical);
+          expect(footer, technical).toContain(technical);
+        }
+        expect(footer).toContain('credit-demo@1.0.0');
 
         // Laid out for print on the printable area: everything down to the sign-off lines is on page 1.
         await page.setViewportSize({
@@ -147,13 +179,25 @@ describe.skipIf(!available)('the printed report', () => {
             reasons: bottom('[data-testid=report-reasons]'),
             watermark: bottom('[data-testid=watermark]'),
             sign: bottom('.report-sign'),
+            verify: bottom('[data-testid=report-verify]'),
             last: last.getBoundingClientRect().bottom - top,
-            lastIsSign: last.classList.contains('report-sign'),
+            lastIsVerify: last.dataset.testid === 'report-verify',
+            verifyHasWatermark: last.contains(report.querySelector('[data-testid=watermark]')),
             watermarkState: report.querySelector('[data-testid=watermark]').dataset.state,
           };
         })()`)) as Record<string, number | boolean | string | null>;
-        expect(layout.lastIsSign).toBe(true);
-        for (const part of ['score', 'applicant', 'reasons', 'watermark', 'sign', 'last'] as const) {
+        // The technical footer comes last, under the sign-off lines, and holds the watermark check.
+        expect(layout.lastIsVerify).toBe(true);
+        expect(layout.verifyHasWatermark).toBe(true);
+        for (const part of [
+          'score',
+          'applicant',
+          'reasons',
+          'watermark',
+          'sign',
+          'verify',
+          'last',
+        ] as const) {
           expect(
             layout[part],
             `${part} (printable height ${Math.round(PRINTABLE.height)} px)`,
@@ -182,6 +226,7 @@ describe.skipIf(!available)('the printed report', () => {
       s.server.service.updateSettings({ locale: 'zh-CN', top_k: 5 });
       await openPage(page, base, 'explain', 'zh-CN');
       // The first sample with a loan of 1,642 thousand: approval probability 0.4997, declined at 0.5.
+      await page.locator('#sample-select').selectOption({ index: 1 });
       await page.locator('#field-Amount').fill('1642');
       await page.getByTestId('explain-button').click();
       const result = page.getByTestId('result');
@@ -215,6 +260,7 @@ describe.skipIf(!available)('the printed report', () => {
         await page.goto(`${base}#/explain`);
         await page.reload();
         await waitUntil(page, `document.documentElement.dataset.theme === ${JSON.stringify(theme)}`);
+        await page.locator('#sample-select').selectOption({ index: 1 });
         await page.getByTestId('explain-button').click();
         const result = page.getByTestId('result');
         await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
@@ -241,9 +287,9 @@ describe.skipIf(!available)('the printed report', () => {
       }
       expect(printed.light!.length).toBeGreaterThan(20);
       expect(printed.dark).toEqual(printed.light);
-      // The checks on paper: dark text on their light tint (print.css), not the dark theme's dark blocks.
-      const check = printed.dark!.find((e) => e.startsWith('div.check.check-ok:'));
-      expect(check).toContain('rgb(231, 245, 238)');
+      // The technical footer on paper: grey text (print.css), not the dark theme's light text.
+      const footer = printed.dark!.find((e) => e.startsWith('footer.report-verify:'));
+      expect(footer).toContain('rgb(68, 68, 68)');
       s.server.service.updateSettings({ theme: 'light' });
     },
     LONG,

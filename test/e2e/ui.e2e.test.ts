@@ -29,7 +29,9 @@ const LONG = 120_000;
 
 const open = openPage;
 
-async function explainShown(page: Page): Promise<void> {
+/** Loads sample applicant `sample` from the picker (the form opens empty) and explains it. */
+async function explainShown(page: Page, sample: number): Promise<void> {
+  await page.locator('#sample-select').selectOption({ index: sample });
   await page.getByTestId('explain-button').click();
   const result = page.getByTestId('result');
   await result.locator('[data-testid=attribution-chart][data-state=drawn]').waitFor();
@@ -78,8 +80,13 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
     async () => {
       const { page } = s;
       await open(page, base, 'explain');
+      // The form opens empty: a sample comes only from the picker, so that a field skipped while typing a
+      // customer is never a sample's value.
+      expect(await page.locator('#field-Seniority').inputValue()).toBe('');
+      expect(await page.locator('#field-Assets').inputValue()).toBe('');
+      expect(await page.locator('#sample-select').inputValue()).toBe('');
+      await explainShown(page, 1);
       expect(await page.locator('#field-Seniority').inputValue()).toBe('2');
-      await explainShown(page);
       const result = page.getByTestId('result');
       // Top-K (5) features and one "其余 6 项" bar for the other six, in the table and in the chart itself.
       expect(await result.getByTestId('attribution-row').count()).toBe(5);
@@ -108,7 +115,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
         `document.querySelectorAll('[data-testid=result] [data-testid=rest-row]').length === 1`,
       );
       // The same applicant again comes from the cache.
-      await explainShown(page);
+      await explainShown(page, 1);
       await waitUntil(
         page,
         `document.querySelector('[data-testid=result] [data-testid=cache-level]').textContent.includes('缓存')`,
@@ -124,10 +131,39 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
   );
 
   it(
+    'opens the form empty: a required field skipped is refused, not filled from a sample, and kept across pages',
+    async () => {
+      const { page } = s;
+      await page.reload(); // a fresh page: nothing kept from the tests before
+      await open(page, base, 'explain');
+      const values = `[...document.querySelectorAll('.form-grid input, .form-grid select')].map((e) => e.value)`;
+      expect(await page.evaluate(values)).toEqual(Array(11).fill(''));
+      // A customer typed over the form, the monthly expenses (required) skipped.
+      await page.locator('#field-Seniority').fill('3');
+      await page.locator('#field-Time').fill('36');
+      await page.locator('#field-Records').selectOption('false');
+      await page.locator('#field-Amount').fill('1000');
+      await page.locator('#field-Price').fill('1200');
+      await page.getByTestId('explain-button').click();
+      await page.getByTestId('error-summary').waitFor();
+      expect(await page.getByTestId('error-summary').textContent()).toContain('月支出');
+      expect(await page.getByTestId('error-Expenses').textContent()).toContain('此项必填');
+      expect(await page.locator('#field-Assets').inputValue()).toBe('');
+      // Another page and back: what was typed is still there.
+      await open(page, base, 'batch');
+      await open(page, base, 'explain');
+      expect(await page.locator('#field-Seniority').inputValue()).toBe('3');
+      expect(await page.locator('#field-Expenses').inputValue()).toBe('');
+    },
+    LONG,
+  );
+
+  it(
     'shows a field error for bad input next to the field, and sends nothing until it is fixed',
     async () => {
       const { page } = s;
       await open(page, base, 'explain');
+      await page.locator('#sample-select').selectOption({ index: 1 });
       await page.locator('#field-Seniority').fill('abc');
       await page.locator('#field-Seniority').press('Tab');
       await expect.poll(() => page.getByTestId('error-Seniority').textContent()).toContain('请输入数字');
@@ -366,7 +402,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await open(page, base, 'explain', 'zh-CN');
       expect(await page.locator('nav a[aria-current=page]').textContent()).toBe('解释');
       expect(await page.locator('label[for=field-Seniority]').textContent()).toContain('工龄');
-      await explainShown(page);
+      await explainShown(page, 1);
       expect(await page.getByTestId('result').textContent()).toContain('职业类型');
 
       // The switch's accessible name starts with what it shows (WCAG 2.5.3, label in name).
@@ -397,7 +433,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
     async () => {
       const { page } = s;
       await open(page, base, 'explain');
-      await explainShown(page);
+      await explainShown(page, 1);
       expect(await page.getByTestId('report').count()).toBe(0); // rendered only to print
       // The button renders the report, then asks the browser to print (stubbed: headless has no dialog).
       await page.evaluate('window.print = () => { window.__printed = (window.__printed ?? 0) + 1; }');
@@ -436,7 +472,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       await page.getByLabel('深色').check();
       await waitUntil(page, "document.documentElement.dataset.theme === 'dark'");
       await open(page, base, 'explain');
-      await explainShown(page);
+      await explainShown(page, 1);
       const result = page.getByTestId('result');
       expect(await result.getByTestId('attribution-row').count()).toBe(3);
       expect(await result.getByTestId('rest-row').textContent()).toContain('其余 8 项');
@@ -475,7 +511,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
         .poll(async () => s.server.service.getSettings(), { timeout: 10_000 })
         .toMatchObject({ top_k: 4, method: 'riemann_left', n_steps: 20 });
       await open(page, base, 'explain');
-      await explainShown(page);
+      await explainShown(page, 1);
       expect(await page.getByTestId('meta').textContent()).toContain('黎曼和（左端点） · 20 步');
       expect(await page.getByTestId('result').getByTestId('attribution-row').count()).toBe(4);
       await open(page, base, 'settings');
@@ -525,7 +561,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       page.on('request', onRequest);
       try {
         await open(page, base, 'explain');
-        await explainShown(page);
+        await explainShown(page, 1);
       } finally {
         page.off('request', onRequest);
       }
@@ -715,7 +751,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
     async () => {
       const { page } = s;
       await open(page, base, 'explain');
-      await explainShown(page);
+      await explainShown(page, 1);
       const result = page.getByTestId('result');
       const exportButton = result.getByRole('button', { name: '导出 JSON' });
       const printButton = result.getByRole('button', { name: '打印报告' });
@@ -781,7 +817,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       // A result already shown, then another applicant: its answer must replace that result before the page
       // stops being busy, or the next key acts on the old, out-of-date result.
       await page.locator('#sample-select').selectOption({ index: 1 });
-      await explainShown(page);
+      await explainShown(page, 1);
       await page.locator('#sample-select').selectOption({ index: 2 });
       // A slow machine, on which React renders the new result in slices, well after the answer has come.
       const cdp = await page.context().newCDPSession(page);
@@ -1030,7 +1066,7 @@ describe.skipIf(!available)('the branch UI in Chromium', () => {
       for (const locale of ['zh-CN', 'en'] as const) {
         for (const route of ROUTES) {
           await open(page, base, route, locale);
-          if (route === 'explain') await explainShown(page);
+          if (route === 'explain') await explainShown(page, 1);
           if (route === 'batch') {
             await page.setInputFiles('#batch-file', SAMPLE_CSV);
             await page.getByTestId('batch-start').click();

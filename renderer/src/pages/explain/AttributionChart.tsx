@@ -1,5 +1,6 @@
 // The top-K attribution chart: horizontal bars sorted by magnitude, raising and lowering in distinct colours,
-// the rest as one grey "N others" bar; and the same numbers as a table.
+// the rest as one grey "N others" bar; and the same numbers as a table. Effects are shown in percentage points
+// of the approval probability (points.ts), the exact change in the tooltip and the cell's title.
 import { useMemo } from 'react';
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import { valueText } from '../../lib/problem-text.js';
@@ -9,7 +10,7 @@ import { chartPalette, type ThemeName } from '../../charts/palette.js';
 import type { ChartOption } from '../../charts/echarts.js';
 import type { T } from '../../i18n/i18n.js';
 import { symmetricBound, type AttributionBar } from '../../lib/attribution-bars.js';
-import { formatSigned } from '../../lib/format.js';
+import { axisPoints, formatPoints, pointsExact } from './points.js';
 
 export function attributionOption(bars: readonly AttributionBar[], theme: ThemeName, t: T): ChartOption {
   const c = chartPalette(theme);
@@ -33,7 +34,7 @@ export function attributionOption(bars: readonly AttributionBar[], theme: ThemeN
       formatter: (p: { dataIndex: number }) => {
         const b = shown[p.dataIndex];
         return b
-          ? `<strong>${escapeHtml(b.label)}</strong> ${formatSigned(b.value)}<br/>${escapeHtml(b.description)}`
+          ? `<strong>${escapeHtml(b.label)}</strong> ${escapeHtml(pointsExact(b.value, t))}<br/>${escapeHtml(b.description)}`
           : '';
       },
     },
@@ -45,7 +46,7 @@ export function attributionOption(bars: readonly AttributionBar[], theme: ThemeN
       nameLocation: 'middle',
       nameGap: 24,
       nameTextStyle: { color: c.muted, fontSize: 12 },
-      axisLabel: { color: c.muted, formatter: (v: number) => formatSigned(v, 2) },
+      axisLabel: { color: c.muted, formatter: axisPoints },
       splitLine: { lineStyle: { color: c.grid } },
     },
     yAxis: {
@@ -68,7 +69,7 @@ export function attributionOption(bars: readonly AttributionBar[], theme: ThemeN
             position: b.value < 0 ? 'left' : 'right',
             color: c.text,
             fontSize: 12,
-            formatter: formatSigned(b.value),
+            formatter: formatPoints(b.value),
           },
         })),
       },
@@ -139,7 +140,9 @@ export function AttributionTable(props: {
               {b.imputed && <span className="tag">{t('explain.imputed')}</span>}
             </th>
             <td>{shownValue(b)}</td>
-            <td className={`num mono value-${b.kind}`}>{formatSigned(b.value, 4)}</td>
+            <td className={`num mono value-${b.kind}`} title={pointsExact(b.value, t)}>
+              {formatPoints(b.value)}
+            </td>
             <td lang={b.docLocale}>{b.description}</td>
           </tr>
         ))}

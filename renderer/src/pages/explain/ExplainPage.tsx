@@ -38,6 +38,7 @@ import {
 import { Report } from './Report.js';
 import { resultAnnouncement } from './ProbabilityBar.js';
 import { ResultPanel, outputLabel, type VerifyState } from './ResultPanel.js';
+import { revealResult } from './reveal-result.js';
 import { schemaChangedText, staleReason, staleText, type ExplainSettings } from './stale-result.js';
 
 /** Marks used by bench/ui.ts: from the click on Explain to the chart drawn. */
@@ -120,6 +121,9 @@ export default function ExplainPage() {
    * announced twice.
    */
   const [announced, setAnnounced] = useState<ExplanationDocument | null>(null);
+  /** Bumped with a submit's result, to bring it into view once it is committed (reveal-result.ts). */
+  const [reveal, setReveal] = useState(0);
+  const resultHeading = useRef<HTMLHeadingElement>(null);
   const summary = useRef<HTMLDivElement>(null);
   const explainButton = useRef<HTMLButtonElement>(null);
   const request = useRef(0);
@@ -129,6 +133,10 @@ export default function ExplainPage() {
   useEffect(() => {
     if (summaryFocus > 0) summary.current?.focus();
   }, [summaryFocus]);
+
+  useEffect(() => {
+    if (reveal > 0) revealResult(resultHeading.current);
+  }, [reveal]);
 
   // The browser's own print command (Ctrl+P) prints the report too: it is rendered before the page is laid out.
   useEffect(() => {
@@ -152,7 +160,8 @@ export default function ExplainPage() {
     [schema, usable],
   );
 
-  // The first form starts from the first sample that fits the model, or empty. Another model activated since
+  // The first form starts empty: a sample only comes from the picker, so that a field the officer skips while typing
+  // a customer is never silently a sample's value (and a required one is reported). Another model activated since
   // (here, or by another program: see context.tsx) keeps what was typed into the fields it still has, says in a
   // line if its fields differ, and leaves the result shown, marked as explained with the previous model. Set
   // while rendering (not in an effect), so that the form never shows empty for a frame.
@@ -164,7 +173,7 @@ export default function ExplainPage() {
       const { id, version } = model.info!.model;
       setSchemaNote(schemaDiffers(changes) ? { model: `${id}@${version}`, changes } : null);
     } else {
-      setValues(usable[0] ? formFrom(schema, usable[0]) : emptyForm(schema));
+      setValues(emptyForm(schema));
       setResult(null);
     }
     setIssues({});
@@ -235,6 +244,7 @@ export default function ExplainPage() {
           if (fromClick) {
             setAnnounced(doc);
             setSchemaNote(null);
+            setReveal((n) => n + 1);
           }
         });
         api.verifyDocument({ document: doc }).then(
@@ -541,6 +551,7 @@ export default function ExplainPage() {
                   onExport={() => void exportJson()}
                   onPrint={() => void print()}
                   onChartDrawn={onChartDrawn}
+                  headingRef={resultHeading}
                 />
               </div>
               {printing && !stale && (

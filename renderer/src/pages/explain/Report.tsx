@@ -1,18 +1,21 @@
 // The one-page report for the customer file: shown only when printing (the print stylesheet hides the rest),
 // whether through the browser's print dialog or the desktop app's printToPDF. It lists at most
 // REPORT_MAX_FEATURES factors (the others folded into the last row, and the report says so), so that the
-// probability, the reasons, the checks and the sign-off lines are on page 1 whatever the top-K.
+// probability, the reasons, the sign-off lines and the technical footer are on page 1 whatever the top-K. The
+// body is what the customer reads; the checks and how the answer was made are in the footer (ReportVerification).
 import { useMemo } from 'react';
 import type { BundleSchema, Locale } from '../../../../shared/bundle.js';
 import type { ExplanationDocument } from '../../../../shared/explanation.js';
 import type { T } from '../../i18n/i18n.js';
 import type { AttributionBar } from '../../lib/attribution-bars.js';
 import { EChart } from '../../charts/EChart.js';
-import { formatDateTime, formatScore, formatSigned, formatThreshold } from '../../lib/format.js';
+import { formatDateTime, formatScore, formatThreshold } from '../../lib/format.js';
 import { attributionOption, AttributionTable } from './AttributionChart.js';
 import { applicantRows } from './report-applicant.js';
 import { reportBars } from './report-bars.js';
-import { Completeness, MetaLine, outputLabel, Reasons, Watermark, type VerifyState } from './ResultPanel.js';
+import { formatPoints } from './points.js';
+import { ReportVerification } from './ReportVerification.js';
+import { outputLabel, Reasons, type VerifyState } from './ResultPanel.js';
 
 /** The printed chart's height: denser than on screen (22 px a bar), room for the axis below. */
 function chartHeight(bars: number): number {
@@ -120,23 +123,19 @@ export function Report(props: {
             {t('report.folded', {
               shown: bars.length - 1,
               count: factors.restCount,
-              sum: formatSigned(factors.restSum, 4),
+              sum: t('explain.points', { value: formatPoints(factors.restSum) }),
             })}
           </p>
         )}
       </section>
       <Reasons doc={doc} t={t} id="report-reasons" />
-      <div className="checks">
-        <Completeness doc={doc} locale={locale} t={t} />
-        <Watermark verify={verify} doc={doc} t={t} />
-      </div>
-      <MetaLine doc={doc} locale={locale} t={t} />
       <p className="report-note">{t('report.note')}</p>
-      <footer className="report-sign">
+      <div className="report-sign">
         <span>{t('report.officer')}</span>
         <span>{t('report.reviewer')}</span>
         <span>{t('report.date')}</span>
-      </footer>
+      </div>
+      <ReportVerification doc={doc} verify={verify} locale={locale} t={t} />
     </article>
   );
 }

@@ -25,19 +25,23 @@ export function outputLabel(schema: BundleSchema | undefined, locale: Locale, t:
   return pick(schema?.output.label, locale) || t('explain.score');
 }
 
+/** What the watermark check says: its state (a CSS class and a test's hook), an icon and the sentence. */
+export function watermarkStatus(verify: VerifyState, t: T): { cls: string; icon: string; text: string } {
+  return verify.state === 'pending'
+    ? { cls: 'pending', icon: '…', text: t('explain.watermark.pending') }
+    : verify.state === 'failed'
+      ? { cls: 'unknown', icon: '?', text: t('explain.watermark.unknown') }
+      : verify.result.ok
+        ? { cls: 'ok', icon: '✓', text: t('explain.watermark.ok') }
+        : {
+            cls: 'bad',
+            icon: '✕',
+            text: t('explain.watermark.bad', { reason: watermarkFailureText(verify.result, t) }),
+          };
+}
+
 export function Watermark({ verify, doc, t }: { verify: VerifyState; doc: ExplanationDocument; t: T }) {
-  const status =
-    verify.state === 'pending'
-      ? { cls: 'pending', icon: '…', text: t('explain.watermark.pending') }
-      : verify.state === 'failed'
-        ? { cls: 'unknown', icon: '?', text: t('explain.watermark.unknown') }
-        : verify.result.ok
-          ? { cls: 'ok', icon: '✓', text: t('explain.watermark.ok') }
-          : {
-              cls: 'bad',
-              icon: '✕',
-              text: t('explain.watermark.bad', { reason: watermarkFailureText(verify.result, t) }),
-            };
+  const status = watermarkStatus(verify, t);
   return (
     <div className={`check check-${status.cls}`} data-testid="watermark" data-state={status.cls}>
       <span className="check-icon" aria-hidden="true">
@@ -159,6 +163,8 @@ export interface ResultPanelProps {
   onExport(): void;
   onPrint(): void;
   onChartDrawn(): void;
+  /** The result's heading, focused when the page brings a new result into view (reveal-result.ts). */
+  headingRef?: React.Ref<HTMLHeadingElement>;
 }
 
 export function ResultPanel(props: ResultPanelProps) {
@@ -172,7 +178,9 @@ export function ResultPanel(props: ResultPanelProps) {
       data-stale={props.stale ? 'true' : undefined}
     >
       <div className="result-head">
-        <h2 id="result-title">{t('explain.resultTitle')}</h2>
+        <h2 id="result-title" tabIndex={-1} ref={props.headingRef}>
+          {t('explain.resultTitle')}
+        </h2>
         <div className="toolbar">
           <button
             type="button"
