@@ -13,6 +13,30 @@ import { MAX_APPLICANTS_PER_CALL } from '../../shared/contract.js';
 import { InputError, isInputError, type Problem } from '../../shared/problems.js';
 import { outputColumns } from './seldon.js';
 
+/**
+ * The names KServe gives a model: its InferenceService's, which KServe's webhook holds to a DNS-1035 label
+ * (`[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters) and builds the model's paths and status URL from
+ * (`/v1/models/<name>:predict`, `/v2/models/<name>/infer`).
+ */
+const KSERVE_MODEL_NAME = /^[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+const KSERVE_MODEL_NAME_MAX = 63;
+
+/** Why `name` cannot be a name KServe gives the model (`serve --model-name`), or null when it can. */
+export function kserveModelNameProblem(name: string): string | null {
+  if (name === '') return "is empty: give the InferenceService's name (e.g. branchlens), or leave it out";
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  if (name.length > KSERVE_MODEL_NAME_MAX) {
+    return `${shown} has ${name.length} characters: a KServe model name (the InferenceService's) has at most ${KSERVE_MODEL_NAME_MAX}`;
+  }
+  if (!KSERVE_MODEL_NAME.test(name)) {
+    return (
+      `${shown} is not a KServe model name: lower-case letters, digits and "-", starting with a letter and ` +
+      "ending with a letter or digit, as the InferenceService's name (e.g. branchlens)"
+    );
+  }
+  return null;
+}
+
 /** The tensor datatypes of the Open Inference Protocol. */
 export const V2_DATATYPES = [
   'BOOL',
@@ -409,15 +433,16 @@ export function checkRequestedOutputs(req: V2InferRequest, output: OutputSpec): 
   if (problems.length) throw new InputError(problems);
 }
 
-/** The model's V2 metadata: its inputs (one per feature) and its output. */
+/** The model's V2 metadata, under `name` (the one it was asked by): its inputs (one per feature) and its output. */
 export function v2ModelMetadata(
   model: { id: string; version: string; sha256: string },
   schema: BundleSchema,
   backend: string,
+  name = model.id,
 ) {
   const out = v2Output(schema.output);
   return {
-    name: model.id,
+    name,
     versions: [model.version],
     platform: 'branchlens',
     inputs: schema.features.map((f) => ({

@@ -11,6 +11,7 @@ import { API_TOKEN_NAME, isLoopbackHost, loadOrCreateApiToken } from './auth.js'
 import { buildApp } from './app.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerMetrics } from './metrics.js';
+import { serveModelAs } from './routes/kserve.js';
 
 /**
  * Milliseconds close() lets the requests in flight finish before it cuts their connections: a client that stopped
@@ -39,6 +40,11 @@ export interface ServerOptions extends ServiceOptions {
   logLevel?: string | false;
   /** Where the log goes (default stderr). */
   logStream?: NodeJS.WritableStream;
+  /**
+   * A name the KServe V1 and V2 routes also answer under, besides the active model's bundle id: the
+   * InferenceService's, which KServe builds the model's paths from. A DNS-1035 label (see kserveModelNameProblem).
+   */
+  modelName?: string;
   /** Serve this open service (left open by close) instead of opening one from the options above. */
   service?: BranchLensService;
 }
@@ -84,6 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rendererDir: _rendererDir,
     logLevel: _logLevel,
     logStream: _logStream,
+    modelName: _modelName,
     service: given,
     ...serviceOptions
   } = opts;
@@ -107,6 +114,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           ? false
           : { level: opts.logLevel ?? 'warn', stream: opts.logStream ?? process.stderr },
     });
+    if (opts.modelName !== undefined) serveModelAs(app, opts.modelName);
     try {
       await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
     } catch (e) {

@@ -9,7 +9,7 @@ import { appRoot } from '../../main/core/paths.js';
 import { API_TOKEN_NAME } from '../../main/server/auth.js';
 import { DEFAULT_PORT } from '../../main/server/defaults.js';
 import { parseFlags } from '../../main/cli/command.js';
-import { SERVE_OPTIONS } from '../../main/cli/commands/serve.js';
+import { modelNameFlag, SERVE_OPTIONS } from '../../main/cli/commands/serve.js';
 import { call, startTestServer, type TestServer } from '../main/server/helpers.js';
 
 interface Container {
@@ -123,9 +123,12 @@ describe('the KServe InferenceService example', () => {
   const predictor = isvc.spec.predictor;
   const server = (predictor.containers as Container[])[0]!;
   const dataDir = server.env!.find((e) => e.name === 'BRANCHLENS_DATA')!.value!;
+  const env = Object.fromEntries(server.env!.map((e) => [e.name, e.value]));
+  /** The name `serve` would answer KServe's paths under, read from the container's flags and environment. */
+  const modelName = modelNameFlag(serveFlags(server.args!)['model-name'], env);
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ tokenRequired: true });
+    t = await startTestServer({ tokenRequired: true, ...(modelName ? { modelName } : {}) });
   });
   afterAll(async () => {
     await t?.close();
@@ -141,6 +144,21 @@ describe('the KServe InferenceService example', () => {
     expect(Number(flags.workers)).toBeLessThanOrEqual(Number(server.resources!.limits!.cpu));
     const port = Number(flags.port ?? DEFAULT_PORT);
     expect(server.ports).toEqual([expect.objectContaining({ containerPort: port })]);
+  });
+
+  it('serves the model under the InferenceService’s name, the paths KServe builds from it', async () => {
+    expect(modelName).toBe(isvc.metadata.name);
+    const name = isvc.metadata.name as string;
+    const sample = JSON.parse(readFileSync(join(root, 'assets', 'samples', 'sample-1.json'), 'utf8'));
+    // constants.PredictPath(name, v1) and InferenceServicePrefix(name), as KServe's controller builds them.
+    const predict = await t.call('POST', `/v1/models/${name}:predict`, { instances: [sample] });
+    expect(predict.status, predict.text).toBe(200);
+    expect((await t.call('GET', `/v1/models/${name}`)).status).toBe(200);
+    expect((await t.call('GET', `/v2/models/${name}/ready`)).status).toBe(200);
+  });
+
+  it('replaces its one pod by Recreate: a rolling update’s new pod would wait for the volume the old one holds', () => {
+    expect(predictor.deploymentStrategy).toEqual({ type: 'Recreate' });
   });
 
   it('fits a node of 2 cores: it requests less CPU than such a node has allocatable, and may use 2', () => {

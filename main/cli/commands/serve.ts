@@ -8,6 +8,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../../server/defaults.js';
+import { kserveModelNameProblem } from '../../server/kserve.js';
 import { limitWarnings, RepeatLimiter } from '../../server/repeat-limit.js';
 import type { RunningServer } from '../../server/start.js';
 import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command } from '../command.js';
@@ -24,6 +25,7 @@ export const SERVE_OPTIONS = {
   workers: { type: 'string' },
   backend: { type: 'string' },
   model: { type: 'string' },
+  'model-name': { type: 'string' },
   'token-required': { type: 'boolean' },
   'body-limit': { type: 'string' },
   'request-timeout': { type: 'string' },
@@ -31,7 +33,7 @@ export const SERVE_OPTIONS = {
 
 export const USAGE =
   'branchlens serve [--host H] [--port P] [--data DIR] [--workers N] [--backend tensorflow|wasm|cpu] ' +
-  '[--model DIR] [--token-required] [--body-limit BYTES] [--request-timeout SECONDS]';
+  '[--model DIR] [--model-name NAME] [--token-required] [--body-limit BYTES] [--request-timeout SECONDS]';
 
 /** The longest `--request-timeout` allowed: one hour for a client to send one request. */
 export const MAX_REQUEST_TIMEOUT_S = 3600;
@@ -53,6 +55,21 @@ export function requestTimeoutFlag(raw: string | undefined): number {
     ]);
   }
   return seconds * 1000;
+}
+
+/**
+ * `--model-name NAME`, else $BRANCHLENS_MODEL_NAME: a name the KServe routes also answer under, besides the
+ * model's bundle id. KServe builds a predictor's paths from its InferenceService's name
+ * (`/v1/models/<name>:predict`), so a deployment sets this to that name. The flag wins over the variable; an empty
+ * or malformed name is refused naming whichever gave it, before the data folder is opened.
+ */
+export function modelNameFlag(raw: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const variable = env.BRANCHLENS_MODEL_NAME;
+  if (raw === undefined && variable === undefined) return undefined;
+  const [field, name] = raw !== undefined ? ['--model-name', raw] : ['$BRANCHLENS_MODEL_NAME', variable!];
+  const problem = kserveModelNameProblem(name);
+  if (problem) throw new InputError([{ field, code: 'invalid', message: problem }]);
+  return name;
 }
 
 /**
@@ -221,6 +238,7 @@ async function serve(argv: string[], io: CliIo): Promise<number> {
   const bodyLimit = intFlag('body-limit', values['body-limit'], DEFAULT_BODY_LIMIT, 1024);
   const workers = workersFlag(values.workers);
   const modelDir = modelDirFlag(values.model);
+  const modelName = modelNameFlag(values['model-name'], io.env);
   const fromEnv = serviceOptionsFromEnv(io.env);
   const stop = stopSignals();
   let server: RunningServer;
@@ -239,6 +257,7 @@ async function serve(argv: string[], io: CliIo): Promise<number> {
       tokenRequired: values['token-required'] ?? false,
       ...(backend ? { backend } : {}),
       ...(modelDir !== undefined ? { modelDir } : {}),
+      ...(modelName !== undefined ? { modelName } : {}),
     });
   } catch (e) {
     stop.dispose();

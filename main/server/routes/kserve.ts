@@ -35,8 +35,27 @@ function serverVersion(): string {
   }
 }
 
+/** The name each app's KServe routes also answer under (`serve --model-name`), besides the model's bundle id. */
+const modelNames = new WeakMap<FastifyInstance, string>();
+
+/**
+ * Makes the KServe routes of `app` also answer under `name`: KServe builds a predictor's paths and status URL from
+ * the InferenceService's name (`/v1/models/<name>:predict`), not from the bundle's id. Set by startServer on the
+ * app buildApp made, before it listens (buildApp takes no KServe options); read on each request.
+ */
+export function serveModelAs(app: FastifyInstance, name: string): void {
+  modelNames.set(app, name);
+}
+
 export async function registerKServe(app: FastifyInstance, service: BranchLensService): Promise<void> {
   const version = serverVersion();
+  /** The --model-name, when one is set and differs from the active model's id. */
+  const alias = (): string | undefined => {
+    const name = modelNames.get(app);
+    return name === service.model.id ? undefined : name;
+  };
+  /** The names the model answers under: the --model-name (KServe's) first, then the bundle's id. */
+  const names = (): string[] => [alias(), service.model.id].filter((n): n is string => n !== undefined);
   /** A readiness probe's answer: 200 with `"ready": true`, or 503 with false, from one reading of the health. */
   const readiness = (reply: FastifyReply, body: Record<string, unknown>) => {
     const ready = service.health().status === 'ok';
@@ -46,9 +65,10 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
   /** null when `name` (and `version`, when given) is the model this server serves; else the 404's message. */
   const otherModel = (name: string, modelVersion?: string): string | null => {
     const { id, version: active } = service.model;
-    if (name === id && (modelVersion === undefined || modelVersion === active)) return null;
+    if (names().includes(name) && (modelVersion === undefined || modelVersion === active)) return null;
     const asked = modelVersion === undefined ? `"${name}"` : `"${name}" version "${modelVersion}"`;
-    return `model ${asked} is not served here: this server serves "${id}" version "${active}"`;
+    const also = alias() === undefined ? '' : ` (also as "${alias()}")`;
+    return `model ${asked} is not served here: this server serves "${id}" version "${active}"${also}`;
   };
   const notFound = (reply: FastifyReply, message: string) =>
     sendError(reply, { ok: false, status: 404, body: { error: 'not_found', message } });
@@ -70,7 +90,7 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
     });
 
     // ---- V1 ---------------------------------------------------------------------------------------------
-    scope.get('/v1/models', async () => ({ models: [service.model.id] }));
+    scope.get('/v1/models', async () => ({ models: names() }));
     // The model's probe; `<name>:predict` and `:explain` are no probe, and need the token like their POSTs.
     const v1Verb = (name: string) => V1_VERBS.find((v) => name.endsWith(`:${v}`));
     const v1Probe = {
@@ -91,7 +111,7 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
       }
       const other = otherModel(request.params.name);
       if (other) return notFound(reply, other);
-      return readiness(reply, { name: service.model.id });
+      return readiness(reply, { name: request.params.name });
     });
     /** `<name>:<verb>` split on its last colon, or the 404's message for another endpoint or model. */
     const v1Target = (target: string): { verb: (typeof V1_VERBS)[number] } | { missing: string } => {
@@ -150,12 +170,12 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
       scope.get<{ Params: ModelParams }>(base, async (request, reply) => {
         const other = otherModel(request.params.name, request.params.version);
         if (other) return notFound(reply, other);
-        return v2ModelMetadata(service.model, service.schema, service.backend);
+        return v2ModelMetadata(service.model, service.schema, service.backend, request.params.name);
       });
       scope.get<{ Params: ModelParams }>(`${base}/ready`, probe, async (request, reply) => {
         const other = otherModel(request.params.name, request.params.version);
         if (other) return notFound(reply, other);
-        return readiness(reply, { name: service.model.id });
+        return readiness(reply, { name: request.params.name });
       });
       scope.post<{ Params: ModelParams }>(
         `${base}/infer`,
@@ -181,8 +201,10 @@ export async function registerKServe(app: FastifyInstance, service: BranchLensSe
           );
           const rows = predictionRows(output, predictions);
           const out = v2Output(output);
+          // Asked by the --model-name, answered by it: that name stays while activations change the model.
+          const asked = request.params.name;
           return {
-            model_name: model.id,
+            model_name: asked === alias() ? asked : model.id,
             model_version: model.version,
             id: req.id ?? randomUUID(),
             parameters: { model_sha256: model.sha256, backend: service.backend },

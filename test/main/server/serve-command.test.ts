@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli/index.js';
 import {
   addressProblem,
+  modelNameFlag,
   othersNote,
   requestTimeoutFlag,
   stopSignals,
@@ -102,6 +103,51 @@ describe('branchlens serve', () => {
     );
     expect(requestTimeoutFlag(undefined)).toBe(30_000);
     expect(requestTimeoutFlag('3600')).toBe(3_600_000);
+  });
+
+  it('refuses a --model-name or $BRANCHLENS_MODEL_NAME that KServe would not give a model, naming which', async () => {
+    for (const bad of ['Branch_Lens', 'branch.lens', '-x', '']) {
+      expect(expectInputError(await runCli(['serve', '--model-name', bad]))).toMatch(/- --model-name: /);
+    }
+    expect(expectInputError(await runCli(['serve', '--model-name', 'BranchLens']))).toContain(
+      '- --model-name: "BranchLens" is not a KServe model name: lower-case letters, digits and "-"',
+    );
+    expect(expectInputError(await runCli(['serve'], '', { BRANCHLENS_MODEL_NAME: 'Branch Lens' }))).toMatch(
+      /- \$BRANCHLENS_MODEL_NAME: "Branch Lens" is not a KServe model name/,
+    );
+    expect(expectInputError(await runCli(['serve'], '', { BRANCHLENS_MODEL_NAME: '' }))).toMatch(
+      /- \$BRANCHLENS_MODEL_NAME: is empty/,
+    );
+    // The flag wins over the variable, as --data over $BRANCHLENS_DATA.
+    expect(modelNameFlag('from-flag', { BRANCHLENS_MODEL_NAME: 'Not Valid' })).toBe('from-flag');
+    expect(modelNameFlag(undefined, { BRANCHLENS_MODEL_NAME: 'branchlens' })).toBe('branchlens');
+    expect(modelNameFlag(undefined, {})).toBeUndefined();
+  });
+
+  it('serves the KServe routes under --model-name too', async () => {
+    const data = tempDir('branchlens-serve-');
+    dirs.push(data);
+    const run = serve([
+      '--port',
+      '0',
+      '--data',
+      data,
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+      '--model-name',
+      'branchlens',
+    ]);
+    const line = await Promise.race([
+      run.readyLine,
+      run.exit.then((code) => `exited ${code}: ${run.stderr()}`),
+    ]);
+    const url = /http:\S+/.exec(line)![0];
+    expect((await call(url, 'GET', '/v1/models')).json).toEqual({ models: ['branchlens', 'credit-demo'] });
+    expect((await call(url, 'GET', '/v2/models/branchlens/ready')).status).toBe(200);
+    process.emit('SIGTERM');
+    expect(await run.exit).toBe(0);
   });
 
   it('cuts a client that has not sent its whole request after --request-timeout seconds (408)', async () => {
