@@ -61,6 +61,52 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: 'light',
 };
 
+/**
+ * The hex digits a document id lookup needs at least: the result panel shows a document's first 8 (its id is a
+ * UUID, which the printed report shows whole). Fewer would match thousands of a large log's documents.
+ */
+export const MIN_DOCUMENT_ID_DIGITS = 8;
+/** A UUID's hex digits, and where its dashes go (8-4-4-4-12). */
+const UUID_DIGITS = 32;
+const UUID_DASHES_AFTER = [8, 12, 16, 20];
+
+export type DocumentIdProblem = 'not_hex' | 'too_short' | 'too_long';
+
+/** What is wrong with `raw` as a document id or the start of one (spaces around it allowed), or null. */
+export function documentIdProblem(raw: string): DocumentIdProblem | null {
+  const text = raw.trim();
+  if (!/^[0-9a-fA-F-]*$/.test(text)) return 'not_hex';
+  const digits = text.replace(/-/g, '').length;
+  if (digits < MIN_DOCUMENT_ID_DIGITS) return 'too_short';
+  return digits > UUID_DIGITS ? 'too_long' : null;
+}
+
+/**
+ * A document id or its start as stored (documentIdProblem null): lower case, dashes where a UUID has them, so
+ * that "3F2A1B9C1234" finds "3f2a1b9c-1234-…" as the officer read it off a printout, dashes or not.
+ */
+export function canonicalDocumentId(raw: string): string {
+  const digits = raw.trim().replace(/-/g, '').toLowerCase();
+  let out = '';
+  for (let i = 0; i < digits.length; i++) out += (UUID_DASHES_AFTER.includes(i) ? '-' : '') + digits[i];
+  return out;
+}
+
+const DOCUMENT_ID_MESSAGES: Record<DocumentIdProblem, string> = {
+  not_hex: 'must be a document id: hex digits 0-9 and a-f, dashes allowed',
+  too_short: `must have at least ${MIN_DOCUMENT_ID_DIGITS} hex digits (the first ${MIN_DOCUMENT_ID_DIGITS} of a document id, as the result shows it)`,
+  too_long: `must have at most ${UUID_DIGITS} hex digits (a document id is a UUID)`,
+};
+
+const documentIdQuery = z
+  .string()
+  .max(100, 'must be a document id (a UUID) or its first 8 hex digits')
+  .superRefine((raw, ctx) => {
+    const problem = documentIdProblem(raw);
+    if (problem) ctx.addIssue({ code: 'custom', message: DOCUMENT_ID_MESSAGES[problem] });
+  })
+  .transform(canonicalDocumentId);
+
 export const auditQuerySchema = z
   .object({
     from: z.iso.datetime({ offset: true }).optional(),
@@ -68,6 +114,17 @@ export const auditQuerySchema = z
     model_version: z.string().min(1).max(100).optional(),
     decision: z.enum(['approved', 'declined']).optional(),
     kind: z.enum(['explain', 'model_import', 'model_activate', 'model_rollback']).optional(),
+    /**
+     * The entries of one document (every serving of it: a cache hit serves the same document again), by its id
+     * or the start of it, at least 8 hex digits: all documents whose id starts so.
+     */
+    document_id: documentIdQuery.optional(),
+    /** The entry with this seq (the list's 序号 / Seq column). */
+    seq: z
+      .number('must be a whole number (an entry’s seq)')
+      .int('must be a whole number (an entry’s seq)')
+      .positive('must be 1 or more (seqs start at 1)')
+      .optional(),
     /** Entries with seq below this (newest first paging). */
     before_seq: z.number().int().positive().optional(),
     limit: z.number().int().min(1).max(500).default(50),

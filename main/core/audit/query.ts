@@ -1,5 +1,5 @@
 // Reading the audit log for people: newest-first pages with filters, and single entries.
-import type { AuditEntryView, AuditQuery } from '../../../shared/contract.js';
+import { canonicalDocumentId, type AuditEntryView, type AuditQuery } from '../../../shared/contract.js';
 import type { ReadableDb, WritableDb } from '../db/open.js';
 
 type Row = Record<string, string | number | null>;
@@ -10,6 +10,17 @@ function view(row: Row): AuditEntryView {
   const out: Record<string, unknown> = { ...row };
   for (const c of JSON_COLUMNS) out[c] = row[c] === null ? null : JSON.parse(row[c] as string);
   return out as unknown as AuditEntryView;
+}
+
+/**
+ * The document ids starting with `prefix` (a whole id included) as a range, which the audit_entries_document
+ * index answers (migration 008); LIKE would not use it, being case-insensitive. Ids are UUIDs in lower case,
+ * so the range's end is the prefix with its last character one higher.
+ */
+export function documentIdRange(prefix: string): [string, string] {
+  const start = canonicalDocumentId(prefix);
+  const last = start.charCodeAt(start.length - 1);
+  return [start, start.slice(0, -1) + String.fromCharCode(last + 1)];
 }
 
 export function auditPage(
@@ -38,6 +49,14 @@ export function auditPage(
   if (q.decision) {
     where.push("json_extract(details, '$.decision.approved') = ?");
     args.push(q.decision === 'approved' ? 1 : 0);
+  }
+  if (q.document_id !== undefined) {
+    where.push('document_id >= ? AND document_id < ?');
+    args.push(...documentIdRange(q.document_id));
+  }
+  if (q.seq !== undefined) {
+    where.push('seq = ?');
+    args.push(q.seq);
   }
   if (q.before_seq) {
     where.push('seq < ?');

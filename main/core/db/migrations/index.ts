@@ -7,6 +7,7 @@ import { migration004 } from './004-settings.js';
 import { migration005 } from './005-monitor.js';
 import { migration006 } from './006-cache-blob-key.js';
 import { migration007 } from './007-cache-entry-mac.js';
+import { migration008 } from './008-audit-document-index.js';
 
 export interface Migration {
   version: number;
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];

@@ -1,5 +1,6 @@
-// 审计 Audit: the tamper-evident log, newest first, filtered by date, model version, decision and kind; one
-// entry's detail; "Verify chain" with the first broken entry if any; exports and the public key for head office.
+// 审计 Audit: the tamper-evident log, newest first, filtered by date, model version, decision and kind, or looked
+// up by a document id off a printout or an entry's seq; one entry's detail (Escape closes it); "Verify chain" with
+// the first broken entry if any; exports and the public key for head office.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
 import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
@@ -15,13 +16,19 @@ import {
   auditExportRequest,
   auditQuery,
   datesReversed,
+  documentsIn,
   exportDatesReversed,
+  isLookup,
+  lookupProblems,
   NO_FILTERS,
+  otherFiltersSet,
   type AuditFilters,
+  type LookupProblems,
 } from './audit-query.js';
 import { entryDecision, entryScoreText } from './entry-decision.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
+import { escapeBelongsElsewhere, revealEntry } from './reveal-entry.js';
 
 const PAGE_SIZE = 50;
 
@@ -38,6 +45,26 @@ function kindText(kind: string, t: T): string {
     default:
       return kind;
   }
+}
+
+const DOCUMENT_ID_PROBLEM_KEYS = {
+  not_hex: 'audit.filter.documentNotHex',
+  too_short: 'audit.filter.documentTooShort',
+  too_long: 'audit.filter.documentTooLong',
+} as const;
+
+/** The lookup's problems worded, by field (an id for the field's aria-describedby). */
+function lookupProblemText(problems: LookupProblems, t: T): { documentId?: string; seq?: string } {
+  return {
+    ...(problems.documentId && { documentId: t(DOCUMENT_ID_PROBLEM_KEYS[problems.documentId]) }),
+    ...(problems.seq && { seq: t('audit.filter.seqInvalid') }),
+  };
+}
+
+/** The empty list's words: a lookup that found nothing says so, and whether the other filters narrowed it. */
+function emptyText(filters: AuditFilters, t: T): string {
+  if (!isLookup(filters)) return t('audit.empty');
+  return t(otherFiltersSet(filters) ? 'audit.emptyLookupFiltered' : 'audit.emptyLookup');
 }
 
 function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(seq: number): void; t: T }) {
@@ -137,7 +164,12 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
     [t('audit.detail.prevHash'), <span className="mono break">{entry.prev_hash}</span>],
   ];
   return (
-    <section className="detail-panel" aria-labelledby="audit-entry-title" data-testid="audit-entry">
+    <section
+      id="audit-entry"
+      className="detail-panel"
+      aria-labelledby="audit-entry-title"
+      data-testid="audit-entry"
+    >
       <div className="card-head">
         <h3 id="audit-entry-title" tabIndex={-1}>
           {t('audit.detail.title', { seq: entry.seq })}
@@ -217,6 +249,9 @@ export default function AuditPage() {
   const [loading, setLoading] = useState(false);
   const [versions, setVersions] = useState<string[]>([]);
   const [entry, setEntry] = useState<AuditEntryView | null>(null);
+  /** Set once a search was refused for a lookup field: its problems then show, and go as it is corrected. */
+  const [lookupChecked, setLookupChecked] = useState(false);
+  const shownProblems = lookupChecked ? lookupProblemText(lookupProblems(draft), t) : {};
   /** An entry opened by a click takes the focus once its detail is committed (and scrolls into view). */
   const focusEntry = useRef(false);
   /**
@@ -260,7 +295,7 @@ export default function AuditPage() {
   useEffect(() => {
     if (!entry || !focusEntry.current) return;
     focusEntry.current = false;
-    document.getElementById('audit-entry-title')?.focus();
+    revealEntry(document.getElementById('audit-entry'), document.getElementById('audit-entry-title'));
   }, [entry]);
 
   const open = async (seq: number) => {
@@ -275,13 +310,39 @@ export default function AuditPage() {
     }
   };
 
-  const closeEntry = () => {
+  const closeEntry = useCallback(() => {
     const back = opener.current;
     opener.current = null;
     setEntry(null);
     // The opener may be gone (another page of the log, new filters): the list's heading then.
     if (back?.isConnected) back.focus();
     else document.getElementById('audit-list-title')?.focus();
+  }, []);
+
+  // Escape closes an open entry wherever the focus is on the page (a click in its text leaves it on the body).
+  useEffect(() => {
+    if (!entry) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      if (escapeBelongsElsewhere(e.target, document.getElementById('audit-entry'))) return;
+      e.preventDefault();
+      closeEntry();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [entry, closeEntry]);
+
+  const search = () => {
+    if (datesReversed(draft)) return;
+    const problems = lookupProblems(draft);
+    if (problems.documentId || problems.seq) {
+      setLookupChecked(true);
+      document.getElementById(problems.documentId ? 'audit-document-id' : 'audit-seq')?.focus();
+      return;
+    }
+    setLookupChecked(false);
+    setFilters(draft);
+    setCursors([undefined]);
   };
 
   const runVerify = async () => {
@@ -409,11 +470,61 @@ export default function AuditPage() {
           className="inline-form filters-form"
           onSubmit={(e) => {
             e.preventDefault();
-            if (datesReversed(draft)) return;
-            setFilters(draft);
-            setCursors([undefined]);
+            search();
           }}
         >
+          <label className="grow">
+            <span>{t('audit.filter.document')}</span>
+            <input
+              id="audit-document-id"
+              className="mono"
+              type="text"
+              value={draft.documentId}
+              spellCheck={false}
+              autoComplete="off"
+              maxLength={100}
+              placeholder="3f2a1b9c"
+              aria-invalid={shownProblems.documentId ? true : undefined}
+              aria-describedby={shownProblems.documentId ? 'audit-document-id-problem' : undefined}
+              onChange={(e) => setDraft({ ...draft, documentId: e.target.value })}
+            />
+          </label>
+          {shownProblems.documentId && (
+            <p
+              id="audit-document-id-problem"
+              className="alert alert-error filter-problem"
+              role="alert"
+              data-testid="audit-document-id-problem"
+            >
+              {shownProblems.documentId}
+            </p>
+          )}
+          <label>
+            <span>{t('audit.filter.seq')}</span>
+            <input
+              id="audit-seq"
+              className="mono"
+              type="text"
+              inputMode="numeric"
+              value={draft.seq}
+              autoComplete="off"
+              maxLength={20}
+              size={8}
+              aria-invalid={shownProblems.seq ? true : undefined}
+              aria-describedby={shownProblems.seq ? 'audit-seq-problem' : undefined}
+              onChange={(e) => setDraft({ ...draft, seq: e.target.value })}
+            />
+          </label>
+          {shownProblems.seq && (
+            <p
+              id="audit-seq-problem"
+              className="alert alert-error filter-problem"
+              role="alert"
+              data-testid="audit-seq-problem"
+            >
+              {shownProblems.seq}
+            </p>
+          )}
           <label>
             <span>{t('audit.filter.from')}</span>
             <input
@@ -485,6 +596,7 @@ export default function AuditPage() {
                 setDraft(NO_FILTERS);
                 setFilters(NO_FILTERS);
                 setCursors([undefined]);
+                setLookupChecked(false);
               }}
             >
               {t('audit.filter.reset')}
@@ -495,6 +607,14 @@ export default function AuditPage() {
         {error && (
           <p className="alert alert-error" role="alert">
             {error}
+          </p>
+        )}
+        {page && filters.documentId.trim() !== '' && documentsIn(page.entries) > 1 && (
+          <p className="alert alert-warn" role="status" data-testid="audit-lookup-several">
+            {t('audit.lookupSeveral', {
+              count: documentsIn(page.entries),
+              prefix: filters.documentId.trim(),
+            })}
           </p>
         )}
         <div className="table-scroller" aria-busy={loading}>
@@ -524,8 +644,8 @@ export default function AuditPage() {
             <tbody>
               {page?.entries.length === 0 && (
                 <tr>
-                  <td colSpan={9} className="muted empty-cell">
-                    {t('audit.empty')}
+                  <td colSpan={9} className="muted empty-cell" data-testid="audit-empty">
+                    {emptyText(filters, t)}
                   </td>
                 </tr>
               )}

@@ -217,11 +217,18 @@ describe('a database damaged where opening does not read', () => {
 
   it('is refused by openReadable with integrityCheck, naming the file and saying to restore it', () => {
     miscountFreePages(dir);
-    expect(() => openReadable(dir, { integrityCheck: true })).toThrow(
-      new DatabaseError(
-        `${dbPath(dir)} failed its integrity check (*** in database main *** Freelist: size is 1 but should be 3): ` +
-          'restore it from a backup. Do not delete it: it holds the audit log',
-      ),
+    let error: unknown;
+    try {
+      openReadable(dir, { integrityCheck: true }).close();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DatabaseError);
+    // The free pages a new database really has follow from its migrations (a dropped table frees some, a new
+    // index takes them): what matters is the header's 3 against them.
+    expect((error as Error).message.replace(/size is \d+ but/, 'size is N but')).toBe(
+      `${dbPath(dir)} failed its integrity check (*** in database main *** Freelist: size is N but should be 3): ` +
+        'restore it from a backup. Do not delete it: it holds the audit log',
     );
   });
 
