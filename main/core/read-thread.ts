@@ -1,5 +1,6 @@
 // Work that reads the whole database in a thread of its own, on its own read connection: audit verification
-// (about 7–11 s per million entries) and a long monitoring series (a year of snapshots, ~0.4 s), which on the
+// (about 8.5 s for a million entries logged at a branch's pace, with 84,000 checkpoints, on the 2-core VM,
+// 2026-11-28; docs/audit.md, section 7) and a long monitoring series (a year of snapshots, ~0.4 s), which on the
 // service's thread would stall every request for that long.
 // At most MAX_RUNNING such threads run at once, and at most MAX_WAITING calls wait for one: each thread holds
 // the database's pages and its own V8 heap, and a client asking again and again (or a page that could, before the

@@ -905,10 +905,14 @@ export class BranchLensService {
     signal?: AbortSignal;
   }) {
     await this.audit.flush();
-    // The whole log is verified first, in a thread of its own: callers keep being answered meanwhile.
-    const verified = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem, {
-      otherKeys: EXPORT_OTHER_KEYS,
-    });
+    // Checked first, in a thread of its own (callers keep being answered meanwhile): the whole log, or for a
+    // range only the stretch between the checkpoints around it (docs/audit.md, section 5).
+    const verified = await verifyAuditInThread(
+      this.dataDir,
+      this.signingKey.publicPem,
+      { otherKeys: EXPORT_OTHER_KEYS },
+      { since: options.since, until: options.until },
+    );
     return exportAudit(this.db, { ...options, signingKey: this.signingKey, verified });
   }
 

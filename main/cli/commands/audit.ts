@@ -13,13 +13,14 @@ import {
   ExportTooLargeError,
   continuityNeeds,
   exportContinuity,
-  verifyAudit,
   verifyExportStream,
   type ExportContinuity,
   type AuditExportFormat,
   type AuditVerification,
   type ExportVerification,
 } from '../../core/audit/index.js';
+import type { AuditExportProgress } from '../../core/audit/export.js';
+import { verifyAuditAsync, type AuditProgress } from '../../core/audit/verify.js';
 import {
   DatabaseError,
   DB_FILE,
@@ -189,6 +190,45 @@ function namesStandardOutput(path: string): boolean {
 
 const short = (hash: string) => hash.slice(0, 16);
 
+/** How often a progress line is redrawn at most: a few times a second. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/** A progress line on stderr, redrawn in place; see progressLine. */
+interface ProgressLine {
+  /** Redraws the line (at most every PROGRESS_INTERVAL_MS) with `label` and how far the work is. */
+  show(label: string, p: AuditProgress): void;
+  /** Clears the line, if one was drawn. */
+  clear(): void;
+}
+
+const QUIET: ProgressLine = { show() {}, clear() {} };
+
+/**
+ * Progress for a person watching a long command (a large log takes seconds to verify or export): only when stderr
+ * is a terminal, so that nothing reaches a pipe, a log file or a script reading --json; drawn over itself with a
+ * carriage return and cleared when the work ends, so it leaves nothing behind.
+ */
+function progressLine(io: CliIo, enabled = true): ProgressLine {
+  if (!enabled || (io.stderr as NodeJS.WriteStream).isTTY !== true) return QUIET;
+  let drawnAt = 0;
+  let drawn = false;
+  return {
+    show(label, p) {
+      const now = Date.now();
+      if (now - drawnAt < PROGRESS_INTERVAL_MS) return;
+      drawnAt = now;
+      drawn = true;
+      io.stderr.write(
+        `\r${label}: ${p.done.toLocaleString('en')} / ${p.total.toLocaleString('en')} entries\x1b[K`,
+      );
+    },
+    clear() {
+      if (drawn) io.stderr.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
+
 /** How the checkpoints were checked, for the report: by the installation's key, or by the keys given. */
 type KeysUsed = { given: string[] } | { own: string | null };
 
@@ -235,10 +275,15 @@ async function reportLog(io: CliIo, v: AuditVerification, keys: KeysUsed): Promi
  * earlier ones): a checkpoint is checked by the signature of the given key it names, and a checkpoint naming a
  * key not given is a break (bad_signature), as with one key.
  */
-function verifyWithKeys(db: ReadableDb, keys: { key: KeyObject; id: string }[]): AuditVerification {
-  return verifyAudit(
+function verifyWithKeys(
+  db: ReadableDb,
+  keys: { key: KeyObject; id: string }[],
+  progress: ProgressLine,
+): Promise<AuditVerification> {
+  return verifyAuditAsync(
     db,
     keys.map((k) => k.key),
+    { onProgress: (p) => progress.show('verifying', p) },
   );
 }
 
@@ -247,8 +292,15 @@ function verifyWithKeys(db: ReadableDb, keys: { key: KeyObject; id: string }[]):
  * before (its key file was lost and a new one made, as `audit export` allows) against the chain only, as an
  * export checks them, and named (otherKeyIds). With no key file at all, every checkpoint is checked so.
  */
-function verifyWithOwnKey(db: ReadableDb, own: SigningKey | undefined): AuditVerification {
-  return verifyAudit(db, own ? [own.publicKey] : [], { otherKeys: 'chain-only' });
+function verifyWithOwnKey(
+  db: ReadableDb,
+  own: SigningKey | undefined,
+  progress: ProgressLine,
+): Promise<AuditVerification> {
+  return verifyAuditAsync(db, own ? [own.publicKey] : [], {
+    otherKeys: 'chain-only',
+    onProgress: (p) => progress.show('verifying', p),
+  });
 }
 
 async function reportExport(
@@ -397,23 +449,26 @@ export const auditVerifyCommand: Command = {
       ...new Map(keyPaths.map((p) => auditPublicKey(publicKeyFromFile(p))).map((k) => [k.id, k])).values(),
     ];
     const db = openLog(dataDir, values, io);
+    const progress = progressLine(io, !values.json);
     try {
       let result: AuditVerification;
       let keys: KeysUsed;
       if (given.length > 0) {
-        result = verifyWithKeys(db, given);
+        result = await verifyWithKeys(db, given, progress);
         keys = { given: given.map((k) => k.id) };
       } else {
         const own = ownSigningKey(
           dataDir,
           'Meanwhile, `branchlens audit verify --public-key FILE` checks the log with the public key head office holds.',
         );
-        result = verifyWithOwnKey(db, own);
+        result = await verifyWithOwnKey(db, own, progress);
         keys = { own: own?.id ?? null };
       }
+      progress.clear();
       if (values.json) await writeJson(io, result);
       return values.json ? (result.ok ? 0 : 1) : await reportLog(io, result, keys);
     } finally {
+      progress.clear();
       db.close();
     }
   },
@@ -519,6 +574,8 @@ export const auditExportCommand: Command = {
     }
     const toStdout = values.out === undefined || namesStandardOutput(values.out);
     const signingKey = loadOrCreateSigningKey(fileSecretStore(dataDir));
+    // Not over an export written to the same terminal.
+    const progress = progressLine(io, !(toStdout && (io.stdout as NodeJS.WriteStream).isTTY === true));
     const write = async (out: NodeJS.WritableStream) => {
       const db = openWritable(dataDir);
       try {
@@ -529,11 +586,13 @@ export const auditExportCommand: Command = {
             gzip: values.gzip === true,
             out,
             signingKey,
+            onProgress: (p: AuditExportProgress) => progress.show(p.phase, p),
             ...(since ? { since } : {}),
             ...(until ? { until } : {}),
           }),
         );
       } finally {
+        progress.clear();
         db.close();
       }
     };

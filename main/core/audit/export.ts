@@ -1,5 +1,6 @@
-// Exports the log as JSONL, CSV or Elasticsearch bulk NDJSON, optionally gzipped. The log is verified first: a
-// log that fails verification is never signed, since a signed export of it would read as intact at head office.
+// Exports the log as JSONL, CSV or Elasticsearch bulk NDJSON, optionally gzipped. The log is checked first: a
+// log that fails the check is never signed, since a signed export of it would read as intact at head office. An
+// export of the whole log verifies all of it; an export of a range checks what it signs (see checkBeforeExport).
 // Then the current head is signed (a checkpoint stored like any other), and the export runs up to that
 // checkpoint and ends with it, so verifyExport can check the exported chain and the signature over its head on
 // another machine.
@@ -11,7 +12,15 @@ import type { WritableDb } from '../db/open.js';
 import type { SigningKey } from '../keys.js';
 import { signExportCheckpoint, writeCheckpoint, type ExportCheckpoint } from './checkpoint.js';
 import { GENESIS_HASH } from './entry.js';
-import { verifyAudit, type AuditBreak, type AuditVerification, type VerifyAuditOptions } from './verify.js';
+import {
+  verifyAudit,
+  verifyAuditRange,
+  type AuditBreak,
+  type AuditProgress,
+  type AuditRange,
+  type AuditVerification,
+  type VerifyAuditOptions,
+} from './verify.js';
 
 /** How an export's check treats checkpoints of an earlier key of the installation (see exportAudit). */
 export const EXPORT_OTHER_KEYS: VerifyAuditOptions['otherKeys'] = 'chain-only';
@@ -25,7 +34,7 @@ import {
   esEntryAction,
   type AuditExportFormat,
 } from './export-format.js';
-import { ENTRY_HASH, hasAuditTables, readStatements } from './store.js';
+import { ENTRY_HASH, hasAuditTables, readHead, readStatements, type AnyDb } from './store.js';
 
 export interface AuditExportOptions {
   format: AuditExportFormat;
@@ -45,11 +54,21 @@ export interface AuditExportOptions {
   /** Signs the head the export ends with. */
   signingKey: SigningKey;
   /**
-   * The log's verification against `signingKey` (with `otherKeys: 'chain-only'`), when the caller has already
-   * run it off its own thread (verifyAuditInThread); otherwise the export runs it here.
+   * The log's check against `signingKey` (with `otherKeys: 'chain-only'`), when the caller has already run it
+   * off its own thread (verifyAuditInThread, with the same since/until); otherwise the export runs it here.
    */
-  verified?: AuditVerification;
+  verified?: ExportCheck;
+  /** Called as the check walks the log (`verifying`) and as entries are written (`exporting`). */
+  onProgress?: (progress: AuditExportProgress) => void;
 }
+
+/** How far an export is: checking the log, then writing `done` of `total` entries. */
+export interface AuditExportProgress extends AuditProgress {
+  phase: 'verifying' | 'exporting';
+}
+
+/** What an export needs of its check: a break refuses it; other keys are named in its summary. */
+export type ExportCheck = Pick<AuditVerification, 'break' | 'otherKeyIds'>;
 
 export interface AuditExportSummary {
   format: AuditExportFormat;
@@ -98,12 +117,15 @@ function* lines(
   format: AuditExportFormat,
   first: number,
   checkpoint: ExportCheckpoint,
+  onProgress?: (progress: AuditExportProgress) => void,
 ): Generator<string> {
   if (format === 'csv') yield CSV_COLUMNS.join(',') + '\n';
   const { entriesBetween } = readStatements(db);
+  const total = Math.max(0, checkpoint.seq - first + 1);
   // Pages rather than one long iterator: the connection stays free between them and no read transaction
   // is held open while a slow consumer drains the stream. Entries never change, so pages are consistent.
   for (let from = first; from <= checkpoint.seq; from += PAGE) {
+    onProgress?.({ phase: 'exporting', done: from - first, total });
     let chunk = '';
     for (const row of entriesBetween.all(from, checkpoint.seq, PAGE)) {
       switch (format) {
@@ -141,20 +163,24 @@ interface Range {
   misplaced: MisplacedStamps[];
 }
 
+/**
+ * A time as a place in the chain: the first entry stamped at or after it (or the one after the head). Both ends
+ * of a range are cut by this one rule, so adjacent ranges (a month and the next) share no entry and miss none.
+ * Entries appended after `headSeq` (since the head was signed) are not in this export.
+ */
+function boundaryOf(db: AnyDb, headSeq: number, t: Date): number {
+  const found = readStatements(db).firstSeqSince.get(t.toISOString())?.seq ?? null;
+  return found === null || found > headSeq ? headSeq + 1 : found;
+}
+
 /** The entries from `since` to `until` in a log whose head (signed for this export) is `head`. */
 function selectRange(
   db: WritableDb,
   head: { seq: number; entryHash: string },
   options: Pick<AuditExportOptions, 'since' | 'until'>,
 ): Range {
-  const { firstSeqSince, prevHashOf, entryHashOf, stampedBefore } = readStatements(db);
-  // A time is a place in the chain: the first entry stamped at or after it (or the one after the head). Both ends
-  // of a range are cut by this one rule, so adjacent ranges (a month and the next) share no entry and miss none.
-  // Entries appended since the head was signed are after it, and not in this export.
-  const boundary = (t: Date): number => {
-    const found = firstSeqSince.get(t.toISOString())?.seq ?? null;
-    return found === null || found > head.seq ? head.seq + 1 : found;
-  };
+  const { prevHashOf, entryHashOf, stampedBefore } = readStatements(db);
+  const boundary = (t: Date) => boundaryOf(db, head.seq, t);
   const first = options.since ? boundary(options.since) : 1;
   const firstPrevHash =
     first === 1 ? GENESIS_HASH : first > head.seq ? head.entryHash : prevHashOf.get(first)!.prev_hash;
@@ -186,16 +212,51 @@ function selectRange(
   return { first, firstPrevHash, end, misplaced };
 }
 
+/**
+ * The entries an export of `since`–`until` will hold, as its seal will sign them, in the log as it is now. Entries
+ * appended between this and the signing are the running writer's own, as with a check of the whole log.
+ */
+export function exportRange(db: AnyDb, options: Pick<AuditExportOptions, 'since' | 'until'>): AuditRange {
+  const headSeq = hasAuditTables(db) ? (readHead(db)?.seq ?? 0) : 0;
+  if (headSeq === 0) return { first: 1, last: 0 };
+  const first = options.since ? boundaryOf(db, headSeq, options.since) : 1;
+  const last = options.until ? Math.max(first - 1, boundaryOf(db, headSeq, options.until) - 1) : headSeq;
+  return { first, last };
+}
+
+/**
+ * The check before anything is signed: the export's seal vouches for its entries, and the checkpoint it stores for
+ * the head, so they must verify against this installation's key. Of the whole log, verifyAudit walks it all. Of a
+ * range (`since` or `until`), verifyAuditRange walks the range from the last checkpoint before it to a
+ * checkpoint of this key after it, which proves every exported entry is what was sealed, and the run after the
+ * last checkpoint, which the stored head checkpoint signs (the argument is in verify.ts); `audit verify` is the
+ * full check. Either way an edited and re-hashed chain is caught by its stored checkpoints. Checkpoints of an
+ * earlier key (one that was replaced) are checked against the chain only: refusing them would leave a branch that
+ * lost its key unable to export ever again.
+ */
+export function checkBeforeExport(
+  db: AnyDb,
+  options: Pick<AuditExportOptions, 'since' | 'until' | 'signingKey' | 'onProgress'>,
+): ExportCheck {
+  const onProgress = options.onProgress;
+  const verifyOptions: VerifyAuditOptions = {
+    otherKeys: EXPORT_OTHER_KEYS,
+    ...(onProgress ? { onProgress: (p: AuditProgress) => onProgress({ phase: 'verifying', ...p }) } : {}),
+  };
+  const key = options.signingKey.publicKey;
+  if (!options.since && !options.until) return verifyAudit(db, key, verifyOptions);
+  return verifyAuditRange(db, key, exportRange(db, options), verifyOptions);
+}
+
 /** Writes an export of the audit log; see AuditExportOptions. */
 export async function exportAudit(db: WritableDb, options: AuditExportOptions): Promise<AuditExportSummary> {
   // The export's seal vouches for every entry up to the head, so the log must verify against this installation's
   // key before anything is signed: an edited and re-hashed chain is caught here by its stored checkpoints.
   // Checkpoints of an earlier key (one that was replaced) are checked against the chain only: refusing them
   // would leave a branch that lost its key unable to export ever again.
-  const verified =
-    options.verified ?? verifyAudit(db, options.signingKey.publicKey, { otherKeys: EXPORT_OTHER_KEYS });
+  const verified = options.verified ?? checkBeforeExport(db, options);
   if (verified.break) throw new AuditBrokenError(verified.break);
-  // The time is taken once the log is verified (which takes seconds for a large log, while entries keep coming).
+  // The time is taken once the log is checked (which takes seconds for a large log, while entries keep coming).
   const now = new Date();
   // Signing the head in the database too anchors it locally: cutting exported entries is then caught by verifyAudit.
   const stored = hasAuditTables(db) ? writeCheckpoint(db, options.signingKey, now) : undefined;
@@ -213,7 +274,7 @@ export async function exportAudit(db: WritableDb, options: AuditExportOptions): 
     { seq: first, prevHash: firstPrevHash },
     sealAt,
   );
-  const source = Readable.from(lines(db, options.format, first, checkpoint));
+  const source = Readable.from(lines(db, options.format, first, checkpoint, options.onProgress));
   const sink = typeof options.out === 'string' ? createWriteStream(options.out) : options.out;
   const end = typeof options.out === 'string';
   // A reader that goes away (a download cut short) aborts `signal`: the entries left are not read for nobody.
