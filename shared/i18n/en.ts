@@ -11,6 +11,16 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'app.followedModel': 'The active model is now {model}.',
   'app.followedSettings': "The service's settings were changed elsewhere: this page now uses them.",
 
+  'health.damaged':
+    'The database failed its integrity check: decisions may not be recorded safely. Do not delete the data folder (it holds the audit log); tell head office, so that the database is restored from a backup.',
+  'health.database':
+    'The service cannot use its database: decisions may not be recorded safely. Do not delete the data folder (it holds the audit log); tell branch IT.',
+  'health.diskFull':
+    'The disk holding the database is full: every explanation is refused until space is freed on it. Tell branch IT.',
+  'health.engines':
+    "None of the service's explanation engines is running: every explanation is refused. Restart the service or tell branch IT.",
+  'health.detail': 'Details from the service',
+
   'header.activeModel': 'Active model',
   'header.serverDown': 'Service unreachable',
   'header.tokenNeeded': 'API token needed',
@@ -387,6 +397,13 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.filter.kind': 'Kind',
   'audit.filter.apply': 'Search',
   'audit.filter.reset': 'Reset',
+  'audit.filter.document': 'Document ID (whole, or its first 8 characters)',
+  'audit.filter.documentNotHex':
+    'A document ID has only the digits 0–9, the letters a–f and dashes: check what was typed.',
+  'audit.filter.documentTooShort': 'Type at least the first 8 characters of the document ID.',
+  'audit.filter.documentTooLong': 'A document ID has at most 32 digits and letters: check what was typed.',
+  'audit.filter.seq': 'Entry No.',
+  'audit.filter.seqInvalid': 'The entry No. is a whole number, 1 or more.',
   'audit.kind.explain': 'Explanation',
   'audit.kind.model_import': 'Model import',
   'audit.kind.model_activate': 'Model activation',
@@ -402,6 +419,11 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.col.actions': 'Actions',
   'audit.open': 'Details',
   'audit.empty': 'No entries match.',
+  'audit.emptyLookup': 'No entry has this document ID or entry No.: check it against the printout.',
+  'audit.emptyLookupFiltered':
+    'No entry has this document ID or entry No. with the dates, version, decision or kind chosen: set them to all to search the whole log.',
+  'audit.lookupSeveral':
+    'Entries of {count} different documents start with {prefix}: compare the whole document ID in each entry’s details with the printout.',
   'audit.newer': 'Newer',
   'audit.older': 'Older',
   'audit.page': 'Page {page}',

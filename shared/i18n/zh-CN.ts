@@ -8,6 +8,14 @@ export const zhCN = {
   'app.followedModel': '当前模型已改为 {model}。',
   'app.followedSettings': '服务的设置已在别处更改，本页面已改用新设置。',
 
+  'health.damaged':
+    '数据库未通过完整性检查，决定可能无法安全记录。请勿删除数据文件夹（其中保存着审计日志），并报告总行，由其从备份恢复数据库。',
+  'health.database':
+    '服务无法使用其数据库，决定可能无法安全记录。请勿删除数据文件夹（其中保存着审计日志），并联系网点 IT。',
+  'health.diskFull': '数据库所在的磁盘已满：释放磁盘空间之前，所有解释请求都会被拒绝。请联系网点 IT。',
+  'health.engines': '服务的解释引擎均未运行：所有解释请求都会被拒绝。请重启服务或联系网点 IT。',
+  'health.detail': '服务给出的详情',
+
   'header.activeModel': '当前模型',
   'header.serverDown': '无法连接服务',
   'header.tokenNeeded': '需要 API 令牌',
@@ -361,6 +369,12 @@ export const zhCN = {
   'audit.filter.kind': '类型',
   'audit.filter.apply': '查询',
   'audit.filter.reset': '重置',
+  'audit.filter.document': '文档编号（完整或前 8 位）',
+  'audit.filter.documentNotHex': '文档编号只含数字 0–9、字母 a–f 和连字符：请检查输入。',
+  'audit.filter.documentTooShort': '请至少输入文档编号的前 8 位。',
+  'audit.filter.documentTooLong': '文档编号最多 32 位数字和字母：请检查输入。',
+  'audit.filter.seq': '序号',
+  'audit.filter.seqInvalid': '序号须为不小于 1 的整数。',
   'audit.kind.explain': '解释',
   'audit.kind.model_import': '导入模型',
   'audit.kind.model_activate': '启用模型',
@@ -376,6 +390,11 @@ export const zhCN = {
   'audit.col.actions': '操作',
   'audit.open': '详情',
   'audit.empty': '没有符合条件的记录。',
+  'audit.emptyLookup': '没有该文档编号或序号的记录：请与打印件核对。',
+  'audit.emptyLookupFiltered':
+    '在所选日期、版本、决定或类型下没有该文档编号或序号的记录：将这些条件设为全部后可在全部记录中查找。',
+  'audit.lookupSeveral':
+    '有 {count} 份不同文档的编号以 {prefix} 开头：请打开各条详情，将完整文档编号与打印件核对。',
   'audit.newer': '较新',
   'audit.older': '较早',
   'audit.page': '第 {page} 页',

@@ -126,12 +126,15 @@ export interface UiSessionOptions {
   workers?: number;
   /** A server that requires the API token, as one bound to the branch network does. */
   tokenRequired?: boolean;
+  /** Prepares the fresh data dir before the server opens it (a damaged database, say). */
+  prepareDataDir?(dataDir: string): void;
 }
 
 /** A server over a fresh data dir and a fresh headless Chromium profile with one page open. */
 export async function startUiSession(opts: UiSessionOptions = {}): Promise<UiSession> {
   const dataDir = tempDir('branchlens-e2e-data-');
   const profile = tempDir('branchlens-e2e-chromium-');
+  opts.prepareDataDir?.(dataDir);
   const server = await startServer({
     dataDir,
     port: 0,

@@ -1,10 +1,11 @@
-// The shell: header with the page navigation, the language switch and the active model; the current page,
-// loaded on demand; notices. Moving to another page moves the keyboard focus to its heading.
+// The shell: header with the page navigation, the language switch and the active model; the banner of a service
+// in trouble; the current page, loaded on demand; notices. Moving to another page moves the keyboard focus to its heading.
 import { Component, lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { isUnauthorized } from '../lib/errors.js';
 import { useApp } from './context.js';
 import { ROUTES, routeHref, useRoute, type Route } from './route.js';
 import { Notices } from './Notices.js';
+import { HealthBanner } from './HealthBanner.js';
 import type { MessageKey } from '../../../shared/i18n/index.js';
 
 type PageModule = { default: () => ReactNode };
@@ -187,6 +188,8 @@ export function App() {
         </div>
       </header>
       <main className="app-main" ref={main} tabIndex={-1} aria-label={t(NAV_KEYS[route])}>
+        {/* Outside the page's boundary: it stays (and is not announced again) when the officer changes page. */}
+        <HealthBanner />
         <PageBoundary
           key={`${route}-${attempt}`}
           onError={() => forgetPage(route)}

@@ -19,6 +19,7 @@ import { readStoredSettings, writeStoredSettings } from './stored-settings.js';
 import { describeError } from '../lib/errors.js';
 import type { Transport } from '../api/index.js';
 import { follow, followEveryMs, sameSettings, servedModelChanged, type FollowEnv } from './follow.js';
+import { nextHealthAlert, type HealthAlert } from './health-alert.js';
 
 export type ModelInfo = ApiResponses['getModel'];
 
@@ -63,6 +64,8 @@ export interface AppContextValue {
   notices: Notice[];
   notify(kind: Notice['kind'], text: NoticeText, params?: MessageParams): void;
   dismiss(id: number): void;
+  /** What the service's last health read says the officer must know (a damaged database, a full disk), or null. */
+  healthAlert: HealthAlert | null;
 }
 
 const AppContext = createContext<AppContextValue | null>(null);
@@ -95,13 +98,16 @@ export function initialSettings(): Settings {
 export interface Boot {
   model: Promise<ModelInfo>;
   settings: Promise<Settings>;
+  /** Read at once, not at the first follow (30 s later): a damaged database is said before the first explain. */
+  health: Promise<ApiResponses['health']>;
 }
 
 export function startBoot(api: Api): Boot {
-  const boot = { model: api.getModel({}), settings: api.getSettings({}) };
+  const boot = { model: api.getModel({}), settings: api.getSettings({}), health: api.health({}) };
   // Failures are handled where the promises are used; this keeps them from counting as unhandled meanwhile.
   boot.model.catch(() => undefined);
   boot.settings.catch(() => undefined);
+  boot.health.catch(() => undefined);
   return boot;
 }
 
@@ -193,6 +199,20 @@ export function AppProvider(props: {
     };
   }, [props.boot, adopt]);
 
+  const [healthAlert, setHealthAlert] = useState<HealthAlert | null>(null);
+  const noteHealth = useCallback((read: PromiseSettledResult<ApiResponses['health']>) => {
+    setHealthAlert((shown) => nextHealthAlert(shown, read));
+  }, []);
+  useEffect(() => {
+    let live = true;
+    void Promise.allSettled([props.boot.health]).then(([read]) => {
+      if (live) noteHealth(read);
+    });
+    return () => {
+      live = false;
+    };
+  }, [props.boot, noteHealth]);
+
   const reloadSettings = useCallback(() => adopt(api.getSettings({}), changes.current), [api, adopt]);
 
   const updateSettings = useCallback(
@@ -255,11 +275,13 @@ export function AppProvider(props: {
   // workstation): the service follows within seconds, and the page follows the service, or the header and the
   // Explain form would show the old model, and every explanation would be asked with the old settings (the pages
   // send each option explicitly). Only what changed is applied: a settings answer under way when the officer
-  // changes one is dropped, as at boot.
+  // changes one is dropped, as at boot. The same health read keeps the banner of a damaged database or a full
+  // disk (HealthBanner) up to date: it comes up, changes or goes away within the interval.
   useEffect(() => {
     const check = async () => {
       const asked = changes.current;
       const [health, stored] = await Promise.allSettled([api.health({}), api.getSettings({})]);
+      noteHealth(health);
       if (health.status === 'fulfilled' && reloading.current === 0) {
         if (servedModelChanged(health.value.model, infoRef.current?.model)) {
           const had = infoRef.current !== null;
@@ -283,7 +305,7 @@ export function AppProvider(props: {
       (window as { __BRANCHLENS_FOLLOW_MS__?: unknown }).__BRANCHLENS_FOLLOW_MS__,
     );
     return follow(browserFollowEnv(), everyMs, check);
-  }, [api, apply, notify, reload]);
+  }, [api, apply, notify, reload, noteHealth]);
 
   const model = useMemo<ModelState>(
     () => ({ info, error: modelError, loading, reload }),
@@ -291,8 +313,32 @@ export function AppProvider(props: {
   );
 
   const value = useMemo<AppContextValue>(
-    () => ({ api, transport, settings, updateSettings, reloadSettings, t, model, notices, notify, dismiss }),
-    [api, transport, settings, updateSettings, reloadSettings, t, model, notices, notify, dismiss],
+    () => ({
+      api,
+      transport,
+      settings,
+      updateSettings,
+      reloadSettings,
+      t,
+      model,
+      notices,
+      notify,
+      dismiss,
+      healthAlert,
+    }),
+    [
+      api,
+      transport,
+      settings,
+      updateSettings,
+      reloadSettings,
+      t,
+      model,
+      notices,
+      notify,
+      dismiss,
+      healthAlert,
+    ],
   );
   return <AppContext.Provider value={value}>{props.children}</AppContext.Provider>;
 }
