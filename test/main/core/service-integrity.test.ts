@@ -36,7 +36,7 @@ describe('the background integrity check', () => {
     [
       'free pages miscounted (the check lists it)',
       miscountFreePages,
-      '(*** in database main *** Freelist: size is 1 but should be 3)',
+      '(*** in database main *** Freelist: size is N but should be 3)',
     ],
     ['a page it cannot walk (SQLite stops at it)', damageUnreadPage, '(SQLITE_CORRUPT)'],
   ])('reports a database with %s in health, and logs it once', async (_name, damage, found) => {
@@ -45,16 +45,18 @@ describe('the background integrity check', () => {
     try {
       service = await BranchLensService.open({ dataDir: dir, workers: 0, integrityCheck: 'background' });
       await service.integrityChecked;
+      // The free pages really there follow from the migrations and from what the service writes as it starts,
+      // which may land before or after the check: what matters is the header's 3 against them.
+      const sameCount = (text: unknown) => String(text).replace(/size is \d+ but/, 'size is N but');
       const said =
         `database: ${dbPath(dir)} failed its integrity check ${found}: restore it from a backup. Do not delete ` +
         'it: it holds the audit log';
-      expect(service.health()).toMatchObject({
-        status: 'degraded',
-        database: 'error',
-        problem: said.slice('database: '.length),
-      });
+      const health = service.health();
+      expect(health).toMatchObject({ status: 'degraded', database: 'error' });
+      expect(sameCount(health.problem)).toBe(said.slice('database: '.length));
       service.health();
-      expect(warn.mock.calls.filter(([w]) => String(w).includes('integrity'))).toEqual([[said]]);
+      const logged = warn.mock.calls.filter(([w]) => String(w).includes('integrity'));
+      expect(logged.map((call) => call.map(sameCount))).toEqual([[said]]);
     } finally {
       warn.mockRestore();
     }
