@@ -20,6 +20,7 @@ import { apiHandlers } from '../core/api.js';
 import { BundleError } from '../core/bundle/load.js';
 import { BranchLensService, type ServiceOptions } from '../core/service.js';
 import { APP_FOLDER, desktopDataDir } from '../core/data-dir.js';
+import { steadyHeapGrowth } from '../core/heap-growth.js';
 import { LogFile, Logger } from '../core/log-file.js';
 import { storedLocale } from '../core/settings.js';
 import { APP_SCHEME, APP_START_URL } from './app-origin.js';
@@ -298,5 +299,6 @@ if (!app.requestSingleInstanceLock()) {
     if (!mainWindow && desktop.service && !shutdown.begun) mainWindow = createWindow();
   });
   app.on('before-quit', (event) => ending.beforeQuit(event));
+  steadyHeapGrowth(); // open all day: a steady RSS over V8's fastest growth (main/core/heap-growth.ts)
   app.whenReady().then(startOrRecover).catch(fail);
 }

@@ -15,6 +15,7 @@ import { DATA_OPTION, dataDirFrom, intFlag, parseFlags, type CliIo, type Command
 import { modelDirFlag, parseBackend } from './explain.js';
 import { serviceOptionsFromEnv } from '../service.js';
 import { engineCount } from '../../core/engine-tuning.js';
+import { steadyHeapGrowth } from '../../core/heap-growth.js';
 import { isDesktopApp, type ServerRecord } from '../../core/data-dir.js';
 
 /** The flags `serve` takes (also read by the deployment tests, which hold the manifests to them). */
@@ -244,6 +245,7 @@ async function serve(argv: string[], io: CliIo): Promise<number> {
   let server: RunningServer;
   try {
     await checkHost(host, port);
+    steadyHeapGrowth(); // a process that runs for weeks: a steady RSS over V8's fastest growth
     // Loaded here, so that the other commands do not load the HTTP stack.
     const { startServer } = await import('../../server/start.js');
     server = await startServer({

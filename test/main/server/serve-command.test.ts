@@ -14,6 +14,7 @@ import {
   workersFlag,
 } from '../../../main/cli/commands/serve.js';
 import { recordDesktopApp, type ServerRecord } from '../../../main/core/data-dir.js';
+import { heapGrowthSteadied } from '../../../main/core/heap-growth.js';
 import { expectInputError, removeDir, runCli, tempDir } from '../cli/helpers.js';
 import { call, startTestServer } from './helpers.js';
 
@@ -59,6 +60,7 @@ describe('branchlens serve', () => {
     expect(line).toMatch(
       /^BranchLens serving http:\/\/127\.0\.0\.1:\d+\/ \(model credit-demo@1\.0\.0, wasm\)$/,
     );
+    expect(heapGrowthSteadied()).toBe(true); // a process that runs for weeks (main/core/heap-growth.ts)
     const url = /http:\S+/.exec(line)![0];
     const token = /^ {2}(\S+)$/m.exec(first.stderr())![1]!;
     expect(first.stderr()).toContain('keys/api-token');
