@@ -66,7 +66,7 @@ const hex = (n: number) => n.toString(16).padStart(64, '0');
 const PACE = { perDay: 500, dayMs: 86_400_000, spacingMs: (8 * 3_600_000) / 500 };
 
 /** When the branch logged its `i`th decision, counted from 2021-01-01. */
-function pacedStamp(i: number): Date {
+export function pacedStamp(i: number): Date {
   const day = Math.floor(i / PACE.perDay);
   return new Date(Date.UTC(2021, 0, 1, 9) + day * PACE.dayMs + (i % PACE.perDay) * PACE.spacingMs);
 }
@@ -113,8 +113,8 @@ async function measureVerify(db: WritableDb, key: SigningKey): Promise<VerifyMea
   };
 }
 
-/** An explain entry of realistic size: five masked attributions, full model and explainer fields. */
-function entry(i: number): AuditEntryInput {
+/** An explain entry of realistic size: five masked attributions, full model and explainer fields (also bench/audit-page.ts). */
+export function entry(i: number): AuditEntryInput {
   return {
     kind: 'explain',
     model: { id: 'credit-demo', version: '1.4.2', sha256: hex(0x5eed) },

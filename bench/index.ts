@@ -5,6 +5,7 @@ import { benchEngine } from './engine.js';
 import { benchService } from './service.js';
 import { benchCache, reportCache } from './cache.js';
 import { runAuditBench } from './audit.js';
+import { runAuditPageBench } from './audit-page.js';
 import { machine } from './util.js';
 
 const m = machine();
@@ -22,4 +23,8 @@ if (want('cache')) reportCache(await benchCache());
 if (want('audit')) {
   console.log('\nAudit log');
   await runAuditBench({ resultsFile: join(process.cwd(), 'bench', 'results', 'audit.json') });
+}
+if (want('audit-page')) {
+  console.log('\nAudit page filters');
+  await runAuditPageBench(undefined, join(process.cwd(), 'bench', 'results', 'audit-page.json'));
 }

@@ -8,6 +8,7 @@ import { migration005 } from './005-monitor.js';
 import { migration006 } from './006-cache-blob-key.js';
 import { migration007 } from './007-cache-entry-mac.js';
 import { migration008 } from './008-audit-document-index.js';
+import { migration009 } from './009-audit-filter-indexes.js';
 
 export interface Migration {
   version: number;
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];

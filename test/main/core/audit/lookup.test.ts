@@ -135,7 +135,7 @@ describe('migration 8', () => {
       db.close();
       rmSync(dir, { recursive: true, force: true });
     });
-    expect(db.pragma('user_version', { simple: true })).toBe(8);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
     expect(
       t.db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'audit_entries_document'")
