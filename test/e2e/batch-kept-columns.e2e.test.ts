@@ -105,4 +105,48 @@ describe.skipIf(!available)("a batch file's customer columns", () => {
     }
     expect(s.problems).toEqual([]);
   }, 120_000);
+
+  it('leave the reason column the width the others do not take, whatever their number', async () => {
+    const { page } = s;
+    const file = join(tempDir('branchlens-e2e-kept-'), 'oneid.csv');
+    // One customer column: the reason column is then the sixth, which a stale rule for a fixed sixth column
+    // (the latency's, before customer columns were kept) once held to 100 px.
+    writeFileSync(
+      file,
+      CSV.split('\n')
+        .map((line) => line.replace(/^[^,]*,[^,]*,/, (m) => m.split(',')[0] + ','))
+        .join('\n'),
+    );
+    await openPage(page, s.server.url, 'batch', 'en');
+    await page.setInputFiles('#batch-file', file);
+    await waitUntil(page, `document.querySelector('[data-testid=count-good]')?.textContent === '3'`);
+    await page.getByTestId('batch-start').click();
+    await waitUntil(
+      page,
+      `document.querySelector('[data-testid=batch-percent]')?.textContent === '100%'`,
+      30_000,
+    );
+    const widths = await page
+      .getByTestId('results-table')
+      .locator('thead th')
+      .evaluateAll((ths) =>
+        ths.map((th) => [th.textContent!.replace(/[▲▼↕]/g, ''), th.getBoundingClientRect().width] as const),
+      );
+    expect(widths.map(([name]) => name)).toEqual([
+      'Row',
+      '客户编号',
+      'Decision',
+      'Approval',
+      'Strongest factor',
+      'Top adverse factor',
+      'Latency',
+    ]);
+    const [line, kept, decision, score, top, reason, latency] = widths.map(([, width]) => width);
+    expect([line, kept, decision, score, latency]).toEqual([80, 120, 96, 100, 100]);
+    const table = line! + kept! + decision! + score! + top! + reason! + latency!;
+    expect(top! / table).toBeCloseTo(0.26, 1);
+    // The reason takes what the fixed columns and the strongest factor's 26 % leave: at 1366 px, over 200 px.
+    expect(reason).toBeGreaterThan(200);
+    expect(s.problems).toEqual([]);
+  }, 120_000);
 });
