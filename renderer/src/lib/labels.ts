@@ -1,4 +1,4 @@
-// Names of the explainer's settings in the user's language.
+// Labels in the user's language: the explainer's methods, cache levels, and the masked features' pseudonyms.
 import type { MessageKey } from '../../../shared/i18n/index.js';
 import { maskedFeatureTags, PSEUDONYM_PREFIX } from '../../../shared/masked-features.js';
 import type { T } from '../i18n/i18n.js';

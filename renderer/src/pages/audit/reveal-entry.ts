@@ -1,20 +1,14 @@
 // Bringing an opened audit entry to the officer. Its detail opens below the list, usually out of view, so the page
 // scrolls it up to just under the sticky header and moves the focus to its heading, where a screen reader starts
 // too; Escape, from anywhere but a field or a dialog that has its own use for it, closes it. DOM only.
-
-/** The height the sticky header covers: the page's scroll-padding-top (app.css keeps it to the header's). */
-function coveredTop(): number {
-  return parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0;
-}
+import { inView, scrollToTop } from '../../lib/reveal.js';
 
 /** Focuses `heading` (tabIndex −1) and scrolls `panel` to the top of the view, unless all of it is in view. */
 export function revealEntry(panel: HTMLElement | null, heading: HTMLElement | null): void {
   if (!panel || !heading) return;
   heading.focus({ preventScroll: true });
-  const box = panel.getBoundingClientRect();
-  if (box.top >= coveredTop() && box.bottom <= window.innerHeight) return;
-  const reduced = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-  panel.scrollIntoView({ block: 'start', behavior: reduced ? 'auto' : 'smooth' });
+  if (inView(panel)) return;
+  scrollToTop(panel);
 }
 
 /**
