@@ -149,4 +149,31 @@ describe.skipIf(!available)("a batch file's customer columns", () => {
     expect(reason).toBeGreaterThan(200);
     expect(s.problems).toEqual([]);
   }, 120_000);
+
+  it("name the customer beside each problem, on the page and in the problems' CSV", async () => {
+    const { page } = s;
+    const file = join(tempDir('branchlens-e2e-kept-'), 'withbad.csv');
+    writeFileSync(file, CSV + '\nC7,王五,abc,租房,60,否,自由职业,60,200,5000,0,1500,1800');
+    await openPage(page, s.server.url, 'batch', 'en');
+    await page.setInputFiles('#batch-file', file);
+    await waitUntil(page, `document.querySelector('[data-testid=count-good]')?.textContent === '3'`);
+    expect(await page.getByTestId('problems-title').textContent()).toBe('Rows with errors (1 problem)');
+    const line = page.getByTestId('problem-list').getByRole('listitem');
+    expect(await line.locator('.problem-row').textContent()).toBe('Row 5');
+    expect(await line.getByTestId('problem-kept').textContent()).toBe('C7 · 王五');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export the problems', exact: true }).click(),
+    ]);
+    const saved = join(RESULTS_DIR, 'ui', 'batch-kept-problems.csv');
+    await download.saveAs(saved);
+    const rows = Papa.parse<string[]>(readFileSync(saved, 'utf8').replace(/^\uFEFF/, ''), {
+      skipEmptyLines: true,
+    }).data;
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['line', '客户编号', '姓名', 'field'],
+      ['5', 'C7', '王五', 'Years with current employer'],
+    ]);
+    expect(s.problems).toEqual([]);
+  }, 120_000);
 });

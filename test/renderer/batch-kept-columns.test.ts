@@ -13,6 +13,7 @@ import { expectedColumns, fileRefusalText } from '../../renderer/src/pages/batch
 import {
   filterAndSort,
   keptHeaders,
+  problemsCsv,
   resultRows,
   resultsCsv,
   type ResultRow,
@@ -156,6 +157,40 @@ describe("a batch file's columns that are not features", () => {
     const rows = resultRows([{ line: 2, ok: true, doc: doc(2, 0.6) }], () => ['1']);
     const csv = resultsCsv(rows, { kept: ['=cmd|calc'], maskedLabel: () => 'x' });
     expect(csv.split('\r\n')[0]).toMatch(/^\uFEFFline,"'=cmd\|calc",document_id,decision,/);
+  });
+
+  it('stay with a row that has problems, so that the officer knows whose application to correct', () => {
+    const text = WITH_ID + '\nC8,赵六,5,租房,60';
+    const parsed = Papa.parse<Record<string, string>>(text, {
+      header: true,
+      transformHeader: headerMatcher(schema),
+    });
+    const malformed = new Map(parsed.errors.map((e) => [e.row!, e.message]));
+    const { good, bad } = checkRows(schema, parsed.data, 2, malformed, ',', ['客户编号', '姓名']);
+    expect(good.map((r) => r.kept[0])).toEqual(['C10', 'C2', 'C3']);
+    // A row of the wrong width keeps none: its cells cannot be told to be in their columns.
+    expect(bad.map((r) => [r.line, r.kept])).toEqual([
+      [4, ['C7', '王五']],
+      [6, []],
+    ]);
+  });
+
+  it('lead the problems CSV after the line, as in the results CSV, a formula neutralised', () => {
+    const csv = problemsCsv(
+      [
+        { line: 4, kept: ['C7', '王五', 'x'], field: '工龄', message: '请输入数字（当前为“abc”）' },
+        { line: 5, kept: ['=1+1', '', ''], field: '资产', message: '请输入数字' },
+        { line: 6, kept: [], field: '整行', message: '列数不对' },
+      ],
+      ['客户编号', '姓名', 'Field'],
+    );
+    expect(csv.startsWith('\uFEFF')).toBe(true);
+    expect(Papa.parse<string[]>(csv.slice(1), { skipEmptyLines: true }).data).toEqual([
+      ['line', '客户编号', '姓名', 'file_Field', 'field', 'message'],
+      ['4', 'C7', '王五', 'x', '工龄', '请输入数字（当前为“abc”）'],
+      ['5', "'=1+1", '', '', '资产', '请输入数字'],
+      ['6', '', '', '', '整行', '列数不对'],
+    ]);
   });
 });
 

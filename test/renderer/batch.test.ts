@@ -177,6 +177,7 @@ describe('CSV rows', () => {
           { field: 'Home', code: 'unknown_category', given: '城堡' },
           { field: 'Records', code: 'wrong_type', given: '对' },
         ],
+        kept: [],
       },
     ]);
   });
@@ -224,9 +225,10 @@ describe('CSV rows', () => {
           { field: 'Time', code: 'out_of_range', given: '500' },
           { field: 'Records', code: 'wrong_type', given: 'maybe' },
         ],
+        kept: [],
       },
-      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
-      { line: 6, problems: [{ field: 'Time', code: 'not_integer', given: '1.5' }] },
+      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }], kept: [] },
+      { line: 6, problems: [{ field: 'Time', code: 'not_integer', given: '1.5' }], kept: [] },
     ]);
   });
 
@@ -236,14 +238,16 @@ describe('CSV rows', () => {
     expect(good).toEqual([
       { line: 2, applicant: { Amount: 12000, Assets: 1234567, Seniority: 3 }, kept: [] },
     ]);
-    expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,5' }] }]);
+    expect(bad).toEqual([
+      { line: 3, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,5' }], kept: [] },
+    ]);
     // A semicolon file's "1,500" may be one and a half (its decimal mark is a comma): not read as a number.
     const semi = Papa.parse<Record<string, string>>('Amount;Seniority\n1,500;3', {
       header: true,
       delimiter: ';',
     });
     expect(checkRows(optional, semi.data, 2, new Map(), semi.meta.delimiter).bad).toEqual([
-      { line: 2, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,500' }] },
+      { line: 2, problems: [{ field: 'Amount', code: 'wrong_type', given: '1,500' }], kept: [] },
     ]);
   });
 
@@ -253,13 +257,13 @@ describe('CSV rows', () => {
     const { good, bad } = checkRows(optional, parsed.data, 2, parsed.malformed);
     expect(good.map((g) => g.line)).toEqual([2]);
     expect(bad).toEqual([
-      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
-      { line: 5, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
+      { line: 4, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }], kept: [] },
+      { line: 5, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }], kept: [] },
     ]);
     // The demo model: the one problem, not each of its six required features as well.
     const demo = parse('Seniority,Time,Records,Expenses,Amount,Price,Home\n3,60,no,45,900,1200,\n,,,,,,\n');
     expect(checkRows(schema, demo.data, 2, demo.malformed).bad).toEqual([
-      { line: 3, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }] },
+      { line: 3, problems: [{ field: WHOLE_APPLICANT, code: 'missing' }], kept: [] },
     ]);
   });
 
@@ -471,7 +475,7 @@ describe('CSV rows', () => {
     );
     const { good, bad } = checkRows(schema, parsed.data, 2, parsed.malformed);
     expect(good.map((g) => g.line)).toEqual([2]);
-    expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'missing' }] }]);
+    expect(bad).toEqual([{ line: 3, problems: [{ field: 'Amount', code: 'missing' }], kept: [] }]);
   });
 
   it('lists a row with the wrong number of cells as bad', () => {
@@ -800,7 +804,9 @@ describe('the results table and exports', () => {
     expect(parsed.data[0]!.reasons).toBe(`'@SUM(1+1)\nmore`);
     expect(csv).toContain(',-0.25,');
     for (const start of ['+', '-', '\t', '\r'])
-      expect(problemsCsv([{ line: 3, field: 'Debt', message: `${start}1` }])).toContain(`,"'${start}1"`);
+      expect(problemsCsv([{ line: 3, kept: [], field: 'Debt', message: `${start}1` }])).toContain(
+        `,"'${start}1"`,
+      );
   });
 
   it('exports the signed documents unchanged, one per line', () => {
@@ -810,7 +816,7 @@ describe('the results table and exports', () => {
   });
 
   it('exports the problems as CSV', () => {
-    const csv = problemsCsv([{ line: 3, field: '工龄', message: '请输入数字（当前为“x”）' }]);
+    const csv = problemsCsv([{ line: 3, kept: [], field: '工龄', message: '请输入数字（当前为“x”）' }]);
     expect(csv).toBe('\uFEFFline,field,message\r\n3,工龄,请输入数字（当前为“x”）\r\n');
   });
 });

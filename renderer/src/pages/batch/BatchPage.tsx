@@ -48,21 +48,35 @@ function problemLines(
 ): ProblemLine[] {
   const features = new Map((schema?.features ?? []).map((f) => [f.name, f]));
   const out: ProblemLine[] = [];
-  const line = (at: number, p: Pick<FieldProblem, 'field' | 'code' | 'given'>): ProblemLine => {
+  const line = (
+    row: { line: number; kept: readonly string[] },
+    p: Pick<FieldProblem, 'field' | 'code' | 'given'>,
+  ): ProblemLine => {
+    const { line: at, kept } = row;
     if (p.field === WHOLE_APPLICANT)
-      return { line: at, field: t('batch.wholeRow'), message: wholeRowText(p, t) };
+      return { line: at, kept, field: t('batch.wholeRow'), message: wholeRowText(p, t) };
     const f = features.get(p.field);
-    return { line: at, field: f ? featureLabel(f, locale) : p.field, message: problemText(f, p, locale, t) };
+    return {
+      line: at,
+      kept,
+      field: f ? featureLabel(f, locale) : p.field,
+      message: problemText(f, p, locale, t),
+    };
   };
   for (const b of state.bad) {
-    for (const p of b.problems) out.push(line(b.line, p));
+    for (const p of b.problems) out.push(line(b, p));
   }
   for (const r of state.results) {
     if (r.doc !== null) continue;
     if (r.problems?.length) {
-      for (const p of r.problems) out.push(line(r.line, p));
+      for (const p of r.problems) out.push(line(r, p));
     } else {
-      out.push({ line: r.line, field: t('batch.wholeRow'), message: describeError(r.error, t) });
+      out.push({
+        line: r.line,
+        kept: r.kept,
+        field: t('batch.wholeRow'),
+        message: describeError(r.error, t),
+      });
     }
   }
   return out.sort((a, b) => a.line - b.line);
@@ -168,7 +182,7 @@ export default function BatchPage() {
   const exportProblems = () =>
     save(
       `branchlens-batch-problems-${fileStamp()}.csv`,
-      () => problemsCsv(problems),
+      () => problemsCsv(problems, state.columns?.ignored ?? []),
       'text/csv;charset=utf-8',
     );
 
@@ -281,7 +295,7 @@ export default function BatchPage() {
                 ? t('batch.problemsTitleOne')
                 : t('batch.problemsTitle', { count: formatNumber(locale, problems.length) })}
             </summary>
-            <ProblemList lines={problems} t={t} />
+            <ProblemList lines={problems} withKept={(state.columns?.ignored.length ?? 0) > 0} t={t} />
             <button type="button" className="btn btn-small" onClick={() => void exportProblems()}>
               {t('batch.exportProblems')}
             </button>

@@ -3,14 +3,34 @@
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { T } from '../../i18n/i18n.js';
+import { KEPT_COLUMNS_SHOWN } from './ResultsTable.js';
 
 export interface ProblemLine {
   line: number;
+  /** The row's cells of the file's columns that are not features (a customer number, a name), as written. */
+  kept: readonly string[];
   field: string;
   message: string;
 }
 
-export function ProblemList({ lines, t }: { lines: readonly ProblemLine[]; t: T }) {
+/** Which customer a line is about: the first kept cells, as the results table shows them. */
+function keptText(kept: readonly string[]): string {
+  return kept
+    .slice(0, KEPT_COLUMNS_SHOWN)
+    .filter((c) => c !== '')
+    .join(' · ');
+}
+
+/** `withKept`: the file has columns that are not features, whose first cells each line shows after its number. */
+export function ProblemList({
+  lines,
+  withKept,
+  t,
+}: {
+  lines: readonly ProblemLine[];
+  withKept: boolean;
+  t: T;
+}) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({
     count: lines.length,
@@ -21,7 +41,7 @@ export function ProblemList({ lines, t }: { lines: readonly ProblemLine[]; t: T 
   return (
     <div
       ref={scroller}
-      className="problem-list"
+      className={`problem-list ${withKept ? 'problem-list-kept' : ''}`}
       role="list"
       aria-label={t('batch.problemsList')}
       tabIndex={0}
@@ -46,6 +66,11 @@ export function ProblemList({ lines, t }: { lines: readonly ProblemLine[]; t: T 
               }}
             >
               <span className="problem-row">{t('batch.line', { line: p.line })}</span>
+              {withKept && (
+                <span className="problem-kept" title={p.kept.join(' · ')} data-testid="problem-kept">
+                  {keptText(p.kept)}
+                </span>
+              )}
               <span className="problem-field" title={p.field}>
                 {p.field}
               </span>

@@ -28,6 +28,11 @@ export interface GoodRow {
 export interface BadRow {
   line: number;
   problems: FieldProblem[];
+  /**
+   * The row's cells in the columns that are not features, as GoodRow.kept: which customer the problem is with.
+   * Empty for a row with the wrong number of cells, whose cells cannot be told to belong to their columns.
+   */
+  kept: string[];
 }
 
 export interface ColumnReport {
@@ -138,7 +143,7 @@ export function noFeatureColumns(schema: Pick<BundleSchema, 'features'>, columns
  * empty lines, which are skipped. A row of the right width whose feature cells are all empty (`,,,`, or only
  * ignored columns filled in) is bad, as the applicant problem WHOLE_APPLICANT `missing` (validateApplicant):
  * the service would refuse it. Every parsed row counts as one line, so the parser must not drop any. `kept`: the
- * columns that are not features (ColumnReport.ignored), whose cells each good row keeps as written.
+ * columns that are not features (ColumnReport.ignored), whose cells each row keeps as written.
  */
 export function checkRows(
   schema: Pick<BundleSchema, 'features'>,
@@ -158,7 +163,11 @@ export function checkRows(
     if (parserProblem !== undefined && Object.values(rows[i]!).every((v) => v === undefined || v === ''))
       continue;
     if (parserProblem !== undefined) {
-      bad.push({ line, problems: [{ field: WHOLE_APPLICANT, code: 'invalid', given: parserProblem }] });
+      bad.push({
+        line,
+        problems: [{ field: WHOLE_APPLICANT, code: 'invalid', given: parserProblem }],
+        kept: [],
+      });
       continue;
     }
     const row = rows[i]!;
@@ -169,8 +178,9 @@ export function checkRows(
     // Cells are read as the CLI reads them (numbersFromText): in a comma-separated file, "12,000" is the number
     // Excel saved formatted with a thousands separator.
     const checked = validateApplicant(schema, numbersFromText(schema, raw, delimiter));
-    if (checked.problems.length > 0) bad.push({ line, problems: checked.problems });
-    else good.push({ line, applicant: checked.values, kept: kept.map((c) => cellText(row[c])) });
+    const cells = kept.map((c) => cellText(row[c]));
+    if (checked.problems.length > 0) bad.push({ line, problems: checked.problems, kept: cells });
+    else good.push({ line, applicant: checked.values, kept: cells });
   }
   return { good, bad };
 }

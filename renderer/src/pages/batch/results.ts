@@ -204,11 +204,14 @@ const RESULT_COLUMNS = [
 ] as const;
 
 /**
- * The kept columns' headers in the export: as the file names them, except one that an export column already
- * has (a head-office `score`, say), which becomes `file_score`, so that no reader takes one for the other.
+ * The kept columns' headers in an export: as the file names them, except one that an export column (`columns`)
+ * already has (a head-office `score`, say), which becomes `file_score`, so that no reader takes one for the other.
  */
-export function keptHeaders(kept: readonly string[]): string[] {
-  const taken = new Set<string>(['line', ...RESULT_COLUMNS]);
+export function keptHeaders(
+  kept: readonly string[],
+  columns: readonly string[] = ['line', ...RESULT_COLUMNS],
+): string[] {
+  const taken = new Set<string>(columns);
   return kept.map((name) => {
     let header = name;
     while (taken.has(header.toLowerCase())) header = `file_${header}`;
@@ -268,9 +271,18 @@ export function resultsJsonl(rows: readonly ResultRow[]): string {
     .concat('\n');
 }
 
-/** The rows that could not be explained, with what was wrong, to fix and send again. */
-export function problemsCsv(rows: readonly { line: number; field: string; message: string }[]): string {
-  return (
-    '\uFEFF' + Papa.unparse(rows as { line: number; field: string; message: string }[], CSV_OPTIONS) + '\r\n'
-  );
+const PROBLEM_COLUMNS = ['line', 'field', 'message'] as const;
+
+/**
+ * The rows that could not be explained, with what was wrong, to fix and send again: a line per problem, with the
+ * row's cells of the file's kept columns (`kept`, their headers as the file names them: a customer number, a
+ * name) after its line, as the results CSV has them, so that the officer knows whose application to correct.
+ */
+export function problemsCsv(
+  rows: readonly { line: number; kept: readonly string[]; field: string; message: string }[],
+  kept: readonly string[] = [],
+): string {
+  const fields = ['line', ...keptHeaders(kept, PROBLEM_COLUMNS), 'field', 'message'];
+  const data = rows.map((r) => [r.line, ...kept.map((_, i) => r.kept[i] ?? ''), r.field, r.message]);
+  return '\uFEFF' + Papa.unparse({ fields, data }, CSV_OPTIONS) + '\r\n';
 }
