@@ -113,7 +113,9 @@ export const auditQuerySchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     model_version: z.string().min(1).max(100).optional(),
     decision: z.enum(['approved', 'declined']).optional(),
-    kind: z.enum(['explain', 'model_import', 'model_activate', 'model_rollback']).optional(),
+    kind: z
+      .enum(['explain', 'model_import', 'model_activate', 'model_rollback', 'settings_change'])
+      .optional(),
     /**
      * The entries of one document (every serving of it: a cache hit serves the same document again), by its id
      * or the start of it, at least 8 hex digits: all documents whose id starts so.

@@ -50,7 +50,7 @@ import {
 } from './audit/index.js';
 import { auditEntry, auditPage } from './audit/query.js';
 import { verifyAuditInThread } from './audit/verify-in-thread.js';
-import { readSettings, stepsProblem, writeSettings } from './settings.js';
+import { auditedChanges, readSettings, stepsProblem, writeSettings } from './settings.js';
 import {
   Monitor,
   isThinned,
@@ -856,6 +856,10 @@ export class BranchLensService {
     this.settings = readSettings(this.db);
     const problem = stepsProblem({ ...this.settings, ...parsed.data });
     if (problem) throw new InputError([problem]);
+    // A change to how explanations are computed or cut (method, steps, top-K) goes into the audit log before it
+    // is stored: a failed append leaves the settings as they were, so no change is ever made unlogged.
+    const changes = auditedChanges(this.settings, parsed.data);
+    if (changes) this.audit.appendSync({ kind: 'settings_change', details: { changes } });
     return (this.settings = writeSettings(this.db, parsed.data));
   }
 

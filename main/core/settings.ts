@@ -35,6 +35,25 @@ export function stepsProblem(settings: Settings): Problem | undefined {
     : undefined;
 }
 
+/**
+ * The settings that decide what an explanation says, which a change of is audited: the method and steps (the
+ * attributions) and top-K (what the answer keeps). The language and the theme only word and show it.
+ */
+const AUDITED_SETTINGS = ['method', 'n_steps', 'top_k'] as const;
+
+/** The audited settings `patch` changes, each as `{ from, to }`; undefined when it changes none. */
+export function auditedChanges(
+  current: Settings,
+  patch: Partial<Settings>,
+): { [key: string]: { from: string | number; to: string | number } } | undefined {
+  const changes: { [key: string]: { from: string | number; to: string | number } } = {};
+  for (const key of AUDITED_SETTINGS) {
+    const to = patch[key];
+    if (to !== undefined && to !== current[key]) changes[key] = { from: current[key], to };
+  }
+  return Object.keys(changes).length > 0 ? changes : undefined;
+}
+
 export function writeSettings(db: WritableDb, patch: Partial<Settings>): Settings {
   const next = settingsSchema.parse({ ...readSettings(db), ...patch });
   const upsert = db.prepare(

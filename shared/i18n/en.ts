@@ -408,6 +408,7 @@ export const en: Readonly<Record<MessageKey, string>> = {
   'audit.kind.model_import': 'Model import',
   'audit.kind.model_activate': 'Model activation',
   'audit.kind.model_rollback': 'Model rollback',
+  'audit.kind.settings_change': 'Settings change',
   'audit.col.seq': 'No.',
   'audit.col.time': 'Time',
   'audit.col.kind': 'Kind',

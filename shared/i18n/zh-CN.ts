@@ -379,6 +379,7 @@ export const zhCN = {
   'audit.kind.model_import': '导入模型',
   'audit.kind.model_activate': '启用模型',
   'audit.kind.model_rollback': '回滚模型',
+  'audit.kind.settings_change': '更改设置',
   'audit.col.seq': '序号',
   'audit.col.time': '时间',
   'audit.col.kind': '类型',

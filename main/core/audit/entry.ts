@@ -5,7 +5,13 @@ import { createHmac, hash } from 'node:crypto';
 import { z } from 'zod';
 import { CACHE_LEVELS, type CacheLevel } from '../../../shared/explanation.js';
 
-export const AUDIT_KINDS = ['explain', 'model_import', 'model_activate', 'model_rollback'] as const;
+export const AUDIT_KINDS = [
+  'explain',
+  'model_import',
+  'model_activate',
+  'model_rollback',
+  'settings_change',
+] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** The prev_hash of the first entry. */

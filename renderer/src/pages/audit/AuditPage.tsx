@@ -42,6 +42,8 @@ function kindText(kind: string, t: T): string {
       return t('audit.kind.model_activate');
     case 'model_rollback':
       return t('audit.kind.model_rollback');
+    case 'settings_change':
+      return t('audit.kind.settings_change');
     default:
       return kind;
   }
@@ -578,7 +580,9 @@ export default function AuditPage() {
               onChange={(e) => setDraft({ ...draft, kind: e.target.value as AuditFilters['kind'] })}
             >
               <option value="">{t('common.all')}</option>
-              {(['explain', 'model_import', 'model_activate', 'model_rollback'] as const).map((k) => (
+              {(
+                ['explain', 'model_import', 'model_activate', 'model_rollback', 'settings_change'] as const
+              ).map((k) => (
                 <option key={k} value={k}>
                   {kindText(k, t)}
                 </option>

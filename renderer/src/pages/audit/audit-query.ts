@@ -17,7 +17,7 @@ export interface AuditFilters {
   to: string;
   modelVersion: string;
   decision: '' | 'approved' | 'declined';
-  kind: '' | 'explain' | 'model_import' | 'model_activate' | 'model_rollback';
+  kind: '' | 'explain' | 'model_import' | 'model_activate' | 'model_rollback' | 'settings_change';
   /** A document id as typed off a printout (whole, or its first 8 hex digits), or ''. */
   documentId: string;
   /** An entry's seq as typed, or ''. */
