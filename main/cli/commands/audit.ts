@@ -54,7 +54,7 @@ import { withFreeSpaceOnFailure } from '../../core/db/open.js';
 /** The signing key's file, as problems name it (relative to the data folder). */
 const KEY_FIELD = `keys/${SIGNING_KEY_FILE}`;
 
-function problem(field: string, message: string, code: 'invalid' | 'missing' = 'invalid'): InputError {
+export function problem(field: string, message: string, code: 'invalid' | 'missing' = 'invalid'): InputError {
   return new InputError([{ field, code, message }]);
 }
 
@@ -127,7 +127,12 @@ function ownSigningKey(dataDir: string, hint = ''): SigningKey | undefined {
 }
 
 /** A data folder that holds no installation (no database) is a bad --data: exit 2 naming where it came from. */
-function requireInstallation(dataDir: string, values: { data?: string }, io: CliIo, what: string): void {
+export function requireInstallation(
+  dataDir: string,
+  values: { data?: string },
+  io: CliIo,
+  what: string,
+): void {
   if (existsSync(dbPath(dataDir))) return;
   throw problem(
     dataDirSource(values, io.env) ?? '--data',

@@ -1,6 +1,7 @@
 // Every CLI command, in the order `branchlens --help` lists them.
 import type { Command } from '../command.js';
 import { AUDIT_COMMANDS } from './audit.js';
+import { auditShowCommand } from './audit-show.js';
 import { demoCommand } from './demo.js';
 import { explainCommand } from './explain.js';
 import { MODEL_COMMANDS } from './models.js';
@@ -13,5 +14,6 @@ export const COMMANDS: Command[] = [
   ...MODEL_COMMANDS,
   demoCommand,
   ...AUDIT_COMMANDS,
+  auditShowCommand,
   serveCommand,
 ];
