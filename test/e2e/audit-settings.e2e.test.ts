@@ -28,6 +28,8 @@ describe.skipIf(!available)('a settings change on the Audit page', () => {
     expect(await page.locator(ROWS).first().textContent()).toContain('更改设置');
     await page.locator(ROWS).first().getByRole('button', { name: /^详情/ }).click();
     await page.getByTestId('audit-entry').waitFor();
+    // Worded as the Settings page names it, and recorded as stored.
+    expect(await page.getByTestId('audit-settings-changes').textContent()).toBe('积分步数50 → 64');
     const detail = (await page.getByTestId('audit-entry').textContent())!.replace(/\s+/g, '');
     expect(detail).toContain('"n_steps":{"from":50,"to":64}');
     expect(detail).not.toContain('locale');

@@ -29,6 +29,7 @@ import { entryDecision, entryScoreText } from './entry-decision.js';
 import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
 import { escapeBelongsElsewhere, revealEntry } from './reveal-entry.js';
+import { settingsChangeRows } from './settings-change.js';
 
 const PAGE_SIZE = 50;
 
@@ -165,6 +166,7 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
     [t('audit.detail.entryHash'), <span className="mono break">{entry.entry_hash}</span>],
     [t('audit.detail.prevHash'), <span className="mono break">{entry.prev_hash}</span>],
   ];
+  const settingsChanges = settingsChangeRows(entry, t);
   return (
     <section
       id="audit-entry"
@@ -229,6 +231,16 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
             })}
           </tbody>
         </table>
+      )}
+      {settingsChanges.length > 0 && (
+        <dl className="kv" aria-label={t('audit.kind.settings_change')} data-testid="audit-settings-changes">
+          {settingsChanges.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
       )}
       {entry.details && entry.kind !== 'explain' && (
         <>
