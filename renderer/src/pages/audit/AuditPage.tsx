@@ -50,6 +50,20 @@ function kindText(kind: string, t: T): string {
   }
 }
 
+/** Labelled values, a term and its description each. */
+function KeyValues(props: { rows: readonly [string, React.ReactNode][]; label?: string; testId?: string }) {
+  return (
+    <dl className="kv" aria-label={props.label} data-testid={props.testId}>
+      {props.rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 const DOCUMENT_ID_PROBLEM_KEYS = {
   not_hex: 'audit.filter.documentNotHex',
   too_short: 'audit.filter.documentTooShort',
@@ -182,14 +196,7 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
           {t('common.close')}
         </button>
       </div>
-      <dl className="kv">
-        {rows.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <KeyValues rows={rows} />
       {entry.explainer_params && (
         <>
           <h4>{t('audit.detail.params')}</h4>
@@ -233,14 +240,11 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
         </table>
       )}
       {settingsChanges.length > 0 && (
-        <dl className="kv" aria-label={t('audit.kind.settings_change')} data-testid="audit-settings-changes">
-          {settingsChanges.map(([k, v]) => (
-            <div key={k}>
-              <dt>{k}</dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
+        <KeyValues
+          rows={settingsChanges}
+          label={t('audit.kind.settings_change')}
+          testId="audit-settings-changes"
+        />
       )}
       {entry.details && entry.kind !== 'explain' && (
         <>
