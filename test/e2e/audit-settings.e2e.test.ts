@@ -2,7 +2,15 @@
 // steps is an entry of its own on the Audit page, found by its kind, naming the setting from and to. In
 // Chromium against a real server; without Chromium this suite is skipped.
 import { describe, expect, it } from 'vitest';
-import { chromiumForSuite, openPage, useUiSession, waitUntil, type UiSession } from './harness.js';
+import { join } from 'node:path';
+import {
+  RESULTS_DIR,
+  chromiumForSuite,
+  openPage,
+  useUiSession,
+  waitUntil,
+  type UiSession,
+} from './harness.js';
 
 const available = chromiumForSuite("the Audit page's settings-change tests");
 const ROWS = '[data-testid=audit-table] tbody tr';
@@ -29,7 +37,16 @@ describe.skipIf(!available)('a settings change on the Audit page', () => {
     await page.locator(ROWS).first().getByRole('button', { name: /^详情/ }).click();
     await page.getByTestId('audit-entry').waitFor();
     // Worded as the Settings page names it, and recorded as stored.
-    expect(await page.getByTestId('audit-settings-changes').textContent()).toBe('积分步数50 → 64');
+    const fields = await page
+      .getByTestId('audit-entry')
+      .locator('dl > div')
+      .evaluateAll((rows) => rows.map((r) => [r.children[0]!.textContent, r.children[1]!.textContent]));
+    // Its own fields, after its kind; none of an explanation's (no column of dashes).
+    expect(fields.map(([k]) => k)).toEqual(['序号', '时间', '类型', '积分步数', '本条哈希', '上一条哈希']);
+    expect(fields[3]).toEqual(['积分步数', '50 → 64']);
+    await page
+      .getByTestId('audit-entry')
+      .screenshot({ path: join(RESULTS_DIR, 'ui', 'audit-settings-change.png') });
     const detail = (await page.getByTestId('audit-entry').textContent())!.replace(/\s+/g, '');
     expect(detail).toContain('"n_steps":{"from":50,"to":64}');
     expect(detail).not.toContain('locale');

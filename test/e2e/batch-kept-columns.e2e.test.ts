@@ -161,6 +161,7 @@ describe.skipIf(!available)("a batch file's customer columns", () => {
     const line = page.getByTestId('problem-list').getByRole('listitem');
     expect(await line.locator('.problem-row').textContent()).toBe('Row 5');
     expect(await line.getByTestId('problem-kept').textContent()).toBe('C7 · 王五');
+    await screenshot(page, 'batch-kept-problems-en');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export the problems', exact: true }).click(),

@@ -51,9 +51,9 @@ function kindText(kind: string, t: T): string {
 }
 
 /** Labelled values, a term and its description each. */
-function KeyValues(props: { rows: readonly [string, React.ReactNode][]; label?: string; testId?: string }) {
+function KeyValues(props: { rows: readonly [string, React.ReactNode][] }) {
   return (
-    <dl className="kv" aria-label={props.label} data-testid={props.testId}>
+    <dl className="kv">
       {props.rows.map(([k, v]) => (
         <div key={k}>
           <dt>{k}</dt>
@@ -149,20 +149,30 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
     features.filter((f) => f.masked).map((f) => f.recorded),
     t('explain.maskedFeature'),
   );
-  const rows: [string, React.ReactNode][] = [
-    [t('audit.col.seq'), <span className="mono">{entry.seq}</span>],
-    [t('audit.col.time'), formatDateTime(locale, entry.timestamp)],
-    [t('audit.col.kind'), kindText(entry.kind, t)],
+  // [label, value, whether the entry records it]: an explain entry shows every field (a dash says "none"); a
+  // model or settings change only those it has, not a column of dashes for an explanation it is not.
+  const fields: [string, React.ReactNode, boolean][] = [
+    [t('audit.col.seq'), <span className="mono">{entry.seq}</span>, true],
+    [t('audit.col.time'), formatDateTime(locale, entry.timestamp), true],
+    [t('audit.col.kind'), kindText(entry.kind, t), true],
+    // A settings change's own fields, worded as the Settings page names them, next to its kind.
+    ...settingsChangeRows(entry, t).map(([k, v]): [string, React.ReactNode, boolean] => [k, v, true]),
     [
       t('audit.col.model'),
       entry.model_id ? <span className="mono">{`${entry.model_id}@${entry.model_version ?? ''}`}</span> : '—',
+      entry.model_id !== null,
     ],
-    [t('audit.detail.modelSha'), <span className="mono break">{entry.model_sha256 ?? '—'}</span>],
+    [
+      t('audit.detail.modelSha'),
+      <span className="mono break">{entry.model_sha256 ?? '—'}</span>,
+      entry.model_sha256 !== null,
+    ],
     [
       t('audit.detail.explainer'),
       entry.explainer_version ? <span className="mono">{entry.explainer_version}</span> : '—',
+      entry.explainer_version !== null,
     ],
-    [t('audit.col.prediction'), entryScoreText(locale, entry)],
+    [t('audit.col.prediction'), entryScoreText(locale, entry), entry.prediction !== null],
     [
       t('audit.col.decision'),
       decision === null
@@ -171,16 +181,31 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
           (decision.threshold === null
             ? ''
             : ` · ${t('explain.threshold', { value: formatThreshold(locale, decision.threshold) })}`),
+      decision !== null,
     ],
-    [t('audit.col.cache'), cacheText(entry.cache_level, t)],
-    [t('audit.col.latency'), formatMs(locale, entry.latency_ms)],
-    [t('audit.detail.document'), <span className="mono break">{entry.document_id ?? '—'}</span>],
-    [t('audit.detail.inputHash'), <span className="mono break">{entry.input_hash ?? '—'}</span>],
-    [t('audit.detail.watermark'), <span className="mono break">{entry.watermark ?? '—'}</span>],
-    [t('audit.detail.entryHash'), <span className="mono break">{entry.entry_hash}</span>],
-    [t('audit.detail.prevHash'), <span className="mono break">{entry.prev_hash}</span>],
+    [t('audit.col.cache'), cacheText(entry.cache_level, t), entry.cache_level !== null],
+    [t('audit.col.latency'), formatMs(locale, entry.latency_ms), entry.latency_ms !== null],
+    [
+      t('audit.detail.document'),
+      <span className="mono break">{entry.document_id ?? '—'}</span>,
+      entry.document_id !== null,
+    ],
+    [
+      t('audit.detail.inputHash'),
+      <span className="mono break">{entry.input_hash ?? '—'}</span>,
+      entry.input_hash !== null,
+    ],
+    [
+      t('audit.detail.watermark'),
+      <span className="mono break">{entry.watermark ?? '—'}</span>,
+      entry.watermark !== null,
+    ],
+    [t('audit.detail.entryHash'), <span className="mono break">{entry.entry_hash}</span>, true],
+    [t('audit.detail.prevHash'), <span className="mono break">{entry.prev_hash}</span>, true],
   ];
-  const settingsChanges = settingsChangeRows(entry, t);
+  const rows = fields
+    .filter(([, , recorded]) => recorded || entry.kind === 'explain')
+    .map(([k, v]): [string, React.ReactNode] => [k, v]);
   return (
     <section
       id="audit-entry"
@@ -238,13 +263,6 @@ function EntryDetail({ entry, t, onClose }: { entry: AuditEntryView; t: T; onClo
             })}
           </tbody>
         </table>
-      )}
-      {settingsChanges.length > 0 && (
-        <KeyValues
-          rows={settingsChanges}
-          label={t('audit.kind.settings_change')}
-          testId="audit-settings-changes"
-        />
       )}
       {entry.details && entry.kind !== 'explain' && (
         <>
