@@ -64,6 +64,8 @@ export interface AppOptions {
    * dripping client is then answered 408 and its connection closed. Answering may take longer.
    */
   requestTimeout?: number;
+  /** A name the KServe routes also answer under, besides the model's id (`serve --model-name`). */
+  modelName?: string;
 }
 
 /** The metrics label of a request's route: the route's pattern, or the contract method for /api/app. */
@@ -336,7 +338,7 @@ export async function buildApp(
   app.get('/prometheus', metricsText);
 
   registerSeldon(app, service, metrics);
-  await registerKServe(app, service);
+  await registerKServe(app, service, opts.modelName);
   registerAppApi(app, service, failures);
   await registerRenderer(app, opts.rendererDir);
   return app;

@@ -11,7 +11,6 @@ import { API_TOKEN_NAME, isLoopbackHost, loadOrCreateApiToken } from './auth.js'
 import { buildApp } from './app.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 import { ServerMetrics } from './metrics.js';
-import { serveModelAs } from './routes/kserve.js';
 
 /**
  * Milliseconds close() lets the requests in flight finish before it cuts their connections: a client that stopped
@@ -109,12 +108,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       requestTimeout: opts.requestTimeout,
       token: issued?.token ?? null,
       rendererDir: opts.rendererDir ?? join(appRoot(), 'dist', 'renderer'),
+      modelName: opts.modelName,
       logger:
         opts.logLevel === false
           ? false
           : { level: opts.logLevel ?? 'warn', stream: opts.logStream ?? process.stderr },
     });
-    if (opts.modelName !== undefined) serveModelAs(app, opts.modelName);
     try {
       await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
     } catch (e) {

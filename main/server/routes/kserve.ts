@@ -35,25 +35,19 @@ function serverVersion(): string {
   }
 }
 
-/** The name each app's KServe routes also answer under (`serve --model-name`), besides the model's bundle id. */
-const modelNames = new WeakMap<FastifyInstance, string>();
-
 /**
- * Makes the KServe routes of `app` also answer under `name`: KServe builds a predictor's paths and status URL from
- * the InferenceService's name (`/v1/models/<name>:predict`), not from the bundle's id. Set by startServer on the
- * app buildApp made, before it listens (buildApp takes no KServe options); read on each request.
+ * `modelName` (`serve --model-name`): a name the routes also answer under, besides the model's bundle id. KServe
+ * builds a predictor's paths and status URL from the InferenceService's name (`/v1/models/<name>:predict`), not
+ * from the bundle's id.
  */
-export function serveModelAs(app: FastifyInstance, name: string): void {
-  modelNames.set(app, name);
-}
-
-export async function registerKServe(app: FastifyInstance, service: BranchLensService): Promise<void> {
+export async function registerKServe(
+  app: FastifyInstance,
+  service: BranchLensService,
+  modelName?: string,
+): Promise<void> {
   const version = serverVersion();
-  /** The --model-name, when one is set and differs from the active model's id. */
-  const alias = (): string | undefined => {
-    const name = modelNames.get(app);
-    return name === service.model.id ? undefined : name;
-  };
+  /** The --model-name, when one is set and differs from the active model's id (read on each request). */
+  const alias = (): string | undefined => (modelName === service.model.id ? undefined : modelName);
   /** The names the model answers under: the --model-name (KServe's) first, then the bundle's id. */
   const names = (): string[] => [alias(), service.model.id].filter((n): n is string => n !== undefined);
   /** A readiness probe's answer: 200 with `"ready": true`, or 503 with false, from one reading of the health. */
