@@ -41,6 +41,10 @@ function release(): void {
 
 /** What a read thread posts back once: its result, or why it failed (with SQLite's code, as the writer's do). */
 type ThreadAnswer<T> = { ok: true; result: T } | { ok: false; error: WriterError };
+/** What a read thread may post any number of times before its answer: how far its work has got. */
+interface ThreadProgress {
+  progress: unknown;
+}
 
 export interface ReadThreadJob {
   /** The caller's import.meta.url: the thread's module `./<name>.js` (or `.ts`) is next to it. */
@@ -51,6 +55,8 @@ export interface ReadThreadJob {
   what: string;
   /** What a caller refused for too many waiting calls is told (with Retry-After). */
   busy: string;
+  /** Called with each progress report the thread posts (postProgress), until its answer. */
+  onProgress?: (progress: unknown) => void;
 }
 
 /** Runs the thread `job` names once a slot is free, and resolves with what it answers (runInReadThread). */
@@ -61,16 +67,28 @@ export async function inReadThread<T>(job: ReadThreadJob): Promise<T> {
     return await new Promise<T>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`${job.what} stopped (exit ${code})`)));
-      worker.once('message', (m: ThreadAnswer<T>) => {
+      const onMessage = (m: ThreadAnswer<T> | ThreadProgress) => {
+        if ('progress' in m) {
+          job.onProgress?.(m.progress);
+          return;
+        }
+        worker.off('message', onMessage);
         if (m.ok) resolve(m.result);
         // With SQLite's code and the free space: a damaged or failing database is then the 503 that says so, as
         // the same read on the service's thread would be, not an internal error.
         else reject(withStorageFacts(new Error(`${job.what} failed: ${m.error.message}`), m.error));
-      });
+      };
+      worker.on('message', onMessage);
     }).finally(() => void worker.terminate());
   } finally {
     release();
   }
+}
+
+/** In a read thread: reports how far its work has got to the caller's ReadThreadJob.onProgress. */
+export function postProgress(progress: unknown): void {
+  const message: ThreadProgress = { progress };
+  parentPort!.postMessage(message);
 }
 
 /** In a read thread: posts what `work` returns, or why it threw, to the thread that started it. */

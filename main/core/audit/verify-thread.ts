@@ -3,7 +3,7 @@
 // this thread's share of libuv's pool (verifyAuditAsync), the connection being this thread's alone.
 import { workerData } from 'node:worker_threads';
 import { openReadable } from '../db/open.js';
-import { answerFromThread } from '../read-thread.js';
+import { answerFromThread, postProgress } from '../read-thread.js';
 import { exportRange } from './export.js';
 import type { ExportWindow } from './verify-in-thread.js';
 import {
@@ -13,12 +13,17 @@ import {
   type VerifyAuditOptions,
 } from './verify.js';
 
-const { dataDir, publicKeyPem, options, exportWindow } = workerData as {
+const { dataDir, publicKeyPem, exportWindow, ...job } = workerData as {
   dataDir: string;
   publicKeyPem: string;
   options: VerifyAuditOptions;
   exportWindow: ExportWindow;
+  /** Whether the caller wants progress reports (verifyAuditInThread's onProgress). */
+  reportProgress: boolean;
 };
+const options: VerifyAuditOptions = job.reportProgress
+  ? { ...job.options, onProgress: (p) => postProgress(p) }
+  : job.options;
 
 async function verifyHere(): Promise<AuditVerification> {
   const db = openReadable(dataDir);

@@ -6,6 +6,8 @@ import { verificationsRunning, verifyAuditInThread } from '../../../../main/core
 import { BusyError } from '../../../../main/core/microbatch.js';
 import { explainInput, tempLog, type TempLog } from './helpers.js';
 import { AuditLog } from '../../../../main/core/audit/index.js';
+import { appendEntries } from '../../../../main/core/audit/append.js';
+import { verifyAudit, type AuditProgress } from '../../../../main/core/audit/verify.js';
 
 let t: TempLog;
 beforeAll(async () => {
@@ -40,6 +42,35 @@ describe('audit verification in a thread', () => {
       await expect(verifyAuditInThread(t.dir, t.key.publicPem)).resolves.toMatchObject({ ok: true });
     } finally {
       clearInterval(watch);
+    }
+  });
+});
+
+describe('a verification thread’s progress', () => {
+  it('reaches the caller as the walk reports it, every 4,096 entries, and the answer is unchanged', async () => {
+    const big = tempLog();
+    try {
+      appendEntries(
+        big.db,
+        Array.from({ length: 9000 }, (_, i) => explainInput(i)),
+        { signingKey: big.key },
+      );
+      const here: AuditProgress[] = [];
+      const direct = verifyAudit(big.db, big.key.publicKey, { onProgress: (p) => here.push(p) });
+      expect(here).toEqual([
+        { done: 4096, total: 9000 },
+        { done: 8192, total: 9000 },
+      ]);
+      const seen: AuditProgress[] = [];
+      const inThread = await verifyAuditInThread(big.dir, big.key.publicPem, {
+        onProgress: (p) => seen.push(p),
+      });
+      expect(seen).toEqual(here);
+      expect(inThread).toEqual(direct);
+      // Without a listener the thread posts none, and answers the same.
+      await expect(verifyAuditInThread(big.dir, big.key.publicPem)).resolves.toEqual(direct);
+    } finally {
+      big.cleanup();
     }
   });
 });
