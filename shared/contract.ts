@@ -159,6 +159,7 @@ export const API_REQUESTS = {
   auditPage: auditQuerySchema,
   auditEntry: z.object({ seq: z.number().int().positive() }).strict(),
   auditVerify: empty,
+  auditVerifyProgress: empty,
   auditExport: z
     .object({
       format: z.enum(AUDIT_EXPORT_FORMATS),
@@ -300,6 +301,14 @@ export interface AuditVerifyView {
   other_key_ids?: string[];
 }
 
+/**
+ * How far the audit verification now running has got (`auditVerify` runs one at a time: a call while one runs
+ * is answered with that run's result). `done` of `total` entries walked, reported every 4,096; `total` is the
+ * head's seq when the run began.
+ */
+export type AuditVerifyProgressView =
+  { running: false } | { running: true; done: number; total: number; elapsed_ms: number };
+
 export interface HealthView {
   status: 'ok' | 'degraded';
   model: ModelRef;
@@ -328,6 +337,7 @@ export interface ApiResponses {
   auditPage: { entries: AuditEntryView[]; next_before_seq: number | null };
   auditEntry: { entry: AuditEntryView };
   auditVerify: AuditVerifyView;
+  auditVerifyProgress: AuditVerifyProgressView;
   auditExport: {
     filename: string;
     content_type: string;

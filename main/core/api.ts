@@ -130,6 +130,7 @@ function methods(service: BranchLensService, opts: ApiHandlerOptions): Handlers 
     auditPage: async (q) => service.auditPage(q),
     auditEntry: async ({ seq }) => ({ entry: await service.auditEntry(seq) }),
     auditVerify: async () => service.auditVerify(),
+    auditVerifyProgress: async () => service.auditVerifyProgress(),
     auditExport: async ({ format, since, until, gzip }) => {
       const out = new PassThrough();
       const bytes = collect(out, maxInlineExport);

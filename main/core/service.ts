@@ -49,6 +49,7 @@ import {
   type AuditLogOptions,
 } from './audit/index.js';
 import { auditEntry, auditPage } from './audit/query.js';
+import { readHead } from './audit/store.js';
 import { verifyAuditInThread } from './audit/verify-in-thread.js';
 import { auditedChanges, readSettings, stepsProblem, writeSettings } from './settings.js';
 import {
@@ -101,10 +102,18 @@ import {
   settingsSchema,
   type AuditEntryView,
   type AuditQuery,
+  type AuditVerifyProgressView,
   type AuditVerifyView,
   type HealthView,
   type Settings,
 } from '../../shared/contract.js';
+
+/** How far an auditVerify run has got: entries walked, of the head's seq at its start. */
+interface VerifyProgress {
+  done: number;
+  total: number;
+  startedAt: number;
+}
 
 export interface ServiceOptions {
   dataDir: string;
@@ -265,6 +274,8 @@ export class BranchLensService {
   private readonly maxInProgress: number;
   /** What the background integrity check found wrong with the database, as a sentence (see health). */
   private damaged: string | undefined;
+  /** The audit verification running now (auditVerify), and how far it has got; null when none runs. */
+  private verifyRun: { answer: Promise<AuditVerifyView>; progress: VerifyProgress } | null = null;
   /** The background integrity check, settled once it has run (checkIntegrity); undefined when not run. */
   readonly integrityChecked: Promise<void> | undefined;
 
@@ -871,12 +882,45 @@ export class BranchLensService {
 
   // ---- audit --------------------------------------------------------------------------------------------
 
-  async auditVerify(): Promise<AuditVerifyView> {
+  /**
+   * Verifies the whole log, in a thread of its own. One run at a time: a call while one runs (another window, the
+   * Audit page opened again) is answered with that run's result, and auditVerifyProgress says how far it has got.
+   */
+  auditVerify(): Promise<AuditVerifyView> {
+    if (this.verifyRun) return this.verifyRun.answer;
+    const progress: VerifyProgress = { done: 0, total: 0, startedAt: performance.now() };
+    const answer = this.verifyNow(progress).finally(() => {
+      this.verifyRun = null;
+    });
+    this.verifyRun = { answer, progress };
+    return answer;
+  }
+
+  /** How far the running auditVerify has got (see AuditVerifyProgressView). */
+  auditVerifyProgress(): AuditVerifyProgressView {
+    const run = this.verifyRun?.progress;
+    if (!run) return { running: false };
+    return {
+      running: true,
+      done: run.done,
+      total: Math.max(run.done, run.total),
+      elapsed_ms: Math.round(performance.now() - run.startedAt),
+    };
+  }
+
+  private async verifyNow(run: VerifyProgress): Promise<AuditVerifyView> {
     await this.audit.flush();
+    run.total = readHead(this.db)?.seq ?? 0;
     // Checkpoints of an earlier key of this installation (a replaced key file) are held against the chain, as
     // `audit verify` and the export hold them: refusing them would show a branch that lost its key a broken log
     // for good. They are named, for head office, which holds the earlier public keys.
-    const v = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem, { otherKeys: 'chain-only' });
+    const v = await verifyAuditInThread(this.dataDir, this.signingKey.publicPem, {
+      otherKeys: 'chain-only',
+      onProgress: (p) => {
+        run.done = p.done;
+        run.total = p.total;
+      },
+    });
     return {
       ok: v.ok,
       entries: v.entries,

@@ -15,6 +15,7 @@ const METHODS: Record<ApiMethod, true> = {
   auditPage: true,
   auditEntry: true,
   auditVerify: true,
+  auditVerifyProgress: true,
   auditExport: true,
   auditPublicKey: true,
   monitoring: true,

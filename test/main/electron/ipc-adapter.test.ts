@@ -62,6 +62,7 @@ const VALID_REQUESTS: { [M in ApiMethod]: ApiRequest<M> } = {
   auditPage: { limit: 10 },
   auditEntry: { seq: 1 },
   auditVerify: {},
+  auditVerifyProgress: {},
   auditExport: { format: 'jsonl' },
   auditPublicKey: {},
   monitoring: {},

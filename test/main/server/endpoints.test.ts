@@ -287,9 +287,12 @@ describe('the app API (POST /api/app/<method>)', () => {
     const missing = await app('auditEntry', { seq: 10_000_000 });
     expect(missing.status).toBe(404);
     expect(missing.json.error).toBe('not_found');
+    expect((await app('auditVerifyProgress')).json).toEqual({ running: false });
     const verify = await app('auditVerify');
     expect(verify.json).toMatchObject({ ok: true });
     expect(verify.json.entries).toBeGreaterThan(0);
+    expect((await app('auditVerifyProgress')).json).toEqual({ running: false });
+    expectProblems(await app('auditVerifyProgress', { seq: 1 }), 400);
   });
 
   it('exports the audit log and gives its public key', async () => {
