@@ -2,6 +2,7 @@
 // up by a document id off a printout or an entry's seq; one entry's detail (Escape closes it); "Verify chain" with
 // the first broken entry if any; exports and the public key for head office.
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Locale } from '../../../../shared/bundle.js';
 import type { AuditEntryView, AuditVerifyView } from '../../../../shared/contract.js';
 import { AUDIT_EXPORT_FORMATS } from '../../../../shared/contract.js';
 import { useApp } from '../../app/context.js';
@@ -10,7 +11,14 @@ import { describeError } from '../../lib/errors.js';
 import { auditBreakText } from './audit-break.js';
 import { cacheText } from '../../lib/labels.js';
 import { saveAuditExportHere, saveFile } from '../../lib/download.js';
-import { formatDateTime, formatMs, formatSigned, formatThreshold, shortHash } from '../../lib/format.js';
+import {
+  formatDateTime,
+  formatMs,
+  formatNumber,
+  formatSigned,
+  formatThreshold,
+  shortHash,
+} from '../../lib/format.js';
 import { maskedFeatureLabels } from '../../lib/labels.js';
 import {
   auditExportRequest,
@@ -30,6 +38,7 @@ import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
 import { escapeBelongsElsewhere, revealEntry } from './reveal-entry.js';
 import { settingsChangeRows } from './settings-change.js';
+import { useVerifyProgress, VerifyProgressBar } from './verify-progress.js';
 
 const PAGE_SIZE = 50;
 
@@ -84,7 +93,17 @@ function emptyText(filters: AuditFilters, t: T): string {
   return t(otherFiltersSet(filters) ? 'audit.emptyLookupFiltered' : 'audit.emptyLookup');
 }
 
-function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(seq: number): void; t: T }) {
+function VerifyResult({
+  result,
+  onOpen,
+  locale,
+  t,
+}: {
+  result: AuditVerifyView;
+  onOpen(seq: number): void;
+  locale: Locale;
+  t: T;
+}) {
   if (result.ok) {
     return (
       <div className="check check-ok" data-testid="audit-verify" data-state="ok" role="status">
@@ -94,7 +113,10 @@ function VerifyResult({ result, onOpen, t }: { result: AuditVerifyView; onOpen(s
         <div>
           <div className="check-title">{t('audit.verify.ok')}</div>
           <div className="check-detail">
-            {t('audit.verify.summary', { entries: result.entries, checkpoints: result.checkpoints })}
+            {t('audit.verify.summary', {
+              entries: formatNumber(locale, result.entries),
+              checkpoints: formatNumber(locale, result.checkpoints),
+            })}
             {result.head && (
               <>
                 {' · '}
@@ -297,6 +319,7 @@ export default function AuditPage() {
   const opener = useRef<HTMLElement | null>(null);
   const [verify, setVerify] = useState<AuditVerifyView | null>(null);
   const [verifying, setVerifying] = useState(false);
+  const verifyProgress = useVerifyProgress(api, verifying);
   const [format, setFormat] = useState<(typeof AUDIT_EXPORT_FORMATS)[number]>('jsonl');
   const [gzip, setGzip] = useState(false);
   const [since, setSince] = useState('');
@@ -381,7 +404,7 @@ export default function AuditPage() {
     setCursors([undefined]);
   };
 
-  const runVerify = async () => {
+  const runVerify = useCallback(async () => {
     setVerifying(true);
     try {
       setVerify(await api.auditVerify({}));
@@ -390,7 +413,22 @@ export default function AuditPage() {
     } finally {
       setVerifying(false);
     }
-  };
+  }, [api, notify]);
+
+  // A check already running (started in another window, or before this page was left) is joined: the service
+  // answers a call made while one runs with that run's result, and its bar shows meanwhile.
+  useEffect(() => {
+    let left = false;
+    api.auditVerifyProgress({}).then(
+      (p) => {
+        if (p.running && !left) void runVerify();
+      },
+      () => undefined,
+    );
+    return () => {
+      left = true;
+    };
+  }, [api, runVerify]);
 
   const exportReversed = exportDatesReversed({ since, until });
   const runExport = async () => {
@@ -445,7 +483,10 @@ export default function AuditPage() {
           >
             {verifying ? t('audit.verify.running') : t('audit.verify.button')}
           </button>
-          {verify && <VerifyResult result={verify} onOpen={(seq) => void open(seq)} t={t} />}
+          {verifying && verifyProgress && (
+            <VerifyProgressBar progress={verifyProgress} locale={locale} t={t} />
+          )}
+          {verify && <VerifyResult result={verify} onOpen={(seq) => void open(seq)} locale={locale} t={t} />}
         </section>
         <section className="card" aria-labelledby="audit-export-title">
           <h2 id="audit-export-title">{t('audit.export.title')}</h2>
