@@ -38,7 +38,7 @@ import { auditFeatureName } from './entry-features.js';
 import { auditExportName } from './export-name.js';
 import { escapeBelongsElsewhere, revealEntry } from './reveal-entry.js';
 import { settingsChangeRows } from './settings-change.js';
-import { useVerifyProgress, VerifyProgressBar } from './verify-progress.js';
+import { useVerifyProgress, VerifyProgressBar } from './VerifyProgressBar.js';
 
 const PAGE_SIZE = 50;
 

@@ -1,15 +1,11 @@
-// How far "Verify chain" has got: some 8 s per million entries, so a large log gets a bar with the entries checked
-// and the time left instead of a button reading "Verifying…" for that long. The service runs one verification at
-// a time (auditVerify) and says how far it has got (auditVerifyProgress); this asks it every POLL_MS while waiting.
+// The bar "Verify chain" shows while the check runs. The service runs one verification at a time (auditVerify) and
+// says how far it has got (auditVerifyProgress); useVerifyProgress asks it every POLL_MS while the page waits.
 import { useEffect, useState } from 'react';
-import type { Api, AuditVerifyProgressView } from '../../../../shared/contract.js';
+import type { Api } from '../../../../shared/contract.js';
 import type { Locale } from '../../../../shared/bundle.js';
 import type { T } from '../../i18n/i18n.js';
 import { formatNumber, formatPercent } from '../../lib/format.js';
-
-export const POLL_MS = 250;
-
-type Running = Extract<AuditVerifyProgressView, { running: true }>;
+import { POLL_MS, secondsLeft, type Running } from './verify-progress.js';
 
 /**
  * The running verification's progress while `active`, asked for every POLL_MS (the first time after POLL_MS, so a
@@ -44,12 +40,6 @@ export function useVerifyProgress(api: Api, active: boolean): Running | null {
     };
   }, [api, active]);
   return progress;
-}
-
-/** Seconds left at the pace so far; null until there is a pace to go by. */
-export function secondsLeft(p: Running): number | null {
-  if (p.done <= 0 || p.elapsed_ms <= 0 || p.done >= p.total) return null;
-  return ((p.total - p.done) * p.elapsed_ms) / p.done / 1000;
 }
 
 export function VerifyProgressBar({ progress, locale, t }: { progress: Running; locale: Locale; t: T }) {
