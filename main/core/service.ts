@@ -903,7 +903,7 @@ export class BranchLensService {
     return {
       running: true,
       done: run.done,
-      total: Math.max(run.done, run.total),
+      total: run.total,
       elapsed_ms: Math.round(performance.now() - run.startedAt),
     };
   }

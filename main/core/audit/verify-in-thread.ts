@@ -29,7 +29,7 @@ export function verifyAuditInThread(
   return inReadThread<AuditVerification>({
     callerUrl: import.meta.url,
     name: 'verify-thread',
-    workerData: { dataDir, publicKeyPem, options: sendable, exportWindow, reportProgress: !!onProgress },
+    workerData: { dataDir, publicKeyPem, options: sendable, exportWindow },
     ...(onProgress ? { onProgress: (p: unknown) => onProgress(p as AuditProgress) } : {}),
     what: 'audit verification',
     busy: 'the audit log is being verified for other requests (exports, the audit page); retry shortly',

@@ -13,17 +13,14 @@ import {
   type VerifyAuditOptions,
 } from './verify.js';
 
-const { dataDir, publicKeyPem, exportWindow, ...job } = workerData as {
+const { dataDir, publicKeyPem, exportWindow, ...sent } = workerData as {
   dataDir: string;
   publicKeyPem: string;
   options: VerifyAuditOptions;
   exportWindow: ExportWindow;
-  /** Whether the caller wants progress reports (verifyAuditInThread's onProgress). */
-  reportProgress: boolean;
 };
-const options: VerifyAuditOptions = job.reportProgress
-  ? { ...job.options, onProgress: (p) => postProgress(p) }
-  : job.options;
+// Every report is posted (one per 4,096 entries); a caller without an onProgress drops them (inReadThread).
+const options: VerifyAuditOptions = { ...sent.options, onProgress: (p) => postProgress(p) };
 
 async function verifyHere(): Promise<AuditVerification> {
   const db = openReadable(dataDir);

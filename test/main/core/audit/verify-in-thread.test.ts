@@ -67,7 +67,7 @@ describe('a verification thread’s progress', () => {
       });
       expect(seen).toEqual(here);
       expect(inThread).toEqual(direct);
-      // Without a listener the thread posts none, and answers the same.
+      // Without a listener its reports are dropped, and the answer is the same.
       await expect(verifyAuditInThread(big.dir, big.key.publicPem)).resolves.toEqual(direct);
     } finally {
       big.cleanup();
