@@ -1047,6 +1047,10 @@ export class BranchLensService {
     // The answers whose engine call just finished are written to the audit log in the turns that follow.
     await new Promise((done) => setImmediate(done));
     await step(() => this.cache.flush());
+    // The read threads this service started (the start-up integrity check, an audit verification) end first: once
+    // close() returns nothing of it reads the folder, nor makes the database's -wal and -shm files again. A
+    // verification's failure is its caller's to hear.
+    await Promise.allSettled([this.integrityChecked, this.verifyRun?.answer]);
     // The head is signed before the log closes (unless it already is), so that entries cut from the end of a
     // log that was closed in order do not go unnoticed: only a crash or a power cut leaves an unsigned tail.
     try {

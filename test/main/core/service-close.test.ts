@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { verifyAudit } from '../../../main/core/audit/index.js';
 import { openReadable } from '../../../main/core/db/open.js';
 import { fileSecretStore, loadOrCreateSigningKey } from '../../../main/core/keys.js';
+import { readThreadsRunning } from '../../../main/core/read-thread.js';
 import { BranchLensService } from '../../../main/core/service.js';
 import { holdoutApplicants, removeDir, tempDir } from '../cli/helpers.js';
 
@@ -88,6 +89,28 @@ describe('closing the service in order', () => {
       await reopened.close();
     } finally {
       warn.mockRestore();
+      removeDir(dir);
+    }
+  });
+});
+
+describe('closing the service with its read threads running', () => {
+  it('waits for the start-up integrity check and an audit verification: none reads the folder after close', async () => {
+    const dir = tempDir('branchlens-close-reads-');
+    try {
+      const checked = await BranchLensService.open({
+        dataDir: dir,
+        workers: 0,
+        integrityCheck: 'background',
+      });
+      await checked.close();
+      expect(readThreadsRunning()).toBe(0);
+      const verifying = await BranchLensService.open({ dataDir: dir, workers: 0 });
+      const answer = verifying.auditVerify();
+      await verifying.close();
+      expect(readThreadsRunning()).toBe(0);
+      await expect(answer).resolves.toMatchObject({ ok: true });
+    } finally {
       removeDir(dir);
     }
   });
